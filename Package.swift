@@ -1,0 +1,152 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Starling",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "starling", targets: ["starling"]),
+        .executable(name: "starling-agent", targets: ["starling-agent"]),
+        .executable(name: "starling-aggregator", targets: ["starling-aggregator"]),
+        .library(name: "StarlingCore", targets: ["StarlingCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "StarlingCore",
+            dependencies: ["CBLAS"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StarlingProtocol",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Quantization",
+            dependencies: ["StarlingCore"],
+            path: "quantization",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StarlingTransport",
+            dependencies: [
+                "StarlingProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StarlingAgent",
+            dependencies: [
+                "StarlingCore",
+                "StarlingProtocol",
+                "StarlingTransport",
+                "Quantization",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "agent",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StarlingAggregator",
+            dependencies: [
+                "StarlingCore",
+                "StarlingProtocol",
+                "StarlingTransport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "aggregator",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "StarlingAdmin",
+            dependencies: [
+                "StarlingCore",
+                "StarlingProtocol",
+                "StarlingTransport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "starling",
+            dependencies: [
+                "StarlingAdmin",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "starling-agent",
+            dependencies: [
+                "StarlingAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "starling-aggregator",
+            dependencies: [
+                "StarlingAggregator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
+        .testTarget(name: "StarlingAgentTests", dependencies: ["StarlingAgent"]),
+        .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["StarlingAdmin", "StarlingTransport", "StarlingProtocol"]
+        ),
+    ]
+)

@@ -1,0 +1,88 @@
+import Foundation
+import NIOSSL
+import StarlingProtocol
+import StarlingTransport
+
+/// Typed calls to the aggregator's admin API, one method per endpoint, every failure an ``AdminError``.
+///
+/// - Important: call ``shutdown()`` when done.
+public struct AdminClient: Sendable {
+    let http: StarlingHTTPClient
+
+    public init(connection: AdminConnection) throws(AdminError) {
+        let tls: TLSConfiguration
+        do {
+            tls = try TLSConfigurations.client(trusting: connection.caCertificatePEM, identity: nil)
+        } catch {
+            throw .configuration("the CA certificate is not usable: \(error)")
+        }
+        http = StarlingHTTPClient(baseURL: connection.url, tls: tls, bearerToken: connection.token)
+    }
+
+    public func shutdown() async { await http.shutdown() }
+
+    public func createEnrollmentToken(_ request: CreateEnrollmentTokenRequest) async throws(AdminError) -> EnrollmentTokenInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminEnrollmentTokens, json: request) }
+    }
+
+    public func devices() async throws(AdminError) -> [DeviceInfo] {
+        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminDevices, as: DeviceList.self) }.devices
+    }
+
+    public func createModel(_ request: CreateModelRequest) async throws(AdminError) -> ModelVersionInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminModels, json: request) }
+    }
+
+    public func importModel(safetensors: [UInt8], name: String?) async throws(AdminError) -> ModelVersionInfo {
+        var path = APIPath.adminModelImport
+        if let name, let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) {
+            path += "?name=\(encoded)"
+        }
+        let target = path
+        return try await call { () async throws(StarlingHTTPError) in try await http.post(target, bytes: safetensors) }
+    }
+
+    public func models() async throws(AdminError) -> [ModelInfo] {
+        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminModels, as: ModelList.self) }.models
+    }
+
+    public func versions(model: String) async throws(AdminError) -> [ModelVersionInfo] {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminVersions(model: model), as: VersionList.self)
+        }.versions
+    }
+
+    public func weights(model: String, version: Int) async throws(AdminError) -> [UInt8] {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.getBytes(APIPath.adminWeights(model: model, version: version))
+        }
+    }
+
+    public func startRound(_ request: StartRoundRequest) async throws(AdminError) -> RoundInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminRounds, json: request) }
+    }
+
+    public func round(id: String) async throws(AdminError) -> RoundInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminRound(id: id)) }
+    }
+
+    public func deploy(_ request: CreateDeploymentRequest) async throws(AdminError) -> DeploymentInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminDeployments, json: request) }
+    }
+
+    public func deployment(id: String) async throws(AdminError) -> DeploymentInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminDeployment(id: id)) }
+    }
+
+    public func setRefinement(_ settings: RefinementSettings) async throws(AdminError) -> RefinementSettings {
+        try await call { () async throws(StarlingHTTPError) in try await http.put(APIPath.adminRefinement, json: settings) }
+    }
+
+    private func call<T>(_ body: () async throws(StarlingHTTPError) -> T) async throws(AdminError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw AdminError(error)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import StarlingProtocol
+
+/// The processes of a demo: one aggregator and its agents on loopback, each in its own data folder.
+///
+/// - Important: call ``stop()`` on every path out; it terminates every process the fleet started.
+public struct DemoFleet: Sendable {
+    public let workDirectory: URL
+    public let binaries: StarlingBinaries
+    public let processes = ProcessGroup()
+
+    public init(workDirectory: URL, binaries: StarlingBinaries) {
+        self.workDirectory = workDirectory
+        self.binaries = binaries
+    }
+
+    public var aggregatorDirectory: URL { workDirectory.appendingPathComponent("aggregator") }
+
+    public func agentDirectory(_ index: Int) -> URL {
+        workDirectory.appendingPathComponent("agent-\(index)")
+    }
+
+    /// Starts the aggregator on loopback ports the system picks and waits until it listens.
+    public func startAggregator() async throws(AdminError) -> AggregatorEndpoints {
+        let process = try ManagedProcess(
+            name: "aggregator", executable: binaries.aggregator,
+            arguments: [
+                "serve", "--data-dir", aggregatorDirectory.path,
+                "--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0",
+            ],
+            logFile: workDirectory.appendingPathComponent("aggregator.log"))
+        await processes.add(process)
+        let folder = aggregatorDirectory
+        return try await Wait.until("the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
+            guard process.isRunning else { return nil }
+            guard let endpoints = try? AggregatorEndpoints.read(from: folder), endpoints.pid == process.processIdentifier
+            else { return nil }
+            return endpoints
+        }
+    }
+
+    /// Loads a CSV into agent `index`'s local store with `starling-agent ingest`.
+    public func ingest(agent index: Int, csv: URL, labelColumn: String) async throws(AdminError) {
+        let process = try ManagedProcess(
+            name: "ingest-\(index)", executable: binaries.agent,
+            arguments: [
+                "ingest", "--data-dir", agentDirectory(index).path, "--csv", csv.path, "--label", labelColumn,
+            ],
+            logFile: workDirectory.appendingPathComponent("ingest-\(index).log"))
+        let status = await process.terminate(grace: .seconds(120))
+        guard status == 0 else {
+            throw .failed("ingesting \(csv.lastPathComponent) into agent \(index) failed: \(process.logTail(lines: 3))")
+        }
+    }
+
+    /// Starts agent `index`, enrolling with `token`, and returns its local API URL once it listens.
+    public func startAgent(
+        _ index: Int, endpoints: AggregatorEndpoints, token: String, tags: [Tag]
+    ) async throws(AdminError) -> String {
+        let directory = agentDirectory(index)
+        var arguments = [
+            "run", "--aggregator", endpoints.url, "--ca", endpoints.caCertificate,
+            "--enroll-token", token, "--data-dir", directory.path, "--api", "127.0.0.1:0",
+        ]
+        for tag in tags { arguments += ["--tag", tag.description] }
+        let process = try ManagedProcess(
+            name: "agent-\(index)", executable: binaries.agent, arguments: arguments,
+            logFile: workDirectory.appendingPathComponent("agent-\(index).log"))
+        await processes.add(process)
+        return try await Wait.until("agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
+            guard process.isRunning else { return nil }
+            return AgentEndpoint.read(from: directory)?.apiUrl
+        }
+    }
+
+    /// Stops every process, agents first.
+    public func stop() async { await processes.terminateAll() }
+}
+
+/// The endpoint file an agent writes into its data folder once its local API listens.
+public struct AgentEndpoint: Codable, Sendable {
+    public var apiUrl: String
+    public var deviceId: String
+
+    public static func read(from folder: URL) -> AgentEndpoint? {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("agent.json").path) else {
+            return nil
+        }
+        return try? StarlingJSON.decoder().decode(AgentEndpoint.self, from: data)
+    }
+}

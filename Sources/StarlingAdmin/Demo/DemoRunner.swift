@@ -1,0 +1,170 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+
+/// Runs the whole federated loop on one machine: an aggregator and `agents` agent processes on
+/// loopback, the data dealt to them non-IID, `rounds` rounds of FedAvg, a deployment of the result,
+/// and predictions served through the agents' local APIs, then a one-line JSON report.
+///
+/// The held-out split never reaches a device; a separate "cloud" share trains the phase-two
+/// refinement model and gives the standardisation statistics, as a real operator's own data would.
+public struct DemoRunner: Sendable {
+    public let options: DemoOptions
+    let output: @Sendable (String) -> Void
+
+    public init(options: DemoOptions, output: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.output = output
+    }
+
+    /// Runs the demo and returns its report; every process it started is stopped before it returns.
+    public func run(binaries: StarlingBinaries) async throws(AdminError) -> DemoReport {
+        try binaries.check()
+        let split = try DemoSplit.load(options)
+        let workDirectory = try makeWorkDirectory()
+        let fleet = DemoFleet(workDirectory: workDirectory, binaries: binaries)
+        output("work folder: \(workDirectory.path)")
+        let result: Result<DemoReport, AdminError>
+        do {
+            result = .success(try await runFleet(fleet, split: split))
+        } catch {
+            result = .failure(error)
+        }
+        await fleet.stop()
+        if !options.keep, case .success = result {
+            try? FileManager.default.removeItem(at: workDirectory)
+        }
+        return try result.get()
+    }
+
+    private func runFleet(_ fleet: DemoFleet, split: DemoSplit) async throws(AdminError) -> DemoReport {
+        let endpoints = try await fleet.startAggregator()
+        output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
+        let connection = AdminConnection(
+            url: endpoints.url,
+            caCertificatePEM: try AdminConnection.readText(URL(fileURLWithPath: endpoints.caCertificate), what: "CA certificate"),
+            token: try AdminConnection.readText(fleet.aggregatorDirectory.appendingPathComponent("admin.token"), what: "admin token")
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+        let admin = try AdminClient(connection: connection)
+        do {
+            let report = try await runLoop(fleet, admin: admin, endpoints: endpoints, split: split)
+            await admin.shutdown()
+            return report
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+    }
+
+    private func runLoop(
+        _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
+    ) async throws(AdminError) -> DemoReport {
+        let agentURLs = try await startAgents(fleet, admin: admin, endpoints: endpoints, split: split)
+        let modelName = "demo"
+        let created = try await admin.createModel(split.modelRequest(name: modelName, architecture: options.architecture, seed: options.seed))
+        output("model \(modelName) v\(created.version) created (\(options.architecture)), held-out accuracy \(Format.fixed(try await heldOutAccuracy(admin, model: modelName, version: created.version, split: split)))")
+        try await registerRefinementModel(admin, split: split, name: "\(modelName)-cloud")
+
+        let finalVersion = try await train(admin, model: modelName, split: split)
+        let finalAccuracy = try await heldOutAccuracy(admin, model: modelName, version: finalVersion, split: split)
+
+        try await deploy(admin, model: modelName, version: finalVersion)
+        let served = try await DemoPredictions.serve(split.test, classes: split.classes, through: agentURLs)
+        output("served \(served.count) held-out predictions through \(agentURLs.count) agents: accuracy \(Format.fixed(served.accuracy)), phase two \(Format.fixed(served.phase2Rate)), degraded \(Format.fixed(served.degradedRate))")
+        return DemoReport(
+            rounds: options.rounds, finalAccuracy: finalAccuracy, phase2Rate: served.phase2Rate,
+            servedAccuracy: served.accuracy, degradedRate: served.degradedRate, agents: options.agents,
+            finalVersion: finalVersion)
+    }
+
+    private func startAgents(
+        _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
+    ) async throws(AdminError) -> [String] {
+        let token = try await admin.createEnrollmentToken(
+            CreateEnrollmentTokenRequest(ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
+        let shares = DataDealer(devices: options.agents, classes: split.classes.count).deal(split.devices, seed: options.seed)
+        var urls: [String] = []
+        for (index, rows) in shares.enumerated() {
+            let csv = fleet.workDirectory.appendingPathComponent("share-\(index).csv")
+            try split.writeCSV(rows: rows, to: csv)
+            try await fleet.ingest(agent: index, csv: csv, labelColumn: options.labelColumn)
+            urls.append(try await fleet.startAgent(
+                index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: String(index))]))
+            let labels = Set(rows.map { split.classes[split.devices.labels[$0]] })
+            output("agent \(index): \(rows.count) samples, classes \(labels.sorted().joined(separator: " "))")
+        }
+        let expected = options.agents
+        _ = try await Wait.until("\(expected) agents to come online", timeout: .seconds(60), interval: .milliseconds(200)) {
+            let online = (try? await admin.devices())?.filter(\.online).count ?? 0
+            return online >= expected ? online : nil
+        }
+        return urls
+    }
+
+    private func registerRefinementModel(_ admin: AdminClient, split: DemoSplit, name: String) async throws(AdminError) {
+        let bundle = try split.trainRefinementModel(name: name, seed: options.seed)
+        let imported = try await admin.importModel(safetensors: bundle.encoded(), name: name)
+        _ = try await admin.setRefinement(RefinementSettings(model: name, version: imported.version))
+        let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
+        output("refinement model \(name) (\(bundle.manifest.architecture)) trained on the cloud share: held-out accuracy \(Format.fixed(accuracy))")
+    }
+
+    private func train(_ admin: AdminClient, model: String, split: DemoSplit) async throws(AdminError) -> Int {
+        let request = StartRoundRequest(
+            model: model, clients: options.agents, minClients: max(1, (options.agents * 3) / 4),
+            localEpochs: options.localEpochs, learningRate: options.learningRate, momentum: 0.9,
+            batchSize: options.batchSize, rounds: options.rounds, deadlineSeconds: 60, seed: options.seed)
+        let started = try await admin.startRound(request)
+        output("round \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
+        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { round, iterations throws(AdminError) in
+            for iteration in iterations {
+                var line = RoundWatcher.iterationLine(iteration, of: round)
+                if let version = iteration.producedVersion {
+                    let accuracy = try await heldOutAccuracy(admin, model: model, version: version, split: split)
+                    line += ", held-out accuracy \(Format.fixed(accuracy))"
+                }
+                output(line)
+            }
+        }
+        guard finished.state == .completed, let version = finished.iterations.last?.producedVersion else {
+            throw .failed("the federated run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no version was produced")")
+        }
+        return version
+    }
+
+    private func deploy(_ admin: AdminClient, model: String, version: Int) async throws(AdminError) {
+        let deployment = try await admin.deploy(CreateDeploymentRequest(model: model, version: version, selector: .all))
+        let expected = options.agents
+        let done = try await Wait.until("deployment \(deployment.id) to reach every agent", timeout: .seconds(60), interval: .milliseconds(100)) {
+            guard let status = try? await admin.deployment(id: deployment.id),
+                status.counts.installed + status.counts.failed >= expected
+            else { return nil as DeploymentInfo? }
+            return status
+        }
+        output("deployment \(done.id): \(model) v\(version) installed on \(done.counts.installed), failed on \(done.counts.failed)")
+        guard done.counts.failed == 0 else { throw .failed("deployment \(done.id) failed on \(done.counts.failed) agents") }
+    }
+
+    private func heldOutAccuracy(_ admin: AdminClient, model: String, version: Int, split: DemoSplit) async throws(AdminError) -> Double {
+        let bytes = try await admin.weights(model: model, version: version)
+        let bundle: ModelBundle
+        do {
+            bundle = try ModelBundle(decoding: bytes)
+        } catch {
+            throw .failed("version \(version) of \(model) is not a valid model bundle: \(error)")
+        }
+        return Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
+    }
+
+    private func makeWorkDirectory() throws(AdminError) -> URL {
+        let folder = options.workDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("starling-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .configuration("cannot create the work folder \(folder.path)")
+        }
+        return folder
+    }
+}

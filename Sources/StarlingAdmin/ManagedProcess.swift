@@ -1,0 +1,102 @@
+import Foundation
+
+/// A child process the CLI started (an aggregator or an agent), with its output in a log file.
+///
+/// - Important: every started process must be stopped with ``terminate(grace:)``; a
+///   ``ProcessGroup`` does that for all its members, also when the caller fails.
+public final class ManagedProcess: Sendable {
+    public let name: String
+    public let logFile: URL
+    private let process: Process
+
+    /// Starts `executable` with `arguments`, its stdout and stderr appended to `logFile`.
+    public init(name: String, executable: URL, arguments: [String], logFile: URL) throws(AdminError) {
+        self.name = name
+        self.logFile = logFile
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil),
+            let log = FileHandle(forWritingAtPath: logFile.path) else {
+            throw .configuration("cannot open the log file \(logFile.path)")
+        }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw .configuration("cannot start \(executable.path): \(error.localizedDescription)")
+        }
+        self.process = process
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends SIGTERM, waits up to `grace` for a clean exit, then SIGKILL. Returns the exit status.
+    @discardableResult
+    public func terminate(grace: Duration = .seconds(10)) async -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            let deadline = ContinuousClock.now.advanced(by: grace)
+            while process.isRunning, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Kills the process at once with SIGKILL, as a crash would.
+    public func killAbruptly() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+    }
+
+    /// The last lines of the process's log, for error reports.
+    public func logTail(lines: Int = 15) -> String {
+        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// The child processes of one command, stopped together in reverse start order.
+public actor ProcessGroup {
+    private var members: [ManagedProcess] = []
+
+    public init() {}
+
+    public func add(_ process: ManagedProcess) { members.append(process) }
+
+    /// Stops every member (agents before the aggregator they talk to) and forgets them.
+    public func terminateAll() async {
+        for member in members.reversed() {
+            await member.terminate()
+        }
+        members.removeAll()
+    }
+}
+
+/// Waiting for something another process does, by polling with a deadline (never a fixed sleep).
+public enum Wait {
+    /// Polls `condition` every `interval` until it returns a value or `timeout` passes.
+    public static func until<T>(
+        _ what: String, timeout: Duration, interval: Duration = .milliseconds(50),
+        _ condition: () async -> T?
+    ) async throws(AdminError) -> T {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            if let value = await condition() { return value }
+            guard ContinuousClock.now < deadline else {
+                throw .failed("timed out after \(timeout) waiting for \(what)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

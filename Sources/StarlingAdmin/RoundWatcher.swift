@@ -1,0 +1,76 @@
+import StarlingProtocol
+
+/// Follows a federated run through the admin API and reports each change once, so a command can
+/// show live progress and stop when the run ends.
+public struct RoundWatcher: Sendable {
+    let client: AdminClient
+    let roundId: String
+    let interval: Duration
+
+    public init(client: AdminClient, roundId: String, interval: Duration = .milliseconds(250)) {
+        self.client = client
+        self.roundId = roundId
+        self.interval = interval
+    }
+
+    /// Calls `onChange` with every new state of the run and returns the final one.
+    public func follow(
+        _ onChange: (_ round: RoundInfo, _ finished: [RoundIterationInfo]) async throws(AdminError) -> Void
+    ) async throws(AdminError) -> RoundInfo {
+        var last: RoundInfo?
+        var reported = Set<Int>()
+        while true {
+            let round = try await client.round(id: roundId)
+            if round != last {
+                let finished = round.iterations.filter { $0.state.isFinal && !reported.contains($0.iteration) }
+                reported.formUnion(finished.map(\.iteration))
+                try await onChange(round, finished)
+                last = round
+            }
+            if round.state.isFinal { return round }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One line describing where a run stands.
+    public static func progressLine(_ round: RoundInfo) -> String {
+        guard let current = round.iterations.last else {
+            return "\(round.id): \(round.state.rawValue), waiting for at least \(round.minClients) online devices"
+        }
+        return "\(round.id): round \(current.iteration)/\(round.totalRounds) \(current.state.rawValue), "
+            + "\(current.updatesReceived)/\(current.cohortSize) updates"
+    }
+
+    /// One line describing a finished iteration.
+    public static func iterationLine(_ iteration: RoundIterationInfo, of round: RoundInfo) -> String {
+        var line = "round \(iteration.iteration)/\(round.totalRounds) \(iteration.state.rawValue)"
+        if let version = iteration.producedVersion { line += ": version \(version)" }
+        line += ", \(iteration.updatesReceived) of \(iteration.cohortSize) devices"
+        if let accuracy = iteration.metrics?.evalAccuracy {
+            line += ", devices' eval accuracy \(Format.fixed(accuracy))"
+        }
+        if let reason = iteration.failureReason { line += " (\(reason))" }
+        return line
+    }
+}
+
+/// Number formatting shared by the command outputs.
+public enum Format {
+    /// `value` with `digits` decimals.
+    public static func fixed(_ value: Double, digits: Int = 3) -> String {
+        let scale = pow10(digits)
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        } else if digits > 0 {
+            text += "." + String(repeating: "0", count: digits)
+        }
+        return text
+    }
+
+    private static func pow10(_ digits: Int) -> Double {
+        (0..<digits).reduce(1.0) { value, _ in value * 10 }
+    }
+}

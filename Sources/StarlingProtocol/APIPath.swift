@@ -1,0 +1,47 @@
+/// Every HTTP path of protocol v1, in one place so agent, aggregator and CLI cannot drift apart.
+///
+/// Public listener (server TLS; admin calls carry a bearer token): `healthz`, `enroll`, `refine`,
+/// `admin…`. Device listener (mutual TLS; the device id comes from the client certificate):
+/// `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`, `samples`, `status`.
+public enum APIPath {
+    public static let healthz = "/healthz"
+    public static let enroll = "/v1/enroll"
+    public static let refine = "/v1/refine"
+
+    public static let adminEnrollmentTokens = "/v1/admin/enrollment-tokens"
+    public static let adminDevices = "/v1/admin/devices"
+    public static let adminModels = "/v1/admin/models"
+    /// `POST` with a safetensors body; `?name=` overrides the manifest's model name.
+    public static let adminModelImport = "/v1/admin/models/import"
+    public static func adminVersions(model: String) -> String { "/v1/admin/models/\(model)/versions" }
+    public static func adminWeights(model: String, version: Int) -> String {
+        "/v1/admin/models/\(model)/versions/\(version)/weights"
+    }
+    public static let adminRounds = "/v1/admin/rounds"
+    public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
+    public static let adminDeployments = "/v1/admin/deployments"
+    public static func adminDeployment(id: String) -> String { "/v1/admin/deployments/\(id)" }
+    public static let adminRefinement = "/v1/admin/refinement"
+
+    public static let deviceWatch = "/v1/device/watch"
+    public static func deviceWeights(model: String, version: Int) -> String {
+        "/v1/device/models/\(model)/versions/\(version)/weights"
+    }
+    public static func deviceUpdate(roundId: String, iteration: Int) -> String {
+        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/update"
+    }
+    public static func deviceDeploymentReport(id: String) -> String {
+        "/v1/device/deployments/\(id)/report"
+    }
+
+    public static let agentPredict = "/v1/predict"
+    public static let agentPredictBatch = "/v1/predict/batch"
+    public static let agentSamples = "/v1/samples"
+    public static let agentStatus = "/v1/status"
+}
+
+/// The largest request bodies each side accepts, in bytes.
+public enum BodyLimit {
+    public static let json = 1 << 20
+    public static let modelArtifact = 64 << 20
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a device sends when it opens a watch: the revision it already has and a heartbeat.
+public struct WatchRequest: Codable, Sendable {
+    /// The revision of the last desired state the device acted on; empty on the first call.
+    public var revision: String
+    public var sampleCount: Int
+    /// The model the device runs now, as `name@version`.
+    public var runningModel: String?
+    /// Seconds the aggregator may hold the request before answering unchanged; capped by it.
+    public var waitSeconds: Double?
+
+    public init(revision: String, sampleCount: Int, runningModel: String?, waitSeconds: Double? = nil) {
+        self.revision = revision
+        self.sampleCount = sampleCount
+        self.runningModel = runningModel
+        self.waitSeconds = waitSeconds
+    }
+}
+
+/// The model version a device should run, from the deployment that targets it.
+public struct DesiredModel: Codable, Sendable, Equatable {
+    public var deploymentId: String
+    public var model: String
+    public var version: Int
+    public var sha256: String
+
+    public init(deploymentId: String, model: String, version: Int, sha256: String) {
+        self.deploymentId = deploymentId
+        self.model = model
+        self.version = version
+        self.sha256 = sha256
+    }
+}
+
+/// Everything a device should be doing, as of `revision`: answered by the long-poll watch as soon as
+/// it differs from the revision the device sent, or unchanged when the wait runs out.
+public struct DesiredState: Codable, Sendable, Equatable {
+    public var revision: String
+    public var model: DesiredModel?
+    public var rounds: [RoundTask]
+
+    public init(revision: String, model: DesiredModel?, rounds: [RoundTask]) {
+        self.revision = revision
+        self.model = model
+        self.rounds = rounds
+    }
+}

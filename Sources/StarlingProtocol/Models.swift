@@ -1,0 +1,145 @@
+import Foundation
+
+/// An admin's request to create a model in the registry; version 1 is initialised from `seed`.
+public struct CreateModelRequest: Codable, Sendable {
+    public var name: String
+    /// Layer widths joined by `-`, e.g. `64-32-10`; two widths make a logistic regression.
+    public var architecture: String
+    /// Class names, one per output; default `0`…`k-1`.
+    public var labels: [String]?
+    /// Per-feature mean and standard deviation the model standardises its input with; default identity.
+    public var featureMean: [Double]?
+    public var featureStd: [Double]?
+    /// Phase-one answers whose top probability is below this go to phase two; default 0.8.
+    public var confidenceThreshold: Double?
+    public var seed: UInt64?
+
+    public init(
+        name: String, architecture: String, labels: [String]? = nil, featureMean: [Double]? = nil,
+        featureStd: [Double]? = nil, confidenceThreshold: Double? = nil, seed: UInt64? = nil
+    ) {
+        self.name = name
+        self.architecture = architecture
+        self.labels = labels
+        self.featureMean = featureMean
+        self.featureStd = featureStd
+        self.confidenceThreshold = confidenceThreshold
+        self.seed = seed
+    }
+}
+
+/// A model in the registry: its fixed shape and its newest version.
+public struct ModelInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var architecture: String
+    public var labels: [String]
+    public var confidenceThreshold: Double
+    public var latestVersion: Int
+    public var createdAt: Date
+
+    public init(
+        name: String, architecture: String, labels: [String], confidenceThreshold: Double,
+        latestVersion: Int, createdAt: Date
+    ) {
+        self.name = name
+        self.architecture = architecture
+        self.labels = labels
+        self.confidenceThreshold = confidenceThreshold
+        self.latestVersion = latestVersion
+        self.createdAt = createdAt
+    }
+}
+
+/// The admin API's model listing.
+public struct ModelList: Codable, Sendable {
+    public var models: [ModelInfo]
+
+    public init(models: [ModelInfo]) { self.models = models }
+}
+
+/// Where a version came from.
+public enum VersionSource: String, Codable, Sendable {
+    case initialized, imported, round
+}
+
+/// The lineage of a version made by a federated round.
+public struct VersionLineage: Codable, Sendable, Equatable {
+    public var parentVersion: Int?
+    public var roundId: String?
+    public var roundIteration: Int?
+    public var cohortSize: Int?
+
+    public init(
+        parentVersion: Int? = nil, roundId: String? = nil, roundIteration: Int? = nil,
+        cohortSize: Int? = nil
+    ) {
+        self.parentVersion = parentVersion
+        self.roundId = roundId
+        self.roundIteration = roundIteration
+        self.cohortSize = cohortSize
+    }
+}
+
+/// Training and federated-evaluation figures of a version, weighted by the devices' sample counts.
+public struct VersionMetrics: Codable, Sendable, Equatable {
+    public var trainLoss: Double?
+    /// Accuracy on the devices' own held-out samples.
+    public var evalAccuracy: Double?
+    public var trainSamples: Int?
+    public var evalSamples: Int?
+
+    public init(
+        trainLoss: Double? = nil, evalAccuracy: Double? = nil, trainSamples: Int? = nil,
+        evalSamples: Int? = nil
+    ) {
+        self.trainLoss = trainLoss
+        self.evalAccuracy = evalAccuracy
+        self.trainSamples = trainSamples
+        self.evalSamples = evalSamples
+    }
+}
+
+/// One registered, immutable version of a model.
+public struct ModelVersionInfo: Codable, Sendable, Equatable {
+    public var model: String
+    public var version: Int
+    /// SHA-256 of the safetensors artifact, lowercase hex.
+    public var sha256: String
+    public var sizeBytes: Int
+    public var source: VersionSource
+    public var lineage: VersionLineage
+    public var metrics: VersionMetrics
+    public var createdAt: Date
+
+    public init(
+        model: String, version: Int, sha256: String, sizeBytes: Int, source: VersionSource,
+        lineage: VersionLineage, metrics: VersionMetrics, createdAt: Date
+    ) {
+        self.model = model
+        self.version = version
+        self.sha256 = sha256
+        self.sizeBytes = sizeBytes
+        self.source = source
+        self.lineage = lineage
+        self.metrics = metrics
+        self.createdAt = createdAt
+    }
+}
+
+/// The admin API's version listing, oldest first.
+public struct VersionList: Codable, Sendable {
+    public var versions: [ModelVersionInfo]
+
+    public init(versions: [ModelVersionInfo]) { self.versions = versions }
+}
+
+/// Names the registry model that answers phase-two refinement (its newest version, unless pinned).
+public struct RefinementSettings: Codable, Sendable, Equatable {
+    public var model: String
+    public var version: Int?
+
+    public init(model: String, version: Int? = nil) {
+        self.model = model
+        self.version = version
+    }
+}

@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+public import NIOSSL
+import StarlingProtocol
+
+/// A small HTTPS client for the Starling API: JSON and binary bodies, bearer tokens, mutual TLS,
+/// and one typed error for everything that can go wrong, so callers can tell a refused connection
+/// from an API error code.
+///
+/// - Important: call ``shutdown()`` before dropping the last reference.
+public final class StarlingHTTPClient: Sendable {
+    public let baseURL: String
+    private let bearerToken: String?
+    private let client: HTTPClient
+
+    /// The largest response body read, in bytes.
+    public static let responseLimit = 256 << 20
+
+    /// A client for `baseURL` (`https://host:port` or `http://…` when `tls` is nil).
+    public init(baseURL: String, tls: TLSConfiguration?, bearerToken: String? = nil) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.bearerToken = bearerToken
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: .seconds(10)))
+        configuration.decompression = .disabled
+        configuration.httpVersion = .http1Only
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// `GET` a JSON resource.
+    public func get<Response: Decodable & Sendable>(
+        _ path: String, as type: Response.Type = Response.self, timeout: Duration = .seconds(30)
+    ) async throws(StarlingHTTPError) -> Response {
+        try decode(type, from: try await send(.GET, path, body: nil, contentType: nil, timeout: timeout))
+    }
+
+    /// `POST` a JSON body and decode a JSON answer.
+    public func post<Body: Encodable & Sendable, Response: Decodable & Sendable>(
+        _ path: String, json body: Body, as type: Response.Type = Response.self,
+        timeout: Duration = .seconds(30)
+    ) async throws(StarlingHTTPError) -> Response {
+        let bytes = try encode(body)
+        return try decode(type, from: try await send(.POST, path, body: bytes, contentType: "application/json", timeout: timeout))
+    }
+
+    /// `PUT` a JSON body and decode a JSON answer.
+    public func put<Body: Encodable & Sendable, Response: Decodable & Sendable>(
+        _ path: String, json body: Body, as type: Response.Type = Response.self,
+        timeout: Duration = .seconds(30)
+    ) async throws(StarlingHTTPError) -> Response {
+        let bytes = try encode(body)
+        return try decode(type, from: try await send(.PUT, path, body: bytes, contentType: "application/json", timeout: timeout))
+    }
+
+    /// `POST` raw bytes (a safetensors artifact, say) and decode a JSON answer.
+    public func post<Response: Decodable & Sendable>(
+        _ path: String, bytes: [UInt8], contentType: String = "application/octet-stream",
+        as type: Response.Type = Response.self, timeout: Duration = .seconds(60)
+    ) async throws(StarlingHTTPError) -> Response {
+        try decode(type, from: try await send(.POST, path, body: bytes, contentType: contentType, timeout: timeout))
+    }
+
+    /// `GET` a binary resource.
+    public func getBytes(_ path: String, timeout: Duration = .seconds(60)) async throws(StarlingHTTPError) -> [UInt8] {
+        try await send(.GET, path, body: nil, contentType: nil, timeout: timeout)
+    }
+
+    /// Closes every connection; the client cannot be used afterwards.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String?, timeout: Duration
+    ) async throws(StarlingHTTPError) -> [UInt8] {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let status: HTTPResponseStatus
+        let bytes: [UInt8]
+        do {
+            let response = try await client.execute(request, timeout: TimeAmount(timeout))
+            status = response.status
+            let buffer = try await response.body.collect(upTo: Self.responseLimit)
+            bytes = Array(buffer.readableBytesView)
+        } catch {
+            throw .transport(Self.describe(error))
+        }
+        guard (200..<300).contains(Int(status.code)) else {
+            if let body = try? StarlingJSON.decoder().decode(APIErrorBody.self, from: Data(bytes)) {
+                throw .api(status: Int(status.code), code: body.error.code, message: body.error.message)
+            }
+            throw .api(status: Int(status.code), code: "http_\(status.code)", message: "the server answered \(status)")
+        }
+        return bytes
+    }
+
+    private func encode<Body: Encodable>(_ body: Body) throws(StarlingHTTPError) -> [UInt8] {
+        do {
+            return Array(try StarlingJSON.encoder().encode(body))
+        } catch {
+            throw .invalidResponse("cannot encode the request: \(error)")
+        }
+    }
+
+    private func decode<Response: Decodable>(_ type: Response.Type, from bytes: [UInt8]) throws(StarlingHTTPError) -> Response {
+        do {
+            return try StarlingJSON.decoder().decode(type, from: Data(bytes))
+        } catch {
+            throw .invalidResponse("the server's answer is not the expected \(type): \(error)")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                return "timed out"
+            }
+        }
+        return String(describing: error)
+    }
+}
+
+/// Why a Starling API call failed.
+public enum StarlingHTTPError: Error, CustomStringConvertible, Equatable {
+    /// The request never got an HTTP answer: connection refused, TLS handshake failure, timeout.
+    case transport(String)
+    /// The server answered with an error status and (usually) an ``APIErrorBody``.
+    case api(status: Int, code: String, message: String)
+    /// The answer was not what the API promises.
+    case invalidResponse(String)
+
+    public var description: String {
+        switch self {
+        case .transport(let reason): return "cannot reach the server: \(reason)"
+        case .api(_, _, let message): return message
+        case .invalidResponse(let reason): return reason
+        }
+    }
+
+    /// The API error code, when the server answered with one.
+    public var code: String? {
+        if case .api(_, let code, _) = self { return code }
+        return nil
+    }
+
+    /// The HTTP status, when the server answered.
+    public var status: Int? {
+        if case .api(let status, _, _) = self { return status }
+        return nil
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

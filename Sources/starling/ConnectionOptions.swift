@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+
+/// The flags that say where the aggregator is, shared by every command that calls it.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The aggregator's URL, e.g. https://127.0.0.1:8443 (or STARLING_URL).")
+    var url: String?
+
+    @Option(help: "The aggregator's CA certificate file (or STARLING_CA).")
+    var ca: String?
+
+    @Option(help: "The admin bearer token (or STARLING_TOKEN).")
+    var token: String?
+
+    @Option(help: "An aggregator's data folder on this machine (or STARLING_AGGREGATOR_DIR).")
+    var aggregatorDir: String?
+
+    /// Runs `body` with a connected admin client, then closes it; errors become one line on stderr
+    /// and the exit status of their kind.
+    func withClient<T>(_ body: (AdminClient) async throws(AdminError) -> T) async throws -> T {
+        try await reportingErrors { () async throws(AdminError) -> T in
+            let connection = try AdminConnection.resolve(url: url, caPath: ca, token: token, aggregatorDir: aggregatorDir)
+            let client = try AdminClient(connection: connection)
+            do throws(AdminError) {
+                let value = try await body(client)
+                await client.shutdown()
+                return value
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+        }
+    }
+}
+
+/// Turns an ``AdminError`` into one sentence on stderr and its exit status.
+func reportingErrors<T>(_ body: () async throws(AdminError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        Console.error(error.description)
+        throw ExitCode(error.exitCode)
+    }
+}
+
+/// Where command output goes: results to stdout, problems to stderr, flushed line by line.
+enum Console {
+    static func print(_ line: String) {
+        Swift.print(line)
+        fflush(nil)
+    }
+
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+    }
+
+    /// One JSON line for `--json` output.
+    static func json<T: Encodable>(_ value: T) throws {
+        print(try StarlingJSON.line(value))
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+
+/// `starling demo`: the whole federated loop on this machine, on any numeric CSV.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run an aggregator and N agents on loopback, train federated, deploy, predict.",
+        discussion: "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"phase2_rate\":…}.")
+
+    @Option(help: "A numeric CSV with a header row.")
+    var data: String
+
+    @Option(help: "The label column.")
+    var label: String = "label"
+
+    @Option(help: "How many agent processes.")
+    var agents: Int = 8
+
+    @Option(help: "How many federated rounds.")
+    var rounds: Int = 10
+
+    @Option(help: "Layer widths, e.g. 64-32-10.")
+    var arch: String
+
+    @Option(help: "Local epochs per round.")
+    var localEpochs: Int = 2
+
+    @Option(help: "Local learning rate.")
+    var lr: Double = 0.05
+
+    @Option(help: "Seed of every random choice.")
+    var seed: UInt64 = 7
+
+    @Option(help: "Work folder (default: a new temporary folder).")
+    var workDir: String?
+
+    @Flag(help: "Keep the work folder and its logs.")
+    var keep = false
+
+    func validate() throws {
+        guard (1...64).contains(agents) else { throw ValidationError("--agents must be between 1 and 64") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() async throws {
+        let options = DemoOptions(
+            data: URL(fileURLWithPath: data), labelColumn: label, agents: agents, rounds: rounds,
+            architecture: arch, localEpochs: localEpochs, learningRate: lr, seed: seed,
+            workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep)
+        let runner = DemoRunner(options: options) { Console.print($0) }
+        let report = try await reportingErrors { () async throws(AdminError) in
+            try await runner.run(binaries: StarlingBinaries.locate())
+        }
+        try Console.json(report)
+    }
+}

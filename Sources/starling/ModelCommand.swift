@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import StarlingAdmin
+import StarlingCore
+import StarlingProtocol
+
+/// `starling model …`: the model registry.
+struct ModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Manage models and their versions.",
+        subcommands: [Create.self, Import.self, List.self, Versions.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a model; version 1 starts from seeded random weights.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "The model's name.")
+        var name: String
+
+        @Option(help: "Layer widths, e.g. 64-32-10 (two widths: logistic regression).")
+        var arch: String
+
+        @Option(help: "Class names, comma-separated (default 0…k-1, or the CSV's labels).")
+        var labels: String?
+
+        @Option(help: "Phase-one answers below this confidence go to phase two.")
+        var threshold: Double = 0.8
+
+        @Option(help: "A CSV whose feature statistics (and labels) the model standardises with.")
+        var standardizeFrom: String?
+
+        @Option(help: "The label column of --standardize-from.")
+        var label: String = "label"
+
+        @Option(help: "Seed of the initial weights.")
+        var seed: UInt64 = 1
+
+        func run() async throws {
+            var request = CreateModelRequest(name: name, architecture: arch, confidenceThreshold: threshold, seed: seed)
+            request.labels = labels.map { $0.split(separator: ",").map(String.init) }
+            if let standardizeFrom {
+                let table = try await reportingErrors { () throws(AdminError) in try loadTable(standardizeFrom, label: label) }
+                let statistics = Standardization.fit(features: table.features, featureCount: table.featureNames.count)
+                request.featureMean = statistics.mean.map(Double.init)
+                request.featureStd = statistics.std.map(Double.init)
+                if request.labels == nil { request.labels = table.distinctLabels }
+            }
+            let version = try await connection.withClient { client throws(AdminError) in try await client.createModel(request) }
+            Console.print("created \(version.model) version \(version.version) (sha256 \(version.sha256.prefix(12)))")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a Starling safetensors bundle as a new version.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "The safetensors file (weights with the manifest in __metadata__).")
+        var safetensors: String
+
+        @Option(help: "Register under this name instead of the manifest's.")
+        var name: String?
+
+        func run() async throws {
+            let bytes = try await reportingErrors { () throws(AdminError) in
+                guard let data = FileManager.default.contents(atPath: safetensors) else {
+                    throw .configuration("cannot read \(safetensors)")
+                }
+                return [UInt8](data)
+            }
+            let version = try await connection.withClient { client throws(AdminError) in
+                try await client.importModel(safetensors: bytes, name: name)
+            }
+            Console.print("imported \(version.model) version \(version.version) (sha256 \(version.sha256.prefix(12)))")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List models.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let models = try await connection.withClient { client throws(AdminError) in try await client.models() }
+            if json {
+                try Console.json(ModelList(models: models))
+                return
+            }
+            var table = Table(header: ["MODEL", "ARCH", "LATEST", "THRESHOLD", "LABELS"])
+            for model in models {
+                table.rows.append([
+                    model.name, model.architecture, String(model.latestVersion), Format.fixed(model.confidenceThreshold, digits: 2),
+                    model.labels.joined(separator: ","),
+                ])
+            }
+            Console.print(table.render())
+        }
+    }
+
+    struct Versions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a model's versions with lineage and metrics.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "The model.")
+        var model: String
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let versions = try await connection.withClient { client throws(AdminError) in try await client.versions(model: model) }
+            if json {
+                try Console.json(VersionList(versions: versions))
+                return
+            }
+            var table = Table(header: ["VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "EVAL ACC", "SHA256"])
+            for version in versions {
+                let lineage = version.lineage
+                table.rows.append([
+                    String(version.version), version.source.rawValue, lineage.parentVersion.map(String.init) ?? "-",
+                    lineage.roundId.map { "\($0)#\(lineage.roundIteration ?? 0)" } ?? "-",
+                    lineage.cohortSize.map(String.init) ?? "-",
+                    version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-", String(version.sha256.prefix(12)),
+                ])
+            }
+            Console.print(table.render())
+        }
+    }
+}
+
+/// Reads a CSV for a command, turning its error into a configuration error.
+func loadTable(_ path: String, label: String) throws(AdminError) -> CSVTable {
+    do {
+        return try CSVTable.load(contentsOf: URL(fileURLWithPath: path), labelColumn: label)
+    } catch {
+        throw .configuration("\(error)")
+    }
+}

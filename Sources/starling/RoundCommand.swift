@@ -1,0 +1,122 @@
+import ArgumentParser
+import StarlingAdmin
+import StarlingProtocol
+
+/// `starling round …`: federated training runs.
+struct RoundCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "round", abstract: "Run federated rounds.", subcommands: [Start.self, Status.self])
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start R rounds of FedAvg and follow them until they end.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "The model to train.")
+        var model: String
+
+        @Option(help: "Start from this version (default: the newest).")
+        var version: Int?
+
+        @Option(help: "Devices selected per round.")
+        var clients: Int
+
+        @Option(help: "Fewest updates a round accepts.")
+        var minClients: Int
+
+        @Option(help: "Local epochs per round.")
+        var localEpochs: Int = 1
+
+        @Option(help: "Local learning rate.")
+        var lr: Double = 0.05
+
+        @Option(help: "Local momentum.")
+        var momentum: Double = 0.9
+
+        @Option(help: "Local batch size.")
+        var batchSize: Int = 16
+
+        @Option(help: "Number of consecutive rounds.")
+        var rounds: Int = 1
+
+        @Option(help: "Seconds each round waits for updates.")
+        var deadline: Double = 120
+
+        @Option(help: "Only devices with these tags (key=value,…) take part.")
+        var to: String = "all"
+
+        @Option(help: "Seed of cohort selection and local shuffling.")
+        var seed: UInt64 = 1
+
+        @Flag(help: "Return once the run is started instead of following it.")
+        var detach = false
+
+        func validate() throws {
+            guard clients >= 1, minClients >= 1, minClients <= clients else {
+                throw ValidationError("--min-clients must be between 1 and --clients")
+            }
+            guard rounds >= 1, localEpochs >= 1, lr > 0, deadline > 0 else {
+                throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
+            }
+        }
+
+        func run() async throws {
+            let selector: DeviceSelector
+            do throws(TagError) { selector = try DeviceSelector(parsing: to) } catch { throw ValidationError(error.description) }
+            let request = StartRoundRequest(
+                model: model, baseVersion: version, clients: clients, minClients: minClients,
+                localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
+                rounds: rounds, deadlineSeconds: deadline, selector: selector, seed: seed)
+            let detach = detach
+            let final = try await connection.withClient { client throws(AdminError) in
+                let round = try await client.startRound(request)
+                Console.print("started \(round.id)")
+                if detach { return round }
+                var lastLine = ""
+                return try await RoundWatcher(client: client, roundId: round.id).follow { round, finished throws(AdminError) in
+                    for iteration in finished {
+                        Console.print(RoundWatcher.iterationLine(iteration, of: round))
+                    }
+                    let line = RoundWatcher.progressLine(round)
+                    if !round.state.isFinal, line != lastLine {
+                        Console.print(line)
+                        lastLine = line
+                    }
+                }
+            }
+            guard detach || final.state == .completed else {
+                Console.error("\(final.id) \(final.state.rawValue): \(final.failureReason ?? "no reason given")")
+                throw ExitCode(1)
+            }
+            if !detach {
+                Console.print("\(final.id) completed: \(model) version \(final.iterations.last?.producedVersion.map(String.init) ?? "-")")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a run's rounds, cohorts and versions.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The run's id.")
+        var id: String
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let round = try await connection.withClient { client throws(AdminError) in try await client.round(id: id) }
+            if json {
+                try Console.json(round)
+                return
+            }
+            Console.print("\(round.id): \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))")
+            for iteration in round.iterations {
+                Console.print("  " + RoundWatcher.iterationLine(iteration, of: round))
+            }
+            if let reason = round.failureReason { Console.print("  failed: \(reason)") }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `starling`: the operator's and admin's command line for a Starling fleet.
+@main
+struct StarlingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "starling",
+        abstract: "Operate a Starling fleet: enroll devices, run federated rounds, deploy models.",
+        discussion: """
+            The aggregator is found from --url/--ca/--token, from STARLING_URL, STARLING_CA and \
+            STARLING_TOKEN, or from an aggregator's data folder (--aggregator-dir or STARLING_AGGREGATOR_DIR).
+            Exit status: 0 success, 1 the command failed, 2 bad command line, 3 missing or unreadable \
+            configuration, 4 aggregator unreachable, 5 request refused by the aggregator.
+            """,
+        subcommands: [
+            TokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
+            DeployCommand.self, RefinementCommand.self, DemoCommand.self,
+        ])
+}
