@@ -1,0 +1,50 @@
+/// Why a model, its architecture, manifest, standardisation or bundle could not be built or decoded.
+///
+/// Every case reads as one sentence so it can be shown to an operator or returned by an API as is.
+public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A layer-size list or its textual form ("64-32-10") is not usable.
+    case invalidArchitecture(String)
+    /// Means and standard deviations disagree in count or a deviation is not a positive finite number.
+    case invalidStandardization(String)
+    /// A manifest field is inconsistent with the architecture or out of range.
+    case invalidManifest(String)
+    /// A flat parameter vector has the wrong length for the architecture.
+    case parameterCountMismatch(expected: Int, actual: Int)
+    /// A named weight tensor required by the architecture is absent.
+    case missingTensor(String)
+    /// A named tensor is present that the architecture does not define.
+    case unexpectedTensor(String)
+    /// A named tensor has a shape other than the architecture requires.
+    case tensorShapeMismatch(name: String, expected: [Int], actual: [Int])
+    /// A manifest and a model describe different networks.
+    case architectureMismatch(manifest: ModelArchitecture, model: ModelArchitecture)
+    /// The bundle is structurally valid safetensors but lacks what a Starling model needs.
+    case invalidBundle(String)
+    /// The bundle bytes are not valid safetensors.
+    case safetensors(SafetensorsError)
+
+    public var description: String {
+        switch self {
+        case .invalidArchitecture(let reason):
+            return "Invalid model architecture: \(reason)."
+        case .invalidStandardization(let reason):
+            return "Invalid standardization: \(reason)."
+        case .invalidManifest(let reason):
+            return "Invalid model manifest: \(reason)."
+        case .parameterCountMismatch(let expected, let actual):
+            return "The architecture needs \(expected) parameters, but \(actual) were given."
+        case .missingTensor(let name):
+            return "The weight tensor '\(name)' is missing."
+        case .unexpectedTensor(let name):
+            return "The tensor '\(name)' is not part of this architecture."
+        case .tensorShapeMismatch(let name, let expected, let actual):
+            return "The tensor '\(name)' has shape \(actual), expected \(expected)."
+        case .architectureMismatch(let manifest, let model):
+            return "The manifest describes architecture \(manifest), but the model is \(model)."
+        case .invalidBundle(let reason):
+            return "Invalid model bundle: \(reason)."
+        case .safetensors(let error):
+            return "Invalid model bundle: \(error.description)"
+        }
+    }
+}

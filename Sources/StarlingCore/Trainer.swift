@@ -1,0 +1,71 @@
+/// The local training loop and evaluation used by agents and tests.
+///
+/// Features are standardised once, then each epoch visits a seeded shuffle of the rows in mini-batches,
+/// taking one momentum-SGD step on the batch-mean gradient per batch.
+public enum Trainer {
+    /// Trains `model` in place on `data` (raw features, standardised with `standardization`).
+    /// The optimiser's velocity starts at zero for each call. An empty dataset or zero epochs leaves
+    /// the model unchanged.
+    public static func train(
+        _ model: inout MLP, on data: Dataset, standardization: Standardization, config: TrainingConfig
+    ) -> TrainingReport {
+        let width = model.architecture.inputSize
+        precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
+        precondition(standardization.featureCount == width, "standardization width differs from the model's inputs")
+        precondition(config.batchSize > 0, "batchSize must be positive")
+        precondition(config.epochs >= 0, "epochs must be non-negative")
+        guard data.count > 0, config.epochs > 0 else {
+            return TrainingReport(meanLoss: 0, steps: 0, samples: data.count)
+        }
+
+        let features = standardization.apply(data.features)
+        var optimizer = SGD(
+            learningRate: config.learningRate, momentum: config.momentum,
+            parameterCount: model.parameters.count)
+        var rng = SeededRNG(seed: config.seed)
+        var order = Array(0..<data.count)
+        var batchFeatures: [Float] = []
+        var batchLabels: [Int] = []
+        batchFeatures.reserveCapacity(config.batchSize * width)
+        batchLabels.reserveCapacity(config.batchSize)
+        var totalLoss: Double = 0
+        var steps = 0
+
+        for _ in 0..<config.epochs {
+            rng.shuffle(&order)
+            var start = 0
+            while start < order.count {
+                let end = min(start + config.batchSize, order.count)
+                batchFeatures.removeAll(keepingCapacity: true)
+                batchLabels.removeAll(keepingCapacity: true)
+                for row in order[start..<end] {
+                    batchFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)])
+                    batchLabels.append(data.labels[row])
+                }
+                let (loss, gradient) = model.lossAndGradient(
+                    features: batchFeatures, labels: batchLabels, rows: end - start)
+                optimizer.step(parameters: &model.parameters, gradient: gradient)
+                totalLoss += Double(loss) * Double(end - start)
+                steps += 1
+                start = end
+            }
+        }
+        return TrainingReport(
+            meanLoss: totalLoss / Double(data.count * config.epochs), steps: steps, samples: data.count)
+    }
+
+    /// Fraction of rows whose most probable class equals the label (0 for an empty set).
+    public static func accuracy(of model: MLP, on data: Dataset, standardization: Standardization) -> Double {
+        guard data.count > 0 else { return 0 }
+        let classes = model.architecture.outputSize
+        let probabilities = model.probabilities(features: standardization.apply(data.features), rows: data.count)
+        var correct = 0
+        for row in 0..<data.count {
+            let scores = probabilities[(row * classes)..<((row + 1) * classes)]
+            if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best - row * classes == data.labels[row] {
+                correct += 1
+            }
+        }
+        return Double(correct) / Double(data.count)
+    }
+}
