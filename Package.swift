@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["StarlingAdmin", "StarlingTransport", "StarlingProtocol"]
+            dependencies: ["StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore"]
         ),
     ]
 )

@@ -74,12 +74,17 @@ public actor ProcessGroup {
 
     public func add(_ process: ManagedProcess) { members.append(process) }
 
-    /// Stops every member (agents before the aggregator they talk to) and forgets them.
-    public func terminateAll() async {
+    /// Stops every member (agents before the aggregator they talk to), forgets them, and returns
+    /// the members that did not exit with status 0, with their status.
+    @discardableResult
+    public func terminateAll() async -> [(name: String, status: Int32)] {
+        var unclean: [(name: String, status: Int32)] = []
         for member in members.reversed() {
-            await member.terminate()
+            let status = await member.terminate()
+            if status != 0 { unclean.append((member.name, status)) }
         }
         members.removeAll()
+        return unclean
     }
 }
 

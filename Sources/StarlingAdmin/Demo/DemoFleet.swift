@@ -21,7 +21,7 @@ public struct DemoFleet: Sendable {
     }
 
     /// Starts the aggregator on loopback ports the system picks and waits until it listens.
-    public func startAggregator() async throws(AdminError) -> AggregatorEndpoints {
+    public func startAggregator() async throws(AdminError) -> RunningAggregator {
         let process = try ManagedProcess(
             name: "aggregator", executable: binaries.aggregator,
             arguments: [
@@ -31,12 +31,13 @@ public struct DemoFleet: Sendable {
             logFile: workDirectory.appendingPathComponent("aggregator.log"))
         await processes.add(process)
         let folder = aggregatorDirectory
-        return try await Wait.until("the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
-            guard process.isRunning else { return nil }
+        let endpoints = try await Wait.until("the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
+            guard process.isRunning else { return nil as AggregatorEndpoints? }
             guard let endpoints = try? AggregatorEndpoints.read(from: folder), endpoints.pid == process.processIdentifier
             else { return nil }
             return endpoints
         }
+        return RunningAggregator(endpoints: endpoints, process: process)
     }
 
     /// Loads a CSV into agent `index`'s local store with `starling-agent ingest`.
@@ -68,13 +69,20 @@ public struct DemoFleet: Sendable {
             logFile: workDirectory.appendingPathComponent("agent-\(index).log"))
         await processes.add(process)
         return try await Wait.until("agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
-            guard process.isRunning else { return nil }
+            guard process.isRunning else { return nil as String? }
             return AgentEndpoint.read(from: directory)?.apiUrl
         }
     }
 
-    /// Stops every process, agents first.
-    public func stop() async { await processes.terminateAll() }
+    /// Stops every process, agents first; returns those that did not exit cleanly.
+    @discardableResult
+    public func stop() async -> [(name: String, status: Int32)] { await processes.terminateAll() }
+}
+
+/// An aggregator process and the endpoints it listens on.
+public struct RunningAggregator: Sendable {
+    public let endpoints: AggregatorEndpoints
+    public let process: ManagedProcess
 }
 
 /// The endpoint file an agent writes into its data folder once its local API listens.

@@ -31,7 +31,12 @@ public struct DemoRunner: Sendable {
         } catch {
             result = .failure(error)
         }
-        await fleet.stop()
+        let unclean = await fleet.stop()
+        if unclean.isEmpty {
+            output("every process stopped cleanly")
+        } else {
+            output("processes that did not stop cleanly: " + unclean.map { "\($0.name) (status \($0.status))" }.joined(separator: ", "))
+        }
         if !options.keep, case .success = result {
             try? FileManager.default.removeItem(at: workDirectory)
         }
@@ -39,7 +44,7 @@ public struct DemoRunner: Sendable {
     }
 
     private func runFleet(_ fleet: DemoFleet, split: DemoSplit) async throws(AdminError) -> DemoReport {
-        let endpoints = try await fleet.startAggregator()
+        let endpoints = try await fleet.startAggregator().endpoints
         output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
         let connection = AdminConnection(
             url: endpoints.url,

@@ -1,0 +1,64 @@
+import Foundation
+import StarlingAdmin
+import XCTest
+
+/// The `starling` CLI fails with one sentence and the documented exit status.
+final class CommandLineTests: XCTestCase {
+    func test_withoutConfiguration_exits3WithOneSentence() async throws {
+        let result = try await runStarling(["devices", "list"], environment: [:])
+
+        XCTAssertEqual(result.status, 3)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1)
+        XCTAssertTrue(result.stderr.hasPrefix("error: no aggregator URL"), result.stderr)
+    }
+
+    func test_againstAggregator_createsTokensAndRejectsUnknownModels() async throws {
+        let aggregator = try await AggregatorHarness.start()
+        let environment = ["STARLING_AGGREGATOR_DIR": aggregator.fleet.aggregatorDirectory.path]
+
+        let token = try await runStarling(["token", "create"], environment: environment)
+        XCTAssertEqual(token.status, 0, token.stderr)
+        XCTAssertTrue(token.stdout.hasPrefix("enr_"), token.stdout)
+
+        let created = try await runStarling(["model", "create", "--name", "cli", "--arch", "64-16-10"], environment: environment)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let listed = try await runStarling(["model", "versions", "--model", "cli"], environment: environment)
+        XCTAssertTrue(listed.stdout.contains("initialized"), listed.stdout)
+
+        let unknown = try await runStarling(
+            ["round", "start", "--model", "nope", "--clients", "2", "--min-clients", "1"], environment: environment)
+        XCTAssertEqual(unknown.status, 5)
+        XCTAssertTrue(unknown.stderr.contains("model_not_found"), unknown.stderr)
+
+        let wrongToken = try await runStarling(
+            ["devices", "list", "--token", "stk_wrong"], environment: environment)
+        XCTAssertEqual(wrongToken.status, 5)
+        XCTAssertTrue(wrongToken.stderr.contains("unauthorized"), wrongToken.stderr)
+        await aggregator.stop()
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the real `starling` binary with exactly this environment (plus PATH) and captures its output.
+func runStarling(_ arguments: [String], environment: [String: String]) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = StarlingBinaries.locate().folder.appendingPathComponent("starling")
+    process.arguments = arguments
+    process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}

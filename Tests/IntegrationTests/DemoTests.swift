@@ -1,0 +1,42 @@
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+import XCTest
+
+/// The whole loop with real processes: enroll, train federated, deploy, predict, shut down.
+final class DemoTests: XCTestCase {
+    func test_demoOnDigits_reaches90PercentHeldOutAndLeavesNothingRunning() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("starling-demo-it-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let result = try await runStarling(
+            ["demo", "--data", TestData.digits.path, "--label", "label", "--agents", "8", "--rounds", "10",
+             "--arch", "64-32-10", "--work-dir", work.path, "--keep"],
+            environment: [:])
+
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let lastLine = try XCTUnwrap(result.stdout.split(separator: "\n").last)
+        let report = try StarlingJSON.decoder().decode(DemoReport.self, from: Data(lastLine.utf8))
+        XCTAssertEqual(report.rounds, 10)
+        XCTAssertGreaterThanOrEqual(report.finalAccuracy, 0.90, result.stdout)
+        XCTAssertGreaterThan(report.servedAccuracy, 0.85)
+        XCTAssertEqual(report.degradedRate, 0)
+        XCTAssertTrue((0...1).contains(report.phase2Rate))
+        let roundLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("round ") && $0.contains("held-out accuracy") }
+        XCTAssertEqual(roundLines.count, 10, result.stdout)
+        XCTAssertTrue(result.stdout.contains("every process stopped cleanly"), result.stdout)
+        XCTAssertEqual(processesMentioning(work.path), [], "processes left running")
+    }
+}
+
+/// Process ids whose command line mentions `text` (Linux /proc).
+func processesMentioning(_ text: String) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { entry -> Int32? in
+        guard let pid = Int32(entry), pid != getpid(),
+            let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+        else { return nil }
+        let commandLine = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        return commandLine.contains(text) ? pid : nil
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+import StarlingTransport
+import XCTest
+
+/// A real aggregator process on loopback in a fresh data folder, with helpers to enroll test
+/// devices over HTTPS and to start real agent processes beside it.
+final class AggregatorHarness: Sendable {
+    let fleet: DemoFleet
+    let running: RunningAggregator
+    let admin: AdminClient
+    let caPEM: String
+
+    var endpoints: AggregatorEndpoints { running.endpoints }
+    var folder: URL { fleet.workDirectory }
+
+    static func start(_ name: String = #function) async throws -> AggregatorHarness {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("starling-it-\(name.filter(\.isLetter).prefix(40))-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let binaries = StarlingBinaries.locate()
+        try binaries.check()
+        let fleet = DemoFleet(workDirectory: folder, binaries: binaries)
+        return try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+    }
+
+    init(fleet: DemoFleet, running: RunningAggregator) throws {
+        self.fleet = fleet
+        self.running = running
+        self.caPEM = try String(contentsOfFile: running.endpoints.caCertificate, encoding: .utf8)
+        let token = try String(contentsOf: fleet.aggregatorDirectory.appendingPathComponent("admin.token"), encoding: .utf8)
+        self.admin = try AdminClient(
+            connection: AdminConnection(
+                url: running.endpoints.url, caCertificatePEM: caPEM,
+                token: token.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// Kills the aggregator with SIGKILL and starts a new one on the same data folder.
+    func crashAndRestart() async throws -> AggregatorHarness {
+        await admin.shutdown()
+        running.process.killAbruptly()
+        return try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+    }
+
+    /// Stops every process and removes the folder.
+    func stop() async {
+        await admin.shutdown()
+        await fleet.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A client for the public listener trusting the aggregator CA.
+    func publicClient(token: String? = nil) throws -> StarlingHTTPClient {
+        StarlingHTTPClient(
+            baseURL: endpoints.url, tls: try TLSConfigurations.client(trusting: caPEM, identity: nil), bearerToken: token)
+    }
+
+    /// Enrolls a test device over HTTPS and returns a mutual-TLS client on the device listener.
+    func enrollDevice(tags: [Tag] = []) async throws -> TestDevice {
+        let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
+        let key = DeviceKey.generate()
+        let client = try publicClient()
+        let response: EnrollmentResponse
+        do {
+            response = try await client.post(
+                APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
+        let device = StarlingHTTPClient(
+            baseURL: response.deviceUrl, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity))
+        return TestDevice(id: response.deviceId, client: device)
+    }
+
+    /// Starts a real agent process holding `csv`'s rows, enrolled with a fresh token.
+    func startAgent(_ index: Int, csv: URL) async throws -> String {
+        try await fleet.ingest(agent: index, csv: csv, labelColumn: "label")
+        let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
+        return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: "\(index)")])
+    }
+
+    /// Waits until `count` devices hold a watch.
+    func waitForOnlineDevices(_ count: Int) async throws {
+        let admin = admin
+        _ = try await Wait.until("\(count) devices online", timeout: .seconds(30), interval: .milliseconds(100)) {
+            let online = (try? await admin.devices())?.filter(\.online).count ?? 0
+            return online >= count ? online : nil
+        }
+    }
+}
+
+/// A device enrolled by a test, speaking the device protocol by hand.
+struct TestDevice: Sendable {
+    let id: String
+    let client: StarlingHTTPClient
+
+    /// A watch call that answers at once: a heartbeat that also returns the desired state.
+    func heartbeat(sampleCount: Int = 100) async throws -> DesiredState {
+        try await client.post(
+            APIPath.deviceWatch,
+            json: WatchRequest(revision: "", sampleCount: sampleCount, runningModel: nil, waitSeconds: 0))
+    }
+}
+
+/// Asserts that an async call fails with a Starling API error of this status and code.
+func assertAPIError<T>(
+    status: Int, code: String, file: StaticString = #filePath, line: UInt = #line,
+    _ call: () async throws -> T
+) async {
+    do {
+        _ = try await call()
+        XCTFail("expected \(status) \(code), but the call succeeded", file: file, line: line)
+    } catch let error as StarlingHTTPError {
+        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+}
+
+/// Small CSV files cut from the shipped digits data, for agents in tests.
+enum TestData {
+    static let digits = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("data/digits.csv")
+
+    /// Writes rows `range` of the digits CSV (with its header) to a new file in `folder`.
+    static func digitsSlice(_ range: Range<Int>, in folder: URL, name: String) throws -> URL {
+        let lines = try String(contentsOf: digits, encoding: .utf8).split(separator: "\n")
+        let slice = [lines[0]] + lines.dropFirst().dropFirst(range.lowerBound).prefix(range.count)
+        let file = folder.appendingPathComponent(name)
+        try (slice.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import StarlingAdmin
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+import XCTest
+
+/// Bad updates are refused with a clear code while the round goes on and completes.
+final class UpdateValidationTests: XCTestCase {
+    func test_badUpdates_areRefused_andTheRoundStillCompletes() async throws {
+        let aggregator = try await AggregatorHarness.start()
+        let created = try await aggregator.admin.createModel(CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
+        let member = try await aggregator.enrollDevice()
+        _ = try await member.heartbeat()
+        let round = try await aggregator.admin.startRound(
+            StartRoundRequest(model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, deadlineSeconds: 30, seed: 1))
+        let task = try await Wait.until("the round task", timeout: .seconds(20), interval: .milliseconds(100)) {
+            try? await member.heartbeat().rounds.first
+        }
+        XCTAssertEqual(task.roundId, round.id)
+        XCTAssertEqual(task.baseVersion, created.version)
+        let outsider = try await aggregator.enrollDevice()
+        _ = try await outsider.heartbeat()
+        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        let architecture = try ModelArchitecture(parsing: "64-8-10")
+
+        await assertAPIError(status: 403, code: "not_in_cohort") {
+            try await outsider.client.post(path, bytes: Self.update(architecture, value: 0.01), as: UpdateReceipt.self)
+        }
+        await assertAPIError(status: 400, code: "update_shape_mismatch") {
+            try await member.client.post(path, bytes: Self.update(try ModelArchitecture(parsing: "64-9-10"), value: 0.01), as: UpdateReceipt.self)
+        }
+        await assertAPIError(status: 400, code: "update_not_finite") {
+            try await member.client.post(path, bytes: Self.update(architecture, value: .nan), as: UpdateReceipt.self)
+        }
+        await assertAPIError(status: 413, code: "body_too_large") {
+            try await member.client.post(path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
+        }
+        let receipt: UpdateReceipt = try await member.client.post(path, bytes: Self.update(architecture, value: 0.01))
+        XCTAssertTrue(receipt.accepted)
+
+        let finished = try await Wait.until("the round to end", timeout: .seconds(30), interval: .milliseconds(100)) {
+            guard let info = try? await aggregator.admin.round(id: round.id), info.state.isFinal else { return nil as RoundInfo? }
+            return info
+        }
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        let versions = try await aggregator.admin.versions(model: "it")
+        let produced = try XCTUnwrap(versions.last)
+        XCTAssertEqual(produced.version, 2)
+        XCTAssertEqual(produced.source, .round)
+        XCTAssertEqual(produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
+        XCTAssertEqual(produced.metrics.trainSamples, 50)
+
+        await member.client.shutdown()
+        await outsider.client.shutdown()
+        await aggregator.stop()
+    }
+
+    /// A safetensors update for `architecture` whose every delta is `value`.
+    static func update(_ architecture: ModelArchitecture, value: Float) throws -> [UInt8] {
+        let model = try MLP(architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
+        var tensors: [String: SafetensorsTensor] = [:]
+        for (name, tensor) in model.namedTensors {
+            tensors[name] = SafetensorsFile.float32(tensor)
+        }
+        let metadata = [
+            UpdateMetadataKey.trainSamples: "50", UpdateMetadataKey.trainLoss: "1.5",
+            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "0.5",
+        ]
+        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
+    }
+}
