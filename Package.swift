@@ -141,6 +141,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
         .testTarget(name: "StarlingAgentTests", dependencies: ["StarlingAgent"]),
         .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator"]),
