@@ -71,6 +71,7 @@ let package = Package(
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -143,7 +144,13 @@ let package = Package(
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
-        .testTarget(name: "StarlingAgentTests", dependencies: ["StarlingAgent"]),
+        .testTarget(
+            name: "StarlingAgentTests",
+            dependencies: [
+                "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator"]),
         .testTarget(
             name: "IntegrationTests",

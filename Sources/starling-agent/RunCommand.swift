@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingAgent
+import StarlingProtocol
+
+/// `starling-agent run`: enroll once, then serve the local API and follow the aggregator.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the agent daemon until SIGTERM or SIGINT.")
+
+    @Option(help: "The aggregator's public URL (used to enroll).")
+    var aggregator: String
+
+    @Option(help: "The aggregator CA certificate (PEM) to trust when enrolling.")
+    var ca: String
+
+    @Option(help: "Enrollment token; needed only until the device has an identity.")
+    var enrollToken: String?
+
+    @Option(help: "Where the agent keeps its identity, samples and models.")
+    var dataDir: String
+
+    @Option(help: "Local API address, HOST:PORT (port 0 lets the system choose).")
+    var api: String = "127.0.0.1:0"
+
+    @Option(help: "Also serve the local API on this Unix domain socket.")
+    var socket: String?
+
+    @Option(name: .customLong("tag"), help: "A device tag key=value (repeatable).")
+    var tags: [String] = []
+
+    @Option(help: "Phase-two refinement deadline in milliseconds.")
+    var refineTimeoutMs: Int = 300
+
+    @Option(help: "Seed of the reconnect jitter.")
+    var seed: UInt64?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        _ = try apiAddress()
+        _ = try parsedTags()
+        guard refineTimeoutMs > 0 else { throw ValidationError("--refine-timeout-ms must be positive.") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "starling-agent")
+        let (host, port) = try apiAddress()
+        let configuration = AgentConfiguration(
+            aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: enrollToken,
+            dataDirectory: URL(fileURLWithPath: dataDir), apiHost: host, apiPort: port, socketPath: socket,
+            tags: try parsedTags(), refineTimeout: .milliseconds(refineTimeoutMs), seed: seed)
+        let runtime: AgentRuntime
+        do {
+            runtime = try await AgentRuntime.start(configuration, logger: logger)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        // Unbuffered, so a supervisor reading a pipe sees the line at once.
+        FileHandle.standardOutput.write(Data("starling-agent listening on \(runtime.apiURL)\n".utf8))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    private func apiAddress() throws -> (String, Int) {
+        guard let colon = api.lastIndex(of: ":"), let port = Int(api[api.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:8080.")
+        }
+        let host = api[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty else { throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:8080.") }
+        return (host, port)
+    }
+
+    private func parsedTags() throws -> [Tag] {
+        try tags.map { text in
+            do {
+                return try Tag(parsing: text)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

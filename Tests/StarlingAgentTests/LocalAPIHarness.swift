@@ -1,0 +1,42 @@
+import Foundation
+import StarlingProtocol
+import StarlingTransport
+@testable import StarlingAgent
+
+/// Runs a real local API server on 127.0.0.1 (port 0) around `body`, which talks to it over HTTP.
+func withLocalAPI(
+    model: InstalledModel?, refiner: (any Refiner)? = nil, refineTimeout: Duration = .milliseconds(200),
+    _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
+) async throws {
+    let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
+    let slot = ModelSlot(model)
+    let predictor = TwoPhasePredictor(
+        slot: slot, refiner: refiner, refineTimeout: refineTimeout, store: store, logger: testLogger)
+    let router = LocalAPIRouter(
+        deviceId: "dev-000000000001", predictor: predictor, store: store, slot: slot, connection: ConnectionState())
+    let server = try await LocalAPIServer.bind(
+        host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
+    let client = StarlingHTTPClient(baseURL: server.url, tls: nil)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        do {
+            try await body(client, store)
+        } catch {
+            group.cancelAll()
+            await client.shutdown()
+            throw error
+        }
+        group.cancelAll()
+    }
+    await client.shutdown()
+}
+
+/// A refiner that always answers phase two with the label "refined".
+struct AnsweringRefiner: Refiner {
+    func refine(_ items: [PredictRequest], timeout: Duration) async throws(AgentError) -> [Prediction] {
+        items.map { _ in
+            Prediction(
+                key: nil, label: "refined", probabilities: [0, 1], phase: 2, modelVersion: "big@1", degraded: false)
+        }
+    }
+}

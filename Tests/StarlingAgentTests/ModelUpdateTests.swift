@@ -1,0 +1,46 @@
+import StarlingCore
+import StarlingProtocol
+import XCTest
+@testable import StarlingAgent
+
+final class ModelUpdateTests: XCTestCase {
+    func test_encoded_decodesToTrainedMinusBaseWithMetadata() throws {
+        let architecture = try ModelArchitecture(layerSizes: [3, 4, 2])
+        let base = MLP(architecture: architecture, seed: 1)
+        let trained = MLP(architecture: architecture, seed: 2)
+        let update = try ModelUpdate(
+            base: base, trained: trained, trainSamples: 40, trainLoss: 0.5, evalSamples: 10, evalAccuracy: 0.75)
+
+        let file = try SafetensorsFile(decoding: update.encoded())
+        var tensors: [String: Tensor] = [:]
+        for name in file.tensors.keys { tensors[name] = try file.floatTensor(name) }
+        let delta = try MLP(architecture: architecture, namedTensors: tensors)
+        XCTAssertEqual(delta.parameters, zip(trained.parameters, base.parameters).map { $0 - $1 })
+        XCTAssertEqual(Set(file.tensors.keys), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
+        XCTAssertEqual(file.metadata[UpdateMetadataKey.trainSamples], "40")
+        XCTAssertEqual(file.metadata[UpdateMetadataKey.evalSamples], "10")
+        XCTAssertEqual(file.metadata[UpdateMetadataKey.trainLoss].flatMap(Double.init), 0.5)
+        XCTAssertEqual(file.metadata[UpdateMetadataKey.evalAccuracy].flatMap(Double.init), 0.75)
+    }
+
+    func test_localTraining_usesOnlySamplesThatFitTheModel() throws {
+        let bundle = try makeToyBundle()
+        let task = RoundTask(
+            roundId: "r1", iteration: 0, model: "toy", baseVersion: 3, sha256: "", localEpochs: 2,
+            learningRate: 0.1, momentum: 0.9, batchSize: 4, deadline: .distantFuture, seed: 5)
+        let train = [
+            LabelledSample(features: [1, 0], label: "a"),
+            LabelledSample(features: [0, 1], label: "b"),
+            LabelledSample(features: [1, 0], label: "unknown"),
+            LabelledSample(features: [1, 0, 0], label: "a"),
+        ]
+        let eval = [LabelledSample(features: [0, 1], label: "b")]
+        let update = try XCTUnwrap(LocalTraining.run(base: bundle, task: task, train: train, eval: eval))
+        XCTAssertEqual(update.trainSamples, 2)
+        XCTAssertEqual(update.evalSamples, 1)
+        XCTAssertEqual(update.evalAccuracy, 1)
+        XCTAssertTrue(update.delta.parameters.allSatisfy(\.isFinite))
+
+        XCTAssertNil(try LocalTraining.run(base: bundle, task: task, train: [train[2]], eval: eval))
+    }
+}

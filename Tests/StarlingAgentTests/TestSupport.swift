@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import StarlingCore
+@testable import StarlingAgent
+
+/// A fresh directory under the system's temporary folder.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("starling-agent-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+let testLogger = Logger(label: "starling-agent-tests")
+
+/// A two-feature, two-class logistic regression that is sure of (1, 0) → "a" and (0, 1) → "b",
+/// and torn 50/50 on (1, 1); confidence threshold 0.8.
+func makeToyBundle(version: Int = 3) throws -> ModelBundle {
+    let architecture = try ModelArchitecture(layerSizes: [2, 2])
+    let manifest = try ModelManifest(
+        name: "toy", version: version, architecture: architecture, labels: ["a", "b"],
+        standardization: .identity(featureCount: 2), confidenceThreshold: 0.8)
+    // W = [[10, 0], [0, 10]], b = [0, 0]
+    let model = try MLP(architecture: architecture, parameters: [10, 0, 0, 10, 0, 0])
+    return try ModelBundle(manifest: manifest, model: model)
+}
+
+func makeToyModel() throws -> InstalledModel {
+    let bundle = try makeToyBundle()
+    return InstalledModel(
+        bundle: bundle, name: "toy", version: 3, sha256: ContentDigest.sha256Hex(bundle.encoded()))
+}
+
+/// A TCP server on 127.0.0.1 that accepts connections and never answers: a refiner that hangs.
+func startSilentServer() async throws -> (port: Int, channel: any Channel) {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+        .bind(host: "127.0.0.1", port: 0).get()
+    return (channel.localAddress?.port ?? 0, channel)
+}
+
+/// A port on 127.0.0.1 on which nothing listens.
+func closedPort() async throws -> Int {
+    let (port, channel) = try await startSilentServer()
+    try await channel.close()
+    return port
+}

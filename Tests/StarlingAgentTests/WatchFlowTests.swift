@@ -1,0 +1,89 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+import XCTest
+@testable import StarlingAgent
+
+final class WatchFlowTests: XCTestCase {
+    func test_watch_installsTheDeployedModelAndSubmitsTheRoundUpdate() async throws {
+        let weights = try makeToyBundle().encoded()
+        let task = RoundTask(
+            roundId: "rnd-1", iteration: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
+            localEpochs: 2, learningRate: 0.05, momentum: 0.9, batchSize: 8, deadline: Date().addingTimeInterval(60),
+            seed: 11)
+        let desired = DesiredState(
+            revision: "boot.1",
+            model: DesiredModel(deploymentId: "dep-1", model: "toy", version: 3, sha256: task.sha256),
+            rounds: [task])
+        let events = try await runAgentAgainst(FakeAggregator(desired: desired, weights: weights), expecting: 2)
+
+        guard case .report(let report)? = events.first(where: { if case .report = $0 { true } else { false } }) else {
+            return XCTFail("no deployment report in \(events)")
+        }
+        XCTAssertEqual(report.state, .installed)
+        XCTAssertEqual(report.version, 3)
+        guard case .update(_, _, let body)? = events.first(where: { if case .update = $0 { true } else { false } }) else {
+            return XCTFail("no update in \(events)")
+        }
+        let update = try SafetensorsFile(decoding: body)
+        let trainSamples = try XCTUnwrap(update.metadata[UpdateMetadataKey.trainSamples].flatMap(Int.init))
+        XCTAssertGreaterThan(trainSamples, 0)
+        XCTAssertEqual(Set(update.tensors.keys), ["layers.0.weight", "layers.0.bias"])
+    }
+
+    func test_watch_withWrongDigest_reportsFailedAndKeepsNoModel() async throws {
+        let weights = try makeToyBundle().encoded()
+        let desired = DesiredState(
+            revision: "boot.2",
+            model: DesiredModel(deploymentId: "dep-2", model: "toy", version: 3, sha256: String(repeating: "0", count: 64)),
+            rounds: [])
+        let events = try await runAgentAgainst(FakeAggregator(desired: desired, weights: weights), expecting: 1)
+        guard case .report(let report)? = events.first else { return XCTFail("no report") }
+        XCTAssertEqual(report.state, .failed)
+        XCTAssertTrue(report.message?.contains("SHA-256") ?? false, report.message ?? "")
+    }
+
+    /// Runs the watch and training services against `fake` until it has seen `count` events;
+    /// afterwards checks what the agent persisted.
+    private func runAgentAgainst(_ fake: FakeAggregator, expecting count: Int) async throws -> [FakeAggregator.Event] {
+        let directory = try makeTemporaryDirectory()
+        let paths = AgentPaths(dataDirectory: directory)
+        let store = try AgentStore(path: paths.database)
+        try await store.insert((0..<40).map { row in
+            row.isMultiple(of: 2) ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
+        })
+        let server = try await LocalAPIServer.bind(
+            host: "127.0.0.1", port: 0, socketPath: nil, responder: fake, bodyLimit: BodyLimit.modelArtifact,
+            logger: testLogger)
+        let client = StarlingHTTPClient(baseURL: server.url, tls: nil)
+        let slot = ModelSlot()
+        let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self)
+        let watch = WatchService(
+            client: client, store: store, slot: slot, connection: ConnectionState(),
+            installer: ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: testLogger),
+            roundTasks: taskSink, seed: 3, logger: testLogger)
+        let training = TrainingService(client: client, store: store, tasks: tasks, logger: testLogger)
+
+        var received: [FakeAggregator.Event] = []
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask { try await watch.run() }
+            group.addTask { try await training.run() }
+            for await event in fake.events {
+                received.append(event)
+                if received.count == count { break }
+            }
+            group.cancelAll()
+        }
+        await client.shutdown()
+
+        let installed = received.contains { event in
+            if case .report(let report) = event { report.state == .installed } else { false }
+        }
+        let restored = try await ModelInstaller.restore(paths: paths, store: store)
+        XCTAssertEqual(restored?.tag, installed ? "toy@3" : nil)
+        XCTAssertEqual(slot.model?.tag, installed ? "toy@3" : nil)
+        return received
+    }
+}

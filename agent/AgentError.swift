@@ -1,0 +1,56 @@
+/// Why the agent could not start or carry out an operation.
+///
+/// Every case renders as one sentence that can be shown to an operator as is; the executable prints
+/// it and exits non-zero.
+public enum AgentError: Error, Sendable, CustomStringConvertible {
+    /// The device has no identity yet and no enrollment token was given.
+    case enrollmentTokenMissing
+    /// The aggregator refused or could not be asked to enroll the device.
+    case enrollmentFailed(String)
+    /// A file of the agent's own state could not be read.
+    case unreadableFile(path: String, reason: String)
+    /// A file of the agent's own state could not be written.
+    case unwritableFile(String)
+    /// The local SQLite store failed.
+    case store(String)
+    /// A CSV file of samples could not be read.
+    case invalidCSV(String)
+    /// Downloaded bytes do not have the digest the aggregator promised.
+    case digestMismatch(expected: String, actual: String)
+    /// Downloaded or stored weights are not a usable model.
+    case invalidModel(String)
+    /// A call to the aggregator failed.
+    case aggregator(String)
+    /// The local API could not listen where it was asked to.
+    case cannotListen(address: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .enrollmentTokenMissing:
+            return "This device is not enrolled yet; pass --enroll-token with a token from the aggregator."
+        case .enrollmentFailed(let reason):
+            return sentence("Enrollment failed: \(reason)")
+        case .unreadableFile(let path, let reason):
+            return sentence("Cannot read \(path): \(reason)")
+        case .unwritableFile(let reason):
+            return sentence("Cannot write agent state: \(reason)")
+        case .store(let reason):
+            return sentence("The local sample store failed: \(reason)")
+        case .invalidCSV(let reason):
+            return sentence("The CSV file cannot be ingested: \(reason)")
+        case .digestMismatch(let expected, let actual):
+            return "The downloaded weights have SHA-256 \(actual), but \(expected) was expected."
+        case .invalidModel(let reason):
+            return sentence("The weights are not a usable model: \(reason)")
+        case .aggregator(let reason):
+            return sentence("The aggregator call failed: \(reason)")
+        case .cannotListen(let address, let reason):
+            return sentence("Cannot listen on \(address): \(reason)")
+        }
+    }
+
+    /// Ends `text` with exactly one full stop.
+    private func sentence(_ text: String) -> String {
+        text.hasSuffix(".") ? text : text + "."
+    }
+}

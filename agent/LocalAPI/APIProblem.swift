@@ -1,0 +1,31 @@
+import NIOHTTP1
+import StarlingProtocol
+
+/// A request the local API refuses: an HTTP status, a stable code and one sentence, rendered as
+/// an ``APIErrorBody``.
+struct APIProblem: Error, Sendable, Equatable {
+    var status: HTTPResponseStatus
+    var code: String
+    var message: String
+
+    static let noModel = APIProblem(
+        status: .serviceUnavailable, code: "no_model", message: "No model is installed on this device yet.")
+    static let bodyTooLarge = APIProblem(
+        status: .payloadTooLarge, code: "body_too_large",
+        message: "The request body is larger than \(BodyLimit.json) bytes.")
+    static let notFound = APIProblem(status: .notFound, code: "not_found", message: "There is no such endpoint.")
+    static let methodNotAllowed = APIProblem(
+        status: .methodNotAllowed, code: "method_not_allowed", message: "This endpoint does not take that method.")
+
+    static func invalidJSON(_ reason: String) -> APIProblem {
+        APIProblem(status: .badRequest, code: "invalid_json", message: "The body is not the expected JSON: \(reason).")
+    }
+
+    static func invalidFeatures(_ message: String) -> APIProblem {
+        APIProblem(status: .badRequest, code: "invalid_features", message: message)
+    }
+
+    static func internalError(_ message: String) -> APIProblem {
+        APIProblem(status: .internalServerError, code: "internal_error", message: message)
+    }
+}

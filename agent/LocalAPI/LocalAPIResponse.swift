@@ -1,0 +1,22 @@
+import NIOHTTP1
+import StarlingProtocol
+
+/// What a local API route answers: a status and a JSON body.
+struct LocalAPIResponse: Sendable {
+    var status: HTTPResponseStatus
+    var body: [UInt8]
+
+    static func json<Value: Encodable>(_ value: Value, status: HTTPResponseStatus = .ok) -> LocalAPIResponse {
+        do {
+            return LocalAPIResponse(status: status, body: Array(try StarlingJSON.encoder().encode(value)))
+        } catch {
+            return problem(.internalError("The answer could not be encoded."))
+        }
+    }
+
+    static func problem(_ problem: APIProblem) -> LocalAPIResponse {
+        let body = APIErrorBody(code: problem.code, message: problem.message)
+        let bytes = (try? StarlingJSON.encoder().encode(body)).map { Array($0) } ?? []
+        return LocalAPIResponse(status: problem.status, body: bytes)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import NIOHTTP1
+import StarlingProtocol
+
+/// The routes of the agent's local API: prediction, sample intake, status and health.
+struct LocalAPIRouter: HTTPResponder {
+    let deviceId: String
+    let predictor: TwoPhasePredictor
+    let store: AgentStore
+    let slot: ModelSlot
+    let connection: ConnectionState
+
+    func respond(method: HTTPMethod, uri: String, body: [UInt8]) async -> LocalAPIResponse {
+        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+        do {
+            switch (method, path) {
+            case (.POST, APIPath.agentPredict):
+                let request = try decode(PredictRequest.self, from: body)
+                return .json(try await predictor.predict([request])[0])
+            case (.POST, APIPath.agentPredictBatch):
+                let request = try decode(PredictBatchRequest.self, from: body)
+                return .json(PredictionBatch(predictions: try await predictor.predict(request.items)))
+            case (.POST, APIPath.agentSamples):
+                return .json(try await addSamples(try decode(SampleBatch.self, from: body)))
+            case (.GET, APIPath.agentStatus):
+                return .json(try await status())
+            case (.GET, APIPath.healthz):
+                return .json(["status": "ok"])
+            case (_, APIPath.agentPredict), (_, APIPath.agentPredictBatch), (_, APIPath.agentSamples),
+                (_, APIPath.agentStatus), (_, APIPath.healthz):
+                throw APIProblem.methodNotAllowed
+            default:
+                throw APIProblem.notFound
+            }
+        } catch let problem as APIProblem {
+            return .problem(problem)
+        } catch {
+            return .problem(.internalError("\(error)"))
+        }
+    }
+
+    private func addSamples(_ batch: SampleBatch) async throws -> SampleReceipt {
+        for (index, sample) in batch.samples.enumerated() {
+            guard !sample.features.isEmpty, sample.features.allSatisfy(\.isFinite) else {
+                throw APIProblem.invalidFeatures("Sample \(index) needs at least one feature, all finite numbers.")
+            }
+            guard !sample.label.isEmpty else {
+                throw APIProblem(
+                    status: .badRequest, code: "invalid_samples", message: "Sample \(index) has an empty label.")
+            }
+        }
+        let samples = batch.samples.map { LabelledSample(features: $0.features.map(Float.init), label: $0.label) }
+        let total = try await store.insert(samples)
+        return SampleReceipt(accepted: samples.count, total: total)
+    }
+
+    private func status() async throws -> AgentStatus {
+        let counters = try await store.counters()
+        return AgentStatus(
+            deviceId: deviceId, runningModel: slot.model?.tag, sampleCount: try await store.sampleCount(),
+            roundsJoined: counters[.roundsJoined] ?? 0, predictions: counters[.predictions] ?? 0,
+            phaseTwoRequests: counters[.phaseTwoRequests] ?? 0, degradedAnswers: counters[.degradedAnswers] ?? 0,
+            connected: connection.isConnected)
+    }
+
+    private func decode<Value: Decodable>(_ type: Value.Type, from body: [UInt8]) throws(APIProblem) -> Value {
+        do {
+            return try StarlingJSON.decoder().decode(type, from: Data(body))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw .invalidJSON("it does not parse")
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw .invalidJSON("the field '\(key.stringValue)' is missing")
+        } catch {
+            throw .invalidJSON("a field has the wrong type")
+        }
+    }
+}

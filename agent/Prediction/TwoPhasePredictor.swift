@@ -1,0 +1,93 @@
+import Logging
+import StarlingCore
+import StarlingProtocol
+
+/// Two-phase prediction: the installed model answers first; answers whose top probability is below
+/// the manifest's confidence threshold go to the refiner within a deadline, and when it fails or is
+/// late the phase-one answer returns flagged `degraded`.
+public struct TwoPhasePredictor: Sendable {
+    let slot: ModelSlot
+    let refiner: (any Refiner)?
+    let refineTimeout: Duration
+    let store: AgentStore
+    let logger: Logger
+
+    public init(
+        slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, store: AgentStore, logger: Logger
+    ) {
+        self.slot = slot
+        self.refiner = refiner
+        self.refineTimeout = refineTimeout
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Answers `items` in order.
+    func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
+        guard let installed = slot.model else { throw .noModel }
+        var predictions = try phaseOne(items, with: installed)
+        let threshold = installed.bundle.manifest.confidenceThreshold
+        let unsure = predictions.indices.filter { (predictions[$0].probabilities.max() ?? 0) < threshold }
+        var degraded = 0
+        if !unsure.isEmpty {
+            let refined = await phaseTwo(unsure.map { items[$0] })
+            for (position, index) in unsure.enumerated() {
+                if let refined {
+                    predictions[index] = refined[position]
+                    predictions[index].key = items[index].key
+                } else {
+                    predictions[index].degraded = true
+                    degraded += 1
+                }
+            }
+        }
+        do {
+            try await store.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
+        } catch {
+            logger.warning("cannot update prediction counters", metadata: ["reason": "\(error)"])
+        }
+        return predictions
+    }
+
+    private func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction] {
+        let manifest = installed.bundle.manifest
+        let width = manifest.architecture.inputSize
+        var features: [Float] = []
+        features.reserveCapacity(items.count * width)
+        for (index, item) in items.enumerated() {
+            guard item.features.count == width else {
+                let which = items.count == 1 ? "The request" : "Item \(index)"
+                throw .invalidFeatures("\(which) has \(item.features.count) features; the model expects \(width).")
+            }
+            guard item.features.allSatisfy(\.isFinite) else {
+                throw .invalidFeatures("Features must be finite numbers.")
+            }
+            features.append(contentsOf: item.features.map(Float.init))
+        }
+        let classes = manifest.labels.count
+        let probabilities = installed.bundle.predict(features: features, rows: items.count)
+        return items.enumerated().map { row, item in
+            let scores = probabilities[(row * classes)..<((row + 1) * classes)].map(Double.init)
+            let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+            return Prediction(
+                key: item.key, label: manifest.labels[best], probabilities: scores, phase: 1,
+                modelVersion: installed.tag, degraded: false)
+        }
+    }
+
+    /// Refined answers in order, or nil when phase two is unavailable, failed or missed the deadline.
+    private func phaseTwo(_ items: [PredictRequest]) async -> [Prediction]? {
+        guard let refiner else { return nil }
+        let timeout = refineTimeout
+        switch await withDeadline(timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: timeout) }) {
+        case .success(let answers)?:
+            return answers
+        case .failure(let error)?:
+            logger.debug("phase two failed", metadata: ["reason": "\(error)"])
+            return nil
+        case nil:
+            logger.debug("phase two missed its deadline")
+            return nil
+        }
+    }
+}

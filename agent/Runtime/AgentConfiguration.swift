@@ -1,0 +1,37 @@
+import Foundation
+import StarlingProtocol
+
+/// Everything `starling-agent run` is told on its command line.
+public struct AgentConfiguration: Sendable {
+    /// The aggregator's public URL, used only to enroll.
+    public var aggregatorURL: String
+    /// The CA certificate the aggregator's public listener is checked against at enrollment.
+    public var caFile: URL
+    /// Needed only on the first run, before the device has an identity.
+    public var enrollToken: String?
+    public var dataDirectory: URL
+    public var apiHost: String
+    /// 0 lets the system choose.
+    public var apiPort: Int
+    public var socketPath: String?
+    public var tags: [Tag]
+    public var refineTimeout: Duration
+    /// Seeds the reconnect jitter; random when nil.
+    public var seed: UInt64?
+
+    public init(
+        aggregatorURL: String, caFile: URL, enrollToken: String?, dataDirectory: URL, apiHost: String, apiPort: Int,
+        socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?
+    ) {
+        self.aggregatorURL = aggregatorURL
+        self.caFile = caFile
+        self.enrollToken = enrollToken
+        self.dataDirectory = dataDirectory
+        self.apiHost = apiHost
+        self.apiPort = apiPort
+        self.socketPath = socketPath
+        self.tags = tags
+        self.refineTimeout = refineTimeout
+        self.seed = seed
+    }
+}

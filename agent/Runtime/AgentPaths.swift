@@ -1,0 +1,21 @@
+import Foundation
+
+/// Where the agent keeps its files inside its data directory, named in one place so the daemon,
+/// `ingest` and tests agree.
+public struct AgentPaths: Sendable {
+    /// The data directory (`--data-dir`).
+    public let root: URL
+
+    public init(dataDirectory: URL) { root = dataDirectory }
+
+    var identityDirectory: URL { root.appendingPathComponent("identity") }
+    /// The device's private key (mode 0600).
+    var privateKey: URL { identityDirectory.appendingPathComponent("device.key") }
+    var certificate: URL { identityDirectory.appendingPathComponent("device.crt") }
+    var caCertificate: URL { identityDirectory.appendingPathComponent("ca.crt") }
+    /// Device id, device URL and signing key; written last, so its presence means "enrolled".
+    var identityRecord: URL { identityDirectory.appendingPathComponent("device.json") }
+    var database: URL { root.appendingPathComponent("agent.sqlite") }
+    var currentModel: URL { root.appendingPathComponent("models/current.safetensors") }
+    var agentInfo: URL { root.appendingPathComponent("agent.json") }
+}

@@ -1,0 +1,63 @@
+import Logging
+import ServiceLifecycle
+import StarlingProtocol
+
+/// A started agent, ready to run: identity loaded (or enrolled), store open, installed model
+/// restored, local API bound and announced in `agent.json`. The executable runs ``services`` in a
+/// `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
+public struct AgentRuntime: Sendable {
+    public let deviceId: String
+    /// `http://127.0.0.1:PORT` of the local API.
+    public let apiURL: String
+    public let services: [any Service]
+
+    public static func start(_ configuration: AgentConfiguration, logger: Logger) async throws(AgentError)
+        -> AgentRuntime
+    {
+        let paths = AgentPaths(dataDirectory: configuration.dataDirectory)
+        let store = try AgentStore(path: paths.database)
+        let identity = try await Enrollment.loadOrEnroll(
+            paths: paths, aggregatorURL: configuration.aggregatorURL, caFile: configuration.caFile,
+            token: configuration.enrollToken, tags: configuration.tags, logger: logger)
+        let client = try identity.makeDeviceClient()
+        let slot = ModelSlot()
+        do {
+            if let installed = try await ModelInstaller.restore(paths: paths, store: store) {
+                slot.install(installed)
+                logger.info("loaded installed model", metadata: ["model": "\(installed.tag)"])
+            }
+        } catch {
+            logger.warning("cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])
+        }
+        let connection = ConnectionState()
+        let predictor = TwoPhasePredictor(
+            slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
+            store: store, logger: logger)
+        let router = LocalAPIRouter(
+            deviceId: identity.deviceId, predictor: predictor, store: store, slot: slot, connection: connection)
+        let server: LocalAPIServer
+        do {
+            server = try await LocalAPIServer.bind(
+                host: configuration.apiHost, port: configuration.apiPort, socketPath: configuration.socketPath,
+                responder: router, logger: logger)
+            try AgentInfoFile(apiUrl: server.url, deviceId: identity.deviceId, socketPath: configuration.socketPath)
+                .write(to: paths)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
+        let installer = ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: logger)
+        let watch = WatchService(
+            client: client, store: store, slot: slot, connection: connection, installer: installer,
+            roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)
+        return AgentRuntime(
+            deviceId: identity.deviceId, apiURL: server.url,
+            services: [
+                HTTPClientLifetime(client: client),
+                server,
+                TrainingService(client: client, store: store, tasks: tasks, logger: logger),
+                watch,
+            ])
+    }
+}

@@ -1,0 +1,33 @@
+import GRDB
+
+/// The schema of the agent's SQLite store, one migration per change; never edit a shipped migration.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sample (
+                        id INTEGER PRIMARY KEY,
+                        features BLOB NOT NULL,
+                        feature_count INTEGER NOT NULL,
+                        label TEXT NOT NULL,
+                        split TEXT NOT NULL CHECK (split IN ('train', 'eval'))
+                    );
+                    CREATE INDEX sample_split ON sample(split);
+                    CREATE TABLE installed_model (
+                        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        deployment_id TEXT
+                    );
+                    CREATE TABLE counter (
+                        name TEXT PRIMARY KEY,
+                        value INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

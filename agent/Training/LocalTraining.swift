@@ -1,0 +1,26 @@
+import StarlingCore
+import StarlingProtocol
+
+/// One device's share of a federated round: train a copy of the base model on the local training
+/// split with the task's settings, evaluate it on the held-out split, and return the update.
+enum LocalTraining {
+    /// Nil when no local sample fits the model (nothing to contribute).
+    static func run(base: ModelBundle, task: RoundTask, train: [LabelledSample], eval: [LabelledSample])
+        throws(ModelError) -> ModelUpdate?
+    {
+        let trainSet = LabelledDataset.make(train, for: base.manifest)
+        guard trainSet.count > 0 else { return nil }
+        let evalSet = LabelledDataset.make(eval, for: base.manifest)
+        let standardization = base.manifest.standardization
+        var model = base.model
+        let report = Trainer.train(
+            &model, on: trainSet, standardization: standardization,
+            config: TrainingConfig(
+                epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
+                momentum: Float(task.momentum), seed: task.seed))
+        return try ModelUpdate(
+            base: base.model, trained: model, trainSamples: report.samples, trainLoss: report.meanLoss,
+            evalSamples: evalSet.count,
+            evalAccuracy: Trainer.accuracy(of: model, on: evalSet, standardization: standardization))
+    }
+}

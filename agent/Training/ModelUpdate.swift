@@ -1,0 +1,40 @@
+import StarlingCore
+import StarlingProtocol
+
+/// A device's contribution to a round: the weight delta (trained − base) as F32 tensors named like
+/// the model's, plus the sample counts and metrics FedAvg weights it by, as safetensors metadata.
+struct ModelUpdate: Sendable, Equatable {
+    /// trained − base, in the model's flat parameter layout.
+    var delta: MLP
+    var trainSamples: Int
+    var trainLoss: Double
+    var evalSamples: Int
+    var evalAccuracy: Double
+
+    /// The update of a training run that turned `base` into `trained`.
+    init(base: MLP, trained: MLP, trainSamples: Int, trainLoss: Double, evalSamples: Int, evalAccuracy: Double)
+        throws(ModelError)
+    {
+        let difference = zip(trained.parameters, base.parameters).map { $0 - $1 }
+        delta = try MLP(architecture: base.architecture, parameters: difference)
+        self.trainSamples = trainSamples
+        self.trainLoss = trainLoss
+        self.evalSamples = evalSamples
+        self.evalAccuracy = evalAccuracy
+    }
+
+    /// The upload body.
+    func encoded() -> [UInt8] {
+        var tensors: [String: SafetensorsTensor] = [:]
+        for (name, tensor) in delta.namedTensors {
+            tensors[name] = SafetensorsFile.float32(tensor)
+        }
+        let metadata = [
+            UpdateMetadataKey.trainSamples: String(trainSamples),
+            UpdateMetadataKey.trainLoss: String(trainLoss),
+            UpdateMetadataKey.evalSamples: String(evalSamples),
+            UpdateMetadataKey.evalAccuracy: String(evalAccuracy),
+        ]
+        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
+    }
+}

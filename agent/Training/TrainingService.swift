@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+
+/// Carries out round tasks one at a time, off the watch loop so the watch stays live: downloads the
+/// base weights, trains on a worker thread, uploads the delta. A task past its deadline is dropped.
+struct TrainingService: Service {
+    let client: StarlingHTTPClient
+    let store: AgentStore
+    let tasks: AsyncStream<RoundTask>
+    let logger: Logger
+
+    func run() async throws {
+        for await task in tasks.cancelOnGracefulShutdown() {
+            var logger = logger
+            logger[metadataKey: "round"] = "\(task.roundId)/\(task.iteration)"
+            do {
+                try await carryOut(task, logger: logger)
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.error("round task failed", metadata: ["reason": "\(error)"])
+            }
+        }
+    }
+
+    private func carryOut(_ task: RoundTask, logger: Logger) async throws(AgentError) {
+        guard task.deadline > Date() else {
+            logger.warning("round task dropped: its deadline has passed")
+            return
+        }
+        let (base, _) = try await WeightsDownloader(client: client)
+            .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
+        let train = try await store.samples(in: .train)
+        let eval = try await store.samples(in: .eval)
+        let update: ModelUpdate?
+        do {
+            update = try await NIOThreadPool.singleton.runIfActive {
+                try LocalTraining.run(base: base, task: task, train: train, eval: eval)
+            }
+        } catch {
+            throw .invalidModel("\(error)")
+        }
+        guard let update else {
+            logger.warning("round task skipped: no local sample fits the model")
+            return
+        }
+        guard task.deadline > Date() else {
+            logger.warning("round task dropped: training finished after the deadline")
+            return
+        }
+        do {
+            let _: UpdateReceipt = try await client.post(
+                APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration), bytes: update.encoded())
+        } catch {
+            throw .aggregator(error.description)
+        }
+        try await store.add([.roundsJoined: 1])
+        logger.info(
+            "update submitted",
+            metadata: ["train_samples": "\(update.trainSamples)", "eval_accuracy": "\(update.evalAccuracy)"])
+    }
+}
+
+extension TrainingService: CustomStringConvertible {
+    /// The name service-lifecycle logs for this service.
+    var description: String { "training" }
+}

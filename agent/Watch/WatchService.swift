@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+
+/// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
+/// deployed model and hands new round tasks to the training service. Reconnects with backoff.
+struct WatchService: Service {
+    let client: StarlingHTTPClient
+    let store: AgentStore
+    let slot: ModelSlot
+    let connection: ConnectionState
+    let installer: ModelInstaller
+    let roundTasks: AsyncStream<RoundTask>.Continuation
+    let seed: UInt64
+    let logger: Logger
+
+    /// How long the aggregator may hold a watch open.
+    static let waitSeconds = 25.0
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await watchLoop() }
+        roundTasks.finish()
+    }
+
+    private func watchLoop() async {
+        var backoff = Backoff(generator: SeededRNG(seed: seed))
+        var revision = ""
+        var settledModel: DesiredModel?
+        var dispatched = Set<RoundKey>()
+        while !Task.isCancelled {
+            let desired: DesiredState
+            do {
+                desired = try await poll(revision: revision)
+            } catch {
+                connection.set(false)
+                guard !Task.isCancelled else { return }
+                let delay = backoff.nextDelay()
+                logger.warning("watch failed, retrying", metadata: ["reason": "\(error)", "delay": "\(delay)"])
+                try? await Task.sleep(for: delay)
+                continue
+            }
+            connection.set(true)
+            backoff.reset()
+            if let model = desired.model, model != settledModel, await installer.reconcile(model) == .settled {
+                settledModel = model
+            }
+            let now = Date()
+            for task in desired.rounds where task.deadline > now && dispatched.insert(RoundKey(task)).inserted {
+                logger.info("round task received", metadata: ["round": "\(task.roundId)", "iteration": "\(task.iteration)"])
+                roundTasks.yield(task)
+            }
+            dispatched.formIntersection(desired.rounds.map(RoundKey.init))
+            revision = desired.revision
+        }
+    }
+
+    private func poll(revision: String) async throws(AgentError) -> DesiredState {
+        let request = WatchRequest(
+            revision: revision, sampleCount: try await store.sampleCount(), runningModel: slot.model?.tag,
+            waitSeconds: Self.waitSeconds)
+        do {
+            return try await client.post(APIPath.deviceWatch, json: request, timeout: .seconds(Self.waitSeconds + 15))
+        } catch {
+            throw .aggregator(error.description)
+        }
+    }
+}
+
+/// Identifies one iteration of one round.
+private struct RoundKey: Hashable {
+    let roundId: String
+    let iteration: Int
+
+    init(_ task: RoundTask) {
+        roundId = task.roundId
+        iteration = task.iteration
+    }
+}
+
+extension WatchService: CustomStringConvertible {
+    /// The name service-lifecycle logs for this service.
+    var description: String { "watch" }
+}
