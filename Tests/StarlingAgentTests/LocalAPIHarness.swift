@@ -10,10 +10,12 @@ func withLocalAPI(
 ) async throws {
     let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)
+    let counters = try await CounterLedger.load(from: store)
     let predictor = TwoPhasePredictor(
-        slot: slot, refiner: refiner, refineTimeout: refineTimeout, store: store, logger: testLogger)
+        slot: slot, refiner: refiner, refineTimeout: refineTimeout, counters: counters, logger: testLogger)
     let router = LocalAPIRouter(
-        deviceId: "dev-000000000001", predictor: predictor, store: store, slot: slot, connection: ConnectionState())
+        deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
+        connection: ConnectionState())
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
     let client = StarlingHTTPClient(baseURL: server.url, tls: nil)

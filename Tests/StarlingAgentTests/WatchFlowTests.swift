@@ -63,7 +63,9 @@ final class WatchFlowTests: XCTestCase {
             client: client, store: store, slot: slot, connection: ConnectionState(),
             installer: ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
-        let training = TrainingService(client: client, store: store, tasks: tasks, logger: testLogger)
+        let training = TrainingService(
+            client: client, store: store, counters: try await CounterLedger.load(from: store), tasks: tasks,
+            logger: testLogger)
 
         var received: [FakeAggregator.Event] = []
         await withThrowingTaskGroup(of: Void.self) { group in

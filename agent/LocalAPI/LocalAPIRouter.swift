@@ -7,6 +7,7 @@ struct LocalAPIRouter: HTTPResponder {
     let deviceId: String
     let predictor: TwoPhasePredictor
     let store: AgentStore
+    let counters: CounterLedger
     let slot: ModelSlot
     let connection: ConnectionState
 
@@ -55,7 +56,7 @@ struct LocalAPIRouter: HTTPResponder {
     }
 
     private func status() async throws -> AgentStatus {
-        let counters = try await store.counters()
+        let counters = counters.current()
         return AgentStatus(
             deviceId: deviceId, runningModel: slot.model?.tag, sampleCount: try await store.sampleCount(),
             roundsJoined: counters[.roundsJoined] ?? 0, predictions: counters[.predictions] ?? 0,

@@ -9,16 +9,16 @@ public struct TwoPhasePredictor: Sendable {
     let slot: ModelSlot
     let refiner: (any Refiner)?
     let refineTimeout: Duration
-    let store: AgentStore
+    let counters: CounterLedger
     let logger: Logger
 
     public init(
-        slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, store: AgentStore, logger: Logger
+        slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, counters: CounterLedger, logger: Logger
     ) {
         self.slot = slot
         self.refiner = refiner
         self.refineTimeout = refineTimeout
-        self.store = store
+        self.counters = counters
         self.logger = logger
     }
 
@@ -41,11 +41,7 @@ public struct TwoPhasePredictor: Sendable {
                 }
             }
         }
-        do {
-            try await store.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
-        } catch {
-            logger.warning("cannot update prediction counters", metadata: ["reason": "\(error)"])
-        }
+        counters.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
         return predictions
     }
 

@@ -30,11 +30,13 @@ public struct AgentRuntime: Sendable {
             logger.warning("cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])
         }
         let connection = ConnectionState()
+        let counters = try await CounterLedger.load(from: store)
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
-            store: store, logger: logger)
+            counters: counters, logger: logger)
         let router = LocalAPIRouter(
-            deviceId: identity.deviceId, predictor: predictor, store: store, slot: slot, connection: connection)
+            deviceId: identity.deviceId, predictor: predictor, store: store, counters: counters, slot: slot,
+            connection: connection)
         let server: LocalAPIServer
         do {
             server = try await LocalAPIServer.bind(
@@ -55,8 +57,9 @@ public struct AgentRuntime: Sendable {
             deviceId: identity.deviceId, apiURL: server.url,
             services: [
                 HTTPClientLifetime(client: client),
+                CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
                 server,
-                TrainingService(client: client, store: store, tasks: tasks, logger: logger),
+                TrainingService(client: client, store: store, counters: counters, tasks: tasks, logger: logger),
                 watch,
             ])
     }

@@ -11,6 +11,7 @@ import StarlingTransport
 struct TrainingService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
+    let counters: CounterLedger
     let tasks: AsyncStream<RoundTask>
     let logger: Logger
 
@@ -58,7 +59,7 @@ struct TrainingService: Service {
         } catch {
             throw .aggregator(error.description)
         }
-        try await store.add([.roundsJoined: 1])
+        counters.add([.roundsJoined: 1])
         logger.info(
             "update submitted",
             metadata: ["train_samples": "\(update.trainSamples)", "eval_accuracy": "\(update.evalAccuracy)"])
