@@ -39,13 +39,19 @@ public final class ManagedProcess: Sendable {
     public func terminate(grace: Duration = .seconds(10)) async -> Int32 {
         if process.isRunning {
             process.terminate()
-            let deadline = ContinuousClock.now.advanced(by: grace)
-            while process.isRunning, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-            }
+        }
+        return await waitForExit(timeout: grace)
+    }
+
+    /// Waits up to `timeout` for the process to end by itself, then kills it with SIGKILL.
+    /// Returns the exit status.
+    public func waitForExit(timeout: Duration) async -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
         return process.terminationStatus

@@ -48,7 +48,7 @@ public struct DemoFleet: Sendable {
                 "ingest", "--data-dir", agentDirectory(index).path, "--csv", csv.path, "--label", labelColumn,
             ],
             logFile: workDirectory.appendingPathComponent("ingest-\(index).log"))
-        let status = await process.terminate(grace: .seconds(120))
+        let status = await process.waitForExit(timeout: .seconds(120))
         guard status == 0 else {
             throw .failed("ingesting \(csv.lastPathComponent) into agent \(index) failed: \(process.logTail(lines: 3))")
         }
