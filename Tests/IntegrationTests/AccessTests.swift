@@ -6,8 +6,8 @@ import XCTest
 /// Who may call what: mutual TLS on the device listener, bearer tokens on the admin API.
 final class AccessTests: XCTestCase {
     func test_deviceListener_withoutClientCertificate_failsTheHandshake() async throws {
-        let aggregator = try await AggregatorHarness.start()
-        let anonymous = StarlingHTTPClient(
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let anonymous = aggregator.client(
             baseURL: aggregator.endpoints.deviceUrl, tls: try TLSConfigurations.client(trusting: aggregator.caPEM, identity: nil))
 
         do {
@@ -20,14 +20,10 @@ final class AccessTests: XCTestCase {
         let device = try await aggregator.enrollDevice()
         let state = try await device.heartbeat()
         XCTAssertTrue(state.rounds.isEmpty)
-
-        await anonymous.shutdown()
-        await device.client.shutdown()
-        await aggregator.stop()
     }
 
     func test_adminAPI_withWrongToken_answers401() async throws {
-        let aggregator = try await AggregatorHarness.start()
+        let aggregator = try await AggregatorHarness.start(for: self)
         let intruder = try aggregator.publicClient(token: "stk_not-the-token")
 
         await assertAPIError(status: 401, code: "unauthorized") {
@@ -35,13 +31,10 @@ final class AccessTests: XCTestCase {
         }
         let health: [String: String] = try await intruder.get(APIPath.healthz)
         XCTAssertEqual(health["status"], "ok")
-
-        await intruder.shutdown()
-        await aggregator.stop()
     }
 
     func test_enrollment_withUnknownToken_answers401() async throws {
-        let aggregator = try await AggregatorHarness.start()
+        let aggregator = try await AggregatorHarness.start(for: self)
         let client = try aggregator.publicClient()
 
         await assertAPIError(status: 401, code: "invalid_enrollment_token") {
@@ -49,8 +42,5 @@ final class AccessTests: XCTestCase {
                 APIPath.enroll,
                 json: EnrollmentRequest(token: "enr_guess", csrPem: try DeviceKey.generate().makeCSRPEM(), tags: []))
         }
-
-        await client.shutdown()
-        await aggregator.stop()
     }
 }

@@ -13,7 +13,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func test_againstAggregator_createsTokensAndRejectsUnknownModels() async throws {
-        let aggregator = try await AggregatorHarness.start()
+        let aggregator = try await AggregatorHarness.start(for: self)
         let environment = ["STARLING_AGGREGATOR_DIR": aggregator.fleet.aggregatorDirectory.path]
 
         let token = try await runStarling(["token", "create"], environment: environment)
@@ -34,7 +34,6 @@ final class CommandLineTests: XCTestCase {
             ["devices", "list", "--token", "stk_wrong"], environment: environment)
         XCTAssertEqual(wrongToken.status, 5)
         XCTAssertTrue(wrongToken.stderr.contains("unauthorized"), wrongToken.stderr)
-        await aggregator.stop()
     }
 }
 

@@ -5,13 +5,12 @@ import XCTest
 /// Nothing the aggregator accepted is lost when it is killed.
 final class CrashRecoveryTests: XCTestCase {
     func test_aggregatorKilledWithSIGKILL_keepsEveryVersionAndDeviceOnRestart() async throws {
-        let first = try await AggregatorHarness.start()
+        let first = try await AggregatorHarness.start(for: self)
         _ = try await first.admin.createModel(CreateModelRequest(name: "kept", architecture: "64-10", seed: 5))
         let device = try await first.enrollDevice(tags: [Tag(key: "zone", value: "lab")])
         let versionsBefore = try await first.admin.versions(model: "kept")
-        await device.client.shutdown()
 
-        let restarted = try await first.crashAndRestart()
+        let restarted = try await first.crashAndRestart(for: self)
 
         let versionsAfter = try await restarted.admin.versions(model: "kept")
         XCTAssertEqual(versionsAfter, versionsBefore)
@@ -20,6 +19,5 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(devices.first?.tags, [Tag(key: "zone", value: "lab")])
         let weights = try await restarted.admin.weights(model: "kept", version: 1)
         XCTAssertFalse(weights.isEmpty)
-        await restarted.stop()
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOSSL
+import Synchronization
 import StarlingAdmin
 import StarlingProtocol
 import StarlingTransport
@@ -6,23 +8,32 @@ import XCTest
 
 /// A real aggregator process on loopback in a fresh data folder, with helpers to enroll test
 /// devices over HTTPS and to start real agent processes beside it.
+///
+/// Every client it hands out is closed, and every process stopped, when the test ends.
 final class AggregatorHarness: Sendable {
     let fleet: DemoFleet
     let running: RunningAggregator
     let admin: AdminClient
     let caPEM: String
+    private let clients = Mutex<[StarlingHTTPClient]>([])
 
     var endpoints: AggregatorEndpoints { running.endpoints }
     var folder: URL { fleet.workDirectory }
 
-    static func start(_ name: String = #function) async throws -> AggregatorHarness {
+    /// Starts an aggregator for `test`, stopped with everything it started when the test ends.
+    static func start(for test: XCTestCase, _ name: String = #function) async throws -> AggregatorHarness {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-it-\(name.filter(\.isLetter).prefix(40))-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let binaries = StarlingBinaries.locate()
         try binaries.check()
         let fleet = DemoFleet(workDirectory: folder, binaries: binaries)
-        return try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+        let harness = try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+        test.addTeardownBlock {
+            await harness.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        return harness
     }
 
     init(fleet: DemoFleet, running: RunningAggregator) throws {
@@ -37,41 +48,47 @@ final class AggregatorHarness: Sendable {
     }
 
     /// Kills the aggregator with SIGKILL and starts a new one on the same data folder.
-    func crashAndRestart() async throws -> AggregatorHarness {
-        await admin.shutdown()
+    func crashAndRestart(for test: XCTestCase) async throws -> AggregatorHarness {
         running.process.killAbruptly()
-        return try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+        return try await restart(for: test)
     }
 
-    /// Stops every process and removes the folder.
-    func stop() async {
+    /// Starts a new aggregator on the same data folder (after this one stopped or crashed).
+    func restart(for test: XCTestCase) async throws -> AggregatorHarness {
+        let harness = try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+        test.addTeardownBlock { await harness.stop() }
+        return harness
+    }
+
+    /// Closes every client and stops every process; returns the processes that did not exit cleanly.
+    @discardableResult
+    func stop() async -> [(name: String, status: Int32)] {
         await admin.shutdown()
-        await fleet.stop()
-        try? FileManager.default.removeItem(at: folder)
+        for client in clients.withLock({ $0 }) { await client.shutdown() }
+        clients.withLock { $0.removeAll() }
+        return await fleet.stop()
+    }
+
+    /// An HTTP client closed when the harness stops.
+    func client(baseURL: String, tls: TLSConfiguration?, token: String? = nil) -> StarlingHTTPClient {
+        let client = StarlingHTTPClient(baseURL: baseURL, tls: tls, bearerToken: token)
+        clients.withLock { $0.append(client) }
+        return client
     }
 
     /// A client for the public listener trusting the aggregator CA.
     func publicClient(token: String? = nil) throws -> StarlingHTTPClient {
-        StarlingHTTPClient(
-            baseURL: endpoints.url, tls: try TLSConfigurations.client(trusting: caPEM, identity: nil), bearerToken: token)
+        client(baseURL: endpoints.url, tls: try TLSConfigurations.client(trusting: caPEM, identity: nil), token: token)
     }
 
     /// Enrolls a test device over HTTPS and returns a mutual-TLS client on the device listener.
     func enrollDevice(tags: [Tag] = []) async throws -> TestDevice {
         let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
         let key = DeviceKey.generate()
-        let client = try publicClient()
-        let response: EnrollmentResponse
-        do {
-            response = try await client.post(
-                APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-        await client.shutdown()
+        let response: EnrollmentResponse = try await publicClient().post(
+            APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
-        let device = StarlingHTTPClient(
+        let device = client(
             baseURL: response.deviceUrl, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity))
         return TestDevice(id: response.deviceId, client: device)
     }

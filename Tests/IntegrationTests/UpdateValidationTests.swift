@@ -8,7 +8,7 @@ import XCTest
 /// Bad updates are refused with a clear code while the round goes on and completes.
 final class UpdateValidationTests: XCTestCase {
     func test_badUpdates_areRefused_andTheRoundStillCompletes() async throws {
-        let aggregator = try await AggregatorHarness.start()
+        let aggregator = try await AggregatorHarness.start(for: self)
         let created = try await aggregator.admin.createModel(CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
         let member = try await aggregator.enrollDevice()
         _ = try await member.heartbeat()
@@ -50,10 +50,6 @@ final class UpdateValidationTests: XCTestCase {
         XCTAssertEqual(produced.source, .round)
         XCTAssertEqual(produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
         XCTAssertEqual(produced.metrics.trainSamples, 50)
-
-        await member.client.shutdown()
-        await outsider.client.shutdown()
-        await aggregator.stop()
     }
 
     /// A safetensors update for `architecture` whose every delta is `value`.

@@ -88,7 +88,8 @@ public struct DemoRunner: Sendable {
     ) async throws(AdminError) -> [String] {
         let token = try await admin.createEnrollmentToken(
             CreateEnrollmentTokenRequest(ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
-        let shares = DataDealer(devices: options.agents, classes: split.classes.count).deal(split.devices, seed: options.seed)
+        let dealer = DataDealer(devices: options.agents, classes: split.classes.count)
+        let shares = dealer.deal(split.devices, seed: options.seed)
         var urls: [String] = []
         for (index, rows) in shares.enumerated() {
             let csv = fleet.workDirectory.appendingPathComponent("share-\(index).csv")
@@ -96,8 +97,10 @@ public struct DemoRunner: Sendable {
             try await fleet.ingest(agent: index, csv: csv, labelColumn: options.labelColumn)
             urls.append(try await fleet.startAgent(
                 index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: String(index))]))
-            let labels = Set(rows.map { split.classes[split.devices.labels[$0]] })
-            output("agent \(index): \(rows.count) samples, classes \(labels.sorted().joined(separator: " "))")
+            let favoured = dealer.dominantClasses(of: index)
+            let share = Double(rows.filter { favoured.contains(split.devices.labels[$0]) }.count) / Double(max(rows.count, 1))
+            let names = favoured.sorted().map { split.classes[$0] }.joined(separator: " ")
+            output("agent \(index): \(rows.count) samples, \(Int((share * 100).rounded()))% of them in classes \(names)")
         }
         let expected = options.agents
         _ = try await Wait.until("\(expected) agents to come online", timeout: .seconds(60), interval: .milliseconds(200)) {
