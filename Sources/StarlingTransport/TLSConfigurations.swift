@@ -24,6 +24,8 @@ public enum TLSConfigurations {
         configuration.minimumTLSVersion = .tlsv12
         configuration.trustRoots = .certificates(try certificates(caPEM))
         configuration.certificateVerification = .fullVerification
+        // A client closing mid long-poll must not wait the default 5 s for the server's close_notify.
+        configuration.shutdownTimeout = .milliseconds(200)
         if let identity {
             configuration.certificateChain = try certificates(identity.certificateChainPEM).map { .certificate($0) }
             configuration.privateKey = .privateKey(try privateKey(identity.privateKeyPEM))
