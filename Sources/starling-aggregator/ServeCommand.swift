@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingAggregator
+
+/// `starling-aggregator serve`: prepares the data folder and runs the aggregator until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the aggregator until SIGTERM or SIGINT.")
+
+    @Option(help: "The aggregator's data folder (keys, database, models).")
+    var dataDir: String
+
+    @Option(help: "HOST:PORT of the public listener (enrollment, admin API); port 0 lets the system choose.")
+    var listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8443)
+
+    @Option(help: "HOST:PORT of the mutual-TLS device listener (default: the same host, the next port).")
+    var deviceListen: ListenAddress?
+
+    @Option(help: "Seconds a round waits for devices and updates when its request names none.")
+    var roundDeadline: Double = 120
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard roundDeadline.isFinite, roundDeadline > 0 else {
+            throw ValidationError("--round-deadline must be a positive number of seconds")
+        }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "starling-aggregator")
+        let aggregator = try Aggregator(
+            configuration: AggregatorConfiguration(
+                dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
+                defaultRoundDeadline: roundDeadline),
+            logger: logger,
+            announce: { line in
+                print(line)
+                fflush(nil)
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: aggregator.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+extension ListenAddress: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+import XCTest
+
+@testable import StarlingAggregator
+
+/// What the aggregator accepted survives a restart on the same data folder.
+final class StorageRestartTests: XCTestCase {
+    func test_migrations_createEveryTable_andAreIdempotent() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-storage-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("db.sqlite").path
+        _ = try Storage(path: path)
+        let reopened = try Storage(path: path)
+        let tables = try reopened.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
+        }
+        XCTAssertEqual(tables, [
+            "adminTokens", "deploymentReports", "deployments", "devices", "enrollmentTokens", "modelVersions", "models",
+            "roundIterations", "roundUpdates", "rounds", "settings",
+        ])
+        let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        XCTAssertEqual(journal, "wal")
+    }
+
+    func test_restartOnSameFolder_keepsDevicesVersionsTokenAndDeviceURL_andFailsInterruptedRounds() async throws {
+        let first = try await TestAggregator.start()
+        let _: ModelVersionInfo = try await first.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "kept", architecture: "4-2", seed: 5))
+        let device = try await first.enroll(tags: [Tag(key: "zone", value: "lab")])
+        let round: RoundInfo = try await first.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
+        let versionsBefore: VersionList = try await first.admin.get(APIPath.adminVersions(model: "kept"))
+        await device.client.shutdown()
+        try await first.stop(removingFolder: false)
+
+        let second = try await TestAggregator.start(folder: first.folder)
+        XCTAssertEqual(second.lines.all.count, 1, "the admin token is announced only on the run that creates it")
+        XCTAssertEqual(second.endpoints.deviceUrl, first.endpoints.deviceUrl, "enrolled devices keep their device URL")
+        let versionsAfter: VersionList = try await second.admin.get(APIPath.adminVersions(model: "kept"))
+        XCTAssertEqual(versionsAfter.versions, versionsBefore.versions)
+        let devices: DeviceList = try await second.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(devices.devices.map(\.id), [device.id])
+        XCTAssertEqual(devices.devices.first?.online, false)
+        let interrupted: RoundInfo = try await second.admin.get(APIPath.adminRound(id: round.id))
+        XCTAssertEqual(interrupted.state, .failed)
+        XCTAssertEqual(interrupted.failureReason, "the aggregator restarted")
+        let weights = try await second.admin.getBytes(APIPath.adminWeights(model: "kept", version: 1))
+        XCTAssertEqual(Secrets.sha256(weights), versionsAfter.versions.first?.sha256)
+        try await second.stop()
+    }
+}

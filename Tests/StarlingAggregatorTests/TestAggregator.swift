@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+import Synchronization
+import XCTest
+
+@testable import StarlingAggregator
+
+/// An aggregator running in-process on loopback port 0 in a temporary folder, with HTTPS clients
+/// built from StarlingTransport.
+final class TestAggregator: Sendable {
+    let folder: URL
+    let endpoints: EndpointAnnouncer.Endpoints
+    let caPEM: String
+    let admin: StarlingHTTPClient
+    let lines: LineCollector
+    private let broadcaster: RevisionBroadcaster
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    static func start(folder: URL? = nil, deadline: TimeInterval = 30) async throws -> TestAggregator {
+        let folder = folder ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
+        var logger = Logger(label: "test-aggregator")
+        logger.logLevel = .warning
+        let lines = LineCollector()
+        let aggregator = try Aggregator(
+            configuration: AggregatorConfiguration(
+                dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0),
+                defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20)),
+            logger: logger, announce: { lines.append($0) })
+        let group = ServiceGroup(services: aggregator.services, logger: logger)
+        let running = Task { try await group.run() }
+        let endpoints = await aggregator.endpoints.bound()
+        let broadcaster = try XCTUnwrap(aggregator.services.compactMap { $0 as? RevisionBroadcaster }.first)
+        return try TestAggregator(
+            folder: folder, endpoints: endpoints, lines: lines, broadcaster: broadcaster, group: group, running: running)
+    }
+
+    private init(
+        folder: URL, endpoints: EndpointAnnouncer.Endpoints, lines: LineCollector, broadcaster: RevisionBroadcaster,
+        group: ServiceGroup,
+        running: Task<Void, any Error>
+    ) throws {
+        self.folder = folder
+        self.endpoints = endpoints
+        self.lines = lines
+        self.broadcaster = broadcaster
+        self.group = group
+        self.running = running
+        caPEM = try String(contentsOfFile: endpoints.caCertificate, encoding: .utf8)
+        let token = try String(contentsOf: folder.appendingPathComponent("admin.token"), encoding: .utf8)
+        admin = try Self.client(endpoints.url, caPEM: caPEM, token: token.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// How many watches the aggregator holds right now.
+    var broadcasterWaiters: Int { get async { await broadcaster.waiterCount } }
+
+    /// Shuts the aggregator down gracefully and waits for every service to stop.
+    func stop(removingFolder: Bool = true) async throws {
+        await admin.shutdown()
+        await group.triggerGracefulShutdown()
+        try await running.value
+        if removingFolder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    static func client(_ url: String, caPEM: String, token: String? = nil, identity: TLSIdentity? = nil) throws -> StarlingHTTPClient {
+        StarlingHTTPClient(baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token)
+    }
+
+    /// Enrolls a device with a fresh token and returns its mutual-TLS client.
+    func enroll(tags: [Tag] = []) async throws -> TestDevice {
+        let token: EnrollmentTokenInfo = try await admin.post(APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
+        let key = DeviceKey.generate()
+        let anonymous = try Self.client(endpoints.url, caPEM: caPEM)
+        defer { Task { await anonymous.shutdown() } }
+        let response: EnrollmentResponse = try await anonymous.post(
+            APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
+        let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
+        return TestDevice(id: response.deviceId, client: try Self.client(response.deviceUrl, caPEM: caPEM, identity: identity))
+    }
+}
+
+/// A simulated device speaking the device protocol over mutual TLS.
+struct TestDevice: Sendable {
+    let id: String
+    let client: StarlingHTTPClient
+
+    /// A watch that answers at once unless `revision` is current.
+    func watch(revision: String = "", sampleCount: Int = 100, wait: Double = 0) async throws -> DesiredState {
+        try await client.post(
+            APIPath.deviceWatch,
+            json: WatchRequest(revision: revision, sampleCount: sampleCount, runningModel: nil, waitSeconds: wait),
+            timeout: .seconds(60))
+    }
+
+    /// Long-polls until the desired state holds a round task.
+    func nextTask() async throws -> RoundTask {
+        var state = try await watch()
+        while state.rounds.isEmpty {
+            state = try await watch(revision: state.revision, wait: 10)
+        }
+        return state.rounds[0]
+    }
+}
+
+/// Lines the aggregator announced (what the executable prints to stdout).
+final class LineCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// Safetensors update bodies for tests.
+enum UpdateBody {
+    /// An update for `architecture` whose every delta is `value`.
+    static func make(_ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5) throws -> [UInt8] {
+        let model = try MLP(architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
+        var tensors: [String: SafetensorsTensor] = [:]
+        for (name, tensor) in model.namedTensors { tensors[name] = SafetensorsFile.float32(tensor) }
+        let metadata = [
+            UpdateMetadataKey.trainSamples: "\(trainSamples)", UpdateMetadataKey.trainLoss: "1.5",
+            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "\(evalAccuracy)",
+        ]
+        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
+    }
+}
+
+/// Asserts that an async call fails with a Starling API error of this status and code.
+func assertAPIError<T>(
+    status: Int, code: String, file: StaticString = #filePath, line: UInt = #line, _ call: () async throws -> T
+) async {
+    do {
+        _ = try await call()
+        XCTFail("expected \(status) \(code), but the call succeeded", file: file, line: line)
+    } catch let error as StarlingHTTPError {
+        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+}

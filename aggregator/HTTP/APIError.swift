@@ -1,0 +1,47 @@
+import Hummingbird
+import Foundation
+import StarlingProtocol
+
+/// A refusal the API answers with: an HTTP status, a stable machine-readable code and one sentence.
+///
+/// Every failure a handler can report is an `APIError`; it renders itself as an ``APIErrorBody``
+/// so clients branch on `code` and people read `message`. Codes never change meaning once shipped.
+struct APIError: HTTPResponseError, CustomStringConvertible, Equatable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { "\(status.code) \(code): \(message)" }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = (try? StarlingJSON.encoder().encode(APIErrorBody(code: code, message: message))) ?? Data()
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension APIError {
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+    static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
+    static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+
+    static let unauthorized = APIError(.unauthorized, "unauthorized", "a valid admin bearer token is required")
+    static let unknownDevice = APIError(.forbidden, "unknown_device", "the client certificate names no enrolled device")
+    static let bodyTooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than this endpoint accepts")
+
+    static func modelNotFound(_ name: String) -> APIError { .notFound("model_not_found", "there is no model named '\(name)'") }
+    static func versionNotFound(_ name: String, _ version: Int) -> APIError {
+        .notFound("version_not_found", "model '\(name)' has no version \(version)")
+    }
+
+    /// A failure of the aggregator itself (storage, files), logged by the caller; the client learns only that.
+    static func `internal`(_ message: String) -> APIError { APIError(.internalServerError, "internal_error", message) }
+}

@@ -1,0 +1,61 @@
+import Hummingbird
+import StarlingProtocol
+
+/// The admin API under `/v1/admin` (bearer token checked by ``AdminAuthMiddleware``).
+enum AdminRoutes {
+    static func add(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
+        group.post("enrollment-tokens") { request, _ in
+            let body = try await RequestBody.json(CreateEnrollmentTokenRequest.self, from: request)
+            return try JSONResponse.make(try await components.enrollment.createToken(body), status: .created)
+        }
+        group.get("devices") { _, _ in try JSONResponse.make(try await components.devices.list()) }
+        addModels(to: group, components)
+        group.post("rounds") { request, _ in
+            let body = try await RequestBody.json(StartRoundRequest.self, from: request)
+            return try JSONResponse.make(try await components.rounds.start(body), status: .created)
+        }
+        group.get("rounds/:id") { _, context in
+            try JSONResponse.make(try await components.roundStore.info(id: try context.parameters.require("id")))
+        }
+        group.post("deployments") { request, _ in
+            let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
+            return try JSONResponse.make(try await components.deployments.create(body), status: .created)
+        }
+        group.get("deployments/:id") { _, context in
+            try JSONResponse.make(try await components.deployments.info(id: try context.parameters.require("id")))
+        }
+        group.put("refinement") { request, _ in
+            let body = try await RequestBody.json(RefinementSettings.self, from: request)
+            return try JSONResponse.make(try await components.refinement.configure(body))
+        }
+    }
+
+    private static func addModels(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
+        group.post("models") { request, _ in
+            let body = try await RequestBody.json(CreateModelRequest.self, from: request)
+            return try JSONResponse.make(try await components.registry.create(body), status: .created)
+        }
+        group.post("models/import") { request, _ in
+            let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
+            let name = request.uri.queryParameters.get("name")
+            return try JSONResponse.make(try await components.registry.importBundle(bytes, name: name), status: .created)
+        }
+        group.get("models") { _, _ in try JSONResponse.make(try await components.catalog.models()) }
+        group.get("models/:name/versions") { _, context in
+            try JSONResponse.make(try await components.catalog.versions(of: try context.parameters.require("name")))
+        }
+        group.get("models/:name/versions/:version/weights") { _, context in
+            try await WeightsHandler.answer(context, catalog: components.catalog)
+        }
+    }
+}
+
+/// `GET …/models/{name}/versions/{v}/weights` on either listener: the artifact and its digest.
+enum WeightsHandler {
+    static func answer(_ context: AggregatorRequestContext, catalog: ModelCatalog) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let version = try context.parameters.require("version", as: Int.self)
+        let record = try await catalog.version(of: name, version)
+        return JSONResponse.artifact(try catalog.artifact(record), sha256: record.sha256)
+    }
+}

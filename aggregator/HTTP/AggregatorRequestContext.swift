@@ -1,0 +1,25 @@
+import Hummingbird
+import NIOCore
+
+/// The per-request context of both listeners: Hummingbird's core storage plus the connection's
+/// `Channel`, so the device listener can read the TLS peer certificate, and the device that
+/// ``DeviceIdentityMiddleware`` authenticated.
+struct AggregatorRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The connection the request arrived on.
+    let channel: any Channel
+    /// The enrolled device behind the client certificate; set on the device listener only.
+    var device: DeviceRecord?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+        self.device = nil
+    }
+
+    /// The authenticated device, or `unknown_device` if none (a route mounted outside the middleware).
+    func requireDevice() throws(APIError) -> DeviceRecord {
+        guard let device else { throw APIError.unknownDevice }
+        return device
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+import StarlingProtocol
+
+/// The public listener (server TLS only): health, enrollment, admin-authenticated refinement and
+/// the admin API.
+enum PublicRoutes {
+    static func router(_ components: Components) -> Router<AggregatorRequestContext> {
+        let router = Router(context: AggregatorRequestContext.self)
+        router.middlewares.add(ErrorBodyMiddleware())
+        router.get(RouterPath(APIPath.healthz)) { _, _ in
+            try JSONResponse.make(["status": "ok"])
+        }
+        router.post(RouterPath(APIPath.enroll)) { request, _ in
+            let body = try await RequestBody.json(EnrollmentRequest.self, from: request)
+            let response = try await components.enrollment.enroll(body, deviceURL: await components.endpoints.deviceURL())
+            return try JSONResponse.make(response)
+        }
+        router.group(RouterPath(APIPath.refine))
+            .add(middleware: AdminAuthMiddleware(pool: components.pool))
+            .post { request, _ in try await RefineHandler.answer(request, refinement: components.refinement) }
+        AdminRoutes.add(to: router.group("v1/admin").add(middleware: AdminAuthMiddleware(pool: components.pool)), components)
+        return router
+    }
+}

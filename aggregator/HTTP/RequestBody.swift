@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StarlingProtocol
+
+/// Reading request bodies under a size limit, and decoding JSON bodies into wire types.
+enum RequestBody {
+    /// The whole body, or 413 `body_too_large` as soon as it exceeds `limit` bytes.
+    static func bytes(of request: Request, limit: Int) async throws -> [UInt8] {
+        do {
+            var buffer = try await request.body.collect(upTo: limit)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge
+        }
+    }
+
+    /// A JSON body (at most ``BodyLimit/json`` bytes) decoded as `type`; a bad body is 400 `invalid_request`.
+    static func json<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let bytes = try await Self.bytes(of: request, limit: BodyLimit.json)
+        return try decode(type, from: bytes)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(APIError) -> T {
+        do {
+            return try StarlingJSON.decoder().decode(type, from: Data(bytes))
+        } catch {
+            throw .badRequest("invalid_request", "the body is not a valid \(type) JSON document: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "field '\(path)': \(context.debugDescription)"
+        default: return "malformed JSON"
+        }
+    }
+}

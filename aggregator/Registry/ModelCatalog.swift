@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import StarlingCore
+import StarlingProtocol
+
+/// Read access to the registry: listings, version rows and artifacts, with the API's 404s.
+struct ModelCatalog: Sendable {
+    let pool: DatabasePool
+
+    func models() async throws(APIError) -> ModelList {
+        try await pool.reading { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, (SELECT MAX(version) FROM modelVersions v WHERE v.model = m.name) AS latest
+                    FROM models m ORDER BY m.name
+                    """)
+            return ModelList(models: try rows.map { row in
+                let model = try ModelRecord(row: row)
+                return ModelInfo(
+                    name: model.name, architecture: model.architecture, labels: model.labels,
+                    confidenceThreshold: model.confidenceThreshold, latestVersion: row["latest"] ?? 0,
+                    createdAt: model.createdAt)
+            })
+        }
+    }
+
+    /// Every version of `model`, oldest first; 404 `model_not_found` for an unknown model.
+    func versions(of model: String) async throws(APIError) -> VersionList {
+        try await pool.reading { db in
+            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
+            let rows = try ModelVersionRecord.filter(Column("model") == model).order(Column("version")).fetchAll(db)
+            return VersionList(versions: rows.map(\.info))
+        }
+    }
+
+    /// One version's row (the newest when `version` is nil), with the API's 404s.
+    func version(of model: String, _ version: Int?) async throws(APIError) -> ModelVersionRecord {
+        try await pool.reading { db in
+            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
+            let request = ModelVersionRecord.filter(Column("model") == model)
+            let row = try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
+                ?? request.order(Column("version").desc).fetchOne(db)
+            guard let row else { throw APIError.versionNotFound(model, version ?? 1) }
+            return row
+        }
+    }
+
+    /// The artifact bytes of a version.
+    func artifact(_ record: ModelVersionRecord) throws(APIError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: record.path) else {
+            throw .internal("the artifact of \(record.model)@\(record.version) is missing from disk")
+        }
+        return Array(data)
+    }
+
+    /// The decoded bundle of a version.
+    func bundle(_ record: ModelVersionRecord) throws(APIError) -> ModelBundle {
+        do {
+            return try ModelBundle(decoding: try artifact(record))
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .internal("the artifact of \(record.model)@\(record.version) is unreadable: \(error)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+
+/// The registry's write side: new models and new immutable versions.
+///
+/// Each version is registered inside one write transaction, so version numbers are handed out one
+/// at a time by SQLite's single writer; within it the artifact is written atomically to
+/// `DIR/models/<name>/<version>.safetensors` before the row commits, so a committed row always
+/// points at a complete file.
+struct ModelRegistry: Sendable {
+    let pool: DatabasePool
+    let directory: DataDirectory
+    let clock: @Sendable () -> Date
+
+    /// Creates a model and its version 1 from a seeded initialisation; 409 `model_exists` if taken.
+    func create(_ request: CreateModelRequest) async throws(APIError) -> ModelVersionInfo {
+        try ModelName.validate(request.name)
+        let bundle: ModelBundle
+        do {
+            bundle = try ModelBundle(request)
+        } catch {
+            throw .badRequest("invalid_model", error.description)
+        }
+        return try await register(
+            bundle, as: request.name, source: .initialized, lineage: VersionLineage(), metrics: VersionMetrics(),
+            requireNewModel: true)
+    }
+
+    /// Imports a bundle as a new model, or as the next version of the model of that name.
+    func importBundle(_ bytes: [UInt8], name: String?) async throws(APIError) -> ModelVersionInfo {
+        let bundle: ModelBundle
+        do {
+            bundle = try ModelBundle(decoding: bytes)
+        } catch {
+            throw .badRequest("invalid_model", error.description)
+        }
+        let target = name ?? bundle.manifest.name
+        try ModelName.validate(target)
+        return try await register(bundle, as: target, source: .imported, lineage: VersionLineage(), metrics: VersionMetrics())
+    }
+
+    /// Registers `bundle` as the next version of `name`, creating the model on its first version.
+    /// An existing model must have the bundle's architecture (400 `architecture_mismatch`).
+    func register(
+        _ bundle: ModelBundle, as name: String, source: VersionSource, lineage: VersionLineage, metrics: VersionMetrics,
+        requireNewModel: Bool = false
+    ) async throws(APIError) -> ModelVersionInfo {
+        let directory = directory
+        let now = clock()
+        return try await pool.writing { db in
+            let architecture = bundle.manifest.architecture.description
+            if let existing = try ModelRecord.fetchOne(db, key: name) {
+                if requireNewModel { throw APIError.conflict("model_exists", "a model named '\(name)' already exists") }
+                guard existing.architecture == architecture else {
+                    throw APIError.badRequest(
+                        "architecture_mismatch", "model '\(name)' is \(existing.architecture), the bundle is \(architecture)")
+                }
+            } else {
+                try ModelRecord(
+                    name: name, architecture: architecture, labels: bundle.manifest.labels,
+                    confidenceThreshold: bundle.manifest.confidenceThreshold, createdAt: now
+                ).insert(db)
+            }
+            let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM modelVersions WHERE model = ?", arguments: [name])
+            let version = (latest ?? 0) + 1
+            var manifest = bundle.manifest
+            manifest.name = name
+            manifest.version = version
+            let bytes = try ModelBundle(manifest: manifest, model: bundle.model).encoded()
+            let url = directory.artifact(model: name, version: version)
+            try AtomicFile.write(bytes, to: url)
+            let record = ModelVersionRecord(
+                model: name, version: version, sha256: Secrets.sha256(bytes), sizeBytes: bytes.count, path: url.path,
+                source: source, lineage: lineage, metrics: metrics, createdAt: now)
+            try record.insert(db)
+            return record.info
+        }
+    }
+}
+
+extension ModelBundle {
+    /// Version 1 of a new model, as an admin's create request describes it.
+    init(_ request: CreateModelRequest) throws(ModelError) {
+        let architecture = try ModelArchitecture(parsing: request.architecture)
+        let labels = request.labels ?? (0..<architecture.outputSize).map(String.init)
+        let standardization: Standardization
+        if request.featureMean != nil || request.featureStd != nil {
+            standardization = try Standardization(
+                mean: (request.featureMean ?? []).map(Float.init), std: (request.featureStd ?? []).map(Float.init))
+        } else {
+            standardization = .identity(featureCount: architecture.inputSize)
+        }
+        let manifest = try ModelManifest(
+            name: request.name, version: 1, architecture: architecture, labels: labels,
+            standardization: standardization, confidenceThreshold: request.confidenceThreshold ?? 0.8)
+        try self.init(manifest: manifest, model: MLP(architecture: architecture, seed: request.seed ?? 0))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import StarlingCore
+
+/// The lifecycle of one iteration of a federated run, as a value: events go in (a clock tick with
+/// the eligible devices, an accepted update, the aggregation's outcome), actions come out (issue
+/// the tasks, aggregate, fail). It does no I/O and reads no clock; ``RoundCoordinator`` does both.
+///
+/// waiting for clients → (≥ minClients eligible) collecting → (all of the cohort submitted, or the
+/// deadline with ≥ minClients updates) aggregating → completed; waiting or collecting → failed when
+/// the deadline passes short of `minClients`.
+struct IterationStateMachine: Sendable, Equatable {
+    struct Configuration: Sendable, Equatable {
+        var clients: Int
+        var minClients: Int
+        var deadlineSeconds: TimeInterval
+        /// Seeds the cohort selection.
+        var seed: UInt64
+    }
+
+    enum State: Sendable, Equatable {
+        case waitingForClients(until: Date)
+        case collecting(cohort: [String], deadline: Date, received: [String])
+        case aggregating(cohort: [String], contributors: [String])
+        case completed
+        case failed(reason: String)
+    }
+
+    enum Action: Sendable, Equatable {
+        /// Tell these devices to train; their updates are due by `deadline`.
+        case issueTasks(cohort: [String], deadline: Date)
+        /// Average these devices' updates into a new version.
+        case aggregate(contributors: [String])
+        /// The iteration (and so the run) failed.
+        case fail(reason: String)
+    }
+
+    /// Whether an update from a device may be accepted now.
+    enum Admission: Sendable, Equatable {
+        case accepted, notInCohort, closed, duplicate
+    }
+
+    let configuration: Configuration
+    private(set) var state: State
+
+    init(configuration: Configuration, startedAt: Date) {
+        self.configuration = configuration
+        self.state = .waitingForClients(until: startedAt.addingTimeInterval(configuration.deadlineSeconds))
+    }
+
+    /// Time passed; `eligible` are the devices that could join now.
+    mutating func tick(now: Date, eligible: [String]) -> Action? {
+        switch state {
+        case .waitingForClients(let until):
+            if eligible.count >= configuration.minClients {
+                let cohort = selectCohort(from: eligible)
+                let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
+                state = .collecting(cohort: cohort, deadline: deadline, received: [])
+                return .issueTasks(cohort: cohort, deadline: deadline)
+            }
+            guard now >= until else { return nil }
+            return fail("only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline")
+        case .collecting(let cohort, let deadline, let received):
+            guard now >= deadline else { return nil }
+            if received.count >= configuration.minClients {
+                state = .aggregating(cohort: cohort, contributors: received)
+                return .aggregate(contributors: received)
+            }
+            return fail("only \(received.count) of \(configuration.minClients) required updates arrived before the deadline")
+        case .aggregating, .completed, .failed:
+            return nil
+        }
+    }
+
+    func admission(of device: String) -> Admission {
+        switch state {
+        case .collecting(let cohort, _, let received):
+            guard cohort.contains(device) else { return .notInCohort }
+            return received.contains(device) ? .duplicate : .accepted
+        case .aggregating(let cohort, _):
+            return cohort.contains(device) ? .closed : .notInCohort
+        case .waitingForClients:
+            return .notInCohort
+        case .completed, .failed:
+            return .closed
+        }
+    }
+
+    /// An update from `device` was stored; aggregates once the whole cohort has submitted.
+    /// Returns the admission it was judged by (anything but `.accepted` changes nothing).
+    mutating func updateStored(from device: String) -> (Admission, Action?) {
+        let admission = admission(of: device)
+        guard admission == .accepted, case .collecting(let cohort, let deadline, var received) = state else {
+            return (admission, nil)
+        }
+        received.append(device)
+        guard received.count == cohort.count else {
+            state = .collecting(cohort: cohort, deadline: deadline, received: received)
+            return (admission, nil)
+        }
+        state = .aggregating(cohort: cohort, contributors: received)
+        return (admission, .aggregate(contributors: received))
+    }
+
+    /// The new version is registered.
+    mutating func aggregationSucceeded() {
+        if case .aggregating = state { state = .completed }
+    }
+
+    /// The aggregation could not produce a version.
+    mutating func aggregationFailed(reason: String) -> Action? {
+        guard case .aggregating = state else { return nil }
+        return fail(reason)
+    }
+
+    /// The devices chosen to train, once chosen.
+    var cohort: [String] {
+        switch state {
+        case .collecting(let cohort, _, _), .aggregating(let cohort, _): return cohort
+        case .waitingForClients, .completed, .failed: return []
+        }
+    }
+
+    /// Up to `clients` of the eligible devices, by a seeded shuffle of their sorted ids.
+    private func selectCohort(from eligible: [String]) -> [String] {
+        var candidates = Array(Set(eligible)).sorted()
+        var rng = SeededRNG(seed: configuration.seed)
+        rng.shuffle(&candidates)
+        return Array(candidates.prefix(configuration.clients))
+    }
+
+    private mutating func fail(_ reason: String) -> Action {
+        state = .failed(reason: reason)
+        return .fail(reason: reason)
+    }
+}

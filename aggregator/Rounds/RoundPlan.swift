@@ -1,0 +1,48 @@
+import StarlingProtocol
+
+/// A validated ``StartRoundRequest`` with every default filled in: what a run does, stored with it.
+struct RoundPlan: Codable, Sendable, Equatable {
+    var model: String
+    var baseVersion: Int?
+    var clients: Int
+    var minClients: Int
+    var localEpochs: Int
+    var learningRate: Double
+    var momentum: Double
+    var batchSize: Int
+    var rounds: Int
+    var deadlineSeconds: Double
+    var selector: DeviceSelector
+    var seed: UInt64
+
+    /// Checks `request`; a bad field is 400 `invalid_round` naming it.
+    init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
+        func check(_ condition: Bool, _ message: String) throws(APIError) {
+            if !condition { throw .badRequest("invalid_round", message) }
+        }
+        try check((1...10_000).contains(request.clients), "clients must be 1…10000")
+        try check(request.minClients >= 1 && request.minClients <= request.clients, "min_clients must be 1…clients")
+        try check((1...1000).contains(request.localEpochs), "local_epochs must be 1…1000")
+        try check(request.learningRate.isFinite && request.learningRate > 0, "learning_rate must be a positive number")
+        let momentum = request.momentum ?? 0
+        try check(momentum.isFinite && (0..<1).contains(momentum), "momentum must be in [0, 1)")
+        let batchSize = request.batchSize ?? 32
+        try check((1...65_536).contains(batchSize), "batch_size must be 1…65536")
+        try check((1...10_000).contains(request.rounds), "rounds must be 1…10000")
+        let deadline = request.deadlineSeconds ?? defaultDeadline
+        try check(deadline.isFinite && deadline > 0 && deadline <= 86_400, "deadline_seconds must be in (0, 86400]")
+        if let base = request.baseVersion { try check(base >= 1, "base_version must be at least 1") }
+        self.model = request.model
+        self.baseVersion = request.baseVersion
+        self.clients = request.clients
+        self.minClients = request.minClients
+        self.localEpochs = request.localEpochs
+        self.learningRate = request.learningRate
+        self.momentum = momentum
+        self.batchSize = batchSize
+        self.rounds = request.rounds
+        self.deadlineSeconds = deadline
+        self.selector = request.selector ?? .all
+        self.seed = request.seed ?? seed
+    }
+}

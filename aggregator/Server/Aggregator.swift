@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+public import Logging
+public import ServiceLifecycle
+import StarlingTransport
+
+/// A ready-to-run aggregator: its data folder prepared (keys, admin token, migrated database,
+/// interrupted rounds failed) and its parts built as services.
+///
+/// - Important: run ``services`` in one `ServiceGroup`, in order: storage first (stopped last),
+///   then the round coordinator, the two listeners, and the revision broadcaster (stopped first, so
+///   held watches answer before the listeners drain).
+public struct Aggregator: Sendable {
+    public let services: [any Service]
+    /// Where the listeners are, once bound.
+    public let endpoints: EndpointAnnouncer
+
+    /// Prepares `configuration.dataDirectory` and builds every part. `announce` receives the lines
+    /// meant for stdout: the admin token on the run that creates it, then the listening line.
+    public init(
+        configuration: AggregatorConfiguration, logger: Logger, announce: @escaping @Sendable (String) -> Void
+    ) throws(BootstrapError) {
+        let directory = DataDirectory(configuration.dataDirectory)
+        let clock: @Sendable () -> Date = { Date() }
+        let identity = try AggregatorIdentity.loadOrCreate(
+            in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
+        let storage: Storage
+        do {
+            storage = try Storage(path: directory.database.path)
+            if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
+                announce("admin token: \(token)")
+            }
+            let failed = try RoundStore(pool: storage.pool).failInterrupted(at: clock())
+            if failed > 0 { logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"]) }
+        } catch {
+            throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
+        }
+        let components = Self.components(storage: storage, identity: identity, directory: directory,
+            configuration: configuration, clock: clock, logger: logger, announce: announce)
+        let announcer = components.endpoints
+        let deviceAddress = DevicePortMemory.address(for: configuration.deviceListen, in: directory)
+        let publicApp: any Service
+        let deviceApp: any Service
+        do {
+            publicApp = try Self.application(
+                router: PublicRoutes.router(components),
+                tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil),
+                address: configuration.listen, logger: logger,
+                onBound: { port in await announcer.publicListenerBound(port: port) })
+            deviceApp = try Self.application(
+                router: DeviceRoutes.router(components),
+                tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
+                address: deviceAddress, logger: logger,
+                onBound: { port in await announcer.deviceListenerBound(port: port) })
+        } catch {
+            throw BootstrapError("cannot configure TLS: \(error)")
+        }
+        services = [storage, components.rounds, publicApp, deviceApp, components.broadcaster]
+        endpoints = announcer
+    }
+
+    /// One HTTPS listener; `onBound` learns the port it bound.
+    private static func application(
+        router: Router<AggregatorRequestContext>, tls: TLSConfiguration, address: ListenAddress, logger: Logger,
+        onBound: @escaping @Sendable (Int) async -> Void
+    ) throws -> any Service {
+        // A connection closed by graceful shutdown waits this long for the client's close_notify.
+        // Watches released at shutdown reached AsyncHTTPClient only once that close finished, so
+        // NIOSSL's default of 5 s delayed every exit by 5 s (measured in ShutdownTests).
+        var tls = tls
+        tls.shutdownTimeout = .seconds(1)
+        return Application(
+            router: router, server: try .tls(tlsConfiguration: tls),
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    private static func components(
+        storage: Storage, identity: AggregatorIdentity, directory: DataDirectory, configuration: AggregatorConfiguration,
+        clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
+    ) -> Components {
+        let pool = storage.pool
+        let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
+        let devices = DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
+        let catalog = ModelCatalog(pool: pool)
+        let registry = ModelRegistry(pool: pool, directory: directory, clock: clock)
+        let roundStore = RoundStore(pool: pool)
+        let rounds = RoundCoordinator(
+            store: roundStore, catalog: catalog, registry: registry, devices: devices, broadcaster: broadcaster,
+            directory: directory, clock: clock, tickInterval: configuration.coordinatorTick,
+            defaultDeadline: configuration.defaultRoundDeadline, logger: logger)
+        let deployments = Deployments(pool: pool, catalog: catalog, broadcaster: broadcaster, clock: clock)
+        return Components(
+            pool: pool, devices: devices,
+            enrollment: Enrollment(
+                pool: pool, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
+                signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
+            catalog: catalog, registry: registry, rounds: rounds, roundStore: roundStore, deployments: deployments,
+            refinement: Refinement(pool: pool, catalog: catalog),
+            desiredStates: DesiredStates(devices: devices, deployments: deployments, coordinator: rounds, broadcaster: broadcaster),
+            broadcaster: broadcaster,
+            endpoints: EndpointAnnouncer(
+                directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
+                announce: announce, logger: logger))
+    }
+}

@@ -1,0 +1,24 @@
+public import Foundation
+
+/// How to run an aggregator: where its data lives, where it listens, and round defaults.
+public struct AggregatorConfiguration: Sendable {
+    public var dataDirectory: URL
+    public var listen: ListenAddress
+    /// Default: the same host, the next port (or a system-chosen port when `listen` uses 0).
+    public var deviceListen: ListenAddress
+    /// Seconds a round waits for clients and updates when its request names none.
+    public var defaultRoundDeadline: TimeInterval
+    /// How often the round coordinator checks deadlines and eligible devices.
+    public var coordinatorTick: Duration
+
+    public init(
+        dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
+        defaultRoundDeadline: TimeInterval = 120, coordinatorTick: Duration = .milliseconds(200)
+    ) {
+        self.dataDirectory = dataDirectory
+        self.listen = listen
+        self.deviceListen = deviceListen ?? listen.with(port: listen.port == 0 ? 0 : listen.port + 1)
+        self.defaultRoundDeadline = defaultRoundDeadline
+        self.coordinatorTick = coordinatorTick
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The aggregator's parts, wired once at start-up and shared by both listeners' routes.
+struct Components: Sendable {
+    let pool: DatabasePool
+    let devices: DeviceRegistry
+    let enrollment: Enrollment
+    let catalog: ModelCatalog
+    let registry: ModelRegistry
+    let rounds: RoundCoordinator
+    let roundStore: RoundStore
+    let deployments: Deployments
+    let refinement: Refinement
+    let desiredStates: DesiredStates
+    let broadcaster: RevisionBroadcaster
+    let endpoints: EndpointAnnouncer
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Where everything of one aggregator lives under its `--data-dir`.
+struct DataDirectory: Sendable {
+    let root: URL
+
+    init(_ root: URL) { self.root = root }
+
+    var pki: URL { root.appendingPathComponent("pki") }
+    var caCertificate: URL { pki.appendingPathComponent("ca.crt") }
+    var caKey: URL { pki.appendingPathComponent("ca.key") }
+    var serverCertificate: URL { pki.appendingPathComponent("server.crt") }
+    var serverKey: URL { pki.appendingPathComponent("server.key") }
+    var signingKey: URL { pki.appendingPathComponent("signing.key") }
+    var adminToken: URL { root.appendingPathComponent("admin.token") }
+    var database: URL { root.appendingPathComponent("starling.sqlite") }
+    var endpointFile: URL { root.appendingPathComponent("aggregator.json") }
+    var models: URL { root.appendingPathComponent("models") }
+    var updates: URL { root.appendingPathComponent("updates") }
+
+    /// The artifact of one model version.
+    func artifact(model: String, version: Int) -> URL {
+        models.appendingPathComponent(model).appendingPathComponent("\(version).safetensors")
+    }
+
+    /// The stored tensors of one device's update to one iteration.
+    func update(roundId: String, iteration: Int, deviceID: String) -> URL {
+        updates.appendingPathComponent(roundId).appendingPathComponent("\(iteration)")
+            .appendingPathComponent("\(deviceID).safetensors")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import StarlingProtocol
+import StarlingTransport
+
+/// Learns the ports both listeners bound, then atomically writes `DIR/aggregator.json` and
+/// announces the listening line; also tells enrollment which device URL to hand out.
+public actor EndpointAnnouncer {
+    /// The contents of `aggregator.json`.
+    public struct Endpoints: Codable, Sendable, Equatable {
+        public var url: String
+        public var deviceUrl: String
+        public var caCertificate: String
+        public var pid: Int32
+    }
+
+    private let directory: DataDirectory
+    private let publicHost: ListenAddress
+    private let deviceHost: ListenAddress
+    private let announce: @Sendable (String) -> Void
+    private let logger: Logger
+    private var publicPort: Int?
+    private var devicePort: Int?
+    private var waiters: [CheckedContinuation<Endpoints, Never>] = []
+    private var endpoints: Endpoints?
+
+    init(
+        directory: DataDirectory, publicHost: ListenAddress, deviceHost: ListenAddress,
+        announce: @escaping @Sendable (String) -> Void, logger: Logger
+    ) {
+        self.directory = directory
+        self.publicHost = publicHost
+        self.deviceHost = deviceHost
+        self.announce = announce
+        self.logger = logger
+    }
+
+    /// The endpoints once both listeners are bound.
+    public func bound() async -> Endpoints {
+        if let endpoints { return endpoints }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// The mutual-TLS URL devices are told to use.
+    func deviceURL() async -> String { await bound().deviceUrl }
+
+    func publicListenerBound(port: Int) { publicPort = port; publishIfReady() }
+
+    func deviceListenerBound(port: Int) { devicePort = port; publishIfReady() }
+
+    private func publishIfReady() {
+        guard endpoints == nil, let publicPort, let devicePort else { return }
+        let endpoints = Endpoints(
+            url: publicHost.with(port: publicPort).httpsURL, deviceUrl: deviceHost.with(port: devicePort).httpsURL,
+            caCertificate: directory.caCertificate.path, pid: ProcessInfo.processInfo.processIdentifier)
+        do {
+            try AtomicFile.write(try StarlingJSON.line(endpoints) + "\n", to: directory.endpointFile)
+        } catch {
+            logger.error("cannot write the endpoint file", metadata: ["error": "\(error)"])
+        }
+        self.endpoints = endpoints
+        announce("starling-aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
+        for waiter in waiters { waiter.resume(returning: endpoints) }
+        waiters.removeAll()
+    }
+}

@@ -1,0 +1,107 @@
+import GRDB
+
+/// The schema, one migration per change; never edit a shipped migration, add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "settings") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "adminTokens") { t in
+                t.primaryKey("tokenHash", .text)
+                t.column("role", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "enrollmentTokens") { t in
+                t.primaryKey("tokenHash", .text)
+                t.column("expiresAt", .datetime).notNull()
+                t.column("usesLeft", .integer).notNull()
+                t.column("tags", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "devices") { t in
+                t.primaryKey("id", .text)
+                t.column("tags", .text).notNull()
+                t.column("certificatePEM", .text).notNull()
+                t.column("enrolledAt", .datetime).notNull()
+                t.column("lastSeen", .datetime)
+                t.column("sampleCount", .integer).notNull()
+                t.column("runningModel", .text)
+                t.column("revoked", .boolean).notNull()
+            }
+            try db.create(table: "models") { t in
+                t.primaryKey("name", .text)
+                t.column("architecture", .text).notNull()
+                t.column("labels", .text).notNull()
+                t.column("confidenceThreshold", .double).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "modelVersions") { t in
+                t.column("model", .text).notNull().references("models")
+                t.column("version", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("sizeBytes", .integer).notNull()
+                t.column("path", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("lineage", .text).notNull()
+                t.column("metrics", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["model", "version"])
+            }
+            try db.create(table: "rounds") { t in
+                t.primaryKey("id", .text)
+                t.column("model", .text).notNull().references("models")
+                t.column("state", .text).notNull()
+                t.column("plan", .text).notNull()
+                t.column("failureReason", .text)
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "roundIterations") { t in
+                t.column("roundId", .text).notNull().references("rounds")
+                t.column("iteration", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("baseVersion", .integer).notNull()
+                t.column("cohort", .text).notNull()
+                t.column("deadline", .datetime)
+                t.column("producedVersion", .integer)
+                t.column("metrics", .text)
+                t.column("failureReason", .text)
+                t.column("startedAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+                t.primaryKey(["roundId", "iteration"])
+            }
+            try db.create(table: "roundUpdates") { t in
+                t.column("roundId", .text).notNull()
+                t.column("iteration", .integer).notNull()
+                t.column("deviceId", .text).notNull().references("devices")
+                t.column("trainSamples", .integer).notNull()
+                t.column("trainLoss", .double)
+                t.column("evalSamples", .integer)
+                t.column("evalAccuracy", .double)
+                t.column("path", .text).notNull()
+                t.column("receivedAt", .datetime).notNull()
+                t.primaryKey(["roundId", "iteration", "deviceId"])
+                t.foreignKey(["roundId", "iteration"], references: "roundIterations")
+            }
+            try db.create(table: "deployments") { t in
+                t.primaryKey("id", .text)
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("selector", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.foreignKey(["model", "version"], references: "modelVersions")
+            }
+            try db.create(table: "deploymentReports") { t in
+                t.column("deploymentId", .text).notNull().references("deployments")
+                t.column("deviceId", .text).notNull().references("devices")
+                t.column("state", .text).notNull()
+                t.column("message", .text)
+                t.column("reportedAt", .datetime).notNull()
+                t.primaryKey(["deploymentId", "deviceId"])
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+// Rows of the aggregator's tables. Nested values (tags, lineage, metrics, cohorts) are stored as
+// JSON text by GRDB's Codable support.
+
+/// An enrolled device.
+struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "devices"
+    var id: String
+    var tags: [Tag]
+    var certificatePEM: String
+    var enrolledAt: Date
+    var lastSeen: Date?
+    var sampleCount: Int
+    var runningModel: String?
+    var revoked: Bool
+}
+
+/// An enrollment token; only the SHA-256 of its secret is kept.
+struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "enrollmentTokens"
+    var tokenHash: String
+    var expiresAt: Date
+    var usesLeft: Int
+    var tags: [Tag]
+    var createdAt: Date
+}
+
+/// An admin bearer token; only the SHA-256 of its secret is kept.
+struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "adminTokens"
+    var tokenHash: String
+    var role: String
+    var createdAt: Date
+}
+
+/// A key–value setting such as the refinement model.
+struct SettingRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "settings"
+    var key: String
+    var value: String
+}
+
+/// A model of the registry: its fixed shape.
+struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "models"
+    var name: String
+    var architecture: String
+    var labels: [String]
+    var confidenceThreshold: Double
+    var createdAt: Date
+}
+
+/// One immutable version of a model and where its artifact lives.
+struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "modelVersions"
+    var model: String
+    var version: Int
+    var sha256: String
+    var sizeBytes: Int
+    var path: String
+    var source: VersionSource
+    var lineage: VersionLineage
+    var metrics: VersionMetrics
+    var createdAt: Date
+
+    var info: ModelVersionInfo {
+        ModelVersionInfo(
+            model: model, version: version, sha256: sha256, sizeBytes: sizeBytes, source: source,
+            lineage: lineage, metrics: metrics, createdAt: createdAt)
+    }
+}
+
+/// A deployment of one version to the devices a selector picks.
+struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "deployments"
+    var id: String
+    var model: String
+    var version: Int
+    var selector: DeviceSelector
+    var createdAt: Date
+}
+
+/// A device's latest report on a deployment.
+struct DeploymentReportRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "deploymentReports"
+    var deploymentId: String
+    var deviceId: String
+    var state: DeviceDeploymentState
+    var message: String?
+    var reportedAt: Date
+}

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// A federated run: its validated plan and overall state.
+struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rounds"
+    var id: String
+    var model: String
+    var state: RoundState
+    var plan: RoundPlan
+    var failureReason: String?
+    var createdAt: Date
+}
+
+/// One iteration of a run: its cohort once chosen, and the version it produced.
+struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "roundIterations"
+    var roundId: String
+    var iteration: Int
+    var state: RoundState
+    var baseVersion: Int
+    var cohort: [String]
+    var deadline: Date?
+    var producedVersion: Int?
+    var metrics: VersionMetrics?
+    var failureReason: String?
+    var startedAt: Date
+    var endedAt: Date?
+}
+
+/// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.
+struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "roundUpdates"
+    var roundId: String
+    var iteration: Int
+    var deviceId: String
+    var trainSamples: Int
+    var trainLoss: Double?
+    var evalSamples: Int?
+    var evalAccuracy: Double?
+    var path: String
+    var receivedAt: Date
+}

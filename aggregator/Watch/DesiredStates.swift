@@ -1,0 +1,30 @@
+import Foundation
+import StarlingProtocol
+
+/// Answers a device's long-poll watch: records its heartbeat and presence, holds the request until
+/// the revision changes or the wait runs out, then assembles its desired state.
+struct DesiredStates: Sendable {
+    /// The longest a watch is held, and the hold when the device names none.
+    static let maximumWait: Double = 55
+    static let defaultWait: Double = 25
+
+    let devices: DeviceRegistry
+    let deployments: Deployments
+    let coordinator: RoundCoordinator
+    let broadcaster: RevisionBroadcaster
+
+    func watch(_ request: WatchRequest, device: DeviceRecord) async throws(APIError) -> DesiredState {
+        try await devices.heartbeat(id: device.id, sampleCount: request.sampleCount, runningModel: request.runningModel)
+        let presence = devices.presence
+        presence.watchOpened(device.id)
+        defer { presence.watchAnswered(device.id, at: devices.clock()) }
+        let requested = request.waitSeconds ?? Self.defaultWait
+        let wait = requested.isFinite ? min(max(requested, 0), Self.maximumWait) : Self.defaultWait
+        let revision = await broadcaster.waitForChange(
+            from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
+        return DesiredState(
+            revision: revision,
+            model: try await deployments.desiredModel(forTags: device.tags),
+            rounds: await coordinator.tasks(for: device.id))
+    }
+}
