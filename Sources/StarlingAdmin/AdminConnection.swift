@@ -56,13 +56,7 @@ public struct AdminConnection: Sendable {
     }
 }
 
-/// The endpoint file an aggregator writes into its data folder once it listens.
-public struct AggregatorEndpoints: Codable, Sendable {
-    public var url: String
-    public var deviceUrl: String
-    public var caCertificate: String
-    public var pid: Int32
-
+extension AggregatorEndpoints {
     /// Reads `aggregator.json` from an aggregator's data folder.
     public static func read(from folder: URL) throws(AdminError) -> AggregatorEndpoints {
         let file = folder.appendingPathComponent("aggregator.json")

@@ -11,6 +11,8 @@ public enum TLSConfigurations {
             certificateChain: chain.map { .certificate($0) },
             privateKey: .privateKey(try privateKey(identity.privateKeyPEM)))
         configuration.minimumTLSVersion = .tlsv12
+        // Held long-polls released at shutdown must not wait the default 5 s for a close_notify.
+        configuration.shutdownTimeout = .seconds(1)
         if let clientCA {
             configuration.trustRoots = .certificates(try certificates(clientCA))
             configuration.certificateVerification = .noHostnameVerification

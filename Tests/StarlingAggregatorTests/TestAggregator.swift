@@ -13,7 +13,7 @@ import XCTest
 /// built from StarlingTransport.
 final class TestAggregator: Sendable {
     let folder: URL
-    let endpoints: EndpointAnnouncer.Endpoints
+    let endpoints: AggregatorEndpoints
     let caPEM: String
     let admin: StarlingHTTPClient
     let lines: LineCollector
@@ -41,7 +41,7 @@ final class TestAggregator: Sendable {
     }
 
     private init(
-        folder: URL, endpoints: EndpointAnnouncer.Endpoints, lines: LineCollector, broadcaster: RevisionBroadcaster,
+        folder: URL, endpoints: AggregatorEndpoints, lines: LineCollector, broadcaster: RevisionBroadcaster,
         group: ServiceGroup,
         running: Task<Void, any Error>
     ) throws {

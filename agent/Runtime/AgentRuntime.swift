@@ -42,7 +42,7 @@ public struct AgentRuntime: Sendable {
             server = try await LocalAPIServer.bind(
                 host: configuration.apiHost, port: configuration.apiPort, socketPath: configuration.socketPath,
                 responder: router, logger: logger)
-            try AgentInfoFile(apiUrl: server.url, deviceId: identity.deviceId, socketPath: configuration.socketPath)
+            try AgentEndpoints(apiUrl: server.url, deviceId: identity.deviceId, socketPath: configuration.socketPath)
                 .write(to: paths)
         } catch {
             await client.shutdown()

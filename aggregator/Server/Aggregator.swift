@@ -65,12 +65,7 @@ public struct Aggregator: Sendable {
         router: Router<AggregatorRequestContext>, tls: TLSConfiguration, address: ListenAddress, logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void
     ) throws -> any Service {
-        // A connection closed by graceful shutdown waits this long for the client's close_notify.
-        // Watches released at shutdown reached AsyncHTTPClient only once that close finished, so
-        // NIOSSL's default of 5 s delayed every exit by 5 s (measured in ShutdownTests).
-        var tls = tls
-        tls.shutdownTimeout = .seconds(1)
-        return Application(
+        Application(
             router: router, server: try .tls(tlsConfiguration: tls),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },

@@ -17,7 +17,7 @@ enum DevicePortMemory {
     /// The address to bind: `requested` itself unless it uses port 0 and the last port is free.
     static func address(for requested: ListenAddress, in directory: DataDirectory) -> ListenAddress {
         guard requested.port == 0, let data = FileManager.default.contents(atPath: directory.endpointFile.path),
-            let previous = try? StarlingJSON.decoder().decode(EndpointAnnouncer.Endpoints.self, from: data),
+            let previous = try? StarlingJSON.decoder().decode(AggregatorEndpoints.self, from: data),
             let port = URLComponents(string: previous.deviceUrl)?.port,
             isFree(requested.with(port: port))
         else { return requested }

@@ -6,14 +6,6 @@ import StarlingTransport
 /// Learns the ports both listeners bound, then atomically writes `DIR/aggregator.json` and
 /// announces the listening line; also tells enrollment which device URL to hand out.
 public actor EndpointAnnouncer {
-    /// The contents of `aggregator.json`.
-    public struct Endpoints: Codable, Sendable, Equatable {
-        public var url: String
-        public var deviceUrl: String
-        public var caCertificate: String
-        public var pid: Int32
-    }
-
     private let directory: DataDirectory
     private let publicHost: ListenAddress
     private let deviceHost: ListenAddress
@@ -21,8 +13,8 @@ public actor EndpointAnnouncer {
     private let logger: Logger
     private var publicPort: Int?
     private var devicePort: Int?
-    private var waiters: [CheckedContinuation<Endpoints, Never>] = []
-    private var endpoints: Endpoints?
+    private var waiters: [CheckedContinuation<AggregatorEndpoints, Never>] = []
+    private var endpoints: AggregatorEndpoints?
 
     init(
         directory: DataDirectory, publicHost: ListenAddress, deviceHost: ListenAddress,
@@ -36,7 +28,7 @@ public actor EndpointAnnouncer {
     }
 
     /// The endpoints once both listeners are bound.
-    public func bound() async -> Endpoints {
+    public func bound() async -> AggregatorEndpoints {
         if let endpoints { return endpoints }
         return await withCheckedContinuation { waiters.append($0) }
     }
@@ -50,7 +42,7 @@ public actor EndpointAnnouncer {
 
     private func publishIfReady() {
         guard endpoints == nil, let publicPort, let devicePort else { return }
-        let endpoints = Endpoints(
+        let endpoints = AggregatorEndpoints(
             url: publicHost.with(port: publicPort).httpsURL, deviceUrl: deviceHost.with(port: devicePort).httpsURL,
             caCertificate: directory.caCertificate.path, pid: ProcessInfo.processInfo.processIdentifier)
         do {

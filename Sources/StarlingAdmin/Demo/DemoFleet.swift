@@ -70,7 +70,7 @@ public struct DemoFleet: Sendable {
         await processes.add(process)
         return try await Wait.until("agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
             guard process.isRunning else { return nil as String? }
-            return AgentEndpoint.read(from: directory)?.apiUrl
+            return AgentEndpoints.read(from: directory)?.apiUrl
         }
     }
 
@@ -85,15 +85,12 @@ public struct RunningAggregator: Sendable {
     public let process: ManagedProcess
 }
 
-/// The endpoint file an agent writes into its data folder once its local API listens.
-public struct AgentEndpoint: Codable, Sendable {
-    public var apiUrl: String
-    public var deviceId: String
-
-    public static func read(from folder: URL) -> AgentEndpoint? {
+extension AgentEndpoints {
+    /// Reads `agent.json` from an agent's data folder; nil until the agent listens.
+    public static func read(from folder: URL) -> AgentEndpoints? {
         guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("agent.json").path) else {
             return nil
         }
-        return try? StarlingJSON.decoder().decode(AgentEndpoint.self, from: data)
+        return try? StarlingJSON.decoder().decode(AgentEndpoints.self, from: data)
     }
 }

@@ -1,12 +1,8 @@
 import StarlingProtocol
 import StarlingTransport
 
-/// `DATA/agent.json`: where a running agent's local API listens, for scripts and tests to find it.
-struct AgentInfoFile: Codable {
-    var apiUrl: String
-    var deviceId: String
-    var socketPath: String?
-
+extension AgentEndpoints {
+    /// Writes `DATA/agent.json` atomically.
     func write(to paths: AgentPaths) throws(AgentError) {
         do {
             try AtomicFile.write(try StarlingJSON.line(self), to: paths.agentInfo)
