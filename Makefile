@@ -1,4 +1,4 @@
-# Starling: make demo · make test · make bench
+# Starling: make demo · make test
 # Each target installs the Debian packages it lacks, then builds with the Swift toolchain.
 
 SWIFT ?= swift
@@ -27,7 +27,7 @@ demo: build
 
 test: build
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 clean:
 	rm -rf .build
