@@ -20,9 +20,10 @@ struct WatchService: Service {
     /// How long the aggregator may hold a watch open.
     static let waitSeconds = 25.0
 
+    /// - Important: the round-task stream is not finished here: the training service ends on its own
+    ///   graceful shutdown, and a service that returned before being asked would fail the group.
     func run() async throws {
         await cancelWhenGracefulShutdown { await watchLoop() }
-        roundTasks.finish()
     }
 
     private func watchLoop() async {
