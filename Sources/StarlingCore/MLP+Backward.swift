@@ -5,7 +5,8 @@ extension MLP {
     ///
     /// Loss: L = (1/n) Σ_i [logsumexp(z_i) − z_{i,y_i}], with logsumexp(z) = m + log Σ_j exp(z_j − m).
     /// Backpropagation, with δ_L = (softmax(Z_L) − Y) / n:
-    ///   ∂L/∂W_l = δ_lᵀ · A_l,   ∂L/∂b_l = Σ_rows δ_l,   δ_{l−1} = (δ_l · W_l) ⊙ 1[A_l > 0].
+    ///   ∂L/∂W_l = δ_lᵀ · A_l,   ∂L/∂b_l = Σ_rows δ_l,   δ_{l−1} = (δ_l · W_l) ⊙ σ'(Z_{l−1}),
+    /// where σ' is written in terms of A_l = σ(Z_{l−1}) (see `HiddenActivation.multiplyByDerivative`).
     /// `features` must already be standardised; `labels` are class indices in 0..<outputSize.
     public func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float]) {
         precondition(labels.count == rows, "labels.count \(labels.count) != rows \(rows)")
@@ -37,7 +38,7 @@ extension MLP {
                         }
                     }
                     guard layer.index > 0 else { continue }
-                    // δ_{l−1} = (δ · W) ⊙ ReLU'(Z_{l−1}); ReLU'(Z) = 1[A > 0] since A = max(Z, 0).
+                    // δ_{l−1} = (δ · W) ⊙ σ'(Z_{l−1}), σ' evaluated from A = σ(Z_{l−1}).
                     var previous = [Float](repeating: 0, count: rows * layer.inputs)
                     delta.withUnsafeBufferPointer { d in
                         input.withUnsafeBufferPointer { a in
@@ -45,7 +46,7 @@ extension MLP {
                                 BLAS.gemm(
                                     .none, .none, m: rows, n: layer.inputs, k: layer.outputs,
                                     a: d, b: params.slice(layer.weightOffset, layer.weightCount), beta: 0, c: p)
-                                for index in p.indices where a[index] <= 0 { p[index] = 0 }
+                                architecture.hiddenActivation.multiplyByDerivative(p, activations: a)
                             }
                         }
                     }

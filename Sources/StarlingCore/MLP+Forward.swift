@@ -14,13 +14,14 @@ extension MLP {
         return output
     }
 
-    /// Activations of one forward pass: `hidden[l]` is ReLU(Z_l) for each hidden layer, `logits` is Z_L.
+    /// Activations of one forward pass: `hidden[l]` is σ(Z_l) for each hidden layer, `logits` is Z_L.
     struct ForwardPass {
         var hidden: [[Float]]
         var logits: [Float]
     }
 
-    /// Z_l = A_l · W_lᵀ + 1·b_lᵀ (sgemm), A_{l+1} = ReLU(Z_l) for hidden layers, A_0 = features.
+    /// Z_l = A_l · W_lᵀ + 1·b_lᵀ (sgemm), A_{l+1} = σ(Z_l) for hidden layers (σ = `hiddenActivation`),
+    /// A_0 = features.
     func forward(features: [Float], rows: Int) -> ForwardPass {
         precondition(rows >= 0, "rows must be non-negative")
         precondition(
@@ -42,9 +43,7 @@ extension MLP {
                             .none, .transposed, m: rows, n: layer.outputs, k: layer.inputs,
                             a: a, b: params.slice(layer.weightOffset, layer.weightCount),
                             beta: 1, c: out)
-                        if !layer.isOutput {
-                            for index in out.indices where out[index] < 0 { out[index] = 0 }
-                        }
+                        if !layer.isOutput { architecture.hiddenActivation.apply(out) }
                     }
                 }
                 if layer.isOutput { logits = z } else { hidden.append(z) }

@@ -1,5 +1,5 @@
-/// A multilayer perceptron with ReLU hidden layers and a softmax output; softmax (multinomial logistic)
-/// regression when there is no hidden layer.
+/// A multilayer perceptron with ReLU, sigmoid or tanh hidden layers (`architecture.hiddenActivation`) and a
+/// softmax output; softmax (multinomial logistic) regression when there is no hidden layer.
 ///
 /// Exists as a plain value (architecture + one flat parameter vector) so that federated averaging,
 /// quantisation and serialisation can treat a model as a vector of floats, while the layer view
@@ -11,14 +11,13 @@ public struct MLP: Sendable, Equatable {
     public var parameters: [Float]
 
     /// Random initialisation from `seed`: He (W ~ N(0, 2/in)) for ReLU layers, Glorot/Xavier
-    /// (W ~ N(0, 2/(in + out))) for the softmax output layer, zero biases.
+    /// (W ~ N(0, 2/(in + out))) for sigmoid and tanh layers and the softmax output layer, zero biases.
     public init(architecture: ModelArchitecture, seed: UInt64) {
         var rng = SeededRNG(seed: seed)
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         for layer in architecture.layers {
-            let variance = layer.isOutput
-                ? 2 / Double(layer.inputs + layer.outputs)
-                : 2 / Double(layer.inputs)
+            let isHe = !layer.isOutput && architecture.hiddenActivation == .relu
+            let variance = isHe ? 2 / Double(layer.inputs) : 2 / Double(layer.inputs + layer.outputs)
             let sd = variance.squareRoot()
             for index in layer.weightRange {
                 parameters[index] = Float(rng.nextGaussian() * sd)

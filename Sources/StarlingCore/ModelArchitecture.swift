@@ -1,8 +1,9 @@
-/// The layer widths of a fully connected network, e.g. `[64, 32, 10]`.
+/// The layer widths of a fully connected network and its hidden activation, e.g. `[64, 32, 10]` with ReLU.
 ///
 /// Exists so that every component (trainer, aggregator, bundle format, admin CLI) agrees on the
-/// exact parameter layout of a model from one small validated value. Two widths describe a
-/// multinomial logistic regression. Encoded in JSON as the string `"64-32-10"`.
+/// exact parameter layout and forward function of a model from one small validated value. Two widths
+/// describe a multinomial logistic regression. Encoded in JSON as the string `"64-32-10"` (ReLU hidden
+/// layers, the form every earlier manifest uses) or `"64-32-10/tanh"` / `"64-32-10/sigmoid"`.
 public struct ModelArchitecture: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
     /// Largest accepted layer width.
     public static let maximumLayerSize = 65_536
@@ -10,8 +11,11 @@ public struct ModelArchitecture: Codable, Sendable, Equatable, Hashable, CustomS
     /// Input width, hidden widths, output width.
     public var layerSizes: [Int]
 
-    /// Validates: at least two widths, each in 1...65536.
-    public init(layerSizes: [Int]) throws(ModelError) {
+    /// The nonlinearity after every hidden layer; always `.relu` when there is no hidden layer.
+    public var hiddenActivation: HiddenActivation
+
+    /// Validates: at least two widths, each in 1...65536; a non-ReLU activation needs a hidden layer.
+    public init(layerSizes: [Int], hiddenActivation: HiddenActivation = .relu) throws(ModelError) {
         guard layerSizes.count >= 2 else {
             throw .invalidArchitecture(
                 "at least an input and an output width are needed, got \(layerSizes.count) width(s)")
@@ -20,25 +24,43 @@ public struct ModelArchitecture: Codable, Sendable, Equatable, Hashable, CustomS
             throw .invalidArchitecture(
                 "layer \(index) has width \(size), expected 1...\(Self.maximumLayerSize)")
         }
+        guard layerSizes.count > 2 || hiddenActivation == .relu else {
+            throw .invalidArchitecture(
+                "a network without hidden layers has no hidden activation, got '\(hiddenActivation.rawValue)'")
+        }
         self.layerSizes = layerSizes
+        self.hiddenActivation = hiddenActivation
     }
 
-    /// Parses the dash-separated form, e.g. `"64-32-10"` (surrounding whitespace ignored).
+    /// Parses `"64-32-10"` (ReLU) or `"64-32-10/tanh"`, `"64-32-10/sigmoid"`, `"64-32-10/relu"`
+    /// (surrounding whitespace ignored).
     public init(parsing text: String) throws(ModelError) {
-        let trimmed = text.trimmingWhitespace()
+        let parts = text.trimmingWhitespace().split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else {
+            throw .invalidArchitecture("'\(text)' is not of the form 64-32-10 or 64-32-10/tanh (more than one '/')")
+        }
+        var activation = HiddenActivation.relu
+        if parts.count == 2 {
+            guard let parsed = HiddenActivation(rawValue: String(parts[1])) else {
+                let known = HiddenActivation.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .invalidArchitecture("'\(parts[1])' in '\(text)' is not a hidden activation (\(known))")
+            }
+            activation = parsed
+        }
         var sizes: [Int] = []
-        for part in trimmed.split(separator: "-", omittingEmptySubsequences: false) {
+        for part in parts[0].split(separator: "-", omittingEmptySubsequences: false) {
             guard let size = Int(part) else {
                 throw .invalidArchitecture("'\(text)' is not of the form 64-32-10 ('\(part)' is not a width)")
             }
             sizes.append(size)
         }
-        try self.init(layerSizes: sizes)
+        try self.init(layerSizes: sizes, hiddenActivation: activation)
     }
 
-    /// The dash-separated form, e.g. `"64-32-10"`.
+    /// The text form: `"64-32-10"` for ReLU, `"64-32-10/tanh"` or `"64-32-10/sigmoid"` otherwise.
     public var description: String {
-        layerSizes.map(String.init).joined(separator: "-")
+        let widths = layerSizes.map(String.init).joined(separator: "-")
+        return hiddenActivation == .relu ? widths : "\(widths)/\(hiddenActivation.rawValue)"
     }
 
     /// Number of input features.

@@ -5,7 +5,9 @@ import XCTest
 /// ∂L/∂θ_k ≈ (L(θ + h e_k) − L(θ − h e_k)) / 2h.
 final class MLPGradientTests: XCTestCase {
     func testBackpropMatchesFiniteDifferencesOnA543Network() throws {
-        try checkGradient(layerSizes: [5, 4, 3], rows: 6, seed: 11)
+        for activation in HiddenActivation.allCases {
+            try checkGradient(layerSizes: [5, 4, 3], activation: activation, rows: 6, seed: 11)
+        }
     }
 
     func testBackpropMatchesFiniteDifferencesForLogisticRegression() throws {
@@ -13,7 +15,9 @@ final class MLPGradientTests: XCTestCase {
     }
 
     func testBackpropMatchesFiniteDifferencesWithTwoHiddenLayers() throws {
-        try checkGradient(layerSizes: [4, 6, 5, 3], rows: 5, seed: 13)
+        for activation in HiddenActivation.allCases {
+            try checkGradient(layerSizes: [4, 6, 5, 3], activation: activation, rows: 5, seed: 13)
+        }
     }
 
     func testGradientIsTheMeanOverTheBatch() throws {
@@ -28,8 +32,10 @@ final class MLPGradientTests: XCTestCase {
         }
     }
 
-    private func checkGradient(layerSizes: [Int], rows: Int, seed: UInt64) throws {
-        let architecture = try ModelArchitecture(layerSizes: layerSizes)
+    private func checkGradient(
+        layerSizes: [Int], activation: HiddenActivation = .relu, rows: Int, seed: UInt64
+    ) throws {
+        let architecture = try ModelArchitecture(layerSizes: layerSizes, hiddenActivation: activation)
         var model = MLP(architecture: architecture, seed: seed)
         var rng = SeededRNG(seed: seed &+ 100)
         // Non-zero biases so every parameter is exercised.
@@ -50,7 +56,7 @@ final class MLPGradientTests: XCTestCase {
             let scale = max(abs(numeric), abs(exact), 1e-2)
             XCTAssertLessThanOrEqual(
                 abs(numeric - exact) / scale, 1e-2,
-                "parameter \(index): backprop \(exact), finite difference \(numeric)")
+                "\(architecture) parameter \(index): backprop \(exact), finite difference \(numeric)")
         }
     }
 }

@@ -56,6 +56,29 @@ final class MLPTests: XCTestCase {
         XCTAssertEqual(Double(probabilities[1]), 1 - p0, accuracy: 1e-6)
     }
 
+    func testHiddenLayerAppliesTheArchitecturesActivationByHand() throws {
+        // 1 → 1 → 2 with W0 = [2], b0 = [-1], W1 = [1, -1], b1 = 0 and x = 0.8: z = 0.6, logits (a, −a).
+        let z: Double = 0.6
+        let expected: [HiddenActivation: Double] = [.relu: z, .sigmoid: 1 / (1 + exp(-z)), .tanh: tanh(z)]
+        for activation in HiddenActivation.allCases {
+            let architecture = try ModelArchitecture(layerSizes: [1, 1, 2], hiddenActivation: activation)
+            let model = try MLP(architecture: architecture, parameters: [2, -1, 1, -1, 0, 0])
+            let a = try XCTUnwrap(expected[activation])
+            let probabilities = model.probabilities(features: [0.8], rows: 1)
+            XCTAssertEqual(Double(probabilities[0]), 1 / (1 + exp(-2 * a)), accuracy: 1e-6, "\(activation)")
+        }
+    }
+
+    func testSigmoidAndTanhStayFiniteForHugeHiddenInputs() throws {
+        for activation in [HiddenActivation.sigmoid, .tanh] {
+            let architecture = try ModelArchitecture(layerSizes: [1, 2, 2], hiddenActivation: activation)
+            let model = try MLP(architecture: architecture, parameters: [1000, -1000, 0, 0, 1, 2, 3, 4, 0, 0])
+            let (loss, gradient) = model.lossAndGradient(features: [1], labels: [0], rows: 1)
+            XCTAssertTrue(loss.isFinite, "\(activation)")
+            XCTAssertTrue(gradient.allSatisfy(\.isFinite), "\(activation)")
+        }
+    }
+
     func testSoftmaxAndLossStayFiniteForHugeLogits() throws {
         let model = try MLP(architecture: ModelArchitecture(layerSizes: [1, 2]), parameters: [1000, -1000, 0, 0])
         let probabilities = model.probabilities(features: [1], rows: 1)

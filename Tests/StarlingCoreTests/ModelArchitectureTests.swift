@@ -34,4 +34,41 @@ final class ModelArchitectureTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode([ModelArchitecture].self, from: json), [architecture])
         XCTAssertThrowsError(try JSONDecoder().decode([ModelArchitecture].self, from: Data(#"["4"]"#.utf8)))
     }
+
+    func testParsesAndPrintsTheHiddenActivationSuffix() throws {
+        XCTAssertEqual(try ModelArchitecture(parsing: "64-32-10").hiddenActivation, .relu)
+        for activation in HiddenActivation.allCases {
+            let architecture = try ModelArchitecture(parsing: "64-32-10/\(activation.rawValue)")
+            XCTAssertEqual(architecture.layerSizes, [64, 32, 10])
+            XCTAssertEqual(architecture.hiddenActivation, activation)
+            XCTAssertEqual(try ModelArchitecture(parsing: architecture.description), architecture)
+        }
+        XCTAssertEqual(try ModelArchitecture(parsing: "64-32-10/relu").description, "64-32-10")
+        XCTAssertEqual(try ModelArchitecture(parsing: " 64-32-10/tanh\n").description, "64-32-10/tanh")
+    }
+
+    func testRejectsUnknownActivationsExtraSlashesAndActivationsWithoutHiddenLayers() {
+        for text in ["64-32-10/gelu", "64-32-10/", "64-32-10/tanh/relu", "/tanh", "4-3/tanh", "64-32-10/Tanh"] {
+            let error = thrownError { () throws(ModelError) in try ModelArchitecture(parsing: text) }
+            guard case .invalidArchitecture? = error else {
+                return XCTFail("'\(text)' should be an invalid architecture, got \(String(describing: error))")
+            }
+        }
+        let error = thrownError { () throws(ModelError) in
+            try ModelArchitecture(layerSizes: [4, 3], hiddenActivation: .sigmoid)
+        }
+        XCTAssertEqual(
+            error?.description,
+            "Invalid model architecture: a network without hidden layers has no hidden activation, got 'sigmoid'.")
+    }
+
+    func testCodesTheActivationInTheStringAndStillDecodesOldManifests() throws {
+        let tanh = try ModelArchitecture(layerSizes: [4, 5, 3], hiddenActivation: .tanh)
+        let json = try JSONEncoder().encode([tanh])
+        XCTAssertEqual(String(decoding: json, as: UTF8.self), #"["4-5-3\/tanh"]"#)
+        XCTAssertEqual(try JSONDecoder().decode([ModelArchitecture].self, from: json), [tanh])
+        let old = try JSONDecoder().decode([ModelArchitecture].self, from: Data(#"["4-5-3"]"#.utf8))
+        XCTAssertEqual(old, [try ModelArchitecture(layerSizes: [4, 5, 3])])
+        XCTAssertEqual(old.first?.hiddenActivation, .relu)
+    }
 }
