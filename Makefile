@@ -1,4 +1,4 @@
-# Starling: make demo · make test
+# Starling: make demo · make test · make bench
 # Each target installs the Debian packages it lacks, then builds with the Swift toolchain.
 
 SWIFT ?= swift
@@ -28,6 +28,10 @@ demo: build
 test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# One JSON line per figure; installs the peers (ONNX Runtime) into the git-ignored .venv.
+bench: deps
+	Benchmarks/run.sh
 
 clean:
 	rm -rf .build

@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -43,9 +44,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CStarlingInt8",
+            path: "quantization/Kernels"
+        ),
+        .target(
             name: "Quantization",
-            dependencies: ["StarlingCore"],
-            path: "quantization",
+            dependencies: ["StarlingCore", "CStarlingInt8"],
+            path: "quantization/Quantization",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ONNXImport",
+            dependencies: [
+                "StarlingCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "quantization/ONNX",
+            exclude: ["Generated/onnx.proto", "regenerate.sh"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -89,6 +104,7 @@ let package = Package(
                 "StarlingCore",
                 "StarlingProtocol",
                 "StarlingTransport",
+                "Quantization",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -108,6 +124,8 @@ let package = Package(
                 "StarlingCore",
                 "StarlingProtocol",
                 "StarlingTransport",
+                "Quantization",
+                "ONNXImport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -141,17 +159,25 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "starling-bench",
+            dependencies: ["StarlingCore", "Quantization", "CBLAS"],
+            path: "Benchmarks/StarlingBench",
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "CStarlingInt8", "StarlingCore"]),
+        .testTarget(
+            name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"], exclude: ["Fixtures"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
         .testTarget(
             name: "StarlingAgentTests",
             dependencies: [
-                "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport",
+                "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport", "Quantization",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator"]),
+        .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator", "Quantization"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore"]

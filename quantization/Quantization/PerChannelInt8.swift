@@ -41,3 +41,16 @@ public struct PerChannelInt8: Sendable, Equatable {
         return Tensor(shape: [rows, columns], values: floats)
     }
 }
+
+extension PerChannelInt8 {
+    /// Wraps already-quantized values (e.g. read from an int8 bundle); counts must match the shape.
+    public init(rows: Int, columns: Int, values: [Int8], scales: [Float]) {
+        precondition(rows >= 0 && columns >= 0, "dimensions must be non-negative")
+        precondition(values.count == rows * columns, "values must hold rows × columns entries")
+        precondition(scales.count == rows, "one scale per row")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+        self.scales = scales
+    }
+}

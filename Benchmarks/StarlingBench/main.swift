@@ -1,0 +1,40 @@
+// starling-bench: int8 runtime benchmark (issue 4). Prints one JSON line per figure.
+//   starling-bench [--export-dir DIR] [--data data/digits.csv] [--quick]
+// --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
+import CBLAS
+import Foundation
+import Quantization
+
+var exportDirectory: URL?
+var dataPath = "data/digits.csv"
+var quick = false
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--export-dir": exportDirectory = arguments.next().map { URL(fileURLWithPath: $0) }
+    case "--data": dataPath = arguments.next() ?? dataPath
+    case "--quick": quick = true
+    default:
+        FileHandle.standardError.write(Data("usage: starling-bench [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
+        exit(2)
+    }
+}
+
+openblas_set_num_threads(1)
+let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"
+BenchLine("environment", "openblas_threads", 1, "threads", note: "OpenBLAS core \(core); OPENBLAS_CORETYPE=\(coreType)").emit()
+BenchLine("environment", "int8_best_path", Double(Int8KernelPath.allCases.firstIndex(of: .best) ?? 0), "enum",
+          note: "best \(Int8KernelPath.best); supported \(Int8KernelPath.supported.map(\.rawValue).joined(separator: ","))").emit()
+let timer = Stopwatch.latency(iterations: 100_000, warmup: 1_000) {}
+BenchLine("environment", "timer_overhead_p50", timer.p50, "ns", note: "included in every latency figure").emit()
+
+do {
+    for architecture in ["64-32-10", "784-128-64-10"] {
+        try ModelBenchmark(architecture: architecture, quick: quick).run(exportDirectory: exportDirectory)
+    }
+    try AccuracyBenchmark(csv: URL(fileURLWithPath: dataPath)).run()
+} catch {
+    FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
+    exit(1)
+}

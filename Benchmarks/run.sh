@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Issue 4 benchmark (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
+# int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
+# a git-ignored virtualenv (<repo>/.venv, created on first run). Prints one JSON line per figure.
+#
+# Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
+# STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+venv="${STARLING_BENCH_VENV:-$root/.venv}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" >&2
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check onnxruntime onnx numpy >&2
+
+if [ -n "${STARLING_BENCH_BIN:-}" ]; then
+    bin="$STARLING_BENCH_BIN"
+else
+    swift build -c release --product starling-bench >&2
+    bin="$(swift build -c release --show-bin-path)/starling-bench"
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+quick=()
+ort_quick=()
+if [ "${BENCH_QUICK:-0}" = "1" ]; then
+    quick=(--quick)
+    ort_quick=(--iterations 2000 --calls 200)
+fi
+
+"$bin" --export-dir "$work" --data "$root/data/digits.csv" "${quick[@]}" | tee "$work/starling.jsonl"
+"$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"

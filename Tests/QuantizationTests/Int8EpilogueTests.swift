@@ -1,0 +1,66 @@
+import CStarlingInt8
+import Foundation
+import XCTest
+
+/// The float epilogues shared by every kernel path: quantization, requantisation, softmax.
+final class Int8EpilogueTests: XCTestCase {
+    private func quantize(_ x: [Float], rows: Int, staticScale: Float = 0, mean: [Float]? = nil, invStd: [Float]? = nil)
+        -> (q: [Int8], scales: [Float])
+    {
+        let k = x.count / rows
+        var q = [Int8](repeating: 0, count: x.count), scales = [Float](repeating: 0, count: rows)
+        starling_i8_quantize_rows(Int32(rows), Int32(k), x, mean, invStd, staticScale, &q, &scales)
+        return (q, scales)
+    }
+
+    func test_quantizeRows_dynamic_usesEachRowsMaxAndRoundsHalfToEven() {
+        let (q, scales) = quantize([127, 0.5, 1.5, 2.5, -2.5, -254, 1, 3, 5, 0], rows: 2)
+        XCTAssertEqual(scales, [1, 2])
+        XCTAssertEqual(q, [127, 0, 2, 2, -2, -127, 0, 2, 2, 0])
+    }
+
+    func test_quantizeRows_static_clampsToPlusMinus127() {
+        let (q, scales) = quantize([300, -300, 126.5, -0.4], rows: 1, staticScale: 1)
+        XCTAssertEqual(scales, [1])
+        XCTAssertEqual(q, [127, -127, 126, 0])
+    }
+
+    func test_quantizeRows_allZeroRow_getsUnitScale() {
+        let (q, scales) = quantize([0, 0, 0], rows: 1)
+        XCTAssertEqual(scales, [1])
+        XCTAssertEqual(q, [0, 0, 0])
+    }
+
+    func test_quantizeRows_standardisesBeforeQuantizing() {
+        let (q, scales) = quantize([10, 4], rows: 1, mean: [2, 4], invStd: [0.5, 1])
+        XCTAssertEqual(scales, [4.0 / 127])
+        XCTAssertEqual(q, [127, 0])
+    }
+
+    func test_requantize_appliesScalesBiasAndReluThenQuantizesPerRow() {
+        let acc: [Int32] = [100, -100, 50, 200]  // 2 rows × 2 outputs
+        var rowScales: [Float] = [0.5, 0.25]
+        var q = [Int8](repeating: 0, count: 4), row = [Float](repeating: 0, count: 2)
+        starling_i8_requantize(
+            2, 2, acc, rowScales, [0.02, 0.04], [0.5, 0], STARLING_I8_ACT_RELU, 0, &row, &q, &rowScales)
+        // Row 0: y = [100·0.01 + 0.5, relu(−100·0.02)] = [1.5, 0]; row 1: [50·0.005 + 0.5, 200·0.01] = [0.75, 2].
+        XCTAssertEqual(rowScales[0], 1.5 / 127, accuracy: 1e-9)
+        XCTAssertEqual(rowScales[1], 2 / 127, accuracy: 1e-9)
+        XCTAssertEqual(q, [127, 0, 48, 127])
+    }
+
+    func test_dequantize_thenSoftmax_matchesTheDefinition() {
+        let acc: [Int32] = [10, -20, 30, 0, 5, -5]
+        var logits = [Float](repeating: 0, count: 6)
+        starling_i8_dequantize(2, 3, acc, [0.1, 0.2], [1, 0.5, 2], [0, 1, -1], STARLING_I8_ACT_IDENTITY, &logits)
+        XCTAssertEqual(logits, [1, 0, 5, 0, 1.5, -3])
+        starling_i8_softmax_rows(2, 3, &logits)
+        for row in 0..<2 {
+            let z: [Double] = row == 0 ? [1, 0, 5] : [0, 1.5, -3]
+            let total = z.map { exp($0) }.reduce(0, +)
+            for j in 0..<3 {
+                XCTAssertEqual(Double(logits[row * 3 + j]), exp(z[j]) / total, accuracy: 1e-6)
+            }
+        }
+    }
+}

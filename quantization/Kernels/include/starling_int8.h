@@ -1,0 +1,91 @@
+/*
+ * starling_int8.h — exact int8 matrix kernels and the float epilogues of Starling's int8 runtime.
+ *
+ * Every kernel path (portable C, AVX2, AVX-VNNI, AVX-512 VNNI, NEON, NEON dot product) returns the
+ * same int32 results bit for bit: no saturating instruction is used, and VNNI's unsigned×signed
+ * `dpbusd` runs on weights packed as unsigned w + 128 against signed activations, corrected by
+ * 128·Σ_k a[m][k] per row (that way activations are broadcast straight from memory). Results are
+ * exact while |Σ_k a·w| < 2^31 (and, on VNNI, Σ_k (w + 128)·a too), i.e. for k ≤ 65536.
+ */
+#ifndef STARLING_INT8_H
+#define STARLING_INT8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kernel paths; which ones a machine runs is decided at run time from CPU features. */
+typedef enum {
+  STARLING_I8_PORTABLE = 0,
+  STARLING_I8_AVX2 = 1,
+  STARLING_I8_AVX_VNNI = 2,
+  STARLING_I8_AVX512_VNNI = 3,
+  STARLING_I8_NEON = 4,
+  STARLING_I8_NEON_DOTPROD = 5
+} starling_i8_path;
+
+/* Number of paths (one past the last enumerator). */
+#define STARLING_I8_PATH_COUNT 6
+
+/* 1 when this build and CPU (including OS support for the vector state) can run `path`. */
+int starling_i8_path_supported(starling_i8_path path);
+
+/* The fastest supported path, or the one named by env STARLING_I8_PATH
+ * (portable|avx2|avx_vnni|avx512_vnni|neon|neon_dotprod) when that one is supported. */
+starling_i8_path starling_i8_best_path(void);
+
+/* Lower-case name, as accepted by STARLING_I8_PATH; "unknown" for an invalid value. */
+const char *starling_i8_path_name(starling_i8_path path);
+
+/* Bytes needed to pack an [n][k] int8 weight matrix for `path` (n, k ≥ 1). */
+size_t starling_i8_packed_size(starling_i8_path path, int n, int k);
+
+/* Packs weights [n][k] (row = output channel) once for `path` into `packed`
+ * (starling_i8_packed_size bytes; 64-byte alignment recommended, not required). */
+void starling_i8_pack(starling_i8_path path, int n, int k, const int8_t *w, void *packed);
+
+/* c[m][n] = Σ_k a[m][k]·w[n][k], exact int32. a is int8 row-major [m][k]; `packed` must have been
+ * packed for the same path, n and k (checked; a mismatch aborts). m ≥ 0. */
+void starling_i8_gemm(starling_i8_path path, int m, int n, int k, const int8_t *a, const void *packed,
+                      int32_t *c);
+
+/* ---- Float epilogues (identical on every path) ---------------------------------------------- */
+
+/* Activation applied after dequantisation. */
+typedef enum {
+  STARLING_I8_ACT_IDENTITY = 0,
+  STARLING_I8_ACT_RELU = 1,
+  STARLING_I8_ACT_SIGMOID = 2,
+  STARLING_I8_ACT_TANH = 3
+} starling_i8_activation;
+
+/* Quantizes m rows of k floats to int8 symmetric per row, standardising first when `mean` and
+ * `inv_std` are non-NULL (x' = (x − mean)·inv_std).
+ * static_scale > 0: scale = static_scale for every row, values clamped to −127…127 (static).
+ * static_scale ≤ 0: scale_r = max_j |x'_rj| / 127, or 1 for an all-zero row (dynamic).
+ * q = round-half-even(x' / scale); scales[r] receives the scale used. */
+void starling_i8_quantize_rows(int m, int k, const float *x, const float *mean, const float *inv_std,
+                               float static_scale, int8_t *q, float *scales);
+
+/* y[r][j] = act(acc[r][j]·row_scales[r]·col_scales[j] + bias[j]) for m rows of n outputs. */
+void starling_i8_dequantize(int m, int n, const int32_t *acc, const float *row_scales,
+                            const float *col_scales, const float *bias, starling_i8_activation act,
+                            float *y);
+
+/* Fused layer epilogue: dequantise, add bias, apply `act`, then requantise for the next layer as
+ * starling_i8_quantize_rows does (static when static_scale > 0). `row` is n floats of scratch. */
+void starling_i8_requantize(int m, int n, const int32_t *acc, const float *row_scales,
+                            const float *col_scales, const float *bias, starling_i8_activation act,
+                            float static_scale, float *row, int8_t *q, float *out_scales);
+
+/* In-place numerically stable softmax of m rows of n floats. */
+void starling_i8_softmax_rows(int m, int n, float *z);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STARLING_INT8_H */

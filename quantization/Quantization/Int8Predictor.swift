@@ -1,0 +1,102 @@
+internal import CStarlingInt8
+
+/// Runs an int8 model with preallocated scratch: no allocation per call on the hot path.
+///
+/// Per layer: int8 GEMM with int32 accumulation on the chosen kernel path, then one fused epilogue
+/// (dequantise with s_in·s_w, add bias, hidden activation, requantise for the next layer); the last
+/// layer is dequantised to float logits and softmaxed. Activations are quantized per row at run time
+/// unless the bundle carries calibrated static scales.
+///
+/// - Important: a predictor owns mutable scratch; use one per thread (it is not `Sendable`).
+public final class Int8Predictor {
+    /// The kernel path this predictor runs.
+    public let path: Int8KernelPath
+    /// Rows processed per kernel call; larger inputs are processed in chunks of this size.
+    public let maximumRows: Int
+    /// Input width.
+    public var inputSize: Int { model.inputSize }
+    /// Output width (number of classes).
+    public var outputSize: Int { model.outputSize }
+
+    private let model: PackedInt8Model
+    private let activations: UnsafeMutablePointer<Int8>
+    private let accumulators: UnsafeMutablePointer<Int32>
+    private let rowScales: UnsafeMutablePointer<Float>
+    private let rowScratch: UnsafeMutablePointer<Float>
+
+    /// Prepares `bundle` for `path` (default: the bundle's best path) with scratch for `maximumRows` rows.
+    public convenience init(bundle: Int8Bundle, path: Int8KernelPath? = nil, maximumRows: Int = 64) {
+        let chosen = path ?? bundle.packed.path
+        let model = chosen == bundle.packed.path ? bundle.packed : bundle.pack(for: chosen)
+        self.init(model: model, maximumRows: maximumRows)
+    }
+
+    init(model: PackedInt8Model, maximumRows: Int) {
+        precondition(model.path.isSupported, "kernel path \(model.path) is not supported on this machine")
+        precondition(maximumRows > 0, "maximumRows must be positive")
+        self.model = model
+        self.path = model.path
+        self.maximumRows = maximumRows
+        let width = model.maximumWidth
+        activations = .allocate(capacity: maximumRows * width)
+        accumulators = .allocate(capacity: maximumRows * width)
+        rowScales = .allocate(capacity: maximumRows)
+        rowScratch = .allocate(capacity: width)
+    }
+
+    deinit {
+        activations.deallocate()
+        accumulators.deallocate()
+        rowScales.deallocate()
+        rowScratch.deallocate()
+    }
+
+    /// Raw features (`rows × inputSize`, row-major) → probabilities (`rows × outputSize`) written to
+    /// `probabilities`; standardisation is applied on the fly.
+    public func predict(
+        features: UnsafeBufferPointer<Float>, rows: Int, probabilities: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(rows >= 0, "rows must be non-negative")
+        precondition(features.count >= rows * inputSize, "features hold fewer than rows × inputSize values")
+        precondition(probabilities.count >= rows * outputSize, "probabilities hold fewer than rows × outputSize values")
+        guard rows > 0, let input = features.baseAddress, let output = probabilities.baseAddress else { return }
+        var start = 0
+        while start < rows {
+            let count = min(maximumRows, rows - start)
+            run(input + start * inputSize, rows: count, into: output + start * outputSize)
+            start += count
+        }
+    }
+
+    /// Raw features (`rows × inputSize`) → probabilities (`rows × outputSize`).
+    public func predict(features: [Float], rows: Int) -> [Float] {
+        precondition(features.count == rows * inputSize, "features.count must equal rows × inputSize")
+        return [Float](unsafeUninitializedCapacity: rows * outputSize) { buffer, initialized in
+            features.withUnsafeBufferPointer { input in
+                predict(features: input, rows: rows, probabilities: buffer)
+            }
+            initialized = rows * outputSize
+        }
+    }
+
+    private func run(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        let m = Int32(rows)
+        let layers = model.layers
+        let first = layers[0]
+        starling_i8_quantize_rows(
+            m, first.inputs, input, model.mean, model.inverseStd, first.inputScale, activations, rowScales)
+        for index in layers.indices {
+            let layer = layers[index]
+            starling_i8_gemm(path.cValue, m, layer.outputs, layer.inputs, activations, layer.packed, accumulators)
+            if index == layers.count - 1 {
+                starling_i8_dequantize(
+                    m, layer.outputs, accumulators, rowScales, layer.weightScales, layer.bias, layer.activation, output)
+                starling_i8_softmax_rows(m, layer.outputs, output)
+            } else {
+                starling_i8_requantize(
+                    m, layer.outputs, accumulators, rowScales, layer.weightScales, layer.bias, layer.activation,
+                    layers[index + 1].inputScale, rowScratch, activations, rowScales)
+            }
+        }
+    }
+}
