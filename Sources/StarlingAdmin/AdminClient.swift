@@ -52,9 +52,10 @@ public struct AdminClient: Sendable {
         }.versions
     }
 
-    public func weights(model: String, version: Int) async throws(AdminError) -> [UInt8] {
+    /// A version's artifact in `format` (fp32 by default).
+    public func weights(model: String, version: Int, format: ArtifactFormat = .fp32) async throws(AdminError) -> [UInt8] {
         try await call { () async throws(StarlingHTTPError) in
-            try await http.getBytes(APIPath.adminWeights(model: model, version: version))
+            try await http.getBytes(APIPath.adminWeights(model: model, version: version, format: format))
         }
     }
 

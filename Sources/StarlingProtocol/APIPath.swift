@@ -14,8 +14,9 @@ public enum APIPath {
     /// `POST` with a safetensors body; `?name=` overrides the manifest's model name.
     public static let adminModelImport = "/v1/admin/models/import"
     public static func adminVersions(model: String) -> String { "/v1/admin/models/\(model)/versions" }
-    public static func adminWeights(model: String, version: Int) -> String {
-        "/v1/admin/models/\(model)/versions/\(version)/weights"
+    /// `GET`: the version's fp32 artifact, or with `format` ``ArtifactFormat/int8`` its int8 artifact.
+    public static func adminWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
+        "/v1/admin/models/\(model)/versions/\(version)/weights" + format.query
     }
     public static let adminRounds = "/v1/admin/rounds"
     public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
@@ -24,8 +25,9 @@ public enum APIPath {
     public static let adminRefinement = "/v1/admin/refinement"
 
     public static let deviceWatch = "/v1/device/watch"
-    public static func deviceWeights(model: String, version: Int) -> String {
-        "/v1/device/models/\(model)/versions/\(version)/weights"
+    /// `GET`: as ``adminWeights(model:version:format:)``, on the device listener.
+    public static func deviceWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
+        "/v1/device/models/\(model)/versions/\(version)/weights" + format.query
     }
     public static func deviceUpdate(roundId: String, iteration: Int) -> String {
         "/v1/device/rounds/\(roundId)/iterations/\(iteration)/update"

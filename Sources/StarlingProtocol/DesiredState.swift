@@ -23,13 +23,17 @@ public struct DesiredModel: Codable, Sendable, Equatable {
     public var deploymentId: String
     public var model: String
     public var version: Int
+    /// SHA-256 of the fp32 artifact.
     public var sha256: String
+    /// SHA-256 of the int8 artifact phase one runs.
+    public var sha256Int8: String
 
-    public init(deploymentId: String, model: String, version: Int, sha256: String) {
+    public init(deploymentId: String, model: String, version: Int, sha256: String, sha256Int8: String) {
         self.deploymentId = deploymentId
         self.model = model
         self.version = version
         self.sha256 = sha256
+        self.sha256Int8 = sha256Int8
     }
 }
 

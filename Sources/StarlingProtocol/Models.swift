@@ -103,22 +103,27 @@ public struct VersionMetrics: Codable, Sendable, Equatable {
 public struct ModelVersionInfo: Codable, Sendable, Equatable {
     public var model: String
     public var version: Int
-    /// SHA-256 of the safetensors artifact, lowercase hex.
+    /// SHA-256 of the fp32 safetensors artifact, lowercase hex.
     public var sha256: String
     public var sizeBytes: Int
+    /// SHA-256 of the int8 artifact (``ArtifactFormat/int8``) quantized from it, lowercase hex.
+    public var sha256Int8: String
+    public var sizeBytesInt8: Int
     public var source: VersionSource
     public var lineage: VersionLineage
     public var metrics: VersionMetrics
     public var createdAt: Date
 
     public init(
-        model: String, version: Int, sha256: String, sizeBytes: Int, source: VersionSource,
-        lineage: VersionLineage, metrics: VersionMetrics, createdAt: Date
+        model: String, version: Int, sha256: String, sizeBytes: Int, sha256Int8: String, sizeBytesInt8: Int,
+        source: VersionSource, lineage: VersionLineage, metrics: VersionMetrics, createdAt: Date
     ) {
         self.model = model
         self.version = version
         self.sha256 = sha256
         self.sizeBytes = sizeBytes
+        self.sha256Int8 = sha256Int8
+        self.sizeBytesInt8 = sizeBytesInt8
         self.source = source
         self.lineage = lineage
         self.metrics = metrics

@@ -8,7 +8,7 @@ import StarlingProtocol
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Manage models and their versions.",
-        subcommands: [Create.self, Import.self, List.self, Versions.self])
+        subcommands: [Create.self, Import.self, List.self, Versions.self, Predict.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a model; version 1 starts from seeded random weights.")
@@ -48,31 +48,6 @@ struct ModelCommand: AsyncParsableCommand {
             }
             let version = try await connection.withClient { client throws(AdminError) in try await client.createModel(request) }
             Console.print("created \(version.model) version \(version.version) (sha256 \(version.sha256.prefix(12)))")
-        }
-    }
-
-    struct Import: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a Starling safetensors bundle as a new version.")
-
-        @OptionGroup var connection: ConnectionOptions
-
-        @Option(help: "The safetensors file (weights with the manifest in __metadata__).")
-        var safetensors: String
-
-        @Option(help: "Register under this name instead of the manifest's.")
-        var name: String?
-
-        func run() async throws {
-            let bytes = try await reportingErrors { () throws(AdminError) in
-                guard let data = FileManager.default.contents(atPath: safetensors) else {
-                    throw .configuration("cannot read \(safetensors)")
-                }
-                return [UInt8](data)
-            }
-            let version = try await connection.withClient { client throws(AdminError) in
-                try await client.importModel(safetensors: bytes, name: name)
-            }
-            Console.print("imported \(version.model) version \(version.version) (sha256 \(version.sha256.prefix(12)))")
         }
     }
 

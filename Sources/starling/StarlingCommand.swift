@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `starling`: the operator's and admin's command line for a Starling fleet.
 @main
@@ -16,4 +17,21 @@ struct StarlingCommand: AsyncParsableCommand {
             TokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
             DeployCommand.self, RefinementCommand.self, DemoCommand.self,
         ])
+
+    /// Runs the command, giving a bad command line the documented exit status 2 (the argument
+    /// parser's own default for validation failures is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
 }

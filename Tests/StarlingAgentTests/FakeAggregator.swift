@@ -6,7 +6,8 @@ import Synchronization
 @testable import StarlingAgent
 
 /// A stand-in for the aggregator's device listener (plain HTTP): serves one desired state, the
-/// weights of one bundle, and reports every deployment report and update it receives as an event.
+/// fp32 and int8 artifacts of `toy@3`, and reports every deployment report and update it receives as
+/// an event.
 final class FakeAggregator: HTTPResponder {
     enum Event: Sendable {
         case report(DeploymentReport)
@@ -15,13 +16,15 @@ final class FakeAggregator: HTTPResponder {
 
     let desired: DesiredState
     let weights: [UInt8]
+    let int8Weights: [UInt8]
     let events: AsyncStream<Event>
     private let sink: AsyncStream<Event>.Continuation
     private let watches = Mutex(0)
 
-    init(desired: DesiredState, weights: [UInt8]) {
+    init(desired: DesiredState, weights: [UInt8], int8Weights: [UInt8]) {
         self.desired = desired
         self.weights = weights
+        self.int8Weights = int8Weights
         (events, sink) = AsyncStream.makeStream(of: Event.self)
     }
 
@@ -40,6 +43,8 @@ final class FakeAggregator: HTTPResponder {
             return .json(desired)
         case APIPath.deviceWeights(model: "toy", version: 3):
             return LocalAPIResponse(status: .ok, body: weights)
+        case APIPath.deviceWeights(model: "toy", version: 3, format: .int8):
+            return LocalAPIResponse(status: .ok, body: int8Weights)
         case _ where uri.hasPrefix("/v1/device/deployments/"):
             guard let report = try? decoder.decode(DeploymentReport.self, from: Data(body)) else { break }
             sink.yield(.report(report))

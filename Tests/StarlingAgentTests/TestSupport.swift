@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Quantization
 import StarlingCore
 @testable import StarlingAgent
 
@@ -16,20 +17,29 @@ let testLogger = Logger(label: "starling-agent-tests")
 
 /// A two-feature, two-class logistic regression that is sure of (1, 0) → "a" and (0, 1) → "b",
 /// and torn 50/50 on (1, 1); confidence threshold 0.8.
-func makeToyBundle(version: Int = 3) throws -> ModelBundle {
+/// With `swapped`, the same model with its classes' weights exchanged: sure of (1, 0) → "b".
+func makeToyBundle(version: Int = 3, swapped: Bool = false) throws -> ModelBundle {
     let architecture = try ModelArchitecture(layerSizes: [2, 2])
     let manifest = try ModelManifest(
         name: "toy", version: version, architecture: architecture, labels: ["a", "b"],
         standardization: .identity(featureCount: 2), confidenceThreshold: 0.8)
-    // W = [[10, 0], [0, 10]], b = [0, 0]
-    let model = try MLP(architecture: architecture, parameters: [10, 0, 0, 10, 0, 0])
+    // W = [[10, 0], [0, 10]] (swapped: [[0, 10], [10, 0]]), b = [0, 0]
+    let weights: [Float] = swapped ? [0, 10, 10, 0] : [10, 0, 0, 10]
+    let model = try MLP(architecture: architecture, parameters: weights + [0, 0])
     return try ModelBundle(manifest: manifest, model: model)
+}
+
+/// The int8 artifact the aggregator would serve for a bundle.
+func makeInt8Artifact(_ bundle: ModelBundle) throws -> [UInt8] {
+    try Int8Bundle(quantizing: bundle).encoded()
 }
 
 func makeToyModel() throws -> InstalledModel {
     let bundle = try makeToyBundle()
+    let int8 = try makeInt8Artifact(bundle)
     return InstalledModel(
-        bundle: bundle, name: "toy", version: 3, sha256: ContentDigest.sha256Hex(bundle.encoded()))
+        int8: try Int8Bundle(decoding: int8), name: "toy", version: 3, sha256: ContentDigest.sha256Hex(bundle.encoded()),
+        sha256Int8: ContentDigest.sha256Hex(int8))
 }
 
 /// A TCP server on 127.0.0.1 that accepts connections and never answers: a refiner that hangs.

@@ -8,15 +8,19 @@ import XCTest
 final class WatchFlowTests: XCTestCase {
     func test_watch_installsTheDeployedModelAndSubmitsTheRoundUpdate() async throws {
         let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle())
         let task = RoundTask(
             roundId: "rnd-1", iteration: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
             localEpochs: 2, learningRate: 0.05, momentum: 0.9, batchSize: 8, deadline: Date().addingTimeInterval(60),
             seed: 11)
         let desired = DesiredState(
             revision: "boot.1",
-            model: DesiredModel(deploymentId: "dep-1", model: "toy", version: 3, sha256: task.sha256),
+            model: DesiredModel(
+                deploymentId: "dep-1", model: "toy", version: 3, sha256: task.sha256,
+                sha256Int8: ContentDigest.sha256Hex(int8)),
             rounds: [task])
-        let events = try await runAgentAgainst(FakeAggregator(desired: desired, weights: weights), expecting: 2)
+        let (events, _) = try await runAgentAgainst(
+            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2)
 
         guard case .report(let report)? = events.first(where: { if case .report = $0 { true } else { false } }) else {
             return XCTFail("no deployment report in \(events)")
@@ -32,21 +36,55 @@ final class WatchFlowTests: XCTestCase {
         XCTAssertEqual(Set(update.tensors.keys), ["layers.0.weight", "layers.0.bias"])
     }
 
+    /// The served int8 artifact is quantized from a model with its classes swapped, so only an answer
+    /// computed by the int8 bundle says "b" for (1, 0); the fp32 artifact would say "a".
+    func test_watch_installsTheInt8Artifact_andPhaseOneAnswersWithItAfterARestart() async throws {
+        let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle(swapped: true))
+        let desired = DesiredState(
+            revision: "boot.3",
+            model: DesiredModel(
+                deploymentId: "dep-3", model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
+                sha256Int8: ContentDigest.sha256Hex(int8)),
+            rounds: [])
+        let (events, paths) = try await runAgentAgainst(
+            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
+        guard case .report(let report)? = events.first else { return XCTFail("no report") }
+        XCTAssertEqual(report.state, .installed, report.message ?? "")
+        XCTAssertEqual(try Data(contentsOf: paths.currentInt8Model), Data(int8))
+        XCTAssertEqual(try Data(contentsOf: paths.currentModel), Data(weights))
+
+        let restored = try await ModelInstaller.restore(paths: paths, store: try AgentStore(path: paths.database))
+        try await withLocalAPI(model: restored) { client, _ in
+            let answer: Prediction = try await client.post(
+                APIPath.agentPredict, json: PredictRequest(key: nil, features: [1, 0]))
+            XCTAssertEqual(answer.label, "b")
+            XCTAssertEqual(answer.phase, 1)
+            XCTAssertEqual(answer.modelVersion, "toy@3")
+        }
+    }
+
     func test_watch_withWrongDigest_reportsFailedAndKeepsNoModel() async throws {
         let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.2",
-            model: DesiredModel(deploymentId: "dep-2", model: "toy", version: 3, sha256: String(repeating: "0", count: 64)),
+            model: DesiredModel(
+                deploymentId: "dep-2", model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
+                sha256Int8: String(repeating: "0", count: 64)),
             rounds: [])
-        let events = try await runAgentAgainst(FakeAggregator(desired: desired, weights: weights), expecting: 1)
+        let (events, _) = try await runAgentAgainst(
+            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
         XCTAssertTrue(report.message?.contains("SHA-256") ?? false, report.message ?? "")
     }
 
     /// Runs the watch and training services against `fake` until it has seen `count` events;
-    /// afterwards checks what the agent persisted.
-    private func runAgentAgainst(_ fake: FakeAggregator, expecting count: Int) async throws -> [FakeAggregator.Event] {
+    /// afterwards checks what the agent persisted, and returns the events and the agent's paths.
+    private func runAgentAgainst(
+        _ fake: FakeAggregator, expecting count: Int
+    ) async throws -> ([FakeAggregator.Event], AgentPaths) {
         let directory = try makeTemporaryDirectory()
         let paths = AgentPaths(dataDirectory: directory)
         let store = try AgentStore(path: paths.database)
@@ -86,6 +124,6 @@ final class WatchFlowTests: XCTestCase {
         let restored = try await ModelInstaller.restore(paths: paths, store: store)
         XCTAssertEqual(restored?.tag, installed ? "toy@3" : nil)
         XCTAssertEqual(slot.model?.tag, installed ? "toy@3" : nil)
-        return received
+        return (received, paths)
     }
 }

@@ -77,7 +77,11 @@ final class FederatedRoundTests: XCTestCase {
             json: CreateDeploymentRequest(model: "dep", version: 1, selector: .tags([Tag(key: "site", value: "a")])))
         XCTAssertEqual(deployment.targeted, 1)
         let state = try await changed
-        XCTAssertEqual(state.model, DesiredModel(deploymentId: deployment.id, model: "dep", version: 1, sha256: created.sha256))
+        XCTAssertEqual(
+            state.model,
+            DesiredModel(
+                deploymentId: deployment.id, model: "dep", version: 1, sha256: created.sha256,
+                sha256Int8: created.sha256Int8))
         let otherState = try await other.watch()
         XCTAssertNil(otherState.model)
 

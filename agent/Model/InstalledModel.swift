@@ -1,20 +1,30 @@
+import Quantization
 import StarlingCore
 
-/// A model the agent answers with: the decoded bundle plus the registry name and version it was
-/// deployed as (the manifest's own name may differ when the model was imported under another name).
+/// A model the agent answers phase one with: the int8 bundle of a deployed version plus the registry
+/// name and version it was deployed as (the manifest's own name may differ when the model was imported
+/// under another name). The version's fp32 artifact sits next to it on disk; rounds download their
+/// own fp32 base.
 public struct InstalledModel: Sendable {
-    public var bundle: ModelBundle
+    /// The int8 runtime phase one predicts with.
+    public var int8: Int8Bundle
     public var name: String
     public var version: Int
-    /// SHA-256 of the safetensors bytes, lowercase hex.
+    /// SHA-256 of the fp32 safetensors bytes, lowercase hex.
     public var sha256: String
+    /// SHA-256 of the int8 safetensors bytes, lowercase hex.
+    public var sha256Int8: String
 
-    public init(bundle: ModelBundle, name: String, version: Int, sha256: String) {
-        self.bundle = bundle
+    public init(int8: Int8Bundle, name: String, version: Int, sha256: String, sha256Int8: String) {
+        self.int8 = int8
         self.name = name
         self.version = version
         self.sha256 = sha256
+        self.sha256Int8 = sha256Int8
     }
+
+    /// The manifest: architecture, labels, standardisation and confidence threshold.
+    public var manifest: ModelManifest { int8.manifest }
 
     /// `name@version`, as reported to the aggregator and in predictions.
     public var tag: String { "\(name)@\(version)" }

@@ -1,26 +1,50 @@
+import Quantization
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// Fetches a model version's weights from the device listener and accepts them only when their
-/// SHA-256 matches the digest the aggregator promised and they decode as a model bundle.
+/// Fetches a model version's artifacts from the device listener and accepts them only when their
+/// SHA-256 matches the digest the aggregator promised and they decode: the fp32 bundle (training
+/// bases, and the copy kept beside an installed model) or the int8 bundle phase one runs.
 struct WeightsDownloader: Sendable {
     let client: StarlingHTTPClient
 
-    /// The bundle and its raw bytes.
+    /// The fp32 bundle and its raw bytes.
     func download(model: String, version: Int, sha256: String) async throws(AgentError) -> (ModelBundle, [UInt8]) {
-        let bytes: [UInt8]
-        do {
-            bytes = try await client.getBytes(APIPath.deviceWeights(model: model, version: version))
-        } catch {
-            throw .aggregator(error.description)
-        }
-        let actual = ContentDigest.sha256Hex(bytes)
-        guard actual == sha256.lowercased() else { throw .digestMismatch(expected: sha256, actual: actual) }
+        let bytes = try await fetch(model: model, version: version, format: .fp32, sha256: sha256)
         do {
             return (try ModelBundle(decoding: bytes), bytes)
         } catch {
             throw .invalidModel(error.description)
         }
+    }
+
+    /// The int8 bundle and its raw bytes.
+    func downloadInt8(model: String, version: Int, sha256: String) async throws(AgentError) -> (Int8Bundle, [UInt8]) {
+        let bytes = try await fetch(model: model, version: version, format: .int8, sha256: sha256)
+        return (try Self.decodeInt8(bytes), bytes)
+    }
+
+    /// Decodes int8 artifact bytes, mapping the quantizer's error onto the agent's.
+    static func decodeInt8(_ bytes: [UInt8]) throws(AgentError) -> Int8Bundle {
+        do {
+            return try Int8Bundle(decoding: bytes)
+        } catch {
+            throw .invalidModel("the int8 artifact does not decode: \(error)")
+        }
+    }
+
+    private func fetch(
+        model: String, version: Int, format: ArtifactFormat, sha256: String
+    ) async throws(AgentError) -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try await client.getBytes(APIPath.deviceWeights(model: model, version: version, format: format))
+        } catch {
+            throw .aggregator(error.description)
+        }
+        let actual = ContentDigest.sha256Hex(bytes)
+        guard actual == sha256.lowercased() else { throw .digestMismatch(expected: sha256, actual: actual) }
+        return bytes
     }
 }

@@ -2,7 +2,7 @@ import Logging
 import StarlingCore
 import StarlingProtocol
 
-/// Two-phase prediction: the installed model answers first; answers whose top probability is below
+/// Two-phase prediction: the installed model's int8 bundle answers first; answers whose top probability is below
 /// the manifest's confidence threshold go to the refiner within a deadline, and when it fails or is
 /// late the phase-one answer returns flagged `degraded`.
 public struct TwoPhasePredictor: Sendable {
@@ -26,7 +26,7 @@ public struct TwoPhasePredictor: Sendable {
     func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
         guard let installed = slot.model else { throw .noModel }
         var predictions = try phaseOne(items, with: installed)
-        let threshold = installed.bundle.manifest.confidenceThreshold
+        let threshold = installed.manifest.confidenceThreshold
         let unsure = predictions.indices.filter { (predictions[$0].probabilities.max() ?? 0) < threshold }
         var degraded = 0
         if !unsure.isEmpty {
@@ -46,7 +46,7 @@ public struct TwoPhasePredictor: Sendable {
     }
 
     private func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction] {
-        let manifest = installed.bundle.manifest
+        let manifest = installed.manifest
         let width = manifest.architecture.inputSize
         var features: [Float] = []
         features.reserveCapacity(items.count * width)
@@ -61,7 +61,7 @@ public struct TwoPhasePredictor: Sendable {
             features.append(contentsOf: item.features.map(Float.init))
         }
         let classes = manifest.labels.count
-        let probabilities = installed.bundle.predict(features: features, rows: items.count)
+        let probabilities = installed.int8.predict(features: features, rows: items.count)
         return items.enumerated().map { row, item in
             let scores = probabilities[(row * classes)..<((row + 1) * classes)].map(Double.init)
             let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0

@@ -55,9 +55,10 @@ public final class AgentStore: Sendable {
 
     func installedModel() async throws(AgentError) -> InstalledModelRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT name, version, sha256, deployment_id FROM installed_model").map {
+            try Row.fetchOne(db, sql: "SELECT name, version, sha256, sha256_int8, deployment_id FROM installed_model").map {
                 InstalledModelRecord(
-                    name: $0["name"], version: $0["version"], sha256: $0["sha256"], deploymentId: $0["deployment_id"])
+                    name: $0["name"], version: $0["version"], sha256: $0["sha256"], sha256Int8: $0["sha256_int8"],
+                    deploymentId: $0["deployment_id"])
             }
         }
     }
@@ -66,10 +67,10 @@ public final class AgentStore: Sendable {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO installed_model (slot, name, version, sha256, deployment_id)
-                    VALUES (1, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id)
+                    VALUES (1, ?, ?, ?, ?, ?)
                     """,
-                arguments: [record.name, record.version, record.sha256, record.deploymentId])
+                arguments: [record.name, record.version, record.sha256, record.sha256Int8, record.deploymentId])
         }
     }
 

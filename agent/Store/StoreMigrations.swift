@@ -28,6 +28,9 @@ enum StoreMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2-int8") { db in
+            try db.execute(sql: "ALTER TABLE installed_model ADD COLUMN sha256_int8 TEXT")
+        }
         return migrator
     }
 }

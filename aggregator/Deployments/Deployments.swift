@@ -64,7 +64,8 @@ struct Deployments: Sendable {
                     db, key: ["model": deployment.model, "version": deployment.version])
             else { return nil }
             return DesiredModel(
-                deploymentId: deployment.id, model: deployment.model, version: deployment.version, sha256: version.sha256)
+                deploymentId: deployment.id, model: deployment.model, version: deployment.version, sha256: version.sha256,
+                sha256Int8: version.sha256Int8)
         }
     }
 }

@@ -44,18 +44,31 @@ enum AdminRoutes {
         group.get("models/:name/versions") { _, context in
             try JSONResponse.make(try await components.catalog.versions(of: try context.parameters.require("name")))
         }
-        group.get("models/:name/versions/:version/weights") { _, context in
-            try await WeightsHandler.answer(context, catalog: components.catalog)
+        group.get("models/:name/versions/:version/weights") { request, context in
+            try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }
     }
 }
 
-/// `GET …/models/{name}/versions/{v}/weights` on either listener: the artifact and its digest.
+/// `GET …/models/{name}/versions/{v}/weights[?format=fp32|int8]` on either listener: the artifact of
+/// that format (default fp32) and its digest; an unknown format is 400 `invalid_format`.
 enum WeightsHandler {
-    static func answer(_ context: AggregatorRequestContext, catalog: ModelCatalog) async throws -> Response {
+    static func answer(
+        _ request: Request, _ context: AggregatorRequestContext, catalog: ModelCatalog
+    ) async throws -> Response {
         let name = try context.parameters.require("name")
         let version = try context.parameters.require("version", as: Int.self)
+        let format = try Self.format(request)
         let record = try await catalog.version(of: name, version)
-        return JSONResponse.artifact(try catalog.artifact(record), sha256: record.sha256)
+        return JSONResponse.artifact(try catalog.artifact(record, format: format), sha256: record.artifact(format).sha256)
+    }
+
+    private static func format(_ request: Request) throws(APIError) -> ArtifactFormat {
+        guard let text = request.uri.queryParameters.get(ArtifactFormat.queryName) else { return .fp32 }
+        guard let format = ArtifactFormat(rawValue: text) else {
+            let known = ArtifactFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .badRequest("invalid_format", "the weights format '\(text)' is not one of \(known)")
+        }
+        return format
     }
 }

@@ -12,8 +12,8 @@ enum DeviceRoutes {
             let body = try await RequestBody.json(WatchRequest.self, from: request)
             return try JSONResponse.make(try await components.desiredStates.watch(body, device: try context.requireDevice()))
         }
-        router.get("v1/device/models/:name/versions/:version/weights") { _, context in
-            try await WeightsHandler.answer(context, catalog: components.catalog)
+        router.get("v1/device/models/:name/versions/:version/weights") { request, context in
+            try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }
         router.post("v1/device/rounds/:id/iterations/:n/update") { request, context in
             try await update(request, context, components)

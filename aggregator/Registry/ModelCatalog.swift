@@ -46,10 +46,10 @@ struct ModelCatalog: Sendable {
         }
     }
 
-    /// The artifact bytes of a version.
-    func artifact(_ record: ModelVersionRecord) throws(APIError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: record.path) else {
-            throw .internal("the artifact of \(record.model)@\(record.version) is missing from disk")
+    /// The bytes of a version's artifact in `format`.
+    func artifact(_ record: ModelVersionRecord, format: ArtifactFormat = .fp32) throws(APIError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: record.artifact(format).path) else {
+            throw .internal("the \(format.rawValue) artifact of \(record.model)@\(record.version) is missing from disk")
         }
         return Array(data)
     }

@@ -7,9 +7,10 @@ import StarlingTransport
 /// The registry's write side: new models and new immutable versions.
 ///
 /// Each version is registered inside one write transaction, so version numbers are handed out one
-/// at a time by SQLite's single writer; within it the artifact is written atomically to
-/// `DIR/models/<name>/<version>.safetensors` before the row commits, so a committed row always
-/// points at a complete file.
+/// at a time by SQLite's single writer; within it both artifacts are written atomically, the fp32
+/// bundle to `DIR/models/<name>/<version>.safetensors` and its int8 quantization (``Int8Artifact``)
+/// to `DIR/models/<name>/<version>.int8.safetensors`, before the row commits, so a committed row
+/// always points at two complete files.
 struct ModelRegistry: Sendable {
     let pool: DatabasePool
     let directory: DataDirectory
@@ -50,6 +51,7 @@ struct ModelRegistry: Sendable {
     ) async throws(APIError) -> ModelVersionInfo {
         let directory = directory
         let now = clock()
+        let int8 = try Int8Artifact(quantizing: bundle)
         return try await pool.writing { db in
             let architecture = bundle.manifest.architecture.description
             if let existing = try ModelRecord.fetchOne(db, key: name) {
@@ -72,8 +74,12 @@ struct ModelRegistry: Sendable {
             let bytes = try ModelBundle(manifest: manifest, model: bundle.model).encoded()
             let url = directory.artifact(model: name, version: version)
             try AtomicFile.write(bytes, to: url)
+            let int8Bytes = int8.encoded(as: manifest)
+            let int8URL = directory.artifact(model: name, version: version, format: .int8)
+            try AtomicFile.write(int8Bytes, to: int8URL)
             let record = ModelVersionRecord(
                 model: name, version: version, sha256: Secrets.sha256(bytes), sizeBytes: bytes.count, path: url.path,
+                sha256Int8: Secrets.sha256(int8Bytes), sizeBytesInt8: int8Bytes.count, pathInt8: int8URL.path,
                 source: source, lineage: lineage, metrics: metrics, createdAt: now)
             try record.insert(db)
             return record.info

@@ -33,6 +33,8 @@ public struct Aggregator: Sendable {
             }
             let failed = try RoundStore(pool: storage.pool).failInterrupted(at: clock())
             if failed > 0 { logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"]) }
+            let quantized = try Int8Backfill.run(pool: storage.pool, directory: directory)
+            if quantized > 0 { logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"]) }
         } catch {
             throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
         }

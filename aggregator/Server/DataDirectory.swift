@@ -1,4 +1,5 @@
 import Foundation
+import StarlingProtocol
 
 /// Where everything of one aggregator lives under its `--data-dir`.
 struct DataDirectory: Sendable {
@@ -18,9 +19,11 @@ struct DataDirectory: Sendable {
     var models: URL { root.appendingPathComponent("models") }
     var updates: URL { root.appendingPathComponent("updates") }
 
-    /// The artifact of one model version.
-    func artifact(model: String, version: Int) -> URL {
-        models.appendingPathComponent(model).appendingPathComponent("\(version).safetensors")
+    /// The artifact of one model version in `format`: `<version>.safetensors` (fp32) or
+    /// `<version>.int8.safetensors`.
+    func artifact(model: String, version: Int, format: ArtifactFormat = .fp32) -> URL {
+        let suffix = format == .fp32 ? "" : ".\(format.rawValue)"
+        return models.appendingPathComponent(model).appendingPathComponent("\(version)\(suffix).safetensors")
     }
 
     /// The stored tensors of one device's update to one iteration.

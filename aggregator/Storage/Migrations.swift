@@ -102,6 +102,14 @@ enum Migrations {
                 t.primaryKey(["deploymentId", "deviceId"])
             }
         }
+        migrator.registerMigration("v2-int8-artifacts") { db in
+            // Rows of earlier versions get their int8 artifact from Int8Backfill at start-up.
+            try db.alter(table: "modelVersions") { t in
+                t.add(column: "sha256Int8", .text).notNull().defaults(to: "")
+                t.add(column: "sizeBytesInt8", .integer).notNull().defaults(to: 0)
+                t.add(column: "pathInt8", .text).notNull().defaults(to: "")
+            }
+        }
         return migrator
     }
 }

@@ -53,7 +53,7 @@ struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var createdAt: Date
 }
 
-/// One immutable version of a model and where its artifact lives.
+/// One immutable version of a model and where its two artifacts live (fp32 and int8).
 struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "modelVersions"
     var model: String
@@ -61,6 +61,10 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
     var sha256: String
     var sizeBytes: Int
     var path: String
+    /// Empty only between the v2 migration and the start-up backfill (``Int8Backfill``).
+    var sha256Int8: String
+    var sizeBytesInt8: Int
+    var pathInt8: String
     var source: VersionSource
     var lineage: VersionLineage
     var metrics: VersionMetrics
@@ -68,8 +72,16 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 
     var info: ModelVersionInfo {
         ModelVersionInfo(
-            model: model, version: version, sha256: sha256, sizeBytes: sizeBytes, source: source,
-            lineage: lineage, metrics: metrics, createdAt: createdAt)
+            model: model, version: version, sha256: sha256, sizeBytes: sizeBytes, sha256Int8: sha256Int8,
+            sizeBytesInt8: sizeBytesInt8, source: source, lineage: lineage, metrics: metrics, createdAt: createdAt)
+    }
+
+    /// The artifact path and digest of `format`.
+    func artifact(_ format: ArtifactFormat) -> (path: String, sha256: String) {
+        switch format {
+        case .fp32: return (path, sha256)
+        case .int8: return (pathInt8, sha256Int8)
+        }
     }
 }
 
