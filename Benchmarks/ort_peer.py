@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ONNX Runtime peer for starling-bench (issue 4): the same MLP weights as ONNX, run by ONNX Runtime
+"""ONNX Runtime peer for starling-bench: the same MLP weights as ONNX, run by ONNX Runtime
 fp32 and dynamic int8 (onnxruntime.quantization.quantize_dynamic) on 1 thread.
 
 Reads the fp32 safetensors that `starling-bench --export-dir DIR` wrote (layers.{l}.weight [out, in],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4 benchmark (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
+# The phase-one benchmark (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
 # a git-ignored virtualenv (<repo>/.venv, created on first run). Prints one JSON line per figure.
 #

@@ -1,4 +1,4 @@
-// starling-bench: int8 runtime benchmark (issue 4). Prints one JSON line per figure.
+// starling-bench: the phase-one runtime benchmark. Prints one JSON line per figure.
 //   starling-bench [--export-dir DIR] [--data data/digits.csv] [--quick]
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS

@@ -2,7 +2,7 @@ import Quantization
 import StarlingCore
 import XCTest
 
-/// Acceptance 4 of issue 4: int8 held-out digits accuracy within 1 point of fp32.
+/// int8 held-out digits accuracy stays within 1 point of fp32.
 final class Int8AccuracyTests: XCTestCase {
     func test_dynamicAndStaticInt8_stayWithinOnePointOfFP32_onHeldOutDigits() throws {
         let digits = try DigitsFixture.make()
