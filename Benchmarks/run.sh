@@ -34,3 +34,4 @@ fi
 
 "$bin" --export-dir "$work" --data "$root/data/digits.csv" "${quick[@]}" | tee "$work/starling.jsonl"
 "$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"
+"$root/Benchmarks/agent_memory.sh"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Resident memory of a running agent with the 784-128-64-10 int8 model installed and its local API
+# serving predictions. Starts a real aggregator and agent on loopback (port 0) from BIN_DIR (default:
+# the release build), deploys the model, sends predictions, reads VmRSS, and prints one JSON line.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${STARLING_BIN_DIR:-}"
+if [ -z "$bin" ]; then
+    (cd "$root" && swift build -c release --product starling-aggregator >&2 && swift build -c release --product starling-agent >&2 && swift build -c release --product starling >&2)
+    bin="$(cd "$root" && swift build -c release --show-bin-path)"
+fi
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for_file() {
+    for _ in $(seq 1 600); do [ -s "$1" ] && return 0; sleep 0.1; done
+    echo "timed out waiting for $1" >&2
+    return 1
+}
+
+"$bin/starling-aggregator" serve --data-dir "$work/aggregator" --listen 127.0.0.1:0 --device-listen 127.0.0.1:0 \
+    > "$work/aggregator.log" 2>&1 &
+pids+=($!)
+wait_for_file "$work/aggregator/aggregator.json"
+export STARLING_AGGREGATOR_DIR="$work/aggregator"
+url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$work/aggregator/aggregator.json")"
+
+"$bin/starling" model create --name memory --arch 784-128-64-10 --seed 1 >&2
+token="$("$bin/starling" token create)"
+"$bin/starling-agent" run --aggregator "$url" --ca "$work/aggregator/pki/ca.crt" --enroll-token "$token" \
+    --data-dir "$work/agent" --api 127.0.0.1:0 > "$work/agent.log" 2>&1 &
+agent=$!
+pids=("$agent" "${pids[@]}")
+wait_for_file "$work/agent/agent.json"
+api="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_url"])' "$work/agent/agent.json")"
+
+"$bin/starling" deploy --model memory --version 1 --to all >&2
+for _ in $(seq 1 600); do
+    curl -sf "$api/v1/status" | grep -q '"running_model":"memory@1"' && break
+    sleep 0.1
+done
+
+python3 - "$api" <<'PY'
+import json, random, sys, urllib.request
+api = sys.argv[1]
+rng = random.Random(1)
+for batch in range(200):
+    items = [{"key": f"{batch}-{i}", "features": [rng.random() for _ in range(784)]} for i in range(8)]
+    request = urllib.request.Request(api + "/v1/predict/batch", data=json.dumps({"items": items}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+PY
+
+rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$agent/status")"
+python3 -c 'import json,sys; kb=int(sys.argv[1]); print(json.dumps({"bench":"agent_memory","metric":"rss_serving_784_128_64_10_int8","value":round(kb/1024,1),"unit":"MB","target":32,"ratio":round(kb/1024/32,2)}))' "$rss_kb"
