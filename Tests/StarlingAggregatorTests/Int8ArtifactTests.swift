@@ -40,7 +40,7 @@ final class Int8ArtifactTests: XCTestCase {
         let deviceCopy = try await device.client.getBytes(
             APIPath.deviceWeights(model: "quant", version: 1, format: .int8))
         XCTAssertEqual(Secrets.sha256(deviceCopy), created.sha256Int8)
-        await assertRefused(status: 400, code: "invalid_format") {
+        await assertAPIError(status: 400, code: "invalid_format") {
             try await aggregator.admin.getBytes(APIPath.adminWeights(model: "quant", version: 1) + "?format=int4")
         }
         await device.client.shutdown()
@@ -67,20 +67,5 @@ final class Int8ArtifactTests: XCTestCase {
         let served = try await second.admin.getBytes(APIPath.adminWeights(model: "old", version: 1, format: .int8))
         XCTAssertEqual(Secrets.sha256(served), created.sha256Int8)
         try await second.stop()
-    }
-}
-
-/// Asserts that `call` fails with a Starling API error of this status and code.
-private func assertRefused<T>(
-    status: Int, code: String, file: StaticString = #filePath, line: UInt = #line, _ call: () async throws -> T
-) async {
-    do {
-        _ = try await call()
-        XCTFail("expected \(status) \(code), but the call succeeded", file: file, line: line)
-    } catch let error as StarlingHTTPError {
-        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
-        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
     }
 }
