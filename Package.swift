@@ -116,7 +116,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "aggregator",
-            swiftSettings: strictSettings
+            // swift-frontend 6.3.1 crashes in LLVM's coroutine splitting on this module's async route
+            // handlers at -O (swiftlang/swift#87719, fixed upstream), so release builds compile it
+            // unoptimised; the numeric hot paths live in StarlingCore, which is optimised.
+            swiftSettings: strictSettings + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
         ),
         .target(
             name: "StarlingAdmin",
