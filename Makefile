@@ -3,14 +3,22 @@
 
 SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
+# For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
+CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 BIN := .build/debug
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps cross-deps install build demo test check-kernels bench clean
 
 all: build
 
 deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	@$(MAKE) --no-print-directory install PACKAGES="$(SYSTEM_PACKAGES)"
+
+cross-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(CROSS_PACKAGES)"
+
+install:
+	@missing=""; for p in $(PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -25,7 +33,11 @@ build: deps
 demo: build
 	$(BIN)/starling demo --data data/digits.csv --label label --agents 8 --rounds 10 --arch 64-32-10
 
-test: build
+# Every int8 kernel path against the portable one, natively and on aarch64 under qemu.
+check-kernels: cross-deps
+	scripts/check-kernels-cross.sh
+
+test: build check-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

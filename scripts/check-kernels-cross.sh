@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Proves the int8 kernels on both architectures the agent ships for: builds scripts/kernel_check.c
+# with the kernels for x86-64 (native) and for aarch64 (cross-compiled, run under qemu-user with and
+# without the dot-product extension). Every path each CPU supports must match the portable path bit
+# for bit, and the float epilogues must hash the same on both architectures.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+kernels="$root/quantization/Kernels"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+clang -O2 -Wall -Wextra -Werror -I"$kernels/include" "$kernels"/*.c "$root/scripts/kernel_check.c" \
+    -o "$out/check-x86_64" -lpthread -lm
+clang --target=aarch64-linux-gnu -fuse-ld=lld -O2 -Wall -Wextra -Werror -I"$kernels/include" \
+    "$kernels"/*.c "$root/scripts/kernel_check.c" -o "$out/check-aarch64" -lpthread -lm
+
+run() {
+    local label="$1"; shift
+    local output
+    output="$("$@")" || { echo "$label: $output"; echo "$label: kernel paths disagree" >&2; exit 1; }
+    echo "$label: $(head -1 <<<"$output" | sed 's/^best path: //'); $(tail -1 <<<"$output")"
+    grep '^epilogue hash' <<<"$output"
+}
+
+native="$(run "x86-64" "$out/check-x86_64")"
+dotprod="$(run "aarch64 (dot product)" qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu "$out/check-aarch64")"
+plain="$(run "aarch64 (no dot product)" qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$out/check-aarch64")"
+printf '%s\n' "$native" "$dotprod" "$plain" | grep -v '^epilogue hash'
+hashes="$(printf '%s\n' "$native" "$dotprod" "$plain" | grep '^epilogue hash' | sort -u | wc -l)"
+if [ "$hashes" -ne 1 ]; then
+    echo "the float epilogues differ between architectures" >&2
+    exit 1
+fi
+echo "int8 kernels agree on x86-64 and aarch64"
