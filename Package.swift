@@ -168,6 +168,11 @@ let package = Package(
             path: "Benchmarks/StarlingBench",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "StarlingTestSupport",
+            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport"],
+            path: "Tests/StarlingTestSupport"
+        ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "CStarlingInt8", "StarlingCore"]),
         .testTarget(
@@ -180,10 +185,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator", "Quantization"]),
+        .testTarget(
+            name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator", "Quantization", "StarlingTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore"]
+            dependencies: [
+                "StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore", "StarlingTestSupport",
+            ]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import StarlingProtocol
 import StarlingTransport
+import StarlingTestSupport
 import XCTest
 
 /// Who may call what: mutual TLS on the device listener, bearer tokens on the admin API.

@@ -3,6 +3,7 @@ import NIOSSL
 import Synchronization
 import StarlingAdmin
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 import XCTest
 
@@ -120,22 +121,6 @@ struct TestDevice: Sendable {
         try await client.post(
             APIPath.deviceWatch,
             json: WatchRequest(revision: "", sampleCount: sampleCount, runningModel: nil, waitSeconds: 0))
-    }
-}
-
-/// Asserts that an async call fails with a Starling API error of this status and code.
-func assertAPIError<T>(
-    status: Int, code: String, file: StaticString = #filePath, line: UInt = #line,
-    _ call: () async throws -> T
-) async {
-    do {
-        _ = try await call()
-        XCTFail("expected \(status) \(code), but the call succeeded", file: file, line: line)
-    } catch let error as StarlingHTTPError {
-        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
-        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
     }
 }
 

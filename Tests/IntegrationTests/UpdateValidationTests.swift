@@ -2,6 +2,7 @@ import Foundation
 import StarlingAdmin
 import StarlingCore
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 import XCTest
 
@@ -25,18 +26,18 @@ final class UpdateValidationTests: XCTestCase {
         let architecture = try ModelArchitecture(parsing: "64-8-10")
 
         await assertAPIError(status: 403, code: "not_in_cohort") {
-            try await outsider.client.post(path, bytes: Self.update(architecture, value: 0.01), as: UpdateReceipt.self)
+            try await outsider.client.post(path, bytes: UpdateBody.make(architecture, value: 0.01), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_shape_mismatch") {
-            try await member.client.post(path, bytes: Self.update(try ModelArchitecture(parsing: "64-9-10"), value: 0.01), as: UpdateReceipt.self)
+            try await member.client.post(path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "64-9-10"), value: 0.01), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_not_finite") {
-            try await member.client.post(path, bytes: Self.update(architecture, value: .nan), as: UpdateReceipt.self)
+            try await member.client.post(path, bytes: UpdateBody.make(architecture, value: .nan), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 413, code: "body_too_large") {
             try await member.client.post(path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
         }
-        let receipt: UpdateReceipt = try await member.client.post(path, bytes: Self.update(architecture, value: 0.01))
+        let receipt: UpdateReceipt = try await member.client.post(path, bytes: UpdateBody.make(architecture, value: 0.01))
         XCTAssertTrue(receipt.accepted)
 
         let finished = try await Wait.until("the round to end", timeout: .seconds(30), interval: .milliseconds(100)) {
@@ -50,19 +51,5 @@ final class UpdateValidationTests: XCTestCase {
         XCTAssertEqual(produced.source, .round)
         XCTAssertEqual(produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
         XCTAssertEqual(produced.metrics.trainSamples, 50)
-    }
-
-    /// A safetensors update for `architecture` whose every delta is `value`.
-    static func update(_ architecture: ModelArchitecture, value: Float) throws -> [UInt8] {
-        let model = try MLP(architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
-        var tensors: [String: SafetensorsTensor] = [:]
-        for (name, tensor) in model.namedTensors {
-            tensors[name] = SafetensorsFile.float32(tensor)
-        }
-        let metadata = [
-            UpdateMetadataKey.trainSamples: "50", UpdateMetadataKey.trainLoss: "1.5",
-            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "0.5",
-        ]
-        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
     }
 }

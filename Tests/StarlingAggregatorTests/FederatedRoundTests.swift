@@ -2,6 +2,7 @@ import Foundation
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+import StarlingTestSupport
 import XCTest
 
 @testable import StarlingAggregator

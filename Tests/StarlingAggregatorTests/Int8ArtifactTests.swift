@@ -3,6 +3,7 @@ import Quantization
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+import StarlingTestSupport
 import XCTest
 
 @testable import StarlingAggregator

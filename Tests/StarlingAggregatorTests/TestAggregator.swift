@@ -4,6 +4,7 @@ import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+import StarlingTestSupport
 import Synchronization
 import XCTest
 
@@ -112,34 +113,4 @@ final class LineCollector: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
-}
-
-/// Safetensors update bodies for tests.
-enum UpdateBody {
-    /// An update for `architecture` whose every delta is `value`.
-    static func make(_ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5) throws -> [UInt8] {
-        let model = try MLP(architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
-        var tensors: [String: SafetensorsTensor] = [:]
-        for (name, tensor) in model.namedTensors { tensors[name] = SafetensorsFile.float32(tensor) }
-        let metadata = [
-            UpdateMetadataKey.trainSamples: "\(trainSamples)", UpdateMetadataKey.trainLoss: "1.5",
-            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "\(evalAccuracy)",
-        ]
-        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
-    }
-}
-
-/// Asserts that an async call fails with a Starling API error of this status and code.
-func assertAPIError<T>(
-    status: Int, code: String, file: StaticString = #filePath, line: UInt = #line, _ call: () async throws -> T
-) async {
-    do {
-        _ = try await call()
-        XCTFail("expected \(status) \(code), but the call succeeded", file: file, line: line)
-    } catch let error as StarlingHTTPError {
-        XCTAssertEqual(error.status, status, "\(error)", file: file, line: line)
-        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
-    }
 }

@@ -1,0 +1,20 @@
+import StarlingCore
+import StarlingProtocol
+
+/// Safetensors round-update bodies, as a device uploads them, for tests of the update path.
+public enum UpdateBody {
+    /// An update for `architecture` whose every delta is `value`.
+    public static func make(
+        _ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5
+    ) throws -> [UInt8] {
+        let model = try MLP(
+            architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
+        var tensors: [String: SafetensorsTensor] = [:]
+        for (name, tensor) in model.namedTensors { tensors[name] = SafetensorsFile.float32(tensor) }
+        let metadata = [
+            UpdateMetadataKey.trainSamples: "\(trainSamples)", UpdateMetadataKey.trainLoss: "1.5",
+            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "\(evalAccuracy)",
+        ]
+        return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
+    }
+}
