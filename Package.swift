@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -61,6 +61,15 @@ let package = Package(
             ],
             path: "quantization/ONNX",
             exclude: ["Generated/onnx.proto", "regenerate.sh"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SecureAggregation",
+            dependencies: [
+                "StarlingCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -178,6 +187,7 @@ let package = Package(
         .testTarget(
             name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"], exclude: ["Fixtures"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
+        .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "StarlingCore"]),
         .testTarget(
             name: "StarlingAgentTests",
             dependencies: [

@@ -1,0 +1,44 @@
+/// Turns real update values into ring elements and sums back into reals.
+///
+/// A value is clipped to [−c, c], mapped affinely onto [0, 2^b − 1] and rounded stochastically
+/// (up with probability equal to the fractional part), so the encoding is unbiased; the sum of m
+/// encodings decodes by the inverse map minus m·c. With b from ``SecAggParameters`` the sum of the
+/// whole cohort stays below 2^32.
+public struct FixedPointCodec: Sendable {
+    public let clippingRange: Float
+    public let bits: Int
+    /// Ring units per unit of value: (2^b − 1) / 2c.
+    public let scale: Double
+
+    public init(clippingRange: Float, bits: Int) {
+        self.clippingRange = clippingRange
+        self.bits = bits
+        scale = Double((UInt64(1) << bits) - 1) / (2 * Double(clippingRange))
+    }
+
+    public init(_ parameters: SecAggParameters) {
+        self.init(clippingRange: parameters.clippingRange, bits: parameters.fixedPointBits)
+    }
+
+    /// The largest error one decoded value of a sum of `count` encodings can carry: one ring unit
+    /// per summand.
+    public func maximumError(summands count: Int) -> Double { Double(count) / scale }
+
+    public func encode(_ values: [Float], using rng: inout some RandomNumberGenerator) -> [UInt32] {
+        let range = Double(clippingRange)
+        let top = Double((UInt64(1) << bits) - 1)
+        return values.map { value in
+            let clipped = value.isNaN ? 0 : min(max(Double(value), -range), range)
+            let position = min((clipped + range) * scale, top)
+            let floor = position.rounded(.down)
+            let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - floor
+            return UInt32(floor) + (roundUp ? 1 : 0)
+        }
+    }
+
+    /// The real sum behind `sum`, the ring sum of `count` encodings.
+    public func decodeSum(_ sum: [UInt32], summands count: Int) -> [Double] {
+        let offset = Double(count) * Double(clippingRange)
+        return sum.map { Double($0) / scale - offset }
+    }
+}

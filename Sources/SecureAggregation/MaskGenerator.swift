@@ -1,0 +1,67 @@
+import Crypto
+import CryptoExtras
+import Foundation
+
+/// Expands a 128-bit seed into a mask of ring elements with AES-128 in counter mode, and adds or
+/// subtracts it in place. The keystream is produced in chunks that stay in cache; chunk c starts
+/// at counter block c × blocksPerChunk, so the mask is the same as one long keystream.
+public struct MaskGenerator: Sendable {
+    /// Adds the mask to the vector, or takes it away.
+    public enum Direction: Sendable { case add, subtract }
+
+    private static let chunkBytes = 64 * 1024
+    private let zeros = [UInt8](repeating: 0, count: MaskGenerator.chunkBytes)
+
+    public init() {}
+
+    /// Applies the mask expanded from `seed` (16 bytes) to every element of `vector`.
+    public func apply(seed: SymmetricKey, _ direction: Direction, to vector: inout [UInt32]) throws(SecAggError) {
+        let elementsPerChunk = Self.chunkBytes / 4
+        var start = 0
+        var block: UInt32 = 0
+        while start < vector.count {
+            let count = min(elementsPerChunk, vector.count - start)
+            let keystream: Data
+            do {
+                keystream = try AES._CTR.encrypt(
+                    zeros.prefix(count * 4), using: seed, nonce: try Self.nonce(startingAt: block))
+            } catch {
+                throw .invalidParameters("mask expansion failed: \(error)")
+            }
+            keystream.withUnsafeBytes { raw in
+                vector.withUnsafeMutableBufferPointer { target in
+                    Self.combine(raw, into: target, from: start, count: count, direction)
+                }
+            }
+            start += count
+            block &+= UInt32(Self.chunkBytes / 16)
+        }
+    }
+
+    /// Counter block `block` of a keystream whose 96-bit nonce is zero: each seed is used once.
+    private static func nonce(startingAt block: UInt32) throws -> AES._CTR.Nonce {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        bytes[12] = UInt8(truncatingIfNeeded: block >> 24)
+        bytes[13] = UInt8(truncatingIfNeeded: block >> 16)
+        bytes[14] = UInt8(truncatingIfNeeded: block >> 8)
+        bytes[15] = UInt8(truncatingIfNeeded: block)
+        return try AES._CTR.Nonce(nonceBytes: bytes)
+    }
+
+    private static func combine(
+        _ keystream: UnsafeRawBufferPointer, into target: UnsafeMutableBufferPointer<UInt32>, from start: Int,
+        count: Int, _ direction: Direction
+    ) {
+        guard let base = target.baseAddress?.advanced(by: start) else { return }
+        switch direction {
+        case .add:
+            for index in 0..<count {
+                base[index] &+= UInt32(littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
+        case .subtract:
+            for index in 0..<count {
+                base[index] &-= UInt32(littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Regenerates the masks the server must take out of the masked sum and subtracts them, spread
+/// over worker threads: each worker expands its share of the masks into its own partial sum, and
+/// the partial sums are combined at the end.
+enum MaskRemoval {
+    /// One mask to take away.
+    enum Job: Sendable {
+        /// A survivor's self mask, from its reconstructed secret.
+        case selfMask(client: Int, secret: [UInt8])
+        /// The pairwise mask a survivor added for a neighbour that then dropped, from the
+        /// dropped client's reconstructed masking key.
+        case pairwiseMask(
+            dropped: Int, droppedKey: Curve25519.KeyAgreement.PrivateKey, survivor: Int,
+            survivorKey: Curve25519.KeyAgreement.PublicKey)
+    }
+
+    static func apply(_ jobs: [Job], to maskedSum: [UInt32], roundID: String, workers: Int) throws(SecAggError) -> [UInt32] {
+        let workerCount = max(1, min(workers, jobs.count))
+        let partials = Mutex<[[UInt32]]>([])
+        let failure = Mutex<SecAggError?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            var partial = [UInt32](repeating: 0, count: maskedSum.count)
+            let generator = MaskGenerator()
+            do throws(SecAggError) {
+                for job in stride(from: worker, to: jobs.count, by: workerCount).map({ jobs[$0] }) {
+                    try remove(job, from: &partial, generator: generator, roundID: roundID)
+                }
+                partials.withLock { $0.append(partial) }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        var sum = maskedSum
+        for partial in partials.withLock({ $0 }) {
+            sum.withUnsafeMutableBufferPointer { target in
+                partial.withUnsafeBufferPointer { source in
+                    for index in 0..<target.count { target[index] &+= source[index] }
+                }
+            }
+        }
+        return sum
+    }
+
+    /// Subtracts one mask from `partial` (which starts at zero and is added to the sum later).
+    private static func remove(
+        _ job: Job, from partial: inout [UInt32], generator: MaskGenerator, roundID: String
+    ) throws(SecAggError) {
+        switch job {
+        case .selfMask(let client, let secret):
+            try generator.apply(
+                seed: SecAggKeys.selfMaskSeed(secret, roundID: roundID, client: client), .subtract, to: &partial)
+        case .pairwiseMask(let dropped, let droppedKey, let survivor, let survivorKey):
+            let seed = try SecAggKeys.pairwiseMaskSeed(droppedKey, peerKey: survivorKey, roundID: roundID, survivor, dropped)
+            // The survivor added the mask when its index was the smaller of the pair.
+            try generator.apply(seed: seed, survivor < dropped ? .subtract : .add, to: &partial)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// The four stages of SecAgg+, in order.
+public enum SecAggStage: String, Codable, Sendable, Comparable, CaseIterable {
+    case advertiseKeys = "advertise_keys"
+    case shareKeys = "share_keys"
+    case maskedInput = "masked_input"
+    case unmasking
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
+}
+
+/// Stage 1, client → server: the client's two X25519 public keys, one to encrypt shares with and
+/// one to agree pairwise masks with.
+public struct AdvertisedKeys: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var client: Int
+    public var encryptionKey: Data
+    public var maskingKey: Data
+
+    public init(roundID: String, client: Int, encryptionKey: Data, maskingKey: Data) {
+        self.roundID = roundID
+        self.client = client
+        self.encryptionKey = encryptionKey
+        self.maskingKey = maskingKey
+    }
+}
+
+/// Stage 1, server → client: the advertised keys of the client's neighbours that advertised.
+public struct NeighbourKeys: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var keys: [AdvertisedKeys]
+
+    public init(roundID: String, keys: [AdvertisedKeys]) {
+        self.roundID = roundID
+        self.keys = keys
+    }
+}
+
+/// One client's shares for one neighbour, sealed so that only that neighbour can open them; the
+/// server relays it without being able to read it.
+public struct EncryptedShare: Codable, Sendable, Equatable {
+    public var from: Int
+    public var to: Int
+    /// AES-GCM combined form (nonce, ciphertext, tag) of the share plaintext.
+    public var ciphertext: Data
+
+    public init(from: Int, to: Int, ciphertext: Data) {
+        self.from = from
+        self.to = to
+        self.ciphertext = ciphertext
+    }
+}
+
+/// Stage 2, client → server: shares of the client's self-mask secret and masking key, one
+/// envelope per neighbour.
+public struct SharedKeys: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var client: Int
+    public var shares: [EncryptedShare]
+
+    public init(roundID: String, client: Int, shares: [EncryptedShare]) {
+        self.roundID = roundID
+        self.client = client
+        self.shares = shares
+    }
+}
+
+/// Stage 2, server → client: the envelopes addressed to the client.
+public struct RelayedShares: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var shares: [EncryptedShare]
+
+    public init(roundID: String, shares: [EncryptedShare]) {
+        self.roundID = roundID
+        self.shares = shares
+    }
+}
+
+/// Stage 3, client → server: the client's encoded input plus its self mask and pairwise masks,
+/// all in Z/2^32.
+public struct MaskedInput: Sendable, Equatable {
+    public var roundID: String
+    public var client: Int
+    public var vector: [UInt32]
+
+    public init(roundID: String, client: Int, vector: [UInt32]) {
+        self.roundID = roundID
+        self.client = client
+        self.vector = vector
+    }
+}
+
+/// Stage 3, server → client: who sent a masked input (survivors) and who shared keys but did not
+/// (dropped). A client reveals survivors' self-mask shares and dropped clients' masking-key
+/// shares, never both for one client.
+public struct UnmaskingRequest: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var survivors: [Int]
+    public var dropped: [Int]
+
+    public init(roundID: String, survivors: [Int], dropped: [Int]) {
+        self.roundID = roundID
+        self.survivors = survivors
+        self.dropped = dropped
+    }
+}
+
+/// A share revealed in the unmasking stage, with the client whose secret it is part of.
+public struct RevealedShare: Codable, Sendable, Equatable {
+    public var owner: Int
+    public var share: ShamirShare
+
+    public init(owner: Int, share: ShamirShare) {
+        self.owner = owner
+        self.share = share
+    }
+}
+
+/// Stage 4, client → server: the shares that let the server remove the masks.
+public struct RevealedShares: Codable, Sendable, Equatable {
+    public var roundID: String
+    public var client: Int
+    /// Shares of survivors' self-mask secrets.
+    public var selfMaskShares: [RevealedShare]
+    /// Shares of dropped clients' masking keys.
+    public var maskingKeyShares: [RevealedShare]
+
+    public init(roundID: String, client: Int, selfMaskShares: [RevealedShare], maskingKeyShares: [RevealedShare]) {
+        self.roundID = roundID
+        self.client = client
+        self.selfMaskShares = selfMaskShares
+        self.maskingKeyShares = maskingKeyShares
+    }
+}
+
+/// Any message a client sends, tagged with the stage it belongs to.
+public enum SecAggClientMessage: Sendable, Equatable {
+    case advertisedKeys(AdvertisedKeys)
+    case sharedKeys(SharedKeys)
+    case maskedInput(MaskedInput)
+    case revealedShares(RevealedShares)
+
+    public var stage: SecAggStage {
+        switch self {
+        case .advertisedKeys: .advertiseKeys
+        case .sharedKeys: .shareKeys
+        case .maskedInput: .maskedInput
+        case .revealedShares: .unmasking
+        }
+    }
+
+    public var roundID: String {
+        switch self {
+        case .advertisedKeys(let message): message.roundID
+        case .sharedKeys(let message): message.roundID
+        case .maskedInput(let message): message.roundID
+        case .revealedShares(let message): message.roundID
+        }
+    }
+
+    public var client: Int {
+        switch self {
+        case .advertisedKeys(let message): message.client
+        case .sharedKeys(let message): message.client
+        case .maskedInput(let message): message.client
+        case .revealedShares(let message): message.client
+        }
+    }
+}

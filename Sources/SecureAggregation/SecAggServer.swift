@@ -1,0 +1,203 @@
+import Foundation
+
+/// The server's side of SecAgg+, as a value: client messages go in, one stage at a time; the
+/// caller closes each stage when every expected client has answered or its deadline passed, and
+/// hands each client the server's reply for the next stage. After the unmasking stage it yields
+/// the sum of the survivors' inputs and nothing else: masked inputs are summed as they arrive.
+///
+/// It refuses messages for another round or stage, from clients that dropped out of an earlier
+/// stage, duplicates, and contents that break the protocol; a stage closing with fewer than the
+/// threshold of clients aborts with ``SecAggError/tooFewSurvivors(stage:survivors:threshold:)``.
+public struct SecAggServer: Sendable {
+    public let parameters: SecAggParameters
+    public let graph: NeighbourGraph
+    /// The stage being collected; nil once the unmasking stage has closed.
+    public private(set) var stage: SecAggStage?
+
+    private var advertised: [Int: AdvertisedKeys] = [:]
+    private var inboxes: [Int: [EncryptedShare]] = [:]
+    private var sharedKeys: Set<Int> = []
+    private var maskedSum: [UInt32]
+    private var maskedInputs: Set<Int> = []
+    private var revealed: [Int: RevealedShares] = [:]
+    /// Clients allowed to answer the current stage: those that answered the previous one.
+    public private(set) var expected: Set<Int>
+
+    public init(parameters: SecAggParameters, graph: NeighbourGraph? = nil) {
+        self.parameters = parameters
+        self.graph = graph ?? NeighbourGraph(parameters)
+        stage = .advertiseKeys
+        expected = Set(0..<parameters.clientCount)
+        maskedSum = [UInt32](repeating: 0, count: parameters.vectorLength)
+    }
+
+    /// The clients that answered the current stage so far.
+    public var answered: Set<Int> {
+        switch stage {
+        case .advertiseKeys: Set(advertised.keys)
+        case .shareKeys: sharedKeys
+        case .maskedInput: maskedInputs
+        case .unmasking: Set(revealed.keys)
+        case nil: []
+        }
+    }
+
+    /// Whether every client that may answer the current stage has.
+    public var stageComplete: Bool { answered.count == expected.count }
+
+    /// Accepts one client message for the current stage, or says why not.
+    public mutating func receive(_ message: SecAggClientMessage) throws(SecAggError) {
+        guard message.roundID == parameters.roundID else {
+            throw .wrongRound(expected: parameters.roundID, got: message.roundID)
+        }
+        guard let stage else { throw .wrongStage(expected: .unmasking, got: message.stage) }
+        guard message.stage == stage else { throw .wrongStage(expected: stage, got: message.stage) }
+        let client = message.client
+        guard expected.contains(client) else { throw .unexpectedClient(client: client, stage: stage) }
+        guard !answered.contains(client) else { throw .duplicate(client: client, stage: stage) }
+        switch message {
+        case .advertisedKeys(let keys):
+            _ = try SecAggKeys.publicKey(Array(keys.encryptionKey))
+            _ = try SecAggKeys.publicKey(Array(keys.maskingKey))
+            advertised[client] = keys
+        case .sharedKeys(let shares):
+            try acceptShares(shares)
+        case .maskedInput(let input):
+            guard input.vector.count == parameters.vectorLength else {
+                throw .malformedMessage("client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
+            }
+            maskedSum.withUnsafeMutableBufferPointer { sum in
+                input.vector.withUnsafeBufferPointer { vector in
+                    for index in 0..<sum.count { sum[index] &+= vector[index] }
+                }
+            }
+            maskedInputs.insert(client)
+        case .revealedShares(let shares):
+            try acceptRevealed(shares)
+        }
+    }
+
+    /// Ends the current stage with the clients that answered; throws when fewer than the
+    /// threshold did, after which the aggregation cannot go on.
+    public mutating func closeStage() throws(SecAggError) {
+        guard let current = stage else { throw .wrongStage(expected: .unmasking, got: .unmasking) }
+        let survivors = answered
+        guard survivors.count >= parameters.threshold else {
+            stage = nil
+            throw .tooFewSurvivors(stage: current, survivors: survivors.count, threshold: parameters.threshold)
+        }
+        expected = survivors
+        switch current {
+        case .advertiseKeys: stage = .shareKeys
+        case .shareKeys: stage = .maskedInput
+        case .maskedInput: stage = .unmasking
+        case .unmasking: stage = nil
+        }
+    }
+
+    /// The reply to `client` once the key-advertising stage closed: its neighbours' keys.
+    public func neighbourKeys(for client: Int) -> NeighbourKeys {
+        NeighbourKeys(
+            roundID: parameters.roundID,
+            keys: graph.neighbours[client].compactMap { advertised[$0] })
+    }
+
+    /// The reply to `client` once the key-sharing stage closed: the envelopes addressed to it.
+    public func relayedShares(for client: Int) -> RelayedShares {
+        RelayedShares(roundID: parameters.roundID, shares: inboxes[client] ?? [])
+    }
+
+    /// The reply to every survivor once the masked-input stage closed.
+    public func unmaskingRequest() -> UnmaskingRequest {
+        UnmaskingRequest(
+            roundID: parameters.roundID, survivors: maskedInputs.sorted(),
+            dropped: sharedKeys.subtracting(maskedInputs).sorted())
+    }
+
+    /// Clients whose inputs are in the sum.
+    public var survivors: [Int] { maskedInputs.sorted() }
+
+    /// After the unmasking stage closed: the sum of the survivors' encoded inputs in Z/2^32, with
+    /// every mask removed. Spreads mask regeneration over `workers` threads.
+    public func unmaskedSum(workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws(SecAggError) -> [UInt32] {
+        guard stage == nil, !revealed.isEmpty else {
+            throw .wrongStage(expected: stage ?? .unmasking, got: .unmasking)
+        }
+        let jobs = try maskRemovalJobs()
+        return try MaskRemoval.apply(jobs, to: maskedSum, roundID: parameters.roundID, workers: workers)
+    }
+
+    private mutating func acceptShares(_ message: SharedKeys) throws(SecAggError) {
+        let client = message.client
+        let recipients = Set(graph.neighbours[client]).intersection(advertised.keys)
+        guard message.shares.count == recipients.count, Set(message.shares.map(\.to)) == recipients else {
+            throw .malformedMessage("client \(client) must send one envelope to each of its \(recipients.count) advertised neighbours")
+        }
+        guard message.shares.allSatisfy({ $0.from == client && $0.ciphertext.count == SecAggClient.envelopeBytes }) else {
+            throw .malformedMessage("client \(client) sent an envelope with the wrong sender or length")
+        }
+        for envelope in message.shares { inboxes[envelope.to, default: []].append(envelope) }
+        sharedKeys.insert(client)
+    }
+
+    private mutating func acceptRevealed(_ message: RevealedShares) throws(SecAggError) {
+        let holder = message.client
+        let dropped = sharedKeys.subtracting(maskedInputs)
+        for revealedShare in message.selfMaskShares {
+            try check(revealedShare, holder: holder, owners: maskedInputs, bytes: SecAggClient.selfMaskSecretBytes)
+        }
+        for revealedShare in message.maskingKeyShares {
+            try check(revealedShare, holder: holder, owners: dropped, bytes: SecAggClient.maskingKeyBytes)
+        }
+        let owners = (message.selfMaskShares + message.maskingKeyShares).map(\.owner)
+        guard Set(owners).count == owners.count else {
+            throw .malformedMessage("client \(holder) revealed two shares for one client")
+        }
+        revealed[holder] = message
+    }
+
+    private func check(_ revealed: RevealedShare, holder: Int, owners: Set<Int>, bytes: Int) throws(SecAggError) {
+        guard owners.contains(revealed.owner), revealed.share.bytes.count == bytes,
+            graph.sharePoint(owner: revealed.owner, holder: holder) == revealed.share.x
+        else {
+            throw .malformedMessage("client \(holder) revealed a share of client \(revealed.owner) that it cannot hold")
+        }
+    }
+
+    /// One self mask per survivor and one pairwise mask per (dropped client, surviving neighbour).
+    private func maskRemovalJobs() throws(SecAggError) -> [MaskRemoval.Job] {
+        var selfMaskShares: [Int: [ShamirShare]] = [:]
+        var maskingKeyShares: [Int: [ShamirShare]] = [:]
+        for message in revealed.values {
+            for item in message.selfMaskShares { selfMaskShares[item.owner, default: []].append(item.share) }
+            for item in message.maskingKeyShares { maskingKeyShares[item.owner, default: []].append(item.share) }
+        }
+        var jobs: [MaskRemoval.Job] = []
+        for survivor in maskedInputs.sorted() {
+            let secret = try reconstruct(selfMaskShares[survivor] ?? [], owner: survivor)
+            jobs.append(.selfMask(client: survivor, secret: secret))
+        }
+        for droppedClient in sharedKeys.subtracting(maskedInputs).sorted() {
+            let raw = try reconstruct(maskingKeyShares[droppedClient] ?? [], owner: droppedClient)
+            let key = try SecAggKeys.privateKey(raw)
+            guard let keys = advertised[droppedClient], key.publicKey.rawRepresentation == keys.maskingKey else {
+                throw .integrityFailure("the masking key rebuilt for client \(droppedClient) does not match the one it advertised")
+            }
+            for neighbour in graph.neighbours[droppedClient] where maskedInputs.contains(neighbour) {
+                guard let peer = advertised[neighbour] else { continue }
+                jobs.append(
+                    .pairwiseMask(
+                        dropped: droppedClient, droppedKey: key, survivor: neighbour,
+                        survivorKey: try SecAggKeys.publicKey(Array(peer.maskingKey))))
+            }
+        }
+        return jobs
+    }
+
+    private func reconstruct(_ shares: [ShamirShare], owner: Int) throws(SecAggError) -> [UInt8] {
+        guard shares.count >= parameters.shareThreshold else {
+            throw .unrecoverableClient(client: owner, needed: parameters.shareThreshold, got: shares.count)
+        }
+        return try ShamirSharing.reconstruct(shares, threshold: parameters.shareThreshold)
+    }
+}
