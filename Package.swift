@@ -92,6 +92,7 @@ let package = Package(
             name: "StarlingAgent",
             dependencies: [
                 "StarlingCore",
+                "SecureAggregation",
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",
@@ -111,6 +112,7 @@ let package = Package(
             name: "StarlingAggregator",
             dependencies: [
                 "StarlingCore",
+                "SecureAggregation",
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",

@@ -21,6 +21,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case invalidModel(String)
     /// A call to the aggregator failed.
     case aggregator(String)
+    /// The device's part in a secure aggregation could not go on.
+    case secureAggregation(String)
     /// The local API could not listen where it was asked to.
     case cannotListen(address: String, reason: String)
 
@@ -44,6 +46,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
             return sentence("The weights are not a usable model: \(reason)")
         case .aggregator(let reason):
             return sentence("The aggregator call failed: \(reason)")
+        case .secureAggregation(let reason):
+            return sentence("Secure aggregation failed: \(reason)")
         case .cannotListen(let address, let reason):
             return sentence("Cannot listen on \(address): \(reason)")
         }

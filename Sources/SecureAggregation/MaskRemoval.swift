@@ -17,7 +17,7 @@ enum MaskRemoval {
             survivorKey: Curve25519.KeyAgreement.PublicKey)
     }
 
-    static func apply(_ jobs: [Job], to maskedSum: [UInt32], roundID: String, workers: Int) throws(SecAggError) -> [UInt32] {
+    static func apply(_ jobs: [Job], to maskedSum: [UInt32], roundId: String, workers: Int) throws(SecAggError) -> [UInt32] {
         let workerCount = max(1, min(workers, jobs.count))
         let partials = Mutex<[[UInt32]]>([])
         let failure = Mutex<SecAggError?>(nil)
@@ -26,7 +26,7 @@ enum MaskRemoval {
             let generator = MaskGenerator()
             do throws(SecAggError) {
                 for job in stride(from: worker, to: jobs.count, by: workerCount).map({ jobs[$0] }) {
-                    try remove(job, from: &partial, generator: generator, roundID: roundID)
+                    try remove(job, from: &partial, generator: generator, roundId: roundId)
                 }
                 partials.withLock { $0.append(partial) }
             } catch {
@@ -47,14 +47,14 @@ enum MaskRemoval {
 
     /// Subtracts one mask from `partial` (which starts at zero and is added to the sum later).
     private static func remove(
-        _ job: Job, from partial: inout [UInt32], generator: MaskGenerator, roundID: String
+        _ job: Job, from partial: inout [UInt32], generator: MaskGenerator, roundId: String
     ) throws(SecAggError) {
         switch job {
         case .selfMask(let client, let secret):
             try generator.apply(
-                seed: SecAggKeys.selfMaskSeed(secret, roundID: roundID, client: client), .subtract, to: &partial)
+                seed: SecAggKeys.selfMaskSeed(secret, roundId: roundId, client: client), .subtract, to: &partial)
         case .pairwiseMask(let dropped, let droppedKey, let survivor, let survivorKey):
-            let seed = try SecAggKeys.pairwiseMaskSeed(droppedKey, peerKey: survivorKey, roundID: roundID, survivor, dropped)
+            let seed = try SecAggKeys.pairwiseMaskSeed(droppedKey, peerKey: survivorKey, roundId: roundId, survivor, dropped)
             // The survivor added the mask when its index was the smaller of the pair.
             try generator.apply(seed: seed, survivor < dropped ? .subtract : .add, to: &partial)
         }

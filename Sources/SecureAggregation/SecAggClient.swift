@@ -46,17 +46,17 @@ public struct SecAggClient: Sendable {
         try expect(.advertiseKeys)
         stage = .shareKeys
         return AdvertisedKeys(
-            roundID: parameters.roundID, client: index, encryptionKey: encryptionKey.publicKey.rawRepresentation,
+            roundId: parameters.roundId, client: index, encryptionKey: encryptionKey.publicKey.rawRepresentation,
             maskingKey: maskingKey.publicKey.rawRepresentation)
     }
 
     /// Stage 2: splits a fresh self-mask secret and the masking key among the neighbours that
     /// advertised (and the client itself) and seals each neighbour's shares for it.
     public mutating func shareKeys(_ message: NeighbourKeys) throws(SecAggError) -> SharedKeys {
-        try expect(.shareKeys, round: message.roundID)
+        try expect(.shareKeys, round: message.roundId)
         var keys: [Int: (Curve25519.KeyAgreement.PublicKey, Curve25519.KeyAgreement.PublicKey)] = [:]
         for advertised in message.keys {
-            guard graph.areNeighbours(index, advertised.client), advertised.roundID == parameters.roundID else {
+            guard graph.areNeighbours(index, advertised.client), advertised.roundId == parameters.roundId else {
                 throw .malformedMessage("keys of client \(advertised.client), who is not a neighbour of \(index)")
             }
             guard keys[advertised.client] == nil else {
@@ -84,12 +84,12 @@ public struct SecAggClient: Sendable {
                 continue
             }
             let key = try SecAggKeys.shareKey(
-                encryptionKey, peerKey: peer.0, roundID: parameters.roundID, from: index, to: holder)
+                encryptionKey, peerKey: peer.0, roundId: parameters.roundId, from: index, to: holder)
             let plaintext = selfMaskShares[position].bytes + maskingKeyShares[position].bytes
             do {
                 let sealed = try AES.GCM.seal(
                     plaintext, using: key,
-                    authenticating: SecAggKeys.shareAssociatedData(roundID: parameters.roundID, from: index, to: holder))
+                    authenticating: SecAggKeys.shareAssociatedData(roundId: parameters.roundId, from: index, to: holder))
                 guard let combined = sealed.combined else { throw SecAggError.integrityFailure("AES-GCM gave no envelope") }
                 envelopes.append(EncryptedShare(from: index, to: holder, ciphertext: combined))
             } catch {
@@ -98,14 +98,14 @@ public struct SecAggClient: Sendable {
         }
         peers = keys.mapValues { (encryption: $0.0, masking: $0.1) }
         stage = .maskedInput
-        return SharedKeys(roundID: parameters.roundID, client: index, shares: envelopes)
+        return SharedKeys(roundId: parameters.roundId, client: index, shares: envelopes)
     }
 
     /// Stage 3: opens the neighbours' shares and returns `input` (encoded, `vectorLength` long) plus
     /// the self mask and one pairwise mask per neighbour whose shares arrived, added when this
     /// client's index is the smaller of the pair and subtracted otherwise, so pairs cancel.
     public mutating func maskInput(_ message: RelayedShares, input: [UInt32]) throws(SecAggError) -> MaskedInput {
-        try expect(.maskedInput, round: message.roundID)
+        try expect(.maskedInput, round: message.roundId)
         guard input.count == parameters.vectorLength else {
             throw .malformedMessage("the input has \(input.count) values, the round expects \(parameters.vectorLength)")
         }
@@ -133,22 +133,22 @@ public struct SecAggClient: Sendable {
         var vector = input
         let generator = MaskGenerator()
         try generator.apply(
-            seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundID: parameters.roundID, client: index), .add, to: &vector)
+            seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector)
         for peer in maskingPeers {
             guard let keys = peers[peer] else { continue }
             let seed = try SecAggKeys.pairwiseMaskSeed(
-                maskingKey, peerKey: keys.masking, roundID: parameters.roundID, index, peer)
+                maskingKey, peerKey: keys.masking, roundId: parameters.roundId, index, peer)
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
         stage = .unmasking
-        return MaskedInput(roundID: parameters.roundID, client: index, vector: vector)
+        return MaskedInput(roundId: parameters.roundId, client: index, vector: vector)
     }
 
     /// Stage 4: reveals, for every client whose shares this one holds, the self-mask share if it
     /// survived or the masking-key share if it dropped. Refuses a request that names a client both
     /// ways, says this client dropped, or leaves fewer than the threshold of survivors.
     public mutating func unmask(_ request: UnmaskingRequest) throws(SecAggError) -> RevealedShares {
-        try expect(.unmasking, round: request.roundID)
+        try expect(.unmasking, round: request.roundId)
         let survivors = Set(request.survivors)
         let dropped = Set(request.dropped)
         guard survivors.isDisjoint(with: dropped) else {
@@ -171,12 +171,12 @@ public struct SecAggClient: Sendable {
         }
         stage = nil
         return RevealedShares(
-            roundID: parameters.roundID, client: index, selfMaskShares: selfMaskShares, maskingKeyShares: maskingKeyShares)
+            roundId: parameters.roundId, client: index, selfMaskShares: selfMaskShares, maskingKeyShares: maskingKeyShares)
     }
 
     private func expect(_ wanted: SecAggStage, round: String? = nil) throws(SecAggError) {
-        if let round, round != parameters.roundID {
-            throw .wrongRound(expected: parameters.roundID, got: round)
+        if let round, round != parameters.roundId {
+            throw .wrongRound(expected: parameters.roundId, got: round)
         }
         guard let stage else { throw .wrongStage(expected: .unmasking, got: wanted) }
         guard stage == wanted else { throw .wrongStage(expected: stage, got: wanted) }
@@ -184,12 +184,12 @@ public struct SecAggClient: Sendable {
 
     private func open(_ envelope: EncryptedShare, from peerKey: Curve25519.KeyAgreement.PublicKey) throws(SecAggError) -> [UInt8] {
         let key = try SecAggKeys.shareKey(
-            encryptionKey, peerKey: peerKey, roundID: parameters.roundID, from: envelope.from, to: index)
+            encryptionKey, peerKey: peerKey, roundId: parameters.roundId, from: envelope.from, to: index)
         do {
             let box = try AES.GCM.SealedBox(combined: envelope.ciphertext)
             let plaintext = try AES.GCM.open(
                 box, using: key,
-                authenticating: SecAggKeys.shareAssociatedData(roundID: parameters.roundID, from: envelope.from, to: index))
+                authenticating: SecAggKeys.shareAssociatedData(roundId: parameters.roundId, from: envelope.from, to: index))
             guard plaintext.count == Self.selfMaskSecretBytes + Self.maskingKeyBytes else {
                 throw SecAggError.malformedMessage("shares from client \(envelope.from) have the wrong length")
             }

@@ -9,34 +9,34 @@ enum SecAggKeys {
     /// The seed of the pairwise mask between clients `a` and `b` (order does not matter).
     static func pairwiseMaskSeed(
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, peerKey: Curve25519.KeyAgreement.PublicKey,
-        roundID: String, _ a: Int, _ b: Int
+        roundId: String, _ a: Int, _ b: Int
     ) throws(SecAggError) -> SymmetricKey {
         let secret = try agree(privateKey, peerKey)
         return secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("pair-mask", roundID, min(a, b), max(a, b)),
+            using: SHA256.self, salt: salt, sharedInfo: info("pair-mask", roundId, min(a, b), max(a, b)),
             outputByteCount: 16)
     }
 
     /// The seed of a client's self mask, from the random secret it shares with its neighbours.
-    static func selfMaskSeed(_ secret: [UInt8], roundID: String, client: Int) -> SymmetricKey {
+    static func selfMaskSeed(_ secret: [UInt8], roundId: String, client: Int) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: secret), salt: salt, info: info("self-mask", roundID, client),
+            inputKeyMaterial: SymmetricKey(data: secret), salt: salt, info: info("self-mask", roundId, client),
             outputByteCount: 16)
     }
 
     /// The key that encrypts the shares `from` sends to `to`, known only to the two of them.
     static func shareKey(
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, peerKey: Curve25519.KeyAgreement.PublicKey,
-        roundID: String, from: Int, to: Int
+        roundId: String, from: Int, to: Int
     ) throws(SecAggError) -> SymmetricKey {
         let secret = try agree(privateKey, peerKey)
         return secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundID, from, to), outputByteCount: 32)
+            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, from, to), outputByteCount: 32)
     }
 
     /// What a share ciphertext is bound to: it opens only as `from`'s shares for `to` in this round.
-    static func shareAssociatedData(roundID: String, from: Int, to: Int) -> Data {
-        info("share-envelope", roundID, from, to)
+    static func shareAssociatedData(roundId: String, from: Int, to: Int) -> Data {
+        info("share-envelope", roundId, from, to)
     }
 
     static func publicKey(_ raw: [UInt8]) throws(SecAggError) -> Curve25519.KeyAgreement.PublicKey {
@@ -66,7 +66,7 @@ enum SecAggKeys {
     }
 
     /// "purpose|round|n1|n2…" as UTF-8; round ids never contain "|".
-    private static func info(_ purpose: String, _ roundID: String, _ numbers: Int...) -> Data {
-        Data(([purpose, roundID] + numbers.map(String.init)).joined(separator: "|").utf8)
+    private static func info(_ purpose: String, _ roundId: String, _ numbers: Int...) -> Data {
+        Data(([purpose, roundId] + numbers.map(String.init)).joined(separator: "|").utf8)
     }
 }

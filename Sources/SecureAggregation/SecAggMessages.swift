@@ -15,13 +15,13 @@ public enum SecAggStage: String, Codable, Sendable, Comparable, CaseIterable {
 /// Stage 1, client → server: the client's two X25519 public keys, one to encrypt shares with and
 /// one to agree pairwise masks with.
 public struct AdvertisedKeys: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var client: Int
     public var encryptionKey: Data
     public var maskingKey: Data
 
-    public init(roundID: String, client: Int, encryptionKey: Data, maskingKey: Data) {
-        self.roundID = roundID
+    public init(roundId: String, client: Int, encryptionKey: Data, maskingKey: Data) {
+        self.roundId = roundId
         self.client = client
         self.encryptionKey = encryptionKey
         self.maskingKey = maskingKey
@@ -30,11 +30,11 @@ public struct AdvertisedKeys: Codable, Sendable, Equatable {
 
 /// Stage 1, server → client: the advertised keys of the client's neighbours that advertised.
 public struct NeighbourKeys: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var keys: [AdvertisedKeys]
 
-    public init(roundID: String, keys: [AdvertisedKeys]) {
-        self.roundID = roundID
+    public init(roundId: String, keys: [AdvertisedKeys]) {
+        self.roundId = roundId
         self.keys = keys
     }
 }
@@ -57,12 +57,12 @@ public struct EncryptedShare: Codable, Sendable, Equatable {
 /// Stage 2, client → server: shares of the client's self-mask secret and masking key, one
 /// envelope per neighbour.
 public struct SharedKeys: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var client: Int
     public var shares: [EncryptedShare]
 
-    public init(roundID: String, client: Int, shares: [EncryptedShare]) {
-        self.roundID = roundID
+    public init(roundId: String, client: Int, shares: [EncryptedShare]) {
+        self.roundId = roundId
         self.client = client
         self.shares = shares
     }
@@ -70,11 +70,11 @@ public struct SharedKeys: Codable, Sendable, Equatable {
 
 /// Stage 2, server → client: the envelopes addressed to the client.
 public struct RelayedShares: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var shares: [EncryptedShare]
 
-    public init(roundID: String, shares: [EncryptedShare]) {
-        self.roundID = roundID
+    public init(roundId: String, shares: [EncryptedShare]) {
+        self.roundId = roundId
         self.shares = shares
     }
 }
@@ -82,12 +82,12 @@ public struct RelayedShares: Codable, Sendable, Equatable {
 /// Stage 3, client → server: the client's encoded input plus its self mask and pairwise masks,
 /// all in Z/2^32.
 public struct MaskedInput: Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var client: Int
     public var vector: [UInt32]
 
-    public init(roundID: String, client: Int, vector: [UInt32]) {
-        self.roundID = roundID
+    public init(roundId: String, client: Int, vector: [UInt32]) {
+        self.roundId = roundId
         self.client = client
         self.vector = vector
     }
@@ -97,12 +97,12 @@ public struct MaskedInput: Sendable, Equatable {
 /// (dropped). A client reveals survivors' self-mask shares and dropped clients' masking-key
 /// shares, never both for one client.
 public struct UnmaskingRequest: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var survivors: [Int]
     public var dropped: [Int]
 
-    public init(roundID: String, survivors: [Int], dropped: [Int]) {
-        self.roundID = roundID
+    public init(roundId: String, survivors: [Int], dropped: [Int]) {
+        self.roundId = roundId
         self.survivors = survivors
         self.dropped = dropped
     }
@@ -121,15 +121,15 @@ public struct RevealedShare: Codable, Sendable, Equatable {
 
 /// Stage 4, client → server: the shares that let the server remove the masks.
 public struct RevealedShares: Codable, Sendable, Equatable {
-    public var roundID: String
+    public var roundId: String
     public var client: Int
     /// Shares of survivors' self-mask secrets.
     public var selfMaskShares: [RevealedShare]
     /// Shares of dropped clients' masking keys.
     public var maskingKeyShares: [RevealedShare]
 
-    public init(roundID: String, client: Int, selfMaskShares: [RevealedShare], maskingKeyShares: [RevealedShare]) {
-        self.roundID = roundID
+    public init(roundId: String, client: Int, selfMaskShares: [RevealedShare], maskingKeyShares: [RevealedShare]) {
+        self.roundId = roundId
         self.client = client
         self.selfMaskShares = selfMaskShares
         self.maskingKeyShares = maskingKeyShares
@@ -152,12 +152,12 @@ public enum SecAggClientMessage: Sendable, Equatable {
         }
     }
 
-    public var roundID: String {
+    public var roundId: String {
         switch self {
-        case .advertisedKeys(let message): message.roundID
-        case .sharedKeys(let message): message.roundID
-        case .maskedInput(let message): message.roundID
-        case .revealedShares(let message): message.roundID
+        case .advertisedKeys(let message): message.roundId
+        case .sharedKeys(let message): message.roundId
+        case .maskedInput(let message): message.roundId
+        case .revealedShares(let message): message.roundId
         }
     }
 
@@ -167,6 +167,41 @@ public enum SecAggClientMessage: Sendable, Equatable {
         case .sharedKeys(let message): message.client
         case .maskedInput(let message): message.client
         case .revealedShares(let message): message.client
+        }
+    }
+}
+
+extension SecAggStage {
+    /// The stage's name in HTTP paths.
+    public var pathComponent: String {
+        switch self {
+        case .advertiseKeys: "keys"
+        case .shareKeys: "shares"
+        case .maskedInput: "masked-input"
+        case .unmasking: "unmasking"
+        }
+    }
+
+    public init?(pathComponent: String) {
+        guard let stage = Self.allCases.first(where: { $0.pathComponent == pathComponent }) else { return nil }
+        self = stage
+    }
+}
+
+extension MaskedInput {
+    /// The vector as it travels: little-endian 32-bit words, nothing else.
+    public var wireBytes: [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(vector.count * 4)
+        for word in vector { withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    /// The words of a wire body, or nil when its length is not a multiple of four.
+    public static func words(fromWire bytes: [UInt8]) -> [UInt32]? {
+        guard bytes.count % 4 == 0 else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / 4)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
         }
     }
 }

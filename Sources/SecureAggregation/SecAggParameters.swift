@@ -8,7 +8,7 @@ import Foundation
 /// so that the sum of all `clientCount` inputs is below 2^32 and cannot wrap.
 public struct SecAggParameters: Codable, Sendable, Equatable {
     /// Identifies the aggregation in every derived key and message (the round and its iteration).
-    public var roundID: String
+    public var roundId: String
     /// n: clients in the cohort, numbered 0..<n.
     public var clientCount: Int
     /// t: the fewest clients that must survive every stage; fewer aborts the round.
@@ -37,10 +37,10 @@ public struct SecAggParameters: Codable, Sendable, Equatable {
     /// secrets need t shares; on a sparse one ⌈t·(k+1)/n⌉, the same fraction of each
     /// neighbourhood as t is of the cohort (Bell et al. 2020).
     public init(
-        roundID: String, clientCount: Int, threshold: Int, vectorLength: Int, clippingRange: Float,
+        roundId: String, clientCount: Int, threshold: Int, vectorLength: Int, clippingRange: Float,
         graphSeed: UInt64, neighbourCount: Int? = nil
     ) throws(SecAggError) {
-        guard !roundID.isEmpty, !roundID.contains("|") else {
+        guard !roundId.isEmpty, !roundId.contains("|") else {
             throw .invalidParameters("the round id must be non-empty and free of '|'")
         }
         guard clientCount >= 1 else { throw .invalidParameters("a cohort needs at least one client") }
@@ -69,7 +69,7 @@ public struct SecAggParameters: Codable, Sendable, Equatable {
         guard neighbours <= Self.maximumNeighbours else {
             throw .invalidParameters("\(neighbours) neighbours exceed the \(Self.maximumNeighbours) that shares can index")
         }
-        self.roundID = roundID
+        self.roundId = roundId
         self.clientCount = clientCount
         self.threshold = threshold
         self.neighbourCount = neighbours

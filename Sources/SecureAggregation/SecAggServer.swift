@@ -47,8 +47,8 @@ public struct SecAggServer: Sendable {
 
     /// Accepts one client message for the current stage, or says why not.
     public mutating func receive(_ message: SecAggClientMessage) throws(SecAggError) {
-        guard message.roundID == parameters.roundID else {
-            throw .wrongRound(expected: parameters.roundID, got: message.roundID)
+        guard message.roundId == parameters.roundId else {
+            throw .wrongRound(expected: parameters.roundId, got: message.roundId)
         }
         guard let stage else { throw .wrongStage(expected: .unmasking, got: message.stage) }
         guard message.stage == stage else { throw .wrongStage(expected: stage, got: message.stage) }
@@ -98,19 +98,19 @@ public struct SecAggServer: Sendable {
     /// The reply to `client` once the key-advertising stage closed: its neighbours' keys.
     public func neighbourKeys(for client: Int) -> NeighbourKeys {
         NeighbourKeys(
-            roundID: parameters.roundID,
+            roundId: parameters.roundId,
             keys: graph.neighbours[client].compactMap { advertised[$0] })
     }
 
     /// The reply to `client` once the key-sharing stage closed: the envelopes addressed to it.
     public func relayedShares(for client: Int) -> RelayedShares {
-        RelayedShares(roundID: parameters.roundID, shares: inboxes[client] ?? [])
+        RelayedShares(roundId: parameters.roundId, shares: inboxes[client] ?? [])
     }
 
     /// The reply to every survivor once the masked-input stage closed.
     public func unmaskingRequest() -> UnmaskingRequest {
         UnmaskingRequest(
-            roundID: parameters.roundID, survivors: maskedInputs.sorted(),
+            roundId: parameters.roundId, survivors: maskedInputs.sorted(),
             dropped: sharedKeys.subtracting(maskedInputs).sorted())
     }
 
@@ -124,7 +124,7 @@ public struct SecAggServer: Sendable {
             throw .wrongStage(expected: stage ?? .unmasking, got: .unmasking)
         }
         let jobs = try maskRemovalJobs()
-        return try MaskRemoval.apply(jobs, to: maskedSum, roundID: parameters.roundID, workers: workers)
+        return try MaskRemoval.apply(jobs, to: maskedSum, roundId: parameters.roundId, workers: workers)
     }
 
     private mutating func acceptShares(_ message: SharedKeys) throws(SecAggError) {

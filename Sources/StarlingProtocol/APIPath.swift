@@ -32,6 +32,12 @@ public enum APIPath {
     public static func deviceUpdate(roundId: String, iteration: Int) -> String {
         "/v1/device/rounds/\(roundId)/iterations/\(iteration)/update"
     }
+    /// The secure-aggregation stage messages of one iteration: `POST` a device's message, `GET`
+    /// the aggregator's reply once the stage has closed (`stage` is `keys`, `shares`,
+    /// `masked-input` or `unmasking`).
+    public static func deviceSecureAggregation(roundId: String, iteration: Int, stage: String) -> String {
+        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/secagg/\(stage)"
+    }
     public static func deviceDeploymentReport(id: String) -> String {
         "/v1/device/deployments/\(id)/report"
     }

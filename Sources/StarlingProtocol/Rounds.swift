@@ -19,11 +19,18 @@ public struct StartRoundRequest: Codable, Sendable {
     /// Which devices may take part; default all.
     public var selector: DeviceSelector?
     public var seed: UInt64?
+    /// Whether devices' updates are combined by secure aggregation (SecAgg+), so the aggregator
+    /// learns only their sum; default true.
+    public var secureAggregation: Bool?
+    /// With secure aggregation: the fewest devices that must stay to the end of the protocol;
+    /// default the larger of `minClients` and a majority of the cohort.
+    public var secureAggregationThreshold: Int?
 
     public init(
         model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int,
         learningRate: Double, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
-        deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil
+        deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
+        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil
     ) {
         self.model = model
         self.baseVersion = baseVersion
@@ -37,6 +44,8 @@ public struct StartRoundRequest: Codable, Sendable {
         self.deadlineSeconds = deadlineSeconds
         self.selector = selector
         self.seed = seed
+        self.secureAggregation = secureAggregation
+        self.secureAggregationThreshold = secureAggregationThreshold
     }
 }
 
@@ -91,11 +100,13 @@ public struct RoundInfo: Codable, Sendable, Equatable {
     public var iterations: [RoundIterationInfo]
     public var failureReason: String?
     public var createdAt: Date
+    /// Whether the run combines updates by secure aggregation.
+    public var secureAggregation: Bool
 
     public init(
         id: String, model: String, state: RoundState, totalRounds: Int, clients: Int, minClients: Int,
         localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo], failureReason: String?,
-        createdAt: Date
+        createdAt: Date, secureAggregation: Bool
     ) {
         self.id = id
         self.model = model
@@ -108,6 +119,7 @@ public struct RoundInfo: Codable, Sendable, Equatable {
         self.iterations = iterations
         self.failureReason = failureReason
         self.createdAt = createdAt
+        self.secureAggregation = secureAggregation
     }
 }
 
@@ -127,11 +139,13 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var batchSize: Int
     public var deadline: Date
     public var seed: UInt64
+    /// Set when the update goes through secure aggregation instead of ``APIPath/deviceUpdate(roundId:iteration:)``.
+    public var secureAggregation: SecureAggregationTask?
 
     public init(
         roundId: String, iteration: Int, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
-        seed: UInt64
+        seed: UInt64, secureAggregation: SecureAggregationTask? = nil
     ) {
         self.roundId = roundId
         self.iteration = iteration
@@ -144,6 +158,7 @@ public struct RoundTask: Codable, Sendable, Equatable {
         self.batchSize = batchSize
         self.deadline = deadline
         self.seed = seed
+        self.secureAggregation = secureAggregation
     }
 }
 

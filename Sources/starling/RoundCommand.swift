@@ -49,6 +49,14 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "Seed of cohort selection and local shuffling.")
         var seed: UInt64 = 1
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Combine updates by secure aggregation (SecAgg+), so the aggregator sees only their sum.")
+        var secagg = true
+
+        @Option(help: "With secure aggregation: fewest devices that must stay to the end (default: a majority).")
+        var secaggThreshold: Int?
+
         @Flag(help: "Return once the run is started instead of following it.")
         var detach = false
 
@@ -59,6 +67,12 @@ struct RoundCommand: AsyncParsableCommand {
             guard rounds >= 1, localEpochs >= 1, lr > 0, deadline > 0 else {
                 throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
             }
+            if let secaggThreshold {
+                guard secagg else { throw ValidationError("--secagg-threshold needs secure aggregation") }
+                guard (1...clients).contains(secaggThreshold) else {
+                    throw ValidationError("--secagg-threshold must be between 1 and --clients")
+                }
+            }
         }
 
         func run() async throws {
@@ -67,11 +81,12 @@ struct RoundCommand: AsyncParsableCommand {
             let request = StartRoundRequest(
                 model: model, baseVersion: version, clients: clients, minClients: minClients,
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
-                rounds: rounds, deadlineSeconds: deadline, selector: selector, seed: seed)
+                rounds: rounds, deadlineSeconds: deadline, selector: selector, seed: seed,
+                secureAggregation: secagg, secureAggregationThreshold: secaggThreshold)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let round = try await client.startRound(request)
-                Console.print("started \(round.id)")
+                Console.print("started \(round.id)" + (round.secureAggregation ? " with secure aggregation" : ""))
                 if detach { return round }
                 var lastLine = ""
                 return try await RoundWatcher(client: client, roundId: round.id).follow { round, finished throws(AdminError) in

@@ -23,7 +23,7 @@ final class SecAggBuildingBlocksTests: XCTestCase {
 
     func testNeighbourGraphIsSymmetricRegularAndFixedByItsSeed() throws {
         let parameters = try SecAggParameters(
-            roundID: "g", clientCount: 200, threshold: 134, vectorLength: 1, clippingRange: 1, graphSeed: 77)
+            roundId: "g", clientCount: 200, threshold: 134, vectorLength: 1, clippingRange: 1, graphSeed: 77)
         let graph = NeighbourGraph(parameters)
         for client in 0..<200 {
             XCTAssertEqual(graph.neighbours[client].count, parameters.neighbourCount)
@@ -34,7 +34,7 @@ final class SecAggBuildingBlocksTests: XCTestCase {
         var reseeded = parameters
         reseeded.graphSeed = 78
         XCTAssertNotEqual(NeighbourGraph(reseeded).neighbours, graph.neighbours)
-        let small = try SecAggParameters(roundID: "g", clientCount: 6, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 1)
+        let small = try SecAggParameters(roundId: "g", clientCount: 6, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 1)
         XCTAssertEqual(NeighbourGraph(small).neighbours[2], [0, 1, 3, 4, 5])
     }
 

@@ -11,7 +11,7 @@ final class SecAggMessageRulesTests: XCTestCase {
 
     override func setUpWithError() throws {
         parameters = try SecAggParameters(
-            roundID: "rules", clientCount: 4, threshold: 3, vectorLength: 3, clippingRange: 1, graphSeed: 9)
+            roundId: "rules", clientCount: 4, threshold: 3, vectorLength: 3, clippingRange: 1, graphSeed: 9)
         clients = try (0..<4).map { try SecAggClient(parameters: parameters, index: $0) }
         server = SecAggServer(parameters: parameters)
     }
@@ -37,11 +37,11 @@ final class SecAggMessageRulesTests: XCTestCase {
     func testWrongRoundWrongStageDuplicateAndLateMessagesAreRejected() throws {
         let keys = try clients[0].advertiseKeys()
         var foreign = keys
-        foreign.roundID = "other"
+        foreign.roundId = "other"
         XCTAssertThrowsError(try server.receive(.advertisedKeys(foreign))) {
             XCTAssertEqual($0 as? SecAggError, .wrongRound(expected: "rules", got: "other"))
         }
-        XCTAssertThrowsError(try server.receive(.maskedInput(MaskedInput(roundID: "rules", client: 0, vector: [1, 2, 3])))) {
+        XCTAssertThrowsError(try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2, 3])))) {
             XCTAssertEqual($0 as? SecAggError, .wrongStage(expected: .advertiseKeys, got: .maskedInput))
         }
         try server.receive(.advertisedKeys(keys))
@@ -56,7 +56,7 @@ final class SecAggMessageRulesTests: XCTestCase {
         XCTAssertThrowsError(try server.receive(.advertisedKeys(late))) {
             XCTAssertEqual($0 as? SecAggError, .wrongStage(expected: .shareKeys, got: .advertiseKeys))
         }
-        let outsider = try clients[3].shareKeys(NeighbourKeys(roundID: "rules", keys: [keys, second]))
+        let outsider = try clients[3].shareKeys(NeighbourKeys(roundId: "rules", keys: [keys, second]))
         XCTAssertThrowsError(try server.receive(.sharedKeys(outsider))) {
             XCTAssertEqual($0 as? SecAggError, .unexpectedClient(client: 3, stage: .shareKeys))
         }
@@ -79,7 +79,7 @@ final class SecAggMessageRulesTests: XCTestCase {
         }
         try server.closeStage()
         XCTAssertThrowsError(
-            try server.receive(.maskedInput(MaskedInput(roundID: "rules", client: 0, vector: [1, 2])))) {
+            try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2])))) {
             XCTAssertEqual(
                 $0 as? SecAggError, .malformedMessage("client 0 sent 2 values, the round expects 3"))
         }
@@ -100,17 +100,17 @@ final class SecAggMessageRulesTests: XCTestCase {
         for index in 0..<4 {
             masked.append(try clients[index].maskInput(server.relayedShares(for: index), input: [0, 0, 0]))
         }
-        let both = UnmaskingRequest(roundID: "rules", survivors: [0, 1, 2], dropped: [2, 3])
+        let both = UnmaskingRequest(roundId: "rules", survivors: [0, 1, 2], dropped: [2, 3])
         XCTAssertThrowsError(try clients[0].unmask(both)) {
             XCTAssertEqual($0 as? SecAggError, .malformedMessage("the server named clients both surviving and dropped: [2]"))
         }
-        let selfDropped = UnmaskingRequest(roundID: "rules", survivors: [1, 2, 3], dropped: [0])
+        let selfDropped = UnmaskingRequest(roundId: "rules", survivors: [1, 2, 3], dropped: [0])
         XCTAssertThrowsError(try clients[0].unmask(selfDropped))
-        let honest = UnmaskingRequest(roundID: "rules", survivors: [0, 1, 2], dropped: [3])
+        let honest = UnmaskingRequest(roundId: "rules", survivors: [0, 1, 2], dropped: [3])
         let revealed = try clients[0].unmask(honest)
         XCTAssertEqual(revealed.selfMaskShares.map(\.owner), [0, 1, 2])
         XCTAssertEqual(revealed.maskingKeyShares.map(\.owner), [3])
-        let otherWay = UnmaskingRequest(roundID: "rules", survivors: [0, 1, 3], dropped: [2])
+        let otherWay = UnmaskingRequest(roundId: "rules", survivors: [0, 1, 3], dropped: [2])
         XCTAssertThrowsError(try clients[0].unmask(otherWay), "a second request cannot flip a peer's status") {
             XCTAssertEqual($0 as? SecAggError, .wrongStage(expected: .unmasking, got: .unmasking))
         }

@@ -41,7 +41,7 @@ final class SecAggProtocolTests: XCTestCase {
             let n = 1 + rng.nextInt(below: 12)
             let t = 1 + rng.nextInt(below: n)
             let parameters = try SecAggParameters(
-                roundID: "trial-\(trial)", clientCount: n, threshold: t, vectorLength: 1 + rng.nextInt(below: 300),
+                roundId: "trial-\(trial)", clientCount: n, threshold: t, vectorLength: 1 + rng.nextInt(below: 300),
                 clippingRange: 1, graphSeed: rng.next())
             let values = inputs(parameters, seed: rng.next())
             let dropouts = randomDropouts(parameters, rng: &rng)
@@ -61,7 +61,7 @@ final class SecAggProtocolTests: XCTestCase {
             let t = (2 * n + 2) / 3
             let k = 2 * (2 + rng.nextInt(below: 8))
             let parameters = try SecAggParameters(
-                roundID: "sparse-\(trial)", clientCount: n, threshold: t, vectorLength: 1 + rng.nextInt(below: 200),
+                roundId: "sparse-\(trial)", clientCount: n, threshold: t, vectorLength: 1 + rng.nextInt(below: 200),
                 clippingRange: 1, graphSeed: rng.next(), neighbourCount: k)
             XCTAssertEqual(parameters.neighbourCount, k)
             let values = inputs(parameters, seed: rng.next())
@@ -75,7 +75,7 @@ final class SecAggProtocolTests: XCTestCase {
 
     func testDefaultParametersAggregateAHundredClientsWithTenPercentDroppingAfterSharingKeys() throws {
         let parameters = try SecAggParameters(
-            roundID: "hundred", clientCount: 100, threshold: 67, vectorLength: 64, clippingRange: 1, graphSeed: 5)
+            roundId: "hundred", clientCount: 100, threshold: 67, vectorLength: 64, clippingRange: 1, graphSeed: 5)
         XCTAssertEqual(parameters.neighbourCount, 20)
         XCTAssertEqual(parameters.shareThreshold, 15)
         let values = inputs(parameters, seed: 6)
@@ -86,7 +86,7 @@ final class SecAggProtocolTests: XCTestCase {
 
     func testFewerThanThresholdSurvivorsAbortTheAggregation() throws {
         let parameters = try SecAggParameters(
-            roundID: "abort", clientCount: 8, threshold: 5, vectorLength: 4, clippingRange: 1, graphSeed: 1)
+            roundId: "abort", clientCount: 8, threshold: 5, vectorLength: 4, clippingRange: 1, graphSeed: 1)
         let values = inputs(parameters, seed: 2)
         for stage in SecAggStage.allCases {
             let simulation = SecAggSimulation(parameters: parameters, dropouts: [stage: [0, 2, 4, 6]])
@@ -97,18 +97,18 @@ final class SecAggProtocolTests: XCTestCase {
     }
 
     func testParametersKeepTheCohortSumFromWrapping() throws {
-        XCTAssertEqual(try SecAggParameters(roundID: "r", clientCount: 8, threshold: 5, vectorLength: 1, clippingRange: 1, graphSeed: 0).fixedPointBits, 28)
+        XCTAssertEqual(try SecAggParameters(roundId: "r", clientCount: 8, threshold: 5, vectorLength: 1, clippingRange: 1, graphSeed: 0).fixedPointBits, 28)
         let thousand = try SecAggParameters(
-            roundID: "r", clientCount: 1000, threshold: 667, vectorLength: 1, clippingRange: 1, graphSeed: 0)
+            roundId: "r", clientCount: 1000, threshold: 667, vectorLength: 1, clippingRange: 1, graphSeed: 0)
         XCTAssertEqual(thousand.fixedPointBits, 22)
         XCTAssertEqual(thousand.neighbourCount, 30)
         XCTAssertLessThan(UInt64(1000) * ((UInt64(1) << 22) - 1), UInt64(1) << 32)
         XCTAssertThrowsError(
-            try SecAggParameters(roundID: "r", clientCount: 8, threshold: 9, vectorLength: 1, clippingRange: 1, graphSeed: 0))
+            try SecAggParameters(roundId: "r", clientCount: 8, threshold: 9, vectorLength: 1, clippingRange: 1, graphSeed: 0))
         XCTAssertThrowsError(
-            try SecAggParameters(roundID: "a|b", clientCount: 8, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 0))
+            try SecAggParameters(roundId: "a|b", clientCount: 8, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 0))
         XCTAssertThrowsError(
             try SecAggParameters(
-                roundID: "r", clientCount: 40, threshold: 30, vectorLength: 1, clippingRange: 1, graphSeed: 0, neighbourCount: 7))
+                roundId: "r", clientCount: 40, threshold: 30, vectorLength: 1, clippingRange: 1, graphSeed: 0, neighbourCount: 7))
     }
 }

@@ -7,7 +7,8 @@ import StarlingProtocol
 import StarlingTransport
 
 /// Carries out round tasks one at a time, off the watch loop so the watch stays live: downloads the
-/// base weights, trains on a worker thread, uploads the delta. A task past its deadline is dropped.
+/// base weights, trains on a worker thread, uploads the delta (or takes part in the iteration's
+/// secure aggregation with it). A task past its deadline is dropped.
 struct TrainingService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
@@ -53,11 +54,15 @@ struct TrainingService: Service {
             logger.warning("round task dropped: training finished after the deadline")
             return
         }
-        do {
-            let _: UpdateReceipt = try await client.post(
-                APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration), bytes: update.encoded())
-        } catch {
-            throw .aggregator(error.description)
+        if let secure = task.secureAggregation {
+            try await SecureContribution(client: client, task: task, secure: secure).submit(update)
+        } else {
+            do {
+                let _: UpdateReceipt = try await client.post(
+                    APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration), bytes: update.encoded())
+            } catch {
+                throw .aggregator(error.description)
+            }
         }
         counters.add([.roundsJoined: 1])
         logger.info(

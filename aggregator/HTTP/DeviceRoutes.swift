@@ -18,6 +18,12 @@ enum DeviceRoutes {
         router.post("v1/device/rounds/:id/iterations/:n/update") { request, context in
             try await update(request, context, components)
         }
+        router.post("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
+            try await SecureAggregationRoutes.receive(request, context, rounds: components.rounds)
+        }
+        router.get("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
+            try await SecureAggregationRoutes.reply(request, context, rounds: components.rounds)
+        }
         router.post("v1/device/deployments/:id/report") { request, context in
             let body = try await RequestBody.json(DeploymentReport.self, from: request)
             let info = try await components.deployments.report(

@@ -8,23 +8,35 @@ extension RoundCoordinator {
     func aggregate(contributors: [String], runID: String) async {
         guard let run = runs[runID] else { return }
         do {
-            let (version, metrics) = try await produceVersion(run: run, contributors: contributors)
-            guard var current = runs[runID] else { return }
-            let now = clock()
-            current.machine.aggregationSucceeded()
-            current.iteration.state = .completed
-            current.iteration.producedVersion = version.version
-            current.iteration.metrics = metrics
-            current.iteration.endedAt = now
-            runs[runID] = current
-            try? FileManager.default.removeItem(
-                at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)"))
-            logger.info(
-                "round iteration completed",
-                metadata: ["round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)"])
-            guard current.iteration.iteration < current.round.plan.rounds else {
-                return await finish(runID: runID, failure: nil)
-            }
+            let (parameters, metrics) = try await averageStoredUpdates(run: run, contributors: contributors)
+            let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)
+            await iterationCompleted(runID: runID, version: version, metrics: metrics, contributors: nil)
+        } catch {
+            await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    /// Records the version an iteration produced and starts the next iteration, or completes the run.
+    func iterationCompleted(runID: String, version: ModelVersionInfo, metrics: VersionMetrics, contributors: Int?) async {
+        guard var current = runs[runID] else { return }
+        let now = clock()
+        current.machine.aggregationSucceeded()
+        current.iteration.state = .completed
+        current.iteration.producedVersion = version.version
+        current.iteration.metrics = metrics
+        current.iteration.contributors = contributors
+        current.iteration.endedAt = now
+        current.secure = nil
+        runs[runID] = current
+        try? FileManager.default.removeItem(
+            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)"))
+        logger.info(
+            "round iteration completed",
+            metadata: ["round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)"])
+        guard current.iteration.iteration < current.round.plan.rounds else {
+            return await finish(runID: runID, failure: nil)
+        }
+        do {
             try await store.save(current.iteration)
             let next = Self.newIteration(
                 of: current.round, number: current.iteration.iteration + 1, baseVersion: version.version, at: now)
@@ -35,15 +47,20 @@ extension RoundCoordinator {
             runs[runID] = current
             await broadcaster.bump()
         } catch {
-            logger.error("aggregation failed", metadata: ["round": "\(runID)", "error": "\(error)"])
-            guard var current = runs[runID] else { return }
-            let action = current.machine.aggregationFailed(reason: "aggregation failed: \(error.message)")
-            runs[runID] = current
-            if let action { await perform(action, runID: runID) }
+            await aggregationFailed(runID: runID, error: error)
         }
     }
 
-    private func produceVersion(run: ActiveRun, contributors: [String]) async throws(APIError) -> (ModelVersionInfo, VersionMetrics) {
+    /// The iteration could not produce a version: the run fails with the reason.
+    func aggregationFailed(runID: String, error: APIError) async {
+        logger.error("aggregation failed", metadata: ["round": "\(runID)", "error": "\(error)"])
+        guard var current = runs[runID] else { return }
+        let action = current.machine.aggregationFailed(reason: "aggregation failed: \(error.message)")
+        runs[runID] = current
+        if let action { await perform(action, runID: runID) }
+    }
+
+    private func averageStoredUpdates(run: ActiveRun, contributors: [String]) async throws(APIError) -> ([Float], VersionMetrics) {
         let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
         let bundle = try catalog.bundle(base)
         let rows = try await store.updates(roundId: run.round.id, iteration: run.iteration.iteration)
@@ -55,27 +72,29 @@ extension RoundCoordinator {
             }
             updates.append(try UpdateValidator.validate(Array(data), architecture: run.architecture))
         }
-        let parameters: [Float]
-        let model: MLP
         do {
-            parameters = try FedAvg.aggregate(
+            let parameters = try FedAvg.aggregate(
                 w_t: bundle.model.parameters,
                 updates: updates.map { FedAvg.ClientUpdate(n_k: $0.trainSamples, delta: $0.delta) })
-            model = try MLP(architecture: run.architecture, parameters: parameters)
+            return (parameters, FederatedMetrics.combine(updates))
         } catch {
             throw .internal("\(error)")
         }
-        let metrics = FederatedMetrics.combine(updates)
+    }
+
+    /// Registers `parameters` as the run's next version, with its lineage and metrics.
+    func registerVersion(run: ActiveRun, parameters: [Float], metrics: VersionMetrics) async throws(APIError) -> ModelVersionInfo {
+        let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
+        let bundle = try catalog.bundle(base)
         let lineage = VersionLineage(
             parentVersion: base.version, roundId: run.round.id, roundIteration: run.iteration.iteration,
             cohortSize: run.machine.cohort.count)
         let produced: ModelBundle
         do {
-            produced = try ModelBundle(manifest: bundle.manifest, model: model)
+            produced = try ModelBundle(manifest: bundle.manifest, model: try MLP(architecture: run.architecture, parameters: parameters))
         } catch {
-            throw .internal(error.description)
+            throw .internal("\(error)")
         }
-        let info = try await registry.register(produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics)
-        return (info, metrics)
+        return try await registry.register(produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics)
     }
 }

@@ -9,6 +9,10 @@ extension RoundCoordinator {
     /// 409 `round_closed` / `duplicate_update`.
     func admit(roundId: String, iteration: Int, device: String) async throws(APIError) -> ModelArchitecture {
         if let run = runs[roundId], run.iteration.iteration == iteration {
+            if run.round.plan.secureAggregation != nil {
+                throw .conflict(
+                    "secure_aggregation_required", "this round takes updates only through secure aggregation")
+            }
             try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
             return run.architecture
         }
@@ -65,11 +69,11 @@ extension RoundCoordinator {
         }
     }
 
-    private static var notInCohort: APIError {
+    static var notInCohort: APIError {
         APIError(.forbidden, "not_in_cohort", "this device was not selected for this round iteration")
     }
 
-    private static var closed: APIError { .conflict("round_closed", "this round iteration no longer accepts updates") }
+    static var closed: APIError { .conflict("round_closed", "this round iteration no longer accepts updates") }
 
     private static func key(_ roundId: String, _ iteration: Int, _ device: String) -> String {
         "\(roundId)/\(iteration)/\(device)"

@@ -18,6 +18,8 @@ actor RoundCoordinator: Service {
         var machine: IterationStateMachine
         var architecture: ModelArchitecture
         var baseSHA256: String
+        /// The iteration's secure aggregation, once its cohort is chosen (secure runs only).
+        var secure: SecureIteration?
     }
 
     let store: RoundStore
@@ -65,7 +67,7 @@ actor RoundCoordinator: Service {
         try await store.insert(round, first: iteration)
         runs[round.id] = ActiveRun(
             round: round, iteration: iteration, machine: Self.machine(for: round, iteration: 1, at: now),
-            architecture: architecture, baseSHA256: base.sha256)
+            architecture: architecture, baseSHA256: base.sha256, secure: nil)
         logger.info("round started", metadata: ["round": "\(round.id)", "model": "\(plan.model)", "base": "\(base.version)"])
         return try await store.info(id: round.id)
     }
@@ -82,7 +84,8 @@ actor RoundCoordinator: Service {
                 roundId: run.round.id, iteration: run.iteration.iteration, model: plan.model,
                 baseVersion: run.iteration.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate, momentum: plan.momentum, batchSize: plan.batchSize,
-                deadline: deadline, seed: plan.seed &+ UInt64(run.iteration.iteration) &* 7919 &+ UInt64(index))
+                deadline: deadline, seed: plan.seed &+ UInt64(run.iteration.iteration) &* 7919 &+ UInt64(index),
+                secureAggregation: run.secure.map { $0.task(for: index) })
         }
     }
 
@@ -118,6 +121,7 @@ actor RoundCoordinator: Service {
             runs[id] = run
             if let action { await perform(action, runID: id) }
         }
+        await closeOverdueSecureStages(now: now)
     }
 
     /// Carries out one action of a run's machine.
@@ -126,7 +130,11 @@ actor RoundCoordinator: Service {
         case .issueTasks(let cohort, let deadline):
             await issue(cohort: cohort, deadline: deadline, runID: runID)
         case .aggregate(let contributors):
-            await aggregate(contributors: contributors, runID: runID)
+            if runs[runID]?.secure != nil {
+                await closeSecureStage(runID: runID)
+            } else {
+                await aggregate(contributors: contributors, runID: runID)
+            }
         case .fail(let reason):
             await finish(runID: runID, failure: reason)
         }
@@ -134,6 +142,11 @@ actor RoundCoordinator: Service {
 
     private func issue(cohort: [String], deadline: Date, runID: String) async {
         guard var run = runs[runID] else { return }
+        do {
+            run.secure = try secureIteration(for: run, cohort: cohort)
+        } catch {
+            return await finish(runID: runID, failure: "secure aggregation cannot start: \(error)")
+        }
         run.iteration.state = .running
         run.iteration.cohort = cohort
         run.iteration.deadline = deadline
@@ -171,7 +184,7 @@ actor RoundCoordinator: Service {
     static func newIteration(of round: RoundRecord, number: Int, baseVersion: Int, at now: Date) -> RoundIterationRecord {
         RoundIterationRecord(
             roundId: round.id, iteration: number, state: .waiting, baseVersion: baseVersion, cohort: [], deadline: nil,
-            producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil)
+            producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil, contributors: nil)
     }
 
     static func machine(for round: RoundRecord, iteration: Int, at now: Date) -> IterationStateMachine {

@@ -14,6 +14,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
     var deadlineSeconds: Double
     var selector: DeviceSelector
     var seed: UInt64
+    /// Set when updates go through secure aggregation; nil for plain FedAvg over stored updates.
+    var secureAggregation: SecureAggregationPlan?
 
     /// Checks `request`; a bad field is 400 `invalid_round` naming it.
     init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
@@ -32,6 +34,10 @@ struct RoundPlan: Codable, Sendable, Equatable {
         let deadline = request.deadlineSeconds ?? defaultDeadline
         try check(deadline.isFinite && deadline > 0 && deadline <= 86_400, "deadline_seconds must be in (0, 86400]")
         if let base = request.baseVersion { try check(base >= 1, "base_version must be at least 1") }
+        if let threshold = request.secureAggregationThreshold {
+            try check(request.secureAggregation ?? true, "secure_aggregation_threshold needs secure aggregation")
+            try check((1...request.clients).contains(threshold), "secure_aggregation_threshold must be 1…clients")
+        }
         self.model = request.model
         self.baseVersion = request.baseVersion
         self.clients = request.clients
@@ -44,5 +50,33 @@ struct RoundPlan: Codable, Sendable, Equatable {
         self.deadlineSeconds = deadline
         self.selector = request.selector ?? .all
         self.seed = request.seed ?? seed
+        self.secureAggregation =
+            request.secureAggregation ?? true
+            ? SecureAggregationPlan(threshold: request.secureAggregationThreshold, deadlineSeconds: deadline) : nil
+    }
+}
+
+/// How an iteration's secure aggregation is set up once its cohort is known.
+struct SecureAggregationPlan: Codable, Sendable, Equatable {
+    /// The fewest devices that must stay to the end; nil for the default of the cohort.
+    var threshold: Int?
+    /// Weighted deltas are clipped to ±clippingRange before encoding.
+    var clippingRange: Float
+    /// Devices' sample counts are divided by this (and capped at 1) to weight their deltas.
+    var weightCap: Int
+    /// How long each stage after the first waits for devices.
+    var stageSeconds: Double
+
+    init(threshold: Int?, deadlineSeconds: Double) {
+        self.threshold = threshold
+        clippingRange = 1
+        weightCap = 10_000
+        stageSeconds = min(30, max(2, deadlineSeconds / 4))
+    }
+
+    /// The threshold for a cohort of `cohort` devices: the one asked for, else the larger of
+    /// `minClients` and a strict majority, never above the cohort.
+    func threshold(cohort: Int, minClients: Int) -> Int {
+        min(cohort, threshold ?? max(minClients, cohort / 2 + 1))
     }
 }

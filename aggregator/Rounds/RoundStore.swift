@@ -81,11 +81,12 @@ struct RoundStore: Sendable {
                 iterations: iterations.map { iteration in
                     RoundIterationInfo(
                         iteration: iteration.iteration, state: iteration.state, baseVersion: iteration.baseVersion,
-                        cohortSize: iteration.cohort.count, updatesReceived: counts[iteration.iteration] ?? 0,
+                        cohortSize: iteration.cohort.count, updatesReceived: counts[iteration.iteration] ?? iteration.contributors ?? 0,
                         producedVersion: iteration.producedVersion, metrics: iteration.metrics,
                         failureReason: iteration.failureReason, startedAt: iteration.startedAt, endedAt: iteration.endedAt)
                 },
-                failureReason: round.failureReason, createdAt: round.createdAt)
+                failureReason: round.failureReason, createdAt: round.createdAt,
+                secureAggregation: round.plan.secureAggregation != nil)
         }
     }
 }

@@ -110,6 +110,12 @@ enum Migrations {
                 t.add(column: "pathInt8", .text).notNull().defaults(to: "")
             }
         }
+        migrator.registerMigration("v3-secure-aggregation") { db in
+            // Secure iterations store no per-device updates; they record how many devices were summed.
+            try db.alter(table: "roundIterations") { t in
+                t.add(column: "contributors", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -27,6 +27,8 @@ struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableReco
     var failureReason: String?
     var startedAt: Date
     var endedAt: Date?
+    /// Devices whose updates a secure aggregation summed (plain iterations count their update rows).
+    var contributors: Int?
 }
 
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.

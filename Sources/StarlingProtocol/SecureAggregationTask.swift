@@ -1,0 +1,55 @@
+/// What a device needs to take part in one secure aggregation: the parameters every party derives
+/// the protocol from, and its own place in the cohort.
+///
+/// The device's contribution is one vector of `vectorLength` values: its weighted delta
+/// `a·(trained − base)` in the model's flat parameter order, then `a`, `a·loss/16`, `e` and
+/// `e·accuracy`, where `a` and `e` are its train and eval sample counts divided by `weightCap`
+/// (capped at 1). The aggregator divides the sums to get the weighted average and the metrics.
+public struct SecureAggregationTask: Codable, Sendable, Equatable {
+    /// Names this aggregation in every key and message: `<round>-<iteration>`.
+    public var sessionId: String
+    /// The device's index in the cohort, 0-based.
+    public var client: Int
+    public var clientCount: Int
+    public var threshold: Int
+    public var neighbourCount: Int
+    public var graphSeed: UInt64
+    public var vectorLength: Int
+    public var clippingRange: Float
+    /// Sample counts are divided by this, and capped at 1, to weight the device's contribution.
+    public var weightCap: Int
+    /// How long each protocol stage after the first waits for devices, in seconds.
+    public var stageSeconds: Double
+
+    public init(
+        sessionId: String, client: Int, clientCount: Int, threshold: Int, neighbourCount: Int, graphSeed: UInt64,
+        vectorLength: Int, clippingRange: Float, weightCap: Int, stageSeconds: Double
+    ) {
+        self.sessionId = sessionId
+        self.client = client
+        self.clientCount = clientCount
+        self.threshold = threshold
+        self.neighbourCount = neighbourCount
+        self.graphSeed = graphSeed
+        self.vectorLength = vectorLength
+        self.clippingRange = clippingRange
+        self.weightCap = weightCap
+        self.stageSeconds = stageSeconds
+    }
+
+    /// Values after the model's parameters in the aggregated vector.
+    public static let metricSlots = 4
+    /// Training losses are clipped to [0, lossScale] and divided by it before aggregation.
+    public static let lossScale = 16.0
+}
+
+/// The aggregator's acknowledgement of a secure-aggregation stage message.
+public struct SecureAggregationReceipt: Codable, Sendable, Equatable {
+    public var stage: String
+    public var accepted: Bool
+
+    public init(stage: String, accepted: Bool) {
+        self.stage = stage
+        self.accepted = accepted
+    }
+}

@@ -1,0 +1,59 @@
+import Hummingbird
+import SecureAggregation
+import StarlingProtocol
+
+/// The device side of secure aggregation over HTTP: each stage's message is `POST`ed to
+/// `…/secagg/<stage>` and the aggregator's reply for a stage is `GET` from the same path, held
+/// until the stage opens. Stages in the path are `keys`, `shares`, `masked-input`, `unmasking`;
+/// masked inputs travel as raw little-endian 32-bit words, everything else as JSON.
+enum SecureAggregationRoutes {
+    /// How long a `GET` waits for its stage before answering 409 `secagg_pending`.
+    static let replyWait: Duration = .seconds(20)
+
+    static func receive(
+        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator
+    ) async throws -> Response {
+        let device = try context.requireDevice().id
+        let (roundID, iteration, stage) = try location(context)
+        switch stage {
+        case .advertiseKeys:
+            let message = SecAggClientMessage.advertisedKeys(try await RequestBody.json(AdvertisedKeys.self, from: request))
+            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+        case .shareKeys:
+            let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
+            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+        case .maskedInput:
+            let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
+            guard let vector = MaskedInput.words(fromWire: bytes) else {
+                throw APIError.badRequest("secagg_invalid_message", "a masked input is a whole number of 32-bit words")
+            }
+            try await rounds.receiveMaskedInput(roundId: roundID, iteration: iteration, device: device, vector: vector)
+        case .unmasking:
+            let message = SecAggClientMessage.revealedShares(try await RequestBody.json(RevealedShares.self, from: request))
+            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+        }
+        return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))
+    }
+
+    static func reply(
+        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator
+    ) async throws -> Response {
+        let device = try context.requireDevice().id
+        let (roundID, iteration, stage) = try location(context)
+        let reply = try await rounds.awaitSecureReply(
+            roundId: roundID, iteration: iteration, device: device, stage: stage, timeout: replyWait)
+        switch reply {
+        case .neighbourKeys(let keys): return try JSONResponse.make(keys)
+        case .relayedShares(let shares): return try JSONResponse.make(shares)
+        case .unmasking(let unmasking): return try JSONResponse.make(unmasking)
+        }
+    }
+
+    private static func location(_ context: AggregatorRequestContext) throws -> (String, Int, SecAggStage) {
+        let component = try context.parameters.require("stage")
+        guard let stage = SecAggStage(pathComponent: component) else {
+            throw APIError.notFound("unknown_stage", "'\(component)' is not a secure-aggregation stage")
+        }
+        return (try context.parameters.require("id"), try context.parameters.require("n", as: Int.self), stage)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import SecureAggregation
+import StarlingCore
+import StarlingProtocol
+
+/// What a device waits for between its secure-aggregation messages.
+enum SecureReply: Sendable {
+    case neighbourKeys(NeighbourKeys)
+    case relayedShares(RelayedShares)
+    case unmasking(UnmaskingRequest)
+}
+
+extension RoundCoordinator {
+    /// Sets up the secure aggregation of a freshly chosen cohort; nil for plain runs.
+    func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecAggError) -> SecureIteration? {
+        guard let plan = run.round.plan.secureAggregation else { return nil }
+        let iteration = run.iteration.iteration
+        return try SecureIteration(
+            plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration)",
+            graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9,
+            parameterCount: run.architecture.parameterCount, minClients: run.round.plan.minClients)
+    }
+
+    /// Takes one device's stage message. Key advertisements also count as the device joining the
+    /// iteration; the stage closes as soon as every device that may answer it has.
+    func receiveSecure(
+        roundId: String, iteration: Int, device: String, message: SecAggClientMessage
+    ) async throws(APIError) {
+        guard var run = runs[roundId], run.iteration.iteration == iteration, var secure = run.secure else {
+            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        }
+        guard let index = secure.index(of: device) else { throw Self.notInCohort }
+        guard message.client == index else {
+            throw .badRequest(
+                "secagg_invalid_message", "the message speaks for client \(message.client), but this device is client \(index)")
+        }
+        do {
+            try secure.server.receive(message)
+        } catch {
+            throw APIError(error)
+        }
+        run.secure = secure
+        var action: IterationStateMachine.Action?
+        if case .advertisedKeys = message {
+            (_, action) = run.machine.updateStored(from: device)
+        }
+        runs[roundId] = run
+        if let action {
+            await perform(action, runID: roundId)
+        } else if message.stage != .advertiseKeys, secure.server.stageComplete {
+            await closeSecureStage(runID: roundId)
+        }
+    }
+
+    /// Takes a masked input, which travels as bare words: the device's index and the session
+    /// come from the device's certificate and the iteration.
+    func receiveMaskedInput(roundId: String, iteration: Int, device: String, vector: [UInt32]) async throws(APIError) {
+        guard let run = runs[roundId], run.iteration.iteration == iteration, let secure = run.secure else {
+            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        }
+        guard let index = secure.index(of: device) else { throw Self.notInCohort }
+        let input = MaskedInput(roundId: secure.server.parameters.roundId, client: index, vector: vector)
+        try await receiveSecure(roundId: roundId, iteration: iteration, device: device, message: .maskedInput(input))
+    }
+
+    /// The aggregator's reply for `stage` (key sharing, masked input or unmasking) once the stage
+    /// before it has closed, waiting up to `timeout`; 409 `secagg_pending` if it has not by then.
+    func awaitSecureReply(
+        roundId: String, iteration: Int, device: String, stage: SecAggStage, timeout: Duration
+    ) async throws(APIError) -> SecureReply {
+        let limit = ContinuousClock.now + timeout
+        while true {
+            let revision = await broadcaster.current
+            if let reply = try await secureReplyIfReady(roundId: roundId, iteration: iteration, device: device, stage: stage) {
+                return reply
+            }
+            let remaining = limit - .now
+            guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision else {
+                throw .conflict("secagg_pending", "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
+            }
+        }
+    }
+
+    private func secureReplyIfReady(
+        roundId: String, iteration: Int, device: String, stage: SecAggStage
+    ) async throws(APIError) -> SecureReply? {
+        guard let run = runs[roundId], run.iteration.iteration == iteration, let secure = run.secure else {
+            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        }
+        guard let index = secure.index(of: device) else { throw Self.notInCohort }
+        guard let current = secure.server.stage, current >= stage else {
+            guard secure.server.stage != nil else { throw Self.closed }
+            return nil
+        }
+        guard current == stage else {
+            throw .conflict("secagg_wrong_stage", "the secure-aggregation stage \(stage.rawValue) has already closed")
+        }
+        guard secure.server.expected.contains(index) else {
+            throw .conflict("secagg_dropped", "this device missed an earlier stage and takes no further part in this iteration")
+        }
+        switch stage {
+        case .advertiseKeys: return nil
+        case .shareKeys: return .neighbourKeys(secure.server.neighbourKeys(for: index))
+        case .maskedInput: return .relayedShares(secure.server.relayedShares(for: index))
+        case .unmasking: return .unmasking(secure.server.unmaskingRequest())
+        }
+    }
+
+    /// Closes the stage being collected (every device answered, or its deadline passed); fails
+    /// the iteration when too few devices are left, and unmasks after the last stage.
+    func closeSecureStage(runID: String) async {
+        guard var run = runs[runID], var secure = run.secure else { return }
+        do {
+            try secure.closeStage(now: clock())
+        } catch {
+            run.secure = nil
+            let action = run.machine.aggregationFailed(reason: "secure aggregation failed: \(error)")
+            runs[runID] = run
+            if let action { await perform(action, runID: runID) }
+            return
+        }
+        run.secure = secure
+        runs[runID] = run
+        logger.info(
+            "secure aggregation stage closed",
+            metadata: ["round": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")", "clients": "\(secure.server.expected.count)"])
+        await broadcaster.bump()
+        if secure.server.stage == nil { await finishSecure(runID: runID) }
+    }
+
+    /// Closes every secure stage whose deadline has passed.
+    func closeOverdueSecureStages(now: Date) async {
+        for (id, run) in runs {
+            guard let deadline = run.secure?.stageDeadline, now >= deadline else { continue }
+            await closeSecureStage(runID: id)
+        }
+    }
+
+    /// Unmasks the sum, turns it into the weighted average delta and registers the new version.
+    private func finishSecure(runID: String) async {
+        guard let run = runs[runID], let secure = run.secure else { return }
+        let server = secure.server
+        do throws(APIError) {
+            let outcome = await Task.detached { Result { () throws(SecAggError) in try server.unmaskedSum() } }.value
+            let sum: [UInt32]
+            do {
+                sum = try outcome.get()
+            } catch {
+                throw APIError.internal("secure aggregation failed: \(error)")
+            }
+            let (delta, metrics) = try SecureIteration.average(
+                sum: sum, survivors: server.survivors.count, parameters: server.parameters,
+                parameterCount: secure.parameterCount, weightCap: secure.plan.weightCap)
+            let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
+            let parameters = zip(try catalog.bundle(base).model.parameters, delta).map { $0 + $1 }
+            let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)
+            await iterationCompleted(runID: runID, version: version, metrics: metrics, contributors: server.survivors.count)
+        } catch {
+            await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    private func closedOrUnknown(roundId: String, iteration: Int, device: String) async throws(APIError) -> APIError {
+        guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
+            return .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
+        }
+        guard record.cohort.contains(device) else { return Self.notInCohort }
+        if runs[roundId]?.iteration.iteration == iteration {
+            return .conflict("secagg_not_used", "this round iteration does not use secure aggregation")
+        }
+        return Self.closed
+    }
+}
