@@ -34,7 +34,7 @@ actor RevisionBroadcaster: Service {
     func waitForChange(from revision: String, timeout: Duration) async -> String {
         guard revision == current, !closed, timeout > .zero else { return current }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.nextChange() }
+            group.addTask { await self.nextChange(after: revision) }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
@@ -48,12 +48,14 @@ actor RevisionBroadcaster: Service {
         resumeAll()
     }
 
-    private func nextChange() async {
+    /// Waits for the next bump, unless the revision has already moved on from `revision`: a bump
+    /// between the caller's check and this registration would otherwise go unnoticed.
+    private func nextChange(after revision: String) async {
         let id = nextWaiter
         nextWaiter += 1
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled || closed {
+                if Task.isCancelled || closed || revision != current {
                     continuation.resume()
                 } else {
                     waiters[id] = continuation
