@@ -80,6 +80,9 @@ public actor ProcessGroup {
 
     public func add(_ process: ManagedProcess) { members.append(process) }
 
+    /// The member started under `name`, if any.
+    public func member(named name: String) -> ManagedProcess? { members.first { $0.name == name } }
+
     /// Stops every member (agents before the aggregator they talk to), forgets them, and returns
     /// the members that did not exit with status 0, with their status.
     @discardableResult

@@ -14,7 +14,7 @@ final class UpdateValidationTests: XCTestCase {
         let member = try await aggregator.enrollDevice()
         _ = try await member.heartbeat()
         let round = try await aggregator.admin.startRound(
-            StartRoundRequest(model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, deadlineSeconds: 30, seed: 1))
+            StartRoundRequest(model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, deadlineSeconds: 30, seed: 1, secureAggregation: false))
         let task = try await Wait.until("the round task", timeout: .seconds(20), interval: .milliseconds(100)) {
             try? await member.heartbeat().rounds.first
         }

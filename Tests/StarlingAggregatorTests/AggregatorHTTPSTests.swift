@@ -89,7 +89,9 @@ final class AggregatorHTTPSTests: XCTestCase {
         _ = try await member.watch()
         let round: RoundInfo = try await aggregator.admin.post(
             APIPath.adminRounds,
-            json: StartRoundRequest(model: "v", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
+            json: StartRoundRequest(
+                model: "v", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1,
+                secureAggregation: false))
         let task = try await member.nextTask()
         XCTAssertEqual(task.roundId, round.id)
         let outsider = try await aggregator.enroll()

@@ -1,0 +1,79 @@
+import Foundation
+import StarlingAdmin
+import StarlingCore
+import StarlingProtocol
+import XCTest
+
+/// Rounds with secure aggregation over real agent processes: the result is FedAvg's, and the
+/// round survives devices that vanish in the middle of the protocol.
+final class SecureRoundTests: XCTestCase {
+    private func startAgents(_ count: Int, rows: Int, on aggregator: AggregatorHarness) async throws {
+        for index in 0..<count {
+            let csv = try TestData.digitsSlice(index * rows..<(index + 1) * rows, in: aggregator.folder, name: "slice-\(index).csv")
+            _ = try await aggregator.startAgent(index, csv: csv)
+        }
+        try await aggregator.waitForOnlineDevices(count)
+    }
+
+    private func finished(_ round: RoundInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120)) async throws -> RoundInfo {
+        let admin = aggregator.admin
+        return try await Wait.until("round \(round.id) to end", timeout: timeout, interval: .milliseconds(100)) {
+            guard let info = try? await admin.round(id: round.id), info.state.isFinal else { return nil as RoundInfo? }
+            return info
+        }
+    }
+
+    private func parameters(_ version: Int, on aggregator: AggregatorHarness) async throws -> [Float] {
+        try ModelBundle(decoding: try await aggregator.admin.weights(model: "sec", version: version)).model.parameters
+    }
+
+    func test_secureRound_producesTheModelPlainFedAvgProduces_onTheSameSeeds() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 3))
+        try await startAgents(3, rows: 120, on: aggregator)
+        func request(secure: Bool) -> StartRoundRequest {
+            StartRoundRequest(
+                model: "sec", baseVersion: 1, clients: 3, minClients: 3, localEpochs: 1, learningRate: 0.05, rounds: 1,
+                deadlineSeconds: 60, seed: 5, secureAggregation: secure)
+        }
+        let secure = try await finished(try await aggregator.admin.startRound(request(secure: true)), on: aggregator)
+        XCTAssertEqual(secure.state, .completed, secure.failureReason ?? "")
+        XCTAssertTrue(secure.secureAggregation)
+        XCTAssertEqual(secure.iterations.first?.updatesReceived, 3)
+        let plain = try await finished(try await aggregator.admin.startRound(request(secure: false)), on: aggregator)
+        XCTAssertEqual(plain.state, .completed, plain.failureReason ?? "")
+        XCTAssertFalse(plain.secureAggregation)
+
+        let base = try await parameters(1, on: aggregator)
+        let viaSecAgg = try await parameters(try XCTUnwrap(secure.iterations.first?.producedVersion), on: aggregator)
+        let viaFedAvg = try await parameters(try XCTUnwrap(plain.iterations.first?.producedVersion), on: aggregator)
+        let moved = zip(viaFedAvg, base).map { abs($0 - $1) }.max() ?? 0
+        let difference = zip(viaSecAgg, viaFedAvg).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertGreaterThan(moved, 1e-3, "the round must have changed the model for the comparison to mean anything")
+        // Fixed-point error: 3 summands of 2^-30-wide units over a total weight of ~0.03, plus float rounding.
+        XCTAssertLessThan(difference, 1e-5, "secure aggregation must give FedAvg's weights up to the fixed-point error")
+        let versions = try await aggregator.admin.versions(model: "sec")
+        XCTAssertEqual(versions.map(\.metrics.trainSamples)[1], versions.map(\.metrics.trainSamples)[2])
+    }
+
+    func test_killingTwoOfEightAgentsMidRound_stillCompletesIt() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 4))
+        try await startAgents(8, rows: 100, on: aggregator)
+        let round = try await aggregator.admin.startRound(
+            StartRoundRequest(
+                model: "sec", clients: 8, minClients: 4, localEpochs: 1, learningRate: 0.05, rounds: 1,
+                deadlineSeconds: 12, seed: 9))
+        let admin = aggregator.admin
+        _ = try await Wait.until("the cohort to be chosen", timeout: .seconds(30), interval: .milliseconds(20)) {
+            (try? await admin.round(id: round.id))?.iterations.first.flatMap { $0.cohortSize == 8 ? true : nil }
+        }
+        for index in [2, 5] {
+            await aggregator.fleet.processes.member(named: "agent-\(index)")?.killAbruptly()
+        }
+        let ended = try await finished(round, on: aggregator)
+        XCTAssertEqual(ended.state, .completed, ended.failureReason ?? "")
+        XCTAssertEqual(ended.iterations.first?.updatesReceived, 6, "the six live agents are summed")
+        XCTAssertEqual(ended.iterations.first?.producedVersion, 2)
+    }
+}
