@@ -198,7 +198,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "StarlingAggregatorTests", dependencies: ["StarlingAggregator", "Quantization", "StarlingTestSupport"]),
+            name: "StarlingAggregatorTests",
+            dependencies: ["StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
