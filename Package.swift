@@ -175,7 +175,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "starling-bench",
-            dependencies: ["StarlingCore", "Quantization", "CBLAS"],
+            dependencies: ["StarlingCore", "Quantization", "CBLAS", "SecureAggregation"],
             path: "Benchmarks/StarlingBench",
             swiftSettings: strictSettings
         ),

@@ -39,7 +39,9 @@ struct BenchLine {
     }
 
     private static func quoted(_ text: String) -> String {
-        guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        guard let data = try? encoder.encode(text) else { return "\"\"" }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -1,5 +1,5 @@
-// starling-bench: the phase-one runtime benchmark. Prints one JSON line per figure.
-//   starling-bench [--export-dir DIR] [--data data/digits.csv] [--quick]
+// starling-bench: the phase-one runtime and secure-aggregation benchmarks. Prints one JSON line per figure.
+//   starling-bench [--suite int8|secagg] [--export-dir DIR] [--data data/digits.csv] [--quick]
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS
 import Foundation
@@ -8,15 +8,27 @@ import Quantization
 var exportDirectory: URL?
 var dataPath = "data/digits.csv"
 var quick = false
+var suite = "int8"
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--export-dir": exportDirectory = arguments.next().map { URL(fileURLWithPath: $0) }
     case "--data": dataPath = arguments.next() ?? dataPath
     case "--quick": quick = true
+    case "--suite": suite = arguments.next() ?? suite
     default:
-        FileHandle.standardError.write(Data("usage: starling-bench [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
+        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg] [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
         exit(2)
+    }
+}
+
+if suite == "secagg" {
+    do {
+        try SecAggBenchmark(quick: quick).run()
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
+        exit(1)
     }
 }
 

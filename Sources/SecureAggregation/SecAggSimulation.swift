@@ -6,10 +6,13 @@ import Synchronization
 /// It rehearses a round before it touches devices, and it is how tests and benchmarks exercise
 /// the protocol at sizes no fleet on one machine reaches.
 public struct SecAggSimulation: Sendable {
-    /// The outcome: the unmasked ring sum and the clients whose inputs it holds.
+    /// The outcome: the unmasked ring sum, the clients whose inputs it holds, and where the time
+    /// went (all clients and the server per stage, and the server's final unmasking).
     public struct Outcome: Sendable {
         public var sum: [UInt32]
         public var survivors: [Int]
+        public var stageSeconds: [SecAggStage: Double]
+        public var unmaskSeconds: Double
     }
 
     public let parameters: SecAggParameters
@@ -32,7 +35,10 @@ public struct SecAggSimulation: Sendable {
         }
         var server = SecAggServer(parameters: parameters, graph: graph)
         var gone: Set<Int> = []
+        var stageSeconds: [SecAggStage: Double] = [:]
+        let clock = ContinuousClock()
         for stage in SecAggStage.allCases {
+            let started = clock.now
             gone.formUnion(dropouts[stage] ?? [])
             let speakers = server.expected.subtracting(gone).sorted()
             let snapshot = server
@@ -51,8 +57,17 @@ public struct SecAggSimulation: Sendable {
                 for message in messages { try server.receive(message) }
             }
             try server.closeStage()
+            stageSeconds[stage] = Self.seconds(clock.now - started)
         }
-        return Outcome(sum: try server.unmaskedSum(), survivors: server.survivors)
+        let unmaskStarted = clock.now
+        let sum = try server.unmaskedSum()
+        return Outcome(
+            sum: sum, survivors: server.survivors, stageSeconds: stageSeconds,
+            unmaskSeconds: Self.seconds(clock.now - unmaskStarted))
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     /// Runs `body` for each client on all cores and returns their messages in order.
