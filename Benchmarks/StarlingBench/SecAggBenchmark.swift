@@ -68,7 +68,8 @@ struct SecAggBenchmark {
         let setting = "n \(clients), k \(parameters.neighbourCount), share threshold \(parameters.shareThreshold), P \(parameterCount), \(dropped.count) dropped after sharing keys"
         BenchLine("secagg", "server_unmask_n\(clients)_p\(parameterCount)_drop\(dropPercent)", outcome.unmaskSeconds, "s",
                   note: "server: rebuild secrets, regenerate and remove masks on all cores; \(setting)").emit()
+        let stages = SecAggStage.allCases.map { "\($0.pathComponent) \(String(format: "%.2f", outcome.stageSeconds[$0] ?? 0)) s" }
         BenchLine("secagg", "end_to_end_n\(clients)_p\(parameterCount)_drop\(dropPercent)", total, "s",
-                  note: "every client's four stages and the server, in one process on all cores; \(setting)").emit()
+                  note: "every client's four stages and the server, in one process on all cores (\(stages.joined(separator: ", "))); \(setting)").emit()
     }
 }

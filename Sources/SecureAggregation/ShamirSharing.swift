@@ -28,10 +28,15 @@ public enum ShamirSharing {
             throw .invalidParameters("share points must be distinct and non-zero")
         }
         var shares = points.map { ShamirShare(x: $0, bytes: [UInt8](repeating: 0, count: secret.count)) }
+        // All random coefficients at once, eight bytes per call of the generator.
+        let randomCount = secret.count * (threshold - 1)
+        var random = [UInt8]()
+        random.reserveCapacity(randomCount + 8)
+        while random.count < randomCount { withUnsafeBytes(of: rng.next()) { random.append(contentsOf: $0) } }
         var coefficients = [UInt8](repeating: 0, count: threshold)
         for (index, byte) in secret.enumerated() {
             coefficients[0] = byte
-            for degree in 1..<threshold { coefficients[degree] = UInt8.random(in: 0...255, using: &rng) }
+            for degree in 1..<threshold { coefficients[degree] = random[index * (threshold - 1) + degree - 1] }
             for shareIndex in shares.indices {
                 shares[shareIndex].bytes[index] = evaluate(coefficients, at: shares[shareIndex].x)
             }
