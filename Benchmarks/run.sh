@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The phase-one benchmark (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
+# The benchmarks (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
-# a git-ignored virtualenv (<repo>/.venv, created on first run). Prints one JSON line per figure.
+# a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
+# Flower's SecAgg+ (flwr in the same virtualenv); then the agent's memory. One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
 # STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
@@ -34,4 +35,6 @@ fi
 
 "$bin" --export-dir "$work" --data "$root/data/digits.csv" "${quick[@]}" | tee "$work/starling.jsonl"
 "$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"
+"$bin" --suite secagg "${quick[@]}" | tee "$work/secagg.jsonl"
+"$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
 "$root/Benchmarks/agent_memory.sh"
