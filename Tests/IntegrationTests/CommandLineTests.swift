@@ -30,6 +30,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(unknown.status, 5)
         XCTAssertTrue(unknown.stderr.contains("model_not_found"), unknown.stderr)
 
+        let secure = try await runStarling(
+            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--detach"], environment: environment)
+        XCTAssertEqual(secure.status, 0, secure.stderr)
+        XCTAssertTrue(secure.stdout.contains("with secure aggregation"), "secure aggregation is on by default: \(secure.stdout)")
+        let plain = try await runStarling(
+            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--detach"],
+            environment: environment)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertFalse(plain.stdout.contains("secure"), plain.stdout)
+        let contradictory = try await runStarling(
+            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--secagg-threshold", "2"],
+            environment: environment)
+        XCTAssertEqual(contradictory.status, 2, "a usage error")
+        XCTAssertTrue(contradictory.stderr.contains("--secagg-threshold needs secure aggregation"), contradictory.stderr)
+
         let wrongToken = try await runStarling(
             ["devices", "list", "--token", "stk_wrong"], environment: environment)
         XCTAssertEqual(wrongToken.status, 5)
