@@ -73,6 +73,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Privacy",
+            dependencies: [
+                "StarlingCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "StarlingTransport",
             dependencies: [
                 "StarlingProtocol",
@@ -149,6 +158,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingAdmin",
+                "Privacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -190,6 +200,7 @@ let package = Package(
             name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"], exclude: ["Fixtures"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
         .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "StarlingCore"]),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "StarlingCore"], exclude: ["Vectors"]),
         .testTarget(
             name: "StarlingAgentTests",
             dependencies: [

@@ -1,0 +1,81 @@
+import StarlingCore
+
+/// How one private training run goes: Poisson sampling rate q, noise multiplier σ, clipping
+/// norm C, the number of steps, and the optimiser.
+public struct DPSGDConfiguration: Sendable, Equatable {
+    public var samplingRate: Double
+    public var noiseMultiplier: Double
+    public var clipNorm: Float
+    public var steps: Int
+    public var learningRate: Float
+    public var momentum: Float
+
+    public init(samplingRate: Double, noiseMultiplier: Double, clipNorm: Float, steps: Int, learningRate: Float, momentum: Float) {
+        self.samplingRate = samplingRate
+        self.noiseMultiplier = noiseMultiplier
+        self.clipNorm = clipNorm
+        self.steps = steps
+        self.learningRate = learningRate
+        self.momentum = momentum
+    }
+}
+
+/// What a private training run did.
+public struct DPSGDReport: Sendable, Equatable {
+    /// Mean loss over the examples the steps sampled.
+    public var meanLoss: Double
+    public var steps: Int
+    /// Examples sampled over all steps (about q·N·steps).
+    public var sampledExamples: Int
+}
+
+/// Differentially private SGD (Abadi et al. 2016) with Poisson sampling: each step takes every
+/// example independently with probability q, clips each example's gradient to norm C, adds
+/// N(0, σ²C²) to the sum, and divides by the expected batch size q·N. Sampling and noise both come
+/// from a ``SecureRandom`` stream. The privacy it costs is what the accountant computes for
+/// (q, σ, steps).
+public enum DPSGD {
+    public static func train(
+        _ model: inout MLP, on data: Dataset, standardization: Standardization, configuration: DPSGDConfiguration,
+        random: inout SecureRandom
+    ) -> DPSGDReport {
+        let width = model.architecture.inputSize
+        precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
+        precondition((0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0)
+        guard data.count > 0, configuration.steps > 0 else { return DPSGDReport(meanLoss: 0, steps: 0, sampledExamples: 0) }
+        let features = standardization.apply(data.features)
+        let expectedBatch = configuration.samplingRate * Double(data.count)
+        let noiseDeviation = configuration.noiseMultiplier * Double(configuration.clipNorm)
+        var optimizer = SGD(
+            learningRate: configuration.learningRate, momentum: configuration.momentum,
+            parameterCount: model.parameters.count)
+        let threshold = UInt64(min(configuration.samplingRate, 1) * 0x1p64.nextDown)
+        var batchFeatures: [Float] = []
+        var batchLabels: [Int] = []
+        var lossSum: Double = 0
+        var sampled = 0
+        for _ in 0..<configuration.steps {
+            batchFeatures.removeAll(keepingCapacity: true)
+            batchLabels.removeAll(keepingCapacity: true)
+            for row in 0..<data.count where random.next() < threshold {
+                batchFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)])
+                batchLabels.append(data.labels[row])
+            }
+            var gradient: [Float]
+            if batchLabels.isEmpty {
+                gradient = [Float](repeating: 0, count: model.parameters.count)
+            } else {
+                let clipped = model.clippedGradientSum(
+                    features: batchFeatures, labels: batchLabels, rows: batchLabels.count, clipNorm: configuration.clipNorm)
+                gradient = clipped.gradient
+                lossSum += Double(clipped.lossSum)
+                sampled += batchLabels.count
+            }
+            GaussianNoise.add(standardDeviation: noiseDeviation, to: &gradient, using: &random)
+            let scale = Float(1 / expectedBatch)
+            for index in gradient.indices { gradient[index] *= scale }
+            optimizer.step(parameters: &model.parameters, gradient: gradient)
+        }
+        return DPSGDReport(meanLoss: sampled > 0 ? lossSum / Double(sampled) : 0, steps: configuration.steps, sampledExamples: sampled)
+    }
+}

@@ -1,0 +1,65 @@
+import StarlingCore
+import XCTest
+
+@testable import Privacy
+
+final class DPSGDTests: XCTestCase {
+    private func digits() throws -> (Dataset, Standardization) {
+        let csv = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("data/digits.csv")
+        let table = try CSVTable.load(contentsOf: csv, labelColumn: "label")
+        let data = try table.dataset(classes: table.distinctLabels)
+        return (data, Standardization.fit(features: data.features, featureCount: data.featureCount))
+    }
+
+    func testWithoutNoiseOrClippingAndFullBatchesItIsGradientDescent() throws {
+        let (data, standardization) = try digits()
+        let small = data.subset(Array(0..<64))
+        var dp = MLP(architecture: try ModelArchitecture(parsing: "64-8-10"), seed: 1)
+        var plain = dp
+        var random = SecureRandom(key: [UInt8](repeating: 7, count: 32))
+        _ = DPSGD.train(
+            &dp, on: small, standardization: standardization,
+            configuration: DPSGDConfiguration(samplingRate: 1, noiseMultiplier: 0, clipNorm: 1e6, steps: 3, learningRate: 0.1, momentum: 0),
+            random: &random)
+        _ = Trainer.train(
+            &plain, on: small, standardization: standardization,
+            config: TrainingConfig(epochs: 3, batchSize: 64, learningRate: 0.1, momentum: 0, seed: 1))
+        for (a, b) in zip(dp.parameters, plain.parameters) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testPoissonSamplingTakesQTimesNExamplesPerStepOnAverage() throws {
+        let (data, standardization) = try digits()
+        var model = MLP(architecture: try ModelArchitecture(parsing: "64-8-10"), seed: 1)
+        var random = SecureRandom(key: [UInt8](repeating: 1, count: 32))
+        let report = DPSGD.train(
+            &model, on: data, standardization: standardization,
+            configuration: DPSGDConfiguration(samplingRate: 0.02, noiseMultiplier: 1, clipNorm: 1, steps: 200, learningRate: 0.05, momentum: 0),
+            random: &random)
+        let expected = 0.02 * Double(data.count) * 200
+        XCTAssertEqual(Double(report.sampledExamples), expected, accuracy: 4 * expected.squareRoot())
+    }
+
+    func testGaussianNoiseHasTheAskedDeviationAndTheKeyFixesTheStream() {
+        var random = SecureRandom(key: [UInt8](repeating: 3, count: 32))
+        var values = [Float](repeating: 0, count: 200_001)
+        GaussianNoise.add(standardDeviation: 2.5, to: &values, using: &random)
+        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.02)
+        XCTAssertEqual(variance.squareRoot(), 2.5, accuracy: 0.02)
+        var same = SecureRandom(key: [UInt8](repeating: 3, count: 32))
+        var other = SecureRandom(key: [UInt8](repeating: 4, count: 32))
+        var again = [Float](repeating: 0, count: 200_001)
+        GaussianNoise.add(standardDeviation: 2.5, to: &again, using: &same)
+        XCTAssertEqual(again, values)
+        XCTAssertNotEqual(other.next(), SecureRandom(key: [UInt8](repeating: 3, count: 32)).nextCopy())
+    }
+}
+
+private extension SecureRandom {
+    func nextCopy() -> UInt64 {
+        var copy = self
+        return copy.next()
+    }
+}
