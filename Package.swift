@@ -185,7 +185,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "starling-bench",
-            dependencies: ["StarlingCore", "Quantization", "CBLAS", "SecureAggregation"],
+            dependencies: ["StarlingCore", "Quantization", "CBLAS", "SecureAggregation", "Privacy"],
             path: "Benchmarks/StarlingBench",
             swiftSettings: strictSettings
         ),
