@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "StarlingCore",
                 "SecureAggregation",
+                "Privacy",
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",

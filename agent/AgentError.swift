@@ -23,6 +23,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case aggregator(String)
     /// The device's part in a secure aggregation could not go on.
     case secureAggregation(String)
+    /// A private training run cannot be set up or would exceed the device's privacy budget.
+    case privacy(String)
     /// The local API could not listen where it was asked to.
     case cannotListen(address: String, reason: String)
 
@@ -48,6 +50,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
             return sentence("The aggregator call failed: \(reason)")
         case .secureAggregation(let reason):
             return sentence("Secure aggregation failed: \(reason)")
+        case .privacy(let reason):
+            return sentence("Private training refused: \(reason)")
         case .cannotListen(let address, let reason):
             return sentence("Cannot listen on \(address): \(reason)")
         }

@@ -68,15 +68,18 @@ public struct VersionLineage: Codable, Sendable, Equatable {
     public var roundId: String?
     public var roundIteration: Int?
     public var cohortSize: Int?
+    /// The differential privacy the round that made this version applied, if any.
+    public var privacy: VersionPrivacy?
 
     public init(
         parentVersion: Int? = nil, roundId: String? = nil, roundIteration: Int? = nil,
-        cohortSize: Int? = nil
+        cohortSize: Int? = nil, privacy: VersionPrivacy? = nil
     ) {
         self.parentVersion = parentVersion
         self.roundId = roundId
         self.roundIteration = roundIteration
         self.cohortSize = cohortSize
+        self.privacy = privacy
     }
 }
 

@@ -25,12 +25,14 @@ public struct StartRoundRequest: Codable, Sendable {
     /// With secure aggregation: the fewest devices that must stay to the end of the protocol;
     /// default the larger of `minClients` and a majority of the cohort.
     public var secureAggregationThreshold: Int?
+    /// Differential privacy for the run; none by default.
+    public var privacy: PrivacyRequest?
 
     public init(
         model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int,
         learningRate: Double, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
         deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
-        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil
+        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil
     ) {
         self.model = model
         self.baseVersion = baseVersion
@@ -46,6 +48,7 @@ public struct StartRoundRequest: Codable, Sendable {
         self.seed = seed
         self.secureAggregation = secureAggregation
         self.secureAggregationThreshold = secureAggregationThreshold
+        self.privacy = privacy
     }
 }
 
@@ -102,11 +105,13 @@ public struct RoundInfo: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// Whether the run combines updates by secure aggregation.
     public var secureAggregation: Bool
+    /// The run's differential privacy, if any.
+    public var privacy: PrivacyRequest?
 
     public init(
         id: String, model: String, state: RoundState, totalRounds: Int, clients: Int, minClients: Int,
         localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo], failureReason: String?,
-        createdAt: Date, secureAggregation: Bool
+        createdAt: Date, secureAggregation: Bool, privacy: PrivacyRequest? = nil
     ) {
         self.id = id
         self.model = model
@@ -120,6 +125,7 @@ public struct RoundInfo: Codable, Sendable, Equatable {
         self.failureReason = failureReason
         self.createdAt = createdAt
         self.secureAggregation = secureAggregation
+        self.privacy = privacy
     }
 }
 
@@ -141,11 +147,13 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Set when the update goes through secure aggregation instead of ``APIPath/deviceUpdate(roundId:iteration:)``.
     public var secureAggregation: SecureAggregationTask?
+    /// Set when the device must train or clip with differential privacy.
+    public var privacy: PrivacyTask?
 
     public init(
         roundId: String, iteration: Int, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
-        seed: UInt64, secureAggregation: SecureAggregationTask? = nil
+        seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil
     ) {
         self.roundId = roundId
         self.iteration = iteration
@@ -159,6 +167,7 @@ public struct RoundTask: Codable, Sendable, Equatable {
         self.deadline = deadline
         self.seed = seed
         self.secureAggregation = secureAggregation
+        self.privacy = privacy
     }
 }
 

@@ -40,6 +40,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Keep the work folder and its logs.")
     var keep = false
 
+    @Option(help: "Differential privacy: local (DP-SGD on each agent).")
+    var privacy: PrivacyMode?
+
+    @Option(help: "With --privacy: each agent's ε over the whole run.")
+    var epsilon: Double = 8
+
+    @Option(help: "With --privacy: δ.")
+    var delta: Double = 1e-5
+
     func validate() throws {
         guard (1...64).contains(agents) else { throw ValidationError("--agents must be between 1 and 64") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
@@ -49,7 +58,8 @@ struct DemoCommand: AsyncParsableCommand {
         let options = DemoOptions(
             data: URL(fileURLWithPath: data), labelColumn: label, agents: agents, rounds: rounds,
             architecture: arch, localEpochs: localEpochs, learningRate: lr, seed: seed,
-            workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep)
+            workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep,
+            privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon, delta: delta) })
         let runner = DemoRunner(options: options) { Console.print($0) }
         let report = try await reportingErrors { () async throws(AdminError) in
             try await runner.run(binaries: StarlingBinaries.locate())

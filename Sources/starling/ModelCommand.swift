@@ -93,13 +93,14 @@ struct ModelCommand: AsyncParsableCommand {
                 try Console.json(VersionList(versions: versions))
                 return
             }
-            var table = Table(header: ["VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "EVAL ACC", "SHA256"])
+            var table = Table(header: ["VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "EVAL ACC", "SHA256"])
             for version in versions {
                 let lineage = version.lineage
                 table.rows.append([
                     String(version.version), version.source.rawValue, lineage.parentVersion.map(String.init) ?? "-",
                     lineage.roundId.map { "\($0)#\(lineage.roundIteration ?? 0)" } ?? "-",
                     lineage.cohortSize.map(String.init) ?? "-",
+                    lineage.privacy.map { "\($0.mode.rawValue) ε=\(Format.fixed($0.epsilon)) δ=\($0.delta)" } ?? "-",
                     version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-", String(version.sha256.prefix(12)),
                 ])
             }

@@ -57,6 +57,18 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "With secure aggregation: fewest devices that must stay to the end (default: a majority).")
         var secaggThreshold: Int?
 
+        @Option(help: "Differential privacy: local (DP-SGD on each device).")
+        var privacy: PrivacyMode?
+
+        @Option(help: "With --privacy local: each device's ε for one round's training.")
+        var epsilon: Double?
+
+        @Option(help: "With --privacy: δ.")
+        var delta: Double = 1e-5
+
+        @Option(help: "With --privacy: L2 bound on one example's gradient.")
+        var clipNorm: Double = 1
+
         @Flag(help: "Return once the run is started instead of following it.")
         var detach = false
 
@@ -66,6 +78,16 @@ struct RoundCommand: AsyncParsableCommand {
             }
             guard rounds >= 1, localEpochs >= 1, lr > 0, deadline > 0 else {
                 throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
+            }
+            if privacy != nil {
+                guard let epsilon, epsilon > 0, epsilon.isFinite else {
+                    throw ValidationError("--privacy needs a positive --epsilon")
+                }
+                guard delta > 0, delta < 1, clipNorm > 0 else {
+                    throw ValidationError("--delta must be in (0, 1) and --clip-norm positive")
+                }
+            } else if epsilon != nil {
+                throw ValidationError("--epsilon needs --privacy")
             }
             if let secaggThreshold {
                 guard secagg else { throw ValidationError("--secagg-threshold needs secure aggregation") }
@@ -82,7 +104,8 @@ struct RoundCommand: AsyncParsableCommand {
                 model: model, baseVersion: version, clients: clients, minClients: minClients,
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
                 rounds: rounds, deadlineSeconds: deadline, selector: selector, seed: seed,
-                secureAggregation: secagg, secureAggregationThreshold: secaggThreshold)
+                secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
+                privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm) })
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let round = try await client.startRound(request)
@@ -135,3 +158,5 @@ struct RoundCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension PrivacyMode: ExpressibleByArgument {}

@@ -38,10 +38,11 @@ struct TrainingService: Service {
             .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
         let train = try await store.samples(in: .train)
         let eval = try await store.samples(in: .eval)
+        let privateRun = try privateTraining(for: task, base: base, train: train)
         let update: ModelUpdate?
         do {
             update = try await NIOThreadPool.singleton.runIfActive {
-                try LocalTraining.run(base: base, task: task, train: train, eval: eval)
+                try LocalTraining.run(base: base, task: task, train: train, eval: eval, privateRun: privateRun)
             }
         } catch {
             throw .invalidModel("\(error)")
@@ -68,6 +69,21 @@ struct TrainingService: Service {
         logger.info(
             "update submitted",
             metadata: ["train_samples": "\(update.trainSamples)", "eval_accuracy": "\(update.evalAccuracy)"])
+    }
+}
+
+extension TrainingService {
+    /// The DP-SGD setting of a local-privacy task, nil for other tasks.
+    private func privateTraining(
+        for task: RoundTask, base: ModelBundle, train: [LabelledSample]
+    ) throws(AgentError) -> PrivateTraining? {
+        guard let privacy = task.privacy, privacy.mode == .local else { return nil }
+        do {
+            return try PrivateTraining(
+                task: task, privacy: privacy, trainingExamples: LabelledDataset.make(train, for: base.manifest).count)
+        } catch {
+            throw .privacy(error.description)
+        }
     }
 }
 

@@ -88,7 +88,8 @@ extension RoundCoordinator {
         let bundle = try catalog.bundle(base)
         let lineage = VersionLineage(
             parentVersion: base.version, roundId: run.round.id, roundIteration: run.iteration.iteration,
-            cohortSize: run.machine.cohort.count)
+            cohortSize: run.machine.cohort.count,
+            privacy: run.round.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) })
         let produced: ModelBundle
         do {
             produced = try ModelBundle(manifest: bundle.manifest, model: try MLP(architecture: run.architecture, parameters: parameters))

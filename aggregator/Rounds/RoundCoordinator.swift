@@ -85,7 +85,7 @@ actor RoundCoordinator: Service {
                 baseVersion: run.iteration.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate, momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(run.iteration.iteration) &* 7919 &+ UInt64(index),
-                secureAggregation: run.secure.map { $0.task(for: index) })
+                secureAggregation: run.secure.map { $0.task(for: index) }, privacy: plan.privacyTask)
         }
     }
 

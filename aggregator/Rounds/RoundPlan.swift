@@ -16,6 +16,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
     var seed: UInt64
     /// Set when updates go through secure aggregation; nil for plain FedAvg over stored updates.
     var secureAggregation: SecureAggregationPlan?
+    /// Differential privacy for the run, with the clipping norm filled in; nil for none.
+    var privacy: PrivacyRequest?
 
     /// Checks `request`; a bad field is 400 `invalid_round` naming it.
     init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
@@ -53,6 +55,23 @@ struct RoundPlan: Codable, Sendable, Equatable {
         self.secureAggregation =
             request.secureAggregation ?? true
             ? SecureAggregationPlan(threshold: request.secureAggregationThreshold, deadlineSeconds: deadline) : nil
+        if var privacy = request.privacy {
+            try check(privacy.epsilon.isFinite && privacy.epsilon > 0, "privacy.epsilon must be a positive number")
+            try check(privacy.delta > 0 && privacy.delta < 1, "privacy.delta must be in (0, 1)")
+            let clipNorm = privacy.clipNorm ?? 1
+            try check(clipNorm.isFinite && clipNorm > 0, "privacy.clip_norm must be a positive number")
+            guard privacy.mode == .local else {
+                throw .badRequest(
+                    "privacy_mode_unavailable", "privacy mode '\(privacy.mode.rawValue)' is not available; use 'local'")
+            }
+            privacy.clipNorm = clipNorm
+            self.privacy = privacy
+        }
+    }
+
+    /// What each device of the run is told about privacy.
+    var privacyTask: PrivacyTask? {
+        privacy.map { PrivacyTask(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta, clipNorm: $0.clipNorm ?? 1, rounds: rounds) }
     }
 }
 

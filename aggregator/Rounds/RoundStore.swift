@@ -86,7 +86,7 @@ struct RoundStore: Sendable {
                         failureReason: iteration.failureReason, startedAt: iteration.startedAt, endedAt: iteration.endedAt)
                 },
                 failureReason: round.failureReason, createdAt: round.createdAt,
-                secureAggregation: round.plan.secureAggregation != nil)
+                secureAggregation: round.plan.secureAggregation != nil, privacy: round.plan.privacy)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StarlingProtocol
 
 /// The settings of one demo run: which data, how many agents and rounds, and the training knobs.
 public struct DemoOptions: Sendable {
@@ -15,11 +16,13 @@ public struct DemoOptions: Sendable {
     public var workDirectory: URL?
     /// Keep the work folder afterwards (it is removed otherwise).
     public var keep: Bool
+    /// Differential privacy for the run; none when nil.
+    public var privacy: PrivacyRequest?
 
     public init(
         data: URL, labelColumn: String, agents: Int, rounds: Int, architecture: String,
         localEpochs: Int = 2, learningRate: Double = 0.05, batchSize: Int = 16, seed: UInt64 = 7,
-        workDirectory: URL? = nil, keep: Bool = false
+        workDirectory: URL? = nil, keep: Bool = false, privacy: PrivacyRequest? = nil
     ) {
         self.data = data
         self.labelColumn = labelColumn
@@ -32,6 +35,7 @@ public struct DemoOptions: Sendable {
         self.seed = seed
         self.workDirectory = workDirectory
         self.keep = keep
+        self.privacy = privacy
     }
 }
 

@@ -122,7 +122,8 @@ public struct DemoRunner: Sendable {
         let request = StartRoundRequest(
             model: model, clients: options.agents, minClients: max(1, (options.agents * 3) / 4),
             localEpochs: options.localEpochs, learningRate: options.learningRate, momentum: 0.9,
-            batchSize: options.batchSize, rounds: options.rounds, deadlineSeconds: 60, seed: options.seed)
+            batchSize: options.batchSize, rounds: options.rounds, deadlineSeconds: 60, seed: options.seed,
+            privacy: options.privacy)
         let started = try await admin.startRound(request)
         output("round \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
         let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { round, iterations throws(AdminError) in
