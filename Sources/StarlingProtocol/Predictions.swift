@@ -86,10 +86,12 @@ public struct AgentStatus: Codable, Sendable {
     public var phaseTwoRequests: Int
     public var degradedAnswers: Int
     public var connected: Bool
+    /// What the device's private training has spent, and its budget.
+    public var privacy: PrivacyStatus?
 
     public init(
         deviceId: String, runningModel: String?, sampleCount: Int, roundsJoined: Int, predictions: Int,
-        phaseTwoRequests: Int, degradedAnswers: Int, connected: Bool
+        phaseTwoRequests: Int, degradedAnswers: Int, connected: Bool, privacy: PrivacyStatus? = nil
     ) {
         self.deviceId = deviceId
         self.runningModel = runningModel
@@ -99,5 +101,24 @@ public struct AgentStatus: Codable, Sendable {
         self.phaseTwoRequests = phaseTwoRequests
         self.degradedAnswers = degradedAnswers
         self.connected = connected
+        self.privacy = privacy
+    }
+}
+
+/// A device's privacy ledger in its status: ε spent by its private training at δ, over `runs` runs,
+/// against its budget (none when unlimited), and why the last private round was refused, if it was.
+public struct PrivacyStatus: Codable, Sendable, Equatable {
+    public var budgetEpsilon: Double?
+    public var delta: Double
+    public var spentEpsilon: Double
+    public var runs: Int
+    public var refusal: String?
+
+    public init(budgetEpsilon: Double?, delta: Double, spentEpsilon: Double, runs: Int, refusal: String? = nil) {
+        self.budgetEpsilon = budgetEpsilon
+        self.delta = delta
+        self.spentEpsilon = spentEpsilon
+        self.runs = runs
+        self.refusal = refusal
     }
 }

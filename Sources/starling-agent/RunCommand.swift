@@ -34,6 +34,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Phase-two refinement deadline in milliseconds.")
     var refineTimeoutMs: Int = 300
 
+    @Option(help: "Lifetime privacy budget: the ε this device's private training may spend in all.")
+    var privacyBudgetEpsilon: Double?
+
+    @Option(help: "The δ of the privacy budget.")
+    var privacyBudgetDelta: Double = 1e-5
+
     @Option(help: "Seed of the reconnect jitter.")
     var seed: UInt64?
 
@@ -44,6 +50,14 @@ struct RunCommand: AsyncParsableCommand {
         _ = try apiAddress()
         _ = try parsedTags()
         guard refineTimeoutMs > 0 else { throw ValidationError("--refine-timeout-ms must be positive.") }
+        if let privacyBudgetEpsilon {
+            guard privacyBudgetEpsilon > 0, privacyBudgetEpsilon.isFinite else {
+                throw ValidationError("--privacy-budget-epsilon must be a positive number.")
+            }
+        }
+        guard privacyBudgetDelta > 0, privacyBudgetDelta < 1 else {
+            throw ValidationError("--privacy-budget-delta must be between 0 and 1.")
+        }
     }
 
     func run() async throws {
@@ -57,7 +71,8 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = AgentConfiguration(
             aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: enrollToken,
             dataDirectory: URL(fileURLWithPath: dataDir), apiHost: host, apiPort: port, socketPath: socket,
-            tags: try parsedTags(), refineTimeout: .milliseconds(refineTimeoutMs), seed: seed)
+            tags: try parsedTags(), refineTimeout: .milliseconds(refineTimeoutMs), seed: seed,
+            privacyBudget: privacyBudgetEpsilon.map { PrivacyBudget(epsilon: $0, delta: privacyBudgetDelta) })
         let runtime: AgentRuntime
         do {
             runtime = try await AgentRuntime.start(configuration, logger: logger)

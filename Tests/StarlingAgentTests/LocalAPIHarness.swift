@@ -15,7 +15,7 @@ func withLocalAPI(
         slot: slot, refiner: refiner, refineTimeout: refineTimeout, counters: counters, logger: testLogger)
     let router = LocalAPIRouter(
         deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
-        connection: ConnectionState())
+        connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: nil))
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
     let client = StarlingHTTPClient(baseURL: server.url, tls: nil)

@@ -102,8 +102,8 @@ final class WatchFlowTests: XCTestCase {
             installer: ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
-            client: client, store: store, counters: try await CounterLedger.load(from: store), tasks: tasks,
-            logger: testLogger)
+            client: client, store: store, counters: try await CounterLedger.load(from: store),
+            privacy: PrivacyLedger(store: store, budget: nil), tasks: tasks, logger: testLogger)
 
         var received: [FakeAggregator.Event] = []
         await withThrowingTaskGroup(of: Void.self) { group in

@@ -10,6 +10,7 @@ struct LocalAPIRouter: HTTPResponder {
     let counters: CounterLedger
     let slot: ModelSlot
     let connection: ConnectionState
+    let privacy: PrivacyLedger
 
     func respond(method: HTTPMethod, uri: String, body: [UInt8]) async -> LocalAPIResponse {
         let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
@@ -61,7 +62,7 @@ struct LocalAPIRouter: HTTPResponder {
             deviceId: deviceId, runningModel: slot.model?.tag, sampleCount: try await store.sampleCount(),
             roundsJoined: counters[.roundsJoined] ?? 0, predictions: counters[.predictions] ?? 0,
             phaseTwoRequests: counters[.phaseTwoRequests] ?? 0, degradedAnswers: counters[.degradedAnswers] ?? 0,
-            connected: connection.isConnected)
+            connected: connection.isConnected, privacy: try await privacy.status())
     }
 
     private func decode<Value: Decodable>(_ type: Value.Type, from body: [UInt8]) throws(APIProblem) -> Value {

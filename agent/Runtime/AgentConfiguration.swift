@@ -18,10 +18,12 @@ public struct AgentConfiguration: Sendable {
     public var refineTimeout: Duration
     /// Seeds the reconnect jitter; random when nil.
     public var seed: UInt64?
+    /// The lifetime (ε, δ) private training may spend; unlimited when nil.
+    public var privacyBudget: PrivacyBudget?
 
     public init(
         aggregatorURL: String, caFile: URL, enrollToken: String?, dataDirectory: URL, apiHost: String, apiPort: Int,
-        socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?
+        socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?, privacyBudget: PrivacyBudget? = nil
     ) {
         self.aggregatorURL = aggregatorURL
         self.caFile = caFile
@@ -33,5 +35,6 @@ public struct AgentConfiguration: Sendable {
         self.tags = tags
         self.refineTimeout = refineTimeout
         self.seed = seed
+        self.privacyBudget = privacyBudget
     }
 }

@@ -34,9 +34,10 @@ public struct AgentRuntime: Sendable {
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
             counters: counters, logger: logger)
+        let ledger = PrivacyLedger(store: store, budget: configuration.privacyBudget)
         let router = LocalAPIRouter(
             deviceId: identity.deviceId, predictor: predictor, store: store, counters: counters, slot: slot,
-            connection: connection)
+            connection: connection, privacy: ledger)
         let server: LocalAPIServer
         do {
             server = try await LocalAPIServer.bind(
@@ -59,7 +60,8 @@ public struct AgentRuntime: Sendable {
                 HTTPClientLifetime(client: client),
                 CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
                 server,
-                TrainingService(client: client, store: store, counters: counters, tasks: tasks, logger: logger),
+                TrainingService(
+                    client: client, store: store, counters: counters, privacy: ledger, tasks: tasks, logger: logger),
                 watch,
             ])
     }

@@ -101,6 +101,36 @@ public final class AgentStore: Sendable {
         }
     }
 
+    /// Every private training run recorded, oldest first.
+    func privacyRuns() async throws(AgentError) -> [PrivacyRun] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at FROM privacy_run ORDER BY id"
+            ).map { row in
+                PrivacyRun(
+                    roundId: row["round_id"], iteration: row["iteration"], samplingRate: row["sampling_rate"],
+                    noiseMultiplier: row["noise_multiplier"], steps: row["steps"],
+                    recordedAt: Date(timeIntervalSince1970: row["recorded_at"]))
+            }
+        }
+    }
+
+    /// Appends a private training run to the ledger (durably, before the run trains).
+    func recordPrivacyRun(_ run: PrivacyRun) async throws(AgentError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO privacy_run (round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    run.roundId, run.iteration, run.samplingRate, run.noiseMultiplier, run.steps,
+                    run.recordedAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
     private static func count(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample") ?? 0
     }

@@ -31,6 +31,20 @@ enum StoreMigrations {
         migrator.registerMigration("v2-int8") { db in
             try db.execute(sql: "ALTER TABLE installed_model ADD COLUMN sha256_int8 TEXT")
         }
+        migrator.registerMigration("v3-privacy-ledger") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE privacy_run (
+                        id INTEGER PRIMARY KEY,
+                        round_id TEXT NOT NULL,
+                        iteration INTEGER NOT NULL,
+                        sampling_rate REAL NOT NULL,
+                        noise_multiplier REAL NOT NULL,
+                        steps INTEGER NOT NULL,
+                        recorded_at REAL NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -13,6 +13,7 @@ struct TrainingService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
     let counters: CounterLedger
+    let privacy: PrivacyLedger
     let tasks: AsyncStream<RoundTask>
     let logger: Logger
 
@@ -39,6 +40,7 @@ struct TrainingService: Service {
         let train = try await store.samples(in: .train)
         let eval = try await store.samples(in: .eval)
         let privateRun = try privateTraining(for: task, base: base, train: train)
+        if let privateRun { try await privacy.admit(privateRun, for: task) }
         let update: ModelUpdate?
         do {
             update = try await NIOThreadPool.singleton.runIfActive {

@@ -1,0 +1,61 @@
+import Foundation
+import Privacy
+import StarlingCore
+import StarlingProtocol
+import XCTest
+
+@testable import StarlingAgent
+
+/// The device's privacy ledger: every private run is recorded before it trains, the budget is
+/// enforced over the composition of all of them, and the ledger outlives the process.
+final class PrivacyLedgerTests: XCTestCase {
+    private func task(_ iteration: Int) -> RoundTask {
+        RoundTask(
+            roundId: "rnd-ledger", iteration: iteration, model: "m", baseVersion: 1, sha256: "", localEpochs: 1,
+            learningRate: 0.05, momentum: 0, batchSize: 16, deadline: Date().addingTimeInterval(60), seed: 1,
+            privacy: PrivacyTask(mode: .local, epsilon: 2, delta: 1e-5, clipNorm: 1, rounds: 4))
+    }
+
+    func testRunsAreAdmittedUntilTheBudgetIsSpentThenRefusedWithTheReasonInTheStatus() async throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")
+        let budget = PrivacyBudget(epsilon: 2, delta: 1e-5)
+        let ledger = PrivacyLedger(store: try AgentStore(path: path), budget: budget)
+        let training = try PrivateTraining(
+            task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        XCTAssertEqual(training.samplingRate, 0.1)
+        XCTAssertEqual(training.steps, 10)
+        for iteration in 1...4 { try await ledger.admit(training, for: task(iteration)) }
+        let spent = try await ledger.status()
+        XCTAssertEqual(spent.runs, 4)
+        XCTAssertLessThanOrEqual(spent.spentEpsilon, 2, "σ is calibrated so the run's four rounds fit ε = 2")
+        XCTAssertGreaterThan(spent.spentEpsilon, 1.9)
+        XCTAssertNil(spent.refusal)
+
+        do {
+            try await ledger.admit(training, for: task(5))
+            XCTFail("a fifth round exceeds the budget")
+        } catch {
+            guard case .privacy(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("privacy budget of ε = 2.0"), reason)
+        }
+        let refused = try await ledger.status()
+        XCTAssertEqual(refused.runs, 4, "a refused run is not recorded")
+        XCTAssertNotNil(refused.refusal)
+
+        let reopened = PrivacyLedger(store: try AgentStore(path: path), budget: budget)
+        let afterRestart = try await reopened.status()
+        XCTAssertEqual(afterRestart.runs, 4, "the ledger survives a restart")
+        XCTAssertEqual(afterRestart.spentEpsilon, spent.spentEpsilon, accuracy: 1e-12)
+    }
+
+    func testWithoutABudgetRunsAreStillRecordedAndCounted() async throws {
+        let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
+        let ledger = PrivacyLedger(store: store, budget: nil)
+        let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        try await ledger.admit(training, for: task(1))
+        let status = try await ledger.status()
+        XCTAssertNil(status.budgetEpsilon)
+        XCTAssertEqual(status.runs, 1)
+        XCTAssertEqual(status.spentEpsilon, training.epsilon, accuracy: 1e-9)
+    }
+}

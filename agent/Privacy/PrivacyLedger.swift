@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+import Privacy
+import StarlingProtocol
+
+/// One private training run as the device's ledger keeps it: enough to recompute what it cost.
+struct PrivacyRun: Sendable, Equatable {
+    var roundId: String
+    var iteration: Int
+    var samplingRate: Double
+    var noiseMultiplier: Double
+    var steps: Int
+    var recordedAt: Date
+}
+
+/// The (ε, δ) a device lets its training spend over its lifetime, set on the agent's command line.
+public struct PrivacyBudget: Sendable, Equatable {
+    public var epsilon: Double
+    public var delta: Double
+
+    public init(epsilon: Double, delta: Double) {
+        self.epsilon = epsilon
+        self.delta = delta
+    }
+}
+
+/// What the device's recorded private training has cost: the RDP composition of every run in the
+/// ledger, converted to ε at the budget's δ. A run is recorded before it trains, so a crash
+/// mid-training still counts it.
+final class PrivacyLedger: Sendable {
+    let store: AgentStore
+    let budget: PrivacyBudget?
+    /// Why the last private run was refused, until one is admitted again.
+    private let refusal = Mutex<String?>(nil)
+
+    init(store: AgentStore, budget: PrivacyBudget?) {
+        self.store = store
+        self.budget = budget
+    }
+
+    /// ε spent by `runs` at δ (0 for none).
+    static func epsilon(of runs: [PrivacyRun], delta: Double) throws(PrivacyError) -> Double {
+        guard !runs.isEmpty else { return 0 }
+        var accountant = try PrivacyAccountant()
+        for run in runs {
+            try accountant.compose(
+                SampledGaussianMechanism(samplingRate: run.samplingRate, noiseMultiplier: run.noiseMultiplier),
+                steps: run.steps)
+        }
+        return try accountant.epsilon(delta: delta).epsilon
+    }
+
+    /// Records `training` for `task` if the budget allows it, or refuses saying how much is spent.
+    func admit(_ training: PrivateTraining, for task: RoundTask) async throws(AgentError) {
+        let run = PrivacyRun(
+            roundId: task.roundId, iteration: task.iteration, samplingRate: training.samplingRate,
+            noiseMultiplier: training.noiseMultiplier, steps: training.steps, recordedAt: Date())
+        if let budget {
+            let recorded = try await store.privacyRuns()
+            let spent: Double
+            let after: Double
+            do {
+                spent = try Self.epsilon(of: recorded, delta: budget.delta)
+                after = try Self.epsilon(of: recorded + [run], delta: budget.delta)
+            } catch {
+                throw .privacy(error.description)
+            }
+            guard after <= budget.epsilon else {
+                let reason =
+                    "the device's privacy budget of ε = \(budget.epsilon) at δ = \(budget.delta) is spent up to "
+                    + "\(Self.format(spent)); this round would bring it to \(Self.format(after))"
+                refusal.withLock { $0 = reason }
+                throw .privacy(reason)
+            }
+        }
+        try await store.recordPrivacyRun(run)
+        refusal.withLock { $0 = nil }
+    }
+
+    /// The ledger as the local API's status shows it.
+    func status() async throws(AgentError) -> PrivacyStatus {
+        let runs = try await store.privacyRuns()
+        let delta = budget?.delta ?? 1e-5
+        do {
+            return PrivacyStatus(
+                budgetEpsilon: budget?.epsilon, delta: delta, spentEpsilon: try Self.epsilon(of: runs, delta: delta),
+                runs: runs.count, refusal: refusal.withLock { $0 })
+        } catch {
+            throw .privacy(error.description)
+        }
+    }
+
+    private static func format(_ epsilon: Double) -> String { String(format: "%.3f", epsilon) }
+}
