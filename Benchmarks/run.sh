@@ -2,7 +2,8 @@
 # The benchmarks (`make bench`): builds starling-bench in release mode, measures Starling fp32 and
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
 # a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
-# Flower's SecAgg+ (flwr in the same virtualenv); then the agent's memory. One JSON line per figure.
+# Flower's SecAgg+ (flwr in the same virtualenv); then DP-SGD beside Opacus (opacus and torch in the
+# same virtualenv); then the agent's memory. One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
 # STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
@@ -37,4 +38,6 @@ fi
 "$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"
 "$bin" --suite secagg "${quick[@]}" | tee "$work/secagg.jsonl"
 "$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
+"$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
+"$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
 "$root/Benchmarks/agent_memory.sh"
