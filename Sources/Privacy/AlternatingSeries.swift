@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sum of an infinite alternating series from its first few terms, for the slowly decaying tails of
 /// the fractional-order Rényi divergence series (their terms shrink only polynomially).

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A_α of the sampled Gaussian mechanism at a fractional order, by the series of Mironov, Talwar and
 /// Zhang (2019, "Rényi Differential Privacy of the Sampled Gaussian Mechanism", §3.3).

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Gaussian noise for DP-SGD and central DP: N(0, σ²) samples from a ``SecureRandom`` stream by
 /// Marsaglia's polar method, two per accepted pair of uniforms (no trigonometry; π/4 of pairs are

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A_α of the sampled Gaussian mechanism at an integer order, as a finite binomial sum.
 enum IntegerOrderSum {

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Arithmetic on numbers kept as their logarithms, so that the huge and tiny terms of the Rényi
 /// divergence series neither overflow nor vanish.
@@ -29,7 +36,7 @@ enum LogSpace {
 
     /// log(erfc(x)), accurate where erfc(x) itself underflows (x beyond about 26).
     static func erfc(_ x: Double) -> Double {
-        if x < 25 { return Foundation.log(Foundation.erfc(x)) }
+        if x < 25 { return log(complementaryErrorFunction(x)) }
         // erfc(x) = e^(−x²)/(x√π) · Σₖ (−1)ᵏ (2k−1)!!/(2x²)ᵏ, asymptotic; at x ≥ 25 eight terms
         // leave an error below 1e-25.
         let inverse = 1 / (2 * x * x)
@@ -39,11 +46,20 @@ enum LogSpace {
             term *= -Double(2 * k - 1) * inverse
             series += term
         }
-        return -x * x - Foundation.log(x) - 0.5 * Foundation.log(Double.pi) + Foundation.log(series)
+        return -x * x - log(x) - 0.5 * log(Double.pi) + log(series)
     }
 
     /// log |C(n, k)|, the binomial coefficient for real n (negative factors for k > n + 1).
     static func binomial(_ n: Double, _ k: Double) -> Double {
         lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
     }
+}
+
+/// The C library's erfc, named apart from ``LogSpace/erfc(_:)``.
+private func complementaryErrorFunction(_ x: Double) -> Double {
+    #if canImport(Glibc)
+    Glibc.erfc(x)
+    #else
+    Foundation.erfc(x)
+    #endif
 }

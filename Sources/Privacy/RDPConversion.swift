@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns Rényi divergences at several orders into the tightest (ε, δ) guarantee they imply, the way
 /// dp-accounting's `compute_epsilon` and `compute_delta` do.

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One step of DP-SGD or DP-FedAvg: each record (or device) takes part with probability q, independently
 /// of the others, and Gaussian noise of standard deviation σ times the clipping norm is added to the

@@ -1,6 +1,13 @@
 import Crypto
 import CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A cryptographically secure random stream for differential privacy: AES-256 in counter mode
 /// keyed from the system's entropy (or a given key, for reproducible tests), read in 64 KiB blocks.

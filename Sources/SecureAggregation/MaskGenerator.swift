@@ -1,6 +1,13 @@
 import Crypto
 import CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Expands a 128-bit seed into a mask of ring elements with AES-128 in counter mode, and adds or
 /// subtracts it in place. The keystream is produced in chunks that stay in cache; chunk c starts

@@ -1,5 +1,13 @@
+import Dispatch
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Regenerates the masks the server must take out of the masked sum and subtracts them, spread

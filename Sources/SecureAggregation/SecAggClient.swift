@@ -1,5 +1,12 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One client's side of SecAgg+, as a value that is fed the server's messages in order and answers
 /// each with its own. It holds the client's secrets for one aggregation and refuses anything out of

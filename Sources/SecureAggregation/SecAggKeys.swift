@@ -1,5 +1,12 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Key derivation and share encryption, each use bound to its purpose, round and parties by
 /// HKDF-SHA256 `info` (domain separation): a key for one purpose or pair can never serve another.

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The four stages of SecAgg+, in order.
 public enum SecAggStage: String, Codable, Sendable, Comparable, CaseIterable {

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything the clients and the server of one secure aggregation must agree on, fixed when the
 /// cohort is: who takes part, how many must survive, the neighbour graph, and how update values

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The server's side of SecAgg+, as a value: client messages go in, one stage at a time; the
 /// caller closes each stage when every expected client has answered or its deadline passed, and

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Privacy
 import StarlingProtocol
@@ -90,5 +97,6 @@ final class PrivacyLedger: Sendable {
         }
     }
 
-    private static func format(_ epsilon: Double) -> String { String(format: "%.3f", epsilon) }
+    /// ε to three decimals.
+    private static func format(_ epsilon: Double) -> String { "\((epsilon * 1000).rounded() / 1000)" }
 }
