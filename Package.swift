@@ -30,6 +30,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev"])]
@@ -86,8 +91,8 @@ let package = Package(
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",
+                "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
