@@ -7,4 +7,9 @@ struct StarlingAgentCommand: AsyncParsableCommand {
         commandName: "starling-agent",
         abstract: "The Starling device agent: local predictions, local training, federated rounds.",
         subcommands: [RunCommand.self, IngestCommand.self])
+
+    static func main() async {
+        MallocTuning.apply()
+        await main(nil)
+    }
 }
