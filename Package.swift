@@ -5,6 +5,23 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// The release agent's link: the Swift runtime and FoundationEssentials linked in statically, and
+/// lld placing the functions the serving daemon runs (recorded by
+/// scripts/agent-layout/record-hot-functions.sh) together in front of the rest, so the daemon maps a
+/// small part of its code instead of whole shared libraries; relative relocations packed. Build it
+/// with `make agent`.
+let agentLayout = "\(Context.packageDirectory)/scripts/agent-layout"
+let agentReleaseLinkerFlags = [
+    "-static-stdlib",
+    // FoundationEssentials' static archive does not name the two archives it needs.
+    "-l_FoundationCollections", "-l_FoundationCShims",
+    "-use-ld=lld",
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "--symbol-ordering-file=\(agentLayout)/hot-functions.txt",
+    "-Xlinker", "--no-warn-symbol-ordering",
+    "-Xlinker", "--script=\(agentLayout)/hot-sections.ld",
+]
+
 let package = Package(
     name: "Starling",
     platforms: [.macOS(.v15)],
@@ -157,7 +174,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(agentReleaseLinkerFlags, .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "starling-aggregator",
