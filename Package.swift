@@ -8,14 +8,16 @@ let strictSettings: [SwiftSetting] = [
 /// The release agent's link: the Swift runtime and FoundationEssentials linked in statically, and
 /// lld placing the functions the serving daemon runs (recorded by
 /// scripts/agent-layout/record-hot-functions.sh) together in front of the rest, so the daemon maps a
-/// small part of its code instead of whole shared libraries; relative relocations packed. Build it
-/// with `make agent`.
+/// small part of its code instead of whole shared libraries; no dynamic symbol table, relative
+/// relocations packed. Build it with `make agent`.
 let agentLayout = "\(Context.packageDirectory)/scripts/agent-layout"
 let agentReleaseLinkerFlags = [
     "-static-stdlib",
     // FoundationEssentials' static archive does not name the two archives it needs.
     "-l_FoundationCollections", "-l_FoundationCShims",
     "-use-ld=lld",
+    // Nothing loads into the agent or looks its symbols up; exported, their table is 2.6 MB resident.
+    "-Xlinker", "--no-export-dynamic",
     "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
     "-Xlinker", "--symbol-ordering-file=\(agentLayout)/hot-functions.txt",
     "-Xlinker", "--no-warn-symbol-ordering",
