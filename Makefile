@@ -6,9 +6,9 @@ SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
 # For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
 CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 BIN := .build/debug
-# The release agent: optimised for size, one section per function so that the release link
-# (Package.swift) can place the functions the daemon runs together.
-AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections \
+# The release agent, with one section per function so that the release link (Package.swift) can
+# place the functions the daemon runs together.
+AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswiftc -function-sections \
 	-Xcc -ffunction-sections -Xcc -fdata-sections
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=

@@ -8,6 +8,7 @@ struct StarlingAgentCommand: AsyncParsableCommand {
         abstract: "The Starling device agent: local predictions, local training, federated rounds.",
         subcommands: [RunCommand.self, IngestCommand.self])
 
+    /// Sets up malloc before the command, and any thread, starts.
     static func main() async {
         MallocTuning.apply()
         await main(nil)
