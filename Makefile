@@ -6,8 +6,14 @@ SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
 # For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
 CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 BIN := .build/debug
+# The release agent, with one section per function so that the release link (Package.swift) can
+# place the functions the daemon runs together.
+AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswiftc -function-sections \
+	-Xcc -ffunction-sections -Xcc -fdata-sections
+# Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
+AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps install build demo test check-kernels bench clean
+.PHONY: all deps cross-deps install build agent demo test check-kernels bench clean
 
 all: build
 
@@ -29,6 +35,9 @@ install:
 
 build: deps
 	$(SWIFT) build
+
+agent: deps
+	$(SWIFT) build $(AGENT_RELEASE) $(AGENT_BUILD_FLAGS)
 
 demo: build
 	$(BIN)/starling demo --data data/digits.csv --label label --agents 8 --rounds 10 --arch 64-32-10

@@ -5,6 +5,25 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// The release agent's link: the Swift runtime and FoundationEssentials linked in statically, and
+/// lld placing the functions the serving daemon runs (recorded by
+/// scripts/agent-layout/record-hot-functions.sh) together in front of the rest, so the daemon maps a
+/// small part of its code instead of whole shared libraries; no dynamic symbol table, relative
+/// relocations packed. Build it with `make agent`.
+let agentLayout = "\(Context.packageDirectory)/scripts/agent-layout"
+let agentReleaseLinkerFlags = [
+    "-static-stdlib",
+    // FoundationEssentials' static archive does not name the two archives it needs.
+    "-l_FoundationCollections", "-l_FoundationCShims",
+    "-use-ld=lld",
+    // Nothing loads into the agent or looks its symbols up; exported, their table is 2.6 MB resident.
+    "-Xlinker", "--no-export-dynamic",
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "--symbol-ordering-file=\(agentLayout)/hot-functions.txt",
+    "-Xlinker", "--no-warn-symbol-ordering",
+    "-Xlinker", "--script=\(agentLayout)/hot-sections.ld",
+]
+
 let package = Package(
     name: "Starling",
     platforms: [.macOS(.v15)],
@@ -29,6 +48,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",
@@ -84,10 +109,10 @@ let package = Package(
         .target(
             name: "StarlingTransport",
             dependencies: [
+                "StarlingCore",
                 "StarlingProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -106,8 +131,8 @@ let package = Package(
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",
+                "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -168,11 +193,13 @@ let package = Package(
             name: "starling-agent",
             dependencies: [
                 "StarlingAgent",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(agentReleaseLinkerFlags, .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "starling-aggregator",

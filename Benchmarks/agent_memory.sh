@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Resident memory of a running agent with the 784-128-64-10 int8 model installed and its local API
 # serving predictions. Starts a real aggregator and agent on loopback (port 0), deploys the model,
-# sends predictions, reads VmRSS, and prints one JSON line. The agent is the release build; the
-# aggregator and CLI, which are not measured, are the debug build. STARLING_BIN_DIR overrides all three.
+# sends predictions, reads VmRSS, and prints one JSON line. The agent is the release build as `make agent`
+# makes it; the aggregator and CLI, which are not measured, are the debug build. STARLING_BIN_DIR
+# overrides all three; STARLING_AGENT_LAUNCHER, if set, is a command prefix for the agent.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,7 +11,7 @@ bin="${STARLING_BIN_DIR:-}"
 agent_bin="$bin"
 if [ -z "$bin" ]; then
     (cd "$root" && swift build --product starling-aggregator >&2 && swift build --product starling >&2 \
-        && swift build -c release --product starling-agent >&2)
+        && make --no-print-directory agent >&2)
     bin="$(cd "$root" && swift build --show-bin-path)"
     agent_bin="$(cd "$root" && swift build -c release --show-bin-path)"
 fi
@@ -39,7 +40,7 @@ url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' 
 
 "$bin/starling" model create --name memory --arch 784-128-64-10 --seed 1 >&2
 token="$("$bin/starling" token create)"
-"$agent_bin/starling-agent" run --aggregator "$url" --ca "$work/aggregator/pki/ca.crt" --enroll-token "$token" \
+${STARLING_AGENT_LAUNCHER:-} "$agent_bin/starling-agent" run --aggregator "$url" --ca "$work/aggregator/pki/ca.crt" --enroll-token "$token" \
     --data-dir "$work/agent" --api 127.0.0.1:0 > "$work/agent.log" 2>&1 &
 agent=$!
 pids=("$agent" "${pids[@]}")

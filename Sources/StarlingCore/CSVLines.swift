@@ -35,7 +35,7 @@ struct CSVLines {
             if field.count >= 2, field.first == quote, field.last == quote {
                 field = field.dropFirst().dropLast()
                 let text = String(decoding: field, as: UTF8.self)
-                return text.contains("\"\"") ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+                return text.contains("\"\"") ? text.replacing("\"\"", with: "\"") : text
             }
             return String(decoding: field, as: UTF8.self)
         }

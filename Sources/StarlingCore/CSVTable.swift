@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A numeric CSV with a header row: every column except the label column is a float feature.
 ///
@@ -75,8 +79,7 @@ public struct CSVTable: Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            let reason = error.localizedDescription
-            throw .unreadableFile(path: url.path, reason: reason.hasSuffix(".") ? String(reason.dropLast()) : reason)
+            throw .unreadableFile(path: url.path, reason: FileErrorReason.describe(error))
         }
         guard let text = String(data: data, encoding: .utf8) else { throw .notUTF8(path: url.path) }
         return try parse(text, labelColumn: labelColumn)

@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The nonlinearity σ applied after every hidden layer of an `MLP`: A_{l+1} = σ(Z_l).
 ///
@@ -22,7 +28,7 @@ public enum HiddenActivation: String, Codable, Sendable, CaseIterable {
             // exp(−z) overflows to +inf for very negative z, giving exactly 0: no NaN.
             for index in z.indices { z[index] = 1 / (1 + exp(-z[index])) }
         case .tanh:
-            for index in z.indices { z[index] = Foundation.tanh(z[index]) }
+            for index in z.indices { z[index] = tanhf(z[index]) }
         }
     }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A model ready to ship: manifest plus weights, serialised as one safetensors file.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One tensor of a safetensors file: dtype, shape and raw little-endian bytes.
 public struct SafetensorsTensor: Sendable, Equatable {

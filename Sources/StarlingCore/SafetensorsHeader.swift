@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The JSON header of a safetensors file as written on disk (dtype still a string, offsets unchecked).
 struct SafetensorsHeader: Codable {
@@ -68,8 +72,7 @@ struct SafetensorsHeader: Codable {
         do {
             return try JSONDecoder().decode(SafetensorsHeader.self, from: Data(bytes))
         } catch let DecodingError.dataCorrupted(context) {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw .invalidHeaderJSON(underlying ?? context.debugDescription)
+            throw .invalidHeaderJSON(context.debugDescription)
         } catch let DecodingError.typeMismatch(_, context) {
             throw .invalidHeaderJSON("'\(Self.path(context.codingPath))' has the wrong type")
         } catch let DecodingError.keyNotFound(key, context) {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An operator's request to run a model version on every device a selector picks, all at once.
 public struct CreateDeploymentRequest: Codable, Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a device sends when it opens a watch: the revision it already has and a heartbeat.
 public struct WatchRequest: Codable, Sendable {

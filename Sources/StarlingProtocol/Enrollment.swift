@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a device sends, once, to join the fleet: a short-lived enrollment token and a CSR for its own key.
 public struct EnrollmentRequest: Codable, Sendable {

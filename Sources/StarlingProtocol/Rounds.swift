@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An admin's request to run `rounds` consecutive federated rounds of FedAvg on a model.
 public struct StartRoundRequest: Codable, Sendable {

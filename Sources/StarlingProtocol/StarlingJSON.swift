@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The one JSON dialect spoken on every Starling wire: snake_case keys, ISO-8601 dates, sorted keys.
 ///

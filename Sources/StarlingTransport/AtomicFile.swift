@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Crash-safe file writes: the bytes go to a temporary file in the same folder, which is flushed to
 /// disk and then renamed over the target, and the folder itself is flushed; a reader sees the old

@@ -1,7 +1,10 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
-import NIOFoundationCompat
 import NIOHTTP1
 public import NIOSSL
 import StarlingProtocol

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import StarlingCore
 
 /// A certificate chain and its private key, both PEM: what a TLS endpoint presents to its peer.
 public struct TLSIdentity: Sendable, Equatable {
@@ -24,7 +29,7 @@ public enum PEMFile {
         do {
             return try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw PKIError("cannot read \(url.path): \(error.localizedDescription)")
+            throw PKIError("cannot read \(url.path): \(FileErrorReason.describe(error))")
         }
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StarlingAgent
 
 /// `starling-agent ingest`: add a CSV file of labelled samples to the agent's local store.

@@ -1,5 +1,16 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import ServiceLifecycle
 import StarlingAgent
@@ -80,7 +91,8 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         // Unbuffered, so a supervisor reading a pipe sees the line at once.
-        FileHandle.standardOutput.write(Data("starling-agent listening on \(runtime.apiURL)\n".utf8))
+        let line = Array("starling-agent listening on \(runtime.apiURL)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
@@ -94,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
         else {
             throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:8080.")
         }
-        let host = api[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let host = String(api[..<colon].filter { $0 != "[" && $0 != "]" })
         guard !host.isEmpty else { throw ValidationError("--api must be HOST:PORT, e.g. 127.0.0.1:8080.") }
         return (host, port)
     }

@@ -7,4 +7,10 @@ struct StarlingAgentCommand: AsyncParsableCommand {
         commandName: "starling-agent",
         abstract: "The Starling device agent: local predictions, local training, federated rounds.",
         subcommands: [RunCommand.self, IngestCommand.self])
+
+    /// Sets up malloc before the command, and any thread, starts.
+    static func main() async {
+        MallocTuning.apply()
+        await main(nil)
+    }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import StarlingCore
 import StarlingProtocol
@@ -107,7 +111,7 @@ struct ModelInstaller: Sendable {
         do {
             bytes = Array(try Data(contentsOf: url))
         } catch {
-            throw .unreadableFile(path: url.path, reason: error.localizedDescription)
+            throw .unreadableFile(path: url.path, reason: FileErrorReason.describe(error))
         }
         let actual = ContentDigest.sha256Hex(bytes)
         guard actual == sha256 else { throw .digestMismatch(expected: sha256, actual: actual) }

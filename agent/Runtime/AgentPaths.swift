@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where the agent keeps its files inside its data directory, named in one place so the daemon,
 /// `ingest` and tests agree.

@@ -1,20 +1,31 @@
+import Dispatch
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import GRDB
+#endif
 
 /// The agent's durable state in one SQLite file (WAL): labelled samples with their split, the
 /// installed model record and the counters. Safe to share between the daemon and `ingest`.
 public final class AgentStore: Sendable {
-    private let pool: DatabasePool
+    private let connection: Mutex<SQLiteConnection>
+    /// Store calls run here, one at a time, so a disk wait never holds a Swift concurrency thread.
+    private let queue = DispatchQueue(label: "starling.agent.store")
 
     /// Opens (creating when needed) the store at `path` and brings its schema up to date.
     public init(path: URL) throws(AgentError) {
         do {
             try FileManager.default.createDirectory(
                 at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            pool = try DatabasePool(path: path.path, configuration: configuration)
-            try StoreMigrations.migrator.migrate(pool)
+        } catch {
+            throw .store("cannot open \(path.path): \(error)")
+        }
+        do {
+            let connection = try SQLiteConnection(path: path.path, busyTimeout: 5_000)
+            try StoreMigrations.migrate(connection)
+            self.connection = Mutex(connection)
         } catch {
             throw .store("cannot open \(path.path): \(error)")
         }
@@ -23,15 +34,15 @@ public final class AgentStore: Sendable {
     /// Appends samples, each assigned its split from its row id; returns how many the store now holds.
     @discardableResult
     public func insert(_ samples: [LabelledSample]) async throws(AgentError) -> Int {
-        try await write { db in
-            var rowID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM sample") ?? 0
-            let statement = try db.makeStatement(
-                sql: "INSERT INTO sample (id, features, feature_count, label, split) VALUES (?, ?, ?, ?, ?)")
+        try await write { db throws(SQLiteError) in
+            var rowID = try db.prepare("SELECT COALESCE(MAX(id), 0) FROM sample").rows { $0.integer(0) }.first ?? 0
+            let statement = try db.prepare(
+                "INSERT INTO sample (id, features, feature_count, label, split) VALUES (?, ?, ?, ?, ?)")
             for sample in samples {
                 rowID += 1
-                try statement.execute(arguments: [
-                    rowID, FeatureBlob.encode(sample.features), sample.features.count, sample.label,
-                    SampleSplit.of(rowID: rowID).rawValue,
+                try statement.run([
+                    .integer(rowID), .blob(FeatureBlob.encode(sample.features)), .integer(Int64(sample.features.count)),
+                    .text(sample.label), .text(SampleSplit.of(rowID: rowID).rawValue),
                 ])
             }
             return try Self.count(db)
@@ -39,38 +50,45 @@ public final class AgentStore: Sendable {
     }
 
     public func sampleCount() async throws(AgentError) -> Int {
-        try await read { db in try Self.count(db) }
+        try await read { db throws(SQLiteError) in try Self.count(db) }
     }
 
     /// Every sample of one split, in insertion order.
     public func samples(in split: SampleSplit) async throws(AgentError) -> [LabelledSample] {
-        try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT features, label FROM sample WHERE split = ? ORDER BY id", arguments: [split.rawValue]
-            ).compactMap { row in
-                FeatureBlob.decode(row["features"]).map { LabelledSample(features: $0, label: row["label"]) }
-            }
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT features, label FROM sample WHERE split = ? ORDER BY id")
+                .rows([.text(split.rawValue)]) { row -> LabelledSample? in
+                    guard let features = FeatureBlob.decode(row.blob(0)), let label = row.text(1) else { return nil }
+                    return LabelledSample(features: features, label: label)
+                }
+                .compactMap { $0 }
         }
     }
 
     func installedModel() async throws(AgentError) -> InstalledModelRecord? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT name, version, sha256, sha256_int8, deployment_id FROM installed_model").map {
-                InstalledModelRecord(
-                    name: $0["name"], version: $0["version"], sha256: $0["sha256"], sha256Int8: $0["sha256_int8"],
-                    deploymentId: $0["deployment_id"])
-            }
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT name, version, sha256, sha256_int8, deployment_id FROM installed_model")
+                .rows { row -> InstalledModelRecord? in
+                    guard let name = row.text(0), let sha256 = row.text(2) else { return nil }
+                    return InstalledModelRecord(
+                        name: name, version: Int(row.integer(1)), sha256: sha256, sha256Int8: row.text(3),
+                        deploymentId: row.text(4))
+                }
+                .compactMap { $0 }.first
         }
     }
 
     func recordInstalledModel(_ record: InstalledModelRecord) async throws(AgentError) {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id)
-                    VALUES (1, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [record.name, record.version, record.sha256, record.sha256Int8, record.deploymentId])
+        try await write { db throws(SQLiteError) in
+            try db.prepare(
+                """
+                INSERT OR REPLACE INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id)
+                VALUES (1, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                .text(record.name), .integer(Int64(record.version)), .text(record.sha256),
+                record.sha256Int8.map(SQLiteValue.text) ?? .null, record.deploymentId.map(SQLiteValue.text) ?? .null,
+            ])
         }
     }
 
@@ -78,24 +96,25 @@ public final class AgentStore: Sendable {
     public func add(_ amounts: [AgentCounter: Int]) async throws(AgentError) {
         let nonZero = amounts.filter { $0.value != 0 }
         guard !nonZero.isEmpty else { return }
-        try await write { db in
+        try await write { db throws(SQLiteError) in
+            let statement = try db.prepare(
+                """
+                INSERT INTO counter (name, value) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET value = value + excluded.value
+                """)
             for (counter, amount) in nonZero {
-                try db.execute(
-                    sql: """
-                        INSERT INTO counter (name, value) VALUES (?, ?)
-                        ON CONFLICT(name) DO UPDATE SET value = value + excluded.value
-                        """,
-                    arguments: [counter.rawValue, amount])
+                try statement.run([.text(counter.rawValue), .integer(Int64(amount))])
             }
         }
     }
 
     /// Every counter, zero for those never incremented.
     public func counters() async throws(AgentError) -> [AgentCounter: Int] {
-        try await read { db in
+        try await read { db throws(SQLiteError) in
             var values = Dictionary(uniqueKeysWithValues: AgentCounter.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM counter") {
-                if let counter = AgentCounter(rawValue: row["name"]) { values[counter] = row["value"] }
+            let rows = try db.prepare("SELECT name, value FROM counter").rows { row in (row.text(0), row.integer(1)) }
+            for (name, value) in rows {
+                if let name, let counter = AgentCounter(rawValue: name) { values[counter] = Int(value) }
             }
             return values
         }
@@ -103,49 +122,63 @@ public final class AgentStore: Sendable {
 
     /// Every private training run recorded, oldest first.
     func privacyRuns() async throws(AgentError) -> [PrivacyRun] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at FROM privacy_run ORDER BY id"
-            ).map { row in
-                PrivacyRun(
-                    roundId: row["round_id"], iteration: row["iteration"], samplingRate: row["sampling_rate"],
-                    noiseMultiplier: row["noise_multiplier"], steps: row["steps"],
-                    recordedAt: Date(timeIntervalSince1970: row["recorded_at"]))
+        try await read { db throws(SQLiteError) in
+            try db.prepare(
+                "SELECT round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at FROM privacy_run ORDER BY id"
+            ).rows { row -> PrivacyRun? in
+                guard let roundId = row.text(0) else { return nil }
+                return PrivacyRun(
+                    roundId: roundId, iteration: Int(row.integer(1)), samplingRate: row.real(2),
+                    noiseMultiplier: row.real(3), steps: Int(row.integer(4)),
+                    recordedAt: Date(timeIntervalSince1970: row.real(5)))
             }
+            .compactMap { $0 }
         }
     }
 
     /// Appends a private training run to the ledger (durably, before the run trains).
     func recordPrivacyRun(_ run: PrivacyRun) async throws(AgentError) {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO privacy_run (round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    run.roundId, run.iteration, run.samplingRate, run.noiseMultiplier, run.steps,
-                    run.recordedAt.timeIntervalSince1970,
-                ])
+        try await write { db throws(SQLiteError) in
+            try db.prepare(
+                """
+                INSERT INTO privacy_run (round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                .text(run.roundId), .integer(Int64(run.iteration)), .real(run.samplingRate), .real(run.noiseMultiplier),
+                .integer(Int64(run.steps)), .real(run.recordedAt.timeIntervalSince1970),
+            ])
         }
     }
 
-    private static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sample") ?? 0
+    private static func count(_ db: SQLiteConnection) throws(SQLiteError) -> Int {
+        Int(try db.prepare("SELECT COUNT(*) FROM sample").rows { $0.integer(0) }.first ?? 0)
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(AgentError) -> T {
-        do {
-            return try await pool.read(body)
-        } catch {
-            throw .store("\(error)")
+    private func read<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    ) async throws(AgentError) -> T {
+        try await access(body)
+    }
+
+    /// Runs `body` in one immediate transaction.
+    private func write<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    ) async throws(AgentError) -> T {
+        try await access { db throws(SQLiteError) in try db.transaction { () throws(SQLiteError) in try body(db) } }
+    }
+
+    private func access<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    ) async throws(AgentError) -> T {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, SQLiteError>, Never>) in
+            queue.async {
+                continuation.resume(
+                    returning: self.connection.withLock { db in Result { () throws(SQLiteError) in try body(db) } })
+            }
         }
-    }
-
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(AgentError) -> T {
         do {
-            return try await pool.write(body)
+            return try result.get()
         } catch {
             throw .store("\(error)")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StarlingCore
 
 /// Feeds a CSV file of labelled samples into the store: what `starling-agent ingest` does.
