@@ -29,11 +29,7 @@ struct PrivacyCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let guarantee = try rejectingBadInput { () throws(PrivacyError) in
-                var accountant = try PrivacyAccountant()
-                try accountant.compose(SampledGaussianMechanism(samplingRate: q, noiseMultiplier: sigma), steps: steps)
-                return try accountant.epsilon(delta: delta)
-            }
+            let guarantee = try accountedGuarantee(q: q, sigma: sigma, steps: steps, delta: delta)
             if json {
                 try PrivacyReport(
                     epsilon: guarantee.epsilon, order: guarantee.order, q: q, sigma: sigma, steps: steps, delta: delta
@@ -72,11 +68,7 @@ struct PrivacyCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode(1)
             }
-            let guarantee = try rejectingBadInput { () throws(PrivacyError) in
-                var accountant = try PrivacyAccountant()
-                try accountant.compose(SampledGaussianMechanism(samplingRate: q, noiseMultiplier: sigma), steps: steps)
-                return try accountant.epsilon(delta: delta)
-            }
+            let guarantee = try accountedGuarantee(q: q, sigma: sigma, steps: steps, delta: delta)
             if json {
                 try PrivacyReport(
                     epsilon: guarantee.epsilon, order: guarantee.order, q: q, sigma: sigma, steps: steps, delta: delta
@@ -119,5 +111,15 @@ private struct PrivacyReport: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(self), as: UTF8.self))
+    }
+}
+
+/// The (ε, δ) guarantee of `steps` steps at sampling rate `q` and noise multiplier `sigma`, with
+/// bad input reported as a usage error.
+private func accountedGuarantee(q: Double, sigma: Double, steps: Int, delta: Double) throws -> PrivacyGuarantee {
+    try rejectingBadInput { () throws(PrivacyError) in
+        var accountant = try PrivacyAccountant()
+        try accountant.compose(SampledGaussianMechanism(samplingRate: q, noiseMultiplier: sigma), steps: steps)
+        return try accountant.epsilon(delta: delta)
     }
 }
