@@ -41,7 +41,9 @@ public enum DPSGD {
     ) -> DPSGDReport {
         let width = model.architecture.inputSize
         precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
-        precondition((0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0)
+        precondition(
+            (0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0 && configuration.clipNorm > 0,
+            "DP-SGD needs a sampling rate in [0, 1], a non-negative noise multiplier and a positive clipping norm")
         guard data.count > 0, configuration.steps > 0 else { return DPSGDReport(meanLoss: 0, steps: 0, sampledExamples: 0) }
         let features = standardization.apply(data.features)
         let expectedBatch = configuration.samplingRate * Double(data.count)
