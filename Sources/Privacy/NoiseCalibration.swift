@@ -22,10 +22,8 @@ public enum NoiseCalibration {
         guard RenyiOrders.areValid(orders) else { throw .invalidOrders }
 
         func meets(_ sigma: Double) throws(PrivacyError) -> Bool {
-            var accountant = try PrivacyAccountant(orders: orders)
-            try accountant.compose(
-                SampledGaussianMechanism(samplingRate: samplingRate, noiseMultiplier: sigma), steps: steps)
-            return try accountant.epsilon(delta: delta).epsilon <= epsilon
+            let mechanism = try SampledGaussianMechanism(samplingRate: samplingRate, noiseMultiplier: sigma)
+            return try PrivacyAccountant.guarantee(of: [(mechanism, steps)], delta: delta, orders: orders).epsilon <= epsilon
         }
 
         if try meets(0) { return 0 }

@@ -36,3 +36,16 @@ public struct PrivacyAccountant: Hashable, Sendable {
         return RDPConversion.delta(orders: orders, rdp: rdp, epsilon: epsilon)
     }
 }
+
+extension PrivacyAccountant {
+    /// The guarantee at δ of running each (q, σ) mechanism for its number of steps, composed over
+    /// the default orders: what a training run, a ledger of runs or a calibration step costs.
+    public static func guarantee(
+        of runs: [(mechanism: SampledGaussianMechanism, steps: Int)], delta: Double,
+        orders: [Double] = RenyiOrders.default
+    ) throws(PrivacyError) -> PrivacyGuarantee {
+        var accountant = try PrivacyAccountant(orders: orders)
+        for run in runs { try accountant.compose(run.mechanism, steps: run.steps) }
+        return try accountant.epsilon(delta: delta)
+    }
+}

@@ -13,27 +13,15 @@ struct PrivacyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the epsilon a run spends, and the Rényi order that gave it.")
 
-        @Option(name: .customLong("q"), help: "Probability that a client takes part in a step.")
-        var q: Double
+        @OptionGroup var options: AccountedRunOptions
 
         @Option(help: "Noise standard deviation as a multiple of the clipping norm.")
         var sigma: Double
 
-        @Option(help: "Number of steps (rounds).")
-        var steps: Int
-
-        @Option(help: "Target delta.")
-        var delta: Double
-
-        @Flag(help: "Print JSON.")
-        var json = false
-
         func run() throws {
-            let guarantee = try accountedGuarantee(q: q, sigma: sigma, steps: steps, delta: delta)
-            if json {
-                try PrivacyReport(
-                    epsilon: guarantee.epsilon, order: guarantee.order, q: q, sigma: sigma, steps: steps, delta: delta
-                ).printJSON()
+            let guarantee = try accountedGuarantee(q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
+            if options.json {
+                try PrivacyReport(guarantee, options: options, sigma: sigma).printJSON()
             } else {
                 print("epsilon \(guarantee.epsilon) at order \(guarantee.order)")
             }
@@ -44,40 +32,44 @@ struct PrivacyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the smallest noise multiplier that keeps a run within epsilon.")
 
-        @Option(name: .customLong("q"), help: "Probability that a client takes part in a step.")
-        var q: Double
-
-        @Option(help: "Number of steps (rounds).")
-        var steps: Int
+        @OptionGroup var options: AccountedRunOptions
 
         @Option(help: "Target epsilon.")
         var epsilon: Double
 
-        @Option(help: "Target delta.")
-        var delta: Double
-
-        @Flag(help: "Print JSON.")
-        var json = false
-
         func run() throws {
             let sigma: Double
             do throws(PrivacyError) {
-                sigma = try NoiseCalibration.noiseMultiplier(samplingRate: q, steps: steps, epsilon: epsilon, delta: delta)
+                sigma = try NoiseCalibration.noiseMultiplier(
+                    samplingRate: options.q, steps: options.steps, epsilon: epsilon, delta: options.delta)
             } catch {
                 guard case .calibrationImpossible = error else { throw ValidationError(error.description) }
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode(1)
             }
-            let guarantee = try accountedGuarantee(q: q, sigma: sigma, steps: steps, delta: delta)
-            if json {
-                try PrivacyReport(
-                    epsilon: guarantee.epsilon, order: guarantee.order, q: q, sigma: sigma, steps: steps, delta: delta
-                ).printJSON()
+            let guarantee = try accountedGuarantee(q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
+            if options.json {
+                try PrivacyReport(guarantee, options: options, sigma: sigma).printJSON()
             } else {
                 print("sigma \(sigma)")
             }
         }
     }
+}
+
+/// The options both `starling privacy` commands take: the run being accounted and the output form.
+struct AccountedRunOptions: ParsableArguments {
+    @Option(name: .customLong("q"), help: "Probability that a client takes part in a step.")
+    var q: Double
+
+    @Option(help: "Number of steps (rounds).")
+    var steps: Int
+
+    @Option(help: "Target delta.")
+    var delta: Double
+
+    @Flag(help: "Print JSON.")
+    var json = false
 }
 
 /// Runs `body`, turning a rejected input into the command line's usage error (exit status 2).
@@ -96,6 +88,15 @@ private struct PrivacyReport: Encodable {
     let delta: Double
 
     private enum CodingKeys: String, CodingKey { case epsilon, order, q, sigma, steps, delta }
+
+    init(_ guarantee: PrivacyGuarantee, options: AccountedRunOptions, sigma: Double) {
+        epsilon = guarantee.epsilon
+        order = guarantee.order
+        q = options.q
+        self.sigma = sigma
+        steps = options.steps
+        delta = options.delta
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -118,8 +119,7 @@ private struct PrivacyReport: Encodable {
 /// bad input reported as a usage error.
 private func accountedGuarantee(q: Double, sigma: Double, steps: Int, delta: Double) throws -> PrivacyGuarantee {
     try rejectingBadInput { () throws(PrivacyError) in
-        var accountant = try PrivacyAccountant()
-        try accountant.compose(SampledGaussianMechanism(samplingRate: q, noiseMultiplier: sigma), steps: steps)
-        return try accountant.epsilon(delta: delta)
+        try PrivacyAccountant.guarantee(
+            of: [(SampledGaussianMechanism(samplingRate: q, noiseMultiplier: sigma), steps)], delta: delta)
     }
 }

@@ -48,13 +48,10 @@ final class PrivacyLedger: Sendable {
     /// ε spent by `runs` at δ (0 for none).
     static func epsilon(of runs: [PrivacyRun], delta: Double) throws(PrivacyError) -> Double {
         guard !runs.isEmpty else { return 0 }
-        var accountant = try PrivacyAccountant()
-        for run in runs {
-            try accountant.compose(
-                SampledGaussianMechanism(samplingRate: run.samplingRate, noiseMultiplier: run.noiseMultiplier),
-                steps: run.steps)
+        let mechanisms = try runs.map { run throws(PrivacyError) in
+            (try SampledGaussianMechanism(samplingRate: run.samplingRate, noiseMultiplier: run.noiseMultiplier), run.steps)
         }
-        return try accountant.epsilon(delta: delta).epsilon
+        return try PrivacyAccountant.guarantee(of: mechanisms, delta: delta).epsilon
     }
 
     /// Records `training` for `task` if the budget allows it, or refuses saying how much is spent.

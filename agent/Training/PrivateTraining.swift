@@ -26,14 +26,10 @@ struct PrivateTraining: Sendable, Equatable {
             delta: privacy.delta)
         clipNorm = Float(privacy.clipNorm)
         delta = privacy.delta
-        epsilon = try Self.epsilon(samplingRate: samplingRate, noiseMultiplier: noiseMultiplier, steps: steps, delta: delta)
-    }
-
-    /// The ε of `steps` DP-SGD steps at (q, σ) for δ.
-    static func epsilon(samplingRate: Double, noiseMultiplier: Double, steps: Int, delta: Double) throws(PrivacyError) -> Double {
-        var accountant = try PrivacyAccountant()
-        try accountant.compose(SampledGaussianMechanism(samplingRate: samplingRate, noiseMultiplier: noiseMultiplier), steps: steps)
-        return try accountant.epsilon(delta: delta).epsilon
+        epsilon = try PrivacyAccountant.guarantee(
+            of: [(SampledGaussianMechanism(samplingRate: samplingRate, noiseMultiplier: noiseMultiplier), steps)],
+            delta: delta
+        ).epsilon
     }
 
     /// Trains `model` in place with DP-SGD and returns the mean loss over the sampled examples.
