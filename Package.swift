@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "StarlingCore",
                 "SecureAggregation",
+                "Privacy",
                 "StarlingProtocol",
                 "StarlingTransport",
                 "Quantization",
@@ -238,7 +239,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingAggregatorTests",
-            dependencies: ["StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation"]),
+            dependencies: ["StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation", "Privacy"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

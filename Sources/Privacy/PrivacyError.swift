@@ -15,6 +15,8 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidOrders
     /// No noise multiplier up to the search's limit brings ε down to the target.
     case calibrationImpossible(epsilon: Double, limit: Double)
+    /// A distributed mechanism needs at least one party, one coordinate and a positive finite sensitivity.
+    case invalidDistributedSetting(parties: Int, dimension: Int, sensitivity: Double)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
             "The Rényi orders must be a non-empty list of numbers greater than 1 and at most \(Int(RenyiOrders.largest))."
         case .calibrationImpossible(let epsilon, let limit):
             "No noise multiplier up to \(limit) reaches epsilon \(epsilon)."
+        case .invalidDistributedSetting(let parties, let dimension, let sensitivity):
+            "Distributed noise needs at least one party and one coordinate and a positive sensitivity, not \(parties) parties, \(dimension) coordinates and sensitivity \(sensitivity)."
         }
     }
 }

@@ -7,6 +7,9 @@ public enum PrivacyMode: String, Codable, Sendable, CaseIterable {
     /// Devices clip their update and add their share of discrete Gaussian noise, so the securely
     /// aggregated sum carries the full noise: user-level ε without trusting the aggregator.
     case distributed
+
+    /// Whether ε bounds what one device's whole data can change (central, distributed) rather than one example.
+    public var isUserLevel: Bool { self != .local }
 }
 
 /// An admin's privacy setting for a run.
@@ -37,21 +40,32 @@ public struct PrivacyTask: Codable, Sendable, Equatable {
     public var clipNorm: Double
     /// Rounds in the run.
     public var rounds: Int
+    /// Central and distributed: the user-level noise multiplier of each round (the sum's noise
+    /// standard deviation over the clipping norm), which the device's ledger records.
+    public var noiseMultiplier: Double?
+    /// Distributed: σ of the discrete Gaussian noise the device adds to each value of its encoded
+    /// update, in integer units of ``SecureAggregationTask/encodingScale``.
+    public var deviceNoiseStandardDeviation: Double?
 
-    public init(mode: PrivacyMode, epsilon: Double, delta: Double, clipNorm: Double, rounds: Int) {
+    public init(
+        mode: PrivacyMode, epsilon: Double, delta: Double, clipNorm: Double, rounds: Int,
+        noiseMultiplier: Double? = nil, deviceNoiseStandardDeviation: Double? = nil
+    ) {
         self.mode = mode
         self.epsilon = epsilon
         self.delta = delta
         self.clipNorm = clipNorm
         self.rounds = rounds
+        self.noiseMultiplier = noiseMultiplier
+        self.deviceNoiseStandardDeviation = deviceNoiseStandardDeviation
     }
 }
 
 /// The privacy a version cost, as its lineage states it.
 public struct VersionPrivacy: Codable, Sendable, Equatable {
     public var mode: PrivacyMode
-    /// Local: each contributing device's example-level ε over the run's rounds up to and including
-    /// the one that made the version. Central and distributed: the run's user-level ε likewise.
+    /// The (ε, δ) the whole run was calibrated to, which bounds every version it makes: example-level
+    /// per device for local, user-level for central and distributed.
     public var epsilon: Double
     public var delta: Double
 

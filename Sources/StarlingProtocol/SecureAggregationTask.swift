@@ -5,6 +5,10 @@
 /// `a·(trained − base)` in the model's flat parameter order, then `a`, `a·loss/16`, `e` and
 /// `e·accuracy`, where `a` and `e` are its train and eval sample counts divided by `weightCap`
 /// (capped at 1). The aggregator divides the sums to get the weighted average and the metrics.
+///
+/// Under user-level differential privacy (`encodingScale` set) the vector is the device's clipped
+/// delta alone, unweighted and without metrics, each value times `encodingScale`, rounded
+/// stochastically and written in two's complement modulo 2^32, so integer noise can ride along.
 public struct SecureAggregationTask: Codable, Sendable, Equatable {
     /// Names this aggregation in every key and message: `<round>-<iteration>`.
     public var sessionId: String
@@ -20,10 +24,12 @@ public struct SecureAggregationTask: Codable, Sendable, Equatable {
     public var weightCap: Int
     /// How long each protocol stage after the first waits for devices, in seconds.
     public var stageSeconds: Double
+    /// Integer units per unit of the clipped delta under user-level privacy; nil for the weighted layout.
+    public var encodingScale: Double?
 
     public init(
         sessionId: String, client: Int, clientCount: Int, threshold: Int, neighbourCount: Int, graphSeed: UInt64,
-        vectorLength: Int, clippingRange: Float, weightCap: Int, stageSeconds: Double
+        vectorLength: Int, clippingRange: Float, weightCap: Int, stageSeconds: Double, encodingScale: Double? = nil
     ) {
         self.sessionId = sessionId
         self.client = client
@@ -35,6 +41,7 @@ public struct SecureAggregationTask: Codable, Sendable, Equatable {
         self.clippingRange = clippingRange
         self.weightCap = weightCap
         self.stageSeconds = stageSeconds
+        self.encodingScale = encodingScale
     }
 
     /// Values after the model's parameters in the aggregated vector.

@@ -40,18 +40,24 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Keep the work folder and its logs.")
     var keep = false
 
-    @Option(help: "Differential privacy: local (DP-SGD on each agent).")
+    @Option(help: "Differential privacy: local (DP-SGD on each agent), central or distributed (user level).")
     var privacy: PrivacyMode?
 
-    @Option(help: "With --privacy: each agent's ε over the whole run.")
+    @Option(help: "With --privacy: ε over the whole run (local: per agent and example; central, distributed: per agent's data).")
     var epsilon: Double = 8
 
     @Option(help: "With --privacy: δ.")
     var delta: Double = 1e-5
 
+    @Option(help: "With --privacy: L2 bound on one example's gradient (local) or one agent's update (central, distributed).")
+    var clipNorm: Double = 1
+
     func validate() throws {
         guard (1...64).contains(agents) else { throw ValidationError("--agents must be between 1 and 64") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard epsilon > 0, delta > 0, delta < 1, clipNorm > 0 else {
+            throw ValidationError("--epsilon and --clip-norm must be positive and --delta in (0, 1)")
+        }
     }
 
     func run() async throws {
@@ -59,7 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
             data: URL(fileURLWithPath: data), labelColumn: label, agents: agents, rounds: rounds,
             architecture: arch, localEpochs: localEpochs, learningRate: lr, seed: seed,
             workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep,
-            privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon, delta: delta) })
+            privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon, delta: delta, clipNorm: clipNorm) })
         let runner = DemoRunner(options: options) { Console.print($0) }
         let report = try await reportingErrors { () async throws(AdminError) in
             try await runner.run(binaries: StarlingBinaries.locate())

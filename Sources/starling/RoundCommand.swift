@@ -57,16 +57,16 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "With secure aggregation: fewest devices that must stay to the end (default: a majority).")
         var secaggThreshold: Int?
 
-        @Option(help: "Differential privacy: local (DP-SGD on each device).")
+        @Option(help: "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation).")
         var privacy: PrivacyMode?
 
-        @Option(help: "With --privacy local: each device's ε for one round's training.")
+        @Option(help: "With --privacy: ε over the whole run (local: per device and example; central, distributed: per device's data).")
         var epsilon: Double?
 
         @Option(help: "With --privacy: δ.")
         var delta: Double = 1e-5
 
-        @Option(help: "With --privacy: L2 bound on one example's gradient.")
+        @Option(help: "With --privacy: L2 bound on one example's gradient (local) or one device's update (central, distributed).")
         var clipNorm: Double = 1
 
         @Flag(help: "Return once the run is started instead of following it.")
@@ -85,6 +85,9 @@ struct RoundCommand: AsyncParsableCommand {
                 }
                 guard delta > 0, delta < 1, clipNorm > 0 else {
                     throw ValidationError("--delta must be in (0, 1) and --clip-norm positive")
+                }
+                guard privacy != .distributed || secagg else {
+                    throw ValidationError("--privacy distributed needs secure aggregation; drop --no-secagg or use --privacy central")
                 }
             } else if epsilon != nil {
                 throw ValidationError("--epsilon needs --privacy")

@@ -44,6 +44,11 @@ final class CommandLineTests: XCTestCase {
             environment: environment)
         XCTAssertEqual(contradictory.status, 2, "a usage error")
         XCTAssertTrue(contradictory.stderr.contains("--secagg-threshold needs secure aggregation"), contradictory.stderr)
+        let unprotected = try await runStarling(
+            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--privacy", "distributed", "--epsilon", "4"],
+            environment: environment)
+        XCTAssertEqual(unprotected.status, 2, "a usage error")
+        XCTAssertTrue(unprotected.stderr.contains("--privacy distributed needs secure aggregation"), unprotected.stderr)
 
         let wrongToken = try await runStarling(
             ["devices", "list", "--token", "stk_wrong"], environment: environment)

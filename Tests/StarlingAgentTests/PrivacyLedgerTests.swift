@@ -16,6 +16,12 @@ final class PrivacyLedgerTests: XCTestCase {
             privacy: PrivacyTask(mode: .local, epsilon: 2, delta: 1e-5, clipNorm: 1, rounds: 4))
     }
 
+    private func admit(_ training: PrivateTraining, to ledger: PrivacyLedger, for task: RoundTask) async throws(AgentError) {
+        try await ledger.admit(
+            samplingRate: training.samplingRate, noiseMultiplier: training.noiseMultiplier, steps: training.steps,
+            for: task)
+    }
+
     func testRunsAreAdmittedUntilTheBudgetIsSpentThenRefusedWithTheReasonInTheStatus() async throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")
         let budget = PrivacyBudget(epsilon: 2, delta: 1e-5)
@@ -24,7 +30,7 @@ final class PrivacyLedgerTests: XCTestCase {
             task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
         XCTAssertEqual(training.samplingRate, 0.1)
         XCTAssertEqual(training.steps, 10)
-        for iteration in 1...4 { try await ledger.admit(training, for: task(iteration)) }
+        for iteration in 1...4 { try await admit(training, to: ledger, for: task(iteration)) }
         let spent = try await ledger.status()
         XCTAssertEqual(spent.runs, 4)
         XCTAssertLessThanOrEqual(spent.spentEpsilon, 2, "σ is calibrated so the run's four rounds fit ε = 2")
@@ -32,7 +38,7 @@ final class PrivacyLedgerTests: XCTestCase {
         XCTAssertNil(spent.refusal)
 
         do {
-            try await ledger.admit(training, for: task(5))
+            try await admit(training, to: ledger, for: task(5))
             XCTFail("a fifth round exceeds the budget")
         } catch {
             guard case .privacy(let reason) = error else { return XCTFail("\(error)") }
@@ -52,10 +58,28 @@ final class PrivacyLedgerTests: XCTestCase {
         let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
         let ledger = PrivacyLedger(store: store, budget: nil)
         let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
-        try await ledger.admit(training, for: task(1))
+        try await admit(training, to: ledger, for: task(1))
         let status = try await ledger.status()
         XCTAssertNil(status.budgetEpsilon)
         XCTAssertEqual(status.runs, 1)
         XCTAssertEqual(status.spentEpsilon, training.epsilon, accuracy: 1e-9)
+    }
+
+    func testUserLevelRoundsAreChargedAsOneUnsampledGaussianStepEach() async throws {
+        let ledger = PrivacyLedger(
+            store: try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")),
+            budget: PrivacyBudget(epsilon: 2, delta: 1e-5))
+        let sigma = try NoiseCalibration.noiseMultiplier(samplingRate: 1, steps: 3, epsilon: 2, delta: 1e-5)
+        for iteration in 1...3 {
+            try await ledger.admit(samplingRate: 1, noiseMultiplier: sigma, steps: 1, for: task(iteration))
+        }
+        let status = try await ledger.status()
+        XCTAssertEqual(status.spentEpsilon, 2, accuracy: 1e-6, "three rounds calibrated for ε = 2 spend it")
+        do {
+            try await ledger.admit(samplingRate: 1, noiseMultiplier: sigma, steps: 1, for: task(4))
+            XCTFail("a fourth user-level round exceeds the budget")
+        } catch {
+            guard case .privacy = error else { return XCTFail("\(error)") }
+        }
     }
 }

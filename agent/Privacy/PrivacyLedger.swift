@@ -54,11 +54,14 @@ final class PrivacyLedger: Sendable {
         return try PrivacyAccountant.guarantee(of: mechanisms, delta: delta).epsilon
     }
 
-    /// Records `training` for `task` if the budget allows it, or refuses saying how much is spent.
-    func admit(_ training: PrivateTraining, for task: RoundTask) async throws(AgentError) {
+    /// Records a private run of `steps` steps at sampling rate q and noise multiplier σ for `task` if
+    /// the budget allows it, or refuses saying how much is spent. Local DP-SGD records its own q, σ
+    /// and steps; a user-level round records one step at q = 1 with the round's σ, which bounds
+    /// what the device's whole data can change and so any one of its examples too.
+    func admit(samplingRate: Double, noiseMultiplier: Double, steps: Int, for task: RoundTask) async throws(AgentError) {
         let run = PrivacyRun(
-            roundId: task.roundId, iteration: task.iteration, samplingRate: training.samplingRate,
-            noiseMultiplier: training.noiseMultiplier, steps: training.steps, recordedAt: Date())
+            roundId: task.roundId, iteration: task.iteration, samplingRate: samplingRate,
+            noiseMultiplier: noiseMultiplier, steps: steps, recordedAt: Date())
         if let budget {
             let recorded = try await store.privacyRuns()
             let spent: Double

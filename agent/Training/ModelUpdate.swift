@@ -1,3 +1,4 @@
+import Privacy
 import StarlingCore
 import StarlingProtocol
 
@@ -21,6 +22,12 @@ struct ModelUpdate: Sendable, Equatable {
         self.trainLoss = trainLoss
         self.evalSamples = evalSamples
         self.evalAccuracy = evalAccuracy
+    }
+
+    /// Scales the delta down to L2 norm at most `clipNorm`, as user-level privacy requires.
+    mutating func clipDelta(toNorm clipNorm: Double) throws(ModelError) {
+        delta = try MLP(
+            architecture: delta.architecture, parameters: UpdateClipping.clip(delta.parameters, toNorm: clipNorm))
     }
 
     /// The upload body.

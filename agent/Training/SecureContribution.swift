@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Privacy
 import SecureAggregation
 import StarlingCore
 import StarlingProtocol
@@ -51,8 +52,22 @@ struct SecureContribution {
     }
 
     /// The update as the aggregated vector: a·delta, then a, a·loss/16, e, e·accuracy, with a and
-    /// e the train and eval sample counts over the weight cap (see ``SecureAggregationTask``).
+    /// e the train and eval sample counts over the weight cap (see ``SecureAggregationTask``); under
+    /// user-level privacy the clipped delta alone in signed fixed point, plus the device's discrete
+    /// Gaussian noise in distributed mode.
     private func encode(_ update: ModelUpdate, parameters: SecAggParameters) throws(AgentError) -> [UInt32] {
+        if let scale = secure.encodingScale {
+            guard update.delta.parameters.count == parameters.vectorLength else {
+                throw .secureAggregation(
+                    "the update has \(update.delta.parameters.count) values, the aggregation expects \(parameters.vectorLength)")
+            }
+            var random = SecureRandom()
+            var values = SignedFixedPoint(scale: scale).round(update.delta.parameters, using: &random)
+            if let deviation = task.privacy?.deviceNoiseStandardDeviation {
+                DiscreteGaussianNoise.add(standardDeviation: deviation, to: &values, using: &random)
+            }
+            return SignedFixedPoint.wrap(values)
+        }
         let cap = Double(secure.weightCap)
         let trainWeight = min(Double(update.trainSamples), cap) / cap
         let evalWeight = min(Double(update.evalSamples), cap) / cap

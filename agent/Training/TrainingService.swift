@@ -44,14 +44,31 @@ struct TrainingService: Service {
         let train = try await store.samples(in: .train)
         let eval = try await store.samples(in: .eval)
         let privateRun = try privateTraining(for: task, base: base, train: train)
-        if let privateRun { try await privacy.admit(privateRun, for: task) }
-        let update: ModelUpdate?
+        if let privateRun {
+            try await privacy.admit(
+                samplingRate: privateRun.samplingRate, noiseMultiplier: privateRun.noiseMultiplier, steps: privateRun.steps,
+                for: task)
+        }
+        if let userLevel = task.privacy, userLevel.mode.isUserLevel {
+            guard let noiseMultiplier = userLevel.noiseMultiplier else {
+                throw .privacy("the round asks for \(userLevel.mode.rawValue) privacy without a noise multiplier")
+            }
+            try await privacy.admit(samplingRate: 1, noiseMultiplier: noiseMultiplier, steps: 1, for: task)
+        }
+        var update: ModelUpdate?
         do {
             update = try await NIOThreadPool.singleton.runIfActive {
                 try LocalTraining.run(base: base, task: task, train: train, eval: eval, privateRun: privateRun)
             }
         } catch {
             throw .invalidModel("\(error)")
+        }
+        if let userLevel = task.privacy, userLevel.mode.isUserLevel {
+            do {
+                try update?.clipDelta(toNorm: userLevel.clipNorm)
+            } catch {
+                throw .invalidModel("\(error)")
+            }
         }
         guard let update else {
             logger.warning("round task skipped: no local sample fits the model")

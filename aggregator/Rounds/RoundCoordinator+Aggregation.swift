@@ -1,4 +1,5 @@
 import Foundation
+import Privacy
 import StarlingCore
 import StarlingProtocol
 
@@ -10,7 +11,9 @@ extension RoundCoordinator {
         do {
             let (parameters, metrics) = try await averageStoredUpdates(run: run, contributors: contributors)
             let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)
-            await iterationCompleted(runID: runID, version: version, metrics: metrics, contributors: nil)
+            await iterationCompleted(
+                runID: runID, version: version, metrics: metrics,
+                contributors: run.round.plan.userLevelPrivacy == nil ? nil : contributors.count)
         } catch {
             await aggregationFailed(runID: runID, error: error)
         }
@@ -72,6 +75,11 @@ extension RoundCoordinator {
             }
             updates.append(try UpdateValidator.validate(Array(data), architecture: run.architecture))
         }
+        if let privacy = run.round.plan.userLevelPrivacy {
+            let parameters = Self.centralMean(
+                base: bundle.model.parameters, updates: updates, privacy: privacy, cohort: run.machine.cohort.count)
+            return (parameters, VersionMetrics())
+        }
         do {
             let parameters = try FedAvg.aggregate(
                 w_t: bundle.model.parameters,
@@ -80,6 +88,23 @@ extension RoundCoordinator {
         } catch {
             throw .internal("\(error)")
         }
+    }
+
+    /// Central privacy over plain uploads: the base plus the noisy mean of the deltas, each clipped
+    /// here whatever the device did, with noise σ·C on the sum and the cohort's size as denominator.
+    /// The version records no metrics, which would be computed from the devices' data without noise.
+    private static func centralMean(
+        base: [Float], updates: [ValidatedUpdate], privacy: UserLevelPrivacy, cohort: Int
+    ) -> [Float] {
+        var sum = [Double](repeating: 0, count: base.count)
+        for update in updates {
+            for (index, value) in UpdateClipping.clip(update.delta, toNorm: privacy.clipNorm).enumerated() {
+                sum[index] += Double(value)
+            }
+        }
+        let delta = UserLevelAggregation.noisyMean(
+            sum: sum, noiseStandardDeviation: privacy.noiseMultiplier * privacy.clipNorm, cohort: cohort)
+        return zip(base, delta).map { $0 + $1 }
     }
 
     /// Registers `parameters` as the run's next version, with its lineage and metrics.

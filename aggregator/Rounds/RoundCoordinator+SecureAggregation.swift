@@ -12,13 +12,14 @@ enum SecureReply: Sendable {
 
 extension RoundCoordinator {
     /// Sets up the secure aggregation of a freshly chosen cohort; nil for plain runs.
-    func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecAggError) -> SecureIteration? {
+    func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecureIterationError) -> SecureIteration? {
         guard let plan = run.round.plan.secureAggregation else { return nil }
         let iteration = run.iteration.iteration
         return try SecureIteration(
             plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration)",
             graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9,
-            parameterCount: run.architecture.parameterCount, minClients: run.round.plan.minClients)
+            parameterCount: run.architecture.parameterCount, minClients: run.round.plan.minClients,
+            privacy: run.round.plan.userLevelPrivacy)
     }
 
     /// Takes one device's stage message. Key advertisements also count as the device joining the
@@ -148,9 +149,7 @@ extension RoundCoordinator {
             } catch {
                 throw APIError.internal("secure aggregation failed: \(error)")
             }
-            let (delta, metrics) = try SecureIteration.average(
-                sum: sum, survivors: server.survivors.count, parameters: server.parameters,
-                parameterCount: secure.parameterCount, weightCap: secure.plan.weightCap)
+            let (delta, metrics) = try secure.average(sum: sum, survivors: server.survivors.count)
             let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
             let parameters = zip(try catalog.bundle(base).model.parameters, delta).map { $0 + $1 }
             let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)

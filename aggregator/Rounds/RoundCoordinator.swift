@@ -20,6 +20,14 @@ actor RoundCoordinator: Service {
         var baseSHA256: String
         /// The iteration's secure aggregation, once its cohort is chosen (secure runs only).
         var secure: SecureIteration?
+
+        /// What the iteration's devices are told about privacy: the run's setting, and under
+        /// distributed privacy the noise each device adds for this cohort.
+        var privacyTask: PrivacyTask? {
+            var task = round.plan.privacyTask
+            task?.deviceNoiseStandardDeviation = secure?.encoding?.deviceNoise?.deviceStandardDeviation
+            return task
+        }
     }
 
     let store: RoundStore
@@ -85,7 +93,7 @@ actor RoundCoordinator: Service {
                 baseVersion: run.iteration.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate, momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(run.iteration.iteration) &* 7919 &+ UInt64(index),
-                secureAggregation: run.secure.map { $0.task(for: index) }, privacy: plan.privacyTask)
+                secureAggregation: run.secure.map { $0.task(for: index) }, privacy: run.privacyTask)
         }
     }
 

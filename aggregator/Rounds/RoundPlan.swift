@@ -1,3 +1,4 @@
+import Privacy
 import StarlingProtocol
 
 /// A validated ``StartRoundRequest`` with every default filled in: what a run does, stored with it.
@@ -18,6 +19,11 @@ struct RoundPlan: Codable, Sendable, Equatable {
     var secureAggregation: SecureAggregationPlan?
     /// Differential privacy for the run, with the clipping norm filled in; nil for none.
     var privacy: PrivacyRequest?
+    /// Central and distributed privacy: the noise multiplier σ of each round, calibrated so the
+    /// run's rounds together cost the requested user-level (ε, δ). Each round is a Gaussian
+    /// mechanism on the sum of clipped updates; no amplification by cohort sampling is claimed,
+    /// since cohorts are drawn from the devices online, not by Poisson sampling of the population.
+    var noiseMultiplier: Double?
 
     /// Checks `request`; a bad field is 400 `invalid_round` naming it.
     init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
@@ -60,18 +66,31 @@ struct RoundPlan: Codable, Sendable, Equatable {
             try check(privacy.delta > 0 && privacy.delta < 1, "privacy.delta must be in (0, 1)")
             let clipNorm = privacy.clipNorm ?? 1
             try check(clipNorm.isFinite && clipNorm > 0, "privacy.clip_norm must be a positive number")
-            guard privacy.mode == .local else {
+            if privacy.mode == .distributed, secureAggregation == nil {
                 throw .badRequest(
-                    "privacy_mode_unavailable", "privacy mode '\(privacy.mode.rawValue)' is not available; use 'local'")
+                    "privacy_needs_secure_aggregation",
+                    "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central")
             }
             privacy.clipNorm = clipNorm
             self.privacy = privacy
+            if privacy.mode.isUserLevel {
+                do {
+                    noiseMultiplier = try NoiseCalibration.noiseMultiplier(
+                        samplingRate: 1, steps: request.rounds, epsilon: privacy.epsilon, delta: privacy.delta)
+                } catch {
+                    throw .badRequest("invalid_round", "privacy cannot be calibrated: \(error.description)")
+                }
+            }
         }
     }
 
     /// What each device of the run is told about privacy.
     var privacyTask: PrivacyTask? {
-        privacy.map { PrivacyTask(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta, clipNorm: $0.clipNorm ?? 1, rounds: rounds) }
+        privacy.map {
+            PrivacyTask(
+                mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta, clipNorm: $0.clipNorm ?? 1, rounds: rounds,
+                noiseMultiplier: noiseMultiplier)
+        }
     }
 }
 

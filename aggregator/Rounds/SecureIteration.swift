@@ -1,29 +1,44 @@
 import Foundation
+import Privacy
 import SecureAggregation
 import StarlingProtocol
 
 /// The secure-aggregation side of one iteration: the SecAgg+ server for its cohort, the devices
 /// behind the client indices, and the deadline of the stage being collected. Turns the unmasked
-/// sum back into the weighted average delta and the federated metrics.
+/// sum back into the weighted average delta and the federated metrics, or, under user-level
+/// privacy, into the noisy mean of the clipped deltas.
 struct SecureIteration: Sendable {
     var server: SecAggServer
     /// Device ids by client index.
     let cohort: [String]
     let plan: SecureAggregationPlan
     let parameterCount: Int
+    /// Under user-level privacy, how devices encode and noise their clipped deltas.
+    let encoding: UserLevelEncoding?
     /// When the stage being collected closes, for every stage after key advertising.
     var stageDeadline: Date?
 
     init(
         plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, parameterCount: Int,
-        minClients: Int
-    ) throws(SecAggError) {
-        let parameters = try SecAggParameters(
-            roundId: sessionId, clientCount: cohort.count,
-            threshold: plan.threshold(cohort: cohort.count, minClients: minClients),
-            vectorLength: parameterCount + SecureAggregationTask.metricSlots, clippingRange: plan.clippingRange,
-            graphSeed: graphSeed)
-        server = SecAggServer(parameters: parameters)
+        minClients: Int, privacy: UserLevelPrivacy?
+    ) throws(SecureIterationError) {
+        let threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
+        do {
+            let parameters = try SecAggParameters(
+                roundId: sessionId, clientCount: cohort.count, threshold: threshold,
+                vectorLength: parameterCount + (privacy == nil ? SecureAggregationTask.metricSlots : 0),
+                clippingRange: plan.clippingRange, graphSeed: graphSeed)
+            server = SecAggServer(parameters: parameters)
+        } catch {
+            throw .secureAggregation(error)
+        }
+        do {
+            encoding = try privacy.map { privacy throws(PrivacyError) in
+                try UserLevelEncoding(privacy, cohort: cohort.count, threshold: threshold, dimension: parameterCount)
+            }
+        } catch {
+            throw .privacy(error)
+        }
         self.cohort = cohort
         self.plan = plan
         self.parameterCount = parameterCount
@@ -38,13 +53,28 @@ struct SecureIteration: Sendable {
             sessionId: parameters.roundId, client: index, clientCount: parameters.clientCount,
             threshold: parameters.threshold, neighbourCount: parameters.neighbourCount, graphSeed: parameters.graphSeed,
             vectorLength: parameters.vectorLength, clippingRange: parameters.clippingRange, weightCap: plan.weightCap,
-            stageSeconds: plan.stageSeconds)
+            stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale)
     }
 
     /// Closes the stage being collected; the next one gets `stageSeconds` from `now`.
     mutating func closeStage(now: Date) throws(SecAggError) {
         try server.closeStage()
         stageDeadline = server.stage == nil ? nil : now.addingTimeInterval(plan.stageSeconds)
+    }
+
+    /// The delta the unmasked sum stands for, and the metrics it carries: the survivors' weighted
+    /// average and combined metrics, or under user-level privacy the noisy mean over the cohort
+    /// with no metrics (nothing else computed from the devices' data leaves the aggregator).
+    func average(sum: [UInt32], survivors: Int) throws(APIError) -> (delta: [Float], metrics: VersionMetrics) {
+        guard let encoding else {
+            return try Self.average(
+                sum: sum, survivors: survivors, parameters: server.parameters, parameterCount: parameterCount,
+                weightCap: plan.weightCap)
+        }
+        let delta = UserLevelAggregation.noisyMean(
+            sum: encoding.codec.decodeSum(sum), noiseStandardDeviation: encoding.aggregatorNoiseStandardDeviation,
+            cohort: cohort.count)
+        return (delta, VersionMetrics())
     }
 
     /// The survivors' weighted average delta and their combined metrics, from the unmasked sum.
@@ -66,6 +96,19 @@ struct SecureIteration: Sendable {
             trainSamples: Int((trainWeight * Double(weightCap)).rounded()),
             evalSamples: Int((max(0, evalWeight) * Double(weightCap)).rounded()))
         return (delta, metrics)
+    }
+}
+
+/// Why an iteration's secure aggregation could not be set up.
+enum SecureIterationError: Error, CustomStringConvertible {
+    case secureAggregation(SecAggError)
+    case privacy(PrivacyError)
+
+    var description: String {
+        switch self {
+        case .secureAggregation(let error): "\(error)"
+        case .privacy(let error): error.description
+        }
     }
 }
 
