@@ -235,6 +235,7 @@ let package = Package(
             dependencies: [
                 "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport", "Quantization",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

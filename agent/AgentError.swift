@@ -19,6 +19,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case digestMismatch(expected: String, actual: String)
     /// Downloaded or stored weights are not a usable model.
     case invalidModel(String)
+    /// A version's signature or manifest does not match what the aggregator signed.
+    case untrustedModel(String)
     /// A call to the aggregator failed.
     case aggregator(String)
     /// The device's part in a secure aggregation could not go on.
@@ -46,6 +48,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
             return "The downloaded weights have SHA-256 \(actual), but \(expected) was expected."
         case .invalidModel(let reason):
             return sentence("The weights are not a usable model: \(reason)")
+        case .untrustedModel(let reason):
+            return sentence("The model is not trusted: \(reason)")
         case .aggregator(let reason):
             return sentence("The aggregator call failed: \(reason)")
         case .secureAggregation(let reason):

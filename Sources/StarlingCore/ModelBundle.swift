@@ -70,8 +70,9 @@ public struct ModelBundle: Sendable, Equatable {
         model.probabilities(features: manifest.standardization.apply(features), rows: rows)
     }
 
-    /// The manifest as compact JSON with sorted keys (deterministic bytes).
-    static func manifestJSON(_ manifest: ModelManifest) -> String {
+    /// The manifest as compact JSON with sorted keys (deterministic bytes), exactly as the artifact
+    /// stores it: what a version's manifest digest is taken over.
+    public static func manifestJSON(_ manifest: ModelManifest) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a validated manifest of strings and finite numbers cannot fail.

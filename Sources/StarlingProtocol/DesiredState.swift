@@ -31,13 +31,27 @@ public struct DesiredModel: Codable, Sendable, Equatable {
     public var sha256: String
     /// SHA-256 of the int8 artifact phase one runs.
     public var sha256Int8: String
+    /// SHA-256 of the version's manifest.
+    public var manifestSha256: String
+    /// The aggregator's Ed25519 signature of the version's ``VersionStatement``, base64.
+    public var signature: String
 
-    public init(deploymentId: String, model: String, version: Int, sha256: String, sha256Int8: String) {
+    public init(
+        deploymentId: String, model: String, version: Int, sha256: String, sha256Int8: String, manifestSha256: String,
+        signature: String
+    ) {
         self.deploymentId = deploymentId
         self.model = model
         self.version = version
         self.sha256 = sha256
         self.sha256Int8 = sha256Int8
+        self.manifestSha256 = manifestSha256
+        self.signature = signature
+    }
+
+    /// What the signature must cover.
+    public var statement: VersionStatement {
+        VersionStatement(model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
     }
 }
 

@@ -116,6 +116,10 @@ public struct ModelVersionInfo: Codable, Sendable, Equatable {
     /// SHA-256 of the int8 artifact (``ArtifactFormat/int8``) quantized from it, lowercase hex.
     public var sha256Int8: String
     public var sizeBytesInt8: Int
+    /// SHA-256 of the manifest as the fp32 artifact stores it, lowercase hex.
+    public var manifestSha256: String
+    /// The aggregator's Ed25519 signature of the version's ``VersionStatement``, base64.
+    public var signature: String
     public var source: VersionSource
     public var lineage: VersionLineage
     public var metrics: VersionMetrics
@@ -123,7 +127,8 @@ public struct ModelVersionInfo: Codable, Sendable, Equatable {
 
     public init(
         model: String, version: Int, sha256: String, sizeBytes: Int, sha256Int8: String, sizeBytesInt8: Int,
-        source: VersionSource, lineage: VersionLineage, metrics: VersionMetrics, createdAt: Date
+        manifestSha256: String, signature: String, source: VersionSource, lineage: VersionLineage,
+        metrics: VersionMetrics, createdAt: Date
     ) {
         self.model = model
         self.version = version
@@ -131,6 +136,8 @@ public struct ModelVersionInfo: Codable, Sendable, Equatable {
         self.sizeBytes = sizeBytes
         self.sha256Int8 = sha256Int8
         self.sizeBytesInt8 = sizeBytesInt8
+        self.manifestSha256 = manifestSha256
+        self.signature = signature
         self.source = source
         self.lineage = lineage
         self.metrics = metrics

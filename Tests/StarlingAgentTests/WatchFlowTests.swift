@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import StarlingCore
 import StarlingProtocol
@@ -15,9 +16,7 @@ final class WatchFlowTests: XCTestCase {
             seed: 11)
         let desired = DesiredState(
             revision: "boot.1",
-            model: DesiredModel(
-                deploymentId: "dep-1", model: "toy", version: 3, sha256: task.sha256,
-                sha256Int8: ContentDigest.sha256Hex(int8)),
+            model: try signedModel(deploymentId: "dep-1", weights: weights, int8: int8),
             rounds: [task])
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2)
@@ -43,9 +42,7 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle(swapped: true))
         let desired = DesiredState(
             revision: "boot.3",
-            model: DesiredModel(
-                deploymentId: "dep-3", model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
-                sha256Int8: ContentDigest.sha256Hex(int8)),
+            model: try signedModel(deploymentId: "dep-3", weights: weights, int8: int8),
             rounds: [])
         let (events, paths) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
@@ -69,15 +66,59 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.2",
-            model: DesiredModel(
-                deploymentId: "dep-2", model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
-                sha256Int8: String(repeating: "0", count: 64)),
+            model: try signedModel(deploymentId: "dep-2", weights: weights, int8: int8, int8Digest: String(repeating: "0", count: 64)),
             rounds: [])
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
         XCTAssertTrue(report.message?.contains("SHA-256") ?? false, report.message ?? "")
+    }
+
+    func test_watch_withASignatureFromAnotherKey_reportsFailedAndInstallsNothing() async throws {
+        let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle())
+        let desired = DesiredState(
+            revision: "boot.4",
+            model: try signedModel(deploymentId: "dep-4", weights: weights, int8: int8, key: Curve25519.Signing.PrivateKey()),
+            rounds: [])
+        let (events, paths) = try await runAgentAgainst(
+            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
+        guard case .report(let report)? = events.first else { return XCTFail("no report") }
+        XCTAssertEqual(report.state, .failed)
+        XCTAssertTrue(report.message?.contains("signature") ?? false, report.message ?? "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: paths.currentInt8Model.path), "nothing is installed")
+    }
+
+    func test_watch_withAManifestOtherThanTheSignedOne_reportsFailed() async throws {
+        let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle())
+        var model = try signedModel(deploymentId: "dep-5", weights: weights, int8: int8)
+        model.manifestSha256 = String(repeating: "1", count: 64)
+        model.signature = try Self.signingKey.signature(for: model.statement.signedBytes).base64EncodedString()
+        let (events, _) = try await runAgentAgainst(
+            FakeAggregator(desired: DesiredState(revision: "boot.5", model: model, rounds: []), weights: weights, int8Weights: int8),
+            expecting: 1)
+        guard case .report(let report)? = events.first else { return XCTFail("no report") }
+        XCTAssertEqual(report.state, .failed)
+        XCTAssertTrue(report.message?.contains("manifest") ?? false, report.message ?? "")
+    }
+
+    /// The aggregator's signing key in these tests.
+    private static let signingKey = Curve25519.Signing.PrivateKey()
+
+    /// toy@3 as the aggregator would describe it, signed with `key`.
+    private func signedModel(
+        deploymentId: String, weights: [UInt8], int8: [UInt8], int8Digest: String? = nil,
+        key: Curve25519.Signing.PrivateKey = WatchFlowTests.signingKey
+    ) throws -> DesiredModel {
+        let manifest = try ModelBundle(decoding: weights).manifest
+        var model = DesiredModel(
+            deploymentId: deploymentId, model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
+            sha256Int8: int8Digest ?? ContentDigest.sha256Hex(int8),
+            manifestSha256: ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8)), signature: "")
+        model.signature = try key.signature(for: model.statement.signedBytes).base64EncodedString()
+        return model
     }
 
     /// Runs the watch and training services against `fake` until it has seen `count` events;
@@ -99,7 +140,9 @@ final class WatchFlowTests: XCTestCase {
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: ConnectionState(),
-            installer: ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: testLogger),
+            installer: ModelInstaller(
+                client: client, store: store, slot: slot, verifier: VersionVerifier(key: Self.signingKey.publicKey),
+                paths: paths, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
             client: client, store: store, counters: try await CounterLedger.load(from: store),

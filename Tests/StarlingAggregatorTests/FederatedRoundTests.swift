@@ -83,7 +83,7 @@ final class FederatedRoundTests: XCTestCase {
             state.model,
             DesiredModel(
                 deploymentId: deployment.id, model: "dep", version: 1, sha256: created.sha256,
-                sha256Int8: created.sha256Int8))
+                sha256Int8: created.sha256Int8, manifestSha256: created.manifestSha256, signature: created.signature))
         let otherState = try await other.watch()
         XCTAssertNil(otherState.model)
 

@@ -9,12 +9,14 @@ import StarlingProtocol
 import StarlingTransport
 
 /// Brings the running model in line with a deployment: download both artifacts (fp32 and int8), check
-/// their digests, write each file atomically, record them, swap the int8 model in for phase one, report
-/// to the aggregator. Also restores the installed model at start-up.
+/// their digests and the version's signature, write each file atomically, record them, swap the int8
+/// model in for phase one, report to the aggregator. A version that fails a check is reported failed
+/// and the model already running keeps serving. Also restores the installed model at start-up.
 struct ModelInstaller: Sendable {
     let client: StarlingHTTPClient
     let store: AgentStore
     let slot: ModelSlot
+    let verifier: VersionVerifier
     let paths: AgentPaths
     let logger: Logger
 
@@ -69,6 +71,7 @@ struct ModelInstaller: Sendable {
             model: desired.model, version: desired.version, sha256: desired.sha256)
         let (int8, int8Bytes) = try await downloader.downloadInt8(
             model: desired.model, version: desired.version, sha256: desired.sha256Int8)
+        try verifier.verify(desired, manifest: bundle.manifest)
         guard int8.manifest.architecture == bundle.manifest.architecture else {
             throw .invalidModel("the int8 artifact is \(int8.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
         }

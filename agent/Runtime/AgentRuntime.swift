@@ -19,6 +19,7 @@ public struct AgentRuntime: Sendable {
         let identity = try await Enrollment.loadOrEnroll(
             paths: paths, aggregatorURL: configuration.aggregatorURL, caFile: configuration.caFile,
             token: configuration.enrollToken, tags: configuration.tags, logger: logger)
+        let verifier = try VersionVerifier(publicKeyBase64: identity.signingPublicKey)
         let client = try identity.makeDeviceClient()
         let slot = ModelSlot()
         do {
@@ -50,7 +51,9 @@ public struct AgentRuntime: Sendable {
             throw error
         }
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
-        let installer = ModelInstaller(client: client, store: store, slot: slot, paths: paths, logger: logger)
+        let installer = ModelInstaller(
+            client: client, store: store, slot: slot,
+            verifier: verifier, paths: paths, logger: logger)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: connection, installer: installer,
             roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)

@@ -65,7 +65,7 @@ struct Deployments: Sendable {
             else { return nil }
             return DesiredModel(
                 deploymentId: deployment.id, model: deployment.model, version: deployment.version, sha256: version.sha256,
-                sha256Int8: version.sha256Int8)
+                sha256Int8: version.sha256Int8, manifestSha256: version.manifestSha256, signature: version.signature)
         }
     }
 }

@@ -10,10 +10,12 @@ import StarlingTransport
 /// at a time by SQLite's single writer; within it both artifacts are written atomically, the fp32
 /// bundle to `DIR/models/<name>/<version>.safetensors` and its int8 quantization (``Int8Artifact``)
 /// to `DIR/models/<name>/<version>.int8.safetensors`, before the row commits, so a committed row
-/// always points at two complete files.
+/// always points at two complete files. Every version is signed (``VersionSigner``) over its
+/// name, number, both artifact digests and its manifest digest.
 struct ModelRegistry: Sendable {
     let pool: DatabasePool
     let directory: DataDirectory
+    let signer: VersionSigner
     let clock: @Sendable () -> Date
 
     /// Creates a model and its version 1 from a seeded initialisation; 409 `model_exists` if taken.
@@ -50,6 +52,7 @@ struct ModelRegistry: Sendable {
         requireNewModel: Bool = false
     ) async throws(APIError) -> ModelVersionInfo {
         let directory = directory
+        let signer = signer
         let now = clock()
         let int8 = try Int8Artifact(quantizing: bundle)
         return try await pool.writing { db in
@@ -77,10 +80,12 @@ struct ModelRegistry: Sendable {
             let int8Bytes = int8.encoded(as: manifest)
             let int8URL = directory.artifact(model: name, version: version, format: .int8)
             try AtomicFile.write(int8Bytes, to: int8URL)
-            let record = ModelVersionRecord(
+            var record = ModelVersionRecord(
                 model: name, version: version, sha256: Secrets.sha256(bytes), sizeBytes: bytes.count, path: url.path,
                 sha256Int8: Secrets.sha256(int8Bytes), sizeBytesInt8: int8Bytes.count, pathInt8: int8URL.path,
+                manifestSha256: VersionSigner.manifestDigest(manifest), signature: "",
                 source: source, lineage: lineage, metrics: metrics, createdAt: now)
+            record.signature = try signer.sign(record.statement)
             try record.insert(db)
             return record.info
         }

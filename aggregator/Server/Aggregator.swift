@@ -35,6 +35,8 @@ public struct Aggregator: Sendable {
             if failed > 0 { logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"]) }
             let quantized = try Int8Backfill.run(pool: storage.pool, directory: directory)
             if quantized > 0 { logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"]) }
+            let signed = try SignatureBackfill.run(pool: storage.pool, signer: VersionSigner(key: identity.signingKey))
+            if signed > 0 { logger.info("earlier versions signed", metadata: ["count": "\(signed)"]) }
         } catch {
             throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
         }
@@ -82,7 +84,8 @@ public struct Aggregator: Sendable {
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
         let catalog = ModelCatalog(pool: pool)
-        let registry = ModelRegistry(pool: pool, directory: directory, clock: clock)
+        let registry = ModelRegistry(
+            pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), clock: clock)
         let roundStore = RoundStore(pool: pool)
         let rounds = RoundCoordinator(
             store: roundStore, catalog: catalog, registry: registry, devices: devices, broadcaster: broadcaster,

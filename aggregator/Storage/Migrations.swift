@@ -116,6 +116,13 @@ enum Migrations {
                 t.add(column: "contributors", .integer)
             }
         }
+        migrator.registerMigration("v4-signed-versions") { db in
+            // Rows of earlier versions are signed by SignatureBackfill at start-up.
+            try db.alter(table: "modelVersions") { t in
+                t.add(column: "manifestSha256", .text).notNull().defaults(to: "")
+                t.add(column: "signature", .text).notNull().defaults(to: "")
+            }
+        }
         return migrator
     }
 }

@@ -65,6 +65,10 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
     var sha256Int8: String
     var sizeBytesInt8: Int
     var pathInt8: String
+    /// Empty, like `signature`, only between the v4 migration and the start-up backfill (``SignatureBackfill``).
+    var manifestSha256: String
+    /// The aggregator's Ed25519 signature of ``statement``, base64.
+    var signature: String
     var source: VersionSource
     var lineage: VersionLineage
     var metrics: VersionMetrics
@@ -73,7 +77,13 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
     var info: ModelVersionInfo {
         ModelVersionInfo(
             model: model, version: version, sha256: sha256, sizeBytes: sizeBytes, sha256Int8: sha256Int8,
-            sizeBytesInt8: sizeBytesInt8, source: source, lineage: lineage, metrics: metrics, createdAt: createdAt)
+            sizeBytesInt8: sizeBytesInt8, manifestSha256: manifestSha256, signature: signature, source: source,
+            lineage: lineage, metrics: metrics, createdAt: createdAt)
+    }
+
+    /// What the version's signature covers.
+    var statement: VersionStatement {
+        VersionStatement(model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
     }
 
     /// The artifact path and digest of `format`.
