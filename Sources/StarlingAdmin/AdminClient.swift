@@ -75,6 +75,26 @@ public struct AdminClient: Sendable {
         try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminDeployment(id: id)) }
     }
 
+    public func setAlias(model: String, alias: String, version: Int) async throws(AdminError) -> ModelAlias {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.put(APIPath.adminAlias(model: model, alias: alias), json: SetAliasRequest(version: version))
+        }
+    }
+
+    public func aliases(model: String) async throws(AdminError) -> [ModelAlias] {
+        try await call { () async throws(StarlingHTTPError) in
+            let list: AliasList = try await http.get(APIPath.adminAliases(model: model))
+            return list.aliases
+        }
+    }
+
+    public func deleteAlias(model: String, alias: String) async throws(AdminError) -> [ModelAlias] {
+        try await call { () async throws(StarlingHTTPError) in
+            let list: AliasList = try await http.delete(APIPath.adminAlias(model: model, alias: alias))
+            return list.aliases
+        }
+    }
+
     public func setRefinement(_ settings: RefinementSettings) async throws(AdminError) -> RefinementSettings {
         try await call { () async throws(StarlingHTTPError) in try await http.put(APIPath.adminRefinement, json: settings) }
     }

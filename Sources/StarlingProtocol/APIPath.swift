@@ -18,6 +18,8 @@ public enum APIPath {
     public static func adminWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
         "/v1/admin/models/\(model)/versions/\(version)/weights" + format.query
     }
+    public static func adminAliases(model: String) -> String { "/v1/admin/models/\(model)/aliases" }
+    public static func adminAlias(model: String, alias: String) -> String { "/v1/admin/models/\(model)/aliases/\(alias)" }
     public static let adminRounds = "/v1/admin/rounds"
     public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
     public static let adminDeployments = "/v1/admin/deployments"

@@ -59,6 +59,13 @@ public final class StarlingHTTPClient: Sendable {
         return try decode(type, from: try await send(.PUT, path, body: bytes, contentType: "application/json", timeout: timeout))
     }
 
+    /// `DELETE` a resource and decode a JSON answer.
+    public func delete<Response: Decodable & Sendable>(
+        _ path: String, as type: Response.Type = Response.self, timeout: Duration = .seconds(30)
+    ) async throws(StarlingHTTPError) -> Response {
+        try decode(type, from: try await send(.DELETE, path, body: nil, contentType: nil, timeout: timeout))
+    }
+
     /// `POST` raw bytes (a safetensors artifact, say) and decode a JSON answer.
     public func post<Response: Decodable & Sendable>(
         _ path: String, bytes: [UInt8], contentType: String = "application/octet-stream",

@@ -8,7 +8,7 @@ import StarlingProtocol
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Manage models and their versions.",
-        subcommands: [Create.self, Import.self, List.self, Versions.self, Predict.self])
+        subcommands: [Create.self, Import.self, List.self, Versions.self, Alias.self, Predict.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a model; version 1 starts from seeded random weights.")

@@ -47,6 +47,21 @@ enum AdminRoutes {
         group.get("models/:name/versions/:version/weights") { request, context in
             try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }
+        group.get("models/:name/aliases") { _, context in
+            try JSONResponse.make(try await components.aliases.list(model: try context.parameters.require("name")))
+        }
+        group.put("models/:name/aliases/:alias") { request, context in
+            let body = try await RequestBody.json(SetAliasRequest.self, from: request)
+            let alias = try await components.aliases.set(
+                model: try context.parameters.require("name"), alias: try context.parameters.require("alias"),
+                version: body.version)
+            return try JSONResponse.make(alias)
+        }
+        group.delete("models/:name/aliases/:alias") { _, context in
+            let model = try context.parameters.require("name")
+            try await components.aliases.delete(model: model, alias: try context.parameters.require("alias"))
+            return try JSONResponse.make(try await components.aliases.list(model: model))
+        }
     }
 }
 

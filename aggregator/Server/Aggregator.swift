@@ -97,7 +97,7 @@ public struct Aggregator: Sendable {
             enrollment: Enrollment(
                 pool: pool, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
-            catalog: catalog, registry: registry, rounds: rounds, roundStore: roundStore, deployments: deployments,
+            catalog: catalog, registry: registry, aliases: ModelAliases(pool: pool, clock: clock), rounds: rounds, roundStore: roundStore, deployments: deployments,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(devices: devices, deployments: deployments, coordinator: rounds, broadcaster: broadcaster),
             broadcaster: broadcaster,

@@ -9,6 +9,7 @@ struct Components: Sendable {
     let enrollment: Enrollment
     let catalog: ModelCatalog
     let registry: ModelRegistry
+    let aliases: ModelAliases
     let rounds: RoundCoordinator
     let roundStore: RoundStore
     let deployments: Deployments

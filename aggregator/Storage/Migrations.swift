@@ -123,6 +123,16 @@ enum Migrations {
                 t.add(column: "signature", .text).notNull().defaults(to: "")
             }
         }
+        migrator.registerMigration("v5-aliases") { db in
+            try db.create(table: "modelAliases") { t in
+                t.column("model", .text).notNull().references("models")
+                t.column("alias", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["model", "alias"])
+                t.foreignKey(["model", "version"], references: "modelVersions")
+            }
+        }
         return migrator
     }
 }

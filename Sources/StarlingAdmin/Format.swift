@@ -1,0 +1,27 @@
+import Foundation
+
+/// Number and time formatting shared by the command outputs.
+public enum Format {
+    /// `value` with `digits` decimals.
+    public static func fixed(_ value: Double, digits: Int = 3) -> String {
+        let scale = pow10(digits)
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        } else if digits > 0 {
+            text += "." + String(repeating: "0", count: digits)
+        }
+        return text
+    }
+
+    /// `date` in UTC to the second, ISO 8601.
+    public static func timestamp(_ date: Date) -> String {
+        date.ISO8601Format()
+    }
+
+    private static func pow10(_ digits: Int) -> Double {
+        (0..<digits).reduce(1.0) { value, _ in value * 10 }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// A row of `modelAliases`: which version a model's alias names now.
+struct ModelAliasRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "modelAliases"
+    var model: String
+    var alias: String
+    var version: Int
+    var updatedAt: Date
+
+    var info: ModelAlias { ModelAlias(model: model, alias: alias, version: version, updatedAt: updatedAt) }
+}
+
+/// Aliases of registry versions: set (create or move), list, delete, resolve. Moving an alias is
+/// how an operator ships a new version to every deployment that follows it (see ``Rollouts``).
+struct ModelAliases: Sendable {
+    let pool: DatabasePool
+    let clock: @Sendable () -> Date
+
+    /// Alias names are short identifiers so they can sit in a URL and a command line.
+    static func validate(_ alias: String) throws(APIError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+        guard (1...64).contains(alias.count), alias.allSatisfy({ allowed.contains($0) }), alias.first != "." else {
+            throw .badRequest(
+                "invalid_alias", "an alias is 1–64 characters of lowercase letters, digits, '-', '_' or '.', not '\(alias)'")
+        }
+    }
+
+    /// Points `alias` of `model` at `version` (which must exist) and returns it.
+    func set(model: String, alias: String, version: Int) async throws(APIError) -> ModelAlias {
+        try Self.validate(alias)
+        let record = ModelAliasRecord(model: model, alias: alias, version: version, updatedAt: clock())
+        try await pool.writing { db in
+            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
+            guard try ModelVersionRecord.exists(db, key: ["model": model, "version": version]) else {
+                throw APIError.versionNotFound(model, version)
+            }
+            try record.save(db)
+        }
+        return record.info
+    }
+
+    func list(model: String) async throws(APIError) -> AliasList {
+        try await pool.reading { db in
+            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
+            let rows = try ModelAliasRecord.filter(Column("model") == model).order(Column("alias")).fetchAll(db)
+            return AliasList(aliases: rows.map(\.info))
+        }
+    }
+
+    /// The version `alias` names; 404 `alias_not_found` if it names none.
+    func resolve(model: String, alias: String) async throws(APIError) -> Int {
+        try await pool.reading { db in
+            guard let row = try ModelAliasRecord.fetchOne(db, key: ["model": model, "alias": alias]) else {
+                throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")
+            }
+            return row.version
+        }
+    }
+
+    /// Removes `alias`; 404 `alias_not_found` if there is none.
+    func delete(model: String, alias: String) async throws(APIError) {
+        try await pool.writing { db in
+            guard try ModelAliasRecord.deleteOne(db, key: ["model": model, "alias": alias]) else {
+                throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")
+            }
+        }
+    }
+}
