@@ -75,6 +75,20 @@ public struct AdminClient: Sendable {
         try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminDeployment(id: id)) }
     }
 
+    /// `pause`, `resume`, `abort` or `rollback`.
+    public func deployment(id: String, action: String) async throws(AdminError) -> DeploymentInfo {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminDeployment(id: id, action: action), json: EmptyBody())
+        }
+    }
+
+    public func deploymentEvents(id: String) async throws(AdminError) -> [DeploymentEvent] {
+        try await call { () async throws(StarlingHTTPError) in
+            let list: DeploymentEventList = try await http.get(APIPath.adminDeploymentEvents(id: id))
+            return list.events
+        }
+    }
+
     public func setAlias(model: String, alias: String, version: Int) async throws(AdminError) -> ModelAlias {
         try await call { () async throws(StarlingHTTPError) in
             try await http.put(APIPath.adminAlias(model: model, alias: alias), json: SetAliasRequest(version: version))
@@ -107,3 +121,6 @@ public struct AdminClient: Sendable {
         }
     }
 }
+
+/// The body of a POST that carries nothing.
+private struct EmptyBody: Codable, Sendable {}

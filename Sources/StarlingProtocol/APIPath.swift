@@ -24,6 +24,9 @@ public enum APIPath {
     public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
     public static let adminDeployments = "/v1/admin/deployments"
     public static func adminDeployment(id: String) -> String { "/v1/admin/deployments/\(id)" }
+    /// `POST`: `pause`, `resume`, `abort` or `rollback`.
+    public static func adminDeployment(id: String, action: String) -> String { "/v1/admin/deployments/\(id)/\(action)" }
+    public static func adminDeploymentEvents(id: String) -> String { "/v1/admin/deployments/\(id)/events" }
     public static let adminRefinement = "/v1/admin/refinement"
 
     public static let deviceWatch = "/v1/device/watch"

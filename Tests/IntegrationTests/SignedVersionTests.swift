@@ -7,7 +7,7 @@ import XCTest
 
 /// An agent runs only versions its aggregator signed and whose artifacts match: the real aggregator
 /// serves a version whose int8 artifact was altered on its disk, the agent refuses it, reports the
-/// failure and keeps serving the version it had.
+/// failure (which halts the rollout) and keeps serving the version it had.
 final class SignedVersionTests: XCTestCase {
     func test_tamperedArtifact_isRefused_andTheAgentKeepsServingItsModel() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
@@ -29,11 +29,12 @@ final class SignedVersionTests: XCTestCase {
         try Data(bytes).write(to: artifact)
 
         let tampered = try await admin.deploy(CreateDeploymentRequest(model: "sig", version: 2, selector: .all))
-        let failed = try await Wait.until("the agent to refuse sig@2", timeout: .seconds(30)) {
-            guard let info = try? await admin.deployment(id: tampered.id), info.counts.failed == 1 else { return nil as DeploymentInfo? }
+        let halted = try await Wait.until("the rollout of sig@2 to halt", timeout: .seconds(30)) {
+            guard let info = try? await admin.deployment(id: tampered.id), info.state == .halted else { return nil as DeploymentInfo? }
             return info
         }
-        XCTAssertEqual(failed.counts.installed, 0)
+        XCTAssertTrue(halted.reason?.contains("SHA-256") ?? false, "the device's refusal halts the rollout: \(halted.reason ?? "")")
+        XCTAssertEqual(halted.counts.rolledBack, 1, "the device is sent back to sig@1")
         let local = aggregator.client(baseURL: apiURL, tls: nil)
         let status: AgentStatus = try await local.get(APIPath.agentStatus)
         XCTAssertEqual(status.runningModel, "sig@1", "the agent keeps serving the model it had")

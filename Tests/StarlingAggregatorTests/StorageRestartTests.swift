@@ -18,8 +18,8 @@ final class StorageRestartTests: XCTestCase {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
         XCTAssertEqual(tables, [
-            "adminTokens", "deploymentReports", "deployments", "devices", "enrollmentTokens", "modelVersions", "models",
-            "roundIterations", "roundUpdates", "rounds", "settings",
+            "adminTokens", "deploymentEvents", "deploymentReports", "deployments", "devices", "enrollmentTokens",
+            "modelAliases", "modelVersions", "models", "roundIterations", "roundUpdates", "rounds", "settings",
         ])
         let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(journal, "wal")

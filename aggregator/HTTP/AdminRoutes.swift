@@ -19,10 +19,18 @@ enum AdminRoutes {
         }
         group.post("deployments") { request, _ in
             let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
-            return try JSONResponse.make(try await components.deployments.create(body), status: .created)
+            return try JSONResponse.make(try await components.rollouts.create(body), status: .created)
         }
         group.get("deployments/:id") { _, context in
-            try JSONResponse.make(try await components.deployments.info(id: try context.parameters.require("id")))
+            try JSONResponse.make(try await components.rollouts.info(id: try context.parameters.require("id")))
+        }
+        group.get("deployments/:id/events") { _, context in
+            try JSONResponse.make(try await components.rollouts.events(id: try context.parameters.require("id")))
+        }
+        group.post("deployments/:id/:action") { _, context in
+            let info = try await components.rollouts.act(
+                try context.parameters.require("action"), id: try context.parameters.require("id"))
+            return try JSONResponse.make(info)
         }
         group.put("refinement") { request, _ in
             let body = try await RequestBody.json(RefinementSettings.self, from: request)
@@ -55,6 +63,7 @@ enum AdminRoutes {
             let alias = try await components.aliases.set(
                 model: try context.parameters.require("name"), alias: try context.parameters.require("alias"),
                 version: body.version)
+            try await components.rollouts.aliasMoved(model: alias.model, alias: alias.alias, to: alias.version)
             return try JSONResponse.make(alias)
         }
         group.delete("models/:name/aliases/:alias") { _, context in

@@ -26,7 +26,7 @@ enum DeviceRoutes {
         }
         router.post("v1/device/deployments/:id/report") { request, context in
             let body = try await RequestBody.json(DeploymentReport.self, from: request)
-            let info = try await components.deployments.report(
+            let info = try await components.rollouts.report(
                 body, deploymentID: try context.parameters.require("id"), device: try context.requireDevice().id)
             return try JSONResponse.make(info)
         }

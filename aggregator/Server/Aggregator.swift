@@ -40,8 +40,13 @@ public struct Aggregator: Sendable {
         } catch {
             throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
         }
-        let components = Self.components(storage: storage, identity: identity, directory: directory,
+        let components: Components
+        do {
+            components = try Self.components(storage: storage, identity: identity, directory: directory,
             configuration: configuration, clock: clock, logger: logger, announce: announce)
+        } catch {
+            throw BootstrapError("cannot load the deployments: \(error)")
+        }
         let announcer = components.endpoints
         let deviceAddress = DevicePortMemory.address(for: configuration.deviceListen, in: directory)
         let publicApp: any Service
@@ -60,7 +65,7 @@ public struct Aggregator: Sendable {
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")
         }
-        services = [storage, components.rounds, publicApp, deviceApp, components.broadcaster]
+        services = [storage, components.rounds, components.rollouts, publicApp, deviceApp, components.broadcaster]
         endpoints = announcer
     }
 
@@ -79,7 +84,7 @@ public struct Aggregator: Sendable {
     private static func components(
         storage: Storage, identity: AggregatorIdentity, directory: DataDirectory, configuration: AggregatorConfiguration,
         clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
-    ) -> Components {
+    ) throws -> Components {
         let pool = storage.pool
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
@@ -91,15 +96,18 @@ public struct Aggregator: Sendable {
             store: roundStore, catalog: catalog, registry: registry, devices: devices, broadcaster: broadcaster,
             directory: directory, clock: clock, tickInterval: configuration.coordinatorTick,
             defaultDeadline: configuration.defaultRoundDeadline, logger: logger)
-        let deployments = Deployments(pool: pool, catalog: catalog, broadcaster: broadcaster, clock: clock)
+        let aliases = ModelAliases(pool: pool, clock: clock)
+        let rollouts = try Rollouts(
+            pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
+            tickInterval: configuration.coordinatorTick, logger: logger)
         return Components(
             pool: pool, devices: devices,
             enrollment: Enrollment(
                 pool: pool, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
-            catalog: catalog, registry: registry, aliases: ModelAliases(pool: pool, clock: clock), rounds: rounds, roundStore: roundStore, deployments: deployments,
+            catalog: catalog, registry: registry, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
-            desiredStates: DesiredStates(devices: devices, deployments: deployments, coordinator: rounds, broadcaster: broadcaster),
+            desiredStates: DesiredStates(devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,

@@ -12,7 +12,7 @@ struct Components: Sendable {
     let aliases: ModelAliases
     let rounds: RoundCoordinator
     let roundStore: RoundStore
-    let deployments: Deployments
+    let rollouts: Rollouts
     let refinement: Refinement
     let desiredStates: DesiredStates
     let broadcaster: RevisionBroadcaster

@@ -133,6 +133,24 @@ enum Migrations {
                 t.foreignKey(["model", "version"], references: "modelVersions")
             }
         }
+        migrator.registerMigration("v6-rollouts") { db in
+            // Earlier all-at-once deployments load as completed `all` rollouts (see Rollouts.load).
+            try db.alter(table: "deployments") { t in
+                t.add(column: "alias", .text)
+                t.add(column: "machine", .text)
+                t.add(column: "state", .text).notNull().defaults(to: "completed")
+                t.add(column: "reason", .text)
+            }
+            try db.alter(table: "deploymentReports") { t in
+                t.add(column: "health", .text)
+            }
+            try db.create(table: "deploymentEvents") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("deploymentId", .text).notNull().references("deployments")
+                t.column("at", .datetime).notNull()
+                t.column("message", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -103,6 +103,20 @@ struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var version: Int
     var selector: DeviceSelector
     var createdAt: Date
+    /// The alias it follows, if any.
+    var alias: String?
+    /// The rollout's state machine as JSON (it holds the policy); nil for rows from before rollouts.
+    var machine: RolloutMachine?
+    var state: DeploymentState
+    var reason: String?
+}
+
+/// One line of a deployment's history.
+struct DeploymentEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "deploymentEvents"
+    var deploymentId: String
+    var at: Date
+    var message: String
 }
 
 /// A device's latest report on a deployment.
@@ -113,4 +127,5 @@ struct DeploymentReportRecord: Codable, Sendable, FetchableRecord, PersistableRe
     var state: DeviceDeploymentState
     var message: String?
     var reportedAt: Date
+    var health: InstallHealth?
 }

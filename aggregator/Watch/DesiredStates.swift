@@ -9,7 +9,7 @@ struct DesiredStates: Sendable {
     static let defaultWait: Double = 25
 
     let devices: DeviceRegistry
-    let deployments: Deployments
+    let rollouts: Rollouts
     let coordinator: RoundCoordinator
     let broadcaster: RevisionBroadcaster
 
@@ -24,7 +24,7 @@ struct DesiredStates: Sendable {
             from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
         return DesiredState(
             revision: revision,
-            model: try await deployments.desiredModel(forTags: device.tags),
+            model: await rollouts.desiredModel(for: device),
             rounds: await coordinator.tasks(for: device.id))
     }
 }

@@ -42,15 +42,14 @@ struct DeviceHealthReport: Codable, Sendable, Equatable {
 }
 
 extension RolloutPolicy {
-    /// Judges `report` against the health thresholds; the reason names the first limit it breaks.
+    /// Judges `report` against the health thresholds; the reason names the first limit it breaks. A
+    /// report without a smoke test (the device holds no held-out samples) is judged on the installation.
     func judge(_ report: DeviceHealthReport) -> DeviceHealthReport.Verdict {
         if case .failed(let reason) = report.installation {
             return .unhealthy(reason: "the installation failed: \(reason)")
         }
-        guard let test = report.smokeTest else {
-            return .unhealthy(reason: "the device installed the version but sent no smoke test")
-        }
-        guard test.samples > 0 else { return .unhealthy(reason: "the smoke test ran on no samples") }
+        // A device with no held-out samples cannot run a smoke test: it is judged on its installation.
+        guard let test = report.smokeTest, test.samples > 0 else { return .healthy }
         if exceeds(test.errorRate, health.maxErrorRate) {
             return .unhealthy(
                 reason: "error rate \(Self.text(test.errorRate)) is above the policy's limit of "

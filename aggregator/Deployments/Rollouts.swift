@@ -1,0 +1,353 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import StarlingProtocol
+
+/// Every deployment's rollout, and from them what model each device should run.
+///
+/// A deployment is a ``RolloutMachine`` over the devices its selector picks: the service feeds it
+/// the devices' reports and clock ticks, performs its actions (a changed assignment bumps the watch
+/// revision, so devices learn at once) and records its history. A device runs the version of the
+/// newest deployment that has assigned it (a pinned deployment holding it wins over newer ones), the
+/// version it had before if that deployment reverted it, and otherwise whatever an older deployment
+/// gave it. A completed deployment also covers devices that enroll later and match its selector.
+///
+/// Machines live in memory and are written to SQLite on every transition and, for reports, at the
+/// next tick; reports are stored as they arrive and replayed into the machine after a restart.
+actor Rollouts: Service {
+    let pool: DatabasePool
+    let catalog: ModelCatalog
+    let aliases: ModelAliases
+    let devices: DeviceRegistry
+    let broadcaster: RevisionBroadcaster
+    let clock: @Sendable () -> Date
+    let tickInterval: Duration
+    let logger: Logger
+    /// Oldest first.
+    private var rollouts: [Rollout]
+    /// The registry rows of every version a rollout names, by `model@version`.
+    private var versions: [String: ModelVersionRecord]
+
+    init(
+        pool: DatabasePool, catalog: ModelCatalog, aliases: ModelAliases, devices: DeviceRegistry,
+        broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, tickInterval: Duration, logger: Logger
+    ) throws {
+        self.pool = pool
+        self.catalog = catalog
+        self.aliases = aliases
+        self.devices = devices
+        self.broadcaster = broadcaster
+        self.clock = clock
+        self.tickInterval = tickInterval
+        self.logger = logger
+        (rollouts, versions) = try Self.load(pool: pool, now: clock())
+    }
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: self.tickInterval)
+                    await self.tick()
+                }
+            }
+        } catch is CancellationError {
+            logger.debug("rollouts stopped")
+        }
+        // The last reports are written even though this task is being cancelled.
+        await Task.detached { await self.persist() }.value
+    }
+
+    // MARK: Operators
+
+    func create(_ request: CreateDeploymentRequest) async throws(APIError) -> DeploymentInfo {
+        guard (request.version == nil) != (request.alias == nil) else {
+            throw .badRequest("invalid_deployment", "name exactly one of version and alias")
+        }
+        let version: Int
+        if let alias = request.alias {
+            version = try await aliases.resolve(model: request.model, alias: alias)
+        } else {
+            version = request.version ?? 0
+        }
+        return try await start(request, version: version, supersedes: nil).info
+    }
+
+    func info(id: String) throws(APIError) -> DeploymentInfo { try rollout(id).info }
+
+    func events(id: String) async throws(APIError) -> DeploymentEventList {
+        _ = try rollout(id)
+        return try await pool.reading { db in
+            let rows = try DeploymentEventRecord.filter(Column("deploymentId") == id).order(Column("id")).fetchAll(db)
+            return DeploymentEventList(events: rows.map { DeploymentEvent(at: $0.at, message: $0.message) })
+        }
+    }
+
+    /// `pause`, `resume`, `abort` or `rollback`; 409 `deployment_state` when the rollout is not in a
+    /// phase that allows it, 400 `invalid_action` for anything else.
+    func act(_ action: String, id: String) async throws(APIError) -> DeploymentInfo {
+        let event: RolloutMachine.Event
+        switch action {
+        case "pause": event = .pause
+        case "resume": event = .resume
+        case "abort": event = .abort
+        case "rollback": event = .rollback
+        default: throw .badRequest("invalid_action", "'\(action)' is not one of pause, resume, abort, rollback")
+        }
+        guard let index = rollouts.firstIndex(where: { $0.record.id == id }) else { throw Self.notFound(id) }
+        guard rollouts[index].record.state != .superseded else {
+            throw .conflict("deployment_state", "deployment \(id) was superseded and takes no more actions")
+        }
+        try await feed(event, to: index, refusalIsError: true)
+        return rollouts[index].info
+    }
+
+    /// Rolls the new version of `alias` out to every live deployment that follows it: each is
+    /// superseded by a new deployment with the same selector and policy.
+    func aliasMoved(model: String, alias: String, to version: Int) async throws(APIError) {
+        for index in rollouts.indices {
+            let rollout = rollouts[index]
+            guard rollout.record.model == model, rollout.record.alias == alias, rollout.record.state != .superseded,
+                rollout.tag != VersionTag(model: model, version: version).description
+            else { continue }
+            let policy = rollout.machine.policy
+            let request = CreateDeploymentRequest(
+                model: model, alias: alias, selector: rollout.record.selector, strategy: policy.apiStrategy,
+                waves: policy.waves, bakeSeconds: policy.bakeSeconds, maxFailureRate: policy.maxFailureRate,
+                maxAccuracyDrop: policy.health.maxAccuracyDrop)
+            let next = try await start(request, version: version, supersedes: rollout.record.id)
+            rollouts[index].record.state = .superseded
+            rollouts[index].record.reason = "alias \(alias) moved to version \(version); \(next.record.id) took over"
+            rollouts[index].dirty = true
+            try await log(rollouts[index].record.reason ?? "", for: rollout.record.id)
+        }
+        await persist()
+    }
+
+    // MARK: Devices
+
+    /// What `device` should run now.
+    func desiredModel(for device: DeviceRecord) -> DesiredModel? {
+        guard let (rollout, tag) = placement(of: device, excluding: nil) else { return nil }
+        guard let record = versions[tag] else { return nil }
+        return DesiredModel(
+            deploymentId: rollout, model: record.model, version: record.version, sha256: record.sha256,
+            sha256Int8: record.sha256Int8, manifestSha256: record.manifestSha256, signature: record.signature)
+    }
+
+    /// Stores a device's report and, when it is about the version the rollout assigned it, lets the
+    /// health gate judge it.
+    func report(_ report: DeploymentReport, deploymentID: String, device: String) async throws(APIError) -> DeploymentInfo {
+        guard let index = rollouts.firstIndex(where: { $0.record.id == deploymentID }) else { throw Self.notFound(deploymentID) }
+        let record = DeploymentReportRecord(
+            deploymentId: deploymentID, deviceId: device, state: report.state,
+            message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
+        try await pool.writing { db in try record.save(db) }
+        if report.state != .rolledBack, VersionTag(model: report.model, version: report.version).description == rollouts[index].tag {
+            try await feed(.report(device: device, DeviceHealthReport(report)), to: index, refusalIsError: false)
+        }
+        return rollouts[index].info
+    }
+
+    /// Moves every live rollout on: new or departed targets, then the clock.
+    func tick() async {
+        let now = clock()
+        let fleet: [DeviceRecord]
+        do {
+            fleet = try await devices.activeDevices()
+        } catch {
+            logger.error("cannot list devices for rollouts", metadata: ["error": "\(error)"])
+            return
+        }
+        for index in rollouts.indices where rollouts[index].isLive {
+            let targets = targets(of: rollouts[index].record, among: fleet)
+            if Set(targets.map(\.id)) != Set(rollouts[index].machine.devices.map(\.id)) {
+                try? await feed(.devicesChanged(targets), to: index, refusalIsError: false)
+            }
+            try? await feed(.tick, to: index, refusalIsError: false, at: now)
+        }
+        await persist()
+    }
+}
+
+extension Rollouts {
+    private static func notFound(_ id: String) -> APIError {
+        .notFound("deployment_not_found", "there is no deployment '\(id)'")
+    }
+
+    private func rollout(_ id: String) throws(APIError) -> Rollout {
+        guard let rollout = rollouts.first(where: { $0.record.id == id }) else { throw Self.notFound(id) }
+        return rollout
+    }
+
+    /// Creates, records and starts a rollout of `version`.
+    private func start(
+        _ request: CreateDeploymentRequest, version: Int, supersedes: String?
+    ) async throws(APIError) -> Rollout {
+        let policy = try RolloutPolicy(request)
+        let target = try await catalog.version(of: request.model, version)
+        let tag = VersionTag(model: request.model, version: version).description
+        versions[tag] = target
+        let now = clock()
+        let id = Secrets.identifier(prefix: "dep-")
+        let fleet = try await devices.activeDevices()
+        let record = DeploymentRecord(
+            id: id, model: request.model, version: version, selector: request.selector, createdAt: now, alias: request.alias,
+            machine: nil, state: .running, reason: nil)
+        let machine: RolloutMachine
+        do {
+            machine = try RolloutMachine(
+                policy: policy, targets: targets(of: record, among: fleet, pinnedToo: policy.strategy == .pinned), version: tag,
+                seed: Self.seed(id))
+        } catch {
+            throw .badRequest("invalid_deployment", error.description)
+        }
+        var stored = record
+        stored.machine = machine
+        let row = stored
+        try await pool.writing { db in try row.insert(db) }
+        rollouts.append(Rollout(record: row, machine: machine))
+        try await log(
+            "deployment of \(tag) to \(request.selector) created (\(policy.strategy.rawValue)"
+                + (supersedes.map { ", after \($0)" } ?? "") + ")", for: id)
+        try await feed(.start, to: rollouts.count - 1, refusalIsError: true)
+        logger.info("deployment created", metadata: ["deployment": "\(id)", "version": "\(tag)"])
+        return rollouts[rollouts.count - 1]
+    }
+
+    /// The devices `record` covers: active, matching its selector, and not held by a pinned rollout
+    /// (unless `pinnedToo`), each with the version it would run without `record`.
+    private func targets(
+        of record: DeploymentRecord, among fleet: [DeviceRecord], pinnedToo: Bool? = nil
+    ) -> [RolloutMachine.Target] {
+        let includePinned = pinnedToo ?? (record.machine?.policy.strategy == .pinned)
+        return fleet.filter { record.selector.matches($0.tags) }.compactMap { device in
+            let held = placement(of: device, excluding: record.id)
+            if !includePinned, let held, rollouts.contains(where: { $0.record.id == held.rollout && $0.machine.pinned }) {
+                return nil
+            }
+            return RolloutMachine.Target(id: device.id, previousVersion: held?.tag)
+        }
+    }
+
+    /// Which rollout decides what `device` runs and the version it names, ignoring `excluded`.
+    private func placement(of device: DeviceRecord, excluding excluded: String?) -> (rollout: String, tag: String)? {
+        for rollout in rollouts.reversed() where rollout.record.id != excluded && rollout.machine.pinned {
+            if let place = rollout.byDevice[device.id], place.status.isAssigned { return (rollout.record.id, rollout.tag) }
+        }
+        for rollout in rollouts.reversed() where rollout.record.id != excluded {
+            guard let place = rollout.byDevice[device.id] else {
+                if rollout.machine.phase == .completed, rollout.record.selector.matches(device.tags) {
+                    return (rollout.record.id, rollout.tag)
+                }
+                continue
+            }
+            switch place.status {
+            case .pending, .healthy, .failed: return (rollout.record.id, rollout.tag)
+            case .reverted: return place.previousVersion.map { (rollout.record.id, $0) }
+            case .notAssigned: continue
+            }
+        }
+        return nil
+    }
+
+    /// Feeds `event` to rollout `index` and performs what it asks for. A refusal is a 409 when
+    /// `refusalIsError`, and otherwise only logged.
+    private func feed(
+        _ event: RolloutMachine.Event, to index: Int, refusalIsError: Bool, at time: Date? = nil
+    ) async throws(APIError) {
+        let now = time ?? clock()
+        let actions: [RolloutMachine.Action]
+        do {
+            actions = try rollouts[index].handle(event, at: now)
+        } catch {
+            if refusalIsError { throw .conflict("deployment_state", error.description) }
+            logger.debug("rollout event refused", metadata: ["deployment": "\(rollouts[index].record.id)", "reason": "\(error)"])
+            return
+        }
+        guard !actions.isEmpty else { return }
+        let id = rollouts[index].record.id
+        var moved = false
+        for action in actions {
+            switch action {
+            case .assign, .revert: moved = true
+            case .log(let entry): try await log(entry.message, for: id, at: entry.time)
+            case .waveStarted, .halted, .completed: break
+            }
+        }
+        try await write(rollouts[index])
+        rollouts[index].dirty = false
+        if moved { await broadcaster.bump() }
+    }
+
+    private func log(_ message: String, for id: String, at time: Date? = nil) async throws(APIError) {
+        let event = DeploymentEventRecord(deploymentId: id, at: time ?? clock(), message: message)
+        try await pool.writing { db in try event.insert(db) }
+    }
+
+    private func write(_ rollout: Rollout) async throws(APIError) {
+        let record = rollout.record
+        try await pool.writing { db in try record.update(db) }
+    }
+
+    /// Writes every machine changed since it was last written.
+    private func persist() async {
+        for index in rollouts.indices where rollouts[index].dirty {
+            do {
+                try await write(rollouts[index])
+                rollouts[index].dirty = false
+            } catch {
+                logger.error("cannot record a rollout", metadata: ["deployment": "\(rollouts[index].record.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A stable seed from a deployment id (FNV-1a), so its canary is the same after a restart.
+    private static func seed(_ id: String) -> UInt64 {
+        id.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}
+
+extension Rollouts {
+    /// Every deployment from the database, with reports stored after its machine was last written
+    /// replayed into it; rows from before rollouts become completed `all` rollouts of their version.
+    fileprivate static func load(pool: DatabasePool, now: Date) throws -> ([Rollout], [String: ModelVersionRecord]) {
+        try pool.read { db in
+            var loaded: [Rollout] = []
+            var versions: [String: ModelVersionRecord] = [:]
+            for record in try DeploymentRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db) {
+                let tag = VersionTag(model: record.model, version: record.version).description
+                var machine: RolloutMachine
+                if let stored = record.machine {
+                    machine = stored
+                } else {
+                    let policy = RolloutPolicy(
+                        strategy: .all, bakeSeconds: 0, maxFailureRate: 1, offlineAfterSeconds: 0,
+                        health: .init(maxAccuracyDrop: 1, maxErrorRate: 1, maxEscalationIncrease: 1, maxLatencyRatio: 1e9))
+                    machine = try RolloutMachine(policy: policy, targets: [], version: tag, seed: 0)
+                    _ = try? machine.handle(.start, at: record.createdAt)
+                }
+                var rollout = Rollout(record: record, machine: machine)
+                if rollout.isLive {
+                    let reports = try DeploymentReportRecord.filter(Column("deploymentId") == record.id)
+                        .order(Column("reportedAt")).fetchAll(db)
+                    for report in reports where report.state != .rolledBack {
+                        let wire = DeploymentReport(
+                            state: report.state, model: record.model, version: record.version, message: report.message,
+                            health: report.health)
+                        _ = try? rollout.handle(.report(device: report.deviceId, DeviceHealthReport(wire)), at: report.reportedAt)
+                    }
+                }
+                loaded.append(rollout)
+                for name in Set([tag] + machine.devices.compactMap(\.previousVersion)) {
+                    guard let parsed = VersionTag(name),
+                        let row = try ModelVersionRecord.fetchOne(db, key: ["model": parsed.model, "version": parsed.version])
+                    else { continue }
+                    versions[name] = row
+                }
+            }
+            return (loaded, versions)
+        }
+    }
+}
