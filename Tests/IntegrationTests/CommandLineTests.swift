@@ -1,5 +1,6 @@
 import Foundation
 import StarlingAdmin
+import StarlingProtocol
 import XCTest
 
 /// The `starling` CLI fails with one sentence and the documented exit status.
@@ -49,6 +50,32 @@ final class CommandLineTests: XCTestCase {
             environment: environment)
         XCTAssertEqual(unprotected.status, 2, "a usage error")
         XCTAssertTrue(unprotected.stderr.contains("--privacy distributed needs secure aggregation"), unprotected.stderr)
+
+        let wavesWithoutCanary = try await runStarling(
+            ["deploy", "--model", "cli", "--version", "1", "--to", "all", "--waves", "5,100"], environment: environment)
+        XCTAssertEqual(wavesWithoutCanary.status, 2)
+        XCTAssertTrue(wavesWithoutCanary.stderr.contains("--waves needs --strategy canary"), wavesWithoutCanary.stderr)
+        let neither = try await runStarling(["deploy", "--model", "cli", "--to", "all"], environment: environment)
+        XCTAssertEqual(neither.status, 2)
+        XCTAssertTrue(neither.stderr.contains("exactly one of --version and --alias"), neither.stderr)
+        let alias = try await runStarling(
+            ["model", "alias", "set", "--model", "cli", "--alias", "production", "--version", "1"], environment: environment)
+        XCTAssertEqual(alias.status, 0, alias.stderr)
+        let listedAliases = try await runStarling(["model", "alias", "list", "--model", "cli"], environment: environment)
+        XCTAssertTrue(listedAliases.stdout.contains("production"), listedAliases.stdout)
+        let deployed = try await runStarling(
+            ["deploy", "--model", "cli", "--alias", "production", "--to", "all", "--json"], environment: environment)
+        XCTAssertEqual(deployed.status, 0, deployed.stderr)
+        let deployment = try StarlingJSON.decoder().decode(DeploymentInfo.self, from: Data(deployed.stdout.utf8))
+        XCTAssertEqual(deployment.alias, "production")
+        let status = try await runStarling(["deploy", "status", deployment.id], environment: environment)
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("] 100%") || status.stdout.contains("] 0%"), "a progress bar: \(status.stdout)")
+        let history = try await runStarling(["deploy", "events", deployment.id], environment: environment)
+        XCTAssertTrue(history.stdout.contains("created"), history.stdout)
+        let resumeRunning = try await runStarling(["deploy", "resume", deployment.id], environment: environment)
+        XCTAssertNotEqual(resumeRunning.status, 0)
+        XCTAssertEqual(resumeRunning.stderr.split(separator: "\n").count, 1, "one sentence: \(resumeRunning.stderr)")
 
         let wrongToken = try await runStarling(
             ["devices", "list", "--token", "stk_wrong"], environment: environment)
