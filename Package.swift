@@ -214,7 +214,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "starling-bench",
-            dependencies: ["StarlingCore", "Quantization", "CBLAS", "SecureAggregation", "Privacy"],
+            dependencies: [
+                "StarlingCore", "Quantization", "CBLAS", "SecureAggregation", "Privacy", "StarlingAgent", "StarlingAdmin",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/StarlingBench",
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,5 @@
-// starling-bench: the phase-one runtime, secure-aggregation and DP-SGD benchmarks. Prints one JSON line per figure.
-//   starling-bench [--suite int8|secagg|dp] [--export-dir DIR] [--data data/digits.csv] [--quick]
+// starling-bench: the phase-one runtime, secure-aggregation, DP-SGD and rollout benchmarks. Prints one JSON line per figure.
+//   starling-bench [--suite int8|secagg|dp|rollout] [--export-dir DIR] [--data data/digits.csv] [--quick]
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS
 import Foundation
@@ -17,7 +17,7 @@ while let argument = arguments.next() {
     case "--quick": quick = true
     case "--suite": suite = arguments.next() ?? suite
     default:
-        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp] [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
+        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout] [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
         exit(2)
     }
 }
@@ -25,6 +25,16 @@ while let argument = arguments.next() {
 if suite == "secagg" {
     do {
         try SecAggBenchmark(quick: quick).run()
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if suite == "rollout" {
+    do {
+        try await RolloutBenchmark(quick: quick).run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))

@@ -398,6 +398,10 @@ final class RolloutMachineTests: XCTestCase {
         XCTAssertEqual(try machine.handle(.tick, at: at(59)), [])
         XCTAssertTrue(try machine.handle(.tick, at: at(60)).contains(.completed), "19 of 20 is 95 %")
         XCTAssertFalse(machine.pinned)
+        XCTAssertEqual(try machine.handle(.report(device: everyone[19], Self.good), at: at(70)), [])
+        XCTAssertEqual(machine.counts.healthy, 20, "a late report after completion still counts")
+        XCTAssertEqual(machine.phase, .completed)
+        assertRefused(.tick, by: machine, with: .finished(.completed))
     }
 
     func test_pinned_isOneWaveLikeAll_andPinsItsDevicesUntilRolledBack() throws {
@@ -606,7 +610,14 @@ final class RolloutMachineTests: XCTestCase {
                 XCTAssertEqual(machine, before, "\(context): a refusal changed the machine")
                 continue
             }
-            XCTAssertFalse(before.phase.isTerminal, "\(context): a terminal phase accepted \(event)")
+            if before.phase.isTerminal {
+                guard before.phase == .completed, case .report = event else {
+                    return XCTFail("\(context): a terminal phase accepted \(event)")
+                }
+                XCTAssertTrue(
+                    actions.allSatisfy { if case .log = $0 { true } else { false } },
+                    "\(context): a late report after completion moved devices")
+            }
 
             let counts = machine.counts
             XCTAssertEqual(

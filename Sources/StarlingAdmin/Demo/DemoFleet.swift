@@ -40,6 +40,15 @@ public struct DemoFleet: Sendable {
         return RunningAggregator(endpoints: endpoints, process: process)
     }
 
+    /// The admin connection to the fleet's aggregator: its CA and the admin token it wrote on its first run.
+    public func adminConnection(to endpoints: AggregatorEndpoints) throws(AdminError) -> AdminConnection {
+        AdminConnection(
+            url: endpoints.url,
+            caCertificatePEM: try AdminConnection.readText(URL(fileURLWithPath: endpoints.caCertificate), what: "CA certificate"),
+            token: try AdminConnection.readText(aggregatorDirectory.appendingPathComponent("admin.token"), what: "admin token")
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Loads a CSV into agent `index`'s local store with `starling-agent ingest`.
     public func ingest(agent index: Int, csv: URL, labelColumn: String) async throws(AdminError) {
         let process = try ManagedProcess(

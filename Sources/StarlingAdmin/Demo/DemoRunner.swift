@@ -46,12 +46,7 @@ public struct DemoRunner: Sendable {
     private func runFleet(_ fleet: DemoFleet, split: DemoSplit) async throws(AdminError) -> DemoReport {
         let endpoints = try await fleet.startAggregator().endpoints
         output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
-        let connection = AdminConnection(
-            url: endpoints.url,
-            caCertificatePEM: try AdminConnection.readText(URL(fileURLWithPath: endpoints.caCertificate), what: "CA certificate"),
-            token: try AdminConnection.readText(fleet.aggregatorDirectory.appendingPathComponent("admin.token"), what: "admin token")
-                .trimmingCharacters(in: .whitespacesAndNewlines))
-        let admin = try AdminClient(connection: connection)
+        let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         do {
             let report = try await runLoop(fleet, admin: admin, endpoints: endpoints, split: split)
             await admin.shutdown()

@@ -26,7 +26,8 @@ import Foundation
 /// - `pinned` is true while a `pinned` rollout holds its devices: until it halts, is rolled back or aborted.
 ///
 /// - Important: halted, rolled back, aborted and completed are terminal. An event that does not fit the
-///   phase changes nothing and throws a ``Refusal`` saying why.
+///   phase changes nothing and throws a ``Refusal`` saying why; the one event a completed rollout still
+///   takes is a late report, which sets that device's status and moves nothing.
 struct RolloutMachine: Codable, Sendable, Equatable {
     /// A device the rollout covers, with the version it ran before (nil if none), so it can be sent back.
     struct Target: Codable, Sendable, Equatable {
@@ -188,6 +189,9 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     /// Applies `event`, which happened at `now`, and returns what the caller must do, in order. A tick before
     /// the start does nothing; an event the phase cannot take throws and changes nothing.
     mutating func handle(_ event: Event, at now: Date) throws(Refusal) -> [Action] {
+        if phase == .completed, case .report(let id, let report) = event {
+            return try recordAfterCompletion(report, from: id, at: now)
+        }
         if phase.isTerminal { throw .finished(phase) }
         switch event {
         case .start:
@@ -297,6 +301,25 @@ struct RolloutMachine: Codable, Sendable, Equatable {
             let line = log(now, "Device \(id) is unhealthy: \(reason).")
             let halt = haltIfTooManyFailed(at: now, naming: id)
             return [line] + (halt.isEmpty ? advance(at: now) : halt)
+        }
+    }
+
+    /// A report that arrives after the rollout completed (a device that was offline, or slower than the
+    /// healthy majority) still sets the device's status; it no longer moves or reverts anything.
+    private mutating func recordAfterCompletion(_ report: DeviceHealthReport, from id: String, at now: Date) throws(Refusal)
+        -> [Action]
+    {
+        guard let index = devices.firstIndex(where: { $0.id == id }) else { throw .notATarget(id) }
+        guard devices[index].status.isAssigned else { throw .notAssigned(device: id, version: version) }
+        switch policy.judge(report) {
+        case .healthy:
+            devices[index].status = .healthy
+            devices[index].failure = nil
+            return []
+        case .unhealthy(let reason):
+            devices[index].status = .failed
+            devices[index].failure = reason
+            return [log(now, "Device \(id) is unhealthy after the rollout completed: \(reason).")]
         }
     }
 
