@@ -63,7 +63,7 @@ struct ModelInstaller: Sendable {
         if let running = slot.model, running.name == desired.model, running.version == desired.version,
             running.sha256 == desired.sha256.lowercased(), running.sha256Int8 == desired.sha256Int8.lowercased()
         {
-            await removeUnreferencedFiles()
+            if let slots = try? await store.modelSlots() { await removeUnreferencedFiles(keeping: slots) }
             report = DeploymentReport(state: .installed, model: desired.model, version: desired.version)
         } else {
             do {
@@ -90,17 +90,9 @@ struct ModelInstaller: Sendable {
         }
     }
 
-    /// Deletes the files no slot names once the deployed version runs: left by an agent killed
-    /// between a switch and its clean-up, or by an install that was given up.
-    private func removeUnreferencedFiles() async {
-        let files = files
-        guard let slots = try? await store.modelSlots() else { return }
-        _ = try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) }
-    }
-
     /// Switches to `desired`: back to the previous slot when it holds that version and its files
     /// still verify, else to a fresh download.
-    func apply(_ desired: DesiredModel) async throws(AgentError) -> Switch {
+    private func apply(_ desired: DesiredModel) async throws(AgentError) -> Switch {
         let slots = try await store.modelSlots()
         if let previous = slots.previous, previous.isSameVersion(as: desired) {
             let model: InstalledModel?
@@ -120,12 +112,10 @@ struct ModelInstaller: Sendable {
         let model: InstalledModel
         do {
             model = try await download(desired)
+        } catch .aggregator(let reason) {
+            throw .aggregator(reason)  // interrupted: the partial files stay for the next attempt
         } catch {
-            if case .aggregator = error {} else {
-                // A version that failed a check leaves nothing behind; an interrupted one its partial files.
-                let files = files
-                _ = try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) }
-            }
+            await removeUnreferencedFiles(keeping: slots)  // failed a check: nothing of it stays behind
             throw error
         }
         let record = InstalledModelRecord(
@@ -141,10 +131,7 @@ struct ModelInstaller: Sendable {
         try await store.recordModelSlots(slots)
         let replaced = slot.model
         slot.install(model)
-        let files = files
-        let removed = (try? await BlockingWork.run { () throws(AgentError) in
-            files.removeUnreferenced(keeping: slots.records, keepingDownloads: false)
-        }) ?? []
+        let removed = await removeUnreferencedFiles(keeping: slots)
         logger.info(
             state == .rolledBack ? "rolled back to the previous model slot; phase one runs int8" : "installed model; phase one runs int8",
             metadata: [
@@ -152,6 +139,16 @@ struct ModelInstaller: Sendable {
                 "previous": "\(slots.previous?.tag ?? "none")", "removed_files": "\(removed.count)",
             ])
         return Switch(state: state, installed: model, replaced: replaced)
+    }
+
+    /// Deletes the files in the model folder that no slot names, unfinished downloads included:
+    /// after a switch; once the deployed version runs (an agent killed between a switch and this
+    /// clean-up leaves some); after an install that failed a check. Returns the names deleted.
+    @discardableResult
+    private func removeUnreferencedFiles(keeping slots: ModelSlots) async -> [String] {
+        let files = files
+        return (try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
+            ?? []
     }
 
     /// Downloads both artifacts (fp32 first) and checks them against what the aggregator signed.
