@@ -61,7 +61,9 @@ final class InstallCrashTests: XCTestCase {
                 CreateModelRequest(name: "big\(attempt)", architecture: Self.bigArchitecture, seed: UInt64(attempt)))
             _ = try await aggregator.admin.deploy(CreateDeploymentRequest(model: big.model, version: 1, selector: .all))
             let models = agent.models
-            _ = try await Wait.until("a partial download of \(big.tag)", timeout: .seconds(60), interval: .milliseconds(1)) {
+            _ = try await Wait.until(
+                "a partial download of \(big.tag)", timeout: .seconds(60), interval: .milliseconds(1)
+            ) {
                 Self.partialFiles(in: models).contains { $0.size > 0 } ? true : nil
             }
             agent.kill()
@@ -90,7 +92,8 @@ final class InstallCrashTests: XCTestCase {
             "the download continues from byte \(offset) of \(partial.lastPathComponent): \(resumed)")
         try await assertFilesOnDisk(agent, are: [big, serving])
         print(
-            "resumed \(partial.lastPathComponent) at byte \(offset) of \(artifactSize); \(big.tag) served \(finished) after the restart")
+            "resumed \(partial.lastPathComponent) at byte \(offset) of \(artifactSize);",
+            "\(big.tag) served \(finished) after the restart")
     }
 
     /// Kills the agent at random moments (seeded) of downloads and local rollbacks: for a download,
@@ -118,7 +121,9 @@ final class InstallCrashTests: XCTestCase {
                 delay = random.nextInt(below: 250)
             } else {
                 let installed = agent.models.appendingPathComponent("\(target.sha256Int8).int8.safetensors")
-                _ = try await Wait.until("the int8 artifact of \(target.model)", timeout: .seconds(60), interval: .milliseconds(1)) {
+                _ = try await Wait.until(
+                    "the int8 artifact of \(target.model)", timeout: .seconds(60), interval: .milliseconds(1)
+                ) {
                     FileManager.default.fileExists(atPath: installed.path) ? true : nil
                 }
                 delay = random.nextInt(below: 40)
@@ -127,7 +132,9 @@ final class InstallCrashTests: XCTestCase {
             agent.kill()
             try await agent.restart()
             let restored = try await assertServesAValidSlot(agent, of: [active, target])
-            outcomes.append("\(rollback ? "rollback" : "download") to \(target.tag), killed after \(delay) ms: restarted on \(restored.tag)")
+            outcomes.append(
+                "\(rollback ? "rollback" : "download") to \(target.tag), killed after \(delay) ms:"
+                    + " restarted on \(restored.tag)")
             try await agent.waitUntilRunning(target)
             try await assertFilesOnDisk(agent, are: [target, active])
             (active, previous) = (target, active)
@@ -145,7 +152,9 @@ final class InstallCrashTests: XCTestCase {
     ) async throws -> ModelVersionInfo {
         let status = try await agent.status()
         let running = try XCTUnwrap(status.runningModel, "the agent serves a model", file: file, line: line)
-        XCTAssertTrue(allowed.contains { $0.tag == running }, "\(running) is one of \(allowed.map(\.tag))", file: file, line: line)
+        XCTAssertTrue(
+            allowed.contains { $0.tag == running }, "\(running) is one of \(allowed.map(\.tag))", file: file, line: line
+        )
         let loaded = try XCTUnwrap(
             agent.log().first { $0.contains("loaded installed model") }, "the agent restored a model at start-up",
             file: file, line: line)
@@ -153,7 +162,8 @@ final class InstallCrashTests: XCTestCase {
             allowed.first { loaded.contains("model=\($0.tag)") && loaded.contains("sha256_int8=\($0.sha256Int8)") },
             "restored one of \(allowed.map(\.tag)): \(loaded)", file: file, line: line)
         for (name, digest) in [
-            ("\(restored.sha256).safetensors", restored.sha256), ("\(restored.sha256Int8).int8.safetensors", restored.sha256Int8),
+            ("\(restored.sha256).safetensors", restored.sha256),
+            ("\(restored.sha256Int8).int8.safetensors", restored.sha256Int8),
         ] {
             let bytes = try Data(contentsOf: agent.models.appendingPathComponent(name))
             XCTAssertEqual(SHA256.hash(data: bytes).hex, digest, "\(name) has its digest", file: file, line: line)
@@ -261,7 +271,9 @@ private struct RestartableAgent {
 
     func waitUntilRunning(_ version: ModelVersionInfo) async throws {
         let client = aggregator.client(baseURL: apiURL, tls: nil)
-        _ = try await Wait.until("the agent to run \(version.tag) (log: \(process.logFile.path))", timeout: .seconds(90)) {
+        _ = try await Wait.until(
+            "the agent to run \(version.tag) (log: \(process.logFile.path))", timeout: .seconds(90)
+        ) {
             let status: AgentStatus? = try? await client.get(APIPath.agentStatus)
             return status?.runningModel == version.tag ? true : nil
         }

@@ -3,6 +3,7 @@ import NIOHTTP1
 import StarlingCore
 import StarlingProtocol
 import Synchronization
+
 @testable import StarlingAgent
 
 /// A stand-in for the aggregator's device listener (plain HTTP, on a ``FakeHTTPServer``): serves a

@@ -29,7 +29,8 @@ struct FakeHTTPServer: Sendable {
     private let listener: NIOAsyncChannel<Connection, Never>
     private let handler: @Sendable (FakeRequest) async -> FakeResponse
 
-    static func start(_ handler: @escaping @Sendable (FakeRequest) async -> FakeResponse) async throws -> FakeHTTPServer {
+    static func start(_ handler: @escaping @Sendable (FakeRequest) async -> FakeResponse) async throws -> FakeHTTPServer
+    {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -66,10 +67,13 @@ struct FakeHTTPServer: Sendable {
                 case .end:
                     guard let requestHead = head else { continue }
                     let response = await handler(
-                        FakeRequest(method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body))
+                        FakeRequest(
+                            method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body))
                     var headers = HTTPHeaders(response.headers)
                     headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-                    try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: response.status, headers: headers)))
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: requestHead.version, status: response.status, headers: headers))
+                    )
                     let sent = response.body.prefix(response.cutAfter ?? response.body.count)
                     // In chunks, so the client reads the body as a stream, as from a real server.
                     var offset = sent.startIndex

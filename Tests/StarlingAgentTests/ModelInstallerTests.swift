@@ -2,6 +2,7 @@ import Foundation
 import StarlingProtocol
 import StarlingTransport
 import XCTest
+
 @testable import StarlingAgent
 
 /// Installs switch between the two model slots: a new version is downloaded and becomes active, the
@@ -11,7 +12,8 @@ final class ModelInstallerTests: XCTestCase {
     func test_deployingThePreviousVersion_switchesBackWithoutDownloading_andReportsRolledBack() async throws {
         let three = try ToyArtifacts(version: 3)
         let four = try ToyArtifacts(version: 4, swapped: true)
-        let fake = FakeAggregator(desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
+        let fake = FakeAggregator(
+            desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
         let agent = try await TestAgent()
         var reports = fake.events.makeAsyncIterator()
         try await withFake(fake) { client in
@@ -44,7 +46,8 @@ final class ModelInstallerTests: XCTestCase {
     func test_install_ofAThirdVersion_deletesTheFilesOfTheOldestOne() async throws {
         let versions = try [3, 4, 5].map { try ToyArtifacts(version: $0) }
         let fake = FakeAggregator(
-            desired: Self.idle, versions: Dictionary(uniqueKeysWithValues: versions.map { ($0.version, ($0.fp32, $0.int8)) }))
+            desired: Self.idle,
+            versions: Dictionary(uniqueKeysWithValues: versions.map { ($0.version, ($0.fp32, $0.int8)) }))
         let agent = try await TestAgent()
         try await withFake(fake) { client in
             let installer = agent.installer(client)
@@ -56,14 +59,17 @@ final class ModelInstallerTests: XCTestCase {
         let slots = try await agent.store.modelSlots()
         XCTAssertEqual(slots.active?.version, 5)
         XCTAssertEqual(slots.previous?.version, 4)
-        let expected = versions.suffix(2).flatMap { [$0.record.sha256 + ".safetensors", $0.record.sha256Int8 + ".int8.safetensors"] }
+        let expected = versions.suffix(2).flatMap {
+            [$0.record.sha256 + ".safetensors", $0.record.sha256Int8 + ".int8.safetensors"]
+        }
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: agent.paths.models.path)), Set(expected))
     }
 
     func test_rollback_whenThePreviousFilesAreGone_downloadsThemAgain_andReportsInstalled() async throws {
         let three = try ToyArtifacts(version: 3)
         let four = try ToyArtifacts(version: 4)
-        let fake = FakeAggregator(desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
+        let fake = FakeAggregator(
+            desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
         let agent = try await TestAgent()
         var reports = fake.events.makeAsyncIterator()
         try await withFake(fake) { client in
@@ -72,7 +78,8 @@ final class ModelInstallerTests: XCTestCase {
             _ = await installer.reconcile(try four.desired(deploymentId: "dep-2"))
             _ = await reports.next()
             _ = await reports.next()
-            try FileManager.default.removeItem(at: ModelFiles(paths: agent.paths).url(.int8, sha256: three.record.sha256Int8))
+            try FileManager.default.removeItem(
+                at: ModelFiles(paths: agent.paths).url(.int8, sha256: three.record.sha256Int8))
 
             _ = await installer.reconcile(try three.desired(deploymentId: "dep-3"))
             guard case .report(let report)? = await reports.next() else { return XCTFail("no report") }
@@ -80,7 +87,8 @@ final class ModelInstallerTests: XCTestCase {
         }
         XCTAssertEqual(agent.slot.model?.tag, "toy@3")
         XCTAssertEqual(
-            fake.weightsRequests.suffix(1).map(\.path), [APIPath.deviceWeights(model: "toy", version: 3, format: .int8)],
+            fake.weightsRequests.suffix(1).map(\.path),
+            [APIPath.deviceWeights(model: "toy", version: 3, format: .int8)],
             "only the missing artifact is downloaded again")
     }
 
@@ -89,7 +97,8 @@ final class ModelInstallerTests: XCTestCase {
     func test_report_carriesTheSmokeTestsOfBothModels_onTheHeldOutSamples() async throws {
         let three = try ToyArtifacts(version: 3)
         let four = try ToyArtifacts(version: 4, swapped: true)
-        let fake = FakeAggregator(desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
+        let fake = FakeAggregator(
+            desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
         let agent = try await TestAgent()
         var reports = fake.events.makeAsyncIterator()
         var health: InstallHealth?
@@ -127,14 +136,17 @@ struct TestAgent {
     init() async throws {
         paths = AgentPaths(dataDirectory: try makeTemporaryDirectory())
         store = try AgentStore(path: paths.database)
-        try await store.insert((0..<40).map { row in
-            row.isMultiple(of: 2) ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
-        })
+        try await store.insert(
+            (0..<40).map { row in
+                row.isMultiple(of: 2)
+                    ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
+            })
     }
 
     func installer(_ client: StarlingHTTPClient) -> ModelInstaller {
         ModelInstaller(
-            client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey), paths: paths,
+            client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
+            paths: paths,
             logger: testLogger)
     }
 }

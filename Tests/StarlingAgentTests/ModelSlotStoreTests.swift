@@ -1,6 +1,7 @@
 import Foundation
 import StarlingProtocol
 import XCTest
+
 @testable import StarlingAgent
 
 /// The two model slots in the store and on disk: recorded together, migrated from the one installed
@@ -43,7 +44,10 @@ final class ModelSlotStoreTests: XCTestCase {
             try old.prepare("INSERT INTO grdb_migrations (identifier) VALUES (?)").run([.text(migration.identifier)])
         }
         try old.prepare(
-            "INSERT INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id) VALUES (1, ?, ?, ?, ?, ?)"
+            """
+            INSERT INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id)
+            VALUES (1, ?, ?, ?, ?, ?)
+            """
         ).run([
             .text("toy"), .integer(3), .text(toy.record.sha256), .text(toy.record.sha256Int8), .text("dep-old"),
         ])
@@ -62,8 +66,10 @@ final class ModelSlotStoreTests: XCTestCase {
         let files = ModelFiles(paths: paths)
         XCTAssertEqual(
             Set(try FileManager.default.contentsOfDirectory(atPath: paths.models.path)),
-            [files.url(.fp32, sha256: expected.sha256).lastPathComponent,
-             files.url(.int8, sha256: expected.sha256Int8).lastPathComponent])
+            [
+                files.url(.fp32, sha256: expected.sha256).lastPathComponent,
+                files.url(.int8, sha256: expected.sha256Int8).lastPathComponent,
+            ])
     }
 
     func test_existingStore_withAModelInstalledBeforeInt8_startsWithNoSlot() async throws {
@@ -128,13 +134,18 @@ final class ModelSlotStoreTests: XCTestCase {
         ]
         try Data(four.fp32).write(to: underWay[0])
         try Data(four.int8.prefix(10)).write(to: underWay[1])
-        let stray = [paths.models.appendingPathComponent(".x.safetensors.1.tmp"), paths.models.appendingPathComponent("current.safetensors")]
+        let stray = [
+            paths.models.appendingPathComponent(".x.safetensors.1.tmp"),
+            paths.models.appendingPathComponent("current.safetensors"),
+        ]
         for file in stray { try Data([1, 2, 3]).write(to: file) }
 
         let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
 
         XCTAssertEqual(restored?.tag, "toy@3")
-        for file in underWay { XCTAssertTrue(FileManager.default.fileExists(atPath: file.path), file.lastPathComponent) }
+        for file in underWay {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: file.path), file.lastPathComponent)
+        }
         for file in stray { XCTAssertFalse(FileManager.default.fileExists(atPath: file.path), file.lastPathComponent) }
     }
 

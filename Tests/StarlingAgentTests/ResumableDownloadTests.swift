@@ -2,6 +2,7 @@ import Foundation
 import StarlingProtocol
 import StarlingTransport
 import XCTest
+
 @testable import StarlingAgent
 
 /// Downloads of model artifacts continue where an interrupted one stopped, and only a file with the
@@ -42,7 +43,8 @@ final class ResumableDownloadTests: XCTestCase {
                 .fetch(model: "toy", version: 3, format: .int8, sha256: sha256)
             XCTAssertEqual(bytes, toy.int8)
         }
-        XCTAssertEqual(fake.weightsRequests.map(\.range), ["bytes=50-", nil], "resumed, failed the digest, then afresh")
+        XCTAssertEqual(
+            fake.weightsRequests.map(\.range), ["bytes=50-", nil], "resumed, failed the digest, then afresh")
         XCTAssertEqual(try Data(contentsOf: files.url(.int8, sha256: sha256)), Data(toy.int8))
     }
 

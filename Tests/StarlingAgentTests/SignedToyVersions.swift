@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import StarlingCore
 import StarlingProtocol
+
 @testable import StarlingAgent
 
 /// The aggregator's signing key in the agent's tests.
@@ -41,7 +42,8 @@ struct ToyArtifacts {
 
     var record: InstalledModelRecord {
         InstalledModelRecord(
-            name: "toy", version: version, sha256: ContentDigest.sha256Hex(fp32), sha256Int8: ContentDigest.sha256Hex(int8),
+            name: "toy", version: version, sha256: ContentDigest.sha256Hex(fp32),
+            sha256Int8: ContentDigest.sha256Hex(int8),
             deploymentId: nil)
     }
 }

@@ -1,6 +1,7 @@
 import Quantization
 import StarlingProtocol
 import XCTest
+
 @testable import StarlingAgent
 
 /// The smoke test's figures on samples whose answers are known.

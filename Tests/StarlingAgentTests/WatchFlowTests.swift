@@ -68,7 +68,8 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.2",
-            model: try signedToyModel(deploymentId: "dep-2", weights: weights, int8: int8, int8Digest: String(repeating: "0", count: 64)),
+            model: try signedToyModel(
+                deploymentId: "dep-2", weights: weights, int8: int8, int8Digest: String(repeating: "0", count: 64)),
             rounds: [])
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
@@ -82,7 +83,8 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.4",
-            model: try signedToyModel(deploymentId: "dep-4", weights: weights, int8: int8, key: Curve25519.Signing.PrivateKey()),
+            model: try signedToyModel(
+                deploymentId: "dep-4", weights: weights, int8: int8, key: Curve25519.Signing.PrivateKey()),
             rounds: [])
         let (events, paths) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)

@@ -6,7 +6,9 @@ extension ModelInstaller {
     /// brought in line with what serves (a slot whose files fail is dropped with its files), the
     /// files of agents from before model slots are adopted, and other files no slot names are
     /// deleted, except those of an install under way, which the next attempt continues.
-    static func restore(paths: AgentPaths, store: AgentStore, logger: Logger) async throws(AgentError) -> InstalledModel? {
+    static func restore(paths: AgentPaths, store: AgentStore, logger: Logger) async throws(AgentError)
+        -> InstalledModel?
+    {
         let files = ModelFiles(paths: paths)
         let slots = try await store.modelSlots()
         if let active = slots.active {
@@ -15,7 +17,8 @@ extension ModelInstaller {
         var serving: (model: InstalledModel, slots: ModelSlots)?
         var dropped: [InstalledModelRecord] = []
         for (role, record, kept) in [
-            ("active", slots.active, slots), ("previous", slots.previous, ModelSlots(active: slots.previous, previous: nil)),
+            ("active", slots.active, slots),
+            ("previous", slots.previous, ModelSlots(active: slots.previous, previous: nil)),
         ] {
             guard serving == nil, let record else { continue }
             do {
@@ -29,9 +32,10 @@ extension ModelInstaller {
         }
         let kept = serving?.slots ?? .empty
         if kept != slots { try await store.recordModelSlots(kept) }
-        let removed = (try? await BlockingWork.run { [dropped] in
-            files.removeUnreferenced(keeping: kept.records, keepingDownloads: true, dropped: dropped)
-        }) ?? []
+        let removed =
+            (try? await BlockingWork.run { [dropped] in
+                files.removeUnreferenced(keeping: kept.records, keepingDownloads: true, dropped: dropped)
+            }) ?? []
         if !removed.isEmpty {
             logger.info("removed model files no slot names", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
@@ -39,7 +43,9 @@ extension ModelInstaller {
     }
 
     /// A slot's model, both files checked against their recorded digests.
-    private static func load(_ record: InstalledModelRecord, from files: ModelFiles) async throws(AgentError) -> InstalledModel {
+    private static func load(_ record: InstalledModelRecord, from files: ModelFiles) async throws(AgentError)
+        -> InstalledModel
+    {
         try await BlockingWork.run { () throws(AgentError) in
             _ = try files.read(.fp32, sha256: record.sha256)
             let int8 = try WeightsDownloader.decodeInt8(try files.read(.int8, sha256: record.sha256Int8))

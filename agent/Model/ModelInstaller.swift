@@ -69,7 +69,8 @@ struct ModelInstaller: Sendable {
             do {
                 let change = try await apply(desired)
                 report = DeploymentReport(
-                    state: change.state, model: desired.model, version: desired.version, health: await health(of: change))
+                    state: change.state, model: desired.model, version: desired.version,
+                    health: await health(of: change))
             } catch .aggregator(let reason) {
                 logger.warning("cannot download model, will retry", metadata: ["reason": "\(reason)"])
                 return .retryLater
@@ -80,7 +81,8 @@ struct ModelInstaller: Sendable {
             }
         }
         do {
-            let _: ReportAck = try await client.post(APIPath.deviceDeploymentReport(id: desired.deploymentId), json: report)
+            let _: ReportAck = try await client.post(
+                APIPath.deviceDeploymentReport(id: desired.deploymentId), json: report)
             return .settled
         } catch .invalidResponse {
             return .settled  // a 2xx whose body the agent does not need
@@ -133,7 +135,9 @@ struct ModelInstaller: Sendable {
         slot.install(model)
         let removed = await removeUnreferencedFiles(keeping: slots)
         logger.info(
-            state == .rolledBack ? "rolled back to the previous model slot; phase one runs int8" : "installed model; phase one runs int8",
+            state == .rolledBack
+                ? "rolled back to the previous model slot; phase one runs int8"
+                : "installed model; phase one runs int8",
             metadata: [
                 "model": "\(model.tag)", "sha256_int8": "\(model.sha256Int8)",
                 "previous": "\(slots.previous?.tag ?? "none")", "removed_files": "\(removed.count)",
@@ -147,7 +151,8 @@ struct ModelInstaller: Sendable {
     @discardableResult
     private func removeUnreferencedFiles(keeping slots: ModelSlots) async -> [String] {
         let files = files
-        return (try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
+        return
+            (try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
             ?? []
     }
 
@@ -165,7 +170,9 @@ struct ModelInstaller: Sendable {
     }
 
     /// The model a slot holds, its files checked against the digests and `desired`'s signature.
-    private func open(_ record: InstalledModelRecord, as desired: DesiredModel) async throws(AgentError) -> InstalledModel {
+    private func open(_ record: InstalledModelRecord, as desired: DesiredModel) async throws(AgentError)
+        -> InstalledModel
+    {
         let (files, verifier) = (files, verifier)
         return try await BlockingWork.run { () throws(AgentError) in
             let fp32 = try files.read(.fp32, sha256: record.sha256)
@@ -188,7 +195,8 @@ struct ModelInstaller: Sendable {
         try verifier.verify(desired, manifest: bundle.manifest)
         let quantized = try WeightsDownloader.decodeInt8(int8)
         guard quantized.manifest.architecture == bundle.manifest.architecture else {
-            throw .invalidModel("the int8 artifact is \(quantized.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
+            throw .invalidModel(
+                "the int8 artifact is \(quantized.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
         }
         return InstalledModel(
             int8: quantized, name: desired.model, version: desired.version, sha256: desired.sha256.lowercased(),
@@ -210,7 +218,8 @@ struct ModelInstaller: Sendable {
                 metadata: [
                     "model": "\(change.installed.tag)", "samples": "\(health.installed.samples)",
                     "accuracy": "\(health.installed.accuracy.map { "\($0)" } ?? "-")",
-                    "latency_ms": "\(health.installed.latencyMs)", "escalation_rate": "\(health.installed.escalationRate)",
+                    "latency_ms": "\(health.installed.latencyMs)",
+                    "escalation_rate": "\(health.installed.escalationRate)",
                     "replaced_accuracy": "\(health.replaced?.accuracy.map { "\($0)" } ?? "-")",
                 ])
             return health

@@ -23,7 +23,9 @@ final class PartialFile: Sendable {
     init(url: URL, truncating: Bool) throws(AgentError) {
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncating ? O_TRUNC : 0)
         let descriptor = open(url.path, flags, 0o644)
-        guard descriptor >= 0 else { throw .unwritableFile("cannot open \(url.path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw .unwritableFile("cannot open \(url.path): \(String(cString: strerror(errno)))")
+        }
         self.url = url
         self.descriptor = descriptor
     }

@@ -19,10 +19,12 @@ struct ResumableDownload: Sendable {
 
     /// The artifact's verified bytes: those already stored under its final name, or else downloaded
     /// (continuing a partial download) and then stored.
-    func fetch(model: String, version: Int, format: ArtifactFormat, sha256: String) async throws(AgentError) -> [UInt8] {
+    func fetch(model: String, version: Int, format: ArtifactFormat, sha256: String) async throws(AgentError) -> [UInt8]
+    {
         let files = files
         let target = files.url(format, sha256: sha256)
-        if let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) }) {
+        if let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) })
+        {
             return stored
         }
         try files.prepare()
@@ -43,7 +45,9 @@ struct ResumableDownload: Sendable {
                 guard offset > 0 else { throw error }
                 logger.warning(
                     "the resumed download does not have its digest; downloading it afresh",
-                    metadata: ["file": "\(partial.lastPathComponent)", "expected": "\(expected)", "actual": "\(actual)"])
+                    metadata: [
+                        "file": "\(partial.lastPathComponent)", "expected": "\(expected)", "actual": "\(actual)",
+                    ])
             }
         }
     }
@@ -62,7 +66,10 @@ struct ResumableDownload: Sendable {
         case 206:
             let range = stream.header("content-range").flatMap(ContentRange.init(header:))
             guard let range, range.first == offset else {
-                throw .aggregator("asked for bytes from \(offset) on, the server sent \(stream.header("content-range") ?? "no Content-Range")")
+                throw .aggregator(
+                    "asked for bytes from \(offset) on, the server sent "
+                        + (stream.header("content-range") ?? "no Content-Range")
+                )
             }
             logger.info(
                 "resuming download",

@@ -47,7 +47,9 @@ struct VersionVerifier: Sendable {
     func verifyManifest(_ desired: DesiredModel, manifest: ModelManifest) throws(AgentError) {
         let digest = ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8))
         guard digest == desired.manifestSha256.lowercased() else {
-            throw .untrustedModel("the manifest of \(desired.model)@\(desired.version) has SHA-256 \(digest), the signed one is \(desired.manifestSha256)")
+            throw .untrustedModel(
+                "the manifest of \(desired.model)@\(desired.version) has SHA-256 \(digest), the signed one is "
+                    + desired.manifestSha256)
         }
     }
 }

@@ -3,8 +3,8 @@ import ServiceLifecycle
 import StarlingProtocol
 
 /// A started agent, ready to run: identity loaded (or enrolled), store open, the model of the active
-/// (else the previous) slot restored, local API bound and announced in `agent.json`. The executable runs ``services`` in a
-/// `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
+/// (else the previous) slot restored, local API bound and announced in `agent.json`. The executable
+/// runs ``services`` in a `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
 public struct AgentRuntime: Sendable {
     public let deviceId: String
     /// `http://127.0.0.1:PORT` of the local API.
@@ -26,7 +26,8 @@ public struct AgentRuntime: Sendable {
             if let installed = try await ModelInstaller.restore(paths: paths, store: store, logger: logger) {
                 slot.install(installed)
                 logger.info(
-                    "loaded installed model", metadata: ["model": "\(installed.tag)", "sha256_int8": "\(installed.sha256Int8)"])
+                    "loaded installed model",
+                    metadata: ["model": "\(installed.tag)", "sha256_int8": "\(installed.sha256Int8)"])
             }
         } catch {
             logger.warning("cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])

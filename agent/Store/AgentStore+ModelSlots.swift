@@ -7,7 +7,8 @@ extension AgentStore {
             let rows = try db.prepare(
                 "SELECT role, name, version, sha256, sha256_int8, deployment_id FROM model_slot"
             ).rows { row -> (String, InstalledModelRecord)? in
-                guard let role = row.text(0), let name = row.text(1), let sha256 = row.text(3), let sha256Int8 = row.text(4)
+                guard let role = row.text(0), let name = row.text(1), let sha256 = row.text(3),
+                    let sha256Int8 = row.text(4)
                 else { return nil }
                 return (
                     role,

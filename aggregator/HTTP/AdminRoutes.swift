@@ -52,7 +52,8 @@ enum AdminRoutes {
 
 /// `GET …/models/{name}/versions/{v}/weights[?format=fp32|int8]` on either listener: the artifact of
 /// that format (default fp32) and its digest; an unknown format is 400 `invalid_format`. A `Range`
-/// header asks for part of it, so devices resume interrupted downloads (see ``JSONResponse/artifact(_:sha256:range:)``).
+/// header asks for part of it, so devices resume interrupted downloads (see
+/// ``JSONResponse/artifact(_:sha256:range:)``).
 enum WeightsHandler {
     static func answer(
         _ request: Request, _ context: AggregatorRequestContext, catalog: ModelCatalog

@@ -51,7 +51,8 @@ private struct ByteRange {
 
     init?(header: String) {
         guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let spec = header.dropFirst("bytes=".count)
+            .split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard spec.count == 2, let first = Int(spec[0].trimmingCharacters(in: .whitespaces)), first >= 0 else {
             return nil
         }
