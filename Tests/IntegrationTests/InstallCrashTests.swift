@@ -181,7 +181,7 @@ final class InstallCrashTests: XCTestCase {
         }
     }
 
-    // MARK: - Helpers
+    // MARK: - Files and streams
 
     private static func drain(_ stream: inout StarlingByteStream) async throws -> [UInt8] {
         var bytes: [UInt8] = []
