@@ -79,6 +79,46 @@ public final class StarlingHTTPClient: Sendable {
         try await send(.GET, path, body: nil, contentType: nil, timeout: timeout)
     }
 
+    /// `GET` a binary resource from byte `offset` on (through byte `last` when given), for downloads
+    /// that continue where an interrupted one stopped: sends `Range: bytes=offset-[last]` unless the
+    /// whole resource is asked for, and hands back the answer's status and headers with a body read
+    /// chunk by chunk, so a large artifact never sits whole in memory. Answers 200, 206 and 416
+    /// (range not satisfiable) return; any other status throws like the other calls.
+    ///
+    /// `timeout` bounds the whole transfer, body included; a transfer cut short throws from
+    /// ``StarlingByteStream/next()``.
+    public func getRange(
+        _ path: String, from offset: Int, through last: Int? = nil, timeout: Duration = .seconds(600)
+    ) async throws(StarlingHTTPError) -> StarlingByteStream {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/octet-stream")
+        if let bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+        }
+        if offset > 0 || last != nil {
+            request.headers.add(name: "Range", value: "bytes=\(offset)-\(last.map(String.init) ?? "")")
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: TimeAmount(timeout))
+        } catch {
+            throw .transport(Self.describe(error))
+        }
+        let status = Int(response.status.code)
+        guard status == 200 || status == 206 || status == 416 else {
+            let bytes = (try? await response.body.collect(upTo: 1 << 16)).map { Array($0.readableBytesView) } ?? []
+            if let body = try? StarlingJSON.decoder().decode(APIErrorBody.self, from: Data(bytes)) {
+                throw .api(status: status, code: body.error.code, message: body.error.message)
+            }
+            throw .api(status: status, code: "http_\(status)", message: "the server answered \(response.status)")
+        }
+        return StarlingByteStream(
+            status: status,
+            headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+            body: response.body.makeAsyncIterator())
+    }
+
     /// Closes every connection; the client cannot be used afterwards.
     public func shutdown() async {
         try? await client.shutdown()
@@ -139,6 +179,38 @@ public final class StarlingHTTPClient: Sendable {
             }
         }
         return String(describing: error)
+    }
+}
+
+/// The answer to ``StarlingHTTPClient/getRange(_:from:through:timeout:)``: status and headers at
+/// once, the body as it arrives. Read it with ``next()`` until nil; dropping it early abandons the
+/// transfer. Not `Sendable`: one task reads it.
+public struct StarlingByteStream {
+    /// 200 (the whole resource), 206 (the range asked for) or 416 (the range is past the end).
+    public let status: Int
+    /// Every header, names in lowercase.
+    public let headers: [(name: String, value: String)]
+    private var body: HTTPClientResponse.Body.AsyncIterator
+
+    init(status: Int, headers: [(name: String, value: String)], body: HTTPClientResponse.Body.AsyncIterator) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of the header `name` (any case), nil when absent.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name == wanted }?.value
+    }
+
+    /// The next chunk of the body, nil once it ended; throws when the transfer is cut short.
+    public mutating func next() async throws(StarlingHTTPError) -> [UInt8]? {
+        do {
+            return try await body.next().map { Array($0.readableBytesView) }
+        } catch {
+            throw .transport(StarlingHTTPClient.describe(error))
+        }
     }
 }
 

@@ -39,7 +39,8 @@ final class Int8PathTests: XCTestCase {
             (try? await admin.deployment(id: deployment.id))?.counts.installed == 1 ? true : nil
         }
         let stored = try Data(
-            contentsOf: aggregator.fleet.agentDirectory(0).appendingPathComponent("models/current.int8.safetensors"))
+            contentsOf: aggregator.fleet.agentDirectory(0)
+                .appendingPathComponent("models/\(version.sha256Int8).int8.safetensors"))
         let served = try await admin.weights(model: "digits", version: 1, format: .int8)
         XCTAssertEqual(Array(stored), served)
         let log = try String(

@@ -16,7 +16,7 @@ final class WatchFlowTests: XCTestCase {
             seed: 11)
         let desired = DesiredState(
             revision: "boot.1",
-            model: try signedModel(deploymentId: "dep-1", weights: weights, int8: int8),
+            model: try signedToyModel(deploymentId: "dep-1", weights: weights, int8: int8),
             rounds: [task])
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2)
@@ -42,16 +42,18 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle(swapped: true))
         let desired = DesiredState(
             revision: "boot.3",
-            model: try signedModel(deploymentId: "dep-3", weights: weights, int8: int8),
+            model: try signedToyModel(deploymentId: "dep-3", weights: weights, int8: int8),
             rounds: [])
         let (events, paths) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .installed, report.message ?? "")
-        XCTAssertEqual(try Data(contentsOf: paths.currentInt8Model), Data(int8))
-        XCTAssertEqual(try Data(contentsOf: paths.currentModel), Data(weights))
+        let files = ModelFiles(paths: paths)
+        XCTAssertEqual(try Data(contentsOf: files.url(.int8, sha256: ContentDigest.sha256Hex(int8))), Data(int8))
+        XCTAssertEqual(try Data(contentsOf: files.url(.fp32, sha256: ContentDigest.sha256Hex(weights))), Data(weights))
 
-        let restored = try await ModelInstaller.restore(paths: paths, store: try AgentStore(path: paths.database))
+        let restored = try await ModelInstaller.restore(
+            paths: paths, store: try AgentStore(path: paths.database), logger: testLogger)
         try await withLocalAPI(model: restored) { client, _ in
             let answer: Prediction = try await client.post(
                 APIPath.agentPredict, json: PredictRequest(key: nil, features: [1, 0]))
@@ -66,7 +68,8 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.2",
-            model: try signedModel(deploymentId: "dep-2", weights: weights, int8: int8, int8Digest: String(repeating: "0", count: 64)),
+            model: try signedToyModel(
+                deploymentId: "dep-2", weights: weights, int8: int8, int8Digest: String(repeating: "0", count: 64)),
             rounds: [])
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
@@ -80,45 +83,32 @@ final class WatchFlowTests: XCTestCase {
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let desired = DesiredState(
             revision: "boot.4",
-            model: try signedModel(deploymentId: "dep-4", weights: weights, int8: int8, key: Curve25519.Signing.PrivateKey()),
+            model: try signedToyModel(
+                deploymentId: "dep-4", weights: weights, int8: int8, key: Curve25519.Signing.PrivateKey()),
             rounds: [])
         let (events, paths) = try await runAgentAgainst(
             FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 1)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
         XCTAssertTrue(report.message?.contains("signature") ?? false, report.message ?? "")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: paths.currentInt8Model.path), "nothing is installed")
+        let stored = (try? FileManager.default.contentsOfDirectory(atPath: paths.models.path)) ?? []
+        XCTAssertEqual(stored, [], "nothing is downloaded")
+        let slots = try await AgentStore(path: paths.database).modelSlots()
+        XCTAssertEqual(slots, .empty, "nothing is installed")
     }
 
     func test_watch_withAManifestOtherThanTheSignedOne_reportsFailed() async throws {
         let weights = try makeToyBundle().encoded()
         let int8 = try makeInt8Artifact(try makeToyBundle())
-        var model = try signedModel(deploymentId: "dep-5", weights: weights, int8: int8)
+        var model = try signedToyModel(deploymentId: "dep-5", weights: weights, int8: int8)
         model.manifestSha256 = String(repeating: "1", count: 64)
-        model.signature = try Self.signingKey.signature(for: model.statement.signedBytes).base64EncodedString()
+        model.signature = try testSigningKey.signature(for: model.statement.signedBytes).base64EncodedString()
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: DesiredState(revision: "boot.5", model: model, rounds: []), weights: weights, int8Weights: int8),
             expecting: 1)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
         XCTAssertTrue(report.message?.contains("manifest") ?? false, report.message ?? "")
-    }
-
-    /// The aggregator's signing key in these tests.
-    private static let signingKey = Curve25519.Signing.PrivateKey()
-
-    /// toy@3 as the aggregator would describe it, signed with `key`.
-    private func signedModel(
-        deploymentId: String, weights: [UInt8], int8: [UInt8], int8Digest: String? = nil,
-        key: Curve25519.Signing.PrivateKey = WatchFlowTests.signingKey
-    ) throws -> DesiredModel {
-        let manifest = try ModelBundle(decoding: weights).manifest
-        var model = DesiredModel(
-            deploymentId: deploymentId, model: "toy", version: 3, sha256: ContentDigest.sha256Hex(weights),
-            sha256Int8: int8Digest ?? ContentDigest.sha256Hex(int8),
-            manifestSha256: ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8)), signature: "")
-        model.signature = try key.signature(for: model.statement.signedBytes).base64EncodedString()
-        return model
     }
 
     /// Runs the watch and training services against `fake` until it has seen `count` events;
@@ -132,16 +122,14 @@ final class WatchFlowTests: XCTestCase {
         try await store.insert((0..<40).map { row in
             row.isMultiple(of: 2) ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
         })
-        let server = try await LocalAPIServer.bind(
-            host: "127.0.0.1", port: 0, socketPath: nil, responder: fake, bodyLimit: BodyLimit.modelArtifact,
-            logger: testLogger)
+        let server = try await fake.start()
         let client = StarlingHTTPClient(baseURL: server.url, tls: nil)
         let slot = ModelSlot()
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: ConnectionState(),
             installer: ModelInstaller(
-                client: client, store: store, slot: slot, verifier: VersionVerifier(key: Self.signingKey.publicKey),
+                client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
                 paths: paths, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
@@ -164,7 +152,7 @@ final class WatchFlowTests: XCTestCase {
         let installed = received.contains { event in
             if case .report(let report) = event { report.state == .installed } else { false }
         }
-        let restored = try await ModelInstaller.restore(paths: paths, store: store)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
         XCTAssertEqual(restored?.tag, installed ? "toy@3" : nil)
         XCTAssertEqual(slot.model?.tag, installed ? "toy@3" : nil)
         return (received, paths)

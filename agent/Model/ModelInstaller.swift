@@ -8,17 +8,39 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// Brings the running model in line with a deployment: download both artifacts (fp32 and int8), check
-/// their digests and the version's signature, write each file atomically, record them, swap the int8
-/// model in for phase one, report to the aggregator. A version that fails a check is reported failed
-/// and the model already running keeps serving. Also restores the installed model at start-up.
+/// Brings the running model in line with a deployment, safely on a real device. The agent keeps two
+/// model slots (``ModelSlots``): a deployment of the previous slot's version switches back to it
+/// without the network (reported `rolled_back`); any other version is downloaded, resumably, into
+/// content-addressed files (``ResumableDownload``), checked against its digests and signature, and
+/// only then switched to in one store transaction (reported `installed`). Files no slot names are
+/// deleted after a switch, and both the new model and the one it replaced are smoke-tested on the
+/// device's held-out samples for the report. A version that fails a check is reported failed and
+/// the model already running keeps serving.
+///
+/// - Important: a kill at any point leaves a store that names complete, synced files: the switch is
+///   the commit, and it happens after the files are in place and before the old ones are deleted.
 struct ModelInstaller: Sendable {
     let client: StarlingHTTPClient
     let store: AgentStore
     let slot: ModelSlot
     let verifier: VersionVerifier
-    let paths: AgentPaths
+    let files: ModelFiles
     let logger: Logger
+
+    /// Held-out samples a smoke test runs on, at most.
+    static let smokeTestSamples = 300
+
+    init(
+        client: StarlingHTTPClient, store: AgentStore, slot: ModelSlot, verifier: VersionVerifier, paths: AgentPaths,
+        logger: Logger
+    ) {
+        self.client = client
+        self.store = store
+        self.slot = slot
+        self.verifier = verifier
+        self.files = ModelFiles(paths: paths)
+        self.logger = logger
+    }
 
     /// What became of a reconcile.
     enum Outcome: Equatable {
@@ -28,23 +50,27 @@ struct ModelInstaller: Sendable {
         case retryLater
     }
 
+    /// A switch that happened: the state to report, the model now serving and the one it replaced.
+    struct Switch: Sendable {
+        var state: DeviceDeploymentState
+        var installed: InstalledModel
+        var replaced: InstalledModel?
+    }
+
     /// Installs `desired` unless it already runs, then reports the result for its deployment.
     func reconcile(_ desired: DesiredModel) async -> Outcome {
         let report: DeploymentReport
         if let running = slot.model, running.name == desired.model, running.version == desired.version,
             running.sha256 == desired.sha256.lowercased(), running.sha256Int8 == desired.sha256Int8.lowercased()
         {
+            if let slots = try? await store.modelSlots() { await removeUnreferencedFiles(keeping: slots) }
             report = DeploymentReport(state: .installed, model: desired.model, version: desired.version)
         } else {
             do {
-                try await install(desired)
-                report = DeploymentReport(state: .installed, model: desired.model, version: desired.version)
-                logger.info(
-                    "installed model; phase one runs int8",
-                    metadata: [
-                        "model": "\(desired.model)@\(desired.version)", "artifact": "\(paths.currentInt8Model.lastPathComponent)",
-                        "sha256_int8": "\(desired.sha256Int8.lowercased())",
-                    ])
+                let change = try await apply(desired)
+                report = DeploymentReport(
+                    state: change.state, model: desired.model, version: desired.version,
+                    health: await health(of: change))
             } catch .aggregator(let reason) {
                 logger.warning("cannot download model, will retry", metadata: ["reason": "\(reason)"])
                 return .retryLater
@@ -55,7 +81,8 @@ struct ModelInstaller: Sendable {
             }
         }
         do {
-            let _: ReportAck = try await client.post(APIPath.deviceDeploymentReport(id: desired.deploymentId), json: report)
+            let _: ReportAck = try await client.post(
+                APIPath.deviceDeploymentReport(id: desired.deploymentId), json: report)
             return .settled
         } catch .invalidResponse {
             return .settled  // a 2xx whose body the agent does not need
@@ -65,60 +92,141 @@ struct ModelInstaller: Sendable {
         }
     }
 
-    private func install(_ desired: DesiredModel) async throws(AgentError) {
-        let downloader = WeightsDownloader(client: client)
-        let (bundle, bytes) = try await downloader.download(
-            model: desired.model, version: desired.version, sha256: desired.sha256)
-        let (int8, int8Bytes) = try await downloader.downloadInt8(
-            model: desired.model, version: desired.version, sha256: desired.sha256Int8)
-        try verifier.verify(desired, manifest: bundle.manifest)
-        guard int8.manifest.architecture == bundle.manifest.architecture else {
-            throw .invalidModel("the int8 artifact is \(int8.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
+    /// Switches to `desired`: back to the previous slot when it holds that version and its files
+    /// still verify, else to a fresh download.
+    private func apply(_ desired: DesiredModel) async throws(AgentError) -> Switch {
+        let slots = try await store.modelSlots()
+        if let previous = slots.previous, previous.isSameVersion(as: desired) {
+            let model: InstalledModel?
+            do {
+                model = try await open(previous, as: desired)
+            } catch .untrustedModel(let reason) {
+                throw .untrustedModel(reason)
+            } catch {
+                logger.warning(
+                    "cannot go back to the previous model slot; downloading it",
+                    metadata: ["model": "\(previous.tag)", "reason": "\(error)"])
+                model = nil
+            }
+            if let model { return try await switchTo(slots.rolledBack, serving: model, state: .rolledBack) }
         }
-        try Self.write(bytes, to: paths.currentModel)
-        try Self.write(int8Bytes, to: paths.currentInt8Model)
-        let model = InstalledModel(
-            int8: int8, name: desired.model, version: desired.version, sha256: desired.sha256.lowercased(),
-            sha256Int8: desired.sha256Int8.lowercased())
-        try await store.recordInstalledModel(
-            InstalledModelRecord(
-                name: model.name, version: model.version, sha256: model.sha256, sha256Int8: model.sha256Int8,
-                deploymentId: desired.deploymentId))
+        try verifier.verifySignature(desired)
+        let model: InstalledModel
+        do {
+            model = try await download(desired)
+        } catch .aggregator(let reason) {
+            throw .aggregator(reason)  // interrupted: the partial files stay for the next attempt
+        } catch {
+            await removeUnreferencedFiles(keeping: slots)  // failed a check: nothing of it stays behind
+            throw error
+        }
+        let record = InstalledModelRecord(
+            name: model.name, version: model.version, sha256: model.sha256, sha256Int8: model.sha256Int8,
+            deploymentId: desired.deploymentId)
+        return try await switchTo(slots.installing(record), serving: model, state: .installed)
+    }
+
+    /// Records `slots` (the commit point), serves `model`, and deletes the files no slot names.
+    private func switchTo(
+        _ slots: ModelSlots, serving model: InstalledModel, state: DeviceDeploymentState
+    ) async throws(AgentError) -> Switch {
+        try await store.recordModelSlots(slots)
+        let replaced = slot.model
         slot.install(model)
+        let removed = await removeUnreferencedFiles(keeping: slots)
+        logger.info(
+            state == .rolledBack
+                ? "rolled back to the previous model slot; phase one runs int8"
+                : "installed model; phase one runs int8",
+            metadata: [
+                "model": "\(model.tag)", "sha256_int8": "\(model.sha256Int8)",
+                "previous": "\(slots.previous?.tag ?? "none")", "removed_files": "\(removed.count)",
+            ])
+        return Switch(state: state, installed: model, replaced: replaced)
     }
 
-    /// The model recorded as installed, read back from `models/current.safetensors` and
-    /// `models/current.int8.safetensors` (both digests checked); nil when none is.
-    static func restore(paths: AgentPaths, store: AgentStore) async throws(AgentError) -> InstalledModel? {
-        guard let record = try await store.installedModel() else { return nil }
-        guard let sha256Int8 = record.sha256Int8 else {
-            throw .invalidModel("\(record.name)@\(record.version) was installed without its int8 artifact")
+    /// Deletes the files in the model folder that no slot names, unfinished downloads included:
+    /// after a switch; once the deployed version runs (an agent killed between a switch and this
+    /// clean-up leaves some); after an install that failed a check. Returns the names deleted.
+    @discardableResult
+    private func removeUnreferencedFiles(keeping slots: ModelSlots) async -> [String] {
+        let files = files
+        return
+            (try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
+            ?? []
+    }
+
+    /// Downloads both artifacts (fp32 first) and checks them against what the aggregator signed.
+    private func download(_ desired: DesiredModel) async throws(AgentError) -> InstalledModel {
+        let download = ResumableDownload(client: client, files: files, logger: logger)
+        let fp32 = try await download.fetch(
+            model: desired.model, version: desired.version, format: .fp32, sha256: desired.sha256.lowercased())
+        let int8 = try await download.fetch(
+            model: desired.model, version: desired.version, format: .int8, sha256: desired.sha256Int8.lowercased())
+        let verifier = verifier
+        return try await BlockingWork.run { () throws(AgentError) in
+            try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
         }
-        _ = try read(paths.currentModel, sha256: record.sha256)
-        let int8 = try WeightsDownloader.decodeInt8(try read(paths.currentInt8Model, sha256: sha256Int8))
+    }
+
+    /// The model a slot holds, its files checked against the digests and `desired`'s signature.
+    private func open(_ record: InstalledModelRecord, as desired: DesiredModel) async throws(AgentError)
+        -> InstalledModel
+    {
+        let (files, verifier) = (files, verifier)
+        return try await BlockingWork.run { () throws(AgentError) in
+            let fp32 = try files.read(.fp32, sha256: record.sha256)
+            let int8 = try files.read(.int8, sha256: record.sha256Int8)
+            return try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
+        }
+    }
+
+    /// Decodes a version's two artifacts (whose digests were checked) and checks the signature and
+    /// manifest the aggregator vouches for.
+    private static func accept(
+        fp32: [UInt8], int8: [UInt8], as desired: DesiredModel, verifier: VersionVerifier
+    ) throws(AgentError) -> InstalledModel {
+        let bundle: ModelBundle
+        do {
+            bundle = try ModelBundle(decoding: fp32)
+        } catch {
+            throw .invalidModel(error.description)
+        }
+        try verifier.verify(desired, manifest: bundle.manifest)
+        let quantized = try WeightsDownloader.decodeInt8(int8)
+        guard quantized.manifest.architecture == bundle.manifest.architecture else {
+            throw .invalidModel(
+                "the int8 artifact is \(quantized.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
+        }
         return InstalledModel(
-            int8: int8, name: record.name, version: record.version, sha256: record.sha256, sha256Int8: sha256Int8)
+            int8: quantized, name: desired.model, version: desired.version, sha256: desired.sha256.lowercased(),
+            sha256Int8: desired.sha256Int8.lowercased())
     }
 
-    private static func write(_ bytes: [UInt8], to url: URL) throws(AgentError) {
+    /// Smoke tests of the model now serving and of the one it replaced, on the same held-out samples;
+    /// nil when the samples cannot be read.
+    private func health(of change: Switch) async -> InstallHealth? {
         do {
-            try AtomicFile.write(bytes, to: url)
+            let samples = Array(try await store.samples(in: .eval).prefix(Self.smokeTestSamples))
+            let health = try await BlockingWork.run { () throws(AgentError) in
+                InstallHealth(
+                    installed: SmokeTest.measure(change.installed, on: samples),
+                    replaced: change.replaced.map { SmokeTest.measure($0, on: samples) })
+            }
+            logger.info(
+                "smoke test",
+                metadata: [
+                    "model": "\(change.installed.tag)", "samples": "\(health.installed.samples)",
+                    "accuracy": "\(health.installed.accuracy.map { "\($0)" } ?? "-")",
+                    "latency_ms": "\(health.installed.latencyMs)",
+                    "escalation_rate": "\(health.installed.escalationRate)",
+                    "replaced_accuracy": "\(health.replaced?.accuracy.map { "\($0)" } ?? "-")",
+                ])
+            return health
         } catch {
-            throw .unwritableFile(error.description)
+            logger.warning("cannot smoke-test the installed model", metadata: ["reason": "\(error)"])
+            return nil
         }
-    }
-
-    /// A stored artifact's bytes, which must still have the recorded digest.
-    private static func read(_ url: URL, sha256: String) throws(AgentError) -> [UInt8] {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try Data(contentsOf: url))
-        } catch {
-            throw .unreadableFile(path: url.path, reason: FileErrorReason.describe(error))
-        }
-        let actual = ContentDigest.sha256Hex(bytes)
-        guard actual == sha256 else { throw .digestMismatch(expected: sha256, actual: actual) }
-        return bytes
     }
 }
 

@@ -30,14 +30,26 @@ struct VersionVerifier: Sendable {
 
     /// Throws unless `desired` carries a valid signature and `manifest` is the one it names.
     func verify(_ desired: DesiredModel, manifest: ModelManifest) throws(AgentError) {
-        let digest = ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8))
-        guard digest == desired.manifestSha256.lowercased() else {
-            throw .untrustedModel("the manifest of \(desired.model)@\(desired.version) has SHA-256 \(digest), the signed one is \(desired.manifestSha256)")
-        }
+        try verifyManifest(desired, manifest: manifest)
+        try verifySignature(desired)
+    }
+
+    /// Throws unless `desired` carries a valid signature: checkable before anything is downloaded.
+    func verifySignature(_ desired: DesiredModel) throws(AgentError) {
         guard let signature = Data(base64Encoded: desired.signature),
             key.isValidSignature(signature, for: desired.statement.signedBytes)
         else {
             throw .untrustedModel("the signature of \(desired.model)@\(desired.version) does not verify under the aggregator's key")
+        }
+    }
+
+    /// Throws unless `manifest` is the one `desired` names.
+    func verifyManifest(_ desired: DesiredModel, manifest: ModelManifest) throws(AgentError) {
+        let digest = ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8))
+        guard digest == desired.manifestSha256.lowercased() else {
+            throw .untrustedModel(
+                "the manifest of \(desired.model)@\(desired.version) has SHA-256 \(digest), the signed one is "
+                    + desired.manifestSha256)
         }
     }
 }

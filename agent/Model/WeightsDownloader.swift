@@ -3,9 +3,9 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// Fetches a model version's artifacts from the device listener and accepts them only when their
-/// SHA-256 matches the digest the aggregator promised and they decode: the fp32 bundle (training
-/// bases, and the copy kept beside an installed model) or the int8 bundle phase one runs.
+/// Fetches a round's fp32 base from the device listener in one request and accepts it only when
+/// its SHA-256 matches the digest the aggregator promised and it decodes; also decodes the int8
+/// artifacts that ``ResumableDownload`` brings for the model slots.
 struct WeightsDownloader: Sendable {
     let client: StarlingHTTPClient
 
@@ -17,12 +17,6 @@ struct WeightsDownloader: Sendable {
         } catch {
             throw .invalidModel(error.description)
         }
-    }
-
-    /// The int8 bundle and its raw bytes.
-    func downloadInt8(model: String, version: Int, sha256: String) async throws(AgentError) -> (Int8Bundle, [UInt8]) {
-        let bytes = try await fetch(model: model, version: version, format: .int8, sha256: sha256)
-        return (try Self.decodeInt8(bytes), bytes)
     }
 
     /// Decodes int8 artifact bytes, mapping the quantizer's error onto the agent's.

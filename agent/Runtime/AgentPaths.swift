@@ -20,9 +20,7 @@ public struct AgentPaths: Sendable {
     /// Device id, device URL and signing key; written last, so its presence means "enrolled".
     var identityRecord: URL { identityDirectory.appendingPathComponent("device.json") }
     var database: URL { root.appendingPathComponent("agent.sqlite") }
-    /// The installed version's fp32 artifact.
-    var currentModel: URL { root.appendingPathComponent("models/current.safetensors") }
-    /// The installed version's int8 artifact, which phase one runs.
-    var currentInt8Model: URL { root.appendingPathComponent("models/current.int8.safetensors") }
+    /// The artifacts of both model slots, named by their SHA-256 (see ``ModelFiles``).
+    var models: URL { root.appendingPathComponent("models") }
     var agentInfo: URL { root.appendingPathComponent("agent.json") }
 }

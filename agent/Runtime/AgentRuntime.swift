@@ -2,9 +2,9 @@ import Logging
 import ServiceLifecycle
 import StarlingProtocol
 
-/// A started agent, ready to run: identity loaded (or enrolled), store open, installed model
-/// restored, local API bound and announced in `agent.json`. The executable runs ``services`` in a
-/// `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
+/// A started agent, ready to run: identity loaded (or enrolled), store open, the model of the active
+/// (else the previous) slot restored, local API bound and announced in `agent.json`. The executable
+/// runs ``services`` in a `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
 public struct AgentRuntime: Sendable {
     public let deviceId: String
     /// `http://127.0.0.1:PORT` of the local API.
@@ -23,9 +23,11 @@ public struct AgentRuntime: Sendable {
         let client = try identity.makeDeviceClient()
         let slot = ModelSlot()
         do {
-            if let installed = try await ModelInstaller.restore(paths: paths, store: store) {
+            if let installed = try await ModelInstaller.restore(paths: paths, store: store, logger: logger) {
                 slot.install(installed)
-                logger.info("loaded installed model", metadata: ["model": "\(installed.tag)"])
+                logger.info(
+                    "loaded installed model",
+                    metadata: ["model": "\(installed.tag)", "sha256_int8": "\(installed.sha256Int8)"])
             }
         } catch {
             logger.warning("cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])

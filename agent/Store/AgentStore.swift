@@ -8,7 +8,7 @@ import Foundation
 #endif
 
 /// The agent's durable state in one SQLite file (WAL): labelled samples with their split, the
-/// installed model record and the counters. Safe to share between the daemon and `ingest`.
+/// two model slots, the counters and the privacy ledger. Safe to share between the daemon and `ingest`.
 public final class AgentStore: Sendable {
     private let connection: Mutex<SQLiteConnection>
     /// Store calls run here, one at a time, so a disk wait never holds a Swift concurrency thread.
@@ -62,33 +62,6 @@ public final class AgentStore: Sendable {
                     return LabelledSample(features: features, label: label)
                 }
                 .compactMap { $0 }
-        }
-    }
-
-    func installedModel() async throws(AgentError) -> InstalledModelRecord? {
-        try await read { db throws(SQLiteError) in
-            try db.prepare("SELECT name, version, sha256, sha256_int8, deployment_id FROM installed_model")
-                .rows { row -> InstalledModelRecord? in
-                    guard let name = row.text(0), let sha256 = row.text(2) else { return nil }
-                    return InstalledModelRecord(
-                        name: name, version: Int(row.integer(1)), sha256: sha256, sha256Int8: row.text(3),
-                        deploymentId: row.text(4))
-                }
-                .compactMap { $0 }.first
-        }
-    }
-
-    func recordInstalledModel(_ record: InstalledModelRecord) async throws(AgentError) {
-        try await write { db throws(SQLiteError) in
-            try db.prepare(
-                """
-                INSERT OR REPLACE INTO installed_model (slot, name, version, sha256, sha256_int8, deployment_id)
-                VALUES (1, ?, ?, ?, ?, ?)
-                """
-            ).run([
-                .text(record.name), .integer(Int64(record.version)), .text(record.sha256),
-                record.sha256Int8.map(SQLiteValue.text) ?? .null, record.deploymentId.map(SQLiteValue.text) ?? .null,
-            ])
         }
     }
 
@@ -155,17 +128,30 @@ public final class AgentStore: Sendable {
         Int(try db.prepare("SELECT COUNT(*) FROM sample").rows { $0.integer(0) }.first ?? 0)
     }
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
     ) async throws(AgentError) -> T {
         try await access(body)
     }
 
     /// Runs `body` in one immediate transaction.
-    private func write<T: Sendable>(
+    func write<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
     ) async throws(AgentError) -> T {
         try await access { db throws(SQLiteError) in try db.transaction { () throws(SQLiteError) in try body(db) } }
+    }
+
+    /// Runs `body` in one immediate transaction whose commit is on disk when this returns: the store
+    /// otherwise syncs only at checkpoints (`synchronous = NORMAL`), which survives a crash of the
+    /// agent but may lose the last commits to a power cut.
+    func durableWrite<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    ) async throws(AgentError) -> T {
+        try await access { db throws(SQLiteError) in
+            try db.execute("PRAGMA synchronous = FULL")
+            defer { try? db.execute("PRAGMA synchronous = NORMAL") }
+            return try db.transaction { () throws(SQLiteError) in try body(db) }
+        }
     }
 
     private func access<T: Sendable>(

@@ -41,6 +41,26 @@ enum StoreMigrations {
             )
             """
         ),
+        (
+            // Two model slots. The one installed model of earlier agents becomes the active slot; its
+            // files (models/current.*) are renamed to their content-addressed names at start-up. A
+            // model recorded without its int8 artifact could never run and is dropped.
+            "v4-model-slots",
+            """
+            CREATE TABLE model_slot (
+                role TEXT PRIMARY KEY CHECK (role IN ('active', 'previous')),
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                sha256_int8 TEXT NOT NULL,
+                deployment_id TEXT
+            );
+            INSERT INTO model_slot (role, name, version, sha256, sha256_int8, deployment_id)
+                SELECT 'active', name, version, sha256, sha256_int8, deployment_id FROM installed_model
+                WHERE sha256_int8 IS NOT NULL;
+            DROP TABLE installed_model;
+            """
+        ),
     ]
 
     /// Applies, each in its own transaction, the migrations the store has not recorded yet. Applied

@@ -10,7 +10,8 @@ import StarlingProtocol
 import StarlingTransport
 
 /// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
-/// deployed model and hands new round tasks to the training service. Reconnects with backoff.
+/// deployed model and hands new round tasks to the training service. Reconnects with backoff, and
+/// retries an install that could not finish with backoff too.
 struct WatchService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
@@ -32,6 +33,7 @@ struct WatchService: Service {
 
     private func watchLoop() async {
         var backoff = Backoff(generator: SeededRNG(seed: seed))
+        var installBackoff = Backoff(generator: SeededRNG(seed: seed &+ 1))
         var revision = ""
         var settledModel: DesiredModel?
         var dispatched = Set<RoundKey>()
@@ -49,8 +51,14 @@ struct WatchService: Service {
             }
             connection.set(true)
             backoff.reset()
-            if let model = desired.model, model != settledModel, await installer.reconcile(model) == .settled {
-                settledModel = model
+            var unsettled = false
+            if let model = desired.model, model != settledModel {
+                if await installer.reconcile(model) == .settled {
+                    settledModel = model
+                    installBackoff.reset()
+                } else {
+                    unsettled = true
+                }
             }
             let now = Date()
             for task in desired.rounds where task.deadline > now && dispatched.insert(RoundKey(task)).inserted {
@@ -58,7 +66,14 @@ struct WatchService: Service {
                 roundTasks.yield(task)
             }
             dispatched.formIntersection(desired.rounds.map(RoundKey.init))
-            revision = desired.revision
+            if unsettled {
+                // An install that could not finish (a download cut short) is retried after a backoff
+                // delay rather than on the next change: asking without a revision answers at once.
+                try? await Task.sleep(for: installBackoff.nextDelay())
+                revision = ""
+            } else {
+                revision = desired.revision
+            }
         }
     }
 

@@ -75,7 +75,9 @@ enum AdminRoutes {
 }
 
 /// `GET …/models/{name}/versions/{v}/weights[?format=fp32|int8]` on either listener: the artifact of
-/// that format (default fp32) and its digest; an unknown format is 400 `invalid_format`.
+/// that format (default fp32) and its digest; an unknown format is 400 `invalid_format`. A `Range`
+/// header asks for part of it, so devices resume interrupted downloads (see
+/// ``JSONResponse/artifact(_:sha256:range:)``).
 enum WeightsHandler {
     static func answer(
         _ request: Request, _ context: AggregatorRequestContext, catalog: ModelCatalog
@@ -84,7 +86,9 @@ enum WeightsHandler {
         let version = try context.parameters.require("version", as: Int.self)
         let format = try Self.format(request)
         let record = try await catalog.version(of: name, version)
-        return JSONResponse.artifact(try catalog.artifact(record, format: format), sha256: record.artifact(format).sha256)
+        return JSONResponse.artifact(
+            try catalog.artifact(record, format: format), sha256: record.artifact(format).sha256,
+            range: request.headers[.range])
     }
 
     private static func format(_ request: Request) throws(APIError) -> ArtifactFormat {
