@@ -39,7 +39,9 @@ extension RolloutPolicy {
 
 extension DeviceHealthReport {
     /// What a device's report tells the health gate: its installation, and its smoke tests when it ran
-    /// them. An accuracy either side could not measure (no labelled sample) is not compared.
+    /// them. The new version is compared with the replaced one only when both are versions of the same
+    /// model (another model may do another job at another speed), and an accuracy either side could not
+    /// measure (no labelled sample) is not compared.
     init(_ report: DeploymentReport) {
         guard report.state != .failed else {
             self.init(installation: .failed(reason: report.message ?? "the device gave no reason"), smokeTest: nil)
@@ -57,8 +59,9 @@ extension DeviceHealthReport {
             smokeTest: SmokeTest(
                 samples: installed.samples, accuracy: accuracy, phaseOneLatencyP50Ms: installed.latencyMs,
                 errorRate: installed.errorRate, escalationRate: installed.escalationRate,
-                replaced: health.replaced.map { replaced in
-                    ReplacedVersion(
+                replaced: health.replaced.flatMap { replaced in
+                    guard replaced.model == installed.model else { return nil }
+                    return ReplacedVersion(
                         accuracy: comparable ? replaced.accuracy ?? accuracy : accuracy,
                         phaseOneLatencyP50Ms: replaced.latencyMs, errorRate: replaced.errorRate,
                         escalationRate: replaced.escalationRate)
