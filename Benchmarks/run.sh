@@ -3,7 +3,8 @@
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
 # a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
 # Flower's SecAgg+ (flwr in the same virtualenv); then DP-SGD beside Opacus (opacus and torch in the
-# same virtualenv); then the agent's memory. One JSON line per figure.
+# same virtualenv); then the agent's memory; then rollouts (deploy to serving for 10 agent processes
+# and 1,000 in-process agents, against the release aggregator). One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
 # STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
@@ -41,3 +42,8 @@ fi
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
 "$root/Benchmarks/agent_memory.sh"
+if [ -z "${STARLING_BENCH_BIN:-}" ]; then
+    swift build -c release --product starling-aggregator >&2
+    swift build -c release --product starling-agent >&2
+fi
+"$bin" --suite rollout "${quick[@]}"
