@@ -45,16 +45,8 @@ actor Rollouts: Service {
     }
 
     func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    try await Task.sleep(for: self.tickInterval)
-                    await self.tick()
-                }
-            }
-        } catch is CancellationError {
-            logger.debug("rollouts stopped")
-        }
+        await PeriodicTicks.run(every: tickInterval) { await self.tick() }
+        logger.debug("rollouts stopped")
         // The last reports are written even though this task is being cancelled.
         await Task.detached { await self.persist() }.value
     }

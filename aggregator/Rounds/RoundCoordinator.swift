@@ -98,16 +98,8 @@ actor RoundCoordinator: Service {
     }
 
     func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    try await Task.sleep(for: self.tickInterval)
-                    await self.tick()
-                }
-            }
-        } catch is CancellationError {
-            logger.debug("round coordinator stopped")
-        }
+        await PeriodicTicks.run(every: tickInterval) { await self.tick() }
+        logger.debug("round coordinator stopped")
     }
 
     /// Feeds the current time and eligible devices to every active run.
