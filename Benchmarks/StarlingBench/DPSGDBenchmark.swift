@@ -3,11 +3,12 @@ import Privacy
 import StarlingCore
 
 /// What differential privacy costs in training: examples per second of one plain SGD step
-/// (`lossAndGradient` + `SGD.step`) and of one DP-SGD step on the same fixed batch of 64 (per-example
-/// clipping by `clippedGradientSum`, N(0, σ²C²) noise from ``SecureRandom``, scaling by 1/64,
-/// `SGD.step`: what ``DPSGD/train`` does per step), their ratio, the clipping and the noise on
-/// their own, and whole Poisson-sampled ``DPSGD/train`` runs. Seeded weights and N(0, 1) inputs;
-/// OpenBLAS on 1 thread. Figures are named as Benchmarks/opacus_peer.py names Opacus's.
+/// (`lossAndGradient` + `SGD.step`) and of one DP-SGD step on the same fixed batch of 64 (N(0, σ²C²)
+/// noise for every parameter from ``SecureRandom``, divided by 64, onto which `clippedGradientSum`
+/// accumulates the per-example clipped gradients divided by 64, then `SGD.step`: what
+/// ``DPSGD/train`` does per step), their ratio, the clipping and the noise on their own, and whole
+/// Poisson-sampled ``DPSGD/train`` runs. Seeded weights and N(0, 1) inputs; OpenBLAS on 1 thread.
+/// Figures are named as Benchmarks/opacus_peer.py names Opacus's.
 struct DPSGDBenchmark {
     var quick: Bool
 
@@ -45,7 +46,6 @@ struct DPSGDBenchmark {
         var privateOptimizer = plainOptimizer
         var clippedModel = initial
         var clippedOptimizer = plainOptimizer
-        var noiseTarget = [Float](repeating: 0, count: initial.parameters.count)
         let rates = interleavedThroughput(calls: calls, repeats: repeats, [
             {
                 let step = plainModel.lossAndGradient(features: features, labels: labels, rows: batch)
@@ -53,38 +53,39 @@ struct DPSGDBenchmark {
                 sink += step.loss
             },
             {
+                let noise = GaussianNoise.samples(
+                    count: initial.parameters.count, standardDeviation: deviation * Double(scale), using: &random)
                 let clipped = privateModel.clippedGradientSum(
-                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm)
-                var gradient = clipped.gradient
-                GaussianNoise.add(standardDeviation: deviation, to: &gradient, using: &random)
-                for index in gradient.indices { gradient[index] *= scale }
-                privateOptimizer.step(parameters: &privateModel.parameters, gradient: gradient)
+                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale,
+                    addingTo: noise)
+                privateOptimizer.step(parameters: &privateModel.parameters, gradient: clipped.gradient)
                 sink += clipped.lossSum
             },
             {
                 let clipped = clippedModel.clippedGradientSum(
-                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm)
-                var gradient = clipped.gradient
-                for index in gradient.indices { gradient[index] *= scale }
-                clippedOptimizer.step(parameters: &clippedModel.parameters, gradient: gradient)
+                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale)
+                clippedOptimizer.step(parameters: &clippedModel.parameters, gradient: clipped.gradient)
                 sink += clipped.lossSum
             },
-            { GaussianNoise.add(standardDeviation: deviation, to: &noiseTarget, using: &random) },
+            {
+                let noise = GaussianNoise.samples(
+                    count: initial.parameters.count, standardDeviation: deviation, using: &random)
+                sink += noise[0]
+            },
         ])
         let (plainRate, privateRate, clippedRate, noiseRate) = (rates[0], rates[1], rates[2], rates[3])
-        sink += noiseTarget[0]
 
         let setting = "\(text) ReLU, batch \(batch), SGD lr \(Self.learningRate), 1 OpenBLAS thread, best of \(repeats) × \(calls) steps, interleaved"
         BenchLine("dpsgd", "plain_step_\(name)", plainRate, "examples/s",
                   note: "lossAndGradient + SGD.step; \(setting)").emit()
         BenchLine("dpsgd", "dp_step_\(name)", privateRate, "examples/s",
-                  note: "clippedGradientSum (C \(Self.clipNorm)) + SecureRandom Gaussian noise (σ \(Self.noiseMultiplier)) + 1/\(batch) + SGD.step; \(setting)").emit()
+                  note: "SecureRandom Gaussian noise (σ \(Self.noiseMultiplier)) / \(batch) + clippedGradientSum (C \(Self.clipNorm)) / \(batch) + SGD.step; \(setting)").emit()
         BenchLine("dpsgd", "dp_noise_\(name)", 1e6 * Double(batch) / noiseRate, "us",
-                  note: "GaussianNoise.add over all \(initial.parameters.count) parameters, once per DP step").emit()
+                  note: "GaussianNoise.samples for all \(initial.parameters.count) parameters, once per DP step").emit()
         BenchLine("dpsgd", "dp_step_cost_\(name)", plainRate / privateRate, "x",
                   note: "DP-SGD time per step / plain SGD time per step, same batch; target <= 1.5").emit()
         BenchLine("dpsgd", "dp_clip_cost_\(name)", plainRate / clippedRate, "x",
-                  note: "the DP-SGD step without its noise (clippedGradientSum + 1/\(batch) + SGD.step) / plain SGD step").emit()
+                  note: "the DP-SGD step without its noise (clippedGradientSum / \(batch) + SGD.step) / plain SGD step").emit()
 
         poisson(architecture: architecture, name: name, initial: initial, steps: calls, repeats: repeats)
         if sink.isNaN { print("") }  // keeps the work observable

@@ -34,6 +34,9 @@ public struct DPSGDReport: Sendable, Equatable {
 /// N(0, σ²C²) to the sum, and divides by the expected batch size q·N. Sampling and noise both come
 /// from a ``SecureRandom`` stream. The privacy it costs is what the accountant computes for
 /// (q, σ, steps).
+///
+/// The noise, divided by q·N, is drawn into fresh storage and the clipped sum, divided by q·N, is
+/// accumulated onto it, so noise and division cost no pass over the parameters of their own.
 public enum DPSGD {
     public static func train(
         _ model: inout MLP, on data: Dataset, standardization: Standardization, configuration: DPSGDConfiguration,
@@ -52,32 +55,49 @@ public enum DPSGD {
             learningRate: configuration.learningRate, momentum: configuration.momentum,
             parameterCount: model.parameters.count)
         let threshold = UInt64(min(configuration.samplingRate, 1) * 0x1p64.nextDown)
+        let scale = Float(1 / expectedBatch)
+        var rows: [Int] = []
         var batchFeatures: [Float] = []
         var batchLabels: [Int] = []
         var lossSum: Double = 0
         var sampled = 0
         for _ in 0..<configuration.steps {
+            poissonSample(count: data.count, threshold: threshold, into: &rows, using: &random)
             batchFeatures.removeAll(keepingCapacity: true)
             batchLabels.removeAll(keepingCapacity: true)
-            for row in 0..<data.count where random.next() < threshold {
+            for row in rows {
                 batchFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)])
                 batchLabels.append(data.labels[row])
             }
-            var gradient: [Float]
-            if batchLabels.isEmpty {
-                gradient = [Float](repeating: 0, count: model.parameters.count)
-            } else {
-                let clipped = model.clippedGradientSum(
-                    features: batchFeatures, labels: batchLabels, rows: batchLabels.count, clipNorm: configuration.clipNorm)
-                gradient = clipped.gradient
-                lossSum += Double(clipped.lossSum)
-                sampled += batchLabels.count
-            }
-            GaussianNoise.add(standardDeviation: noiseDeviation, to: &gradient, using: &random)
-            let scale = Float(1 / expectedBatch)
-            for index in gradient.indices { gradient[index] *= scale }
-            optimizer.step(parameters: &model.parameters, gradient: gradient)
+            let noise = GaussianNoise.samples(
+                count: model.parameters.count, standardDeviation: noiseDeviation * Double(scale), using: &random)
+            let clipped = model.clippedGradientSum(
+                features: batchFeatures, labels: batchLabels, rows: batchLabels.count, clipNorm: configuration.clipNorm,
+                scale: scale, addingTo: noise)
+            lossSum += Double(clipped.lossSum)
+            sampled += batchLabels.count
+            optimizer.step(parameters: &model.parameters, gradient: clipped.gradient)
         }
         return DPSGDReport(meanLoss: sampled > 0 ? lossSum / Double(sampled) : 0, steps: configuration.steps, sampledExamples: sampled)
+    }
+
+    /// The rows 0..<count that one step takes: each independently, when its 64-bit word of the
+    /// stream is below `threshold` (probability threshold / 2⁶⁴ ≤ q), one word per row in row order.
+    private static func poissonSample(
+        count: Int, threshold: UInt64, into rows: inout [Int], using random: inout SecureRandom
+    ) {
+        rows.removeAll(keepingCapacity: true)
+        var row = 0
+        while row < count {
+            row = random.withUnusedKeystream(atLeast: 8) { keystream in
+                let first = row
+                let last = min(count, first + keystream.count / 8)
+                for candidate in first..<last {
+                    let word = keystream.loadUnaligned(fromByteOffset: 8 * (candidate - first), as: UInt64.self)
+                    if UInt64(littleEndian: word) < threshold { rows.append(candidate) }
+                }
+                return (8 * (last - first), last)
+            }
+        }
     }
 }

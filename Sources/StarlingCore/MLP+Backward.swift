@@ -31,27 +31,37 @@ extension MLP {
     /// a_i δ_iᵀ (plus δ_i for the bias), whose squared norm is (‖a_i‖² + 1)·‖δ_i‖², so the norms
     /// come from the activations and deltas of one ordinary backward pass; the clipped sum is that
     /// pass's weight-gradient product with each example's delta row scaled by min(1, C/‖g_i‖).
+    ///
+    /// The gradient returned is `initial + scale · sum` (`initial` zero when nil), accumulated in
+    /// place, so DP-SGD's noise and its division by the batch size cost no pass of their own.
     public func clippedGradientSum(
-        features: [Float], labels: [Int], rows: Int, clipNorm: Float
+        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float = 1,
+        addingTo initial: consuming [Float]? = nil
     ) -> (lossSum: Float, gradient: [Float], norms: [Float]) {
         checkBatch(labels: labels, rows: rows)
         precondition(clipNorm > 0, "clipNorm must be positive")
-        guard rows > 0 else { return (0, [Float](repeating: 0, count: parameters.count), []) }
+        precondition(initial.map { $0.count == parameters.count } ?? true, "initial needs one value per parameter")
+        guard rows > 0 else { return (0, initial ?? [Float](repeating: 0, count: parameters.count), []) }
         let pass = forward(features: features, rows: rows)
         var delta = pass.logits
         let meanLoss = Self.crossEntropyAndOutputDelta(&delta, labels: labels, classes: architecture.outputSize, scale: 1)
         var deltas = layerDeltas(pass: pass, outputDelta: delta, rows: rows)
+        let layers = architecture.layers
         var squaredNorms = [Float](repeating: 0, count: rows)
-        for layer in architecture.layers {
+        for layer in layers {
             let input = layer.index == 0 ? features : pass.hidden[layer.index - 1]
-            for row in 0..<rows {
-                let activation = Self.squaredNorm(input, row * layer.inputs, layer.inputs)
-                let error = Self.squaredNorm(deltas[layer.index], row * layer.outputs, layer.outputs)
-                squaredNorms[row] += (activation + 1) * error
+            input.withUnsafeBufferPointer { a in
+                deltas[layer.index].withUnsafeBufferPointer { d in
+                    for row in 0..<rows {
+                        let activation = Self.squaredNorm(a.slice(row * layer.inputs, layer.inputs))
+                        let error = Self.squaredNorm(d.slice(row * layer.outputs, layer.outputs))
+                        squaredNorms[row] += (activation + 1) * error
+                    }
+                }
             }
         }
         let norms = squaredNorms.map { $0.squareRoot() }
-        for layer in architecture.layers {
+        for layer in layers {
             deltas[layer.index].withUnsafeMutableBufferPointer { d in
                 for row in 0..<rows where norms[row] > clipNorm {
                     let factor = clipNorm / norms[row]
@@ -59,7 +69,9 @@ extension MLP {
                 }
             }
         }
-        return (meanLoss * Float(rows), gradient(features: features, pass: pass, deltas: deltas, rows: rows), norms)
+        let sum = gradient(
+            features: features, pass: pass, deltas: deltas, rows: rows, scale: scale, initial: consume initial)
+        return (meanLoss * Float(rows), sum, norms)
     }
 
     private func checkBatch(labels: [Int], rows: Int) {
@@ -94,21 +106,26 @@ extension MLP {
         return deltas
     }
 
-    /// ∂/∂W_l = δ_lᵀ · A_l and ∂/∂b_l = Σ_rows δ_l for every layer, in the parameter layout.
-    private func gradient(features: [Float], pass: ForwardPass, deltas: [[Float]], rows: Int) -> [Float] {
-        var gradient = [Float](repeating: 0, count: parameters.count)
+    /// ∂/∂W_l = δ_lᵀ · A_l and ∂/∂b_l = Σ_rows δ_l for every layer, in the parameter layout, times
+    /// `scale` and added to `initial` when given.
+    private func gradient(
+        features: [Float], pass: ForwardPass, deltas: [[Float]], rows: Int, scale: Float = 1,
+        initial: consuming [Float]? = nil
+    ) -> [Float] {
+        let beta: Float = initial == nil ? 0 : 1
+        var gradient = (consume initial) ?? [Float](repeating: 0, count: parameters.count)
         gradient.withUnsafeMutableBufferPointer { grad in
             for layer in architecture.layers {
                 let input = layer.index == 0 ? features : pass.hidden[layer.index - 1]
                 input.withUnsafeBufferPointer { a in
                     deltas[layer.index].withUnsafeBufferPointer { d in
                         BLAS.gemm(
-                            .transposed, .none, m: layer.outputs, n: layer.inputs, k: rows,
-                            a: d, b: a, beta: 0, c: grad.slice(layer.weightOffset, layer.weightCount))
+                            .transposed, .none, m: layer.outputs, n: layer.inputs, k: rows, alpha: scale,
+                            a: d, b: a, beta: beta, c: grad.slice(layer.weightOffset, layer.weightCount))
                         let biasGradient = grad.slice(layer.biasOffset, layer.outputs)
                         for row in 0..<rows {
                             let base = row * layer.outputs
-                            for j in 0..<layer.outputs { biasGradient[j] += d[base + j] }
+                            for j in 0..<layer.outputs { biasGradient[j] += scale * d[base + j] }
                         }
                     }
                 }
@@ -117,9 +134,21 @@ extension MLP {
         return gradient
     }
 
-    private static func squaredNorm(_ values: [Float], _ offset: Int, _ count: Int) -> Float {
-        var sum: Float = 0
-        for index in offset..<(offset + count) { sum += values[index] * values[index] }
+    /// Σ v², sixteen lanes at a time (independent partial sums keep the adders busy), then the rest.
+    private static func squaredNorm(_ values: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = values.baseAddress else { return 0 }
+        var lanes = SIMD16<Float>()
+        var index = 0
+        while index + 16 <= values.count {
+            let chunk = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD16<Float>.self)
+            lanes += chunk * chunk
+            index += 16
+        }
+        var sum = lanes.sum()
+        while index < values.count {
+            sum += values[index] * values[index]
+            index += 1
+        }
         return sum
     }
 

@@ -40,6 +40,38 @@ final class DPSGDTests: XCTestCase {
         XCTAssertEqual(Double(report.sampledExamples), expected, accuracy: 4 * expected.squareRoot())
     }
 
+    func testTheClippedSumIsScaledAndAccumulatedOntoTheNoise() throws {
+        let (data, standardization) = try digits()
+        let model = MLP(architecture: try ModelArchitecture(parsing: "64-16-10"), seed: 3)
+        let batch = data.subset(Array(0..<32))
+        let features = standardization.apply(batch.features)
+        var random = SecureRandom(key: [UInt8](repeating: 4, count: 32))
+        let noise = GaussianNoise.samples(count: model.parameters.count, standardDeviation: 0.1, using: &random)
+        let plain = model.clippedGradientSum(features: features, labels: batch.labels, rows: 32, clipNorm: 0.5)
+        let fused = model.clippedGradientSum(
+            features: features, labels: batch.labels, rows: 32, clipNorm: 0.5, scale: 0.25, addingTo: noise)
+        XCTAssertEqual(fused.norms, plain.norms)
+        XCTAssertEqual(fused.lossSum, plain.lossSum)
+        for index in noise.indices {
+            XCTAssertEqual(fused.gradient[index], noise[index] + 0.25 * plain.gradient[index], accuracy: 1e-6)
+        }
+    }
+
+    func testEachStepAddsNoiseOfDeviationSigmaCOverTheExpectedBatchSize() throws {
+        let (data, standardization) = try digits()
+        let initial = MLP(architecture: try ModelArchitecture(parsing: "64-64-10"), seed: 2)
+        var model = initial
+        var random = SecureRandom(key: [UInt8](repeating: 2, count: 32))
+        let configuration = DPSGDConfiguration(
+            samplingRate: 0.05, noiseMultiplier: 1e6, clipNorm: 1e-6, steps: 1, learningRate: 0.5, momentum: 0)
+        _ = DPSGD.train(&model, on: data, standardization: standardization, configuration: configuration, random: &random)
+        // With C this small the clipped sum is negligible: the step is −η · N(0, σ²C²) / (q·N).
+        let steps = zip(model.parameters, initial.parameters).map { Double($0 - $1) }
+        let deviation = (steps.reduce(0) { $0 + $1 * $1 } / Double(steps.count)).squareRoot()
+        let expected = 0.5 * 1e6 * 1e-6 / (0.05 * Double(data.count))
+        XCTAssertEqual(deviation, expected, accuracy: 0.05 * expected)
+    }
+
     func testGaussianNoiseHasTheAskedDeviationAndTheKeyFixesTheStream() {
         var random = SecureRandom(key: [UInt8](repeating: 3, count: 32))
         var values = [Float](repeating: 0, count: 200_001)
