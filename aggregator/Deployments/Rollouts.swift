@@ -153,7 +153,8 @@ actor Rollouts: Service {
             return
         }
         for index in rollouts.indices where rollouts[index].isLive {
-            let targets = targets(of: rollouts[index].record, among: fleet)
+            let targets = targets(
+                of: rollouts[index].record, among: fleet, pinnedToo: rollouts[index].machine.policy.strategy == .pinned)
             if Set(targets.map(\.id)) != Set(rollouts[index].machine.devices.map(\.id)) {
                 try? await feed(.devicesChanged(targets), to: index, refusalIsError: false)
             }
@@ -211,10 +212,9 @@ extension Rollouts {
     /// The devices `record` covers: active, matching its selector, and not held by a pinned rollout
     /// (unless `pinnedToo`), each with the version it would run without `record`.
     private func targets(
-        of record: DeploymentRecord, among fleet: [DeviceRecord], pinnedToo: Bool? = nil
+        of record: DeploymentRecord, among fleet: [DeviceRecord], pinnedToo includePinned: Bool
     ) -> [RolloutMachine.Target] {
-        let includePinned = pinnedToo ?? (record.machine?.policy.strategy == .pinned)
-        return fleet.filter { record.selector.matches($0.tags) }.compactMap { device in
+        fleet.filter { record.selector.matches($0.tags) }.compactMap { device in
             let held = placement(of: device, excluding: record.id)
             if !includePinned, let held, rollouts.contains(where: { $0.record.id == held.rollout && $0.machine.pinned }) {
                 return nil
@@ -226,10 +226,10 @@ extension Rollouts {
     /// Which rollout decides what `device` runs and the version it names, ignoring `excluded`.
     private func placement(of device: DeviceRecord, excluding excluded: String?) -> (rollout: String, tag: String)? {
         for rollout in rollouts.reversed() where rollout.record.id != excluded && rollout.machine.pinned {
-            if let place = rollout.byDevice[device.id], place.status.isAssigned { return (rollout.record.id, rollout.tag) }
+            if let place = rollout.device(device.id), place.status.isAssigned { return (rollout.record.id, rollout.tag) }
         }
         for rollout in rollouts.reversed() where rollout.record.id != excluded {
-            guard let place = rollout.byDevice[device.id] else {
+            guard let place = rollout.device(device.id) else {
                 if rollout.machine.phase == .completed, rollout.record.selector.matches(device.tags) {
                     return (rollout.record.id, rollout.tag)
                 }
@@ -279,7 +279,9 @@ extension Rollouts {
     }
 
     private func write(_ rollout: Rollout) async throws(APIError) {
-        let record = rollout.record
+        var row = rollout.record
+        row.machine = rollout.machine
+        let record = row
         try await pool.writing { db in try record.update(db) }
     }
 

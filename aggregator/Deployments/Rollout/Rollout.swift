@@ -6,26 +6,35 @@ import StarlingProtocol
 struct Rollout: Sendable {
     var record: DeploymentRecord
     var machine: RolloutMachine
-    private(set) var byDevice: [String: RolloutMachine.Device]
+    /// Where each device sits in `machine.devices`; rebuilt only when the targets change.
+    private var positions: [String: Int]
     /// The machine changed since it was last written.
     var dirty = false
 
     init(record: DeploymentRecord, machine: RolloutMachine) {
         self.record = record
         self.machine = machine
-        byDevice = Dictionary(machine.devices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        positions = Self.positions(of: machine)
+    }
+
+    /// The machine's record of `device`, if it is a target.
+    func device(_ id: String) -> RolloutMachine.Device? {
+        positions[id].map { machine.devices[$0] }
     }
 
     /// Feeds `event` to the machine and keeps the index and the row's state in step.
     mutating func handle(_ event: RolloutMachine.Event, at now: Date) throws(RolloutMachine.Refusal) -> [RolloutMachine.Action] {
         let actions = try machine.handle(event, at: now)
-        byDevice = Dictionary(machine.devices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        if case .devicesChanged = event { positions = Self.positions(of: machine) }
         if record.state != .superseded {
             (record.state, record.reason) = Self.state(of: machine.phase, reason: record.reason)
         }
-        record.machine = machine
         dirty = true
         return actions
+    }
+
+    private static func positions(of machine: RolloutMachine) -> [String: Int] {
+        Dictionary(machine.devices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// `model@version` of the version rolled out.
