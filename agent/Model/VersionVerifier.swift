@@ -6,6 +6,7 @@ import Foundation
 #endif
 import StarlingCore
 import StarlingProtocol
+import StarlingTransport
 
 /// Checks that a version the agent is told to run is one its aggregator signed: the Ed25519
 /// signature over the version's ``VersionStatement`` (name, number, both artifact digests, manifest
@@ -45,7 +46,7 @@ struct VersionVerifier: Sendable {
 
     /// Throws unless `manifest` is the one `desired` names.
     func verifyManifest(_ desired: DesiredModel, manifest: ModelManifest) throws(AgentError) {
-        let digest = ContentDigest.sha256Hex(Array(ModelBundle.manifestJSON(manifest).utf8))
+        let digest = manifest.sha256
         guard digest == desired.manifestSha256.lowercased() else {
             throw .untrustedModel(
                 "the manifest of \(desired.model)@\(desired.version) has SHA-256 \(digest), the signed one is "

@@ -56,30 +56,31 @@ struct SecureContribution {
     /// user-level privacy the clipped delta alone in signed fixed point, plus the device's discrete
     /// Gaussian noise in distributed mode.
     private func encode(_ update: ModelUpdate, parameters: SecAggParameters) throws(AgentError) -> [UInt32] {
-        if let scale = secure.encodingScale {
-            guard update.delta.parameters.count == parameters.vectorLength else {
-                throw .secureAggregation(
-                    "the update has \(update.delta.parameters.count) values, the aggregation expects \(parameters.vectorLength)")
-            }
-            var random = SecureRandom()
-            var values = SignedFixedPoint(scale: scale).round(update.delta.parameters, using: &random)
-            if let deviation = task.privacy?.deviceNoiseStandardDeviation {
-                DiscreteGaussianNoise.add(standardDeviation: deviation, to: &values, using: &random)
-            }
-            return SignedFixedPoint.wrap(values)
+        let values: [Float]
+        if secure.encodingScale == nil {
+            let cap = Double(secure.weightCap)
+            let trainWeight = min(Double(update.trainSamples), cap) / cap
+            let evalWeight = min(Double(update.evalSamples), cap) / cap
+            let loss = min(max(update.trainLoss, 0), SecureAggregationTask.lossScale) / SecureAggregationTask.lossScale
+            values = update.delta.parameters.map { Float(trainWeight * Double($0)) }
+                + [trainWeight, trainWeight * loss, evalWeight, evalWeight * update.evalAccuracy].map { Float($0) }
+        } else {
+            values = update.delta.parameters
         }
-        let cap = Double(secure.weightCap)
-        let trainWeight = min(Double(update.trainSamples), cap) / cap
-        let evalWeight = min(Double(update.evalSamples), cap) / cap
-        let loss = min(max(update.trainLoss, 0), SecureAggregationTask.lossScale) / SecureAggregationTask.lossScale
-        var values = update.delta.parameters.map { Float(trainWeight * Double($0)) }
-        values += [trainWeight, trainWeight * loss, evalWeight, evalWeight * update.evalAccuracy].map { Float($0) }
         guard values.count == parameters.vectorLength else {
             throw .secureAggregation(
                 "the update has \(values.count) values, the aggregation expects \(parameters.vectorLength)")
         }
-        var rng = SeededRNG(seed: task.seed)
-        return FixedPointCodec(parameters).encode(values, using: &rng)
+        guard let scale = secure.encodingScale else {
+            var rng = SeededRNG(seed: task.seed)
+            return FixedPointCodec(parameters).encode(values, using: &rng)
+        }
+        var random = SecureRandom()
+        var integers = SignedFixedPoint(scale: scale).round(values, using: &random)
+        if let deviation = task.privacy?.deviceNoiseStandardDeviation {
+            DiscreteGaussianNoise.add(standardDeviation: deviation, to: &integers, using: &random)
+        }
+        return SignedFixedPoint.wrap(integers)
     }
 
     private func send<Body: Encodable & Sendable>(_ stage: SecAggStage, json body: Body) async throws {

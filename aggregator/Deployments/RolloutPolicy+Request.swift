@@ -7,12 +7,7 @@ extension RolloutPolicy {
     /// phase-two escalation rate rise 20 points, its phase-one latency grow fivefold; a device silent
     /// five minutes after its assignment counts as offline. 400 `invalid_deployment` if invalid.
     init(_ request: CreateDeploymentRequest) throws(APIError) {
-        let strategy: Strategy =
-            switch request.strategy ?? .all {
-            case .all: .all
-            case .canary: .canary
-            case .pinned: .pinned
-            }
+        let strategy = request.strategy ?? .all
         self.init(
             strategy: strategy, waves: request.waves ?? (strategy == .canary ? [5, 25, 100] : [100]),
             bakeSeconds: request.bakeSeconds ?? (strategy == .canary ? 600 : 0),
@@ -24,15 +19,6 @@ extension RolloutPolicy {
             try validate()
         } catch {
             throw .badRequest("invalid_deployment", error.description)
-        }
-    }
-
-    /// The strategy as the API names it.
-    var apiStrategy: DeploymentStrategy {
-        switch strategy {
-        case .all: .all
-        case .canary: .canary
-        case .pinned: .pinned
         }
     }
 }

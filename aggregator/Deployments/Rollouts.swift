@@ -105,7 +105,7 @@ actor Rollouts: Service {
             else { continue }
             let policy = rollout.machine.policy
             let request = CreateDeploymentRequest(
-                model: model, alias: alias, selector: rollout.record.selector, strategy: policy.apiStrategy,
+                model: model, alias: alias, selector: rollout.record.selector, strategy: policy.strategy,
                 waves: policy.waves, bakeSeconds: policy.bakeSeconds, maxFailureRate: policy.maxFailureRate,
                 maxAccuracyDrop: policy.health.maxAccuracyDrop)
             let next = try await start(request, version: version, supersedes: rollout.record.id)
@@ -144,6 +144,7 @@ actor Rollouts: Service {
 
     /// Moves every live rollout on: new or departed targets, then the clock.
     func tick() async {
+        guard rollouts.contains(where: \.isLive) else { return }
         let now = clock()
         let fleet: [DeviceRecord]
         do {

@@ -83,7 +83,7 @@ struct ModelRegistry: Sendable {
             var record = ModelVersionRecord(
                 model: name, version: version, sha256: Secrets.sha256(bytes), sizeBytes: bytes.count, path: url.path,
                 sha256Int8: Secrets.sha256(int8Bytes), sizeBytesInt8: int8Bytes.count, pathInt8: int8URL.path,
-                manifestSha256: VersionSigner.manifestDigest(manifest), signature: "",
+                manifestSha256: manifest.sha256, signature: "",
                 source: source, lineage: lineage, metrics: metrics, createdAt: now)
             record.signature = try signer.sign(record.statement)
             try record.insert(db)

@@ -4,6 +4,7 @@ import StarlingProtocol
 /// One deployment in memory: its row, its wave machine, and an index of the machine's devices so a
 /// watch finds a device's place without scanning the fleet.
 struct Rollout: Sendable {
+    /// The row, without its machine (see ``machine``).
     var record: DeploymentRecord
     var machine: RolloutMachine
     /// Where each device sits in `machine.devices`; rebuilt only when the targets change.
@@ -11,8 +12,10 @@ struct Rollout: Sendable {
     /// The machine changed since it was last written.
     var dirty = false
 
+    /// `record`'s stored machine is dropped: `machine` is the live one, written back with the row.
     init(record: DeploymentRecord, machine: RolloutMachine) {
         self.record = record
+        self.record.machine = nil
         self.machine = machine
         positions = Self.positions(of: machine)
     }
@@ -61,7 +64,7 @@ struct Rollout: Sendable {
         let version = VersionTag(tag)?.version ?? record.version
         return DeploymentInfo(
             id: record.id, model: record.model, version: version, alias: record.alias, selector: record.selector,
-            strategy: machine.policy.apiStrategy, state: record.state, reason: record.reason, waves: machine.policy.waves,
+            strategy: machine.policy.strategy, state: record.state, reason: record.reason, waves: machine.policy.waves,
             currentWave: record.state == .superseded ? nil : machine.currentWave, bakeSeconds: machine.policy.bakeSeconds,
             maxFailureRate: machine.policy.maxFailureRate, targeted: machine.devices.count,
             counts: DeploymentCounts(

@@ -1,18 +1,13 @@
 import Foundation
+import StarlingProtocol
 
 /// How an operator wants a model version rolled out across a fleet: in which cumulative waves, how long
 /// each wave bakes before the next starts, how many failing devices halt it, and what makes one device's
 /// smoke test unhealthy. ``RolloutMachine`` enforces it; ``validate()`` rejects a policy it could not.
 struct RolloutPolicy: Codable, Sendable, Equatable {
-    /// How the targets are split into waves.
-    enum Strategy: String, Codable, Sendable {
-        /// Every target at once: one wave of 100 %.
-        case all
-        /// Cumulative waves of growing size, the first a small canary.
-        case canary
-        /// Like `all`, and its devices are kept out of other rollouts while it holds them.
-        case pinned
-    }
+    /// How the targets are split into waves: `all` and `pinned` are one wave of 100 %, `canary`
+    /// cumulative waves of growing size (the API's ``DeploymentStrategy``).
+    typealias Strategy = DeploymentStrategy
 
     /// The limits one device's smoke test must stay within, mostly against the version it replaced.
     struct HealthThresholds: Codable, Sendable, Equatable {
