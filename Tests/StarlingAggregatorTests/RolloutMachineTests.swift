@@ -624,6 +624,11 @@ final class RolloutMachineTests: XCTestCase {
                 counts.notAssigned + counts.pending + counts.healthy + counts.failed + counts.reverted,
                 machine.devices.count,
                 context)
+            XCTAssertEqual(counts, Self.scannedCounts(machine.devices), "\(context): the tally drifted from the devices")
+            for device in machine.devices {
+                XCTAssertEqual(machine.device(device.id), device, "\(context): the index lost \(device.id)")
+            }
+            XCTAssertNil(machine.device("stranger"), context)
             let assignedNow = counts.pending + counts.healthy + counts.failed
             let sizes = policy.cumulativeWaveSizes(deviceCount: machine.devices.count)
             if let wave = machine.currentWave {
@@ -651,6 +656,20 @@ final class RolloutMachineTests: XCTestCase {
                 break
             }
         }
+    }
+
+    private static func scannedCounts(_ devices: [Machine.Device]) -> Machine.Counts {
+        var counts = Machine.Counts()
+        for device in devices {
+            switch device.status {
+            case .notAssigned: counts.notAssigned += 1
+            case .pending: counts.pending += 1
+            case .healthy: counts.healthy += 1
+            case .failed: counts.failed += 1
+            case .reverted: counts.reverted += 1
+            }
+        }
+        return counts
     }
 
     private func randomEvent(

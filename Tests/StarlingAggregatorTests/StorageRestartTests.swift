@@ -52,4 +52,21 @@ final class StorageRestartTests: XCTestCase {
         XCTAssertEqual(Secrets.sha256(weights), versionsAfter.versions.first?.sha256)
         try await second.stop()
     }
+
+    func test_aHeartbeat_showsInTheListingAtOnce_andIsStoredByShutdown() async throws {
+        let first = try await TestAggregator.start()
+        let device = try await first.enroll()
+        _ = try await device.watch(sampleCount: 123)
+        let listed: DeviceList = try await first.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(listed.devices.first?.sampleCount, 123, "the listing reads the heartbeat before it is stored")
+        let seen = try XCTUnwrap(listed.devices.first?.lastSeen)
+        await device.client.shutdown()
+        try await first.stop(removingFolder: false)
+
+        let second = try await TestAggregator.start(folder: first.folder)
+        let devices: DeviceList = try await second.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(devices.devices.first?.sampleCount, 123)
+        XCTAssertEqual(try XCTUnwrap(devices.devices.first?.lastSeen).timeIntervalSince(seen), 0, accuracy: 1)
+        try await second.stop()
+    }
 }

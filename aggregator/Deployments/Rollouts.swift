@@ -24,6 +24,8 @@ actor Rollouts: Service {
     let clock: @Sendable () -> Date
     let tickInterval: Duration
     let logger: Logger
+    /// Stores reports: a rollout's reports arrive in bursts.
+    private let reportWriter: GroupCommit
     /// Oldest first.
     private var rollouts: [Rollout]
     /// The registry rows of every version a rollout names, by `model@version`.
@@ -41,6 +43,7 @@ actor Rollouts: Service {
         self.clock = clock
         self.tickInterval = tickInterval
         self.logger = logger
+        reportWriter = GroupCommit(pool: pool)
         (rollouts, versions) = try Self.load(pool: pool, now: clock())
     }
 
@@ -120,7 +123,7 @@ actor Rollouts: Service {
     // MARK: Devices
 
     /// What `device` should run now.
-    func desiredModel(for device: DeviceRecord) -> DesiredModel? {
+    func desiredModel(for device: Device) -> DesiredModel? {
         guard let (rollout, tag) = placement(of: device, excluding: nil) else { return nil }
         guard let record = versions[tag] else { return nil }
         return DesiredModel(
@@ -135,7 +138,7 @@ actor Rollouts: Service {
         let record = DeploymentReportRecord(
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
-        try await pool.writing { db in try record.save(db) }
+        try await reportWriter.write { db in try record.save(db) }
         if report.state != .rolledBack, VersionTag(model: report.model, version: report.version).description == rollouts[index].tag {
             try await feed(.report(device: device, DeviceHealthReport(report)), to: index, refusalIsError: false)
         }
@@ -146,13 +149,7 @@ actor Rollouts: Service {
     func tick() async {
         guard rollouts.contains(where: \.isLive) else { return }
         let now = clock()
-        let fleet: [DeviceRecord]
-        do {
-            fleet = try await devices.activeDevices()
-        } catch {
-            logger.error("cannot list devices for rollouts", metadata: ["error": "\(error)"])
-            return
-        }
+        let fleet = devices.activeDevices()
         for index in rollouts.indices where rollouts[index].isLive {
             let targets = targets(
                 of: rollouts[index].record, among: fleet, pinnedToo: rollouts[index].machine.policy.strategy == .pinned)
@@ -185,7 +182,7 @@ extension Rollouts {
         versions[tag] = target
         let now = clock()
         let id = Secrets.identifier(prefix: "dep-")
-        let fleet = try await devices.activeDevices()
+        let fleet = devices.activeDevices()
         let record = DeploymentRecord(
             id: id, model: request.model, version: version, selector: request.selector, createdAt: now, alias: request.alias,
             machine: nil, state: .running, reason: nil)
@@ -213,7 +210,7 @@ extension Rollouts {
     /// The devices `record` covers: active, matching its selector, and not held by a pinned rollout
     /// (unless `pinnedToo`), each with the version it would run without `record`.
     private func targets(
-        of record: DeploymentRecord, among fleet: [DeviceRecord], pinnedToo includePinned: Bool
+        of record: DeploymentRecord, among fleet: [Device], pinnedToo includePinned: Bool
     ) -> [RolloutMachine.Target] {
         fleet.filter { record.selector.matches($0.tags) }.compactMap { device in
             let held = placement(of: device, excluding: record.id)
@@ -225,7 +222,7 @@ extension Rollouts {
     }
 
     /// Which rollout decides what `device` runs and the version it names, ignoring `excluded`.
-    private func placement(of device: DeviceRecord, excluding excluded: String?) -> (rollout: String, tag: String)? {
+    private func placement(of device: Device, excluding excluded: String?) -> (rollout: String, tag: String)? {
         for rollout in rollouts.reversed() where rollout.record.id != excluded && rollout.machine.pinned {
             if let place = rollout.device(device.id), place.status.isAssigned { return (rollout.record.id, rollout.tag) }
         }

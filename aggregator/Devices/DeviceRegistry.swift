@@ -3,41 +3,59 @@ import GRDB
 import StarlingProtocol
 
 /// The enrolled devices: lookups by id (for mutual-TLS authentication), heartbeats from watches,
-/// and the admin listing with each device's presence.
+/// and the admin listing with each device's presence. Reads come from the in-memory
+/// ``DeviceDirectory``; heartbeats reach SQLite in batches through ``saveHeartbeats()``.
 struct DeviceRegistry: Sendable {
     let pool: DatabasePool
+    let directory: DeviceDirectory
     let presence: Presence
     let clock: @Sendable () -> Date
 
+    /// The registry of the devices stored in `pool`.
+    init(pool: DatabasePool, presence: Presence, clock: @escaping @Sendable () -> Date) throws {
+        self.pool = pool
+        self.directory = try DeviceDirectory.load(from: pool)
+        self.presence = presence
+        self.clock = clock
+    }
+
     /// The device with this id, unless unknown or revoked.
-    func activeDevice(id: String) async throws(APIError) -> DeviceRecord? {
-        try await pool.reading { db in
-            try DeviceRecord.fetchOne(db, key: id).flatMap { $0.revoked ? nil : $0 }
-        }
+    func activeDevice(id: String) -> Device? {
+        directory.device(id: id)
     }
 
     /// Every active device, oldest enrollment first.
-    func activeDevices() async throws(APIError) -> [DeviceRecord] {
-        try await pool.reading { db in
-            try DeviceRecord.filter(Column("revoked") == false).order(Column("enrolledAt"), Column("id")).fetchAll(db)
-        }
+    func activeDevices() -> [Device] {
+        directory.all()
     }
 
-    /// Records a watch's heartbeat.
-    func heartbeat(id: String, sampleCount: Int, runningModel: String?) async throws(APIError) {
-        let now = clock()
-        try await pool.writing { db in
-            try db.execute(
-                sql: "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ? WHERE id = ?",
-                arguments: [now, max(sampleCount, 0), runningModel, id])
+    /// Records a watch's heartbeat; it is stored with the next batch.
+    func heartbeat(id: String, sampleCount: Int, runningModel: String?) {
+        directory.heartbeat(id: id, at: clock(), sampleCount: sampleCount, runningModel: runningModel)
+    }
+
+    /// Stores every heartbeat recorded since the last call, in one transaction.
+    func saveHeartbeats() async throws(APIError) {
+        let changed = directory.takeUnsaved()
+        guard !changed.isEmpty else { return }
+        do {
+            try await pool.writing { db in
+                let update = try db.makeStatement(
+                    sql: "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ? WHERE id = ?")
+                for device in changed {
+                    try update.execute(arguments: [device.lastSeen, device.sampleCount, device.runningModel, device.id])
+                }
+            }
+        } catch {
+            directory.restoreUnsaved(changed)
+            throw error
         }
     }
 
     /// The admin listing.
-    func list() async throws(APIError) -> DeviceList {
+    func list() -> DeviceList {
         let now = clock()
-        let devices = try await activeDevices()
-        return DeviceList(devices: devices.map { device in
+        return DeviceList(devices: activeDevices().map { device in
             DeviceInfo(
                 id: device.id, tags: device.tags, enrolledAt: device.enrolledAt, lastSeen: device.lastSeen,
                 online: presence.isOnline(device.id, at: now), sampleCount: device.sampleCount,

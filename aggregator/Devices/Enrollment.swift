@@ -7,6 +7,7 @@ import StarlingTransport
 /// signs a certificate whose common name is the new device id, and the device row is committed.
 struct Enrollment: Sendable {
     let pool: DatabasePool
+    let devices: DeviceRegistry
     let authority: CertificateAuthority
     let caCertificatePEM: String
     let signingPublicKey: String
@@ -39,17 +40,19 @@ struct Enrollment: Sendable {
         } catch {
             throw .badRequest("invalid_csr", error.description)
         }
-        try await pool.writing { db in
+        let record = try await pool.writing { db in
             var token = try Self.usableToken(hash: hash, now: now, db)
             token.usesLeft -= 1
             try token.update(db)
             var tags = request.tags
             for tag in token.tags where !tags.contains(tag) { tags.append(tag) }
-            try DeviceRecord(
+            let record = DeviceRecord(
                 id: deviceID, tags: tags, certificatePEM: certificate, enrolledAt: now, lastSeen: nil,
-                sampleCount: 0, runningModel: nil, revoked: false
-            ).insert(db)
+                sampleCount: 0, runningModel: nil, revoked: false)
+            try record.insert(db)
+            return record
         }
+        devices.directory.add(Device(record))
         return EnrollmentResponse(
             deviceId: deviceID, certificatePem: certificate, caCertificatePem: caCertificatePEM,
             deviceUrl: deviceURL, signingPublicKey: signingPublicKey)

@@ -8,7 +8,7 @@ enum AdminRoutes {
             let body = try await RequestBody.json(CreateEnrollmentTokenRequest.self, from: request)
             return try JSONResponse.make(try await components.enrollment.createToken(body), status: .created)
         }
-        group.get("devices") { _, _ in try JSONResponse.make(try await components.devices.list()) }
+        group.get("devices") { _, _ in try JSONResponse.make(components.devices.list()) }
         addModels(to: group, components)
         group.post("rounds") { request, _ in
             let body = try await RequestBody.json(StartRoundRequest.self, from: request)

@@ -9,7 +9,7 @@ struct AggregatorRequestContext: RequestContext {
     /// The connection the request arrived on.
     let channel: any Channel
     /// The enrolled device behind the client certificate; set on the device listener only.
-    var device: DeviceRecord?
+    var device: Device?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -18,7 +18,7 @@ struct AggregatorRequestContext: RequestContext {
     }
 
     /// The authenticated device, or `unknown_device` if none (a route mounted outside the middleware).
-    func requireDevice() throws(APIError) -> DeviceRecord {
+    func requireDevice() throws(APIError) -> Device {
         guard let device else { throw APIError.unknownDevice }
         return device
     }

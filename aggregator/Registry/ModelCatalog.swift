@@ -6,6 +6,11 @@ import StarlingProtocol
 /// Read access to the registry: listings, version rows and artifacts, with the API's 404s.
 struct ModelCatalog: Sendable {
     let pool: DatabasePool
+    private let rows = VersionRows()
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
 
     func models() async throws(APIError) -> ModelList {
         try await pool.reading { db in
@@ -36,7 +41,8 @@ struct ModelCatalog: Sendable {
 
     /// One version's row (the newest when `version` is nil), with the API's 404s.
     func version(of model: String, _ version: Int?) async throws(APIError) -> ModelVersionRecord {
-        try await pool.reading { db in
+        if let version, let row = rows.row(model: model, version: version) { return row }
+        let row = try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
             let request = ModelVersionRecord.filter(Column("model") == model)
             let row = try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
@@ -44,6 +50,8 @@ struct ModelCatalog: Sendable {
             guard let row else { throw APIError.versionNotFound(model, version ?? 1) }
             return row
         }
+        rows.keep(row)
+        return row
     }
 
     /// The bytes of a version's artifact in `format`.

@@ -106,13 +106,7 @@ actor RoundCoordinator: Service {
     func tick() async {
         guard !runs.isEmpty else { return }
         let now = clock()
-        let candidates: [DeviceRecord]
-        do {
-            candidates = try await devices.activeDevices()
-        } catch {
-            logger.error("cannot list devices for the round coordinator", metadata: ["error": "\(error)"])
-            return
-        }
+        let candidates = devices.activeDevices()
         let online = candidates.filter { $0.sampleCount > 0 && devices.presence.isOnline($0.id, at: now) }
         for id in Array(runs.keys) {
             guard var run = runs[id] else { continue }

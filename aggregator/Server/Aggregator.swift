@@ -9,8 +9,8 @@ import StarlingTransport
 /// interrupted rounds failed) and its parts built as services.
 ///
 /// - Important: run ``services`` in one `ServiceGroup`, in order: storage first (stopped last),
-///   then the round coordinator, the two listeners, and the revision broadcaster (stopped first, so
-///   held watches answer before the listeners drain).
+///   the heartbeat writer, the round coordinator and rollouts, the two listeners, and the revision
+///   broadcaster (stopped first, so held watches answer before the listeners drain).
 public struct Aggregator: Sendable {
     public let services: [any Service]
     /// Where the listeners are, once bound.
@@ -45,7 +45,7 @@ public struct Aggregator: Sendable {
             components = try Self.components(storage: storage, identity: identity, directory: directory,
             configuration: configuration, clock: clock, logger: logger, announce: announce)
         } catch {
-            throw BootstrapError("cannot load the deployments: \(error)")
+            throw BootstrapError("cannot load the devices and deployments: \(error)")
         }
         let announcer = components.endpoints
         let deviceAddress = DevicePortMemory.address(for: configuration.deviceListen, in: directory)
@@ -65,7 +65,8 @@ public struct Aggregator: Sendable {
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")
         }
-        services = [storage, components.rounds, components.rollouts, publicApp, deviceApp, components.broadcaster]
+        let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
+        services = [storage, heartbeats, components.rounds, components.rollouts, publicApp, deviceApp, components.broadcaster]
         endpoints = announcer
     }
 
@@ -87,7 +88,7 @@ public struct Aggregator: Sendable {
     ) throws -> Components {
         let pool = storage.pool
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
-        let devices = DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
+        let devices = try DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
         let catalog = ModelCatalog(pool: pool)
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), clock: clock)
@@ -103,7 +104,7 @@ public struct Aggregator: Sendable {
         return Components(
             pool: pool, devices: devices,
             enrollment: Enrollment(
-                pool: pool, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
+                pool: pool, devices: devices, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
             catalog: catalog, registry: registry, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),

@@ -19,7 +19,8 @@ extension DatabasePool {
         }
     }
 
-    private static func apiError(_ error: any Error) -> APIError {
+    /// An ``APIError`` as it is; any other error of the database as a 500.
+    static func apiError(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
         return .internal("the aggregator's database failed: \(error)")
     }

@@ -13,8 +13,8 @@ struct DesiredStates: Sendable {
     let coordinator: RoundCoordinator
     let broadcaster: RevisionBroadcaster
 
-    func watch(_ request: WatchRequest, device: DeviceRecord) async throws(APIError) -> DesiredState {
-        try await devices.heartbeat(id: device.id, sampleCount: request.sampleCount, runningModel: request.runningModel)
+    func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {
+        devices.heartbeat(id: device.id, sampleCount: request.sampleCount, runningModel: request.runningModel)
         let presence = devices.presence
         presence.watchOpened(device.id)
         defer { presence.watchAnswered(device.id, at: devices.clock()) }

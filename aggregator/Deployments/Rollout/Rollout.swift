@@ -1,14 +1,11 @@
 import Foundation
 import StarlingProtocol
 
-/// One deployment in memory: its row, its wave machine, and an index of the machine's devices so a
-/// watch finds a device's place without scanning the fleet.
+/// One deployment in memory: its row and its wave machine.
 struct Rollout: Sendable {
     /// The row, without its machine (see ``machine``).
     var record: DeploymentRecord
     var machine: RolloutMachine
-    /// Where each device sits in `machine.devices`; rebuilt only when the targets change.
-    private var positions: [String: Int]
     /// The machine changed since it was last written.
     var dirty = false
 
@@ -17,27 +14,19 @@ struct Rollout: Sendable {
         self.record = record
         self.record.machine = nil
         self.machine = machine
-        positions = Self.positions(of: machine)
     }
 
     /// The machine's record of `device`, if it is a target.
-    func device(_ id: String) -> RolloutMachine.Device? {
-        positions[id].map { machine.devices[$0] }
-    }
+    func device(_ id: String) -> RolloutMachine.Device? { machine.device(id) }
 
-    /// Feeds `event` to the machine and keeps the index and the row's state in step.
+    /// Feeds `event` to the machine and keeps the row's state in step.
     mutating func handle(_ event: RolloutMachine.Event, at now: Date) throws(RolloutMachine.Refusal) -> [RolloutMachine.Action] {
         let actions = try machine.handle(event, at: now)
-        if case .devicesChanged = event { positions = Self.positions(of: machine) }
         if record.state != .superseded {
             (record.state, record.reason) = Self.state(of: machine.phase, reason: record.reason)
         }
         dirty = true
         return actions
-    }
-
-    private static func positions(of machine: RolloutMachine) -> [String: Int] {
-        Dictionary(machine.devices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// `model@version` of the version rolled out.

@@ -145,6 +145,11 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     /// The targets in the caller's order.
     private(set) var devices: [Device]
     private(set) var phase: Phase = .notStarted
+    private var tally: Tally
+
+    private enum CodingKeys: String, CodingKey {
+        case policy, version, seed, devices, phase
+    }
 
     /// A rollout of `version` to `targets` (a repeated id counts once); `seed` picks the wave members.
     init(policy: RolloutPolicy, targets: [Target], version: String, seed: UInt64) throws(RolloutPolicyError) {
@@ -152,22 +157,28 @@ struct RolloutMachine: Codable, Sendable, Equatable {
         self.policy = policy
         self.version = version
         self.seed = seed
-        self.devices = Self.admit(targets, keeping: [])
+        let devices = Self.admit(targets, keeping: [])
+        self.devices = devices
+        tally = Tally(devices)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        policy = try container.decode(RolloutPolicy.self, forKey: .policy)
+        version = try container.decode(String.self, forKey: .version)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        let devices = try container.decode([Device].self, forKey: .devices)
+        self.devices = devices
+        phase = try container.decode(Phase.self, forKey: .phase)
+        tally = Tally(devices)
     }
 
     /// Where the targets stand, for `deploy status`.
-    var counts: Counts {
-        var counts = Counts()
-        for device in devices {
-            switch device.status {
-            case .notAssigned: counts.notAssigned += 1
-            case .pending: counts.pending += 1
-            case .healthy: counts.healthy += 1
-            case .failed: counts.failed += 1
-            case .reverted: counts.reverted += 1
-            }
-        }
-        return counts
+    var counts: Counts { tally.counts }
+
+    /// What the rollout knows of `id`, if it is a target.
+    func device(_ id: String) -> Device? {
+        tally.positions[id].map { devices[$0] }
     }
 
     /// The wave running or paused, as an index into `policy.waves`.
@@ -263,12 +274,8 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     /// Healthy devices cover (1 − maxFailureRate) of the assigned devices not offline, and at least one reported.
     private func gateIsOpen(at now: Date) -> Bool {
         let cutoff = now.timeIntervalSinceReferenceDate - policy.offlineAfterSeconds
-        var (assigned, responsive, healthy) = (0, 0, 0)
-        for device in devices where device.status.isAssigned {
-            assigned += 1
-            if device.status == .healthy { healthy += 1 }
-            if device.status != .pending || (device.assignedAt ?? cutoff) > cutoff { responsive += 1 }
-        }
+        let (assigned, healthy) = (assignedCount, counts.healthy)
+        let responsive = assigned - tally.pending(assignedAtOrBefore: cutoff)
         guard healthy > 0 || assigned == 0 else { return false }
         return responsive - healthy <= policy.toleratedFailures(among: responsive)
     }
@@ -286,18 +293,16 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     private mutating func record(_ report: DeviceHealthReport, from id: String, at now: Date) throws(Refusal)
         -> [Action]
     {
-        guard let index = devices.firstIndex(where: { $0.id == id }) else { throw .notATarget(id) }
+        guard let index = tally.positions[id] else { throw .notATarget(id) }
         guard devices[index].status != .notAssigned else { throw .notAssigned(device: id, version: version) }
         switch policy.judge(report) {
         case .healthy:
             let recovered = devices[index].status == .failed
-            devices[index].status = .healthy
-            devices[index].failure = nil
+            change(index) { $0.status = .healthy; $0.failure = nil }
             let line = recovered ? [log(now, "Device \(id) reported healthy after failing.")] : []
             return line + advance(at: now)
         case .unhealthy(let reason):
-            devices[index].status = .failed
-            devices[index].failure = reason
+            change(index) { $0.status = .failed; $0.failure = reason }
             let line = log(now, "Device \(id) is unhealthy: \(reason).")
             let halt = haltIfTooManyFailed(at: now, naming: id)
             return [line] + (halt.isEmpty ? advance(at: now) : halt)
@@ -309,16 +314,14 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     private mutating func recordAfterCompletion(_ report: DeviceHealthReport, from id: String, at now: Date) throws(Refusal)
         -> [Action]
     {
-        guard let index = devices.firstIndex(where: { $0.id == id }) else { throw .notATarget(id) }
+        guard let index = tally.positions[id] else { throw .notATarget(id) }
         guard devices[index].status.isAssigned else { throw .notAssigned(device: id, version: version) }
         switch policy.judge(report) {
         case .healthy:
-            devices[index].status = .healthy
-            devices[index].failure = nil
+            change(index) { $0.status = .healthy; $0.failure = nil }
             return []
         case .unhealthy(let reason):
-            devices[index].status = .failed
-            devices[index].failure = reason
+            change(index) { $0.status = .failed; $0.failure = reason }
             return [log(now, "Device \(id) is unhealthy after the rollout completed: \(reason).")]
         }
     }
@@ -346,6 +349,7 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     private mutating func changeTargets(to targets: [Target], at now: Date) -> [Action] {
         let before = Set(devices.map(\.id))
         devices = Self.admit(targets, keeping: devices)
+        tally = Tally(devices)
         let after = Set(devices.map(\.id))
         let joined = after.subtracting(before).count
         let left = before.subtracting(after).count
@@ -357,7 +361,14 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     // MARK: - Devices
 
     private var assignedCount: Int {
-        devices.count { $0.status.isAssigned }
+        counts.pending + counts.healthy + counts.failed
+    }
+
+    /// Changes the device at `index`, keeping the tally in step.
+    private mutating func change(_ index: Int, _ body: (inout Device) -> Void) {
+        tally.remove(devices[index])
+        body(&devices[index])
+        tally.add(devices[index])
     }
 
     /// `targets` in their order, once each, keeping what is known of those already in `current`.
@@ -379,8 +390,7 @@ struct RolloutMachine: Codable, Sendable, Equatable {
             .sorted { ($0.rank, devices[$0.index].id) < ($1.rank, devices[$1.index].id) }
             .prefix(count).map(\.index).sorted()
         for index in chosen {
-            devices[index].status = .pending
-            devices[index].assignedAt = now.timeIntervalSinceReferenceDate
+            change(index) { $0.status = .pending; $0.assignedAt = now.timeIntervalSinceReferenceDate }
         }
         return chosen.map { devices[$0].id }
     }
@@ -388,7 +398,7 @@ struct RolloutMachine: Codable, Sendable, Equatable {
     /// Marks every assigned device reverted and returns them.
     private mutating func revertAssigned() -> [Target] {
         let indices = devices.indices.filter { devices[$0].status.isAssigned }
-        for index in indices { devices[index].status = .reverted }
+        for index in indices { change(index) { $0.status = .reverted } }
         return indices.map { Target(id: devices[$0].id, previousVersion: devices[$0].previousVersion) }
     }
 

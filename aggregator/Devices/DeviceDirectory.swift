@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The active devices, in memory. Every request on the device listener names its device, every
+/// watch records a heartbeat, and rounds and rollouts list the fleet on each tick; none of that
+/// reads SQLite. Loaded once at start-up, added to when an enrollment commits. A heartbeat changes
+/// the device here at once and is marked unsaved; ``takeUnsaved()`` hands the changed devices to
+/// the writer that stores many heartbeats in one transaction.
+final class DeviceDirectory: Sendable {
+    private struct State {
+        var devices: [String: Device] = [:]
+        /// Enrollment order: by time, then id.
+        var order: [Place] = []
+        var unsaved: Set<String> = []
+    }
+
+    private struct Place: Comparable {
+        let enrolledAt: Date
+        let id: String
+
+        init(_ device: Device) {
+            enrolledAt = device.enrolledAt
+            id = device.id
+        }
+
+        static func < (lhs: Place, rhs: Place) -> Bool { (lhs.enrolledAt, lhs.id) < (rhs.enrolledAt, rhs.id) }
+    }
+
+    private let state: Mutex<State>
+
+    /// A directory of `devices`, in any order.
+    init(_ devices: [Device]) {
+        var state = State()
+        for device in devices { state.devices[device.id] = device }
+        state.order = state.devices.values.map(Place.init).sorted()
+        self.state = Mutex(state)
+    }
+
+    /// The active devices stored in `pool`.
+    static func load(from pool: DatabasePool) throws -> DeviceDirectory {
+        let records = try pool.read { db in try DeviceRecord.filter(Column("revoked") == false).fetchAll(db) }
+        return DeviceDirectory(records.map(Device.init))
+    }
+
+    /// The device with this id, if it is active.
+    func device(id: String) -> Device? {
+        state.withLock { $0.devices[id] }
+    }
+
+    /// Every active device, oldest enrollment first.
+    func all() -> [Device] {
+        state.withLock { state in state.order.compactMap { state.devices[$0.id] } }
+    }
+
+    /// Adds a device whose enrollment has committed.
+    func add(_ device: Device) {
+        state.withLock { state in
+            guard state.devices[device.id] == nil else { return }
+            state.devices[device.id] = device
+            let place = Place(device)
+            // Enrollments come in time order; a clock step back is the rare case that searches.
+            let index = state.order.last.map { $0 < place } ?? true
+                ? state.order.endIndex : state.order.firstIndex { $0 > place } ?? state.order.endIndex
+            state.order.insert(place, at: index)
+        }
+    }
+
+    /// Records a watch from `id` at `now`; false if the device is not active.
+    @discardableResult
+    func heartbeat(id: String, at now: Date, sampleCount: Int, runningModel: String?) -> Bool {
+        state.withLock { state in
+            guard state.devices[id] != nil else { return false }
+            state.devices[id]?.lastSeen = now
+            state.devices[id]?.sampleCount = max(sampleCount, 0)
+            state.devices[id]?.runningModel = runningModel
+            state.unsaved.insert(id)
+            return true
+        }
+    }
+
+    /// The devices with heartbeats not yet stored, which from now on count as stored.
+    func takeUnsaved() -> [Device] {
+        state.withLock { state in
+            let ids = state.unsaved
+            state.unsaved.removeAll()
+            return ids.compactMap { state.devices[$0] }
+        }
+    }
+
+    /// Marks devices whose heartbeats could not be stored as unsaved again.
+    func restoreUnsaved(_ devices: [Device]) {
+        state.withLock { state in state.unsaved.formUnion(devices.map(\.id)) }
+    }
+}
