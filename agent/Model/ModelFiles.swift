@@ -57,13 +57,12 @@ struct ModelFiles: Sendable {
         return bytes
     }
 
-    /// Gives `partial`, complete and synced, its final name `target`, and syncs the folder so the
-    /// new name survives a power cut.
+    /// Gives `partial`, complete and synced, its final name `target`. The new name survives a power
+    /// cut once ``syncFolder()`` has run, which must happen before anything names the file.
     func commit(_ partial: URL, to target: URL) throws(AgentError) {
         guard rename(partial.path, target.path) == 0 else {
             throw .unwritableFile("cannot rename \(partial.path): \(String(cString: strerror(errno)))")
         }
-        syncDirectory()
     }
 
     /// Creates the folder when it is missing.
@@ -92,7 +91,7 @@ struct ModelFiles: Sendable {
             else { continue }
             adopted = rename(source.path, target.path) == 0 || adopted
         }
-        if adopted { syncDirectory() }
+        if adopted { syncFolder() }
     }
 
     /// Deletes every file in the folder that no record in `records` names; with `keepingDownloads`,
@@ -112,16 +111,15 @@ struct ModelFiles: Sendable {
             })
     }
 
-    /// Deletes the regular files among `names`; returns those deleted.
+    /// Deletes the regular files among `names`; returns those deleted. The folder is not synced: a
+    /// file whose deletion a power cut undoes is named by no slot, so the next start deletes it again.
     private func remove(_ names: [String]) -> [String] {
-        let removed = names.filter { name in
+        names.filter { name in
             var info = stat()
             let path = directory.appendingPathComponent(name).path
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
             return unlink(path) == 0
         }
-        if !removed.isEmpty { syncDirectory() }
-        return removed
     }
 
     private static func names(of record: InstalledModelRecord) -> [String] {
@@ -143,7 +141,8 @@ struct ModelFiles: Sendable {
         }
     }
 
-    private func syncDirectory() {
+    /// Makes the names given so far survive a power cut.
+    func syncFolder() {
         let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         fsync(descriptor)

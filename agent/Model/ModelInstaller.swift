@@ -156,16 +156,18 @@ struct ModelInstaller: Sendable {
             ?? []
     }
 
-    /// Downloads both artifacts (fp32 first) and checks them against what the aggregator signed.
+    /// Downloads both artifacts (fp32 first), syncs their names, and checks them against what the
+    /// aggregator signed.
     private func download(_ desired: DesiredModel) async throws(AgentError) -> InstalledModel {
         let download = ResumableDownload(client: client, files: files, logger: logger)
         let fp32 = try await download.fetch(
             model: desired.model, version: desired.version, format: .fp32, sha256: desired.sha256.lowercased())
         let int8 = try await download.fetch(
             model: desired.model, version: desired.version, format: .int8, sha256: desired.sha256Int8.lowercased())
-        let verifier = verifier
+        let (files, verifier) = (files, verifier)
         return try await BlockingWork.run { () throws(AgentError) in
-            try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
+            files.syncFolder()
+            return try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
         }
     }
 
