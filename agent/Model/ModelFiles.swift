@@ -39,6 +39,11 @@ struct ModelFiles: Sendable {
         directory.appendingPathComponent("\(sha256.lowercased()).partial")
     }
 
+    /// Whether the complete artifact of `format` with `sha256` is stored (not whether it is intact).
+    func has(_ format: ArtifactFormat, sha256: String) -> Bool {
+        access(url(format, sha256: sha256).path, F_OK) == 0
+    }
+
     /// A stored artifact's bytes, which must still have `sha256`.
     func read(_ format: ArtifactFormat, sha256: String) throws(AgentError) -> [UInt8] {
         try Self.read(url(format, sha256: sha256), sha256: sha256)
@@ -65,8 +70,9 @@ struct ModelFiles: Sendable {
         }
     }
 
-    /// Creates the folder when it is missing.
+    /// Creates the folder when it is missing (one `mkdir` when only the folder itself is).
     func prepare() throws(AgentError) {
+        if mkdir(directory.path, 0o755) == 0 || errno == EEXIST { return }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

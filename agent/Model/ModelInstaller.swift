@@ -17,6 +17,11 @@ import StarlingTransport
 /// device's held-out samples for the report. A version that fails a check is reported failed and
 /// the model already running keeps serving.
 ///
+/// The signature is checked once, before anything else; it covers both artifact digests and the
+/// manifest digest. The int8 artifact, which serves, is decoded and its manifest checked against
+/// the signed digest; the fp32 artifact, kept for training, is authenticated by its signed digest
+/// and decoded when a round trains on it.
+///
 /// - Important: a kill at any point leaves a store that names complete, synced files: the switch is
 ///   the commit, and it happens after the files are in place and before the old ones are deleted.
 struct ModelInstaller: Sendable {
@@ -96,6 +101,7 @@ struct ModelInstaller: Sendable {
     /// still verify, else to a fresh download.
     private func apply(_ desired: DesiredModel) async throws(AgentError) -> Switch {
         let slots = try await store.modelSlots()
+        try verifier.verifySignature(desired)
         if let previous = slots.previous, previous.isSameVersion(as: desired) {
             let model: InstalledModel?
             do {
@@ -110,7 +116,6 @@ struct ModelInstaller: Sendable {
             }
             if let model { return try await switchTo(slots.rolledBack, serving: model, state: .rolledBack) }
         }
-        try verifier.verifySignature(desired)
         let model: InstalledModel
         do {
             model = try await download(desired)
@@ -156,50 +161,40 @@ struct ModelInstaller: Sendable {
             ?? []
     }
 
-    /// Downloads both artifacts (fp32 first), syncs their names, and checks them against what the
-    /// aggregator signed.
+    /// Downloads both artifacts (fp32 first; each checked against its signed digest), syncs their
+    /// names, and decodes the int8 one.
     private func download(_ desired: DesiredModel) async throws(AgentError) -> InstalledModel {
         let download = ResumableDownload(client: client, files: files, logger: logger)
-        let fp32 = try await download.fetch(
+        _ = try await download.fetch(
             model: desired.model, version: desired.version, format: .fp32, sha256: desired.sha256.lowercased())
         let int8 = try await download.fetch(
             model: desired.model, version: desired.version, format: .int8, sha256: desired.sha256Int8.lowercased())
         let (files, verifier) = (files, verifier)
         return try await BlockingWork.run { () throws(AgentError) in
             files.syncFolder()
-            return try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
+            return try Self.accept(int8: int8, as: desired, verifier: verifier)
         }
     }
 
-    /// The model a slot holds, its files checked against the digests and `desired`'s signature.
+    /// The model a slot holds, its files checked against the digests `desired` signed.
     private func open(_ record: InstalledModelRecord, as desired: DesiredModel) async throws(AgentError)
         -> InstalledModel
     {
         let (files, verifier) = (files, verifier)
         return try await BlockingWork.run { () throws(AgentError) in
-            let fp32 = try files.read(.fp32, sha256: record.sha256)
+            _ = try files.read(.fp32, sha256: record.sha256)
             let int8 = try files.read(.int8, sha256: record.sha256Int8)
-            return try Self.accept(fp32: fp32, int8: int8, as: desired, verifier: verifier)
+            return try Self.accept(int8: int8, as: desired, verifier: verifier)
         }
     }
 
-    /// Decodes a version's two artifacts (whose digests were checked) and checks the signature and
-    /// manifest the aggregator vouches for.
+    /// Decodes a version's int8 artifact (whose digest was checked) and checks its manifest against
+    /// the one the aggregator signed.
     private static func accept(
-        fp32: [UInt8], int8: [UInt8], as desired: DesiredModel, verifier: VersionVerifier
+        int8: [UInt8], as desired: DesiredModel, verifier: VersionVerifier
     ) throws(AgentError) -> InstalledModel {
-        let bundle: ModelBundle
-        do {
-            bundle = try ModelBundle(decoding: fp32)
-        } catch {
-            throw .invalidModel(error.description)
-        }
-        try verifier.verify(desired, manifest: bundle.manifest)
         let quantized = try WeightsDownloader.decodeInt8(int8)
-        guard quantized.manifest.architecture == bundle.manifest.architecture else {
-            throw .invalidModel(
-                "the int8 artifact is \(quantized.manifest.architecture), the fp32 one \(bundle.manifest.architecture)")
-        }
+        try verifier.verifyManifest(desired, manifest: quantized.manifest)
         return InstalledModel(
             int8: quantized, name: desired.model, version: desired.version, sha256: desired.sha256.lowercased(),
             sha256Int8: desired.sha256Int8.lowercased())

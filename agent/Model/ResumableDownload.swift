@@ -23,7 +23,8 @@ struct ResumableDownload: Sendable {
     {
         let files = files
         let target = files.url(format, sha256: sha256)
-        if let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) })
+        if files.has(format, sha256: sha256),
+            let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) })
         {
             return stored
         }

@@ -29,12 +29,6 @@ struct VersionVerifier: Sendable {
         self.key = key
     }
 
-    /// Throws unless `desired` carries a valid signature and `manifest` is the one it names.
-    func verify(_ desired: DesiredModel, manifest: ModelManifest) throws(AgentError) {
-        try verifyManifest(desired, manifest: manifest)
-        try verifySignature(desired)
-    }
-
     /// Throws unless `desired` carries a valid signature: checkable before anything is downloaded.
     func verifySignature(_ desired: DesiredModel) throws(AgentError) {
         guard let signature = Data(base64Encoded: desired.signature),

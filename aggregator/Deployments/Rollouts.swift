@@ -13,8 +13,9 @@ import StarlingProtocol
 /// version it had before if that deployment reverted it, and otherwise whatever an older deployment
 /// gave it. A completed deployment also covers devices that enroll later and match its selector.
 ///
-/// Machines live in memory and are written to SQLite on every transition and, for reports, at the
-/// next tick; reports are stored as they arrive and replayed into the machine after a restart.
+/// Machines live in memory and are written to SQLite on every transition, at shutdown, and, when
+/// only reports changed them, at most every ``reportSnapshotInterval``: reports are stored as they
+/// arrive and replayed into the machine after a restart, so the snapshot only bounds that replay.
 actor Rollouts: Service {
     let pool: DatabasePool
     let catalog: ModelCatalog
@@ -26,6 +27,9 @@ actor Rollouts: Service {
     let logger: Logger
     /// Stores reports: a rollout's reports arrive in bursts.
     private let reportWriter: GroupCommit
+    /// How often a machine changed only by reports is written.
+    static let reportSnapshotInterval = Duration.seconds(5)
+    private var lastSnapshot = ContinuousClock.now
     /// Oldest first.
     private var rollouts: [Rollout]
     /// The registry rows of every version a rollout names, by `model@version`.
@@ -158,7 +162,10 @@ actor Rollouts: Service {
             }
             try? await feed(.tick, to: index, refusalIsError: false, at: now)
         }
-        await persist()
+        if ContinuousClock.now - lastSnapshot >= Self.reportSnapshotInterval {
+            lastSnapshot = .now
+            await persist()
+        }
     }
 }
 

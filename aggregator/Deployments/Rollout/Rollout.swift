@@ -25,7 +25,8 @@ struct Rollout: Sendable {
         if record.state != .superseded {
             (record.state, record.reason) = Self.state(of: machine.phase, reason: record.reason)
         }
-        dirty = true
+        // A tick that does nothing changes nothing; a report may change a device without any action.
+        if !actions.isEmpty || event.isReport { dirty = true }
         return actions
     }
 
@@ -80,4 +81,10 @@ struct VersionTag: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { "\(model)@\(version)" }
+}
+
+extension RolloutMachine.Event {
+    fileprivate var isReport: Bool {
+        if case .report = self { true } else { false }
+    }
 }
