@@ -19,8 +19,8 @@ import StarlingTransport
 ///
 /// The signature is checked once, before anything else; it covers both artifact digests and the
 /// manifest digest. The int8 artifact, which serves, is decoded and its manifest checked against
-/// the signed digest; the fp32 artifact, kept for training, is authenticated by its signed digest
-/// and decoded when a round trains on it.
+/// the signed digest; the fp32 artifact kept beside it is authenticated by its signed digest (a
+/// round fetches and decodes its own fp32 base).
 ///
 /// - Important: a kill at any point leaves a store that names complete, synced files: the switch is
 ///   the commit, and it happens after the files are in place and before the old ones are deleted.
