@@ -101,6 +101,39 @@ final class AggregatorHarness: Sendable {
         return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: "\(index)")])
     }
 
+    /// Waits until deployment `id` meets `condition`, and returns it then.
+    func deployment(
+        _ id: String, timeout: Duration = .seconds(90), until condition: @escaping @Sendable (DeploymentInfo) -> Bool
+    ) async throws -> DeploymentInfo {
+        let admin = admin
+        return try await Wait.until("deployment \(id) to settle", timeout: timeout, interval: .milliseconds(100)) {
+            guard let info = try? await admin.deployment(id: id), condition(info) else { return nil as DeploymentInfo? }
+            return info
+        }
+    }
+
+    /// Waits until `count` devices are enrolled and every one's heartbeat says it runs `model@version`.
+    func waitForFleet(of count: Int, running model: String, version: Int) async throws {
+        let (admin, tag) = (admin, "\(model)@\(version)")
+        _ = try await Wait.until("\(count) agents to run \(tag)", timeout: .seconds(60), interval: .milliseconds(100)) {
+            let devices = (try? await admin.devices()) ?? []
+            return devices.count == count && devices.allSatisfy { $0.runningModel == tag } ? true : nil
+        }
+    }
+
+    /// Starts `count` agents, agent i holding rows i·`rows`..<(i+1)·`rows` of the digits data, waits
+    /// until all of them hold a watch, and returns their local API URLs in order.
+    @discardableResult
+    func startAgents(_ count: Int, rows: Int) async throws -> [String] {
+        var urls: [String] = []
+        for index in 0..<count {
+            let csv = try TestData.digitsSlice(index * rows..<(index + 1) * rows, in: folder, name: "slice-\(index).csv")
+            urls.append(try await startAgent(index, csv: csv))
+        }
+        try await waitForOnlineDevices(count)
+        return urls
+    }
+
     /// Waits until `count` devices hold a watch.
     func waitForOnlineDevices(_ count: Int) async throws {
         let admin = admin

@@ -12,19 +12,15 @@ final class OfflineConvergenceTests: XCTestCase {
         let admin = aggregator.admin
         _ = try await admin.createModel(CreateModelRequest(name: "fleet", architecture: "64-32-10", seed: 1))
         let next = try await admin.importModel(safetensors: try await admin.weights(model: "fleet", version: 1), name: "fleet")
-        for index in 0..<3 {
-            let csv = try TestData.digitsSlice(index * 40..<(index + 1) * 40, in: aggregator.folder, name: "agent-\(index).csv")
-            _ = try await aggregator.startAgent(index, csv: csv)
-        }
-        try await aggregator.waitForOnlineDevices(3)
+        try await aggregator.startAgents(3, rows: 40)
         let first = try await admin.deploy(CreateDeploymentRequest(model: "fleet", version: 1, selector: .all))
-        _ = try await settled(first.id, admin) { $0.state == .completed && $0.counts.installed == 3 }
+        _ = try await aggregator.deployment(first.id) { $0.state == .completed && $0.counts.installed == 3 }
 
         let member = await aggregator.fleet.processes.member(named: "agent-2")
         let offline = try XCTUnwrap(member)
         _ = await offline.terminate()
         let rollout = try await admin.deploy(CreateDeploymentRequest(model: "fleet", version: next.version, selector: .all))
-        let waiting = try await settled(rollout.id, admin) { $0.counts.installed == 2 }
+        let waiting = try await aggregator.deployment(rollout.id) { $0.counts.installed == 2 }
         XCTAssertEqual(waiting.state, .running, "the rollout waits for the device that is off")
         XCTAssertEqual(waiting.counts.pending, 1)
         XCTAssertEqual(waiting.counts.failed, 0, "a device that is off has not failed")
@@ -33,22 +29,9 @@ final class OfflineConvergenceTests: XCTestCase {
         let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
         _ = try await aggregator.fleet.startAgent(
             2, endpoints: aggregator.endpoints, token: token.token, tags: [Tag(key: "shard", value: "2")])
-        let tag = "fleet@\(next.version)"
-        let completed = try await settled(rollout.id, admin) { $0.state == .completed }
+        let completed = try await aggregator.deployment(rollout.id) { $0.state == .completed }
         XCTAssertEqual(completed.counts.installed, 3)
         XCTAssertEqual(completed.targeted, 3, "the device came back as itself, not as a new enrollment")
-        _ = try await Wait.until("every agent to run \(tag)", timeout: .seconds(30), interval: .milliseconds(100)) {
-            let devices = (try? await admin.devices()) ?? []
-            return devices.count == 3 && devices.allSatisfy { $0.runningModel == tag } ? true : nil
-        }
-    }
-
-    private func settled(
-        _ id: String, _ admin: AdminClient, _ condition: @escaping @Sendable (DeploymentInfo) -> Bool
-    ) async throws -> DeploymentInfo {
-        try await Wait.until("deployment \(id) to settle", timeout: .seconds(60), interval: .milliseconds(100)) {
-            guard let info = try? await admin.deployment(id: id), condition(info) else { return nil as DeploymentInfo? }
-            return info
-        }
+        try await aggregator.waitForFleet(of: 3, running: "fleet", version: next.version)
     }
 }

@@ -7,14 +7,6 @@ import XCTest
 /// Rounds with secure aggregation over real agent processes: the result is FedAvg's, and the
 /// round survives devices that vanish in the middle of the protocol.
 final class SecureRoundTests: XCTestCase {
-    private func startAgents(_ count: Int, rows: Int, on aggregator: AggregatorHarness) async throws {
-        for index in 0..<count {
-            let csv = try TestData.digitsSlice(index * rows..<(index + 1) * rows, in: aggregator.folder, name: "slice-\(index).csv")
-            _ = try await aggregator.startAgent(index, csv: csv)
-        }
-        try await aggregator.waitForOnlineDevices(count)
-    }
-
     private func finished(_ round: RoundInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120)) async throws -> RoundInfo {
         let admin = aggregator.admin
         return try await Wait.until("round \(round.id) to end", timeout: timeout, interval: .milliseconds(100)) {
@@ -30,7 +22,7 @@ final class SecureRoundTests: XCTestCase {
     func test_secureRound_producesTheModelPlainFedAvgProduces_onTheSameSeeds() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 3))
-        try await startAgents(3, rows: 120, on: aggregator)
+        try await aggregator.startAgents(3, rows: 120)
         func request(secure: Bool) -> StartRoundRequest {
             StartRoundRequest(
                 model: "sec", baseVersion: 1, clients: 3, minClients: 3, localEpochs: 1, learningRate: 0.05, rounds: 1,
@@ -59,7 +51,7 @@ final class SecureRoundTests: XCTestCase {
     func test_killingTwoOfEightAgentsMidRound_stillCompletesIt() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 4))
-        try await startAgents(8, rows: 100, on: aggregator)
+        try await aggregator.startAgents(8, rows: 100)
         let round = try await aggregator.admin.startRound(
             StartRoundRequest(
                 model: "sec", clients: 8, minClients: 4, localEpochs: 1, learningRate: 0.05, rounds: 1,

@@ -11,12 +11,7 @@ final class UserLevelPrivacyTests: XCTestCase {
     func test_distributedAndCentralRounds_moveTheModelByTheNoisyClippedMean_andChargeEveryDevice() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "user", architecture: "64-16-10", seed: 3))
-        var apis: [String] = []
-        for index in 0..<3 {
-            let csv = try TestData.digitsSlice(index * 120..<(index + 1) * 120, in: aggregator.folder, name: "slice-\(index).csv")
-            apis.append(try await aggregator.startAgent(index, csv: csv))
-        }
-        try await aggregator.waitForOnlineDevices(3)
+        let apis = try await aggregator.startAgents(3, rows: 120)
         let clipNorm = 0.2
         func run(_ mode: PrivacyMode, secure: Bool) async throws -> (RoundInfo, [Float]) {
             // ε = 10^6 keeps the noise small next to the clipped mean, so the two modes can be compared.
