@@ -15,7 +15,8 @@ import StarlingProtocol
 ///
 /// Machines live in memory and are written to SQLite on every transition, at shutdown, and, when
 /// only reports changed them, at most every ``reportSnapshotInterval``: reports are stored as they
-/// arrive and replayed into the machine after a restart, so the snapshot only bounds that replay.
+/// arrive and replayed into the machine after a restart, so a machine written before its latest
+/// reports loses none of them.
 actor Rollouts: Service {
     let pool: DatabasePool
     let catalog: ModelCatalog

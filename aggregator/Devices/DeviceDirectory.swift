@@ -60,8 +60,8 @@ final class DeviceDirectory: Sendable {
             state.devices[device.id] = device
             let place = Place(device)
             // Enrollments come in time order; a clock step back is the rare case that searches.
-            let index = state.order.last.map { $0 < place } ?? true
-                ? state.order.endIndex : state.order.firstIndex { $0 > place } ?? state.order.endIndex
+            let appends = state.order.last.map { $0 < place } ?? true
+            let index = appends ? state.order.endIndex : state.order.firstIndex { $0 > place } ?? state.order.endIndex
             state.order.insert(place, at: index)
         }
     }
