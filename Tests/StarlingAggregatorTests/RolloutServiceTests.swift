@@ -78,6 +78,14 @@ final class RolloutServiceTests: XCTestCase {
         }
     }
 
+    func test_aReportedInstall_showsInTheDeviceListing_beforeTheDeviceWatchesAgain() async throws {
+        let deployment = try await deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all))
+        let reported = try await report(deployment.id, version: 2, accuracy: 0.9)
+        XCTAssertEqual(reported, 10)
+        let listing: DeviceList = try await aggregator.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(listing.devices.map(\.runningModel), Array(repeating: "m@2", count: 10))
+    }
+
     func test_brokenCanary_haltsInItsFirstWave_andItsDevicesGoBack_thenAGoodOneWalksEveryWave() async throws {
         let base = try await deploy(CreateDeploymentRequest(model: "m", version: 1, selector: .all))
         let baseReports = try await report(base.id, version: 1, accuracy: 0.9)

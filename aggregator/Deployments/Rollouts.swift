@@ -144,6 +144,9 @@ actor Rollouts: Service {
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
         try await reportWriter.write { db in try record.save(db) }
+        if report.state == .installed || report.state == .rolledBack {
+            devices.switched(id: device, to: VersionTag(model: report.model, version: report.version).description)
+        }
         if report.state != .rolledBack, VersionTag(model: report.model, version: report.version).description == rollouts[index].tag {
             try await feed(.report(device: device, DeviceHealthReport(report)), to: index, refusalIsError: false)
         }

@@ -79,6 +79,16 @@ final class DeviceDirectory: Sendable {
         }
     }
 
+    /// Records that `id` runs `model` now (it reported an install or a rollback), until its next
+    /// heartbeat says otherwise.
+    func running(_ model: String, id: String) {
+        state.withLock { state in
+            guard state.devices[id] != nil else { return }
+            state.devices[id]?.runningModel = model
+            state.unsaved.insert(id)
+        }
+    }
+
     /// The devices with heartbeats not yet stored, which from now on count as stored.
     func takeUnsaved() -> [Device] {
         state.withLock { state in

@@ -34,6 +34,13 @@ struct DeviceRegistry: Sendable {
         directory.heartbeat(id: id, at: clock(), sampleCount: sampleCount, runningModel: runningModel)
     }
 
+    /// Records the model a device reported it switched to; stored with the next batch. Its watch is
+    /// usually held open at the time, so the listing would otherwise show the old model until the
+    /// device next watches.
+    func switched(id: String, to model: String) {
+        directory.running(model, id: id)
+    }
+
     /// Stores every heartbeat recorded since the last call, in one transaction.
     func saveHeartbeats() async throws(APIError) {
         let changed = directory.takeUnsaved()
