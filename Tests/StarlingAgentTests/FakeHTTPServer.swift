@@ -21,7 +21,8 @@ struct FakeResponse: Sendable {
 
 /// Plain HTTP/1.1 on 127.0.0.1 (port 0) for stand-ins of the aggregator: unlike the agent's local
 /// API server it hands the handler every request header and lets it set response headers and cut
-/// a body short, which range requests and resumed downloads need. Serves until its task is cancelled.
+/// a body short, which range requests and resumed downloads need. Serves until its task is cancelled
+/// or, to serve every connection it accepted before stopping, until ``close()``.
 struct FakeHTTPServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
@@ -41,6 +42,11 @@ struct FakeHTTPServer: Sendable {
             }
         return FakeHTTPServer(
             url: "http://127.0.0.1:\(listener.channel.localAddress?.port ?? 0)", listener: listener, handler: handler)
+    }
+
+    /// Stops listening; ``run()`` returns once the connections accepted so far are served.
+    func close() async {
+        try? await listener.channel.close()
     }
 
     func run() async throws {

@@ -152,17 +152,22 @@ final class WatchFlowTests: XCTestCase {
             privacy: PrivacyLedger(store: store, budget: nil), tasks: tasks, logger: testLogger)
 
         var received: [FakeAggregator.Event] = []
-        await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            group.addTask { try await watch.run() }
-            group.addTask { try await training.run() }
-            for await event in fake.events {
-                received.append(event)
-                if received.count == count { break }
+        // The agent stops and closes its connections first; then the server stops listening and
+        // serves what it accepted (a connection accepted but dropped unserved would trap in NIO).
+        await withThrowingTaskGroup(of: Void.self) { serving in
+            serving.addTask { try await server.run() }
+            await withThrowingTaskGroup(of: Void.self) { agent in
+                agent.addTask { try await watch.run() }
+                agent.addTask { try await training.run() }
+                for await event in fake.events {
+                    received.append(event)
+                    if received.count == count { break }
+                }
+                agent.cancelAll()
             }
-            group.cancelAll()
+            await client.shutdown()
+            await server.close()
         }
-        await client.shutdown()
 
         let installed = received.contains { event in
             if case .report(let report) = event { report.state == .installed } else { false }
