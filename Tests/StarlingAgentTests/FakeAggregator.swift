@@ -10,8 +10,7 @@ import Synchronization
 /// desired state the test can change, the fp32 and int8 artifacts of the versions it was given
 /// (single `bytes=N-` / `bytes=N-M` ranges answered 206 as the real one does, or ignored when
 /// `honoursRanges` is off), and reports every deployment report and update it receives as an event.
-/// A test can have it cut weights answers short, to play a link that drops mid-download, or hold
-/// them, to play a slow one.
+/// A test can have it cut weights answers short, to play a link that drops mid-download.
 final class FakeAggregator: Sendable {
     enum Event: Sendable {
         case report(DeploymentReport)
@@ -36,8 +35,6 @@ final class FakeAggregator: Sendable {
         var weightsRequests: [WeightsRequest] = []
         /// Body bytes to send of the next weights answers, in order, before dropping the connection.
         var cuts: [Int] = []
-        /// How long every weights answer waits.
-        var weightsDelay = Duration.zero
     }
 
     /// A fake serving `toy@3`'s artifacts.
@@ -68,11 +65,6 @@ final class FakeAggregator: Sendable {
         state.withLock { $0.desired = desired }
     }
 
-    /// Holds every weights answer for `delay` before sending it.
-    func delayWeights(by delay: Duration) {
-        state.withLock { $0.weightsDelay = delay }
-    }
-
     /// Cuts the next weights answers after these many body bytes each, then drops the connection.
     func cutNextWeights(after sizes: Int...) {
         state.withLock { $0.cuts += sizes }
@@ -81,8 +73,6 @@ final class FakeAggregator: Sendable {
     func respond(_ request: FakeRequest) async -> FakeResponse {
         let decoder = StarlingJSON.decoder()
         if let artifact = artifacts[request.uri] {
-            let delay = state.withLock { $0.weightsDelay }
-            if delay > .zero { try? await Task.sleep(for: delay) }
             return weights(artifact, request)
         }
         switch request.uri {

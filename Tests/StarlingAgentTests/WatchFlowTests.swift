@@ -111,21 +111,6 @@ final class WatchFlowTests: XCTestCase {
         XCTAssertTrue(report.message?.contains("manifest") ?? false, report.message ?? "")
     }
 
-    /// The fake holds each of the two artifact downloads for 600 ms; the agent keeps watching (each
-    /// unchanged watch is held 50 ms) instead of waiting for the install to end.
-    func test_watch_keepsPolling_whileASlowDownloadInstalls() async throws {
-        let weights = try makeToyBundle().encoded()
-        let int8 = try makeInt8Artifact(try makeToyBundle())
-        let desired = DesiredState(
-            revision: "boot.6", model: try signedToyModel(deploymentId: "dep-6", weights: weights, int8: int8), rounds: [])
-        let fake = FakeAggregator(desired: desired, weights: weights, int8Weights: int8)
-        fake.delayWeights(by: .milliseconds(600))
-        let (events, _) = try await runAgentAgainst(fake, expecting: 1)
-        guard case .report(let report)? = events.first else { return XCTFail("no report") }
-        XCTAssertEqual(report.state, .installed)
-        XCTAssertGreaterThanOrEqual(fake.watchCount, 5, "watches went on during the 1.2 s download")
-    }
-
     /// Runs the watch and training services against `fake` until it has seen `count` events;
     /// afterwards checks what the agent persisted, and returns the events and the agent's paths.
     private func runAgentAgainst(

@@ -8,13 +8,10 @@ import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
-import Synchronization
 
-/// Holds the long-poll watch on the device's desired state and acts on every answer: hands new
-/// round tasks to the training service and the deployed model to an install loop that runs beside
-/// the watch, so heartbeats and round tasks keep flowing while a large model downloads and is
-/// smoke-tested. Reconnects with backoff; an install that could not finish (a download cut short)
-/// is retried with backoff too, until it finishes or a newer deployment takes its place.
+/// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
+/// deployed model and hands new round tasks to the training service. Reconnects with backoff, and
+/// retries an install that could not finish with backoff too.
 struct WatchService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
@@ -31,21 +28,14 @@ struct WatchService: Service {
     /// - Important: the round-task stream is not finished here: the training service ends on its own
     ///   graceful shutdown, and a service that returned before being asked would fail the group.
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            let (deployments, offer) = AsyncStream.makeStream(of: DesiredModel.self, bufferingPolicy: .bufferingNewest(1))
-            let latest = LatestDeployment()
-            await withDiscardingTaskGroup { group in
-                group.addTask { await installLoop(deployments, latest: latest) }
-                await watchLoop(offering: offer, latest: latest)
-                offer.finish()
-            }
-        }
+        await cancelWhenGracefulShutdown { await watchLoop() }
     }
 
-    private func watchLoop(offering offer: AsyncStream<DesiredModel>.Continuation, latest: LatestDeployment) async {
+    private func watchLoop() async {
         var backoff = Backoff(generator: SeededRNG(seed: seed))
+        var installBackoff = Backoff(generator: SeededRNG(seed: seed &+ 1))
         var revision = ""
-        var offered: DesiredModel?
+        var settledModel: DesiredModel?
         var dispatched = Set<RoundKey>()
         while !Task.isCancelled {
             let desired: DesiredState
@@ -61,10 +51,14 @@ struct WatchService: Service {
             }
             connection.set(true)
             backoff.reset()
-            if let model = desired.model, model != offered {
-                offered = model
-                latest.set(model)
-                offer.yield(model)
+            var unsettled = false
+            if let model = desired.model, model != settledModel {
+                if await installer.reconcile(model) == .settled {
+                    settledModel = model
+                    installBackoff.reset()
+                } else {
+                    unsettled = true
+                }
             }
             let now = Date()
             for task in desired.rounds where task.deadline > now && dispatched.insert(RoundKey(task)).inserted {
@@ -72,19 +66,13 @@ struct WatchService: Service {
                 roundTasks.yield(task)
             }
             dispatched.formIntersection(desired.rounds.map(RoundKey.init))
-            revision = desired.revision
-        }
-    }
-
-    /// Installs each deployment the watch offers, one at a time; an install that could not finish
-    /// is retried after a backoff delay unless a newer deployment has arrived meanwhile.
-    private func installLoop(_ deployments: AsyncStream<DesiredModel>, latest: LatestDeployment) async {
-        var backoff = Backoff(generator: SeededRNG(seed: seed &+ 1))
-        for await model in deployments {
-            backoff.reset()
-            while await installer.reconcile(model) == .retryLater, !Task.isCancelled {
-                try? await Task.sleep(for: backoff.nextDelay())
-                guard latest.model == model else { break }
+            if unsettled {
+                // An install that could not finish (a download cut short) is retried after a backoff
+                // delay rather than on the next change: asking without a revision answers at once.
+                try? await Task.sleep(for: installBackoff.nextDelay())
+                revision = ""
+            } else {
+                revision = desired.revision
             }
         }
     }
@@ -99,15 +87,6 @@ struct WatchService: Service {
             throw .aggregator(error.description)
         }
     }
-}
-
-/// The deployment the watch offered last, so a retrying install knows when it is superseded.
-private final class LatestDeployment: Sendable {
-    private let current = Mutex<DesiredModel?>(nil)
-
-    var model: DesiredModel? { current.withLock { $0 } }
-
-    func set(_ model: DesiredModel) { current.withLock { $0 = model } }
 }
 
 /// Identifies one iteration of one round.
