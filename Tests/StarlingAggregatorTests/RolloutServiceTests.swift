@@ -65,9 +65,15 @@ final class RolloutServiceTests: XCTestCase {
         return reported
     }
 
-    private func waitFor(_ id: String, _ condition: @escaping @Sendable (DeploymentInfo) -> Bool) async throws -> DeploymentInfo {
-        let deadline = Date().addingTimeInterval(15)
+    /// Polls deployment `id` until `condition` holds (failing after 20 s), calling `reporting`
+    /// between polls so devices can answer each new wave.
+    private func waitFor(
+        _ id: String, _ condition: @escaping @Sendable (DeploymentInfo) -> Bool,
+        reporting: () async throws -> Int = { 0 }
+    ) async throws -> DeploymentInfo {
+        let deadline = Date().addingTimeInterval(20)
         while true {
+            _ = try await reporting()
             let current = try await info(id)
             if condition(current) { return current }
             guard Date() < deadline else {
@@ -77,6 +83,7 @@ final class RolloutServiceTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
+
 
     func test_aReportedInstall_showsInTheDeviceListing_beforeTheDeviceWatchesAgain() async throws {
         let deployment = try await deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all))
@@ -171,25 +178,6 @@ final class RolloutServiceTests: XCTestCase {
         }
         await assertAPIError(status: 400, code: "invalid_deployment") {
             try await self.deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all, strategy: .canary, waves: [50, 20]))
-        }
-    }
-}
-
-extension RolloutServiceTests {
-    /// `waitFor`, calling `reporting` between polls so devices answer each new wave.
-    fileprivate func waitFor(
-        _ id: String, _ condition: @escaping @Sendable (DeploymentInfo) -> Bool, reporting: () async throws -> Int
-    ) async throws -> DeploymentInfo {
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            _ = try await reporting()
-            let current = try await info(id)
-            if condition(current) { return current }
-            guard Date() < deadline else {
-                XCTFail("deployment \(id) never reached the expected state: \(current)")
-                return current
-            }
-            try await Task.sleep(for: .milliseconds(100))
         }
     }
 }

@@ -31,10 +31,8 @@ actor Rollouts: Service {
     /// How often a machine changed only by reports is written.
     static let reportSnapshotInterval = Duration.seconds(5)
     private var lastSnapshot = ContinuousClock.now
-    /// Oldest first.
+    /// Oldest first. The catalog holds the row of every version they name.
     private var rollouts: [Rollout]
-    /// The registry rows of every version a rollout names, by `model@version`.
-    private var versions: [String: ModelVersionRecord]
 
     init(
         pool: DatabasePool, catalog: ModelCatalog, aliases: ModelAliases, devices: DeviceRegistry,
@@ -49,7 +47,7 @@ actor Rollouts: Service {
         self.tickInterval = tickInterval
         self.logger = logger
         reportWriter = GroupCommit(pool: pool)
-        (rollouts, versions) = try Self.load(pool: pool, now: clock())
+        rollouts = try Self.load(pool: pool, catalog: catalog, now: clock())
     }
 
     func run() async throws {
@@ -130,7 +128,7 @@ actor Rollouts: Service {
     /// What `device` should run now.
     func desiredModel(for device: Device) -> DesiredModel? {
         guard let (rollout, tag) = placement(of: device, excluding: nil) else { return nil }
-        guard let record = versions[tag] else { return nil }
+        guard let record = catalog.loadedVersion(tag) else { return nil }
         return DesiredModel(
             deploymentId: rollout, model: record.model, version: record.version, sha256: record.sha256,
             sha256Int8: record.sha256Int8, manifestSha256: record.manifestSha256, signature: record.signature)
@@ -188,9 +186,8 @@ extension Rollouts {
         _ request: CreateDeploymentRequest, version: Int, supersedes: String?
     ) async throws(APIError) -> Rollout {
         let policy = try RolloutPolicy(request)
-        let target = try await catalog.version(of: request.model, version)
+        _ = try await catalog.version(of: request.model, version)  // 404 for an unknown version; keeps its row
         let tag = VersionTag(model: request.model, version: version).description
-        versions[tag] = target
         let now = clock()
         let id = Secrets.identifier(prefix: "dep-")
         let fleet = devices.activeDevices()
@@ -315,10 +312,10 @@ extension Rollouts {
 extension Rollouts {
     /// Every deployment from the database, with reports stored after its machine was last written
     /// replayed into it; rows from before rollouts become completed `all` rollouts of their version.
-    fileprivate static func load(pool: DatabasePool, now: Date) throws -> ([Rollout], [String: ModelVersionRecord]) {
+    /// The rows of the versions they name are kept in `catalog`.
+    fileprivate static func load(pool: DatabasePool, catalog: ModelCatalog, now: Date) throws -> [Rollout] {
         try pool.read { db in
             var loaded: [Rollout] = []
-            var versions: [String: ModelVersionRecord] = [:]
             for record in try DeploymentRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db) {
                 let tag = VersionTag(model: record.model, version: record.version).description
                 var machine: RolloutMachine
@@ -347,10 +344,10 @@ extension Rollouts {
                     guard let parsed = VersionTag(name),
                         let row = try ModelVersionRecord.fetchOne(db, key: ["model": parsed.model, "version": parsed.version])
                     else { continue }
-                    versions[name] = row
+                    catalog.keep(row)
                 }
             }
-            return (loaded, versions)
+            return loaded
         }
     }
 }

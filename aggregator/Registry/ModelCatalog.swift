@@ -41,7 +41,7 @@ struct ModelCatalog: Sendable {
 
     /// One version's row (the newest when `version` is nil), with the API's 404s.
     func version(of model: String, _ version: Int?) async throws(APIError) -> ModelVersionRecord {
-        if let version, let row = rows.row(model: model, version: version) { return row }
+        if let version, let row = rows.row(VersionTag(model: model, version: version).description) { return row }
         let row = try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
             let request = ModelVersionRecord.filter(Column("model") == model)
@@ -52,6 +52,17 @@ struct ModelCatalog: Sendable {
         }
         rows.keep(row)
         return row
+    }
+
+    /// The row of the version `tag` names, if it has been read or kept already; for callers that
+    /// cannot wait on the database, such as a watch assembling its desired model.
+    func loadedVersion(_ tag: String) -> ModelVersionRecord? {
+        rows.row(tag)
+    }
+
+    /// Keeps a row read elsewhere, so ``loadedVersion(_:)`` finds it.
+    func keep(_ row: ModelVersionRecord) {
+        rows.keep(row)
     }
 
     /// The bytes of a version's artifact in `format`.

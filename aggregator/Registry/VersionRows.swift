@@ -1,18 +1,17 @@
 import Synchronization
 
-/// The rows of registered versions read so far, by `model@version`. A version's row never changes
-/// once the aggregator serves (the int8 and signature backfills run before), and every model
-/// download names one, so the catalog reads each from SQLite once.
+/// The rows of registered versions read so far, by their ``VersionTag`` (`model@version`). A
+/// version's row never changes once the aggregator serves (the int8 and signature backfills run
+/// before), and every model download and every watch's desired model names one, so each is read
+/// from SQLite once.
 final class VersionRows: Sendable {
     private let rows = Mutex<[String: ModelVersionRecord]>([:])
 
-    func row(model: String, version: Int) -> ModelVersionRecord? {
-        rows.withLock { $0[Self.key(model, version)] }
+    func row(_ tag: String) -> ModelVersionRecord? {
+        rows.withLock { $0[tag] }
     }
 
     func keep(_ row: ModelVersionRecord) {
-        rows.withLock { $0[Self.key(row.model, row.version)] = row }
+        rows.withLock { $0[VersionTag(model: row.model, version: row.version).description] = row }
     }
-
-    private static func key(_ model: String, _ version: Int) -> String { "\(model)@\(version)" }
 }
