@@ -13,7 +13,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps install build agent demo test check-kernels bench clean
+.PHONY: all deps cross-deps install check-install build agent demo test check-kernels bench clean
 
 all: build
 
@@ -24,14 +24,11 @@ cross-deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(CROSS_PACKAGES)"
 
 install:
-	@missing=""; for p in $(PACKAGES); do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@scripts/install-packages.sh $(PACKAGES)
+
+# The install path above, with apt-get, dpkg, sudo and id stubbed, as root and as a user.
+check-install:
+	scripts/test-install.sh
 
 build: deps
 	$(SWIFT) build
@@ -46,7 +43,7 @@ demo: build
 check-kernels: cross-deps
 	scripts/check-kernels-cross.sh
 
-test: build check-kernels
+test: check-install build check-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
