@@ -66,6 +66,7 @@ let package = Package(
         ),
         .target(
             name: "StarlingProtocol",
+            dependencies: ["StarlingCore"],
             swiftSettings: strictSettings
         ),
         .target(

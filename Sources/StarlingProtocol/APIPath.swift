@@ -28,6 +28,12 @@ public enum APIPath {
     public static func adminDeployment(id: String, action: String) -> String { "/v1/admin/deployments/\(id)/\(action)" }
     public static func adminDeploymentEvents(id: String) -> String { "/v1/admin/deployments/\(id)/events" }
     public static let adminRefinement = "/v1/admin/refinement"
+    /// `POST` an ``EvaluateRequest``: starts a federated evaluation run.
+    public static let adminEvaluations = "/v1/admin/evaluations"
+    /// `POST` a ``CollectStatisticsRequest`` (starts a statistics run); `GET` lists the profiles.
+    public static let adminProfiles = "/v1/admin/profiles"
+    /// `GET`: a feature profile, its newest version unless `?version=` names one.
+    public static func adminProfile(name: String) -> String { "/v1/admin/profiles/\(name)" }
 
     public static let deviceWatch = "/v1/device/watch"
     /// `GET`: as ``adminWeights(model:version:format:)``, on the device listener.
@@ -42,6 +48,18 @@ public enum APIPath {
     /// `masked-input` or `unmasking`).
     public static func deviceSecureAggregation(roundId: String, iteration: Int, stage: String) -> String {
         "/v1/device/rounds/\(roundId)/iterations/\(iteration)/secagg/\(stage)"
+    }
+    /// `POST` a ``ClientFailureReport``: the device takes no part in this round.
+    public static func deviceFailure(roundId: String, iteration: Int) -> String {
+        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/failure"
+    }
+    /// `POST` an evaluating device's ``EvaluationFigures`` in a round without secure aggregation.
+    public static func deviceEvaluation(roundId: String, iteration: Int) -> String {
+        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/evaluation"
+    }
+    /// `POST` a device's feature statistics (safetensors) in a round without secure aggregation.
+    public static func deviceStatistics(roundId: String, iteration: Int) -> String {
+        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/statistics"
     }
     public static func deviceDeploymentReport(id: String) -> String {
         "/v1/device/deployments/\(id)/report"

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StarlingCore
 
 /// An admin's request to create a model in the registry; version 1 is initialised from `seed`.
 public struct CreateModelRequest: Codable, Sendable {
@@ -17,10 +18,17 @@ public struct CreateModelRequest: Codable, Sendable {
     /// Phase-one answers whose top probability is below this go to phase two; default 0.8.
     public var confidenceThreshold: Double?
     public var seed: UInt64?
+    /// A feature profile the model's preprocessing is chosen from (instead of `featureMean`/`featureStd`).
+    public var profile: String?
+    /// The profile's version; default its newest.
+    public var profileVersion: Int?
+    /// How per-feature transforms are chosen from the profile; default ``PreprocessingKind/auto``.
+    public var preprocess: PreprocessingKind?
 
     public init(
         name: String, architecture: String, labels: [String]? = nil, featureMean: [Double]? = nil,
-        featureStd: [Double]? = nil, confidenceThreshold: Double? = nil, seed: UInt64? = nil
+        featureStd: [Double]? = nil, confidenceThreshold: Double? = nil, seed: UInt64? = nil, profile: String? = nil,
+        profileVersion: Int? = nil, preprocess: PreprocessingKind? = nil
     ) {
         self.name = name
         self.architecture = architecture
@@ -29,6 +37,9 @@ public struct CreateModelRequest: Codable, Sendable {
         self.featureStd = featureStd
         self.confidenceThreshold = confidenceThreshold
         self.seed = seed
+        self.profile = profile
+        self.profileVersion = profileVersion
+        self.preprocess = preprocess
     }
 }
 
@@ -87,22 +98,38 @@ public struct VersionLineage: Codable, Sendable, Equatable {
     }
 }
 
-/// Training and federated-evaluation figures of a version, weighted by the devices' sample counts.
+/// Training figures of a version, weighted by the devices' sample counts.
 public struct VersionMetrics: Codable, Sendable, Equatable {
+    /// A metric that at least one device's value was beyond the secure encoding's range for, so the
+    /// fleet figure is not reported.
+    public struct ClippedMetric: Codable, Sendable, Equatable {
+        public var name: String
+        public var devices: Int
+
+        public init(name: String, devices: Int) {
+            self.name = name
+            self.devices = devices
+        }
+    }
+
+    /// Mean training loss; nil when not measured or clipped (see `clipped`).
     public var trainLoss: Double?
-    /// Accuracy on the devices' own held-out samples.
+    /// Accuracy of the devices' locally trained models on their own held-out samples.
     public var evalAccuracy: Double?
     public var trainSamples: Int?
     public var evalSamples: Int?
+    /// Metrics left out because some device's value was clipped; nil when none was.
+    public var clipped: [ClippedMetric]?
 
     public init(
         trainLoss: Double? = nil, evalAccuracy: Double? = nil, trainSamples: Int? = nil,
-        evalSamples: Int? = nil
+        evalSamples: Int? = nil, clipped: [ClippedMetric]? = nil
     ) {
         self.trainLoss = trainLoss
         self.evalAccuracy = evalAccuracy
         self.trainSamples = trainSamples
         self.evalSamples = evalSamples
+        self.clipped = clipped
     }
 }
 
@@ -124,11 +151,13 @@ public struct ModelVersionInfo: Codable, Sendable, Equatable {
     public var lineage: VersionLineage
     public var metrics: VersionMetrics
     public var createdAt: Date
+    /// The newest federated evaluation of this version, if any.
+    public var evaluation: FederatedEvaluation?
 
     public init(
         model: String, version: Int, sha256: String, sizeBytes: Int, sha256Int8: String, sizeBytesInt8: Int,
         manifestSha256: String, signature: String, source: VersionSource, lineage: VersionLineage,
-        metrics: VersionMetrics, createdAt: Date
+        metrics: VersionMetrics, createdAt: Date, evaluation: FederatedEvaluation? = nil
     ) {
         self.model = model
         self.version = version
@@ -142,6 +171,7 @@ public struct ModelVersionInfo: Codable, Sendable, Equatable {
         self.lineage = lineage
         self.metrics = metrics
         self.createdAt = createdAt
+        self.evaluation = evaluation
     }
 }
 

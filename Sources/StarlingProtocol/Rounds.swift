@@ -4,58 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// An admin's request to run `rounds` consecutive federated rounds of FedAvg on a model.
-public struct StartRoundRequest: Codable, Sendable {
-    public var model: String
-    /// The version to start from; default the newest.
-    public var baseVersion: Int?
-    /// How many devices to select per round (more than `minClients` to absorb stragglers).
-    public var clients: Int
-    /// The fewest updates a round accepts before its deadline.
-    public var minClients: Int
-    public var localEpochs: Int
-    public var learningRate: Double
-    public var momentum: Double?
-    public var batchSize: Int?
-    public var rounds: Int
-    /// Seconds each round waits for updates; default 120.
-    public var deadlineSeconds: Double?
-    /// Which devices may take part; default all.
-    public var selector: DeviceSelector?
-    public var seed: UInt64?
-    /// Whether devices' updates are combined by secure aggregation (SecAgg+), so the aggregator
-    /// learns only their sum; default true.
-    public var secureAggregation: Bool?
-    /// With secure aggregation: the fewest devices that must stay to the end of the protocol;
-    /// default the larger of `minClients` and a majority of the cohort.
-    public var secureAggregationThreshold: Int?
-    /// Differential privacy for the run; none by default.
-    public var privacy: PrivacyRequest?
-
-    public init(
-        model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int,
-        learningRate: Double, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
-        deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
-        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil
-    ) {
-        self.model = model
-        self.baseVersion = baseVersion
-        self.clients = clients
-        self.minClients = minClients
-        self.localEpochs = localEpochs
-        self.learningRate = learningRate
-        self.momentum = momentum
-        self.batchSize = batchSize
-        self.rounds = rounds
-        self.deadlineSeconds = deadlineSeconds
-        self.selector = selector
-        self.seed = seed
-        self.secureAggregation = secureAggregation
-        self.secureAggregationThreshold = secureAggregationThreshold
-        self.privacy = privacy
-    }
-}
-
 /// Where a round (or one iteration of it) stands.
 public enum RoundState: String, Codable, Sendable {
     case waiting, running, completed, failed
@@ -75,11 +23,13 @@ public struct RoundIterationInfo: Codable, Sendable, Equatable {
     public var failureReason: String?
     public var startedAt: Date
     public var endedAt: Date?
+    /// Devices of the cohort that reported they could not contribute (diverged, no data, …).
+    public var failedClients: [ClientFailure]
 
     public init(
         iteration: Int, state: RoundState, baseVersion: Int, cohortSize: Int, updatesReceived: Int,
         producedVersion: Int?, metrics: VersionMetrics?, failureReason: String?, startedAt: Date,
-        endedAt: Date?
+        endedAt: Date?, failedClients: [ClientFailure] = []
     ) {
         self.iteration = iteration
         self.state = state
@@ -91,12 +41,16 @@ public struct RoundIterationInfo: Codable, Sendable, Equatable {
         self.failureReason = failureReason
         self.startedAt = startedAt
         self.endedAt = endedAt
+        self.failedClients = failedClients
     }
 }
 
 /// A federated run as the admin API shows it.
 public struct RoundInfo: Codable, Sendable, Equatable {
     public var id: String
+    /// What the run's devices do: train, evaluate a version, or summarise their features.
+    public var kind: RunKind
+    /// The model trained or evaluated; empty for a statistics run over a bare feature width.
     public var model: String
     public var state: RoundState
     public var totalRounds: Int
@@ -111,13 +65,19 @@ public struct RoundInfo: Codable, Sendable, Equatable {
     public var secureAggregation: Bool
     /// The run's differential privacy, if any.
     public var privacy: PrivacyRequest?
+    /// An evaluation run's result, once it has one.
+    public var evaluation: FederatedEvaluation?
+    /// A statistics run's feature profile, once registered.
+    public var profile: ProfileReference?
 
     public init(
-        id: String, model: String, state: RoundState, totalRounds: Int, clients: Int, minClients: Int,
-        localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo], failureReason: String?,
-        createdAt: Date, secureAggregation: Bool, privacy: PrivacyRequest? = nil
+        id: String, kind: RunKind = .train, model: String, state: RoundState, totalRounds: Int, clients: Int,
+        minClients: Int, localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo],
+        failureReason: String?, createdAt: Date, secureAggregation: Bool, privacy: PrivacyRequest? = nil,
+        evaluation: FederatedEvaluation? = nil, profile: ProfileReference? = nil
     ) {
         self.id = id
+        self.kind = kind
         self.model = model
         self.state = state
         self.totalRounds = totalRounds
@@ -130,18 +90,29 @@ public struct RoundInfo: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.secureAggregation = secureAggregation
         self.privacy = privacy
+        self.evaluation = evaluation
+        self.profile = profile
     }
 }
 
-/// A device's instruction to train: start from `baseVersion`, train locally, upload the weight delta.
+/// A device's instruction for one round of a run: train from `baseVersion` and upload the weight
+/// delta (``RunKind/train``), evaluate `baseVersion` on its held-out samples (``RunKind/evaluate``),
+/// or summarise its samples' features (``RunKind/statistics``).
 ///
-/// The upload is a safetensors body with the same tensor names and shapes as the model, holding
-/// `trained - base`, and metadata keys from ``UpdateMetadataKey``.
+/// A training upload is a safetensors body with the same tensor names and shapes as the model,
+/// holding `trained - base`, and metadata keys from ``UpdateMetadataKey``. With
+/// `secureAggregation` set, the contribution goes through SecAgg+ instead (see
+/// ``SecureAggregationTask``). A device that cannot contribute reports why to
+/// ``APIPath/deviceFailure(roundId:iteration:)``.
 public struct RoundTask: Codable, Sendable, Equatable {
     public var roundId: String
     public var iteration: Int
+    public var kind: RunKind
+    /// The model trained or evaluated; empty for a statistics task over a bare feature width.
     public var model: String
+    /// The version to start from or evaluate; 0 for a statistics task over a bare feature width.
     public var baseVersion: Int
+    /// SHA-256 of the base version's fp32 artifact; empty when there is no base version.
     public var sha256: String
     public var localEpochs: Int
     public var learningRate: Double
@@ -149,18 +120,24 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var batchSize: Int
     public var deadline: Date
     public var seed: UInt64
-    /// Set when the update goes through secure aggregation instead of ``APIPath/deviceUpdate(roundId:iteration:)``.
+    /// Set when the contribution goes through secure aggregation instead of a plain upload.
     public var secureAggregation: SecureAggregationTask?
     /// Set when the device must train or clip with differential privacy.
     public var privacy: PrivacyTask?
+    /// Training safeguards and FedProx; nil keeps plain SGD (older aggregators send none).
+    public var training: LocalTrainingSettings?
+    /// What to summarise, for statistics tasks.
+    public var statistics: StatisticsTask?
 
     public init(
-        roundId: String, iteration: Int, model: String, baseVersion: Int, sha256: String,
+        roundId: String, iteration: Int, kind: RunKind = .train, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
-        seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil
+        seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil,
+        training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil
     ) {
         self.roundId = roundId
         self.iteration = iteration
+        self.kind = kind
         self.model = model
         self.baseVersion = baseVersion
         self.sha256 = sha256
@@ -172,6 +149,25 @@ public struct RoundTask: Codable, Sendable, Equatable {
         self.seed = seed
         self.secureAggregation = secureAggregation
         self.privacy = privacy
+        self.training = training
+        self.statistics = statistics
+    }
+}
+
+/// Local training settings beyond the optimiser's step size, momentum and batch: the guards that
+/// keep a device's training from blowing up, and FedProx's proximal term.
+public struct LocalTrainingSettings: Codable, Sendable, Equatable {
+    /// Each mini-batch gradient is scaled down to this global L2 norm; nil for none.
+    public var gradientClipNorm: Double?
+    /// L2 penalty λ on the weights.
+    public var weightDecay: Double
+    /// FedProx μ: the proximal term μ/2·‖w − w_global‖² added to the local loss (Li et al. 2020).
+    public var proximalMu: Double
+
+    public init(gradientClipNorm: Double?, weightDecay: Double, proximalMu: Double) {
+        self.gradientClipNorm = gradientClipNorm
+        self.weightDecay = weightDecay
+        self.proximalMu = proximalMu
     }
 }
 

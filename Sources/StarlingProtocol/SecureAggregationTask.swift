@@ -1,10 +1,12 @@
 /// What a device needs to take part in one secure aggregation: the parameters every party derives
 /// the protocol from, and its own place in the cohort.
 ///
-/// The device's contribution is one vector of `vectorLength` values: its weighted delta
-/// `a·(trained − base)` in the model's flat parameter order, then `a`, `a·loss/16`, `e` and
-/// `e·accuracy`, where `a` and `e` are its train and eval sample counts divided by `weightCap`
-/// (capped at 1). The aggregator divides the sums to get the weighted average and the metrics.
+/// A training device's contribution is one vector of `vectorLength` values: its weighted delta
+/// `a·(trained − base)` in the model's flat parameter order, then its figures as
+/// ``SecureMetricsLayout`` lays them out, with `a` its train sample count divided by `weightCap`
+/// (capped at 1). The aggregator divides the sums to get the weighted average and the metrics. An
+/// evaluating device sends its evaluation figures alone; a device summarising its features sends
+/// the raw words of its statistics (see ``StatisticsTask``).
 ///
 /// Under user-level differential privacy (`encodingScale` set) the vector is the device's clipped
 /// delta alone, unweighted and without metrics, each value times `encodingScale`, rounded
@@ -43,11 +45,6 @@ public struct SecureAggregationTask: Codable, Sendable, Equatable {
         self.stageSeconds = stageSeconds
         self.encodingScale = encodingScale
     }
-
-    /// Values after the model's parameters in the aggregated vector.
-    public static let metricSlots = 4
-    /// Training losses are clipped to [0, lossScale] and divided by it before aggregation.
-    public static let lossScale = 16.0
 }
 
 /// The aggregator's acknowledgement of a secure-aggregation stage message.

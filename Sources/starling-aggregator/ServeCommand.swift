@@ -21,12 +21,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a round waits for devices and updates when its request names none.")
     var roundDeadline: Double = 120
 
+    @Option(help: "The fewest devices a feature-statistics collection may summarise (a smaller cohort would reveal individual devices).")
+    var minStatisticsDevices: Int = 3
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
+        }
+        guard (1...10_000).contains(minStatisticsDevices) else {
+            throw ValidationError("--min-statistics-devices must be between 1 and 10000")
         }
     }
 
@@ -41,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
-                defaultRoundDeadline: roundDeadline),
+                defaultRoundDeadline: roundDeadline, minimumStatisticsDevices: minStatisticsDevices),
             logger: logger,
             announce: { line in
                 print(line)

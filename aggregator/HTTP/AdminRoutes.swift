@@ -17,6 +17,11 @@ enum AdminRoutes {
         group.get("rounds/:id") { _, context in
             try JSONResponse.make(try await components.roundStore.info(id: try context.parameters.require("id")))
         }
+        group.post("evaluations") { request, _ in
+            let body = try await RequestBody.json(EvaluateRequest.self, from: request)
+            return try JSONResponse.make(try await components.rounds.startEvaluation(body), status: .created)
+        }
+        addProfiles(to: group, components)
         group.post("deployments") { request, _ in
             let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
             return try JSONResponse.make(try await components.rollouts.create(body), status: .created)
@@ -38,6 +43,24 @@ enum AdminRoutes {
         }
     }
 
+    private static func addProfiles(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
+        group.post("profiles") { request, _ in
+            let body = try await RequestBody.json(CollectStatisticsRequest.self, from: request)
+            return try JSONResponse.make(try await components.rounds.startStatistics(body), status: .created)
+        }
+        group.get("profiles") { _, _ in try JSONResponse.make(try await components.profiles.list()) }
+        group.get("profiles/:name") { request, context in
+            let version = try request.uri.queryParameters.get("version").map { text throws(APIError) in
+                guard let version = Int(text), version >= 1 else {
+                    throw APIError.badRequest("invalid_version", "version must be a positive integer, not '\(text)'")
+                }
+                return version
+            }
+            let profile = try await components.profiles.profile(try context.parameters.require("name"), version: version)
+            return try JSONResponse.make(profile)
+        }
+    }
+
     private static func addModels(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
         group.post("models") { request, _ in
             let body = try await RequestBody.json(CreateModelRequest.self, from: request)
@@ -50,7 +73,13 @@ enum AdminRoutes {
         }
         group.get("models") { _, _ in try JSONResponse.make(try await components.catalog.models()) }
         group.get("models/:name/versions") { _, context in
-            try JSONResponse.make(try await components.catalog.versions(of: try context.parameters.require("name")))
+            let model = try context.parameters.require("name")
+            var list = try await components.catalog.versions(of: model)
+            let evaluations = try await components.evaluations.latest(model: model)
+            for index in list.versions.indices {
+                list.versions[index].evaluation = evaluations[list.versions[index].version]
+            }
+            return try JSONResponse.make(list)
         }
         group.get("models/:name/versions/:version/weights") { request, context in
             try await WeightsHandler.answer(request, context, catalog: components.catalog)

@@ -18,6 +18,18 @@ enum DeviceRoutes {
         router.post("v1/device/rounds/:id/iterations/:n/update") { request, context in
             try await update(request, context, components)
         }
+        router.post("v1/device/rounds/:id/iterations/:n/evaluation") { request, context in
+            try await evaluation(request, context, components)
+        }
+        router.post("v1/device/rounds/:id/iterations/:n/statistics") { request, context in
+            try await statistics(request, context, components)
+        }
+        router.post("v1/device/rounds/:id/iterations/:n/failure") { request, context in
+            let (device, roundID, iteration) = try location(context)
+            let report = try await RequestBody.json(ClientFailureReport.self, from: request)
+            try await components.rounds.clientFailed(roundId: roundID, iteration: iteration, device: device, report: report)
+            return try JSONResponse.make(UpdateReceipt(roundId: roundID, iteration: iteration, accepted: true))
+        }
         router.post("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
             try await SecureAggregationRoutes.receive(request, context, rounds: components.rounds)
         }
@@ -40,14 +52,48 @@ enum DeviceRoutes {
     private static func update(
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
-        let device = try context.requireDevice().id
-        let roundID = try context.parameters.require("id")
-        let iteration = try context.parameters.require("n", as: Int.self)
-        let architecture = try await components.rounds.admit(roundId: roundID, iteration: iteration, device: device)
+        let (device, roundID, iteration) = try location(context)
+        let target = try await components.rounds.admit(roundId: roundID, iteration: iteration, device: device, kind: .train)
+        guard let architecture = target.architecture else { throw APIError.internal("a training round has no model") }
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
         let update = try UpdateValidator.validate(bytes, architecture: architecture)
         let receipt = try await components.rounds.submit(
-            roundId: roundID, iteration: iteration, device: device, bytes: bytes, update: update)
+            roundId: roundID, iteration: iteration, device: device, kind: .train, bytes: bytes,
+            samples: update.trainSamples, update: update)
         return try JSONResponse.make(receipt)
+    }
+
+    /// A plain evaluation's figures (JSON), checked against the model's classes.
+    private static func evaluation(
+        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+    ) async throws -> Response {
+        let (device, roundID, iteration) = try location(context)
+        let target = try await components.rounds.admit(roundId: roundID, iteration: iteration, device: device, kind: .evaluate)
+        let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.json)
+        let figures = try EvaluationUpload.decode(bytes, classes: target.architecture?.outputSize ?? 0)
+        let receipt = try await components.rounds.submit(
+            roundId: roundID, iteration: iteration, device: device, kind: .evaluate, bytes: bytes, samples: figures.samples)
+        return try JSONResponse.make(receipt)
+    }
+
+    /// A plain statistics upload (safetensors), checked against the collection's width and grid.
+    private static func statistics(
+        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+    ) async throws -> Response {
+        let (device, roundID, iteration) = try location(context)
+        let target = try await components.rounds.admit(
+            roundId: roundID, iteration: iteration, device: device, kind: .statistics)
+        guard let plan = target.statistics else { throw APIError.internal("a statistics round has no statistics plan") }
+        let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
+        let statistics = try StatisticsUpload.decode(bytes, width: plan.width, grid: plan.grid)
+        let receipt = try await components.rounds.submit(
+            roundId: roundID, iteration: iteration, device: device, kind: .statistics, bytes: bytes,
+            samples: statistics.sampleCount)
+        return try JSONResponse.make(receipt)
+    }
+
+    /// The device (from its certificate), the round and the iteration a request is about.
+    private static func location(_ context: AggregatorRequestContext) throws -> (String, String, Int) {
+        (try context.requireDevice().id, try context.parameters.require("id"), try context.parameters.require("n", as: Int.self))
     }
 }

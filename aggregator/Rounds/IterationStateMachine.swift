@@ -5,9 +5,10 @@ import StarlingCore
 /// the eligible devices, an accepted update, the aggregation's outcome), actions come out (issue
 /// the tasks, aggregate, fail). It does no I/O and reads no clock; ``RoundCoordinator`` does both.
 ///
-/// waiting for clients → (≥ minClients eligible) collecting → (all of the cohort submitted, or the
-/// deadline with ≥ minClients updates) aggregating → completed; waiting or collecting → failed when
-/// the deadline passes short of `minClients`.
+/// waiting for clients → (≥ minClients eligible) collecting → (every device of the cohort submitted
+/// or reported a failure, or the deadline, with ≥ minClients updates) aggregating → completed;
+/// waiting or collecting → failed when the deadline passes, or every device has answered, short of
+/// `minClients` updates.
 struct IterationStateMachine: Sendable, Equatable {
     struct Configuration: Sendable, Equatable {
         var clients: Int
@@ -19,7 +20,7 @@ struct IterationStateMachine: Sendable, Equatable {
 
     enum State: Sendable, Equatable {
         case waitingForClients(until: Date)
-        case collecting(cohort: [String], deadline: Date, received: [String])
+        case collecting(cohort: [String], deadline: Date, received: [String], failed: [String])
         case aggregating(cohort: [String], contributors: [String])
         case completed
         case failed(reason: String)
@@ -54,12 +55,12 @@ struct IterationStateMachine: Sendable, Equatable {
             if eligible.count >= configuration.minClients {
                 let cohort = selectCohort(from: eligible)
                 let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
-                state = .collecting(cohort: cohort, deadline: deadline, received: [])
+                state = .collecting(cohort: cohort, deadline: deadline, received: [], failed: [])
                 return .issueTasks(cohort: cohort, deadline: deadline)
             }
             guard now >= until else { return nil }
             return fail("only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline")
-        case .collecting(let cohort, let deadline, let received):
+        case .collecting(let cohort, let deadline, let received, _):
             guard now >= deadline else { return nil }
             if received.count >= configuration.minClients {
                 state = .aggregating(cohort: cohort, contributors: received)
@@ -73,9 +74,9 @@ struct IterationStateMachine: Sendable, Equatable {
 
     func admission(of device: String) -> Admission {
         switch state {
-        case .collecting(let cohort, _, let received):
+        case .collecting(let cohort, _, let received, let failed):
             guard cohort.contains(device) else { return .notInCohort }
-            return received.contains(device) ? .duplicate : .accepted
+            return received.contains(device) || failed.contains(device) ? .duplicate : .accepted
         case .aggregating(let cohort, _):
             return cohort.contains(device) ? .closed : .notInCohort
         case .waitingForClients:
@@ -85,20 +86,40 @@ struct IterationStateMachine: Sendable, Equatable {
         }
     }
 
-    /// An update from `device` was stored; aggregates once the whole cohort has submitted.
+    /// An update from `device` was stored; aggregates once the whole cohort has answered.
     /// Returns the admission it was judged by (anything but `.accepted` changes nothing).
     mutating func updateStored(from device: String) -> (Admission, Action?) {
         let admission = admission(of: device)
-        guard admission == .accepted, case .collecting(let cohort, let deadline, var received) = state else {
+        guard admission == .accepted, case .collecting(let cohort, let deadline, var received, let failed) = state else {
             return (admission, nil)
         }
         received.append(device)
-        guard received.count == cohort.count else {
-            state = .collecting(cohort: cohort, deadline: deadline, received: received)
+        return (admission, answered(cohort: cohort, deadline: deadline, received: received, failed: failed))
+    }
+
+    /// `device` reported that it cannot contribute (it diverged, or has no data): the iteration
+    /// stops waiting for it. Returns the admission it was judged by.
+    mutating func clientFailed(_ device: String) -> (Admission, Action?) {
+        let admission = admission(of: device)
+        guard admission == .accepted, case .collecting(let cohort, let deadline, let received, var failed) = state else {
             return (admission, nil)
         }
+        failed.append(device)
+        return (admission, answered(cohort: cohort, deadline: deadline, received: received, failed: failed))
+    }
+
+    /// Moves on once every device of the cohort has sent an update or reported a failure.
+    private mutating func answered(cohort: [String], deadline: Date, received: [String], failed: [String]) -> Action? {
+        guard received.count + failed.count == cohort.count else {
+            state = .collecting(cohort: cohort, deadline: deadline, received: received, failed: failed)
+            return nil
+        }
+        guard received.count >= configuration.minClients else {
+            return fail(
+                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures")
+        }
         state = .aggregating(cohort: cohort, contributors: received)
-        return (admission, .aggregate(contributors: received))
+        return .aggregate(contributors: received)
     }
 
     /// The new version is registered.
@@ -115,7 +136,7 @@ struct IterationStateMachine: Sendable, Equatable {
     /// The devices chosen to train, once chosen.
     var cohort: [String] {
         switch state {
-        case .collecting(let cohort, _, _), .aggregating(let cohort, _): return cohort
+        case .collecting(let cohort, _, _, _), .aggregating(let cohort, _): return cohort
         case .waitingForClients, .completed, .failed: return []
         }
     }

@@ -4,22 +4,40 @@ import StarlingCore
 import StarlingProtocol
 
 extension RoundCoordinator {
-    /// Averages the contributors' stored updates into a new version, records it, and moves the run
-    /// to its next iteration or completes it.
+    /// Combines the contributors' stored updates by the run's aggregation rule, steps the server
+    /// optimizer on the result, registers the new version, and moves the run on.
     func aggregate(contributors: [String], runID: String) async {
         guard let run = runs[runID] else { return }
         do {
-            let (parameters, metrics) = try await averageStoredUpdates(run: run, contributors: contributors)
-            let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)
-            await iterationCompleted(
-                runID: runID, version: version, metrics: metrics,
+            let (delta, metrics) = try await combineStoredUpdates(run: run, contributors: contributors)
+            try await step(
+                run: run, averageDelta: delta, metrics: metrics,
                 contributors: run.round.plan.userLevelPrivacy == nil ? nil : contributors.count)
         } catch {
             await aggregationFailed(runID: runID, error: error)
         }
     }
 
-    /// Records the version an iteration produced and starts the next iteration, or completes the run.
+    /// One server-optimizer step from the round's base on the aggregated delta, with the run's
+    /// optimizer state read from and written back to the database; then the version is registered.
+    func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError) {
+        let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
+        let parameters = try catalog.bundle(base).model.parameters
+        var optimizer = ServerOptimizer(
+            configuration: run.round.plan.serverOptimizer, state: try await store.optimizerState(roundId: run.round.id))
+        let stepped: [Float]
+        do {
+            stepped = try optimizer.step(parameters: parameters, averageDelta: averageDelta)
+        } catch {
+            throw .internal("the server optimizer cannot step: \(error)")
+        }
+        let version = try await registerVersion(run: run, parameters: stepped, metrics: metrics)
+        try await store.saveOptimizerState(optimizer.state, roundId: run.round.id, at: clock())
+        await iterationCompleted(runID: run.round.id, version: version, metrics: metrics, contributors: contributors)
+    }
+
+    /// Records the version an iteration produced, starts its evaluation when the run asks for one,
+    /// and starts the next iteration or completes the run.
     func iterationCompleted(runID: String, version: ModelVersionInfo, metrics: VersionMetrics, contributors: Int?) async {
         guard var current = runs[runID] else { return }
         let now = clock()
@@ -36,6 +54,7 @@ extension RoundCoordinator {
         logger.info(
             "round iteration completed",
             metadata: ["round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)"])
+        await evaluateIfDue(current, version: version.version)
         guard current.iteration.iteration < current.round.plan.rounds else {
             return await finish(runID: runID, failure: nil)
         }
@@ -54,7 +73,37 @@ extension RoundCoordinator {
         }
     }
 
-    /// The iteration could not produce a version: the run fails with the reason.
+    /// With `evaluate_every` K, the versions of rounds K, 2K, … and the last round's are evaluated by
+    /// a run of their own on the same devices and with the same secure-aggregation setting.
+    private func evaluateIfDue(_ run: ActiveRun, version: Int) async {
+        let plan = run.round.plan
+        guard let every = plan.evaluateEvery else { return }
+        let number = run.iteration.iteration
+        guard number % every == 0 || number == plan.rounds else { return }
+        let request = EvaluateRequest(
+            model: plan.model, version: version, selector: plan.selector, clients: plan.clients,
+            minClients: plan.minClients, deadlineSeconds: plan.deadlineSeconds,
+            secureAggregation: plan.secureAggregation != nil, seed: plan.seed &+ UInt64(number))
+        do {
+            let started = try await startEvaluation(request, parent: run.round.id)
+            logger.info("evaluation started", metadata: ["round": "\(run.round.id)", "evaluation": "\(started.id)"])
+        } catch {
+            logger.error("cannot start an evaluation", metadata: ["round": "\(run.round.id)", "error": "\(error)"])
+        }
+    }
+
+    /// A one-round run (evaluation or statistics) has its result: the run completes.
+    func runCompleted(runID: String) async {
+        guard var current = runs[runID] else { return }
+        current.machine.aggregationSucceeded()
+        current.iteration.state = .completed
+        current.iteration.endedAt = clock()
+        current.secure = nil
+        runs[runID] = current
+        await finish(runID: runID, failure: nil)
+    }
+
+    /// The iteration could not produce its result: the run fails with the reason.
     func aggregationFailed(runID: String, error: APIError) async {
         logger.error("aggregation failed", metadata: ["round": "\(runID)", "error": "\(error)"])
         guard var current = runs[runID] else { return }
@@ -63,48 +112,51 @@ extension RoundCoordinator {
         if let action { await perform(action, runID: runID) }
     }
 
-    private func averageStoredUpdates(run: ActiveRun, contributors: [String]) async throws(APIError) -> ([Float], VersionMetrics) {
-        let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
-        let bundle = try catalog.bundle(base)
+    /// The contributors' updates combined by the run's rule (weighted mean, median or trimmed
+    /// mean), with their metrics; under central privacy the noisy mean of clipped updates.
+    private func combineStoredUpdates(
+        run: ActiveRun, contributors: [String]
+    ) async throws(APIError) -> ([Float], VersionMetrics) {
+        guard let architecture = run.architecture else { throw .internal("a training run has no model") }
         let rows = try await store.updates(roundId: run.round.id, iteration: run.iteration.iteration)
             .filter { contributors.contains($0.deviceId) }
         var updates: [ValidatedUpdate] = []
         for row in rows {
-            guard let data = FileManager.default.contents(atPath: row.path) else {
-                throw .internal("the stored update of \(row.deviceId) is missing")
-            }
-            updates.append(try UpdateValidator.validate(Array(data), architecture: run.architecture))
+            updates.append(try UpdateValidator.validate(try Self.storedBytes(row), architecture: architecture))
         }
         if let privacy = run.round.plan.userLevelPrivacy {
-            let parameters = Self.centralMean(
-                base: bundle.model.parameters, updates: updates, privacy: privacy, cohort: run.machine.cohort.count)
-            return (parameters, VersionMetrics())
+            return (Self.centralMean(updates: updates, privacy: privacy, cohort: run.machine.cohort.count), VersionMetrics())
         }
         do {
-            let parameters = try FedAvg.aggregate(
-                w_t: bundle.model.parameters,
-                updates: updates.map { FedAvg.ClientUpdate(n_k: $0.trainSamples, delta: $0.delta) })
-            return (parameters, FederatedMetrics.combine(updates))
+            let delta = try RobustAggregation.aggregate(
+                updates.map { (weight: $0.trainSamples, delta: $0.delta) }, rule: run.round.plan.aggregation)
+            return (delta, FederatedMetrics.combine(updates))
         } catch {
             throw .internal("\(error)")
         }
     }
 
-    /// Central privacy over plain uploads: the base plus the noisy mean of the deltas, each clipped
-    /// here whatever the device did, with noise σ·C on the sum and the cohort's size as denominator.
-    /// The version records no metrics, which would be computed from the devices' data without noise.
-    private static func centralMean(
-        base: [Float], updates: [ValidatedUpdate], privacy: UserLevelPrivacy, cohort: Int
-    ) -> [Float] {
-        var sum = [Double](repeating: 0, count: base.count)
+    /// The bytes a device uploaded, from the file its row points at.
+    static func storedBytes(_ row: RoundUpdateRecord) throws(APIError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: row.path) else {
+            throw .internal("the stored contribution of \(row.deviceId) is missing")
+        }
+        return Array(data)
+    }
+
+    /// Central privacy over plain uploads: the noisy mean of the deltas, each clipped here whatever
+    /// the device did, with noise σ·C on the sum and the cohort's size as denominator. The version
+    /// records no metrics, which would be computed from the devices' data without noise.
+    private static func centralMean(updates: [ValidatedUpdate], privacy: UserLevelPrivacy, cohort: Int) -> [Float] {
+        let length = updates.first?.delta.count ?? 0
+        var sum = [Double](repeating: 0, count: length)
         for update in updates {
             for (index, value) in UpdateClipping.clip(update.delta, toNorm: privacy.clipNorm).enumerated() {
                 sum[index] += Double(value)
             }
         }
-        let delta = UserLevelAggregation.noisyMean(
+        return UserLevelAggregation.noisyMean(
             sum: sum, noiseStandardDeviation: privacy.noiseMultiplier * privacy.clipNorm, cohort: cohort)
-        return zip(base, delta).map { $0 + $1 }
     }
 
     /// Registers `parameters` as the run's next version, with its lineage and metrics.
@@ -117,7 +169,8 @@ extension RoundCoordinator {
             privacy: run.round.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) })
         let produced: ModelBundle
         do {
-            produced = try ModelBundle(manifest: bundle.manifest, model: try MLP(architecture: run.architecture, parameters: parameters))
+            produced = try ModelBundle(
+                manifest: bundle.manifest, model: try MLP(architecture: bundle.manifest.architecture, parameters: parameters))
         } catch {
             throw .internal("\(error)")
         }

@@ -15,11 +15,18 @@ extension RoundCoordinator {
     func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecureIterationError) -> SecureIteration? {
         guard let plan = run.round.plan.secureAggregation else { return nil }
         let iteration = run.iteration.iteration
+        let layout: SecureVectorLayout
+        switch run.round.plan.kind {
+        case .train: layout = .training(parameterCount: run.architecture?.parameterCount ?? 0)
+        case .evaluate: layout = .evaluation(classes: run.architecture?.outputSize ?? 0)
+        case .statistics:
+            guard let statistics = run.round.plan.statistics else { return nil }
+            layout = .statistics(width: statistics.width, grid: statistics.grid)
+        }
         return try SecureIteration(
             plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration)",
-            graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9,
-            parameterCount: run.architecture.parameterCount, minClients: run.round.plan.minClients,
-            privacy: run.round.plan.userLevelPrivacy)
+            graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9, layout: layout,
+            minClients: run.round.plan.minClients, privacy: run.round.plan.userLevelPrivacy)
     }
 
     /// Takes one device's stage message. Key advertisements also count as the device joining the
@@ -137,10 +144,12 @@ extension RoundCoordinator {
         }
     }
 
-    /// Unmasks the sum, turns it into the weighted average delta and registers the new version.
+    /// Unmasks the sum and completes the iteration with what it stands for: a new version from the
+    /// weighted average delta, a version's evaluation, or a feature profile.
     private func finishSecure(runID: String) async {
         guard let run = runs[runID], let secure = run.secure else { return }
         let server = secure.server
+        let survivors = server.survivors.count
         do throws(APIError) {
             let outcome = await Task.detached { Result { () throws(SecAggError) in try server.unmaskedSum() } }.value
             let sum: [UInt32]
@@ -149,11 +158,16 @@ extension RoundCoordinator {
             } catch {
                 throw APIError.internal("secure aggregation failed: \(error)")
             }
-            let (delta, metrics) = try secure.average(sum: sum, survivors: server.survivors.count)
-            let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
-            let parameters = zip(try catalog.bundle(base).model.parameters, delta).map { $0 + $1 }
-            let version = try await registerVersion(run: run, parameters: parameters, metrics: metrics)
-            await iterationCompleted(runID: runID, version: version, metrics: metrics, contributors: server.survivors.count)
+            switch run.round.plan.kind {
+            case .train:
+                let (delta, metrics) = try secure.average(sum: sum, survivors: survivors)
+                try await step(run: run, averageDelta: delta, metrics: metrics, contributors: survivors)
+            case .evaluate:
+                try await evaluated(run: run, figures: try secure.evaluation(sum: sum, survivors: survivors), devices: survivors)
+            case .statistics:
+                let (statistics, devices) = try secure.statistics(sum: sum)
+                try await collected(run: run, statistics: statistics, devices: devices)
+            }
         } catch {
             await aggregationFailed(runID: runID, error: error)
         }

@@ -3,18 +3,30 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
+/// What a plain upload is checked against: the run's kind, its model and its statistics plan.
+struct UploadTarget: Sendable {
+    var kind: RunKind
+    var architecture: ModelArchitecture?
+    var statistics: StatisticsPlan?
+}
+
 extension RoundCoordinator {
-    /// Whether `device` may upload to this iteration now; answers the architecture to validate
-    /// the body against, or the API error: 404 `round_not_found`, 403 `not_in_cohort`,
-    /// 409 `round_closed` / `duplicate_update`.
-    func admit(roundId: String, iteration: Int, device: String) async throws(APIError) -> ModelArchitecture {
+    /// Whether `device` may upload a contribution of `kind` to this iteration now; answers what to
+    /// validate the body against, or the API error: 404 `round_not_found`, 403 `not_in_cohort`,
+    /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required`.
+    func admit(roundId: String, iteration: Int, device: String, kind: RunKind) async throws(APIError) -> UploadTarget {
         if let run = runs[roundId], run.iteration.iteration == iteration {
             if run.round.plan.secureAggregation != nil {
                 throw .conflict(
-                    "secure_aggregation_required", "this round takes updates only through secure aggregation")
+                    "secure_aggregation_required", "this round takes contributions only through secure aggregation")
+            }
+            guard run.round.plan.kind == kind else {
+                throw .conflict(
+                    "wrong_contribution",
+                    "this is a \(run.round.plan.kind.rawValue) round; it takes no \(kind.rawValue) contribution")
             }
             try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
-            return run.architecture
+            return UploadTarget(kind: kind, architecture: run.architecture, statistics: run.round.plan.statistics)
         }
         guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
             throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
@@ -23,11 +35,13 @@ extension RoundCoordinator {
         throw Self.closed
     }
 
-    /// Stores a validated update (file first, then its row) and feeds it to the run's machine.
+    /// Stores a validated contribution (file first, then its row) and feeds it to the run's
+    /// machine. `samples` is the contribution's weight; the figures fill the row of a training update.
     func submit(
-        roundId: String, iteration: Int, device: String, bytes: [UInt8], update: ValidatedUpdate
+        roundId: String, iteration: Int, device: String, kind: RunKind, bytes: [UInt8], samples: Int,
+        update: ValidatedUpdate? = nil
     ) async throws(APIError) -> UpdateReceipt {
-        _ = try await admit(roundId: roundId, iteration: iteration, device: device)
+        _ = try await admit(roundId: roundId, iteration: iteration, device: device, kind: kind)
         let key = Self.key(roundId, iteration, device)
         inFlight.insert(key)
         defer { inFlight.remove(key) }
@@ -39,8 +53,8 @@ extension RoundCoordinator {
         }
         try await store.insert(
             RoundUpdateRecord(
-                roundId: roundId, iteration: iteration, deviceId: device, trainSamples: update.trainSamples,
-                trainLoss: update.trainLoss, evalSamples: update.evalSamples, evalAccuracy: update.evalAccuracy,
+                roundId: roundId, iteration: iteration, deviceId: device, trainSamples: samples,
+                trainLoss: update?.trainLoss, evalSamples: update?.evalSamples, evalAccuracy: update?.evalAccuracy,
                 path: url.path, receivedAt: clock()))
         var admission = IterationStateMachine.Admission.closed
         var action: IterationStateMachine.Action?
@@ -57,6 +71,30 @@ extension RoundCoordinator {
         await broadcaster.bump()
         if let action { await perform(action, runID: roundId) }
         return UpdateReceipt(roundId: roundId, iteration: iteration, accepted: true)
+    }
+
+    /// Records that `device` cannot contribute to this iteration, so the round stops waiting for it.
+    /// Answers like an upload: 404, 403, or 409 once it has contributed or reported already.
+    func clientFailed(roundId: String, iteration: Int, device: String, report: ClientFailureReport) async throws(APIError) {
+        guard var run = runs[roundId], run.iteration.iteration == iteration else {
+            guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
+                throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
+            }
+            guard record.cohort.contains(device) else { throw Self.notInCohort }
+            throw Self.closed
+        }
+        try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
+        try await store.insert(
+            RoundFailureRecord(
+                roundId: roundId, iteration: iteration, deviceId: device, reason: report.reason,
+                detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()))
+        let (_, action) = run.machine.clientFailed(device)
+        runs[roundId] = run
+        logger.warning(
+            "a device could not contribute",
+            metadata: ["round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)"])
+        await broadcaster.bump()
+        if let action { await perform(action, runID: roundId) }
     }
 
     private static func check(_ admission: IterationStateMachine.Admission, inFlight: Bool) throws(APIError) {

@@ -1,8 +1,15 @@
 import Privacy
+import StarlingCore
 import StarlingProtocol
 
-/// A validated ``StartRoundRequest`` with every default filled in: what a run does, stored with it.
+/// A validated run request with every default filled in: what a run does, stored with it.
+///
+/// Training runs come from a ``StartRoundRequest``, evaluation runs from an ``EvaluateRequest``
+/// (one round, `baseVersion` the version evaluated) and statistics runs from a
+/// ``CollectStatisticsRequest`` (one round, `statistics` set). Plans stored before run kinds
+/// existed decode as training plans with the settings runs had then.
 struct RoundPlan: Codable, Sendable, Equatable {
+    var kind: RunKind
     var model: String
     var baseVersion: Int?
     var clients: Int
@@ -15,7 +22,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
     var deadlineSeconds: Double
     var selector: DeviceSelector
     var seed: UInt64
-    /// Set when updates go through secure aggregation; nil for plain FedAvg over stored updates.
+    /// Set when contributions go through secure aggregation; nil for plain uploads.
     var secureAggregation: SecureAggregationPlan?
     /// Differential privacy for the run, with the clipping norm filled in; nil for none.
     var privacy: PrivacyRequest?
@@ -24,19 +31,36 @@ struct RoundPlan: Codable, Sendable, Equatable {
     /// mechanism on the sum of clipped updates; no amplification by cohort sampling is claimed,
     /// since cohorts are drawn from the devices online, not by Poisson sampling of the population.
     var noiseMultiplier: Double?
+    /// How the local learning rate moves across the rounds.
+    var learningRateSchedule: LearningRateSchedule
+    /// Gradient clipping, weight decay and FedProx for the devices' training.
+    var training: LocalTrainingSettings
+    /// The optimizer that steps on each round's aggregate.
+    var serverOptimizer: ServerOptimizerConfiguration
+    /// How plain updates are combined.
+    var aggregation: AggregationRule
+    /// Evaluate every K-th version (and the last) with an evaluation run; nil for never.
+    var evaluateEvery: Int?
+    /// A statistics run's profile name, width and histogram grid.
+    var statistics: StatisticsPlan?
+    /// The training run an evaluation run was started for.
+    var parentRunId: String?
 
-    /// Checks `request`; a bad field is 400 `invalid_round` naming it.
+    /// Settings runs had before they were configurable: plain momentum SGD, FedAvg, the mean.
+    static let legacyTraining = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
+
+    /// Checks a training request; a bad field is 400 `invalid_round` naming it.
     init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
-        func check(_ condition: Bool, _ message: String) throws(APIError) {
-            if !condition { throw .badRequest("invalid_round", message) }
-        }
+        let check = Self.check
         try check((1...10_000).contains(request.clients), "clients must be 1…10000")
         try check(request.minClients >= 1 && request.minClients <= request.clients, "min_clients must be 1…clients")
-        try check((1...1000).contains(request.localEpochs), "local_epochs must be 1…1000")
-        try check(request.learningRate.isFinite && request.learningRate > 0, "learning_rate must be a positive number")
-        let momentum = request.momentum ?? 0
+        let localEpochs = request.localEpochs ?? RoundDefaults.localEpochs
+        try check((1...1000).contains(localEpochs), "local_epochs must be 1…1000")
+        let learningRate = request.learningRate ?? RoundDefaults.learningRate
+        try check(learningRate.isFinite && learningRate > 0 && learningRate <= 100, "learning_rate must be in (0, 100]")
+        let momentum = request.momentum ?? RoundDefaults.momentum
         try check(momentum.isFinite && (0..<1).contains(momentum), "momentum must be in [0, 1)")
-        let batchSize = request.batchSize ?? 32
+        let batchSize = request.batchSize ?? RoundDefaults.batchSize
         try check((1...65_536).contains(batchSize), "batch_size must be 1…65536")
         try check((1...10_000).contains(request.rounds), "rounds must be 1…10000")
         let deadline = request.deadlineSeconds ?? defaultDeadline
@@ -46,42 +70,176 @@ struct RoundPlan: Codable, Sendable, Equatable {
             try check(request.secureAggregation ?? true, "secure_aggregation_threshold needs secure aggregation")
             try check((1...request.clients).contains(threshold), "secure_aggregation_threshold must be 1…clients")
         }
-        self.model = request.model
-        self.baseVersion = request.baseVersion
-        self.clients = request.clients
-        self.minClients = request.minClients
-        self.localEpochs = request.localEpochs
-        self.learningRate = request.learningRate
+        let secure = request.secureAggregation ?? true
+        self.init(
+            kind: .train, model: request.model, baseVersion: request.baseVersion, clients: request.clients,
+            minClients: request.minClients, rounds: request.rounds, deadlineSeconds: deadline,
+            selector: request.selector ?? .all, seed: request.seed ?? seed,
+            secureAggregation: secure
+                ? SecureAggregationPlan(threshold: request.secureAggregationThreshold, deadlineSeconds: deadline) : nil)
+        self.localEpochs = localEpochs
+        self.learningRate = learningRate
         self.momentum = momentum
         self.batchSize = batchSize
-        self.rounds = request.rounds
-        self.deadlineSeconds = deadline
-        self.selector = request.selector ?? .all
-        self.seed = request.seed ?? seed
-        self.secureAggregation =
-            request.secureAggregation ?? true
-            ? SecureAggregationPlan(threshold: request.secureAggregationThreshold, deadlineSeconds: deadline) : nil
-        if var privacy = request.privacy {
-            try check(privacy.epsilon.isFinite && privacy.epsilon > 0, "privacy.epsilon must be a positive number")
-            try check(privacy.delta > 0 && privacy.delta < 1, "privacy.delta must be in (0, 1)")
-            let clipNorm = privacy.clipNorm ?? 1
-            try check(clipNorm.isFinite && clipNorm > 0, "privacy.clip_norm must be a positive number")
-            if privacy.mode == .distributed, secureAggregation == nil {
-                throw .badRequest(
-                    "privacy_needs_secure_aggregation",
-                    "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central")
-            }
-            privacy.clipNorm = clipNorm
-            self.privacy = privacy
-            if privacy.mode.isUserLevel {
-                do {
-                    noiseMultiplier = try NoiseCalibration.noiseMultiplier(
-                        samplingRate: 1, steps: request.rounds, epsilon: privacy.epsilon, delta: privacy.delta)
-                } catch {
-                    throw .badRequest("invalid_round", "privacy cannot be calibrated: \(error.description)")
-                }
+        try validateTraining(request)
+        if let privacy = request.privacy { try validatePrivacy(privacy) }
+        try validateAggregation(request.aggregation ?? .mean)
+    }
+
+    /// Checks an evaluation request for `version`, which must exist already.
+    init(validating request: EvaluateRequest, version: Int, defaultDeadline: Double, seed: UInt64) throws(APIError) {
+        let secure = request.secureAggregation ?? true
+        let (clients, minClients, deadline) = try Self.cohort(
+            clients: request.clients, minClients: request.minClients, defaultClients: 100,
+            defaultMinimum: secure ? 3 : 1, deadlineSeconds: request.deadlineSeconds, defaultDeadline: defaultDeadline)
+        self.init(
+            kind: .evaluate, model: request.model, baseVersion: version, clients: clients, minClients: minClients,
+            rounds: 1, deadlineSeconds: deadline, selector: request.selector ?? .all, seed: request.seed ?? seed,
+            secureAggregation: secure ? SecureAggregationPlan(threshold: nil, deadlineSeconds: deadline) : nil)
+    }
+
+    /// Checks a statistics request whose feature width is `width` (given, or the model's input);
+    /// fewer than `minimumDevices` is 400 `cohort_too_small`.
+    init(
+        validating request: CollectStatisticsRequest, width: Int, model: String, minimumDevices: Int,
+        defaultDeadline: Double, seed: UInt64
+    ) throws(APIError) {
+        let minimum = request.minDevices ?? minimumDevices
+        guard minimum >= minimumDevices else {
+            throw .badRequest(
+                "cohort_too_small",
+                "a statistics collection needs at least \(minimumDevices) devices: a smaller cohort would reveal individual devices' data")
+        }
+        try Self.check((1...StatisticsPlan.maximumWidth).contains(width), "width must be 1…\(StatisticsPlan.maximumWidth)")
+        let (clients, minClients, deadline) = try Self.cohort(
+            clients: request.clients, minClients: minimum, defaultClients: 1000, defaultMinimum: minimum,
+            deadlineSeconds: request.deadlineSeconds, defaultDeadline: defaultDeadline)
+        try Self.check(
+            clients <= StatisticsPlan.maximumDevices, "clients must be at most \(StatisticsPlan.maximumDevices)")
+        self.init(
+            kind: .statistics, model: model, baseVersion: nil, clients: clients, minClients: minClients, rounds: 1,
+            deadlineSeconds: deadline, selector: request.selector ?? .all, seed: request.seed ?? seed,
+            secureAggregation: (request.secureAggregation ?? true)
+                ? SecureAggregationPlan(threshold: nil, deadlineSeconds: deadline) : nil)
+        statistics = StatisticsPlan(name: request.name, width: width, grid: .standard)
+    }
+
+    private init(
+        kind: RunKind, model: String, baseVersion: Int?, clients: Int, minClients: Int, rounds: Int,
+        deadlineSeconds: Double, selector: DeviceSelector, seed: UInt64, secureAggregation: SecureAggregationPlan?
+    ) {
+        self.kind = kind
+        self.model = model
+        self.baseVersion = baseVersion
+        self.clients = clients
+        self.minClients = minClients
+        self.localEpochs = RoundDefaults.localEpochs
+        self.learningRate = RoundDefaults.learningRate
+        self.momentum = RoundDefaults.momentum
+        self.batchSize = RoundDefaults.batchSize
+        self.rounds = rounds
+        self.deadlineSeconds = deadlineSeconds
+        self.selector = selector
+        self.seed = seed
+        self.secureAggregation = secureAggregation
+        self.learningRateSchedule = RoundDefaults.learningRateSchedule
+        self.training = LocalTrainingSettings(
+            gradientClipNorm: RoundDefaults.gradientClipNorm, weightDecay: RoundDefaults.weightDecay,
+            proximalMu: RoundDefaults.proximalMu)
+        self.serverOptimizer = RoundDefaults.serverOptimizer
+        self.aggregation = .mean
+    }
+
+    private mutating func validateTraining(_ request: StartRoundRequest) throws(APIError) {
+        let check = Self.check
+        let clip = request.gradientClipNorm ?? RoundDefaults.gradientClipNorm
+        try check(clip.isFinite && (0...1e6).contains(clip), "gradient_clip_norm must be in [0, 1e6] (0 turns it off)")
+        let decay = request.weightDecay ?? RoundDefaults.weightDecay
+        try check(decay.isFinite && (0..<1).contains(decay), "weight_decay must be in [0, 1)")
+        let mu = request.proximalMu ?? RoundDefaults.proximalMu
+        try check(mu.isFinite && (0...1000).contains(mu), "proximal_mu must be in [0, 1000]")
+        training = LocalTrainingSettings(gradientClipNorm: clip > 0 ? clip : nil, weightDecay: decay, proximalMu: mu)
+        let schedule = request.learningRateSchedule ?? RoundDefaults.learningRateSchedule
+        do {
+            try schedule.validate()
+        } catch {
+            throw .badRequest("invalid_round", "learning_rate_schedule: \(error)")
+        }
+        learningRateSchedule = schedule
+        do {
+            serverOptimizer = try (request.serverOptimizer ?? RoundDefaults.serverOptimizer).validated()
+        } catch {
+            throw .badRequest("invalid_round", "server_optimizer: \(error)")
+        }
+        if let every = request.evaluateEvery {
+            try check((1...10_000).contains(every), "evaluate_every must be 1…10000")
+            evaluateEvery = every
+        }
+    }
+
+    private mutating func validatePrivacy(_ request: PrivacyRequest) throws(APIError) {
+        let check = Self.check
+        var privacy = request
+        try check(privacy.epsilon.isFinite && privacy.epsilon > 0, "privacy.epsilon must be a positive number")
+        try check(privacy.delta > 0 && privacy.delta < 1, "privacy.delta must be in (0, 1)")
+        let clipNorm = privacy.clipNorm ?? 1
+        try check(clipNorm.isFinite && clipNorm > 0, "privacy.clip_norm must be a positive number")
+        if privacy.mode == .distributed, secureAggregation == nil {
+            throw .badRequest(
+                "privacy_needs_secure_aggregation",
+                "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central")
+        }
+        privacy.clipNorm = clipNorm
+        self.privacy = privacy
+        if privacy.mode.isUserLevel {
+            do {
+                noiseMultiplier = try NoiseCalibration.noiseMultiplier(
+                    samplingRate: 1, steps: rounds, epsilon: privacy.epsilon, delta: privacy.delta)
+            } catch {
+                throw .badRequest("invalid_round", "privacy cannot be calibrated: \(error.description)")
             }
         }
+    }
+
+    /// Robust rules need each device's update, which secure aggregation hides by design, and
+    /// user-level noise is calibrated for the mean.
+    private mutating func validateAggregation(_ rule: AggregationRule) throws(APIError) {
+        do {
+            try rule.validate()
+        } catch {
+            throw .badRequest("invalid_round", "aggregation: \(error)")
+        }
+        if rule != .mean {
+            guard secureAggregation == nil else {
+                throw .badRequest(
+                    "aggregation_needs_plain_updates",
+                    "\(rule) needs every device's own update, which secure aggregation hides from the aggregator; add secure_aggregation: false (--no-secagg) or use the mean")
+            }
+            guard userLevelPrivacy == nil else {
+                throw .badRequest(
+                    "aggregation_needs_plain_updates",
+                    "user-level privacy noise is calibrated for the mean of clipped updates; \(rule) cannot be combined with it")
+            }
+        }
+        aggregation = rule
+    }
+
+    private static func check(_ condition: Bool, _ message: String) throws(APIError) {
+        if !condition { throw .badRequest("invalid_round", message) }
+    }
+
+    /// Cohort size, minimum and deadline of a one-round run, with defaults and bounds.
+    private static func cohort(
+        clients: Int?, minClients: Int?, defaultClients: Int, defaultMinimum: Int, deadlineSeconds: Double?,
+        defaultDeadline: Double
+    ) throws(APIError) -> (clients: Int, minClients: Int, deadline: Double) {
+        let minimum = minClients ?? defaultMinimum
+        let clients = clients ?? max(defaultClients, minimum)
+        try check((1...10_000).contains(clients), "clients must be 1…10000")
+        try check(minimum >= 1 && minimum <= clients, "min_clients must be 1…clients")
+        let deadline = deadlineSeconds ?? defaultDeadline
+        try check(deadline.isFinite && deadline > 0 && deadline <= 86_400, "deadline_seconds must be in (0, 86400]")
+        return (clients, minimum, deadline)
     }
 
     /// What each device of the run is told about privacy.
@@ -92,6 +250,58 @@ struct RoundPlan: Codable, Sendable, Equatable {
                 noiseMultiplier: noiseMultiplier)
         }
     }
+
+    /// The local learning rate of round `iteration` (1-based).
+    func learningRate(round iteration: Int) -> Double {
+        learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
+        case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
+        case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(RunKind.self, forKey: .kind) ?? .train
+        model = try c.decode(String.self, forKey: .model)
+        baseVersion = try c.decodeIfPresent(Int.self, forKey: .baseVersion)
+        clients = try c.decode(Int.self, forKey: .clients)
+        minClients = try c.decode(Int.self, forKey: .minClients)
+        localEpochs = try c.decode(Int.self, forKey: .localEpochs)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        momentum = try c.decode(Double.self, forKey: .momentum)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        rounds = try c.decode(Int.self, forKey: .rounds)
+        deadlineSeconds = try c.decode(Double.self, forKey: .deadlineSeconds)
+        selector = try c.decode(DeviceSelector.self, forKey: .selector)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        secureAggregation = try c.decodeIfPresent(SecureAggregationPlan.self, forKey: .secureAggregation)
+        privacy = try c.decodeIfPresent(PrivacyRequest.self, forKey: .privacy)
+        noiseMultiplier = try c.decodeIfPresent(Double.self, forKey: .noiseMultiplier)
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
+        training = try c.decodeIfPresent(LocalTrainingSettings.self, forKey: .training) ?? Self.legacyTraining
+        serverOptimizer =
+            try c.decodeIfPresent(ServerOptimizerConfiguration.self, forKey: .serverOptimizer)
+            ?? .defaults(for: .fedavg)
+        aggregation = try c.decodeIfPresent(AggregationRule.self, forKey: .aggregation) ?? .mean
+        evaluateEvery = try c.decodeIfPresent(Int.self, forKey: .evaluateEvery)
+        statistics = try c.decodeIfPresent(StatisticsPlan.self, forKey: .statistics)
+        parentRunId = try c.decodeIfPresent(String.self, forKey: .parentRunId)
+    }
+}
+
+/// What a statistics run collects: the profile's name, the feature width and the histogram grid.
+struct StatisticsPlan: Codable, Sendable, Equatable {
+    /// Widest feature vector a collection summarises.
+    static let maximumWidth = 65_536
+    /// Largest cohort whose statistics words cannot wrap when summed (see ``FeatureStatisticsLayout``).
+    static let maximumDevices = 4096
+
+    var name: String
+    var width: Int
+    var grid: LogBucketGrid
 }
 
 /// How an iteration's secure aggregation is set up once its cohort is known.

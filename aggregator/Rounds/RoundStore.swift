@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import StarlingCore
 import StarlingProtocol
 
-/// The rounds' rows: runs, iterations and accepted updates, and the admin view assembled from them.
+/// The rounds' rows: runs, iterations, accepted contributions, failure reports and the server
+/// optimizer's state, and the admin view assembled from them.
 struct RoundStore: Sendable {
     let pool: DatabasePool
 
@@ -29,6 +31,26 @@ struct RoundStore: Sendable {
 
     func insert(_ update: RoundUpdateRecord) async throws(APIError) {
         try await pool.writing { db in try update.insert(db) }
+    }
+
+    func insert(_ failure: RoundFailureRecord) async throws(APIError) {
+        try await pool.writing { db in try failure.insert(db) }
+    }
+
+    /// The run's server-optimizer state after its last step; nil before the first.
+    func optimizerState(roundId: String) async throws(APIError) -> ServerOptimizerState? {
+        let record = try await pool.reading { db in try RunOptimizerStateRecord.fetchOne(db, key: roundId) }
+        guard let record else { return nil }
+        do {
+            return try ServerOptimizerState(decoding: Array(record.state))
+        } catch {
+            throw .internal("the server optimizer's stored state of \(roundId) is unreadable: \(error)")
+        }
+    }
+
+    func saveOptimizerState(_ state: ServerOptimizerState, roundId: String, at now: Date) async throws(APIError) {
+        let record = RunOptimizerStateRecord(roundId: roundId, step: state.step, state: Data(state.encoded()), updatedAt: now)
+        try await pool.writing { db in try record.save(db) }
     }
 
     func deleteUpdate(roundId: String, iteration: Int, deviceID: String) async throws(APIError) {
@@ -68,6 +90,11 @@ struct RoundStore: Sendable {
                 throw APIError.notFound("round_not_found", "there is no round '\(id)'")
             }
             let iterations = try RoundIterationRecord.filter(Column("roundId") == id).order(Column("iteration")).fetchAll(db)
+            let failures = Dictionary(
+                grouping: try RoundFailureRecord.filter(Column("roundId") == id).order(Column("reportedAt")).fetchAll(db),
+                by: \.iteration)
+            let evaluation = try EvaluationRecord.filter(Column("runId") == id).fetchOne(db)
+            let profile = try ProfileRecord.filter(Column("runId") == id).fetchOne(db)
             let counts = try Dictionary(
                 Row.fetchAll(
                     db, sql: "SELECT iteration, COUNT(*) AS n FROM roundUpdates WHERE roundId = ? GROUP BY iteration",
@@ -75,7 +102,7 @@ struct RoundStore: Sendable {
                 ).map { (row: Row) -> (Int, Int) in (row["iteration"], row["n"]) },
                 uniquingKeysWith: { first, _ in first })
             return RoundInfo(
-                id: round.id, model: round.model, state: round.state, totalRounds: round.plan.rounds,
+                id: round.id, kind: round.kind, model: round.model, state: round.state, totalRounds: round.plan.rounds,
                 clients: round.plan.clients, minClients: round.plan.minClients, localEpochs: round.plan.localEpochs,
                 learningRate: round.plan.learningRate,
                 iterations: iterations.map { iteration in
@@ -83,10 +110,12 @@ struct RoundStore: Sendable {
                         iteration: iteration.iteration, state: iteration.state, baseVersion: iteration.baseVersion,
                         cohortSize: iteration.cohort.count, updatesReceived: counts[iteration.iteration] ?? iteration.contributors ?? 0,
                         producedVersion: iteration.producedVersion, metrics: iteration.metrics,
-                        failureReason: iteration.failureReason, startedAt: iteration.startedAt, endedAt: iteration.endedAt)
+                        failureReason: iteration.failureReason, startedAt: iteration.startedAt, endedAt: iteration.endedAt,
+                        failedClients: (failures[iteration.iteration] ?? []).map(\.failure))
                 },
                 failureReason: round.failureReason, createdAt: round.createdAt,
-                secureAggregation: round.plan.secureAggregation != nil, privacy: round.plan.privacy)
+                secureAggregation: round.plan.secureAggregation != nil, privacy: round.plan.privacy,
+                evaluation: evaluation?.evaluation, profile: profile.map { ProfileReference(name: $0.name, version: $0.version) })
         }
     }
 }

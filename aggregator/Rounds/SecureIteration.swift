@@ -1,47 +1,70 @@
 import Foundation
 import Privacy
 import SecureAggregation
+import StarlingCore
 import StarlingProtocol
+
+/// What the devices of a secure iteration put in their vectors.
+enum SecureVectorLayout: Sendable, Equatable {
+    /// A training round: the weighted delta of `parameterCount` values and the training figures
+    /// (``SecureMetricsLayout``), or under user-level privacy the clipped delta alone.
+    case training(parameterCount: Int)
+    /// An evaluation round of a model with `classes` outputs: its evaluation figures.
+    case evaluation(classes: Int)
+    /// A statistics round: the words of each device's ``FeatureStatistics``.
+    case statistics(width: Int, grid: LogBucketGrid)
+}
 
 /// The secure-aggregation side of one iteration: the SecAgg+ server for its cohort, the devices
 /// behind the client indices, and the deadline of the stage being collected. Turns the unmasked
-/// sum back into the weighted average delta and the federated metrics, or, under user-level
-/// privacy, into the noisy mean of the clipped deltas.
+/// sum back into what the devices summed: the weighted average delta and the federated metrics
+/// (or, under user-level privacy, the noisy mean of the clipped deltas), the fleet's evaluation
+/// figures, or the fleet's feature statistics.
 struct SecureIteration: Sendable {
     var server: SecAggServer
     /// Device ids by client index.
     let cohort: [String]
     let plan: SecureAggregationPlan
-    let parameterCount: Int
+    let layout: SecureVectorLayout
     /// Under user-level privacy, how devices encode and noise their clipped deltas.
     let encoding: UserLevelEncoding?
     /// When the stage being collected closes, for every stage after key advertising.
     var stageDeadline: Date?
 
     init(
-        plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, parameterCount: Int,
+        plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, layout: SecureVectorLayout,
         minClients: Int, privacy: UserLevelPrivacy?
     ) throws(SecureIterationError) {
         let threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
+        let vectorLength: Int
+        var userLevel: UserLevelPrivacy?
+        switch layout {
+        case .training(let parameterCount):
+            vectorLength = parameterCount + (privacy == nil ? SecureMetricsLayout.trainingSlots : 0)
+            userLevel = privacy
+        case .evaluation(let classes):
+            vectorLength = SecureMetricsLayout.evaluationLength(classes: classes)
+        case .statistics(let width, let grid):
+            vectorLength = FeatureStatisticsLayout.vectorLength(width: width, grid: grid)
+        }
         do {
             let parameters = try SecAggParameters(
-                roundId: sessionId, clientCount: cohort.count, threshold: threshold,
-                vectorLength: parameterCount + (privacy == nil ? SecureAggregationTask.metricSlots : 0),
+                roundId: sessionId, clientCount: cohort.count, threshold: threshold, vectorLength: vectorLength,
                 clippingRange: plan.clippingRange, graphSeed: graphSeed)
             server = SecAggServer(parameters: parameters)
         } catch {
             throw .secureAggregation(error)
         }
         do {
-            encoding = try privacy.map { privacy throws(PrivacyError) in
-                try UserLevelEncoding(privacy, cohort: cohort.count, threshold: threshold, dimension: parameterCount)
+            encoding = try userLevel.map { privacy throws(PrivacyError) in
+                try UserLevelEncoding(privacy, cohort: cohort.count, threshold: threshold, dimension: vectorLength)
             }
         } catch {
             throw .privacy(error)
         }
         self.cohort = cohort
         self.plan = plan
-        self.parameterCount = parameterCount
+        self.layout = layout
     }
 
     func index(of device: String) -> Int? { cohort.firstIndex(of: device) }
@@ -66,6 +89,9 @@ struct SecureIteration: Sendable {
     /// average and combined metrics, or under user-level privacy the noisy mean over the cohort
     /// with no metrics (nothing else computed from the devices' data leaves the aggregator).
     func average(sum: [UInt32], survivors: Int) throws(APIError) -> (delta: [Float], metrics: VersionMetrics) {
+        guard case .training(let parameterCount) = layout else {
+            throw .internal("the iteration's secure sum holds no model update")
+        }
         guard let encoding else {
             return try Self.average(
                 sum: sum, survivors: survivors, parameters: server.parameters, parameterCount: parameterCount,
@@ -82,20 +108,37 @@ struct SecureIteration: Sendable {
         sum: [UInt32], survivors: Int, parameters: SecAggParameters, parameterCount: Int, weightCap: Int
     ) throws(APIError) -> (delta: [Float], metrics: VersionMetrics) {
         let totals = FixedPointCodec(parameters).decodeSum(sum, summands: survivors)
-        let trainWeight = totals[parameterCount]
-        let lossSum = totals[parameterCount + 1]
-        let evalWeight = totals[parameterCount + 2]
-        let correctSum = totals[parameterCount + 3]
-        guard trainWeight > 0 else {
+        guard let metrics = SecureMetricsLayout.decodeTraining(totals[parameterCount...], weightCap: weightCap) else {
             throw .internal("the securely aggregated updates report no training samples")
         }
+        let trainWeight = totals[parameterCount]
         let delta = totals[0..<parameterCount].map { Float($0 / trainWeight) }
-        let metrics = VersionMetrics(
-            trainLoss: max(0, lossSum / trainWeight * SecureAggregationTask.lossScale),
-            evalAccuracy: evalWeight > 0 ? min(1, max(0, correctSum / evalWeight)) : nil,
-            trainSamples: Int((trainWeight * Double(weightCap)).rounded()),
-            evalSamples: Int((max(0, evalWeight) * Double(weightCap)).rounded()))
         return (delta, metrics)
+    }
+
+    /// The fleet's evaluation figures from the unmasked sum of an evaluation round.
+    func evaluation(sum: [UInt32], survivors: Int) throws(APIError) -> EvaluationFigures {
+        guard case .evaluation(let classes) = layout else {
+            throw .internal("the iteration's secure sum holds no evaluation")
+        }
+        let totals = FixedPointCodec(server.parameters).decodeSum(sum, summands: survivors)
+        guard let figures = SecureMetricsLayout.decodeEvaluation(totals, classes: classes, weightCap: plan.weightCap) else {
+            throw .internal("the securely aggregated evaluation holds no held-out samples")
+        }
+        return figures
+    }
+
+    /// The fleet's feature statistics and how many devices they came from, from the unmasked sum
+    /// of a statistics round.
+    func statistics(sum: [UInt32]) throws(APIError) -> (statistics: FeatureStatistics, devices: Int) {
+        guard case .statistics(let width, let grid) = layout else {
+            throw .internal("the iteration's secure sum holds no feature statistics")
+        }
+        do {
+            return try FeatureStatisticsLayout.decodeSum(sum, width: width, grid: grid)
+        } catch {
+            throw .internal("the securely aggregated statistics do not decode: \(error)")
+        }
     }
 }
 

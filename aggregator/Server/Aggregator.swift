@@ -93,10 +93,13 @@ public struct Aggregator: Sendable {
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), clock: clock)
         let roundStore = RoundStore(pool: pool)
+        let profiles = ProfileStore(pool: pool)
+        let evaluations = EvaluationStore(pool: pool)
         let rounds = RoundCoordinator(
-            store: roundStore, catalog: catalog, registry: registry, devices: devices, broadcaster: broadcaster,
-            directory: directory, clock: clock, tickInterval: configuration.coordinatorTick,
-            defaultDeadline: configuration.defaultRoundDeadline, logger: logger)
+            store: roundStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
+            devices: devices, broadcaster: broadcaster, directory: directory, clock: clock,
+            tickInterval: configuration.coordinatorTick, defaultDeadline: configuration.defaultRoundDeadline,
+            minimumStatisticsDevices: configuration.minimumStatisticsDevices, logger: logger)
         let aliases = ModelAliases(pool: pool, clock: clock)
         let rollouts = try Rollouts(
             pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
@@ -106,7 +109,7 @@ public struct Aggregator: Sendable {
             enrollment: Enrollment(
                 pool: pool, devices: devices, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
-            catalog: catalog, registry: registry, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
+            catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
             broadcaster: broadcaster,

@@ -10,15 +10,20 @@ public struct AggregatorConfiguration: Sendable {
     public var defaultRoundDeadline: TimeInterval
     /// How often the round coordinator checks deadlines and eligible devices.
     public var coordinatorTick: Duration
+    /// The fewest devices a feature-statistics collection may summarise: fewer would let the fleet
+    /// totals reveal individual devices' data.
+    public var minimumStatisticsDevices: Int
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
-        defaultRoundDeadline: TimeInterval = 120, coordinatorTick: Duration = .milliseconds(200)
+        defaultRoundDeadline: TimeInterval = 120, coordinatorTick: Duration = .milliseconds(200),
+        minimumStatisticsDevices: Int = 3
     ) {
         self.dataDirectory = dataDirectory
         self.listen = listen
         self.deviceListen = deviceListen ?? listen.with(port: listen.port == 0 ? 0 : listen.port + 1)
         self.defaultRoundDeadline = defaultRoundDeadline
         self.coordinatorTick = coordinatorTick
+        self.minimumStatisticsDevices = minimumStatisticsDevices
     }
 }

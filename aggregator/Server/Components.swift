@@ -9,6 +9,8 @@ struct Components: Sendable {
     let enrollment: Enrollment
     let catalog: ModelCatalog
     let registry: ModelRegistry
+    let profiles: ProfileStore
+    let evaluations: EvaluationStore
     let aliases: ModelAliases
     let rounds: RoundCoordinator
     let roundStore: RoundStore

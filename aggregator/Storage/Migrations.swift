@@ -151,6 +151,65 @@ enum Migrations {
                 t.column("message", .text).notNull()
             }
         }
+        migrator.registerMigration("v7-run-kinds") { db in
+            // Runs of every kind share the round machinery. A statistics run over a bare feature
+            // width has no model, so `rounds` is rebuilt without its reference to `models`.
+            try db.create(table: "rounds_v7") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull().defaults(to: "train")
+                t.column("model", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("plan", .text).notNull()
+                t.column("failureReason", .text)
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO rounds_v7 (id, model, state, plan, failureReason, createdAt)
+                    SELECT id, model, state, plan, failureReason, createdAt FROM rounds
+                    """)
+            try db.drop(table: "rounds")
+            try db.rename(table: "rounds_v7", to: "rounds")
+            try db.create(table: "roundFailures") { t in
+                t.column("roundId", .text).notNull()
+                t.column("iteration", .integer).notNull()
+                t.column("deviceId", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("reportedAt", .datetime).notNull()
+                t.primaryKey(["roundId", "iteration", "deviceId"])
+                t.foreignKey(["roundId", "iteration"], references: "roundIterations")
+            }
+            try db.create(table: "versionEvaluations") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("runId", .text).notNull()
+                t.column("devices", .integer).notNull()
+                t.column("figures", .text).notNull()
+                t.column("secureAggregation", .boolean).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.foreignKey(["model", "version"], references: "modelVersions")
+            }
+            try db.create(table: "featureProfiles") { t in
+                t.column("name", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("width", .integer).notNull()
+                t.column("devices", .integer).notNull()
+                t.column("samples", .integer).notNull()
+                t.column("runId", .text).notNull()
+                t.column("secureAggregation", .boolean).notNull()
+                t.column("profile", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["name", "version"])
+            }
+            try db.create(table: "runOptimizerStates") { t in
+                t.primaryKey("roundId", .text).references("rounds")
+                t.column("step", .integer).notNull()
+                t.column("state", .blob).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -6,6 +6,8 @@ import StarlingProtocol
 struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "rounds"
     var id: String
+    var kind: RunKind
+    /// The model trained or evaluated; empty for a statistics run over a bare feature width.
     var model: String
     var state: RoundState
     var plan: RoundPlan
@@ -43,4 +45,29 @@ struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var evalAccuracy: Double?
     var path: String
     var receivedAt: Date
+}
+
+/// A device's report that it could not contribute to an iteration.
+struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "roundFailures"
+    var roundId: String
+    var iteration: Int
+    var deviceId: String
+    var reason: ClientFailureReason
+    var detail: String
+    var reportedAt: Date
+
+    var failure: ClientFailure {
+        ClientFailure(device: deviceId, reason: reason, detail: detail, reportedAt: reportedAt)
+    }
+}
+
+/// A training run's server-optimizer state (moments and step count), written after every step so it
+/// lives with the run rather than in the process.
+struct RunOptimizerStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "runOptimizerStates"
+    var roundId: String
+    var step: Int
+    var state: Data
+    var updatedAt: Date
 }

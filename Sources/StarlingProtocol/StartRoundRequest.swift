@@ -1,0 +1,81 @@
+import StarlingCore
+
+/// An admin's request to run `rounds` consecutive federated training rounds on a model.
+///
+/// Every optional field has a default in ``RoundDefaults``, chosen so that a run with no tuning
+/// learns dependably on the datasets of the quality benchmark (docs/quality.md).
+public struct StartRoundRequest: Codable, Sendable {
+    public var model: String
+    /// The version to start from; default the newest.
+    public var baseVersion: Int?
+    /// How many devices to select per round (more than `minClients` to absorb stragglers).
+    public var clients: Int
+    /// The fewest updates a round accepts before its deadline.
+    public var minClients: Int
+    public var localEpochs: Int?
+    /// The local learning rate at the peak of the schedule.
+    public var learningRate: Double?
+    public var momentum: Double?
+    public var batchSize: Int?
+    public var rounds: Int
+    /// Seconds each round waits for updates; default 120.
+    public var deadlineSeconds: Double?
+    /// Which devices may take part; default all.
+    public var selector: DeviceSelector?
+    public var seed: UInt64?
+    /// Whether devices' updates are combined by secure aggregation (SecAgg+), so the aggregator
+    /// learns only their sum; default true.
+    public var secureAggregation: Bool?
+    /// With secure aggregation: the fewest devices that must stay to the end of the protocol;
+    /// default the larger of `minClients` and a majority of the cohort.
+    public var secureAggregationThreshold: Int?
+    /// Differential privacy for the run; none by default.
+    public var privacy: PrivacyRequest?
+    /// How the local learning rate moves across the run's rounds.
+    public var learningRateSchedule: LearningRateSchedule?
+    /// Global L2 norm each local mini-batch gradient is clipped to; 0 turns clipping off.
+    public var gradientClipNorm: Double?
+    /// L2 penalty on the weights in local training.
+    public var weightDecay: Double?
+    /// FedProx μ (Li et al. 2020); 0 is plain local SGD.
+    public var proximalMu: Double?
+    /// The server optimizer that steps on the aggregated update.
+    public var serverOptimizer: ServerOptimizerConfiguration?
+    /// How plain updates are combined: the weighted mean, or a robust rule (needs plain updates).
+    public var aggregation: AggregationRule?
+    /// Evaluate the version made every K rounds (and the last) on the devices' held-out samples.
+    public var evaluateEvery: Int?
+
+    public init(
+        model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int? = nil,
+        learningRate: Double? = nil, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
+        deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
+        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil,
+        learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
+        weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
+        aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil
+    ) {
+        self.model = model
+        self.baseVersion = baseVersion
+        self.clients = clients
+        self.minClients = minClients
+        self.localEpochs = localEpochs
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.batchSize = batchSize
+        self.rounds = rounds
+        self.deadlineSeconds = deadlineSeconds
+        self.selector = selector
+        self.seed = seed
+        self.secureAggregation = secureAggregation
+        self.secureAggregationThreshold = secureAggregationThreshold
+        self.privacy = privacy
+        self.learningRateSchedule = learningRateSchedule
+        self.gradientClipNorm = gradientClipNorm
+        self.weightDecay = weightDecay
+        self.proximalMu = proximalMu
+        self.serverOptimizer = serverOptimizer
+        self.aggregation = aggregation
+        self.evaluateEvery = evaluateEvery
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// A version's federated evaluation as stored: one row per evaluation run.
+struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "versionEvaluations"
+    var id: Int64?
+    var model: String
+    var version: Int
+    var runId: String
+    var devices: Int
+    var figures: EvaluationFigures
+    var secureAggregation: Bool
+    var createdAt: Date
+
+    init(_ evaluation: FederatedEvaluation) {
+        id = nil
+        model = evaluation.model
+        version = evaluation.version
+        runId = evaluation.runId
+        devices = evaluation.devices
+        figures = evaluation.figures
+        secureAggregation = evaluation.secureAggregation
+        createdAt = evaluation.createdAt
+    }
+
+    var evaluation: FederatedEvaluation {
+        FederatedEvaluation(
+            model: model, version: version, runId: runId, devices: devices, figures: figures,
+            secureAggregation: secureAggregation, createdAt: createdAt)
+    }
+}
+
+/// Federated evaluations kept with the versions they measured.
+struct EvaluationStore: Sendable {
+    let pool: DatabasePool
+
+    func insert(_ evaluation: FederatedEvaluation) async throws(APIError) {
+        let record = EvaluationRecord(evaluation)
+        try await pool.writing { db in try record.insert(db) }
+    }
+
+    /// The newest evaluation of each version of `model`, by version.
+    func latest(model: String) async throws(APIError) -> [Int: FederatedEvaluation] {
+        try await pool.reading { db in
+            let rows = try EvaluationRecord.filter(Column("model") == model).order(Column("id")).fetchAll(db)
+            return Dictionary(rows.map { ($0.version, $0.evaluation) }, uniquingKeysWith: { _, newer in newer })
+        }
+    }
+}

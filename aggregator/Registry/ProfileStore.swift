@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import StarlingCore
+import StarlingProtocol
+
+/// One version of a feature profile as stored: its summary columns and the profile as JSON.
+struct ProfileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "featureProfiles"
+    var name: String
+    var version: Int
+    var width: Int
+    var devices: Int
+    var samples: Int
+    var runId: String
+    var secureAggregation: Bool
+    var profile: FeatureProfile
+    var createdAt: Date
+
+    var summary: ProfileSummary {
+        ProfileSummary(
+            name: name, version: version, width: width, devices: devices, samples: samples, runId: runId,
+            secureAggregation: secureAggregation, createdAt: createdAt)
+    }
+}
+
+/// The registry's feature profiles: versioned like models, each made by one statistics run, and
+/// read by model creation (preprocessing) and by operators (`starling stats show`).
+struct ProfileStore: Sendable {
+    let pool: DatabasePool
+
+    /// Profile names follow model names' rules.
+    static func validateName(_ name: String) throws(APIError) {
+        do {
+            try ModelName.validate(name)
+        } catch {
+            throw .badRequest(
+                "invalid_profile", "profile names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
+        }
+    }
+
+    /// Registers the next version of profile `name`; `make` builds it once its version is known.
+    func register(
+        name: String, runId: String, secureAggregation: Bool, at now: Date,
+        make: @escaping @Sendable (Int) throws(APIError) -> FeatureProfile
+    ) async throws(APIError) -> ProfileSummary {
+        try await pool.writing { db in
+            let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM featureProfiles WHERE name = ?", arguments: [name])
+            let profile = try make((latest ?? 0) + 1)
+            let record = ProfileRecord(
+                name: name, version: profile.version, width: profile.width, devices: profile.devices,
+                samples: profile.samples, runId: runId, secureAggregation: secureAggregation, profile: profile,
+                createdAt: now)
+            try record.insert(db)
+            return record.summary
+        }
+    }
+
+    /// A profile, its newest version unless `version` names one; 404 `profile_not_found`.
+    func profile(_ name: String, version: Int?) async throws(APIError) -> FeatureProfile {
+        let record = try await pool.reading { db in
+            let request = ProfileRecord.filter(Column("name") == name)
+            return try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
+                ?? request.order(Column("version").desc).fetchOne(db)
+        }
+        guard let record else {
+            let which = version.map { "version \($0) of " } ?? ""
+            throw .notFound("profile_not_found", "there is no \(which)feature profile named '\(name)'")
+        }
+        return record.profile
+    }
+
+    /// Every profile version, by name then version.
+    func list() async throws(APIError) -> ProfileList {
+        try await pool.reading { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT name, version, width, devices, samples, runId, secureAggregation, createdAt
+                    FROM featureProfiles ORDER BY name, version
+                    """)
+            return ProfileList(profiles: rows.map { row in
+                ProfileSummary(
+                    name: row["name"], version: row["version"], width: row["width"], devices: row["devices"],
+                    samples: row["samples"], runId: row["runId"], secureAggregation: row["secureAggregation"],
+                    createdAt: row["createdAt"])
+            })
+        }
+    }
+}

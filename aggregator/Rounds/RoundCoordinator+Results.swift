@@ -1,0 +1,78 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+
+extension RoundCoordinator {
+    /// Sums the evaluation figures the contributors uploaded (plain evaluation runs).
+    func aggregateEvaluations(contributors: [String], runID: String) async {
+        guard let run = runs[runID] else { return }
+        do throws(APIError) {
+            let rows = try await store.updates(roundId: runID, iteration: run.iteration.iteration)
+                .filter { contributors.contains($0.deviceId) }
+            var reports: [EvaluationFigures] = []
+            for row in rows {
+                reports.append(try EvaluationUpload.decode(try Self.storedBytes(row), classes: run.architecture?.outputSize ?? 0))
+            }
+            try await evaluated(run: run, figures: EvaluationUpload.combine(reports), devices: reports.count)
+        } catch {
+            await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    /// Merges the feature statistics the contributors uploaded (plain statistics runs).
+    func aggregateStatistics(contributors: [String], runID: String) async {
+        guard let run = runs[runID], let plan = run.round.plan.statistics else { return }
+        do throws(APIError) {
+            let rows = try await store.updates(roundId: runID, iteration: run.iteration.iteration)
+                .filter { contributors.contains($0.deviceId) }
+            var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
+            for row in rows {
+                merged.merge(try StatisticsUpload.decode(try Self.storedBytes(row), width: plan.width, grid: plan.grid))
+            }
+            try await collected(run: run, statistics: merged, devices: rows.count)
+        } catch {
+            await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    /// Keeps an evaluation run's figures with the version it evaluated, and completes the run.
+    func evaluated(run: ActiveRun, figures: EvaluationFigures, devices: Int) async throws(APIError) {
+        let evaluation = FederatedEvaluation(
+            model: run.round.model, version: run.iteration.baseVersion, runId: run.round.id, devices: devices,
+            figures: figures, secureAggregation: run.round.plan.secureAggregation != nil, createdAt: clock())
+        try await evaluations.insert(evaluation)
+        logger.info(
+            "evaluation completed",
+            metadata: [
+                "round": "\(run.round.id)", "version": "\(evaluation.version)", "accuracy": "\(figures.accuracy)",
+                "samples": "\(figures.samples)",
+            ])
+        await runCompleted(runID: run.round.id)
+    }
+
+    /// Registers a statistics run's feature profile, unless it summarises fewer devices than the
+    /// run's minimum (which never goes below the aggregator's floor).
+    func collected(run: ActiveRun, statistics: FeatureStatistics, devices: Int) async throws(APIError) {
+        guard let plan = run.round.plan.statistics else { throw .internal("a statistics run has no statistics plan") }
+        let minimum = max(run.round.plan.minClients, minimumStatisticsDevices)
+        guard devices >= minimum else {
+            throw .conflict(
+                "cohort_too_small",
+                "the statistics of \(devices) devices were summed, fewer than the \(minimum) a profile needs; nothing was kept")
+        }
+        let summary = try await profiles.register(
+            name: plan.name, runId: run.round.id, secureAggregation: run.round.plan.secureAggregation != nil,
+            at: clock()
+        ) { version throws(APIError) in
+            do {
+                return try FeatureProfile(name: plan.name, version: version, statistics: statistics, devices: devices)
+            } catch {
+                throw .internal("the fleet's statistics do not make a profile: \(error)")
+            }
+        }
+        logger.info(
+            "feature profile registered",
+            metadata: ["round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)"])
+        await runCompleted(runID: run.round.id)
+    }
+}
