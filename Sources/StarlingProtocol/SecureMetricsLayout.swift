@@ -44,19 +44,17 @@ public enum SecureMetricsLayout {
     }
 
     /// The figures an evaluating device encodes; `confusion[i][j]` counts samples of class i
-    /// predicted as j.
+    /// predicted as j (left out, like the matrix slots, for models with too many classes).
     public static func evaluation(
-        samples: Int, meanLoss: Double, confusion: [[Int]], weightCap: Int
+        samples: Int, meanLoss: Double, accuracy: Double, confusion: [[Int]]?, weightCap: Int
     ) -> [Float] {
         let w = weight(samples, cap: weightCap)
-        let classes = confusion.count
-        let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
-        let total = max(samples, 1)
+        let total = Double(max(samples, 1))
         let (loss, clipped) = scaledLoss(meanLoss)
-        var values = [w, w * loss, w * Double(correct) / Double(total), clipped]
-        if classes <= maximumConfusionClasses {
+        var values = [w, w * loss, w * min(max(accuracy, 0), 1), clipped]
+        if let confusion, confusion.count <= maximumConfusionClasses {
             for row in confusion {
-                values.append(contentsOf: row.map { w * Double($0) / Double(total) })
+                values.append(contentsOf: row.map { w * Double($0) / total })
             }
         }
         return values.map { Float($0) }

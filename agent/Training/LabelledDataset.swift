@@ -15,4 +15,10 @@ enum LabelledDataset {
         }
         return Dataset(featureCount: width, features: features, labels: labels)
     }
+
+    /// Why none of `count` samples of a split fits the model, as a failure report says it.
+    static func noFit(_ count: Int, for manifest: ModelManifest, split: String = "training") -> String {
+        guard count > 0 else { return "the device has no \(split) samples" }
+        return "none of the \(count) \(split) samples has \(manifest.architecture.inputSize) features and a label of \(manifest.name)"
+    }
 }

@@ -1,34 +1,54 @@
 import StarlingCore
 import StarlingProtocol
 
-/// One device's share of a federated round: train a copy of the base model on the local training
-/// split with the task's settings, evaluate it on the held-out split, and return the update.
+/// One device's share of a federated training round: train a copy of the base model on the local
+/// training split with the task's settings, evaluate it on the held-out split, and return the
+/// update; or, when nothing fits the model or training diverges, the failure to report instead.
 enum LocalTraining {
-    /// Nil when no local sample fits the model (nothing to contribute). With `privateRun` the
-    /// training is DP-SGD as it describes; otherwise plain mini-batch SGD.
+    /// With `privateRun` the training is DP-SGD as it describes; otherwise mini-batch SGD with the
+    /// task's clipping, weight decay and proximal term.
     static func run(
         base: ModelBundle, task: RoundTask, train: [LabelledSample], eval: [LabelledSample],
         privateRun: PrivateTraining? = nil
-    ) throws(ModelError) -> ModelUpdate? {
+    ) throws(ModelError) -> LocalResult<ModelUpdate> {
         let trainSet = LabelledDataset.make(train, for: base.manifest)
-        guard trainSet.count > 0 else { return nil }
+        guard trainSet.count > 0 else {
+            return .noData(LabelledDataset.noFit(train.count, for: base.manifest))
+        }
         let evalSet = LabelledDataset.make(eval, for: base.manifest)
-        let standardization = base.manifest.standardization
+        let preprocessing = base.manifest.preprocessing
         var model = base.model
         let loss: Double
         if let privateRun {
-            loss = privateRun.train(&model, on: trainSet, standardization: standardization, task: task)
+            loss = privateRun.train(&model, on: trainSet, preprocessing: preprocessing, task: task)
         } else {
-            loss = Trainer.train(
-                &model, on: trainSet, standardization: standardization,
-                config: TrainingConfig(
-                    epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
-                    momentum: Float(task.momentum), seed: task.seed)
-            ).meanLoss
+            let report = Trainer.train(&model, on: trainSet, preprocessing: preprocessing, config: config(for: task))
+            if let divergence = report.divergence {
+                return .fail(ClientFailureReport(reason: .diverged, detail: divergence.reason))
+            }
+            loss = report.meanLoss
         }
-        return try ModelUpdate(
-            base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
-            evalSamples: evalSet.count,
-            evalAccuracy: Trainer.accuracy(of: model, on: evalSet, standardization: standardization))
+        guard loss.isFinite else {
+            return .fail(ClientFailureReport(reason: .diverged, detail: "the training loss became \(loss)"))
+        }
+        guard model.parameters.allSatisfy(\.isFinite) else {
+            return .fail(ClientFailureReport(reason: .diverged, detail: "the trained weights hold NaN or infinite values"))
+        }
+        return .contribute(
+            try ModelUpdate(
+                base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
+                evalSamples: evalSet.count,
+                evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing)))
+    }
+
+    /// The task's settings as a training configuration; a task without training settings trains
+    /// as plain momentum SGD.
+    static func config(for task: RoundTask) -> TrainingConfig {
+        let settings = task.training
+        return TrainingConfig(
+            epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
+            momentum: Float(task.momentum), seed: task.seed,
+            gradientClipNorm: settings?.gradientClipNorm.map { Float($0) }, weightDecay: Float(settings?.weightDecay ?? 0),
+            proximalMu: Float(settings?.proximalMu ?? 0))
     }
 }

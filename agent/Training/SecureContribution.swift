@@ -12,27 +12,49 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// A device's part in one secure aggregation: it encodes its weighted update as one vector and
-/// walks the four SecAgg+ stages with the aggregator, which only ever sees the vector masked.
-/// Each reply is long-polled; the walk gives up when the protocol's time is clearly over.
+/// A device's part in one secure aggregation: it encodes its contribution as one vector and walks
+/// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each reply
+/// is long-polled; the walk gives up when the protocol's time is clearly over.
 struct SecureContribution {
     let client: StarlingHTTPClient
     let task: RoundTask
     let secure: SecureAggregationTask
 
+    /// Takes part with a training update.
     func submit(_ update: ModelUpdate) async throws(AgentError) {
-        var protocolClient: SecAggClient
-        let parameters: SecAggParameters
+        try await submit(words: try encode(update))
+    }
+
+    /// Takes part with evaluation figures, laid out by ``SecureMetricsLayout``.
+    func submit(_ figures: EvaluationFigures) async throws(AgentError) {
+        let values = SecureMetricsLayout.evaluation(
+            samples: figures.samples, meanLoss: figures.loss ?? .infinity, accuracy: figures.accuracy,
+            confusion: figures.confusion, weightCap: secure.weightCap)
+        try await submit(words: try fixedPoint(values))
+    }
+
+    /// Takes part with feature statistics, as their exact integer words.
+    func submit(_ statistics: FeatureStatistics) async throws(AgentError) {
+        let words: [UInt32]
         do {
-            parameters = try SecAggParameters(
-                roundId: secure.sessionId, clientCount: secure.clientCount, threshold: secure.threshold,
-                vectorLength: secure.vectorLength, clippingRange: secure.clippingRange, graphSeed: secure.graphSeed,
-                neighbourCount: secure.neighbourCount)
-            protocolClient = try SecAggClient(parameters: parameters, index: secure.client)
+            words = try FeatureStatisticsLayout.encode(statistics)
+        } catch {
+            throw .secureAggregation("the statistics cannot be encoded: \(error)")
+        }
+        try await submit(words: words)
+    }
+
+    private func submit(words input: [UInt32]) async throws(AgentError) {
+        var protocolClient: SecAggClient
+        do {
+            protocolClient = try SecAggClient(parameters: try parameters(), index: secure.client)
         } catch {
             throw .secureAggregation(error.description)
         }
-        let input = try encode(update, parameters: parameters)
+        guard input.count == secure.vectorLength else {
+            throw .secureAggregation(
+                "the contribution has \(input.count) values, the aggregation expects \(secure.vectorLength)")
+        }
         do {
             try await send(.advertiseKeys, json: try protocolClient.advertiseKeys())
             let keys: NeighbourKeys = try await reply(for: .shareKeys)
@@ -51,42 +73,46 @@ struct SecureContribution {
         }
     }
 
-    /// The update as the aggregated vector: a·delta, then a, a·loss/16, e, e·accuracy, with a and
-    /// e the train and eval sample counts over the weight cap (see ``SecureAggregationTask``); under
-    /// user-level privacy the clipped delta alone in signed fixed point, plus the device's discrete
-    /// Gaussian noise in distributed mode.
-    private func encode(_ update: ModelUpdate, parameters: SecAggParameters) throws(AgentError) -> [UInt32] {
-        let values: [Float]
-        if secure.encodingScale == nil {
-            let cap = Double(secure.weightCap)
-            let trainWeight = min(Double(update.trainSamples), cap) / cap
-            let evalWeight = min(Double(update.evalSamples), cap) / cap
-            let loss = min(max(update.trainLoss, 0), SecureAggregationTask.lossScale) / SecureAggregationTask.lossScale
-            values = update.delta.parameters.map { Float(trainWeight * Double($0)) }
-                + [trainWeight, trainWeight * loss, evalWeight, evalWeight * update.evalAccuracy].map { Float($0) }
-        } else {
-            values = update.delta.parameters
-        }
-        guard values.count == parameters.vectorLength else {
-            throw .secureAggregation(
-                "the update has \(values.count) values, the aggregation expects \(parameters.vectorLength)")
-        }
+    private func parameters() throws(SecAggError) -> SecAggParameters {
+        try SecAggParameters(
+            roundId: secure.sessionId, clientCount: secure.clientCount, threshold: secure.threshold,
+            vectorLength: secure.vectorLength, clippingRange: secure.clippingRange, graphSeed: secure.graphSeed,
+            neighbourCount: secure.neighbourCount)
+    }
+
+    /// The update as the aggregated vector: a·delta then the training figures, with a the train
+    /// sample count over the weight cap (see ``SecureAggregationTask``); under user-level privacy
+    /// the clipped delta alone in signed fixed point, plus the device's discrete Gaussian noise in
+    /// distributed mode.
+    private func encode(_ update: ModelUpdate) throws(AgentError) -> [UInt32] {
         guard let scale = secure.encodingScale else {
-            var rng = SeededRNG(seed: task.seed)
-            return FixedPointCodec(parameters).encode(values, using: &rng)
+            let weight = Float(SecureMetricsLayout.weight(update.trainSamples, cap: secure.weightCap))
+            let figures = SecureMetricsLayout.training(
+                trainSamples: update.trainSamples, trainLoss: update.trainLoss, evalSamples: update.evalSamples,
+                evalAccuracy: update.evalAccuracy, weightCap: secure.weightCap)
+            return try fixedPoint(update.delta.parameters.map { weight * $0 } + figures)
         }
         var random = SecureRandom()
-        var integers = SignedFixedPoint(scale: scale).round(values, using: &random)
+        var integers = SignedFixedPoint(scale: scale).round(update.delta.parameters, using: &random)
         if let deviation = task.privacy?.deviceNoiseStandardDeviation {
             DiscreteGaussianNoise.add(standardDeviation: deviation, to: &integers, using: &random)
         }
         return SignedFixedPoint.wrap(integers)
     }
 
+    /// Real values in the SecAgg+ fixed-point encoding, rounded stochastically.
+    private func fixedPoint(_ values: [Float]) throws(AgentError) -> [UInt32] {
+        do {
+            var rng = SeededRNG(seed: task.seed)
+            return FixedPointCodec(try parameters()).encode(values, using: &rng)
+        } catch {
+            throw .secureAggregation(error.description)
+        }
+    }
+
     private func send<Body: Encodable & Sendable>(_ stage: SecAggStage, json body: Body) async throws {
         let _: SecureAggregationReceipt = try await client.post(path(stage), json: body)
     }
-
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is over.
     private func reply<Reply: Decodable & Sendable>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
         let giveUp = task.deadline.addingTimeInterval(secure.stageSeconds * 4)

@@ -10,9 +10,11 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// Carries out round tasks one at a time, off the watch loop so the watch stays live: downloads the
-/// base weights, trains on a worker thread, uploads the delta (or takes part in the iteration's
-/// secure aggregation with it). A task past its deadline is dropped.
+/// Carries out round tasks one at a time, off the watch loop so the watch stays live: training
+/// (download the base weights, train on a worker thread, upload the delta or take part in the
+/// iteration's secure aggregation with it), evaluation of a version on the held-out samples, and
+/// feature statistics of the training samples. A task past its deadline is dropped; a device that
+/// has nothing to contribute, or whose training diverges, reports why and sends nothing else.
 struct TrainingService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
@@ -39,6 +41,14 @@ struct TrainingService: Service {
             logger.warning("round task dropped: its deadline has passed")
             return
         }
+        switch task.kind {
+        case .train: try await train(task, logger: logger)
+        case .evaluate: try await evaluate(task, logger: logger)
+        case .statistics: try await summarise(task, logger: logger)
+        }
+    }
+
+    private func train(_ task: RoundTask, logger: Logger) async throws(AgentError) {
         let (base, _) = try await WeightsDownloader(client: client)
             .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
         let train = try await store.samples(in: .train)
@@ -55,24 +65,23 @@ struct TrainingService: Service {
             }
             try await privacy.admit(samplingRate: 1, noiseMultiplier: noiseMultiplier, steps: 1, for: task)
         }
-        var update: ModelUpdate?
+        let result: LocalResult<ModelUpdate>
         do {
-            update = try await NIOThreadPool.singleton.runIfActive {
+            result = try await NIOThreadPool.singleton.runIfActive {
                 try LocalTraining.run(base: base, task: task, train: train, eval: eval, privateRun: privateRun)
             }
         } catch {
             throw .invalidModel("\(error)")
         }
+        guard case .contribute(var update) = result else {
+            return try await report(result, for: task, logger: logger)
+        }
         if let userLevel = task.privacy, userLevel.mode.isUserLevel {
             do {
-                try update?.clipDelta(toNorm: userLevel.clipNorm)
+                try update.clipDelta(toNorm: userLevel.clipNorm)
             } catch {
                 throw .invalidModel("\(error)")
             }
-        }
-        guard let update else {
-            logger.warning("round task skipped: no local sample fits the model")
-            return
         }
         guard task.deadline > Date() else {
             logger.warning("round task dropped: training finished after the deadline")
@@ -81,17 +90,78 @@ struct TrainingService: Service {
         if let secure = task.secureAggregation {
             try await SecureContribution(client: client, task: task, secure: secure).submit(update)
         } else {
-            do {
-                let _: UpdateReceipt = try await client.post(
-                    APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration), bytes: update.encoded())
-            } catch {
-                throw .aggregator(error.description)
-            }
+            try await post(update.encoded(), to: APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration))
         }
         counters.add([.roundsJoined: 1])
         logger.info(
             "update submitted",
             metadata: ["train_samples": "\(update.trainSamples)", "eval_accuracy": "\(update.evalAccuracy)"])
+    }
+
+    private func evaluate(_ task: RoundTask, logger: Logger) async throws(AgentError) {
+        let (base, _) = try await WeightsDownloader(client: client)
+            .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
+        let eval = try await store.samples(in: .eval)
+        let result = try await offload { LocalEvaluation.run(base: base, eval: eval) }
+        guard case .contribute(let figures) = result else { return try await report(result, for: task, logger: logger) }
+        if let secure = task.secureAggregation {
+            try await SecureContribution(client: client, task: task, secure: secure).submit(figures)
+        } else {
+            let body: [UInt8]
+            do {
+                body = Array(try StarlingJSON.encoder().encode(figures))
+            } catch {
+                throw .aggregator("the evaluation cannot be encoded: \(error)")
+            }
+            try await post(body, to: APIPath.deviceEvaluation(roundId: task.roundId, iteration: task.iteration))
+        }
+        logger.info("evaluation submitted", metadata: ["samples": "\(figures.samples)", "accuracy": "\(figures.accuracy)"])
+    }
+
+    private func summarise(_ task: RoundTask, logger: Logger) async throws(AgentError) {
+        guard let statisticsTask = task.statistics else {
+            throw .aggregator("the statistics task names no feature width")
+        }
+        let train = try await store.samples(in: .train)
+        let result = try await offload { LocalStatistics.run(task: statisticsTask, train: train) }
+        guard case .contribute(let statistics) = result else { return try await report(result, for: task, logger: logger) }
+        if let secure = task.secureAggregation {
+            try await SecureContribution(client: client, task: task, secure: secure).submit(statistics)
+        } else {
+            try await post(
+                statistics.safetensors(), to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration))
+        }
+        logger.info("feature statistics submitted", metadata: ["width": "\(statisticsTask.width)"])
+    }
+
+    /// Tells the aggregator why this device sends nothing for the task.
+    private func report<Value>(_ result: LocalResult<Value>, for task: RoundTask, logger: Logger) async throws(AgentError) {
+        guard case .fail(let failure) = result else { return }
+        logger.warning(
+            "round task not carried out", metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
+        do {
+            let _: UpdateReceipt = try await client.post(
+                APIPath.deviceFailure(roundId: task.roundId, iteration: task.iteration), json: failure)
+        } catch {
+            throw .aggregator(error.description)
+        }
+    }
+
+    /// Runs CPU-bound work on the blocking thread pool, off the event loops.
+    private func offload<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async throws(AgentError) -> Value {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive(body)
+        } catch {
+            throw .store("the worker threads are shutting down")
+        }
+    }
+
+    private func post(_ bytes: [UInt8], to path: String) async throws(AgentError) {
+        do {
+            let _: UpdateReceipt = try await client.post(path, bytes: bytes)
+        } catch {
+            throw .aggregator(error.description)
+        }
     }
 }
 
