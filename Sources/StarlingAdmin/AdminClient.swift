@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
@@ -107,6 +108,28 @@ public struct AdminClient: Sendable {
             let list: AliasList = try await http.delete(APIPath.adminAlias(model: model, alias: alias))
             return list.aliases
         }
+    }
+
+    /// Starts a federated evaluation run.
+    public func evaluate(_ request: EvaluateRequest) async throws(AdminError) -> RoundInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminEvaluations, json: request) }
+    }
+
+    /// Starts a statistics run that collects a feature profile.
+    public func collectStatistics(_ request: CollectStatisticsRequest) async throws(AdminError) -> RoundInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminProfiles, json: request) }
+    }
+
+    public func profiles() async throws(AdminError) -> [ProfileSummary] {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminProfiles, as: ProfileList.self)
+        }.profiles
+    }
+
+    /// A feature profile, its newest version unless `version` names one.
+    public func profile(name: String, version: Int? = nil) async throws(AdminError) -> FeatureProfile {
+        let path = APIPath.adminProfile(name: name) + (version.map { "?version=\($0)" } ?? "")
+        return try await call { () async throws(StarlingHTTPError) in try await http.get(path) }
     }
 
     public func setRefinement(_ settings: RefinementSettings) async throws(AdminError) -> RefinementSettings {

@@ -16,6 +16,19 @@ public enum Format {
         return text
     }
 
+    /// `value` with four significant digits, in scientific notation when very large or small.
+    public static func compact(_ value: Double) -> String {
+        guard value.isFinite else { return String(value) }
+        let magnitude = abs(value)
+        if magnitude != 0, magnitude < 1e-3 || magnitude >= 1e6 {
+            let exponent = Int(log10(magnitude).rounded(.down))
+            let mantissa = value / pow(10, Double(exponent))
+            return fixed(mantissa, digits: 3) + "e\(exponent)"
+        }
+        let digits = magnitude >= 1000 ? 1 : magnitude >= 10 ? 2 : 4
+        return fixed(value, digits: digits)
+    }
+
     /// `date` in UTC to the second, ISO 8601.
     public static func timestamp(_ date: Date) -> String {
         date.ISO8601Format()

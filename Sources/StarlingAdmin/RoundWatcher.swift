@@ -46,8 +46,17 @@ public struct RoundWatcher: Sendable {
         var line = "round \(iteration.iteration)/\(round.totalRounds) \(iteration.state.rawValue)"
         if let version = iteration.producedVersion { line += ": version \(version)" }
         line += ", \(iteration.updatesReceived) of \(iteration.cohortSize) devices"
-        if let accuracy = iteration.metrics?.evalAccuracy {
-            line += ", devices' eval accuracy \(Format.fixed(accuracy))"
+        if !iteration.failedClients.isEmpty {
+            let reasons = Dictionary(grouping: iteration.failedClients, by: \.reason.rawValue)
+                .map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+            line += " (failed: \(reasons))"
+        }
+        if let metrics = iteration.metrics {
+            if let loss = metrics.trainLoss { line += ", train loss \(Format.fixed(loss))" }
+            for clipped in metrics.clipped ?? [] {
+                line += ", \(clipped.name) clipped on \(clipped.devices) devices"
+            }
+            if let accuracy = metrics.evalAccuracy { line += ", devices' eval accuracy \(Format.fixed(accuracy))" }
         }
         if let reason = iteration.failureReason { line += " (\(reason))" }
         return line

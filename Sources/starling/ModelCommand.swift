@@ -27,6 +27,15 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "Phase-one answers below this confidence go to phase two.")
         var threshold: Double = 0.8
 
+        @Option(help: "A feature profile (starling stats collect) the model's preprocessing is chosen from.")
+        var profile: String?
+
+        @Option(help: "With --profile: its version (default: the newest).")
+        var profileVersion: Int?
+
+        @Option(help: "With --profile: auto (a transform per feature from its statistics), zscore, minmax, log1p or identity.")
+        var preprocess: PreprocessingKind?
+
         @Option(help: "A CSV whose feature statistics (and labels) the model standardises with.")
         var standardizeFrom: String?
 
@@ -36,8 +45,18 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "Seed of the initial weights.")
         var seed: UInt64 = 1
 
+        func validate() throws {
+            guard profile == nil || standardizeFrom == nil else {
+                throw ValidationError("give --profile or --standardize-from, not both")
+            }
+            guard preprocess == nil || profile != nil else { throw ValidationError("--preprocess needs --profile") }
+            guard profileVersion == nil || profile != nil else { throw ValidationError("--profile-version needs --profile") }
+        }
+
         func run() async throws {
-            var request = CreateModelRequest(name: name, architecture: arch, confidenceThreshold: threshold, seed: seed)
+            var request = CreateModelRequest(
+                name: name, architecture: arch, confidenceThreshold: threshold, seed: seed, profile: profile,
+                profileVersion: profileVersion, preprocess: preprocess)
             request.labels = labels.map { $0.split(separator: ",").map(String.init) }
             if let standardizeFrom {
                 let table = try await reportingErrors { () throws(AdminError) in try loadTable(standardizeFrom, label: label) }
@@ -93,7 +112,10 @@ struct ModelCommand: AsyncParsableCommand {
                 try Console.json(VersionList(versions: versions))
                 return
             }
-            var table = Table(header: ["VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "EVAL ACC", "SHA256"])
+            var table = Table(header: [
+                "VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "LOCAL ACC", "FED ACC", "FED LOSS", "SAMPLES",
+                "SHA256",
+            ])
             for version in versions {
                 let lineage = version.lineage
                 table.rows.append([
@@ -101,7 +123,10 @@ struct ModelCommand: AsyncParsableCommand {
                     lineage.roundId.map { "\($0)#\(lineage.roundIteration ?? 0)" } ?? "-",
                     lineage.cohortSize.map(String.init) ?? "-",
                     lineage.privacy.map { "\($0.mode.rawValue) ε=\(Format.fixed($0.epsilon)) δ=\($0.delta)" } ?? "-",
-                    version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-", String(version.sha256.prefix(12)),
+                    version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-",
+                    version.evaluation.map { Format.fixed($0.figures.accuracy) } ?? "-",
+                    version.evaluation.map { $0.figures.loss.map { Format.fixed($0) } ?? "clipped" } ?? "-",
+                    version.evaluation.map { String($0.figures.samples) } ?? "-", String(version.sha256.prefix(12)),
                 ])
             }
             Console.print(table.render())
@@ -117,3 +142,5 @@ func loadTable(_ path: String, label: String) throws(AdminError) -> CSVTable {
         throw .configuration("\(error)")
     }
 }
+
+extension PreprocessingKind: ExpressibleByArgument {}

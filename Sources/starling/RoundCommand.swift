@@ -1,5 +1,6 @@
 import ArgumentParser
 import StarlingAdmin
+import StarlingCore
 import StarlingProtocol
 
 /// `starling round …`: federated training runs.
@@ -9,7 +10,11 @@ struct RoundCommand: AsyncParsableCommand {
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start R rounds of FedAvg and follow them until they end.")
+            abstract: "Start R federated training rounds and follow them until they end.",
+            discussion: """
+                The defaults learn dependably on the datasets of the quality benchmark (docs/quality.md) with \
+                a model created from a feature profile (starling model create --profile).
+                """)
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -25,17 +30,19 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "Fewest updates a round accepts.")
         var minClients: Int
 
-        @Option(help: "Local epochs per round.")
-        var localEpochs: Int = 1
+        @Option(help: "Local epochs per round (default \(RoundDefaults.localEpochs)).")
+        var localEpochs: Int?
 
-        @Option(help: "Local learning rate.")
-        var lr: Double = 0.05
+        @Option(help: "Local learning rate at the schedule's peak (default \(RoundDefaults.learningRate)).")
+        var lr: Double?
 
-        @Option(help: "Local momentum.")
-        var momentum: Double = 0.9
+        @Option(help: "Local momentum (default \(RoundDefaults.momentum)).")
+        var momentum: Double?
 
-        @Option(help: "Local batch size.")
-        var batchSize: Int = 16
+        @Option(help: "Local batch size (default \(RoundDefaults.batchSize)).")
+        var batchSize: Int?
+
+        @OptionGroup(title: "Optimisation") var optimisation: OptimisationOptions
 
         @Option(help: "Number of consecutive rounds.")
         var rounds: Int = 1
@@ -76,8 +83,12 @@ struct RoundCommand: AsyncParsableCommand {
             guard clients >= 1, minClients >= 1, minClients <= clients else {
                 throw ValidationError("--min-clients must be between 1 and --clients")
             }
-            guard rounds >= 1, localEpochs >= 1, lr > 0, deadline > 0 else {
+            guard rounds >= 1, (localEpochs ?? 1) >= 1, (lr ?? 1) > 0, deadline > 0 else {
                 throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
+            }
+            if optimisation.aggregation != .mean, secagg {
+                throw ValidationError(
+                    "--aggregation \(optimisation.aggregation.rawValue) needs each device's own update, which secure aggregation hides; add --no-secagg")
             }
             if privacy != nil {
                 guard let epsilon, epsilon > 0, epsilon.isFinite else {
@@ -101,14 +112,16 @@ struct RoundCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let selector: DeviceSelector
-            do throws(TagError) { selector = try DeviceSelector(parsing: to) } catch { throw ValidationError(error.description) }
             let request = StartRoundRequest(
                 model: model, baseVersion: version, clients: clients, minClients: minClients,
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
-                rounds: rounds, deadlineSeconds: deadline, selector: selector, seed: seed,
+                rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
                 secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
-                privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm) })
+                privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm) },
+                learningRateSchedule: try optimisation.schedule(), gradientClipNorm: optimisation.clipGradNorm,
+                weightDecay: optimisation.weightDecay, proximalMu: optimisation.proximalMu,
+                serverOptimizer: optimisation.serverOptimizerConfiguration(), aggregation: try optimisation.rule(),
+                evaluateEvery: optimisation.evaluateEvery)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let round = try await client.startRound(request)
@@ -153,10 +166,17 @@ struct RoundCommand: AsyncParsableCommand {
                 try Console.json(round)
                 return
             }
-            Console.print("\(round.id): \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))")
+            Console.print("\(round.id): \(round.kind.rawValue) \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))")
             for iteration in round.iterations {
                 Console.print("  " + RoundWatcher.iterationLine(iteration, of: round))
+                for failure in iteration.failedClients {
+                    Console.print("    \(failure.device): \(failure.reason.rawValue), \(failure.detail)")
+                }
             }
+            if let evaluation = round.evaluation {
+                for line in EvaluationView.lines(evaluation) { Console.print("  " + line) }
+            }
+            if let profile = round.profile { Console.print("  profile \(profile.name) version \(profile.version)") }
             if let reason = round.failureReason { Console.print("  failed: \(reason)") }
         }
     }

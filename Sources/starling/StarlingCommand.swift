@@ -15,7 +15,8 @@ struct StarlingCommand: AsyncParsableCommand {
             """,
         subcommands: [
             TokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
-            DeployCommand.self, RefinementCommand.self, DemoCommand.self, PrivacyCommand.self,
+            StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, DemoCommand.self,
+            PrivacyCommand.self,
         ])
 
     /// Runs the command, giving a bad command line the documented exit status 2 (the argument
