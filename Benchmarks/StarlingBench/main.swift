@@ -1,5 +1,8 @@
-// starling-bench: the phase-one runtime, secure-aggregation, DP-SGD and rollout benchmarks. Prints one JSON line per figure.
-//   starling-bench [--suite int8|secagg|dp|rollout] [--export-dir DIR] [--data data/digits.csv] [--quick]
+// starling-bench: the phase-one runtime, secure-aggregation, DP-SGD, rollout and learning-quality benchmarks. Prints
+// one JSON line per figure.
+//   starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
+//                  [--quality-data DIR] [--quick]
+// --quality-data is the folder Benchmarks/quality/make_datasets.py wrote.
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS
 import Foundation
@@ -9,6 +12,7 @@ var exportDirectory: URL?
 var dataPath = "data/digits.csv"
 var quick = false
 var suite = "int8"
+var qualityData: URL?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -16,8 +20,9 @@ while let argument = arguments.next() {
     case "--data": dataPath = arguments.next() ?? dataPath
     case "--quick": quick = true
     case "--suite": suite = arguments.next() ?? suite
+    case "--quality-data": qualityData = arguments.next().map { URL(fileURLWithPath: $0) }
     default:
-        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout] [--export-dir DIR] [--data CSV] [--quick]\n".utf8))
+        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n".utf8))
         exit(2)
     }
 }
@@ -35,6 +40,18 @@ if suite == "secagg" {
 if suite == "rollout" {
     do {
         try await RolloutBenchmark(quick: quick).run()
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if suite == "quality" {
+    openblas_set_num_threads(1)
+    do {
+        guard let qualityData else { throw QualityBenchmarkError("--suite quality needs --quality-data DIR") }
+        try QualityBenchmark(dataDirectory: qualityData, quick: quick).run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))

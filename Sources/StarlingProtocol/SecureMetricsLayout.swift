@@ -17,6 +17,8 @@ public enum SecureMetricsLayout {
     /// What one device whose loss was clipped adds to the clipped slot (2^−10, exact in fixed point
     /// for any cohort).
     public static let clippedUnit = 1.0 / 1024
+    /// The sample count at which a device's weight reaches 1; larger devices weigh the same.
+    public static let weightCap = 10_000
     /// Slots after the delta in a training vector.
     public static let trainingSlots = 5
     /// Larger models report accuracy and loss, but no confusion matrix.

@@ -22,7 +22,7 @@ enum LocalTraining {
         if let privateRun {
             loss = privateRun.train(&model, on: trainSet, preprocessing: preprocessing, task: task)
         } else {
-            let report = Trainer.train(&model, on: trainSet, preprocessing: preprocessing, config: config(for: task))
+            let report = Trainer.train(&model, on: trainSet, preprocessing: preprocessing, config: TrainingConfig(task: task))
             if let divergence = report.divergence {
                 return .fail(ClientFailureReport(reason: .diverged, detail: divergence.reason))
             }
@@ -39,16 +39,5 @@ enum LocalTraining {
                 base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
                 evalSamples: evalSet.count,
                 evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing)))
-    }
-
-    /// The task's settings as a training configuration; a task without training settings trains
-    /// as plain momentum SGD.
-    static func config(for task: RoundTask) -> TrainingConfig {
-        let settings = task.training
-        return TrainingConfig(
-            epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
-            momentum: Float(task.momentum), seed: task.seed,
-            gradientClipNorm: settings?.gradientClipNorm.map { Float($0) }, weightDecay: Float(settings?.weightDecay ?? 0),
-            proximalMu: Float(settings?.proximalMu ?? 0))
     }
 }

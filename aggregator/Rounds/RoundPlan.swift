@@ -318,7 +318,7 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     init(threshold: Int?, deadlineSeconds: Double) {
         self.threshold = threshold
         clippingRange = 1
-        weightCap = 10_000
+        weightCap = SecureMetricsLayout.weightCap
         stageSeconds = min(30, max(2, deadlineSeconds / 4))
     }
 

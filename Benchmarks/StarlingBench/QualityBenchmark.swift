@@ -1,0 +1,108 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+
+/// Starling's side of the learning-quality benchmark: for every dataset and partition that
+/// Benchmarks/quality/make_datasets.py wrote, a federated run of at most 20 rounds with the defaults
+/// of `starling round start` (and with FedAdam), through ``FederatedSimulation``. Prints one JSON
+/// line per run in the peers' format, so Benchmarks/quality/report.py sets them side by side.
+struct QualityBenchmark {
+    let dataDirectory: URL
+    let quick: Bool
+
+    static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
+    static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in [8, 32].map { "\(scheme)-\($0)" } }
+
+    /// One run's result, in the line format the peers print.
+    struct Line: Encodable {
+        var bench = "quality"
+        var dataset: String
+        var partition: String
+        var peer: String
+        var accuracy: Double
+        var rounds: Int
+        var accuracyByRound: [Double]
+        var diverged: Bool
+        var divergedUpdates: Int
+        var preprocessing: String
+
+        enum CodingKeys: String, CodingKey {
+            case bench, dataset, partition, peer, accuracy, rounds, diverged, preprocessing
+            case accuracyByRound = "accuracy_by_round"
+            case divergedUpdates = "diverged_updates"
+        }
+    }
+
+    func run() throws {
+        let rounds = quick ? 5 : 20
+        let partitions = quick ? ["dirichlet0.5-8"] : Self.partitions
+        let strategies: [(String, ServerOptimizerConfiguration)] = [
+            ("starling-\(RoundDefaults.serverOptimizer.kind.rawValue)", RoundDefaults.serverOptimizer),
+            ("starling-fedadam", .defaults(for: .fedadam)),
+        ]
+        for dataset in Self.datasets {
+            let folder = dataDirectory.appendingPathComponent(dataset)
+            let (train, test, architecture) = try load(folder)
+            for partition in partitions {
+                let devices = try split(train, by: folder.appendingPathComponent("partitions/\(partition).txt"))
+                for (peer, optimizer) in strategies {
+                    let outcome = try FederatedSimulation(
+                        architecture: architecture, devices: devices, test: test, rounds: rounds,
+                        serverOptimizer: optimizer, seed: 7
+                    ).run()
+                    try emit(
+                        Line(
+                            dataset: dataset, partition: partition, peer: peer,
+                            accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
+                            accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
+                            divergedUpdates: outcome.divergedUpdates, preprocessing: summary(outcome.preprocessing)))
+                }
+            }
+        }
+    }
+
+    /// The train and test sets and the benchmark's architecture from a dataset's folder.
+    private func load(_ folder: URL) throws -> (Dataset, Dataset, ModelArchitecture) {
+        struct Meta: Decodable {
+            var architecture: String
+            var classes: Int
+        }
+        let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: folder.appendingPathComponent("meta.json")))
+        let classes = (0..<meta.classes).map(String.init)
+        let train = try CSVTable.load(contentsOf: folder.appendingPathComponent("train.csv"), labelColumn: "label")
+        let test = try CSVTable.load(contentsOf: folder.appendingPathComponent("test.csv"), labelColumn: "label")
+        return (try train.dataset(classes: classes), try test.dataset(classes: classes), try ModelArchitecture(parsing: meta.architecture))
+    }
+
+    /// The training rows dealt to devices as the partition file says (one device index per row).
+    private func split(_ train: Dataset, by file: URL) throws -> [Dataset] {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let owners = text.split(whereSeparator: \.isNewline).compactMap { Int($0) }
+        guard owners.count == train.count else {
+            throw QualityBenchmarkError("\(file.path) has \(owners.count) rows, the training set \(train.count)")
+        }
+        let devices = (owners.max() ?? -1) + 1
+        var rows = [[Int]](repeating: [], count: devices)
+        for (row, owner) in owners.enumerated() { rows[owner].append(row) }
+        return rows.map { train.subset($0) }
+    }
+
+    /// How many features got each kind of transform, e.g. "minmax:700,zscore:84".
+    private func summary(_ preprocessing: Preprocessing) -> String {
+        let counts = Dictionary(grouping: preprocessing.transforms, by: \.name).mapValues(\.count)
+        return counts.keys.sorted().map { "\($0):\(counts[$0] ?? 0)" }.joined(separator: ",")
+    }
+
+    private func emit(_ line: Line) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+        fflush(nil)
+    }
+}
+
+/// A benchmark input that is not what make_datasets.py writes.
+struct QualityBenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
