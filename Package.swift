@@ -216,7 +216,8 @@ let package = Package(
         .executableTarget(
             name: "starling-bench",
             dependencies: [
-                "StarlingCore", "Quantization", "CBLAS", "SecureAggregation", "Privacy", "StarlingAgent", "StarlingAdmin",
+                "StarlingCore", "StarlingProtocol", "Quantization", "CBLAS", "SecureAggregation", "Privacy", "StarlingAgent",
+                "StarlingAdmin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
