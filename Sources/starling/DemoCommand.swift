@@ -8,7 +8,7 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run an aggregator and N agents on loopback, train federated, deploy, predict.",
-        discussion: "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"phase2_rate\":…}.")
+        discussion: "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"centralised_accuracy\":…,\"phase2_rate\":…}.")
 
     @Option(help: "A numeric CSV with a header row.")
     var data: String
@@ -25,11 +25,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Layer widths, e.g. 64-32-10.")
     var arch: String
 
-    @Option(help: "Local epochs per round.")
-    var localEpochs: Int = 2
+    @Option(help: "Local epochs per round (default: starling round start's, \(RoundDefaults.localEpochs)).")
+    var localEpochs: Int?
 
-    @Option(help: "Local learning rate.")
-    var lr: Double = 0.05
+    @Option(help: "Local learning rate (default: starling round start's, \(RoundDefaults.learningRate)).")
+    var lr: Double?
 
     @Option(help: "Seed of every random choice.")
     var seed: UInt64 = 7

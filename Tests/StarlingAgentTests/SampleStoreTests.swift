@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StarlingAgent
+import StarlingProtocol
 
 final class SampleStoreTests: XCTestCase {
     func test_insert_thenReopen_keepsSamplesAndTotals() async throws {

@@ -1,4 +1,5 @@
 import Dispatch
+import StarlingProtocol
 import Synchronization
 
 #if canImport(FoundationEssentials)

@@ -8,9 +8,10 @@ public struct DemoOptions: Sendable {
     public var agents: Int
     public var rounds: Int
     public var architecture: String
-    public var localEpochs: Int
-    public var learningRate: Double
-    public var batchSize: Int
+    /// Local training settings; nil uses the defaults of `starling round start` (``RoundDefaults``).
+    public var localEpochs: Int?
+    public var learningRate: Double?
+    public var batchSize: Int?
     public var seed: UInt64
     /// Where the aggregator and agents keep their data; a fresh temporary folder when nil.
     public var workDirectory: URL?
@@ -21,7 +22,7 @@ public struct DemoOptions: Sendable {
 
     public init(
         data: URL, labelColumn: String, agents: Int, rounds: Int, architecture: String,
-        localEpochs: Int = 2, learningRate: Double = 0.05, batchSize: Int = 16, seed: UInt64 = 7,
+        localEpochs: Int? = nil, learningRate: Double? = nil, batchSize: Int? = nil, seed: UInt64 = 7,
         workDirectory: URL? = nil, keep: Bool = false, privacy: PrivacyRequest? = nil
     ) {
         self.data = data
@@ -44,6 +45,9 @@ public struct DemoReport: Codable, Sendable, Equatable {
     public var rounds: Int
     /// Held-out accuracy of the final federated model.
     public var finalAccuracy: Double
+    /// Held-out accuracy of the same architecture trained centrally on the devices' training rows,
+    /// so the federated figure can be judged.
+    public var centralisedAccuracy: Double
     /// Share of the predictions served through the agents that went to phase two.
     public var phase2Rate: Double
     /// Held-out accuracy of the answers the agents served (phase one or two).

@@ -4,11 +4,13 @@ import StarlingProtocol
 import StarlingTransport
 
 /// Runs the whole federated loop on one machine: an aggregator and `agents` agent processes on
-/// loopback, the data dealt to them non-IID, `rounds` rounds of FedAvg, a deployment of the result,
-/// and predictions served through the agents' local APIs, then a one-line JSON report.
+/// loopback, the data dealt to them non-IID, a feature profile collected from them under secure
+/// aggregation, a model whose preprocessing is chosen from it, `rounds` rounds with the defaults of
+/// `starling round start`, a deployment of the result, and predictions served through the agents'
+/// local APIs, then a one-line JSON report with the centralised reference beside it.
 ///
 /// The held-out split never reaches a device; a separate "cloud" share trains the phase-two
-/// refinement model and gives the standardisation statistics, as a real operator's own data would.
+/// refinement model, as a cloud application's own data would.
 public struct DemoRunner: Sendable {
     public let options: DemoOptions
     let output: @Sendable (String) -> Void
@@ -44,7 +46,7 @@ public struct DemoRunner: Sendable {
     }
 
     private func runFleet(_ fleet: DemoFleet, split: DemoSplit) async throws(AdminError) -> DemoReport {
-        let endpoints = try await fleet.startAggregator().endpoints
+        let endpoints = try await fleet.startAggregator(minimumStatisticsDevices: min(3, options.agents)).endpoints
         output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         do {
@@ -60,27 +62,36 @@ public struct DemoRunner: Sendable {
     private func runLoop(
         _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
     ) async throws(AdminError) -> DemoReport {
-        let agentURLs = try await startAgents(fleet, admin: admin, endpoints: endpoints, split: split)
+        let (agentURLs, shares) = try await startAgents(fleet, admin: admin, endpoints: endpoints, split: split)
         let modelName = "demo"
-        let created = try await admin.createModel(split.modelRequest(name: modelName, architecture: options.architecture, seed: options.seed))
-        output("model \(modelName) v\(created.version) created (\(options.architecture)), held-out accuracy \(Format.fixed(try await heldOutAccuracy(admin, model: modelName, version: created.version, split: split)))")
-        try await registerRefinementModel(admin, split: split, name: "\(modelName)-cloud")
+        try await collectProfile(admin, name: modelName, split: split)
+        let created = try await admin.createModel(
+            split.modelRequest(name: modelName, architecture: options.architecture, seed: options.seed, profile: modelName))
+        let initial = try await bundle(admin, model: modelName, version: created.version)
+        output("model \(modelName) v\(created.version) created (\(options.architecture)), preprocessing from profile \(modelName): \(initial.manifest.preprocessing.summary)")
+        try await registerRefinementModel(
+            admin, split: split, name: "\(modelName)-cloud", preprocessing: initial.manifest.preprocessing)
 
         let finalVersion = try await train(admin, model: modelName, split: split)
         let finalAccuracy = try await heldOutAccuracy(admin, model: modelName, version: finalVersion, split: split)
+        let centralised = try split.centralisedAccuracy(
+            rows: split.trainingRows(of: shares), architecture: options.architecture,
+            epochs: options.rounds * (options.localEpochs ?? RoundDefaults.localEpochs), seed: options.seed)
+        output("centralised reference (\(options.architecture) trained on the devices' training rows): held-out accuracy \(Format.fixed(centralised))")
 
         try await deploy(admin, model: modelName, version: finalVersion)
         let served = try await DemoPredictions.serve(split.test, classes: split.classes, through: agentURLs)
         output("served \(served.count) held-out predictions through \(agentURLs.count) agents: accuracy \(Format.fixed(served.accuracy)), phase two \(Format.fixed(served.phase2Rate)), degraded \(Format.fixed(served.degradedRate))")
         return DemoReport(
-            rounds: options.rounds, finalAccuracy: finalAccuracy, phase2Rate: served.phase2Rate,
+            rounds: options.rounds, finalAccuracy: finalAccuracy, centralisedAccuracy: centralised,
+            phase2Rate: served.phase2Rate,
             servedAccuracy: served.accuracy, degradedRate: served.degradedRate, agents: options.agents,
             finalVersion: finalVersion)
     }
 
     private func startAgents(
         _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
-    ) async throws(AdminError) -> [String] {
+    ) async throws(AdminError) -> (urls: [String], shares: [[Int]]) {
         let token = try await admin.createEnrollmentToken(
             CreateEnrollmentTokenRequest(ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
         let dealer = DataDealer(devices: options.agents, classes: split.classes.count)
@@ -102,23 +113,37 @@ public struct DemoRunner: Sendable {
             let online = (try? await admin.devices())?.filter(\.online).count ?? 0
             return online >= expected ? online : nil
         }
-        return urls
+        return (urls, shares)
     }
 
-    private func registerRefinementModel(_ admin: AdminClient, split: DemoSplit, name: String) async throws(AdminError) {
-        let bundle = try split.trainRefinementModel(name: name, seed: options.seed)
+    /// Collects the devices' feature profile under secure aggregation.
+    private func collectProfile(_ admin: AdminClient, name: String, split: DemoSplit) async throws(AdminError) {
+        let started = try await admin.collectStatistics(
+            CollectStatisticsRequest(
+                name: name, width: split.featureNames.count, minDevices: min(3, options.agents), deadlineSeconds: 60,
+                seed: options.seed))
+        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { _, _ throws(AdminError) in }
+        guard finished.state == .completed, let profile = finished.profile else {
+            throw .failed("the statistics run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no profile was made")")
+        }
+        output("feature profile \(profile.name) v\(profile.version) collected from \(finished.iterations.last?.updatesReceived ?? 0) agents under secure aggregation")
+    }
+
+    private func registerRefinementModel(
+        _ admin: AdminClient, split: DemoSplit, name: String, preprocessing: Preprocessing
+    ) async throws(AdminError) {
+        let bundle = try split.trainRefinementModel(name: name, seed: options.seed, preprocessing: preprocessing)
         let imported = try await admin.importModel(safetensors: bundle.encoded(), name: name)
         _ = try await admin.setRefinement(RefinementSettings(model: name, version: imported.version))
-        let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
+        let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
         output("refinement model \(name) (\(bundle.manifest.architecture)) trained on the cloud share: held-out accuracy \(Format.fixed(accuracy))")
     }
 
     private func train(_ admin: AdminClient, model: String, split: DemoSplit) async throws(AdminError) -> Int {
         let request = StartRoundRequest(
             model: model, clients: options.agents, minClients: max(1, (options.agents * 3) / 4),
-            localEpochs: options.localEpochs, learningRate: options.learningRate, momentum: 0.9,
-            batchSize: options.batchSize, rounds: options.rounds, deadlineSeconds: 60, seed: options.seed,
-            privacy: options.privacy)
+            localEpochs: options.localEpochs, learningRate: options.learningRate, batchSize: options.batchSize,
+            rounds: options.rounds, deadlineSeconds: 60, seed: options.seed, privacy: options.privacy)
         let started = try await admin.startRound(request)
         output("round \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
         let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { round, iterations throws(AdminError) in
@@ -151,14 +176,17 @@ public struct DemoRunner: Sendable {
     }
 
     private func heldOutAccuracy(_ admin: AdminClient, model: String, version: Int, split: DemoSplit) async throws(AdminError) -> Double {
+        let bundle = try await bundle(admin, model: model, version: version)
+        return Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
+    }
+
+    private func bundle(_ admin: AdminClient, model: String, version: Int) async throws(AdminError) -> ModelBundle {
         let bytes = try await admin.weights(model: model, version: version)
-        let bundle: ModelBundle
         do {
-            bundle = try ModelBundle(decoding: bytes)
+            return try ModelBundle(decoding: bytes)
         } catch {
             throw .failed("version \(version) of \(model) is not a valid model bundle: \(error)")
         }
-        return Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
     }
 
     private func makeWorkDirectory() throws(AdminError) -> URL {

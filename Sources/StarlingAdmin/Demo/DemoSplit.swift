@@ -4,8 +4,9 @@ import StarlingProtocol
 import StarlingTransport
 
 /// The demo's data, split three ways with a fixed seed: a held-out test set no device sees, a
-/// "cloud" share the operator holds (standardisation statistics and the refinement model), and the
-/// devices' share, dealt to the agents.
+/// "cloud" share the cloud application holds (it trains the phase-two refinement model), and the
+/// devices' share, dealt to the agents. Preprocessing never comes from the cloud share: it is
+/// chosen from the feature profile the devices' statistics make.
 public struct DemoSplit: Sendable {
     public var featureNames: [String]
     public var labelColumn: String
@@ -37,30 +38,62 @@ public struct DemoSplit: Sendable {
             test: test, cloud: cloud, devices: devices)
     }
 
-    /// The create-model request for the federated model, standardised with the cloud share's statistics.
-    public func modelRequest(name: String, architecture: String, seed: UInt64) -> CreateModelRequest {
-        let statistics = Standardization.fit(features: cloud.features, featureCount: cloud.featureCount)
-        return CreateModelRequest(
-            name: name, architecture: architecture, labels: classes,
-            featureMean: statistics.mean.map(Double.init), featureStd: statistics.std.map(Double.init),
-            confidenceThreshold: 0.8, seed: seed)
+    /// The create-model request for the federated model: its preprocessing is chosen from the
+    /// feature profile the devices' statistics made, as an operator without data of their own does.
+    public func modelRequest(name: String, architecture: String, seed: UInt64, profile: String) -> CreateModelRequest {
+        CreateModelRequest(
+            name: name, architecture: architecture, labels: classes, confidenceThreshold: 0.8, seed: seed, profile: profile,
+            preprocess: .auto)
     }
 
-    /// A wider fp32 model trained centrally on the cloud share, to answer phase two.
-    public func trainRefinementModel(name: String, seed: UInt64) throws(AdminError) -> ModelBundle {
+    /// A wider fp32 model trained centrally on the cloud share, to answer phase two, with the
+    /// preprocessing of the federated model.
+    public func trainRefinementModel(name: String, seed: UInt64, preprocessing: Preprocessing) throws(AdminError) -> ModelBundle {
         do {
             let architecture = try ModelArchitecture(layerSizes: [featureNames.count, 128, classes.count])
-            let standardization = Standardization.fit(features: cloud.features, featureCount: cloud.featureCount)
             var model = MLP(architecture: architecture, seed: seed)
             _ = Trainer.train(
-                &model, on: cloud, standardization: standardization,
-                config: TrainingConfig(epochs: 60, batchSize: 16, learningRate: 0.05, momentum: 0.9, seed: seed))
+                &model, on: cloud, preprocessing: preprocessing,
+                config: TrainingConfig(
+                    epochs: 60, batchSize: 16, learningRate: 0.05, momentum: 0.9, seed: seed,
+                    gradientClipNorm: Float(RoundDefaults.gradientClipNorm)))
             let manifest = try ModelManifest(
-                name: name, version: 1, architecture: architecture, labels: classes,
-                standardization: standardization, confidenceThreshold: 0)
+                name: name, version: 1, architecture: architecture, labels: classes, preprocessing: preprocessing,
+                confidenceThreshold: 0)
             return try ModelBundle(manifest: manifest, model: model)
         } catch {
             throw .failed("cannot train the refinement model: \(error)")
+        }
+    }
+
+    /// The rows of `shares` that the devices train on: each agent stores its share in order, with
+    /// row ids from 1, and holds out the rows ``SampleSplit`` assigns to evaluation.
+    public func trainingRows(of shares: [[Int]]) -> [Int] {
+        shares.flatMap { share in
+            share.enumerated().filter { SampleSplit.of(rowID: Int64($0.offset + 1)) == .train }.map(\.element)
+        }
+    }
+
+    /// Held-out accuracy of `architecture` trained centrally on `rows` of the devices' share, for as
+    /// many epochs as the federated run's rounds and local epochs give each row, with the same
+    /// local settings and preprocessing chosen the same way from those rows' statistics.
+    public func centralisedAccuracy(rows: [Int], architecture: String, epochs: Int, seed: UInt64) throws(AdminError) -> Double {
+        do {
+            let data = devices.subset(rows)
+            var statistics = FeatureStatistics(width: data.featureCount, grid: .standard)
+            statistics.add(features: data.features, rows: data.count)
+            let preprocessing = Preprocessing.auto(
+                from: try FeatureProfile(name: "centralised", version: 1, statistics: statistics, devices: 1))
+            var model = MLP(architecture: try ModelArchitecture(parsing: architecture), seed: seed)
+            _ = Trainer.train(
+                &model, on: data, preprocessing: preprocessing,
+                config: TrainingConfig(
+                    epochs: epochs, batchSize: RoundDefaults.batchSize, learningRate: Float(RoundDefaults.learningRate),
+                    momentum: Float(RoundDefaults.momentum), seed: seed,
+                    gradientClipNorm: Float(RoundDefaults.gradientClipNorm)))
+            return Trainer.accuracy(of: model, on: test, preprocessing: preprocessing)
+        } catch {
+            throw .failed("cannot train the centralised reference: \(error)")
         }
     }
 

@@ -1,13 +1,15 @@
-/// Which part of the local data a sample belongs to: training, or held out for federated evaluation.
+/// Which part of a device's local data a sample belongs to: training, or held out for federated
+/// evaluation.
 ///
 /// The split is a pure function of the sample's row id (a splitmix64 hash, about 20% held out), so
-/// it never changes after insertion and needs no random state.
+/// it never changes after insertion and needs no random state. Row ids count from 1 in insertion
+/// order, so whoever dealt a device its rows (the demo, a benchmark) knows which ones it trains on.
 public enum SampleSplit: String, Sendable, CaseIterable {
     case train
     case eval
 
     /// Percent of samples held out for evaluation.
-    static let evalPercent: UInt64 = 20
+    public static let evalPercent: UInt64 = 20
 
     /// The split of the sample with this row id.
     public static func of(rowID: Int64) -> SampleSplit {
