@@ -45,7 +45,9 @@ public struct ServerOptimizer: Sendable {
             throw .invalidState("\(storedName) has \(stored.count) values, the model \(count) parameters")
         }
         for (name, values) in [("parameters", x_t), ("averageDelta", delta_t)] {
-            if let index = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteInput(name: name, index: index) }
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFiniteInput(name: name, index: index)
+            }
         }
 
         let eta = configuration.learningRate, beta1 = configuration.beta1, tau = configuration.tau

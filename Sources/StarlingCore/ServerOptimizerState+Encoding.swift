@@ -30,7 +30,8 @@ extension ServerOptimizerState {
         let counts = Array(bytes[12..<20]).decodeLittleEndian(UInt32.self).map(Int.init)
         let expected = Self.headerSize + 4 * (counts[0] + counts[1])
         guard bytes.count == expected else {
-            throw .invalidEncoding("m and v hold \(counts[0]) and \(counts[1]) values, so \(expected) bytes were expected, got \(bytes.count)")
+            throw .invalidEncoding(
+                "m and v hold \(counts[0]) and \(counts[1]) values: \(expected) bytes expected, not \(bytes.count)")
         }
         guard step <= UInt64(Int.max) else { throw .invalidEncoding("the step count \(step) is out of range") }
         let values = Array(bytes[Self.headerSize...]).decodeLittleEndian(UInt32.self).map(Float.init(bitPattern:))

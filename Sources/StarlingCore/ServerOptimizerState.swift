@@ -22,8 +22,10 @@ public struct ServerOptimizerState: Codable, Sendable, Equatable {
     /// keeps, of equal length, finite, and v_t non-negative.
     func check(for kind: ServerOptimizerKind) throws(ServerOptimizerError) {
         guard step >= 0 else { throw .invalidState("the step count \(step) is negative") }
-        if !kind.keepsFirstMoment, !m.isEmpty { throw .invalidState("\(kind.rawValue) keeps no m, but the state has one") }
-        if !kind.keepsSecondMoment, !v.isEmpty { throw .invalidState("\(kind.rawValue) keeps no v, but the state has one") }
+        for (name, values, kept) in [("m", m, kind.keepsFirstMoment), ("v", v, kind.keepsSecondMoment)]
+        where !kept && !values.isEmpty {
+            throw .invalidState("\(kind.rawValue) keeps no \(name), but the state has one")
+        }
         guard !kind.keepsSecondMoment || m.count == v.count else {
             throw .invalidState("m has \(m.count) values and v \(v.count)")
         }
