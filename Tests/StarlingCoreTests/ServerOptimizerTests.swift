@@ -27,7 +27,8 @@ final class ServerOptimizerTests: XCTestCase {
 
     func testFirstFedAdamStepUsesTauSquaredAsTheInitialSecondMoment() throws {
         // m_0 = 0.1·Δ, v_0 = 0.99·τ² + 0.01·Δ², x_1 = x_0 + η·m_0 / (√v_0 + τ) with Δ = 0.5, τ = 0.1, η = 1.
-        let configuration = ServerOptimizerConfiguration(kind: .fedadam, learningRate: 1, beta1: 0.9, beta2: 0.99, tau: 0.1)
+        let configuration = ServerOptimizerConfiguration(
+            kind: .fedadam, learningRate: 1, beta1: 0.9, beta2: 0.99, tau: 0.1)
         var optimizer = try ServerOptimizer(configuration: configuration)
         let x = try optimizer.step(parameters: [0], averageDelta: [0.5])
         let v0 = 0.99 * 0.01 + 0.01 * 0.25
@@ -53,7 +54,8 @@ final class ServerOptimizerTests: XCTestCase {
     }
 
     func testEncodingIsATwentyByteHeaderAndFourBytesPerValueAndRoundTripsBitForBit() throws {
-        let state = ServerOptimizerState(step: 7, m: [-0.0, .leastNonzeroMagnitude, 3], v: [1e-30, 0, .greatestFiniteMagnitude])
+        let state = ServerOptimizerState(
+            step: 7, m: [-0.0, .leastNonzeroMagnitude, 3], v: [1e-30, 0, .greatestFiniteMagnitude])
         let bytes = state.encoded()
         XCTAssertEqual(bytes.count, 20 + 4 * 6)
         XCTAssertEqual(Array(bytes[0..<12]), [0x53, 0x4F, 0x53, 0x01, 7, 0, 0, 0, 0, 0, 0, 0])
@@ -88,7 +90,8 @@ final class ServerOptimizerTests: XCTestCase {
 
     func testAnOverflowingStepIsNotTakenAndLeavesTheStateUnchanged() throws {
         var optimizer = try ServerOptimizer(
-            configuration: ServerOptimizerConfiguration(kind: .fedavgm, learningRate: 100, beta1: 0.9, beta2: 0, tau: 1))
+            configuration: ServerOptimizerConfiguration(
+                kind: .fedavgm, learningRate: 100, beta1: 0.9, beta2: 0, tau: 1))
         assertThrows(
             try optimizer.step(parameters: [0, .greatestFiniteMagnitude], averageDelta: [1, 1e37]),
             equalTo: ServerOptimizerError.nonFiniteResult(index: 1))
@@ -97,7 +100,9 @@ final class ServerOptimizerTests: XCTestCase {
 
     func testLengthsThatDisagreeAreRejected() throws {
         var optimizer = try ServerOptimizer(configuration: .defaults(for: .fedadam))
-        assertThrows(try optimizer.step(parameters: [1, 2], averageDelta: [1]), equalTo: ServerOptimizerError.lengthMismatch(parameters: 2, delta: 1))
+        assertThrows(
+            try optimizer.step(parameters: [1, 2], averageDelta: [1]),
+            equalTo: ServerOptimizerError.lengthMismatch(parameters: 2, delta: 1))
         _ = try optimizer.step(parameters: [1, 2], averageDelta: [1, 1])
         assertThrows(
             try optimizer.step(parameters: [1, 2, 3], averageDelta: [1, 1, 1]),
