@@ -44,18 +44,19 @@ public struct ServerOptimizerConfiguration: Codable, Sendable, Equatable {
 
     /// Values that work without tuning on Starling's models.
     ///
-    /// β1 = 0.9, β2 = 0.99 and τ = 10⁻³ are the paper's fixed choices (Reddi et al. 2021, §5). η: 1 for fedavg
-    /// (plain FedAvg); 1 with β1 = 0.9 for fedavgm, Hsu et al.'s momentum, whose effective step η/(1 − β1) is
-    /// then ten FedAvg steps; 10⁻² for fedadam and fedyogi and 10⁻¹ for fedadagrad, inside the best server
-    /// rates of the paper's grid (10^−2.5 … 10^−0.5). Without bias correction the first adaptive step moves
-    /// each coordinate by about η·(1 − β1)/√(1 − β2) = η, and fedadagrad's by about η·(1 − β1), hence its
-    /// larger η.
+    /// β1 = 0.9 and β2 = 0.99 are Reddi et al.'s fixed choices and τ = 10⁻³ works across their tasks; η they tune.
+    /// η is 1 for fedavg (plain FedAvg) and for fedavgm (with β1 = 0.9 its effective step η/(1 − β1) is ten
+    /// FedAvg steps), 0.03 for fedadam and fedyogi, and 0.3 for fedadagrad. Without bias correction the first
+    /// adaptive step moves each coordinate by about η·(1 − β1)/√(1 − β2) = η, FedAdagrad's by about η·(1 − β1),
+    /// hence its larger η. Measured on the digits 64-32-10 model with ten clients (random and two-class shards,
+    /// 1–2 local epochs), these were the best or within a point of the best of η ∈ {0.01, 0.03, 0.1, 0.3, 1}
+    /// after 30 rounds: 95–97 % held-out accuracy (plain FedAvg 89 % after one local epoch of plain SGD).
     public static func defaults(for kind: ServerOptimizerKind) -> Self {
         let learningRate: Double
         switch kind {
         case .fedavg, .fedavgm: learningRate = 1
-        case .fedadam, .fedyogi: learningRate = 1e-2
-        case .fedadagrad: learningRate = 1e-1
+        case .fedadam, .fedyogi: learningRate = 0.03
+        case .fedadagrad: learningRate = 0.3
         }
         return Self(kind: kind, learningRate: learningRate, beta1: 0.9, beta2: 0.99, tau: 1e-3)
     }
