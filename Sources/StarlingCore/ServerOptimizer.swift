@@ -1,5 +1,5 @@
 /// The server step of federated training: the next global model x_{t+1} from x_t and the round's pseudo-gradient
-/// Δ_t, the sample-weighted average of the client deltas (client model − x_t), which points downhill.
+/// Δ_t, the aggregated client delta (client model − x_t, see `RobustAggregation`), which points downhill.
 ///
 /// One family, variants by configuration. Reddi, Charles, Zaheer, Garrett, Rush, Konečný, Kumar & McMahan,
 /// "Adaptive Federated Optimization", ICLR 2021, Algorithm 2 (FedAdagrad, FedYogi, FedAdam):
