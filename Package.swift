@@ -229,7 +229,7 @@ let package = Package(
             dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport"],
             path: "Tests/StarlingTestSupport"
         ),
-        .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures", "Vectors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "CStarlingInt8", "StarlingCore"]),
         .testTarget(
             name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"], exclude: ["Fixtures"]),

@@ -41,3 +41,19 @@ func thrownError<E: Error, T>(
         return error
     }
 }
+
+/// Fails unless every `actual[i]` is within `relative · |expected[i]|`, or `absolute`, of `expected[i]`.
+func assertClose(
+    _ actual: [Float], _ expected: [Double], relative: Double, absolute: Double = 0, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    guard actual.count == expected.count else {
+        return XCTFail("\(actual.count) values, expected \(expected.count): \(message)", file: file, line: line)
+    }
+    for (index, (value, reference)) in zip(actual, expected).enumerated() {
+        let allowed = max(relative * abs(reference), absolute)
+        XCTAssert(
+            abs(Double(value) - reference) <= allowed,
+            "[\(index)] \(value) is not within \(allowed) of \(reference): \(message)", file: file, line: line)
+    }
+}
