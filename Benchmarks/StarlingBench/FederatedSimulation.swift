@@ -29,7 +29,7 @@ struct FederatedSimulation {
     func run() throws -> Outcome {
         let preprocessing = Preprocessing.auto(from: try profile())
         var model = MLP(architecture: architecture, seed: seed)
-        var optimizer = ServerOptimizer(configuration: serverOptimizer)
+        var optimizer = try ServerOptimizer(configuration: serverOptimizer)
         var accuracies: [Double] = []
         var divergedUpdates = 0
         for round in 1...rounds {
@@ -92,8 +92,9 @@ struct FederatedSimulation {
 
     /// Round `round`'s task with the run defaults of `starling round start`.
     private func task(round: Int) -> RoundTask {
-        let learningRate = RoundDefaults.learningRateSchedule.learningRate(
-            base: RoundDefaults.learningRate, round: round, totalRounds: rounds)
+        let learningRate =
+            (try? RoundDefaults.learningRateSchedule.learningRate(
+                base: RoundDefaults.learningRate, round: round, totalRounds: rounds)) ?? RoundDefaults.learningRate
         return RoundTask(
             roundId: "simulation", iteration: round, model: "simulation", baseVersion: round, sha256: "",
             localEpochs: RoundDefaults.localEpochs, learningRate: learningRate, momentum: RoundDefaults.momentum,

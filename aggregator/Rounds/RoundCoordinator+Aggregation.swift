@@ -23,10 +23,11 @@ extension RoundCoordinator {
     func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError) {
         let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
         let parameters = try catalog.bundle(base).model.parameters
-        var optimizer = ServerOptimizer(
-            configuration: run.round.plan.serverOptimizer, state: try await store.optimizerState(roundId: run.round.id))
+        let state = try await store.optimizerState(roundId: run.round.id) ?? ServerOptimizerState()
+        var optimizer: ServerOptimizer
         let stepped: [Float]
         do {
+            optimizer = try ServerOptimizer(configuration: run.round.plan.serverOptimizer, state: state)
             stepped = try optimizer.step(parameters: parameters, averageDelta: averageDelta)
         } catch {
             throw .internal("the server optimizer cannot step: \(error)")

@@ -161,7 +161,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         training = LocalTrainingSettings(gradientClipNorm: clip > 0 ? clip : nil, weightDecay: decay, proximalMu: mu)
         let schedule = request.learningRateSchedule ?? RoundDefaults.learningRateSchedule
         do {
-            try schedule.validate()
+            _ = try schedule.learningRate(base: learningRate, round: 1, totalRounds: rounds)
         } catch {
             throw .badRequest("invalid_round", "learning_rate_schedule: \(error)")
         }
@@ -205,7 +205,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
     /// user-level noise is calibrated for the mean.
     private mutating func validateAggregation(_ rule: AggregationRule) throws(APIError) {
         do {
-            try rule.validate()
+            _ = try rule.validated()
         } catch {
             throw .badRequest("invalid_round", "aggregation: \(error)")
         }
@@ -251,9 +251,10 @@ struct RoundPlan: Codable, Sendable, Equatable {
         }
     }
 
-    /// The local learning rate of round `iteration` (1-based).
+    /// The local learning rate of round `iteration` (1-based); the schedule was checked against the
+    /// run's rounds when the plan was made.
     func learningRate(round iteration: Int) -> Double {
-        learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds)
+        (try? learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds)) ?? learningRate
     }
 
     private enum CodingKeys: String, CodingKey {
