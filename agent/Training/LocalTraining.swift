@@ -13,14 +13,14 @@ enum LocalTraining {
         let trainSet = LabelledDataset.make(train, for: base.manifest)
         guard trainSet.count > 0 else { return nil }
         let evalSet = LabelledDataset.make(eval, for: base.manifest)
-        let standardization = base.manifest.standardization
+        let preprocessing = base.manifest.preprocessing
         var model = base.model
         let loss: Double
         if let privateRun {
-            loss = privateRun.train(&model, on: trainSet, standardization: standardization, task: task)
+            loss = privateRun.train(&model, on: trainSet, preprocessing: preprocessing, task: task)
         } else {
             loss = Trainer.train(
-                &model, on: trainSet, standardization: standardization,
+                &model, on: trainSet, preprocessing: preprocessing,
                 config: TrainingConfig(
                     epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
                     momentum: Float(task.momentum), seed: task.seed)
@@ -29,6 +29,6 @@ enum LocalTraining {
         return try ModelUpdate(
             base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
             evalSamples: evalSet.count,
-            evalAccuracy: Trainer.accuracy(of: model, on: evalSet, standardization: standardization))
+            evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing))
     }
 }

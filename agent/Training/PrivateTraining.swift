@@ -33,10 +33,10 @@ struct PrivateTraining: Sendable, Equatable {
     }
 
     /// Trains `model` in place with DP-SGD and returns the mean loss over the sampled examples.
-    func train(_ model: inout MLP, on data: Dataset, standardization: Standardization, task: RoundTask) -> Double {
+    func train(_ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, task: RoundTask) -> Double {
         var random = SecureRandom()
         let report = DPSGD.train(
-            &model, on: data, standardization: standardization,
+            &model, on: data, preprocessing: preprocessing,
             configuration: DPSGDConfiguration(
                 samplingRate: samplingRate, noiseMultiplier: noiseMultiplier, clipNorm: clipNorm, steps: steps,
                 learningRate: Float(task.learningRate), momentum: Float(task.momentum)),

@@ -109,7 +109,7 @@ public struct DemoRunner: Sendable {
         let bundle = try split.trainRefinementModel(name: name, seed: options.seed)
         let imported = try await admin.importModel(safetensors: bundle.encoded(), name: name)
         _ = try await admin.setRefinement(RefinementSettings(model: name, version: imported.version))
-        let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
+        let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
         output("refinement model \(name) (\(bundle.manifest.architecture)) trained on the cloud share: held-out accuracy \(Format.fixed(accuracy))")
     }
 
@@ -158,7 +158,7 @@ public struct DemoRunner: Sendable {
         } catch {
             throw .failed("version \(version) of \(model) is not a valid model bundle: \(error)")
         }
-        return Trainer.accuracy(of: bundle.model, on: split.test, standardization: bundle.manifest.standardization)
+        return Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
     }
 
     private func makeWorkDirectory() throws(AdminError) -> URL {

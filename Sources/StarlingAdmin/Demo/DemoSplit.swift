@@ -50,14 +50,15 @@ public struct DemoSplit: Sendable {
     public func trainRefinementModel(name: String, seed: UInt64) throws(AdminError) -> ModelBundle {
         do {
             let architecture = try ModelArchitecture(layerSizes: [featureNames.count, 128, classes.count])
-            let standardization = Standardization.fit(features: cloud.features, featureCount: cloud.featureCount)
+            let preprocessing = Preprocessing(
+                standardization: .fit(features: cloud.features, featureCount: cloud.featureCount))
             var model = MLP(architecture: architecture, seed: seed)
             _ = Trainer.train(
-                &model, on: cloud, standardization: standardization,
+                &model, on: cloud, preprocessing: preprocessing,
                 config: TrainingConfig(epochs: 60, batchSize: 16, learningRate: 0.05, momentum: 0.9, seed: seed))
             let manifest = try ModelManifest(
                 name: name, version: 1, architecture: architecture, labels: classes,
-                standardization: standardization, confidenceThreshold: 0)
+                preprocessing: preprocessing, confidenceThreshold: 0)
             return try ModelBundle(manifest: manifest, model: model)
         } catch {
             throw .failed("cannot train the refinement model: \(error)")
