@@ -68,7 +68,27 @@ struct BucketDistribution: Sendable {
         return maximum
     }
 
-    /// P(X < `value`) under the reading above (0 when empty).
+    /// The edge of the bucket holding quantile `level` that is nearer in rank: the lower edge when
+    /// less than half the bucket's count lies below the level, else the upper one (always the finite
+    /// edge of a clipped bucket).
+    func bucketEdge(nearQuantile level: Double) -> Double {
+        let target = min(max(level, 0), 1) * Double(total)
+        var below = 0.0
+        for index in counts.indices where counts[index] > 0 {
+            let count = Double(counts[index])
+            if below + count >= target {
+                let lower = grid.lowerEdge(index), upper = grid.upperEdge(index)
+                if !lower.isFinite { return upper }
+                if !upper.isFinite { return lower }
+                return target - below < count / 2 ? lower : upper
+            }
+            below += count
+        }
+        return maximum
+    }
+
+    /// P(X < `value`) under the reading above (0 when empty); the negative clipped bucket counts as
+    /// below −`largest`, where its values are. At a bucket edge this is an exact sum of whole buckets.
     func fractionBelow(_ value: Double) -> Double {
         precondition(!value.isNaN, "NaN has no rank")
         guard total > 0 else { return 0 }
@@ -76,7 +96,7 @@ struct BucketDistribution: Sendable {
         var below = Double(counts[..<bucket].reduce(0, +))
         let count = Double(counts[bucket])
         if let point = atom(bucket) {
-            if point < value { below += count }
+            if point < value || bucket == grid.negativeClippedIndex { below += count }
         } else {
             let lower = grid.lowerEdge(bucket), upper = grid.upperEdge(bucket)
             below += count * min(max((value - lower) / (upper - lower), 0), 1)

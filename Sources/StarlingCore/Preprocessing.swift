@@ -37,8 +37,10 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         for (index, transform) in transforms.enumerated() {
             do {
                 try transform.validate()
+            } catch .invalidPreprocessing(let reason) {
+                throw .invalidPreprocessing("feature \(index): \(reason)")
             } catch {
-                throw .invalidPreprocessing("feature \(index): \(error.description)")
+                throw error
             }
         }
         self.init(valid: transforms)

@@ -33,14 +33,17 @@ public struct ReferenceBins: Codable, Sendable, Equatable {
 }
 
 extension FeatureProfile {
-    /// About `count` bins of feature `feature` holding equal shares of the fleet's values, with the
-    /// share each is expected to hold.
+    /// Up to `count` bins of feature `feature` holding about equal shares of the fleet's values, with
+    /// the share each holds.
     ///
-    /// Edges are quantiles of the histogram. A point mass of zeros holding at least 1/`count` of the
-    /// values gets a bin of its own, [−`smallest`, `smallest`), and the other values are split into
-    /// equal-mass bins among themselves, so a mostly-zero feature still gets bins over its non-zero
-    /// part. Equal edges collapse and a bin the reference leaves empty merges into its neighbour, so
-    /// there may be fewer than `count` bins, each with a positive expected share.
+    /// Edges are the bucket edges nearest the quantiles k/`count`, so every bin is a union of whole
+    /// buckets and its expected share is the reference's exact share, not a guess about where values
+    /// lie inside a bucket. The price is the grid's resolution: a bin spans at least one bucket (a
+    /// factor γ ≈ 1.33 in |x| on the standard grid), so a feature whose values all lie in a few
+    /// buckets gets few bins. A point mass of zeros holding at least 1/`count` of the values gets a
+    /// bin of its own, [−`smallest`, `smallest`), and the other values are split among themselves, so
+    /// a mostly-zero feature still gets bins over its non-zero part. Equal edges collapse and a bin
+    /// the reference leaves empty merges into its neighbour, so every bin has a positive share.
     public func referenceBins(feature: Int, count: Int = 10) throws(FeatureStatisticsError) -> ReferenceBins {
         precondition(count >= 1, "at least one bin")
         let distribution = try distribution(feature: feature)
@@ -52,11 +55,11 @@ extension FeatureProfile {
         if isolateZero {
             let rest = distribution.restricted { $0 != zero }
             let bins = count - 1
-            edges = (1..<bins).map { rest.quantile(Double($0) / Double(bins)) }
+            edges = (1..<bins).map { rest.bucketEdge(nearQuantile: Double($0) / Double(bins)) }
             edges.removeAll { (-grid.smallest...grid.smallest).contains($0) }
             edges += [-grid.smallest, grid.smallest]
         } else {
-            edges = (1..<count).map { distribution.quantile(Double($0) / Double(count)) }
+            edges = (1..<count).map { distribution.bucketEdge(nearQuantile: Double($0) / Double(count)) }
         }
         edges = Array(Set(edges)).sorted()
         var expected = Self.shares(between: edges, of: distribution)
