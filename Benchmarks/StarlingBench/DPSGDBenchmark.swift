@@ -129,7 +129,8 @@ struct DPSGDBenchmark {
         for _ in 0..<repeats {
             var model = initial
             let start = Stopwatch.now()
-            let report = DPSGD.train(&model, on: data, preprocessing: preprocessing, configuration: configuration, random: &random)
+            let report = DPSGD.train(
+                &model, on: data, preprocessing: preprocessing, configuration: configuration, random: &random)
             let seconds = Double(Stopwatch.now() - start) / 1e9
             best = max(best, Double(report.sampledExamples) / seconds)
         }

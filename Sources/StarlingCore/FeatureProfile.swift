@@ -60,14 +60,15 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
         for (j, (summary, histogram)) in zip(features, histograms).enumerated() {
             guard summary.isValid, summary.count + summary.rejected == samples else {
                 throw .invalidProfile(
-                    "feature \(j)'s summary is inconsistent or not finite (\(summary.count) values, \(samples) samples)")
+                    "feature \(j)'s summary is inconsistent or not finite (\(summary.count) values, \(samples) rows)")
             }
             var previous = -1
             var total = 0
             for entry in histogram {
                 guard entry.index > previous, entry.index < grid.bucketCount, entry.count > 0 else {
                     throw .invalidProfile(
-                        "feature \(j)'s histogram has bucket \(entry.index) with count \(entry.count) out of order or range")
+                        "feature \(j)'s histogram has bucket \(entry.index) with count \(entry.count), "
+                            + "out of order or range")
                 }
                 previous = entry.index
                 total += entry.count

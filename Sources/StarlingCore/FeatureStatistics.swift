@@ -52,7 +52,9 @@ public struct FeatureStatistics: Sendable, Equatable {
         width: Int, grid: LogBucketGrid, rows: Int, counts: [Int], rejectedValues: [Int], sums: [Double],
         sumsOfSquares: [Double], bucketCounts: [Int]
     ) throws(FeatureStatisticsError) {
-        guard width >= 0, rows >= 0 else { throw .invalidStatistics("width \(width) and rows \(rows) must be non-negative") }
+        guard width >= 0, rows >= 0 else {
+            throw .invalidStatistics("width \(width) and rows \(rows) must be non-negative")
+        }
         for (name, count) in [
             ("counts", counts.count), ("rejected values", rejectedValues.count), ("sums", sums.count),
             ("sums of squares", sumsOfSquares.count),
@@ -60,7 +62,8 @@ public struct FeatureStatistics: Sendable, Equatable {
             throw .invalidStatistics("\(count) \(name) for \(width) features")
         }
         guard bucketCounts.count == width * grid.bucketCount else {
-            throw .invalidStatistics("\(bucketCounts.count) bucket counts for \(width) features of \(grid.bucketCount) buckets")
+            throw .invalidStatistics(
+                "\(bucketCounts.count) bucket counts for \(width) features of \(grid.bucketCount) buckets")
         }
         if let bucket = bucketCounts.firstIndex(where: { $0 < 0 }) {
             throw .invalidStatistics("bucket count \(bucket) is negative")
@@ -75,7 +78,8 @@ public struct FeatureStatistics: Sendable, Equatable {
             }
             let histogram = bucketCounts[(j * grid.bucketCount)..<((j + 1) * grid.bucketCount)].reduce(0, +)
             guard histogram == counts[j] else {
-                throw .invalidStatistics("feature \(j)'s histogram holds \(histogram) values, its count is \(counts[j])")
+                throw .invalidStatistics(
+                    "feature \(j)'s histogram holds \(histogram) values, its count is \(counts[j])")
             }
         }
         self.width = width

@@ -65,15 +65,19 @@ public enum FeatureTransform: Codable, Sendable, Equatable {
             self = .identity
         case .zscore:
             self = .zScore(
-                mean: try container.decode(Float.self, forKey: .mean), std: try container.decode(Float.self, forKey: .std),
+                mean: try container.decode(Float.self, forKey: .mean),
+                std: try container.decode(Float.self, forKey: .std),
                 clip: try container.decodeIfPresent(Float.self, forKey: .clip))
         case .minmax:
-            self = .minMax(min: try container.decode(Float.self, forKey: .min), max: try container.decode(Float.self, forKey: .max))
+            self = .minMax(
+                min: try container.decode(Float.self, forKey: .min), max: try container.decode(Float.self, forKey: .max)
+            )
         case .scale:
             self = .fixedScale(scale: try container.decode(Float.self, forKey: .scale))
         case .log1p:
             self = .log1p(
-                mean: try container.decode(Float.self, forKey: .mean), std: try container.decode(Float.self, forKey: .std),
+                mean: try container.decode(Float.self, forKey: .mean),
+                std: try container.decode(Float.self, forKey: .std),
                 clip: try container.decodeIfPresent(Float.self, forKey: .clip))
         }
         do {

@@ -188,7 +188,8 @@ public struct LogBucketGrid: Codable, Sendable, Equatable {
         guard version == Self.layoutVersion else {
             throw DecodingError.dataCorruptedError(
                 forKey: .version, in: container,
-                debugDescription: "grid layout version \(version) is not \(Self.layoutVersion), the one this build reads")
+                debugDescription:
+                    "grid layout version \(version) is not \(Self.layoutVersion), the one this build reads")
         }
         do {
             try self.init(
@@ -196,7 +197,8 @@ public struct LogBucketGrid: Codable, Sendable, Equatable {
                 largest: container.decode(Double.self, forKey: .largest),
                 bucketsPerDecade: container.decode(Int.self, forKey: .bucketsPerDecade))
         } catch let error as FeatureStatisticsError {
-            throw DecodingError.dataCorruptedError(forKey: .smallest, in: container, debugDescription: error.description)
+            throw DecodingError.dataCorruptedError(
+                forKey: .smallest, in: container, debugDescription: error.description)
         }
     }
 

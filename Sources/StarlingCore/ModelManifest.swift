@@ -45,7 +45,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         }
         guard preprocessing.featureCount == architecture.inputSize else {
             throw .invalidManifest(
-                "preprocessing has \(preprocessing.featureCount) features, architecture \(architecture) has \(architecture.inputSize) inputs")
+                "preprocessing has \(preprocessing.featureCount) features, architecture \(architecture) has "
+                    + "\(architecture.inputSize) inputs")
         }
         guard confidenceThreshold.isFinite, (0...1).contains(confidenceThreshold) else {
             throw .invalidManifest("confidence threshold \(confidenceThreshold) is outside 0...1")

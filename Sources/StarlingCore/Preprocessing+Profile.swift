@@ -49,7 +49,7 @@ extension Preprocessing {
             valid: (0..<profile.width).map { j -> FeatureTransform in
                 if kind == .identity { return .identity }
                 let summary = profile.features[j]
-                if let fallback = degenerateTransform(summary, in: profile) { return fallback }
+                if let fallback = degenerateTransform(summary) { return fallback }
                 switch kind {
                 case .minmax: return minMaxTransform(summary)
                 case .log1p: return log1pTransform(profile, feature: j)
@@ -60,7 +60,7 @@ extension Preprocessing {
 
     private static func autoTransform(_ profile: FeatureProfile, feature j: Int) -> FeatureTransform {
         let summary = profile.features[j]
-        if let fallback = degenerateTransform(summary, in: profile) { return fallback }
+        if let fallback = degenerateTransform(summary) { return fallback }
         guard summary.negativeFraction == 0, summary.min >= 0 else { return zScoreTransform(summary) }
         if isHeavyTailed(profile, feature: j) { return log1pTransform(profile, feature: j) }
         if summary.zeroFraction >= sparseZeroFraction { return minMaxTransform(summary) }
@@ -68,7 +68,7 @@ extension Preprocessing {
     }
 
     /// Rules 1 and 2: the centred z-score for a feature with nothing to scale by.
-    private static func degenerateTransform(_ summary: FeatureSummary, in profile: FeatureProfile) -> FeatureTransform? {
+    private static func degenerateTransform(_ summary: FeatureSummary) -> FeatureTransform? {
         let empty = summary.count == 0
         let constant = summary.std <= 1e-6 * max(1, abs(summary.mean)) || summary.zeroFraction == 1
         guard empty || constant else { return nil }

@@ -76,7 +76,8 @@ final class FeatureStatisticsLayoutTests: XCTestCase {
             let resolution = 7 * 0x1p-41
             XCTAssertEqual(decoded.sums[j], merged.sums[j], accuracy: 1e-12 * magnitudes + resolution)
             XCTAssertEqual(
-                decoded.sumsOfSquares[j], merged.sumsOfSquares[j], accuracy: 1e-12 * merged.sumsOfSquares[j] + resolution)
+                decoded.sumsOfSquares[j], merged.sumsOfSquares[j],
+                accuracy: 1e-12 * merged.sumsOfSquares[j] + resolution)
         }
         XCTAssertGreaterThan(merged.sumsOfSquares[2], 1e14, "a feature of scale 1e6 is in the mix")
         XCTAssertLessThan(merged.sums[1], 10, "and one of scale 1e-3")
@@ -103,7 +104,8 @@ final class FeatureStatisticsLayoutTests: XCTestCase {
         var big = FeatureStatistics(width: 1)
         big.add(features: [Float](repeating: 1, count: FeatureStatisticsLayout.maximumRowsPerDevice + 1), rows: 1 << 20)
         XCTAssertThrowsError(try FeatureStatisticsLayout.encode(big)) { error in
-            XCTAssertEqual(error as? FeatureStatisticsEncodingError, .tooManyRows(rows: 1 << 20, maximum: (1 << 20) - 1))
+            XCTAssertEqual(
+                error as? FeatureStatisticsEncodingError, .tooManyRows(rows: 1 << 20, maximum: (1 << 20) - 1))
         }
         let words = try FeatureStatisticsLayout.encode(deviceStatistics(rows: 10, seed: 1)).words
         XCTAssertThrowsError(try FeatureStatisticsLayout.decodeSum(Array(words.dropLast()), width: 4, grid: .standard))

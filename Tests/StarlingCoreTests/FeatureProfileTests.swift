@@ -78,8 +78,12 @@ final class FeatureProfileTests: XCTestCase {
         let bins = try profile.referenceBins(feature: 0, count: 10)
         XCTAssertGreaterThanOrEqual(bins.expected.count, 4, "\(bins)")
         XCTAssertEqual(bins.edges, bins.edges.sorted())
-        XCTAssertTrue(bins.edges.allSatisfy { edge in (0..<LogBucketGrid.standard.bucketCount).contains {
-            LogBucketGrid.standard.lowerEdge($0) == edge } }, "edges are bucket edges")
+        XCTAssertTrue(
+            bins.edges.allSatisfy { edge in
+                (0..<LogBucketGrid.standard.bucketCount).contains {
+                    LogBucketGrid.standard.lowerEdge($0) == edge
+                }
+            }, "edges are bucket edges")
         XCTAssertEqual(bins.expected.reduce(0, +), 1, accuracy: 1e-12)
         for (count, share) in zip(bins.counts(of: reference), bins.expected) {
             XCTAssertEqual(Double(count) / 50_000, share, accuracy: 1e-12, "the reference's exact share")
@@ -108,6 +112,8 @@ final class FeatureProfileTests: XCTestCase {
     func testReferenceBinsRefuseAnEmptyOrUnknownFeature() throws {
         let profile = try SyntheticFeatures.profile([[.nan, .nan], [1, 2]])
         assertThrows(try profile.referenceBins(feature: 0), equalTo: FeatureStatisticsError.emptyFeature(0))
-        assertThrows(try profile.referenceBins(feature: 2), equalTo: FeatureStatisticsError.featureOutOfRange(feature: 2, width: 2))
+        assertThrows(
+            try profile.referenceBins(feature: 2),
+            equalTo: FeatureStatisticsError.featureOutOfRange(feature: 2, width: 2))
     }
 }

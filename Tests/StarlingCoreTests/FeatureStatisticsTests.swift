@@ -42,7 +42,8 @@ final class FeatureStatisticsTests: XCTestCase {
 
     func testMergingTwoDevicesEqualsAddingAllTheirRowsOnOne() throws {
         let a = randomRows(400, seed: 1), b = randomRows(300, seed: 2)
-        var first = FeatureStatistics(width: 3), second = FeatureStatistics(width: 3), both = FeatureStatistics(width: 3)
+        var first = FeatureStatistics(width: 3), second = FeatureStatistics(width: 3),
+            both = FeatureStatistics(width: 3)
         first.add(features: a, rows: 400)
         second.add(features: b, rows: 300)
         both.add(features: a + b, rows: 700)
@@ -58,9 +59,13 @@ final class FeatureStatisticsTests: XCTestCase {
 
     func testMergeRefusesOtherWidthsAndGrids() throws {
         var statistics = FeatureStatistics(width: 2)
-        assertThrows(try statistics.merge(FeatureStatistics(width: 3)), equalTo: FeatureStatisticsError.widthMismatch(expected: 2, actual: 3))
+        assertThrows(
+            try statistics.merge(FeatureStatistics(width: 3)),
+            equalTo: FeatureStatisticsError.widthMismatch(expected: 2, actual: 3))
         let coarse = try LogBucketGrid(smallest: 1e-3, largest: 1e3, bucketsPerDecade: 2)
-        assertThrows(try statistics.merge(FeatureStatistics(width: 2, grid: coarse)), equalTo: FeatureStatisticsError.gridMismatch)
+        assertThrows(
+            try statistics.merge(FeatureStatistics(width: 2, grid: coarse)),
+            equalTo: FeatureStatisticsError.gridMismatch)
     }
 
     func testFieldsAreValidatedWhenStatisticsAreBuiltFromThem() throws {

@@ -33,7 +33,8 @@ final class ModelManifestFormatTests: XCTestCase {
             name: "new", version: 1, architecture: architecture, labels: ["a", "b"], preprocessing: preprocessing,
             profile: ProfileReference(name: "telemetry", version: 4), confidenceThreshold: 0.5)
         let json = ModelBundle.manifestJSON(manifest)
-        XCTAssertTrue(json.contains(#""preprocessing":{"transforms":[{"clip":5,"mean":1,"std":2,"type":"log1p"}"#), json)
+        XCTAssertTrue(
+            json.contains(#""preprocessing":{"transforms":[{"clip":5,"mean":1,"std":2,"type":"log1p"}"#), json)
         XCTAssertTrue(json.contains(#""profile":{"name":"telemetry","version":4}"#), json)
         XCTAssertFalse(json.contains("standardization"), json)
         XCTAssertEqual(try JSONDecoder().decode(ModelManifest.self, from: Data(json.utf8)), manifest)
@@ -41,10 +42,13 @@ final class ModelManifestFormatTests: XCTestCase {
 
     func testALegacyManifestGivenAnotherPreprocessingSwitchesToTheNewFormat() throws {
         var manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(legacyJSON.utf8))
-        manifest.preprocessing = try Preprocessing(transforms: [.identity, .zScore(mean: 0, std: 1, clip: 5), .identity])
+        manifest.preprocessing = try Preprocessing(transforms: [
+            .identity, .zScore(mean: 0, std: 1, clip: 5), .identity,
+        ])
         let json = ModelBundle.manifestJSON(manifest)
         XCTAssertTrue(json.contains(#""preprocessing":"#) && !json.contains("standardization"), json)
-        XCTAssertEqual(try JSONDecoder().decode(ModelManifest.self, from: Data(json.utf8)).preprocessing, manifest.preprocessing)
+        XCTAssertEqual(
+            try JSONDecoder().decode(ModelManifest.self, from: Data(json.utf8)).preprocessing, manifest.preprocessing)
     }
 
     func testAManifestWithoutPreprocessingOrStandardizationNamesTheMissingField() throws {

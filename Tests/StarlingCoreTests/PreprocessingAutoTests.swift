@@ -22,7 +22,9 @@ final class PreprocessingAutoTests: XCTestCase {
 
     func testALogNormalOverSixDecadesIsLog1pScaled() throws {
         let column = SyntheticFeatures.logNormal(rows, seed: 2)
-        guard case .log1p(let mean, let std, let clip) = try chosen(column) else { return XCTFail("\(try chosen(column))") }
+        guard case .log1p(let mean, let std, let clip) = try chosen(column) else {
+            return XCTFail("\(try chosen(column))")
+        }
         XCTAssertEqual(clip, Preprocessing.fittedClip)
         let logs = column.map { Double(log1pf($0)) }
         let exactMean = logs.reduce(0, +) / Double(logs.count)
@@ -32,12 +34,16 @@ final class PreprocessingAutoTests: XCTestCase {
 
     func testAGaussianIsZScoredWithItsMomentsAndClipped() throws {
         let column = SyntheticFeatures.gaussian(rows, mean: -3, std: 2, seed: 3)
-        guard case .zScore(let mean, let std, let clip) = try chosen(column) else { return XCTFail("\(try chosen(column))") }
+        guard case .zScore(let mean, let std, let clip) = try chosen(column) else {
+            return XCTFail("\(try chosen(column))")
+        }
         XCTAssertEqual(mean, -3, accuracy: 0.05)
         XCTAssertEqual(std, 2, accuracy: 0.05)
         XCTAssertEqual(clip, 5)
         let positive = SyntheticFeatures.gaussian(rows, mean: 100, std: 10, seed: 4)
-        guard case .zScore = try chosen(positive) else { return XCTFail("a positive Gaussian: \(try chosen(positive))") }
+        guard case .zScore = try chosen(positive) else {
+            return XCTFail("a positive Gaussian: \(try chosen(positive))")
+        }
     }
 
     func testAConstantFeatureIsCentredWithUnitStd() throws {

@@ -49,7 +49,9 @@ final class PreprocessingTests: XCTestCase {
     func testOnlyUnclippedZScoresFixedScalesAndIdentitiesAreAffine() throws {
         XCTAssertFalse(mixed.isAffine)
         XCTAssertNil(mixed.affineForm)
-        let affine = try Preprocessing(transforms: [.identity, .fixedScale(scale: 2), .zScore(mean: 1, std: 2, clip: nil)])
+        let affine = try Preprocessing(transforms: [
+            .identity, .fixedScale(scale: 2), .zScore(mean: 1, std: 2, clip: nil),
+        ])
         XCTAssertEqual(affine.affineForm, Preprocessing.AffineForm(mean: [0, 0, 1], scale: [1, 2, 0.5]))
         XCTAssertTrue(Preprocessing.identity(featureCount: 3).affineForm?.isIdentity == true)
     }
