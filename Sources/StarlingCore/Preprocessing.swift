@@ -106,7 +106,10 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         return try? Standardization(mean: mean, std: std)
     }
 
-    /// x' = (x − mean)·scale per feature, as an affine preprocessing reduces to.
+    /// x' = (x − mean)·scale per feature: what an affine preprocessing reduces to.
+    ///
+    /// Exists so the int8 input quantization can fold the preprocessing into the pass it makes over
+    /// the input anyway, as it folded the legacy standardisation.
     public struct AffineForm: Sendable, Equatable {
         public var mean: [Float]
         public var scale: [Float]
