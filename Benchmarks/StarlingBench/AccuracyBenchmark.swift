@@ -12,14 +12,15 @@ struct AccuracyBenchmark {
         let labels = table.distinctLabels
         let data = try table.dataset(classes: labels)
         let (train, test) = data.split(fraction: 0.8, seed: 2024)
-        let standardization = Standardization.fit(features: train.features, featureCount: data.featureCount)
+        let preprocessing = Preprocessing(
+            standardization: .fit(features: train.features, featureCount: data.featureCount))
         let architecture = try ModelArchitecture(layerSizes: [data.featureCount, 32, labels.count])
         var model = MLP(architecture: architecture, seed: 7)
         let config = TrainingConfig(epochs: 20, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 1)
-        _ = Trainer.train(&model, on: train, standardization: standardization, config: config)
+        _ = Trainer.train(&model, on: train, preprocessing: preprocessing, config: config)
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: architecture, labels: labels,
-            standardization: standardization, confidenceThreshold: 0.5)
+            preprocessing: preprocessing, confidenceThreshold: 0.5)
         let fp32 = try ModelBundle(manifest: manifest, model: model)
         let dynamic = try Int8Bundle(quantizing: fp32)
         let calibrated = try Int8Bundle(quantizing: fp32, calibration: train)

@@ -123,13 +123,14 @@ struct DPSGDBenchmark {
         let configuration = DPSGDConfiguration(
             samplingRate: 1 / Double(Self.poissonBatches), noiseMultiplier: Self.noiseMultiplier, clipNorm: Self.clipNorm,
             steps: steps, learningRate: Self.learningRate, momentum: 0)
-        let standardization = Standardization.identity(featureCount: architecture.inputSize)
+        let preprocessing = Preprocessing.identity(featureCount: architecture.inputSize)
         var random = SecureRandom(key: [UInt8](repeating: 9, count: 32))
         var best = 0.0
         for _ in 0..<repeats {
             var model = initial
             let start = Stopwatch.now()
-            let report = DPSGD.train(&model, on: data, standardization: standardization, configuration: configuration, random: &random)
+            let report = DPSGD.train(
+                &model, on: data, preprocessing: preprocessing, configuration: configuration, random: &random)
             let seconds = Double(Stopwatch.now() - start) / 1e9
             best = max(best, Double(report.sampledExamples) / seconds)
         }

@@ -10,7 +10,7 @@ struct ModelBenchmark {
 
     var benchName: String { "mlp_" + architecture.replacingOccurrences(of: "-", with: "_") }
 
-    /// A seeded random fp32 bundle with identity standardisation (inputs are already N(0, 1)).
+    /// A seeded random fp32 bundle with identity preprocessing (inputs are already N(0, 1)).
     func bundle() throws -> ModelBundle {
         let parsed = try ModelArchitecture(parsing: architecture)
         var model = MLP(architecture: parsed, seed: 42)
@@ -20,7 +20,7 @@ struct ModelBenchmark {
         }
         let manifest = try ModelManifest(
             name: benchName, version: 1, architecture: parsed, labels: (0..<parsed.outputSize).map(String.init),
-            standardization: .identity(featureCount: parsed.inputSize), confidenceThreshold: 0.5)
+            preprocessing: .identity(featureCount: parsed.inputSize), confidenceThreshold: 0.5)
         return try ModelBundle(manifest: manifest, model: model)
     }
 

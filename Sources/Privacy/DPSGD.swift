@@ -39,7 +39,7 @@ public struct DPSGDReport: Sendable, Equatable {
 /// accumulated onto it, so noise and division cost no pass over the parameters of their own.
 public enum DPSGD {
     public static func train(
-        _ model: inout MLP, on data: Dataset, standardization: Standardization, configuration: DPSGDConfiguration,
+        _ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, configuration: DPSGDConfiguration,
         random: inout SecureRandom
     ) -> DPSGDReport {
         let width = model.architecture.inputSize
@@ -48,7 +48,7 @@ public enum DPSGD {
             (0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0 && configuration.clipNorm > 0,
             "DP-SGD needs a sampling rate in [0, 1], a non-negative noise multiplier and a positive clipping norm")
         guard data.count > 0, configuration.steps > 0 else { return DPSGDReport(meanLoss: 0, steps: 0, sampledExamples: 0) }
-        let features = standardization.apply(data.features)
+        let features = preprocessing.apply(data.features)
         let expectedBatch = configuration.samplingRate * Double(data.count)
         let noiseDeviation = configuration.noiseMultiplier * Double(configuration.clipNorm)
         var optimizer = SGD(

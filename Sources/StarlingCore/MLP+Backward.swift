@@ -13,7 +13,7 @@ extension MLP {
     /// Backpropagation, with δ_L = (softmax(Z_L) − Y) / n:
     ///   ∂L/∂W_l = δ_lᵀ · A_l,   ∂L/∂b_l = Σ_rows δ_l,   δ_{l−1} = (δ_l · W_l) ⊙ σ'(Z_{l−1}),
     /// where σ' is written in terms of A_l = σ(Z_{l−1}) (see `HiddenActivation.multiplyByDerivative`).
-    /// `features` must already be standardised; `labels` are class indices in 0..<outputSize.
+    /// `features` must already be preprocessed; `labels` are class indices in 0..<outputSize.
     public func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float]) {
         checkBatch(labels: labels, rows: rows)
         guard rows > 0 else { return (0, [Float](repeating: 0, count: parameters.count)) }

@@ -8,7 +8,7 @@ import Darwin
 
 extension MLP {
     /// Softmax probabilities, `rows × outputSize`, row-major. `features` (rows × inputSize) must
-    /// already be standardised.
+    /// already be preprocessed.
     public func probabilities(features: [Float], rows: Int) -> [Float] {
         var output = forward(features: features, rows: rows).logits
         let width = architecture.outputSize

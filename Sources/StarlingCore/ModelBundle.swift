@@ -65,9 +65,9 @@ public struct ModelBundle: Sendable, Equatable {
         try self.init(manifest: manifest, model: model)
     }
 
-    /// Raw features (rows × inputSize) → probabilities (rows × outputSize), standardisation applied.
+    /// Raw features (rows × inputSize) → probabilities (rows × outputSize), preprocessing applied.
     public func predict(features: [Float], rows: Int) -> [Float] {
-        model.probabilities(features: manifest.standardization.apply(features), rows: rows)
+        model.probabilities(features: manifest.preprocessing.apply(features), rows: rows)
     }
 
     /// The manifest as compact JSON with sorted keys (deterministic bytes), exactly as the artifact

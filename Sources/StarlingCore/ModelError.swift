@@ -1,4 +1,4 @@
-/// Why a model, its architecture, manifest, standardisation or bundle could not be built or decoded.
+/// Why a model, its architecture, manifest, preprocessing or bundle could not be built or decoded.
 ///
 /// Every case reads as one sentence so it can be shown to an operator or returned by an API as is.
 public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -6,6 +6,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArchitecture(String)
     /// Means and standard deviations disagree in count or a deviation is not a positive finite number.
     case invalidStandardization(String)
+    /// A feature transform has unusable parameters, or the transforms do not fit the model's inputs.
+    case invalidPreprocessing(String)
     /// A manifest field is inconsistent with the architecture or out of range.
     case invalidManifest(String)
     /// A flat parameter vector has the wrong length for the architecture.
@@ -29,6 +31,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "Invalid model architecture: \(reason)."
         case .invalidStandardization(let reason):
             return "Invalid standardization: \(reason)."
+        case .invalidPreprocessing(let reason):
+            return "Invalid preprocessing: \(reason)."
         case .invalidManifest(let reason):
             return "Invalid model manifest: \(reason)."
         case .parameterCountMismatch(let expected, let actual):

@@ -1,7 +1,8 @@
-/// Per-feature standardisation stored with the model: x' = (x − mean) / std.
+/// Per-feature standardisation x' = (x − mean) / std: the input scaling of manifests written before
+/// ``Preprocessing``, and the mean/std pair a create-model request carries.
 ///
-/// Exists because a model is only meaningful together with the scaling it was trained on: the
-/// same statistics must travel in the bundle and be applied identically at inference time.
+/// Exists so those manifests and requests keep decoding; a model applies it as
+/// ``Preprocessing/init(standardization:)``, exactly.
 public struct Standardization: Codable, Sendable, Equatable {
     /// Per-feature mean μ_j.
     public var mean: [Float]

@@ -12,11 +12,11 @@ public enum Trainer {
     /// The batch loss is checked at every step and the parameters at the end of every epoch.
     /// - Important: when the report has a `divergence`, the model is not usable: send no update from it.
     public static func train(
-        _ model: inout MLP, on data: Dataset, standardization: Standardization, config: TrainingConfig
+        _ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, config: TrainingConfig
     ) -> TrainingReport {
         let width = model.architecture.inputSize
         precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
-        precondition(standardization.featureCount == width, "standardization width differs from the model's inputs")
+        precondition(preprocessing.featureCount == width, "preprocessing width differs from the model's inputs")
         precondition(config.batchSize > 0, "batchSize must be positive")
         precondition(config.epochs >= 0, "epochs must be non-negative")
         precondition(config.gradientClipNorm.map { $0 > 0 && $0.isFinite } ?? true, "gradientClipNorm must be positive")
@@ -26,7 +26,7 @@ public enum Trainer {
             return TrainingReport(meanLoss: 0, steps: 0, samples: data.count)
         }
 
-        let features = standardization.apply(data.features)
+        let features = preprocessing.apply(data.features)
         var optimizer = SGD(
             learningRate: config.learningRate, momentum: config.momentum,
             parameterCount: model.parameters.count)
@@ -75,10 +75,10 @@ public enum Trainer {
     }
 
     /// Fraction of rows whose most probable class equals the label (0 for an empty set).
-    public static func accuracy(of model: MLP, on data: Dataset, standardization: Standardization) -> Double {
+    public static func accuracy(of model: MLP, on data: Dataset, preprocessing: Preprocessing) -> Double {
         guard data.count > 0 else { return 0 }
         let classes = model.architecture.outputSize
-        let probabilities = model.probabilities(features: standardization.apply(data.features), rows: data.count)
+        let probabilities = model.probabilities(features: preprocessing.apply(data.features), rows: data.count)
         var correct = 0
         for row in 0..<data.count {
             let scores = probabilities[(row * classes)..<((row + 1) * classes)]

@@ -123,14 +123,15 @@ enum TrainedDigits {
         let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
         let labels = table.distinctLabels
         let data = try table.dataset(classes: labels)
-        let standardization = Standardization.fit(features: table.features, featureCount: table.featureNames.count)
+        let preprocessing = Preprocessing(
+            standardization: .fit(features: table.features, featureCount: table.featureNames.count))
         let architecture = try ModelArchitecture(parsing: "64-32-10")
         var model = MLP(architecture: architecture, seed: 5)
         _ = Trainer.train(
-            &model, on: data, standardization: standardization,
+            &model, on: data, preprocessing: preprocessing,
             config: TrainingConfig(epochs: 15, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 5))
         let manifest = try ModelManifest(
-            name: "digits", version: 1, architecture: architecture, labels: labels, standardization: standardization,
+            name: "digits", version: 1, architecture: architecture, labels: labels, preprocessing: preprocessing,
             confidenceThreshold: 0)
         return try ModelBundle(manifest: manifest, model: model)
     }

@@ -33,7 +33,7 @@ final class ONNXImporterFixtureTests: XCTestCase {
         XCTAssertEqual(bundle.manifest.version, 1)
         XCTAssertEqual(bundle.manifest.labels, ["0", "1", "2"])
         XCTAssertEqual(bundle.manifest.confidenceThreshold, 0.7)
-        XCTAssertEqual(bundle.manifest.standardization, .identity(featureCount: 4))
+        XCTAssertEqual(bundle.manifest.preprocessing, .identity(featureCount: 4))
         let labelled = try ONNXImporter.bundle(
             fromONNX: Fixtures.onnx("sklearn_mlp_tanh_iris"), name: "iris",
             labels: ["setosa", "versicolor", "virginica"], confidenceThreshold: 0.5)

@@ -17,14 +17,14 @@ struct DigitsFixture: Sendable {
         let labels = table.distinctLabels
         let data = try table.dataset(classes: labels)
         let (train, test) = data.split(fraction: 0.8, seed: 2024)
-        let standardization = Standardization.fit(features: train.features, featureCount: 64)
+        let preprocessing = Preprocessing(standardization: .fit(features: train.features, featureCount: 64))
         let parsed = try ModelArchitecture(parsing: architecture)
         var model = MLP(architecture: parsed, seed: 7)
         let config = TrainingConfig(epochs: 20, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 1)
-        _ = Trainer.train(&model, on: train, standardization: standardization, config: config)
+        _ = Trainer.train(&model, on: train, preprocessing: preprocessing, config: config)
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: parsed, labels: labels,
-            standardization: standardization, confidenceThreshold: 0.5)
+            preprocessing: preprocessing, confidenceThreshold: 0.5)
         return DigitsFixture(bundle: try ModelBundle(manifest: manifest, model: model), train: train, test: test)
     }
 }

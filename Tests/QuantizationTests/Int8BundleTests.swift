@@ -14,7 +14,8 @@ final class Int8BundleTests: XCTestCase {
         }
         let manifest = try ModelManifest(
             name: "random", version: 3, architecture: parsed, labels: (0..<parsed.outputSize).map(String.init),
-            standardization: try Standardization(mean: mean, std: std), confidenceThreshold: 0.5)
+            preprocessing: Preprocessing(standardization: try Standardization(mean: mean, std: std)),
+            confidenceThreshold: 0.5)
         return try ModelBundle(manifest: manifest, model: model)
     }
 
@@ -86,12 +87,13 @@ final class Int8BundleTests: XCTestCase {
         }
     }
 
-    func test_changingTheManifestStandardization_changesPredictionsLikeAFreshQuantization() throws {
+    func test_changingTheManifestPreprocessing_changesPredictionsLikeAFreshQuantization() throws {
         let fp32 = try randomBundle("8-6-3")
         var int8 = try Int8Bundle(quantizing: fp32)
         var shifted = fp32
-        shifted.manifest.standardization = try Standardization(
-            mean: [Float](repeating: 0.5, count: 8), std: [Float](repeating: 2, count: 8))
+        shifted.manifest.preprocessing = Preprocessing(
+            standardization: try Standardization(
+                mean: [Float](repeating: 0.5, count: 8), std: [Float](repeating: 2, count: 8)))
         int8.manifest = shifted.manifest
         let features = randomFeatures(rows: 5, width: 8)
         XCTAssertEqual(int8.predict(features: features, rows: 5), try Int8Bundle(quantizing: shifted).predict(features: features, rows: 5))

@@ -22,7 +22,7 @@ func makeToyBundle(version: Int = 3, swapped: Bool = false) throws -> ModelBundl
     let architecture = try ModelArchitecture(layerSizes: [2, 2])
     let manifest = try ModelManifest(
         name: "toy", version: version, architecture: architecture, labels: ["a", "b"],
-        standardization: .identity(featureCount: 2), confidenceThreshold: 0.8)
+        preprocessing: .identity(featureCount: 2), confidenceThreshold: 0.8)
     // W = [[10, 0], [0, 10]] (swapped: [[0, 10], [10, 0]]), b = [0, 0]
     let weights: [Float] = swapped ? [0, 10, 10, 0] : [10, 0, 0, 10]
     let model = try MLP(architecture: architecture, parameters: weights + [0, 0])

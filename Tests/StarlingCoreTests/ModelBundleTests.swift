@@ -7,7 +7,7 @@ final class ModelBundleTests: XCTestCase {
         let architecture = try ModelArchitecture(parsing: "4-3-2")
         let manifest = try ModelManifest(
             name: "toy/model \"v\"", version: 3, architecture: architecture, labels: ["no", "yes"],
-            standardization: Standardization(mean: [1, 2, 3, 4], std: [0.5, 1, 2, 4]),
+            preprocessing: Preprocessing(standardization: Standardization(mean: [1, 2, 3, 4], std: [0.5, 1, 2, 4])),
             confidenceThreshold: 0.75)
         return try ModelBundle(manifest: manifest, model: MLP(architecture: architecture, seed: 42))
     }
@@ -24,10 +24,10 @@ final class ModelBundleTests: XCTestCase {
         XCTAssertNotNil(file.metadata[ModelBundle.manifestMetadataKey])
     }
 
-    func testPredictAppliesTheStoredStandardization() throws {
+    func testPredictAppliesTheStoredPreprocessing() throws {
         let bundle = try makeBundle()
         let raw: [Float] = [2, 3, 1, 0, 1, 2, 3, 4]
-        let expected = bundle.model.probabilities(features: bundle.manifest.standardization.apply(raw), rows: 2)
+        let expected = bundle.model.probabilities(features: bundle.manifest.preprocessing.apply(raw), rows: 2)
         XCTAssertEqual(bundle.predict(features: raw, rows: 2), expected)
     }
 
@@ -38,16 +38,16 @@ final class ModelBundleTests: XCTestCase {
             try ModelBundle(manifest: bundle.manifest, model: other),
             equalTo: ModelError.architectureMismatch(manifest: bundle.manifest.architecture, model: other.architecture))
         let architecture = bundle.manifest.architecture
-        let standardization = bundle.manifest.standardization
+        let preprocessing = bundle.manifest.preprocessing
         XCTAssertThrowsError(try ModelManifest(
             name: "m", version: 1, architecture: architecture, labels: ["a"],
-            standardization: standardization, confidenceThreshold: 0.5))
+            preprocessing: preprocessing, confidenceThreshold: 0.5))
         XCTAssertThrowsError(try ModelManifest(
             name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
-            standardization: .identity(featureCount: 3), confidenceThreshold: 0.5))
+            preprocessing: .identity(featureCount: 3), confidenceThreshold: 0.5))
         XCTAssertThrowsError(try ModelManifest(
             name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
-            standardization: standardization, confidenceThreshold: 1.5))
+            preprocessing: preprocessing, confidenceThreshold: 1.5))
     }
 
     func testDecodingReportsMissingManifestBadManifestAndCorruptBytes() throws {

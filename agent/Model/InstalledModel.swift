@@ -23,7 +23,7 @@ public struct InstalledModel: Sendable {
         self.sha256Int8 = sha256Int8
     }
 
-    /// The manifest: architecture, labels, standardisation and confidence threshold.
+    /// The manifest: architecture, labels, preprocessing and confidence threshold.
     public var manifest: ModelManifest { int8.manifest }
 
     /// `name@version`, as reported to the aggregator and in predictions.

@@ -97,16 +97,17 @@ extension ModelBundle {
     init(_ request: CreateModelRequest) throws(ModelError) {
         let architecture = try ModelArchitecture(parsing: request.architecture)
         let labels = request.labels ?? (0..<architecture.outputSize).map(String.init)
-        let standardization: Standardization
+        let preprocessing: Preprocessing
         if request.featureMean != nil || request.featureStd != nil {
-            standardization = try Standardization(
-                mean: (request.featureMean ?? []).map(Float.init), std: (request.featureStd ?? []).map(Float.init))
+            preprocessing = Preprocessing(
+                standardization: try Standardization(
+                    mean: (request.featureMean ?? []).map(Float.init), std: (request.featureStd ?? []).map(Float.init)))
         } else {
-            standardization = .identity(featureCount: architecture.inputSize)
+            preprocessing = .identity(featureCount: architecture.inputSize)
         }
         let manifest = try ModelManifest(
             name: request.name, version: 1, architecture: architecture, labels: labels,
-            standardization: standardization, confidenceThreshold: request.confidenceThreshold ?? 0.8)
+            preprocessing: preprocessing, confidenceThreshold: request.confidenceThreshold ?? 0.8)
         try self.init(manifest: manifest, model: MLP(architecture: architecture, seed: request.seed ?? 0))
     }
 }

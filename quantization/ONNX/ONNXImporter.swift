@@ -18,11 +18,11 @@ import SwiftProtobuf
 /// - The bundle always outputs softmax probabilities: a graph ending in logits (no Softmax, as
 ///   `torch.onnx.export` of an `nn.Sequential` of Linear layers usually does) imports the same weights, and
 ///   `ModelBundle.predict` returns softmax of those logits.
-/// - The manifest gets version 1, identity standardisation (the graph is assumed to take the features
+/// - The manifest gets version 1, identity preprocessing (the graph is assumed to take the features
 ///   it was trained on) and `labels`, or "0"…"k−1" when nil.
 public enum ONNXImporter {
     /// Converts an MLP-shaped ONNX graph (Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Identity,
-    /// trivial Reshape) into a fp32 ModelBundle with identity standardisation.
+    /// trivial Reshape) into a fp32 ModelBundle with identity preprocessing.
     public static func bundle(
         fromONNX bytes: [UInt8], name: String, labels: [String]?, confidenceThreshold: Double
     ) throws(ONNXImportError) -> ModelBundle {
@@ -44,7 +44,7 @@ public enum ONNXImporter {
             let manifest = try ModelManifest(
                 name: name, version: 1, architecture: architecture,
                 labels: labels ?? (0..<architecture.outputSize).map(String.init),
-                standardization: .identity(featureCount: architecture.inputSize),
+                preprocessing: .identity(featureCount: architecture.inputSize),
                 confidenceThreshold: confidenceThreshold)
             return try ModelBundle(manifest: manifest, model: mlp)
         } catch {

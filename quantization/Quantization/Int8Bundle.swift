@@ -6,16 +6,16 @@ public import StarlingCore
 /// weights are symmetric per output channel (Jacob et al. 2018; Krishnamoorthi 2018), activations
 /// are quantized per row at run time (dynamic) or with scales calibrated on sample data (static),
 /// products accumulate in int32, and bias, hidden activation and requantisation are fused per layer.
-/// The manifest (labels, standardisation, architecture) is the fp32 bundle's.
+/// The manifest (labels, preprocessing, architecture) is the fp32 bundle's.
 public struct Int8Bundle: Sendable {
     /// Metadata key of the activation scheme, "dynamic" or "static".
     public static let quantizationMetadataKey = "starling.quantization"
 
-    /// What the model is (same as the fp32 bundle's). Changing the standardisation or hidden
+    /// What the model is (same as the fp32 bundle's). Changing the preprocessing or hidden
     /// activation re-packs the runtime model.
     public var manifest: ModelManifest {
         didSet {
-            if manifest.standardization != oldValue.standardization
+            if manifest.preprocessing != oldValue.preprocessing
                 || manifest.architecture.hiddenActivation != oldValue.architecture.hiddenActivation
             {
                 packed = pack(for: packed.path)
@@ -50,10 +50,10 @@ public struct Int8Bundle: Sendable {
         activationQuantization = layers.allSatisfy { $0.inputScale != nil } ? .calibrated : .dynamic
         packed = PackedInt8Model(
             layers: layers, hiddenActivation: manifest.architecture.hiddenActivation,
-            standardization: manifest.standardization, path: .best)
+            preprocessing: manifest.preprocessing, path: .best)
     }
 
-    /// Raw features (rows × inputSize) → probabilities (rows × outputSize), standardisation applied, on
+    /// Raw features (rows × inputSize) → probabilities (rows × outputSize), preprocessing applied, on
     /// the best kernel path (or `path`). Allocates scratch per call: keep an `Int8Predictor` for
     /// repeated calls.
     public func predict(features: [Float], rows: Int, path: Int8KernelPath? = nil) -> [Float] {
@@ -65,7 +65,7 @@ public struct Int8Bundle: Sendable {
     func pack(for path: Int8KernelPath) -> PackedInt8Model {
         PackedInt8Model(
             layers: layers, hiddenActivation: manifest.architecture.hiddenActivation,
-            standardization: manifest.standardization, path: path)
+            preprocessing: manifest.preprocessing, path: path)
     }
 }
 

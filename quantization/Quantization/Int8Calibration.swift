@@ -17,7 +17,7 @@ enum Int8Calibration {
             throw .calibrationWidthMismatch(expected: architecture.inputSize, actual: data.featureCount)
         }
         guard data.count > 0 else { throw .emptyCalibration }
-        var input = bundle.manifest.standardization.apply(data.features)
+        var input = bundle.manifest.preprocessing.apply(data.features)
         let layers = bundle.model.namedTensorsByLayer
         var scales: [Float] = []
         for (index, layer) in layers.enumerated() {

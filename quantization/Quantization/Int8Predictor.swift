@@ -2,7 +2,9 @@ internal import CStarlingInt8
 
 /// Runs an int8 model with preallocated scratch: no allocation per call on the hot path.
 ///
-/// Per layer: int8 GEMM with int32 accumulation on the chosen kernel path, then one fused epilogue
+/// The input is preprocessed first: folded into the input quantization when the preprocessing is
+/// affine, otherwise written into preallocated scratch. Per layer: int8 GEMM with int32 accumulation
+/// on the chosen kernel path, then one fused epilogue
 /// (dequantise with s_in·s_w, add bias, hidden activation, requantise for the next layer); the last
 /// layer is dequantised to float logits and softmaxed. Activations are quantized per row at run time
 /// unless the bundle carries calibrated static scales.
@@ -23,6 +25,8 @@ public final class Int8Predictor {
     private let accumulators: UnsafeMutablePointer<Int32>
     private let rowScales: UnsafeMutablePointer<Float>
     private let rowScratch: UnsafeMutablePointer<Float>
+    /// Preprocessed input rows, used when the preprocessing is not folded into quantization.
+    private let inputScratch: UnsafeMutablePointer<Float>
 
     /// Prepares `bundle` for `path` (default: the bundle's best path) with scratch for `maximumRows` rows.
     public convenience init(bundle: Int8Bundle, path: Int8KernelPath? = nil, maximumRows: Int = 64) {
@@ -42,6 +46,7 @@ public final class Int8Predictor {
         accumulators = .allocate(capacity: maximumRows * width)
         rowScales = .allocate(capacity: maximumRows)
         rowScratch = .allocate(capacity: width)
+        inputScratch = .allocate(capacity: model.preprocessing == nil ? 1 : maximumRows * model.inputSize)
     }
 
     deinit {
@@ -49,10 +54,11 @@ public final class Int8Predictor {
         accumulators.deallocate()
         rowScales.deallocate()
         rowScratch.deallocate()
+        inputScratch.deallocate()
     }
 
     /// Raw features (`rows × inputSize`, row-major) → probabilities (`rows × outputSize`) written to
-    /// `probabilities`; standardisation is applied on the fly.
+    /// `probabilities`; the manifest's preprocessing is applied on the fly.
     public func predict(
         features: UnsafeBufferPointer<Float>, rows: Int, probabilities: UnsafeMutableBufferPointer<Float>
     ) {
@@ -84,7 +90,8 @@ public final class Int8Predictor {
         let layers = model.layers
         let first = layers[0]
         starling_i8_quantize_rows(
-            m, first.inputs, input, model.mean, model.inverseStd, first.inputScale, activations, rowScales)
+            m, first.inputs, preprocessed(input, rows: rows), model.mean, model.inverseStd, first.inputScale,
+            activations, rowScales)
         for index in layers.indices {
             let layer = layers[index]
             starling_i8_gemm(path.cValue, m, layer.outputs, layer.inputs, activations, layer.packed, accumulators)
@@ -97,6 +104,30 @@ public final class Int8Predictor {
                     m, layer.outputs, accumulators, rowScales, layer.weightScales, layer.bias, layer.activation,
                     layers[index + 1].inputScale, rowScratch, activations, rowScales)
             }
+        }
+    }
+
+    /// `input` itself when the preprocessing is folded into quantization (or is the identity), else
+    /// the preprocessed rows in the input scratch.
+    private func preprocessed(_ input: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        guard let preprocessing = model.preprocessing else { return input }
+        let count = rows * inputSize
+        preprocessing.apply(
+            UnsafeBufferPointer(start: input, count: count),
+            into: UnsafeMutableBufferPointer(start: inputScratch, count: count))
+        return UnsafePointer(inputScratch)
+    }
+
+    /// The float rows the first layer quantizes for `features` (at most `maximumRows` rows): the
+    /// preprocessed scratch, or, when an affine preprocessing is folded, (x − mean)·inverseStd as the
+    /// quantization kernel computes it. Lets tests check that int8 sees what ``Preprocessing`` gives.
+    func quantizerInput(features: [Float], rows: Int) -> [Float] {
+        precondition(rows <= maximumRows && features.count == rows * inputSize, "rows × inputSize features")
+        return features.withUnsafeBufferPointer { buffer -> [Float] in
+            guard let base = buffer.baseAddress else { return [] }
+            let input = UnsafeBufferPointer(start: preprocessed(base, rows: rows), count: buffer.count)
+            guard let mean = model.mean, let inverseStd = model.inverseStd else { return Array(input) }
+            return input.indices.map { (input[$0] - mean[$0 % inputSize]) * inverseStd[$0 % inputSize] }
         }
     }
 }

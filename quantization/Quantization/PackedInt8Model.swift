@@ -20,15 +20,21 @@ final class PackedInt8Model: @unchecked Sendable {
 
     let path: Int8KernelPath
     let layers: [Layer]
-    /// Standardisation folded into input quantization; `nil` when it is the identity.
+    /// An affine preprocessing, (x − mean)·inverseStd, folded into input quantization; both `nil`
+    /// when the preprocessing is the identity or not affine.
     let mean: UnsafeMutablePointer<Float>?
     let inverseStd: UnsafeMutablePointer<Float>?
+    /// A preprocessing that is not affine (clipped z-scores, min–max, log1p): predictors apply it into
+    /// their own scratch before quantizing; `nil` when it is folded into `mean`/`inverseStd` instead.
+    /// The fold computes the same `Float` operations for finite results; only inputs whose transform
+    /// overflows or is not finite, which prediction APIs reject, would differ.
+    let preprocessing: Preprocessing?
     let inputSize: Int
     let outputSize: Int
     /// Widest layer input or output: sizes the scratch of a predictor.
     let maximumWidth: Int
 
-    init(layers int8Layers: [Int8Layer], hiddenActivation: HiddenActivation, standardization: Standardization,
+    init(layers int8Layers: [Int8Layer], hiddenActivation: HiddenActivation, preprocessing: Preprocessing,
          path: Int8KernelPath) {
         precondition(!int8Layers.isEmpty, "a model has at least one layer")
         self.path = path
@@ -45,12 +51,14 @@ final class PackedInt8Model: @unchecked Sendable {
                 inputScale: layer.inputScale ?? 0,
                 activation: isOutput ? STARLING_I8_ACT_IDENTITY : Self.activation(hiddenActivation))
         }
-        if standardization == .identity(featureCount: standardization.featureCount) {
+        if let affine = preprocessing.affineForm {
+            self.preprocessing = nil
+            mean = affine.isIdentity ? nil : Self.copy(affine.mean)
+            inverseStd = affine.isIdentity ? nil : Self.copy(affine.scale)
+        } else {
+            self.preprocessing = preprocessing
             mean = nil
             inverseStd = nil
-        } else {
-            mean = Self.copy(standardization.mean)
-            inverseStd = Self.copy(standardization.std.map { 1 / $0 })
         }
         inputSize = int8Layers[0].inputs
         outputSize = int8Layers[int8Layers.count - 1].outputs

@@ -5,7 +5,7 @@ import StarlingProtocol
 /// A registry version loaded on the operator's machine for offline checks: its fp32 bundle, or its
 /// int8 bundle running the same int8 kernels a device's phase one runs.
 public struct OfflineModel: Sendable {
-    /// Architecture, labels and standardisation of the version.
+    /// Architecture, labels and preprocessing of the version.
     public let manifest: ModelManifest
     private let runtime: Runtime
 
