@@ -78,7 +78,7 @@ struct FederatedSimulation {
         for device in devices where device.count > 0 {
             var statistics = FeatureStatistics(width: architecture.inputSize, grid: grid)
             statistics.add(features: device.features, rows: device.count)
-            let words = try FeatureStatisticsLayout.encode(statistics)
+            let words = try FeatureStatisticsLayout.encode(statistics).words
             if var total = sum {
                 for index in total.indices { total[index] &+= words[index] }
                 sum = total

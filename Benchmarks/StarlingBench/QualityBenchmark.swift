@@ -55,7 +55,7 @@ struct QualityBenchmark {
                             dataset: dataset, partition: partition, peer: peer,
                             accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
                             accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
-                            divergedUpdates: outcome.divergedUpdates, preprocessing: summary(outcome.preprocessing)))
+                            divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary))
                 }
             }
         }
@@ -85,12 +85,6 @@ struct QualityBenchmark {
         var rows = [[Int]](repeating: [], count: devices)
         for (row, owner) in owners.enumerated() { rows[owner].append(row) }
         return rows.map { train.subset($0) }
-    }
-
-    /// How many features got each kind of transform, e.g. "minmax:700,zscore:84".
-    private func summary(_ preprocessing: Preprocessing) -> String {
-        let counts = Dictionary(grouping: preprocessing.transforms, by: \.name).mapValues(\.count)
-        return counts.keys.sorted().map { "\($0):\(counts[$0] ?? 0)" }.joined(separator: ",")
     }
 
     private func emit(_ line: Line) throws {

@@ -22,6 +22,19 @@ public enum FeatureTransform: Codable, Sendable, Equatable {
     case fixedScale(scale: Float)
     case log1p(mean: Float, std: Float, clip: Float?)
 
+    /// The transform's name as its JSON `type` spells it: `identity`, `zscore`, `minmax`, `scale` or `log1p`.
+    public var name: String { kind.rawValue }
+
+    private var kind: Kind {
+        switch self {
+        case .identity: .identity
+        case .zScore: .zscore
+        case .minMax: .minmax
+        case .fixedScale: .scale
+        case .log1p: .log1p
+        }
+    }
+
     /// Whether x' = (x − a)·b exactly, with no clamp (what the int8 input quantization can fold).
     public var isAffine: Bool {
         switch self {

@@ -10,6 +10,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidPreprocessing(String)
     /// A manifest field is inconsistent with the architecture or out of range.
     case invalidManifest(String)
+    /// A feature profile describes another number of features than the model takes.
+    case profileWidthMismatch(profile: Int, inputs: Int)
     /// A flat parameter vector has the wrong length for the architecture.
     case parameterCountMismatch(expected: Int, actual: Int)
     /// A named weight tensor required by the architecture is absent.
@@ -35,6 +37,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "Invalid preprocessing: \(reason)."
         case .invalidManifest(let reason):
             return "Invalid model manifest: \(reason)."
+        case .profileWidthMismatch(let profile, let inputs):
+            return "The feature profile describes \(profile) features, but the model takes \(inputs) inputs."
         case .parameterCountMismatch(let expected, let actual):
             return "The architecture needs \(expected) parameters, but \(actual) were given."
         case .missingTensor(let name):

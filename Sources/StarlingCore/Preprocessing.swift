@@ -118,6 +118,13 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         public var isIdentity: Bool { mean.allSatisfy { $0 == 0 } && scale.allSatisfy { $0 == 1 } }
     }
 
+    /// How many features get each kind of transform, e.g. `minmax×700, zscore×84`.
+    public var summary: String {
+        var counts: [String: Int] = [:]
+        for transform in transforms { counts[transform.name, default: 0] += 1 }
+        return counts.keys.sorted().map { "\($0)×\(counts[$0] ?? 0)" }.joined(separator: ", ")
+    }
+
     /// Whether every transform is affine without a clamp (identity, fixed scale, unclipped z-score).
     public var isAffine: Bool { transforms.allSatisfy(\.isAffine) }
 

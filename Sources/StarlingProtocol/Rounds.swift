@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StarlingCore
 
 /// Where a round (or one iteration of it) stands.
 public enum RoundState: String, Codable, Sendable {

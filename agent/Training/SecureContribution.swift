@@ -37,7 +37,7 @@ struct SecureContribution {
     func submit(_ statistics: FeatureStatistics) async throws(AgentError) {
         let words: [UInt32]
         do {
-            words = try FeatureStatisticsLayout.encode(statistics)
+            words = try FeatureStatisticsLayout.encode(statistics).words
         } catch {
             throw .secureAggregation("the statistics cannot be encoded: \(error)")
         }

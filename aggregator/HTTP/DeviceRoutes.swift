@@ -88,7 +88,7 @@ enum DeviceRoutes {
         let statistics = try StatisticsUpload.decode(bytes, width: plan.width, grid: plan.grid)
         let receipt = try await components.rounds.submit(
             roundId: roundID, iteration: iteration, device: device, kind: .statistics, bytes: bytes,
-            samples: statistics.sampleCount)
+            samples: statistics.rows)
         return try JSONResponse.make(receipt)
     }
 

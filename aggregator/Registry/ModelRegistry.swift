@@ -16,14 +16,31 @@ struct ModelRegistry: Sendable {
     let pool: DatabasePool
     let directory: DataDirectory
     let signer: VersionSigner
+    let profiles: ProfileStore
     let clock: @Sendable () -> Date
 
     /// Creates a model and its version 1 from a seeded initialisation; 409 `model_exists` if taken.
+    /// With a feature profile, the model's preprocessing is chosen from it; a profile of another
+    /// width than the model's input is 400 `profile_width_mismatch`.
     func create(_ request: CreateModelRequest) async throws(APIError) -> ModelVersionInfo {
         try ModelName.validate(request.name)
+        guard request.profile == nil || (request.featureMean == nil && request.featureStd == nil) else {
+            throw .badRequest("invalid_model", "give a profile or feature means and deviations, not both")
+        }
+        guard request.profile != nil || (request.preprocess == nil && request.profileVersion == nil) else {
+            throw .badRequest("invalid_model", "preprocess and profile_version need a profile")
+        }
+        var profile: FeatureProfile?
+        if let name = request.profile {
+            profile = try await profiles.profile(name, version: request.profileVersion)
+        }
         let bundle: ModelBundle
         do {
-            bundle = try ModelBundle(request)
+            bundle = try ModelBundle(request, profile: profile)
+        } catch .profileWidthMismatch(let profileWidth, let inputs) {
+            throw .badRequest(
+                "profile_width_mismatch",
+                "profile '\(request.profile ?? "")' describes \(profileWidth) features, the model takes \(inputs) inputs")
         } catch {
             throw .badRequest("invalid_model", error.description)
         }
@@ -93,12 +110,18 @@ struct ModelRegistry: Sendable {
 }
 
 extension ModelBundle {
-    /// Version 1 of a new model, as an admin's create request describes it.
-    init(_ request: CreateModelRequest) throws(ModelError) {
+    /// Version 1 of a new model, as an admin's create request describes it, with its preprocessing
+    /// chosen from `profile` when the request names one.
+    init(_ request: CreateModelRequest, profile: FeatureProfile? = nil) throws(ModelError) {
         let architecture = try ModelArchitecture(parsing: request.architecture)
         let labels = request.labels ?? (0..<architecture.outputSize).map(String.init)
         let preprocessing: Preprocessing
-        if request.featureMean != nil || request.featureStd != nil {
+        if let profile {
+            guard profile.width == architecture.inputSize else {
+                throw .profileWidthMismatch(profile: profile.width, inputs: architecture.inputSize)
+            }
+            preprocessing = Preprocessing.fitted(request.preprocess ?? .auto, from: profile)
+        } else if request.featureMean != nil || request.featureStd != nil {
             preprocessing = Preprocessing(
                 standardization: try Standardization(
                     mean: (request.featureMean ?? []).map(Float.init), std: (request.featureStd ?? []).map(Float.init)))
@@ -107,7 +130,8 @@ extension ModelBundle {
         }
         let manifest = try ModelManifest(
             name: request.name, version: 1, architecture: architecture, labels: labels,
-            preprocessing: preprocessing, confidenceThreshold: request.confidenceThreshold ?? 0.8)
+            preprocessing: preprocessing, profile: profile.map { ProfileReference(name: $0.name, version: $0.version) },
+            confidenceThreshold: request.confidenceThreshold ?? 0.8)
         try self.init(manifest: manifest, model: MLP(architecture: architecture, seed: request.seed ?? 0))
     }
 }

@@ -27,7 +27,12 @@ extension RoundCoordinator {
                 .filter { contributors.contains($0.deviceId) }
             var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
             for row in rows {
-                merged.merge(try StatisticsUpload.decode(try Self.storedBytes(row), width: plan.width, grid: plan.grid))
+                let statistics = try StatisticsUpload.decode(try Self.storedBytes(row), width: plan.width, grid: plan.grid)
+                do {
+                    try merged.merge(statistics)
+                } catch {
+                    throw APIError.internal("the statistics of \(row.deviceId) do not merge: \(error)")
+                }
             }
             try await collected(run: run, statistics: merged, devices: rows.count)
         } catch {

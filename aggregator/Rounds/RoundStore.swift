@@ -94,7 +94,8 @@ struct RoundStore: Sendable {
                 grouping: try RoundFailureRecord.filter(Column("roundId") == id).order(Column("reportedAt")).fetchAll(db),
                 by: \.iteration)
             let evaluation = try EvaluationRecord.filter(Column("runId") == id).fetchOne(db)
-            let profile = try ProfileRecord.filter(Column("runId") == id).fetchOne(db)
+            let profile = try Row.fetchOne(db, sql: "SELECT name, version FROM featureProfiles WHERE runId = ?", arguments: [id])
+                .map { ProfileReference(name: $0["name"], version: $0["version"]) }
             let counts = try Dictionary(
                 Row.fetchAll(
                     db, sql: "SELECT iteration, COUNT(*) AS n FROM roundUpdates WHERE roundId = ? GROUP BY iteration",
@@ -115,7 +116,7 @@ struct RoundStore: Sendable {
                 },
                 failureReason: round.failureReason, createdAt: round.createdAt,
                 secureAggregation: round.plan.secureAggregation != nil, privacy: round.plan.privacy,
-                evaluation: evaluation?.evaluation, profile: profile.map { ProfileReference(name: $0.name, version: $0.version) })
+                evaluation: evaluation?.evaluation, profile: profile)
         }
     }
 }

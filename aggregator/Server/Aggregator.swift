@@ -90,10 +90,11 @@ public struct Aggregator: Sendable {
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = try DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
         let catalog = ModelCatalog(pool: pool)
-        let registry = ModelRegistry(
-            pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), clock: clock)
-        let roundStore = RoundStore(pool: pool)
         let profiles = ProfileStore(pool: pool)
+        let registry = ModelRegistry(
+            pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
+            clock: clock)
+        let roundStore = RoundStore(pool: pool)
         let evaluations = EvaluationStore(pool: pool)
         let rounds = RoundCoordinator(
             store: roundStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
