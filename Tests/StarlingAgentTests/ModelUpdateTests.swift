@@ -25,9 +25,7 @@ final class ModelUpdateTests: XCTestCase {
 
     func test_localTraining_usesOnlySamplesThatFitTheModel() throws {
         let bundle = try makeToyBundle()
-        let task = RoundTask(
-            roundId: "r1", iteration: 0, model: "toy", baseVersion: 3, sha256: "", localEpochs: 2,
-            learningRate: 0.1, momentum: 0.9, batchSize: 4, deadline: .distantFuture, seed: 5)
+        let task = toyTask(learningRate: 0.1)
         let train = [
             LabelledSample(features: [1, 0], label: "a"),
             LabelledSample(features: [0, 1], label: "b"),
@@ -35,12 +33,38 @@ final class ModelUpdateTests: XCTestCase {
             LabelledSample(features: [1, 0, 0], label: "a"),
         ]
         let eval = [LabelledSample(features: [0, 1], label: "b")]
-        let update = try XCTUnwrap(LocalTraining.run(base: bundle, task: task, train: train, eval: eval))
+        guard case .contribute(let update) = try LocalTraining.run(base: bundle, task: task, train: train, eval: eval) else {
+            return XCTFail("two samples fit the model, so the device must contribute")
+        }
         XCTAssertEqual(update.trainSamples, 2)
         XCTAssertEqual(update.evalSamples, 1)
         XCTAssertEqual(update.evalAccuracy, 1)
         XCTAssertTrue(update.delta.parameters.allSatisfy(\.isFinite))
 
-        XCTAssertNil(try LocalTraining.run(base: bundle, task: task, train: [train[2]], eval: eval))
+        guard case .fail(let failure) = try LocalTraining.run(base: bundle, task: task, train: [train[2]], eval: eval) else {
+            return XCTFail("no sample fits the model, so the device must report it")
+        }
+        XCTAssertEqual(failure.reason, ClientFailureReason.noData)
+    }
+
+    func test_localTraining_whoseLossBecomesNonFinite_reportsDivergenceAndSendsNoUpdate() throws {
+        let bundle = try makeToyBundle()
+        var task = toyTask(learningRate: 1e30)
+        task.training = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
+        let train = (0..<32).map { index -> LabelledSample in
+            let isA = index % 2 == 1
+            return LabelledSample(features: isA ? [1, 0] : [0, 1], label: isA ? "a" : "b")
+        }
+        guard case .fail(let failure) = try LocalTraining.run(base: bundle, task: task, train: train, eval: []) else {
+            return XCTFail("a learning rate of 1e30 must make the training diverge")
+        }
+        XCTAssertEqual(failure.reason, ClientFailureReason.diverged)
+        XCTAssertFalse(failure.detail.isEmpty)
+    }
+
+    private func toyTask(learningRate: Double) -> RoundTask {
+        RoundTask(
+            roundId: "r1", iteration: 0, model: "toy", baseVersion: 3, sha256: "", localEpochs: 2,
+            learningRate: learningRate, momentum: 0.9, batchSize: 4, deadline: .distantFuture, seed: 5)
     }
 }

@@ -14,7 +14,7 @@ final class TrainerSafeguardsTests: XCTestCase {
     private static func train(_ model: MLP, _ data: Dataset, _ config: TrainingConfig) -> (MLP, TrainingReport) {
         var model = model
         let report = Trainer.train(
-            &model, on: data, standardization: .identity(featureCount: data.featureCount), config: config)
+            &model, on: data, preprocessing: .identity(featureCount: data.featureCount), config: config)
         return (model, report)
     }
 
