@@ -22,8 +22,8 @@ Prints one JSON line per dataset on stdout:
     {"bench":"quality","dataset":"digits","peer":"centralised-sklearn-<version>",
      "accuracy":0.97,"preprocessing":"standard","epochs":176,"converged":true,
      "alternatives":{...}}   (alternatives only where two transforms were tried)
-Fails (exit 1) if a fit reaches max_iter without converging. Takes about a minute on
-2 cores, most of it the 784-64-10 fit on images.
+Fails (exit 1) if a fit reaches max_iter without converging. Takes 1-2 minutes on 2 shared
+cores, most of it the 784-64-10 fit on images (30-75 s).
 
 Usage: centralised.py --data DIR [--only NAME ...]
 """
