@@ -37,9 +37,10 @@ Datasets (deterministic from --seed, default 0):
                    so no digit has copies on both sides.
     telemetry      6,000 synthetic device-telemetry rows, 24 features, 4 balanced classes.
                    Four latent factors z ~ N(0, I_4) drive: 9 log-normal magnitudes with
-                   medians from 1e-2 to 1e6 (log10 spread ~1.3 decades per sd, so raw values
-                   span 6+ decades within and across columns), 4 Pareto(1.5) heavy tails
-                   scaled by a latent, 5 sparse Poisson counts (73-86% zeros), 3 Gaussian
+                   medians 1e-2, 1e-1, ..., 1e6 (0.65-1.6 decades per sd of the latent: the
+                   1st-99th percentiles of a column span 3-7 decades, values run from 1e-6
+                   to 1e10 across columns), 4 Pareto(1.5) heavy tails
+                   scaled by a latent, 5 sparse Poisson counts (72-87% zeros), 3 Gaussian
                    gauges, and 3 uninformative columns (log-normal, Pareto(1.2), Poisson(0.1)).
                    The class is two median splits of nonlinear scores of the latents
                    (s1 = z0 + 0.6 z1^2 - 0.6 z2, then s2 = z3 - 0.8 tanh(2 z2) + 0.4 z0 z1
