@@ -6,7 +6,8 @@ hidden layer of 64 ReLU units (the benchmark's "<D>-64-<K>" architecture) and it
 otherwise (Adam, learning rate 1e-3, batches of min(200, N), L2 alpha 1e-4, stop when the
 training loss improves by less than 1e-4 for 10 epochs), random_state 0, max_iter 2000, fitted
 on the preprocessed train.csv and scored (accuracy) on the preprocessed test.csv, both in
-float32 as Starling and flower_peer.py train (scikit-learn then trains in float32 too).
+float32 as Starling and flower_peer.py train (scikit-learn then trains in float32 too), with
+one BLAS thread so that the figures do not depend on the machine's core count.
 
 Preprocessing, fitted on all train rows:
     digits, breast_cancer, wine   standard (StandardScaler)
@@ -22,13 +23,19 @@ Prints one JSON line per dataset on stdout:
     {"bench":"quality","dataset":"digits","peer":"centralised-sklearn-<version>",
      "accuracy":0.97,"preprocessing":"standard","epochs":176,"converged":true,
      "alternatives":{...}}   (alternatives only where two transforms were tried)
-Fails (exit 1) if a fit reaches max_iter without converging. Takes 1-2 minutes on 2 shared
-cores, most of it the 784-64-10 fit on images (30-75 s).
+Fails (exit 1) if a fit reaches max_iter without converging. Takes about 25 s on 2 cores.
 
 Usage: centralised.py --data DIR [--only NAME ...]
 """
 
 from __future__ import annotations
+
+import os
+
+# One BLAS thread: the fits are small, and the thread count changes float32 sums and so the
+# figures (images: 0.9361 with one thread, 0.9333 with two).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 import argparse
 import json

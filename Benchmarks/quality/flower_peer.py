@@ -45,8 +45,8 @@ mean over each device's batches of that round's local training, averaged over de
 by rows. If the devices' loss or the global
 weights become non-finite, the run stops there: "diverged":true, "accuracy":null, and the lists
 end at the last finite round. Runs are spread over --workers processes (default: all cores);
-lines come out in a fixed order. All 60 runs take about 1.5 minutes on 2 shared cores (images
-dominates, 5-9 s a run).
+lines come out in a fixed order. All 60 runs take 40-85 s on 2 cores, free or shared (images
+dominates, 3-9 s a run).
 
 Usage: flower_peer.py --data DIR [--rounds 20] [--only NAME ...] [--partitions P ...]
        [--strategies fedavg fedadam] [--epochs 2] [--batch-size 32] [--lr 0.05]

@@ -15,9 +15,9 @@
 #
 # numpy, scikit-learn and Flower live only in the git-ignored virtualenv <repo>/.venv (created on
 # first run, shared with the other peers); building, testing and running Starling never need them.
-# Takes about 3.5 minutes on 2 shared cores (datasets 3 s, centralised 1-2 min, Flower 1.5 min);
-# BENCH_QUICK=1 or --quick runs 5 rounds on the partitions iid-8 and dirichlet0.1-32 only (under
-# 2 minutes, most of it the centralised fits).
+# Takes about 1.5 minutes on 2 cores (datasets 5 s, centralised 25 s, Flower 40-85 s as the cores
+# are free or shared); BENCH_QUICK=1 or --quick runs 5 rounds on the partitions iid-8 and
+# dirichlet0.1-32 only (under a minute, most of it the centralised fits).
 #
 # Environment: STARLING_BENCH_VENV=dir uses another virtualenv; FLOWER_VERSION=x.y.z,
 # NUMPY_VERSION=x.y.z and SKLEARN_VERSION=x.y.z other releases (default: the pinned ones below).
