@@ -2,10 +2,10 @@
 ///
 /// Features are standardised once, then each epoch visits a seeded shuffle of the rows in mini-batches,
 /// taking one momentum-SGD step on the batch-mean gradient per batch (with the penalties and clipping of
-/// `LocalObjective` when the config asks for them). A run whose loss or parameters stop being finite stops there
-/// and says so in `TrainingReport.divergence`.
+/// `LocalObjective` when the config asks for them). A run whose loss or parameters stop being finite, or whose
+/// loss explodes past `Divergence.lossLimit`, stops there and says so in `TrainingReport.divergence`.
 public enum Trainer {
-    /// Trains `model` in place on `data` (raw features, standardised with `standardization`).
+    /// Trains `model` in place on `data` (raw features, transformed by `preprocessing`).
     /// The optimiser's velocity starts at zero for each call. An empty dataset or zero epochs leaves
     /// the model unchanged.
     ///
@@ -59,7 +59,9 @@ public enum Trainer {
                 }
                 var (loss, gradient) = model.lossAndGradient(
                     features: batchFeatures, labels: batchLabels, rows: end - start)
-                guard loss.isFinite else { return report(.loss(loss, step: steps + 1, epoch: epoch)) }
+                guard loss.isFinite, loss <= Divergence.lossLimit else {
+                    return report(.loss(loss, step: steps + 1, epoch: epoch))
+                }
                 objective?.adjust(&gradient, at: model.parameters)
                 optimizer.step(parameters: &model.parameters, gradient: gradient)
                 totalLoss += Double(loss) * Double(end - start)

@@ -15,10 +15,12 @@ final class SecureRoundProtocolTests: XCTestCase {
         APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
     }
 
-    /// What an agent sends: a·delta, then a, a·loss/16, e, e·accuracy (see ``SecureAggregationTask``).
+    /// What an agent sends: a·delta, then its figures laid out by ``SecureMetricsLayout``.
     private func input(delta: Float, count: Int, samples: Int, accuracy: Double, _ task: SecureAggregationTask) -> [Float] {
-        let a = Double(samples) / Double(task.weightCap)
-        return [Float](repeating: Float(a) * delta, count: count) + [a, a * 0.5 / 16, a, a * accuracy].map { Float($0) }
+        let a = Float(SecureMetricsLayout.weight(samples, cap: task.weightCap))
+        return [Float](repeating: a * delta, count: count)
+            + SecureMetricsLayout.training(
+                trainSamples: samples, trainLoss: 0.5, evalSamples: samples, evalAccuracy: accuracy, weightCap: task.weightCap)
     }
 
     func test_handDrivenSecureRound_refusesOffProtocolMessages_andRegistersFedAvgOfTheDeltas() async throws {

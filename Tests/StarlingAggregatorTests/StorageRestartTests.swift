@@ -19,7 +19,8 @@ final class StorageRestartTests: XCTestCase {
         }
         XCTAssertEqual(tables, [
             "adminTokens", "deploymentEvents", "deploymentReports", "deployments", "devices", "enrollmentTokens",
-            "modelAliases", "modelVersions", "models", "roundIterations", "roundUpdates", "rounds", "settings",
+            "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundIterations",
+            "roundUpdates", "rounds", "runOptimizerStates", "settings", "versionEvaluations",
         ])
         let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(journal, "wal")
