@@ -9,11 +9,44 @@ import StarlingProtocol
 /// the updates summed in SecAgg+ fixed point (the masks cancel exactly, so they are left out), and
 /// the server optimizer stepping on the decoded average.
 struct FederatedSimulation {
+    /// The run's local settings: the defaults of `starling round start` unless a sweep overrides them.
+    struct Settings: Codable {
+        var localEpochs = RoundDefaults.localEpochs
+        var learningRate = RoundDefaults.learningRate
+        var momentum = RoundDefaults.momentum
+        var batchSize = RoundDefaults.batchSize
+        var gradientClipNorm = RoundDefaults.gradientClipNorm
+        var weightDecay = RoundDefaults.weightDecay
+        var proximalMu = RoundDefaults.proximalMu
+        var learningRateSchedule = RoundDefaults.learningRateSchedule
+        var preprocess = PreprocessingKind.auto
+
+        init() {}
+
+        /// Fields left out keep their defaults.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Settings()
+            localEpochs = try c.decodeIfPresent(Int.self, forKey: .localEpochs) ?? defaults.localEpochs
+            learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
+            momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? defaults.momentum
+            batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+            gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? defaults.gradientClipNorm
+            weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
+            proximalMu = try c.decodeIfPresent(Double.self, forKey: .proximalMu) ?? defaults.proximalMu
+            learningRateSchedule =
+                try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
+                ?? defaults.learningRateSchedule
+            preprocess = try c.decodeIfPresent(PreprocessingKind.self, forKey: .preprocess) ?? defaults.preprocess
+        }
+    }
+
     var architecture: ModelArchitecture
     var devices: [Dataset]
     var test: Dataset
     var rounds: Int
     var serverOptimizer: ServerOptimizerConfiguration
+    var settings = Settings()
     var seed: UInt64
 
     /// What a simulated run did.
@@ -27,7 +60,7 @@ struct FederatedSimulation {
     }
 
     func run() throws -> Outcome {
-        let preprocessing = Preprocessing.auto(from: try profile())
+        let preprocessing = Preprocessing.fitted(settings.preprocess, from: try profile())
         var model = MLP(architecture: architecture, seed: seed)
         var optimizer = try ServerOptimizer(configuration: serverOptimizer)
         var accuracies: [Double] = []
@@ -90,18 +123,18 @@ struct FederatedSimulation {
         return try FeatureProfile(name: "simulation", version: 1, statistics: statistics, devices: count)
     }
 
-    /// Round `round`'s task with the run defaults of `starling round start`.
+    /// Round `round`'s task, as the aggregator would issue it with the run's settings.
     private func task(round: Int) -> RoundTask {
         let learningRate =
-            (try? RoundDefaults.learningRateSchedule.learningRate(
-                base: RoundDefaults.learningRate, round: round, totalRounds: rounds)) ?? RoundDefaults.learningRate
+            (try? settings.learningRateSchedule.learningRate(
+                base: settings.learningRate, round: round, totalRounds: rounds)) ?? settings.learningRate
         return RoundTask(
             roundId: "simulation", iteration: round, model: "simulation", baseVersion: round, sha256: "",
-            localEpochs: RoundDefaults.localEpochs, learningRate: learningRate, momentum: RoundDefaults.momentum,
-            batchSize: RoundDefaults.batchSize, deadline: .distantFuture, seed: seed &+ UInt64(round) &* 7919,
+            localEpochs: settings.localEpochs, learningRate: learningRate, momentum: settings.momentum,
+            batchSize: settings.batchSize, deadline: .distantFuture, seed: seed &+ UInt64(round) &* 7919,
             training: LocalTrainingSettings(
-                gradientClipNorm: RoundDefaults.gradientClipNorm > 0 ? RoundDefaults.gradientClipNorm : nil,
-                weightDecay: RoundDefaults.weightDecay, proximalMu: RoundDefaults.proximalMu))
+                gradientClipNorm: settings.gradientClipNorm > 0 ? settings.gradientClipNorm : nil,
+                weightDecay: settings.weightDecay, proximalMu: settings.proximalMu))
     }
 
     private func secureParameters() throws -> SecAggParameters {

@@ -9,6 +9,13 @@ import StarlingProtocol
 struct QualityBenchmark {
     let dataDirectory: URL
     let quick: Bool
+    /// Local settings for a sweep (`--settings JSON`); the defaults of `starling round start` otherwise.
+    var settings = FederatedSimulation.Settings()
+    /// Server optimizers to run beside the defaults (`--strategies fedavg,fedadam`).
+    var strategies: [ServerOptimizerKind] = [.fedavg, .fedadam]
+    /// Datasets and partitions to run (all when empty).
+    var datasets: [String] = []
+    var partitions: [String] = []
 
     static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
     static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in [8, 32].map { "\(scheme)-\($0)" } }
@@ -25,37 +32,43 @@ struct QualityBenchmark {
         var diverged: Bool
         var divergedUpdates: Int
         var preprocessing: String
+        var serverOptimizer: ServerOptimizerConfiguration
 
         enum CodingKeys: String, CodingKey {
             case bench, dataset, partition, peer, accuracy, rounds, diverged, preprocessing
             case accuracyByRound = "accuracy_by_round"
             case divergedUpdates = "diverged_updates"
+            case serverOptimizer = "server_optimizer"
         }
     }
 
     func run() throws {
         let rounds = quick ? 5 : 20
-        let partitions = quick ? ["dirichlet0.5-8"] : Self.partitions
-        let strategies: [(String, ServerOptimizerConfiguration)] = [
-            ("starling-\(RoundDefaults.serverOptimizer.kind.rawValue)", RoundDefaults.serverOptimizer),
-            ("starling-fedadam", .defaults(for: .fedadam)),
-        ]
-        for dataset in Self.datasets {
+        let partitions = !self.partitions.isEmpty ? self.partitions : quick ? ["dirichlet0.5-8"] : Self.partitions
+        // The defaults as shipped, then FedAvg and FedAdam (with the other defaults) to set beside
+        // Flower's strategies of those names; a strategy equal to the defaults is not run twice.
+        let strategies: [(String, ServerOptimizerConfiguration)] =
+            [("default", RoundDefaults.serverOptimizer)] + self.strategies.map { ($0.rawValue, .defaults(for: $0)) }
+        for dataset in datasets.isEmpty ? Self.datasets : datasets {
             let folder = dataDirectory.appendingPathComponent(dataset)
             let (train, test, architecture) = try load(folder)
             for partition in partitions {
                 let devices = try split(train, by: folder.appendingPathComponent("partitions/\(partition).txt"))
-                for (peer, optimizer) in strategies {
-                    let outcome = try FederatedSimulation(
-                        architecture: architecture, devices: devices, test: test, rounds: rounds,
-                        serverOptimizer: optimizer, seed: 7
-                    ).run()
+                var outcomes: [(ServerOptimizerConfiguration, FederatedSimulation.Outcome)] = []
+                for (name, optimizer) in strategies {
+                    let outcome = try outcomes.first { $0.0 == optimizer }?.1
+                        ?? FederatedSimulation(
+                            architecture: architecture, devices: devices, test: test, rounds: rounds,
+                            serverOptimizer: optimizer, settings: settings, seed: 7
+                        ).run()
+                    outcomes.append((optimizer, outcome))
                     try emit(
                         Line(
-                            dataset: dataset, partition: partition, peer: peer,
+                            dataset: dataset, partition: partition, peer: "starling-\(name)",
                             accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
                             accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
-                            divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary))
+                            divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary,
+                            serverOptimizer: optimizer))
                 }
             }
         }

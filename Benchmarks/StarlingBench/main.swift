@@ -1,18 +1,25 @@
 // starling-bench: the phase-one runtime, secure-aggregation, DP-SGD, rollout and learning-quality benchmarks. Prints
 // one JSON line per figure.
 //   starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
-//                  [--quality-data DIR] [--quick]
-// --quality-data is the folder Benchmarks/quality/make_datasets.py wrote.
+//                  [--quality-data DIR [--settings JSON] [--strategies fedavg,fedadam] [--datasets a,b]
+//                   [--partitions p,q]] [--quick]
+// --quality-data is the folder Benchmarks/quality/make_datasets.py wrote; --settings overrides the round
+// defaults for a sweep, e.g. '{"local_epochs":5,"learning_rate":0.1}'.
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS
 import Foundation
 import Quantization
+import StarlingCore
 
 var exportDirectory: URL?
 var dataPath = "data/digits.csv"
 var quick = false
 var suite = "int8"
 var qualityData: URL?
+var qualitySettings = FederatedSimulation.Settings()
+var qualityStrategies: [ServerOptimizerKind] = [.fedavg, .fedadam]
+var qualityDatasets: [String] = []
+var qualityPartitions: [String] = []
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -21,6 +28,20 @@ while let argument = arguments.next() {
     case "--quick": quick = true
     case "--suite": suite = arguments.next() ?? suite
     case "--quality-data": qualityData = arguments.next().map { URL(fileURLWithPath: $0) }
+    case "--settings":
+        let text = arguments.next() ?? "{}"
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            qualitySettings = try decoder.decode(FederatedSimulation.Settings.self, from: Data(text.utf8))
+        } catch {
+            FileHandle.standardError.write(Data("starling-bench: --settings is not valid JSON settings: \(error)\n".utf8))
+            exit(2)
+        }
+    case "--strategies":
+        qualityStrategies = (arguments.next() ?? "").split(separator: ",").compactMap { ServerOptimizerKind(rawValue: String($0)) }
+    case "--datasets": qualityDatasets = (arguments.next() ?? "").split(separator: ",").map(String.init)
+    case "--partitions": qualityPartitions = (arguments.next() ?? "").split(separator: ",").map(String.init)
     default:
         FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n".utf8))
         exit(2)
@@ -51,7 +72,10 @@ if suite == "quality" {
     openblas_set_num_threads(1)
     do {
         guard let qualityData else { throw QualityBenchmarkError("--suite quality needs --quality-data DIR") }
-        try QualityBenchmark(dataDirectory: qualityData, quick: quick).run()
+        try QualityBenchmark(
+            dataDirectory: qualityData, quick: quick, settings: qualitySettings, strategies: qualityStrategies,
+            datasets: qualityDatasets, partitions: qualityPartitions
+        ).run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
