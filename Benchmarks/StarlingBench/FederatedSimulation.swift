@@ -20,6 +20,8 @@ struct FederatedSimulation {
         var proximalMu = RoundDefaults.proximalMu
         var learningRateSchedule = RoundDefaults.learningRateSchedule
         var preprocess = PreprocessingKind.auto
+        /// Replaces the defaults' server optimizer.
+        var serverOptimizer = RoundDefaults.serverOptimizer
 
         init() {}
 
@@ -38,6 +40,9 @@ struct FederatedSimulation {
                 try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
                 ?? defaults.learningRateSchedule
             preprocess = try c.decodeIfPresent(PreprocessingKind.self, forKey: .preprocess) ?? defaults.preprocess
+            serverOptimizer =
+                try c.decodeIfPresent(ServerOptimizerConfiguration.self, forKey: .serverOptimizer)
+                ?? defaults.serverOptimizer
         }
     }
 

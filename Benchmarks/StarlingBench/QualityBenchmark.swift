@@ -48,7 +48,7 @@ struct QualityBenchmark {
         // The defaults as shipped, then FedAvg and FedAdam (with the other defaults) to set beside
         // Flower's strategies of those names; a strategy equal to the defaults is not run twice.
         let strategies: [(String, ServerOptimizerConfiguration)] =
-            [("default", RoundDefaults.serverOptimizer)] + self.strategies.map { ($0.rawValue, .defaults(for: $0)) }
+            [("default", settings.serverOptimizer)] + self.strategies.map { ($0.rawValue, .defaults(for: $0)) }
         for dataset in datasets.isEmpty ? Self.datasets : datasets {
             let folder = dataDirectory.appendingPathComponent(dataset)
             let (train, test, architecture) = try load(folder)

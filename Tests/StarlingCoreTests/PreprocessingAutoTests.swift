@@ -12,12 +12,16 @@ final class PreprocessingAutoTests: XCTestCase {
         try Preprocessing.auto(from: SyntheticFeatures.profile([column])).transforms[0]
     }
 
-    func testPixelLikeFeaturesAreMinMaxScaledIntoZeroToOne() throws {
+    func testPixelLikeFeaturesAreScaledByHalfTheirRangeAndStayWithinTwoUnits() throws {
         let pixels = SyntheticFeatures.pixel(rows, lit: 0.3, seed: 1)
-        guard case .minMax(let low, let high) = try chosen(pixels) else { return XCTFail("\(try chosen(pixels))") }
-        XCTAssertEqual(low, 0)
-        XCTAssertGreaterThanOrEqual(high, 255)
-        XCTAssertLessThanOrEqual(high, 255 * Float(LogBucketGrid.standard.gamma))
+        let profile = try SyntheticFeatures.profile([pixels])
+        guard case .zScore(_, let std, let clip) = try chosen(pixels) else { return XCTFail("\(try chosen(pixels))") }
+        let summary = profile.features[0]
+        let halfRange = Float(Preprocessing.varianceFloorFraction * (summary.quantiles.p99_9 - summary.quantiles.p0_1))
+        XCTAssertEqual(std, max(Float(summary.std), halfRange), accuracy: 1e-3 * std)
+        XCTAssertEqual(clip, Preprocessing.fittedClip)
+        let scaled = Preprocessing.auto(from: profile).apply(pixels)
+        XCTAssertLessThanOrEqual(scaled.map(abs).max() ?? 0, 2)
     }
 
     func testALogNormalOverSixDecadesIsLog1pScaled() throws {
@@ -38,8 +42,11 @@ final class PreprocessingAutoTests: XCTestCase {
             return XCTFail("\(try chosen(column))")
         }
         XCTAssertEqual(mean, -3, accuracy: 0.05)
-        XCTAssertEqual(std, 2, accuracy: 0.05)
+        // The floor, half the p0.1…p99.9 range, is about 3.1 σ for a Gaussian: most values land within ±1.
+        XCTAssertEqual(std, 2 * 3.09, accuracy: 2 * 3.09 * Float(LogBucketGrid.standard.relativeAccuracy) * 2)
         XCTAssertEqual(clip, 5)
+        let scaled = Preprocessing.auto(from: try SyntheticFeatures.profile([column])).apply(column)
+        XCTAssertGreaterThan(Double(scaled.filter { abs($0) <= 1 }.count) / Double(scaled.count), 0.99)
         let positive = SyntheticFeatures.gaussian(rows, mean: 100, std: 10, seed: 4)
         guard case .zScore = try chosen(positive) else {
             return XCTFail("a positive Gaussian: \(try chosen(positive))")
@@ -63,7 +70,7 @@ final class PreprocessingAutoTests: XCTestCase {
     }
 
     /// The divergence this replaces: z-scoring a raw pixel that is almost always 0 sent values near
-    /// 1,400 into SGD. Auto picks min–max, and even a forced z-score stays within the clip.
+    /// 1,400 into SGD. Every fitted kind, the automatic choice included, stays within the clip.
     func testARarelyLitPixelNeverLeavesTheClip() throws {
         var column = [Float](repeating: 0, count: 200_000)
         column[1_234] = 255
@@ -77,8 +84,7 @@ final class PreprocessingAutoTests: XCTestCase {
             XCTAssertLessThanOrEqual(scaled.map(abs).max() ?? 0, Preprocessing.fittedClip, "\(kind)")
         }
         let auto = Preprocessing.auto(from: profile)
-        guard case .minMax = auto.transforms[0] else { return XCTFail("\(auto.transforms[0])") }
-        XCTAssertTrue(auto.apply(data).allSatisfy { (0...1).contains($0) })
+        guard case .zScore(_, _, .some) = auto.transforms[0] else { return XCTFail("\(auto.transforms[0])") }
     }
 
     func testEachKindAppliesItsTransformToEveryFeature() throws {
