@@ -14,8 +14,9 @@ final class EvaluationUploadTests: XCTestCase {
     private func assertRefused(
         _ figures: EvaluationFigures, classes: Int = 3, mentioning words: String, line: UInt = #line
     ) throws {
+        let bytes = try body(figures)
         do {
-            _ = try EvaluationUpload.decode(try body(figures), classes: classes)
+            _ = try EvaluationUpload.decode(bytes, classes: classes)
             XCTFail("figures \(figures) were accepted", line: line)
         } catch {
             XCTAssertEqual(error.status, .badRequest, line: line)

@@ -2,6 +2,7 @@ import Foundation
 import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -19,7 +20,7 @@ final class ModelFromProfileTests: XCTestCase {
             let _: ModelVersionInfo = try await aggregator.admin.post(
                 APIPath.adminModels, json: CreateModelRequest(name: "wide", architecture: "6-3-2", profile: "inputs"))
             XCTFail("a 6-input model was created from a 4-feature profile")
-        } catch let error as StarlingHTTPError {
+        } catch {
             guard case .api(let status, let code, let message) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(status, 400)
             XCTAssertEqual(code, "profile_width_mismatch")

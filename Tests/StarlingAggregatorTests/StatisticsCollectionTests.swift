@@ -114,7 +114,7 @@ final class StatisticsCollectionTests: XCTestCase {
             let _: RoundInfo = try await aggregator.admin.post(
                 APIPath.adminProfiles, json: CollectStatisticsRequest(name: "tiny", width: 4, minDevices: 2))
             XCTFail("a collection from two devices was started")
-        } catch let error as StarlingHTTPError {
+        } catch {
             guard case .api(let status, let code, let message) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(status, 400)
             XCTAssertEqual(code, "cohort_too_small")

@@ -88,7 +88,7 @@ extension RoundCoordinator {
             RoundFailureRecord(
                 roundId: roundId, iteration: iteration, deviceId: device, reason: report.reason,
                 detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()))
-        let (_, action) = run.machine.clientFailed(device)
+        let (_, action) = run.machine.clientFailed(device, reason: report.reason)
         runs[roundId] = run
         logger.warning(
             "a device could not contribute",
