@@ -14,10 +14,11 @@ final class ClientFailureReportTests: XCTestCase {
     private func start(
         _ aggregator: TestAggregator, devices count: Int, minClients: Int
     ) async throws -> (RoundInfo, [TestDevice]) {
+        addTeardownBlock { try await aggregator.stop() }
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "frail", architecture: architecture, seed: 3))
         var devices: [TestDevice] = []
-        for _ in 0..<count { devices.append(try await aggregator.enroll()) }
+        for _ in 0..<count { devices.append(try await enroll(on: aggregator)) }
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         // The deadline is far beyond what waitForEnd waits: a run that ends was not waiting for it.
         let round: RoundInfo = try await aggregator.admin.post(
@@ -29,10 +30,17 @@ final class ClientFailureReportTests: XCTestCase {
         return (round, devices)
     }
 
+    /// A new device whose client is closed when the test ends, however it ends.
+    private func enroll(on aggregator: TestAggregator) async throws -> TestDevice {
+        let device = try await aggregator.enroll()
+        addTeardownBlock { await device.client.shutdown() }
+        return device
+    }
+
     func test_aDivergedDevice_isShownAsFailed_andTheRoundCompletesWithTheOthersWithoutWaiting() async throws {
         let aggregator = try await TestAggregator.start()
         let (round, devices) = try await start(aggregator, devices: 3, minClients: 2)
-        let outsider = try await aggregator.enroll()
+        let outsider = try await enroll(on: aggregator)
         let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
         let updatePath = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
         let model = try ModelArchitecture(parsing: architecture)
@@ -78,8 +86,26 @@ final class ClientFailureReportTests: XCTestCase {
         await assertAPIError(status: 409, code: "round_closed") {
             try await devices[1].client.post(failurePath, json: report, as: UpdateReceipt.self)
         }
-        for device in devices + [outsider] { await device.client.shutdown() }
-        try await aggregator.stop()
+    }
+
+    func test_reportsArrivingTogetherFromTheWholeCohort_areAllCounted_andFailTheRoundAtOnce() async throws {
+        let aggregator = try await TestAggregator.start()
+        let (round, devices) = try await start(aggregator, devices: 6, minClients: 2)
+        let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for device in devices {
+                group.addTask {
+                    let _: UpdateReceipt = try await device.client.post(
+                        failurePath, json: ClientFailureReport(reason: .diverged, detail: "the loss became NaN"))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let finished = try await waitForEnd(of: round.id, aggregator)
+        XCTAssertEqual(finished.state, .failed)
+        XCTAssertEqual(
+            finished.failureReason, "only 0 of 2 required updates: 6 of 6 devices reported failures (6 diverged)")
+        XCTAssertEqual(finished.iterations.first?.failedClients.count, 6)
     }
 
     func test_everyDeviceFailing_failsTheRoundAtOnceWithASentenceNamingTheFailures() async throws {
@@ -106,7 +132,5 @@ final class ClientFailureReportTests: XCTestCase {
             "a long detail is cut to the length the aggregator keeps")
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "frail"))
         XCTAssertEqual(versions.versions.count, 1)
-        for device in devices { await device.client.shutdown() }
-        try await aggregator.stop()
     }
 }
