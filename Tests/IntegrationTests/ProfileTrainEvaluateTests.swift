@@ -108,6 +108,53 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("FED ACC"), table.stdout)
     }
 
+    func test_aDeviceWithoutFittingSamples_reportsNoData_andSecureRunsOfEveryKindGoOnWithTheOthers() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let environment = environment(aggregator)
+        try await aggregator.startAgents(3, rows: 100)
+        // The fourth device holds samples of 32 features (the lower half of each digit), none of 64.
+        let rows = try String(contentsOf: TestData.digits, encoding: .utf8).split(separator: "\n").prefix(101)
+        let narrow = rows.map { $0.split(separator: ",", omittingEmptySubsequences: false).suffix(33).joined(separator: ",") }
+        let csv = aggregator.folder.appendingPathComponent("narrow.csv")
+        try (narrow.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
+        _ = try await aggregator.startAgent(3, csv: csv)
+        try await aggregator.waitForOnlineDevices(4)
+        let devices = try await aggregator.admin.devices()
+        let narrowDevice = try XCTUnwrap(devices.first { $0.tags.contains(Tag(key: "shard", value: "3")) }).id
+
+        let collected = try await runStarling(
+            ["stats", "collect", "--name", "p", "--width", "64", "--clients", "4", "--deadline", "30"],
+            environment: environment)
+        XCTAssertEqual(collected.status, 0, collected.stderr)
+        let collection = try await aggregator.admin.round(id: try runID(in: collected.stdout))
+        XCTAssertEqual(collection.iterations.first?.failedClients.map(\.device), [narrowDevice])
+        XCTAssertEqual(collection.iterations.first?.failedClients.map(\.reason), [.noData])
+        let profile = try await aggregator.admin.profile(name: "p")
+        XCTAssertEqual(profile.devices, 3)
+
+        let created = try await runStarling(
+            ["model", "create", "--name", "m", "--arch", "64-16-10", "--profile", "p"], environment: environment)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let trained = try await runStarling(
+            ["round", "start", "--model", "m", "--clients", "4", "--min-clients", "3", "--local-epochs", "1",
+             "--deadline", "30", "--seed", "2"],
+            environment: environment)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let training = try await aggregator.admin.round(id: try runID(in: trained.stdout))
+        XCTAssertEqual(training.iterations.first?.updatesReceived, 3)
+        XCTAssertEqual(training.iterations.first?.failedClients.map(\.device), [narrowDevice])
+        let status = try await runStarling(["round", "status", training.id], environment: environment)
+        XCTAssertTrue(status.stdout.contains("\(narrowDevice): no_data, "), status.stdout)
+
+        let evaluated = try await runStarling(
+            ["evaluate", "--model", "m", "--clients", "4", "--min-clients", "3", "--deadline", "30", "--json"],
+            environment: environment)
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let evaluation = try StarlingJSON.decoder().decode(FederatedEvaluation.self, from: Data(evaluated.stdout.utf8))
+        XCTAssertEqual(evaluation.devices, 3)
+        XCTAssertEqual(evaluation.version, 2)
+    }
+
     func test_aRunWhoseLocalTrainingDiverges_failsAndItsStatusNamesTheDivergedDevices() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         let environment = environment(aggregator)
