@@ -108,6 +108,50 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("FED ACC"), table.stdout)
     }
 
+    func test_withoutSecureAggregation_agentsUploadStatisticsAndFiguresInTheClear_andRobustRulesApply() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let environment = environment(aggregator)
+        try await aggregator.startAgents(3, rows: 100)
+
+        let collected = try await runStarling(
+            ["stats", "collect", "--name", "p", "--width", "64", "--no-secagg", "--deadline", "30"], environment: environment)
+        XCTAssertEqual(collected.status, 0, collected.stderr)
+        XCTAssertFalse(collected.stdout.contains("secure"), collected.stdout)
+        let listed = try await runStarling(["stats", "list", "--json"], environment: environment)
+        let profiles = try StarlingJSON.decoder().decode(ProfileList.self, from: Data(listed.stdout.utf8)).profiles
+        XCTAssertEqual(profiles.map(\.devices), [3])
+        XCTAssertEqual(profiles.map(\.secureAggregation), [false])
+
+        let created = try await runStarling(
+            ["model", "create", "--name", "m", "--arch", "64-16-10", "--profile", "p"], environment: environment)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let hidden = try await runStarling(
+            ["round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--aggregation", "median"],
+            environment: environment)
+        XCTAssertEqual(hidden.status, 2, "a usage error")
+        XCTAssertTrue(hidden.stderr.contains("add --no-secagg"), hidden.stderr)
+        let trained = try await runStarling(
+            ["round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--no-secagg", "--aggregation",
+             "trimmed-mean", "--trim", "0.2", "--evaluate-every", "1", "--deadline", "30", "--seed", "4"],
+            environment: environment)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let admin = aggregator.admin
+        let during = try await Wait.until("version 2's evaluation", timeout: .seconds(60), interval: .milliseconds(100)) {
+            (try? await admin.versions(model: "m"))?.first(where: { $0.version == 2 })?.evaluation
+        }
+        XCTAssertFalse(during.secureAggregation)
+        XCTAssertEqual(during.devices, 3)
+
+        let evaluated = try await runStarling(
+            ["evaluate", "--model", "m", "--version", "1", "--no-secagg", "--deadline", "30", "--json"],
+            environment: environment)
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let evaluation = try StarlingJSON.decoder().decode(FederatedEvaluation.self, from: Data(evaluated.stdout.utf8))
+        XCTAssertFalse(evaluation.secureAggregation)
+        XCTAssertEqual(evaluation.figures.samples, during.figures.samples, "the same held-out samples")
+        XCTAssertEqual(evaluation.figures.confusion?.joined().reduce(0, +), evaluation.figures.samples)
+    }
+
     func test_aDeviceWithoutFittingSamples_reportsNoData_andSecureRunsOfEveryKindGoOnWithTheOthers() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         let environment = environment(aggregator)
