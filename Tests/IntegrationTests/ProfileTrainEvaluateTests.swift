@@ -58,9 +58,9 @@ final class ProfileTrainEvaluateTests: XCTestCase {
 
         let trained = try await runStarling(
             [
-                "round", "start", "--model", "m", "--clients", "\(agents)", "--min-clients", "\(agents)", "--rounds", "2",
-                "--local-epochs", "1", "--server-optimizer", "fedadam", "--evaluate-every", "2", "--deadline", "30",
-                "--seed", "7",
+                "round", "start", "--model", "m", "--clients", "\(agents)", "--min-clients", "\(agents)",
+                "--rounds", "2", "--local-epochs", "1", "--server-optimizer", "fedadam", "--evaluate-every", "2",
+                "--deadline", "30", "--seed", "7",
             ], environment: environment)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         XCTAssertTrue(trained.stdout.contains("with secure aggregation"), trained.stdout)
@@ -70,15 +70,17 @@ final class ProfileTrainEvaluateTests: XCTestCase {
 
         // The run's own evaluation of its last version runs after it, on the same devices.
         let admin = aggregator.admin
-        let during = try await Wait.until("version 3's evaluation", timeout: .seconds(60), interval: .milliseconds(100)) {
+        let during = try await Wait.until("version 3's evaluation", timeout: .seconds(60)) {
             (try? await admin.versions(model: "m"))?.first(where: { $0.version == 3 })?.evaluation
         }
         XCTAssertEqual(during.devices, agents)
         XCTAssertTrue(during.secureAggregation)
 
         let evaluated = try await runStarling(
-            ["evaluate", "--model", "m", "--version", "2", "--clients", "\(agents)", "--min-clients", "\(agents)",
-             "--deadline", "30", "--json"],
+            [
+                "evaluate", "--model", "m", "--version", "2", "--clients", "\(agents)", "--min-clients", "\(agents)",
+                "--deadline", "30", "--json",
+            ],
             environment: environment)
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
         let evaluation = try StarlingJSON.decoder().decode(FederatedEvaluation.self, from: Data(evaluated.stdout.utf8))
@@ -114,7 +116,8 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         try await aggregator.startAgents(3, rows: 100)
 
         let collected = try await runStarling(
-            ["stats", "collect", "--name", "p", "--width", "64", "--no-secagg", "--deadline", "30"], environment: environment)
+            ["stats", "collect", "--name", "p", "--width", "64", "--no-secagg", "--deadline", "30"],
+            environment: environment)
         XCTAssertEqual(collected.status, 0, collected.stderr)
         XCTAssertFalse(collected.stdout.contains("secure"), collected.stdout)
         let listed = try await runStarling(["stats", "list", "--json"], environment: environment)
@@ -131,12 +134,15 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         XCTAssertEqual(hidden.status, 2, "a usage error")
         XCTAssertTrue(hidden.stderr.contains("add --no-secagg"), hidden.stderr)
         let trained = try await runStarling(
-            ["round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--no-secagg", "--aggregation",
-             "trimmed-mean", "--trim", "0.2", "--evaluate-every", "1", "--deadline", "30", "--seed", "4"],
+            [
+                "round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--no-secagg",
+                "--aggregation", "trimmed-mean", "--trim", "0.2", "--evaluate-every", "1", "--deadline", "30",
+                "--seed", "4",
+            ],
             environment: environment)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         let admin = aggregator.admin
-        let during = try await Wait.until("version 2's evaluation", timeout: .seconds(60), interval: .milliseconds(100)) {
+        let during = try await Wait.until("version 2's evaluation", timeout: .seconds(60)) {
             (try? await admin.versions(model: "m"))?.first(where: { $0.version == 2 })?.evaluation
         }
         XCTAssertFalse(during.secureAggregation)
@@ -158,7 +164,9 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         try await aggregator.startAgents(3, rows: 100)
         // The fourth device holds samples of 32 features (the lower half of each digit), none of 64.
         let rows = try String(contentsOf: TestData.digits, encoding: .utf8).split(separator: "\n").prefix(101)
-        let narrow = rows.map { $0.split(separator: ",", omittingEmptySubsequences: false).suffix(33).joined(separator: ",") }
+        let narrow = rows.map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).suffix(33).joined(separator: ",")
+        }
         let csv = aggregator.folder.appendingPathComponent("narrow.csv")
         try (narrow.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
         _ = try await aggregator.startAgent(3, csv: csv)
@@ -180,8 +188,10 @@ final class ProfileTrainEvaluateTests: XCTestCase {
             ["model", "create", "--name", "m", "--arch", "64-16-10", "--profile", "p"], environment: environment)
         XCTAssertEqual(created.status, 0, created.stderr)
         let trained = try await runStarling(
-            ["round", "start", "--model", "m", "--clients", "4", "--min-clients", "3", "--local-epochs", "1",
-             "--deadline", "30", "--seed", "2"],
+            [
+                "round", "start", "--model", "m", "--clients", "4", "--min-clients", "3", "--local-epochs", "1",
+                "--deadline", "30", "--seed", "2",
+            ],
             environment: environment)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         let training = try await aggregator.admin.round(id: try runID(in: trained.stdout))
@@ -204,7 +214,8 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         let environment = environment(aggregator)
         try await aggregator.startAgents(3, rows: 100)
         // Raw pixels (0…16), no clipping and a huge step: the first steps blow the loss up.
-        let created = try await runStarling(["model", "create", "--name", "raw", "--arch", "64-16-10"], environment: environment)
+        let created = try await runStarling(
+            ["model", "create", "--name", "raw", "--arch", "64-16-10"], environment: environment)
         XCTAssertEqual(created.status, 0, created.stderr)
 
         let refused = try await runStarling(

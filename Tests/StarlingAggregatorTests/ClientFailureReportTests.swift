@@ -44,7 +44,8 @@ final class ClientFailureReportTests: XCTestCase {
         let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
         let updatePath = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
         let model = try ModelArchitecture(parsing: architecture)
-        let report = ClientFailureReport(reason: .diverged, detail: "the mini-batch loss became NaN at step 3 (epoch 1)")
+        let report = ClientFailureReport(
+            reason: .diverged, detail: "the mini-batch loss became NaN at step 3 (epoch 1)")
 
         let receipt: UpdateReceipt = try await devices[2].client.post(failurePath, json: report)
         XCTAssertTrue(receipt.accepted)
@@ -52,7 +53,8 @@ final class ClientFailureReportTests: XCTestCase {
             try await devices[2].client.post(failurePath, json: report, as: UpdateReceipt.self)
         }
         await assertAPIError(status: 409, code: "duplicate_update") {
-            try await devices[2].client.post(updatePath, bytes: UpdateBody.make(model, value: 0.1), as: UpdateReceipt.self)
+            try await devices[2].client.post(
+                updatePath, bytes: UpdateBody.make(model, value: 0.1), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 403, code: "not_in_cohort") {
             try await outsider.client.post(failurePath, json: report, as: UpdateReceipt.self)
@@ -113,7 +115,8 @@ final class ClientFailureReportTests: XCTestCase {
         let (round, devices) = try await start(aggregator, devices: 2, minClients: 1)
         let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
         let _: UpdateReceipt = try await devices[0].client.post(
-            failurePath, json: ClientFailureReport(reason: .diverged, detail: "the mini-batch loss became +Inf at step 1 (epoch 1)"))
+            failurePath,
+            json: ClientFailureReport(reason: .diverged, detail: "the mini-batch loss became +Inf at step 1 (epoch 1)"))
         let _: UpdateReceipt = try await devices[1].client.post(
             failurePath,
             json: ClientFailureReport(

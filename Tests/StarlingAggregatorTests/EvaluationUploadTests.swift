@@ -34,13 +34,15 @@ final class EvaluationUploadTests: XCTestCase {
 
     func test_inconsistentFigures_areRefusedWithTheirReason() throws {
         try assertRefused(
-            EvaluationFigures(samples: 11, accuracy: 0.8, loss: 0.5, confusion: confusion), mentioning: "counts 10 samples")
+            EvaluationFigures(samples: 11, accuracy: 0.8, loss: 0.5, confusion: confusion),
+            mentioning: "counts 10 samples")
         try assertRefused(
             EvaluationFigures(samples: 10, accuracy: 0.9, loss: 0.5, confusion: confusion),
             mentioning: "accuracy does not match")
         try assertRefused(
             EvaluationFigures(samples: 10, accuracy: 0.8, loss: 0.5, confusion: [[8, 2], [0, 0]]), mentioning: "3×3")
-        try assertRefused(EvaluationFigures(samples: 10, accuracy: 0.8, loss: 0.5, confusion: nil), mentioning: "missing")
+        try assertRefused(
+            EvaluationFigures(samples: 10, accuracy: 0.8, loss: 0.5, confusion: nil), mentioning: "missing")
         try assertRefused(
             EvaluationFigures(samples: 10, accuracy: 0.8, loss: -1, confusion: confusion), mentioning: "loss")
         try assertRefused(

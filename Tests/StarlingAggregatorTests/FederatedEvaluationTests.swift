@@ -18,7 +18,8 @@ final class FederatedEvaluationTests: XCTestCase {
 
         let run: RoundInfo = try await aggregator.admin.post(
             APIPath.adminEvaluations,
-            json: EvaluateRequest(model: "judge", clients: 2, minClients: 2, deadlineSeconds: 30, secureAggregation: false, seed: 8))
+            json: EvaluateRequest(
+                model: "judge", clients: 2, minClients: 2, deadlineSeconds: 30, secureAggregation: false, seed: 8))
         XCTAssertEqual(run.kind, .evaluate)
         XCTAssertEqual(run.totalRounds, 1)
         XCTAssertFalse(run.secureAggregation)
@@ -35,11 +36,13 @@ final class FederatedEvaluationTests: XCTestCase {
         let first = [[3, 1, 0], [0, 4, 0], [1, 0, 1]]
         await assertAPIError(status: 400, code: "invalid_evaluation") {
             try await devices[0].client.post(
-                path, json: EvaluationFigures(samples: 12, accuracy: 0.8, loss: 0.5, confusion: first), as: UpdateReceipt.self)
+                path, json: EvaluationFigures(samples: 12, accuracy: 0.8, loss: 0.5, confusion: first),
+                as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "invalid_evaluation") {
             try await devices[0].client.post(
-                path, json: EvaluationFigures(samples: 10, accuracy: 0.6, loss: 0.5, confusion: first), as: UpdateReceipt.self)
+                path, json: EvaluationFigures(samples: 10, accuracy: 0.6, loss: 0.5, confusion: first),
+                as: UpdateReceipt.self)
         }
         await assertAPIError(status: 409, code: "wrong_contribution") {
             try await devices[0].client.post(
@@ -74,7 +77,8 @@ final class FederatedEvaluationTests: XCTestCase {
 
         await assertAPIError(status: 409, code: "round_closed") {
             try await devices[0].client.post(
-                path, json: EvaluationFigures(samples: 10, accuracy: 0.8, loss: 0.5, confusion: first), as: UpdateReceipt.self)
+                path, json: EvaluationFigures(samples: 10, accuracy: 0.8, loss: 0.5, confusion: first),
+                as: UpdateReceipt.self)
         }
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop()
@@ -89,7 +93,8 @@ final class FederatedEvaluationTests: XCTestCase {
                 APIPath.adminEvaluations, json: EvaluateRequest(model: "judge", version: 7), as: RoundInfo.self)
         }
         await assertAPIError(status: 404, code: "model_not_found") {
-            try await aggregator.admin.post(APIPath.adminEvaluations, json: EvaluateRequest(model: "nobody"), as: RoundInfo.self)
+            try await aggregator.admin.post(
+                APIPath.adminEvaluations, json: EvaluateRequest(model: "nobody"), as: RoundInfo.self)
         }
         try await aggregator.stop()
     }

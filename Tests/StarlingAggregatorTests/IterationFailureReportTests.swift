@@ -11,7 +11,8 @@ final class IterationFailureReportTests: XCTestCase {
 
     private func collecting(clients: Int, minClients: Int) -> (IterationStateMachine, [String]) {
         var machine = IterationStateMachine(
-            configuration: .init(clients: clients, minClients: minClients, deadlineSeconds: 60, seed: 7), startedAt: start)
+            configuration: .init(clients: clients, minClients: minClients, deadlineSeconds: 60, seed: 7),
+            startedAt: start)
         _ = machine.tick(now: start, eligible: (0..<clients).map { "d\($0)" })
         return (machine, machine.cohort)
     }
@@ -74,7 +75,8 @@ final class IterationFailureReportTests: XCTestCase {
         _ = machine.updateStored(from: cohort[2])
         XCTAssertNil(machine.tick(now: start.addingTimeInterval(59), eligible: []))
         XCTAssertEqual(
-            machine.tick(now: start.addingTimeInterval(60), eligible: []), .aggregate(contributors: [cohort[1], cohort[2]]))
+            machine.tick(now: start.addingTimeInterval(60), eligible: []),
+            .aggregate(contributors: [cohort[1], cohort[2]]))
     }
 
     func test_aReportBeforeTasksAreIssued_isNotInTheCohort() {

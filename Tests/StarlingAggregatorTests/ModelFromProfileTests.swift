@@ -40,9 +40,11 @@ final class ModelFromProfileTests: XCTestCase {
 
         let created: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels,
-            json: CreateModelRequest(name: "fitted", architecture: "4-3-2", labels: ["no", "yes"], seed: 4, profile: "inputs"))
+            json: CreateModelRequest(
+                name: "fitted", architecture: "4-3-2", labels: ["no", "yes"], seed: 4, profile: "inputs"))
         XCTAssertEqual(created.version, 1)
-        let bundle = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "fitted", version: 1)))
+        let bundle = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "fitted", version: 1)))
         XCTAssertEqual(bundle.manifest.profile, ProfileReference(name: "inputs", version: 1))
         XCTAssertEqual(bundle.manifest.preprocessing, Preprocessing.auto(from: profile))
         XCTAssertEqual(bundle.manifest.labels, ["no", "yes"])
@@ -50,8 +52,11 @@ final class ModelFromProfileTests: XCTestCase {
         let chosen: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels,
             json: CreateModelRequest(
-                name: "scaled", architecture: "4-2", seed: 4, profile: "inputs", profileVersion: 1, preprocess: .minmax))
-        let scaled = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "scaled", version: chosen.version)))
+                name: "scaled", architecture: "4-2", seed: 4, profile: "inputs", profileVersion: 1,
+                preprocess: .minmax))
+        let scaled = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(
+                APIPath.adminWeights(model: "scaled", version: chosen.version)))
         XCTAssertEqual(scaled.manifest.preprocessing, Preprocessing.fitted(.minmax, from: profile))
         XCTAssertNotEqual(scaled.manifest.preprocessing, bundle.manifest.preprocessing)
         try await aggregator.stop()

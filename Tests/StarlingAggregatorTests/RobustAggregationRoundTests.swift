@@ -27,7 +27,8 @@ final class RobustAggregationRoundTests: XCTestCase {
         let created: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "robust", architecture: architecture, seed: 9))
         XCTAssertEqual(created.version, 1)
-        let base = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "robust", version: 1)))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "robust", version: 1)))
         let model = base.manifest.architecture
         var devices: [TestDevice] = []
         for _ in 0..<7 { devices.append(try await aggregator.enroll()) }
@@ -42,17 +43,21 @@ final class RobustAggregationRoundTests: XCTestCase {
         let (direction, honest) = honestDeltas(count: 5, parameters: model.parameterCount)
         let path = APIPath.deviceUpdate(roundId: started.id, iteration: 1)
         for (device, delta) in zip(devices, honest) {
-            let _: UpdateReceipt = try await device.client.post(path, bytes: UpdateBody.make(model, delta: delta, trainSamples: 50))
+            let _: UpdateReceipt = try await device.client.post(
+                path, bytes: UpdateBody.make(model, delta: delta, trainSamples: 50))
         }
         // The faulty pair claims many samples, which sways only the weighted mean.
         let scaled = honest[0].map { $0 * 100 }
         let flipped = honest[1].map { -$0 }
-        let _: UpdateReceipt = try await devices[5].client.post(path, bytes: UpdateBody.make(model, delta: scaled, trainSamples: 500))
-        let _: UpdateReceipt = try await devices[6].client.post(path, bytes: UpdateBody.make(model, delta: flipped, trainSamples: 500))
+        let _: UpdateReceipt = try await devices[5].client.post(
+            path, bytes: UpdateBody.make(model, delta: scaled, trainSamples: 500))
+        let _: UpdateReceipt = try await devices[6].client.post(
+            path, bytes: UpdateBody.make(model, delta: flipped, trainSamples: 500))
 
         let finished = try await waitForEnd(of: started.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        let produced = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "robust", version: 2)))
+        let produced = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "robust", version: 2)))
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop()
         return (zip(produced.model.parameters, base.model.parameters).map { $0 - $1 }, direction)

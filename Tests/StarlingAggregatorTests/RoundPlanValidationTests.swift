@@ -73,7 +73,8 @@ final class RoundPlanValidationTests: XCTestCase {
     }
 
     func test_badSchedules_areRefusedNamingTheField() {
-        assertRefused(training(rounds: 3, schedule: .cosine(warmupRounds: 3, floor: 0.1)), mentioning: "learning_rate_schedule")
+        assertRefused(
+            training(rounds: 3, schedule: .cosine(warmupRounds: 3, floor: 0.1)), mentioning: "learning_rate_schedule")
         assertRefused(training(schedule: .cosine(warmupRounds: 0, floor: 1.5)), mentioning: "learning_rate_schedule")
         assertRefused(training(schedule: .step(every: 0, factor: 0.5)), mentioning: "learning_rate_schedule")
         assertRefused(training(schedule: .step(every: 2, factor: 0)), mentioning: "learning_rate_schedule")
@@ -126,7 +127,8 @@ final class RoundPlanValidationTests: XCTestCase {
         XCTAssertNil(plain.secureAggregation)
         XCTAssertThrowsError(
             try RoundPlan(
-                validating: EvaluateRequest(model: "m", clients: 2, minClients: 3), version: 1, defaultDeadline: 90, seed: 1))
+                validating: EvaluateRequest(model: "m", clients: 2, minClients: 3), version: 1, defaultDeadline: 90,
+                seed: 1))
     }
 
     func test_statisticsCohorts_neverGoBelowTheFloor() throws {

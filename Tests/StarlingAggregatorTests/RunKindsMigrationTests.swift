@@ -15,7 +15,8 @@ final class RunKindsMigrationTests: XCTestCase {
         """
 
     func test_aV6DatabaseWithATrainingRun_upgradesKeepingTheRunAndItsReferences() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-v6-\(UUID().uuidString.prefix(8))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-v6-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("starling.sqlite").path
@@ -24,7 +25,8 @@ final class RunKindsMigrationTests: XCTestCase {
         try Migrations.migrator.migrate(legacy, upTo: "v6-rollouts")
         try await legacy.write { [legacyPlan] db in
             try db.execute(
-                sql: "INSERT INTO models (name, architecture, labels, confidenceThreshold, createdAt) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO models (name, architecture, labels, confidenceThreshold, createdAt) VALUES (?, ?, ?, ?, ?)",
                 arguments: ["m", "4-2", #"["a","b"]"#, 0.8, then])
             try db.execute(
                 sql: """
@@ -37,7 +39,8 @@ final class RunKindsMigrationTests: XCTestCase {
                     VALUES ('dev-1', '[]', 'pem', ?, 10, 0)
                     """, arguments: [then])
             try db.execute(
-                sql: "INSERT INTO rounds (id, model, state, plan, createdAt) VALUES ('rnd-old', 'm', 'completed', ?, ?)",
+                sql:
+                    "INSERT INTO rounds (id, model, state, plan, createdAt) VALUES ('rnd-old', 'm', 'completed', ?, ?)",
                 arguments: [legacyPlan, then])
             try db.execute(
                 sql: """
@@ -67,7 +70,8 @@ final class RunKindsMigrationTests: XCTestCase {
 
         try await store.insert(
             RoundFailureRecord(
-                roundId: "rnd-old", iteration: 1, deviceId: "dev-1", reason: .diverged, detail: "late", reportedAt: then))
+                roundId: "rnd-old", iteration: 1, deviceId: "dev-1", reason: .diverged, detail: "late",
+                reportedAt: then))
         try await store.saveOptimizerState(.init(step: 1), roundId: "rnd-old", at: then)
         let step = try await store.optimizerState(roundId: "rnd-old")?.step
         XCTAssertEqual(step, 1)
@@ -77,8 +81,10 @@ final class RunKindsMigrationTests: XCTestCase {
                 validating: CollectStatisticsRequest(name: "p", width: 2), width: 2, model: "", minimumDevices: 3,
                 defaultDeadline: 60, seed: 1),
             failureReason: nil, createdAt: then)
-        try await store.insert(statisticsRun, first: RoundCoordinator.newIteration(of: statisticsRun, number: 1, baseVersion: 0, at: then))
+        try await store.insert(
+            statisticsRun, first: RoundCoordinator.newIteration(of: statisticsRun, number: 1, baseVersion: 0, at: then))
         let stored = try await store.info(id: "rnd-stats")
-        XCTAssertEqual(stored.kind, .statistics, "a run without a model is stored now that rounds no longer reference models")
+        XCTAssertEqual(
+            stored.kind, .statistics, "a run without a model is stored now that rounds no longer reference models")
     }
 }

@@ -25,9 +25,12 @@ final class SecureMetricsLayoutTests: XCTestCase {
 
     func test_trainingFigures_encodeSumAndDecode_toTheSampleWeightedFleetFigures() throws {
         let vectors = [
-            SecureMetricsLayout.training(trainSamples: 100, trainLoss: 0.7, evalSamples: 20, evalAccuracy: 0.8, weightCap: cap),
-            SecureMetricsLayout.training(trainSamples: 300, trainLoss: 1.1, evalSamples: 50, evalAccuracy: 0.6, weightCap: cap),
-            SecureMetricsLayout.training(trainSamples: 50, trainLoss: 0.3, evalSamples: 0, evalAccuracy: 0, weightCap: cap),
+            SecureMetricsLayout.training(
+                trainSamples: 100, trainLoss: 0.7, evalSamples: 20, evalAccuracy: 0.8, weightCap: cap),
+            SecureMetricsLayout.training(
+                trainSamples: 300, trainLoss: 1.1, evalSamples: 50, evalAccuracy: 0.6, weightCap: cap),
+            SecureMetricsLayout.training(
+                trainSamples: 50, trainLoss: 0.3, evalSamples: 0, evalAccuracy: 0, weightCap: cap),
         ]
         XCTAssertEqual(vectors.map(\.count), [5, 5, 5])
         let sums = try secureSum(vectors, seed: 1)
@@ -41,11 +44,13 @@ final class SecureMetricsLayoutTests: XCTestCase {
 
     func test_aTrainingLossBeyondTheScale_isReportedClipped_withTheOtherFiguresIntact() throws {
         let vectors = [
-            SecureMetricsLayout.training(trainSamples: 100, trainLoss: 0.7, evalSamples: 20, evalAccuracy: 0.8, weightCap: cap),
+            SecureMetricsLayout.training(
+                trainSamples: 100, trainLoss: 0.7, evalSamples: 20, evalAccuracy: 0.8, weightCap: cap),
             SecureMetricsLayout.training(
                 trainSamples: 100, trainLoss: SecureMetricsLayout.lossScale * 4, evalSamples: 20, evalAccuracy: 0.4,
                 weightCap: cap),
-            SecureMetricsLayout.training(trainSamples: 100, trainLoss: .nan, evalSamples: 20, evalAccuracy: 0.6, weightCap: cap),
+            SecureMetricsLayout.training(
+                trainSamples: 100, trainLoss: .nan, evalSamples: 20, evalAccuracy: 0.6, weightCap: cap),
         ]
         let sums = try secureSum(vectors, seed: 2)
         let metrics = try XCTUnwrap(SecureMetricsLayout.decodeTraining(sums[...], weightCap: cap))
@@ -58,9 +63,11 @@ final class SecureMetricsLayoutTests: XCTestCase {
     func test_aLossExactlyAtTheScale_isStillANumber() throws {
         let vectors = [
             SecureMetricsLayout.training(
-                trainSamples: 10, trainLoss: SecureMetricsLayout.lossScale, evalSamples: 0, evalAccuracy: 0, weightCap: cap)
+                trainSamples: 10, trainLoss: SecureMetricsLayout.lossScale, evalSamples: 0, evalAccuracy: 0,
+                weightCap: cap)
         ]
-        let metrics = try XCTUnwrap(SecureMetricsLayout.decodeTraining(try secureSum(vectors, seed: 3)[...], weightCap: cap))
+        let metrics = try XCTUnwrap(
+            SecureMetricsLayout.decodeTraining(try secureSum(vectors, seed: 3)[...], weightCap: cap))
         XCTAssertEqual(try XCTUnwrap(metrics.trainLoss), SecureMetricsLayout.lossScale, accuracy: 1e-2)
         XCTAssertNil(metrics.clipped)
     }
@@ -70,7 +77,8 @@ final class SecureMetricsLayoutTests: XCTestCase {
         let second = [[10, 0, 0], [0, 9, 1], [0, 0, 10]]
         let vectors = [
             SecureMetricsLayout.evaluation(samples: 10, meanLoss: 0.5, accuracy: 0.8, confusion: first, weightCap: cap),
-            SecureMetricsLayout.evaluation(samples: 30, meanLoss: 0.2, accuracy: 29.0 / 30, confusion: second, weightCap: cap),
+            SecureMetricsLayout.evaluation(
+                samples: 30, meanLoss: 0.2, accuracy: 29.0 / 30, confusion: second, weightCap: cap),
         ]
         XCTAssertEqual(vectors[0].count, SecureMetricsLayout.evaluationLength(classes: 3))
         let figures = try XCTUnwrap(

@@ -14,7 +14,8 @@ final class ServerOptimizerRoundTests: XCTestCase {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "adam", architecture: "4-3-2", seed: 17))
-        let base = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: 1)))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: 1)))
         let model = base.manifest.architecture
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 40) }
@@ -22,7 +23,8 @@ final class ServerOptimizerRoundTests: XCTestCase {
         let run: RoundInfo = try await aggregator.admin.post(
             APIPath.adminRounds,
             json: StartRoundRequest(
-                model: "adam", clients: 2, minClients: 2, rounds: 2, deadlineSeconds: 60, seed: 6, secureAggregation: false,
+                model: "adam", clients: 2, minClients: 2, rounds: 2, deadlineSeconds: 60, seed: 6,
+                secureAggregation: false,
                 serverOptimizer: configuration))
 
         var rng = SeededRNG(seed: 99)
@@ -30,7 +32,9 @@ final class ServerOptimizerRoundTests: XCTestCase {
         var optimizer = try ServerOptimizer(configuration: configuration)
         var expected = base.model.parameters
         for iteration in 1...2 {
-            let deltas = (0..<2).map { _ in (0..<model.parameterCount).map { _ in Float.random(in: -0.5...0.5, using: &rng) } }
+            let deltas = (0..<2).map { _ in
+                (0..<model.parameterCount).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
+            }
             for (index, device) in devices.enumerated() {
                 let task = try await nextTask(of: device, iteration: iteration)
                 XCTAssertEqual(task.baseVersion, iteration)
@@ -42,7 +46,8 @@ final class ServerOptimizerRoundTests: XCTestCase {
                 (0..<2).map { (weight: samples[$0], delta: deltas[$0]) }, rule: .mean)
             expected = try optimizer.step(parameters: expected, averageDelta: average)
             let version = try await produced(iteration + 1, of: run.id, on: aggregator)
-            let got = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: version)))
+            let got = try ModelBundle(
+                decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: version)))
             XCTAssertEqual(got.model.parameters.count, expected.count)
             for (value, want) in zip(got.model.parameters, expected) { XCTAssertEqual(value, want, accuracy: 1e-5) }
         }

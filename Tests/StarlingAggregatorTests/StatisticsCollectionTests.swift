@@ -12,7 +12,9 @@ import XCTest
 /// makes no profile.
 final class StatisticsCollectionTests: XCTestCase {
     /// `statistics` as safetensors with one field replaced, as a faulty device might send it.
-    private func tampered(_ statistics: FeatureStatistics, _ change: (inout SafetensorsFile) -> Void) throws -> [UInt8] {
+    private func tampered(
+        _ statistics: FeatureStatistics, _ change: (inout SafetensorsFile) -> Void
+    ) throws -> [UInt8] {
         var file = try SafetensorsFile(decoding: statistics.safetensors())
         change(&file)
         return file.encoded()
@@ -44,7 +46,8 @@ final class StatisticsCollectionTests: XCTestCase {
         let path = APIPath.deviceStatistics(roundId: run.id, iteration: 1)
         var good: [FeatureStatistics] = []
         for index in 0..<3 {
-            let statistics = StatisticsFixtures.statistics(seed: 100 + UInt64(index), rows: 30 + 7 * index, width: width)
+            let statistics = StatisticsFixtures.statistics(
+                seed: 100 + UInt64(index), rows: 30 + 7 * index, width: width)
             let receipt: UpdateReceipt = try await devices[index].client.post(path, bytes: statistics.safetensors())
             XCTAssertTrue(receipt.accepted)
             good.append(statistics)
@@ -90,10 +93,12 @@ final class StatisticsCollectionTests: XCTestCase {
             XCTAssertEqual(got.std, want.std, accuracy: 1e-9 * max(1, want.std))
             XCTAssertEqual(got.zeroFraction, want.zeroFraction)
         }
-        let byVersion: FeatureProfile = try await aggregator.admin.get(APIPath.adminProfile(name: "sensors") + "?version=1")
+        let byVersion: FeatureProfile = try await aggregator.admin.get(
+            APIPath.adminProfile(name: "sensors") + "?version=1")
         XCTAssertEqual(byVersion, profile)
         await assertAPIError(status: 404, code: "profile_not_found") {
-            try await aggregator.admin.get(APIPath.adminProfile(name: "sensors") + "?version=2", as: FeatureProfile.self)
+            try await aggregator.admin.get(
+                APIPath.adminProfile(name: "sensors") + "?version=2", as: FeatureProfile.self)
         }
         let list: ProfileList = try await aggregator.admin.get(APIPath.adminProfiles)
         XCTAssertEqual(list.profiles.map(\.name), ["sensors"])
@@ -141,7 +146,8 @@ final class StatisticsCollectionTests: XCTestCase {
         let run: RoundInfo = try await aggregator.admin.post(
             APIPath.adminProfiles,
             json: CollectStatisticsRequest(
-                name: "short", width: 2, clients: 3, minDevices: 3, deadlineSeconds: 30, secureAggregation: false, seed: 3))
+                name: "short", width: 2, clients: 3, minDevices: 3, deadlineSeconds: 30, secureAggregation: false,
+                seed: 3))
         for device in devices { _ = try await device.nextTask() }
         let path = APIPath.deviceStatistics(roundId: run.id, iteration: 1)
         for index in 0..<2 {

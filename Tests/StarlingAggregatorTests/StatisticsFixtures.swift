@@ -48,7 +48,8 @@ enum StatisticsFixtures {
             let task = try await device.nextTask()
             let statistics = statistics(seed: seed &+ UInt64(index), rows: 40 + 10 * index, width: width)
             let _: UpdateReceipt = try await device.client.post(
-                APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration), bytes: statistics.safetensors())
+                APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration),
+                bytes: statistics.safetensors())
             sent.append(statistics)
         }
         let finished = try await waitForEnd(of: run.id, aggregator)

@@ -8,7 +8,8 @@ public enum UpdateBody {
         _ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5
     ) throws -> [UInt8] {
         try make(
-            architecture, delta: [Float](repeating: value, count: architecture.parameterCount), trainSamples: trainSamples,
+            architecture, delta: [Float](repeating: value, count: architecture.parameterCount),
+            trainSamples: trainSamples,
             evalAccuracy: evalAccuracy)
     }
 
