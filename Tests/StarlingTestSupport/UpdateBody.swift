@@ -7,8 +7,17 @@ public enum UpdateBody {
     public static func make(
         _ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5
     ) throws -> [UInt8] {
-        let model = try MLP(
-            architecture: architecture, parameters: [Float](repeating: value, count: architecture.parameterCount))
+        try make(
+            architecture, delta: [Float](repeating: value, count: architecture.parameterCount),
+            trainSamples: trainSamples,
+            evalAccuracy: evalAccuracy)
+    }
+
+    /// An update for `architecture` carrying `delta` in the model's flat parameter order.
+    public static func make(
+        _ architecture: ModelArchitecture, delta: [Float], trainSamples: Int = 50, evalAccuracy: Double = 0.5
+    ) throws -> [UInt8] {
+        let model = try MLP(architecture: architecture, parameters: delta)
         var tensors: [String: SafetensorsTensor] = [:]
         for (name, tensor) in model.namedTensors { tensors[name] = SafetensorsFile.float32(tensor) }
         let metadata = [

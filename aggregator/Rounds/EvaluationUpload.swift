@@ -40,7 +40,8 @@ enum EvaluationUpload {
     }
 
     /// The cohort's figures: samples and confusion summed, accuracy and loss weighted by samples;
-    /// the loss is left out when any device did not measure it.
+    /// the loss is left out when any device did not measure it (its loss was not finite), and such
+    /// devices are counted as clipped, as a secure sum reports them.
     static func combine(_ reports: [EvaluationFigures]) throws(APIError) -> EvaluationFigures {
         let samples = reports.reduce(0) { $0 + $1.samples }
         guard samples > 0 else { throw .internal("the evaluation has no held-out samples") }
@@ -56,6 +57,8 @@ enum EvaluationUpload {
             }
             confusion = zip(sum, matrix).map { zip($0, $1).map(+) }
         }
-        return EvaluationFigures(samples: samples, accuracy: accuracy, loss: loss, confusion: confusion)
+        return EvaluationFigures(
+            samples: samples, accuracy: accuracy, loss: loss, confusion: confusion,
+            lossClippedDevices: reports.count - losses.count)
     }
 }

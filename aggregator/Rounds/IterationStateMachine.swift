@@ -1,5 +1,6 @@
 import Foundation
 import StarlingCore
+import StarlingProtocol
 
 /// The lifecycle of one iteration of a federated run, as a value: events go in (a clock tick with
 /// the eligible devices, an accepted update, the aggregation's outcome), actions come out (issue
@@ -20,7 +21,8 @@ struct IterationStateMachine: Sendable, Equatable {
 
     enum State: Sendable, Equatable {
         case waitingForClients(until: Date)
-        case collecting(cohort: [String], deadline: Date, received: [String], failed: [String])
+        /// `failed` holds the devices that reported they cannot contribute, with their reasons.
+        case collecting(cohort: [String], deadline: Date, received: [String], failed: [String: ClientFailureReason])
         case aggregating(cohort: [String], contributors: [String])
         case completed
         case failed(reason: String)
@@ -55,7 +57,7 @@ struct IterationStateMachine: Sendable, Equatable {
             if eligible.count >= configuration.minClients {
                 let cohort = selectCohort(from: eligible)
                 let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
-                state = .collecting(cohort: cohort, deadline: deadline, received: [], failed: [])
+                state = .collecting(cohort: cohort, deadline: deadline, received: [], failed: [:])
                 return .issueTasks(cohort: cohort, deadline: deadline)
             }
             guard now >= until else { return nil }
@@ -76,7 +78,7 @@ struct IterationStateMachine: Sendable, Equatable {
         switch state {
         case .collecting(let cohort, _, let received, let failed):
             guard cohort.contains(device) else { return .notInCohort }
-            return received.contains(device) || failed.contains(device) ? .duplicate : .accepted
+            return received.contains(device) || failed[device] != nil ? .duplicate : .accepted
         case .aggregating(let cohort, _):
             return cohort.contains(device) ? .closed : .notInCohort
         case .waitingForClients:
@@ -99,24 +101,31 @@ struct IterationStateMachine: Sendable, Equatable {
 
     /// `device` reported that it cannot contribute (it diverged, or has no data): the iteration
     /// stops waiting for it. Returns the admission it was judged by.
-    mutating func clientFailed(_ device: String) -> (Admission, Action?) {
+    mutating func clientFailed(_ device: String, reason: ClientFailureReason) -> (Admission, Action?) {
         let admission = admission(of: device)
         guard admission == .accepted, case .collecting(let cohort, let deadline, let received, var failed) = state else {
             return (admission, nil)
         }
-        failed.append(device)
+        failed[device] = reason
         return (admission, answered(cohort: cohort, deadline: deadline, received: received, failed: failed))
     }
 
-    /// Moves on once every device of the cohort has sent an update or reported a failure.
-    private mutating func answered(cohort: [String], deadline: Date, received: [String], failed: [String]) -> Action? {
+    /// Moves on once every device of the cohort has sent an update or reported a failure; short of
+    /// `minClients` updates, fails naming how many devices reported which reason.
+    private mutating func answered(
+        cohort: [String], deadline: Date, received: [String], failed: [String: ClientFailureReason]
+    ) -> Action? {
         guard received.count + failed.count == cohort.count else {
             state = .collecting(cohort: cohort, deadline: deadline, received: received, failed: failed)
             return nil
         }
         guard received.count >= configuration.minClients else {
+            let reasons = ClientFailureReason.allCases.compactMap { reason -> String? in
+                let count = failed.values.filter { $0 == reason }.count
+                return count > 0 ? "\(count) \(reason.rawValue)" : nil
+            }
             return fail(
-                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures")
+                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))")
         }
         state = .aggregating(cohort: cohort, contributors: received)
         return .aggregate(contributors: received)

@@ -93,11 +93,13 @@ extension RoundCoordinator {
         }
     }
 
-    /// A one-round run (evaluation or statistics) has its result: the run completes.
-    func runCompleted(runID: String) async {
+    /// A one-round run (evaluation or statistics) has its result from `contributors` devices: the
+    /// run completes. The count is recorded because secure runs keep no per-device rows to count.
+    func runCompleted(runID: String, contributors: Int) async {
         guard var current = runs[runID] else { return }
         current.machine.aggregationSucceeded()
         current.iteration.state = .completed
+        current.iteration.contributors = contributors
         current.iteration.endedAt = clock()
         current.secure = nil
         runs[runID] = current

@@ -52,7 +52,7 @@ extension RoundCoordinator {
                 "round": "\(run.round.id)", "version": "\(evaluation.version)", "accuracy": "\(figures.accuracy)",
                 "samples": "\(figures.samples)",
             ])
-        await runCompleted(runID: run.round.id)
+        await runCompleted(runID: run.round.id, contributors: devices)
     }
 
     /// Registers a statistics run's feature profile, unless it summarises fewer devices than the
@@ -78,6 +78,6 @@ extension RoundCoordinator {
         logger.info(
             "feature profile registered",
             metadata: ["round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)"])
-        await runCompleted(runID: run.round.id)
+        await runCompleted(runID: run.round.id, contributors: devices)
     }
 }

@@ -75,21 +75,37 @@ extension RoundCoordinator {
 
     /// Records that `device` cannot contribute to this iteration, so the round stops waiting for it.
     /// Answers like an upload: 404, 403, or 409 once it has contributed or reported already.
+    ///
+    /// - Important: the machine is read again after the report is stored: other reports and updates
+    ///   of the run are taken while this one waits for the database, and a copy of the run taken
+    ///   before that wait would undo them.
     func clientFailed(roundId: String, iteration: Int, device: String, report: ClientFailureReport) async throws(APIError) {
-        guard var run = runs[roundId], run.iteration.iteration == iteration else {
+        guard let run = runs[roundId], run.iteration.iteration == iteration else {
             guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
                 throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
             }
             guard record.cohort.contains(device) else { throw Self.notInCohort }
             throw Self.closed
         }
-        try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
+        let key = Self.key(roundId, iteration, device)
+        try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(key))
+        inFlight.insert(key)
+        defer { inFlight.remove(key) }
         try await store.insert(
             RoundFailureRecord(
                 roundId: roundId, iteration: iteration, deviceId: device, reason: report.reason,
                 detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()))
-        let (_, action) = run.machine.clientFailed(device)
-        runs[roundId] = run
+        var admission = IterationStateMachine.Admission.closed
+        var action: IterationStateMachine.Action?
+        if var current = runs[roundId], current.iteration.iteration == iteration {
+            (admission, action) = current.machine.clientFailed(device, reason: report.reason)
+            runs[roundId] = current
+        }
+        guard admission == .accepted else {
+            // The iteration closed while the report was being stored: it takes no part.
+            try await store.deleteFailure(roundId: roundId, iteration: iteration, deviceID: device)
+            throw Self.closed
+        }
         logger.warning(
             "a device could not contribute",
             metadata: ["round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)"])

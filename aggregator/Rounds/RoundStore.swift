@@ -59,6 +59,12 @@ struct RoundStore: Sendable {
         }
     }
 
+    func deleteFailure(roundId: String, iteration: Int, deviceID: String) async throws(APIError) {
+        try await pool.writing { db in
+            _ = try RoundFailureRecord.deleteOne(db, key: ["roundId": roundId, "iteration": iteration, "deviceId": deviceID])
+        }
+    }
+
     func iteration(roundId: String, iteration: Int) async throws(APIError) -> RoundIterationRecord? {
         try await pool.reading { db in try RoundIterationRecord.fetchOne(db, key: ["roundId": roundId, "iteration": iteration]) }
     }

@@ -1,0 +1,96 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+import StarlingTestSupport
+import XCTest
+
+@testable import StarlingAggregator
+
+/// A two-round plain run with FedAdam on the server: each version is the optimizer's step on the
+/// round's average delta, its moments carry from round to round, and the state is in the database
+/// for a restarted aggregator to continue with.
+final class ServerOptimizerRoundTests: XCTestCase {
+    func test_fedAdamOverTwoRounds_matchesTheOptimizerStepByStep_andStoresItsState() async throws {
+        let aggregator = try await TestAggregator.start()
+        let _: ModelVersionInfo = try await aggregator.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "adam", architecture: "4-3-2", seed: 17))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: 1)))
+        let model = base.manifest.architecture
+        let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
+        for device in devices { _ = try await device.watch(sampleCount: 40) }
+        let configuration = ServerOptimizerConfiguration.defaults(for: .fedadam)
+        let run: RoundInfo = try await aggregator.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "adam", clients: 2, minClients: 2, rounds: 2, deadlineSeconds: 60, seed: 6,
+                secureAggregation: false,
+                serverOptimizer: configuration))
+
+        var rng = SeededRNG(seed: 99)
+        let samples = [30, 10]
+        var optimizer = try ServerOptimizer(configuration: configuration)
+        var expected = base.model.parameters
+        for iteration in 1...2 {
+            let deltas = (0..<2).map { _ in
+                (0..<model.parameterCount).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
+            }
+            for (index, device) in devices.enumerated() {
+                let task = try await nextTask(of: device, iteration: iteration)
+                XCTAssertEqual(task.baseVersion, iteration)
+                let _: UpdateReceipt = try await device.client.post(
+                    APIPath.deviceUpdate(roundId: run.id, iteration: iteration),
+                    bytes: UpdateBody.make(model, delta: deltas[index], trainSamples: samples[index]))
+            }
+            let average = try RobustAggregation.aggregate(
+                (0..<2).map { (weight: samples[$0], delta: deltas[$0]) }, rule: .mean)
+            expected = try optimizer.step(parameters: expected, averageDelta: average)
+            let version = try await produced(iteration + 1, of: run.id, on: aggregator)
+            let got = try ModelBundle(
+                decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: version)))
+            XCTAssertEqual(got.model.parameters.count, expected.count)
+            for (value, want) in zip(got.model.parameters, expected) { XCTAssertEqual(value, want, accuracy: 1e-5) }
+        }
+        let finished = try await waitForEnd(of: run.id, aggregator)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.iterations.map(\.producedVersion), [2, 3])
+
+        let path = aggregator.folder.appendingPathComponent("starling.sqlite").path
+        let stored = try await RoundStore(pool: try Storage(path: path).pool).optimizerState(roundId: run.id)
+        XCTAssertEqual(stored?.step, 2)
+        XCTAssertEqual(stored, optimizer.state)
+        for device in devices { await device.client.shutdown() }
+        try await aggregator.stop(removingFolder: false)
+
+        let reopened = try await RoundStore(pool: try Storage(path: path).pool).optimizerState(roundId: run.id)
+        XCTAssertEqual(reopened?.step, 2)
+        XCTAssertEqual(reopened, optimizer.state)
+        try? FileManager.default.removeItem(at: aggregator.folder)
+    }
+
+    /// Long-polls until `device` has the task of the run's `iteration`.
+    private func nextTask(of device: TestDevice, iteration: Int) async throws -> RoundTask {
+        var state = try await device.watch()
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while !state.rounds.contains(where: { $0.iteration == iteration }) {
+            guard ContinuousClock.now < deadline else { throw TimedOut(what: "the task of iteration \(iteration)") }
+            state = try await device.watch(revision: state.revision, wait: 10)
+        }
+        return try XCTUnwrap(state.rounds.first { $0.iteration == iteration })
+    }
+
+    /// Waits until the run's iteration producing version `version` has it, and returns it.
+    private func produced(_ version: Int, of runID: String, on aggregator: TestAggregator) async throws -> Int {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while ContinuousClock.now < deadline {
+            let info: RoundInfo = try await aggregator.admin.get(APIPath.adminRound(id: runID))
+            if info.iterations.contains(where: { $0.producedVersion == version }) { return version }
+            guard info.state != .failed else {
+                XCTFail("the run failed: \(info.failureReason ?? "")")
+                return version
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TimedOut(what: "version \(version) of run \(runID)")
+    }
+}
