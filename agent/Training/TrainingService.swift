@@ -10,7 +10,7 @@ import StarlingCore
 import StarlingProtocol
 import StarlingTransport
 
-/// Carries out round tasks one at a time, off the watch loop so the watch stays live: training
+/// Carries out round tasks off the watch loop so the watch stays live: training
 /// (download the base weights, train on a worker thread, upload the delta or take part in the
 /// iteration's secure aggregation with it), evaluation of a version on the held-out samples, and
 /// feature statistics of the training samples. A task past its deadline is dropped; a device that
@@ -23,16 +23,27 @@ struct TrainingService: Service {
     let tasks: AsyncStream<RoundTask>
     let logger: Logger
 
+    /// Each task runs as soon as it arrives, beside those of other runs: a secure aggregation waits
+    /// on the other devices of its cohort, and two runs whose devices took their tasks in different
+    /// orders would otherwise wait on each other until their deadlines. A run issues its next round's
+    /// task only after the last one closed, so one run's tasks never overlap.
     func run() async throws {
-        for await task in tasks.cancelOnGracefulShutdown() {
-            var logger = logger
-            logger[metadataKey: "round"] = "\(task.roundId)/\(task.iteration)"
-            do {
-                try await carryOut(task, logger: logger)
-            } catch {
-                guard !Task.isCancelled else { return }
-                logger.error("round task failed", metadata: ["reason": "\(error)"])
+        await withDiscardingTaskGroup { group in
+            for await task in tasks.cancelOnGracefulShutdown() {
+                group.addTask { await carryOutLogging(task) }
             }
+            group.cancelAll()
+        }
+    }
+
+    private func carryOutLogging(_ task: RoundTask) async {
+        var logger = logger
+        logger[metadataKey: "round"] = "\(task.roundId)/\(task.iteration)"
+        do {
+            try await carryOut(task, logger: logger)
+        } catch {
+            guard !Task.isCancelled else { return }
+            logger.error("round task failed", metadata: ["reason": "\(error)"])
         }
     }
 
