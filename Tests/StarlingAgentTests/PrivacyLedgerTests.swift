@@ -54,6 +54,29 @@ final class PrivacyLedgerTests: XCTestCase {
         XCTAssertEqual(afterRestart.spentEpsilon, spent.spentEpsilon, accuracy: 1e-12)
     }
 
+    func testConcurrentAdmissionsNeverSpendMoreThanTheBudget() async throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")
+        let ledger = PrivacyLedger(store: try AgentStore(path: path), budget: PrivacyBudget(epsilon: 2, delta: 1e-5))
+        let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for iteration in 1...8 {
+                group.addTask {
+                    do {
+                        try await self.admit(training, to: ledger, for: self.task(iteration))
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        XCTAssertEqual(admitted, 4, "the budget fits four of the eight rounds asked for at once")
+        let status = try await ledger.status()
+        XCTAssertEqual(status.runs, 4)
+        XCTAssertLessThanOrEqual(status.spentEpsilon, 2)
+    }
+
     func testWithoutABudgetRunsAreStillRecordedAndCounted() async throws {
         let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
         let ledger = PrivacyLedger(store: store, budget: nil)

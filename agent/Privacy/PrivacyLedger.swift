@@ -18,6 +18,9 @@ struct PrivacyRun: Sendable, Equatable {
     var noiseMultiplier: Double
     var steps: Int
     var recordedAt: Date
+
+    /// Whether both record the same round of the same run.
+    func sameRound(as other: PrivacyRun) -> Bool { roundId == other.roundId && iteration == other.iteration }
 }
 
 /// The (ε, δ) a device lets its training spend over its lifetime, set on the agent's command line.
@@ -39,6 +42,10 @@ final class PrivacyLedger: Sendable {
     let budget: PrivacyBudget?
     /// Why the last private run was refused, until one is admitted again.
     private let refusal = Mutex<String?>(nil)
+    /// Runs admitted by this process. Tasks of different runs are admitted concurrently; each is
+    /// judged, under this lock, against the stored runs and every run admitted before it, so two
+    /// admissions racing to the store cannot both spend the last of the budget.
+    private let admitted = Mutex<[PrivacyRun]>([])
 
     init(store: AgentStore, budget: PrivacyBudget?) {
         self.store = store
@@ -64,20 +71,24 @@ final class PrivacyLedger: Sendable {
             noiseMultiplier: noiseMultiplier, steps: steps, recordedAt: Date())
         if let budget {
             let recorded = try await store.privacyRuns()
-            let spent: Double
-            let after: Double
-            do {
-                spent = try Self.epsilon(of: recorded, delta: budget.delta)
-                after = try Self.epsilon(of: recorded + [run], delta: budget.delta)
-            } catch {
-                throw .privacy(error.description)
-            }
-            guard after <= budget.epsilon else {
-                let reason =
-                    "the device's privacy budget of ε = \(budget.epsilon) at δ = \(budget.delta) is spent up to "
-                    + "\(Self.format(spent)); this round would bring it to \(Self.format(after))"
-                refusal.withLock { $0 = reason }
-                throw .privacy(reason)
+            try admitted.withLock { admitted throws(AgentError) in
+                let earlier = recorded + admitted.filter { run in !recorded.contains { $0.sameRound(as: run) } }
+                let spent: Double
+                let after: Double
+                do throws(PrivacyError) {
+                    spent = try Self.epsilon(of: earlier, delta: budget.delta)
+                    after = try Self.epsilon(of: earlier + [run], delta: budget.delta)
+                } catch {
+                    throw .privacy(error.description)
+                }
+                guard after <= budget.epsilon else {
+                    let reason =
+                        "the device's privacy budget of ε = \(budget.epsilon) at δ = \(budget.delta) is spent up to "
+                        + "\(Self.format(spent)); this round would bring it to \(Self.format(after))"
+                    refusal.withLock { $0 = reason }
+                    throw .privacy(reason)
+                }
+                admitted.append(run)
             }
         }
         try await store.recordPrivacyRun(run)
