@@ -58,11 +58,14 @@ final class PrivacyLedgerTests: XCTestCase {
         let path = try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")
         let ledger = PrivacyLedger(store: try AgentStore(path: path), budget: PrivacyBudget(epsilon: 2, delta: 1e-5))
         let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        let tasks = (1...8).map(task)
         let admitted = await withTaskGroup(of: Bool.self) { group in
-            for iteration in 1...8 {
+            for task in tasks {
                 group.addTask {
                     do {
-                        try await self.admit(training, to: ledger, for: self.task(iteration))
+                        try await ledger.admit(
+                            samplingRate: training.samplingRate, noiseMultiplier: training.noiseMultiplier,
+                            steps: training.steps, for: task)
                         return true
                     } catch {
                         return false
