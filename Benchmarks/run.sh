@@ -4,7 +4,10 @@
 # a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
 # Flower's SecAgg+ (flwr in the same virtualenv); then DP-SGD beside Opacus (opacus and torch in the
 # same virtualenv); then the agent's memory; then rollouts (deploy to serving for 10 agent processes
-# and 1,000 in-process agents, against the release aggregator). One JSON line per figure.
+# and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
+# federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
+# datasets and six partitions, three seeds each; Benchmarks/quality/report.py prints the ratios and
+# checks the targets of docs/quality.md). One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
 # STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
@@ -47,3 +50,12 @@ if [ -z "${STARLING_BENCH_BIN:-}" ]; then
     swift build -c release --product starling-agent >&2
 fi
 "$bin" --suite rollout "${quick[@]}"
+seeds=3
+[ "${BENCH_QUICK:-0}" = "1" ] && seeds=1
+# shellcheck disable=SC2046 # the printed options are meant to split into words
+"$root/Benchmarks/quality/quality_peers.sh" --data "$work/quality" --seeds "$seeds" "${quick[@]}" \
+    $("$bin" --suite quality-flower-arguments) | tee "$work/quality-peers.jsonl"
+"$bin" --suite quality --quality-data "$work/quality" --seeds "$seeds" "${quick[@]}" | tee "$work/quality-starling.jsonl"
+# The ratio lines go to stdout; the markdown table of docs/quality.md to stderr.
+"$venv/bin/python" "$root/Benchmarks/quality/report.py" "$work/quality-starling.jsonl" "$work/quality-peers.jsonl" \
+    --markdown /dev/stderr

@@ -16,6 +16,8 @@ struct QualityBenchmark {
     /// Datasets and partitions to run (all when empty).
     var datasets: [String] = []
     var partitions: [String] = []
+    /// Runs per configuration, with seeds 0…seeds−1 for the model's initialisation and the shuffles.
+    var seeds = 1
 
     static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
     static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in [8, 32].map { "\(scheme)-\($0)" } }
@@ -33,13 +35,21 @@ struct QualityBenchmark {
         var divergedUpdates: Int
         var preprocessing: String
         var serverOptimizer: ServerOptimizerConfiguration
+        var seed: Int
 
         enum CodingKeys: String, CodingKey {
             case bench, dataset, partition, peer, accuracy, rounds, diverged, preprocessing
             case accuracyByRound = "accuracy_by_round"
             case divergedUpdates = "diverged_updates"
             case serverOptimizer = "server_optimizer"
+            case seed
         }
+    }
+
+    /// The local settings as flower_peer.py's options, so that Flower trains each round as Starling does.
+    static func flowerArguments(_ settings: FederatedSimulation.Settings) -> String {
+        "--epochs \(settings.localEpochs) --batch-size \(settings.batchSize) --lr \(settings.learningRate) "
+            + "--momentum \(settings.momentum)"
     }
 
     func run() throws {
@@ -54,23 +64,35 @@ struct QualityBenchmark {
             let (train, test, architecture) = try load(folder)
             for partition in partitions {
                 let devices = try split(train, by: folder.appendingPathComponent("partitions/\(partition).txt"))
-                var outcomes: [(ServerOptimizerConfiguration, FederatedSimulation.Outcome)] = []
-                for (name, optimizer) in strategies {
-                    let outcome = try outcomes.first { $0.0 == optimizer }?.1
-                        ?? FederatedSimulation(
-                            architecture: architecture, devices: devices, test: test, rounds: rounds,
-                            serverOptimizer: optimizer, settings: settings, seed: 7
-                        ).run()
-                    outcomes.append((optimizer, outcome))
-                    try emit(
-                        Line(
-                            dataset: dataset, partition: partition, peer: "starling-\(name)",
-                            accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
-                            accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
-                            divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary,
-                            serverOptimizer: optimizer))
+                for seed in 0..<seeds {
+                    try run(
+                        dataset, partition, devices: devices, test: test, architecture: architecture, rounds: rounds,
+                        strategies: strategies, seed: seed)
                 }
             }
+        }
+    }
+
+    /// One dataset, partition and seed under every strategy.
+    private func run(
+        _ dataset: String, _ partition: String, devices: [Dataset], test: Dataset, architecture: ModelArchitecture,
+        rounds: Int, strategies: [(String, ServerOptimizerConfiguration)], seed: Int
+    ) throws {
+        var outcomes: [(ServerOptimizerConfiguration, FederatedSimulation.Outcome)] = []
+        for (name, optimizer) in strategies {
+            let outcome = try outcomes.first { $0.0 == optimizer }?.1
+                ?? FederatedSimulation(
+                    architecture: architecture, devices: devices, test: test, rounds: rounds,
+                    serverOptimizer: optimizer, settings: settings, seed: UInt64(seed)
+                ).run()
+            outcomes.append((optimizer, outcome))
+            try emit(
+                Line(
+                    dataset: dataset, partition: partition, peer: "starling-\(name)",
+                    accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
+                    accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
+                    divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary,
+                    serverOptimizer: optimizer, seed: seed))
         }
     }
 

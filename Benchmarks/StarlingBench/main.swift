@@ -2,7 +2,8 @@
 // one JSON line per figure.
 //   starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
 //                  [--quality-data DIR [--settings JSON] [--strategies fedavg,fedadam] [--datasets a,b]
-//                   [--partitions p,q]] [--quick]
+//                   [--partitions p,q] [--seeds N]] [--quick]
+// --suite quality-flower-arguments prints the round defaults as Benchmarks/quality/flower_peer.py options.
 // --quality-data is the folder Benchmarks/quality/make_datasets.py wrote; --settings overrides the round
 // defaults for a sweep, e.g. '{"local_epochs":5,"learning_rate":0.1}'.
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
@@ -20,6 +21,7 @@ var qualitySettings = FederatedSimulation.Settings()
 var qualityStrategies: [ServerOptimizerKind] = [.fedavg, .fedadam]
 var qualityDatasets: [String] = []
 var qualityPartitions: [String] = []
+var qualitySeeds = 1
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -42,6 +44,7 @@ while let argument = arguments.next() {
         qualityStrategies = (arguments.next() ?? "").split(separator: ",").compactMap { ServerOptimizerKind(rawValue: String($0)) }
     case "--datasets": qualityDatasets = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--partitions": qualityPartitions = (arguments.next() ?? "").split(separator: ",").map(String.init)
+    case "--seeds": qualitySeeds = max(1, Int(arguments.next() ?? "") ?? 1)
     default:
         FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n".utf8))
         exit(2)
@@ -68,13 +71,18 @@ if suite == "rollout" {
     }
 }
 
+if suite == "quality-flower-arguments" {
+    print(QualityBenchmark.flowerArguments(qualitySettings))
+    exit(0)
+}
+
 if suite == "quality" {
     openblas_set_num_threads(1)
     do {
         guard let qualityData else { throw QualityBenchmarkError("--suite quality needs --quality-data DIR") }
         try QualityBenchmark(
             dataDirectory: qualityData, quick: quick, settings: qualitySettings, strategies: qualityStrategies,
-            datasets: qualityDatasets, partitions: qualityPartitions
+            datasets: qualityDatasets, partitions: qualityPartitions, seeds: qualitySeeds
         ).run()
         exit(0)
     } catch {

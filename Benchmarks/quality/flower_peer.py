@@ -269,6 +269,7 @@ def run(job: tuple) -> dict:
         "diverged": diverged,
         "preprocessing": transform["name"],
         "local": local,
+        "seed": args.seed,
     }
     if server:
         line["server"] = server

@@ -9,7 +9,10 @@
 #    "accuracy":...,"rounds":...,"accuracy_by_round":[...],"diverged":false,...}
 # Progress goes to stderr.
 #
-# Usage: quality_peers.sh [--data DIR] [--quick] [flower_peer.py options, e.g. --lr 0.1 --tau 1e-3]
+# Usage: quality_peers.sh [--data DIR] [--quick] [--seeds N] [flower_peer.py options, e.g. --lr 0.1]
+# --seeds N runs Flower with seeds 0…N−1 (default 1); the report averages over them. Give Flower the
+# local settings Starling runs with (Benchmarks/run.sh passes Starling's defaults), so that the two
+# differ only in what each framework does with the updates.
 # --data DIR keeps the datasets (created if missing) for Starling's quality suite to read; without
 # it they go to a temporary folder removed on exit.
 #
@@ -32,11 +35,13 @@ sklearn_version="${SKLEARN_VERSION:-1.9.1}"
 
 data=""
 quick="${BENCH_QUICK:-0}"
+seeds=1
 flower_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --data) data="${2:?--data needs a folder}"; shift 2 ;;
         --quick) quick=1; shift ;;
+        --seeds) seeds="${2:?--seeds needs a count}"; shift 2 ;;
         *) flower_args+=("$1"); shift ;;
     esac
 done
@@ -67,5 +72,7 @@ export FLWR_TELEMETRY_ENABLED=0
 started=$SECONDS
 "$venv/bin/python" "$here/make_datasets.py" --out "$data"
 "$venv/bin/python" "$here/centralised.py" --data "$data"
-"$venv/bin/python" "$here/flower_peer.py" --data "$data" "${flower_args[@]}"
+for ((seed = 0; seed < seeds; seed++)); do
+    "$venv/bin/python" "$here/flower_peer.py" --data "$data" --seed "$seed" "${flower_args[@]}"
+done
 echo "quality peers: $((SECONDS - started)) s" >&2

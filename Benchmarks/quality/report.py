@@ -2,7 +2,8 @@
 and partitions, and checks the quality targets.
 
 Reads JSON lines (Starling's from `starling-bench --suite quality`, the peers' from
-quality_peers.sh) from the files given, and prints on stdout:
+quality_peers.sh) from the files given; runs of one dataset, partition and peer with several seeds
+are averaged (a diverged seed makes the average diverged). Prints on stdout:
   - one JSON line per Starling run with its ratios to centralised and to Flower's same strategy:
     {"bench":"quality","metric":"<dataset>/<partition>/<strategy>","value":acc,"unit":"fraction",
      "ratio_centralised":...,"flower":...,"ratio_flower":...}
@@ -40,12 +41,29 @@ def strategy(peer):
     return peer.rsplit("-", 1)[-1]
 
 
+def averaged(records):
+    """One record per (dataset, partition, peer): accuracy the mean over its seeds."""
+    groups = {}
+    for record in records:
+        groups.setdefault((record["dataset"], record.get("partition"), record["peer"]), []).append(record)
+    merged = []
+    for runs in groups.values():
+        record = dict(runs[0])
+        accuracies = [r["accuracy"] for r in runs if r.get("accuracy") is not None]
+        record["diverged"] = any(r.get("diverged") for r in runs) or len(accuracies) < len(runs)
+        record["accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
+        record["seeds"] = len(runs)
+        record["spread"] = (min(accuracies), max(accuracies)) if accuracies else None
+        merged.append(record)
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+")
     parser.add_argument("--markdown")
     args = parser.parse_args()
-    records = load(args.files)
+    records = averaged(load(args.files))
     centralised = {r["dataset"]: r for r in records if r["peer"].startswith("centralised")}
     flower = {(r["dataset"], r["partition"], strategy(r["peer"])): r for r in records if r["peer"].startswith("flower")}
     starling = [r for r in records if r["peer"].startswith("starling")]
@@ -55,11 +73,12 @@ def main():
         dataset, partition, name = run["dataset"], run["partition"], strategy(run["peer"])
         reference = centralised.get(dataset)
         peer = flower.get((dataset, partition, "fedavg" if name == "default" else name))
-        line = {"bench": "quality", "metric": f"{dataset}/{partition}/{name}", "value": run["accuracy"], "unit": "fraction"}
+        line = {"bench": "quality", "metric": f"{dataset}/{partition}/{name}", "value": round(run["accuracy"], 4),
+                "unit": "fraction", "seeds": run["seeds"]}
         if reference:
             line["ratio_centralised"] = round(run["accuracy"] / reference["accuracy"], 4)
         if peer and peer.get("accuracy") is not None:
-            line["flower"] = peer["accuracy"]
+            line["flower"] = round(peer["accuracy"], 4)
             line["ratio_flower"] = round(run["accuracy"] / peer["accuracy"], 4)
         print(json.dumps(line))
         rows.append((run, reference, peer))
