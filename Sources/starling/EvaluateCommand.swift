@@ -16,28 +16,18 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "The version (default: the newest).")
     var version: Int?
 
-    @Option(help: "Only devices with these tags (key=value,…) take part.")
-    var to: String = "all"
-
-    @Option(help: "Devices asked (default: every eligible device, up to 100).")
-    var clients: Int?
+    @OptionGroup var cohort: CohortOptions
 
     @Option(help: "The fewest devices whose figures make a result (default 3 with secure aggregation, else 1).")
     var minClients: Int?
-
-    @Option(help: "Seconds the devices have.")
-    var deadline: Double?
-
-    @Flag(inversion: .prefixedNo, help: "Combine the figures by secure aggregation (SecAgg+).")
-    var secagg = true
 
     @Flag(help: "Print the evaluation as JSON.")
     var json = false
 
     func run() async throws {
         let request = EvaluateRequest(
-            model: model, version: version, selector: try parseSelector(to), clients: clients, minClients: minClients,
-            deadlineSeconds: deadline, secureAggregation: secagg)
+            model: model, version: version, selector: try cohort.selector, clients: cohort.clients, minClients: minClients,
+            deadlineSeconds: cohort.deadline, secureAggregation: cohort.secagg)
         let json = json
         let run = try await connection.withClient { client throws(AdminError) in
             let started = try await client.evaluate(request)

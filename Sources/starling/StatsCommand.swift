@@ -29,20 +29,10 @@ struct StatsCommand: AsyncParsableCommand {
         @Option(help: "Or: the feature width.")
         var width: Int?
 
-        @Option(help: "Only devices with these tags (key=value,…) take part.")
-        var to: String = "all"
+        @OptionGroup var cohort: CohortOptions
 
         @Option(help: "The fewest devices whose statistics make a profile (default: the aggregator's floor).")
         var minDevices: Int?
-
-        @Option(help: "Devices asked (default: every eligible device, up to 1000).")
-        var clients: Int?
-
-        @Option(help: "Seconds the devices have.")
-        var deadline: Double?
-
-        @Flag(inversion: .prefixedNo, help: "Sum the statistics by secure aggregation (SecAgg+).")
-        var secagg = true
 
         func validate() throws {
             guard (width == nil) != (featuresFrom == nil) else {
@@ -54,8 +44,8 @@ struct StatsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = CollectStatisticsRequest(
-                name: name, width: width, featuresFrom: featuresFrom, selector: try parseSelector(to), clients: clients,
-                minDevices: minDevices, deadlineSeconds: deadline, secureAggregation: secagg)
+                name: name, width: width, featuresFrom: featuresFrom, selector: try cohort.selector, clients: cohort.clients,
+                minDevices: minDevices, deadlineSeconds: cohort.deadline, secureAggregation: cohort.secagg)
             let (run, profile) = try await connection.withClient { client throws(AdminError) in
                 let started = try await client.collectStatistics(request)
                 Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))

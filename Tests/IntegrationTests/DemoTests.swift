@@ -3,9 +3,10 @@ import StarlingAdmin
 import StarlingProtocol
 import XCTest
 
-/// The whole loop with real processes: enroll, train federated, deploy, predict, shut down.
+/// The whole loop with real processes: enroll, collect a feature profile, train federated with the
+/// round defaults, deploy, predict, shut down.
 final class DemoTests: XCTestCase {
-    func test_demoOnDigits_reaches90PercentHeldOutAndLeavesNothingRunning() async throws {
+    func test_demoOnDigits_reaches95PercentHeldOut_besideItsCentralisedReference_andLeavesNothingRunning() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("starling-demo-it-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: work) }
 
@@ -18,7 +19,10 @@ final class DemoTests: XCTestCase {
         let lastLine = try XCTUnwrap(result.stdout.split(separator: "\n").last)
         let report = try StarlingJSON.decoder().decode(DemoReport.self, from: Data(lastLine.utf8))
         XCTAssertEqual(report.rounds, 10)
-        XCTAssertGreaterThanOrEqual(report.finalAccuracy, 0.90, result.stdout)
+        XCTAssertGreaterThanOrEqual(report.finalAccuracy, 0.95, result.stdout)
+        XCTAssertGreaterThanOrEqual(report.centralisedAccuracy, 0.9, result.stdout)
+        XCTAssertTrue(lastLine.contains("\"centralised_accuracy\""), String(lastLine))
+        XCTAssertTrue(result.stdout.contains("feature profile demo v1 collected"), result.stdout)
         XCTAssertGreaterThan(report.servedAccuracy, 0.85)
         XCTAssertEqual(report.degradedRate, 0)
         XCTAssertTrue((0...1).contains(report.phase2Rate))
