@@ -14,12 +14,17 @@ extension Preprocessing {
     public static let heavyTailDecades = 3.0
     /// …or when their 99.9th percentile is at least this many times their median.
     public static let heavyTailRatio = 50.0
-    /// The z-score floor: σ ≥ (p99.9 − p0.1) · this. At one half, a Gaussian feature (whose p0.1…p99.9
-    /// range is about 6.2 σ) is scaled by about a third of its σ-score, so most inputs lie within ±1, and
-    /// a feature that is almost always 0 (a rarely lit pixel, a sparse counter) is scaled by half its
-    /// range instead of by its tiny σ. On the quality benchmark (docs/quality.md) this floor kept more of
-    /// the centralised accuracy than 0.05, 0.15, 0.2 or 0.3 on every dataset, most of all on raw pixels.
-    public static let varianceFloorFraction = 0.5
+    /// A feature with at least this share of zeros is mostly zero (a pixel, a sparse counter).
+    public static let sparseZeroFraction = 0.1
+    /// The z-score floor of a dense feature: σ ≥ (p99.9 − p0.1) · this, which only matters when a few
+    /// extreme values stretch the range far beyond σ.
+    public static let varianceFloorFraction = 0.05
+    /// The z-score floor of a mostly-zero feature: σ ≥ (p99.9 − p0.1) · this. Such a feature's σ
+    /// measures how rarely it is non-zero rather than its scale, so it is scaled by half its range:
+    /// its values land within about ±2 however rarely it is lit. On the quality benchmark
+    /// (docs/quality.md) this kept more of the centralised accuracy than 0.05, 0.15, 0.2 or 0.3, most of
+    /// all on raw pixels, and more than min–max scaling.
+    public static let sparseVarianceFloorFraction = 0.5
 
     /// One transform per feature, chosen from the fleet profile by these rules, in order:
     ///
@@ -32,10 +37,11 @@ extension Preprocessing {
     ///    from the histogram on the log1p scale. A z-score would leave most values in a sliver near
     ///    its lower clip and a few far out; on the log scale the decades spread evenly.
     /// 4. Otherwise, pixel intensities and sparse counts included: a z-score with a variance floor,
-    ///    σ ≥ max(σ, ``varianceFloorFraction`` × (p99.9 − p0.1), 1e-6·max(1, |mean|)), clipped at
-    ///    ±``fittedClip``. A mostly-zero feature's σ is dominated by how rarely it is non-zero, so a plain
-    ///    z-score turns a rare bright pixel into hundreds or thousands; the floor and the clip keep it
-    ///    within a few units. (Min–max scaling, the other bounded choice, trained worse on the benchmark.)
+    ///    σ ≥ max(σ, f × (p99.9 − p0.1), 1e-6·max(1, |mean|)), clipped at ±``fittedClip``, where f is
+    ///    ``sparseVarianceFloorFraction`` for a feature with at least ``sparseZeroFraction`` zeros and
+    ///    ``varianceFloorFraction`` otherwise. A mostly-zero feature's σ is dominated by how rarely it is
+    ///    non-zero, so a plain z-score turns a rare bright pixel into hundreds or thousands; the floor
+    ///    and the clip keep it within a few units.
     ///
     /// Every transform it returns is bounded, so no input can reach the network as a value like 1,400.
     public static func auto(from profile: FeatureProfile) -> Preprocessing {
@@ -89,7 +95,8 @@ extension Preprocessing {
     /// Rule 4: z-score with the variance floor, clipped.
     private static func zScoreTransform(_ summary: FeatureSummary) -> FeatureTransform {
         let range = summary.quantiles.p99_9 - summary.quantiles.p0_1
-        let floor = max(varianceFloorFraction * range, 1e-6 * max(1, abs(summary.mean)))
+        let fraction = summary.zeroFraction >= sparseZeroFraction ? sparseVarianceFloorFraction : varianceFloorFraction
+        let floor = max(fraction * range, 1e-6 * max(1, abs(summary.mean)))
         return .zScore(mean: finite(summary.mean), std: finite(max(summary.std, floor)), clip: fittedClip)
     }
 
