@@ -13,7 +13,8 @@ With --markdown FILE it also writes the tables of docs/quality.md.
 Targets: on Dirichlet α = 0.5 partitions every dataset reaches at least 97 % of centralised
 accuracy (with the default strategy); Starling is at least Flower's same strategy minus 1 point;
 no run diverges. Strategies are matched by name: Starling's `fedavg` with Flower's `fedavg`, and
-`fedadam` with `fedadam`; the defaults line (`default`) is compared with Flower's FedAvg.
+`fedadam` with `fedadam`; the defaults line (`default`) with Flower's strategy of its server
+optimizer's kind.
 """
 
 import argparse
@@ -72,7 +73,8 @@ def main():
     for run in starling:
         dataset, partition, name = run["dataset"], run["partition"], strategy(run["peer"])
         reference = centralised.get(dataset)
-        peer = flower.get((dataset, partition, "fedavg" if name == "default" else name))
+        kind = run.get("server_optimizer", {}).get("kind", name) if name == "default" else name
+        peer = flower.get((dataset, partition, kind))
         line = {"bench": "quality", "metric": f"{dataset}/{partition}/{name}", "value": round(run["accuracy"], 4),
                 "unit": "fraction", "seeds": run["seeds"]}
         if reference:
