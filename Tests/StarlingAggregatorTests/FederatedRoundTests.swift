@@ -24,7 +24,7 @@ final class FederatedRoundTests: XCTestCase {
             json: StartRoundRequest(
                 model: "tiny", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.05, rounds: 1,
                 deadlineSeconds: 30, selector: .tags([Tag(key: "zone", value: "lab")]), seed: 11,
-                secureAggregation: false))
+                secureAggregation: false, serverOptimizer: .defaults(for: .fedavg)))
         XCTAssertEqual(round.state, .waiting)
         async let firstTask = first.nextTask()
         async let secondTask = second.nextTask()

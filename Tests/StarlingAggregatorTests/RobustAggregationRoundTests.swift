@@ -37,7 +37,7 @@ final class RobustAggregationRoundTests: XCTestCase {
             APIPath.adminRounds,
             json: StartRoundRequest(
                 model: "robust", clients: 7, minClients: 7, rounds: 1, deadlineSeconds: 60, seed: 2,
-                secureAggregation: false, aggregation: rule))
+                secureAggregation: false, serverOptimizer: .defaults(for: .fedavg), aggregation: rule))
         for device in devices { _ = try await device.nextTask() }
 
         let (direction, honest) = honestDeltas(count: 5, parameters: model.parameterCount)

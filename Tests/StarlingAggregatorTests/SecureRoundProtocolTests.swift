@@ -33,7 +33,9 @@ final class SecureRoundProtocolTests: XCTestCase {
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         let round: RoundInfo = try await aggregator.admin.post(
             APIPath.adminRounds,
-            json: StartRoundRequest(model: "tiny", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3))
+            json: StartRoundRequest(
+                model: "tiny", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
+                serverOptimizer: .defaults(for: .fedavg)))
         XCTAssertTrue(round.secureAggregation)
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }

@@ -35,7 +35,8 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
             APIPath.adminRounds,
             json: StartRoundRequest(
                 model: "dp", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
-                secureAggregation: secure, privacy: PrivacyRequest(mode: mode, epsilon: epsilon, delta: 1e-5)))
+                secureAggregation: secure, privacy: PrivacyRequest(mode: mode, epsilon: epsilon, delta: 1e-5),
+                serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
         return (aggregator, devices, base, round, tasks)
