@@ -295,8 +295,9 @@ struct RoundPlan: Codable, Sendable, Equatable {
 
 /// What a statistics run collects: the profile's name, the feature width and the histogram grid.
 struct StatisticsPlan: Codable, Sendable, Equatable {
-    /// Widest feature vector a collection summarises.
-    static let maximumWidth = 65_536
+    /// Widest feature vector a collection summarises: each feature takes 259 words of a device's
+    /// secure vector (16,384 features make about 17 MB), which must fit a request body.
+    static let maximumWidth = 16_384
     /// Largest cohort whose statistics words cannot wrap when summed (see ``FeatureStatisticsLayout``).
     static let maximumDevices = 4096
 
