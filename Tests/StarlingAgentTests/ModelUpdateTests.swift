@@ -66,3 +66,28 @@ final class ModelUpdateTests: XCTestCase {
             learningRate: learningRate, momentum: 0.9, batchSize: 4, deadline: .distantFuture, seed: 5)
     }
 }
+
+/// A device's statistics task: only samples of the task's width count, and a device with more rows
+/// than one contribution may carry summarises a strided subsample instead of failing.
+final class LocalStatisticsTests: XCTestCase {
+    func test_statistics_countOnlySamplesOfTheTasksWidth_andSubsampleBeyondTheRowLimit() {
+        let task = StatisticsTask(width: 2, grid: .standard)
+        let samples = (0..<10).map { LabelledSample(features: [Float($0), 1], label: "a") }
+            + [LabelledSample(features: [1, 2, 3], label: "a")]
+        guard case .contribute(let all) = LocalStatistics.run(task: task, train: samples) else {
+            return XCTFail("ten samples fit the width")
+        }
+        XCTAssertEqual(all.rows, 10)
+        XCTAssertEqual(all.sums[0], 45)
+        guard case .contribute(let strided) = LocalStatistics.run(task: task, train: samples, maximumRows: 4) else {
+            return XCTFail("a subsample still contributes")
+        }
+        XCTAssertEqual(strided.rows, 4)
+        XCTAssertEqual(strided.sums[0], 0 + 3 + 6 + 9)
+        guard case .fail(let failure) = LocalStatistics.run(task: StatisticsTask(width: 5, grid: .standard), train: samples)
+        else {
+            return XCTFail("no sample has five features")
+        }
+        XCTAssertEqual(failure.reason, ClientFailureReason.noData)
+    }
+}
