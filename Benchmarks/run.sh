@@ -6,7 +6,7 @@
 # same virtualenv); then the agent's memory; then rollouts (deploy to serving for 10 agent processes
 # and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
 # federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
-# datasets and six partitions, three seeds each; Benchmarks/quality/report.py prints the ratios and
+# datasets and six partitions, five seeds each; Benchmarks/quality/report.py prints the ratios and
 # checks the targets of docs/quality.md). One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
@@ -50,7 +50,7 @@ if [ -z "${STARLING_BENCH_BIN:-}" ]; then
     swift build -c release --product starling-agent >&2
 fi
 "$bin" --suite rollout "${quick[@]}"
-seeds=3
+seeds=5
 [ "${BENCH_QUICK:-0}" = "1" ] && seeds=1
 # shellcheck disable=SC2046 # the printed options are meant to split into words
 "$root/Benchmarks/quality/quality_peers.sh" --data "$work/quality" --seeds "$seeds" "${quick[@]}" \
