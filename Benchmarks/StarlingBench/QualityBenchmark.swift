@@ -54,7 +54,7 @@ struct QualityBenchmark {
 
     func run() throws {
         let rounds = quick ? 5 : 20
-        let partitions = !self.partitions.isEmpty ? self.partitions : quick ? ["dirichlet0.5-8"] : Self.partitions
+        let partitions = !self.partitions.isEmpty ? self.partitions : quick ? ["iid-8", "dirichlet0.1-32"] : Self.partitions
         // The defaults as shipped, then FedAvg and FedAdam (with the other defaults) to set beside
         // Flower's strategies of those names; a strategy equal to the defaults is not run twice.
         let strategies: [(String, ServerOptimizerConfiguration)] =
