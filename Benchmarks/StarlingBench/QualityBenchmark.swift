@@ -16,8 +16,11 @@ struct QualityBenchmark {
     /// Datasets and partitions to run (all when empty).
     var datasets: [String] = []
     var partitions: [String] = []
-    /// Runs per configuration, with seeds 0…seeds−1 for the model's initialisation and the shuffles.
+    /// Runs per configuration, with seeds 0…seeds−1 for the model's initialisation and the shuffles;
+    /// a dataset whose test set has fewer than ``smallTestSet`` rows runs four times as many, since one
+    /// of its test rows moves the accuracy by a point or more (as quality_peers.sh does for Flower).
     var seeds = 1
+    static let smallTestSet = 200
 
     static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
     static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in [8, 32].map { "\(scheme)-\($0)" } }
@@ -64,7 +67,7 @@ struct QualityBenchmark {
             let (train, test, architecture) = try load(folder)
             for partition in partitions {
                 let devices = try split(train, by: folder.appendingPathComponent("partitions/\(partition).txt"))
-                for seed in 0..<seeds {
+                for seed in 0..<(test.count < Self.smallTestSet ? 4 * seeds : seeds) {
                     try run(
                         dataset, partition, devices: devices, test: test, architecture: architecture, rounds: rounds,
                         strategies: strategies, seed: seed)
