@@ -207,6 +207,7 @@ let package = Package(
             name: "starling-aggregator",
             dependencies: [
                 "StarlingAggregator",
+                "StarlingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -93,7 +93,7 @@ public struct Aggregator: Sendable {
         let profiles = ProfileStore(pool: pool)
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
-            clock: clock)
+            sizeLimit: configuration.modelSizeLimit, clock: clock)
         let roundStore = RoundStore(pool: pool)
         let evaluations = EvaluationStore(pool: pool)
         let rounds = RoundCoordinator(
