@@ -83,13 +83,17 @@ final class TestAggregator: Sendable {
         let response: EnrollmentResponse = try await anonymous.post(
             APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
-        return TestDevice(id: response.deviceId, client: try Self.client(response.deviceUrl, caPEM: caPEM, identity: identity))
+        return TestDevice(
+            id: response.deviceId, identity: identity,
+            client: try Self.client(response.deviceUrl, caPEM: caPEM, identity: identity))
     }
 }
 
 /// A simulated device speaking the device protocol over mutual TLS.
 struct TestDevice: Sendable {
     let id: String
+    /// The device's certificate and key, for clients other than `client`.
+    let identity: TLSIdentity
     let client: StarlingHTTPClient
 
     /// A watch that answers at once unless `revision` is current.
