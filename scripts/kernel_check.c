@@ -63,6 +63,16 @@ int main(void) {
     starling_i8_dequantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, y); MIX(y, sizeof y);
   }
   starling_i8_softmax_rows(M, N, y); MIX(y, sizeof y);
+  /* Rows that overflow: standardising ±3e38 leaves ±inf, and huge scales saturate at ±FLT_MAX. */
+  for (int i = 0; i < M * K; i++) { x[i] = (i % 3 == 0 ? 3e38f : -3e38f) * (i % 2 == 0 ? 1.0f : -1.0f); }
+  for (int j = 0; j < K; j++) { mean[j] = j % 2 == 0 ? -3e38f : 3e38f; inv[j] = 1.0f + (float)(j % 4); }
+  for (int j = 0; j < N; j++) colscales[j] = j % 3 == 0 ? 1e30f : 1e-30f * (float)(j + 1);
+  starling_i8_quantize_rows(M, K, x, mean, inv, 0.0f, q, scales); MIX(q, sizeof q); MIX(scales, sizeof scales);
+  for (int act = 0; act < 4; act++) {
+    starling_i8_requantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, 0.0f, row, q2, scales); MIX(q2, sizeof q2); MIX(scales, sizeof scales);
+    starling_i8_dequantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, y); MIX(y, sizeof y);
+  }
+  starling_i8_softmax_rows(M, N, y); MIX(y, sizeof y);
   printf("epilogue hash %016llx\n", (unsigned long long)hash);
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures != 0;

@@ -45,21 +45,23 @@ public enum FeatureTransform: Codable, Sendable, Equatable {
     }
 
     /// Throws unless every parameter is usable: finite means and bounds, positive finite standard
-    /// deviations and clips, min < max with a finite range, a finite non-zero scale.
+    /// deviations and clips, min < max with a finite range, a finite non-zero scale; a deviation or
+    /// range so small that its reciprocal overflows is refused too.
     public func validate() throws(ModelError) {
         switch self {
         case .identity:
             return
         case .zScore(let mean, let std, let clip), .log1p(let mean, let std, let clip):
-            guard mean.isFinite, std.isFinite, std > 0 else {
-                throw .invalidPreprocessing("mean \(mean) and std \(std) must be finite with std > 0")
+            guard mean.isFinite, std.isFinite, std > 0, (1 / std).isFinite else {
+                throw .invalidPreprocessing("mean \(mean) and std \(std) must be finite with std > 0 and a finite 1/std")
             }
             if let clip, !(clip.isFinite && clip > 0) {
                 throw .invalidPreprocessing("clip \(clip) must be a positive finite number")
             }
         case .minMax(let min, let max):
-            guard min.isFinite, max.isFinite, min < max, (max - min).isFinite else {
-                throw .invalidPreprocessing("min \(min) and max \(max) must be finite with min < max")
+            guard min.isFinite, max.isFinite, min < max, (max - min).isFinite, (1 / (max - min)).isFinite else {
+                throw .invalidPreprocessing(
+                    "min \(min) and max \(max) must be finite with min < max and a range with a finite reciprocal")
             }
         case .fixedScale(let scale):
             guard scale.isFinite, scale != 0 else {

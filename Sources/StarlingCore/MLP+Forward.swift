@@ -59,11 +59,23 @@ extension MLP {
     }
 
     /// Numerically stable softmax of one row: p_j = exp(z_j − m) / Σ_k exp(z_k − m), m = max_k z_k.
+    ///
+    /// Finite for any logits, so finite weights and inputs always give finite probabilities even when
+    /// a layer overflowed: a NaN logit (∞ − ∞ in a sum) gets 0, the +∞ logits share the whole mass
+    /// equally, and a row without a logit above −∞ is uniform.
     static func softmaxInPlace(_ z: UnsafeMutableBufferPointer<Float>) {
-        guard let maximum = z.max() else { return }
+        guard !z.isEmpty else { return }
+        var maximum = -Float.infinity
+        for value in z where value > maximum { maximum = value }
+        guard maximum.isFinite else {
+            let isShare: (Float) -> Bool = { maximum == .infinity ? $0 == .infinity : true }
+            let share = 1 / Float(z.reduce(0) { isShare($1) ? $0 + 1 : $0 })
+            for j in z.indices { z[j] = isShare(z[j]) ? share : 0 }
+            return
+        }
         var sum: Float = 0
         for j in z.indices {
-            z[j] = exp(z[j] - maximum)
+            z[j] = z[j].isNaN ? 0 : exp(z[j] - maximum)
             sum += z[j]
         }
         let inverse = 1 / sum

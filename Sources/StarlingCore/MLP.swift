@@ -54,7 +54,7 @@ public struct MLP: Sendable, Equatable {
             throw .unexpectedTensor(unexpected)
         }
         var parameters: [Float] = []
-        parameters.reserveCapacity(architecture.parameterCount)
+        parameters.reserveCapacity(namedTensors.values.reduce(0) { $0 + $1.count })
         for layer in layers {
             for (name, shape) in [(layer.weightName, layer.weightShape), (layer.biasName, layer.biasShape)] {
                 guard let tensor = namedTensors[name] else { throw .missingTensor(name) }

@@ -69,10 +69,22 @@ public struct ModelArchitecture: Codable, Sendable, Equatable, Hashable, CustomS
     /// Number of output classes.
     public var outputSize: Int { layerSizes.last ?? 0 }
 
-    /// Total weights and biases: Σ_l (in_l · out_l + out_l).
+    /// Total weights and biases: Σ_l (in_l · out_l + out_l), computed with overflow checks: a sum that
+    /// does not fit an `Int` is `Int.max`, so a ``ModelSizeLimit`` refuses it instead of the count trapping.
     public var parameterCount: Int {
-        zip(layerSizes, layerSizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        var total = 0
+        for (inputs, outputs) in zip(layerSizes, layerSizes.dropFirst()) {
+            let (weights, weightsOverflow) = inputs.multipliedReportingOverflow(by: outputs)
+            let (layer, layerOverflow) = weights.addingReportingOverflow(outputs)
+            let (sum, sumOverflow) = total.addingReportingOverflow(layer)
+            if weightsOverflow || layerOverflow || sumOverflow { return .max }
+            total = sum
+        }
+        return total
     }
+
+    /// Number of dense layers (one fewer than the widths).
+    public var layerCount: Int { max(layerSizes.count - 1, 0) }
 
     /// True when there is no hidden layer (softmax regression).
     public var isLogisticRegression: Bool { layerSizes.count == 2 }

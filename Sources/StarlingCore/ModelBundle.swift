@@ -37,7 +37,10 @@ public struct ModelBundle: Sendable, Equatable {
     }
 
     /// Decodes and validates a bundle; safetensors problems are wrapped as `ModelError.safetensors`.
-    public init(decoding bytes: [UInt8]) throws(ModelError) {
+    /// Every weight must be a finite `Float` (``ModelError/nonFiniteWeight(tensor:index:value:)``, which
+    /// F64 weights beyond ±3.4e38 are too). With `sizeLimit`, the manifest's architecture is checked
+    /// against it before any weight is converted.
+    public init(decoding bytes: [UInt8], sizeLimit: ModelSizeLimit? = nil) throws(ModelError) {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(decoding: bytes)
@@ -53,13 +56,19 @@ public struct ModelBundle: Sendable, Equatable {
         } catch {
             throw .invalidManifest(Self.describe(error))
         }
+        try sizeLimit?.check(manifest.architecture)
         var tensors: [String: Tensor] = [:]
-        for name in file.tensors.keys {
+        for name in file.tensors.keys.sorted() {
+            let tensor: Tensor
             do {
-                tensors[name] = try file.floatTensor(name)
+                tensor = try file.floatTensor(name)
             } catch {
                 throw .safetensors(error)
             }
+            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFiniteWeight(tensor: name, index: index, value: tensor.values[index])
+            }
+            tensors[name] = tensor
         }
         let model = try MLP(architecture: manifest.architecture, namedTensors: tensors)
         try self.init(manifest: manifest, model: model)

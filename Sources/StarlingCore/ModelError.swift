@@ -24,6 +24,13 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case architectureMismatch(manifest: ModelArchitecture, model: ModelArchitecture)
     /// The bundle is structurally valid safetensors but lacks what a Starling model needs.
     case invalidBundle(String)
+    /// A weight tensor holds NaN or ±∞, or an F64 value beyond the range of `Float` (which becomes ±∞).
+    case nonFiniteWeight(tensor: String, index: Int, value: Float)
+    /// An architecture has more parameters than a ``ModelSizeLimit`` allows (`Int.max` when the
+    /// count does not fit an `Int`).
+    case tooManyParameters(architecture: ModelArchitecture, count: Int, limit: Int)
+    /// An architecture has more dense layers than a ``ModelSizeLimit`` allows.
+    case tooManyLayers(count: Int, limit: Int)
     /// The bundle bytes are not valid safetensors.
     case safetensors(SafetensorsError)
 
@@ -53,6 +60,13 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "Invalid model bundle: \(reason)."
         case .safetensors(let error):
             return "Invalid model bundle: \(error.description)"
+        case .nonFiniteWeight(let tensor, let index, let value):
+            return "The weight tensor '\(tensor)' holds \(value) at index \(index); weights must be finite 32-bit floats (within ±3.4e38)."
+        case .tooManyParameters(let architecture, let count, let limit):
+            let size = count == .max ? "more than \(Int.max)" : "\(count)"
+            return "Model \(architecture) has \(size) parameters, more than the limit of \(limit)."
+        case .tooManyLayers(let count, let limit):
+            return "The model has \(count) layers, more than the limit of \(limit)."
         }
     }
 }

@@ -9,7 +9,7 @@ public struct Standardization: Codable, Sendable, Equatable {
     /// Per-feature standard deviation σ_j (> 0).
     public var std: [Float]
 
-    /// Validates: same count, every mean finite, every std finite and > 0.
+    /// Validates: same count, every mean finite, every std finite and > 0 with a finite 1/std.
     public init(mean: [Float], std: [Float]) throws(ModelError) {
         guard mean.count == std.count else {
             throw .invalidStandardization("\(mean.count) means but \(std.count) standard deviations")
@@ -17,9 +17,9 @@ public struct Standardization: Codable, Sendable, Equatable {
         if let index = mean.firstIndex(where: { !$0.isFinite }) {
             throw .invalidStandardization("mean of feature \(index) is \(mean[index]), expected a finite number")
         }
-        if let index = std.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+        if let index = std.firstIndex(where: { !($0.isFinite && $0 > 0 && (1 / $0).isFinite) }) {
             throw .invalidStandardization(
-                "standard deviation of feature \(index) is \(std[index]), expected a positive finite number")
+                "standard deviation of feature \(index) is \(std[index]), expected a positive finite number with a finite reciprocal")
         }
         self.mean = mean
         self.std = std

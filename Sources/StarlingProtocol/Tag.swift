@@ -30,7 +30,13 @@ public struct Tag: Hashable, Sendable, TextCodable {
 /// A tag that is not of the form `key=value` with short plain keys and values.
 public struct TagError: Error, CustomStringConvertible {
     public var text: String
+    /// Shows `text` with its control characters escaped (`\0`, `\u{1B}`), so the sentence never
+    /// carries them to a terminal or a log.
     public var description: String {
-        "'\(text)' is not a tag: write key=value with letters, digits, '-', '_' or '.' (at most 64 each)"
+        let shown = text.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0)
+        }
+        return
+            "'\(shown.joined())' is not a tag: write key=value with letters, digits, '-', '_' or '.' (at most 64 each)"
     }
 }

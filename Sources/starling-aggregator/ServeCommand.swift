@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import StarlingAggregator
+import StarlingCore
 
 /// `starling-aggregator serve`: prepares the data folder and runs the aggregator until SIGTERM/SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -24,6 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The fewest devices a feature-statistics collection may summarise (a smaller cohort would reveal individual devices).")
     var minStatisticsDevices: Int = 3
 
+    @Option(help: "The most parameters a model created or imported may have (larger ones are refused).")
+    var maxModelParameters: Int = ModelSizeLimit.standard.maximumParameters
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -33,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...10_000).contains(minStatisticsDevices) else {
             throw ValidationError("--min-statistics-devices must be between 1 and 10000")
+        }
+        guard maxModelParameters > 0 else {
+            throw ValidationError("--max-model-parameters must be a positive number of parameters")
         }
     }
 
@@ -47,7 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
-                defaultRoundDeadline: roundDeadline, minimumStatisticsDevices: minStatisticsDevices),
+                defaultRoundDeadline: roundDeadline, minimumStatisticsDevices: minStatisticsDevices,
+                modelSizeLimit: ModelSizeLimit(
+                    maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers)),
             logger: logger,
             announce: { line in
                 print(line)

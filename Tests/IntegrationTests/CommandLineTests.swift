@@ -82,6 +82,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(wrongToken.status, 5)
         XCTAssertTrue(wrongToken.stderr.contains("unauthorized"), wrongToken.stderr)
     }
+
+    func test_modelCreate_ofA17GBArchitecture_exits5WithModelTooLarge_andTheAggregatorKeepsAnswering() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let environment = ["STARLING_AGGREGATOR_DIR": aggregator.fleet.aggregatorDirectory.path]
+
+        let huge = try await runStarling(
+            ["model", "create", "--name", "huge", "--arch", "65536-65536-10"], environment: environment)
+        XCTAssertEqual(huge.status, 5, huge.stderr)
+        XCTAssertEqual(huge.stderr.split(separator: "\n").count, 1, "one sentence: \(huge.stderr)")
+        XCTAssertTrue(huge.stderr.contains("model_too_large"), huge.stderr)
+        let listed = try await runStarling(["model", "list"], environment: environment)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertFalse(listed.stdout.contains("huge"), listed.stdout)
+        XCTAssertTrue(aggregator.running.process.isRunning)
+    }
 }
 
 struct CommandResult {

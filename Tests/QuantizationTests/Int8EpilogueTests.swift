@@ -49,6 +49,44 @@ final class Int8EpilogueTests: XCTestCase {
         XCTAssertEqual(q, [127, 0, 48, 127])
     }
 
+    func test_quantizeRows_rowThatOverflowed_keepsAFiniteScale_andSaturatesToPlusMinus127() {
+        let largest = Float.greatestFiniteMagnitude
+        let (q, scales) = quantize([.infinity, -.infinity, 1, 0], rows: 1)
+        XCTAssertEqual(scales, [largest / 127])
+        XCTAssertEqual(q, [127, -127, 0, 0])
+        // Standardising 3e38 around −3e38 overflows inside the kernel.
+        let (standardised, standardisedScales) = quantize([3e38, -3e38], rows: 1, mean: [-3e38, 3e38], invStd: [1, 1])
+        XCTAssertEqual(standardisedScales, [largest / 127])
+        XCTAssertEqual(standardised, [127, -127])
+    }
+
+    func test_dequantize_whenTheScalesOverflow_saturatesAtFloatMax_andZeroStaysZero() {
+        let largest = Float.greatestFiniteMagnitude
+        let acc: [Int32] = [0, 1, -1000, 2]
+        var y = [Float](repeating: .nan, count: 4)
+        starling_i8_dequantize(
+            1, 4, acc, [largest / 127], [1e30, 1e30, 1e30, 1e-30], [0, 1e38, 0, 0], STARLING_I8_ACT_IDENTITY, &y)
+        XCTAssertEqual(y, [0, largest, -largest, 2 * (largest / 127 * 1e-30)])
+
+        var row = [Float](repeating: 0, count: 4), q = [Int8](repeating: 0, count: 4), next: [Float] = [0]
+        starling_i8_requantize(
+            1, 4, acc, [largest / 127], [1e30, 1e30, 1e30, 1e30], [0, 0, 0, 0], STARLING_I8_ACT_RELU, 0, &row, &q,
+            &next)
+        XCTAssertEqual(row, [0, largest, 0, largest])
+        XCTAssertEqual(next, [largest / 127])
+        XCTAssertEqual(q, [0, 127, 0, 127])
+    }
+
+    func test_softmax_ofSaturatedLogits_isFiniteAndSumsToOne() {
+        let largest = Float.greatestFiniteMagnitude
+        var z: [Float] = [largest, -largest, largest, 0]
+        starling_i8_softmax_rows(1, 4, &z)
+        XCTAssertTrue(z.allSatisfy(\.isFinite), "\(z)")
+        XCTAssertEqual(z[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(z[2], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(z.reduce(0, +), 1, accuracy: 1e-6)
+    }
+
     func test_dequantize_thenSoftmax_matchesTheDefinition() {
         let acc: [Int32] = [10, -20, 30, 0, 5, -5]
         var logits = [Float](repeating: 0, count: 6)

@@ -49,6 +49,49 @@ final class LocalAPITests: XCTestCase {
         }
     }
 
+    func test_predict_withFeaturesBeyondFloat_answers400InvalidFeatures() async throws {
+        try await withLocalAPI(model: try makeToyModel()) { client, _ in
+            for huge in [1e300, 3.5e38, -1e300] {
+                await assertAPIError(status: 400, code: "invalid_features") {
+                    let _: Prediction = try await client.post(
+                        APIPath.agentPredict, json: PredictRequest(key: nil, features: [huge, 0]))
+                }
+                await assertAPIError(status: 400, code: "invalid_features") {
+                    let _: PredictionBatch = try await client.post(
+                        APIPath.agentPredictBatch,
+                        json: PredictBatchRequest(items: [
+                            PredictRequest(key: nil, features: [1, 0]), PredictRequest(key: nil, features: [0, huge]),
+                        ]))
+                }
+            }
+        }
+    }
+
+    func test_predict_withFeaturesAtTheEdgeOfFloat_answersFiniteProbabilities() async throws {
+        try await withLocalAPI(model: try makeToyModel()) { client, _ in
+            let answer: Prediction = try await client.post(
+                APIPath.agentPredict, json: PredictRequest(key: nil, features: [3e38, -3e38]))
+            XCTAssertEqual(answer.phase, 1)
+            XCTAssertEqual(answer.label, "a")
+            XCTAssertTrue(answer.probabilities.allSatisfy(\.isFinite), "\(answer.probabilities)")
+            XCTAssertEqual(answer.probabilities.reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
+    func test_samples_withFeaturesBeyondFloat_answers400InvalidFeatures_andStoresNothing() async throws {
+        try await withLocalAPI(model: try makeToyModel()) { client, _ in
+            await assertAPIError(status: 400, code: "invalid_features") {
+                let _: SampleReceipt = try await client.post(
+                    APIPath.agentSamples,
+                    json: SampleBatch(samples: [
+                        .init(features: [1, 0], label: "a"), .init(features: [3.5e38, 0], label: "b"),
+                    ]))
+            }
+            let status: AgentStatus = try await client.get(APIPath.agentStatus)
+            XCTAssertEqual(status.sampleCount, 0)
+        }
+    }
+
     func test_predict_withOversizedBody_answers413BodyTooLarge() async throws {
         try await withLocalAPI(model: try makeToyModel()) { client, _ in
             await assertAPIError(status: 413, code: "body_too_large") {

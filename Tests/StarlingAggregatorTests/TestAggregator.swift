@@ -22,7 +22,9 @@ final class TestAggregator: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    static func start(folder: URL? = nil, deadline: TimeInterval = 30) async throws -> TestAggregator {
+    static func start(
+        folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard
+    ) async throws -> TestAggregator {
         let folder = folder ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
         var logger = Logger(label: "test-aggregator")
@@ -31,7 +33,7 @@ final class TestAggregator: Sendable {
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0),
-                defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20)),
+                defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }
@@ -81,13 +83,17 @@ final class TestAggregator: Sendable {
         let response: EnrollmentResponse = try await anonymous.post(
             APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
-        return TestDevice(id: response.deviceId, client: try Self.client(response.deviceUrl, caPEM: caPEM, identity: identity))
+        return TestDevice(
+            id: response.deviceId, identity: identity,
+            client: try Self.client(response.deviceUrl, caPEM: caPEM, identity: identity))
     }
 }
 
 /// A simulated device speaking the device protocol over mutual TLS.
 struct TestDevice: Sendable {
     let id: String
+    /// The device's certificate and key, for clients other than `client`.
+    let identity: TLSIdentity
     let client: StarlingHTTPClient
 
     /// A watch that answers at once unless `revision` is current.

@@ -88,6 +88,42 @@ final class MLPTests: XCTestCase {
         XCTAssertTrue(gradient.allSatisfy(\.isFinite))
     }
 
+    private func softmax(_ logits: [Float]) -> [Float] {
+        var z = logits
+        z.withUnsafeMutableBufferPointer { MLP.softmaxInPlace($0) }
+        return z
+    }
+
+    func testSoftmaxSharesTheMassAmongInfiniteLogits() {
+        XCTAssertEqual(softmax([.infinity, 0, .infinity]), [0.5, 0, 0.5])
+        XCTAssertEqual(softmax([.infinity, .nan, -.infinity]), [1, 0, 0])
+        XCTAssertEqual(softmax([-.infinity, 0]), [0, 1])
+    }
+
+    func testSoftmaxGivesNaNLogitsNoMass() {
+        XCTAssertEqual(softmax([.nan, 0, 0]), [0, 0.5, 0.5])
+        XCTAssertEqual(softmax([1, .nan]), [1, 0])
+    }
+
+    func testSoftmaxIsUniformWithoutALogitAboveMinusInfinity() {
+        XCTAssertEqual(softmax([-.infinity, -.infinity]), [0.5, 0.5])
+        XCTAssertEqual(softmax([.nan, .nan, .nan, .nan]), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(softmax([.nan, -.infinity]), [0.5, 0.5])
+    }
+
+    func testHugeFiniteInputsWithHugeWeightsGiveFiniteProbabilitiesSummingToOne() throws {
+        // Every product overflows to ±∞, and the sums of opposite infinities are NaN, in both layers.
+        let architecture = try ModelArchitecture(layerSizes: [3, 4, 3])
+        let scaled = MLP(architecture: architecture, seed: 5).parameters.map { $0 * 1e30 }
+        let model = try MLP(architecture: architecture, parameters: scaled)
+        let features: [Float] = [3e38, -3e38, 3e38, -3e38, 3e38, 1, .greatestFiniteMagnitude, 0, -1]
+        let probabilities = model.probabilities(features: features, rows: 3)
+        XCTAssertTrue(probabilities.allSatisfy(\.isFinite), "\(probabilities)")
+        for row in 0..<3 {
+            XCTAssertEqual(probabilities[(row * 3)..<(row * 3 + 3)].reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
     func testProbabilityRowsSumToOne() throws {
         let model = MLP(architecture: try ModelArchitecture(layerSizes: [5, 4, 3]), seed: 9)
         var rng = SeededRNG(seed: 2)

@@ -63,6 +63,45 @@ final class ModelBundleTests: XCTestCase {
         assertThrows(try ModelBundle(decoding: [1, 2, 3]), equalTo: ModelError.safetensors(.tooShort(byteCount: 3)))
     }
 
+    func testDecodingRefusesNaNInfiniteAndBeyondFloatF64Weights() throws {
+        let bundle = try makeBundle()
+        let weights: [Float] = [0.5, -0.25, 1, 2, 3, 4]  // layers.1.weight is 2 × 3
+        var nan = weights, infinite = weights, wide = weights.map(Double.init)
+        nan[1] = .nan
+        infinite[4] = .infinity
+        wide[5] = 1e300
+        let cases: [(tensor: SafetensorsTensor, index: Int)] = [
+            (SafetensorsFile.float32(Tensor(shape: [2, 3], values: nan)), 1),
+            (SafetensorsFile.float32(Tensor(shape: [2, 3], values: infinite)), 4),
+            (SafetensorsFile.float64(shape: [2, 3], values: wide), 5),
+        ]
+        for (tensor, expectedIndex) in cases {
+            var file = try SafetensorsFile(decoding: bundle.encoded())
+            file.tensors["layers.1.weight"] = tensor
+            let error = thrownError { () throws(ModelError) in try ModelBundle(decoding: file.encoded()) }
+            guard case .nonFiniteWeight(let name, let index, let value)? = error else {
+                XCTFail("expected a non-finite weight, got \(String(describing: error))")
+                continue
+            }
+            XCTAssertEqual(name, "layers.1.weight")
+            XCTAssertEqual(index, expectedIndex)
+            XCTAssertFalse(value.isFinite)
+        }
+        var finite = try SafetensorsFile(decoding: bundle.encoded())
+        finite.tensors["layers.1.weight"] = SafetensorsFile.float64(shape: [2, 3], values: weights.map(Double.init))
+        XCTAssertEqual(try ModelBundle(decoding: finite.encoded()).model.namedTensors[2].tensor.values, weights)
+    }
+
+    func testDecodingWithASizeLimitRefusesALargerArchitecture() throws {
+        let bytes = try makeBundle().encoded()  // 4-3-2: 23 parameters, 2 layers
+        let architecture = try ModelArchitecture(parsing: "4-3-2")
+        assertThrows(
+            try ModelBundle(decoding: bytes, sizeLimit: ModelSizeLimit(maximumParameters: 22, maximumLayers: 32)),
+            equalTo: ModelError.tooManyParameters(architecture: architecture, count: 23, limit: 22))
+        XCTAssertNoThrow(
+            try ModelBundle(decoding: bytes, sizeLimit: ModelSizeLimit(maximumParameters: 23, maximumLayers: 2)))
+    }
+
     func testManifestJSONUsesArchitectureStringAndValidatesOnDecode() throws {
         let manifest = try makeBundle().manifest
         let json = ModelBundle.manifestJSON(manifest)

@@ -82,6 +82,20 @@ final class PreprocessingTests: XCTestCase {
         }
         assertThrows(
             try Preprocessing(transforms: [.identity, .minMax(min: 2, max: 1)]),
-            equalTo: ModelError.invalidPreprocessing("feature 1: min 2.0 and max 1.0 must be finite with min < max"))
+            equalTo: ModelError.invalidPreprocessing(
+                "feature 1: min 2.0 and max 1.0 must be finite with min < max and a range with a finite reciprocal"))
+    }
+
+    func testDeviationsAndRangesWhoseReciprocalOverflowsAreRefused() {
+        let tiny = Float.leastNonzeroMagnitude
+        XCTAssertFalse((1 / tiny).isFinite, "the case under test: a positive std with an infinite 1/std")
+        for transform in [
+            FeatureTransform.zScore(mean: 0, std: tiny, clip: 5), .log1p(mean: 0, std: tiny, clip: nil),
+            .minMax(min: 0, max: tiny),
+        ] {
+            XCTAssertThrowsError(try transform.validate(), "\(transform)")
+        }
+        XCTAssertThrowsError(try Standardization(mean: [0], std: [tiny]))
+        XCTAssertNoThrow(try FeatureTransform.zScore(mean: 0, std: 1e-30, clip: 5).validate())
     }
 }

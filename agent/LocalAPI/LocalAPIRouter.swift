@@ -47,8 +47,9 @@ struct LocalAPIRouter: HTTPResponder {
 
     private func addSamples(_ batch: SampleBatch) async throws -> SampleReceipt {
         for (index, sample) in batch.samples.enumerated() {
-            guard !sample.features.isEmpty, sample.features.allSatisfy(\.isFinite) else {
-                throw APIProblem.invalidFeatures("Sample \(index) needs at least one feature, all finite numbers.")
+            guard !sample.features.isEmpty, sample.features.allSatisfy(\.isFiniteAsFloat) else {
+                throw APIProblem.invalidFeatures(
+                    "Sample \(index) needs at least one feature, all finite numbers within ±3.4e38.")
             }
             guard !sample.label.isEmpty else {
                 throw APIProblem(

@@ -55,8 +55,8 @@ public struct TwoPhasePredictor: Sendable {
                 let which = items.count == 1 ? "The request" : "Item \(index)"
                 throw .invalidFeatures("\(which) has \(item.features.count) features; the model expects \(width).")
             }
-            guard item.features.allSatisfy(\.isFinite) else {
-                throw .invalidFeatures("Features must be finite numbers.")
+            guard item.features.allSatisfy(\.isFiniteAsFloat) else {
+                throw .invalidFeatures("Features must be finite numbers within ±3.4e38.")
             }
             features.append(contentsOf: item.features.map(Float.init))
         }

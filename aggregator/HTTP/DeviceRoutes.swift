@@ -7,6 +7,7 @@ enum DeviceRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
         router.middlewares.add(ErrorBodyMiddleware())
+        router.middlewares.add(MethodMiddleware())
         router.middlewares.add(DeviceIdentityMiddleware(devices: components.devices))
         router.post(RouterPath(APIPath.deviceWatch)) { request, context in
             let body = try await RequestBody.json(WatchRequest.self, from: request)

@@ -7,6 +7,7 @@ enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
         router.middlewares.add(ErrorBodyMiddleware())
+        router.middlewares.add(MethodMiddleware())
         router.get(RouterPath(APIPath.healthz)) { _, _ in
             try JSONResponse.make(["status": "ok"])
         }

@@ -37,7 +37,8 @@ actor Refinement {
     }
 
     /// Answers a batch; 503 `refinement_unavailable` without a configured model, 400 `invalid_features`
-    /// when a request's feature count differs from the model's input.
+    /// when a request's feature count differs from the model's input or a feature is not finite as a
+    /// `Float`.
     func predict(_ requests: [PredictRequest]) async throws(APIError) -> [Prediction] {
         guard let settings = try await settings() else {
             throw APIError(.serviceUnavailable, "refinement_unavailable", "no refinement model is configured")
@@ -45,8 +46,9 @@ actor Refinement {
         let record = try await catalog.version(of: settings.model, settings.version)
         let bundle = try loadBundle(record)
         let width = bundle.manifest.architecture.inputSize
-        guard requests.allSatisfy({ $0.features.count == width && $0.features.allSatisfy(\.isFinite) }) else {
-            throw .badRequest("invalid_features", "every request needs \(width) finite features")
+        guard requests.allSatisfy({ $0.features.count == width && $0.features.allSatisfy(\.isFiniteAsFloat) }) else {
+            throw .badRequest(
+                "invalid_features", "every request needs \(width) features, each a finite number within ±3.4e38")
         }
         let outputs = bundle.manifest.architecture.outputSize
         let probabilities = bundle.predict(features: requests.flatMap { $0.features.map(Float.init) }, rows: requests.count)

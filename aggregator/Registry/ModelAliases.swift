@@ -21,6 +21,7 @@ struct ModelAliases: Sendable {
 
     /// Alias names are short identifiers so they can sit in a URL and a command line.
     static func validate(_ alias: String) throws(APIError) {
+        try ControlCharacters.refuse(in: alias, code: "invalid_alias", naming: "an alias")
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
         guard (1...64).contains(alias.count), alias.allSatisfy({ allowed.contains($0) }), alias.first != "." else {
             throw .badRequest(
@@ -28,8 +29,15 @@ struct ModelAliases: Sendable {
         }
     }
 
+    /// Refuses a model name or alias with a control character, which would look up a shorter one.
+    private static func validateReference(model: String, alias: String?) throws(APIError) {
+        try ModelName.validateReference(model)
+        if let alias { try ControlCharacters.refuse(in: alias, code: "invalid_alias", naming: "an alias") }
+    }
+
     /// Points `alias` of `model` at `version` (which must exist) and returns it.
     func set(model: String, alias: String, version: Int) async throws(APIError) -> ModelAlias {
+        try Self.validateReference(model: model, alias: nil)
         try Self.validate(alias)
         let record = ModelAliasRecord(model: model, alias: alias, version: version, updatedAt: clock())
         try await pool.writing { db in
@@ -43,7 +51,8 @@ struct ModelAliases: Sendable {
     }
 
     func list(model: String) async throws(APIError) -> AliasList {
-        try await pool.reading { db in
+        try Self.validateReference(model: model, alias: nil)
+        return try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
             let rows = try ModelAliasRecord.filter(Column("model") == model).order(Column("alias")).fetchAll(db)
             return AliasList(aliases: rows.map(\.info))
@@ -52,7 +61,8 @@ struct ModelAliases: Sendable {
 
     /// The version `alias` names; 404 `alias_not_found` if it names none.
     func resolve(model: String, alias: String) async throws(APIError) -> Int {
-        try await pool.reading { db in
+        try Self.validateReference(model: model, alias: alias)
+        return try await pool.reading { db in
             guard let row = try ModelAliasRecord.fetchOne(db, key: ["model": model, "alias": alias]) else {
                 throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")
             }
@@ -62,6 +72,7 @@ struct ModelAliases: Sendable {
 
     /// Removes `alias`; 404 `alias_not_found` if there is none.
     func delete(model: String, alias: String) async throws(APIError) {
+        try Self.validateReference(model: model, alias: alias)
         try await pool.writing { db in
             guard try ModelAliasRecord.deleteOne(db, key: ["model": model, "alias": alias]) else {
                 throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")

@@ -30,17 +30,21 @@ struct ModelCatalog: Sendable {
         }
     }
 
-    /// Every version of `model`, oldest first; 404 `model_not_found` for an unknown model.
+    /// Every version of `model`, oldest first; 404 `model_not_found` for an unknown model, 400
+    /// `invalid_model` for a name with a control character.
     func versions(of model: String) async throws(APIError) -> VersionList {
-        try await pool.reading { db in
+        try ModelName.validateReference(model)
+        return try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
             let rows = try ModelVersionRecord.filter(Column("model") == model).order(Column("version")).fetchAll(db)
             return VersionList(versions: rows.map(\.info))
         }
     }
 
-    /// One version's row (the newest when `version` is nil), with the API's 404s.
+    /// One version's row (the newest when `version` is nil), with the API's 404s; a name with a
+    /// control character is 400 `invalid_model`.
     func version(of model: String, _ version: Int?) async throws(APIError) -> ModelVersionRecord {
+        try ModelName.validateReference(model)
         if let version, let row = rows.row(VersionTag(model: model, version: version).description) { return row }
         let row = try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }

@@ -11,12 +11,14 @@ import StarlingTransport
 /// bundle to `DIR/models/<name>/<version>.safetensors` and its int8 quantization (``Int8Artifact``)
 /// to `DIR/models/<name>/<version>.int8.safetensors`, before the row commits, so a committed row
 /// always points at two complete files. Every version is signed (``VersionSigner``) over its
-/// name, number, both artifact digests and its manifest digest.
+/// name, number, both artifact digests and its manifest digest. Models larger than `sizeLimit` are
+/// refused (400 `model_too_large`) before anything is allocated for them.
 struct ModelRegistry: Sendable {
     let pool: DatabasePool
     let directory: DataDirectory
     let signer: VersionSigner
     let profiles: ProfileStore
+    let sizeLimit: ModelSizeLimit
     let clock: @Sendable () -> Date
 
     /// Creates a model and its version 1 from a seeded initialisation; 409 `model_exists` if taken.
@@ -36,13 +38,13 @@ struct ModelRegistry: Sendable {
         }
         let bundle: ModelBundle
         do {
-            bundle = try ModelBundle(request, profile: profile)
+            bundle = try ModelBundle(request, profile: profile, sizeLimit: sizeLimit)
         } catch .profileWidthMismatch(let profileWidth, let inputs) {
             throw .badRequest(
                 "profile_width_mismatch",
                 "profile '\(request.profile ?? "")' describes \(profileWidth) features, the model takes \(inputs) inputs")
         } catch {
-            throw .badRequest("invalid_model", error.description)
+            throw Self.refusal(error)
         }
         return try await register(
             bundle, as: request.name, source: .initialized, lineage: VersionLineage(), metrics: VersionMetrics(),
@@ -53,13 +55,21 @@ struct ModelRegistry: Sendable {
     func importBundle(_ bytes: [UInt8], name: String?) async throws(APIError) -> ModelVersionInfo {
         let bundle: ModelBundle
         do {
-            bundle = try ModelBundle(decoding: bytes)
+            bundle = try ModelBundle(decoding: bytes, sizeLimit: sizeLimit)
         } catch {
-            throw .badRequest("invalid_model", error.description)
+            throw Self.refusal(error)
         }
         let target = name ?? bundle.manifest.name
         try ModelName.validate(target)
         return try await register(bundle, as: target, source: .imported, lineage: VersionLineage(), metrics: VersionMetrics())
+    }
+
+    /// 400 `model_too_large` for a model beyond the size limit, else 400 `invalid_model`.
+    private static func refusal(_ error: ModelError) -> APIError {
+        switch error {
+        case .tooManyParameters, .tooManyLayers: .badRequest("model_too_large", error.description)
+        default: .badRequest("invalid_model", error.description)
+        }
     }
 
     /// Registers `bundle` as the next version of `name`, creating the model on its first version.
@@ -111,9 +121,11 @@ struct ModelRegistry: Sendable {
 
 extension ModelBundle {
     /// Version 1 of a new model, as an admin's create request describes it, with its preprocessing
-    /// chosen from `profile` when the request names one.
-    init(_ request: CreateModelRequest, profile: FeatureProfile? = nil) throws(ModelError) {
+    /// chosen from `profile` when the request names one; its architecture is checked against
+    /// `sizeLimit` before the weights are allocated.
+    init(_ request: CreateModelRequest, profile: FeatureProfile? = nil, sizeLimit: ModelSizeLimit) throws(ModelError) {
         let architecture = try ModelArchitecture(parsing: request.architecture)
+        try sizeLimit.check(architecture)
         let labels = request.labels ?? (0..<architecture.outputSize).map(String.init)
         let preprocessing: Preprocessing
         if let profile {

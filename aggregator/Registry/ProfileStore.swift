@@ -30,12 +30,18 @@ struct ProfileStore: Sendable {
 
     /// Profile names follow model names' rules.
     static func validateName(_ name: String) throws(APIError) {
+        try validateReference(name)
         do {
             try ModelName.validate(name)
         } catch {
             throw .badRequest(
                 "invalid_profile", "profile names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
         }
+    }
+
+    /// Refuses (400 `invalid_profile`) a name that looks a profile up but holds a control character.
+    static func validateReference(_ name: String) throws(APIError) {
+        try ControlCharacters.refuse(in: name, code: "invalid_profile", naming: "a profile name")
     }
 
     /// Registers the next version of profile `name`; `make` builds it once its version is known.
@@ -57,6 +63,7 @@ struct ProfileStore: Sendable {
 
     /// A profile, its newest version unless `version` names one; 404 `profile_not_found`.
     func profile(_ name: String, version: Int?) async throws(APIError) -> FeatureProfile {
+        try Self.validateReference(name)
         let record = try await pool.reading { db in
             let request = ProfileRecord.filter(Column("name") == name)
             return try version.map { try request.filter(Column("version") == $0).fetchOne(db) }

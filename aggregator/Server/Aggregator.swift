@@ -76,7 +76,9 @@ public struct Aggregator: Sendable {
         onBound: @escaping @Sendable (Int) async -> Void
     ) throws -> any Service {
         Application(
-            router: router, server: try .tls(tlsConfiguration: tls),
+            router: router,
+            server: try .tls(
+                .http1(configuration: .init(additionalChannelHandlers: [ConnectClosingHandler()])), tlsConfiguration: tls),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -93,7 +95,7 @@ public struct Aggregator: Sendable {
         let profiles = ProfileStore(pool: pool)
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
-            clock: clock)
+            sizeLimit: configuration.modelSizeLimit, clock: clock)
         let roundStore = RoundStore(pool: pool)
         let evaluations = EvaluationStore(pool: pool)
         let rounds = RoundCoordinator(

@@ -1,4 +1,5 @@
 public import Foundation
+public import StarlingCore
 
 /// How to run an aggregator: where its data lives, where it listens, and round defaults.
 public struct AggregatorConfiguration: Sendable {
@@ -13,11 +14,14 @@ public struct AggregatorConfiguration: Sendable {
     /// The fewest devices a feature-statistics collection may summarise: fewer would let the fleet
     /// totals reveal individual devices' data.
     public var minimumStatisticsDevices: Int
+    /// The largest model the registry creates or imports; larger ones are refused before anything
+    /// is allocated for them.
+    public var modelSizeLimit: ModelSizeLimit
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
         defaultRoundDeadline: TimeInterval = 120, coordinatorTick: Duration = .milliseconds(200),
-        minimumStatisticsDevices: Int = 3
+        minimumStatisticsDevices: Int = 3, modelSizeLimit: ModelSizeLimit = .standard
     ) {
         self.dataDirectory = dataDirectory
         self.listen = listen
@@ -25,5 +29,6 @@ public struct AggregatorConfiguration: Sendable {
         self.defaultRoundDeadline = defaultRoundDeadline
         self.coordinatorTick = coordinatorTick
         self.minimumStatisticsDevices = minimumStatisticsDevices
+        self.modelSizeLimit = modelSizeLimit
     }
 }

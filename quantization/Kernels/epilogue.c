@@ -8,6 +8,7 @@
  * and the widest one the CPU runs is used. FP contraction is off so every copy performs the same
  * IEEE operations and returns the same bits.
  */
+#include <float.h>
 #include <math.h>
 
 #include "internal.h"

@@ -29,7 +29,12 @@ static inline uint32_t STARLING_I8_EPI(magnitude_bits)(float x) {
   return bits & 0x7FFFFFFFu;
 }
 
+/* The scale for the largest magnitude of a row, from its bits. A row that overflowed (±inf, or NaN
+ * from inf − inf) is scaled as if its largest value were FLT_MAX, so the scale stays finite: its
+ * infinite entries quantize to ±127 instead of every entry becoming inf · 0 = NaN. */
 static inline float STARLING_I8_EPI(scale_from_bits)(uint32_t largest) {
+  const uint32_t finite_max = 0x7F7FFFFFu; /* FLT_MAX */
+  largest = largest > finite_max ? finite_max : largest;
   float magnitude;
   memcpy(&magnitude, &largest, sizeof magnitude);
   return magnitude > 0.0f ? magnitude / 127.0f : 1.0f;
@@ -90,18 +95,28 @@ static inline void STARLING_I8_EPI(activate)(int n, float *y, starling_i8_activa
   }
 }
 
+/* acc · row_scale · col_scale + bias within ±FLT_MAX. The scale product is capped at FLT_MAX, so an
+ * accumulator of 0 gives 0 rather than 0 · inf = NaN, and the sum saturates rather than overflowing:
+ * finite inputs and weights keep every activation and logit finite, however large. */
+static inline float STARLING_I8_EPI(dequantized)(int32_t acc, float row_scale, float col_scale, float bias) {
+  float scale = row_scale * col_scale;
+  scale = scale < FLT_MAX ? scale : FLT_MAX;
+  const float v = (float)acc * scale + bias;
+  return v < -FLT_MAX ? -FLT_MAX : (v > FLT_MAX ? FLT_MAX : v);
+}
+
 /* y = act(acc · row_scale · col_scales + bias) for one row. */
 static inline void STARLING_I8_EPI(dequantize_row)(int n, const int32_t *restrict acc, float row_scale,
                                               const float *restrict col_scales, const float *restrict bias,
                                               starling_i8_activation act, float *restrict y) {
   if (act == STARLING_I8_ACT_RELU) {
     for (int j = 0; j < n; j++) {
-      const float v = (float)acc[j] * (row_scale * col_scales[j]) + bias[j];
+      const float v = STARLING_I8_EPI(dequantized)(acc[j], row_scale, col_scales[j], bias[j]);
       y[j] = v > 0.0f ? v : 0.0f;
     }
     return;
   }
-  for (int j = 0; j < n; j++) y[j] = (float)acc[j] * (row_scale * col_scales[j]) + bias[j];
+  for (int j = 0; j < n; j++) y[j] = STARLING_I8_EPI(dequantized)(acc[j], row_scale, col_scales[j], bias[j]);
   STARLING_I8_EPI(activate)(n, y, act);
 }
 
