@@ -13,7 +13,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps install check-install build agent demo test check-kernels bench clean
+.PHONY: all deps cross-deps install check-install build agent demo test check check-format check-onnx check-kernels bench clean
 
 all: build
 
@@ -42,6 +42,17 @@ demo: build
 # Every int8 kernel path against the portable one, natively and on aarch64 under qemu.
 check-kernels: cross-deps
 	scripts/check-kernels-cross.sh
+
+# The checks that are not tests: formatting, the ONNX fixtures against their script, the kernels.
+check: check-format check-onnx check-kernels
+
+# swift-format in lint mode with the repo's .swift-format; `swift format --in-place -r` fixes most findings.
+check-format:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources agent aggregator quantization Tests Benchmarks
+
+# Regenerates the ONNX import fixtures in a git-ignored virtualenv and compares them with the committed ones.
+check-onnx:
+	scripts/check-onnx-fixtures.sh
 
 test: check-install build check-kernels
 	$(SWIFT) build --build-tests

@@ -5,7 +5,10 @@ Run from this directory in a throwaway venv (versions used for the committed fil
     python3 -m venv /tmp/onnx-venv
     /tmp/onnx-venv/bin/pip install scikit-learn skl2onnx onnx onnxruntime numpy
         (scikit-learn 1.9.1, skl2onnx 1.20.0, onnx 1.23.2, onnxruntime 1.32.0, numpy 2.4.6)
-    /tmp/onnx-venv/bin/python make_fixtures.py
+    /tmp/onnx-venv/bin/python make_fixtures.py [OUTPUT_DIR]
+
+OUTPUT_DIR defaults to this directory; `make check` (scripts/check-onnx-fixtures.sh) writes into a temporary
+one and compares the result with the committed files.
 
 Models (all small):
   * sklearn MLPClassifier exported by skl2onnx (zipmap off, so `probabilities` is a plain tensor; the
@@ -23,6 +26,7 @@ For every accepted model, <name>.json holds fixed input rows and ONNX Runtime's 
 """
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -35,7 +39,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 OPSET = 17
 rng = np.random.default_rng(1337)
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the ONNX import fixtures (Tests/ONNXImportTests/Fixtures) with the pinned tool versions in a
+# git-ignored virtualenv and fails when the result differs from the committed files, so the fixtures
+# always come from the committed script.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+fixtures="$root/Tests/ONNXImportTests/Fixtures"
+venv="$root/.venv-onnx"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+    scikit-learn==1.9.1 skl2onnx==1.20.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+"$venv/bin/python" "$fixtures/make_fixtures.py" "$out"
+status=0
+for committed in "$fixtures"/*.onnx "$fixtures"/*.json; do
+    name="$(basename "$committed")"
+    if ! cmp -s "$committed" "$out/$name"; then
+        echo "ONNX fixture $name differs from what make_fixtures.py makes; run it and commit the result." >&2
+        status=1
+    fi
+done
+for made in "$out"/*; do
+    name="$(basename "$made")"
+    if [ ! -e "$fixtures/$name" ]; then
+        echo "make_fixtures.py makes $name, which is not committed." >&2
+        status=1
+    fi
+done
+[ "$status" -eq 0 ] && echo "ONNX fixtures match make_fixtures.py."
+exit "$status"
