@@ -16,9 +16,11 @@ enum PublicRoutes {
             return try JSONResponse.make(response)
         }
         router.group(RouterPath(APIPath.refine))
-            .add(middleware: AdminAuthMiddleware(pool: components.pool))
+            .add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin]))
             .post { request, _ in try await RefineHandler.answer(request, refinement: components.refinement) }
-        AdminRoutes.add(to: router.group("v1/admin").add(middleware: AdminAuthMiddleware(pool: components.pool)), components)
+        AdminRoutes.add(
+            to: router.group("v1/admin").add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin])),
+            components)
         return router
     }
 }
