@@ -22,7 +22,9 @@ final class TestAggregator: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    static func start(folder: URL? = nil, deadline: TimeInterval = 30) async throws -> TestAggregator {
+    static func start(
+        folder: URL? = nil, deadline: TimeInterval = 30, metricsListen: ListenAddress? = nil
+    ) async throws -> TestAggregator {
         let folder = folder ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
         var logger = Logger(label: "test-aggregator")
@@ -30,7 +32,7 @@ final class TestAggregator: Sendable {
         let lines = LineCollector()
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
-                dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0),
+                dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20)),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
