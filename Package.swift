@@ -141,6 +141,7 @@ let package = Package(
                 "Privacy",
                 "StarlingProtocol",
                 "StarlingTransport",
+                "StarlingMetrics",
                 "Quantization",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -150,6 +151,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "agent",
             swiftSettings: strictSettings
@@ -252,6 +254,7 @@ let package = Package(
             name: "StarlingAgentTests",
             dependencies: [
                 "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport", "Quantization",
+                "StarlingTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

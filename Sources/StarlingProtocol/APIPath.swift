@@ -3,12 +3,12 @@
 /// Public listener (server TLS; admin calls carry a bearer token): `healthz`, `enroll`, `refine`,
 /// `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
 /// certificate): `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`,
-/// `samples`, `status`.
+/// `samples`, `status`, `metrics`.
 public enum APIPath {
     public static let healthz = "/healthz"
     public static let enroll = "/v1/enroll"
     public static let refine = "/v1/refine"
-    /// The aggregator's Prometheus metrics in the text format (also on its metrics listener).
+    /// Prometheus metrics in the text format: the aggregator's (also on its metrics listener) or an agent's.
     public static let metrics = "/metrics"
 
     public static let adminEnrollmentTokens = "/v1/admin/enrollment-tokens"
