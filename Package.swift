@@ -240,7 +240,7 @@ let package = Package(
         ),
         .target(
             name: "StarlingTestSupport",
-            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport"],
+            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport", "StarlingMetrics"],
             path: "Tests/StarlingTestSupport"
         ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures", "Vectors"]),

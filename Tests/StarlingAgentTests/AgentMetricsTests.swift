@@ -41,6 +41,7 @@ final class AgentMetricsTests: XCTestCase {
             XCTAssertEqual(samples.value("starling_agent_privacy_epsilon_spent"), 0)
             XCTAssertEqual(samples.value("starling_agent_privacy_epsilon_budget"), 4)
             XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "installed"]), 0)
+            try assertMetricFamilies(AgentMetricFamilies.all, in: text)
         }
     }
 

@@ -69,6 +69,7 @@ final class AggregatorMetricsTests: XCTestCase {
         XCTAssertTrue(samples.labelValues(requests, "route").contains("/v1/admin/rounds/{id}"))
         XCTAssertFalse(text.contains(round.id), "a run id in a label")
         XCTAssertFalse(text.contains(member.id), "a device id in a label")
+        try assertMetricFamilies(AggregatorMetricFamilies.all, in: text)
 
         let metricsURL = try XCTUnwrap(aggregator.endpoints.metricsUrl)
         let scraper = StarlingHTTPClient(baseURL: metricsURL, tls: nil)
@@ -196,6 +197,7 @@ final class AggregatorMetricsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(keyStage, 2.9, "the key stage waited for the round's deadline")
         XCTAssertEqual(samples.value("starling_updates_accepted_total", ["upload": "masked_input"]), 2)
         XCTAssertEqual(samples.value("starling_rounds_total", ["kind": "train", "outcome": "completed"]), 1)
+        try assertMetricFamilies(AggregatorMetricFamilies.all, in: text)
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop()
     }

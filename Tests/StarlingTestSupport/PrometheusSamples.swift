@@ -8,10 +8,19 @@ public struct PrometheusSamples: Sendable {
     }
 
     public let samples: [Sample]
+    /// Each family's type from its `# TYPE` line, by family name.
+    public let types: [String: String]
 
-    /// Parses every sample line of `text`; comment lines and lines that do not parse are skipped.
+    /// Parses every sample and `# TYPE` line of `text`; other lines are skipped.
     public init(_ text: String) {
-        samples = text.split(separator: "\n").compactMap { line in line.hasPrefix("#") ? nil : Self.parse(line) }
+        let lines = text.split(separator: "\n")
+        samples = lines.compactMap { line in line.hasPrefix("#") ? nil : Self.parse(line) }
+        var types: [String: String] = [:]
+        for line in lines where line.hasPrefix("# TYPE ") {
+            let words = line.split(separator: " ")
+            if words.count == 4 { types[String(words[2])] = String(words[3]) }
+        }
+        self.types = types
     }
 
     /// The sum of the samples named `name` whose labels include `labels`; nil when there is none.
