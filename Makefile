@@ -5,6 +5,8 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
 # For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
 CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
+# For the tests: promtool, which checks the aggregator's and the agent's /metrics output.
+TEST_PACKAGES := prometheus
 BIN := .build/debug
 # The release agent, with one section per function so that the release link (Package.swift) can
 # place the functions the daemon runs together.
@@ -13,7 +15,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps install check-install build agent demo test check check-format check-onnx check-kernels bench clean
+.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-kernels bench clean
 
 all: build
 
@@ -23,10 +25,13 @@ deps:
 cross-deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(CROSS_PACKAGES)"
 
+test-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(TEST_PACKAGES)"
+
 install:
 	@scripts/install-packages.sh $(PACKAGES)
 
-# The install path above, with apt-get, dpkg, sudo and id stubbed, as root and as a user.
+# The install paths above, with apt-get, dpkg, sudo and id stubbed, as root and as a user.
 check-install:
 	scripts/test-install.sh
 
@@ -54,7 +59,7 @@ check-format:
 check-onnx:
 	scripts/check-onnx-fixtures.sh
 
-test: check-install build check-kernels
+test: check-install test-deps build check-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

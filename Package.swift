@@ -47,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -109,6 +111,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "StarlingMetrics",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "StarlingTransport",
             dependencies: [
                 "StarlingCore",
@@ -132,6 +142,7 @@ let package = Package(
                 "Privacy",
                 "StarlingProtocol",
                 "StarlingTransport",
+                "StarlingMetrics",
                 "Quantization",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -141,6 +152,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "agent",
             swiftSettings: strictSettings
@@ -153,6 +165,7 @@ let package = Package(
                 "Privacy",
                 "StarlingProtocol",
                 "StarlingTransport",
+                "StarlingMetrics",
                 "Quantization",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -164,6 +177,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "aggregator",
             // swift-frontend 6.3.1 crashes in LLVM's coroutine splitting on this module's async route
@@ -229,7 +243,7 @@ let package = Package(
         ),
         .target(
             name: "StarlingTestSupport",
-            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport"],
+            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport", "StarlingMetrics"],
             path: "Tests/StarlingTestSupport"
         ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures", "Vectors"]),
@@ -243,6 +257,7 @@ let package = Package(
             name: "StarlingAgentTests",
             dependencies: [
                 "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport", "Quantization",
+                "StarlingTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Resident memory of a running agent with the 784-128-64-10 int8 model installed and its local API
-# serving predictions. Starts a real aggregator and agent on loopback (port 0), deploys the model,
-# sends predictions, reads VmRSS, and prints one JSON line. The agent is the release build as `make agent`
+# serving predictions and metrics. Starts a real aggregator and agent on loopback (port 0), deploys
+# the model, sends predictions, scrapes /metrics as Prometheus would, reads VmRSS, and prints one
+# JSON line. The agent is the release build as `make agent`
 # makes it; the aggregator and CLI, which are not measured, are the debug build. STARLING_BIN_DIR
 # overrides all three; STARLING_AGENT_LAUNCHER, if set, is a command prefix for the agent.
 set -euo pipefail
@@ -63,6 +64,11 @@ for batch in range(200):
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
 PY
+
+# Recorded while serving and exposed: the scrape must count every prediction.
+for _ in $(seq 1 10); do curl -sf "$api/metrics" > "$work/metrics.txt"; done
+grep -qx 'starling_agent_predictions_total 1600' "$work/metrics.txt" \
+    || { echo "the agent's /metrics did not count 1600 predictions" >&2; exit 1; }
 
 rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$agent/status")"
 python3 -c 'import json,sys; kb=int(sys.argv[1]); print(json.dumps({"bench":"agent_memory","metric":"rss_serving_784_128_64_10_int8","value":round(kb/1024,1),"unit":"MB","target":32,"ratio":round(kb/1024/32,2)}))' "$rss_kb"

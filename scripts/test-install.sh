@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Exercises the package-install path of `make deps` and `make cross-deps` on any machine, including
-# one where every package is already installed: dpkg, apt-get, sudo and id are stubbed on PATH so
-# that packages look missing and the user looks like root or not. Each case checks what apt-get
-# was asked to do, with which environment, and whether it went through sudo.
+# Exercises the package-install path of `make deps`, `make cross-deps` and `make test-deps` on any
+# machine, including one where every package is already installed: dpkg, apt-get, sudo and id are
+# stubbed on PATH so that packages look missing and the user looks like root or not. Each case
+# checks what apt-get was asked to do, with which environment, and whether it went through sudo.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,6 +72,15 @@ expect_log "a user installs through sudo" \
 apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
 apt-get DEBIAN_FRONTEND=noninteractive install -y -qq libc6-dev-arm64-cross qemu-user"
+
+# As a user, promtool's package missing: `make test-deps` installs it through sudo.
+rm -f "$STUB_LOG"
+STUB_UID=1000 STUB_MISSING="prometheus" run_make test-deps || fail "user: make test-deps exited non-zero: $(cat "$work/out")"
+expect_log "the test packages install like the others" \
+"sudo
+apt-get DEBIAN_FRONTEND=noninteractive update -qq
+sudo
+apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus"
 
 # Everything installed: apt-get is never called.
 rm -f "$STUB_LOG"

@@ -1,12 +1,15 @@
 /// Every HTTP path of protocol v1, in one place so agent, aggregator and CLI cannot drift apart.
 ///
 /// Public listener (server TLS; admin calls carry a bearer token): `healthz`, `enroll`, `refine`,
-/// `admin…`. Device listener (mutual TLS; the device id comes from the client certificate):
-/// `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`, `samples`, `status`.
+/// `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
+/// certificate): `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`,
+/// `samples`, `status`, `metrics`.
 public enum APIPath {
     public static let healthz = "/healthz"
     public static let enroll = "/v1/enroll"
     public static let refine = "/v1/refine"
+    /// Prometheus metrics in the text format: the aggregator's (also on its metrics listener) or an agent's.
+    public static let metrics = "/metrics"
 
     public static let adminEnrollmentTokens = "/v1/admin/enrollment-tokens"
     public static let adminDevices = "/v1/admin/devices"

@@ -5,13 +5,16 @@ public struct AggregatorEndpoints: Codable, Sendable, Equatable {
     public var url: String
     /// The mutual-TLS device listener.
     public var deviceUrl: String
+    /// The plain-HTTP metrics listener, when the aggregator runs one (`--metrics-listen`).
+    public var metricsUrl: String?
     /// Path of the CA certificate that signs both listeners' certificates.
     public var caCertificate: String
     public var pid: Int32
 
-    public init(url: String, deviceUrl: String, caCertificate: String, pid: Int32) {
+    public init(url: String, deviceUrl: String, metricsUrl: String? = nil, caCertificate: String, pid: Int32) {
         self.url = url
         self.deviceUrl = deviceUrl
+        self.metricsUrl = metricsUrl
         self.caCertificate = caCertificate
         self.pid = pid
     }

@@ -19,6 +19,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT of the mutual-TLS device listener (default: the same host, the next port).")
     var deviceListen: ListenAddress?
 
+    @Option(
+        help: """
+            HOST:PORT to serve GET /metrics on over plain HTTP without authentication, for Prometheus \
+            scrapers (keep it on loopback or a network you trust); none unless given.
+            """)
+    var metricsListen: ListenAddress?
+
     @Option(help: "Seconds a round waits for devices and updates when its request names none.")
     var roundDeadline: Double = 120
 
@@ -54,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
-                defaultRoundDeadline: roundDeadline, minimumStatisticsDevices: minStatisticsDevices,
+                metricsListen: metricsListen, defaultRoundDeadline: roundDeadline,
+                minimumStatisticsDevices: minStatisticsDevices,
                 modelSizeLimit: ModelSizeLimit(
                     maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers)),
             logger: logger,

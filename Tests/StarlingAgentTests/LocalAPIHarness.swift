@@ -6,16 +6,18 @@ import StarlingTransport
 /// Runs a real local API server on 127.0.0.1 (port 0) around `body`, which talks to it over HTTP.
 func withLocalAPI(
     model: InstalledModel?, refiner: (any Refiner)? = nil, refineTimeout: Duration = .milliseconds(200),
-    _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
+    privacyBudget: PrivacyBudget? = nil, _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
 ) async throws {
     let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)
     let counters = try await CounterLedger.load(from: store)
+    let metrics = AgentMetrics()
     let predictor = TwoPhasePredictor(
-        slot: slot, refiner: refiner, refineTimeout: refineTimeout, counters: counters, logger: testLogger)
+        slot: slot, refiner: refiner, refineTimeout: refineTimeout, counters: counters, metrics: metrics,
+        logger: testLogger)
     let router = LocalAPIRouter(
         deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
-        connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: nil))
+        connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics)
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
     let client = StarlingHTTPClient(baseURL: server.url, tls: nil)

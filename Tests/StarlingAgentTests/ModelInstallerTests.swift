@@ -1,5 +1,6 @@
 import Foundation
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 import XCTest
 
@@ -41,6 +42,10 @@ final class ModelInstallerTests: XCTestCase {
         XCTAssertEqual(slots.active?.version, 3)
         XCTAssertEqual(slots.previous?.version, 4)
         XCTAssertEqual(slots.active?.deploymentId, "dep-1", "the slot keeps the deployment it was installed for")
+        let samples = PrometheusSamples(agent.metrics.registry.exposition())
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "installed"]), 2)
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "rolled_back"]), 1)
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "failed"]), 0)
     }
 
     func test_install_ofAThirdVersion_deletesTheFilesOfTheOldestOne() async throws {
@@ -132,6 +137,7 @@ struct TestAgent {
     let paths: AgentPaths
     let store: AgentStore
     let slot = ModelSlot()
+    let metrics = AgentMetrics()
 
     init() async throws {
         paths = AgentPaths(dataDirectory: try makeTemporaryDirectory())
@@ -146,7 +152,6 @@ struct TestAgent {
     func installer(_ client: StarlingHTTPClient) -> ModelInstaller {
         ModelInstaller(
             client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
-            paths: paths,
-            logger: testLogger)
+            paths: paths, metrics: metrics, logger: testLogger)
     }
 }

@@ -1,4 +1,5 @@
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 import XCTest
 @testable import StarlingAgent
@@ -21,19 +22,21 @@ final class PhaseTwoTests: XCTestCase {
 
     func test_lowConfidence_withUnreachableRefiner_isDegradedWithinTheDeadline() async throws {
         let refinerClient = StarlingHTTPClient(baseURL: "http://127.0.0.1:\(try await closedPort())", tls: nil)
-        try await assertDegradedInTime(refiner: AggregatorRefiner(client: refinerClient))
+        // Refused connections are retried by the HTTP client, so the deadline may pass first.
+        try await assertDegradedInTime(refiner: AggregatorRefiner(client: refinerClient), phaseTwo: nil)
         await refinerClient.shutdown()
     }
 
     func test_lowConfidence_withSilentRefiner_isDegradedWithinTheDeadline() async throws {
         let (port, silent) = try await startSilentServer()
         let refinerClient = StarlingHTTPClient(baseURL: "http://127.0.0.1:\(port)", tls: nil)
-        try await assertDegradedInTime(refiner: AggregatorRefiner(client: refinerClient))
+        try await assertDegradedInTime(refiner: AggregatorRefiner(client: refinerClient), phaseTwo: "timed_out")
         await refinerClient.shutdown()
         try await silent.close()
     }
 
-    private func assertDegradedInTime(refiner: any Refiner) async throws {
+    /// `phaseTwo` is the outcome the metrics should show for the phase-two request, if known.
+    private func assertDegradedInTime(refiner: any Refiner, phaseTwo: String?) async throws {
         try await withLocalAPI(model: try makeToyModel(), refiner: refiner, refineTimeout: .milliseconds(200)) {
             client, _ in
             let clock = ContinuousClock()
@@ -47,6 +50,14 @@ final class PhaseTwoTests: XCTestCase {
             let status: AgentStatus = try await client.get(APIPath.agentStatus)
             XCTAssertEqual(status.phaseTwoRequests, 1)
             XCTAssertEqual(status.degradedAnswers, 1)
+            let samples = PrometheusSamples(String(decoding: try await client.getBytes(APIPath.metrics), as: UTF8.self))
+            XCTAssertEqual(samples.value("starling_agent_escalations_total"), 1)
+            XCTAssertEqual(samples.value("starling_agent_degraded_answers_total"), 1)
+            if let phaseTwo {
+                XCTAssertEqual(
+                    samples.value("starling_agent_phase_two_duration_seconds_count", ["outcome": phaseTwo]), 1)
+            }
+            XCTAssertEqual(samples.value("starling_agent_phase_two_duration_seconds_count"), 1)
         }
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import StarlingCore
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 import XCTest
 @testable import StarlingAgent
@@ -18,8 +19,9 @@ final class WatchFlowTests: XCTestCase {
             revision: "boot.1",
             model: try signedToyModel(deploymentId: "dep-1", weights: weights, int8: int8),
             rounds: [task])
+        let metrics = AgentMetrics()
         let (events, _) = try await runAgentAgainst(
-            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2)
+            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2, metrics: metrics)
 
         guard case .report(let report)? = events.first(where: { if case .report = $0 { true } else { false } }) else {
             return XCTFail("no deployment report in \(events)")
@@ -33,6 +35,9 @@ final class WatchFlowTests: XCTestCase {
         let trainSamples = try XCTUnwrap(update.metadata[UpdateMetadataKey.trainSamples].flatMap(Int.init))
         XCTAssertGreaterThan(trainSamples, 0)
         XCTAssertEqual(Set(update.tensors.keys), ["layers.0.weight", "layers.0.bias"])
+        let samples = PrometheusSamples(metrics.registry.exposition())
+        XCTAssertEqual(samples.value("starling_agent_training_duration_seconds_count"), 1)
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "installed"]), 1)
     }
 
     /// The served int8 artifact is quantized from a model with its classes swapped, so only an answer
@@ -103,18 +108,23 @@ final class WatchFlowTests: XCTestCase {
         var model = try signedToyModel(deploymentId: "dep-5", weights: weights, int8: int8)
         model.manifestSha256 = String(repeating: "1", count: 64)
         model.signature = try testSigningKey.signature(for: model.statement.signedBytes).base64EncodedString()
+        let metrics = AgentMetrics()
         let (events, _) = try await runAgentAgainst(
             FakeAggregator(desired: DesiredState(revision: "boot.5", model: model, rounds: []), weights: weights, int8Weights: int8),
-            expecting: 1)
+            expecting: 1, metrics: metrics)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
         XCTAssertTrue(report.message?.contains("manifest") ?? false, report.message ?? "")
+        let samples = PrometheusSamples(metrics.registry.exposition())
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "failed"]), 1)
+        XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "installed"]), 0)
     }
 
-    /// Runs the watch and training services against `fake` until it has seen `count` events;
-    /// afterwards checks what the agent persisted, and returns the events and the agent's paths.
+    /// Runs the watch and training services against `fake` until it has seen `count` events, both
+    /// recording into `metrics`; afterwards checks what the agent persisted, and returns the events
+    /// and the agent's paths.
     private func runAgentAgainst(
-        _ fake: FakeAggregator, expecting count: Int
+        _ fake: FakeAggregator, expecting count: Int, metrics: AgentMetrics = AgentMetrics()
     ) async throws -> ([FakeAggregator.Event], AgentPaths) {
         let directory = try makeTemporaryDirectory()
         let paths = AgentPaths(dataDirectory: directory)
@@ -130,11 +140,11 @@ final class WatchFlowTests: XCTestCase {
             client: client, store: store, slot: slot, connection: ConnectionState(),
             installer: ModelInstaller(
                 client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
-                paths: paths, logger: testLogger),
+                paths: paths, metrics: metrics, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
             client: client, store: store, counters: try await CounterLedger.load(from: store),
-            privacy: PrivacyLedger(store: store, budget: nil), tasks: tasks, logger: testLogger)
+            privacy: PrivacyLedger(store: store, budget: nil), metrics: metrics, tasks: tasks, logger: testLogger)
 
         var received: [FakeAggregator.Event] = []
         // The agent stops and closes its connections first; then the server stops listening and

@@ -23,7 +23,8 @@ final class TestAggregator: Sendable {
     private let running: Task<Void, any Error>
 
     static func start(
-        folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard
+        folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
+        metricsListen: ListenAddress? = nil
     ) async throws -> TestAggregator {
         let folder = folder ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
@@ -32,7 +33,7 @@ final class TestAggregator: Sendable {
         let lines = LineCollector()
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
-                dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0),
+                dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)

@@ -4,7 +4,7 @@ import NIOHTTP1
 import StarlingProtocol
 
 /// One HTTP/1.1 connection of the local API: reads requests (keep-alive, one at a time), collects
-/// each body up to the limit, asks the responder and writes the JSON answer. A body over the limit is
+/// each body up to the limit, asks the responder and writes its answer. A body over the limit is
 /// read to its end, answered 413 `body_too_large`, and the connection closed.
 enum HTTPConnection {
     typealias Channel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -54,7 +54,7 @@ enum HTTPConnection {
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.count))
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         try await outbound.write(contentsOf: [

@@ -1,10 +1,11 @@
 import NIOHTTP1
 import StarlingProtocol
 
-/// What a local API route answers: a status and a JSON body.
+/// What a local API route answers: a status and a body, JSON unless the route says otherwise.
 struct LocalAPIResponse: Sendable {
     var status: HTTPResponseStatus
     var body: [UInt8]
+    var contentType = "application/json"
 
     static func json<Value: Encodable>(_ value: Value, status: HTTPResponseStatus = .ok) -> LocalAPIResponse {
         do {

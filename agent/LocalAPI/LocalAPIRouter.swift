@@ -4,9 +4,10 @@ import FoundationEssentials
 import Foundation
 #endif
 import NIOHTTP1
+import StarlingMetrics
 import StarlingProtocol
 
-/// The routes of the agent's local API: prediction, sample intake, status and health.
+/// The routes of the agent's local API: prediction, sample intake, status, metrics and health.
 struct LocalAPIRouter: HTTPResponder {
     let deviceId: String
     let predictor: TwoPhasePredictor
@@ -15,6 +16,7 @@ struct LocalAPIRouter: HTTPResponder {
     let slot: ModelSlot
     let connection: ConnectionState
     let privacy: PrivacyLedger
+    let metrics: AgentMetrics
 
     func respond(method: HTTPMethod, uri: String, body: [UInt8]) async -> LocalAPIResponse {
         let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
@@ -30,10 +32,13 @@ struct LocalAPIRouter: HTTPResponder {
                 return .json(try await addSamples(try decode(SampleBatch.self, from: body)))
             case (.GET, APIPath.agentStatus):
                 return .json(try await status())
+            case (.GET, APIPath.metrics):
+                let text = metrics.scrape(modelVersion: slot.model?.version, privacy: try await privacy.status())
+                return LocalAPIResponse(status: .ok, body: Array(text.utf8), contentType: MetricsRegistry.contentType)
             case (.GET, APIPath.healthz):
                 return .json(["status": "ok"])
             case (_, APIPath.agentPredict), (_, APIPath.agentPredictBatch), (_, APIPath.agentSamples),
-                (_, APIPath.agentStatus), (_, APIPath.healthz):
+                (_, APIPath.agentStatus), (_, APIPath.metrics), (_, APIPath.healthz):
                 throw APIProblem.methodNotAllowed
             default:
                 throw APIProblem.notFound

@@ -15,7 +15,7 @@ import StarlingTransport
 /// only then switched to in one store transaction (reported `installed`). Files no slot names are
 /// deleted after a switch, and both the new model and the one it replaced are smoke-tested on the
 /// device's held-out samples for the report. A version that fails a check is reported failed and
-/// the model already running keeps serving.
+/// the model already running keeps serving. Each outcome is counted in the agent's metrics.
 ///
 /// The signature is checked once, before anything else; it covers both artifact digests and the
 /// manifest digest. The int8 artifact, which serves, is decoded and its manifest checked against
@@ -30,6 +30,7 @@ struct ModelInstaller: Sendable {
     let slot: ModelSlot
     let verifier: VersionVerifier
     let files: ModelFiles
+    let metrics: AgentMetrics
     let logger: Logger
 
     /// Held-out samples a smoke test runs on, at most.
@@ -37,13 +38,14 @@ struct ModelInstaller: Sendable {
 
     init(
         client: StarlingHTTPClient, store: AgentStore, slot: ModelSlot, verifier: VersionVerifier, paths: AgentPaths,
-        logger: Logger
+        metrics: AgentMetrics, logger: Logger
     ) {
         self.client = client
         self.store = store
         self.slot = slot
         self.verifier = verifier
         self.files = ModelFiles(paths: paths)
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -73,6 +75,7 @@ struct ModelInstaller: Sendable {
         } else {
             do {
                 let change = try await apply(desired)
+                metrics.installed(change.state == .rolledBack ? .rolledBack : .installed)
                 report = DeploymentReport(
                     state: change.state, model: desired.model, version: desired.version,
                     health: await health(of: change))
@@ -81,6 +84,7 @@ struct ModelInstaller: Sendable {
                 return .retryLater
             } catch {
                 logger.error("model install failed", metadata: ["reason": "\(error)"])
+                metrics.installed(.failed)
                 report = DeploymentReport(
                     state: .failed, model: desired.model, version: desired.version, message: error.description)
             }

@@ -1,31 +1,38 @@
 import Logging
+import Metrics
 import StarlingCore
 import StarlingProtocol
 
 /// Two-phase prediction: the installed model's int8 bundle answers first; answers whose top probability is below
 /// the manifest's confidence threshold go to the refiner within a deadline, and when it fails or is
-/// late the phase-one answer returns flagged `degraded`.
+/// late the phase-one answer returns flagged `degraded`. Both phases' latencies and the escalations
+/// go to the agent's metrics.
 public struct TwoPhasePredictor: Sendable {
     let slot: ModelSlot
     let refiner: (any Refiner)?
     let refineTimeout: Duration
     let counters: CounterLedger
+    let metrics: AgentMetrics
     let logger: Logger
 
     public init(
-        slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, counters: CounterLedger, logger: Logger
+        slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, counters: CounterLedger,
+        metrics: AgentMetrics, logger: Logger
     ) {
         self.slot = slot
         self.refiner = refiner
         self.refineTimeout = refineTimeout
         self.counters = counters
+        self.metrics = metrics
         self.logger = logger
     }
 
     /// Answers `items` in order.
     func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
         guard let installed = slot.model else { throw .noModel }
+        let start = ContinuousClock.now
         var predictions = try phaseOne(items, with: installed)
+        metrics.phaseOne.record(duration: start.duration(to: .now))
         let threshold = installed.manifest.confidenceThreshold
         let unsure = predictions.indices.filter { (predictions[$0].probabilities.max() ?? 0) < threshold }
         var degraded = 0
@@ -42,6 +49,9 @@ public struct TwoPhasePredictor: Sendable {
             }
         }
         counters.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
+        metrics.predictions.increment(by: items.count)
+        metrics.escalations.increment(by: unsure.count)
+        metrics.degradedAnswers.increment(by: degraded)
         return predictions
     }
 
@@ -75,13 +85,17 @@ public struct TwoPhasePredictor: Sendable {
     private func phaseTwo(_ items: [PredictRequest]) async -> [Prediction]? {
         guard let refiner else { return nil }
         let timeout = refineTimeout
+        let start = ContinuousClock.now
         switch await withDeadline(timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: timeout) }) {
         case .success(let answers)?:
+            metrics.phaseTwo(.answered, after: start.duration(to: .now))
             return answers
         case .failure(let error)?:
+            metrics.phaseTwo(.failed, after: start.duration(to: .now))
             logger.debug("phase two failed", metadata: ["reason": "\(error)"])
             return nil
         case nil:
+            metrics.phaseTwo(.timedOut, after: start.duration(to: .now))
             logger.debug("phase two missed its deadline")
             return nil
         }

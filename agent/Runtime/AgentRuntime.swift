@@ -34,13 +34,14 @@ public struct AgentRuntime: Sendable {
         }
         let connection = ConnectionState()
         let counters = try await CounterLedger.load(from: store)
+        let metrics = AgentMetrics()
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
-            counters: counters, logger: logger)
+            counters: counters, metrics: metrics, logger: logger)
         let ledger = PrivacyLedger(store: store, budget: configuration.privacyBudget)
         let router = LocalAPIRouter(
             deviceId: identity.deviceId, predictor: predictor, store: store, counters: counters, slot: slot,
-            connection: connection, privacy: ledger)
+            connection: connection, privacy: ledger, metrics: metrics)
         let server: LocalAPIServer
         do {
             server = try await LocalAPIServer.bind(
@@ -55,7 +56,7 @@ public struct AgentRuntime: Sendable {
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
         let installer = ModelInstaller(
             client: client, store: store, slot: slot,
-            verifier: verifier, paths: paths, logger: logger)
+            verifier: verifier, paths: paths, metrics: metrics, logger: logger)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: connection, installer: installer,
             roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)
@@ -66,7 +67,8 @@ public struct AgentRuntime: Sendable {
                 CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
                 server,
                 TrainingService(
-                    client: client, store: store, counters: counters, privacy: ledger, tasks: tasks, logger: logger),
+                    client: client, store: store, counters: counters, privacy: ledger, metrics: metrics, tasks: tasks,
+                    logger: logger),
                 watch,
             ])
     }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import Metrics
 import NIOPosix
 import ServiceLifecycle
 import StarlingCore
@@ -20,6 +21,7 @@ struct TrainingService: Service {
     let store: AgentStore
     let counters: CounterLedger
     let privacy: PrivacyLedger
+    let metrics: AgentMetrics
     let tasks: AsyncStream<RoundTask>
     let logger: Logger
 
@@ -77,6 +79,7 @@ struct TrainingService: Service {
             try await privacy.admit(samplingRate: 1, noiseMultiplier: noiseMultiplier, steps: 1, for: task)
         }
         let result: LocalResult<ModelUpdate>
+        let start = ContinuousClock.now
         do {
             result = try await NIOThreadPool.singleton.runIfActive {
                 try LocalTraining.run(base: base, task: task, train: train, eval: eval, privateRun: privateRun)
@@ -84,6 +87,7 @@ struct TrainingService: Service {
         } catch {
             throw .invalidModel("\(error)")
         }
+        metrics.training.record(duration: start.duration(to: .now))
         guard case .contribute(var update) = result else {
             return try await report(result, for: task, logger: logger)
         }

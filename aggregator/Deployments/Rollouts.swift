@@ -74,6 +74,23 @@ actor Rollouts: Service {
 
     func info(id: String) throws(APIError) -> DeploymentInfo { try rollout(id).info }
 
+    /// How many deployments are in each state, and where the targets of the live ones stand.
+    func census() -> (states: [DeploymentState: Int], devices: DeploymentCounts) {
+        var states: [DeploymentState: Int] = [:]
+        var devices = DeploymentCounts(pending: 0, installed: 0, failed: 0)
+        for rollout in rollouts {
+            states[rollout.record.state, default: 0] += 1
+            guard rollout.isLive else { continue }
+            let counts = rollout.machine.counts
+            devices.waiting += counts.notAssigned
+            devices.pending += counts.pending
+            devices.installed += counts.healthy
+            devices.failed += counts.failed
+            devices.rolledBack += counts.reverted
+        }
+        return (states, devices)
+    }
+
     func events(id: String) async throws(APIError) -> DeploymentEventList {
         _ = try rollout(id)
         return try await pool.reading { db in

@@ -1,7 +1,7 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The admin API under `/v1/admin` (bearer token checked by ``AdminAuthMiddleware``).
+/// The admin API under `/v1/admin` (bearer token checked by ``BearerAuthMiddleware``).
 enum AdminRoutes {
     static func add(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
         group.post("enrollment-tokens") { request, _ in

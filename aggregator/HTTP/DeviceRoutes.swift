@@ -6,6 +6,7 @@ import StarlingProtocol
 enum DeviceRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
+        router.middlewares.add(HTTPMetricsMiddleware(metrics: components.metrics, listener: .device))
         router.middlewares.add(ErrorBodyMiddleware())
         router.middlewares.add(MethodMiddleware())
         router.middlewares.add(DeviceIdentityMiddleware(devices: components.devices))
@@ -17,13 +18,13 @@ enum DeviceRoutes {
             try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }
         router.post("v1/device/rounds/:id/iterations/:n/update") { request, context in
-            try await update(request, context, components)
+            try await components.metrics.counting(.update) { try await update(request, context, components) }
         }
         router.post("v1/device/rounds/:id/iterations/:n/evaluation") { request, context in
-            try await evaluation(request, context, components)
+            try await components.metrics.counting(.evaluation) { try await evaluation(request, context, components) }
         }
         router.post("v1/device/rounds/:id/iterations/:n/statistics") { request, context in
-            try await statistics(request, context, components)
+            try await components.metrics.counting(.statistics) { try await statistics(request, context, components) }
         }
         router.post("v1/device/rounds/:id/iterations/:n/failure") { request, context in
             let (device, roundID, iteration) = try location(context)
@@ -32,7 +33,8 @@ enum DeviceRoutes {
             return try JSONResponse.make(UpdateReceipt(roundId: roundID, iteration: iteration, accepted: true))
         }
         router.post("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
-            try await SecureAggregationRoutes.receive(request, context, rounds: components.rounds)
+            try await SecureAggregationRoutes.receive(
+                request, context, rounds: components.rounds, metrics: components.metrics)
         }
         router.get("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
             try await SecureAggregationRoutes.reply(request, context, rounds: components.rounds)
@@ -44,7 +46,7 @@ enum DeviceRoutes {
             return try JSONResponse.make(info)
         }
         router.post(RouterPath(APIPath.refine)) { request, _ in
-            try await RefineHandler.answer(request, refinement: components.refinement)
+            try await RefineHandler.answer(request, refinement: components.refinement, metrics: components.metrics)
         }
         return router
     }

@@ -21,6 +21,16 @@ struct ErrorBodyMiddleware: RouterMiddleware {
         }
     }
 
+    /// The code a client is answered for `error`: an ``APIError``'s own, a routing error's, or
+    /// `internal_error` for anything else.
+    static func code(of error: any Error) -> String {
+        switch error {
+        case let error as APIError: error.code
+        case let error as HTTPError: code(for: error.status)
+        default: "internal_error"
+        }
+    }
+
     static func code(for status: HTTPResponse.Status) -> String {
         switch status {
         case .notFound: return "not_found"

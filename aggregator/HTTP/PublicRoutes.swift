@@ -1,11 +1,12 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The public listener (server TLS only): health, enrollment, admin-authenticated refinement and
-/// the admin API.
+/// The public listener (server TLS only): health, enrollment, admin-authenticated refinement,
+/// metrics and the admin API.
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
+        router.middlewares.add(HTTPMetricsMiddleware(metrics: components.metrics, listener: .public))
         router.middlewares.add(ErrorBodyMiddleware())
         router.middlewares.add(MethodMiddleware())
         router.get(RouterPath(APIPath.healthz)) { _, _ in
@@ -17,9 +18,16 @@ enum PublicRoutes {
             return try JSONResponse.make(response)
         }
         router.group(RouterPath(APIPath.refine))
-            .add(middleware: AdminAuthMiddleware(pool: components.pool))
-            .post { request, _ in try await RefineHandler.answer(request, refinement: components.refinement) }
-        AdminRoutes.add(to: router.group("v1/admin").add(middleware: AdminAuthMiddleware(pool: components.pool)), components)
+            .add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin]))
+            .post { request, _ in
+                try await RefineHandler.answer(request, refinement: components.refinement, metrics: components.metrics)
+            }
+        router.group(RouterPath(APIPath.metrics))
+            .add(middleware: BearerAuthMiddleware(pool: components.pool, admits: MetricsRoutes.readers))
+            .get { _, _ in try await MetricsRoutes.answer(components) }
+        AdminRoutes.add(
+            to: router.group("v1/admin").add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin])),
+            components)
         return router
     }
 }

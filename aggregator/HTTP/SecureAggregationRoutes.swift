@@ -10,8 +10,9 @@ enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`.
     static let replyWait: Duration = .seconds(20)
 
+    /// Takes one stage message; masked inputs count as uploads in the metrics.
     static func receive(
-        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator
+        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator, metrics: AggregatorMetrics
     ) async throws -> Response {
         let device = try context.requireDevice().id
         let (roundID, iteration, stage) = try location(context)
@@ -23,11 +24,15 @@ enum SecureAggregationRoutes {
             let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
             try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
         case .maskedInput:
-            let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
-            guard let vector = MaskedInput.words(fromWire: bytes) else {
-                throw APIError.badRequest("secagg_invalid_message", "a masked input is a whole number of 32-bit words")
+            try await metrics.counting(.maskedInput) {
+                let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
+                guard let vector = MaskedInput.words(fromWire: bytes) else {
+                    throw APIError.badRequest(
+                        "secagg_invalid_message", "a masked input is a whole number of 32-bit words")
+                }
+                try await rounds.receiveMaskedInput(
+                    roundId: roundID, iteration: iteration, device: device, vector: vector)
             }
-            try await rounds.receiveMaskedInput(roundId: roundID, iteration: iteration, device: device, vector: vector)
         case .unmasking:
             let message = SecAggClientMessage.revealedShares(try await RequestBody.json(RevealedShares.self, from: request))
             try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)

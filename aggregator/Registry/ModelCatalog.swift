@@ -30,6 +30,11 @@ struct ModelCatalog: Sendable {
         }
     }
 
+    /// How many models and versions the registry holds.
+    func counts() async throws(APIError) -> (models: Int, versions: Int) {
+        try await pool.reading { db in (try ModelRecord.fetchCount(db), try ModelVersionRecord.fetchCount(db)) }
+    }
+
     /// Every version of `model`, oldest first; 404 `model_not_found` for an unknown model, 400
     /// `invalid_model` for a name with a control character.
     func versions(of model: String) async throws(APIError) -> VersionList {

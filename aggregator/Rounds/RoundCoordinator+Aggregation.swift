@@ -50,6 +50,7 @@ extension RoundCoordinator {
         current.iteration.endedAt = now
         current.secure = nil
         runs[runID] = current
+        self.metrics.roundEnded(kind: current.round.plan.kind, .completed)
         try? FileManager.default.removeItem(
             at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)"))
         logger.info(
@@ -103,6 +104,7 @@ extension RoundCoordinator {
         current.iteration.endedAt = clock()
         current.secure = nil
         runs[runID] = current
+        metrics.roundEnded(kind: current.round.plan.kind, .completed)
         await finish(runID: runID, failure: nil)
     }
 

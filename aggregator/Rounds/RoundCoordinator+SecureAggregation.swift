@@ -26,7 +26,7 @@ extension RoundCoordinator {
         return try SecureIteration(
             plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration)",
             graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9, layout: layout,
-            minClients: run.round.plan.minClients, privacy: run.round.plan.userLevelPrivacy)
+            minClients: run.round.plan.minClients, privacy: run.round.plan.userLevelPrivacy, openedAt: clock())
     }
 
     /// Takes one device's stage message. Key advertisements also count as the device joining the
@@ -115,11 +115,17 @@ extension RoundCoordinator {
     }
 
     /// Closes the stage being collected (every device answered, or its deadline passed); fails
-    /// the iteration when too few devices are left, and unmasks after the last stage.
+    /// the iteration when too few devices are left, and unmasks after the last stage. The stage's
+    /// duration and the devices it expected that did not answer go to the metrics.
     func closeSecureStage(runID: String) async {
         guard var run = runs[runID], var secure = run.secure else { return }
+        let now = clock()
+        if let stage = secure.server.stage {
+            let dropouts = secure.server.expected.count - secure.server.answered.count
+            metrics.secureStageClosed(stage, seconds: now.timeIntervalSince(secure.stageOpenedAt), dropouts: dropouts)
+        }
         do {
-            try secure.closeStage(now: clock())
+            try secure.closeStage(now: now)
         } catch {
             run.secure = nil
             let action = run.machine.aggregationFailed(reason: "secure aggregation failed: \(error)")

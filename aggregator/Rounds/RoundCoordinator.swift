@@ -46,6 +46,7 @@ actor RoundCoordinator: Service {
     let defaultDeadline: TimeInterval
     /// The fewest devices a statistics collection may summarise.
     let minimumStatisticsDevices: Int
+    let metrics: AggregatorMetrics
     let logger: Logger
     var runs: [String: ActiveRun] = [:]
     /// Updates being stored right now, so a concurrent duplicate is refused.
@@ -55,7 +56,7 @@ actor RoundCoordinator: Service {
         store: RoundStore, catalog: ModelCatalog, registry: ModelRegistry, profiles: ProfileStore,
         evaluations: EvaluationStore, devices: DeviceRegistry, broadcaster: RevisionBroadcaster,
         directory: DataDirectory, clock: @escaping @Sendable () -> Date, tickInterval: Duration,
-        defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, logger: Logger
+        defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, metrics: AggregatorMetrics, logger: Logger
     ) {
         self.store = store
         self.catalog = catalog
@@ -69,6 +70,7 @@ actor RoundCoordinator: Service {
         self.clock = clock
         self.tickInterval = tickInterval
         self.defaultDeadline = defaultDeadline
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -222,7 +224,7 @@ actor RoundCoordinator: Service {
         await broadcaster.bump()
     }
 
-    /// Ends a run: failed with `failure`, or completed when nil.
+    /// Ends a run: failed with `failure` (and the round it is on with it), or completed when nil.
     func finish(runID: String, failure: String?) async {
         guard var run = runs.removeValue(forKey: runID) else { return }
         let now = clock()
@@ -230,7 +232,9 @@ actor RoundCoordinator: Service {
             run.iteration.state = .failed
             run.iteration.failureReason = failure
             run.iteration.endedAt = run.iteration.endedAt ?? now
+            metrics.roundEnded(kind: run.round.plan.kind, .failed)
         }
+        metrics.runEnded(kind: run.round.plan.kind, failure == nil ? .completed : .failed)
         let state: RoundState = failure == nil ? .completed : .failed
         do {
             try await store.save(run.iteration, roundState: state, failureReason: failure)

@@ -30,10 +30,12 @@ struct SecureIteration: Sendable {
     let encoding: UserLevelEncoding?
     /// When the stage being collected closes, for every stage after key advertising.
     var stageDeadline: Date?
+    /// When the stage being collected opened: the cohort's choice for key advertising.
+    var stageOpenedAt: Date
 
     init(
         plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, layout: SecureVectorLayout,
-        minClients: Int, privacy: UserLevelPrivacy?
+        minClients: Int, privacy: UserLevelPrivacy?, openedAt: Date
     ) throws(SecureIterationError) {
         let threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
         let vectorLength: Int
@@ -65,6 +67,7 @@ struct SecureIteration: Sendable {
         self.cohort = cohort
         self.plan = plan
         self.layout = layout
+        stageOpenedAt = openedAt
     }
 
     func index(of device: String) -> Int? { cohort.firstIndex(of: device) }
@@ -79,10 +82,11 @@ struct SecureIteration: Sendable {
             stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale)
     }
 
-    /// Closes the stage being collected; the next one gets `stageSeconds` from `now`.
+    /// Closes the stage being collected; the next one opens `now` and gets `stageSeconds`.
     mutating func closeStage(now: Date) throws(SecAggError) {
         try server.closeStage()
         stageDeadline = server.stage == nil ? nil : now.addingTimeInterval(plan.stageSeconds)
+        stageOpenedAt = now
     }
 
     /// The delta the unmasked sum stands for, and the metrics it carries: the survivors' weighted

@@ -16,7 +16,8 @@ enum AdminTokenBootstrap {
             try AtomicFile.write(token + "\n", to: directory.adminToken, permissions: 0o600)
             created = token
         }
-        let record = AdminTokenRecord(tokenHash: Secrets.hash(secret: token), role: "admin", createdAt: now)
+        let record = AdminTokenRecord(
+            tokenHash: Secrets.hash(secret: token), role: TokenRole.admin.rawValue, createdAt: now)
         try storage.pool.write { db in try record.insert(db, onConflict: .ignore) }
         return created
     }

@@ -9,8 +9,9 @@ import StarlingTransport
 /// interrupted rounds failed) and its parts built as services.
 ///
 /// - Important: run ``services`` in one `ServiceGroup`, in order: storage first (stopped last),
-///   the heartbeat writer, the round coordinator and rollouts, the two listeners, and the revision
-///   broadcaster (stopped first, so held watches answer before the listeners drain).
+///   the heartbeat writer, the round coordinator and rollouts, the listeners (public, device, and
+///   metrics when configured), and the revision broadcaster (stopped first, so held watches answer
+///   before the listeners drain).
 public struct Aggregator: Sendable {
     public let services: [any Service]
     /// Where the listeners are, once bound.
@@ -51,6 +52,7 @@ public struct Aggregator: Sendable {
         let deviceAddress = DevicePortMemory.address(for: configuration.deviceListen, in: directory)
         let publicApp: any Service
         let deviceApp: any Service
+        var metricsApp: (any Service)?
         do {
             publicApp = try Self.application(
                 router: PublicRoutes.router(components),
@@ -65,10 +67,22 @@ public struct Aggregator: Sendable {
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")
         }
+        if let address = configuration.metricsListen {
+            metricsApp = Application(
+                router: MetricsRoutes.router(components),
+                server: .http1(configuration: .init(idleTimeout: .seconds(Self.metricsIdleSeconds))),
+                configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+                onServerRunning: { channel in await announcer.metricsListenerBound(port: channel.localAddress?.port ?? 0) },
+                logger: logger)
+        }
         let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
-        services = [storage, heartbeats, components.rounds, components.rollouts, publicApp, deviceApp, components.broadcaster]
+        let listeners = [publicApp, deviceApp] + (metricsApp.map { [$0] } ?? [])
+        services = [storage, heartbeats, components.rounds, components.rollouts] + listeners + [components.broadcaster]
         endpoints = announcer
     }
+
+    /// How long a connection to the metrics listener may sit without a request before it is closed.
+    static let metricsIdleSeconds: Int64 = 30
 
     /// One HTTPS listener; `onBound` learns the port it bound.
     private static func application(
@@ -89,6 +103,7 @@ public struct Aggregator: Sendable {
         clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
     ) throws -> Components {
         let pool = storage.pool
+        let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = try DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
         let catalog = ModelCatalog(pool: pool)
@@ -102,7 +117,7 @@ public struct Aggregator: Sendable {
             store: roundStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
             devices: devices, broadcaster: broadcaster, directory: directory, clock: clock,
             tickInterval: configuration.coordinatorTick, defaultDeadline: configuration.defaultRoundDeadline,
-            minimumStatisticsDevices: configuration.minimumStatisticsDevices, logger: logger)
+            minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
         let aliases = ModelAliases(pool: pool, clock: clock)
         let rollouts = try Rollouts(
             pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
@@ -118,6 +133,7 @@ public struct Aggregator: Sendable {
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
-                announce: announce, logger: logger))
+                metricsHost: configuration.metricsListen, announce: announce, logger: logger),
+            metrics: metrics)
     }
 }

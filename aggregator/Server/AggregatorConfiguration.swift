@@ -7,6 +7,8 @@ public struct AggregatorConfiguration: Sendable {
     public var listen: ListenAddress
     /// Default: the same host, the next port (or a system-chosen port when `listen` uses 0).
     public var deviceListen: ListenAddress
+    /// Where to serve `GET /metrics` over plain HTTP without authentication; nil for nowhere.
+    public var metricsListen: ListenAddress?
     /// Seconds a round waits for clients and updates when its request names none.
     public var defaultRoundDeadline: TimeInterval
     /// How often the round coordinator checks deadlines and eligible devices.
@@ -20,12 +22,14 @@ public struct AggregatorConfiguration: Sendable {
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
-        defaultRoundDeadline: TimeInterval = 120, coordinatorTick: Duration = .milliseconds(200),
-        minimumStatisticsDevices: Int = 3, modelSizeLimit: ModelSizeLimit = .standard
+        metricsListen: ListenAddress? = nil, defaultRoundDeadline: TimeInterval = 120,
+        coordinatorTick: Duration = .milliseconds(200), minimumStatisticsDevices: Int = 3,
+        modelSizeLimit: ModelSizeLimit = .standard
     ) {
         self.dataDirectory = dataDirectory
         self.listen = listen
         self.deviceListen = deviceListen ?? listen.with(port: listen.port == 0 ? 0 : listen.port + 1)
+        self.metricsListen = metricsListen
         self.defaultRoundDeadline = defaultRoundDeadline
         self.coordinatorTick = coordinatorTick
         self.minimumStatisticsDevices = minimumStatisticsDevices

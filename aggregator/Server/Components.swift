@@ -19,4 +19,5 @@ struct Components: Sendable {
     let desiredStates: DesiredStates
     let broadcaster: RevisionBroadcaster
     let endpoints: EndpointAnnouncer
+    let metrics: AggregatorMetrics
 }

@@ -23,7 +23,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public func with(port: Int) -> ListenAddress { ListenAddress(host: host, port: port) }
 
     /// `https://host:port`, with IPv6 hosts bracketed.
-    public var httpsURL: String { "https://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var httpsURL: String { "https://\(description)" }
+
+    /// `http://host:port`, with IPv6 hosts bracketed.
+    public var httpURL: String { "http://\(description)" }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -1,11 +1,13 @@
 import GRDB
 import Hummingbird
 
-/// Admits a request only with `Authorization: Bearer <token>` naming a registered admin token
-/// (looked up by its SHA-256); anything else is 401 `unauthorized`.
-struct AdminAuthMiddleware: RouterMiddleware {
+/// Admits a request only with `Authorization: Bearer <token>` naming a registered token (looked up
+/// by its SHA-256) whose role is one of `admits`; anything else is 401 `unauthorized`. Each group of
+/// routes names the roles it admits.
+struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = AggregatorRequestContext
     let pool: DatabasePool
+    let admits: Set<TokenRole>
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -14,7 +16,8 @@ struct AdminAuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized
         }
         let hash = Secrets.hash(secret: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
-        guard try await pool.reading({ db in try AdminTokenRecord.exists(db, key: hash) }) else {
+        let role = try await pool.reading { db in try AdminTokenRecord.fetchOne(db, key: hash)?.role }
+        guard let role = role.flatMap(TokenRole.init(rawValue:)), admits.contains(role) else {
             throw APIError.unauthorized
         }
         return try await next(request, context)
