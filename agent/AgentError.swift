@@ -3,7 +3,7 @@
 /// Every case renders as one sentence that can be shown to an operator as is; the executable prints
 /// it and exits non-zero.
 public enum AgentError: Error, Sendable, CustomStringConvertible {
-    /// The device has no identity yet and no enrollment token was given.
+    /// The device has no identity yet and no enrollment token was given (or the one given is empty).
     case enrollmentTokenMissing
     /// The aggregator refused or could not be asked to enroll the device.
     case enrollmentFailed(String)
@@ -33,7 +33,7 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .enrollmentTokenMissing:
-            return "This device is not enrolled yet; pass --enroll-token with a token from the aggregator."
+            return "This device is not enrolled yet; give it an enrollment token with --enroll-token-file PATH or STARLING_ENROLL_TOKEN."
         case .enrollmentFailed(let reason):
             return sentence("Enrollment failed: \(reason)")
         case .unreadableFile(let path, let reason):

@@ -5,8 +5,8 @@ public import Logging
 public import ServiceLifecycle
 import StarlingTransport
 
-/// A ready-to-run aggregator: its data folder prepared (keys, admin token, migrated database,
-/// interrupted rounds failed) and its parts built as services.
+/// A ready-to-run aggregator: its data folder prepared (mode 0700; keys, admin token, migrated
+/// database with files mode 0600, interrupted rounds failed) and its parts built as services.
 ///
 /// - Important: run ``services`` in one `ServiceGroup`, in order: storage first (stopped last),
 ///   the heartbeat writer, the round coordinator and rollouts, the two listeners, and the revision
@@ -23,6 +23,11 @@ public struct Aggregator: Sendable {
     ) throws(BootstrapError) {
         let directory = DataDirectory(configuration.dataDirectory)
         let clock: @Sendable () -> Date = { Date() }
+        do {
+            try PrivateFiles.folder(directory.root)
+        } catch {
+            throw BootstrapError("cannot prepare the data folder: \(error)")
+        }
         let identity = try AggregatorIdentity.loadOrCreate(
             in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
         let storage: Storage
