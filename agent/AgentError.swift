@@ -23,6 +23,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case untrustedModel(String)
     /// A call to the aggregator failed.
     case aggregator(String)
+    /// The aggregator refuses this device's certificate because an admin revoked the device.
+    case deviceRevoked
     /// The device's part in a secure aggregation could not go on.
     case secureAggregation(String)
     /// A private training run cannot be set up or would exceed the device's privacy budget.
@@ -52,6 +54,9 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
             return sentence("The model is not trusted: \(reason)")
         case .aggregator(let reason):
             return sentence("The aggregator call failed: \(reason)")
+        case .deviceRevoked:
+            return "An admin revoked this device at the aggregator; to enroll it again, stop the agent, remove "
+                + "the identity folder in its data folder and start it with a new enrollment token."
         case .secureAggregation(let reason):
             return sentence("Secure aggregation failed: \(reason)")
         case .privacy(let reason):

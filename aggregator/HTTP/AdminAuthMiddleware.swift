@@ -1,11 +1,11 @@
-import GRDB
 import Hummingbird
 
-/// Admits a request only with `Authorization: Bearer <token>` naming a registered admin token
-/// (looked up by its SHA-256); anything else is 401 `unauthorized`.
+/// Admits a request only with `Authorization: Bearer <token>` naming a working admin token, and
+/// names the caller in the context for ``AdminGate``. No or an unknown token is 401 `unauthorized`;
+/// a revoked or expired one is 401 `token_revoked` or `token_expired` (see ``AdminTokens``).
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = AggregatorRequestContext
-    let pool: DatabasePool
+    let tokens: AdminTokens
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -13,10 +13,9 @@ struct AdminAuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw APIError.unauthorized
         }
-        let hash = Secrets.hash(secret: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
-        guard try await pool.reading({ db in try AdminTokenRecord.exists(db, key: hash) }) else {
-            throw APIError.unauthorized
-        }
+        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        var context = context
+        context.admin = try await tokens.authenticate(secret: secret)
         return try await next(request, context)
     }
 }

@@ -1,8 +1,8 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The public listener (server TLS only): health, enrollment, admin-authenticated refinement and
-/// the admin API.
+/// The public listener (server TLS only): health, enrollment, refinement for any working admin
+/// token, and the admin API with its roles (``AdminEndpoint``).
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
@@ -16,10 +16,12 @@ enum PublicRoutes {
             let response = try await components.enrollment.enroll(body, deviceURL: await components.endpoints.deviceURL())
             return try JSONResponse.make(response)
         }
+        let authentication = AdminAuthMiddleware(tokens: components.adminTokens)
+        // Any working token may ask for refinement: it is a prediction and changes nothing.
         router.group(RouterPath(APIPath.refine))
-            .add(middleware: AdminAuthMiddleware(pool: components.pool))
+            .add(middleware: authentication)
             .post { request, _ in try await RefineHandler.answer(request, refinement: components.refinement) }
-        AdminRoutes.add(to: router.group("v1/admin").add(middleware: AdminAuthMiddleware(pool: components.pool)), components)
+        AdminRoutes.add(to: router.group("v1/admin").add(middleware: authentication), components)
         return router
     }
 }

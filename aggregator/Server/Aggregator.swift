@@ -114,9 +114,13 @@ public struct Aggregator: Sendable {
             tickInterval: configuration.coordinatorTick, logger: logger)
         return Components(
             pool: pool, devices: devices,
+            revocation: DeviceRevocation(pool: pool, devices: devices, rounds: rounds, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
                 pool: pool, devices: devices, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
+            enrollmentTokens: EnrollmentTokens(pool: pool, clock: clock),
+            adminTokens: AdminTokens(pool: pool, clock: clock),
+            audit: AuditLog(pool: pool, clock: clock),
             catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
