@@ -41,8 +41,8 @@ url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' 
 
 "$bin/starling" model create --name memory --arch 784-128-64-10 --seed 1 >&2
 token="$("$bin/starling" token create)"
-${STARLING_AGENT_LAUNCHER:-} "$agent_bin/starling-agent" run --aggregator "$url" --ca "$work/aggregator/pki/ca.crt" --enroll-token "$token" \
-    --data-dir "$work/agent" --api 127.0.0.1:0 > "$work/agent.log" 2>&1 &
+STARLING_ENROLL_TOKEN="$token" ${STARLING_AGENT_LAUNCHER:-} "$agent_bin/starling-agent" run --aggregator "$url" \
+    --ca "$work/aggregator/pki/ca.crt" --data-dir "$work/agent" --api 127.0.0.1:0 > "$work/agent.log" 2>&1 &
 agent=$!
 pids=("$agent" "${pids[@]}")
 wait_for_file "$work/agent/agent.json"

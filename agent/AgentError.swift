@@ -3,7 +3,7 @@
 /// Every case renders as one sentence that can be shown to an operator as is; the executable prints
 /// it and exits non-zero.
 public enum AgentError: Error, Sendable, CustomStringConvertible {
-    /// The device has no identity yet and no enrollment token was given.
+    /// The device has no identity yet and no enrollment token was given (or the one given is empty).
     case enrollmentTokenMissing
     /// The aggregator refused or could not be asked to enroll the device.
     case enrollmentFailed(String)
@@ -23,6 +23,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case untrustedModel(String)
     /// A call to the aggregator failed.
     case aggregator(String)
+    /// The aggregator refuses this device's certificate because an admin revoked the device.
+    case deviceRevoked
     /// The device's part in a secure aggregation could not go on.
     case secureAggregation(String)
     /// A private training run cannot be set up or would exceed the device's privacy budget.
@@ -33,7 +35,7 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .enrollmentTokenMissing:
-            return "This device is not enrolled yet; pass --enroll-token with a token from the aggregator."
+            return "This device is not enrolled yet; give it an enrollment token with --enroll-token-file PATH or STARLING_ENROLL_TOKEN."
         case .enrollmentFailed(let reason):
             return sentence("Enrollment failed: \(reason)")
         case .unreadableFile(let path, let reason):
@@ -52,6 +54,9 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
             return sentence("The model is not trusted: \(reason)")
         case .aggregator(let reason):
             return sentence("The aggregator call failed: \(reason)")
+        case .deviceRevoked:
+            return "An admin revoked this device at the aggregator; to enroll it again, stop the agent, remove "
+                + "the identity folder in its data folder and start it with a new enrollment token."
         case .secureAggregation(let reason):
             return sentence("Secure aggregation failed: \(reason)")
         case .privacy(let reason):

@@ -68,7 +68,7 @@ struct RolloutBenchmark {
             CreateEnrollmentTokenRequest(maxUses: count, tags: [Tag(key: "kind", value: "in-process")]))
         let configurations = (0..<count).map { index in
             AgentConfiguration(
-                aggregatorURL: endpoints.url, caFile: URL(fileURLWithPath: endpoints.caCertificate), enrollToken: token.token,
+                aggregatorURL: endpoints.url, caFile: URL(fileURLWithPath: endpoints.caCertificate), enrollToken: .text(token.token),
                 dataDirectory: work.appendingPathComponent("in-process-\(index)"), apiHost: "127.0.0.1", apiPort: 0,
                 socketPath: nil, tags: [], refineTimeout: .milliseconds(100), seed: UInt64(index))
         }

@@ -84,6 +84,17 @@ public struct SecAggServer: Sendable {
         }
     }
 
+    /// Stops waiting for `client` in the current stage, exactly as if the stage's deadline had passed
+    /// without its message: for a caller that knows the client will not answer (its device was
+    /// revoked). A client that already answered the stage keeps its answer. Returns whether the
+    /// stage was waiting for it.
+    @discardableResult
+    public mutating func drop(_ client: Int) -> Bool {
+        guard stage != nil, expected.contains(client), !answered.contains(client) else { return false }
+        expected.remove(client)
+        return true
+    }
+
     /// Ends the current stage with the clients that answered; throws when fewer than the
     /// threshold did, after which the aggregation cannot go on.
     public mutating func closeStage() throws(SecAggError) {

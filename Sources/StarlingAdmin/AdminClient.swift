@@ -136,7 +136,7 @@ public struct AdminClient: Sendable {
         try await call { () async throws(StarlingHTTPError) in try await http.put(APIPath.adminRefinement, json: settings) }
     }
 
-    private func call<T>(_ body: () async throws(StarlingHTTPError) -> T) async throws(AdminError) -> T {
+    func call<T>(_ body: () async throws(StarlingHTTPError) -> T) async throws(AdminError) -> T {
         do {
             return try await body()
         } catch {
@@ -146,4 +146,4 @@ public struct AdminClient: Sendable {
 }
 
 /// The body of a POST that carries nothing.
-private struct EmptyBody: Codable, Sendable {}
+struct EmptyBody: Codable, Sendable {}

@@ -9,13 +9,19 @@ public final class ManagedProcess: Sendable {
     public let logFile: URL
     private let process: Process
 
-    /// Starts `executable` with `arguments`, its stdout and stderr appended to `logFile`.
-    public init(name: String, executable: URL, arguments: [String], logFile: URL) throws(AdminError) {
+    /// Starts `executable` with `arguments`, its stdout and stderr appended to `logFile`, in this
+    /// process's environment with `environment` added (for secrets that must not show in `ps`).
+    public init(
+        name: String, executable: URL, arguments: [String], environment: [String: String] = [:], logFile: URL
+    ) throws(AdminError) {
         self.name = name
         self.logFile = logFile
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil),
             let log = FileHandle(forWritingAtPath: logFile.path) else {
             throw .configuration("cannot open the log file \(logFile.path)")

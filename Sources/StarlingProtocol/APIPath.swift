@@ -11,8 +11,19 @@ public enum APIPath {
     /// Prometheus metrics in the text format: the aggregator's (also on its metrics listener) or an agent's.
     public static let metrics = "/metrics"
 
+    /// `POST` a ``CreateEnrollmentTokenRequest``; `GET` lists the enrollment tokens.
     public static let adminEnrollmentTokens = "/v1/admin/enrollment-tokens"
+    /// `POST`: no device enrolls with this enrollment token any more.
+    public static func adminEnrollmentTokenRevocation(id: String) -> String { "/v1/admin/enrollment-tokens/\(id)/revoke" }
+    /// `POST` a ``CreateAdminTokenRequest``; `GET` lists the admin tokens.
+    public static let adminTokens = "/v1/admin/tokens"
+    /// `POST`: the admin token authenticates nothing any more.
+    public static func adminTokenRevocation(id: String) -> String { "/v1/admin/tokens/\(id)/revoke" }
     public static let adminDevices = "/v1/admin/devices"
+    /// `POST` a ``RevokeDeviceRequest``: the device's certificate is refused from then on.
+    public static func adminDeviceRevocation(id: String) -> String { "/v1/admin/devices/\(id)/revoke" }
+    /// `GET` the audit log, newest first; `?since=` (ISO 8601) and `?limit=` narrow it.
+    public static let adminAudit = "/v1/admin/audit"
     public static let adminModels = "/v1/admin/models"
     /// `POST` with a safetensors body; `?name=` overrides the manifest's model name.
     public static let adminModelImport = "/v1/admin/models/import"

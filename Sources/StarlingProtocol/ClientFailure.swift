@@ -13,6 +13,9 @@ public enum ClientFailureReason: String, Codable, Sendable, CaseIterable {
     case noData = "no_data"
     /// The device could not carry out the task for another reason, stated in the detail.
     case failed
+    /// An admin revoked the device while the round waited for it; the aggregator records this
+    /// itself, and the round goes on without the device.
+    case revoked
 }
 
 /// A device's report that it takes no part in a round, `POST`ed to

@@ -59,15 +59,46 @@ public struct CreateEnrollmentTokenRequest: Codable, Sendable {
 
 /// A freshly made enrollment token. The secret is shown only in this answer; the aggregator keeps a hash.
 public struct EnrollmentTokenInfo: Codable, Sendable {
+    /// Names the token in listings and revocation; not a secret.
+    public var id: String
     public var token: String
     public var expiresAt: Date
     public var maxUses: Int
 
-    public init(token: String, expiresAt: Date, maxUses: Int) {
+    public init(id: String, token: String, expiresAt: Date, maxUses: Int) {
+        self.id = id
         self.token = token
         self.expiresAt = expiresAt
         self.maxUses = maxUses
     }
+}
+
+/// One enrollment token as listings show it; never its secret.
+public struct EnrollmentTokenSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var createdAt: Date
+    public var expiresAt: Date
+    /// How many more devices may enroll with it.
+    public var usesLeft: Int
+    /// Given to every device that enrolls with it.
+    public var tags: [Tag]
+    public var revokedAt: Date?
+
+    public init(id: String, createdAt: Date, expiresAt: Date, usesLeft: Int, tags: [Tag], revokedAt: Date?) {
+        self.id = id
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.usesLeft = usesLeft
+        self.tags = tags
+        self.revokedAt = revokedAt
+    }
+}
+
+/// The admin API's listing of enrollment tokens, oldest first.
+public struct EnrollmentTokenList: Codable, Sendable {
+    public var tokens: [EnrollmentTokenSummary]
+
+    public init(tokens: [EnrollmentTokenSummary]) { self.tokens = tokens }
 }
 
 /// One enrolled device as the admin API shows it.
@@ -81,10 +112,14 @@ public struct DeviceInfo: Codable, Sendable, Equatable {
     public var sampleCount: Int
     /// The model and version the device last reported running, as `name@version`.
     public var runningModel: String?
+    /// When an admin revoked the device; from then on its certificate is refused.
+    public var revokedAt: Date?
+    /// Why, as the admin put it.
+    public var revocationReason: String?
 
     public init(
         id: String, tags: [Tag], enrolledAt: Date, lastSeen: Date?, online: Bool, sampleCount: Int,
-        runningModel: String?
+        runningModel: String?, revokedAt: Date? = nil, revocationReason: String? = nil
     ) {
         self.id = id
         self.tags = tags
@@ -93,10 +128,23 @@ public struct DeviceInfo: Codable, Sendable, Equatable {
         self.online = online
         self.sampleCount = sampleCount
         self.runningModel = runningModel
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
     }
 }
 
-/// The admin API's device listing.
+/// An admin's request to revoke a device: its certificate is refused from then on.
+public struct RevokeDeviceRequest: Codable, Sendable {
+    /// Longest reason the aggregator keeps, in characters.
+    public static let maximumReasonLength = 500
+
+    /// Why, for the device listing and the audit log.
+    public var reason: String?
+
+    public init(reason: String? = nil) { self.reason = reason }
+}
+
+/// The admin API's device listing: enrolled devices, revoked ones included, oldest enrollment first.
 public struct DeviceList: Codable, Sendable {
     public var devices: [DeviceInfo]
 

@@ -16,7 +16,8 @@ import ServiceLifecycle
 import StarlingAgent
 import StarlingProtocol
 
-/// `starling-agent run`: enroll once, then serve the local API and follow the aggregator.
+/// `starling-agent run`: enroll once, then serve the local API and follow the aggregator. The
+/// enrollment token comes from `--enroll-token-file`, `--enroll-token` or `STARLING_ENROLL_TOKEN`.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the agent daemon until SIGTERM or SIGINT.")
@@ -27,7 +28,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The aggregator CA certificate (PEM) to trust when enrolling.")
     var ca: String
 
-    @Option(help: "Enrollment token; needed only until the device has an identity.")
+    @Option(help: "A file holding the enrollment token; read only until the device has an identity.")
+    var enrollTokenFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The enrollment token itself; visible in ps to every user while the agent runs.",
+            discussion: "Prefer --enroll-token-file or the STARLING_ENROLL_TOKEN environment variable."))
     var enrollToken: String?
 
     @Option(help: "Where the agent keeps its identity, samples and models.")
@@ -58,6 +65,9 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func validate() throws {
+        if enrollToken != nil, enrollTokenFile != nil {
+            throw ValidationError("give the enrollment token one way: --enroll-token-file or --enroll-token, not both.")
+        }
         _ = try apiAddress()
         _ = try parsedTags()
         guard refineTimeoutMs > 0 else { throw ValidationError("--refine-timeout-ms must be positive.") }
@@ -80,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "starling-agent")
         let (host, port) = try apiAddress()
         let configuration = AgentConfiguration(
-            aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: enrollToken,
+            aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: tokenSource(),
             dataDirectory: URL(fileURLWithPath: dataDir), apiHost: host, apiPort: port, socketPath: socket,
             tags: try parsedTags(), refineTimeout: .milliseconds(refineTimeoutMs), seed: seed,
             privacyBudget: privacyBudgetEpsilon.map { PrivacyBudget(epsilon: $0, delta: privacyBudgetDelta) })
@@ -98,6 +108,13 @@ struct RunCommand: AsyncParsableCommand {
                 services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Where the enrollment token is: the file, the flag, or else the environment variable.
+    private func tokenSource() -> EnrollmentTokenSource {
+        if let enrollTokenFile { return .file(URL(fileURLWithPath: enrollTokenFile)) }
+        if let enrollToken { return .text(enrollToken) }
+        return .environment(variable: EnrollmentTokenSource.defaultVariable)
     }
 
     private func apiAddress() throws -> (String, Int) {

@@ -56,6 +56,12 @@ enum Console {
         FileHandle.standardError.write(Data("error: \(line)\n".utf8))
     }
 
+    /// A line for the person at the terminal that is not the command's result, so it stays out of
+    /// what a script captures from stdout.
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data("\(line)\n".utf8))
+    }
+
     /// One JSON line for `--json` output.
     static func json<T: Encodable>(_ value: T) throws {
         print(try StarlingJSON.line(value))

@@ -14,9 +14,9 @@ struct StarlingCommand: AsyncParsableCommand {
             configuration, 4 aggregator unreachable, 5 request refused by the aggregator.
             """,
         subcommands: [
-            TokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
-            StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, DemoCommand.self,
-            PrivacyCommand.self,
+            TokenCommand.self, EnrollTokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
+            StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, AuditCommand.self,
+            DemoCommand.self, PrivacyCommand.self,
         ])
 
     /// Runs the command, giving a bad command line the documented exit status 2 (the argument

@@ -18,7 +18,7 @@ final class StorageRestartTests: XCTestCase {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
         XCTAssertEqual(tables, [
-            "adminTokens", "deploymentEvents", "deploymentReports", "deployments", "devices", "enrollmentTokens",
+            "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices", "enrollmentTokens",
             "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundIterations",
             "roundUpdates", "rounds", "runOptimizerStates", "settings", "versionEvaluations",
         ])

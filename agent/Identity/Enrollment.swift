@@ -10,15 +10,18 @@ import StarlingTransport
 /// Joins the fleet once: makes a key, sends a CSR with the enrollment token over server-only TLS
 /// (trusting the CA given on the command line) and stores what comes back.
 public enum Enrollment {
-    /// The stored identity, or a new one from enrolling when there is none yet.
+    /// The stored identity, or a new one from enrolling when there is none yet; the token is read
+    /// from `token` only then.
     public static func loadOrEnroll(
-        paths: AgentPaths, aggregatorURL: String, caFile: URL, token: String?, tags: [Tag], logger: Logger
+        paths: AgentPaths, aggregatorURL: String, caFile: URL, token source: EnrollmentTokenSource?, tags: [Tag],
+        logger: Logger
     ) async throws(AgentError) -> DeviceIdentity {
         if let identity = try DeviceIdentity.load(from: paths) {
             logger.info("using stored identity", metadata: ["device_id": "\(identity.deviceId)"])
             return identity
         }
-        guard let token, !token.isEmpty else { throw .enrollmentTokenMissing }
+        guard let source else { throw .enrollmentTokenMissing }
+        let token = try source.read()
         let caPEM: String
         do {
             caPEM = try PEMFile.read(caFile)

@@ -11,8 +11,8 @@ public struct AgentConfiguration: Sendable {
     public var aggregatorURL: String
     /// The CA certificate the aggregator's public listener is checked against at enrollment.
     public var caFile: URL
-    /// Needed only on the first run, before the device has an identity.
-    public var enrollToken: String?
+    /// Where the enrollment token is; read only on the first run, before the device has an identity.
+    public var enrollToken: EnrollmentTokenSource?
     public var dataDirectory: URL
     public var apiHost: String
     /// 0 lets the system choose.
@@ -26,7 +26,7 @@ public struct AgentConfiguration: Sendable {
     public var privacyBudget: PrivacyBudget?
 
     public init(
-        aggregatorURL: String, caFile: URL, enrollToken: String?, dataDirectory: URL, apiHost: String, apiPort: Int,
+        aggregatorURL: String, caFile: URL, enrollToken: EnrollmentTokenSource?, dataDirectory: URL, apiHost: String, apiPort: Int,
         socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?, privacyBudget: PrivacyBudget? = nil
     ) {
         self.aggregatorURL = aggregatorURL

@@ -1,5 +1,6 @@
 import Dispatch
 import StarlingProtocol
+import StarlingTransport
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -15,11 +16,13 @@ public final class AgentStore: Sendable {
     /// Store calls run here, one at a time, so a disk wait never holds a Swift concurrency thread.
     private let queue = DispatchQueue(label: "starling.agent.store")
 
-    /// Opens (creating when needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating when needed) the store at `path` and brings its schema up to date. The
+    /// folder holding it (the agent's data folder) is made private (0700) and the database files
+    /// 0600, since they hold the device's samples and, beside them, its key.
     public init(path: URL) throws(AgentError) {
         do {
-            try FileManager.default.createDirectory(
-                at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try PrivateFiles.folder(path.deletingLastPathComponent())
+            try PrivateFiles.database(path)
         } catch {
             throw .store("cannot open \(path.path): \(error)")
         }

@@ -11,7 +11,8 @@ import StarlingTransport
 
 /// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
 /// deployed model and hands new round tasks to the training service. Reconnects with backoff, and
-/// retries an install that could not finish with backoff too.
+/// retries an install that could not finish with backoff too. A device the aggregator refuses as
+/// revoked says so once in the log and keeps asking, with backoff.
 struct WatchService: Service {
     let client: StarlingHTTPClient
     let store: AgentStore
@@ -37,6 +38,7 @@ struct WatchService: Service {
         var revision = ""
         var settledModel: DesiredModel?
         var dispatched = Set<RoundKey>()
+        var revoked = false
         while !Task.isCancelled {
             let desired: DesiredState
             do {
@@ -45,10 +47,17 @@ struct WatchService: Service {
                 connection.set(false)
                 guard !Task.isCancelled else { return }
                 let delay = backoff.nextDelay()
-                logger.warning("watch failed, retrying", metadata: ["reason": "\(error)", "delay": "\(delay)"])
+                if case .deviceRevoked = error {
+                    // Said once at error level; the agent keeps serving its installed model locally.
+                    if !revoked { logger.error("\(error)") }
+                    revoked = true
+                } else {
+                    logger.warning("watch failed, retrying", metadata: ["reason": "\(error)", "delay": "\(delay)"])
+                }
                 try? await Task.sleep(for: delay)
                 continue
             }
+            revoked = false
             connection.set(true)
             backoff.reset()
             var unsettled = false
@@ -84,6 +93,7 @@ struct WatchService: Service {
         do {
             return try await client.post(APIPath.deviceWatch, json: request, timeout: .seconds(Self.waitSeconds + 15))
         } catch {
+            if error.code == "device_revoked" { throw .deviceRevoked }
             throw .aggregator(error.description)
         }
     }

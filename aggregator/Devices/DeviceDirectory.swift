@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// The active devices, in memory. Every request on the device listener names its device, every
+/// The enrolled devices, in memory. Every request on the device listener names its device, every
 /// watch records a heartbeat, and rounds and rollouts list the fleet on each tick; none of that
-/// reads SQLite. Loaded once at start-up, added to when an enrollment commits. A heartbeat changes
+/// reads SQLite. Loaded once at start-up, added to when an enrollment commits, and a device moves
+/// from the active ones to the revoked ones when its revocation commits. A heartbeat changes
 /// the device here at once and is marked unsaved; ``takeUnsaved()`` hands the changed devices to
 /// the writer that stores many heartbeats in one transaction.
 final class DeviceDirectory: Sendable {
@@ -13,6 +14,7 @@ final class DeviceDirectory: Sendable {
         /// Enrollment order: by time, then id.
         var order: [Place] = []
         var unsaved: Set<String> = []
+        var revoked: [String: RevokedDevice] = [:]
     }
 
     private struct Place: Comparable {
@@ -29,18 +31,49 @@ final class DeviceDirectory: Sendable {
 
     private let state: Mutex<State>
 
-    /// A directory of `devices`, in any order.
-    init(_ devices: [Device]) {
+    /// A directory of active `devices` and `revoked` ones, in any order.
+    init(_ devices: [Device], revoked: [RevokedDevice] = []) {
         var state = State()
         for device in devices { state.devices[device.id] = device }
         state.order = state.devices.values.map(Place.init).sorted()
+        for entry in revoked { state.revoked[entry.device.id] = entry }
         self.state = Mutex(state)
     }
 
-    /// The active devices stored in `pool`.
+    /// The devices stored in `pool`.
     static func load(from pool: DatabasePool) throws -> DeviceDirectory {
-        let records = try pool.read { db in try DeviceRecord.filter(Column("revoked") == false).fetchAll(db) }
-        return DeviceDirectory(records.map(Device.init))
+        let records = try pool.read { db in try DeviceRecord.fetchAll(db) }
+        return DeviceDirectory(
+            records.filter { !$0.revoked }.map(Device.init),
+            revoked: records.filter(\.revoked).map { record in
+                RevokedDevice(
+                    device: Device(record), revokedAt: record.revokedAt ?? record.enrolledAt,
+                    reason: record.revocationReason)
+            })
+    }
+
+    /// The revocation of the device with this id, if an admin revoked it.
+    func revocation(id: String) -> RevokedDevice? {
+        state.withLock { $0.revoked[id] }
+    }
+
+    /// Every revoked device, in no particular order.
+    func revokedDevices() -> [RevokedDevice] {
+        state.withLock { Array($0.revoked.values) }
+    }
+
+    /// Moves an active device to the revoked ones once its revocation has committed; from then on
+    /// ``device(id:)`` and ``all()`` leave it out. Returns the revocation, nil if the id is not active.
+    @discardableResult
+    func revoke(id: String, at time: Date, reason: String?) -> RevokedDevice? {
+        state.withLock { state in
+            guard let device = state.devices.removeValue(forKey: id) else { return nil }
+            state.order.removeAll { $0.id == id }
+            state.unsaved.remove(id)
+            let entry = RevokedDevice(device: device, revokedAt: time, reason: reason)
+            state.revoked[id] = entry
+            return entry
+        }
     }
 
     /// The device with this id, if it is active.

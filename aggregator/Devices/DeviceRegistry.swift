@@ -3,7 +3,7 @@ import GRDB
 import StarlingProtocol
 
 /// The enrolled devices: lookups by id (for mutual-TLS authentication), heartbeats from watches,
-/// and the admin listing with each device's presence. Reads come from the in-memory
+/// and the admin listing with each device's presence or revocation. Reads come from the in-memory
 /// ``DeviceDirectory``; heartbeats reach SQLite in batches through ``saveHeartbeats()``.
 struct DeviceRegistry: Sendable {
     let pool: DatabasePool
@@ -59,14 +59,27 @@ struct DeviceRegistry: Sendable {
         }
     }
 
-    /// The admin listing.
+    /// The admin listing: active devices and revoked ones, oldest enrollment first.
     func list() -> DeviceList {
         let now = clock()
-        return DeviceList(devices: activeDevices().map { device in
-            DeviceInfo(
-                id: device.id, tags: device.tags, enrolledAt: device.enrolledAt, lastSeen: device.lastSeen,
-                online: presence.isOnline(device.id, at: now), sampleCount: device.sampleCount,
-                runningModel: device.runningModel)
-        })
+        let active = activeDevices().map { device in
+            Self.info(device, online: presence.isOnline(device.id, at: now))
+        }
+        let revoked = directory.revokedDevices().map(Self.info)
+        let all = (active + revoked).sorted { ($0.enrolledAt, $0.id) < ($1.enrolledAt, $1.id) }
+        return DeviceList(devices: all)
+    }
+
+    static func info(_ device: Device, online: Bool) -> DeviceInfo {
+        DeviceInfo(
+            id: device.id, tags: device.tags, enrolledAt: device.enrolledAt, lastSeen: device.lastSeen, online: online,
+            sampleCount: device.sampleCount, runningModel: device.runningModel)
+    }
+
+    static func info(_ revoked: RevokedDevice) -> DeviceInfo {
+        var info = info(revoked.device, online: false)
+        info.revokedAt = revoked.revokedAt
+        info.revocationReason = revoked.reason
+        return info
     }
 }

@@ -5,6 +5,8 @@ import StarlingTransport
 
 /// Turning an enrollment token and a CSR into a device: the token is checked and spent, the CA
 /// signs a certificate whose common name is the new device id, and the device row is committed.
+/// Every enrollment makes a new device id, so a revoked device that enrolls again is a new device
+/// and its old identity stays revoked.
 struct Enrollment: Sendable {
     let pool: DatabasePool
     let devices: DeviceRegistry
@@ -12,21 +14,6 @@ struct Enrollment: Sendable {
     let caCertificatePEM: String
     let signingPublicKey: String
     let clock: @Sendable () -> Date
-
-    /// Makes a token (default: one use, one hour); only its hash is stored.
-    func createToken(_ request: CreateEnrollmentTokenRequest) async throws(APIError) -> EnrollmentTokenInfo {
-        let ttl = request.ttlSeconds ?? 3600
-        let uses = request.maxUses ?? 1
-        guard ttl > 0, ttl <= 30 * 86_400, uses > 0, uses <= 100_000 else {
-            throw .badRequest("invalid_request", "ttl_seconds must be 1…2592000 and max_uses 1…100000")
-        }
-        let token = Secrets.token(prefix: "enr_")
-        let record = EnrollmentTokenRecord(
-            tokenHash: Secrets.hash(secret: token), expiresAt: clock().addingTimeInterval(TimeInterval(ttl)),
-            usesLeft: uses, tags: request.tags ?? [], createdAt: clock())
-        try await pool.writing { db in try record.insert(db) }
-        return EnrollmentTokenInfo(token: token, expiresAt: record.expiresAt, maxUses: uses)
-    }
 
     /// Enrolls a device; `deviceURL` is the mutual-TLS endpoint it is told to use.
     func enroll(_ request: EnrollmentRequest, deviceURL: String) async throws(APIError) -> EnrollmentResponse {
@@ -48,7 +35,7 @@ struct Enrollment: Sendable {
             for tag in token.tags where !tags.contains(tag) { tags.append(tag) }
             let record = DeviceRecord(
                 id: deviceID, tags: tags, certificatePEM: certificate, enrolledAt: now, lastSeen: nil,
-                sampleCount: 0, runningModel: nil, revoked: false)
+                sampleCount: 0, runningModel: nil, revoked: false, revokedAt: nil, revocationReason: nil)
             try record.insert(db)
             return record
         }
@@ -58,9 +45,14 @@ struct Enrollment: Sendable {
             deviceUrl: deviceURL, signingPublicKey: signingPublicKey)
     }
 
+    /// The token behind `hash` if it may enroll a device now: 401 `enrollment_token_revoked` for a
+    /// revoked one, `invalid_enrollment_token` for one unknown, expired or used up.
     private static func usableToken(hash: String, now: Date, _ db: Database) throws -> EnrollmentTokenRecord {
-        guard let token = try EnrollmentTokenRecord.fetchOne(db, key: hash), token.expiresAt > now, token.usesLeft > 0
-        else {
+        let token = try EnrollmentTokenRecord.filter(Column("tokenHash") == hash).fetchOne(db)
+        if let token, token.revokedAt != nil {
+            throw APIError(.unauthorized, "enrollment_token_revoked", "an admin revoked this enrollment token")
+        }
+        guard let token, token.expiresAt > now, token.usesLeft > 0 else {
             throw APIError(.unauthorized, "invalid_enrollment_token", "the enrollment token is unknown, expired or used up")
         }
         return token

@@ -34,7 +34,20 @@ extension APIError {
     static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
 
     static let unauthorized = APIError(.unauthorized, "unauthorized", "a valid admin bearer token is required")
+    /// A bearer token no admin token has: the same code as a missing one, since neither names a caller.
+    static let unknownToken = APIError(
+        .unauthorized, "unauthorized", "the bearer token is not an admin token of this aggregator")
     static let unknownDevice = APIError(.forbidden, "unknown_device", "the client certificate names no enrolled device")
+    static let deviceRevoked = APIError(
+        .forbidden, "device_revoked",
+        "an admin revoked this device, so its certificate is refused; enroll it again with a new enrollment token")
+
+    /// A caller whose token's role is below what the route needs (see ``AdminEndpoint``).
+    static func insufficientRole(_ role: AdminRole, needs needed: AdminRole) -> APIError {
+        APIError(
+            .forbidden, "insufficient_role",
+            "this call needs a token of role \(needed.rawValue) or above, and this token's role is \(role.rawValue)")
+    }
     static let bodyTooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than this endpoint accepts")
 
     static func modelNotFound(_ name: String) -> APIError { .notFound("model_not_found", "there is no model named '\(name)'") }

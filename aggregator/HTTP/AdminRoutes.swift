@@ -1,104 +1,128 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The admin API under `/v1/admin` (bearer token checked by ``BearerAuthMiddleware``).
+/// The admin API under `/v1/admin`: one route per ``AdminEndpoint``, each run through an
+/// ``AdminGate`` (role check and audit) behind ``AdminAuthMiddleware``.
 enum AdminRoutes {
     static func add(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
-        group.post("enrollment-tokens") { request, _ in
-            let body = try await RequestBody.json(CreateEnrollmentTokenRequest.self, from: request)
-            return try JSONResponse.make(try await components.enrollment.createToken(body), status: .created)
-        }
-        group.get("devices") { _, _ in try JSONResponse.make(components.devices.list()) }
-        addModels(to: group, components)
-        group.post("rounds") { request, _ in
-            let body = try await RequestBody.json(StartRoundRequest.self, from: request)
-            return try JSONResponse.make(try await components.rounds.start(body), status: .created)
-        }
-        group.get("rounds/:id") { _, context in
-            try JSONResponse.make(try await components.roundStore.info(id: try context.parameters.require("id")))
-        }
-        group.post("evaluations") { request, _ in
-            let body = try await RequestBody.json(EvaluateRequest.self, from: request)
-            return try JSONResponse.make(try await components.rounds.startEvaluation(body), status: .created)
-        }
-        addProfiles(to: group, components)
-        group.post("deployments") { request, _ in
-            let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
-            return try JSONResponse.make(try await components.rollouts.create(body), status: .created)
-        }
-        group.get("deployments/:id") { _, context in
-            try JSONResponse.make(try await components.rollouts.info(id: try context.parameters.require("id")))
-        }
-        group.get("deployments/:id/events") { _, context in
-            try JSONResponse.make(try await components.rollouts.events(id: try context.parameters.require("id")))
-        }
-        group.post("deployments/:id/:action") { _, context in
-            let info = try await components.rollouts.act(
-                try context.parameters.require("action"), id: try context.parameters.require("id"))
-            return try JSONResponse.make(info)
-        }
-        group.put("refinement") { request, _ in
-            let body = try await RequestBody.json(RefinementSettings.self, from: request)
-            return try JSONResponse.make(try await components.refinement.configure(body))
+        for endpoint in AdminEndpoint.allCases {
+            let gate = AdminGate(endpoint: endpoint, audit: components.audit, handler: handler(endpoint, components))
+            group.on(RouterPath(endpoint.route.path), method: endpoint.route.method) { request, context in
+                try await gate.respond(request, context)
+            }
         }
     }
 
-    private static func addProfiles(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
-        group.post("profiles") { request, _ in
-            let body = try await RequestBody.json(CollectStatisticsRequest.self, from: request)
-            return try JSONResponse.make(try await components.rounds.startStatistics(body), status: .created)
-        }
-        group.get("profiles") { _, _ in try JSONResponse.make(try await components.profiles.list()) }
-        group.get("profiles/:name") { request, context in
-            let version = try request.uri.queryParameters.get("version").map { text throws(APIError) in
-                guard let version = Int(text), version >= 1 else {
-                    throw APIError.badRequest("invalid_version", "version must be a positive integer, not '\(text)'")
-                }
-                return version
+    /// What each endpoint does.
+    private static func handler(_ endpoint: AdminEndpoint, _ components: Components) -> AdminHandler {
+        switch endpoint {
+        case .listAdminTokens:
+            return { _, _ in try AdminReply.json(try await components.adminTokens.list()) }
+        case .createAdminToken:
+            return { request, _ in
+                let body = try await RequestBody.json(CreateAdminTokenRequest.self, from: request)
+                let created = try await components.adminTokens.create(body)
+                return try AdminReply.json(created, status: .created, created: ["token": created.info.id])
             }
-            let profile = try await components.profiles.profile(try context.parameters.require("name"), version: version)
-            return try JSONResponse.make(profile)
-        }
-    }
-
-    private static func addModels(to group: RouterGroup<AggregatorRequestContext>, _ components: Components) {
-        group.post("models") { request, _ in
-            let body = try await RequestBody.json(CreateModelRequest.self, from: request)
-            return try JSONResponse.make(try await components.registry.create(body), status: .created)
-        }
-        group.post("models/import") { request, _ in
-            let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
-            let name = request.uri.queryParameters.get("name")
-            return try JSONResponse.make(try await components.registry.importBundle(bytes, name: name), status: .created)
-        }
-        group.get("models") { _, _ in try JSONResponse.make(try await components.catalog.models()) }
-        group.get("models/:name/versions") { _, context in
-            let model = try context.parameters.require("name")
-            var list = try await components.catalog.versions(of: model)
-            let evaluations = try await components.evaluations.latest(model: model)
-            for index in list.versions.indices {
-                list.versions[index].evaluation = evaluations[list.versions[index].version]
+        case .revokeAdminToken:
+            return { _, context in
+                try AdminReply.json(try await components.adminTokens.revoke(id: try context.parameters.require("id")))
             }
-            return try JSONResponse.make(list)
-        }
-        group.get("models/:name/versions/:version/weights") { request, context in
-            try await WeightsHandler.answer(request, context, catalog: components.catalog)
-        }
-        group.get("models/:name/aliases") { _, context in
-            try JSONResponse.make(try await components.aliases.list(model: try context.parameters.require("name")))
-        }
-        group.put("models/:name/aliases/:alias") { request, context in
-            let body = try await RequestBody.json(SetAliasRequest.self, from: request)
-            let alias = try await components.aliases.set(
-                model: try context.parameters.require("name"), alias: try context.parameters.require("alias"),
-                version: body.version)
-            try await components.rollouts.aliasMoved(model: alias.model, alias: alias.alias, to: alias.version)
-            return try JSONResponse.make(alias)
-        }
-        group.delete("models/:name/aliases/:alias") { _, context in
-            let model = try context.parameters.require("name")
-            try await components.aliases.delete(model: model, alias: try context.parameters.require("alias"))
-            return try JSONResponse.make(try await components.aliases.list(model: model))
+        case .listEnrollmentTokens:
+            return { _, _ in try AdminReply.json(try await components.enrollmentTokens.list()) }
+        case .createEnrollmentToken:
+            return { request, _ in
+                let body = try await RequestBody.json(CreateEnrollmentTokenRequest.self, from: request)
+                let created = try await components.enrollmentTokens.create(body)
+                return try AdminReply.json(created, status: .created, created: ["enrollment-token": created.id])
+            }
+        case .revokeEnrollmentToken:
+            return { _, context in
+                try AdminReply.json(try await components.enrollmentTokens.revoke(id: try context.parameters.require("id")))
+            }
+        case .listDevices:
+            return { _, _ in try AdminReply.json(components.devices.list()) }
+        case .revokeDevice:
+            return { request, context in
+                let body = try await RequestBody.json(RevokeDeviceRequest.self, from: request)
+                return try AdminReply.json(try await components.revocation.revoke(id: try context.parameters.require("id"), body))
+            }
+        case .listModels:
+            return { _, _ in try AdminReply.json(try await components.catalog.models()) }
+        case .createModel:
+            return createModel(components)
+        case .importModel:
+            return importModel(components)
+        case .listVersions:
+            return listVersions(components)
+        case .downloadWeights:
+            return { request, context in
+                AdminReply(response: try await WeightsHandler.answer(request, context, catalog: components.catalog))
+            }
+        case .listAliases:
+            return { _, context in
+                try AdminReply.json(try await components.aliases.list(model: try context.parameters.require("name")))
+            }
+        case .setAlias:
+            return setAlias(components)
+        case .deleteAlias:
+            return deleteAlias(components)
+        case .startRound:
+            return { request, _ in
+                let body = try await RequestBody.json(StartRoundRequest.self, from: request)
+                let run = try await components.rounds.start(body)
+                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+            }
+        case .showRound:
+            return { _, context in
+                try AdminReply.json(try await components.roundStore.info(id: try context.parameters.require("id")))
+            }
+        case .startEvaluation:
+            return { request, _ in
+                let body = try await RequestBody.json(EvaluateRequest.self, from: request)
+                let run = try await components.rounds.startEvaluation(body)
+                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+            }
+        case .listProfiles:
+            return { _, _ in try AdminReply.json(try await components.profiles.list()) }
+        case .showProfile:
+            return showProfile(components)
+        case .collectStatistics:
+            return { request, _ in
+                let body = try await RequestBody.json(CollectStatisticsRequest.self, from: request)
+                let run = try await components.rounds.startStatistics(body)
+                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+            }
+        case .createDeployment:
+            return { request, _ in
+                let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
+                let deployment = try await components.rollouts.create(body)
+                return try AdminReply.json(deployment, status: .created, created: ["deployment": deployment.id])
+            }
+        case .showDeployment:
+            return { _, context in
+                try AdminReply.json(try await components.rollouts.info(id: try context.parameters.require("id")))
+            }
+        case .listDeploymentEvents:
+            return { _, context in
+                try AdminReply.json(try await components.rollouts.events(id: try context.parameters.require("id")))
+            }
+        case .steerDeployment:
+            return { _, context in
+                let info = try await components.rollouts.act(
+                    try context.parameters.require("action"), id: try context.parameters.require("id"))
+                return try AdminReply.json(info)
+            }
+        case .setRefinement:
+            return { request, _ in
+                let body = try await RequestBody.json(RefinementSettings.self, from: request)
+                return try AdminReply.json(try await components.refinement.configure(body))
+            }
+        case .readAudit:
+            return { request, _ in
+                let query = try AuditLog.query(of: request)
+                return try AdminReply.json(try await components.audit.events(since: query.since, limit: query.limit))
+            }
         }
     }
 }

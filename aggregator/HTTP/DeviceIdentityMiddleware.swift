@@ -1,7 +1,9 @@
 import Hummingbird
 
 /// Names the device behind a mutual-TLS request: the common name of the verified client
-/// certificate must be an enrolled, unrevoked device, else 403 `unknown_device`.
+/// certificate must be an enrolled device. A revoked one is 403 `device_revoked`, anything else
+/// unknown 403 `unknown_device`. The directory is asked on every request, not once per connection,
+/// so a revocation reaches connections that are already open.
 struct DeviceIdentityMiddleware: RouterMiddleware {
     typealias Context = AggregatorRequestContext
     let devices: DeviceRegistry
@@ -10,10 +12,9 @@ struct DeviceIdentityMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let deviceID = await connections.deviceID(of: context.channel),
-            let device = devices.activeDevice(id: deviceID)
-        else {
-            throw APIError.unknownDevice
+        guard let deviceID = await connections.deviceID(of: context.channel) else { throw APIError.unknownDevice }
+        guard let device = devices.activeDevice(id: deviceID) else {
+            throw devices.directory.revocation(id: deviceID) == nil ? APIError.unknownDevice : APIError.deviceRevoked
         }
         var context = context
         context.device = device

@@ -11,13 +11,24 @@ struct ErrorBodyMiddleware: RouterMiddleware {
     ) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as HTTPError {
-            throw APIError(error.status, Self.code(for: error.status), error.body ?? "the request cannot be answered")
         } catch {
-            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            throw APIError.internal("the aggregator failed to answer this request")
+            if !(error is APIError || error is HTTPError) {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            throw Self.apiError(error)
+        }
+    }
+
+    /// The answer `error` gets: itself if an ``APIError``, a routing error with its own code, and
+    /// anything else as a 500 `internal_error` that tells the client nothing more.
+    static func apiError(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            return APIError(error.status, code(for: error.status), error.body ?? "the request cannot be answered")
+        default:
+            return .internal("the aggregator failed to answer this request")
         }
     }
 

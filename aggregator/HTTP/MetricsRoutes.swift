@@ -3,13 +3,10 @@ import StarlingMetrics
 import StarlingProtocol
 
 /// `GET /metrics`: the aggregator's metrics in the Prometheus text format, with the fleet's state
-/// counted when the scrape arrives. The public listener serves it to bearer tokens whose role is in
-/// ``readers``; the listener of `--metrics-listen` serves it, and nothing else, without
-/// authentication, for scrapers on a network the operator trusts.
+/// counted when the scrape arrives. The public listener serves it to every working admin token, viewer
+/// and up; the listener of `--metrics-listen` serves it, and nothing else, without authentication, for
+/// scrapers on a network the operator trusts.
 enum MetricsRoutes {
-    /// The roles whose tokens may read metrics on the public listener.
-    static let readers: Set<TokenRole> = [.admin]
-
     /// The router of the metrics listener.
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)

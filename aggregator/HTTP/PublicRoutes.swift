@@ -1,8 +1,8 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The public listener (server TLS only): health, enrollment, admin-authenticated refinement,
-/// metrics and the admin API.
+/// The public listener (server TLS only): health, enrollment, refinement and metrics for any working
+/// admin token, and the admin API with its roles (``AdminEndpoint``).
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
@@ -17,17 +17,18 @@ enum PublicRoutes {
             let response = try await components.enrollment.enroll(body, deviceURL: await components.endpoints.deviceURL())
             return try JSONResponse.make(response)
         }
+        let authentication = AdminAuthMiddleware(tokens: components.adminTokens)
+        // Any working token may ask for refinement: it is a prediction and changes nothing.
         router.group(RouterPath(APIPath.refine))
-            .add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin]))
+            .add(middleware: authentication)
             .post { request, _ in
                 try await RefineHandler.answer(request, refinement: components.refinement, metrics: components.metrics)
             }
+        // Metrics are for every role, viewer up: they reveal no device, run or model by name.
         router.group(RouterPath(APIPath.metrics))
-            .add(middleware: BearerAuthMiddleware(pool: components.pool, admits: MetricsRoutes.readers))
+            .add(middleware: authentication)
             .get { _, _ in try await MetricsRoutes.answer(components) }
-        AdminRoutes.add(
-            to: router.group("v1/admin").add(middleware: BearerAuthMiddleware(pool: components.pool, admits: [.admin])),
-            components)
+        AdminRoutes.add(to: router.group("v1/admin").add(middleware: authentication), components)
         return router
     }
 }

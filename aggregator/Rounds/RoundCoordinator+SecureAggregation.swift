@@ -133,13 +133,18 @@ extension RoundCoordinator {
             if let action { await perform(action, runID: runID) }
             return
         }
+        secure = droppingRevoked(secure)
         run.secure = secure
         runs[runID] = run
         logger.info(
             "secure aggregation stage closed",
             metadata: ["round": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")", "clients": "\(secure.server.expected.count)"])
         await broadcaster.bump()
-        if secure.server.stage == nil { await finishSecure(runID: runID) }
+        if secure.server.stage == nil {
+            await finishSecure(runID: runID)
+        } else if secure.server.stageComplete {
+            await closeSecureStage(runID: runID)
+        }
     }
 
     /// Closes every secure stage whose deadline has passed.

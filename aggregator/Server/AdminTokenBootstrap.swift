@@ -1,24 +1,33 @@
 import Foundation
 import GRDB
+import StarlingProtocol
 import StarlingTransport
 
-/// The first admin token: made once, kept in `DIR/admin.token` (mode 0600) for local tools, and
-/// registered by its hash in the database on every start.
+/// The first admin token: role admin, no expiry, kept in `DIR/admin.token` (mode 0600) for tools on
+/// the same machine. It is made (or, when a database is new beside an existing file, taken from the
+/// file) only while the database holds no admin token at all. Later runs never make or register
+/// one, so deleting `admin.token` removes only the local copy and revoking the token ends it: neither
+/// opens a way in on the next start.
 enum AdminTokenBootstrap {
-    /// Ensures the token exists and is registered; returns its text only if this call created it.
+    /// Ensures the database has an admin token; returns its text only if this call created it.
     static func ensure(in directory: DataDirectory, storage: Storage, now: Date) throws -> String? {
+        guard try storage.pool.read({ db in try AdminTokenRecord.fetchCount(db) }) == 0 else { return nil }
         var created: String?
         let token: String
-        if let data = FileManager.default.contents(atPath: directory.adminToken.path) {
-            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if let data = FileManager.default.contents(atPath: directory.adminToken.path),
+            case let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        {
+            token = text
         } else {
             token = Secrets.token(prefix: "stk_")
             try AtomicFile.write(token + "\n", to: directory.adminToken, permissions: 0o600)
             created = token
         }
         let record = AdminTokenRecord(
-            tokenHash: Secrets.hash(secret: token), role: TokenRole.admin.rawValue, createdAt: now)
-        try storage.pool.write { db in try record.insert(db, onConflict: .ignore) }
+            id: AdminTokens.newID(), tokenHash: Secrets.hash(secret: token), role: .admin, createdAt: now,
+            expiresAt: nil, lastUsedAt: nil, revokedAt: nil)
+        try storage.pool.write { db in try record.insert(db) }
         return created
     }
 }

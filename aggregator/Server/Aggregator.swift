@@ -5,8 +5,8 @@ public import Logging
 public import ServiceLifecycle
 import StarlingTransport
 
-/// A ready-to-run aggregator: its data folder prepared (keys, admin token, migrated database,
-/// interrupted rounds failed) and its parts built as services.
+/// A ready-to-run aggregator: its data folder prepared (mode 0700; keys, admin token, migrated
+/// database with files mode 0600, interrupted rounds failed) and its parts built as services.
 ///
 /// - Important: run ``services`` in one `ServiceGroup`, in order: storage first (stopped last),
 ///   the heartbeat writer, the round coordinator and rollouts, the listeners (public, device, and
@@ -24,6 +24,11 @@ public struct Aggregator: Sendable {
     ) throws(BootstrapError) {
         let directory = DataDirectory(configuration.dataDirectory)
         let clock: @Sendable () -> Date = { Date() }
+        do {
+            try PrivateFiles.folder(directory.root)
+        } catch {
+            throw BootstrapError("cannot prepare the data folder: \(error)")
+        }
         let identity = try AggregatorIdentity.loadOrCreate(
             in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
         let storage: Storage
@@ -124,9 +129,13 @@ public struct Aggregator: Sendable {
             tickInterval: configuration.coordinatorTick, logger: logger)
         return Components(
             pool: pool, devices: devices,
+            revocation: DeviceRevocation(pool: pool, devices: devices, rounds: rounds, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
                 pool: pool, devices: devices, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
+            enrollmentTokens: EnrollmentTokens(pool: pool, clock: clock),
+            adminTokens: AdminTokens(pool: pool, clock: clock),
+            audit: AuditLog(pool: pool, clock: clock),
             catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),

@@ -6,7 +6,11 @@ import Logging
 struct Components: Sendable {
     let pool: DatabasePool
     let devices: DeviceRegistry
+    let revocation: DeviceRevocation
     let enrollment: Enrollment
+    let enrollmentTokens: EnrollmentTokens
+    let adminTokens: AdminTokens
+    let audit: AuditLog
     let catalog: ModelCatalog
     let registry: ModelRegistry
     let profiles: ProfileStore

@@ -210,6 +210,9 @@ enum Migrations {
                 t.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v8-access") { db in
+            try AccessMigration.apply(db)
+        }
         return migrator
     }
 }

@@ -16,24 +16,8 @@ struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var sampleCount: Int
     var runningModel: String?
     var revoked: Bool
-}
-
-/// An enrollment token; only the SHA-256 of its secret is kept.
-struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "enrollmentTokens"
-    var tokenHash: String
-    var expiresAt: Date
-    var usesLeft: Int
-    var tags: [Tag]
-    var createdAt: Date
-}
-
-/// An admin bearer token; only the SHA-256 of its secret is kept.
-struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "adminTokens"
-    var tokenHash: String
-    var role: String
-    var createdAt: Date
+    var revokedAt: Date?
+    var revocationReason: String?
 }
 
 /// A key–value setting such as the refinement model.

@@ -1,6 +1,7 @@
 import GRDB
-import ServiceLifecycle
 import Foundation
+import ServiceLifecycle
+import StarlingTransport
 
 /// The aggregator's SQLite database (GRDB `DatabasePool`, WAL, `synchronous = FULL` so a committed
 /// transaction survives a crash) with its schema migrated on open.
@@ -11,8 +12,10 @@ final class Storage: Service, Sendable {
     /// The pool every component reads and writes through.
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the database at `path` and applies every migration.
+    /// Opens (creating if needed) the database at `path`, its files mode 0600, and applies every
+    /// migration.
     init(path: String) throws {
+        try PrivateFiles.database(URL(fileURLWithPath: path))
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -2,7 +2,8 @@ import Foundation
 import StarlingProtocol
 
 /// Answers a device's long-poll watch: records its heartbeat and presence, holds the request until
-/// the revision changes or the wait runs out, then assembles its desired state.
+/// the revision changes or the wait runs out, then assembles its desired state, or refuses it with
+/// 403 `device_revoked` if an admin revoked the device meanwhile.
 struct DesiredStates: Sendable {
     /// The longest a watch is held, and the hold when the device names none.
     static let maximumWait: Double = 55
@@ -22,6 +23,7 @@ struct DesiredStates: Sendable {
         let wait = requested.isFinite ? min(max(requested, 0), Self.maximumWait) : Self.defaultWait
         let revision = await broadcaster.waitForChange(
             from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
+        guard devices.activeDevice(id: device.id) != nil else { throw APIError.deviceRevoked }
         return DesiredState(
             revision: revision,
             model: await rollouts.desiredModel(for: device),

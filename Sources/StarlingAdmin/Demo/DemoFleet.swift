@@ -65,18 +65,20 @@ public struct DemoFleet: Sendable {
         }
     }
 
-    /// Starts agent `index`, enrolling with `token`, and returns its local API URL once it listens.
+    /// Starts agent `index`, enrolling with `token` (handed over in `STARLING_ENROLL_TOKEN`, so it
+    /// never shows in `ps`), and returns its local API URL once it listens.
     public func startAgent(
         _ index: Int, endpoints: AggregatorEndpoints, token: String, tags: [Tag]
     ) async throws(AdminError) -> String {
         let directory = agentDirectory(index)
         var arguments = [
             "run", "--aggregator", endpoints.url, "--ca", endpoints.caCertificate,
-            "--enroll-token", token, "--data-dir", directory.path, "--api", "127.0.0.1:0",
+            "--data-dir", directory.path, "--api", "127.0.0.1:0",
         ]
         for tag in tags { arguments += ["--tag", tag.description] }
         let process = try ManagedProcess(
             name: "agent-\(index)", executable: binaries.agent, arguments: arguments,
+            environment: ["STARLING_ENROLL_TOKEN": token],
             logFile: workDirectory.appendingPathComponent("agent-\(index).log"))
         await processes.add(process)
         return try await Wait.until("agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {

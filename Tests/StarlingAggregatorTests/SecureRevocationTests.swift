@@ -1,0 +1,87 @@
+import Foundation
+import SecureAggregation
+import StarlingCore
+import StarlingProtocol
+import StarlingTestSupport
+import StarlingTransport
+import XCTest
+
+@testable import StarlingAggregator
+
+/// A device revoked in the middle of a secure aggregation drops out of the stage being collected
+/// at once: the stage closes without waiting for its deadline and the others' sum becomes the version.
+final class SecureRevocationTests: XCTestCase {
+    private func path(_ task: RoundTask, _ stage: SecAggStage) -> String {
+        APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
+    }
+
+    func test_revokingADeviceDuringKeySharing_closesTheStageAtOnce_andTheOthersFinishTheRound() async throws {
+        let aggregator = try await TestAggregator.start()
+        addTeardownBlock { try await aggregator.stop() }
+        let _: ModelVersionInfo = try await aggregator.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "tiny", architecture: "4-3-2", seed: 7))
+        let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
+        var devices: [TestDevice] = []
+        for _ in 0..<3 {
+            let device = try await aggregator.enroll()
+            addTeardownBlock { await device.client.shutdown() }
+            devices.append(device)
+        }
+        for device in devices { _ = try await device.watch(sampleCount: 30) }
+        // Stages after the first wait a quarter of the deadline, capped at 30 s: longer than this test may take.
+        let round: RoundInfo = try await aggregator.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "tiny", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
+                deadlineSeconds: 300, seed: 3, serverOptimizer: .defaults(for: .fedavg)))
+        var tasks: [RoundTask] = []
+        for device in devices { tasks.append(try await device.nextTask()) }
+        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
+        XCTAssertEqual(secure[0].threshold, 2)
+        let parameters = try SecAggParameters(
+            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
+            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
+            graphSeed: secure[0].graphSeed,
+            neighbourCount: secure[0].neighbourCount)
+        var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
+        let task = tasks[0]
+        for index in 0..<3 {
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .advertiseKeys), json: try clients[index].advertiseKeys())
+        }
+        for index in 0..<2 {
+            let neighbours: NeighbourKeys = try await devices[index].client.get(path(task, .shareKeys))
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .shareKeys), json: try clients[index].shareKeys(neighbours))
+        }
+
+        let revokedAt = ContinuousClock.now
+        let _: DeviceInfo = try await aggregator.admin.post(
+            APIPath.adminDeviceRevocation(id: devices[2].id), json: RevokeDeviceRequest(reason: "compromised"))
+        var rng = SeededRNG(seed: 1)
+        let codec = FixedPointCodec(parameters)
+        for index in 0..<2 {
+            let relayed: RelayedShares = try await devices[index].client.get(path(task, .maskedInput))
+            let a = Float(SecureMetricsLayout.weight(30, cap: secure[index].weightCap))
+            let values =
+                [Float](repeating: a * 0.1, count: parameterCount)
+                + SecureMetricsLayout.training(
+                    trainSamples: 30, trainLoss: 0.5, evalSamples: 30, evalAccuracy: 0.5,
+                    weightCap: secure[index].weightCap)
+            let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .maskedInput), bytes: masked.wireBytes)
+        }
+        XCTAssertLessThan(
+            ContinuousClock.now - revokedAt, .seconds(20), "the key-sharing stage waited for its deadline")
+        for index in 0..<2 {
+            let request: UnmaskingRequest = try await devices[index].client.get(path(task, .unmasking))
+            XCTAssertEqual(request.survivors, [0, 1].map { secure[$0].client }.sorted())
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .unmasking), json: try clients[index].unmask(request))
+        }
+        let finished = try await waitForEnd(of: round.id, aggregator)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
+    }
+}

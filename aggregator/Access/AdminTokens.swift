@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// The admin bearer tokens: each has a role and, unless it is the first one, an expiry. Only the
+/// SHA-256 of a secret is stored; listings show ids, never secrets. Every admin call looks its token
+/// up here, so a revocation takes effect with the next call, and survives restarts because it is a
+/// row like any other.
+struct AdminTokens: Sendable {
+    let pool: DatabasePool
+    let clock: @Sendable () -> Date
+
+    /// How old a token's recorded last use may get before a call records it again, so a busy client
+    /// does not write to the database on every call.
+    static let lastUseResolution: TimeInterval = 60
+
+    /// Makes a token; its secret is returned here and nowhere else.
+    func create(_ request: CreateAdminTokenRequest) async throws(APIError) -> CreatedAdminToken {
+        guard let role = AdminRole(rawValue: request.role) else {
+            throw .badRequest(
+                "invalid_role",
+                "'\(request.role.prefix(64))' is not a role; a token's role is \(AdminRole.spelledOut)")
+        }
+        let ttl = request.ttlSeconds ?? AdminTokenLifetime.defaultSeconds
+        guard (1...AdminTokenLifetime.maximumSeconds).contains(ttl) else {
+            throw .badRequest(
+                "invalid_ttl",
+                "ttl_seconds must be from 1 to \(AdminTokenLifetime.maximumSeconds) (365 days), not \(ttl)")
+        }
+        let secret = Secrets.token(prefix: "stk_")
+        let now = clock()
+        let record = AdminTokenRecord(
+            id: Self.newID(), tokenHash: Secrets.hash(secret: secret), role: role, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(ttl)), lastUsedAt: nil, revokedAt: nil)
+        try await pool.writing { db in try record.insert(db) }
+        return CreatedAdminToken(token: secret, info: record.info)
+    }
+
+    /// Every token, oldest first, revoked and expired ones included.
+    func list() async throws(APIError) -> AdminTokenList {
+        let rows = try await pool.reading { db in
+            try AdminTokenRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db)
+        }
+        return AdminTokenList(tokens: rows.map(\.info))
+    }
+
+    /// Revokes a token from the next call on. Revoking a revoked token changes nothing. 404
+    /// `token_not_found` for an unknown id; 409 `last_admin_token` when it is the last working
+    /// token of role admin, since revoking it would leave nobody able to manage access.
+    func revoke(id: String) async throws(APIError) -> AdminTokenInfo {
+        let now = clock()
+        return try await pool.writing { db in
+            guard var record = try AdminTokenRecord.filter(Column("id") == id).fetchOne(db) else {
+                throw APIError.notFound("token_not_found", "there is no admin token with id '\(id.prefix(64))'")
+            }
+            guard record.revokedAt == nil else { return record.info }
+            if record.role == .admin, try Self.workingAdmins(db, at: now) <= 1, Self.works(record, at: now) {
+                throw APIError.conflict(
+                    "last_admin_token",
+                    "\(id) is the last working admin token; create another admin token before revoking it")
+            }
+            record.revokedAt = now
+            try record.update(db)
+            return record.info
+        }
+    }
+
+    /// The caller behind a bearer secret: 401 `unauthorized` for a secret no token has, 401
+    /// `token_revoked` and `token_expired` for a token that no longer works.
+    func authenticate(secret: String) async throws(APIError) -> AdminPrincipal {
+        let hash = Secrets.hash(secret: secret)
+        guard
+            let record = try await pool.reading({ db in
+                try AdminTokenRecord.filter(Column("tokenHash") == hash).fetchOne(db)
+            })
+        else { throw APIError.unknownToken }
+        let now = clock()
+        if let revokedAt = record.revokedAt {
+            throw APIError(
+                .unauthorized, "token_revoked",
+                "this admin token (\(record.id)) was revoked at \(revokedAt.ISO8601Format()); "
+                    + "ask an admin for a new one")
+        }
+        if let expiresAt = record.expiresAt, expiresAt <= now {
+            throw APIError(
+                .unauthorized, "token_expired",
+                "this admin token (\(record.id)) expired at \(expiresAt.ISO8601Format()); ask an admin for a new one")
+        }
+        if record.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUseResolution }) ?? true {
+            let id = record.id
+            try await pool.writing { db in
+                try db.execute(sql: "UPDATE adminTokens SET lastUsedAt = ? WHERE id = ?", arguments: [now, id])
+            }
+        }
+        return AdminPrincipal(tokenId: record.id, role: record.role)
+    }
+
+    /// A new token id: `adm-` and 12 hex digits.
+    static func newID() -> String { Secrets.identifier(prefix: "adm-") }
+
+    private static func works(_ record: AdminTokenRecord, at now: Date) -> Bool {
+        record.revokedAt == nil && (record.expiresAt.map { $0 > now } ?? true)
+    }
+
+    private static func workingAdmins(_ db: Database, at now: Date) throws -> Int {
+        try AdminTokenRecord.filter(Column("role") == AdminRole.admin.rawValue).fetchAll(db)
+            .filter { works($0, at: now) }.count
+    }
+}

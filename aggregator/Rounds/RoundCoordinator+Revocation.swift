@@ -1,0 +1,43 @@
+import StarlingProtocol
+
+extension RoundCoordinator {
+    /// An admin revoked `device` (it has left the active devices): every active run stops waiting
+    /// for it, as for a device that dropped out. An iteration still collecting records it as failed
+    /// with reason `revoked`, and moves on at once if every other device has answered; a secure
+    /// aggregation stops expecting it in the stage being collected, closing the stage if nobody else
+    /// is awaited. What the device contributed before its revocation stays in the iteration.
+    func deviceRevoked(_ device: String) async {
+        for id in Array(runs.keys) {
+            guard let run = runs[id] else { continue }
+            if run.machine.admission(of: device) == .accepted {
+                let report = ClientFailureReport(reason: .revoked, detail: "an admin revoked the device")
+                do {
+                    try await clientFailed(
+                        roundId: id, iteration: run.iteration.iteration, device: device, report: report)
+                } catch {
+                    logger.debug(
+                        "a revoked device's round had moved on", metadata: ["round": "\(id)", "reason": "\(error)"])
+                }
+            } else if var current = runs[id], let secure = current.secure {
+                let remaining = droppingRevoked(secure)
+                guard remaining.server.expected != secure.server.expected else { continue }
+                current.secure = remaining
+                runs[id] = current
+                logger.warning(
+                    "a revoked device dropped out of secure aggregation",
+                    metadata: ["round": "\(id)", "device": "\(device)"])
+                if remaining.server.stageComplete { await closeSecureStage(runID: id) }
+            }
+        }
+    }
+
+    /// `secure` no longer expecting, in the stage being collected, any device of its cohort that is
+    /// not active any more: a revoked device would otherwise hold each later stage to its deadline.
+    func droppingRevoked(_ secure: SecureIteration) -> SecureIteration {
+        var secure = secure
+        for index in secure.server.expected where devices.activeDevice(id: secure.cohort[index]) == nil {
+            secure.server.drop(index)
+        }
+        return secure
+    }
+}
