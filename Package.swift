@@ -180,10 +180,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "aggregator",
-            // swift-frontend 6.3.1 crashes in LLVM's coroutine splitting on this module's async route
-            // handlers at -O (swiftlang/swift#87719, fixed upstream), so release builds compile it
-            // unoptimised; the numeric hot paths live in StarlingCore, which is optimised.
-            swiftSettings: strictSettings + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
+            swiftSettings: strictSettings
         ),
         .target(
             name: "StarlingAdmin",

@@ -16,6 +16,12 @@ enum RequestBody {
     }
 
     /// A JSON body (at most ``BodyLimit/json`` bytes) decoded as `type`; a bad body is 400 `invalid_request`.
+    ///
+    /// Never inlined: swift-frontend 6.3.1 crashes in LLVM's coroutine splitting at -O when this
+    /// generic async function is specialised into a route handler for a large request type (the
+    /// handler of `POST /v1/admin/rounds`, swiftlang/swift#87719). A call costs one async frame per
+    /// request, and the rest of the aggregator is optimised.
+    @inline(never)
     static func json<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let bytes = try await Self.bytes(of: request, limit: BodyLimit.json)
         return try decode(type, from: bytes)
