@@ -230,7 +230,8 @@ let package = Package(
         .executableTarget(
             name: "starling-bench",
             dependencies: [
-                "StarlingCore", "StarlingProtocol", "Quantization", "CBLAS", "SecureAggregation", "Privacy", "StarlingAgent",
+                "StarlingCore", "StarlingProtocol", "Quantization", "CBLAS", "SecureAggregation", "Privacy",
+                "StarlingAgent",
                 "StarlingAdmin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

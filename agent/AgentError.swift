@@ -35,7 +35,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .enrollmentTokenMissing:
-            return "This device is not enrolled yet; give it an enrollment token with --enroll-token-file PATH or STARLING_ENROLL_TOKEN."
+            return
+                "This device is not enrolled yet; give it an enrollment token with --enroll-token-file PATH or STARLING_ENROLL_TOKEN."
         case .enrollmentFailed(let reason):
             return sentence("Enrollment failed: \(reason)")
         case .unreadableFile(let path, let reason):

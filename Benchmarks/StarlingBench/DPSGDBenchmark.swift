@@ -46,46 +46,60 @@ struct DPSGDBenchmark {
         var privateOptimizer = plainOptimizer
         var clippedModel = initial
         var clippedOptimizer = plainOptimizer
-        let rates = interleavedThroughput(calls: calls, repeats: repeats, [
-            {
-                let step = plainModel.lossAndGradient(features: features, labels: labels, rows: batch)
-                plainOptimizer.step(parameters: &plainModel.parameters, gradient: step.gradient)
-                sink += step.loss
-            },
-            {
-                let noise = GaussianNoise.samples(
-                    count: initial.parameters.count, standardDeviation: deviation * Double(scale), using: &random)
-                let clipped = privateModel.clippedGradientSum(
-                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale,
-                    addingTo: noise)
-                privateOptimizer.step(parameters: &privateModel.parameters, gradient: clipped.gradient)
-                sink += clipped.lossSum
-            },
-            {
-                let clipped = clippedModel.clippedGradientSum(
-                    features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale)
-                clippedOptimizer.step(parameters: &clippedModel.parameters, gradient: clipped.gradient)
-                sink += clipped.lossSum
-            },
-            {
-                let noise = GaussianNoise.samples(
-                    count: initial.parameters.count, standardDeviation: deviation, using: &random)
-                sink += noise[0]
-            },
-        ])
+        let rates = interleavedThroughput(
+            calls: calls, repeats: repeats,
+            [
+                {
+                    let step = plainModel.lossAndGradient(features: features, labels: labels, rows: batch)
+                    plainOptimizer.step(parameters: &plainModel.parameters, gradient: step.gradient)
+                    sink += step.loss
+                },
+                {
+                    let noise = GaussianNoise.samples(
+                        count: initial.parameters.count, standardDeviation: deviation * Double(scale), using: &random)
+                    let clipped = privateModel.clippedGradientSum(
+                        features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale,
+                        addingTo: noise)
+                    privateOptimizer.step(parameters: &privateModel.parameters, gradient: clipped.gradient)
+                    sink += clipped.lossSum
+                },
+                {
+                    let clipped = clippedModel.clippedGradientSum(
+                        features: features, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale)
+                    clippedOptimizer.step(parameters: &clippedModel.parameters, gradient: clipped.gradient)
+                    sink += clipped.lossSum
+                },
+                {
+                    let noise = GaussianNoise.samples(
+                        count: initial.parameters.count, standardDeviation: deviation, using: &random)
+                    sink += noise[0]
+                },
+            ])
         let (plainRate, privateRate, clippedRate, noiseRate) = (rates[0], rates[1], rates[2], rates[3])
 
-        let setting = "\(text) ReLU, batch \(batch), SGD lr \(Self.learningRate), 1 OpenBLAS thread, best of \(repeats) × \(calls) steps, interleaved"
-        BenchLine("dpsgd", "plain_step_\(name)", plainRate, "examples/s",
-                  note: "lossAndGradient + SGD.step; \(setting)").emit()
-        BenchLine("dpsgd", "dp_step_\(name)", privateRate, "examples/s",
-                  note: "SecureRandom Gaussian noise (σ \(Self.noiseMultiplier)) / \(batch) + clippedGradientSum (C \(Self.clipNorm)) / \(batch) + SGD.step; \(setting)").emit()
-        BenchLine("dpsgd", "dp_noise_\(name)", 1e6 * Double(batch) / noiseRate, "us",
-                  note: "GaussianNoise.samples for all \(initial.parameters.count) parameters, once per DP step").emit()
-        BenchLine("dpsgd", "dp_step_cost_\(name)", plainRate / privateRate, "x",
-                  note: "DP-SGD time per step / plain SGD time per step, same batch; target <= 1.5").emit()
-        BenchLine("dpsgd", "dp_clip_cost_\(name)", plainRate / clippedRate, "x",
-                  note: "the DP-SGD step without its noise (clippedGradientSum / \(batch) + SGD.step) / plain SGD step").emit()
+        let setting =
+            "\(text) ReLU, batch \(batch), SGD lr \(Self.learningRate), 1 OpenBLAS thread, best of \(repeats) × \(calls) steps, interleaved"
+        BenchLine(
+            "dpsgd", "plain_step_\(name)", plainRate, "examples/s",
+            note: "lossAndGradient + SGD.step; \(setting)"
+        ).emit()
+        BenchLine(
+            "dpsgd", "dp_step_\(name)", privateRate, "examples/s",
+            note:
+                "SecureRandom Gaussian noise (σ \(Self.noiseMultiplier)) / \(batch) + clippedGradientSum (C \(Self.clipNorm)) / \(batch) + SGD.step; \(setting)"
+        ).emit()
+        BenchLine(
+            "dpsgd", "dp_noise_\(name)", 1e6 * Double(batch) / noiseRate, "us",
+            note: "GaussianNoise.samples for all \(initial.parameters.count) parameters, once per DP step"
+        ).emit()
+        BenchLine(
+            "dpsgd", "dp_step_cost_\(name)", plainRate / privateRate, "x",
+            note: "DP-SGD time per step / plain SGD time per step, same batch; target <= 1.5"
+        ).emit()
+        BenchLine(
+            "dpsgd", "dp_clip_cost_\(name)", plainRate / clippedRate, "x",
+            note: "the DP-SGD step without its noise (clippedGradientSum / \(batch) + SGD.step) / plain SGD step"
+        ).emit()
 
         poisson(architecture: architecture, name: name, initial: initial, steps: calls, repeats: repeats)
         if sink.isNaN { print("") }  // keeps the work observable
@@ -121,7 +135,8 @@ struct DPSGDBenchmark {
             features: (0..<(count * architecture.inputSize)).map { _ in Float(rng.nextGaussian()) },
             labels: (0..<count).map { _ in rng.nextInt(below: architecture.outputSize) })
         let configuration = DPSGDConfiguration(
-            samplingRate: 1 / Double(Self.poissonBatches), noiseMultiplier: Self.noiseMultiplier, clipNorm: Self.clipNorm,
+            samplingRate: 1 / Double(Self.poissonBatches), noiseMultiplier: Self.noiseMultiplier,
+            clipNorm: Self.clipNorm,
             steps: steps, learningRate: Self.learningRate, momentum: 0)
         let preprocessing = Preprocessing.identity(featureCount: architecture.inputSize)
         var random = SecureRandom(key: [UInt8](repeating: 9, count: 32))
@@ -134,8 +149,11 @@ struct DPSGDBenchmark {
             let seconds = Double(Stopwatch.now() - start) / 1e9
             best = max(best, Double(report.sampledExamples) / seconds)
         }
-        BenchLine("dpsgd", "dp_train_poisson_\(name)", best, "examples/s",
-                  note: "DPSGD.train, \(steps) steps, Poisson q \(configuration.samplingRate) over \(count) examples (expected batch \(Self.batch)), "
-                      + "sampling and noise from SecureRandom; best of \(repeats)").emit()
+        BenchLine(
+            "dpsgd", "dp_train_poisson_\(name)", best, "examples/s",
+            note:
+                "DPSGD.train, \(steps) steps, Poisson q \(configuration.samplingRate) over \(count) examples (expected batch \(Self.batch)), "
+                + "sampling and noise from SecureRandom; best of \(repeats)"
+        ).emit()
     }
 }

@@ -33,7 +33,8 @@ struct FederatedSimulation {
             learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
             momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? defaults.momentum
             batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
-            gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? defaults.gradientClipNorm
+            gradientClipNorm =
+                try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? defaults.gradientClipNorm
             weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
             proximalMu = try c.decodeIfPresent(Double.self, forKey: .proximalMu) ?? defaults.proximalMu
             learningRateSchedule =
@@ -79,7 +80,8 @@ struct FederatedSimulation {
                 var local = model
                 var deviceTask = task
                 deviceTask.seed = task.seed &+ UInt64(index)
-                let report = Trainer.train(&local, on: device, preprocessing: preprocessing, config: TrainingConfig(task: deviceTask))
+                let report = Trainer.train(
+                    &local, on: device, preprocessing: preprocessing, config: TrainingConfig(task: deviceTask))
                 guard report.divergence == nil, local.parameters.allSatisfy(\.isFinite) else {
                     divergedUpdates += 1
                     continue
@@ -90,7 +92,9 @@ struct FederatedSimulation {
                 encoded.append(codec.encode(values, using: &rng))
             }
             guard !encoded.isEmpty else {
-                return Outcome(accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: true, preprocessing: preprocessing)
+                return Outcome(
+                    accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: true,
+                    preprocessing: preprocessing)
             }
             var sum = [UInt32](repeating: 0, count: encoded[0].count)
             for vector in encoded {
@@ -101,11 +105,15 @@ struct FederatedSimulation {
             let average = totals.dropLast().map { Float($0 / totalWeight) }
             model.parameters = try optimizer.step(parameters: model.parameters, averageDelta: average)
             guard model.parameters.allSatisfy(\.isFinite) else {
-                return Outcome(accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: true, preprocessing: preprocessing)
+                return Outcome(
+                    accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: true,
+                    preprocessing: preprocessing)
             }
             accuracies.append(Trainer.accuracy(of: model, on: test, preprocessing: preprocessing))
         }
-        return Outcome(accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false, preprocessing: preprocessing)
+        return Outcome(
+            accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false, preprocessing: preprocessing
+        )
     }
 
     /// The fleet profile: each device's statistics as SecAgg+ words, summed with wrap-around and
@@ -124,7 +132,8 @@ struct FederatedSimulation {
                 sum = words
             }
         }
-        let (statistics, count) = try FeatureStatisticsLayout.decodeSum(sum ?? [], width: architecture.inputSize, grid: grid)
+        let (statistics, count) = try FeatureStatisticsLayout.decodeSum(
+            sum ?? [], width: architecture.inputSize, grid: grid)
         return try FeatureProfile(name: "simulation", version: 1, statistics: statistics, devices: count)
     }
 

@@ -23,7 +23,9 @@ struct QualityBenchmark {
     static let smallTestSet = 200
 
     static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
-    static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in [8, 32].map { "\(scheme)-\($0)" } }
+    static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in
+        [8, 32].map { "\(scheme)-\($0)" }
+    }
 
     /// One run's result, in the line format the peers print.
     struct Line: Encodable {
@@ -57,7 +59,8 @@ struct QualityBenchmark {
 
     func run() throws {
         let rounds = quick ? 5 : 20
-        let partitions = !self.partitions.isEmpty ? self.partitions : quick ? ["iid-8", "dirichlet0.1-32"] : Self.partitions
+        let partitions =
+            !self.partitions.isEmpty ? self.partitions : quick ? ["iid-8", "dirichlet0.1-32"] : Self.partitions
         // The defaults as shipped, then FedAvg and FedAdam (with the other defaults) to set beside
         // Flower's strategies of those names; a strategy equal to the defaults is not run twice.
         let strategies: [(String, ServerOptimizerConfiguration)] =
@@ -83,7 +86,8 @@ struct QualityBenchmark {
     ) throws {
         var outcomes: [(ServerOptimizerConfiguration, FederatedSimulation.Outcome)] = []
         for (name, optimizer) in strategies {
-            let outcome = try outcomes.first { $0.0 == optimizer }?.1
+            let outcome =
+                try outcomes.first { $0.0 == optimizer }?.1
                 ?? FederatedSimulation(
                     architecture: architecture, devices: devices, test: test, rounds: rounds,
                     serverOptimizer: optimizer, settings: settings, seed: UInt64(seed)
@@ -105,11 +109,15 @@ struct QualityBenchmark {
             var architecture: String
             var classes: Int
         }
-        let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: folder.appendingPathComponent("meta.json")))
+        let meta = try JSONDecoder().decode(
+            Meta.self, from: Data(contentsOf: folder.appendingPathComponent("meta.json")))
         let classes = (0..<meta.classes).map(String.init)
         let train = try CSVTable.load(contentsOf: folder.appendingPathComponent("train.csv"), labelColumn: "label")
         let test = try CSVTable.load(contentsOf: folder.appendingPathComponent("test.csv"), labelColumn: "label")
-        return (try train.dataset(classes: classes), try test.dataset(classes: classes), try ModelArchitecture(parsing: meta.architecture))
+        return (
+            try train.dataset(classes: classes), try test.dataset(classes: classes),
+            try ModelArchitecture(parsing: meta.architecture)
+        )
     }
 
     /// The training rows dealt to devices as the partition file says (one device index per row).

@@ -14,7 +14,8 @@ struct RolloutBenchmark {
     var quick: Bool
 
     func run() async throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("starling-rollout-bench-\(UUID().uuidString.prefix(8))")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-rollout-bench-\(UUID().uuidString.prefix(8))")
         let fleet = DemoFleet(workDirectory: work, binaries: StarlingBinaries.locate())
         try fleet.binaries.check()
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -51,24 +52,32 @@ struct RolloutBenchmark {
         try await waitOnline(processes, admin: admin)
         _ = try await rollout(version: 1, to: processSelector, count: processes, admin: admin)
         let processSeconds = try await rollout(version: 2, to: processSelector, count: processes, admin: admin)
-        BenchLine("rollout", "deploy_to_serving_10_processes", processSeconds, "s",
-                  note: "starling deploy (all) of a 64-32-10 version until 10 agent processes installed and reported it").emit()
+        BenchLine(
+            "rollout", "deploy_to_serving_10_processes", processSeconds, "s",
+            note: "starling deploy (all) of a 64-32-10 version until 10 agent processes installed and reported it"
+        ).emit()
         for index in 0..<processes { _ = await fleet.processes.member(named: "agent-\(index)")?.terminate() }
 
         let agents = quick ? 100 : 1_000
         let seconds = try await inProcess(agents, endpoints: endpoints, admin: admin, work: work)
-        BenchLine("rollout", "deploy_to_serving_\(agents)_in_process", seconds, "s",
-                  note: "starling deploy (all) until \(agents) in-process agents installed and reported it; target < 2 s for 1,000").emit()
+        BenchLine(
+            "rollout", "deploy_to_serving_\(agents)_in_process", seconds, "s",
+            note:
+                "starling deploy (all) until \(agents) in-process agents installed and reported it; target < 2 s for 1,000"
+        ).emit()
     }
 
     /// Starts `count` agents in this process, rolls v3 then v4 out to them, and returns v4's time.
-    private func inProcess(_ count: Int, endpoints: AggregatorEndpoints, admin: AdminClient, work: URL) async throws -> Double {
+    private func inProcess(_ count: Int, endpoints: AggregatorEndpoints, admin: AdminClient, work: URL) async throws
+        -> Double
+    {
         let logger = Self.quietLogger()
         let token = try await admin.createEnrollmentToken(
             CreateEnrollmentTokenRequest(maxUses: count, tags: [Tag(key: "kind", value: "in-process")]))
         let configurations = (0..<count).map { index in
             AgentConfiguration(
-                aggregatorURL: endpoints.url, caFile: URL(fileURLWithPath: endpoints.caCertificate), enrollToken: .text(token.token),
+                aggregatorURL: endpoints.url, caFile: URL(fileURLWithPath: endpoints.caCertificate),
+                enrollToken: .text(token.token),
                 dataDirectory: work.appendingPathComponent("in-process-\(index)"), apiHost: "127.0.0.1", apiPort: 0,
                 socketPath: nil, tags: [], refineTimeout: .milliseconds(100), seed: UInt64(index))
         }
@@ -109,18 +118,22 @@ struct RolloutBenchmark {
     static let pollInterval = Duration.milliseconds(20)
 
     /// Seconds from the deploy call until `count` devices report `version` installed.
-    private func rollout(version: Int, to selector: DeviceSelector, count: Int, admin: AdminClient) async throws -> Double {
+    private func rollout(version: Int, to selector: DeviceSelector, count: Int, admin: AdminClient) async throws
+        -> Double
+    {
         let start = ContinuousClock.now
-        let deployment = try await admin.deploy(CreateDeploymentRequest(model: "fleet", version: version, selector: selector))
+        let deployment = try await admin.deploy(
+            CreateDeploymentRequest(model: "fleet", version: version, selector: selector))
         while true {
             let info = try await admin.deployment(id: deployment.id)
             if info.counts.installed >= count { break }
             guard ContinuousClock.now - start < .seconds(120) else {
                 let running = try await admin.devices().filter { $0.runningModel == "fleet@\(version)" }.count
                 throw AdminError.failed(
-                    "\(running) devices say they run version \(version); " +
-                    "the rollout of version \(version) reached \(info.counts.installed) of \(count) devices in 120 s "
-                        + "(\(info.counts.failed) failed, \(info.counts.pending) pending, state \(info.state.rawValue))")
+                    "\(running) devices say they run version \(version); "
+                        + "the rollout of version \(version) reached \(info.counts.installed) of \(count) devices in 120 s "
+                        + "(\(info.counts.failed) failed, \(info.counts.pending) pending, state \(info.state.rawValue))"
+                )
             }
             try await Task.sleep(for: Self.pollInterval)
         }

@@ -44,32 +44,46 @@ struct SecAggBenchmark {
             _ = try client.maskInput(relayed, input: input)
             best = min(best, Double(Stopwatch.now() - start) / 1e9)
         }
-        BenchLine("secagg", "client_mask_p\(parameterCount)_k\(neighbours)", best * 1e3, "ms",
-                  note: "one client: open \(neighbours) share envelopes, expand and add 1 self + \(neighbours) pairwise masks").emit()
+        BenchLine(
+            "secagg", "client_mask_p\(parameterCount)_k\(neighbours)", best * 1e3, "ms",
+            note: "one client: open \(neighbours) share envelopes, expand and add 1 self + \(neighbours) pairwise masks"
+        ).emit()
         let bytes = Double((neighbours + 1) * parameterCount * 4)
-        BenchLine("secagg", "mask_expansion_p\(parameterCount)_k\(neighbours)", bytes / best / 1e9, "GB/s",
-                  note: "mask bytes produced and added per second on one core (AES-128-CTR); target ≥ 1").emit()
+        BenchLine(
+            "secagg", "mask_expansion_p\(parameterCount)_k\(neighbours)", bytes / best / 1e9, "GB/s",
+            note: "mask bytes produced and added per second on one core (AES-128-CTR); target ≥ 1"
+        ).emit()
     }
 
     /// One whole aggregation in process; the server's unmasking is also reported on its own.
     private func aggregation(clients: Int, parameterCount: Int, dropPercent: Int) throws {
         let parameters = try SecAggParameters(
-            roundId: "bench-round", clientCount: clients, threshold: (2 * clients + 2) / 3, vectorLength: parameterCount,
+            roundId: "bench-round", clientCount: clients, threshold: (2 * clients + 2) / 3,
+            vectorLength: parameterCount,
             clippingRange: 1, graphSeed: 3)
         let dropped = Set(stride(from: 0, to: clients, by: 10).prefix(clients * dropPercent / 100).map { $0 + 3 })
         let input = (0..<parameterCount).map { UInt32(truncatingIfNeeded: $0 &* 2_654_435_761) >> 10 }
-        let simulation = SecAggSimulation(parameters: parameters, dropouts: dropped.isEmpty ? [:] : [.maskedInput: dropped])
+        let simulation = SecAggSimulation(
+            parameters: parameters, dropouts: dropped.isEmpty ? [:] : [.maskedInput: dropped])
         let start = Stopwatch.now()
         let outcome = try simulation.run { _ in input }
         let total = Double(Stopwatch.now() - start) / 1e9
         guard outcome.survivors.count == clients - dropped.count else {
             throw SecAggError.malformedMessage("the benchmark aggregation lost clients it should have kept")
         }
-        let setting = "n \(clients), k \(parameters.neighbourCount), share threshold \(parameters.shareThreshold), P \(parameterCount), \(dropped.count) dropped after sharing keys"
-        BenchLine("secagg", "server_unmask_n\(clients)_p\(parameterCount)_drop\(dropPercent)", outcome.unmaskSeconds, "s",
-                  note: "server: rebuild secrets, regenerate and remove masks on all cores; \(setting)").emit()
-        let stages = SecAggStage.allCases.map { "\($0.pathComponent) \(String(format: "%.2f", outcome.stageSeconds[$0] ?? 0)) s" }
-        BenchLine("secagg", "end_to_end_n\(clients)_p\(parameterCount)_drop\(dropPercent)", total, "s",
-                  note: "every client's four stages and the server, in one process on all cores (\(stages.joined(separator: ", "))); \(setting)").emit()
+        let setting =
+            "n \(clients), k \(parameters.neighbourCount), share threshold \(parameters.shareThreshold), P \(parameterCount), \(dropped.count) dropped after sharing keys"
+        BenchLine(
+            "secagg", "server_unmask_n\(clients)_p\(parameterCount)_drop\(dropPercent)", outcome.unmaskSeconds, "s",
+            note: "server: rebuild secrets, regenerate and remove masks on all cores; \(setting)"
+        ).emit()
+        let stages = SecAggStage.allCases.map {
+            "\($0.pathComponent) \(String(format: "%.2f", outcome.stageSeconds[$0] ?? 0)) s"
+        }
+        BenchLine(
+            "secagg", "end_to_end_n\(clients)_p\(parameterCount)_drop\(dropPercent)", total, "s",
+            note:
+                "every client's four stages and the server, in one process on all cores (\(stages.joined(separator: ", "))); \(setting)"
+        ).emit()
     }
 }

@@ -37,16 +37,22 @@ while let argument = arguments.next() {
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             qualitySettings = try decoder.decode(FederatedSimulation.Settings.self, from: Data(text.utf8))
         } catch {
-            FileHandle.standardError.write(Data("starling-bench: --settings is not valid JSON settings: \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("starling-bench: --settings is not valid JSON settings: \(error)\n".utf8))
             exit(2)
         }
     case "--strategies":
-        qualityStrategies = (arguments.next() ?? "").split(separator: ",").compactMap { ServerOptimizerKind(rawValue: String($0)) }
+        qualityStrategies = (arguments.next() ?? "").split(separator: ",").compactMap {
+            ServerOptimizerKind(rawValue: String($0))
+        }
     case "--datasets": qualityDatasets = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--partitions": qualityPartitions = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--seeds": qualitySeeds = max(1, Int(arguments.next() ?? "") ?? 1)
     default:
-        FileHandle.standardError.write(Data("usage: starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "usage: starling-bench [--suite int8|secagg|dp|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n"
+                    .utf8))
         exit(2)
     }
 }
@@ -105,9 +111,12 @@ if suite == "dp" {
 openblas_set_num_threads(1)
 let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
 let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"
-BenchLine("environment", "openblas_threads", 1, "threads", note: "OpenBLAS core \(core); OPENBLAS_CORETYPE=\(coreType)").emit()
-BenchLine("environment", "int8_best_path", Double(Int8KernelPath.allCases.firstIndex(of: .best) ?? 0), "enum",
-          note: "best \(Int8KernelPath.best); supported \(Int8KernelPath.supported.map(\.rawValue).joined(separator: ","))").emit()
+BenchLine("environment", "openblas_threads", 1, "threads", note: "OpenBLAS core \(core); OPENBLAS_CORETYPE=\(coreType)")
+    .emit()
+BenchLine(
+    "environment", "int8_best_path", Double(Int8KernelPath.allCases.firstIndex(of: .best) ?? 0), "enum",
+    note: "best \(Int8KernelPath.best); supported \(Int8KernelPath.supported.map(\.rawValue).joined(separator: ","))"
+).emit()
 let timer = Stopwatch.latency(iterations: 100_000, warmup: 1_000) {}
 BenchLine("environment", "timer_overhead_p50", timer.p50, "ns", note: "included in every latency figure").emit()
 

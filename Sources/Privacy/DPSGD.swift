@@ -10,7 +10,9 @@ public struct DPSGDConfiguration: Sendable, Equatable {
     public var learningRate: Float
     public var momentum: Float
 
-    public init(samplingRate: Double, noiseMultiplier: Double, clipNorm: Float, steps: Int, learningRate: Float, momentum: Float) {
+    public init(
+        samplingRate: Double, noiseMultiplier: Double, clipNorm: Float, steps: Int, learningRate: Float, momentum: Float
+    ) {
         self.samplingRate = samplingRate
         self.noiseMultiplier = noiseMultiplier
         self.clipNorm = clipNorm
@@ -45,9 +47,12 @@ public enum DPSGD {
         let width = model.architecture.inputSize
         precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
         precondition(
-            (0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0 && configuration.clipNorm > 0,
+            (0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0
+                && configuration.clipNorm > 0,
             "DP-SGD needs a sampling rate in [0, 1], a non-negative noise multiplier and a positive clipping norm")
-        guard data.count > 0, configuration.steps > 0 else { return DPSGDReport(meanLoss: 0, steps: 0, sampledExamples: 0) }
+        guard data.count > 0, configuration.steps > 0 else {
+            return DPSGDReport(meanLoss: 0, steps: 0, sampledExamples: 0)
+        }
         let features = preprocessing.apply(data.features)
         let expectedBatch = configuration.samplingRate * Double(data.count)
         let noiseDeviation = configuration.noiseMultiplier * Double(configuration.clipNorm)
@@ -78,7 +83,8 @@ public enum DPSGD {
             sampled += batchLabels.count
             optimizer.step(parameters: &model.parameters, gradient: clipped.gradient)
         }
-        return DPSGDReport(meanLoss: sampled > 0 ? lossSum / Double(sampled) : 0, steps: configuration.steps, sampledExamples: sampled)
+        return DPSGDReport(
+            meanLoss: sampled > 0 ? lossSum / Double(sampled) : 0, steps: configuration.steps, sampledExamples: sampled)
     }
 
     /// The rows 0..<count that one step takes: each independently, when its 64-bit word of the

@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Integer noise for distributed differential privacy: samples of the discrete Gaussian
@@ -31,7 +31,8 @@ public enum DiscreteGaussianNoise {
     }
 
     /// Adds an independent N_Z(0, σ²) sample to every element of `values`.
-    public static func add(standardDeviation sigma: Double, to values: inout [Int64], using random: inout SecureRandom) {
+    public static func add(standardDeviation sigma: Double, to values: inout [Int64], using random: inout SecureRandom)
+    {
         for index in values.indices {
             values[index] &+= sample(standardDeviation: sigma, using: &random)
         }

@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The privacy of a sum to which n parties each added independent N_Z(0, σ²) noise in every one of
@@ -31,7 +31,8 @@ public struct DistributedDiscreteGaussian: Sendable, Equatable {
     /// Δ: the largest L2 norm of one party's contribution, in integer units.
     public let sensitivity: Double
 
-    public init(deviceStandardDeviation: Double, parties: Int, dimension: Int, sensitivity: Double) throws(PrivacyError) {
+    public init(deviceStandardDeviation: Double, parties: Int, dimension: Int, sensitivity: Double) throws(PrivacyError)
+    {
         guard deviceStandardDeviation >= 0.5, deviceStandardDeviation.isFinite else {
             throw .invalidNoiseMultiplier(deviceStandardDeviation)
         }

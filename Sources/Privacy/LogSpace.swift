@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Arithmetic on numbers kept as their logarithms, so that the huge and tiny terms of the Rényi
@@ -58,8 +58,8 @@ enum LogSpace {
 /// The C library's erfc, named apart from ``LogSpace/erfc(_:)``.
 private func complementaryErrorFunction(_ x: Double) -> Double {
     #if canImport(Glibc)
-    Glibc.erfc(x)
+        Glibc.erfc(x)
     #else
-    Foundation.erfc(x)
+        Foundation.erfc(x)
     #endif
 }

@@ -23,7 +23,8 @@ public enum NoiseCalibration {
 
         func meets(_ sigma: Double) throws(PrivacyError) -> Bool {
             let mechanism = try SampledGaussianMechanism(samplingRate: samplingRate, noiseMultiplier: sigma)
-            return try PrivacyAccountant.guarantee(of: [(mechanism, steps)], delta: delta, orders: orders).epsilon <= epsilon
+            return try PrivacyAccountant.guarantee(of: [(mechanism, steps)], delta: delta, orders: orders).epsilon
+                <= epsilon
         }
 
         if try meets(0) { return 0 }
@@ -39,7 +40,9 @@ public enum NoiseCalibration {
             while try !meets(high) {
                 low = high
                 high *= 2
-                guard high <= noiseMultiplierLimit else { throw .calibrationImpossible(epsilon: epsilon, limit: noiseMultiplierLimit) }
+                guard high <= noiseMultiplierLimit else {
+                    throw .calibrationImpossible(epsilon: epsilon, limit: noiseMultiplierLimit)
+                }
             }
         }
         while high - low > relativeTolerance * high {

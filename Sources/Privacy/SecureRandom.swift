@@ -1,9 +1,10 @@
 import Crypto
 import CryptoExtras
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A cryptographically secure random stream for differential privacy: the AES-256 counter-mode
@@ -108,9 +109,10 @@ public struct SecureRandom: RandomNumberGenerator, Sendable {
         let nonce = Self.firstCounter(ofBlock: nextBlock)
         nextBlock += 1
         // A 16-byte nonce is always accepted and AES-CTR on a valid key cannot fail.
-        keystream = (try? AES._CTR.Nonce(nonceBytes: nonce)).flatMap {
-            try? AES._CTR.encrypt(Self.zeros, using: key, nonce: $0)
-        } ?? Data()
+        keystream =
+            (try? AES._CTR.Nonce(nonceBytes: nonce)).flatMap {
+                try? AES._CTR.encrypt(Self.zeros, using: key, nonce: $0)
+            } ?? Data()
         precondition(keystream.count == Self.blockBytes, "AES-CTR produced no keystream")
         offset = 0
         unused = Self.blockBytes

@@ -1,12 +1,13 @@
 import Crypto
 import CryptoExtras
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Expands a 128-bit seed into a mask of ring elements with AES-128 in counter mode, and adds or
@@ -63,11 +64,13 @@ public struct MaskGenerator: Sendable {
         switch direction {
         case .add:
             for index in 0..<count {
-                base[index] &+= UInt32(littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                base[index] &+= UInt32(
+                    littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
             }
         case .subtract:
             for index in 0..<count {
-                base[index] &-= UInt32(littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                base[index] &-= UInt32(
+                    littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
             }
         }
     }

@@ -1,14 +1,15 @@
-import Dispatch
 import Crypto
+import Dispatch
+import Synchronization
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Synchronization
 
 /// Regenerates the masks the server must take out of the masked sum and subtracts them, spread
 /// over worker threads: each worker expands its share of the masks into its own partial sum, and
@@ -25,7 +26,9 @@ enum MaskRemoval {
             survivorKey: Curve25519.KeyAgreement.PublicKey)
     }
 
-    static func apply(_ jobs: [Job], to maskedSum: [UInt32], roundId: String, workers: Int) throws(SecAggError) -> [UInt32] {
+    static func apply(_ jobs: [Job], to maskedSum: [UInt32], roundId: String, workers: Int) throws(SecAggError)
+        -> [UInt32]
+    {
         let workerCount = max(1, min(workers, jobs.count))
         let partials = Mutex<[[UInt32]]>([])
         let failure = Mutex<SecAggError?>(nil)
@@ -62,7 +65,8 @@ enum MaskRemoval {
             try generator.apply(
                 seed: SecAggKeys.selfMaskSeed(secret, roundId: roundId, client: client), .subtract, to: &partial)
         case .pairwiseMask(let dropped, let droppedKey, let survivor, let survivorKey):
-            let seed = try SecAggKeys.pairwiseMaskSeed(droppedKey, peerKey: survivorKey, roundId: roundId, survivor, dropped)
+            let seed = try SecAggKeys.pairwiseMaskSeed(
+                droppedKey, peerKey: survivorKey, roundId: roundId, survivor, dropped)
             // The survivor added the mask when its index was the smaller of the pair.
             try generator.apply(seed: seed, survivor < dropped ? .subtract : .add, to: &partial)
         }

@@ -1,11 +1,12 @@
 import Crypto
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One client's side of SecAgg+, as a value that is fed the server's messages in order and answers
@@ -24,7 +25,8 @@ public struct SecAggClient: Sendable {
     private let graph: NeighbourGraph
     private let encryptionKey = Curve25519.KeyAgreement.PrivateKey()
     private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
-    private var peers: [Int: (encryption: Curve25519.KeyAgreement.PublicKey, masking: Curve25519.KeyAgreement.PublicKey)] = [:]
+    private var peers:
+        [Int: (encryption: Curve25519.KeyAgreement.PublicKey, masking: Curve25519.KeyAgreement.PublicKey)] = [:]
     private var selfMaskSecret: [UInt8] = []
     /// Shares this client holds, by the client whose secrets they are (itself included).
     private var heldShares: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
@@ -70,11 +72,13 @@ public struct SecAggClient: Sendable {
                 throw .malformedMessage("keys of client \(advertised.client) appear twice")
             }
             keys[advertised.client] = (
-                try SecAggKeys.publicKey(Array(advertised.encryptionKey)), try SecAggKeys.publicKey(Array(advertised.maskingKey))
+                try SecAggKeys.publicKey(Array(advertised.encryptionKey)),
+                try SecAggKeys.publicKey(Array(advertised.maskingKey))
             )
         }
         guard keys.count + 1 >= parameters.shareThreshold else {
-            throw .tooFewSurvivors(stage: .advertiseKeys, survivors: keys.count + 1, threshold: parameters.shareThreshold)
+            throw .tooFewSurvivors(
+                stage: .advertiseKeys, survivors: keys.count + 1, threshold: parameters.shareThreshold)
         }
         var random = SystemRandomNumberGenerator()
         selfMaskSecret = (0..<Self.selfMaskSecretBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -96,8 +100,11 @@ public struct SecAggClient: Sendable {
             do {
                 let sealed = try AES.GCM.seal(
                     plaintext, using: key,
-                    authenticating: SecAggKeys.shareAssociatedData(roundId: parameters.roundId, from: index, to: holder))
-                guard let combined = sealed.combined else { throw SecAggError.integrityFailure("AES-GCM gave no envelope") }
+                    authenticating: SecAggKeys.shareAssociatedData(roundId: parameters.roundId, from: index, to: holder)
+                )
+                guard let combined = sealed.combined else {
+                    throw SecAggError.integrityFailure("AES-GCM gave no envelope")
+                }
                 envelopes.append(EncryptedShare(from: index, to: holder, ciphertext: combined))
             } catch {
                 throw .integrityFailure("cannot seal shares for client \(holder): \(error)")
@@ -140,7 +147,8 @@ public struct SecAggClient: Sendable {
         var vector = input
         let generator = MaskGenerator()
         try generator.apply(
-            seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector)
+            seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector
+        )
         for peer in maskingPeers {
             guard let keys = peers[peer] else { continue }
             let seed = try SecAggKeys.pairwiseMaskSeed(
@@ -159,7 +167,8 @@ public struct SecAggClient: Sendable {
         let survivors = Set(request.survivors)
         let dropped = Set(request.dropped)
         guard survivors.isDisjoint(with: dropped) else {
-            throw .malformedMessage("the server named clients both surviving and dropped: \(survivors.intersection(dropped).sorted())")
+            throw .malformedMessage(
+                "the server named clients both surviving and dropped: \(survivors.intersection(dropped).sorted())")
         }
         guard survivors.contains(index) else {
             throw .malformedMessage("the server says this client dropped, yet asks it to unmask")
@@ -178,7 +187,8 @@ public struct SecAggClient: Sendable {
         }
         stage = nil
         return RevealedShares(
-            roundId: parameters.roundId, client: index, selfMaskShares: selfMaskShares, maskingKeyShares: maskingKeyShares)
+            roundId: parameters.roundId, client: index, selfMaskShares: selfMaskShares,
+            maskingKeyShares: maskingKeyShares)
     }
 
     private func expect(_ wanted: SecAggStage, round: String? = nil) throws(SecAggError) {
@@ -189,14 +199,17 @@ public struct SecAggClient: Sendable {
         guard stage == wanted else { throw .wrongStage(expected: stage, got: wanted) }
     }
 
-    private func open(_ envelope: EncryptedShare, from peerKey: Curve25519.KeyAgreement.PublicKey) throws(SecAggError) -> [UInt8] {
+    private func open(_ envelope: EncryptedShare, from peerKey: Curve25519.KeyAgreement.PublicKey) throws(SecAggError)
+        -> [UInt8]
+    {
         let key = try SecAggKeys.shareKey(
             encryptionKey, peerKey: peerKey, roundId: parameters.roundId, from: envelope.from, to: index)
         do {
             let box = try AES.GCM.SealedBox(combined: envelope.ciphertext)
             let plaintext = try AES.GCM.open(
                 box, using: key,
-                authenticating: SecAggKeys.shareAssociatedData(roundId: parameters.roundId, from: envelope.from, to: index))
+                authenticating: SecAggKeys.shareAssociatedData(
+                    roundId: parameters.roundId, from: envelope.from, to: index))
             guard plaintext.count == Self.selfMaskSecretBytes + Self.maskingKeyBytes else {
                 throw SecAggError.malformedMessage("shares from client \(envelope.from) have the wrong length")
             }

@@ -1,11 +1,12 @@
 import Crypto
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Key derivation and share encryption, each use bound to its purpose, round and parties by
@@ -38,7 +39,8 @@ enum SecAggKeys {
     ) throws(SecAggError) -> SymmetricKey {
         let secret = try agree(privateKey, peerKey)
         return secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, from, to), outputByteCount: 32)
+            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, from, to), outputByteCount: 32
+        )
     }
 
     /// What a share ciphertext is bound to: it opens only as `from`'s shares for `to` in this round.

@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The four stages of SecAgg+, in order.
@@ -208,7 +208,9 @@ extension MaskedInput {
     public static func words(fromWire bytes: [UInt8]) -> [UInt32]? {
         guard bytes.count % 4 == 0 else { return nil }
         return bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 4)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+            (0..<(bytes.count / 4)).map {
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+            }
         }
     }
 }

@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything the clients and the server of one secure aggregation must agree on, fixed when the
@@ -64,17 +64,20 @@ public struct SecAggParameters: Codable, Sendable, Equatable {
         guard bits >= 16 else {
             throw .invalidParameters("\(clientCount) clients leave only \(bits) bits per value in Z/2^32")
         }
-        let neighbours = try neighbourCount.map { count throws(SecAggError) in
-            guard (0...(clientCount - 1)).contains(count), count == clientCount - 1 || count % 2 == 0 else {
-                throw .invalidParameters("\(count) neighbours: need an even number below \(clientCount), or \(clientCount - 1)")
-            }
-            return count
-        } ?? Self.defaultNeighbourCount(clientCount: clientCount, threshold: threshold)
+        let neighbours =
+            try neighbourCount.map { count throws(SecAggError) in
+                guard (0...(clientCount - 1)).contains(count), count == clientCount - 1 || count % 2 == 0 else {
+                    throw .invalidParameters(
+                        "\(count) neighbours: need an even number below \(clientCount), or \(clientCount - 1)")
+                }
+                return count
+            } ?? Self.defaultNeighbourCount(clientCount: clientCount, threshold: threshold)
         let shareThreshold =
             neighbours == clientCount - 1
             ? threshold : max(1, (threshold * (neighbours + 1) + clientCount - 1) / clientCount)
         guard neighbours <= Self.maximumNeighbours else {
-            throw .invalidParameters("\(neighbours) neighbours exceed the \(Self.maximumNeighbours) that shares can index")
+            throw .invalidParameters(
+                "\(neighbours) neighbours exceed the \(Self.maximumNeighbours) that shares can index")
         }
         self.roundId = roundId
         self.clientCount = clientCount

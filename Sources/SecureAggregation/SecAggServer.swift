@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The server's side of SecAgg+, as a value: client messages go in, one stage at a time; the
@@ -71,7 +71,8 @@ public struct SecAggServer: Sendable {
             try acceptShares(shares)
         case .maskedInput(let input):
             guard input.vector.count == parameters.vectorLength else {
-                throw .malformedMessage("client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
+                throw .malformedMessage(
+                    "client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
             }
             maskedSum.withUnsafeMutableBufferPointer { sum in
                 input.vector.withUnsafeBufferPointer { vector in
@@ -137,7 +138,8 @@ public struct SecAggServer: Sendable {
 
     /// After the unmasking stage closed: the sum of the survivors' encoded inputs in Z/2^32, with
     /// every mask removed. Spreads mask regeneration over `workers` threads.
-    public func unmaskedSum(workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws(SecAggError) -> [UInt32] {
+    public func unmaskedSum(workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws(SecAggError) -> [UInt32]
+    {
         guard stage == nil, !revealed.isEmpty else {
             throw .wrongStage(expected: stage ?? .unmasking, got: .unmasking)
         }
@@ -149,9 +151,11 @@ public struct SecAggServer: Sendable {
         let client = message.client
         let recipients = Set(graph.neighbours[client]).intersection(advertised.keys)
         guard message.shares.count == recipients.count, Set(message.shares.map(\.to)) == recipients else {
-            throw .malformedMessage("client \(client) must send one envelope to each of its \(recipients.count) advertised neighbours")
+            throw .malformedMessage(
+                "client \(client) must send one envelope to each of its \(recipients.count) advertised neighbours")
         }
-        guard message.shares.allSatisfy({ $0.from == client && $0.ciphertext.count == SecAggClient.envelopeBytes }) else {
+        guard message.shares.allSatisfy({ $0.from == client && $0.ciphertext.count == SecAggClient.envelopeBytes })
+        else {
             throw .malformedMessage("client \(client) sent an envelope with the wrong sender or length")
         }
         for envelope in message.shares { inboxes[envelope.to, default: []].append(envelope) }
@@ -199,7 +203,8 @@ public struct SecAggServer: Sendable {
             let raw = try reconstruct(maskingKeyShares[droppedClient] ?? [], owner: droppedClient)
             let key = try SecAggKeys.privateKey(raw)
             guard let keys = advertised[droppedClient], key.publicKey.rawRepresentation == keys.maskingKey else {
-                throw .integrityFailure("the masking key rebuilt for client \(droppedClient) does not match the one it advertised")
+                throw .integrityFailure(
+                    "the masking key rebuilt for client \(droppedClient) does not match the one it advertised")
             }
             for neighbour in graph.neighbours[droppedClient] where maskedInputs.contains(neighbour) {
                 guard let peer = advertised[neighbour] else { continue }

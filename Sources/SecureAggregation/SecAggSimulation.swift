@@ -1,13 +1,14 @@
 import Dispatch
+import Synchronization
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Synchronization
 
 /// Runs a whole secure aggregation in one process: n virtual clients, the same ``SecAggClient``
 /// code devices run, and a ``SecAggServer``, with chosen clients vanishing before chosen stages.
@@ -92,7 +93,9 @@ public struct SecAggSimulation: Sendable {
         }
         let collected = results.withLock { $0 }
         return try members.indices.map { position throws(SecAggError) in
-            guard let outcome = collected[position] else { throw .malformedMessage("a simulated client gave no answer") }
+            guard let outcome = collected[position] else {
+                throw .malformedMessage("a simulated client gave no answer")
+            }
             return try outcome.get()
         }
     }

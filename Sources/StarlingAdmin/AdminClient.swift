@@ -22,12 +22,18 @@ public struct AdminClient: Sendable {
 
     public func shutdown() async { await http.shutdown() }
 
-    public func createEnrollmentToken(_ request: CreateEnrollmentTokenRequest) async throws(AdminError) -> EnrollmentTokenInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminEnrollmentTokens, json: request) }
+    public func createEnrollmentToken(_ request: CreateEnrollmentTokenRequest) async throws(AdminError)
+        -> EnrollmentTokenInfo
+    {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminEnrollmentTokens, json: request)
+        }
     }
 
     public func devices() async throws(AdminError) -> [DeviceInfo] {
-        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminDevices, as: DeviceList.self) }.devices
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminDevices, as: DeviceList.self)
+        }.devices
     }
 
     public func createModel(_ request: CreateModelRequest) async throws(AdminError) -> ModelVersionInfo {
@@ -44,7 +50,9 @@ public struct AdminClient: Sendable {
     }
 
     public func models() async throws(AdminError) -> [ModelInfo] {
-        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminModels, as: ModelList.self) }.models
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminModels, as: ModelList.self)
+        }.models
     }
 
     public func versions(model: String) async throws(AdminError) -> [ModelVersionInfo] {
@@ -54,7 +62,8 @@ public struct AdminClient: Sendable {
     }
 
     /// A version's artifact in `format` (fp32 by default).
-    public func weights(model: String, version: Int, format: ArtifactFormat = .fp32) async throws(AdminError) -> [UInt8] {
+    public func weights(model: String, version: Int, format: ArtifactFormat = .fp32) async throws(AdminError) -> [UInt8]
+    {
         try await call { () async throws(StarlingHTTPError) in
             try await http.getBytes(APIPath.adminWeights(model: model, version: version, format: format))
         }
@@ -69,7 +78,9 @@ public struct AdminClient: Sendable {
     }
 
     public func deploy(_ request: CreateDeploymentRequest) async throws(AdminError) -> DeploymentInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminDeployments, json: request) }
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminDeployments, json: request)
+        }
     }
 
     public func deployment(id: String) async throws(AdminError) -> DeploymentInfo {
@@ -112,12 +123,15 @@ public struct AdminClient: Sendable {
 
     /// Starts a federated evaluation run.
     public func evaluate(_ request: EvaluateRequest) async throws(AdminError) -> RoundInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminEvaluations, json: request) }
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminEvaluations, json: request)
+        }
     }
 
     /// Starts a statistics run that collects a feature profile.
     public func collectStatistics(_ request: CollectStatisticsRequest) async throws(AdminError) -> RoundInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminProfiles, json: request) }
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminProfiles, json: request)
+        }
     }
 
     public func profiles() async throws(AdminError) -> [ProfileSummary] {
@@ -133,7 +147,9 @@ public struct AdminClient: Sendable {
     }
 
     public func setRefinement(_ settings: RefinementSettings) async throws(AdminError) -> RefinementSettings {
-        try await call { () async throws(StarlingHTTPError) in try await http.put(APIPath.adminRefinement, json: settings) }
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.put(APIPath.adminRefinement, json: settings)
+        }
     }
 
     func call<T>(_ body: () async throws(StarlingHTTPError) -> T) async throws(AdminError) -> T {

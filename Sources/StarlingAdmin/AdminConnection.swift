@@ -27,7 +27,9 @@ public struct AdminConnection: Sendable {
         let endpoints = try folder.map { folder throws(AdminError) in try AggregatorEndpoints.read(from: folder) }
 
         guard let resolvedURL = url ?? environment["STARLING_URL"] ?? endpoints?.url else {
-            throw .configuration("no aggregator URL: pass --url, set STARLING_URL, or point --aggregator-dir at an aggregator's data folder")
+            throw .configuration(
+                "no aggregator URL: pass --url, set STARLING_URL, or point --aggregator-dir at an aggregator's data folder"
+            )
         }
         let caFile = caPath ?? environment["STARLING_CA"] ?? folder.map { $0.appendingPathComponent("pki/ca.crt").path }
         guard let caFile else {

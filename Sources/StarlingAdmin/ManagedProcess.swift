@@ -23,7 +23,8 @@ public final class ManagedProcess: Sendable {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         }
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil),
-            let log = FileHandle(forWritingAtPath: logFile.path) else {
+            let log = FileHandle(forWritingAtPath: logFile.path)
+        else {
             throw .configuration("cannot open the log file \(logFile.path)")
         }
         process.standardOutput = log

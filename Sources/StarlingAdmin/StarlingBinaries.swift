@@ -22,7 +22,9 @@ public struct StarlingBinaries: Sendable {
     /// Fails with a clear sentence when an executable is missing.
     public func check() throws(AdminError) {
         for binary in [aggregator, agent] where !FileManager.default.isExecutableFile(atPath: binary.path) {
-            throw .configuration("\(binary.lastPathComponent) is not in \(folder.path): build with 'swift build' or set STARLING_BIN_DIR")
+            throw .configuration(
+                "\(binary.lastPathComponent) is not in \(folder.path): build with 'swift build' or set STARLING_BIN_DIR"
+            )
         }
     }
 }

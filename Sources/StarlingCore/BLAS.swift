@@ -27,7 +27,7 @@ enum BLAS {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm dimensions must be non-negative")
         precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "gemm operand too small")
         guard m > 0, n > 0, k > 0,
-              let aBase = a.baseAddress, let bBase = b.baseAddress, let cBase = c.baseAddress
+            let aBase = a.baseAddress, let bBase = b.baseAddress, let cBase = c.baseAddress
         else { return }
         let lda = transposeA == .none ? k : m
         let ldb = transposeB == .none ? n : k

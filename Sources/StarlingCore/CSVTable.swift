@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A numeric CSV with a header row: every column except the label column is a float feature.
@@ -24,8 +24,9 @@ public struct CSVTable: Sendable, Equatable {
     /// Builds a table directly; rows are numbered as if they followed a header on line 1.
     public init(featureNames: [String], features: [Float], labels: [String]) {
         precondition(features.count == labels.count * featureNames.count, "features do not match rows × columns")
-        self.init(featureNames: featureNames, features: features, labels: labels,
-                  lineNumbers: labels.indices.map { $0 + 2 })
+        self.init(
+            featureNames: featureNames, features: features, labels: labels,
+            lineNumbers: labels.indices.map { $0 + 2 })
     }
 
     init(featureNames: [String], features: [Float], labels: [String], lineNumbers: [Int]) {

@@ -27,7 +27,8 @@ public struct Divergence: Codable, Sendable, Equatable, CustomStringConvertible 
     /// The batch loss of `step` was `loss`: NaN, infinite, or beyond ``lossLimit``.
     static func loss(_ loss: Float, step: Int, epoch: Int) -> Divergence {
         let what = loss.isFinite ? "exploded to \(loss), past the limit of \(lossLimit)" : "became \(name(loss))"
-        return Divergence(step: step, epoch: epoch, reason: "the mini-batch loss \(what) at step \(step) (epoch \(epoch))")
+        return Divergence(
+            step: step, epoch: epoch, reason: "the mini-batch loss \(what) at step \(step) (epoch \(epoch))")
     }
 
     /// Parameter `index` was `value` at the end of `epoch`, after `step` steps.

@@ -21,7 +21,9 @@ extension FeatureStatistics {
     /// Decodes one device's statistics of `width` features on `grid`, refusing anything that is not
     /// exactly that layout, any non-finite or negative sum, counts beyond `maximumRows`, and counts
     /// that do not agree with each other (see the validating initializer).
-    public init(safetensors bytes: [UInt8], width: Int, grid: LogBucketGrid, maximumRows: Int) throws(FeatureStatisticsError) {
+    public init(safetensors bytes: [UInt8], width: Int, grid: LogBucketGrid, maximumRows: Int)
+        throws(FeatureStatisticsError)
+    {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(decoding: bytes)
@@ -36,7 +38,8 @@ extension FeatureStatistics {
             "sums_of_squares": (.f64, [width]), "buckets": (.i64, [width, grid.bucketCount]),
         ]
         guard Set(file.tensors.keys) == Set(expected.keys) else {
-            throw .invalidStatistics("the tensors must be exactly \(expected.keys.sorted()), got \(file.tensors.keys.sorted())")
+            throw .invalidStatistics(
+                "the tensors must be exactly \(expected.keys.sorted()), got \(file.tensors.keys.sorted())")
         }
         for (name, (dtype, shape)) in expected {
             guard let tensor = file.tensors[name], tensor.dtype == dtype, tensor.shape == shape else {
@@ -54,7 +57,8 @@ extension FeatureStatistics {
             (file.tensors[name]?.data ?? []).decodeLittleEndian(UInt64.self).map { Double(bitPattern: $0) }
         }
         try self.init(
-            width: width, grid: grid, rows: rows, counts: try integers("counts"), rejectedValues: try integers("rejected"),
+            width: width, grid: grid, rows: rows, counts: try integers("counts"),
+            rejectedValues: try integers("rejected"),
             sums: reals("sums"), sumsOfSquares: reals("sums_of_squares"), bucketCounts: try integers("buckets"))
     }
 }

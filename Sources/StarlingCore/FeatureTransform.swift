@@ -53,7 +53,8 @@ public enum FeatureTransform: Codable, Sendable, Equatable {
             return
         case .zScore(let mean, let std, let clip), .log1p(let mean, let std, let clip):
             guard mean.isFinite, std.isFinite, std > 0, (1 / std).isFinite else {
-                throw .invalidPreprocessing("mean \(mean) and std \(std) must be finite with std > 0 and a finite 1/std")
+                throw .invalidPreprocessing(
+                    "mean \(mean) and std \(std) must be finite with std > 0 and a finite 1/std")
             }
             if let clip, !(clip.isFinite && clip > 0) {
                 throw .invalidPreprocessing("clip \(clip) must be a positive finite number")

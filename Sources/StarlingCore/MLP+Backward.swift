@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension MLP {
@@ -19,7 +19,8 @@ extension MLP {
         guard rows > 0 else { return (0, [Float](repeating: 0, count: parameters.count)) }
         let pass = forward(features: features, rows: rows)
         var delta = pass.logits
-        let loss = Self.crossEntropyAndOutputDelta(&delta, labels: labels, classes: architecture.outputSize, scale: 1 / Float(rows))
+        let loss = Self.crossEntropyAndOutputDelta(
+            &delta, labels: labels, classes: architecture.outputSize, scale: 1 / Float(rows))
         let deltas = layerDeltas(pass: pass, outputDelta: delta, rows: rows)
         return (loss, gradient(features: features, pass: pass, deltas: deltas, rows: rows))
     }
@@ -44,7 +45,8 @@ extension MLP {
         guard rows > 0 else { return (0, initial ?? [Float](repeating: 0, count: parameters.count), []) }
         let pass = forward(features: features, rows: rows)
         var delta = pass.logits
-        let meanLoss = Self.crossEntropyAndOutputDelta(&delta, labels: labels, classes: architecture.outputSize, scale: 1)
+        let meanLoss = Self.crossEntropyAndOutputDelta(
+            &delta, labels: labels, classes: architecture.outputSize, scale: 1)
         var deltas = layerDeltas(pass: pass, outputDelta: delta, rows: rows)
         let layers = architecture.layers
         var squaredNorms = [Float](repeating: 0, count: rows)
@@ -155,7 +157,8 @@ extension MLP {
     /// Turns logits into δ_L = (softmax(z) − onehot(y)) · `scale` in place (1/n for the batch mean,
     /// 1 for per-example gradients) and returns the mean loss (1/n) Σ_i [logsumexp(z_i) − z_{i,y_i}],
     /// accumulated in Float64.
-    static func crossEntropyAndOutputDelta(_ logits: inout [Float], labels: [Int], classes: Int, scale: Float) -> Float {
+    static func crossEntropyAndOutputDelta(_ logits: inout [Float], labels: [Int], classes: Int, scale: Float) -> Float
+    {
         let rows = labels.count
         var totalLoss: Double = 0
         logits.withUnsafeMutableBufferPointer { z in

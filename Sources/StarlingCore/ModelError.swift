@@ -61,7 +61,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .safetensors(let error):
             return "Invalid model bundle: \(error.description)"
         case .nonFiniteWeight(let tensor, let index, let value):
-            return "The weight tensor '\(tensor)' holds \(value) at index \(index); weights must be finite 32-bit floats (within ±3.4e38)."
+            return
+                "The weight tensor '\(tensor)' holds \(value) at index \(index); weights must be finite 32-bit floats (within ±3.4e38)."
         case .tooManyParameters(let architecture, let count, let limit):
             let size = count == .max ? "more than \(Int.max)" : "\(count)"
             return "Model \(architecture) has \(size) parameters, more than the limit of \(limit)."

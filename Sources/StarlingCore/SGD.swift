@@ -20,7 +20,8 @@ public struct SGD: Sendable, Equatable {
     public mutating func step(parameters: inout [Float], gradient: [Float]) {
         precondition(
             parameters.count == velocity.count && gradient.count == velocity.count,
-            "SGD was built for \(velocity.count) parameters, got \(parameters.count) parameters and \(gradient.count) gradients")
+            "SGD was built for \(velocity.count) parameters, got \(parameters.count) parameters and \(gradient.count) gradients"
+        )
         let mu = momentum
         let eta = learningRate
         velocity.withUnsafeMutableBufferPointer { v in

@@ -40,13 +40,16 @@ public enum SafetensorsError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unknownDType(let name, let dtype):
             return "The safetensors tensor '\(name)' has unknown dtype '\(dtype)'."
         case .offsetsOutOfBounds(let name, let begin, let end, let size):
-            return "The safetensors tensor '\(name)' has data offsets [\(begin), \(end)] outside the \(size)-byte data section."
+            return
+                "The safetensors tensor '\(name)' has data offsets [\(begin), \(end)] outside the \(size)-byte data section."
         case .offsetsNotContiguous(let name, let begin, let expected):
-            return "The safetensors tensor '\(name)' starts at byte \(begin), expected \(expected) (tensor data overlaps or has a gap)."
+            return
+                "The safetensors tensor '\(name)' starts at byte \(begin), expected \(expected) (tensor data overlaps or has a gap)."
         case .trailingData(let covered, let size):
             return "The safetensors tensors cover \(covered) of the \(size) data bytes."
         case .sizeMismatch(let name, let expected, let actual):
-            return "The safetensors tensor '\(name)' has \(actual) data bytes, but its dtype and shape need \(expected)."
+            return
+                "The safetensors tensor '\(name)' has \(actual) data bytes, but its dtype and shape need \(expected)."
         case .tensorNotFound(let name):
             return "The safetensors file has no tensor named '\(name)'."
         case .notFloatTensor(let name, let dtype):

@@ -25,7 +25,8 @@ extension SafetensorsFile {
                 throw .invalidTensorEntry(name: name, reason: "shape \(entry.shape) has a negative dimension")
             }
             guard entry.dataOffsets.count == 2 else {
-                throw .invalidTensorEntry(name: name, reason: "data_offsets must be [begin, end], got \(entry.dataOffsets)")
+                throw .invalidTensorEntry(
+                    name: name, reason: "data_offsets must be [begin, end], got \(entry.dataOffsets)")
             }
             let begin = entry.dataOffsets[0], end = entry.dataOffsets[1]
             guard begin >= 0, begin <= end, end <= dataSize else {

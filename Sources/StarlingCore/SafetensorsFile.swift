@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// One tensor of a safetensors file: dtype, shape and raw little-endian bytes.
@@ -49,7 +49,8 @@ public struct SafetensorsFile: Sendable, Equatable {
         let names = tensors.keys.sorted()
         for name in names {
             guard let tensor = tensors[name] else { continue }
-            entries[name] = .init(dtype: tensor.dtype.rawValue, shape: tensor.shape, dataOffsets: [offset, offset + tensor.data.count])
+            entries[name] = .init(
+                dtype: tensor.dtype.rawValue, shape: tensor.shape, dataOffsets: [offset, offset + tensor.data.count])
             offset += tensor.data.count
         }
         var header = SafetensorsHeader(tensors: entries, metadata: metadata.isEmpty ? nil : metadata).jsonBytes()

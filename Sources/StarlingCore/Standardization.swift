@@ -19,7 +19,8 @@ public struct Standardization: Codable, Sendable, Equatable {
         }
         if let index = std.firstIndex(where: { !($0.isFinite && $0 > 0 && (1 / $0).isFinite) }) {
             throw .invalidStandardization(
-                "standard deviation of feature \(index) is \(std[index]), expected a positive finite number with a finite reciprocal")
+                "standard deviation of feature \(index) is \(std[index]), expected a positive finite number with a finite reciprocal"
+            )
         }
         self.mean = mean
         self.std = std

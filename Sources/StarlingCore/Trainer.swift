@@ -84,7 +84,8 @@ public enum Trainer {
         var correct = 0
         for row in 0..<data.count {
             let scores = probabilities[(row * classes)..<((row + 1) * classes)]
-            if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best - row * classes == data.labels[row] {
+            if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best - row * classes == data.labels[row]
+            {
                 correct += 1
             }
         }

@@ -14,7 +14,9 @@ public enum APIPath {
     /// `POST` a ``CreateEnrollmentTokenRequest``; `GET` lists the enrollment tokens.
     public static let adminEnrollmentTokens = "/v1/admin/enrollment-tokens"
     /// `POST`: no device enrolls with this enrollment token any more.
-    public static func adminEnrollmentTokenRevocation(id: String) -> String { "/v1/admin/enrollment-tokens/\(id)/revoke" }
+    public static func adminEnrollmentTokenRevocation(id: String) -> String {
+        "/v1/admin/enrollment-tokens/\(id)/revoke"
+    }
     /// `POST` a ``CreateAdminTokenRequest``; `GET` lists the admin tokens.
     public static let adminTokens = "/v1/admin/tokens"
     /// `POST`: the admin token authenticates nothing any more.
@@ -33,7 +35,9 @@ public enum APIPath {
         "/v1/admin/models/\(model)/versions/\(version)/weights" + format.query
     }
     public static func adminAliases(model: String) -> String { "/v1/admin/models/\(model)/aliases" }
-    public static func adminAlias(model: String, alias: String) -> String { "/v1/admin/models/\(model)/aliases/\(alias)" }
+    public static func adminAlias(model: String, alias: String) -> String {
+        "/v1/admin/models/\(model)/aliases/\(alias)"
+    }
     public static let adminRounds = "/v1/admin/rounds"
     public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
     public static let adminDeployments = "/v1/admin/deployments"

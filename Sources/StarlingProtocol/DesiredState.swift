@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// What a device sends when it opens a watch: the revision it already has and a heartbeat.
@@ -51,7 +51,8 @@ public struct DesiredModel: Codable, Sendable, Equatable {
 
     /// What the signature must cover.
     public var statement: VersionStatement {
-        VersionStatement(model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
+        VersionStatement(
+            model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
     }
 }
 

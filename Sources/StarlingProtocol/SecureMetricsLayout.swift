@@ -72,7 +72,8 @@ public enum SecureMetricsLayout {
             evalAccuracy: slots[2] > 0 ? min(1, max(0, slots[3] / slots[2])) : nil,
             trainSamples: Int((slots[0] * Double(weightCap)).rounded()),
             evalSamples: Int((max(0, slots[2]) * Double(weightCap)).rounded()),
-            clipped: clippedDevices > 0 ? [VersionMetrics.ClippedMetric(name: "train_loss", devices: clippedDevices)] : nil)
+            clipped: clippedDevices > 0
+                ? [VersionMetrics.ClippedMetric(name: "train_loss", devices: clippedDevices)] : nil)
     }
 
     /// Fleet figures from the decoded sums of an evaluation vector.

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An admin's request to collect a feature profile from the fleet (federated analytics): each
 /// device summarises its training samples, and the summaries are summed, under SecAgg+ by default.

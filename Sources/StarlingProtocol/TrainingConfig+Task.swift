@@ -8,7 +8,8 @@ extension TrainingConfig {
         self.init(
             epochs: task.localEpochs, batchSize: max(1, task.batchSize), learningRate: Float(task.learningRate),
             momentum: Float(task.momentum), seed: task.seed,
-            gradientClipNorm: settings?.gradientClipNorm.map { Float($0) }, weightDecay: Float(settings?.weightDecay ?? 0),
+            gradientClipNorm: settings?.gradientClipNorm.map { Float($0) },
+            weightDecay: Float(settings?.weightDecay ?? 0),
             proximalMu: Float(settings?.proximalMu ?? 0))
     }
 }

@@ -1,18 +1,19 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SwiftASN1
 import X509
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The aggregator's own certificate authority (ECDSA P-256). It signs the aggregator's server
 /// certificate and every device certificate, so trust in a Starling fleet never leaves the fleet.
@@ -72,7 +73,9 @@ public struct CertificateAuthority: Sendable {
     public func issueServerIdentity(hosts: [String]) throws(PKIError) -> TLSIdentity {
         let serverKey = P256.Signing.PrivateKey()
         let names = hosts.map { host -> GeneralName in
-            if let address = IPAddressBytes(host) { return .ipAddress(ASN1OctetString(contentBytes: address.bytes[...])) }
+            if let address = IPAddressBytes(host) {
+                return .ipAddress(ASN1OctetString(contentBytes: address.bytes[...]))
+            }
             return .dnsName(host)
         }
         let certificate = try issue(

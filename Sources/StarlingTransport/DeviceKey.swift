@@ -27,7 +27,9 @@ public struct DeviceKey: Sendable {
         do {
             let request = try CertificateSigningRequest(
                 version: .v1,
-                subject: DistinguishedName([RelativeDistinguishedName(.init(type: .RDNAttributeType.commonName, utf8String: commonName))]),
+                subject: DistinguishedName([
+                    RelativeDistinguishedName(.init(type: .RDNAttributeType.commonName, utf8String: commonName))
+                ]),
                 privateKey: .init(key),
                 attributes: CertificateSigningRequest.Attributes())
             return try request.serializeAsPEM().pemString

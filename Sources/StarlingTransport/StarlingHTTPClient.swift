@@ -1,13 +1,14 @@
 import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
 public import NIOSSL
 import StarlingProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A small HTTPS client for the Starling API: JSON and binary bodies, bearer tokens, mutual TLS,
 /// and one typed error for everything that can go wrong, so callers can tell a refused connection
@@ -47,7 +48,8 @@ public final class StarlingHTTPClient: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws(StarlingHTTPError) -> Response {
         let bytes = try encode(body)
-        return try decode(type, from: try await send(.POST, path, body: bytes, contentType: "application/json", timeout: timeout))
+        return try decode(
+            type, from: try await send(.POST, path, body: bytes, contentType: "application/json", timeout: timeout))
     }
 
     /// `PUT` a JSON body and decode a JSON answer.
@@ -56,7 +58,8 @@ public final class StarlingHTTPClient: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws(StarlingHTTPError) -> Response {
         let bytes = try encode(body)
-        return try decode(type, from: try await send(.PUT, path, body: bytes, contentType: "application/json", timeout: timeout))
+        return try decode(
+            type, from: try await send(.PUT, path, body: bytes, contentType: "application/json", timeout: timeout))
     }
 
     /// `DELETE` a resource and decode a JSON answer.
@@ -164,7 +167,9 @@ public final class StarlingHTTPClient: Sendable {
         }
     }
 
-    private func decode<Response: Decodable>(_ type: Response.Type, from bytes: [UInt8]) throws(StarlingHTTPError) -> Response {
+    private func decode<Response: Decodable>(_ type: Response.Type, from bytes: [UInt8]) throws(StarlingHTTPError)
+        -> Response
+    {
         do {
             return try StarlingJSON.decoder().decode(type, from: Data(bytes))
         } catch {

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A certificate chain and its private key, both PEM: what a TLS endpoint presents to its peer.
 public struct TLSIdentity: Sendable, Equatable {

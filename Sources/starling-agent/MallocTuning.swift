@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import CMalloc
+    import CMalloc
 #endif
 
 /// The daemon's heap settings for glibc malloc, applied before any thread starts: the agent is
@@ -10,9 +10,9 @@ enum MallocTuning {
     /// unmapped when freed; free memory above 128 KiB at the top of the heap given back.
     static func apply() {
         #if canImport(Glibc)
-        mallopt(M_ARENA_MAX, 1)
-        mallopt(M_MMAP_THRESHOLD, 64 * 1024)
-        mallopt(M_TRIM_THRESHOLD, 128 * 1024)
+            mallopt(M_ARENA_MAX, 1)
+            mallopt(M_MMAP_THRESHOLD, 64 * 1024)
+            mallopt(M_TRIM_THRESHOLD, 128 * 1024)
         #endif
     }
 }

@@ -1,20 +1,21 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import ServiceLifecycle
 import StarlingAgent
 import StarlingProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `starling-agent run`: enroll once, then serve the local API and follow the aggregator. The
 /// enrollment token comes from `--enroll-token-file`, `--enroll-token` or `STARLING_ENROLL_TOKEN`.

@@ -29,7 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a round waits for devices and updates when its request names none.")
     var roundDeadline: Double = 120
 
-    @Option(help: "The fewest devices a feature-statistics collection may summarise (a smaller cohort would reveal individual devices).")
+    @Option(
+        help:
+            "The fewest devices a feature-statistics collection may summarise (a smaller cohort would reveal individual devices)."
+    )
     var minStatisticsDevices: Int = 3
 
     @Option(help: "The most parameters a model created or imported may have (larger ones are refused).")

@@ -21,7 +21,8 @@ struct ConnectionOptions: ParsableArguments {
     /// and the exit status of their kind.
     func withClient<T>(_ body: (AdminClient) async throws(AdminError) -> T) async throws -> T {
         try await reportingErrors { () async throws(AdminError) -> T in
-            let connection = try AdminConnection.resolve(url: url, caPath: ca, token: token, aggregatorDir: aggregatorDir)
+            let connection = try AdminConnection.resolve(
+                url: url, caPath: ca, token: token, aggregatorDir: aggregatorDir)
             let client = try AdminClient(connection: connection)
             do throws(AdminError) {
                 let value = try await body(client)

@@ -8,7 +8,9 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run an aggregator and N agents on loopback, train federated, deploy, predict.",
-        discussion: "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"centralised_accuracy\":…,\"phase2_rate\":…}.")
+        discussion:
+            "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"centralised_accuracy\":…,\"phase2_rate\":…}."
+    )
 
     @Option(help: "A numeric CSV with a header row.")
     var data: String
@@ -43,13 +45,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Differential privacy: local (DP-SGD on each agent), central or distributed (user level).")
     var privacy: PrivacyMode?
 
-    @Option(help: "With --privacy: ε over the whole run (local: per agent and example; central, distributed: per agent's data).")
+    @Option(
+        help:
+            "With --privacy: ε over the whole run (local: per agent and example; central, distributed: per agent's data)."
+    )
     var epsilon: Double = 8
 
     @Option(help: "With --privacy: δ.")
     var delta: Double = 1e-5
 
-    @Option(help: "With --privacy: L2 bound on one example's gradient (local) or one agent's update (central, distributed).")
+    @Option(
+        help: "With --privacy: L2 bound on one example's gradient (local) or one agent's update (central, distributed)."
+    )
     var clipNorm: Double = 1
 
     func validate() throws {

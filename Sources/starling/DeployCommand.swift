@@ -49,7 +49,9 @@ struct DeployCommand: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            guard (version == nil) != (alias == nil) else { throw ValidationError("give exactly one of --version and --alias") }
+            guard (version == nil) != (alias == nil) else {
+                throw ValidationError("give exactly one of --version and --alias")
+            }
             if waves != nil, strategy != .canary { throw ValidationError("--waves needs --strategy canary") }
             _ = try parsedWaves()
             _ = try bakeSeconds()
@@ -57,11 +59,16 @@ struct DeployCommand: AsyncParsableCommand {
 
         func run() async throws {
             let selector: DeviceSelector
-            do throws(TagError) { selector = try DeviceSelector(parsing: to) } catch { throw ValidationError(error.description) }
+            do throws(TagError) { selector = try DeviceSelector(parsing: to) } catch {
+                throw ValidationError(error.description)
+            }
             let request = CreateDeploymentRequest(
-                model: model, version: version, alias: alias, selector: selector, strategy: strategy, waves: try parsedWaves(),
+                model: model, version: version, alias: alias, selector: selector, strategy: strategy,
+                waves: try parsedWaves(),
                 bakeSeconds: try bakeSeconds(), maxFailureRate: maxFailureRate, maxAccuracyDrop: maxAccuracyDrop)
-            let deployment = try await connection.withClient { client throws(AdminError) in try await client.deploy(request) }
+            let deployment = try await connection.withClient { client throws(AdminError) in
+                try await client.deploy(request)
+            }
             if json {
                 try Console.json(deployment)
             } else {
@@ -90,7 +97,8 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a rollout's waves, counts per state and progress.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a rollout's waves, counts per state and progress.")
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -134,7 +142,9 @@ struct DeployCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let events = try await connection.withClient { client throws(AdminError) in try await client.deploymentEvents(id: id) }
+            let events = try await connection.withClient { client throws(AdminError) in
+                try await client.deploymentEvents(id: id)
+            }
             if json {
                 try Console.json(DeploymentEventList(events: events))
                 return
@@ -162,7 +172,8 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     struct Rollback: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send every device a rollout moved back to its previous version.")
+        static let configuration = CommandConfiguration(
+            abstract: "Send every device a rollout moved back to its previous version.")
         @OptionGroup var control: Control
         func run() async throws { try await control.send("rollback") }
     }

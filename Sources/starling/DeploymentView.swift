@@ -17,7 +17,8 @@ enum DeploymentView {
                 let text = "\(Format.fixed(percent, digits: 0))%"
                 return index == deployment.currentWave ? "[\(text)]" : text
             }
-            lines.append("  waves \(waves.joined(separator: " → ")), bake \(Format.fixed(deployment.bakeSeconds, digits: 0)) s")
+            lines.append(
+                "  waves \(waves.joined(separator: " → ")), bake \(Format.fixed(deployment.bakeSeconds, digits: 0)) s")
         }
         lines.append(
             "  \(deployment.targeted) devices: installed \(counts.installed), pending \(counts.pending), failed \(counts.failed), "

@@ -25,7 +25,8 @@ struct DevicesCommand: AsyncParsableCommand {
             for device in devices {
                 table.rows.append([
                     device.id, device.online ? "yes" : "no", String(device.sampleCount), device.runningModel ?? "-",
-                    device.revokedAt.map(Format.timestamp) ?? "-", device.tags.map(\.description).joined(separator: ","),
+                    device.revokedAt.map(Format.timestamp) ?? "-",
+                    device.tags.map(\.description).joined(separator: ","),
                 ])
             }
             Console.print(table.render())

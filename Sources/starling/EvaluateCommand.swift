@@ -26,12 +26,15 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = EvaluateRequest(
-            model: model, version: version, selector: try cohort.selector, clients: cohort.clients, minClients: minClients,
+            model: model, version: version, selector: try cohort.selector, clients: cohort.clients,
+            minClients: minClients,
             deadlineSeconds: cohort.deadline, secureAggregation: cohort.secagg)
         let json = json
         let run = try await connection.withClient { client throws(AdminError) in
             let started = try await client.evaluate(request)
-            if !json { Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : "")) }
+            if !json {
+                Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))
+            }
             return try await RoundWatcher(client: client, roundId: started.id).follow { _, _ throws(AdminError) in }
         }
         guard run.state == .completed, let evaluation = run.evaluation else {

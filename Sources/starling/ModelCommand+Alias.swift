@@ -11,7 +11,8 @@ extension ModelCommand {
             subcommands: [Set.self, List.self, Delete.self])
 
         struct Set: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Point an alias at a version (creating or moving it).")
+            static let configuration = CommandConfiguration(
+                abstract: "Point an alias at a version (creating or moving it).")
 
             @OptionGroup var connection: ConnectionOptions
 
@@ -44,7 +45,9 @@ extension ModelCommand {
             var json = false
 
             func run() async throws {
-                let aliases = try await connection.withClient { client throws(AdminError) in try await client.aliases(model: model) }
+                let aliases = try await connection.withClient { client throws(AdminError) in
+                    try await client.aliases(model: model)
+                }
                 if json {
                     try Console.json(AliasList(aliases: aliases))
                     return

@@ -30,9 +30,12 @@ extension ModelCommand {
             }
             if onnx != nil, name == nil { throw ValidationError("--onnx needs --name for the new model.") }
             if safetensors != nil, labels != nil || threshold != nil {
-                throw ValidationError("--labels and --threshold apply only to --onnx; a safetensors bundle carries its own.")
+                throw ValidationError(
+                    "--labels and --threshold apply only to --onnx; a safetensors bundle carries its own.")
             }
-            if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be between 0 and 1.") }
+            if let threshold, !(0...1).contains(threshold) {
+                throw ValidationError("--threshold must be between 0 and 1.")
+            }
         }
 
         func run() async throws {

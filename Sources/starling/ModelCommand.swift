@@ -11,7 +11,8 @@ struct ModelCommand: AsyncParsableCommand {
         subcommands: [Create.self, Import.self, List.self, Versions.self, Alias.self, Predict.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a model; version 1 starts from seeded random weights.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a model; version 1 starts from seeded random weights.")
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -33,7 +34,10 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "With --profile: its version (default: the newest).")
         var profileVersion: Int?
 
-        @Option(help: "With --profile: auto (a transform per feature from its statistics), zscore, minmax, log1p or identity.")
+        @Option(
+            help:
+                "With --profile: auto (a transform per feature from its statistics), zscore, minmax, log1p or identity."
+        )
         var preprocess: PreprocessingKind?
 
         @Option(help: "A CSV whose feature statistics (and labels) the model standardises with.")
@@ -50,7 +54,9 @@ struct ModelCommand: AsyncParsableCommand {
                 throw ValidationError("give --profile or --standardize-from, not both")
             }
             guard preprocess == nil || profile != nil else { throw ValidationError("--preprocess needs --profile") }
-            guard profileVersion == nil || profile != nil else { throw ValidationError("--profile-version needs --profile") }
+            guard profileVersion == nil || profile != nil else {
+                throw ValidationError("--profile-version needs --profile")
+            }
         }
 
         func run() async throws {
@@ -59,13 +65,17 @@ struct ModelCommand: AsyncParsableCommand {
                 profileVersion: profileVersion, preprocess: preprocess)
             request.labels = labels.map { $0.split(separator: ",").map(String.init) }
             if let standardizeFrom {
-                let table = try await reportingErrors { () throws(AdminError) in try loadTable(standardizeFrom, label: label) }
+                let table = try await reportingErrors { () throws(AdminError) in
+                    try loadTable(standardizeFrom, label: label)
+                }
                 let statistics = Standardization.fit(features: table.features, featureCount: table.featureNames.count)
                 request.featureMean = statistics.mean.map(Double.init)
                 request.featureStd = statistics.std.map(Double.init)
                 if request.labels == nil { request.labels = table.distinctLabels }
             }
-            let version = try await connection.withClient { client throws(AdminError) in try await client.createModel(request) }
+            let version = try await connection.withClient { client throws(AdminError) in
+                try await client.createModel(request)
+            }
             Console.print("created \(version.model) version \(version.version) (sha256 \(version.sha256.prefix(12)))")
         }
     }
@@ -87,7 +97,8 @@ struct ModelCommand: AsyncParsableCommand {
             var table = Table(header: ["MODEL", "ARCH", "LATEST", "THRESHOLD", "LABELS"])
             for model in models {
                 table.rows.append([
-                    model.name, model.architecture, String(model.latestVersion), Format.fixed(model.confidenceThreshold, digits: 2),
+                    model.name, model.architecture, String(model.latestVersion),
+                    Format.fixed(model.confidenceThreshold, digits: 2),
                     model.labels.joined(separator: ","),
                 ])
             }
@@ -107,13 +118,16 @@ struct ModelCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let versions = try await connection.withClient { client throws(AdminError) in try await client.versions(model: model) }
+            let versions = try await connection.withClient { client throws(AdminError) in
+                try await client.versions(model: model)
+            }
             if json {
                 try Console.json(VersionList(versions: versions))
                 return
             }
             var table = Table(header: [
-                "VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "LOCAL ACC", "FED ACC", "FED LOSS", "SAMPLES",
+                "VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "LOCAL ACC", "FED ACC", "FED LOSS",
+                "SAMPLES",
                 "SHA256",
             ])
             for version in versions {

@@ -5,7 +5,8 @@ import StarlingProtocol
 /// The optimisation flags of `starling round start`: the local learning-rate schedule and
 /// safeguards, FedProx, the server optimizer, the aggregation rule and evaluation during the run.
 struct OptimisationOptions: ParsableArguments {
-    @Option(help: "How the local learning rate moves across rounds: constant, cosine (warm-up, then cosine decay) or step.")
+    @Option(
+        help: "How the local learning rate moves across rounds: constant, cosine (warm-up, then cosine decay) or step.")
     var lrSchedule: ScheduleKind = .constant
 
     @Option(help: "With --lr-schedule cosine: rounds of linear warm-up.")
@@ -20,7 +21,10 @@ struct OptimisationOptions: ParsableArguments {
     @Option(help: "With --lr-schedule step: factor applied at each decay.")
     var lrStepFactor: Double = 0.5
 
-    @Option(help: "Global L2 norm each local mini-batch gradient is clipped to; 0 turns clipping off (default \(RoundDefaults.gradientClipNorm)).")
+    @Option(
+        help:
+            "Global L2 norm each local mini-batch gradient is clipped to; 0 turns clipping off (default \(RoundDefaults.gradientClipNorm))."
+    )
     var clipGradNorm: Double?
 
     @Option(help: "L2 weight decay in local training (default \(RoundDefaults.weightDecay)).")
@@ -29,7 +33,10 @@ struct OptimisationOptions: ParsableArguments {
     @Option(help: "FedProx proximal term μ (default \(RoundDefaults.proximalMu), plain local SGD).")
     var proximalMu: Double?
 
-    @Option(help: "The server optimizer stepping on each round's aggregate: fedavg, fedavgm, fedadam, fedyogi or fedadagrad (default \(RoundDefaults.serverOptimizer.kind.rawValue)).")
+    @Option(
+        help:
+            "The server optimizer stepping on each round's aggregate: fedavg, fedavgm, fedadam, fedyogi or fedadagrad (default \(RoundDefaults.serverOptimizer.kind.rawValue))."
+    )
     var serverOptimizer: ServerOptimizerKind?
 
     @Option(help: "Server learning rate η (default: the optimizer's).")
@@ -44,7 +51,9 @@ struct OptimisationOptions: ParsableArguments {
     @Option(help: "Server adaptivity τ (default: the optimizer's).")
     var tau: Double?
 
-    @Option(help: "How plain updates are combined: mean, median or trimmed-mean (median and trimmed-mean need --no-secagg).")
+    @Option(
+        help: "How plain updates are combined: mean, median or trimmed-mean (median and trimmed-mean need --no-secagg)."
+    )
     var aggregation: AggregationKind = .mean
 
     @Option(help: "With --aggregation trimmed-mean: fraction trimmed at each end of every coordinate.")
@@ -55,8 +64,11 @@ struct OptimisationOptions: ParsableArguments {
 
     /// The server optimizer as the request carries it; nil keeps the aggregator's default.
     func serverOptimizerConfiguration() -> ServerOptimizerConfiguration? {
-        guard serverOptimizer != nil || serverLr != nil || beta1 != nil || beta2 != nil || tau != nil else { return nil }
-        var configuration = ServerOptimizerConfiguration.defaults(for: serverOptimizer ?? RoundDefaults.serverOptimizer.kind)
+        guard serverOptimizer != nil || serverLr != nil || beta1 != nil || beta2 != nil || tau != nil else {
+            return nil
+        }
+        var configuration = ServerOptimizerConfiguration.defaults(
+            for: serverOptimizer ?? RoundDefaults.serverOptimizer.kind)
         if let serverLr { configuration.learningRate = serverLr }
         if let beta1 { configuration.beta1 = beta1 }
         if let beta2 { configuration.beta2 = beta2 }

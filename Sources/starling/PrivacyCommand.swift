@@ -19,7 +19,8 @@ struct PrivacyCommand: ParsableCommand {
         var sigma: Double
 
         func run() throws {
-            let guarantee = try accountedGuarantee(q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
+            let guarantee = try accountedGuarantee(
+                q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
             if options.json {
                 try PrivacyReport(guarantee, options: options, sigma: sigma).printJSON()
             } else {
@@ -47,7 +48,8 @@ struct PrivacyCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode(1)
             }
-            let guarantee = try accountedGuarantee(q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
+            let guarantee = try accountedGuarantee(
+                q: options.q, sigma: sigma, steps: options.steps, delta: options.delta)
             if options.json {
                 try PrivacyReport(guarantee, options: options, sigma: sigma).printJSON()
             } else {

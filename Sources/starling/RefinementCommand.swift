@@ -22,7 +22,8 @@ struct RefinementCommand: AsyncParsableCommand {
             let settings = try await connection.withClient { client throws(AdminError) in
                 try await client.setRefinement(RefinementSettings(model: model, version: version))
             }
-            Console.print("phase two answered by \(settings.model)\(settings.version.map { "@\($0)" } ?? " (newest version)")")
+            Console.print(
+                "phase two answered by \(settings.model)\(settings.version.map { "@\($0)" } ?? " (newest version)")")
         }
     }
 }

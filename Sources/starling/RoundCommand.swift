@@ -64,16 +64,25 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "With secure aggregation: fewest devices that must stay to the end (default: a majority).")
         var secaggThreshold: Int?
 
-        @Option(help: "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation).")
+        @Option(
+            help:
+                "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation)."
+        )
         var privacy: PrivacyMode?
 
-        @Option(help: "With --privacy: ε over the whole run (local: per device and example; central, distributed: per device's data).")
+        @Option(
+            help:
+                "With --privacy: ε over the whole run (local: per device and example; central, distributed: per device's data)."
+        )
         var epsilon: Double?
 
         @Option(help: "With --privacy: δ.")
         var delta: Double = 1e-5
 
-        @Option(help: "With --privacy: L2 bound on one example's gradient (local) or one device's update (central, distributed).")
+        @Option(
+            help:
+                "With --privacy: L2 bound on one example's gradient (local) or one device's update (central, distributed)."
+        )
         var clipNorm: Double = 1
 
         @Flag(help: "Return once the run is started instead of following it.")
@@ -88,7 +97,8 @@ struct RoundCommand: AsyncParsableCommand {
             }
             if optimisation.aggregation != .mean, secagg {
                 throw ValidationError(
-                    "--aggregation \(optimisation.aggregation.rawValue) needs each device's own update, which secure aggregation hides; add --no-secagg")
+                    "--aggregation \(optimisation.aggregation.rawValue) needs each device's own update, which secure aggregation hides; add --no-secagg"
+                )
             }
             if privacy != nil {
                 guard let epsilon, epsilon > 0, epsilon.isFinite else {
@@ -98,7 +108,8 @@ struct RoundCommand: AsyncParsableCommand {
                     throw ValidationError("--delta must be in (0, 1) and --clip-norm positive")
                 }
                 guard privacy != .distributed || secagg else {
-                    throw ValidationError("--privacy distributed needs secure aggregation; drop --no-secagg or use --privacy central")
+                    throw ValidationError(
+                        "--privacy distributed needs secure aggregation; drop --no-secagg or use --privacy central")
                 }
             } else if epsilon != nil {
                 throw ValidationError("--epsilon needs --privacy")
@@ -117,7 +128,9 @@ struct RoundCommand: AsyncParsableCommand {
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
                 rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
                 secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
-                privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm) },
+                privacy: privacy.map {
+                    PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm)
+                },
                 learningRateSchedule: try optimisation.schedule(), gradientClipNorm: optimisation.clipGradNorm,
                 weightDecay: optimisation.weightDecay, proximalMu: optimisation.proximalMu,
                 serverOptimizer: optimisation.serverOptimizerConfiguration(), aggregation: try optimisation.rule(),
@@ -128,7 +141,8 @@ struct RoundCommand: AsyncParsableCommand {
                 Console.print("started \(round.id)" + (round.secureAggregation ? " with secure aggregation" : ""))
                 if detach { return round }
                 var lastLine = ""
-                return try await RoundWatcher(client: client, roundId: round.id).follow { round, finished throws(AdminError) in
+                return try await RoundWatcher(client: client, roundId: round.id).follow {
+                    round, finished throws(AdminError) in
                     for iteration in finished {
                         Console.print(RoundWatcher.iterationLine(iteration, of: round))
                     }
@@ -144,7 +158,9 @@ struct RoundCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             if !detach {
-                Console.print("\(final.id) completed: \(model) version \(final.iterations.last?.producedVersion.map(String.init) ?? "-")")
+                Console.print(
+                    "\(final.id) completed: \(model) version \(final.iterations.last?.producedVersion.map(String.init) ?? "-")"
+                )
             }
         }
     }
@@ -166,7 +182,9 @@ struct RoundCommand: AsyncParsableCommand {
                 try Console.json(round)
                 return
             }
-            Console.print("\(round.id): \(round.kind.rawValue) \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))")
+            Console.print(
+                "\(round.id): \(round.kind.rawValue) \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))"
+            )
             for iteration in round.iterations {
                 Console.print("  " + RoundWatcher.iterationLine(iteration, of: round))
                 for failure in iteration.failedClients {

@@ -44,13 +44,18 @@ struct StatsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = CollectStatisticsRequest(
-                name: name, width: width, featuresFrom: featuresFrom, selector: try cohort.selector, clients: cohort.clients,
+                name: name, width: width, featuresFrom: featuresFrom, selector: try cohort.selector,
+                clients: cohort.clients,
                 minDevices: minDevices, deadlineSeconds: cohort.deadline, secureAggregation: cohort.secagg)
             let (run, profile) = try await connection.withClient { client throws(AdminError) in
                 let started = try await client.collectStatistics(request)
                 Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))
-                let final = try await RoundWatcher(client: client, roundId: started.id).follow { _, _ throws(AdminError) in }
-                guard final.state == .completed, let reference = final.profile else { return (final, nil as FeatureProfile?) }
+                let final = try await RoundWatcher(client: client, roundId: started.id).follow {
+                    _, _ throws(AdminError) in
+                }
+                guard final.state == .completed, let reference = final.profile else {
+                    return (final, nil as FeatureProfile?)
+                }
                 return (final, try await client.profile(name: reference.name, version: reference.version))
             }
             guard let profile else {
@@ -58,7 +63,8 @@ struct StatsCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             Console.print(
-                "profile \(profile.name) version \(profile.version): \(profile.width) features over \(profile.samples) samples of \(profile.devices) devices")
+                "profile \(profile.name) version \(profile.version): \(profile.width) features over \(profile.samples) samples of \(profile.devices) devices"
+            )
         }
     }
 
@@ -85,12 +91,14 @@ struct StatsCommand: AsyncParsableCommand {
                 return
             }
             Console.print(
-                "\(profile.name) version \(profile.version): \(profile.width) features, \(profile.samples) samples, \(profile.devices) devices")
+                "\(profile.name) version \(profile.version): \(profile.width) features, \(profile.samples) samples, \(profile.devices) devices"
+            )
             let automatic = Preprocessing.auto(from: profile)
             var table = Table(header: ["FEATURE", "MEAN", "STD", "MIN", "P1", "P50", "P99", "MAX", "ZERO", "AUTO"])
             for (index, feature) in profile.features.enumerated() {
                 table.rows.append([
-                    String(index), Format.compact(feature.mean), Format.compact(feature.std), Format.compact(feature.min),
+                    String(index), Format.compact(feature.mean), Format.compact(feature.std),
+                    Format.compact(feature.min),
                     Format.compact(feature.quantiles.p1), Format.compact(feature.quantiles.p50),
                     Format.compact(feature.quantiles.p99), Format.compact(feature.max),
                     Format.fixed(feature.zeroFraction, digits: 2), automatic.transforms[index].name,

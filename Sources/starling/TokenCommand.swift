@@ -22,7 +22,8 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "How many devices may enroll with it.")
         var uses: Int = 1
 
-        @Option(name: .customLong("tag"), help: "A tag (key=value) given to every device enrolling with it; repeatable.")
+        @Option(
+            name: .customLong("tag"), help: "A tag (key=value) given to every device enrolling with it; repeatable.")
         var tags: [String] = []
 
         @Flag(help: "Print JSON (with the token's id, for `starling enroll-token revoke`).")
@@ -31,7 +32,9 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             var parsed: [Tag] = []
             for text in tags {
-                do throws(TagError) { parsed.append(try Tag(parsing: text)) } catch { throw ValidationError(error.description) }
+                do throws(TagError) { parsed.append(try Tag(parsing: text)) } catch {
+                    throw ValidationError(error.description)
+                }
             }
             let info = try await connection.withClient { client throws(AdminError) in
                 try await client.createEnrollmentToken(
@@ -78,7 +81,8 @@ struct TokenCommand: AsyncParsableCommand {
                 Console.print(created.token)
                 Console.note(
                     "\(created.info.id), role \(created.info.role.rawValue), "
-                        + "expires \(created.info.expiresAt.map(Format.timestamp) ?? "never"); the secret is not shown again")
+                        + "expires \(created.info.expiresAt.map(Format.timestamp) ?? "never"); the secret is not shown again"
+                )
             }
         }
 
@@ -131,7 +135,8 @@ struct TokenCommand: AsyncParsableCommand {
             let token = try await connection.withClient { client throws(AdminError) in
                 try await client.revokeAdminToken(id: id)
             }
-            Console.print("\(token.id) (\(token.role.rawValue)) revoked at \(token.revokedAt.map(Format.timestamp) ?? "-")")
+            Console.print(
+                "\(token.id) (\(token.role.rawValue)) revoked at \(token.revokedAt.map(Format.timestamp) ?? "-")")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import StarlingProtocol
-import StarlingTransport
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 /// Who may call what: mutual TLS on the device listener, bearer tokens on the admin API.
@@ -9,11 +9,13 @@ final class AccessTests: XCTestCase {
     func test_deviceListener_withoutClientCertificate_failsTheHandshake() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         let anonymous = aggregator.client(
-            baseURL: aggregator.endpoints.deviceUrl, tls: try TLSConfigurations.client(trusting: aggregator.caPEM, identity: nil))
+            baseURL: aggregator.endpoints.deviceUrl,
+            tls: try TLSConfigurations.client(trusting: aggregator.caPEM, identity: nil))
 
         do {
             let _: DesiredState = try await anonymous.post(
-                APIPath.deviceWatch, json: WatchRequest(revision: "", sampleCount: 0, runningModel: nil, waitSeconds: 0))
+                APIPath.deviceWatch, json: WatchRequest(revision: "", sampleCount: 0, runningModel: nil, waitSeconds: 0)
+            )
             XCTFail("a device call without a client certificate was answered")
         } catch {
             guard case .transport = error else { return XCTFail("expected a TLS failure, got \(error)") }

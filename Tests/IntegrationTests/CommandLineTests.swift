@@ -21,7 +21,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(token.status, 0, token.stderr)
         XCTAssertTrue(token.stdout.hasPrefix("enr_"), token.stdout)
 
-        let created = try await runStarling(["model", "create", "--name", "cli", "--arch", "64-16-10"], environment: environment)
+        let created = try await runStarling(
+            ["model", "create", "--name", "cli", "--arch", "64-16-10"], environment: environment)
         XCTAssertEqual(created.status, 0, created.stderr)
         let listed = try await runStarling(["model", "versions", "--model", "cli"], environment: environment)
         XCTAssertTrue(listed.stdout.contains("initialized"), listed.stdout)
@@ -32,21 +33,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("model_not_found"), unknown.stderr)
 
         let secure = try await runStarling(
-            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--detach"], environment: environment)
+            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--detach"],
+            environment: environment)
         XCTAssertEqual(secure.status, 0, secure.stderr)
-        XCTAssertTrue(secure.stdout.contains("with secure aggregation"), "secure aggregation is on by default: \(secure.stdout)")
+        XCTAssertTrue(
+            secure.stdout.contains("with secure aggregation"), "secure aggregation is on by default: \(secure.stdout)")
         let plain = try await runStarling(
             ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--detach"],
             environment: environment)
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertFalse(plain.stdout.contains("secure"), plain.stdout)
         let contradictory = try await runStarling(
-            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--secagg-threshold", "2"],
+            [
+                "round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg",
+                "--secagg-threshold", "2",
+            ],
             environment: environment)
         XCTAssertEqual(contradictory.status, 2, "a usage error")
-        XCTAssertTrue(contradictory.stderr.contains("--secagg-threshold needs secure aggregation"), contradictory.stderr)
+        XCTAssertTrue(
+            contradictory.stderr.contains("--secagg-threshold needs secure aggregation"), contradictory.stderr)
         let unprotected = try await runStarling(
-            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--privacy", "distributed", "--epsilon", "4"],
+            [
+                "round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--privacy",
+                "distributed", "--epsilon", "4",
+            ],
             environment: environment)
         XCTAssertEqual(unprotected.status, 2, "a usage error")
         XCTAssertTrue(unprotected.stderr.contains("--privacy distributed needs secure aggregation"), unprotected.stderr)
@@ -59,9 +69,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(neither.status, 2)
         XCTAssertTrue(neither.stderr.contains("exactly one of --version and --alias"), neither.stderr)
         let alias = try await runStarling(
-            ["model", "alias", "set", "--model", "cli", "--alias", "production", "--version", "1"], environment: environment)
+            ["model", "alias", "set", "--model", "cli", "--alias", "production", "--version", "1"],
+            environment: environment)
         XCTAssertEqual(alias.status, 0, alias.stderr)
-        let listedAliases = try await runStarling(["model", "alias", "list", "--model", "cli"], environment: environment)
+        let listedAliases = try await runStarling(
+            ["model", "alias", "list", "--model", "cli"], environment: environment)
         XCTAssertTrue(listedAliases.stdout.contains("production"), listedAliases.stdout)
         let deployed = try await runStarling(
             ["deploy", "--model", "cli", "--alias", "production", "--to", "all", "--json"], environment: environment)
@@ -70,7 +82,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(deployment.alias, "production")
         let status = try await runStarling(["deploy", "status", deployment.id], environment: environment)
         XCTAssertEqual(status.status, 0, status.stderr)
-        XCTAssertTrue(status.stdout.contains("] 100%") || status.stdout.contains("] 0%"), "a progress bar: \(status.stdout)")
+        XCTAssertTrue(
+            status.stdout.contains("] 100%") || status.stdout.contains("] 0%"), "a progress bar: \(status.stdout)")
         let history = try await runStarling(["deploy", "events", deployment.id], environment: environment)
         XCTAssertTrue(history.stdout.contains("created"), history.stdout)
         let resumeRunning = try await runStarling(["deploy", "resume", deployment.id], environment: environment)
@@ -110,7 +123,9 @@ func runStarling(_ arguments: [String], environment: [String: String]) async thr
     let process = Process()
     process.executableURL = StarlingBinaries.locate().folder.appendingPathComponent("starling")
     process.arguments = arguments
-    process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
+    process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) {
+        a, _ in a
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

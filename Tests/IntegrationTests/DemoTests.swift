@@ -6,13 +6,17 @@ import XCTest
 /// The whole loop with real processes: enroll, collect a feature profile, train federated with the
 /// round defaults, deploy, predict, shut down.
 final class DemoTests: XCTestCase {
-    func test_demoOnDigits_reaches95PercentHeldOut_besideItsCentralisedReference_andLeavesNothingRunning() async throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("starling-demo-it-\(UUID().uuidString.prefix(8))")
+    func test_demoOnDigits_reaches95PercentHeldOut_besideItsCentralisedReference_andLeavesNothingRunning() async throws
+    {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-demo-it-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: work) }
 
         let result = try await runStarling(
-            ["demo", "--data", TestData.digits.path, "--label", "label", "--agents", "8", "--rounds", "10",
-             "--arch", "64-32-10", "--work-dir", work.path, "--keep"],
+            [
+                "demo", "--data", TestData.digits.path, "--label", "label", "--agents", "8", "--rounds", "10",
+                "--arch", "64-32-10", "--work-dir", work.path, "--keep",
+            ],
             environment: [:])
 
         XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
@@ -26,7 +30,9 @@ final class DemoTests: XCTestCase {
         XCTAssertGreaterThan(report.servedAccuracy, 0.85)
         XCTAssertEqual(report.degradedRate, 0)
         XCTAssertTrue((0...1).contains(report.phase2Rate))
-        let roundLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("round ") && $0.contains("held-out accuracy") }
+        let roundLines = result.stdout.split(separator: "\n").filter {
+            $0.hasPrefix("round ") && $0.contains("held-out accuracy")
+        }
         XCTAssertEqual(roundLines.count, 10, result.stdout)
         XCTAssertTrue(result.stdout.contains("every process stopped cleanly"), result.stdout)
         XCTAssertEqual(processesMentioning(work.path), [], "processes left running")

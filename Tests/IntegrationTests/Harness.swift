@@ -1,10 +1,10 @@
 import Foundation
 import NIOSSL
-import Synchronization
 import StarlingAdmin
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport
+import Synchronization
 import XCTest
 
 /// A real aggregator process on loopback in a fresh data folder, with helpers to enroll test
@@ -42,7 +42,9 @@ final class AggregatorHarness: Sendable {
         self.running = running
         self.caPEM = try String(contentsOfFile: running.endpoints.caCertificate, encoding: .utf8)
         // After a test deleted admin.token the admin client has no token, and every call it makes is 401.
-        let token = (try? String(contentsOf: fleet.aggregatorDirectory.appendingPathComponent("admin.token"), encoding: .utf8)) ?? ""
+        let token =
+            (try? String(contentsOf: fleet.aggregatorDirectory.appendingPathComponent("admin.token"), encoding: .utf8))
+            ?? ""
         self.admin = try AdminClient(
             connection: AdminConnection(
                 url: running.endpoints.url, caCertificatePEM: caPEM,
@@ -99,7 +101,8 @@ final class AggregatorHarness: Sendable {
     func startAgent(_ index: Int, csv: URL) async throws -> String {
         try await fleet.ingest(agent: index, csv: csv, labelColumn: "label")
         let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
-        return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: "\(index)")])
+        return try await fleet.startAgent(
+            index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: "\(index)")])
     }
 
     /// Waits until deployment `id` meets `condition`, and returns it then.
@@ -128,7 +131,8 @@ final class AggregatorHarness: Sendable {
     func startAgents(_ count: Int, rows: Int) async throws -> [String] {
         var urls: [String] = []
         for index in 0..<count {
-            let csv = try TestData.digitsSlice(index * rows..<(index + 1) * rows, in: folder, name: "slice-\(index).csv")
+            let csv = try TestData.digitsSlice(
+                index * rows..<(index + 1) * rows, in: folder, name: "slice-\(index).csv")
             urls.append(try await startAgent(index, csv: csv))
         }
         try await waitForOnlineDevices(count)

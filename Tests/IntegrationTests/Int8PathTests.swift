@@ -50,7 +50,8 @@ final class Int8PathTests: XCTestCase {
 
         let local = aggregator.client(baseURL: apiURL, tls: nil)
         let row = try XCTUnwrap(TrainedDigits.firstRow())
-        let answer: Prediction = try await local.post(APIPath.agentPredict, json: PredictRequest(key: "r0", features: row))
+        let answer: Prediction = try await local.post(
+            APIPath.agentPredict, json: PredictRequest(key: "r0", features: row))
         XCTAssertEqual(answer.modelVersion, "digits@1")
         XCTAssertEqual(answer.label, int8.first?.label)
     }
@@ -109,7 +110,8 @@ final class Int8PathTests: XCTestCase {
     private func predictions(
         _ arguments: [String], model: String = "digits", _ environment: [String: String]
     ) async throws -> [RowPrediction] {
-        let result = try await runStarling(["model", "predict", "--model", model] + arguments, environment: environment)
+        let result = try await runStarling(
+            ["model", "predict", "--model", model] + arguments, environment: environment)
         XCTAssertEqual(result.status, 0, result.stderr)
         return try result.stdout.split(separator: "\n").map { line in
             try StarlingJSON.decoder().decode(RowPrediction.self, from: Data(line.utf8))

@@ -17,7 +17,8 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(unclean.isEmpty, "\(unclean)")
 
         let restarted = try await aggregator.restart(for: self)
-        _ = try await restarted.fleet.startAgent(0, endpoints: restarted.endpoints, token: "enr_spent-or-absent", tags: [])
+        _ = try await restarted.fleet.startAgent(
+            0, endpoints: restarted.endpoints, token: "enr_spent-or-absent", tags: [])
         try await restarted.waitForOnlineDevices(1)
         let devices = try await restarted.admin.devices()
         XCTAssertEqual(devices.map(\.id), [status.deviceId])

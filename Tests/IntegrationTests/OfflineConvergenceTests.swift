@@ -11,7 +11,8 @@ final class OfflineConvergenceTests: XCTestCase {
         let aggregator = try await AggregatorHarness.start(for: self)
         let admin = aggregator.admin
         _ = try await admin.createModel(CreateModelRequest(name: "fleet", architecture: "64-32-10", seed: 1))
-        let next = try await admin.importModel(safetensors: try await admin.weights(model: "fleet", version: 1), name: "fleet")
+        let next = try await admin.importModel(
+            safetensors: try await admin.weights(model: "fleet", version: 1), name: "fleet")
         try await aggregator.startAgents(3, rows: 40)
         let first = try await admin.deploy(CreateDeploymentRequest(model: "fleet", version: 1, selector: .all))
         _ = try await aggregator.deployment(first.id) { $0.state == .completed && $0.counts.installed == 3 }
@@ -19,7 +20,8 @@ final class OfflineConvergenceTests: XCTestCase {
         let member = await aggregator.fleet.processes.member(named: "agent-2")
         let offline = try XCTUnwrap(member)
         _ = await offline.terminate()
-        let rollout = try await admin.deploy(CreateDeploymentRequest(model: "fleet", version: next.version, selector: .all))
+        let rollout = try await admin.deploy(
+            CreateDeploymentRequest(model: "fleet", version: next.version, selector: .all))
         let waiting = try await aggregator.deployment(rollout.id) { $0.counts.installed == 2 }
         XCTAssertEqual(waiting.state, .running, "the rollout waits for the device that is off")
         XCTAssertEqual(waiting.counts.pending, 1)

@@ -7,7 +7,9 @@ import XCTest
 /// Rounds with secure aggregation over real agent processes: the result is FedAvg's, and the
 /// round survives devices that vanish in the middle of the protocol.
 final class SecureRoundTests: XCTestCase {
-    private func finished(_ round: RoundInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120)) async throws -> RoundInfo {
+    private func finished(_ round: RoundInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120))
+        async throws -> RoundInfo
+    {
         let admin = aggregator.admin
         return try await Wait.until("round \(round.id) to end", timeout: timeout, interval: .milliseconds(100)) {
             guard let info = try? await admin.round(id: round.id), info.state.isFinal else { return nil as RoundInfo? }

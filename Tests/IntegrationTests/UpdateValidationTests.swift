@@ -10,11 +10,14 @@ import XCTest
 final class UpdateValidationTests: XCTestCase {
     func test_badUpdates_areRefused_andTheRoundStillCompletes() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
-        let created = try await aggregator.admin.createModel(CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
+        let created = try await aggregator.admin.createModel(
+            CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
         let member = try await aggregator.enrollDevice()
         _ = try await member.heartbeat()
         let round = try await aggregator.admin.startRound(
-            StartRoundRequest(model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, deadlineSeconds: 30, seed: 1, secureAggregation: false))
+            StartRoundRequest(
+                model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1,
+                deadlineSeconds: 30, seed: 1, secureAggregation: false))
         let task = try await Wait.until("the round task", timeout: .seconds(20), interval: .milliseconds(100)) {
             try? await member.heartbeat().rounds.first
         }
@@ -26,22 +29,30 @@ final class UpdateValidationTests: XCTestCase {
         let architecture = try ModelArchitecture(parsing: "64-8-10")
 
         await assertAPIError(status: 403, code: "not_in_cohort") {
-            try await outsider.client.post(path, bytes: UpdateBody.make(architecture, value: 0.01), as: UpdateReceipt.self)
+            try await outsider.client.post(
+                path, bytes: UpdateBody.make(architecture, value: 0.01), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_shape_mismatch") {
-            try await member.client.post(path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "64-9-10"), value: 0.01), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "64-9-10"), value: 0.01),
+                as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_not_finite") {
-            try await member.client.post(path, bytes: UpdateBody.make(architecture, value: .nan), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: UpdateBody.make(architecture, value: .nan), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 413, code: "body_too_large") {
-            try await member.client.post(path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
         }
-        let receipt: UpdateReceipt = try await member.client.post(path, bytes: UpdateBody.make(architecture, value: 0.01))
+        let receipt: UpdateReceipt = try await member.client.post(
+            path, bytes: UpdateBody.make(architecture, value: 0.01))
         XCTAssertTrue(receipt.accepted)
 
         let finished = try await Wait.until("the round to end", timeout: .seconds(30), interval: .milliseconds(100)) {
-            guard let info = try? await aggregator.admin.round(id: round.id), info.state.isFinal else { return nil as RoundInfo? }
+            guard let info = try? await aggregator.admin.round(id: round.id), info.state.isFinal else {
+                return nil as RoundInfo?
+            }
             return info
         }
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
@@ -49,7 +60,8 @@ final class UpdateValidationTests: XCTestCase {
         let produced = try XCTUnwrap(versions.last)
         XCTAssertEqual(produced.version, 2)
         XCTAssertEqual(produced.source, .round)
-        XCTAssertEqual(produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
+        XCTAssertEqual(
+            produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
         XCTAssertEqual(produced.metrics.trainSamples, 50)
     }
 }

@@ -20,7 +20,8 @@ final class DPSGDTests: XCTestCase {
         var random = SecureRandom(key: [UInt8](repeating: 7, count: 32))
         _ = DPSGD.train(
             &dp, on: small, preprocessing: preprocessing,
-            configuration: DPSGDConfiguration(samplingRate: 1, noiseMultiplier: 0, clipNorm: 1e6, steps: 3, learningRate: 0.1, momentum: 0),
+            configuration: DPSGDConfiguration(
+                samplingRate: 1, noiseMultiplier: 0, clipNorm: 1e6, steps: 3, learningRate: 0.1, momentum: 0),
             random: &random)
         _ = Trainer.train(
             &plain, on: small, preprocessing: preprocessing,
@@ -34,7 +35,8 @@ final class DPSGDTests: XCTestCase {
         var random = SecureRandom(key: [UInt8](repeating: 1, count: 32))
         let report = DPSGD.train(
             &model, on: data, preprocessing: preprocessing,
-            configuration: DPSGDConfiguration(samplingRate: 0.02, noiseMultiplier: 1, clipNorm: 1, steps: 200, learningRate: 0.05, momentum: 0),
+            configuration: DPSGDConfiguration(
+                samplingRate: 0.02, noiseMultiplier: 1, clipNorm: 1, steps: 200, learningRate: 0.05, momentum: 0),
             random: &random)
         let expected = 0.02 * Double(data.count) * 200
         XCTAssertEqual(Double(report.sampledExamples), expected, accuracy: 4 * expected.squareRoot())

@@ -20,7 +20,9 @@ final class DistributedNoiseTests: XCTestCase {
         let draws = 200_000
         var random = SecureRandom(key: [UInt8](repeating: 11, count: 32))
         var counts: [Int64: Int] = [:]
-        for _ in 0..<draws { counts[DiscreteGaussianNoise.sample(standardDeviation: sigma, using: &random), default: 0] += 1 }
+        for _ in 0..<draws {
+            counts[DiscreteGaussianNoise.sample(standardDeviation: sigma, using: &random), default: 0] += 1
+        }
         let exact = pmf(sigma)
         var chiSquare = 0.0
         var tailObserved = draws
@@ -67,15 +69,19 @@ final class DistributedNoiseTests: XCTestCase {
     }
 
     func testTauFollowsItsDefinitionAndVanishesAtSecureAggregationScales() throws {
-        let small = try DistributedDiscreteGaussian(deviceStandardDeviation: 0.6, parties: 3, dimension: 10, sensitivity: 2)
+        let small = try DistributedDiscreteGaussian(
+            deviceStandardDeviation: 0.6, parties: 3, dimension: 10, sensitivity: 2)
         let sigmaSquared = 0.36
         let tau = 10 * (exp(-2 * .pi * .pi * sigmaSquared / 2) + exp(-2 * .pi * .pi * sigmaSquared * 2 / 3))
         XCTAssertEqual(small.tau, tau, accuracy: 1e-15)
         XCTAssertEqual(
             small.concentratedEpsilon,
-            min((4 / (3 * sigmaSquared) + 0.5 * tau * 10).squareRoot(), 2 / (3.0.squareRoot() * 0.6) + tau * 10.0.squareRoot()),
+            min(
+                (4 / (3 * sigmaSquared) + 0.5 * tau * 10).squareRoot(),
+                2 / (3.0.squareRoot() * 0.6) + tau * 10.0.squareRoot()),
             accuracy: 1e-12)
-        let large = try DistributedDiscreteGaussian(deviceStandardDeviation: 4_000, parties: 50, dimension: 100_000, sensitivity: 1e5)
+        let large = try DistributedDiscreteGaussian(
+            deviceStandardDeviation: 4_000, parties: 50, dimension: 100_000, sensitivity: 1e5)
         XCTAssertEqual(large.tau, 0)
         XCTAssertEqual(large.equivalentNoiseMultiplier, 50.0.squareRoot() * 4_000 / 1e5, accuracy: 1e-12)
     }
@@ -98,10 +104,12 @@ final class DistributedNoiseTests: XCTestCase {
     func testRoundsOfTheMechanismComposeLikeTheGaussianWithItsEquivalentMultiplier() throws {
         let mechanism = try DistributedDiscreteGaussian.calibrated(
             noiseMultiplier: 1.2, parties: 10, dimension: 1_000, sensitivity: 1e6)
-        let gaussian = try SampledGaussianMechanism(samplingRate: 1, noiseMultiplier: mechanism.equivalentNoiseMultiplier)
+        let gaussian = try SampledGaussianMechanism(
+            samplingRate: 1, noiseMultiplier: mechanism.equivalentNoiseMultiplier)
         let tenRounds = try PrivacyAccountant.guarantee(of: [(gaussian, 10)], delta: 1e-5).epsilon
         let direct = try PrivacyAccountant.guarantee(
-            of: [(try SampledGaussianMechanism(samplingRate: 1, noiseMultiplier: 1.2), 10)], delta: 1e-5).epsilon
+            of: [(try SampledGaussianMechanism(samplingRate: 1, noiseMultiplier: 1.2), 10)], delta: 1e-5
+        ).epsilon
         XCTAssertLessThanOrEqual(tenRounds, direct)
         XCTAssertEqual(tenRounds, direct, accuracy: 1e-6 * direct)
     }

@@ -13,14 +13,22 @@ final class InputValidationTests: XCTestCase {
     }
 
     func testBadInputsGiveTypedErrors() throws {
-        assertThrows(.samplingRateOutOfRange(1.5)) { () throws(PrivacyError) in try SampledGaussianMechanism(samplingRate: 1.5, noiseMultiplier: 1) }
-        assertThrows(.samplingRateOutOfRange(-0.1)) { () throws(PrivacyError) in try SampledGaussianMechanism(samplingRate: -0.1, noiseMultiplier: 1) }
-        assertThrows(.invalidNoiseMultiplier(-1)) { () throws(PrivacyError) in try SampledGaussianMechanism(samplingRate: 0.1, noiseMultiplier: -1) }
+        assertThrows(.samplingRateOutOfRange(1.5)) { () throws(PrivacyError) in
+            try SampledGaussianMechanism(samplingRate: 1.5, noiseMultiplier: 1)
+        }
+        assertThrows(.samplingRateOutOfRange(-0.1)) { () throws(PrivacyError) in
+            try SampledGaussianMechanism(samplingRate: -0.1, noiseMultiplier: 1)
+        }
+        assertThrows(.invalidNoiseMultiplier(-1)) { () throws(PrivacyError) in
+            try SampledGaussianMechanism(samplingRate: 0.1, noiseMultiplier: -1)
+        }
         assertThrows(.invalidOrders) { () throws(PrivacyError) in try PrivacyAccountant(orders: []) }
         assertThrows(.invalidOrders) { () throws(PrivacyError) in try PrivacyAccountant(orders: [2, 1]) }
         assertThrows(.invalidOrders) { () throws(PrivacyError) in try PrivacyAccountant(orders: [2, .infinity]) }
         assertThrows(.invalidOrders) { () throws(PrivacyError) in try PrivacyAccountant(orders: [2, .nan]) }
-        assertThrows(.invalidNoiseMultiplier(.infinity)) { () throws(PrivacyError) in try SampledGaussianMechanism(samplingRate: 0.1, noiseMultiplier: .infinity) }
+        assertThrows(.invalidNoiseMultiplier(.infinity)) { () throws(PrivacyError) in
+            try SampledGaussianMechanism(samplingRate: 0.1, noiseMultiplier: .infinity)
+        }
 
         var accountant = try PrivacyAccountant()
         let mechanism = try SampledGaussianMechanism(samplingRate: 0.1, noiseMultiplier: 1)
@@ -29,7 +37,9 @@ final class InputValidationTests: XCTestCase {
             assertThrows(.deltaOutOfRange(delta)) { () throws(PrivacyError) in try accountant.epsilon(delta: delta) }
         }
         for epsilon in [0, -1, Double.infinity] {
-            assertThrows(.nonPositiveEpsilon(epsilon)) { () throws(PrivacyError) in try accountant.delta(epsilon: epsilon) }
+            assertThrows(.nonPositiveEpsilon(epsilon)) { () throws(PrivacyError) in
+                try accountant.delta(epsilon: epsilon)
+            }
             assertThrows(.nonPositiveEpsilon(epsilon)) { () throws(PrivacyError) in
                 try NoiseCalibration.noiseMultiplier(samplingRate: 0.1, steps: 10, epsilon: epsilon, delta: 1e-5)
             }

@@ -64,9 +64,11 @@ final class LibraryAgreementTests: XCTestCase {
     }
 
     func testAccountantComposesStepsLikeTheLibrary() throws {
-        let point = try XCTUnwrap(try ReferenceVectors.load().points.first { $0.q == 0.05 && $0.sigma == 1.5 && $0.steps == 10000 })
+        let point = try XCTUnwrap(
+            try ReferenceVectors.load().points.first { $0.q == 0.05 && $0.sigma == 1.5 && $0.steps == 10000 })
         var accountant = try PrivacyAccountant(orders: RenyiOrders.integers(upTo: 256))
-        try accountant.compose(SampledGaussianMechanism(samplingRate: point.q, noiseMultiplier: point.sigma), steps: point.steps)
+        try accountant.compose(
+            SampledGaussianMechanism(samplingRate: point.q, noiseMultiplier: point.sigma), steps: point.steps)
         let mine = try accountant.epsilon(delta: point.delta)
         assertClose(mine.epsilon, try XCTUnwrap(point.integer.epsilon), relative: 1e-9)
         XCTAssertEqual(mine.order, point.integer.order)
@@ -77,7 +79,8 @@ final class LibraryAgreementTests: XCTestCase {
         let composition = try ReferenceVectors.load().composition
         var accountant = try PrivacyAccountant(orders: RenyiOrders.integers(upTo: 256))
         for event in composition.events {
-            try accountant.compose(SampledGaussianMechanism(samplingRate: event.q, noiseMultiplier: event.sigma), steps: event.steps)
+            try accountant.compose(
+                SampledGaussianMechanism(samplingRate: event.q, noiseMultiplier: event.sigma), steps: event.steps)
         }
         let mine = try accountant.epsilon(delta: composition.delta)
         assertClose(mine.epsilon, try XCTUnwrap(composition.integer.epsilon), relative: 1e-9)
@@ -87,7 +90,8 @@ final class LibraryAgreementTests: XCTestCase {
     func testDeltaForEpsilonMatchesTheLibrary() throws {
         for point in try ReferenceVectors.load().delta {
             var accountant = try PrivacyAccountant(orders: RenyiOrders.integers(upTo: 256))
-            try accountant.compose(SampledGaussianMechanism(samplingRate: point.q, noiseMultiplier: point.sigma), steps: point.steps)
+            try accountant.compose(
+                SampledGaussianMechanism(samplingRate: point.q, noiseMultiplier: point.sigma), steps: point.steps)
             let mine = try accountant.delta(epsilon: point.epsilon)
             assertClose(mine.delta, point.delta, relative: 1e-9, "\(point)")
             XCTAssertEqual(mine.order, point.order, "\(point)")

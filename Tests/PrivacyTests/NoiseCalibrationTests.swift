@@ -12,12 +12,15 @@ final class NoiseCalibrationTests: XCTestCase {
     /// The σ found meets the target, and one a little smaller (by twice the tolerance) does not.
     func testNoiseForEpsilonGivesBackEpsilon() throws {
         let tolerance = 1e-9
-        for (q, steps, target, delta) in [(0.01, 1000, 2.0, 1e-5), (0.1, 100, 0.5, 1e-7), (1.0, 10, 8.0, 1e-5), (0.001, 10000, 1.0, 1e-6)] {
+        for (q, steps, target, delta) in [
+            (0.01, 1000, 2.0, 1e-5), (0.1, 100, 0.5, 1e-7), (1.0, 10, 8.0, 1e-5), (0.001, 10000, 1.0, 1e-6),
+        ] {
             let sigma = try NoiseCalibration.noiseMultiplier(
                 samplingRate: q, steps: steps, epsilon: target, delta: delta, relativeTolerance: tolerance)
             let context = "q \(q) steps \(steps) epsilon \(target)"
             XCTAssertLessThanOrEqual(try epsilon(q: q, sigma: sigma, steps: steps, delta: delta), target, context)
-            XCTAssertGreaterThan(try epsilon(q: q, sigma: sigma * (1 - 2 * tolerance), steps: steps, delta: delta), target, context)
+            XCTAssertGreaterThan(
+                try epsilon(q: q, sigma: sigma * (1 - 2 * tolerance), steps: steps, delta: delta), target, context)
             assertClose(try epsilon(q: q, sigma: sigma, steps: steps, delta: delta), target, relative: 1e-6, context)
         }
     }
@@ -31,7 +34,9 @@ final class NoiseCalibrationTests: XCTestCase {
         XCTAssertThrowsError(
             try NoiseCalibration.noiseMultiplier(samplingRate: 1, steps: 100_000_000, epsilon: 1e-4, delta: 1e-5)
         ) { error in
-            XCTAssertEqual(error as? PrivacyError, .calibrationImpossible(epsilon: 1e-4, limit: NoiseCalibration.noiseMultiplierLimit))
+            XCTAssertEqual(
+                error as? PrivacyError,
+                .calibrationImpossible(epsilon: 1e-4, limit: NoiseCalibration.noiseMultiplierLimit))
         }
     }
 }

@@ -21,7 +21,8 @@ final class RenyiDivergenceTests: XCTestCase {
     func testFractionalOrdersAreExactAndNeverAboveTheLibrary() throws {
         for curve in try ReferenceVectors.load().rdp {
             let mechanism = try SampledGaussianMechanism(samplingRate: curve.q, noiseMultiplier: curve.sigma)
-            for (order, (library, exact)) in zip(curve.orders, zip(curve.library, curve.exact)) where order.rounded() != order {
+            for (order, (library, exact)) in zip(curve.orders, zip(curve.library, curve.exact))
+            where order.rounded() != order {
                 let mine = mechanism.rdp(order: order)
                 let context = "q \(curve.q) sigma \(curve.sigma) order \(order)"
                 assertClose(mine, exact, relative: 1e-9, absolute: 1e-15, context)

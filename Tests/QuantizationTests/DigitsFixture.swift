@@ -34,7 +34,9 @@ func accuracy(probabilities: [Float], labels: [Int], classes: Int) -> Double {
     var correct = 0
     for (row, label) in labels.enumerated() {
         let scores = probabilities[(row * classes)..<((row + 1) * classes)]
-        if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best - row * classes == label { correct += 1 }
+        if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best - row * classes == label {
+            correct += 1
+        }
     }
     return labels.isEmpty ? 0 : Double(correct) / Double(labels.count)
 }

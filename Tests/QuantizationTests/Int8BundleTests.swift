@@ -49,7 +49,8 @@ final class Int8BundleTests: XCTestCase {
         XCTAssertEqual(file.tensors["layers.1.input_scale"]?.shape, [1])
         XCTAssertEqual(file.metadata["starling.quantization"], "static")
         let manifest = try XCTUnwrap(file.metadata["starling.manifest"])
-        XCTAssertEqual(manifest, String(decoding: try ModelBundle(decoding: bundle.encoded()).encodedManifest, as: UTF8.self))
+        XCTAssertEqual(
+            manifest, String(decoding: try ModelBundle(decoding: bundle.encoded()).encodedManifest, as: UTF8.self))
         let dynamic = try SafetensorsFile(decoding: try Int8Bundle(quantizing: bundle).encoded())
         XCTAssertEqual(dynamic.metadata["starling.quantization"], "dynamic")
         XCTAssertNil(dynamic.tensors["layers.0.input_scale"])
@@ -96,15 +97,21 @@ final class Int8BundleTests: XCTestCase {
                 mean: [Float](repeating: 0.5, count: 8), std: [Float](repeating: 2, count: 8)))
         int8.manifest = shifted.manifest
         let features = randomFeatures(rows: 5, width: 8)
-        XCTAssertEqual(int8.predict(features: features, rows: 5), try Int8Bundle(quantizing: shifted).predict(features: features, rows: 5))
+        XCTAssertEqual(
+            int8.predict(features: features, rows: 5),
+            try Int8Bundle(quantizing: shifted).predict(features: features, rows: 5))
     }
 
     func test_staticCalibration_rejectsEmptyOrMismatchedData() throws {
         let bundle = try randomBundle("6-4-2")
-        XCTAssertThrowsError(try Int8Bundle(quantizing: bundle, calibration: Dataset(featureCount: 6, features: [], labels: []))) {
+        XCTAssertThrowsError(
+            try Int8Bundle(quantizing: bundle, calibration: Dataset(featureCount: 6, features: [], labels: []))
+        ) {
             XCTAssertEqual($0 as? QuantizationError, .emptyCalibration)
         }
-        XCTAssertThrowsError(try Int8Bundle(quantizing: bundle, calibration: Dataset(featureCount: 1, features: [1], labels: [0]))) {
+        XCTAssertThrowsError(
+            try Int8Bundle(quantizing: bundle, calibration: Dataset(featureCount: 1, features: [1], labels: [0]))
+        ) {
             XCTAssertEqual($0 as? QuantizationError, .calibrationWidthMismatch(expected: 6, actual: 1))
         }
     }

@@ -55,7 +55,8 @@ final class Int8EpilogueTests: XCTestCase {
         XCTAssertEqual(scales, [largest / 127])
         XCTAssertEqual(q, [127, -127, 0, 0])
         // Standardising 3e38 around −3e38 overflows inside the kernel.
-        let (standardised, standardisedScales) = quantize([3e38, -3e38], rows: 1, mean: [-3e38, 3e38], invStd: [1, 1])
+        let (standardised, standardisedScales) = quantize(
+            [3e38, -3e38], rows: 1, mean: [-3e38, 3e38], invStd: [1, 1])
         XCTAssertEqual(standardisedScales, [largest / 127])
         XCTAssertEqual(standardised, [127, -127])
     }

@@ -20,7 +20,8 @@ final class Int8KernelPathTests: XCTestCase {
             let a = randomInt8(m * k, &rng), w = randomInt8(n * k, &rng)
             let expected = gemm(STARLING_I8_PORTABLE, m: m, n: n, k: k, a: a, w: w)
             for path in vectorPaths {
-                XCTAssertEqual(gemm(path, m: m, n: n, k: k, a: a, w: w), expected, "\(pathName(path)) m=\(m) n=\(n) k=\(k)")
+                XCTAssertEqual(
+                    gemm(path, m: m, n: n, k: k, a: a, w: w), expected, "\(pathName(path)) m=\(m) n=\(n) k=\(k)")
             }
         }
     }
@@ -32,7 +33,8 @@ final class Int8KernelPathTests: XCTestCase {
             let a = randomInt8(m * k, &rng), w = randomInt8(n * k, &rng)
             let expected = gemm(STARLING_I8_PORTABLE, m: m, n: n, k: k, a: a, w: w)
             for path in vectorPaths {
-                XCTAssertEqual(gemm(path, m: m, n: n, k: k, a: a, w: w), expected, "\(pathName(path)) m=\(m) n=\(n) k=\(k)")
+                XCTAssertEqual(
+                    gemm(path, m: m, n: n, k: k, a: a, w: w), expected, "\(pathName(path)) m=\(m) n=\(n) k=\(k)")
             }
         }
     }
@@ -46,7 +48,9 @@ final class Int8KernelPathTests: XCTestCase {
                 let expected = [Int32](repeating: exact, count: m * n)
                 XCTAssertEqual(gemm(STARLING_I8_PORTABLE, m: m, n: n, k: k, a: a, w: w), expected)
                 for path in vectorPaths {
-                    XCTAssertEqual(gemm(path, m: m, n: n, k: k, a: a, w: w), expected, "\(pathName(path)) \(aValue)×\(wValue) k=\(k)")
+                    XCTAssertEqual(
+                        gemm(path, m: m, n: n, k: k, a: a, w: w), expected,
+                        "\(pathName(path)) \(aValue)×\(wValue) k=\(k)")
                 }
             }
         }
@@ -80,14 +84,15 @@ final class Int8KernelPathTests: XCTestCase {
 
     func test_pathNames_roundTripThroughTheCAPI() {
         for path in Int8KernelPath.allCases {
-            XCTAssertEqual(String(cString: starling_i8_path_name(starling_i8_path(rawValue: UInt32(path.ordinal)))), path.rawValue)
+            XCTAssertEqual(
+                String(cString: starling_i8_path_name(starling_i8_path(rawValue: UInt32(path.ordinal)))), path.rawValue)
         }
         XCTAssertEqual(String(cString: starling_i8_path_name(starling_i8_path(rawValue: 99))), "unknown")
         XCTAssertTrue(Int8KernelPath.portable.isSupported)
         #if arch(x86_64)
-        XCTAssertFalse(Int8KernelPath.neon.isSupported)
+            XCTAssertFalse(Int8KernelPath.neon.isSupported)
         #elseif arch(arm64)
-        XCTAssertFalse(Int8KernelPath.avx2.isSupported)
+            XCTAssertFalse(Int8KernelPath.avx2.isSupported)
         #endif
     }
 }

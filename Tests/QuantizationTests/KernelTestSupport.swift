@@ -23,7 +23,9 @@ func randomInt8(_ count: Int, _ rng: inout SeededRNG) -> [Int8] {
 
 /// Every non-portable path this machine runs.
 var vectorPaths: [starling_i8_path] {
-    (1..<STARLING_I8_PATH_COUNT).map { starling_i8_path(rawValue: UInt32($0)) }.filter { starling_i8_path_supported($0) != 0 }
+    (1..<STARLING_I8_PATH_COUNT).map { starling_i8_path(rawValue: UInt32($0)) }.filter {
+        starling_i8_path_supported($0) != 0
+    }
 }
 
 func pathName(_ path: starling_i8_path) -> String { String(cString: starling_i8_path_name(path)) }

@@ -5,9 +5,11 @@ import XCTest
 final class PerChannelInt8Tests: XCTestCase {
     func test_quantize_roundTripErrorIsAtMostHalfAStepPerRow() {
         var rng = SeededRNG(seed: 1337)
-        let weight = Tensor(shape: [8, 33], values: (0..<(8 * 33)).map { index in
-            Float(rng.nextGaussian()) * Float(1 + index / 33)
-        })
+        let weight = Tensor(
+            shape: [8, 33],
+            values: (0..<(8 * 33)).map { index in
+                Float(rng.nextGaussian()) * Float(1 + index / 33)
+            })
 
         let quantized = PerChannelInt8(weight: weight)
         let restored = quantized.dequantized()

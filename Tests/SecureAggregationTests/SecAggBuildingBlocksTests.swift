@@ -12,9 +12,12 @@ final class SecAggBuildingBlocksTests: XCTestCase {
         var vector = [UInt32](repeating: 0, count: length)
         try MaskGenerator().apply(seed: seed, .add, to: &vector)
         let keystream = try AES._CTR.encrypt(
-            [UInt8](repeating: 0, count: length * 4), using: seed, nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))
+            [UInt8](repeating: 0, count: length * 4), using: seed,
+            nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))
         let expected = (0..<length).map { index in
-            keystream.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
+            keystream.withUnsafeBytes {
+                UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
         }
         XCTAssertEqual(vector, expected)
         try MaskGenerator().apply(seed: seed, .subtract, to: &vector)
@@ -34,7 +37,8 @@ final class SecAggBuildingBlocksTests: XCTestCase {
         var reseeded = parameters
         reseeded.graphSeed = 78
         XCTAssertNotEqual(NeighbourGraph(reseeded).neighbours, graph.neighbours)
-        let small = try SecAggParameters(roundId: "g", clientCount: 6, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 1)
+        let small = try SecAggParameters(
+            roundId: "g", clientCount: 6, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 1)
         XCTAssertEqual(NeighbourGraph(small).neighbours[2], [0, 1, 3, 4, 5])
     }
 
@@ -53,6 +57,8 @@ final class SecAggBuildingBlocksTests: XCTestCase {
         for (got, want) in zip(decoded, clipped) {
             XCTAssertEqual(got, want, accuracy: codec.maximumError(summands: clients))
         }
-        XCTAssertEqual(decoded[1], clipped[1], accuracy: 0.05 * codec.maximumError(summands: clients), "stochastic rounding is unbiased")
+        XCTAssertEqual(
+            decoded[1], clipped[1], accuracy: 0.05 * codec.maximumError(summands: clients),
+            "stochastic rounding is unbiased")
     }
 }

@@ -41,7 +41,9 @@ final class SecAggMessageRulesTests: XCTestCase {
         XCTAssertThrowsError(try server.receive(.advertisedKeys(foreign))) {
             XCTAssertEqual($0 as? SecAggError, .wrongRound(expected: "rules", got: "other"))
         }
-        XCTAssertThrowsError(try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2, 3])))) {
+        XCTAssertThrowsError(
+            try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2, 3])))
+        ) {
             XCTAssertEqual($0 as? SecAggError, .wrongStage(expected: .advertiseKeys, got: .maskedInput))
         }
         try server.receive(.advertisedKeys(keys))
@@ -79,13 +81,15 @@ final class SecAggMessageRulesTests: XCTestCase {
         }
         try server.closeStage()
         XCTAssertThrowsError(
-            try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2])))) {
+            try server.receive(.maskedInput(MaskedInput(roundId: "rules", client: 0, vector: [1, 2])))
+        ) {
             XCTAssertEqual(
                 $0 as? SecAggError, .malformedMessage("client 0 sent 2 values, the round expects 3"))
         }
         let inputs: [[UInt32]] = [[1, 2, 3], [10, 20, 30], [100, 200, 300], [1000, 2000, 3000]]
         for index in 0..<4 {
-            try server.receive(.maskedInput(try clients[index].maskInput(server.relayedShares(for: index), input: inputs[index])))
+            try server.receive(
+                .maskedInput(try clients[index].maskInput(server.relayedShares(for: index), input: inputs[index])))
         }
         try server.closeStage()
         for index in 0..<4 { try server.receive(.revealedShares(try clients[index].unmask(server.unmaskingRequest()))) }
@@ -102,7 +106,8 @@ final class SecAggMessageRulesTests: XCTestCase {
         }
         let both = UnmaskingRequest(roundId: "rules", survivors: [0, 1, 2], dropped: [2, 3])
         XCTAssertThrowsError(try clients[0].unmask(both)) {
-            XCTAssertEqual($0 as? SecAggError, .malformedMessage("the server named clients both surviving and dropped: [2]"))
+            XCTAssertEqual(
+                $0 as? SecAggError, .malformedMessage("the server named clients both surviving and dropped: [2]"))
         }
         let selfDropped = UnmaskingRequest(roundId: "rules", survivors: [1, 2, 3], dropped: [0])
         XCTAssertThrowsError(try clients[0].unmask(selfDropped))
@@ -126,14 +131,16 @@ final class SecAggMessageRulesTests: XCTestCase {
         }
         var swapped = server.relayedShares(for: 1)
         swapped.shares[0].from = swapped.shares[1].from
-        XCTAssertThrowsError(try clients[1].maskInput(swapped, input: [0, 0, 0]), "an envelope passed off as another sender's")
+        XCTAssertThrowsError(
+            try clients[1].maskInput(swapped, input: [0, 0, 0]), "an envelope passed off as another sender's")
     }
 
     func testTheServerRefusesSharesAHolderCannotHave() throws {
         _ = try advertiseAll()
         try shareAll()
         for index in 0..<3 {
-            try server.receive(.maskedInput(try clients[index].maskInput(server.relayedShares(for: index), input: [0, 0, 0])))
+            try server.receive(
+                .maskedInput(try clients[index].maskInput(server.relayedShares(for: index), input: [0, 0, 0])))
         }
         _ = try clients[3].maskInput(server.relayedShares(for: 3), input: [0, 0, 0])
         try server.closeStage()

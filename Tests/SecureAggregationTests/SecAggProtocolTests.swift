@@ -24,7 +24,9 @@ final class SecAggProtocolTests: XCTestCase {
         let sparse = parameters.neighbourCount < parameters.clientCount - 1
         let budget =
             sparse
-            ? min(parameters.clientCount - parameters.threshold, parameters.neighbourCount + 1 - parameters.shareThreshold)
+            ? min(
+                parameters.clientCount - parameters.threshold, parameters.neighbourCount + 1 - parameters.shareThreshold
+            )
             : parameters.clientCount - parameters.threshold
         var clients = Array(0..<parameters.clientCount)
         rng.shuffle(&clients)
@@ -50,7 +52,8 @@ final class SecAggProtocolTests: XCTestCase {
                 .union(dropouts[.maskedInput] ?? [])
             let survivors = (0..<n).filter { !vanishedBeforeUnmasking.contains($0) }
             XCTAssertEqual(outcome.survivors, survivors, "trial \(trial)")
-            XCTAssertEqual(outcome.sum, expectedSum(values, over: survivors), "trial \(trial): n \(n), t \(t), \(dropouts)")
+            XCTAssertEqual(
+                outcome.sum, expectedSum(values, over: survivors), "trial \(trial): n \(n), t \(t), \(dropouts)")
         }
     }
 
@@ -97,18 +100,24 @@ final class SecAggProtocolTests: XCTestCase {
     }
 
     func testParametersKeepTheCohortSumFromWrapping() throws {
-        XCTAssertEqual(try SecAggParameters(roundId: "r", clientCount: 8, threshold: 5, vectorLength: 1, clippingRange: 1, graphSeed: 0).fixedPointBits, 28)
+        XCTAssertEqual(
+            try SecAggParameters(
+                roundId: "r", clientCount: 8, threshold: 5, vectorLength: 1, clippingRange: 1, graphSeed: 0
+            ).fixedPointBits, 28)
         let thousand = try SecAggParameters(
             roundId: "r", clientCount: 1000, threshold: 667, vectorLength: 1, clippingRange: 1, graphSeed: 0)
         XCTAssertEqual(thousand.fixedPointBits, 22)
         XCTAssertEqual(thousand.neighbourCount, 30)
         XCTAssertLessThan(UInt64(1000) * ((UInt64(1) << 22) - 1), UInt64(1) << 32)
         XCTAssertThrowsError(
-            try SecAggParameters(roundId: "r", clientCount: 8, threshold: 9, vectorLength: 1, clippingRange: 1, graphSeed: 0))
-        XCTAssertThrowsError(
-            try SecAggParameters(roundId: "a|b", clientCount: 8, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 0))
+            try SecAggParameters(
+                roundId: "r", clientCount: 8, threshold: 9, vectorLength: 1, clippingRange: 1, graphSeed: 0))
         XCTAssertThrowsError(
             try SecAggParameters(
-                roundId: "r", clientCount: 40, threshold: 30, vectorLength: 1, clippingRange: 1, graphSeed: 0, neighbourCount: 7))
+                roundId: "a|b", clientCount: 8, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 0))
+        XCTAssertThrowsError(
+            try SecAggParameters(
+                roundId: "r", clientCount: 40, threshold: 30, vectorLength: 1, clippingRange: 1, graphSeed: 0,
+                neighbourCount: 7))
     }
 }

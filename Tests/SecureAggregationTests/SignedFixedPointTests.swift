@@ -19,7 +19,8 @@ final class SignedFixedPointTests: XCTestCase {
         for index in 0..<50 {
             let values = vectors.reduce(0.0) { $0 + Double($1[index]) }
             let integers = noise.reduce(0.0) { $0 + Double($1[index]) } / 1_000
-            XCTAssertEqual(decoded[index], values + integers, accuracy: 5.0 / 1_000, "each summand rounds by under one unit")
+            XCTAssertEqual(
+                decoded[index], values + integers, accuracy: 5.0 / 1_000, "each summand rounds by under one unit")
         }
     }
 
@@ -33,7 +34,8 @@ final class SignedFixedPointTests: XCTestCase {
 
     func testTheChosenScaleLeavesRoomForTheWorstSumAndTenDeviationsOfNoise() {
         for (summands, noise) in [(2, 0.0), (8, 2.3), (1_000, 40.0)] {
-            let scale = SignedFixedPoint.scale(summands: summands, bound: 1.5, noisePerUnitScale: noise * 1.5, noiseFloor: noise * 50)
+            let scale = SignedFixedPoint.scale(
+                summands: summands, bound: 1.5, noisePerUnitScale: noise * 1.5, noiseFloor: noise * 50)
             let worst = Double(summands) * (1.5 * scale + 1) + 10 * noise * (1.5 * scale + 50)
             XCTAssertLessThan(worst, 0x1p31, "\(summands) summands, noise \(noise)")
             XCTAssertGreaterThan(1.5 * scale, 1_000, "precision stays fine")

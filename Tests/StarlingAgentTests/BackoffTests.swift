@@ -1,5 +1,6 @@
 import StarlingCore
 import XCTest
+
 @testable import StarlingAgent
 
 final class BackoffTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingAgent
 
 final class CounterLedgerTests: XCTestCase {

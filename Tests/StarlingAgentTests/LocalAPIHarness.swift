@@ -1,6 +1,7 @@
 import Foundation
 import StarlingProtocol
 import StarlingTransport
+
 @testable import StarlingAgent
 
 /// Runs a real local API server on 127.0.0.1 (port 0) around `body`, which talks to it over HTTP.

@@ -1,6 +1,7 @@
 import StarlingProtocol
 import StarlingTransport
 import XCTest
+
 @testable import StarlingAgent
 
 final class LocalAPITests: XCTestCase {
@@ -118,7 +119,8 @@ final class LocalAPITests: XCTestCase {
                 json: SampleBatch(samples: [.init(features: [1, 0], label: "a"), .init(features: [0, 1], label: "b")]))
             XCTAssertEqual(receipt.accepted, 2)
             XCTAssertEqual(receipt.total, 2)
-            let _: Prediction = try await client.post(APIPath.agentPredict, json: PredictRequest(key: nil, features: [1, 0]))
+            let _: Prediction = try await client.post(
+                APIPath.agentPredict, json: PredictRequest(key: nil, features: [1, 0]))
             let status: AgentStatus = try await client.get(APIPath.agentStatus)
             XCTAssertEqual(status.deviceId, "dev-000000000001")
             XCTAssertEqual(status.runningModel, "toy@3")

@@ -1,6 +1,7 @@
 import StarlingCore
 import StarlingProtocol
 import XCTest
+
 @testable import StarlingAgent
 
 final class ModelUpdateTests: XCTestCase {
@@ -16,7 +17,8 @@ final class ModelUpdateTests: XCTestCase {
         for name in file.tensors.keys { tensors[name] = try file.floatTensor(name) }
         let delta = try MLP(architecture: architecture, namedTensors: tensors)
         XCTAssertEqual(delta.parameters, zip(trained.parameters, base.parameters).map { $0 - $1 })
-        XCTAssertEqual(Set(file.tensors.keys), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
+        XCTAssertEqual(
+            Set(file.tensors.keys), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
         XCTAssertEqual(file.metadata[UpdateMetadataKey.trainSamples], "40")
         XCTAssertEqual(file.metadata[UpdateMetadataKey.evalSamples], "10")
         XCTAssertEqual(file.metadata[UpdateMetadataKey.trainLoss].flatMap(Double.init), 0.5)
@@ -33,7 +35,8 @@ final class ModelUpdateTests: XCTestCase {
             LabelledSample(features: [1, 0, 0], label: "a"),
         ]
         let eval = [LabelledSample(features: [0, 1], label: "b")]
-        guard case .contribute(let update) = try LocalTraining.run(base: bundle, task: task, train: train, eval: eval) else {
+        guard case .contribute(let update) = try LocalTraining.run(base: bundle, task: task, train: train, eval: eval)
+        else {
             return XCTFail("two samples fit the model, so the device must contribute")
         }
         XCTAssertEqual(update.trainSamples, 2)
@@ -41,7 +44,8 @@ final class ModelUpdateTests: XCTestCase {
         XCTAssertEqual(update.evalAccuracy, 1)
         XCTAssertTrue(update.delta.parameters.allSatisfy(\.isFinite))
 
-        guard case .fail(let failure) = try LocalTraining.run(base: bundle, task: task, train: [train[2]], eval: eval) else {
+        guard case .fail(let failure) = try LocalTraining.run(base: bundle, task: task, train: [train[2]], eval: eval)
+        else {
             return XCTFail("no sample fits the model, so the device must report it")
         }
         XCTAssertEqual(failure.reason, ClientFailureReason.noData)
@@ -72,7 +76,8 @@ final class ModelUpdateTests: XCTestCase {
 final class LocalStatisticsTests: XCTestCase {
     func test_statistics_countOnlySamplesOfTheTasksWidth_andSubsampleBeyondTheRowLimit() {
         let task = StatisticsTask(width: 2, grid: .standard)
-        let samples = (0..<10).map { LabelledSample(features: [Float($0), 1], label: "a") }
+        let samples =
+            (0..<10).map { LabelledSample(features: [Float($0), 1], label: "a") }
             + [LabelledSample(features: [1, 2, 3], label: "a")]
         guard case .contribute(let all) = LocalStatistics.run(task: task, train: samples) else {
             return XCTFail("ten samples fit the width")
@@ -84,7 +89,9 @@ final class LocalStatisticsTests: XCTestCase {
         }
         XCTAssertEqual(strided.rows, 4)
         XCTAssertEqual(strided.sums[0], 0 + 3 + 6 + 9)
-        guard case .fail(let failure) = LocalStatistics.run(task: StatisticsTask(width: 5, grid: .standard), train: samples)
+        guard
+            case .fail(let failure) = LocalStatistics.run(
+                task: StatisticsTask(width: 5, grid: .standard), train: samples)
         else {
             return XCTFail("no sample has five features")
         }

@@ -2,6 +2,7 @@ import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport
 import XCTest
+
 @testable import StarlingAgent
 
 final class PhaseTwoTests: XCTestCase {

@@ -16,7 +16,9 @@ final class PrivacyLedgerTests: XCTestCase {
             privacy: PrivacyTask(mode: .local, epsilon: 2, delta: 1e-5, clipNorm: 1, rounds: 4))
     }
 
-    private func admit(_ training: PrivateTraining, to ledger: PrivacyLedger, for task: RoundTask) async throws(AgentError) {
+    private func admit(_ training: PrivateTraining, to ledger: PrivacyLedger, for task: RoundTask)
+        async throws(AgentError)
+    {
         try await ledger.admit(
             samplingRate: training.samplingRate, noiseMultiplier: training.noiseMultiplier, steps: training.steps,
             for: task)
@@ -57,7 +59,8 @@ final class PrivacyLedgerTests: XCTestCase {
     func testConcurrentAdmissionsNeverSpendMoreThanTheBudget() async throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")
         let ledger = PrivacyLedger(store: try AgentStore(path: path), budget: PrivacyBudget(epsilon: 2, delta: 1e-5))
-        let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        let training = try PrivateTraining(
+            task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
         let tasks = (1...8).map(task)
         let admitted = await withTaskGroup(of: Bool.self) { group in
             for task in tasks {
@@ -83,7 +86,8 @@ final class PrivacyLedgerTests: XCTestCase {
     func testWithoutABudgetRunsAreStillRecordedAndCounted() async throws {
         let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
         let ledger = PrivacyLedger(store: store, budget: nil)
-        let training = try PrivateTraining(task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
+        let training = try PrivateTraining(
+            task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
         try await admit(training, to: ledger, for: task(1))
         let status = try await ledger.status()
         XCTAssertNil(status.budgetEpsilon)

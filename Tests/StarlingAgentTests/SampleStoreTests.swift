@@ -1,13 +1,16 @@
 import Foundation
-import XCTest
-@testable import StarlingAgent
 import StarlingProtocol
+import XCTest
+
+@testable import StarlingAgent
 
 final class SampleStoreTests: XCTestCase {
     func test_insert_thenReopen_keepsSamplesAndTotals() async throws {
         let directory = try makeTemporaryDirectory()
         let path = directory.appendingPathComponent("agent.sqlite")
-        let samples = (0..<50).map { LabelledSample(features: [Float($0), -1.5, 0.25], label: $0 % 2 == 0 ? "even" : "odd") }
+        let samples = (0..<50).map {
+            LabelledSample(features: [Float($0), -1.5, 0.25], label: $0 % 2 == 0 ? "even" : "odd")
+        }
         do {
             let store = try AgentStore(path: path)
             let total = try await store.insert(samples)

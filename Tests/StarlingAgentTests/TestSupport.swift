@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Quantization
 import StarlingCore
+
 @testable import StarlingAgent
 
 /// A fresh directory under the system's temporary folder.
@@ -38,7 +39,8 @@ func makeToyModel() throws -> InstalledModel {
     let bundle = try makeToyBundle()
     let int8 = try makeInt8Artifact(bundle)
     return InstalledModel(
-        int8: try Int8Bundle(decoding: int8), name: "toy", version: 3, sha256: ContentDigest.sha256Hex(bundle.encoded()),
+        int8: try Int8Bundle(decoding: int8), name: "toy", version: 3,
+        sha256: ContentDigest.sha256Hex(bundle.encoded()),
         sha256Int8: ContentDigest.sha256Hex(int8))
 }
 

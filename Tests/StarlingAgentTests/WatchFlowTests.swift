@@ -5,6 +5,7 @@ import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport
 import XCTest
+
 @testable import StarlingAgent
 
 final class WatchFlowTests: XCTestCase {
@@ -28,7 +29,8 @@ final class WatchFlowTests: XCTestCase {
         }
         XCTAssertEqual(report.state, .installed)
         XCTAssertEqual(report.version, 3)
-        guard case .update(_, _, let body)? = events.first(where: { if case .update = $0 { true } else { false } }) else {
+        guard case .update(_, _, let body)? = events.first(where: { if case .update = $0 { true } else { false } })
+        else {
             return XCTFail("no update in \(events)")
         }
         let update = try SafetensorsFile(decoding: body)
@@ -110,7 +112,9 @@ final class WatchFlowTests: XCTestCase {
         model.signature = try testSigningKey.signature(for: model.statement.signedBytes).base64EncodedString()
         let metrics = AgentMetrics()
         let (events, _) = try await runAgentAgainst(
-            FakeAggregator(desired: DesiredState(revision: "boot.5", model: model, rounds: []), weights: weights, int8Weights: int8),
+            FakeAggregator(
+                desired: DesiredState(revision: "boot.5", model: model, rounds: []), weights: weights, int8Weights: int8
+            ),
             expecting: 1, metrics: metrics)
         guard case .report(let report)? = events.first else { return XCTFail("no report") }
         XCTAssertEqual(report.state, .failed)
@@ -129,9 +133,11 @@ final class WatchFlowTests: XCTestCase {
         let directory = try makeTemporaryDirectory()
         let paths = AgentPaths(dataDirectory: directory)
         let store = try AgentStore(path: paths.database)
-        try await store.insert((0..<40).map { row in
-            row.isMultiple(of: 2) ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
-        })
+        try await store.insert(
+            (0..<40).map { row in
+                row.isMultiple(of: 2)
+                    ? LabelledSample(features: [1, 0], label: "a") : LabelledSample(features: [0, 1], label: "b")
+            })
         let server = try await fake.start()
         let client = StarlingHTTPClient(baseURL: server.url, tls: nil)
         let slot = ModelSlot()

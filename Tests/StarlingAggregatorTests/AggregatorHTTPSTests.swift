@@ -1,8 +1,8 @@
 import Foundation
 import StarlingCore
 import StarlingProtocol
-import StarlingTransport
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -15,11 +15,13 @@ final class AggregatorHTTPSTests: XCTestCase {
         XCTAssertEqual(lines.count, 2, "\(lines)")
         XCTAssertTrue(lines[0].hasPrefix("admin token: stk_"), lines[0])
         XCTAssertEqual(
-            lines[1], "starling-aggregator listening on \(aggregator.endpoints.url) (devices: \(aggregator.endpoints.deviceUrl))")
+            lines[1],
+            "starling-aggregator listening on \(aggregator.endpoints.url) (devices: \(aggregator.endpoints.deviceUrl))")
         let health: [String: String] = try await aggregator.admin.get(APIPath.healthz)
         XCTAssertEqual(health, ["status": "ok"])
         for file in ["pki/ca.key", "pki/server.key", "pki/signing.key", "admin.token"] {
-            let attributes = try FileManager.default.attributesOfItem(atPath: aggregator.folder.appendingPathComponent(file).path)
+            let attributes = try FileManager.default.attributesOfItem(
+                atPath: aggregator.folder.appendingPathComponent(file).path)
             XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600, file)
         }
         try await aggregator.stop()
@@ -47,9 +49,11 @@ final class AggregatorHTTPSTests: XCTestCase {
         let anonymous = try TestAggregator.client(aggregator.endpoints.url, caPEM: aggregator.caPEM)
         await assertAPIError(status: 401, code: "invalid_enrollment_token") {
             let _: EnrollmentResponse = try await anonymous.post(
-                APIPath.enroll, json: EnrollmentRequest(token: "enr_guess", csrPem: try DeviceKey.generate().makeCSRPEM(), tags: []))
+                APIPath.enroll,
+                json: EnrollmentRequest(token: "enr_guess", csrPem: try DeviceKey.generate().makeCSRPEM(), tags: []))
         }
-        let token: EnrollmentTokenInfo = try await aggregator.admin.post(APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
+        let token: EnrollmentTokenInfo = try await aggregator.admin.post(
+            APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
         await assertAPIError(status: 400, code: "invalid_csr") {
             let _: EnrollmentResponse = try await anonymous.post(
                 APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: "not a csr", tags: []))
@@ -64,7 +68,8 @@ final class AggregatorHTTPSTests: XCTestCase {
         let anonymous = try TestAggregator.client(aggregator.endpoints.deviceUrl, caPEM: aggregator.caPEM)
         do {
             let _: DesiredState = try await anonymous.post(
-                APIPath.deviceWatch, json: WatchRequest(revision: "", sampleCount: 0, runningModel: nil, waitSeconds: 0))
+                APIPath.deviceWatch, json: WatchRequest(revision: "", sampleCount: 0, runningModel: nil, waitSeconds: 0)
+            )
             XCTFail("a device call without a client certificate was answered")
         } catch {
             guard case .transport = error else { return XCTFail("expected a TLS failure, got \(error)") }
@@ -99,27 +104,34 @@ final class AggregatorHTTPSTests: XCTestCase {
         let architecture = try ModelArchitecture(parsing: "4-3-2")
 
         await assertAPIError(status: 403, code: "not_in_cohort") {
-            try await outsider.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1), as: UpdateReceipt.self)
+            try await outsider.client.post(
+                path, bytes: UpdateBody.make(architecture, value: 0.1), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 404, code: "round_not_found") {
             try await member.client.post(
-                APIPath.deviceUpdate(roundId: "rnd-nope", iteration: 1), bytes: UpdateBody.make(architecture, value: 0.1),
+                APIPath.deviceUpdate(roundId: "rnd-nope", iteration: 1),
+                bytes: UpdateBody.make(architecture, value: 0.1),
                 as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_shape_mismatch") {
             try await member.client.post(
-                path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "4-4-2"), value: 0.1), as: UpdateReceipt.self)
+                path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "4-4-2"), value: 0.1),
+                as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "update_not_finite") {
-            try await member.client.post(path, bytes: UpdateBody.make(architecture, value: .nan), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: UpdateBody.make(architecture, value: .nan), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 400, code: "invalid_update") {
-            try await member.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1, trainSamples: 0), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: UpdateBody.make(architecture, value: 0.1, trainSamples: 0), as: UpdateReceipt.self)
         }
         await assertAPIError(status: 413, code: "body_too_large") {
-            try await member.client.post(path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
+            try await member.client.post(
+                path, bytes: [UInt8](repeating: 0, count: BodyLimit.modelArtifact + 1), as: UpdateReceipt.self)
         }
-        let receipt: UpdateReceipt = try await member.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1))
+        let receipt: UpdateReceipt = try await member.client.post(
+            path, bytes: UpdateBody.make(architecture, value: 0.1))
         XCTAssertTrue(receipt.accepted)
         await assertAPIError(status: 409, code: "round_closed") {
             try await member.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1), as: UpdateReceipt.self)

@@ -21,7 +21,9 @@ final class FedAvgTests: XCTestCase {
     }
 
     func test_aggregate_refusesEmptyAndMisshapenInput() {
-        XCTAssertThrowsError(try FedAvg.aggregate(w_t: [0], updates: [])) { XCTAssertEqual($0 as? FedAvg.Failure, .noUpdates) }
+        XCTAssertThrowsError(try FedAvg.aggregate(w_t: [0], updates: [])) {
+            XCTAssertEqual($0 as? FedAvg.Failure, .noUpdates)
+        }
         XCTAssertThrowsError(try FedAvg.aggregate(w_t: [0, 0], updates: [.init(n_k: 1, delta: [1])])) {
             XCTAssertEqual($0 as? FedAvg.Failure, .lengthMismatch(expected: 2, actual: 1))
         }

@@ -1,8 +1,8 @@
 import Foundation
 import StarlingCore
 import StarlingProtocol
-import StarlingTransport
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -13,7 +13,8 @@ final class FederatedRoundTests: XCTestCase {
         let aggregator = try await TestAggregator.start()
         let created: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "tiny", architecture: "4-3-2", seed: 7))
-        let base = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 1)))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 1)))
         let first = try await aggregator.enroll(tags: [Tag(key: "zone", value: "lab")])
         let second = try await aggregator.enroll(tags: [Tag(key: "zone", value: "lab")])
         _ = try await first.watch(sampleCount: 30)
@@ -49,7 +50,8 @@ final class FederatedRoundTests: XCTestCase {
         let produced = try XCTUnwrap(versions.versions.last)
         XCTAssertEqual(produced.version, 2)
         XCTAssertEqual(produced.source, .round)
-        XCTAssertEqual(produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 2))
+        XCTAssertEqual(
+            produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 2))
         XCTAssertEqual(produced.metrics.trainSamples, 40)
         XCTAssertEqual(produced.metrics.evalAccuracy ?? 0, 0.7, accuracy: 1e-9)
 
@@ -88,7 +90,8 @@ final class FederatedRoundTests: XCTestCase {
         XCTAssertNil(otherState.model)
 
         let _: DeploymentInfo = try await device.client.post(
-            APIPath.deviceDeploymentReport(id: deployment.id), json: DeploymentReport(state: .installed, model: "dep", version: 1))
+            APIPath.deviceDeploymentReport(id: deployment.id),
+            json: DeploymentReport(state: .installed, model: "dep", version: 1))
         let info: DeploymentInfo = try await aggregator.admin.get(APIPath.adminDeployment(id: deployment.id))
         XCTAssertEqual(info.counts, DeploymentCounts(pending: 0, installed: 1, failed: 0))
         await device.client.shutdown()
@@ -100,23 +103,30 @@ final class FederatedRoundTests: XCTestCase {
         let aggregator = try await TestAggregator.start()
         let device = try await aggregator.enroll()
         await assertAPIError(status: 503, code: "refinement_unavailable") {
-            try await device.client.post(APIPath.refine, json: PredictRequest(key: "k", features: [1, 2, 3, 4]), as: Prediction.self)
+            try await device.client.post(
+                APIPath.refine, json: PredictRequest(key: "k", features: [1, 2, 3, 4]), as: Prediction.self)
         }
         let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "big", architecture: "4-8-3", labels: ["x", "y", "z"], seed: 2))
-        let _: RefinementSettings = try await aggregator.admin.put(APIPath.adminRefinement, json: RefinementSettings(model: "big"))
+            APIPath.adminModels,
+            json: CreateModelRequest(name: "big", architecture: "4-8-3", labels: ["x", "y", "z"], seed: 2))
+        let _: RefinementSettings = try await aggregator.admin.put(
+            APIPath.adminRefinement, json: RefinementSettings(model: "big"))
 
-        let single: Prediction = try await device.client.post(APIPath.refine, json: PredictRequest(key: "k", features: [1, 2, 3, 4]))
+        let single: Prediction = try await device.client.post(
+            APIPath.refine, json: PredictRequest(key: "k", features: [1, 2, 3, 4]))
         XCTAssertEqual(single.phase, 2)
         XCTAssertEqual(single.modelVersion, "big@1")
         XCTAssertEqual(single.key, "k")
         XCTAssertEqual(single.probabilities.reduce(0, +), 1, accuracy: 1e-5)
         let batch: PredictionBatch = try await aggregator.admin.post(
             APIPath.refine,
-            json: PredictBatchRequest(items: [PredictRequest(key: "a", features: [0, 0, 0, 0]), PredictRequest(key: "b", features: [1, 1, 1, 1])]))
+            json: PredictBatchRequest(items: [
+                PredictRequest(key: "a", features: [0, 0, 0, 0]), PredictRequest(key: "b", features: [1, 1, 1, 1]),
+            ]))
         XCTAssertEqual(batch.predictions.map(\.key), ["a", "b"])
         await assertAPIError(status: 400, code: "invalid_features") {
-            try await device.client.post(APIPath.refine, json: PredictRequest(key: nil, features: [1]), as: Prediction.self)
+            try await device.client.post(
+                APIPath.refine, json: PredictRequest(key: nil, features: [1]), as: Prediction.self)
         }
         await device.client.shutdown()
         try await aggregator.stop()

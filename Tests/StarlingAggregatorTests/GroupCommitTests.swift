@@ -12,10 +12,13 @@ final class GroupCommitTests: XCTestCase {
     private var storage: Storage!
 
     override func setUp() async throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-group-\(UUID().uuidString.prefix(8))")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-group-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         storage = try Storage(path: folder.appendingPathComponent("db.sqlite").path)
-        try await storage.pool.write { db in try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)") }
+        try await storage.pool.write { db in
+            try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        }
     }
 
     override func tearDown() async throws {
@@ -38,7 +41,9 @@ final class GroupCommitTests: XCTestCase {
             try await gate.waitUntilHeld()
             for id in 1...99 {
                 tasks.addTask {
-                    try await group.write { db in try db.execute(sql: "INSERT INTO notes (id, text) VALUES (?, 'queued')", arguments: [id]) }
+                    try await group.write { db in
+                        try db.execute(sql: "INSERT INTO notes (id, text) VALUES (?, 'queued')", arguments: [id])
+                    }
                 }
             }
             while await group.waitingCount < 99 { try await Task.sleep(for: .milliseconds(1)) }

@@ -2,8 +2,8 @@ import Foundation
 import Quantization
 import StarlingCore
 import StarlingProtocol
-import StarlingTransport
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator

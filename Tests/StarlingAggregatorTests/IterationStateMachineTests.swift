@@ -23,7 +23,9 @@ final class IterationStateMachineTests: XCTestCase {
         var machine = machine(clients: 2, minClients: 1)
         let now = start.addingTimeInterval(5)
         let action = machine.tick(now: now, eligible: ["d", "c", "b", "a"])
-        guard case .issueTasks(let cohort, let deadline) = action else { return XCTFail("expected tasks, got \(String(describing: action))") }
+        guard case .issueTasks(let cohort, let deadline) = action else {
+            return XCTFail("expected tasks, got \(String(describing: action))")
+        }
         XCTAssertEqual(cohort.count, 2)
         XCTAssertEqual(Set(cohort).count, 2)
         XCTAssertEqual(deadline, now.addingTimeInterval(60))
@@ -61,7 +63,9 @@ final class IterationStateMachineTests: XCTestCase {
         _ = machine.updateStored(from: cohort[0])
         _ = machine.updateStored(from: cohort[1])
         XCTAssertNil(machine.tick(now: start.addingTimeInterval(59), eligible: []))
-        XCTAssertEqual(machine.tick(now: start.addingTimeInterval(60), eligible: []), .aggregate(contributors: [cohort[0], cohort[1]]))
+        XCTAssertEqual(
+            machine.tick(now: start.addingTimeInterval(60), eligible: []),
+            .aggregate(contributors: [cohort[0], cohort[1]]))
     }
 
     func test_deadlineShortOfMinClients_failsTheIteration() {

@@ -624,7 +624,8 @@ final class RolloutMachineTests: XCTestCase {
                 counts.notAssigned + counts.pending + counts.healthy + counts.failed + counts.reverted,
                 machine.devices.count,
                 context)
-            XCTAssertEqual(counts, Self.scannedCounts(machine.devices), "\(context): the tally drifted from the devices")
+            XCTAssertEqual(
+                counts, Self.scannedCounts(machine.devices), "\(context): the tally drifted from the devices")
             for device in machine.devices {
                 XCTAssertEqual(machine.device(device.id), device, "\(context): the index lost \(device.id)")
             }

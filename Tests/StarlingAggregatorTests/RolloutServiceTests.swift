@@ -22,7 +22,8 @@ final class RolloutServiceTests: XCTestCase {
                     APIPath.adminModels, json: CreateModelRequest(name: "m", architecture: "4-2", seed: 1))
             } else {
                 let bytes = try await aggregator.admin.getBytes(APIPath.adminWeights(model: "m", version: 1))
-                let _: ModelVersionInfo = try await aggregator.admin.post(APIPath.adminModelImport + "?name=m", bytes: bytes)
+                let _: ModelVersionInfo = try await aggregator.admin.post(
+                    APIPath.adminModelImport + "?name=m", bytes: bytes)
             }
         }
         fleet = []
@@ -53,10 +54,16 @@ final class RolloutServiceTests: XCTestCase {
     private func report(_ id: String, version: Int, accuracy: Double) async throws -> Int {
         var reported = 0
         for device in fleet {
-            guard let model = try await device.watch().model, model.deploymentId == id, model.version == version else { continue }
+            guard let model = try await device.watch().model, model.deploymentId == id, model.version == version else {
+                continue
+            }
             let health = InstallHealth(
-                installed: SmokeTest(model: "m", version: version, samples: 50, accuracy: accuracy, latencyMs: 0.1, errorRate: 0, escalationRate: 0.1),
-                replaced: SmokeTest(model: "m", version: 1, samples: 50, accuracy: 0.9, latencyMs: 0.1, errorRate: 0, escalationRate: 0.1))
+                installed: SmokeTest(
+                    model: "m", version: version, samples: 50, accuracy: accuracy, latencyMs: 0.1, errorRate: 0,
+                    escalationRate: 0.1),
+                replaced: SmokeTest(
+                    model: "m", version: 1, samples: 50, accuracy: 0.9, latencyMs: 0.1, errorRate: 0,
+                    escalationRate: 0.1))
             let _: DeploymentInfo = try await device.client.post(
                 APIPath.deviceDeploymentReport(id: id),
                 json: DeploymentReport(state: .installed, model: "m", version: version, health: health))
@@ -83,7 +90,6 @@ final class RolloutServiceTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
-
 
     func test_aReportedInstall_showsInTheDeviceListing_beforeTheDeviceWatchesAgain() async throws {
         let deployment = try await deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all))
@@ -127,10 +133,12 @@ final class RolloutServiceTests: XCTestCase {
     }
 
     func test_movingAnAlias_supersedesItsDeployment_andRollsTheNewVersionOut() async throws {
-        let _: ModelAlias = try await aggregator.admin.put(APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 1))
+        let _: ModelAlias = try await aggregator.admin.put(
+            APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 1))
         let first = try await deploy(CreateDeploymentRequest(model: "m", alias: "production", selector: .all))
         XCTAssertEqual(first.version, 1)
-        let _: ModelAlias = try await aggregator.admin.put(APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 3))
+        let _: ModelAlias = try await aggregator.admin.put(
+            APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 3))
         let superseded = try await info(first.id)
         XCTAssertEqual(superseded.state, .superseded)
         let moved = try await desiredVersions()
@@ -145,7 +153,8 @@ final class RolloutServiceTests: XCTestCase {
 
     func test_pinnedDevices_stayPut_whenALaterDeploymentCoversThem() async throws {
         let pinned = try await deploy(
-            CreateDeploymentRequest(model: "m", version: 1, selector: .tags([Tag(key: "n", value: "0")]), strategy: .pinned))
+            CreateDeploymentRequest(
+                model: "m", version: 1, selector: .tags([Tag(key: "n", value: "0")]), strategy: .pinned))
         XCTAssertEqual(pinned.targeted, 1)
         let later = try await deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all))
         XCTAssertEqual(later.targeted, 9, "the pinned device is not a target")
@@ -157,13 +166,18 @@ final class RolloutServiceTests: XCTestCase {
         let base = try await deploy(CreateDeploymentRequest(model: "m", version: 1, selector: .all))
         _ = try await report(base.id, version: 1, accuracy: 0.9)
         let canary = try await deploy(
-            CreateDeploymentRequest(model: "m", version: 2, selector: .all, strategy: .canary, waves: [20, 100], bakeSeconds: 600))
-        let paused: DeploymentInfo = try await aggregator.admin.post(APIPath.adminDeployment(id: canary.id, action: "pause"), json: [String: String]())
+            CreateDeploymentRequest(
+                model: "m", version: 2, selector: .all, strategy: .canary, waves: [20, 100], bakeSeconds: 600))
+        let paused: DeploymentInfo = try await aggregator.admin.post(
+            APIPath.adminDeployment(id: canary.id, action: "pause"), json: [String: String]())
         XCTAssertEqual(paused.state, .paused)
         await assertAPIError(status: 409, code: "deployment_state") {
-            try await self.aggregator.admin.post(APIPath.adminDeployment(id: canary.id, action: "pause"), json: [String: String](), as: DeploymentInfo.self)
+            try await self.aggregator.admin.post(
+                APIPath.adminDeployment(id: canary.id, action: "pause"), json: [String: String](),
+                as: DeploymentInfo.self)
         }
-        let resumed: DeploymentInfo = try await aggregator.admin.post(APIPath.adminDeployment(id: canary.id, action: "resume"), json: [String: String]())
+        let resumed: DeploymentInfo = try await aggregator.admin.post(
+            APIPath.adminDeployment(id: canary.id, action: "resume"), json: [String: String]())
         XCTAssertEqual(resumed.state, .running)
         let rolledBack: DeploymentInfo = try await aggregator.admin.post(
             APIPath.adminDeployment(id: canary.id, action: "rollback"), json: [String: String]())
@@ -171,13 +185,18 @@ final class RolloutServiceTests: XCTestCase {
         let back = try await desiredVersions()
         XCTAssertEqual(back, Array(repeating: 1, count: 10))
         await assertAPIError(status: 409, code: "deployment_state") {
-            try await self.aggregator.admin.post(APIPath.adminDeployment(id: canary.id, action: "abort"), json: [String: String](), as: DeploymentInfo.self)
+            try await self.aggregator.admin.post(
+                APIPath.adminDeployment(id: canary.id, action: "abort"), json: [String: String](),
+                as: DeploymentInfo.self)
         }
         await assertAPIError(status: 400, code: "invalid_action") {
-            try await self.aggregator.admin.post(APIPath.adminDeployment(id: canary.id, action: "explode"), json: [String: String](), as: DeploymentInfo.self)
+            try await self.aggregator.admin.post(
+                APIPath.adminDeployment(id: canary.id, action: "explode"), json: [String: String](),
+                as: DeploymentInfo.self)
         }
         await assertAPIError(status: 400, code: "invalid_deployment") {
-            try await self.deploy(CreateDeploymentRequest(model: "m", version: 2, selector: .all, strategy: .canary, waves: [50, 20]))
+            try await self.deploy(
+                CreateDeploymentRequest(model: "m", version: 2, selector: .all, strategy: .canary, waves: [50, 20]))
         }
     }
 }

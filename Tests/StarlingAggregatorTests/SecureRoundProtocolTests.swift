@@ -16,18 +16,22 @@ final class SecureRoundProtocolTests: XCTestCase {
     }
 
     /// What an agent sends: a·delta, then its figures laid out by ``SecureMetricsLayout``.
-    private func input(delta: Float, count: Int, samples: Int, accuracy: Double, _ task: SecureAggregationTask) -> [Float] {
+    private func input(delta: Float, count: Int, samples: Int, accuracy: Double, _ task: SecureAggregationTask)
+        -> [Float]
+    {
         let a = Float(SecureMetricsLayout.weight(samples, cap: task.weightCap))
         return [Float](repeating: a * delta, count: count)
             + SecureMetricsLayout.training(
-                trainSamples: samples, trainLoss: 0.5, evalSamples: samples, evalAccuracy: accuracy, weightCap: task.weightCap)
+                trainSamples: samples, trainLoss: 0.5, evalSamples: samples, evalAccuracy: accuracy,
+                weightCap: task.weightCap)
     }
 
     func test_handDrivenSecureRound_refusesOffProtocolMessages_andRegistersFedAvgOfTheDeltas() async throws {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "tiny", architecture: "4-3-2", seed: 7))
-        let base = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 1)))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 1)))
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         let outsider = try await aggregator.enroll()
         for device in devices { _ = try await device.watch(sampleCount: 30) }
@@ -44,29 +48,35 @@ final class SecureRoundProtocolTests: XCTestCase {
         XCTAssertEqual(secure[0].vectorLength, base.model.parameters.count + SecureMetricsLayout.trainingSlots)
         let parameters = try SecAggParameters(
             roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange, graphSeed: secure[0].graphSeed,
+            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
+            graphSeed: secure[0].graphSeed,
             neighbourCount: secure[0].neighbourCount)
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let task = tasks[0]
 
         await assertAPIError(status: 409, code: "secure_aggregation_required") {
             try await devices[0].client.post(
-                APIPath.deviceUpdate(roundId: task.roundId, iteration: 1), bytes: UpdateBody.make(base.manifest.architecture, value: 0.1),
+                APIPath.deviceUpdate(roundId: task.roundId, iteration: 1),
+                bytes: UpdateBody.make(base.manifest.architecture, value: 0.1),
                 as: UpdateReceipt.self)
         }
         let keys = try clients.indices.map { try clients[$0].advertiseKeys() }
         await assertAPIError(status: 400, code: "secagg_invalid_message") {
-            try await devices[0].client.post(self.path(task, .advertiseKeys), json: keys[1], as: SecureAggregationReceipt.self)
+            try await devices[0].client.post(
+                self.path(task, .advertiseKeys), json: keys[1], as: SecureAggregationReceipt.self)
         }
         await assertAPIError(status: 403, code: "not_in_cohort") {
-            try await outsider.client.post(self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
+            try await outsider.client.post(
+                self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
         }
         let _: SecureAggregationReceipt = try await devices[0].client.post(path(task, .advertiseKeys), json: keys[0])
         await assertAPIError(status: 409, code: "duplicate_message") {
-            try await devices[0].client.post(self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
+            try await devices[0].client.post(
+                self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
         }
         await assertAPIError(status: 409, code: "secagg_wrong_stage") {
-            try await devices[0].client.post(self.path(task, .maskedInput), bytes: [0, 0, 0, 0], as: SecureAggregationReceipt.self)
+            try await devices[0].client.post(
+                self.path(task, .maskedInput), bytes: [0, 0, 0, 0], as: SecureAggregationReceipt.self)
         }
         let _: SecureAggregationReceipt = try await devices[1].client.post(path(task, .advertiseKeys), json: keys[1])
 
@@ -88,13 +98,16 @@ final class SecureRoundProtocolTests: XCTestCase {
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
             await assertAPIError(status: 400, code: "secagg_invalid_message") {
                 try await devices[index].client.post(
-                    self.path(task, .maskedInput), bytes: Array(masked.wireBytes.dropLast(4)), as: SecureAggregationReceipt.self)
+                    self.path(task, .maskedInput), bytes: Array(masked.wireBytes.dropLast(4)),
+                    as: SecureAggregationReceipt.self)
             }
             await assertAPIError(status: 400, code: "secagg_invalid_message") {
                 try await devices[index].client.post(
-                    self.path(task, .maskedInput), bytes: Array(masked.wireBytes.dropLast(1)), as: SecureAggregationReceipt.self)
+                    self.path(task, .maskedInput), bytes: Array(masked.wireBytes.dropLast(1)),
+                    as: SecureAggregationReceipt.self)
             }
-            let _: SecureAggregationReceipt = try await devices[index].client.post(path(task, .maskedInput), bytes: masked.wireBytes)
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .maskedInput), bytes: masked.wireBytes)
         }
         for index in 0..<2 {
             let request: UnmaskingRequest = try await devices[index].client.get(path(task, .unmasking))
@@ -106,10 +119,14 @@ final class SecureRoundProtocolTests: XCTestCase {
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
         XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
-        let produced = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 2)))
+        let produced = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 2)))
         let expected = try FedAvg.aggregate(
             w_t: base.model.parameters,
-            updates: (0..<2).map { FedAvg.ClientUpdate(n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count)) })
+            updates: (0..<2).map {
+                FedAvg.ClientUpdate(
+                    n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count))
+            })
         for (got, want) in zip(produced.model.parameters, expected) { XCTAssertEqual(got, want, accuracy: 1e-5) }
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "tiny"))
         let metrics = try XCTUnwrap(versions.versions.last?.metrics)
@@ -117,7 +134,9 @@ final class SecureRoundProtocolTests: XCTestCase {
         XCTAssertEqual(metrics.evalAccuracy ?? 0, (30 * 0.5 + 10 * 0.9) / 40, accuracy: 1e-4)
         XCTAssertEqual(metrics.trainLoss ?? 0, 0.5, accuracy: 1e-4)
         await assertAPIError(status: 409, code: "round_closed") {
-            try await devices[0].client.post(self.path(task, .unmasking), json: RevealedShares(roundId: parameters.roundId, client: 0, selfMaskShares: [], maskingKeyShares: []),
+            try await devices[0].client.post(
+                self.path(task, .unmasking),
+                json: RevealedShares(roundId: parameters.roundId, client: 0, selfMaskShares: [], maskingKeyShares: []),
                 as: SecureAggregationReceipt.self)
         }
         for device in devices + [outsider] { await device.client.shutdown() }

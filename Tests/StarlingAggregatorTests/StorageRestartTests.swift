@@ -8,20 +8,28 @@ import XCTest
 /// What the aggregator accepted survives a restart on the same data folder.
 final class StorageRestartTests: XCTestCase {
     func test_migrations_createEveryTable_andAreIdempotent() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-storage-\(UUID().uuidString.prefix(8))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-storage-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("db.sqlite").path
         _ = try Storage(path: path)
         let reopened = try Storage(path: path)
         let tables = try reopened.pool.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
+            try String.fetchAll(
+                db,
+                sql:
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name"
+            )
         }
-        XCTAssertEqual(tables, [
-            "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices", "enrollmentTokens",
-            "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundIterations",
-            "roundUpdates", "rounds", "runOptimizerStates", "settings", "versionEvaluations",
-        ])
+        XCTAssertEqual(
+            tables,
+            [
+                "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
+                "enrollmentTokens",
+                "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundIterations",
+                "roundUpdates", "rounds", "runOptimizerStates", "settings", "versionEvaluations",
+            ])
         let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(journal, "wal")
     }
@@ -33,7 +41,8 @@ final class StorageRestartTests: XCTestCase {
         let device = try await first.enroll(tags: [Tag(key: "zone", value: "lab")])
         let round: RoundInfo = try await first.admin.post(
             APIPath.adminRounds,
-            json: StartRoundRequest(model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
+            json: StartRoundRequest(
+                model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
         let versionsBefore: VersionList = try await first.admin.get(APIPath.adminVersions(model: "kept"))
         await device.client.shutdown()
         try await first.stop(removingFolder: false)

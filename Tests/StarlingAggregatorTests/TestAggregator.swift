@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
-import StarlingTransport
 import StarlingTestSupport
+import StarlingTransport
 import Synchronization
 import XCTest
 
@@ -26,7 +26,9 @@ final class TestAggregator: Sendable {
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
         metricsListen: ListenAddress? = nil
     ) async throws -> TestAggregator {
-        let folder = folder ?? FileManager.default.temporaryDirectory
+        let folder =
+            folder
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
         var logger = Logger(label: "test-aggregator")
         logger.logLevel = .warning
@@ -41,7 +43,8 @@ final class TestAggregator: Sendable {
         let endpoints = await aggregator.endpoints.bound()
         let broadcaster = try XCTUnwrap(aggregator.services.compactMap { $0 as? RevisionBroadcaster }.first)
         return try TestAggregator(
-            folder: folder, endpoints: endpoints, lines: lines, broadcaster: broadcaster, group: group, running: running)
+            folder: folder, endpoints: endpoints, lines: lines, broadcaster: broadcaster, group: group, running: running
+        )
     }
 
     private init(
@@ -58,7 +61,8 @@ final class TestAggregator: Sendable {
         caPEM = try String(contentsOfFile: endpoints.caCertificate, encoding: .utf8)
         // Without admin.token (a test deleted it) the admin client carries no token.
         let token = try? String(contentsOf: folder.appendingPathComponent("admin.token"), encoding: .utf8)
-        admin = try Self.client(endpoints.url, caPEM: caPEM, token: token?.trimmingCharacters(in: .whitespacesAndNewlines))
+        admin = try Self.client(
+            endpoints.url, caPEM: caPEM, token: token?.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// How many watches the aggregator holds right now.
@@ -72,13 +76,17 @@ final class TestAggregator: Sendable {
         if removingFolder { try? FileManager.default.removeItem(at: folder) }
     }
 
-    static func client(_ url: String, caPEM: String, token: String? = nil, identity: TLSIdentity? = nil) throws -> StarlingHTTPClient {
-        StarlingHTTPClient(baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token)
+    static func client(_ url: String, caPEM: String, token: String? = nil, identity: TLSIdentity? = nil) throws
+        -> StarlingHTTPClient
+    {
+        StarlingHTTPClient(
+            baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token)
     }
 
     /// Enrolls a device with a fresh token and returns its mutual-TLS client.
     func enroll(tags: [Tag] = []) async throws -> TestDevice {
-        let token: EnrollmentTokenInfo = try await admin.post(APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
+        let token: EnrollmentTokenInfo = try await admin.post(
+            APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
         let key = DeviceKey.generate()
         let anonymous = try Self.client(endpoints.url, caPEM: caPEM)
         defer { Task { await anonymous.shutdown() } }

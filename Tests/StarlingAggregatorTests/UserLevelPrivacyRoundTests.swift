@@ -28,7 +28,8 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "dp", architecture: architecture, seed: 5))
-        let base = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "dp", version: 1)))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "dp", version: 1)))
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         let round: RoundInfo = try await aggregator.admin.post(
@@ -48,7 +49,8 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
     ) async throws -> (residual: [Double], version: ModelVersionInfo) {
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        let produced = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "dp", version: 2)))
+        let produced = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "dp", version: 2)))
         let mean = clippedMean(parameterCount: base.model.parameters.count)
         let residual = zip(produced.model.parameters, base.model.parameters).map { Double($0 - $1 - mean) }
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "dp"))
@@ -59,13 +61,19 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
     private func assertNoise(_ residual: [Double], sigma: Double, file: StaticString = #filePath, line: UInt = #line) {
         let expected = sigma * 1 / Double(deltas.count)
         let mean = residual.reduce(0, +) / Double(residual.count)
-        let deviation = (residual.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(residual.count - 1)).squareRoot()
-        XCTAssertEqual(deviation / expected, 1, accuracy: 0.08, "noise σ \(deviation), expected \(expected)", file: file, line: line)
+        let deviation = (residual.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(residual.count - 1))
+            .squareRoot()
+        XCTAssertEqual(
+            deviation / expected, 1, accuracy: 0.08, "noise σ \(deviation), expected \(expected)", file: file,
+            line: line)
         XCTAssertEqual(mean, 0, accuracy: 5 * expected / Double(residual.count).squareRoot(), file: file, line: line)
     }
 
-    private func assertPrivateLineage(_ version: ModelVersionInfo, _ mode: PrivacyMode, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(version.lineage.privacy, VersionPrivacy(mode: mode, epsilon: epsilon, delta: 1e-5), file: file, line: line)
+    private func assertPrivateLineage(
+        _ version: ModelVersionInfo, _ mode: PrivacyMode, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertEqual(
+            version.lineage.privacy, VersionPrivacy(mode: mode, epsilon: epsilon, delta: 1e-5), file: file, line: line)
         XCTAssertNil(version.metrics.evalAccuracy, "no noiseless metric leaves the aggregator", file: file, line: line)
         XCTAssertNil(version.metrics.trainSamples, file: file, line: line)
     }
@@ -132,7 +140,8 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
         }
         let parameters = try SecAggParameters(
             roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange, graphSeed: secure[0].graphSeed,
+            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
+            graphSeed: secure[0].graphSeed,
             neighbourCount: secure[0].neighbourCount)
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let path = { (stage: SecAggStage) in
@@ -152,9 +161,12 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
             let relayed: RelayedShares = try await devices[index].client.get(path(.maskedInput))
             let delta = UpdateClipping.clip([Float](repeating: deltas[index], count: count), toNorm: 1)
             var values = SignedFixedPoint(scale: scale).round(delta, using: &random)
-            if let deviceNoise { DiscreteGaussianNoise.add(standardDeviation: deviceNoise, to: &values, using: &random) }
+            if let deviceNoise {
+                DiscreteGaussianNoise.add(standardDeviation: deviceNoise, to: &values, using: &random)
+            }
             let masked = try clients[index].maskInput(relayed, input: SignedFixedPoint.wrap(values))
-            let _: SecureAggregationReceipt = try await devices[index].client.post(path(.maskedInput), bytes: masked.wireBytes)
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(.maskedInput), bytes: masked.wireBytes)
         }
         for index in 0..<2 {
             let request: UnmaskingRequest = try await devices[index].client.get(path(.unmasking))

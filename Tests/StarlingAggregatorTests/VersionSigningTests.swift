@@ -11,13 +11,15 @@ import XCTest
 /// number, artifact digests and manifest digest, and the signature survives a restart.
 final class VersionSigningTests: XCTestCase {
     func test_registeredVersions_carryAValidSignatureOverTheirStatement() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-sign-\(UUID().uuidString.prefix(8))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-sign-\(UUID().uuidString.prefix(8))")
         let aggregator = try await TestAggregator.start(folder: folder)
         let created: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "signed", architecture: "4-3-2", seed: 1))
         let raw = try Data(contentsOf: folder.appendingPathComponent("pki/signing.key"))
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw).publicKey
-        let bundle = try ModelBundle(decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "signed", version: 1)))
+        let bundle = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "signed", version: 1)))
         let manifestDigest = SHA256.hash(data: Array(ModelBundle.manifestJSON(bundle.manifest).utf8))
             .map { String(format: "%02x", $0) }.joined()
         XCTAssertEqual(created.manifestSha256, manifestDigest)
@@ -28,7 +30,8 @@ final class VersionSigningTests: XCTestCase {
         XCTAssertTrue(key.isValidSignature(signature, for: statement.signedBytes))
         var forged = statement
         forged.version = 2
-        XCTAssertFalse(key.isValidSignature(signature, for: forged.signedBytes), "the signature binds the version number")
+        XCTAssertFalse(
+            key.isValidSignature(signature, for: forged.signedBytes), "the signature binds the version number")
         forged = statement
         forged.sha256Int8 = String(repeating: "0", count: 64)
         XCTAssertFalse(key.isValidSignature(signature, for: forged.signedBytes), "the signature binds the int8 digest")

@@ -25,9 +25,12 @@ final class ClippedGradientTests: XCTestCase {
                     expectedNorms.append(norm)
                     expectedLoss += loss
                 }
-                let clipped = model.clippedGradientSum(features: features, labels: labels, rows: rows, clipNorm: clipNorm)
+                let clipped = model.clippedGradientSum(
+                    features: features, labels: labels, rows: rows, clipNorm: clipNorm)
                 XCTAssertEqual(clipped.lossSum, expectedLoss, accuracy: 1e-4)
-                for (got, want) in zip(clipped.norms, expectedNorms) { XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, want)) }
+                for (got, want) in zip(clipped.norms, expectedNorms) {
+                    XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, want))
+                }
                 for (got, want) in zip(clipped.gradient, expected) {
                     XCTAssertEqual(got, want, accuracy: 1e-5, "\(activation), C = \(clipNorm)")
                 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 final class DatasetTests: XCTestCase {
@@ -13,7 +14,7 @@ final class DatasetTests: XCTestCase {
 
     func testSplitIsSeededDisjointAndRoundsTheFirstPart() {
         let (first, second) = data.split(fraction: 0.75, seed: 5)
-        XCTAssertEqual(first.count, 8)   // round(7.5)
+        XCTAssertEqual(first.count, 8)  // round(7.5)
         XCTAssertEqual(second.count, 2)
         XCTAssertEqual((first.labels + second.labels).sorted(), Array(0..<10))
         for (row, label) in first.labels.enumerated() {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 final class LearningRateScheduleTests: XCTestCase {
@@ -33,7 +34,8 @@ final class LearningRateScheduleTests: XCTestCase {
     }
 
     func testStepDecayMultipliesByTheFactorEveryKRounds() throws {
-        XCTAssertEqual(try rates(.step(every: 3, factor: 0.5), base: 1, totalRounds: 7), [1, 1, 1, 0.5, 0.5, 0.5, 0.25])
+        XCTAssertEqual(
+            try rates(.step(every: 3, factor: 0.5), base: 1, totalRounds: 7), [1, 1, 1, 0.5, 0.5, 0.5, 0.25])
         XCTAssertEqual(try rates(.step(every: 1, factor: 1), base: 0.3, totalRounds: 2), [0.3, 0.3])
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 /// Backpropagation checked against central finite differences:

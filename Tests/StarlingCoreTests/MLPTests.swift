@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 final class MLPTests: XCTestCase {
@@ -37,10 +38,14 @@ final class MLPTests: XCTestCase {
             try MLP(architecture: architecture, namedTensors: tensors),
             equalTo: ModelError.tensorShapeMismatch(name: "layers.0.bias", expected: [3], actual: [2]))
         tensors["layers.0.bias"] = nil
-        assertThrows(try MLP(architecture: architecture, namedTensors: tensors), equalTo: ModelError.missingTensor("layers.0.bias"))
+        assertThrows(
+            try MLP(architecture: architecture, namedTensors: tensors),
+            equalTo: ModelError.missingTensor("layers.0.bias"))
         tensors["layers.0.bias"] = .zeros([3])
         tensors["layers.1.weight"] = .zeros([1])
-        assertThrows(try MLP(architecture: architecture, namedTensors: tensors), equalTo: ModelError.unexpectedTensor("layers.1.weight"))
+        assertThrows(
+            try MLP(architecture: architecture, namedTensors: tensors),
+            equalTo: ModelError.unexpectedTensor("layers.1.weight"))
         assertThrows(
             try MLP(architecture: architecture, parameters: [0]),
             equalTo: ModelError.parameterCountMismatch(expected: 9, actual: 1))

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 final class ModelArchitectureTests: XCTestCase {

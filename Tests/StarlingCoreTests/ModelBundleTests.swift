@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 final class ModelBundleTests: XCTestCase {
@@ -19,7 +20,8 @@ final class ModelBundleTests: XCTestCase {
         XCTAssertEqual(decoded, bundle)
         XCTAssertEqual(decoded.encoded(), bytes)
         let file = try SafetensorsFile(decoding: bytes)
-        XCTAssertEqual(file.tensors.keys.sorted(), ["layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"])
+        XCTAssertEqual(
+            file.tensors.keys.sorted(), ["layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"])
         XCTAssertTrue(file.tensors.values.allSatisfy { $0.dtype == .f32 })
         XCTAssertNotNil(file.metadata[ModelBundle.manifestMetadataKey])
     }
@@ -39,15 +41,18 @@ final class ModelBundleTests: XCTestCase {
             equalTo: ModelError.architectureMismatch(manifest: bundle.manifest.architecture, model: other.architecture))
         let architecture = bundle.manifest.architecture
         let preprocessing = bundle.manifest.preprocessing
-        XCTAssertThrowsError(try ModelManifest(
-            name: "m", version: 1, architecture: architecture, labels: ["a"],
-            preprocessing: preprocessing, confidenceThreshold: 0.5))
-        XCTAssertThrowsError(try ModelManifest(
-            name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
-            preprocessing: .identity(featureCount: 3), confidenceThreshold: 0.5))
-        XCTAssertThrowsError(try ModelManifest(
-            name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
-            preprocessing: preprocessing, confidenceThreshold: 1.5))
+        XCTAssertThrowsError(
+            try ModelManifest(
+                name: "m", version: 1, architecture: architecture, labels: ["a"],
+                preprocessing: preprocessing, confidenceThreshold: 0.5))
+        XCTAssertThrowsError(
+            try ModelManifest(
+                name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
+                preprocessing: .identity(featureCount: 3), confidenceThreshold: 0.5))
+        XCTAssertThrowsError(
+            try ModelManifest(
+                name: "m", version: 1, architecture: architecture, labels: ["a", "b"],
+                preprocessing: preprocessing, confidenceThreshold: 1.5))
     }
 
     func testDecodingReportsMissingManifestBadManifestAndCorruptBytes() throws {

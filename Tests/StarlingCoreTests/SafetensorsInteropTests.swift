@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 /// Reads `Fixtures/python_written.safetensors`, written by the reference Python package via

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 final class SafetensorsMalformedTests: XCTestCase {
@@ -6,7 +7,8 @@ final class SafetensorsMalformedTests: XCTestCase {
     private func file(header: String, dataSize: Int = 0, declaredLength: UInt64? = nil) -> [UInt8] {
         let headerBytes = Array(header.utf8)
         let length = declaredLength ?? UInt64(headerBytes.count)
-        return withUnsafeBytes(of: length.littleEndian, Array.init) + headerBytes + [UInt8](repeating: 0, count: dataSize)
+        return withUnsafeBytes(of: length.littleEndian, Array.init) + headerBytes
+            + [UInt8](repeating: 0, count: dataSize)
     }
 
     private func decodeError(_ bytes: [UInt8]) -> SafetensorsError? {
@@ -29,8 +31,10 @@ final class SafetensorsMalformedTests: XCTestCase {
     }
 
     func testRejectsInvalidJSONHeaders() {
-        for header in ["{not json", "[]", #"{"t": 3}"#, #"{"t": {"dtype": "F32", "shape": [1]}}"#,
-                       #"{"__metadata__": {"k": 1}}"#, #"{"t": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}"#] {
+        for header in [
+            "{not json", "[]", #"{"t": 3}"#, #"{"t": {"dtype": "F32", "shape": [1]}}"#,
+            #"{"__metadata__": {"k": 1}}"#, #"{"t": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}"#,
+        ] {
             guard case .invalidHeaderJSON(let reason)? = decodeError(file(header: header, dataSize: 4)) else {
                 XCTFail("header \(header) should be rejected as invalid JSON")
                 continue
@@ -53,7 +57,8 @@ final class SafetensorsMalformedTests: XCTestCase {
 
     func testRejectsOverlappingOrGappedTensorsAndUncoveredData() {
         let overlapping = file(
-            header: #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#,
+            header:
+                #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#,
             dataSize: 12)
         XCTAssertEqual(decodeError(overlapping), .offsetsNotContiguous(name: "b", begin: 4, expected: 8))
         let gap = file(header: #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, dataSize: 8)

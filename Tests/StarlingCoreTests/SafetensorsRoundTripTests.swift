@@ -1,12 +1,14 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 final class SafetensorsRoundTripTests: XCTestCase {
     private func sampleFile() -> SafetensorsFile {
         var rng = SeededRNG(seed: 8)
         let weights = Tensor(shape: [3, 5], values: (0..<15).map { _ in Float(rng.nextGaussian()) })
-        let special = Tensor(shape: [6], values: [0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -1e-30, 1])
+        let special = Tensor(
+            shape: [6], values: [0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -1e-30, 1])
         return SafetensorsFile(
             tensors: [
                 "b.weights": SafetensorsFile.float32(weights),

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 final class SeededRNGTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StarlingCore
 
 final class ServerOptimizerTests: XCTestCase {
@@ -21,7 +22,8 @@ final class ServerOptimizerTests: XCTestCase {
 
     func testFedAvgWithUnitLearningRateAddsTheAverageDelta() throws {
         var optimizer = try ServerOptimizer(configuration: .defaults(for: .fedavg))
-        XCTAssertEqual(try optimizer.step(parameters: [1, -2, 0.5], averageDelta: [0.25, 0.5, -0.5]), [1.25, -1.5, 0])
+        XCTAssertEqual(
+            try optimizer.step(parameters: [1, -2, 0.5], averageDelta: [0.25, 0.5, -0.5]), [1.25, -1.5, 0])
         XCTAssertEqual(optimizer.state, ServerOptimizerState(step: 1))
     }
 
@@ -69,9 +71,11 @@ final class ServerOptimizerTests: XCTestCase {
     func testDecodingRejectsShortForeignAndMiscountedBytes() {
         let valid = ServerOptimizerState(step: 1, m: [1, 2], v: [3, 4]).encoded()
         for bytes in [Array(valid[..<19]), [0x50, 0x4B, 3, 4] + valid[4...], Array(valid.dropLast()), valid + [0]] {
-            guard case .invalidEncoding = thrownError({ () throws(ServerOptimizerError) in
-                try ServerOptimizerState(decoding: bytes)
-            }) else { return XCTFail("\(bytes.count) bytes were accepted") }
+            guard
+                case .invalidEncoding = thrownError({ () throws(ServerOptimizerError) in
+                    try ServerOptimizerState(decoding: bytes)
+                })
+            else { return XCTFail("\(bytes.count) bytes were accepted") }
         }
     }
 
@@ -140,9 +144,11 @@ final class ServerOptimizerTests: XCTestCase {
             for value in values {
                 var configuration = base
                 configuration[keyPath: path] = value
-                guard case .invalidConfiguration = thrownError({ () throws(ServerOptimizerError) in
-                    try configuration.validated()
-                }) else { return XCTFail("\(path) = \(value) was accepted") }
+                guard
+                    case .invalidConfiguration = thrownError({ () throws(ServerOptimizerError) in
+                        try configuration.validated()
+                    })
+                else { return XCTFail("\(path) = \(value) was accepted") }
             }
         }
     }

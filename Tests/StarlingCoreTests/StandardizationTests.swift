@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 final class StandardizationTests: XCTestCase {
@@ -40,6 +41,7 @@ final class StandardizationTests: XCTestCase {
     func testDecodingValidatesLikeTheInitializer() throws {
         let valid = try Standardization(mean: [1, 2], std: [3, 4])
         XCTAssertEqual(try JSONDecoder().decode(Standardization.self, from: JSONEncoder().encode(valid)), valid)
-        XCTAssertThrowsError(try JSONDecoder().decode(Standardization.self, from: Data(#"{"mean":[0],"std":[0]}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(Standardization.self, from: Data(#"{"mean":[0],"std":[0]}"#.utf8)))
     }
 }

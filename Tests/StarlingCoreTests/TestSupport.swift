@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import StarlingCore
 
 /// Locations of test data, resolved relative to this source file.
@@ -7,7 +8,8 @@ enum TestPaths {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let fixtures = testsDirectory.appendingPathComponent("Fixtures")
     /// The UCI digits data the product ships: <repo>/data/digits.csv.
-    static let digitsCSV = testsDirectory
+    static let digitsCSV =
+        testsDirectory
         .deletingLastPathComponent()
         .deletingLastPathComponent()
         .appendingPathComponent("data")

@@ -1,10 +1,11 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Who this device is once enrolled: its key and certificate, the CA it trusts and the mutual-TLS
 /// URL it talks to. Kept in `DATA/identity/` so a restart skips enrollment.

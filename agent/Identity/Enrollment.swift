@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Joins the fleet once: makes a key, sends a CSR with the enrollment token over server-only TLS
 /// (trusting the CA given on the command line) and stores what comes back.

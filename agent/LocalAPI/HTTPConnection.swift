@@ -33,7 +33,8 @@ enum HTTPConnection {
                     case .end:
                         guard let requestHead = head else { continue }
                         head = nil
-                        let response = tooLarge
+                        let response =
+                            tooLarge
                             ? LocalAPIResponse.problem(.bodyTooLarge)
                             : await responder.respond(
                                 method: requestHead.method, uri: requestHead.uri,

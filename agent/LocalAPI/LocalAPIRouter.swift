@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOHTTP1
 import StarlingMetrics
 import StarlingProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The routes of the agent's local API: prediction, sample intake, status, metrics and health.
 struct LocalAPIRouter: HTTPResponder {

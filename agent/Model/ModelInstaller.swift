@@ -1,12 +1,13 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Brings the running model in line with a deployment, safely on a real device. The agent keeps two
 /// model slots (``ModelSlots``): a deployment of the previous slot's version switches back to it

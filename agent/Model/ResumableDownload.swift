@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Brings one artifact of a model version to `models/<sha256>[.int8].safetensors` over an unreliable
 /// link: the body streams into `models/<sha256>.partial`; after an interruption (a dropped
@@ -24,7 +25,8 @@ struct ResumableDownload: Sendable {
         let files = files
         let target = files.url(format, sha256: sha256)
         if files.has(format, sha256: sha256),
-            let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) })
+            let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) }
+            )
         {
             return stored
         }

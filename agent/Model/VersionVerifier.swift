@@ -1,12 +1,13 @@
 import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Checks that a version the agent is told to run is one its aggregator signed: the Ed25519
 /// signature over the version's ``VersionStatement`` (name, number, both artifact digests, manifest
@@ -34,7 +35,8 @@ struct VersionVerifier: Sendable {
         guard let signature = Data(base64Encoded: desired.signature),
             key.isValidSignature(signature, for: desired.statement.signedBytes)
         else {
-            throw .untrustedModel("the signature of \(desired.model)@\(desired.version) does not verify under the aggregator's key")
+            throw .untrustedModel(
+                "the signature of \(desired.model)@\(desired.version) does not verify under the aggregator's key")
         }
     }
 

@@ -55,7 +55,8 @@ public struct TwoPhasePredictor: Sendable {
         return predictions
     }
 
-    private func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction] {
+    private func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction]
+    {
         let manifest = installed.manifest
         let width = manifest.architecture.inputSize
         var features: [Float] = []
@@ -86,7 +87,9 @@ public struct TwoPhasePredictor: Sendable {
         guard let refiner else { return nil }
         let timeout = refineTimeout
         let start = ContinuousClock.now
-        switch await withDeadline(timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: timeout) }) {
+        switch await withDeadline(
+            timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: timeout) })
+        {
         case .success(let answers)?:
             metrics.phaseTwo(.answered, after: start.duration(to: .now))
             return answers

@@ -1,14 +1,15 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
-import Synchronization
 import Privacy
 import StarlingProtocol
+import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One private training run as the device's ledger keeps it: enough to recompute what it cost.
 struct PrivacyRun: Sendable, Equatable {
@@ -56,7 +57,10 @@ final class PrivacyLedger: Sendable {
     static func epsilon(of runs: [PrivacyRun], delta: Double) throws(PrivacyError) -> Double {
         guard !runs.isEmpty else { return 0 }
         let mechanisms = try runs.map { run throws(PrivacyError) in
-            (try SampledGaussianMechanism(samplingRate: run.samplingRate, noiseMultiplier: run.noiseMultiplier), run.steps)
+            (
+                try SampledGaussianMechanism(samplingRate: run.samplingRate, noiseMultiplier: run.noiseMultiplier),
+                run.steps
+            )
         }
         return try PrivacyAccountant.guarantee(of: mechanisms, delta: delta).epsilon
     }
@@ -65,7 +69,8 @@ final class PrivacyLedger: Sendable {
     /// the budget allows it, or refuses saying how much is spent. Local DP-SGD records its own q, σ
     /// and steps; a user-level round records one step at q = 1 with the round's σ, which bounds
     /// what the device's whole data can change and so any one of its examples too.
-    func admit(samplingRate: Double, noiseMultiplier: Double, steps: Int, for task: RoundTask) async throws(AgentError) {
+    func admit(samplingRate: Double, noiseMultiplier: Double, steps: Int, for task: RoundTask) async throws(AgentError)
+    {
         let run = PrivacyRun(
             roundId: task.roundId, iteration: task.iteration, samplingRate: samplingRate,
             noiseMultiplier: noiseMultiplier, steps: steps, recordedAt: Date())

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Everything `starling-agent run` is told on its command line.
 public struct AgentConfiguration: Sendable {
@@ -26,7 +27,8 @@ public struct AgentConfiguration: Sendable {
     public var privacyBudget: PrivacyBudget?
 
     public init(
-        aggregatorURL: String, caFile: URL, enrollToken: EnrollmentTokenSource?, dataDirectory: URL, apiHost: String, apiPort: Int,
+        aggregatorURL: String, caFile: URL, enrollToken: EnrollmentTokenSource?, dataDirectory: URL, apiHost: String,
+        apiPort: Int,
         socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?, privacyBudget: PrivacyBudget? = nil
     ) {
         self.aggregatorURL = aggregatorURL

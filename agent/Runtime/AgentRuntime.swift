@@ -30,7 +30,8 @@ public struct AgentRuntime: Sendable {
                     metadata: ["model": "\(installed.tag)", "sha256_int8": "\(installed.sha256Int8)"])
             }
         } catch {
-            logger.warning("cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])
+            logger.warning(
+                "cannot load the installed model; waiting for a deployment", metadata: ["reason": "\(error)"])
         }
         let connection = ConnectionState()
         let counters = try await CounterLedger.load(from: store)

@@ -4,9 +4,9 @@ import StarlingTransport
 import Synchronization
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The agent's durable state in one SQLite file (WAL): labelled samples with their split, the
@@ -161,7 +161,8 @@ public final class AgentStore: Sendable {
     private func access<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T
     ) async throws(AgentError) -> T {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, SQLiteError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, SQLiteError>, Never>) in
             queue.async {
                 continuation.resume(
                     returning: self.connection.withLock { db in Result { () throws(SQLiteError) in try body(db) } })

@@ -14,7 +14,8 @@ enum FeatureBlob {
     static func decode(_ bytes: [UInt8]) -> [Float]? {
         guard bytes.count % 4 == 0 else { return nil }
         return stride(from: 0, to: bytes.count, by: 4).map { index in
-            let bits = UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+            let bits =
+                UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
                 | UInt32(bytes[index + 3]) << 24
             return Float(bitPattern: bits)
         }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Feeds a CSV file of labelled samples into the store: what `starling-agent ingest` does.
 public enum SampleIngest {
@@ -20,7 +21,8 @@ public enum SampleIngest {
         }
         let width = table.featureNames.count
         let samples = (0..<table.rowCount).map { row in
-            LabelledSample(features: Array(table.features[(row * width)..<((row + 1) * width)]), label: table.labels[row])
+            LabelledSample(
+                features: Array(table.features[(row * width)..<((row + 1) * width)]), label: table.labels[row])
         }
         let store = try AgentStore(path: AgentPaths(dataDirectory: dataDirectory).database)
         let total = try await store.insert(samples)

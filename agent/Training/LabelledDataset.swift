@@ -5,7 +5,8 @@ import StarlingCore
 enum LabelledDataset {
     static func make(_ samples: [LabelledSample], for manifest: ModelManifest) -> Dataset {
         let width = manifest.architecture.inputSize
-        let classIndex = Dictionary(manifest.labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let classIndex = Dictionary(
+            manifest.labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var features: [Float] = []
         var labels: [Int] = []
         for sample in samples where sample.features.count == width {
@@ -19,6 +20,7 @@ enum LabelledDataset {
     /// Why none of `count` samples of a split fits the model, as a failure report says it.
     static func noFit(_ count: Int, for manifest: ModelManifest, split: String = "training") -> String {
         guard count > 0 else { return "the device has no \(split) samples" }
-        return "none of the \(count) \(split) samples has \(manifest.architecture.inputSize) features and a label of \(manifest.name)"
+        return
+            "none of the \(count) \(split) samples has \(manifest.architecture.inputSize) features and a label of \(manifest.name)"
     }
 }

@@ -14,7 +14,8 @@ enum LocalEvaluation {
         let classes = base.manifest.architecture.outputSize
         return .contribute(
             EvaluationFigures(
-                samples: counts.samples, accuracy: counts.accuracy, loss: counts.meanLoss.isFinite ? counts.meanLoss : nil,
+                samples: counts.samples, accuracy: counts.accuracy,
+                loss: counts.meanLoss.isFinite ? counts.meanLoss : nil,
                 confusion: classes <= SecureMetricsLayout.maximumConfusionClasses ? counts.confusion : nil))
     }
 }

@@ -22,7 +22,8 @@ enum LocalTraining {
         if let privateRun {
             loss = privateRun.train(&model, on: trainSet, preprocessing: preprocessing, task: task)
         } else {
-            let report = Trainer.train(&model, on: trainSet, preprocessing: preprocessing, config: TrainingConfig(task: task))
+            let report = Trainer.train(
+                &model, on: trainSet, preprocessing: preprocessing, config: TrainingConfig(task: task))
             if let divergence = report.divergence {
                 return .fail(ClientFailureReport(reason: .diverged, detail: divergence.reason))
             }
@@ -32,7 +33,8 @@ enum LocalTraining {
             return .fail(ClientFailureReport(reason: .diverged, detail: "the training loss became \(loss)"))
         }
         guard model.parameters.allSatisfy(\.isFinite) else {
-            return .fail(ClientFailureReport(reason: .diverged, detail: "the trained weights hold NaN or infinite values"))
+            return .fail(
+                ClientFailureReport(reason: .diverged, detail: "the trained weights hold NaN or infinite values"))
         }
         return .contribute(
             try ModelUpdate(

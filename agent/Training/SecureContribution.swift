@@ -1,16 +1,17 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import Privacy
 import SecureAggregation
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A device's part in one secure aggregation: it encodes its contribution as one vector and walks
 /// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each reply

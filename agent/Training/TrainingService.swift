@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import Metrics
 import NIOPosix
@@ -10,6 +5,12 @@ import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Carries out round tasks off the watch loop so the watch stays live: training
 /// (download the base weights, train on a worker thread, upload the delta or take part in the
@@ -69,7 +70,8 @@ struct TrainingService: Service {
         let privateRun = try privateTraining(for: task, base: base, train: train)
         if let privateRun {
             try await privacy.admit(
-                samplingRate: privateRun.samplingRate, noiseMultiplier: privateRun.noiseMultiplier, steps: privateRun.steps,
+                samplingRate: privateRun.samplingRate, noiseMultiplier: privateRun.noiseMultiplier,
+                steps: privateRun.steps,
                 for: task)
         }
         if let userLevel = task.privacy, userLevel.mode.isUserLevel {
@@ -130,7 +132,8 @@ struct TrainingService: Service {
             }
             try await post(body, to: APIPath.deviceEvaluation(roundId: task.roundId, iteration: task.iteration))
         }
-        logger.info("evaluation submitted", metadata: ["samples": "\(figures.samples)", "accuracy": "\(figures.accuracy)"])
+        logger.info(
+            "evaluation submitted", metadata: ["samples": "\(figures.samples)", "accuracy": "\(figures.accuracy)"])
     }
 
     private func summarise(_ task: RoundTask, logger: Logger) async throws(AgentError) {
@@ -139,21 +142,27 @@ struct TrainingService: Service {
         }
         let train = try await store.samples(in: .train)
         let result = try await offload { LocalStatistics.run(task: statisticsTask, train: train) }
-        guard case .contribute(let statistics) = result else { return try await report(result, for: task, logger: logger) }
+        guard case .contribute(let statistics) = result else {
+            return try await report(result, for: task, logger: logger)
+        }
         if let secure = task.secureAggregation {
             try await SecureContribution(client: client, task: task, secure: secure).submit(statistics)
         } else {
             try await post(
-                statistics.safetensors(), to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration))
+                statistics.safetensors(), to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration)
+            )
         }
         logger.info("feature statistics submitted", metadata: ["width": "\(statisticsTask.width)"])
     }
 
     /// Tells the aggregator why this device sends nothing for the task.
-    private func report<Value>(_ result: LocalResult<Value>, for task: RoundTask, logger: Logger) async throws(AgentError) {
+    private func report<Value>(_ result: LocalResult<Value>, for task: RoundTask, logger: Logger)
+        async throws(AgentError)
+    {
         guard case .fail(let failure) = result else { return }
         logger.warning(
-            "round task not carried out", metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
+            "round task not carried out",
+            metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
         do {
             let _: UpdateReceipt = try await client.post(
                 APIPath.deviceFailure(roundId: task.roundId, iteration: task.iteration), json: failure)

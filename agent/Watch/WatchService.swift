@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
 import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
 /// deployed model and hands new round tasks to the training service. Reconnects with backoff, and
@@ -71,7 +72,8 @@ struct WatchService: Service {
             }
             let now = Date()
             for task in desired.rounds where task.deadline > now && dispatched.insert(RoundKey(task)).inserted {
-                logger.info("round task received", metadata: ["round": "\(task.roundId)", "iteration": "\(task.iteration)"])
+                logger.info(
+                    "round task received", metadata: ["round": "\(task.roundId)", "iteration": "\(task.iteration)"])
                 roundTasks.yield(task)
             }
             dispatched.formIntersection(desired.rounds.map(RoundKey.init))

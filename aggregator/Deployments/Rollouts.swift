@@ -153,8 +153,12 @@ actor Rollouts: Service {
 
     /// Stores a device's report and, when it is about the version the rollout assigned it, lets the
     /// health gate judge it.
-    func report(_ report: DeploymentReport, deploymentID: String, device: String) async throws(APIError) -> DeploymentInfo {
-        guard let index = rollouts.firstIndex(where: { $0.record.id == deploymentID }) else { throw Self.notFound(deploymentID) }
+    func report(_ report: DeploymentReport, deploymentID: String, device: String) async throws(APIError)
+        -> DeploymentInfo
+    {
+        guard let index = rollouts.firstIndex(where: { $0.record.id == deploymentID }) else {
+            throw Self.notFound(deploymentID)
+        }
         let record = DeploymentReportRecord(
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
@@ -162,7 +166,9 @@ actor Rollouts: Service {
         if report.state == .installed || report.state == .rolledBack {
             devices.switched(id: device, to: VersionTag(model: report.model, version: report.version).description)
         }
-        if report.state != .rolledBack, VersionTag(model: report.model, version: report.version).description == rollouts[index].tag {
+        if report.state != .rolledBack,
+            VersionTag(model: report.model, version: report.version).description == rollouts[index].tag
+        {
             try await feed(.report(device: device, DeviceHealthReport(report)), to: index, refusalIsError: false)
         }
         return rollouts[index].info
@@ -209,12 +215,14 @@ extension Rollouts {
         let id = Secrets.identifier(prefix: "dep-")
         let fleet = devices.activeDevices()
         let record = DeploymentRecord(
-            id: id, model: request.model, version: version, selector: request.selector, createdAt: now, alias: request.alias,
+            id: id, model: request.model, version: version, selector: request.selector, createdAt: now,
+            alias: request.alias,
             machine: nil, state: .running, reason: nil)
         let machine: RolloutMachine
         do {
             machine = try RolloutMachine(
-                policy: policy, targets: targets(of: record, among: fleet, pinnedToo: policy.strategy == .pinned), version: tag,
+                policy: policy, targets: targets(of: record, among: fleet, pinnedToo: policy.strategy == .pinned),
+                version: tag,
                 seed: Self.seed(id))
         } catch {
             throw .badRequest("invalid_deployment", error.description)
@@ -239,7 +247,8 @@ extension Rollouts {
     ) -> [RolloutMachine.Target] {
         fleet.filter { record.selector.matches($0.tags) }.compactMap { device in
             let held = placement(of: device, excluding: record.id)
-            if !includePinned, let held, rollouts.contains(where: { $0.record.id == held.rollout && $0.machine.pinned }) {
+            if !includePinned, let held, rollouts.contains(where: { $0.record.id == held.rollout && $0.machine.pinned })
+            {
                 return nil
             }
             return RolloutMachine.Target(id: device.id, previousVersion: held?.tag)
@@ -249,7 +258,9 @@ extension Rollouts {
     /// Which rollout decides what `device` runs and the version it names, ignoring `excluded`.
     private func placement(of device: Device, excluding excluded: String?) -> (rollout: String, tag: String)? {
         for rollout in rollouts.reversed() where rollout.record.id != excluded && rollout.machine.pinned {
-            if let place = rollout.device(device.id), place.status.isAssigned { return (rollout.record.id, rollout.tag) }
+            if let place = rollout.device(device.id), place.status.isAssigned {
+                return (rollout.record.id, rollout.tag)
+            }
         }
         for rollout in rollouts.reversed() where rollout.record.id != excluded {
             guard let place = rollout.device(device.id) else {
@@ -278,7 +289,8 @@ extension Rollouts {
             actions = try rollouts[index].handle(event, at: now)
         } catch {
             if refusalIsError { throw .conflict("deployment_state", error.description) }
-            logger.debug("rollout event refused", metadata: ["deployment": "\(rollouts[index].record.id)", "reason": "\(error)"])
+            logger.debug(
+                "rollout event refused", metadata: ["deployment": "\(rollouts[index].record.id)", "reason": "\(error)"])
             return
         }
         guard !actions.isEmpty else { return }
@@ -315,7 +327,9 @@ extension Rollouts {
                 try await write(rollouts[index])
                 rollouts[index].dirty = false
             } catch {
-                logger.error("cannot record a rollout", metadata: ["deployment": "\(rollouts[index].record.id)", "error": "\(error)"])
+                logger.error(
+                    "cannot record a rollout",
+                    metadata: ["deployment": "\(rollouts[index].record.id)", "error": "\(error)"])
             }
         }
     }
@@ -341,7 +355,8 @@ extension Rollouts {
                 } else {
                     let policy = RolloutPolicy(
                         strategy: .all, bakeSeconds: 0, maxFailureRate: 1, offlineAfterSeconds: 0,
-                        health: .init(maxAccuracyDrop: 1, maxErrorRate: 1, maxEscalationIncrease: 1, maxLatencyRatio: 1e9))
+                        health: .init(
+                            maxAccuracyDrop: 1, maxErrorRate: 1, maxEscalationIncrease: 1, maxLatencyRatio: 1e9))
                     machine = try RolloutMachine(policy: policy, targets: [], version: tag, seed: 0)
                     _ = try? machine.handle(.start, at: record.createdAt)
                 }
@@ -353,13 +368,15 @@ extension Rollouts {
                         let wire = DeploymentReport(
                             state: report.state, model: record.model, version: record.version, message: report.message,
                             health: report.health)
-                        _ = try? rollout.handle(.report(device: report.deviceId, DeviceHealthReport(wire)), at: report.reportedAt)
+                        _ = try? rollout.handle(
+                            .report(device: report.deviceId, DeviceHealthReport(wire)), at: report.reportedAt)
                     }
                 }
                 loaded.append(rollout)
                 for name in Set([tag] + machine.devices.compactMap(\.previousVersion)) {
                     guard let parsed = VersionTag(name),
-                        let row = try ModelVersionRecord.fetchOne(db, key: ["model": parsed.model, "version": parsed.version])
+                        let row = try ModelVersionRecord.fetchOne(
+                            db, key: ["model": parsed.model, "version": parsed.version])
                     else { continue }
                     catalog.keep(row)
                 }

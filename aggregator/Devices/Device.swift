@@ -11,7 +11,10 @@ struct Device: Sendable, Equatable {
     var sampleCount: Int
     var runningModel: String?
 
-    init(id: String, tags: [Tag], enrolledAt: Date, lastSeen: Date? = nil, sampleCount: Int = 0, runningModel: String? = nil) {
+    init(
+        id: String, tags: [Tag], enrolledAt: Date, lastSeen: Date? = nil, sampleCount: Int = 0,
+        runningModel: String? = nil
+    ) {
         self.id = id
         self.tags = tags
         self.enrolledAt = enrolledAt

@@ -53,7 +53,8 @@ struct Enrollment: Sendable {
             throw APIError(.unauthorized, "enrollment_token_revoked", "an admin revoked this enrollment token")
         }
         guard let token, token.expiresAt > now, token.usesLeft > 0 else {
-            throw APIError(.unauthorized, "invalid_enrollment_token", "the enrollment token is unknown, expired or used up")
+            throw APIError(
+                .unauthorized, "invalid_enrollment_token", "the enrollment token is unknown, expired or used up")
         }
         return token
     }

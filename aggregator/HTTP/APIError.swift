@@ -1,5 +1,5 @@
-import Hummingbird
 import Foundation
+import Hummingbird
 import StarlingProtocol
 
 /// A refusal the API answers with: an HTTP status, a stable machine-readable code and one sentence.
@@ -48,9 +48,12 @@ extension APIError {
             .forbidden, "insufficient_role",
             "this call needs a token of role \(needed.rawValue) or above, and this token's role is \(role.rawValue)")
     }
-    static let bodyTooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than this endpoint accepts")
+    static let bodyTooLarge = APIError(
+        .contentTooLarge, "body_too_large", "the request body is larger than this endpoint accepts")
 
-    static func modelNotFound(_ name: String) -> APIError { .notFound("model_not_found", "there is no model named '\(name)'") }
+    static func modelNotFound(_ name: String) -> APIError {
+        .notFound("model_not_found", "there is no model named '\(name)'")
+    }
     static func versionNotFound(_ name: String, _ version: Int) -> APIError {
         .notFound("version_not_found", "model '\(name)' has no version \(version)")
     }

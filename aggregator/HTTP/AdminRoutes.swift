@@ -38,14 +38,16 @@ enum AdminRoutes {
             }
         case .revokeEnrollmentToken:
             return { _, context in
-                try AdminReply.json(try await components.enrollmentTokens.revoke(id: try context.parameters.require("id")))
+                try AdminReply.json(
+                    try await components.enrollmentTokens.revoke(id: try context.parameters.require("id")))
             }
         case .listDevices:
             return { _, _ in try AdminReply.json(components.devices.list()) }
         case .revokeDevice:
             return { request, context in
                 let body = try await RequestBody.json(RevokeDeviceRequest.self, from: request)
-                return try AdminReply.json(try await components.revocation.revoke(id: try context.parameters.require("id"), body))
+                return try AdminReply.json(
+                    try await components.revocation.revoke(id: try context.parameters.require("id"), body))
             }
         case .listModels:
             return { _, _ in try AdminReply.json(try await components.catalog.models()) }

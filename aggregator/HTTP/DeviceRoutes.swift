@@ -12,7 +12,8 @@ enum DeviceRoutes {
         router.middlewares.add(DeviceIdentityMiddleware(devices: components.devices))
         router.post(RouterPath(APIPath.deviceWatch)) { request, context in
             let body = try await RequestBody.json(WatchRequest.self, from: request)
-            return try JSONResponse.make(try await components.desiredStates.watch(body, device: try context.requireDevice()))
+            return try JSONResponse.make(
+                try await components.desiredStates.watch(body, device: try context.requireDevice()))
         }
         router.get("v1/device/models/:name/versions/:version/weights") { request, context in
             try await WeightsHandler.answer(request, context, catalog: components.catalog)
@@ -29,7 +30,8 @@ enum DeviceRoutes {
         router.post("v1/device/rounds/:id/iterations/:n/failure") { request, context in
             let (device, roundID, iteration) = try location(context)
             let report = try await RequestBody.json(ClientFailureReport.self, from: request)
-            try await components.rounds.clientFailed(roundId: roundID, iteration: iteration, device: device, report: report)
+            try await components.rounds.clientFailed(
+                roundId: roundID, iteration: iteration, device: device, report: report)
             return try JSONResponse.make(UpdateReceipt(roundId: roundID, iteration: iteration, accepted: true))
         }
         router.post("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
@@ -56,7 +58,8 @@ enum DeviceRoutes {
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let (device, roundID, iteration) = try location(context)
-        let target = try await components.rounds.admit(roundId: roundID, iteration: iteration, device: device, kind: .train)
+        let target = try await components.rounds.admit(
+            roundId: roundID, iteration: iteration, device: device, kind: .train)
         guard let architecture = target.architecture else { throw APIError.internal("a training round has no model") }
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
         let update = try UpdateValidator.validate(bytes, architecture: architecture)
@@ -71,11 +74,13 @@ enum DeviceRoutes {
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let (device, roundID, iteration) = try location(context)
-        let target = try await components.rounds.admit(roundId: roundID, iteration: iteration, device: device, kind: .evaluate)
+        let target = try await components.rounds.admit(
+            roundId: roundID, iteration: iteration, device: device, kind: .evaluate)
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.json)
         let figures = try EvaluationUpload.decode(bytes, classes: target.architecture?.outputSize ?? 0)
         let receipt = try await components.rounds.submit(
-            roundId: roundID, iteration: iteration, device: device, kind: .evaluate, bytes: bytes, samples: figures.samples)
+            roundId: roundID, iteration: iteration, device: device, kind: .evaluate, bytes: bytes,
+            samples: figures.samples)
         return try JSONResponse.make(receipt)
     }
 
@@ -97,6 +102,9 @@ enum DeviceRoutes {
 
     /// The device (from its certificate), the round and the iteration a request is about.
     private static func location(_ context: AggregatorRequestContext) throws -> (String, String, Int) {
-        (try context.requireDevice().id, try context.parameters.require("id"), try context.parameters.require("n", as: Int.self))
+        (
+            try context.requireDevice().id, try context.parameters.require("id"),
+            try context.parameters.require("n", as: Int.self)
+        )
     }
 }

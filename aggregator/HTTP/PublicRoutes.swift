@@ -14,7 +14,8 @@ enum PublicRoutes {
         }
         router.post(RouterPath(APIPath.enroll)) { request, _ in
             let body = try await RequestBody.json(EnrollmentRequest.self, from: request)
-            let response = try await components.enrollment.enroll(body, deviceURL: await components.endpoints.deviceURL())
+            let response = try await components.enrollment.enroll(
+                body, deviceURL: await components.endpoints.deviceURL())
             return try JSONResponse.make(response)
         }
         let authentication = AdminAuthMiddleware(tokens: components.adminTokens)

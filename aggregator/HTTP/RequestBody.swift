@@ -31,7 +31,8 @@ enum RequestBody {
         do {
             return try StarlingJSON.decoder().decode(type, from: Data(bytes))
         } catch {
-            throw .badRequest("invalid_request", "the body is not a valid \(type) JSON document: \(Self.describe(error))")
+            throw .badRequest(
+                "invalid_request", "the body is not a valid \(type) JSON document: \(Self.describe(error))")
         }
     }
 

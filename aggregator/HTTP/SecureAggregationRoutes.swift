@@ -18,7 +18,8 @@ enum SecureAggregationRoutes {
         let (roundID, iteration, stage) = try location(context)
         switch stage {
         case .advertiseKeys:
-            let message = SecAggClientMessage.advertisedKeys(try await RequestBody.json(AdvertisedKeys.self, from: request))
+            let message = SecAggClientMessage.advertisedKeys(
+                try await RequestBody.json(AdvertisedKeys.self, from: request))
             try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
         case .shareKeys:
             let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
@@ -34,7 +35,8 @@ enum SecureAggregationRoutes {
                     roundId: roundID, iteration: iteration, device: device, vector: vector)
             }
         case .unmasking:
-            let message = SecAggClientMessage.revealedShares(try await RequestBody.json(RevealedShares.self, from: request))
+            let message = SecAggClientMessage.revealedShares(
+                try await RequestBody.json(RevealedShares.self, from: request))
             try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
         }
         return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))

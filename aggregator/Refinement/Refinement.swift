@@ -51,7 +51,8 @@ actor Refinement {
                 "invalid_features", "every request needs \(width) features, each a finite number within ±3.4e38")
         }
         let outputs = bundle.manifest.architecture.outputSize
-        let probabilities = bundle.predict(features: requests.flatMap { $0.features.map(Float.init) }, rows: requests.count)
+        let probabilities = bundle.predict(
+            features: requests.flatMap { $0.features.map(Float.init) }, rows: requests.count)
         return requests.enumerated().map { row, request in
             let scores = probabilities[(row * outputs)..<((row + 1) * outputs)].map(Double.init)
             let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0

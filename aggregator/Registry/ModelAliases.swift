@@ -25,7 +25,8 @@ struct ModelAliases: Sendable {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
         guard (1...64).contains(alias.count), alias.allSatisfy({ allowed.contains($0) }), alias.first != "." else {
             throw .badRequest(
-                "invalid_alias", "an alias is 1–64 characters of lowercase letters, digits, '-', '_' or '.', not '\(alias)'")
+                "invalid_alias",
+                "an alias is 1–64 characters of lowercase letters, digits, '-', '_' or '.', not '\(alias)'")
         }
     }
 

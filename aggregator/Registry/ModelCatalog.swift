@@ -20,13 +20,14 @@ struct ModelCatalog: Sendable {
                     SELECT m.*, (SELECT MAX(version) FROM modelVersions v WHERE v.model = m.name) AS latest
                     FROM models m ORDER BY m.name
                     """)
-            return ModelList(models: try rows.map { row in
-                let model = try ModelRecord(row: row)
-                return ModelInfo(
-                    name: model.name, architecture: model.architecture, labels: model.labels,
-                    confidenceThreshold: model.confidenceThreshold, latestVersion: row["latest"] ?? 0,
-                    createdAt: model.createdAt)
-            })
+            return ModelList(
+                models: try rows.map { row in
+                    let model = try ModelRecord(row: row)
+                    return ModelInfo(
+                        name: model.name, architecture: model.architecture, labels: model.labels,
+                        confidenceThreshold: model.confidenceThreshold, latestVersion: row["latest"] ?? 0,
+                        createdAt: model.createdAt)
+                })
         }
     }
 
@@ -54,7 +55,8 @@ struct ModelCatalog: Sendable {
         let row = try await pool.reading { db in
             guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
             let request = ModelVersionRecord.filter(Column("model") == model)
-            let row = try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
+            let row =
+                try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
                 ?? request.order(Column("version").desc).fetchOne(db)
             guard let row else { throw APIError.versionNotFound(model, version ?? 1) }
             return row

@@ -42,7 +42,8 @@ struct ModelRegistry: Sendable {
         } catch .profileWidthMismatch(let profileWidth, let inputs) {
             throw .badRequest(
                 "profile_width_mismatch",
-                "profile '\(request.profile ?? "")' describes \(profileWidth) features, the model takes \(inputs) inputs")
+                "profile '\(request.profile ?? "")' describes \(profileWidth) features, the model takes \(inputs) inputs"
+            )
         } catch {
             throw Self.refusal(error)
         }
@@ -61,7 +62,8 @@ struct ModelRegistry: Sendable {
         }
         let target = name ?? bundle.manifest.name
         try ModelName.validate(target)
-        return try await register(bundle, as: target, source: .imported, lineage: VersionLineage(), metrics: VersionMetrics())
+        return try await register(
+            bundle, as: target, source: .imported, lineage: VersionLineage(), metrics: VersionMetrics())
     }
 
     /// 400 `model_too_large` for a model beyond the size limit, else 400 `invalid_model`.
@@ -88,7 +90,8 @@ struct ModelRegistry: Sendable {
                 if requireNewModel { throw APIError.conflict("model_exists", "a model named '\(name)' already exists") }
                 guard existing.architecture == architecture else {
                     throw APIError.badRequest(
-                        "architecture_mismatch", "model '\(name)' is \(existing.architecture), the bundle is \(architecture)")
+                        "architecture_mismatch",
+                        "model '\(name)' is \(existing.architecture), the bundle is \(architecture)")
                 }
             } else {
                 try ModelRecord(
@@ -96,7 +99,8 @@ struct ModelRegistry: Sendable {
                     confidenceThreshold: bundle.manifest.confidenceThreshold, createdAt: now
                 ).insert(db)
             }
-            let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM modelVersions WHERE model = ?", arguments: [name])
+            let latest = try Int.fetchOne(
+                db, sql: "SELECT MAX(version) FROM modelVersions WHERE model = ?", arguments: [name])
             let version = (latest ?? 0) + 1
             var manifest = bundle.manifest
             manifest.name = name

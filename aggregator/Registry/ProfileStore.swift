@@ -35,7 +35,8 @@ struct ProfileStore: Sendable {
             try ModelName.validate(name)
         } catch {
             throw .badRequest(
-                "invalid_profile", "profile names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
+                "invalid_profile",
+                "profile names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
         }
     }
 
@@ -50,7 +51,8 @@ struct ProfileStore: Sendable {
         make: @escaping @Sendable (Int) throws(APIError) -> FeatureProfile
     ) async throws(APIError) -> ProfileSummary {
         try await pool.writing { db in
-            let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM featureProfiles WHERE name = ?", arguments: [name])
+            let latest = try Int.fetchOne(
+                db, sql: "SELECT MAX(version) FROM featureProfiles WHERE name = ?", arguments: [name])
             let profile = try make((latest ?? 0) + 1)
             let record = ProfileRecord(
                 name: name, version: profile.version, width: profile.width, devices: profile.devices,
@@ -85,12 +87,13 @@ struct ProfileStore: Sendable {
                     SELECT name, version, width, devices, samples, runId, secureAggregation, createdAt
                     FROM featureProfiles ORDER BY name, version
                     """)
-            return ProfileList(profiles: rows.map { row in
-                ProfileSummary(
-                    name: row["name"], version: row["version"], width: row["width"], devices: row["devices"],
-                    samples: row["samples"], runId: row["runId"], secureAggregation: row["secureAggregation"],
-                    createdAt: row["createdAt"])
-            })
+            return ProfileList(
+                profiles: rows.map { row in
+                    ProfileSummary(
+                        name: row["name"], version: row["version"], width: row["width"], devices: row["devices"],
+                        samples: row["samples"], runId: row["runId"], secureAggregation: row["secureAggregation"],
+                        createdAt: row["createdAt"])
+                })
         }
     }
 }

@@ -27,14 +27,18 @@ enum EvaluationUpload {
             try check(
                 confusion.count == classes && confusion.allSatisfy { $0.count == classes },
                 "the confusion matrix must be \(classes)×\(classes)")
-            try check(confusion.allSatisfy { $0.allSatisfy { (0...maximumSamples).contains($0) } }, "confusion counts must be non-negative")
+            try check(
+                confusion.allSatisfy { $0.allSatisfy { (0...maximumSamples).contains($0) } },
+                "confusion counts must be non-negative")
             let total = confusion.reduce(0) { $0 + $1.reduce(0, +) }
             try check(total == figures.samples, "the confusion matrix counts \(total) samples, not \(figures.samples)")
             let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
             let accuracy = Double(correct) / Double(total)
             try check(abs(accuracy - figures.accuracy) < 1e-9, "the accuracy does not match the confusion matrix")
         } else {
-            try check(figures.confusion == nil, "models with more than \(SecureMetricsLayout.maximumConfusionClasses) classes send no confusion matrix")
+            try check(
+                figures.confusion == nil,
+                "models with more than \(SecureMetricsLayout.maximumConfusionClasses) classes send no confusion matrix")
         }
         return figures
     }
@@ -47,7 +51,8 @@ enum EvaluationUpload {
         guard samples > 0 else { throw .internal("the evaluation has no held-out samples") }
         let accuracy = reports.reduce(0.0) { $0 + Double($1.samples) * $1.accuracy } / Double(samples)
         let losses = reports.compactMap { report in report.loss.map { (report.samples, $0) } }
-        let loss = losses.count == reports.count
+        let loss =
+            losses.count == reports.count
             ? losses.reduce(0.0) { $0 + Double($1.0) * $1.1 } / Double(samples) : nil
         var confusion = reports.first?.confusion
         for report in reports.dropFirst() {

@@ -22,7 +22,8 @@ enum FedAvg {
         var description: String {
             switch self {
             case .noUpdates: return "there are no updates to average"
-            case .lengthMismatch(let expected, let actual): return "an update has \(actual) values, the model \(expected)"
+            case .lengthMismatch(let expected, let actual):
+                return "an update has \(actual) values, the model \(expected)"
             case .noSamples: return "the updates report no training samples"
             }
         }

@@ -14,7 +14,8 @@ enum FederatedMetrics {
         let evalSamples = withAccuracy.reduce(0) { $0 + $1.0 }
         return VersionMetrics(
             trainLoss: lossWeight > 0 ? withLoss.reduce(0) { $0 + Double($1.0) * $1.1 } / Double(lossWeight) : nil,
-            evalAccuracy: evalSamples > 0 ? withAccuracy.reduce(0) { $0 + Double($1.0) * $1.1 } / Double(evalSamples) : nil,
+            evalAccuracy: evalSamples > 0
+                ? withAccuracy.reduce(0) { $0 + Double($1.0) * $1.1 } / Double(evalSamples) : nil,
             trainSamples: trainSamples,
             evalSamples: evalSamples)
     }

@@ -61,14 +61,17 @@ struct IterationStateMachine: Sendable, Equatable {
                 return .issueTasks(cohort: cohort, deadline: deadline)
             }
             guard now >= until else { return nil }
-            return fail("only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline")
+            return fail(
+                "only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline"
+            )
         case .collecting(let cohort, let deadline, let received, _):
             guard now >= deadline else { return nil }
             if received.count >= configuration.minClients {
                 state = .aggregating(cohort: cohort, contributors: received)
                 return .aggregate(contributors: received)
             }
-            return fail("only \(received.count) of \(configuration.minClients) required updates arrived before the deadline")
+            return fail(
+                "only \(received.count) of \(configuration.minClients) required updates arrived before the deadline")
         case .aggregating, .completed, .failed:
             return nil
         }
@@ -92,7 +95,8 @@ struct IterationStateMachine: Sendable, Equatable {
     /// Returns the admission it was judged by (anything but `.accepted` changes nothing).
     mutating func updateStored(from device: String) -> (Admission, Action?) {
         let admission = admission(of: device)
-        guard admission == .accepted, case .collecting(let cohort, let deadline, var received, let failed) = state else {
+        guard admission == .accepted, case .collecting(let cohort, let deadline, var received, let failed) = state
+        else {
             return (admission, nil)
         }
         received.append(device)
@@ -103,7 +107,8 @@ struct IterationStateMachine: Sendable, Equatable {
     /// stops waiting for it. Returns the admission it was judged by.
     mutating func clientFailed(_ device: String, reason: ClientFailureReason) -> (Admission, Action?) {
         let admission = admission(of: device)
-        guard admission == .accepted, case .collecting(let cohort, let deadline, let received, var failed) = state else {
+        guard admission == .accepted, case .collecting(let cohort, let deadline, let received, var failed) = state
+        else {
             return (admission, nil)
         }
         failed[device] = reason
@@ -125,7 +130,8 @@ struct IterationStateMachine: Sendable, Equatable {
                 return count > 0 ? "\(count) \(reason.rawValue)" : nil
             }
             return fail(
-                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))")
+                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))"
+            )
         }
         state = .aggregating(cohort: cohort, contributors: received)
         return .aggregate(contributors: received)

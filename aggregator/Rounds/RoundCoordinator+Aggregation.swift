@@ -20,7 +20,8 @@ extension RoundCoordinator {
 
     /// One server-optimizer step from the round's base on the aggregated delta, with the run's
     /// optimizer state read from and written back to the database; then the version is registered.
-    func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError) {
+    func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError)
+    {
         let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
         let parameters = try catalog.bundle(base).model.parameters
         let state = try await store.optimizerState(roundId: run.round.id) ?? ServerOptimizerState()
@@ -39,7 +40,8 @@ extension RoundCoordinator {
 
     /// Records the version an iteration produced, starts its evaluation when the run asks for one,
     /// and starts the next iteration or completes the run.
-    func iterationCompleted(runID: String, version: ModelVersionInfo, metrics: VersionMetrics, contributors: Int?) async {
+    func iterationCompleted(runID: String, version: ModelVersionInfo, metrics: VersionMetrics, contributors: Int?) async
+    {
         guard var current = runs[runID] else { return }
         let now = clock()
         current.machine.aggregationSucceeded()
@@ -52,10 +54,13 @@ extension RoundCoordinator {
         runs[runID] = current
         self.metrics.roundEnded(kind: current.round.plan.kind, .completed)
         try? FileManager.default.removeItem(
-            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)"))
+            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)")
+        )
         logger.info(
             "round iteration completed",
-            metadata: ["round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)"])
+            metadata: [
+                "round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)",
+            ])
         await evaluateIfDue(current, version: version.version)
         guard current.iteration.iteration < current.round.plan.rounds else {
             return await finish(runID: runID, failure: nil)
@@ -130,7 +135,9 @@ extension RoundCoordinator {
             updates.append(try UpdateValidator.validate(try Self.storedBytes(row), architecture: architecture))
         }
         if let privacy = run.round.plan.userLevelPrivacy {
-            return (Self.centralMean(updates: updates, privacy: privacy, cohort: run.machine.cohort.count), VersionMetrics())
+            return (
+                Self.centralMean(updates: updates, privacy: privacy, cohort: run.machine.cohort.count), VersionMetrics()
+            )
         }
         do {
             let delta = try RobustAggregation.aggregate(
@@ -165,7 +172,9 @@ extension RoundCoordinator {
     }
 
     /// Registers `parameters` as the run's next version, with its lineage and metrics.
-    func registerVersion(run: ActiveRun, parameters: [Float], metrics: VersionMetrics) async throws(APIError) -> ModelVersionInfo {
+    func registerVersion(run: ActiveRun, parameters: [Float], metrics: VersionMetrics) async throws(APIError)
+        -> ModelVersionInfo
+    {
         let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
         let bundle = try catalog.bundle(base)
         let lineage = VersionLineage(
@@ -175,10 +184,12 @@ extension RoundCoordinator {
         let produced: ModelBundle
         do {
             produced = try ModelBundle(
-                manifest: bundle.manifest, model: try MLP(architecture: bundle.manifest.architecture, parameters: parameters))
+                manifest: bundle.manifest,
+                model: try MLP(architecture: bundle.manifest.architecture, parameters: parameters))
         } catch {
             throw .internal("\(error)")
         }
-        return try await registry.register(produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics)
+        return try await registry.register(
+            produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics)
     }
 }

@@ -11,7 +11,8 @@ extension RoundCoordinator {
                 .filter { contributors.contains($0.deviceId) }
             var reports: [EvaluationFigures] = []
             for row in rows {
-                reports.append(try EvaluationUpload.decode(try Self.storedBytes(row), classes: run.architecture?.outputSize ?? 0))
+                reports.append(
+                    try EvaluationUpload.decode(try Self.storedBytes(row), classes: run.architecture?.outputSize ?? 0))
             }
             try await evaluated(run: run, figures: EvaluationUpload.combine(reports), devices: reports.count)
         } catch {
@@ -27,7 +28,8 @@ extension RoundCoordinator {
                 .filter { contributors.contains($0.deviceId) }
             var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
             for row in rows {
-                let statistics = try StatisticsUpload.decode(try Self.storedBytes(row), width: plan.width, grid: plan.grid)
+                let statistics = try StatisticsUpload.decode(
+                    try Self.storedBytes(row), width: plan.width, grid: plan.grid)
                 do {
                     try merged.merge(statistics)
                 } catch {
@@ -63,7 +65,8 @@ extension RoundCoordinator {
         guard devices >= minimum else {
             throw .conflict(
                 "cohort_too_small",
-                "the statistics of \(devices) devices were summed, fewer than the \(minimum) a profile needs; nothing was kept")
+                "the statistics of \(devices) devices were summed, fewer than the \(minimum) a profile needs; nothing was kept"
+            )
         }
         let summary = try await profiles.register(
             name: plan.name, runId: run.round.id, secureAggregation: run.round.plan.secureAggregation != nil,
@@ -77,7 +80,9 @@ extension RoundCoordinator {
         }
         logger.info(
             "feature profile registered",
-            metadata: ["round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)"])
+            metadata: [
+                "round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)",
+            ])
         await runCompleted(runID: run.round.id, contributors: devices)
     }
 }

@@ -40,7 +40,8 @@ extension RoundCoordinator {
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard message.client == index else {
             throw .badRequest(
-                "secagg_invalid_message", "the message speaks for client \(message.client), but this device is client \(index)")
+                "secagg_invalid_message",
+                "the message speaks for client \(message.client), but this device is client \(index)")
         }
         do {
             try secure.server.receive(message)
@@ -79,12 +80,16 @@ extension RoundCoordinator {
         let limit = ContinuousClock.now + timeout
         while true {
             let revision = await broadcaster.current
-            if let reply = try await secureReplyIfReady(roundId: roundId, iteration: iteration, device: device, stage: stage) {
+            if let reply = try await secureReplyIfReady(
+                roundId: roundId, iteration: iteration, device: device, stage: stage)
+            {
                 return reply
             }
             let remaining = limit - .now
-            guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision else {
-                throw .conflict("secagg_pending", "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
+            guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision
+            else {
+                throw .conflict(
+                    "secagg_pending", "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
             }
         }
     }
@@ -104,7 +109,8 @@ extension RoundCoordinator {
             throw .conflict("secagg_wrong_stage", "the secure-aggregation stage \(stage.rawValue) has already closed")
         }
         guard secure.server.expected.contains(index) else {
-            throw .conflict("secagg_dropped", "this device missed an earlier stage and takes no further part in this iteration")
+            throw .conflict(
+                "secagg_dropped", "this device missed an earlier stage and takes no further part in this iteration")
         }
         switch stage {
         case .advertiseKeys: return nil
@@ -138,7 +144,10 @@ extension RoundCoordinator {
         runs[runID] = run
         logger.info(
             "secure aggregation stage closed",
-            metadata: ["round": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")", "clients": "\(secure.server.expected.count)"])
+            metadata: [
+                "round": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")",
+                "clients": "\(secure.server.expected.count)",
+            ])
         await broadcaster.bump()
         if secure.server.stage == nil {
             await finishSecure(runID: runID)
@@ -174,7 +183,8 @@ extension RoundCoordinator {
                 let (delta, metrics) = try secure.average(sum: sum, survivors: survivors)
                 try await step(run: run, averageDelta: delta, metrics: metrics, contributors: survivors)
             case .evaluate:
-                try await evaluated(run: run, figures: try secure.evaluation(sum: sum, survivors: survivors), devices: survivors)
+                try await evaluated(
+                    run: run, figures: try secure.evaluation(sum: sum, survivors: survivors), devices: survivors)
             case .statistics:
                 let (statistics, devices) = try secure.statistics(sum: sum)
                 try await collected(run: run, statistics: statistics, devices: devices)

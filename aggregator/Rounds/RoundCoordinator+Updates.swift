@@ -25,7 +25,8 @@ extension RoundCoordinator {
                     "wrong_contribution",
                     "this is a \(run.round.plan.kind.rawValue) round; it takes no \(kind.rawValue) contribution")
             }
-            try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
+            try Self.check(
+                run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(roundId, iteration, device)))
             return UploadTarget(kind: kind, architecture: run.architecture, statistics: run.round.plan.statistics)
         }
         guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
@@ -79,7 +80,9 @@ extension RoundCoordinator {
     /// - Important: the machine is read again after the report is stored: other reports and updates
     ///   of the run are taken while this one waits for the database, and a copy of the run taken
     ///   before that wait would undo them.
-    func clientFailed(roundId: String, iteration: Int, device: String, report: ClientFailureReport) async throws(APIError) {
+    func clientFailed(roundId: String, iteration: Int, device: String, report: ClientFailureReport)
+        async throws(APIError)
+    {
         guard let run = runs[roundId], run.iteration.iteration == iteration else {
             guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
                 throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
@@ -108,7 +111,9 @@ extension RoundCoordinator {
         }
         logger.warning(
             "a device could not contribute",
-            metadata: ["round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)"])
+            metadata: [
+                "round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)",
+            ])
         await broadcaster.bump()
         if let action { await perform(action, runID: roundId) }
     }

@@ -136,7 +136,10 @@ actor RoundCoordinator: Service {
             architecture: architecture, baseSHA256: baseSHA256, secure: nil)
         logger.info(
             "run started",
-            metadata: ["round": "\(round.id)", "kind": "\(plan.kind.rawValue)", "model": "\(plan.model)", "base": "\(baseVersion)"])
+            metadata: [
+                "round": "\(round.id)", "kind": "\(plan.kind.rawValue)", "model": "\(plan.model)",
+                "base": "\(baseVersion)",
+            ])
         return try await store.info(id: round.id)
     }
 
@@ -220,7 +223,9 @@ actor RoundCoordinator: Service {
         } catch {
             logger.error("cannot record a cohort", metadata: ["round": "\(runID)", "error": "\(error)"])
         }
-        logger.info("round tasks issued", metadata: ["round": "\(runID)", "iteration": "\(run.iteration.iteration)", "cohort": "\(cohort.count)"])
+        logger.info(
+            "round tasks issued",
+            metadata: ["round": "\(runID)", "iteration": "\(run.iteration.iteration)", "cohort": "\(cohort.count)"])
         await broadcaster.bump()
     }
 
@@ -242,11 +247,13 @@ actor RoundCoordinator: Service {
             logger.error("cannot record a round's end", metadata: ["round": "\(runID)", "error": "\(error)"])
         }
         try? FileManager.default.removeItem(at: directory.updates.appendingPathComponent(runID))
-        logger.info("round ended", metadata: ["round": "\(runID)", "state": "\(state.rawValue)", "reason": "\(failure ?? "")"])
+        logger.info(
+            "round ended", metadata: ["round": "\(runID)", "state": "\(state.rawValue)", "reason": "\(failure ?? "")"])
         await broadcaster.bump()
     }
 
-    static func newIteration(of round: RoundRecord, number: Int, baseVersion: Int, at now: Date) -> RoundIterationRecord {
+    static func newIteration(of round: RoundRecord, number: Int, baseVersion: Int, at now: Date) -> RoundIterationRecord
+    {
         RoundIterationRecord(
             roundId: round.id, iteration: number, state: .waiting, baseVersion: baseVersion, cohort: [], deadline: nil,
             producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil, contributors: nil)

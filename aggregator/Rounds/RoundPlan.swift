@@ -108,9 +108,11 @@ struct RoundPlan: Codable, Sendable, Equatable {
         guard minimum >= minimumDevices else {
             throw .badRequest(
                 "cohort_too_small",
-                "a statistics collection needs at least \(minimumDevices) devices: a smaller cohort would reveal individual devices' data")
+                "a statistics collection needs at least \(minimumDevices) devices: a smaller cohort would reveal individual devices' data"
+            )
         }
-        try Self.check((1...StatisticsPlan.maximumWidth).contains(width), "width must be 1…\(StatisticsPlan.maximumWidth)")
+        try Self.check(
+            (1...StatisticsPlan.maximumWidth).contains(width), "width must be 1…\(StatisticsPlan.maximumWidth)")
         let (clients, minClients, deadline) = try Self.cohort(
             clients: request.clients, minClients: minimum, defaultClients: 1000, defaultMinimum: minimum,
             deadlineSeconds: request.deadlineSeconds, defaultDeadline: defaultDeadline)
@@ -187,7 +189,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
         if privacy.mode == .distributed, secureAggregation == nil {
             throw .badRequest(
                 "privacy_needs_secure_aggregation",
-                "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central")
+                "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central"
+            )
         }
         privacy.clipNorm = clipNorm
         self.privacy = privacy
@@ -213,12 +216,14 @@ struct RoundPlan: Codable, Sendable, Equatable {
             guard secureAggregation == nil else {
                 throw .badRequest(
                     "aggregation_needs_plain_updates",
-                    "\(rule) needs every device's own update, which secure aggregation hides from the aggregator; add secure_aggregation: false (--no-secagg) or use the mean")
+                    "\(rule) needs every device's own update, which secure aggregation hides from the aggregator; add secure_aggregation: false (--no-secagg) or use the mean"
+                )
             }
             guard userLevelPrivacy == nil else {
                 throw .badRequest(
                     "aggregation_needs_plain_updates",
-                    "user-level privacy noise is calibrated for the mean of clipped updates; \(rule) cannot be combined with it")
+                    "user-level privacy noise is calibrated for the mean of clipped updates; \(rule) cannot be combined with it"
+                )
             }
         }
         aggregation = rule
@@ -254,7 +259,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
     /// The local learning rate of round `iteration` (1-based); the schedule was checked against the
     /// run's rounds when the plan was made.
     func learningRate(round iteration: Int) -> Double {
-        (try? learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds)) ?? learningRate
+        (try? learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds))
+            ?? learningRate
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -281,7 +287,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
         secureAggregation = try c.decodeIfPresent(SecureAggregationPlan.self, forKey: .secureAggregation)
         privacy = try c.decodeIfPresent(PrivacyRequest.self, forKey: .privacy)
         noiseMultiplier = try c.decodeIfPresent(Double.self, forKey: .noiseMultiplier)
-        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
+        learningRateSchedule =
+            try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? .constant
         training = try c.decodeIfPresent(LocalTrainingSettings.self, forKey: .training) ?? Self.legacyTraining
         serverOptimizer =
             try c.decodeIfPresent(ServerOptimizerConfiguration.self, forKey: .serverOptimizer)

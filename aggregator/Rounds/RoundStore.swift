@@ -20,7 +20,9 @@ struct RoundStore: Sendable {
     }
 
     /// Saves an iteration and its run's new state together.
-    func save(_ iteration: RoundIterationRecord, roundState: RoundState, failureReason: String? = nil) async throws(APIError) {
+    func save(_ iteration: RoundIterationRecord, roundState: RoundState, failureReason: String? = nil)
+        async throws(APIError)
+    {
         try await pool.writing { db in
             try iteration.save(db)
             try db.execute(
@@ -49,24 +51,29 @@ struct RoundStore: Sendable {
     }
 
     func saveOptimizerState(_ state: ServerOptimizerState, roundId: String, at now: Date) async throws(APIError) {
-        let record = RunOptimizerStateRecord(roundId: roundId, step: state.step, state: Data(state.encoded()), updatedAt: now)
+        let record = RunOptimizerStateRecord(
+            roundId: roundId, step: state.step, state: Data(state.encoded()), updatedAt: now)
         try await pool.writing { db in try record.save(db) }
     }
 
     func deleteUpdate(roundId: String, iteration: Int, deviceID: String) async throws(APIError) {
         try await pool.writing { db in
-            _ = try RoundUpdateRecord.deleteOne(db, key: ["roundId": roundId, "iteration": iteration, "deviceId": deviceID])
+            _ = try RoundUpdateRecord.deleteOne(
+                db, key: ["roundId": roundId, "iteration": iteration, "deviceId": deviceID])
         }
     }
 
     func deleteFailure(roundId: String, iteration: Int, deviceID: String) async throws(APIError) {
         try await pool.writing { db in
-            _ = try RoundFailureRecord.deleteOne(db, key: ["roundId": roundId, "iteration": iteration, "deviceId": deviceID])
+            _ = try RoundFailureRecord.deleteOne(
+                db, key: ["roundId": roundId, "iteration": iteration, "deviceId": deviceID])
         }
     }
 
     func iteration(roundId: String, iteration: Int) async throws(APIError) -> RoundIterationRecord? {
-        try await pool.reading { db in try RoundIterationRecord.fetchOne(db, key: ["roundId": roundId, "iteration": iteration]) }
+        try await pool.reading { db in
+            try RoundIterationRecord.fetchOne(db, key: ["roundId": roundId, "iteration": iteration])
+        }
     }
 
     func updates(roundId: String, iteration: Int) async throws(APIError) -> [RoundUpdateRecord] {
@@ -80,7 +87,8 @@ struct RoundStore: Sendable {
         let reason = "the aggregator restarted"
         return try pool.write { db in
             try db.execute(
-                sql: "UPDATE roundIterations SET state = 'failed', failureReason = ?, endedAt = ? WHERE state IN ('waiting', 'running')",
+                sql:
+                    "UPDATE roundIterations SET state = 'failed', failureReason = ?, endedAt = ? WHERE state IN ('waiting', 'running')",
                 arguments: [reason, now])
             try db.execute(
                 sql: "UPDATE rounds SET state = 'failed', failureReason = ? WHERE state IN ('waiting', 'running')",
@@ -95,13 +103,17 @@ struct RoundStore: Sendable {
             guard let round = try RoundRecord.fetchOne(db, key: id) else {
                 throw APIError.notFound("round_not_found", "there is no round '\(id)'")
             }
-            let iterations = try RoundIterationRecord.filter(Column("roundId") == id).order(Column("iteration")).fetchAll(db)
+            let iterations = try RoundIterationRecord.filter(Column("roundId") == id).order(Column("iteration"))
+                .fetchAll(db)
             let failures = Dictionary(
-                grouping: try RoundFailureRecord.filter(Column("roundId") == id).order(Column("reportedAt")).fetchAll(db),
+                grouping: try RoundFailureRecord.filter(Column("roundId") == id).order(Column("reportedAt")).fetchAll(
+                    db),
                 by: \.iteration)
             let evaluation = try EvaluationRecord.filter(Column("runId") == id).fetchOne(db)
-            let profile = try Row.fetchOne(db, sql: "SELECT name, version FROM featureProfiles WHERE runId = ?", arguments: [id])
-                .map { ProfileReference(name: $0["name"], version: $0["version"]) }
+            let profile = try Row.fetchOne(
+                db, sql: "SELECT name, version FROM featureProfiles WHERE runId = ?", arguments: [id]
+            )
+            .map { ProfileReference(name: $0["name"], version: $0["version"]) }
             let counts = try Dictionary(
                 Row.fetchAll(
                     db, sql: "SELECT iteration, COUNT(*) AS n FROM roundUpdates WHERE roundId = ? GROUP BY iteration",
@@ -115,9 +127,11 @@ struct RoundStore: Sendable {
                 iterations: iterations.map { iteration in
                     RoundIterationInfo(
                         iteration: iteration.iteration, state: iteration.state, baseVersion: iteration.baseVersion,
-                        cohortSize: iteration.cohort.count, updatesReceived: counts[iteration.iteration] ?? iteration.contributors ?? 0,
+                        cohortSize: iteration.cohort.count,
+                        updatesReceived: counts[iteration.iteration] ?? iteration.contributors ?? 0,
                         producedVersion: iteration.producedVersion, metrics: iteration.metrics,
-                        failureReason: iteration.failureReason, startedAt: iteration.startedAt, endedAt: iteration.endedAt,
+                        failureReason: iteration.failureReason, startedAt: iteration.startedAt,
+                        endedAt: iteration.endedAt,
                         failedClients: (failures[iteration.iteration] ?? []).map(\.failure))
                 },
                 failureReason: round.failureReason, createdAt: round.createdAt,

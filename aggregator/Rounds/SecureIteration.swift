@@ -126,7 +126,8 @@ struct SecureIteration: Sendable {
             throw .internal("the iteration's secure sum holds no evaluation")
         }
         let totals = FixedPointCodec(server.parameters).decodeSum(sum, summands: survivors)
-        guard let figures = SecureMetricsLayout.decodeEvaluation(totals, classes: classes, weightCap: plan.weightCap) else {
+        guard let figures = SecureMetricsLayout.decodeEvaluation(totals, classes: classes, weightCap: plan.weightCap)
+        else {
             throw .internal("the securely aggregated evaluation holds no held-out samples")
         }
         return figures

@@ -23,7 +23,8 @@ enum UpdateValidator {
         }
         let expected = MLP(architecture: architecture, seed: 0).namedTensors
         guard Set(file.tensors.keys) == Set(expected.map(\.name)) else {
-            throw shapeMismatch("the update's tensors are \(file.tensors.keys.sorted()), the model's \(expected.map(\.name))")
+            throw shapeMismatch(
+                "the update's tensors are \(file.tensors.keys.sorted()), the model's \(expected.map(\.name))")
         }
         var tensors: [String: Tensor] = [:]
         for (name, reference) in expected {

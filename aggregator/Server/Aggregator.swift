@@ -38,9 +38,13 @@ public struct Aggregator: Sendable {
                 announce("admin token: \(token)")
             }
             let failed = try RoundStore(pool: storage.pool).failInterrupted(at: clock())
-            if failed > 0 { logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"]) }
+            if failed > 0 {
+                logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"])
+            }
             let quantized = try Int8Backfill.run(pool: storage.pool, directory: directory)
-            if quantized > 0 { logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"]) }
+            if quantized > 0 {
+                logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"])
+            }
             let signed = try SignatureBackfill.run(pool: storage.pool, signer: VersionSigner(key: identity.signingKey))
             if signed > 0 { logger.info("earlier versions signed", metadata: ["count": "\(signed)"]) }
         } catch {
@@ -48,8 +52,9 @@ public struct Aggregator: Sendable {
         }
         let components: Components
         do {
-            components = try Self.components(storage: storage, identity: identity, directory: directory,
-            configuration: configuration, clock: clock, logger: logger, announce: announce)
+            components = try Self.components(
+                storage: storage, identity: identity, directory: directory,
+                configuration: configuration, clock: clock, logger: logger, announce: announce)
         } catch {
             throw BootstrapError("cannot load the devices and deployments: \(error)")
         }
@@ -77,7 +82,9 @@ public struct Aggregator: Sendable {
                 router: MetricsRoutes.router(components),
                 server: .http1(configuration: .init(idleTimeout: .seconds(Self.metricsIdleSeconds))),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
-                onServerRunning: { channel in await announcer.metricsListenerBound(port: channel.localAddress?.port ?? 0) },
+                onServerRunning: { channel in
+                    await announcer.metricsListenerBound(port: channel.localAddress?.port ?? 0)
+                },
                 logger: logger)
         }
         let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
@@ -97,14 +104,16 @@ public struct Aggregator: Sendable {
         Application(
             router: router,
             server: try .tls(
-                .http1(configuration: .init(additionalChannelHandlers: [ConnectClosingHandler()])), tlsConfiguration: tls),
+                .http1(configuration: .init(additionalChannelHandlers: [ConnectClosingHandler()])),
+                tlsConfiguration: tls),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
 
     private static func components(
-        storage: Storage, identity: AggregatorIdentity, directory: DataDirectory, configuration: AggregatorConfiguration,
+        storage: Storage, identity: AggregatorIdentity, directory: DataDirectory,
+        configuration: AggregatorConfiguration,
         clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
     ) throws -> Components {
         let pool = storage.pool
@@ -129,16 +138,20 @@ public struct Aggregator: Sendable {
             tickInterval: configuration.coordinatorTick, logger: logger)
         return Components(
             pool: pool, devices: devices,
-            revocation: DeviceRevocation(pool: pool, devices: devices, rounds: rounds, broadcaster: broadcaster, clock: clock),
+            revocation: DeviceRevocation(
+                pool: pool, devices: devices, rounds: rounds, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
-                pool: pool, devices: devices, authority: identity.authority, caCertificatePEM: identity.caCertificatePEM,
+                pool: pool, devices: devices, authority: identity.authority,
+                caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
             enrollmentTokens: EnrollmentTokens(pool: pool, clock: clock),
             adminTokens: AdminTokens(pool: pool, clock: clock),
             audit: AuditLog(pool: pool, clock: clock),
-            catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases, rounds: rounds, roundStore: roundStore, rollouts: rollouts,
+            catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases,
+            rounds: rounds, roundStore: roundStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
-            desiredStates: DesiredStates(devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
+            desiredStates: DesiredStates(
+                devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,

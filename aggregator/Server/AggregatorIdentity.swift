@@ -12,7 +12,8 @@ struct AggregatorIdentity: Sendable {
 
     /// Loads the identity from `directory`, creating whatever is missing; the server certificate
     /// names loopback and every host in `hosts`.
-    static func loadOrCreate(in directory: DataDirectory, hosts: [String]) throws(BootstrapError) -> AggregatorIdentity {
+    static func loadOrCreate(in directory: DataDirectory, hosts: [String]) throws(BootstrapError) -> AggregatorIdentity
+    {
         let files = FileManager.default
         do {
             let authority: CertificateAuthority

@@ -2,9 +2,9 @@ import Foundation
 import StarlingProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Keeps the device listener's port across restarts when it was asked for port 0.
@@ -31,21 +31,25 @@ enum DevicePortMemory {
         if inet_pton(AF_INET, address.host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = in_port_t(UInt16(address.port).bigEndian)
-            return withUnsafePointer(to: &v4) { probe(AF_INET, UnsafeRawPointer($0), socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            return withUnsafePointer(to: &v4) {
+                probe(AF_INET, UnsafeRawPointer($0), socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         if inet_pton(AF_INET6, address.host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = in_port_t(UInt16(address.port).bigEndian)
-            return withUnsafePointer(to: &v6) { probe(AF_INET6, UnsafeRawPointer($0), socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            return withUnsafePointer(to: &v6) {
+                probe(AF_INET6, UnsafeRawPointer($0), socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
         }
         return false
     }
 
     private static func probe(_ family: Int32, _ address: UnsafeRawPointer, _ length: socklen_t) -> Bool {
         #if canImport(Glibc)
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(family, SOCK_STREAM, 0)
+            let fd = socket(family, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }

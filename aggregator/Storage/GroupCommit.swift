@@ -43,7 +43,9 @@ actor GroupCommit {
         let batch = waiting
         waiting.removeAll()
         let results = await commit([write] + batch.map(\.write))
-        for (waiter, result) in zip(batch, results.dropFirst()) { waiter.continuation.resume(returning: .committed(result)) }
+        for (waiter, result) in zip(batch, results.dropFirst()) {
+            waiter.continuation.resume(returning: .committed(result))
+        }
         if waiting.isEmpty {
             committing = false
         } else {

@@ -67,7 +67,8 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 
     /// What the version's signature covers.
     var statement: VersionStatement {
-        VersionStatement(model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
+        VersionStatement(
+            model: model, version: version, sha256: sha256, sha256Int8: sha256Int8, manifestSha256: manifestSha256)
     }
 
     /// The artifact path and digest of `format`.

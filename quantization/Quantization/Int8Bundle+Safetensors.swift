@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import StarlingCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Int8Bundle {
     /// safetensors: per layer "layers.{l}.weight" I8 [out,in], "layers.{l}.weight_scale" F32 [out],
@@ -15,8 +16,10 @@ extension Int8Bundle {
         for (index, layer) in layers.enumerated() {
             let prefix = "layers.\(index)."
             let bytes = layer.weight.values.map { UInt8(bitPattern: $0) }
-            tensors[prefix + "weight"] = SafetensorsTensor(dtype: .i8, shape: [layer.outputs, layer.inputs], data: bytes)
-            tensors[prefix + "weight_scale"] = SafetensorsFile.float32(Tensor(shape: [layer.outputs], values: layer.weight.scales))
+            tensors[prefix + "weight"] = SafetensorsTensor(
+                dtype: .i8, shape: [layer.outputs, layer.inputs], data: bytes)
+            tensors[prefix + "weight_scale"] = SafetensorsFile.float32(
+                Tensor(shape: [layer.outputs], values: layer.weight.scales))
             tensors[prefix + "bias"] = SafetensorsFile.float32(Tensor(shape: [layer.outputs], values: layer.bias))
             if let scale = layer.inputScale {
                 tensors[prefix + "input_scale"] = SafetensorsFile.float32(Tensor(shape: [1], values: [scale]))
@@ -75,7 +78,8 @@ extension Int8Bundle {
             throw .invalidBundle("'\(prefix)weight' has dtype \(weight.dtype.rawValue), expected I8")
         }
         guard weight.shape == [outputs, inputs] else {
-            throw .model(.tensorShapeMismatch(name: prefix + "weight", expected: [outputs, inputs], actual: weight.shape))
+            throw .model(
+                .tensorShapeMismatch(name: prefix + "weight", expected: [outputs, inputs], actual: weight.shape))
         }
         let scales = try floats(prefix + "weight_scale", shape: [outputs], in: file)
         guard scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
@@ -95,7 +99,9 @@ extension Int8Bundle {
         return Int8Layer(weight: values, bias: bias, inputScale: inputScale)
     }
 
-    private static func floats(_ name: String, shape: [Int], in file: SafetensorsFile) throws(QuantizationError) -> [Float] {
+    private static func floats(_ name: String, shape: [Int], in file: SafetensorsFile) throws(QuantizationError)
+        -> [Float]
+    {
         let tensor: Tensor
         do {
             tensor = try file.floatTensor(name)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StarlingCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Static activation scales for post-training quantization: run the fp32 model over calibration
 /// rows and take, for each layer input, s = max|x| / 127 (max calibration; Jacob et al. 2018 §3).

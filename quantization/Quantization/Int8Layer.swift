@@ -1,4 +1,3 @@
-
 /// One dense layer of an int8 model: per-output-channel int8 weights, float bias, and the static
 /// input scale when activations were calibrated.
 ///

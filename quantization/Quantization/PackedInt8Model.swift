@@ -34,8 +34,10 @@ final class PackedInt8Model: @unchecked Sendable {
     /// Widest layer input or output: sizes the scratch of a predictor.
     let maximumWidth: Int
 
-    init(layers int8Layers: [Int8Layer], hiddenActivation: HiddenActivation, preprocessing: Preprocessing,
-         path: Int8KernelPath) {
+    init(
+        layers int8Layers: [Int8Layer], hiddenActivation: HiddenActivation, preprocessing: Preprocessing,
+        path: Int8KernelPath
+    ) {
         precondition(!int8Layers.isEmpty, "a model has at least one layer")
         self.path = path
         layers = int8Layers.enumerated().map { index, layer in

@@ -33,9 +33,12 @@ public struct DemoFleet: Sendable {
             logFile: workDirectory.appendingPathComponent("aggregator.log"))
         await processes.add(process)
         let folder = aggregatorDirectory
-        let endpoints = try await Wait.until("the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
+        let endpoints = try await Wait.until(
+            "the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)
+        ) {
             guard process.isRunning else { return nil as AggregatorEndpoints? }
-            guard let endpoints = try? AggregatorEndpoints.read(from: folder), endpoints.pid == process.processIdentifier
+            guard let endpoints = try? AggregatorEndpoints.read(from: folder),
+                endpoints.pid == process.processIdentifier
             else { return nil }
             return endpoints
         }
@@ -46,9 +49,12 @@ public struct DemoFleet: Sendable {
     public func adminConnection(to endpoints: AggregatorEndpoints) throws(AdminError) -> AdminConnection {
         AdminConnection(
             url: endpoints.url,
-            caCertificatePEM: try AdminConnection.readText(URL(fileURLWithPath: endpoints.caCertificate), what: "CA certificate"),
-            token: try AdminConnection.readText(aggregatorDirectory.appendingPathComponent("admin.token"), what: "admin token")
-                .trimmingCharacters(in: .whitespacesAndNewlines))
+            caCertificatePEM: try AdminConnection.readText(
+                URL(fileURLWithPath: endpoints.caCertificate), what: "CA certificate"),
+            token: try AdminConnection.readText(
+                aggregatorDirectory.appendingPathComponent("admin.token"), what: "admin token"
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Loads a CSV into agent `index`'s local store with `starling-agent ingest`.

@@ -13,7 +13,9 @@ public struct DemoPredictions: Sendable {
     public static let batchSize = 32
 
     /// Serves every row of `data` and scores the answers against its labels.
-    public static func serve(_ data: Dataset, classes: [String], through agentURLs: [String]) async throws(AdminError) -> DemoPredictions {
+    public static func serve(_ data: Dataset, classes: [String], through agentURLs: [String]) async throws(AdminError)
+        -> DemoPredictions
+    {
         let clients = agentURLs.map { StarlingHTTPClient(baseURL: $0, tls: nil) }
         let result: Result<DemoPredictions, AdminError>
         do {
@@ -25,7 +27,9 @@ public struct DemoPredictions: Sendable {
         return try result.get()
     }
 
-    private static func score(_ data: Dataset, classes: [String], clients: [StarlingHTTPClient]) async throws(AdminError) -> DemoPredictions {
+    private static func score(_ data: Dataset, classes: [String], clients: [StarlingHTTPClient])
+        async throws(AdminError) -> DemoPredictions
+    {
         var correct = 0
         var phaseTwo = 0
         var degraded = 0
@@ -36,7 +40,8 @@ public struct DemoPredictions: Sendable {
             let items = (start..<end).map { row in
                 PredictRequest(
                     key: "row-\(row)",
-                    features: data.features[(row * data.featureCount)..<((row + 1) * data.featureCount)].map(Double.init))
+                    features: data.features[(row * data.featureCount)..<((row + 1) * data.featureCount)].map(
+                        Double.init))
             }
             let client = clients[batchIndex % clients.count]
             let batch: PredictionBatch
@@ -46,7 +51,8 @@ public struct DemoPredictions: Sendable {
                 throw .failed("agent \(client.baseURL) did not answer a prediction batch: \(error)")
             }
             guard batch.predictions.count == items.count else {
-                throw .failed("agent \(client.baseURL) answered \(batch.predictions.count) of \(items.count) predictions")
+                throw .failed(
+                    "agent \(client.baseURL) answered \(batch.predictions.count) of \(items.count) predictions")
             }
             for (offset, prediction) in batch.predictions.enumerated() {
                 if prediction.label == classes[data.labels[start + offset]] { correct += 1 }

@@ -37,7 +37,9 @@ public struct DemoRunner: Sendable {
         if unclean.isEmpty {
             output("every process stopped cleanly")
         } else {
-            output("processes that did not stop cleanly: " + unclean.map { "\($0.name) (status \($0.status))" }.joined(separator: ", "))
+            output(
+                "processes that did not stop cleanly: "
+                    + unclean.map { "\($0.name) (status \($0.status))" }.joined(separator: ", "))
         }
         if !options.keep, case .success = result {
             try? FileManager.default.removeItem(at: workDirectory)
@@ -66,9 +68,12 @@ public struct DemoRunner: Sendable {
         let modelName = "demo"
         try await collectProfile(admin, name: modelName, split: split)
         let created = try await admin.createModel(
-            split.modelRequest(name: modelName, architecture: options.architecture, seed: options.seed, profile: modelName))
+            split.modelRequest(
+                name: modelName, architecture: options.architecture, seed: options.seed, profile: modelName))
         let initial = try await bundle(admin, model: modelName, version: created.version)
-        output("model \(modelName) v\(created.version) created (\(options.architecture)), preprocessing from profile \(modelName): \(initial.manifest.preprocessing.summary)")
+        output(
+            "model \(modelName) v\(created.version) created (\(options.architecture)), preprocessing from profile \(modelName): \(initial.manifest.preprocessing.summary)"
+        )
         try await registerRefinementModel(
             admin, split: split, name: "\(modelName)-cloud", preprocessing: initial.manifest.preprocessing)
 
@@ -77,11 +82,15 @@ public struct DemoRunner: Sendable {
         let centralised = try split.centralisedAccuracy(
             rows: split.trainingRows(of: shares), architecture: options.architecture,
             epochs: options.rounds * (options.localEpochs ?? RoundDefaults.localEpochs), seed: options.seed)
-        output("centralised reference (\(options.architecture) trained on the devices' training rows): held-out accuracy \(Format.fixed(centralised))")
+        output(
+            "centralised reference (\(options.architecture) trained on the devices' training rows): held-out accuracy \(Format.fixed(centralised))"
+        )
 
         try await deploy(admin, model: modelName, version: finalVersion)
         let served = try await DemoPredictions.serve(split.test, classes: split.classes, through: agentURLs)
-        output("served \(served.count) held-out predictions through \(agentURLs.count) agents: accuracy \(Format.fixed(served.accuracy)), phase two \(Format.fixed(served.phase2Rate)), degraded \(Format.fixed(served.degradedRate))")
+        output(
+            "served \(served.count) held-out predictions through \(agentURLs.count) agents: accuracy \(Format.fixed(served.accuracy)), phase two \(Format.fixed(served.phase2Rate)), degraded \(Format.fixed(served.degradedRate))"
+        )
         return DemoReport(
             rounds: options.rounds, finalAccuracy: finalAccuracy, centralisedAccuracy: centralised,
             phase2Rate: served.phase2Rate,
@@ -93,7 +102,8 @@ public struct DemoRunner: Sendable {
         _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
     ) async throws(AdminError) -> (urls: [String], shares: [[Int]]) {
         let token = try await admin.createEnrollmentToken(
-            CreateEnrollmentTokenRequest(ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
+            CreateEnrollmentTokenRequest(
+                ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
         let dealer = DataDealer(devices: options.agents, classes: split.classes.count)
         let shares = dealer.deal(split.devices, seed: options.seed)
         var urls: [String] = []
@@ -101,15 +111,20 @@ public struct DemoRunner: Sendable {
             let csv = fleet.workDirectory.appendingPathComponent("share-\(index).csv")
             try split.writeCSV(rows: rows, to: csv)
             try await fleet.ingest(agent: index, csv: csv, labelColumn: options.labelColumn)
-            urls.append(try await fleet.startAgent(
-                index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: String(index))]))
+            urls.append(
+                try await fleet.startAgent(
+                    index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: String(index))]))
             let favoured = dealer.dominantClasses(of: index)
-            let share = Double(rows.filter { favoured.contains(split.devices.labels[$0]) }.count) / Double(max(rows.count, 1))
+            let share =
+                Double(rows.filter { favoured.contains(split.devices.labels[$0]) }.count) / Double(max(rows.count, 1))
             let names = favoured.sorted().map { split.classes[$0] }.joined(separator: " ")
-            output("agent \(index): \(rows.count) samples, \(Int((share * 100).rounded()))% of them in classes \(names)")
+            output(
+                "agent \(index): \(rows.count) samples, \(Int((share * 100).rounded()))% of them in classes \(names)")
         }
         let expected = options.agents
-        _ = try await Wait.until("\(expected) agents to come online", timeout: .seconds(60), interval: .milliseconds(200)) {
+        _ = try await Wait.until(
+            "\(expected) agents to come online", timeout: .seconds(60), interval: .milliseconds(200)
+        ) {
             let online = (try? await admin.devices())?.filter(\.online).count ?? 0
             return online >= expected ? online : nil
         }
@@ -124,9 +139,13 @@ public struct DemoRunner: Sendable {
                 seed: options.seed))
         let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { _, _ throws(AdminError) in }
         guard finished.state == .completed, let profile = finished.profile else {
-            throw .failed("the statistics run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no profile was made")")
+            throw .failed(
+                "the statistics run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no profile was made")"
+            )
         }
-        output("feature profile \(profile.name) v\(profile.version) collected from \(finished.iterations.last?.updatesReceived ?? 0) agents under secure aggregation")
+        output(
+            "feature profile \(profile.name) v\(profile.version) collected from \(finished.iterations.last?.updatesReceived ?? 0) agents under secure aggregation"
+        )
     }
 
     private func registerRefinementModel(
@@ -136,7 +155,9 @@ public struct DemoRunner: Sendable {
         let imported = try await admin.importModel(safetensors: bundle.encoded(), name: name)
         _ = try await admin.setRefinement(RefinementSettings(model: name, version: imported.version))
         let accuracy = Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
-        output("refinement model \(name) (\(bundle.manifest.architecture)) trained on the cloud share: held-out accuracy \(Format.fixed(accuracy))")
+        output(
+            "refinement model \(name) (\(bundle.manifest.architecture)) trained on the cloud share: held-out accuracy \(Format.fixed(accuracy))"
+        )
     }
 
     private func train(_ admin: AdminClient, model: String, split: DemoSplit) async throws(AdminError) -> Int {
@@ -146,7 +167,8 @@ public struct DemoRunner: Sendable {
             rounds: options.rounds, deadlineSeconds: 60, seed: options.seed, privacy: options.privacy)
         let started = try await admin.startRound(request)
         output("round \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
-        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { round, iterations throws(AdminError) in
+        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow {
+            round, iterations throws(AdminError) in
             for iteration in iterations {
                 var line = RoundWatcher.iterationLine(iteration, of: round)
                 if let version = iteration.producedVersion {
@@ -157,7 +179,9 @@ public struct DemoRunner: Sendable {
             }
         }
         guard finished.state == .completed, let version = finished.iterations.last?.producedVersion else {
-            throw .failed("the federated run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no version was produced")")
+            throw .failed(
+                "the federated run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no version was produced")"
+            )
         }
         return version
     }
@@ -165,17 +189,25 @@ public struct DemoRunner: Sendable {
     private func deploy(_ admin: AdminClient, model: String, version: Int) async throws(AdminError) {
         let deployment = try await admin.deploy(CreateDeploymentRequest(model: model, version: version, selector: .all))
         let expected = options.agents
-        let done = try await Wait.until("deployment \(deployment.id) to reach every agent", timeout: .seconds(60), interval: .milliseconds(100)) {
+        let done = try await Wait.until(
+            "deployment \(deployment.id) to reach every agent", timeout: .seconds(60), interval: .milliseconds(100)
+        ) {
             guard let status = try? await admin.deployment(id: deployment.id),
                 status.counts.installed + status.counts.failed >= expected
             else { return nil as DeploymentInfo? }
             return status
         }
-        output("deployment \(done.id): \(model) v\(version) installed on \(done.counts.installed), failed on \(done.counts.failed)")
-        guard done.counts.failed == 0 else { throw .failed("deployment \(done.id) failed on \(done.counts.failed) agents") }
+        output(
+            "deployment \(done.id): \(model) v\(version) installed on \(done.counts.installed), failed on \(done.counts.failed)"
+        )
+        guard done.counts.failed == 0 else {
+            throw .failed("deployment \(done.id) failed on \(done.counts.failed) agents")
+        }
     }
 
-    private func heldOutAccuracy(_ admin: AdminClient, model: String, version: Int, split: DemoSplit) async throws(AdminError) -> Double {
+    private func heldOutAccuracy(_ admin: AdminClient, model: String, version: Int, split: DemoSplit)
+        async throws(AdminError) -> Double
+    {
         let bundle = try await bundle(admin, model: model, version: version)
         return Trainer.accuracy(of: bundle.model, on: split.test, preprocessing: bundle.manifest.preprocessing)
     }
@@ -190,8 +222,10 @@ public struct DemoRunner: Sendable {
     }
 
     private func makeWorkDirectory() throws(AdminError) -> URL {
-        let folder = options.workDirectory
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("starling-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        let folder =
+            options.workDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "starling-demo-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {

@@ -29,7 +29,8 @@ public struct DemoSplit: Sendable {
             throw .configuration("\(error)")
         }
         guard all.count >= 10 * options.agents else {
-            throw .configuration("\(options.data.lastPathComponent) has \(all.count) rows: the demo needs at least 10 per agent")
+            throw .configuration(
+                "\(options.data.lastPathComponent) has \(all.count) rows: the demo needs at least 10 per agent")
         }
         let (test, rest) = all.split(fraction: testFraction, seed: options.seed)
         let (cloud, devices) = rest.split(fraction: cloudFraction / (1 - testFraction), seed: options.seed &+ 1)
@@ -42,13 +43,16 @@ public struct DemoSplit: Sendable {
     /// feature profile the devices' statistics made, as an operator without data of their own does.
     public func modelRequest(name: String, architecture: String, seed: UInt64, profile: String) -> CreateModelRequest {
         CreateModelRequest(
-            name: name, architecture: architecture, labels: classes, confidenceThreshold: 0.8, seed: seed, profile: profile,
+            name: name, architecture: architecture, labels: classes, confidenceThreshold: 0.8, seed: seed,
+            profile: profile,
             preprocess: .auto)
     }
 
     /// A wider fp32 model trained centrally on the cloud share, to answer phase two, with the
     /// preprocessing of the federated model.
-    public func trainRefinementModel(name: String, seed: UInt64, preprocessing: Preprocessing) throws(AdminError) -> ModelBundle {
+    public func trainRefinementModel(name: String, seed: UInt64, preprocessing: Preprocessing) throws(AdminError)
+        -> ModelBundle
+    {
         do {
             let architecture = try ModelArchitecture(layerSizes: [featureNames.count, 128, classes.count])
             var model = MLP(architecture: architecture, seed: seed)
@@ -77,7 +81,9 @@ public struct DemoSplit: Sendable {
     /// Held-out accuracy of `architecture` trained centrally on `rows` of the devices' share, for as
     /// many epochs as the federated run's rounds and local epochs give each row, with the same
     /// local settings and preprocessing chosen the same way from those rows' statistics.
-    public func centralisedAccuracy(rows: [Int], architecture: String, epochs: Int, seed: UInt64) throws(AdminError) -> Double {
+    public func centralisedAccuracy(rows: [Int], architecture: String, epochs: Int, seed: UInt64) throws(AdminError)
+        -> Double
+    {
         do {
             let data = devices.subset(rows)
             var statistics = FeatureStatistics(width: data.featureCount, grid: .standard)

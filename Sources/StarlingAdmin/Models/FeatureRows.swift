@@ -37,7 +37,8 @@ public struct FeatureRows: Sendable, Equatable {
         guard !lines.isEmpty else { throw .configuration("The CSV file \(source) is empty.") }
         let header = lines.removeFirst().fields
         guard !header.allSatisfy({ Double($0) != nil }) else {
-            throw .configuration("The first line of \(source) looks like data, but a header row naming the columns is required.")
+            throw .configuration(
+                "The first line of \(source) looks like data, but a header row naming the columns is required.")
         }
         let labelIndex = header.firstIndex(of: labelColumn)
         let columns = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
@@ -52,7 +53,8 @@ public struct FeatureRows: Sendable, Equatable {
             for (index, field) in line.fields.enumerated() where index != labelIndex {
                 guard let value = Float(field), value.isFinite else {
                     throw .configuration(
-                        "Line \(line.number) of \(source), column '\(header[index])': '\(field)' is not a finite number.")
+                        "Line \(line.number) of \(source), column '\(header[index])': '\(field)' is not a finite number."
+                    )
                 }
                 values.append(value)
             }
@@ -63,7 +65,9 @@ public struct FeatureRows: Sendable, Equatable {
     private static func fields(of line: Substring) -> [String] {
         line.split(separator: ",", omittingEmptySubsequences: false).map { raw in
             var field = raw.trimmingCharacters(in: .whitespaces.union(.init(charactersIn: "\r")))
-            if field.count >= 2, field.hasPrefix("\""), field.hasSuffix("\"") { field = String(field.dropFirst().dropLast()) }
+            if field.count >= 2, field.hasPrefix("\""), field.hasSuffix("\"") {
+                field = String(field.dropFirst().dropLast())
+            }
             return field
         }
     }

@@ -16,8 +16,10 @@ public enum ImportSource: Sendable {
         case .onnx(let path, let name, let labels, let threshold):
             let bytes = try Self.read(path)
             do {
-                return try ONNXImporter.bundle(fromONNX: bytes, name: name, labels: labels, confidenceThreshold: threshold)
-                    .encoded()
+                return try ONNXImporter.bundle(
+                    fromONNX: bytes, name: name, labels: labels, confidenceThreshold: threshold
+                )
+                .encoded()
             } catch {
                 throw .failed("Cannot import \(path): \(error.description)")
             }

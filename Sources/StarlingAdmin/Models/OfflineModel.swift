@@ -54,7 +54,8 @@ public struct OfflineModel: Sendable {
         let width = manifest.architecture.inputSize
         guard rows.columns.count == width else {
             throw .configuration(
-                "The CSV has \(rows.columns.count) feature columns, but \(manifest.name)@\(manifest.version) expects \(width).")
+                "The CSV has \(rows.columns.count) feature columns, but \(manifest.name)@\(manifest.version) expects \(width)."
+            )
         }
         guard rows.count > 0 else { return [] }
         let probabilities: [Float]

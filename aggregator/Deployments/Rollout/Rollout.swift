@@ -20,7 +20,9 @@ struct Rollout: Sendable {
     func device(_ id: String) -> RolloutMachine.Device? { machine.device(id) }
 
     /// Feeds `event` to the machine and keeps the row's state in step.
-    mutating func handle(_ event: RolloutMachine.Event, at now: Date) throws(RolloutMachine.Refusal) -> [RolloutMachine.Action] {
+    mutating func handle(_ event: RolloutMachine.Event, at now: Date) throws(RolloutMachine.Refusal) -> [RolloutMachine
+        .Action]
+    {
         let actions = try machine.handle(event, at: now)
         if record.state != .superseded {
             (record.state, record.reason) = Self.state(of: machine.phase, reason: record.reason)
@@ -55,7 +57,8 @@ struct Rollout: Sendable {
         return DeploymentInfo(
             id: record.id, model: record.model, version: version, alias: record.alias, selector: record.selector,
             strategy: machine.policy.strategy, state: record.state, reason: record.reason, waves: machine.policy.waves,
-            currentWave: record.state == .superseded ? nil : machine.currentWave, bakeSeconds: machine.policy.bakeSeconds,
+            currentWave: record.state == .superseded ? nil : machine.currentWave,
+            bakeSeconds: machine.policy.bakeSeconds,
             maxFailureRate: machine.policy.maxFailureRate, targeted: machine.devices.count,
             counts: DeploymentCounts(
                 waiting: counts.notAssigned, pending: counts.pending, installed: counts.healthy, failed: counts.failed,

@@ -298,11 +298,15 @@ struct RolloutMachine: Codable, Sendable, Equatable {
         switch policy.judge(report) {
         case .healthy:
             let recovered = devices[index].status == .failed
-            change(index) { $0.status = .healthy; $0.failure = nil }
+            change(index) {
+                $0.status = .healthy; $0.failure = nil
+            }
             let line = recovered ? [log(now, "Device \(id) reported healthy after failing.")] : []
             return line + advance(at: now)
         case .unhealthy(let reason):
-            change(index) { $0.status = .failed; $0.failure = reason }
+            change(index) {
+                $0.status = .failed; $0.failure = reason
+            }
             let line = log(now, "Device \(id) is unhealthy: \(reason).")
             let halt = haltIfTooManyFailed(at: now, naming: id)
             return [line] + (halt.isEmpty ? advance(at: now) : halt)
@@ -311,17 +315,22 @@ struct RolloutMachine: Codable, Sendable, Equatable {
 
     /// A report that arrives after the rollout completed (a device that was offline, or slower than the
     /// healthy majority) still sets the device's status; it no longer moves or reverts anything.
-    private mutating func recordAfterCompletion(_ report: DeviceHealthReport, from id: String, at now: Date) throws(Refusal)
+    private mutating func recordAfterCompletion(_ report: DeviceHealthReport, from id: String, at now: Date)
+        throws(Refusal)
         -> [Action]
     {
         guard let index = tally.positions[id] else { throw .notATarget(id) }
         guard devices[index].status.isAssigned else { throw .notAssigned(device: id, version: version) }
         switch policy.judge(report) {
         case .healthy:
-            change(index) { $0.status = .healthy; $0.failure = nil }
+            change(index) {
+                $0.status = .healthy; $0.failure = nil
+            }
             return []
         case .unhealthy(let reason):
-            change(index) { $0.status = .failed; $0.failure = reason }
+            change(index) {
+                $0.status = .failed; $0.failure = reason
+            }
             return [log(now, "Device \(id) is unhealthy after the rollout completed: \(reason).")]
         }
     }
@@ -390,7 +399,9 @@ struct RolloutMachine: Codable, Sendable, Equatable {
             .sorted { ($0.rank, devices[$0.index].id) < ($1.rank, devices[$1.index].id) }
             .prefix(count).map(\.index).sorted()
         for index in chosen {
-            change(index) { $0.status = .pending; $0.assignedAt = now.timeIntervalSinceReferenceDate }
+            change(index) {
+                $0.status = .pending; $0.assignedAt = now.timeIntervalSinceReferenceDate
+            }
         }
         return chosen.map { devices[$0].id }
     }
