@@ -84,7 +84,9 @@ final class AggregatorMetricsTests: XCTestCase {
         try await aggregator.stop()
     }
 
-    func test_metrics_onThePublicListener_needAnAdminToken_andTheMetricsListenerServesNothingElse() async throws {
+    func test_metrics_onThePublicListener_needAWorkingAdminTokenOfAnyRole_andTheMetricsListenerServesNothingElse()
+        async throws
+    {
         let aggregator = try await TestAggregator.start(metricsListen: Self.loopback)
         let metricsURL = try XCTUnwrap(aggregator.endpoints.metricsUrl)
         XCTAssertTrue(metricsURL.hasPrefix("http://127.0.0.1:"), metricsURL)
@@ -105,14 +107,25 @@ final class AggregatorMetricsTests: XCTestCase {
         await assertAPIError(status: 404, code: "not_found") { try await scraper.getBytes(APIPath.adminDevices) }
         await assertAPIError(status: 404, code: "not_found") { try await scraper.getBytes(APIPath.healthz) }
 
+        let viewerToken: CreatedAdminToken = try await aggregator.admin.post(
+            APIPath.adminTokens, json: CreateAdminTokenRequest(role: "viewer"))
+        let viewer = try TestAggregator.client(
+            aggregator.endpoints.url, caPEM: aggregator.caPEM, token: viewerToken.token)
+        let viewed = String(decoding: try await viewer.getBytes(APIPath.metrics), as: UTF8.self)
+        XCTAssertTrue(viewed.contains("starling_devices_enrolled"), "a viewer token reads the metrics")
+        let _: AdminTokenInfo = try await aggregator.admin.post(
+            APIPath.adminTokenRevocation(id: viewerToken.info.id), json: [String: String]())
+        await assertAPIError(status: 401, code: "token_revoked") { try await viewer.getBytes(APIPath.metrics) }
+
         let text = String(decoding: try await aggregator.admin.getBytes(APIPath.metrics), as: UTF8.self)
         let samples = PrometheusSamples(text)
         let requests = "starling_http_request_duration_seconds_count"
-        XCTAssertEqual(samples.value(requests, ["listener": "public", "route": "/metrics", "status": "401"]), 2)
+        XCTAssertEqual(samples.value(requests, ["listener": "public", "route": "/metrics", "status": "401"]), 3)
+        XCTAssertEqual(samples.value(requests, ["listener": "public", "route": "/metrics", "status": "200"]), 1)
         XCTAssertEqual(samples.value(requests, ["listener": "public", "route": "unmatched", "status": "404"]), 1)
         XCTAssertEqual(samples.value(requests, ["listener": "metrics", "route": "unmatched", "status": "404"]), 2)
         XCTAssertFalse(text.contains("/no/such/path"), "a raw path in a label")
-        for client in [anonymous, intruder, scraper] { await client.shutdown() }
+        for client in [anonymous, intruder, viewer, scraper] { await client.shutdown() }
         try await aggregator.stop()
     }
 
