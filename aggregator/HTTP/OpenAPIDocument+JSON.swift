@@ -79,6 +79,16 @@ extension OpenAPIDocument {
           }
         }
       },
+      "DeviceRefused": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "The client certificate names no enrolled device (`unknown_device`) or a revoked one (`device_revoked`)."
+      },
       "Error": {
         "content": {
           "application/json": {
@@ -88,6 +98,26 @@ extension OpenAPIDocument {
           }
         },
         "description": "A refusal or failure, with a stable code."
+      },
+      "Forbidden": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "The token's role is below the operation's `x-starling-role` (`insufficient_role`)."
+      },
+      "Unauthorized": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "No admin token, or one this aggregator does not know (`unauthorized`), or one that expired (`token_expired`) or was revoked (`token_revoked`)."
       },
       "UpdateReceipt": {
         "content": {
@@ -2250,6 +2280,12 @@ extension OpenAPIDocument {
             },
             "description": "The audit log, newest first."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2289,6 +2325,12 @@ extension OpenAPIDocument {
             },
             "description": "The deployment, rolling out."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2323,6 +2365,12 @@ extension OpenAPIDocument {
             },
             "description": "The deployment."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2356,6 +2404,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "What happened to the deployment, oldest first."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2406,6 +2460,12 @@ extension OpenAPIDocument {
             },
             "description": "The deployment after the action."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2434,6 +2494,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "Every enrolled device."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2479,6 +2545,12 @@ extension OpenAPIDocument {
             },
             "description": "The revoked device; its certificate is refused from then on."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2507,6 +2579,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "Every enrollment token (never the secrets)."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2545,6 +2623,12 @@ extension OpenAPIDocument {
             },
             "description": "The new enrollment token with its secret."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2578,6 +2662,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The revoked enrollment token; no device enrolls with it any more."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2618,6 +2708,12 @@ extension OpenAPIDocument {
             },
             "description": "The federated evaluation run."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2646,6 +2742,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "Every model."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2683,6 +2785,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The model's first version, initialised from the seed."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2734,6 +2842,12 @@ extension OpenAPIDocument {
             },
             "description": "The imported version."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2768,6 +2882,12 @@ extension OpenAPIDocument {
             },
             "description": "The model's aliases."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2796,6 +2916,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The model's remaining aliases."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2848,6 +2974,12 @@ extension OpenAPIDocument {
             },
             "description": "The alias as it now stands."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2881,6 +3013,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The model's versions, each with its latest federated evaluation."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2921,6 +3059,12 @@ extension OpenAPIDocument {
           "206": {
             "$ref": "#/components/responses/Artifact"
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -2949,6 +3093,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The newest version of every feature profile."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -2986,6 +3136,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The statistics run that makes the profile."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3030,6 +3186,12 @@ extension OpenAPIDocument {
             },
             "description": "The feature profile."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3068,6 +3230,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The model version that answers `POST /v1/refine` from now on."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3108,6 +3276,12 @@ extension OpenAPIDocument {
             },
             "description": "The training run, waiting for its cohort."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3142,6 +3316,12 @@ extension OpenAPIDocument {
             },
             "description": "The run and its iterations."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3170,6 +3350,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "Every admin token (never the secrets)."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3208,6 +3394,12 @@ extension OpenAPIDocument {
             },
             "description": "The new token; its secret is shown this once."
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3241,6 +3433,12 @@ extension OpenAPIDocument {
               }
             },
             "description": "The revoked token; it authenticates nothing any more."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3286,6 +3484,9 @@ extension OpenAPIDocument {
             },
             "description": "The deployment after the report."
           },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3325,6 +3526,9 @@ extension OpenAPIDocument {
           "206": {
             "$ref": "#/components/responses/Artifact"
           },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3363,6 +3567,9 @@ extension OpenAPIDocument {
         "responses": {
           "200": {
             "$ref": "#/components/responses/UpdateReceipt"
+          },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3404,6 +3611,9 @@ extension OpenAPIDocument {
           "200": {
             "$ref": "#/components/responses/UpdateReceipt"
           },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3432,6 +3642,9 @@ extension OpenAPIDocument {
               }
             },
             "description": "Neighbour keys, relayed shares or the unmasking request, by stage."
+          },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3500,6 +3713,9 @@ extension OpenAPIDocument {
             },
             "description": "The message was taken."
           },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3540,6 +3756,9 @@ extension OpenAPIDocument {
         "responses": {
           "200": {
             "$ref": "#/components/responses/UpdateReceipt"
+          },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
           },
           "default": {
             "$ref": "#/components/responses/Error"
@@ -3582,6 +3801,9 @@ extension OpenAPIDocument {
           "200": {
             "$ref": "#/components/responses/UpdateReceipt"
           },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
           "default": {
             "$ref": "#/components/responses/Error"
           }
@@ -3620,6 +3842,9 @@ extension OpenAPIDocument {
               }
             },
             "description": "The desired state."
+          },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
           },
           "default": {
             "$ref": "#/components/responses/Error"
