@@ -56,8 +56,9 @@ check: check-format check-onnx check-openapi check-kernels
 check-format:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources agent aggregator quantization Tests Benchmarks
 
-# Regenerates docs/openapi.json and the aggregator's embedded copy from docs/openapi.yaml (PyYAML in the
-# git-ignored .venv-openapi) and fails when they differ from the committed files.
+# Validates docs/openapi.yaml as OpenAPI 3.1, regenerates docs/openapi.json and the aggregator's embedded
+# copy from it (pinned tools in the git-ignored .venv-openapi) and fails when they differ from the
+# committed files.
 check-openapi:
 	scripts/check-openapi.sh
 

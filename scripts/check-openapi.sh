@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Regenerates docs/openapi.json and the aggregator's embedded copy from docs/openapi.yaml with a pinned
-# PyYAML in a git-ignored virtualenv, and fails when the result differs from the committed files.
+# Checks docs/openapi.yaml against the OpenAPI 3.1 specification (openapi-spec-validator), regenerates
+# docs/openapi.json and the aggregator's embedded copy from it, and fails when the result differs from
+# the committed files; the tools are pinned, in a git-ignored virtualenv.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv-openapi"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml==6.0.3
+"$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml==6.0.3 openapi-spec-validator==0.9.0
+"$venv/bin/openapi-spec-validator" "$root/docs/openapi.yaml"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$venv/bin/python" "$root/scripts/openapi.py" "$out"
