@@ -60,8 +60,8 @@ public struct JSONSchemaValidator: Sendable {
         return found
     }
 
-    /// The schema a local reference (`#/a/b`) names.
-    private func resolve(_ reference: String) -> JSONValue? {
+    /// The part of ``root`` a local reference (`#/components/schemas/Error`) names.
+    public func resolve(_ reference: String) -> JSONValue? {
         guard reference.hasPrefix("#/") else { return nil }
         var node: JSONValue? = root
         for component in reference.dropFirst(2).split(separator: "/") {

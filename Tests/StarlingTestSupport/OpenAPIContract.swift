@@ -7,7 +7,7 @@ import XCTest
 /// receives is checked against the contract.
 public struct OpenAPIContract: Sendable {
     /// One operation of the document: `GET /v1/admin/rounds/{id}`.
-    public struct Operation: Hashable, Sendable {
+    public struct Operation: Hashable, Sendable, CustomStringConvertible {
         public var method: String
         public var path: String
         public var description: String { "\(method) \(path)" }
@@ -108,10 +108,7 @@ public struct OpenAPIContract: Sendable {
 
     /// A response object, through its `$ref` if it has one.
     private func resolved(_ response: JSONValue) -> JSONValue {
-        guard let reference = response["$ref"]?.string, reference.hasPrefix("#/") else { return response }
-        var node: JSONValue? = document
-        for component in reference.dropFirst(2).split(separator: "/") { node = node?[String(component)] }
-        return node ?? response
+        response["$ref"]?.string.flatMap(validator.resolve) ?? response
     }
 
     /// An observer for ``StarlingHTTPClient`` that fails the running test for every answer that
