@@ -15,7 +15,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-kernels bench clean
+.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-openapi check-kernels bench clean
 
 all: build
 
@@ -48,12 +48,19 @@ demo: build
 check-kernels: cross-deps
 	scripts/check-kernels-cross.sh
 
-# The checks that are not tests: formatting, the ONNX fixtures against their script, the kernels.
-check: check-format check-onnx check-kernels
+# The checks that are not tests: formatting, the ONNX fixtures against their script, the OpenAPI
+# document's JSON copies against docs/openapi.yaml, the kernels.
+check: check-format check-onnx check-openapi check-kernels
 
 # swift-format in lint mode with the repo's .swift-format; `swift format --in-place -r` fixes most findings.
 check-format:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources agent aggregator quantization Tests Benchmarks
+
+# Validates docs/openapi.yaml as OpenAPI 3.1, regenerates docs/openapi.json and the aggregator's embedded
+# copy from it (pinned tools in the git-ignored .venv-openapi) and fails when they differ from the
+# committed files.
+check-openapi:
+	scripts/check-openapi.sh
 
 # Regenerates the ONNX import fixtures in a git-ignored virtualenv and compares them with the committed ones.
 check-onnx:

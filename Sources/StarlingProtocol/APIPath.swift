@@ -1,11 +1,13 @@
 /// Every HTTP path of protocol v1, in one place so agent, aggregator and CLI cannot drift apart.
 ///
-/// Public listener (server TLS; admin calls carry a bearer token): `healthz`, `enroll`, `refine`,
-/// `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
+/// docs/openapi.yaml describes each of them. Public listener (server TLS; admin calls carry a bearer
+/// token): `healthz`, `openAPI`, `enroll`, `refine`, `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
 /// certificate): `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`,
 /// `samples`, `status`, `metrics`.
 public enum APIPath {
     public static let healthz = "/healthz"
+    /// `GET`: docs/openapi.yaml as JSON, on the aggregator's public listener without authentication.
+    public static let openAPI = "/openapi.json"
     public static let enroll = "/v1/enroll"
     public static let refine = "/v1/refine"
     /// Prometheus metrics in the text format: the aggregator's (also on its metrics listener) or an agent's.

@@ -19,14 +19,20 @@ public final class StarlingHTTPClient: Sendable {
     public let baseURL: String
     private let bearerToken: String?
     private let client: HTTPClient
+    private let observer: (@Sendable (StarlingHTTPExchange) -> Void)?
 
     /// The largest response body read, in bytes.
     public static let responseLimit = 256 << 20
 
-    /// A client for `baseURL` (`https://host:port` or `http://…` when `tls` is nil).
-    public init(baseURL: String, tls: TLSConfiguration?, bearerToken: String? = nil) {
+    /// A client for `baseURL` (`https://host:port` or `http://…` when `tls` is nil); `observer`
+    /// sees every answer read whole (see ``StarlingHTTPExchange``).
+    public init(
+        baseURL: String, tls: TLSConfiguration?, bearerToken: String? = nil,
+        observer: (@Sendable (StarlingHTTPExchange) -> Void)? = nil
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.bearerToken = bearerToken
+        self.observer = observer
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(10)))
@@ -147,6 +153,10 @@ public final class StarlingHTTPClient: Sendable {
             status = response.status
             let buffer = try await response.body.collect(upTo: Self.responseLimit)
             bytes = Array(buffer.readableBytesView)
+            observer?(
+                StarlingHTTPExchange(
+                    method: method.rawValue, path: String(path.prefix { $0 != "?" }), status: Int(status.code),
+                    contentType: response.headers.first(name: "Content-Type"), body: bytes))
         } catch {
             throw .transport(Self.describe(error))
         }

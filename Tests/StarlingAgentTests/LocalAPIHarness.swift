@@ -1,10 +1,12 @@
 import Foundation
 import StarlingProtocol
+import StarlingTestSupport
 import StarlingTransport
 
 @testable import StarlingAgent
 
-/// Runs a real local API server on 127.0.0.1 (port 0) around `body`, which talks to it over HTTP.
+/// Runs a real local API server on 127.0.0.1 (port 0) around `body`, which talks to it over HTTP;
+/// every answer the client receives is checked against docs/openapi.yaml.
 func withLocalAPI(
     model: InstalledModel?, refiner: (any Refiner)? = nil, refineTimeout: Duration = .milliseconds(200),
     privacyBudget: PrivacyBudget? = nil, _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
@@ -21,7 +23,8 @@ func withLocalAPI(
         connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics)
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
-    let client = StarlingHTTPClient(baseURL: server.url, tls: nil)
+    let client = StarlingHTTPClient(
+        baseURL: server.url, tls: nil, observer: OpenAPIContract.failingTestOnViolation)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {

@@ -11,7 +11,8 @@ import XCTest
 @testable import StarlingAggregator
 
 /// An aggregator running in-process on loopback port 0 in a temporary folder, with HTTPS clients
-/// built from StarlingTransport; `admin` carries the token of `admin.token`.
+/// built from StarlingTransport; `admin` carries the token of `admin.token`. Every answer those
+/// clients receive is checked against docs/openapi.yaml (``OpenAPIContract``).
 final class TestAggregator: Sendable {
     let folder: URL
     let endpoints: AggregatorEndpoints
@@ -80,7 +81,8 @@ final class TestAggregator: Sendable {
         -> StarlingHTTPClient
     {
         StarlingHTTPClient(
-            baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token)
+            baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token,
+            observer: OpenAPIContract.failingTestOnViolation)
     }
 
     /// Enrolls a device with a fresh token and returns its mutual-TLS client.

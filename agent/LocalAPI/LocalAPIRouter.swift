@@ -8,7 +8,8 @@ import StarlingProtocol
     import Foundation
 #endif
 
-/// The routes of the agent's local API: prediction, sample intake, status, metrics and health.
+/// The handlers of the agent's local API (``LocalAPIRoute``): prediction, sample intake, status,
+/// metrics and health.
 struct LocalAPIRouter: HTTPResponder {
     let deviceId: String
     let predictor: TwoPhasePredictor
@@ -22,27 +23,22 @@ struct LocalAPIRouter: HTTPResponder {
     func respond(method: HTTPMethod, uri: String, body: [UInt8]) async -> LocalAPIResponse {
         let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
         do {
-            switch (method, path) {
-            case (.POST, APIPath.agentPredict):
+            switch try LocalAPIRoute.matching(method: method, path: path) {
+            case .predict:
                 let request = try decode(PredictRequest.self, from: body)
                 return .json(try await predictor.predict([request])[0])
-            case (.POST, APIPath.agentPredictBatch):
+            case .predictBatch:
                 let request = try decode(PredictBatchRequest.self, from: body)
                 return .json(PredictionBatch(predictions: try await predictor.predict(request.items)))
-            case (.POST, APIPath.agentSamples):
+            case .addSamples:
                 return .json(try await addSamples(try decode(SampleBatch.self, from: body)))
-            case (.GET, APIPath.agentStatus):
+            case .status:
                 return .json(try await status())
-            case (.GET, APIPath.metrics):
+            case .metrics:
                 let text = metrics.scrape(modelVersion: slot.model?.version, privacy: try await privacy.status())
                 return LocalAPIResponse(status: .ok, body: Array(text.utf8), contentType: MetricsRegistry.contentType)
-            case (.GET, APIPath.healthz):
+            case .health:
                 return .json(["status": "ok"])
-            case (_, APIPath.agentPredict), (_, APIPath.agentPredictBatch), (_, APIPath.agentSamples),
-                (_, APIPath.agentStatus), (_, APIPath.metrics), (_, APIPath.healthz):
-                throw APIProblem.methodNotAllowed
-            default:
-                throw APIProblem.notFound
             }
         } catch let problem as APIProblem {
             return .problem(problem)

@@ -1,8 +1,9 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The public listener (server TLS only): health, enrollment, refinement and metrics for any working
-/// admin token, and the admin API with its roles (``AdminEndpoint``).
+/// The public listener (server TLS only): health, the API's own description (``OpenAPIDocument``),
+/// enrollment, refinement and metrics for any working admin token, and the admin API with its roles
+/// (``AdminEndpoint``).
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
@@ -12,6 +13,7 @@ enum PublicRoutes {
         router.get(RouterPath(APIPath.healthz)) { _, _ in
             try JSONResponse.make(["status": "ok"])
         }
+        router.get(RouterPath(APIPath.openAPI)) { _, _ in OpenAPIDocument.response() }
         router.post(RouterPath(APIPath.enroll)) { request, _ in
             let body = try await RequestBody.json(EnrollmentRequest.self, from: request)
             let response = try await components.enrollment.enroll(

@@ -16,6 +16,9 @@ public struct Aggregator: Sendable {
     public let services: [any Service]
     /// Where the listeners are, once bound.
     public let endpoints: EndpointAnnouncer
+    /// Every route each listener answers, as `GET /v1/admin/rounds/{id}`, read from its router: what
+    /// docs/openapi.yaml must describe, no more and no less (the tests hold one to the other).
+    let routes: [AggregatorMetrics.Listener: Set<String>]
 
     /// Prepares `configuration.dataDirectory` and builds every part. `announce` receives the lines
     /// meant for stdout: the admin token on the run that creates it, then the listening line.
@@ -63,14 +66,19 @@ public struct Aggregator: Sendable {
         let publicApp: any Service
         let deviceApp: any Service
         var metricsApp: (any Service)?
+        let publicRouter = PublicRoutes.router(components)
+        let deviceRouter = DeviceRoutes.router(components)
+        var routes: [AggregatorMetrics.Listener: Set<String>] = [
+            .public: Self.routes(of: publicRouter), .device: Self.routes(of: deviceRouter),
+        ]
         do {
             publicApp = try Self.application(
-                router: PublicRoutes.router(components),
+                router: publicRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil),
                 address: configuration.listen, logger: logger,
                 onBound: { port in await announcer.publicListenerBound(port: port) })
             deviceApp = try Self.application(
-                router: DeviceRoutes.router(components),
+                router: deviceRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
                 address: deviceAddress, logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
@@ -78,8 +86,10 @@ public struct Aggregator: Sendable {
             throw BootstrapError("cannot configure TLS: \(error)")
         }
         if let address = configuration.metricsListen {
+            let metricsRouter = MetricsRoutes.router(components)
+            routes[.metrics] = Self.routes(of: metricsRouter)
             metricsApp = Application(
-                router: MetricsRoutes.router(components),
+                router: metricsRouter,
                 server: .http1(configuration: .init(idleTimeout: .seconds(Self.metricsIdleSeconds))),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
                 onServerRunning: { channel in
@@ -91,6 +101,11 @@ public struct Aggregator: Sendable {
         let listeners = [publicApp, deviceApp] + (metricsApp.map { [$0] } ?? [])
         services = [storage, heartbeats, components.rounds, components.rollouts] + listeners + [components.broadcaster]
         endpoints = announcer
+        self.routes = routes
+    }
+
+    private static func routes(of router: Router<AggregatorRequestContext>) -> Set<String> {
+        Set(router.routes.map { "\($0.method.rawValue) \($0.path)" })
     }
 
     /// How long a connection to the metrics listener may sit without a request before it is closed.
