@@ -2,7 +2,8 @@ import Hummingbird
 import StarlingProtocol
 
 /// The public listener (server TLS only): health, enrollment, refinement and metrics for any working
-/// admin token, and the admin API with its roles (``AdminEndpoint``).
+/// admin token, the admin API with its roles (``AdminEndpoint``) and the web dashboard under `/ui`
+/// (``DashboardRoutes``).
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
@@ -30,6 +31,7 @@ enum PublicRoutes {
             .add(middleware: authentication)
             .get { _, _ in try await MetricsRoutes.answer(components) }
         AdminRoutes.add(to: router.group("v1/admin").add(middleware: authentication), components)
+        DashboardRoutes.add(to: router, components)
         return router
     }
 }
