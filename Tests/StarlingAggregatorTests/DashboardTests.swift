@@ -1,4 +1,5 @@
 import Foundation
+import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
 import XCTest
@@ -146,6 +147,32 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(page.body.contains(run.id))
         XCTAssertTrue(page.body.contains("of 3"))
         XCTAssertTrue(page.body.contains("http-equiv=\"refresh\""))
+    }
+
+    func test_roundsPage_chartsTheAccuracyOfEachRound_withTheValuesWrittenOnTheChart() async throws {
+        _ = try await device.watch()
+        let run: RoundInfo = try await aggregator.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "m", clients: 1, minClients: 1, rounds: 2, deadlineSeconds: 30, seed: 1,
+                secureAggregation: false))
+        let architecture = try ModelArchitecture(parsing: "4-2")
+        for (round, accuracy) in [(1, 0.625), (2, 0.875)] {
+            var task = try await device.nextTask()
+            while task.iteration < round { task = try await device.nextTask() }
+            let _: UpdateReceipt = try await device.client.post(
+                APIPath.deviceUpdate(roundId: run.id, iteration: round),
+                bytes: UpdateBody.make(architecture, value: 0.01, evalAccuracy: accuracy))
+        }
+        let finished = try await waitForEnd(of: run.id, aggregator)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        let page = try await browser(.viewer).get("/ui/rounds")
+        XCTAssertTrue(page.body.contains("2 of 2 rounds completed"))
+        XCTAssertTrue(page.body.contains(">evaluation accuracy</text>"))
+        XCTAssertTrue(page.body.contains(">0.625</text>"))
+        XCTAssertTrue(page.body.contains(">0.875</text>"))
+        XCTAssertTrue(page.body.contains(">training loss</text>"))
+        XCTAssertFalse(page.body.contains("http-equiv=\"refresh\""), "nothing is live any more")
     }
 
     func test_viewer_seesRolloutsButNoButtonThatChangesThem() async throws {

@@ -8,7 +8,7 @@ enum DashboardSignIn {
         let form = try await DashboardForms.read(SignInForm.self, from: request)
         let secret = form.token.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty, secret.utf8.count <= SignInForm.maximumTokenLength else {
-            return refused("paste an admin token, as `starling token create` printed it")
+            return refused("paste an admin token, as starling token create-admin printed it")
         }
         let caller: AdminPrincipal
         do {
