@@ -22,7 +22,8 @@ struct DashboardBrowser {
         try await send("GET", path, body: nil, headers: [])
     }
 
-    /// Posts `fields` as a form, with `Origin` of the dashboard itself unless `headers` says otherwise.
+    /// Posts `fields` as a form, with `Origin` of the dashboard itself (an empty `Origin` in `headers`
+    /// stands for it) and the form content type unless `headers` names another.
     func post(
         _ path: String, _ fields: [(String, String)], headers: [(String, String)] = [("Origin", "")]
     ) async throws -> DashboardAnswer {
@@ -30,8 +31,9 @@ struct DashboardBrowser {
         let sent = headers.map { name, value in
             (name, name == "Origin" && value.isEmpty ? "https://\(authority)" : value)
         }
-        return try await send(
-            "POST", path, body: body, headers: [("Content-Type", "application/x-www-form-urlencoded")] + sent)
+        let type =
+            sent.contains { $0.0 == "Content-Type" } ? [] : [("Content-Type", "application/x-www-form-urlencoded")]
+        return try await send("POST", path, body: body, headers: type + sent)
     }
 
     /// Signs in with `token` and keeps the session cookie it gets.

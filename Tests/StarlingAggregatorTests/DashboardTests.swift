@@ -244,6 +244,40 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(after.cookie("starling_session")?.value, "")
     }
 
+    func test_session_ofATokenThatExpires_isSentToSignIn() async throws {
+        let created: CreatedAdminToken = try await aggregator.admin.post(
+            APIPath.adminTokens, json: CreateAdminTokenRequest(role: "operator", ttlSeconds: 1))
+        var browser = DashboardBrowser(aggregator)
+        try await browser.signIn(created.token)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        var answer = try await browser.get("/ui/")
+        while answer.status == 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            answer = try await browser.get("/ui/")
+        }
+        XCTAssertEqual(answer.status, 303)
+        XCTAssertEqual(answer.header("Location"), "/ui/sign-in")
+        let again = try await browser.signIn(created.token)
+        XCTAssertEqual(again.status, 401)
+        XCTAssertTrue(again.body.contains("expired"))
+    }
+
+    func test_formsThatAreNotFormsOrDoNotDecode_get4xxPages() async throws {
+        let browser = try await browser(.operator)
+        let deployment = try await deploy()
+        let path = "/ui/rollouts/\(deployment.id)/pause"
+        let json = try await browser.post(path, [], headers: [("Content-Type", "application/json"), ("Origin", "")])
+        XCTAssertEqual(json.status, 415)
+        let oversized = try await browser.post(path, [("csrf", String(repeating: "a", count: 5000))])
+        XCTAssertEqual(oversized.status, 413)
+        let csrf = try await browser.csrfToken(on: "/ui/rollouts")
+        let unknownAction = try await browser.post("/ui/rollouts/\(deployment.id)/explode", [("csrf", csrf)])
+        XCTAssertEqual(unknownAction.status, 400)
+        let unknownDeployment = try await browser.post("/ui/rollouts/dep-missing/pause", [("csrf", csrf)])
+        XCTAssertEqual(unknownDeployment.status, 404)
+        XCTAssertTrue(unknownDeployment.header("Content-Type")?.hasPrefix("text/html") ?? false)
+    }
+
     func test_signOut_endsTheSession() async throws {
         let browser = try await browser(.viewer)
         let csrf = try await browser.csrfToken(on: "/ui/")
