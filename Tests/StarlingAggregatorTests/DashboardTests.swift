@@ -180,7 +180,7 @@ final class DashboardTests: XCTestCase {
         let page = try await browser(.viewer).get("/ui/rollouts")
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.body.contains(deployment.id))
-        XCTAssertFalse(page.body.contains("/ui/rollouts/"))
+        XCTAssertFalse(page.body.contains("action=\"/ui/rollouts/"))
         // The one form is sign-out's.
         XCTAssertEqual(page.body.components(separatedBy: "<form").count - 1, 1)
         XCTAssertEqual(page.body.components(separatedBy: "<button").count - 1, 1)
@@ -201,6 +201,13 @@ final class DashboardTests: XCTestCase {
         let event = try XCTUnwrap(audit.events.first { $0.route == "/v1/admin/deployments/:id/:action" })
         XCTAssertEqual(event.tokenId, try XCTUnwrap(callers.tokens[.operator]).info.id)
         XCTAssertEqual(event.status, 200)
+        let history = try await browser.get("/ui/rollouts/\(deployment.id)")
+        XCTAssertEqual(history.status, 200)
+        XCTAssertTrue(history.body.contains("action=\"/ui/rollouts/\(deployment.id)/resume\""))
+        let events: DeploymentEventList = try await aggregator.admin.get(
+            APIPath.adminDeploymentEvents(id: deployment.id))
+        XCTAssertFalse(events.events.isEmpty)
+        for event in events.events { XCTAssertTrue(history.body.contains(HTML.escape(event.message)), event.message) }
     }
 
     func test_actions_withMissingOrWrongCSRFTokenOrFromAnotherSite_are403AndChangeNothing() async throws {

@@ -9,6 +9,9 @@ enum DashboardPath {
     static let signOut = "/ui/sign-out"
     static let style = "/ui/style.css"
 
+    /// One deployment's page, with its history.
+    static func rollout(_ id: String) -> String { "/ui/rollouts/\(id)" }
+
     /// Where a rollout's button posts `action` (pause, resume, abort or rollback).
     static func rolloutAction(_ id: String, _ action: String) -> String { "/ui/rollouts/\(id)/\(action)" }
 }

@@ -27,6 +27,7 @@ enum DashboardRoutes {
         pages.get("rounds") { request, context in try await rounds(request, context, components) }
         pages.get("models") { request, context in try await models(request, context, components) }
         pages.get("rollouts") { request, context in try await rollouts(request, context, components) }
+        pages.get("rollouts/:id") { request, context in try await rollout(request, context, components) }
         pages.post("sign-out") { request, context in
             let form = try await DashboardForms.read(CSRFForm.self, from: request)
             try DashboardForms.check(form.csrf, of: context.dashboardSession, request: request)
@@ -91,6 +92,21 @@ enum DashboardRoutes {
         return page(
             "Rollouts", DashboardPath.rollouts, caller, context, content,
             refresh: RolloutsPage.isLive(deployments) ? RolloutsPage.refreshSeconds : nil)
+    }
+
+    private static func rollout(
+        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+    ) async throws -> Response {
+        let caller = try require(.listDeploymentEvents, context)
+        let id = try context.parameters.require("id")
+        let deployment = try await components.rollouts.info(id: id)
+        let events = try await components.rollouts.events(id: id)
+        let content = RolloutPage.render(
+            deployment, events: events, canSteer: caller.role >= AdminEndpoint.steerDeployment.route.role,
+            csrfToken: context.dashboardSession?.csrfToken ?? "")
+        return page(
+            "Rollout \(deployment.id)", DashboardPath.rollouts, caller, context, content,
+            refresh: RolloutsPage.isLive([deployment]) ? RolloutsPage.refreshSeconds : nil)
     }
 
     /// The caller, if its role may call `endpoint`, whose data the page shows; 403

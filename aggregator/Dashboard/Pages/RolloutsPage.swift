@@ -38,7 +38,7 @@ enum RolloutsPage {
         let target = deployment.alias.map { "\(deployment.model)@\(deployment.version) (alias \($0))" }
         let reason = deployment.reason.map { reason -> HTML in "<br><span class=\"muted\">\(reason)</span>" } ?? .empty
         let cells: HTML = """
-            <td><code>\(deployment.id)</code><br><span class="muted">\(deployment.strategy.rawValue) · \
+            <td><a href="\(DashboardPath.rollout(deployment.id))"><code>\(deployment.id)</code></a><br><span class="muted">\(deployment.strategy.rawValue) · \
             \(DashboardLayout.time(deployment.createdAt))</span></td>\
             <td>\(target ?? "\(deployment.model)@\(deployment.version)")</td>\
             <td>\(deployment.selector.description)</td>\
