@@ -23,11 +23,11 @@ enum DashboardRoutes {
 
         let pages = router.group(RouterPath(DashboardPath.root)).add(middleware: errors)
             .add(middleware: DashboardSessionMiddleware(sessions: sessions, tokens: components.adminTokens))
-        pages.get { request, context in try await fleet(request, context, components) }
-        pages.get("rounds") { request, context in try await rounds(request, context, components) }
-        pages.get("models") { request, context in try await models(request, context, components) }
-        pages.get("rollouts") { request, context in try await rollouts(request, context, components) }
-        pages.get("rollouts/:id") { request, context in try await rollout(request, context, components) }
+        pages.get { _, context in try await fleet(context, components) }
+        pages.get("rounds") { _, context in try await rounds(context, components) }
+        pages.get("models") { _, context in try await models(context, components) }
+        pages.get("rollouts") { _, context in try await rollouts(context, components) }
+        pages.get("rollouts/:id") { _, context in try await rollout(context, components) }
         pages.post("sign-out") { request, context in
             let form = try await DashboardForms.read(CSRFForm.self, from: request)
             try DashboardForms.check(form.csrf, of: context.dashboardSession, request: request)
@@ -46,14 +46,14 @@ enum DashboardRoutes {
     }
 
     private static func fleet(
-        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+        _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let caller = try require(.listDevices, context)
         return page("Fleet", DashboardPath.fleet, caller, context, FleetPage.render(components.devices.list()))
     }
 
     private static func rounds(
-        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+        _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let caller = try require(.showRound, context)
         var runs: [RoundInfo] = []
@@ -66,7 +66,7 @@ enum DashboardRoutes {
     }
 
     private static func models(
-        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+        _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let caller = try require(.listVersions, context)
         var entries: [ModelsPage.Entry] = []
@@ -82,7 +82,7 @@ enum DashboardRoutes {
     }
 
     private static func rollouts(
-        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+        _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let caller = try require(.showDeployment, context)
         let deployments = await components.rollouts.recent(limit: RolloutsPage.limit)
@@ -95,7 +95,7 @@ enum DashboardRoutes {
     }
 
     private static func rollout(
-        _ request: Request, _ context: AggregatorRequestContext, _ components: Components
+        _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
         let caller = try require(.listDeploymentEvents, context)
         let id = try context.parameters.require("id")

@@ -11,9 +11,6 @@ struct HTML: Sendable, ExpressibleByStringInterpolation, Equatable {
 
     init(stringInterpolation interpolation: Interpolation) { markup = interpolation.markup }
 
-    /// `text` escaped, so it shows as written.
-    init(text: String) { markup = Self.escape(text) }
-
     /// The fragments one after another.
     init(joining parts: some Sequence<HTML>) { markup = parts.map(\.markup).joined() }
 
