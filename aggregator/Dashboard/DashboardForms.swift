@@ -12,18 +12,24 @@ enum DashboardForms {
     /// The name of the hidden field that carries the CSRF token.
     static let csrfField = "csrf"
 
-    /// The body of a `application/x-www-form-urlencoded` post decoded as `type`: 415
-    /// `unsupported_form` for another content type, 413 `body_too_large` past ``bodyLimit``, 400
-    /// `invalid_form` for a body that does not decode.
-    static func read<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// The body of a `application/x-www-form-urlencoded` post: 415 `unsupported_form` for another
+    /// content type, 413 `body_too_large` past ``bodyLimit``.
+    ///
+    /// Not generic, unlike ``decode(_:from:)``: swift-frontend 6.3.1 can crash at -O splitting a
+    /// generic async function specialised into a route handler (see ``RequestBody/json(_:from:)``).
+    static func body(of request: Request) async throws -> String {
         guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true else {
             throw APIError(
                 .unsupportedMediaType, "unsupported_form",
                 "dashboard forms are posted as application/x-www-form-urlencoded")
         }
-        let bytes = try await RequestBody.bytes(of: request, limit: bodyLimit)
+        return String(decoding: try await RequestBody.bytes(of: request, limit: bodyLimit), as: UTF8.self)
+    }
+
+    /// A form body decoded as `type`; 400 `invalid_form` for one that does not decode.
+    static func decode<T: Decodable>(_ type: T.Type, from body: String) throws(APIError) -> T {
         do {
-            return try URLEncodedFormDecoder().decode(type, from: String(decoding: bytes, as: UTF8.self))
+            return try URLEncodedFormDecoder().decode(type, from: body)
         } catch {
             throw APIError.badRequest("invalid_form", "the form is missing a field or has a malformed one")
         }

@@ -29,7 +29,7 @@ enum DashboardRoutes {
         pages.get("rollouts") { _, context in try await rollouts(context, components) }
         pages.get("rollouts/:id") { _, context in try await rollout(context, components) }
         pages.post("sign-out") { request, context in
-            let form = try await DashboardForms.read(CSRFForm.self, from: request)
+            let form = try DashboardForms.decode(CSRFForm.self, from: try await DashboardForms.body(of: request))
             try DashboardForms.check(form.csrf, of: context.dashboardSession, request: request)
             if let id = DashboardCookie.sessionID(of: request) { await sessions.close(id: id) }
             return DashboardResponse.redirect(to: DashboardPath.signIn, clearingSession: true)
@@ -38,7 +38,7 @@ enum DashboardRoutes {
             endpoint: .steerDeployment, audit: components.audit,
             handler: AdminRoutes.handler(.steerDeployment, components))
         pages.post("rollouts/:id/:action") { request, context in
-            let form = try await DashboardForms.read(CSRFForm.self, from: request)
+            let form = try DashboardForms.decode(CSRFForm.self, from: try await DashboardForms.body(of: request))
             try DashboardForms.check(form.csrf, of: context.dashboardSession, request: request)
             _ = try await steer.respond(request, context)
             return DashboardResponse.redirect(to: DashboardPath.rollouts)

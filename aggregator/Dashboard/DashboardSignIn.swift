@@ -5,7 +5,7 @@ import Hummingbird
 enum DashboardSignIn {
     static func answer(_ request: Request, _ components: Components) async throws -> Response {
         try DashboardForms.checkOrigin(of: request)
-        let form = try await DashboardForms.read(SignInForm.self, from: request)
+        let form = try DashboardForms.decode(SignInForm.self, from: try await DashboardForms.body(of: request))
         let secret = form.token.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty, secret.utf8.count <= SignInForm.maximumTokenLength else {
             return refused("paste an admin token, as starling token create-admin printed it")
