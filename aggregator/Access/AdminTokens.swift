@@ -75,6 +75,31 @@ struct AdminTokens: Sendable {
             })
         else { throw APIError.unknownToken }
         let now = clock()
+        try Self.refuseUnlessWorking(record, at: now)
+        if record.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUseResolution }) ?? true {
+            let id = record.id
+            try await pool.writing { db in
+                try db.execute(sql: "UPDATE adminTokens SET lastUsedAt = ? WHERE id = ?", arguments: [now, id])
+            }
+        }
+        return AdminPrincipal(tokenId: record.id, role: record.role)
+    }
+
+    /// The caller behind a token id, for a dashboard session signed in with that token: 401
+    /// `unauthorized` for an id no token has, `token_revoked` and `token_expired` for a token that
+    /// no longer works.
+    func principal(id: String) async throws(APIError) -> AdminPrincipal {
+        guard
+            let record = try await pool.reading({ db in try AdminTokenRecord.filter(Column("id") == id).fetchOne(db) })
+        else { throw APIError.unknownToken }
+        try Self.refuseUnlessWorking(record, at: clock())
+        return AdminPrincipal(tokenId: record.id, role: record.role)
+    }
+
+    /// A new token id: `adm-` and 12 hex digits.
+    static func newID() -> String { Secrets.identifier(prefix: "adm-") }
+
+    private static func refuseUnlessWorking(_ record: AdminTokenRecord, at now: Date) throws(APIError) {
         if let revokedAt = record.revokedAt {
             throw APIError(
                 .unauthorized, "token_revoked",
@@ -86,17 +111,7 @@ struct AdminTokens: Sendable {
                 .unauthorized, "token_expired",
                 "this admin token (\(record.id)) expired at \(expiresAt.ISO8601Format()); ask an admin for a new one")
         }
-        if record.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUseResolution }) ?? true {
-            let id = record.id
-            try await pool.writing { db in
-                try db.execute(sql: "UPDATE adminTokens SET lastUsedAt = ? WHERE id = ?", arguments: [now, id])
-            }
-        }
-        return AdminPrincipal(tokenId: record.id, role: record.role)
     }
-
-    /// A new token id: `adm-` and 12 hex digits.
-    static func newID() -> String { Secrets.identifier(prefix: "adm-") }
 
     private static func works(_ record: AdminTokenRecord, at now: Date) -> Bool {
         record.revokedAt == nil && (record.expiresAt.map { $0 > now } ?? true)

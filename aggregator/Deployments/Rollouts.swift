@@ -74,6 +74,9 @@ actor Rollouts: Service {
 
     func info(id: String) throws(APIError) -> DeploymentInfo { try rollout(id).info }
 
+    /// The newest `limit` deployments, newest first.
+    func recent(limit: Int) -> [DeploymentInfo] { rollouts.suffix(limit).reversed().map(\.info) }
+
     /// How many deployments are in each state, and where the targets of the live ones stand.
     func census() -> (states: [DeploymentState: Int], devices: DeploymentCounts) {
         var states: [DeploymentState: Int] = [:]

@@ -14,7 +14,7 @@ enum AdminRoutes {
     }
 
     /// What each endpoint does.
-    private static func handler(_ endpoint: AdminEndpoint, _ components: Components) -> AdminHandler {
+    static func handler(_ endpoint: AdminEndpoint, _ components: Components) -> AdminHandler {
         switch endpoint {
         case .listAdminTokens:
             return { _, _ in try AdminReply.json(try await components.adminTokens.list()) }

@@ -60,6 +60,22 @@ extension OpenAPIDocument {
         }
       }
     },
+    "requestBodies": {
+      "DashboardForm": {
+        "content": {
+          "application/x-www-form-urlencoded": {
+            "schema": {
+              "additionalProperties": {
+                "type": "string"
+              },
+              "type": "object"
+            }
+          }
+        },
+        "description": "An HTML form; the dashboard's posts carry `csrf`, the session's CSRF token.",
+        "required": true
+      }
+    },
     "responses": {
       "Artifact": {
         "content": {
@@ -78,6 +94,29 @@ extension OpenAPIDocument {
             }
           }
         }
+      },
+      "DashboardErrorPage": {
+        "content": {
+          "text/html": {
+            "schema": {
+              "type": "string"
+            }
+          }
+        },
+        "description": "The refusal as an HTML page with the error's code and sentence (for example 403 `csrf_refused` or `insufficient_role`, 413 for a form body over 4 KiB)."
+      },
+      "DashboardPage": {
+        "content": {
+          "text/html": {
+            "schema": {
+              "type": "string"
+            }
+          }
+        },
+        "description": "A dashboard page."
+      },
+      "DashboardSignInRedirect": {
+        "description": "No working session; the browser is sent to `/ui/sign-in` and the session cookie cleared."
       },
       "DeviceRefused": {
         "content": {
@@ -2240,6 +2279,239 @@ extension OpenAPIDocument {
           }
         },
         "summary": "This document, as JSON.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui": {
+      "get": {
+        "description": "The dashboard's pages are HTML for a browser signed in with an admin token. A request without a working session (none, expired, or its token revoked or expired) is redirected to `/ui/sign-in`.",
+        "operationId": "dashboardFleet",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          },
+          "303": {
+            "$ref": "#/components/responses/DashboardSignInRedirect"
+          }
+        },
+        "summary": "Web dashboard: the fleet (devices, online state, tags, running version, last seen).",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/models": {
+      "get": {
+        "operationId": "dashboardModels",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          },
+          "303": {
+            "$ref": "#/components/responses/DashboardSignInRedirect"
+          }
+        },
+        "summary": "Web dashboard: models and their versions, with lineage, privacy, metrics and signatures.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/rollouts": {
+      "get": {
+        "operationId": "dashboardRollouts",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          },
+          "303": {
+            "$ref": "#/components/responses/DashboardSignInRedirect"
+          }
+        },
+        "summary": "Web dashboard: deployments with their waves and health, and buttons for operators.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/rollouts/{id}": {
+      "get": {
+        "operationId": "dashboardRollout",
+        "parameters": [
+          {
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          },
+          "303": {
+            "$ref": "#/components/responses/DashboardSignInRedirect"
+          },
+          "404": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          }
+        },
+        "summary": "Web dashboard: one deployment, its buttons and its history.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/rollouts/{id}/{action}": {
+      "post": {
+        "description": "A form post with the session's CSRF token; it runs the admin API's own handler through the same role check and audit log, then redirects to the deployment's page.",
+        "operationId": "dashboardRolloutAction",
+        "parameters": [
+          {
+            "in": "path",
+            "name": "id",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "in": "path",
+            "name": "action",
+            "required": true,
+            "schema": {
+              "enum": [
+                "pause",
+                "resume",
+                "abort",
+                "rollback"
+              ],
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "$ref": "#/components/requestBodies/DashboardForm"
+        },
+        "responses": {
+          "303": {
+            "description": "Done, or no working session: redirected to the deployment's page or to sign-in."
+          },
+          "400": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          },
+          "403": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          },
+          "404": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          },
+          "409": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          },
+          "413": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          }
+        },
+        "summary": "Web dashboard: pause, resume, abort or roll back a deployment (operator and up).",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/rounds": {
+      "get": {
+        "operationId": "dashboardRounds",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          },
+          "303": {
+            "$ref": "#/components/responses/DashboardSignInRedirect"
+          }
+        },
+        "summary": "Web dashboard: the newest runs, their progress and charts of their metrics over rounds.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/sign-in": {
+      "get": {
+        "operationId": "dashboardSignInPage",
+        "responses": {
+          "200": {
+            "$ref": "#/components/responses/DashboardPage"
+          }
+        },
+        "summary": "Web dashboard: the sign-in form.",
+        "tags": [
+          "public"
+        ]
+      },
+      "post": {
+        "description": "The form field `token` holds a working admin token of any role. The answer sets `starling_session` (HttpOnly, Secure, SameSite=Strict, Path=/ui) and redirects to `/ui`.",
+        "operationId": "dashboardSignIn",
+        "requestBody": {
+          "$ref": "#/components/requestBodies/DashboardForm"
+        },
+        "responses": {
+          "303": {
+            "description": "Signed in: the session cookie is set and the browser goes to /ui."
+          },
+          "401": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          },
+          "413": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          }
+        },
+        "summary": "Web dashboard: sign in with an admin token; sets the session cookie.",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/sign-out": {
+      "post": {
+        "operationId": "dashboardSignOut",
+        "requestBody": {
+          "$ref": "#/components/requestBodies/DashboardForm"
+        },
+        "responses": {
+          "303": {
+            "description": "The session is closed and its cookie cleared; the browser goes to sign-in."
+          },
+          "403": {
+            "$ref": "#/components/responses/DashboardErrorPage"
+          }
+        },
+        "summary": "Web dashboard: end the session (form post with the CSRF token).",
+        "tags": [
+          "public"
+        ]
+      }
+    },
+    "/ui/style.css": {
+      "get": {
+        "operationId": "dashboardStyle",
+        "responses": {
+          "200": {
+            "content": {
+              "text/css": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "The stylesheet."
+          }
+        },
+        "summary": "Web dashboard: its one stylesheet, served from the binary.",
         "tags": [
           "public"
         ]

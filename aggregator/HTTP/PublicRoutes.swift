@@ -2,8 +2,8 @@ import Hummingbird
 import StarlingProtocol
 
 /// The public listener (server TLS only): health, the API's own description (``OpenAPIDocument``),
-/// enrollment, refinement and metrics for any working admin token, and the admin API with its roles
-/// (``AdminEndpoint``).
+/// enrollment, refinement and metrics for any working admin token, the admin API with its roles
+/// (``AdminEndpoint``) and the web dashboard under `/ui` (``DashboardRoutes``).
 enum PublicRoutes {
     static func router(_ components: Components) -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
@@ -32,6 +32,7 @@ enum PublicRoutes {
             .add(middleware: authentication)
             .get { _, _ in try await MetricsRoutes.answer(components) }
         AdminRoutes.add(to: router.group("v1/admin").add(middleware: authentication), components)
+        DashboardRoutes.add(to: router, components)
         return router
     }
 }

@@ -97,6 +97,14 @@ struct RoundStore: Sendable {
         }
     }
 
+    /// The ids of the newest `limit` runs, newest first.
+    func recentIDs(limit: Int) async throws(APIError) -> [String] {
+        try await pool.reading { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM rounds ORDER BY createdAt DESC, id DESC LIMIT ?", arguments: [limit])
+        }
+    }
+
     /// The admin view of a run; 404 `round_not_found` if unknown.
     func info(id: String) async throws(APIError) -> RoundInfo {
         try await pool.reading { db in

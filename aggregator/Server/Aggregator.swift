@@ -171,6 +171,6 @@ public struct Aggregator: Sendable {
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, announce: announce, logger: logger),
-            metrics: metrics)
+            metrics: metrics, dashboardSessions: DashboardSessions(clock: clock))
     }
 }

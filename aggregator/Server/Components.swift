@@ -24,4 +24,5 @@ struct Components: Sendable {
     let broadcaster: RevisionBroadcaster
     let endpoints: EndpointAnnouncer
     let metrics: AggregatorMetrics
+    let dashboardSessions: DashboardSessions
 }

@@ -1,0 +1,58 @@
+import StarlingProtocol
+
+/// The newest runs: each run's state and progress through its rounds, the round in progress with
+/// its cohort and uploads, and charts of the federated metrics of the versions it made.
+enum RoundsPage {
+    /// How many runs the page lists.
+    static let limit = 20
+    /// Seconds between reloads while a run is live.
+    static let refreshSeconds = 5
+
+    static func render(_ runs: [RoundInfo]) -> HTML {
+        guard !runs.isEmpty else { return "<p class=\"muted\">No round has been started yet.</p>" }
+        return HTML(joining: runs.map(section))
+    }
+
+    /// Whether any run is still going, so the page reloads itself.
+    static func isLive(_ runs: [RoundInfo]) -> Bool { runs.contains { !$0.state.isFinal } }
+
+    private static func section(_ run: RoundInfo) -> HTML {
+        let finished = run.iterations.filter { $0.state == .completed }.count
+        let current = run.iterations.last { !$0.state.isFinal }
+        let progress: HTML =
+            current.map { iteration -> HTML in
+                """
+                round \(iteration.iteration) of \(run.totalRounds) is \(iteration.state.rawValue): \
+                \(iteration.updatesReceived) of \(iteration.cohortSize) updates received
+                """
+            } ?? "\(finished) of \(run.totalRounds) rounds completed"
+        let privacy = run.privacy.map { " · DP \($0.mode.rawValue) ε \(DashboardLayout.number($0.epsilon, digits: 2))" }
+        let failure = run.failureReason.map { reason -> HTML in "<p class=\"bad\">\(reason)</p>" } ?? .empty
+        let loss = MetricsChart(
+            title: "training loss",
+            points: run.iterations.compactMap { iteration in
+                iteration.metrics?.trainLoss.map { (iteration.iteration, $0) }
+            })
+        let accuracy = MetricsChart(
+            title: "evaluation accuracy",
+            points: run.iterations.compactMap { iteration in
+                iteration.metrics?.evalAccuracy.map { (iteration.iteration, $0) }
+            })
+        return """
+            <h2><code>\(run.id)</code> · \(run.kind.rawValue) of \(run.model) · \
+            <span class="\(stateClass(run.state))">\(run.state.rawValue)</span></h2>
+            <p>\(progress) · \(run.clients) clients (at least \(run.minClients))\
+            \(run.secureAggregation ? " · secure aggregation" : "")\(privacy ?? "") · \
+            started \(DashboardLayout.time(run.createdAt))</p>\(failure)
+            \(accuracy.svg)\(loss.svg)
+            """
+    }
+
+    private static func stateClass(_ state: RoundState) -> String {
+        switch state {
+        case .completed: "ok"
+        case .failed: "bad"
+        default: "warn"
+        }
+    }
+}
