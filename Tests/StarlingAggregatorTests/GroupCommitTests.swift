@@ -72,7 +72,7 @@ final class GroupCommitTests: XCTestCase {
                     do {
                         try await group.write { db in
                             try db.execute(sql: "INSERT INTO notes (id, text) VALUES (?, 'ok')", arguments: [id])
-                            if id == 3 { try db.execute(sql: "INSERT INTO notes (id, text) VALUES (1, 'duplicate')") }
+                            if id == 3 { try db.execute(sql: "INSERT INTO notes (id, text) VALUES (0, 'duplicate')") }
                         }
                         return (id, true)
                     } catch {
