@@ -5,8 +5,9 @@ SWIFT ?= swift
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
 # For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
 CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
-# For the tests: promtool, which checks the aggregator's and the agent's /metrics output.
-TEST_PACKAGES := prometheus
+# For the tests: promtool, which checks the aggregator's and the agent's /metrics output, and
+# headless chromium with its WebDriver, which drives the dashboard end to end.
+TEST_PACKAGES := prometheus chromium chromium-driver
 BIN := .build/debug
 # The release agent, with one section per function so that the release link (Package.swift) can
 # place the functions the daemon runs together.
@@ -15,7 +16,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-openapi check-kernels bench clean
+.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-openapi check-kernels bench screenshots clean
 
 all: build
 
@@ -69,6 +70,12 @@ check-onnx:
 test: check-install test-deps build check-kernels
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# The dashboard's screenshots in docs/dashboard/, taken by its end-to-end test in headless chromium.
+screenshots: test-deps build
+	$(SWIFT) build --build-tests
+	STARLING_SCREENSHOT_DIR=$(CURDIR)/docs/dashboard $(SWIFT) test --skip-build --disable-swift-testing \
+		--filter DashboardInChromiumTests
 
 # One JSON line per figure; installs the peers (ONNX Runtime) into the git-ignored .venv.
 bench: deps

@@ -272,6 +272,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore", "StarlingTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ]

@@ -73,14 +73,15 @@ apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
 apt-get DEBIAN_FRONTEND=noninteractive install -y -qq libc6-dev-arm64-cross qemu-user"
 
-# As a user, promtool's package missing: `make test-deps` installs it through sudo.
+# As a user, promtool's and the browser's packages missing: `make test-deps` installs them through sudo.
 rm -f "$STUB_LOG"
-STUB_UID=1000 STUB_MISSING="prometheus" run_make test-deps || fail "user: make test-deps exited non-zero: $(cat "$work/out")"
+STUB_UID=1000 STUB_MISSING="prometheus chromium chromium-driver" run_make test-deps \
+    || fail "user: make test-deps exited non-zero: $(cat "$work/out")"
 expect_log "the test packages install like the others" \
 "sudo
 apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
-apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus"
+apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver"
 
 # Everything installed: apt-get is never called.
 rm -f "$STUB_LOG"

@@ -26,7 +26,7 @@ final class DashboardRenderingTests: XCTestCase {
         XCTAssertTrue(html.contains("online"))
     }
 
-    func test_metricsChart_labelsTitleFirstAndLastValues() {
+    func test_metricsChart_labelsTitleFirstAndLastValues_andEveryPoint() {
         let chart = MetricsChart(title: "evaluation accuracy", points: [(1, 0.5), (2, 0.7), (3, 0.875)]).svg.markup
         XCTAssertTrue(chart.hasPrefix("<svg"))
         XCTAssertTrue(chart.contains(">evaluation accuracy</text>"))
@@ -34,6 +34,7 @@ final class DashboardRenderingTests: XCTestCase {
         XCTAssertTrue(chart.contains(">0.875</text>"))
         XCTAssertTrue(chart.contains("round 3"))
         XCTAssertEqual(chart.components(separatedBy: "<circle").count - 1, 3)
+        XCTAssertTrue(chart.contains("<title>round 2: 0.700</title>"), "a point names its round and value")
     }
 
     func test_metricsChart_withoutFinitePoints_drawsNothing() {

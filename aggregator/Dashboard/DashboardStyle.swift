@@ -27,7 +27,8 @@ enum DashboardStyle {
         .signin { max-width: 26rem; margin: 4rem auto; }
         .signin input[type=password] { width: 100%; font: inherit; padding: .4rem; margin: .5rem 0 1rem; }
         .error { color: var(--bad); }
-        svg.chart { max-width: 32rem; width: 100%; height: auto; display: block; margin: .3rem 0 1rem; }
+        .charts { display: flex; flex-wrap: wrap; gap: 0 2rem; }
+        svg.chart { max-width: 30rem; width: 100%; height: auto; display: block; margin: .3rem 0 1rem; }
         svg.chart text { font: 11px system-ui, sans-serif; fill: currentColor; }
         svg.chart .axis { stroke: var(--line); }
         """

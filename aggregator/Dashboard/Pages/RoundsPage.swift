@@ -39,13 +39,19 @@ enum RoundsPage {
                 iteration.metrics?.evalAccuracy.map { (iteration.iteration, $0) }
             })
         return """
-            <h2><code>\(run.id)</code> · \(run.kind.rawValue) of \(run.model) · \
+            <h2><code>\(run.id)</code> · \(subject(run)) · \
             <span class="\(stateClass(run.state))">\(run.state.rawValue)</span></h2>
-            <p>\(progress) · \(run.clients) clients (at least \(run.minClients))\
+            <p>\(progress) · up to \(run.clients) devices a round (at least \(run.minClients))\
             \(run.secureAggregation ? " · secure aggregation" : "")\(privacy ?? "") · \
             started \(DashboardLayout.time(run.createdAt))</p>\(failure)
-            \(accuracy.svg)\(loss.svg)
+            <div class="charts">\(accuracy.svg)\(loss.svg)</div>
             """
+    }
+
+    /// What the run is about: the model it trains or evaluates, or the profile a statistics run made.
+    private static func subject(_ run: RoundInfo) -> String {
+        guard run.kind == .statistics else { return "\(run.kind.rawValue) of \(run.model)" }
+        return run.profile.map { "statistics for profile \($0.name) v\($0.version)" } ?? "statistics"
     }
 
     private static func stateClass(_ state: RoundState) -> String {
