@@ -88,16 +88,7 @@ final class AggregatorHTTPSTests: XCTestCase {
 
     func test_badUpdates_areRefusedWithTheirCodes_andTheRoundStillCompletes() async throws {
         let aggregator = try await TestAggregator.start()
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "v", architecture: "4-3-2", seed: 3))
-        let member = try await aggregator.enroll()
-        _ = try await member.watch()
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
-                model: "v", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1,
-                secureAggregation: false))
-        let task = try await member.nextTask()
+        let (round, member, task) = try await aggregator.startPlainRound(of: "v")
         XCTAssertEqual(task.roundId, round.id)
         let outsider = try await aggregator.enroll()
         let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)

@@ -17,16 +17,7 @@ final class AggregatorMetricsTests: XCTestCase {
 
     func test_metrics_afterAPlainRoundAndARefinement_passPromtool_andCountThem() async throws {
         let aggregator = try await TestAggregator.start(metricsListen: Self.loopback)
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "m", architecture: "4-3-2", seed: 3))
-        let member = try await aggregator.enroll()
-        _ = try await member.watch()
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
-                model: "m", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1,
-                secureAggregation: false))
-        let task = try await member.nextTask()
+        let (round, member, task) = try await aggregator.startPlainRound(of: "m")
         let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
         await assertAPIError(status: 400, code: "update_shape_mismatch") {
             try await member.client.post(
@@ -176,12 +167,8 @@ final class AggregatorMetricsTests: XCTestCase {
         let parameterCount = secure[0].vectorLength - SecureMetricsLayout.trainingSlots
         for index in answering {
             let relayed: RelayedShares = try await devices[index].client.get(path(.maskedInput))
-            let weight = Float(SecureMetricsLayout.weight(30, cap: secure[index].weightCap))
-            let values =
-                [Float](repeating: weight * 0.1, count: parameterCount)
-                + SecureMetricsLayout.training(
-                    trainSamples: 30, trainLoss: 0.5, evalSamples: 30, evalAccuracy: 0.5,
-                    weightCap: secure[index].weightCap)
+            let values = secure[index].agentInput(
+                delta: 0.1, parameterCount: parameterCount, samples: 30, accuracy: 0.5)
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.maskedInput), bytes: masked.wireBytes)

@@ -62,12 +62,8 @@ final class SecureRevocationTests: XCTestCase {
         let codec = FixedPointCodec(parameters)
         for index in 0..<2 {
             let relayed: RelayedShares = try await devices[index].client.get(path(task, .maskedInput))
-            let a = Float(SecureMetricsLayout.weight(30, cap: secure[index].weightCap))
-            let values =
-                [Float](repeating: a * 0.1, count: parameterCount)
-                + SecureMetricsLayout.training(
-                    trainSamples: 30, trainLoss: 0.5, evalSamples: 30, evalAccuracy: 0.5,
-                    weightCap: secure[index].weightCap)
+            let values = secure[index].agentInput(
+                delta: 0.1, parameterCount: parameterCount, samples: 30, accuracy: 0.5)
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(task, .maskedInput), bytes: masked.wireBytes)

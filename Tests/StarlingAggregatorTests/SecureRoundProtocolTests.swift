@@ -15,17 +15,6 @@ final class SecureRoundProtocolTests: XCTestCase {
         APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
     }
 
-    /// What an agent sends: a·delta, then its figures laid out by ``SecureMetricsLayout``.
-    private func input(delta: Float, count: Int, samples: Int, accuracy: Double, _ task: SecureAggregationTask)
-        -> [Float]
-    {
-        let a = Float(SecureMetricsLayout.weight(samples, cap: task.weightCap))
-        return [Float](repeating: a * delta, count: count)
-            + SecureMetricsLayout.training(
-                trainSamples: samples, trainLoss: 0.5, evalSamples: samples, evalAccuracy: accuracy,
-                weightCap: task.weightCap)
-    }
-
     func test_handDrivenSecureRound_refusesOffProtocolMessages_andRegistersFedAvgOfTheDeltas() async throws {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(
@@ -92,9 +81,9 @@ final class SecureRoundProtocolTests: XCTestCase {
         let codec = FixedPointCodec(parameters)
         for index in 0..<2 {
             let relayed: RelayedShares = try await devices[index].client.get(path(task, .maskedInput))
-            let values = input(
-                delta: deltas[index], count: base.model.parameters.count, samples: samples[index],
-                accuracy: accuracies[index], secure[index])
+            let values = secure[index].agentInput(
+                delta: deltas[index], parameterCount: base.model.parameters.count, samples: samples[index],
+                accuracy: accuracies[index])
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
             await assertAPIError(status: 400, code: "secagg_invalid_message") {
                 try await devices[index].client.post(
