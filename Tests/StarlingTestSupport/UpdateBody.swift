@@ -5,24 +5,25 @@ import StarlingProtocol
 public enum UpdateBody {
     /// An update for `architecture` whose every delta is `value`.
     public static func make(
-        _ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalAccuracy: Double = 0.5
+        _ architecture: ModelArchitecture, value: Float, trainSamples: Int = 50, evalSamples: Int = 10,
+        evalAccuracy: Double = 0.5
     ) throws -> [UInt8] {
         try make(
             architecture, delta: [Float](repeating: value, count: architecture.parameterCount),
-            trainSamples: trainSamples,
-            evalAccuracy: evalAccuracy)
+            trainSamples: trainSamples, evalSamples: evalSamples, evalAccuracy: evalAccuracy)
     }
 
     /// An update for `architecture` carrying `delta` in the model's flat parameter order.
     public static func make(
-        _ architecture: ModelArchitecture, delta: [Float], trainSamples: Int = 50, evalAccuracy: Double = 0.5
+        _ architecture: ModelArchitecture, delta: [Float], trainSamples: Int = 50, evalSamples: Int = 10,
+        evalAccuracy: Double = 0.5
     ) throws -> [UInt8] {
         let model = try MLP(architecture: architecture, parameters: delta)
         var tensors: [String: SafetensorsTensor] = [:]
         for (name, tensor) in model.namedTensors { tensors[name] = SafetensorsFile.float32(tensor) }
         let metadata = [
             UpdateMetadataKey.trainSamples: "\(trainSamples)", UpdateMetadataKey.trainLoss: "1.5",
-            UpdateMetadataKey.evalSamples: "10", UpdateMetadataKey.evalAccuracy: "\(evalAccuracy)",
+            UpdateMetadataKey.evalSamples: "\(evalSamples)", UpdateMetadataKey.evalAccuracy: "\(evalAccuracy)",
         ]
         return SafetensorsFile(tensors: tensors, metadata: metadata).encoded()
     }

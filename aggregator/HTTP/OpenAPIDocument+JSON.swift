@@ -4049,6 +4049,7 @@ extension OpenAPIDocument {
     },
     "/v1/device/rounds/{id}/iterations/{n}/update": {
       "post": {
+        "description": "The model's tensors in F32 holding the weight delta, finite, with metadata `train_samples` (1…2^30), `eval_samples` (0…2^30), `train_loss` (≥ 0) and `eval_accuracy` (0…1); anything else is 400 `invalid_update`, `update_shape_mismatch` or `update_not_finite`.",
         "operationId": "uploadUpdate",
         "parameters": [
           {

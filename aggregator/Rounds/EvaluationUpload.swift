@@ -4,9 +4,6 @@ import StarlingProtocol
 /// (sample count, accuracy, loss and a confusion matrix that agree with each other), and the
 /// cohort's figures combined from them.
 enum EvaluationUpload {
-    /// Most held-out samples one device may report.
-    static let maximumSamples = 1 << 30
-
     /// Decodes and checks one device's figures for a model with `classes` outputs; 400
     /// `invalid_evaluation` for anything inconsistent.
     static func decode(_ bytes: [UInt8], classes: Int) throws(APIError) -> EvaluationFigures {
@@ -14,7 +11,7 @@ enum EvaluationUpload {
         func check(_ condition: Bool, _ message: String) throws(APIError) {
             if !condition { throw .badRequest("invalid_evaluation", message) }
         }
-        try check((1...maximumSamples).contains(figures.samples), "samples must be 1…\(maximumSamples)")
+        try check((1...DeviceCounts.maximum).contains(figures.samples), "samples must be 1…\(DeviceCounts.maximum)")
         try check(figures.accuracy.isFinite && (0...1).contains(figures.accuracy), "accuracy must be in [0, 1]")
         if let loss = figures.loss {
             try check(loss.isFinite && loss >= 0, "loss must be a non-negative number")
@@ -28,7 +25,7 @@ enum EvaluationUpload {
                 confusion.count == classes && confusion.allSatisfy { $0.count == classes },
                 "the confusion matrix must be \(classes)×\(classes)")
             try check(
-                confusion.allSatisfy { $0.allSatisfy { (0...maximumSamples).contains($0) } },
+                confusion.allSatisfy { $0.allSatisfy { (0...DeviceCounts.maximum).contains($0) } },
                 "confusion counts must be non-negative")
             let total = confusion.reduce(0) { $0 + $1.reduce(0, +) }
             try check(total == figures.samples, "the confusion matrix counts \(total) samples, not \(figures.samples)")

@@ -141,7 +141,8 @@ extension RoundCoordinator {
         }
         do {
             let delta = try RobustAggregation.aggregate(
-                updates.map { (weight: $0.trainSamples, delta: $0.delta) }, rule: run.round.plan.aggregation)
+                updates.map { (weight: DeviceCounts.weight($0.trainSamples), delta: $0.delta) },
+                rule: run.round.plan.aggregation)
             return (delta, FederatedMetrics.combine(updates))
         } catch {
             throw .internal("\(error)")

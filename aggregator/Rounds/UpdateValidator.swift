@@ -12,7 +12,7 @@ struct ValidatedUpdate: Sendable {
 }
 
 /// Checks an uploaded update against the model it trains: safetensors, exactly the model's tensor
-/// names and shapes in F32, finite values, and sane metadata.
+/// names and shapes in F32, finite values, and metadata whose counts are within ``DeviceCounts``.
 enum UpdateValidator {
     static func validate(_ bytes: [UInt8], architecture: ModelArchitecture) throws(APIError) -> ValidatedUpdate {
         let file: SafetensorsFile
@@ -50,8 +50,11 @@ enum UpdateValidator {
     }
 
     private static func metadata(_ values: [String: String], delta: [Float]) throws(APIError) -> ValidatedUpdate {
-        guard let text = values[UpdateMetadataKey.trainSamples], let trainSamples = Int(text), trainSamples > 0 else {
-            throw invalid("metadata '\(UpdateMetadataKey.trainSamples)' must be a positive integer")
+        guard let text = values[UpdateMetadataKey.trainSamples], let trainSamples = Int(text),
+            (1...DeviceCounts.maximum).contains(trainSamples)
+        else {
+            throw invalid(
+                "metadata '\(UpdateMetadataKey.trainSamples)' must be an integer in 1…\(DeviceCounts.maximum)")
         }
         let trainLoss = try values[UpdateMetadataKey.trainLoss].map { text throws(APIError) in
             guard let loss = Double(text), loss.isFinite, loss >= 0 else {
@@ -60,8 +63,9 @@ enum UpdateValidator {
             return loss
         }
         let evalSamples = try values[UpdateMetadataKey.evalSamples].map { text throws(APIError) in
-            guard let count = Int(text), count >= 0 else {
-                throw invalid("metadata '\(UpdateMetadataKey.evalSamples)' must be a non-negative integer")
+            guard let count = Int(text), (0...DeviceCounts.maximum).contains(count) else {
+                throw invalid(
+                    "metadata '\(UpdateMetadataKey.evalSamples)' must be an integer in 0…\(DeviceCounts.maximum)")
             }
             return count
         }

@@ -1,0 +1,74 @@
+import Foundation
+import StarlingCore
+import StarlingProtocol
+import StarlingTestSupport
+import StarlingTransport
+import XCTest
+
+@testable import StarlingAggregator
+
+/// Enrolled devices that lie, each driven by hand over real mutual TLS: the aggregator refuses what
+/// they send with a code, stays up, and the honest devices' round still completes.
+final class HostileDeviceTests: XCTestCase {
+    func test_sampleCountsBeyondTheBound_areRefused_andCountsAtTheBoundNeitherTrapNorTakeOverTheMean() async throws {
+        let aggregator = try await TestAggregator.start()
+        let _: ModelVersionInfo = try await aggregator.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "h", architecture: "4-3-2", seed: 7))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "h", version: 1)))
+        let liar = try await aggregator.enroll()
+        let honest = try await aggregator.enroll()
+        _ = try await liar.watch()
+        _ = try await honest.watch()
+        let round: RoundInfo = try await aggregator.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "h", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.05, rounds: 1,
+                deadlineSeconds: 30, seed: 3, secureAggregation: false))
+        _ = try await liar.nextTask()
+        _ = try await honest.nextTask()
+        let path = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
+        let architecture = base.manifest.architecture
+
+        // 2^62 twice summed to overflow Int and killed the process; Int.max held-out samples too.
+        for device in [liar, honest] {
+            await assertAPIError(status: 400, code: "invalid_update") {
+                try await device.client.post(
+                    path, bytes: UpdateBody.make(architecture, value: 0.1, trainSamples: 1 << 62),
+                    as: UpdateReceipt.self)
+            }
+        }
+        await assertAPIError(status: 400, code: "invalid_update") {
+            try await liar.client.post(
+                path, bytes: UpdateBody.make(architecture, value: 0.1, evalSamples: Int.max), as: UpdateReceipt.self)
+        }
+        let health: [String: String] = try await aggregator.admin.get(APIPath.healthz)
+        XCTAssertEqual(health["status"], "ok", "the aggregator is still up")
+
+        let _: UpdateReceipt = try await liar.client.post(
+            path,
+            bytes: UpdateBody.make(
+                architecture, value: 1, trainSamples: DeviceCounts.maximum, evalSamples: DeviceCounts.maximum,
+                evalAccuracy: 0.1))
+        let _: UpdateReceipt = try await honest.client.post(
+            path,
+            bytes: UpdateBody.make(
+                architecture, value: 0.5, trainSamples: 10_000, evalSamples: 10_000, evalAccuracy: 0.9))
+        let finished = try await waitForEnd(of: round.id, aggregator)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "h"))
+        let produced = try XCTUnwrap(versions.versions.last)
+        XCTAssertEqual(produced.metrics.trainSamples, DeviceCounts.maximum + 10_000, "the totals are the claims")
+        // Every weight is capped at 10,000 samples, as under SecAgg+: the liar's 2^30 count weighs as
+        // much as the honest 10,000, so accuracy is (0.1 + 0.9) / 2 and the delta (1 + 0.5) / 2, not ≈ 1.
+        XCTAssertEqual(produced.metrics.evalAccuracy ?? 0, 0.5, accuracy: 1e-9)
+        let bundle = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "h", version: produced.version)))
+        for (new, old) in zip(bundle.model.parameters, base.model.parameters) {
+            XCTAssertEqual(new, old + 0.75, accuracy: 1e-5)
+        }
+        await liar.client.shutdown()
+        await honest.client.shutdown()
+        try await aggregator.stop()
+    }
+}
