@@ -48,12 +48,30 @@ enum SecAggKeys {
         info("share-envelope", roundId, from, to)
     }
 
+    /// A peer's X25519 public key, refused when malformed or of small order (RFC 7748 §6.1): with
+    /// such a point every shared secret is all zeros, so masks and share keys derived from it would
+    /// be known to everyone.
     static func publicKey(_ raw: [UInt8]) throws(SecAggError) -> Curve25519.KeyAgreement.PublicKey {
+        let key: Curve25519.KeyAgreement.PublicKey
         do {
-            return try Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+            key = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
         } catch {
             throw .malformedMessage("a public key must be 32 bytes of X25519")
         }
+        guard !hasSmallOrder(key) else {
+            throw .malformedMessage("a public key is a point of small order, whose shared secrets are all zeros")
+        }
+        return key
+    }
+
+    /// Whether `key` lies in the small subgroup (or the twist's): every X25519 scalar is clamped to
+    /// a multiple of 8, so the agreement of any private key with such a point is all zeros, and with
+    /// any other point it is not.
+    private static func hasSmallOrder(_ key: Curve25519.KeyAgreement.PublicKey) -> Bool {
+        guard let secret = try? Curve25519.KeyAgreement.PrivateKey().sharedSecretFromKeyAgreement(with: key) else {
+            return true
+        }
+        return secret.withUnsafeBytes { bytes in bytes.allSatisfy { $0 == 0 } }
     }
 
     static func privateKey(_ raw: [UInt8]) throws(SecAggError) -> Curve25519.KeyAgreement.PrivateKey {

@@ -97,6 +97,26 @@ final class SecAggMessageRulesTests: XCTestCase {
         XCTAssertEqual(try server.unmaskedSum(), [1111, 2222, 3333])
     }
 
+    func testSmallOrderPublicKeysAreRefused_andTheClientCanStillAdvertiseItsOwn() throws {
+        let p: [UInt8] = [0xED] + [UInt8](repeating: 0xFF, count: 30) + [0x7F]  // 2^255 − 19, which is 0
+        let smallOrder: [[UInt8]] = [
+            [UInt8](repeating: 0, count: 32), [1] + [UInt8](repeating: 0, count: 31), p, [0xEE] + p.dropFirst(),
+        ]
+        let honest = try clients[0].advertiseKeys()
+        for point in smallOrder {
+            for (encryption, masking) in [(Data(point), honest.maskingKey), (honest.encryptionKey, Data(point))] {
+                let keys = AdvertisedKeys(roundId: "rules", client: 0, encryptionKey: encryption, maskingKey: masking)
+                XCTAssertThrowsError(try server.receive(.advertisedKeys(keys)), "\(point)") {
+                    guard case .malformedMessage(let message) = $0 as? SecAggError else {
+                        return XCTFail("\($0)")
+                    }
+                    XCTAssertTrue(message.contains("small order"), message)
+                }
+            }
+        }
+        try server.receive(.advertisedKeys(honest))
+    }
+
     func testAClientNeverRevealsBothSharesForOnePeer() throws {
         _ = try advertiseAll()
         try shareAll()

@@ -58,6 +58,13 @@ final class SecureRoundProtocolTests: XCTestCase {
             try await outsider.client.post(
                 self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
         }
+        // An all-zero (small-order) key would make every shared secret with it all zeros.
+        var weak = keys[0]
+        weak.maskingKey = Data(count: 32)
+        await assertAPIError(status: 400, code: "secagg_invalid_message") {
+            try await devices[0].client.post(
+                self.path(task, .advertiseKeys), json: weak, as: SecureAggregationReceipt.self)
+        }
         let _: SecureAggregationReceipt = try await devices[0].client.post(path(task, .advertiseKeys), json: keys[0])
         await assertAPIError(status: 409, code: "duplicate_message") {
             try await devices[0].client.post(
