@@ -33,10 +33,6 @@ public struct TagError: Error, CustomStringConvertible {
     /// Shows `text` with its control characters escaped (`\0`, `\u{1B}`), so the sentence never
     /// carries them to a terminal or a log.
     public var description: String {
-        let shown = text.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0)
-        }
-        return
-            "'\(shown.joined())' is not a tag: write key=value with letters, digits, '-', '_' or '.' (at most 64 each)"
+        "'\(ControlCharacters.escaped(text))' is not a tag: write key=value with letters, digits, '-', '_' or '.' (at most 64 each)"
     }
 }

@@ -47,18 +47,25 @@ struct LocalAPIRouter: HTTPResponder {
         }
     }
 
+    /// Stores a batch once ``SampleAdmission`` accepts all of it; nothing of a refused batch is kept.
     private func addSamples(_ batch: SampleBatch) async throws -> SampleReceipt {
-        for (index, sample) in batch.samples.enumerated() {
-            guard !sample.features.isEmpty, sample.features.allSatisfy(\.isFiniteAsFloat) else {
-                throw APIProblem.invalidFeatures(
-                    "Sample \(index) needs at least one feature, all finite numbers within ±3.4e38.")
-            }
-            guard !sample.label.isEmpty else {
-                throw APIProblem(
-                    status: .badRequest, code: "invalid_samples", message: "Sample \(index) has an empty label.")
-            }
+        let manifest = slot.model?.manifest
+        let width: Int?
+        if let manifest {
+            width = manifest.architecture.inputSize
+        } else {
+            width = try await store.lastFeatureCount()
         }
-        let samples = batch.samples.map { LabelledSample(features: $0.features.map(Float.init), label: $0.label) }
+        let admission = SampleAdmission(
+            width: width, labels: manifest.flatMap { $0.labels.isEmpty ? nil : Set($0.labels) })
+        let samples: [LabelledSample]
+        do {
+            samples = try admission.admit(batch.samples)
+        } catch .features(let message) {
+            throw APIProblem.invalidFeatures(message)
+        } catch .samples(let message) {
+            throw APIProblem(status: .badRequest, code: "invalid_samples", message: message)
+        }
         let total = try await store.insert(samples)
         return SampleReceipt(accepted: samples.count, total: total)
     }

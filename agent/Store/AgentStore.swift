@@ -53,6 +53,14 @@ public final class AgentStore: Sendable {
         }
     }
 
+    /// The number of features of the sample stored last, nil when there is none.
+    func lastFeatureCount() async throws(AgentError) -> Int? {
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT feature_count FROM sample ORDER BY id DESC LIMIT 1").rows { Int($0.integer(0)) }
+                .first
+        }
+    }
+
     public func sampleCount() async throws(AgentError) -> Int {
         try await read { db throws(SQLiteError) in try Self.count(db) }
     }

@@ -1,4 +1,5 @@
 import StarlingCore
+import StarlingProtocol
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -20,11 +21,22 @@ public enum SampleIngest {
             throw .invalidCSV(error.description)
         }
         let width = table.featureNames.count
-        let samples = (0..<table.rowCount).map { row in
-            LabelledSample(
-                features: Array(table.features[(row * width)..<((row + 1) * width)]), label: table.labels[row])
+        let rows = (0..<table.rowCount).map { row in
+            SampleBatch.Sample(
+                features: table.features[(row * width)..<((row + 1) * width)].map(Double.init),
+                label: table.labels[row])
         }
         let store = try AgentStore(path: AgentPaths(dataDirectory: dataDirectory).database)
+        let admission = SampleAdmission(width: try await store.lastFeatureCount() ?? width)
+        var samples: [LabelledSample] = []
+        for start in stride(from: 0, to: rows.count, by: SampleAdmission.maximumBatch) {
+            do {
+                samples += try admission.admit(
+                    Array(rows[start..<min(start + SampleAdmission.maximumBatch, rows.count)]))
+            } catch {
+                throw AgentError.invalidCSV("rows \(start + 1) on: \(error.message)")
+            }
+        }
         let total = try await store.insert(samples)
         return (samples.count, total)
     }

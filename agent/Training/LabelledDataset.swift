@@ -1,7 +1,8 @@
 import StarlingCore
 
 /// Turns stored samples into a dataset for one model: labels mapped through the manifest's class
-/// names; samples with an unknown label or the wrong number of features are left out.
+/// names; samples with an unknown label, the wrong number of features or a feature that is not
+/// finite (stored before the local API checked them) are left out.
 enum LabelledDataset {
     static func make(_ samples: [LabelledSample], for manifest: ModelManifest) -> Dataset {
         let width = manifest.architecture.inputSize
@@ -9,7 +10,7 @@ enum LabelledDataset {
             manifest.labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var features: [Float] = []
         var labels: [Int] = []
-        for sample in samples where sample.features.count == width {
+        for sample in samples where sample.features.count == width && sample.features.allSatisfy(\.isFinite) {
             guard let label = classIndex[sample.label] else { continue }
             features.append(contentsOf: sample.features)
             labels.append(label)

@@ -36,10 +36,16 @@ enum LocalTraining {
             return .fail(
                 ClientFailureReport(reason: .diverged, detail: "the trained weights hold NaN or infinite values"))
         }
-        return .contribute(
-            try ModelUpdate(
-                base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
-                evalSamples: evalSet.count,
-                evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing)))
+        let update = try ModelUpdate(
+            base: base.model, trained: model, trainSamples: trainSet.count, trainLoss: loss,
+            evalSamples: evalSet.count,
+            evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing))
+        // Finite weights can still differ by more than float32 holds; such a delta is never sent
+        // (under SecAgg+ it would be encoded as zero and spoil the fleet's sum unnoticed).
+        guard update.delta.parameters.allSatisfy(\.isFinite), update.evalAccuracy.isFinite else {
+            return .fail(
+                ClientFailureReport(reason: .diverged, detail: "the update holds values that are not finite"))
+        }
+        return .contribute(update)
     }
 }

@@ -101,8 +101,12 @@ struct SecureContribution {
         return SignedFixedPoint.wrap(integers)
     }
 
-    /// Real values in the SecAgg+ fixed-point encoding, rounded stochastically.
+    /// Real values in the SecAgg+ fixed-point encoding, rounded stochastically. A value that is not
+    /// finite is refused rather than encoded (the encoding would make it zero and hide it in the sum).
     private func fixedPoint(_ values: [Float]) throws(AgentError) -> [UInt32] {
+        guard values.allSatisfy(\.isFinite) else {
+            throw .secureAggregation("refusing to mask a vector that holds values that are not finite")
+        }
         do {
             var rng = SeededRNG(seed: task.seed)
             return FixedPointCodec(try parameters()).encode(values, using: &rng)

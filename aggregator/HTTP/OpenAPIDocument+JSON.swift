@@ -4307,6 +4307,7 @@ extension OpenAPIDocument {
     },
     "/v1/samples": {
       "post": {
+        "description": "A batch is stored whole or not at all. It holds 1…10,000 samples; each has 1…65,536 features, all finite within float32's range and as many as the running model takes (with no model, as the samples stored last); its label is 1…128 bytes without control characters and, with a model running, one of the model's labels. Otherwise 400 `invalid_features` or `invalid_samples`.",
         "operationId": "addSamples",
         "requestBody": {
           "content": {

@@ -1,3 +1,5 @@
+import StarlingProtocol
+
 /// Model names: `[a-z0-9][a-z0-9_.-]{0,63}`, safe as a path component and in URLs.
 enum ModelName {
     static func validate(_ name: String) throws(APIError) {
