@@ -46,21 +46,30 @@ func reportingErrors<T>(_ body: () async throws(AdminError) -> T) async throws -
     }
 }
 
-/// Where command output goes: results to stdout, problems to stderr, flushed line by line.
+/// Where command output goes: results to stdout, problems to stderr, flushed line by line. Much of
+/// what the CLI prints came from devices or requests (running models, report messages, reasons), so
+/// every control character but the line breaks is printed escaped (`\u{1B}`), never acted on by the
+/// terminal.
 enum Console {
-    static func print(_ line: String) {
-        Swift.print(line)
+    static func print(_ text: String) {
+        Swift.print(safe(text))
         fflush(nil)
     }
 
     static func error(_ line: String) {
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(safe(line))\n".utf8))
     }
 
     /// A line for the person at the terminal that is not the command's result, so it stays out of
     /// what a script captures from stdout.
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data("\(line)\n".utf8))
+        FileHandle.standardError.write(Data("\(safe(line))\n".utf8))
+    }
+
+    /// `text` with the control characters of each line escaped, its line breaks kept.
+    static func safe(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { ControlCharacters.escaped(String($0)) }.joined(separator: "\n")
     }
 
     /// One JSON line for `--json` output.

@@ -110,6 +110,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(listed.stdout.contains("huge"), listed.stdout)
         XCTAssertTrue(aggregator.running.process.isRunning)
     }
+
+    func test_aDeviceReportWithControlCharacters_isPrintedEscaped_neverActedOnByTheTerminal() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let environment = ["STARLING_AGGREGATOR_DIR": aggregator.fleet.aggregatorDirectory.path]
+        _ = try await aggregator.admin.createModel(CreateModelRequest(name: "esc", architecture: "4-2", seed: 1))
+        let device = try await aggregator.enrollDevice()
+        _ = try await device.heartbeat()
+        let deployment = try await aggregator.admin.deploy(
+            CreateDeploymentRequest(model: "esc", version: 1, selector: .all))
+        _ = try await aggregator.deployment(deployment.id) { $0.counts.pending == 1 }
+        let _: DeploymentInfo = try await device.client.post(
+            APIPath.deviceDeploymentReport(id: deployment.id),
+            json: DeploymentReport(state: .failed, model: "esc", version: 1, message: "\u{1B}[2J\u{7}wiped"))
+        let admin = aggregator.admin
+        _ = try await Wait.until("the failure in the rollout's history", timeout: .seconds(30)) {
+            let events = (try? await admin.deploymentEvents(id: deployment.id)) ?? []
+            return events.contains { $0.message.contains("wiped") } ? true : nil
+        }
+
+        let history = try await runStarling(["deploy", "events", deployment.id], environment: environment)
+        XCTAssertEqual(history.status, 0, history.stderr)
+        XCTAssertTrue(history.stdout.contains("\\u{1B}[2J\\u{07}wiped"), history.stdout)
+        XCTAssertFalse(history.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
 }
 
 struct CommandResult {

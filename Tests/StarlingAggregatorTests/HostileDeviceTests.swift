@@ -71,4 +71,67 @@ final class HostileDeviceTests: XCTestCase {
         await honest.client.shutdown()
         try await aggregator.stop()
     }
+
+    func test_watchFieldsOutOfBounds_areRefused_andNothingOfThemIsStored() async throws {
+        let aggregator = try await TestAggregator.start()
+        let device = try await aggregator.enroll()
+        let refused: [WatchRequest] = [
+            WatchRequest(revision: "", sampleCount: 1, runningModel: String(repeating: "m", count: 100_000) + "@1"),
+            WatchRequest(revision: "", sampleCount: 1, runningModel: "\u{1B}[2Jevil@1"),
+            WatchRequest(revision: "", sampleCount: 1, runningModel: "m@0"),
+            WatchRequest(revision: "", sampleCount: -1, runningModel: nil),
+            WatchRequest(revision: "", sampleCount: Int.max, runningModel: nil),
+            WatchRequest(revision: String(repeating: "r", count: 129), sampleCount: 1, runningModel: nil),
+        ]
+        for request in refused {
+            await assertAPIError(status: 400, code: "invalid_request") {
+                try await device.client.post(APIPath.deviceWatch, json: request, as: DesiredState.self)
+            }
+        }
+        let _: DesiredState = try await device.client.post(
+            APIPath.deviceWatch, json: WatchRequest(revision: "", sampleCount: 7, runningModel: "m@3", waitSeconds: 0))
+        let listed: DeviceList = try await aggregator.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(listed.devices.map(\.runningModel), ["m@3"])
+        XCTAssertEqual(listed.devices.map(\.sampleCount), [7])
+        await device.client.shutdown()
+        try await aggregator.stop()
+    }
+
+    func test_reportsToADeploymentThatDoesNotTargetTheDevice_orAboutNoVersion_areRefused() async throws {
+        let aggregator = try await TestAggregator.start()
+        let _: ModelVersionInfo = try await aggregator.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "dep", architecture: "4-2", seed: 1))
+        let target = try await aggregator.enroll(tags: [Tag(key: "site", value: "a")])
+        let outsider = try await aggregator.enroll(tags: [Tag(key: "site", value: "b")])
+        _ = try await target.watch()
+        _ = try await outsider.watch()
+        let deployment: DeploymentInfo = try await aggregator.admin.post(
+            APIPath.adminDeployments,
+            json: CreateDeploymentRequest(model: "dep", version: 1, selector: .tags([Tag(key: "site", value: "a")])))
+        let path = APIPath.deviceDeploymentReport(id: deployment.id)
+        await assertAPIError(status: 403, code: "not_targeted") {
+            try await outsider.client.post(
+                path, json: DeploymentReport(state: .failed, model: "dep", version: 1), as: DeploymentInfo.self)
+        }
+        await assertAPIError(status: 404, code: "version_not_found") {
+            try await target.client.post(
+                path, json: DeploymentReport(state: .installed, model: "dep", version: 99), as: DeploymentInfo.self)
+        }
+        await assertAPIError(status: 400, code: "invalid_request") {
+            try await target.client.post(
+                path, json: DeploymentReport(state: .installed, model: "\u{1B}[2J", version: 1), as: DeploymentInfo.self
+            )
+        }
+        let info: DeploymentInfo = try await aggregator.admin.get(APIPath.adminDeployment(id: deployment.id))
+        XCTAssertEqual(info.counts.failed, 0, "the outsider's report changed nothing")
+        let devices: DeviceList = try await aggregator.admin.get(APIPath.adminDevices)
+        XCTAssertTrue(devices.devices.allSatisfy { $0.runningModel == nil }, "no refused report set a running model")
+        let _: DeploymentInfo = try await target.client.post(
+            path, json: DeploymentReport(state: .installed, model: "dep", version: 1))
+        let after: DeploymentInfo = try await aggregator.admin.get(APIPath.adminDeployment(id: deployment.id))
+        XCTAssertEqual(after.counts.installed, 1)
+        await target.client.shutdown()
+        await outsider.client.shutdown()
+        try await aggregator.stop()
+    }
 }

@@ -155,13 +155,21 @@ actor Rollouts: Service {
     }
 
     /// Stores a device's report and, when it is about the version the rollout assigned it, lets the
-    /// health gate judge it.
+    /// health gate judge it. Only a device the rollout targets may report to it (403 `not_targeted`),
+    /// and only about a version the registry holds (400 `invalid_request` for a malformed one, 404
+    /// for one the registry does not hold).
     func report(_ report: DeploymentReport, deploymentID: String, device: String) async throws(APIError)
         -> DeploymentInfo
     {
         guard let index = rollouts.firstIndex(where: { $0.record.id == deploymentID }) else {
             throw Self.notFound(deploymentID)
         }
+        guard rollouts[index].machine.devices.contains(where: { $0.id == device }) else {
+            throw APIError(.forbidden, "not_targeted", "deployment \(deploymentID) does not target this device")
+        }
+        let reported = "\(report.model)@\(report.version)"
+        let tag = try DeviceReportBounds.versionTag(reported, field: "the reported model and version")
+        _ = try await catalog.version(of: tag.model, tag.version)
         let record = DeploymentReportRecord(
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)

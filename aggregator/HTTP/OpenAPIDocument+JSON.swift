@@ -1084,6 +1084,7 @@ extension OpenAPIDocument {
           "not_found",
           "not_in_cohort",
           "not_in_stage",
+          "not_targeted",
           "privacy_needs_secure_aggregation",
           "profile_not_found",
           "profile_width_mismatch",
@@ -3729,6 +3730,7 @@ extension OpenAPIDocument {
     },
     "/v1/device/deployments/{id}/report": {
       "post": {
+        "description": "Only a device the deployment targets may report to it (403 `not_targeted`), and only about a version the registry holds, named `model` and `version` (400 `invalid_request`, 404 `version_not_found`).",
         "operationId": "reportDeployment",
         "parameters": [
           {
@@ -4094,6 +4096,7 @@ extension OpenAPIDocument {
     },
     "/v1/device/watch": {
       "post": {
+        "description": "`revision` holds at most 128 bytes, `sample_count` is 0…2^30 and `running_model`, when sent, is `name@version` with a valid model name; anything else is 400 `invalid_request`.",
         "operationId": "watch",
         "requestBody": {
           "content": {

@@ -15,6 +15,7 @@ struct DesiredStates: Sendable {
     let broadcaster: RevisionBroadcaster
 
     func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {
+        try DeviceReportBounds.check(request)
         devices.heartbeat(id: device.id, sampleCount: request.sampleCount, runningModel: request.runningModel)
         let presence = devices.presence
         presence.watchOpened(device.id)
