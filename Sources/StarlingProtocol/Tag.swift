@@ -1,7 +1,13 @@
 /// A device tag such as `zone=lab`, used to target deployments and round cohorts.
 ///
-/// Tags travel as `key=value` strings so user text never becomes a JSON key.
+/// Tags travel as `key=value` strings so user text never becomes a JSON key. Because tags choose
+/// cohorts and rollout targets, who sets them matters: operators give tags through the enrollment
+/// token a device enrolls with; a device may only add tags about itself, under ``devicePrefix``
+/// (`device.os=debian12`), which no operator tag can be mistaken for.
 public struct Tag: Hashable, Sendable, TextCodable {
+    /// The key prefix of the tags a device sets on itself.
+    public static let devicePrefix = "device."
+
     public var key: String
     public var value: String
 
@@ -20,6 +26,9 @@ public struct Tag: Hashable, Sendable, TextCodable {
     }
 
     public var description: String { "\(key)=\(value)" }
+
+    /// Whether this is a tag a device may set on itself: its key starts with ``devicePrefix``.
+    public var isDeviceReported: Bool { key.hasPrefix(Self.devicePrefix) && key.count > Self.devicePrefix.count }
 
     static func isValidPart(_ part: String) -> Bool {
         (1...64).contains(part.count)

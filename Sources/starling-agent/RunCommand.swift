@@ -47,7 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Also serve the local API on this Unix domain socket.")
     var socket: String?
 
-    @Option(name: .customLong("tag"), help: "A device tag key=value (repeatable).")
+    @Option(
+        name: .customLong("tag"),
+        help:
+            "A tag the device sets on itself, device.KEY=VALUE (repeatable); operators give other tags through the enrollment token."
+    )
     var tags: [String] = []
 
     @Option(help: "Phase-two refinement deadline in milliseconds.")
@@ -131,11 +135,18 @@ struct RunCommand: AsyncParsableCommand {
 
     private func parsedTags() throws -> [Tag] {
         try tags.map { text in
+            let tag: Tag
             do {
-                return try Tag(parsing: text)
+                tag = try Tag(parsing: text)
             } catch {
                 throw ValidationError("\(error)")
             }
+            guard tag.isDeviceReported else {
+                throw ValidationError(
+                    "--tag \(tag) must start with '\(Tag.devicePrefix)': a device sets only tags about itself; "
+                        + "give other tags with the enrollment token (starling token create --tag).")
+            }
+            return tag
         }
     }
 }

@@ -85,24 +85,26 @@ final class AggregatorHarness: Sendable {
         client(baseURL: endpoints.url, tls: try TLSConfigurations.client(trusting: caPEM, identity: nil), token: token)
     }
 
-    /// Enrolls a test device over HTTPS and returns a mutual-TLS client on the device listener.
+    /// Enrolls a test device over HTTPS with a token that gives it `tags`, and returns a mutual-TLS
+    /// client on the device listener.
     func enrollDevice(tags: [Tag] = []) async throws -> TestDevice {
-        let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
+        let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1, tags: tags))
         let key = DeviceKey.generate()
         let response: EnrollmentResponse = try await publicClient().post(
-            APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
+            APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: []))
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
         let device = client(
             baseURL: response.deviceUrl, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity))
         return TestDevice(id: response.deviceId, client: device)
     }
 
-    /// Starts a real agent process holding `csv`'s rows, enrolled with a fresh token.
+    /// Starts a real agent process holding `csv`'s rows, enrolled with a fresh token that tags it
+    /// `shard=index`.
     func startAgent(_ index: Int, csv: URL) async throws -> String {
         try await fleet.ingest(agent: index, csv: csv, labelColumn: "label")
-        let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
-        return try await fleet.startAgent(
-            index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: "\(index)")])
+        let token = try await admin.createEnrollmentToken(
+            CreateEnrollmentTokenRequest(maxUses: 1, tags: [Tag(key: "shard", value: "\(index)")]))
+        return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [])
     }
 
     /// Waits until deployment `id` meets `condition`, and returns it then.

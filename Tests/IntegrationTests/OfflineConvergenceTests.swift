@@ -30,7 +30,7 @@ final class OfflineConvergenceTests: XCTestCase {
         try? FileManager.default.removeItem(at: aggregator.fleet.agentDirectory(2).appendingPathComponent("agent.json"))
         let token = try await admin.createEnrollmentToken(CreateEnrollmentTokenRequest(maxUses: 1))
         _ = try await aggregator.fleet.startAgent(
-            2, endpoints: aggregator.endpoints, token: token.token, tags: [Tag(key: "shard", value: "2")])
+            2, endpoints: aggregator.endpoints, token: token.token, tags: [])
         let completed = try await aggregator.deployment(rollout.id) { $0.state == .completed }
         XCTAssertEqual(completed.counts.installed, 3)
         XCTAssertEqual(completed.targeted, 3, "the device came back as itself, not as a new enrollment")

@@ -146,11 +146,11 @@ final class ControlCharacterTests: XCTestCase {
         let enrolled: EnrollmentResponse = try await anonymous.post(
             APIPath.enroll,
             json: EnrollmentRequest(
-                token: token.token, csrPem: try key.makeCSRPEM(), tags: [Tag(key: "zone", value: "lab")]))
+                token: token.token, csrPem: try key.makeCSRPEM(), tags: [Tag(key: "device.zone", value: "lab")]))
         await anonymous.shutdown()
         let devices: DeviceList = try await admin.get(APIPath.adminDevices)
         XCTAssertEqual(devices.devices.map(\.id), [enrolled.deviceId])
-        XCTAssertEqual(devices.devices.first?.tags, [Tag(key: "zone", value: "lab")])
+        XCTAssertEqual(devices.devices.first?.tags, [Tag(key: "device.zone", value: "lab")])
 
         let _: ModelVersionInfo = try await admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "m", architecture: "4-3-2", seed: 1))

@@ -134,4 +134,23 @@ final class HostileDeviceTests: XCTestCase {
         await outsider.client.shutdown()
         try await aggregator.stop()
     }
+
+    func test_aDeviceAskingForOperatorTags_isRefused_andGetsOnlyItsTokensAndItsOwnDeviceTags() async throws {
+        let aggregator = try await TestAggregator.start()
+        await assertAPIError(status: 403, code: "tag_not_allowed") {
+            _ = try await aggregator.enroll(requesting: [Tag(key: "role", value: "admin")])
+        }
+        await assertAPIError(status: 403, code: "tag_not_allowed") {
+            _ = try await aggregator.enroll(requesting: [Tag(key: "device.", value: "x")])
+        }
+        let device = try await aggregator.enroll(
+            tags: [Tag(key: "zone", value: "lab")], requesting: [Tag(key: "device.os", value: "debian12")])
+        let listed: DeviceList = try await aggregator.admin.get(APIPath.adminDevices)
+        XCTAssertEqual(listed.devices.map(\.id), [device.id], "a refused enrollment makes no device")
+        XCTAssertEqual(
+            Set(listed.devices.flatMap(\.tags)),
+            [Tag(key: "zone", value: "lab"), Tag(key: "device.os", value: "debian12")])
+        await device.client.shutdown()
+        try await aggregator.stop()
+    }
 }

@@ -85,15 +85,17 @@ final class TestAggregator: Sendable {
             observer: OpenAPIContract.failingTestOnViolation)
     }
 
-    /// Enrolls a device with a fresh token and returns its mutual-TLS client.
-    func enroll(tags: [Tag] = []) async throws -> TestDevice {
+    /// Enrolls a device with a fresh token that gives it `tags`, the device asking for `requesting`
+    /// on itself, and returns its mutual-TLS client.
+    func enroll(tags: [Tag] = [], requesting: [Tag] = []) async throws -> TestDevice {
         let token: EnrollmentTokenInfo = try await admin.post(
-            APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
+            APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest(tags: tags))
         let key = DeviceKey.generate()
         let anonymous = try Self.client(endpoints.url, caPEM: caPEM)
         defer { Task { await anonymous.shutdown() } }
         let response: EnrollmentResponse = try await anonymous.post(
-            APIPath.enroll, json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: tags))
+            APIPath.enroll,
+            json: EnrollmentRequest(token: token.token, csrPem: try key.makeCSRPEM(), tags: requesting))
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
         return TestDevice(
             id: response.deviceId, identity: identity,

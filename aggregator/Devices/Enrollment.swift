@@ -15,8 +15,15 @@ struct Enrollment: Sendable {
     let signingPublicKey: String
     let clock: @Sendable () -> Date
 
-    /// Enrolls a device; `deviceURL` is the mutual-TLS endpoint it is told to use.
+    /// Enrolls a device; `deviceURL` is the mutual-TLS endpoint it is told to use. The device gets
+    /// the token's tags and may add its own only under `device.` (403 `tag_not_allowed` otherwise).
     func enroll(_ request: EnrollmentRequest, deviceURL: String) async throws(APIError) -> EnrollmentResponse {
+        if let claimed = request.tags.first(where: { !$0.isDeviceReported }) {
+            throw APIError(
+                .forbidden, "tag_not_allowed",
+                "a device may only set tags under '\(Tag.devicePrefix)' on itself, not \(claimed); operators give "
+                    + "other tags through the enrollment token")
+        }
         let hash = Secrets.hash(secret: request.token)
         let now = clock()
         _ = try await pool.reading { db in try Self.usableToken(hash: hash, now: now, db) }

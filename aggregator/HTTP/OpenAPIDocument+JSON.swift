@@ -1097,6 +1097,7 @@ extension OpenAPIDocument {
           "secagg_pending",
           "secagg_wrong_stage",
           "secure_aggregation_required",
+          "tag_not_allowed",
           "token_expired",
           "token_not_found",
           "token_revoked",
@@ -4139,6 +4140,7 @@ extension OpenAPIDocument {
     },
     "/v1/enroll": {
       "post": {
+        "description": "The device gets the token's tags. The tags it asks for itself must have keys under `device.` (`device.os=debian12`); any other is 403 `tag_not_allowed`, since tags choose cohorts and rollout targets and only operators give those, through the token.",
         "operationId": "enroll",
         "requestBody": {
           "content": {

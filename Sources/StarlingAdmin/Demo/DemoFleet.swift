@@ -72,7 +72,8 @@ public struct DemoFleet: Sendable {
     }
 
     /// Starts agent `index`, enrolling with `token` (handed over in `STARLING_ENROLL_TOKEN`, so it
-    /// never shows in `ps`), and returns its local API URL once it listens.
+    /// never shows in `ps`) and asking for `tags` on itself (only `device.` tags are allowed; the
+    /// token carries the operator's), and returns its local API URL once it listens.
     public func startAgent(
         _ index: Int, endpoints: AggregatorEndpoints, token: String, tags: [Tag]
     ) async throws(AdminError) -> String {

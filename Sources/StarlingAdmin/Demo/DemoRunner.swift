@@ -101,9 +101,6 @@ public struct DemoRunner: Sendable {
     private func startAgents(
         _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
     ) async throws(AdminError) -> (urls: [String], shares: [[Int]]) {
-        let token = try await admin.createEnrollmentToken(
-            CreateEnrollmentTokenRequest(
-                ttlSeconds: 600, maxUses: options.agents, tags: [Tag(key: "fleet", value: "demo")]))
         let dealer = DataDealer(devices: options.agents, classes: split.classes.count)
         let shares = dealer.deal(split.devices, seed: options.seed)
         var urls: [String] = []
@@ -111,9 +108,12 @@ public struct DemoRunner: Sendable {
             let csv = fleet.workDirectory.appendingPathComponent("share-\(index).csv")
             try split.writeCSV(rows: rows, to: csv)
             try await fleet.ingest(agent: index, csv: csv, labelColumn: options.labelColumn)
-            urls.append(
-                try await fleet.startAgent(
-                    index, endpoints: endpoints, token: token.token, tags: [Tag(key: "shard", value: String(index))]))
+            // Operators tag devices through their enrollment tokens; a device only adds `device.` tags.
+            let token = try await admin.createEnrollmentToken(
+                CreateEnrollmentTokenRequest(
+                    ttlSeconds: 600, maxUses: 1,
+                    tags: [Tag(key: "fleet", value: "demo"), Tag(key: "shard", value: String(index))]))
+            urls.append(try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: []))
             let favoured = dealer.dominantClasses(of: index)
             let share =
                 Double(rows.filter { favoured.contains(split.devices.labels[$0]) }.count) / Double(max(rows.count, 1))
