@@ -221,6 +221,7 @@ let package = Package(
             dependencies: [
                 "StarlingAggregator",
                 "StarlingCore",
+                "StarlingTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,7 +242,10 @@ let package = Package(
         ),
         .target(
             name: "StarlingTestSupport",
-            dependencies: ["StarlingCore", "StarlingProtocol", "StarlingTransport", "StarlingMetrics"],
+            dependencies: [
+                "StarlingCore", "StarlingProtocol", "StarlingTransport", "StarlingMetrics",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/StarlingTestSupport"
         ),
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures", "Vectors"]),

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import StarlingAggregator
 import StarlingCore
+import StarlingTransport
 
 /// `starling-aggregator serve`: prepares the data folder and runs the aggregator until SIGTERM/SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -38,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most parameters a model created or imported may have (larger ones are refused).")
     var maxModelParameters: Int = ModelSizeLimit.standard.maximumParameters
 
+    @Option(
+        help:
+            "The most connections each listener holds; beyond it a new connection replaces the oldest one that sent no request yet (default: a share of the descriptor limit)."
+    )
+    var maxConnections: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -50,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard maxModelParameters > 0 else {
             throw ValidationError("--max-model-parameters must be a positive number of parameters")
+        }
+        if let maxConnections, !(1...1_000_000).contains(maxConnections) {
+            throw ValidationError("--max-connections must be between 1 and 1000000")
         }
     }
 
@@ -67,7 +77,10 @@ struct ServeCommand: AsyncParsableCommand {
                 metricsListen: metricsListen, defaultRoundDeadline: roundDeadline,
                 minimumStatisticsDevices: minStatisticsDevices,
                 modelSizeLimit: ModelSizeLimit(
-                    maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers)),
+                    maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers),
+                connectionLimits: .standard(
+                    maximumConnections: maxConnections
+                        ?? ConnectionLimits.defaultMaximumConnections(listeners: metricsListen == nil ? 2 : 3))),
             logger: logger,
             announce: { line in
                 print(line)

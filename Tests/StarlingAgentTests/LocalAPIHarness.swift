@@ -9,7 +9,8 @@ import StarlingTransport
 /// every answer the client receives is checked against docs/openapi.yaml.
 func withLocalAPI(
     model: InstalledModel?, refiner: (any Refiner)? = nil, refineTimeout: Duration = .milliseconds(200),
-    privacyBudget: PrivacyBudget? = nil, _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
+    privacyBudget: PrivacyBudget? = nil, limits: ConnectionLimits = LocalAPIServer.standardLimits,
+    _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
 ) async throws {
     let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)
@@ -22,7 +23,7 @@ func withLocalAPI(
         deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
         connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics)
     let server = try await LocalAPIServer.bind(
-        host: "127.0.0.1", port: 0, socketPath: nil, responder: router, logger: testLogger)
+        host: "127.0.0.1", port: 0, socketPath: nil, responder: router, limits: limits, logger: testLogger)
     let client = StarlingHTTPClient(
         baseURL: server.url, tls: nil, observer: OpenAPIContract.failingTestOnViolation)
     try await withThrowingTaskGroup(of: Void.self) { group in

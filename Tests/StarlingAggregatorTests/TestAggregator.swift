@@ -25,7 +25,7 @@ final class TestAggregator: Sendable {
 
     static func start(
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
-        metricsListen: ListenAddress? = nil
+        metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256)
     ) async throws -> TestAggregator {
         let folder =
             folder
@@ -37,7 +37,8 @@ final class TestAggregator: Sendable {
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
-                defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit),
+                defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit,
+                connectionLimits: connectionLimits),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }

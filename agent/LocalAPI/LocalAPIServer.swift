@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import StarlingProtocol
+import StarlingTransport
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -11,7 +12,9 @@ import StarlingProtocol
     import Foundation
 #endif
 
-/// The agent's local API: plain HTTP/1.1 on loopback TCP and, optionally, a Unix domain socket.
+/// The agent's local API: plain HTTP/1.1 on loopback TCP and, optionally, a Unix domain socket,
+/// each listener held to ``standardLimits`` (deadlines and a connection cap) so that a local
+/// process that connects and never speaks cannot exhaust the daemon's descriptors.
 ///
 /// ``bind(host:port:socketPath:responder:bodyLimit:logger:)`` opens the listeners (so the real port is known
 /// before anything is announced); ``run()`` serves them until graceful shutdown.
@@ -26,13 +29,17 @@ struct LocalAPIServer: Service {
     private let bodyLimit: Int
     private let logger: Logger
 
+    /// 10 s to the first request head, 60 s idle, 30 s between body reads, 128 connections a listener.
+    static let standardLimits = ConnectionLimits.standard(maximumConnections: 128)
+
     static func bind(
         host: String, port: Int, socketPath: String?, responder: any HTTPResponder, bodyLimit: Int = BodyLimit.json,
-        logger: Logger
+        limits: ConnectionLimits = standardLimits, logger: Logger
     ) async throws(AgentError) -> LocalAPIServer {
         let tcp: Listener
         do {
-            tcp = try await bootstrap(tcp: true).bind(host: host, port: port, childChannelInitializer: initialize)
+            tcp = try await bootstrap(tcp: true).bind(
+                host: host, port: port, childChannelInitializer: initializer(ConnectionGate(limits: limits)))
         } catch {
             throw .cannotListen(address: "\(host):\(port)", reason: "\(error)")
         }
@@ -42,7 +49,7 @@ struct LocalAPIServer: Service {
                 listeners.append(
                     try await bootstrap(tcp: false).bind(
                         unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true,
-                        childChannelInitializer: initialize))
+                        childChannelInitializer: initializer(ConnectionGate(limits: limits))))
             } catch {
                 try? await tcp.channel.close()
                 throw .cannotListen(address: socketPath, reason: "\(error)")
@@ -99,10 +106,17 @@ struct LocalAPIServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     }
 
-    @Sendable private static func initialize(_ channel: any Channel) -> EventLoopFuture<HTTPConnection.Channel> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-            return try HTTPConnection.Channel(wrappingChannelSynchronously: channel)
+    /// Sets up each connection of a listener whose connections `gate` holds.
+    private static func initializer(
+        _ gate: ConnectionGate
+    ) -> @Sendable (any Channel) -> EventLoopFuture<HTTPConnection.Channel> {
+        { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                try channel.pipeline.syncOperations.addHandler(
+                    RequestDeadlineHandler<HTTPServerRequestPart, HTTPServerResponsePart>(gate: gate))
+                return try HTTPConnection.Channel(wrappingChannelSynchronously: channel)
+            }
         }
     }
 }

@@ -5,13 +5,17 @@ import StarlingProtocol
 
 /// Reading request bodies under a size limit, and decoding JSON bodies into wire types.
 enum RequestBody {
-    /// The whole body, or 413 `body_too_large` as soon as it exceeds `limit` bytes.
+    /// The whole body, or 413 `body_too_large` as soon as it exceeds `limit` bytes; a body whose
+    /// framing is broken (a chunk size that is not a number or overflows, a body cut short) is 400
+    /// `invalid_request`, never a server error.
     static func bytes(of request: Request, limit: Int) async throws -> [UInt8] {
         do {
             var buffer = try await request.body.collect(upTo: limit)
             return buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge
+        } catch {
+            throw APIError.badRequest("invalid_request", "the request body could not be read: \(error)")
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 public import Logging
+import NIOHTTPTypes
 public import ServiceLifecycle
 import StarlingTransport
 
@@ -75,12 +76,13 @@ public struct Aggregator: Sendable {
             publicApp = try Self.application(
                 router: publicRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil),
-                address: configuration.listen, logger: logger,
+                address: configuration.listen, gate: ConnectionGate(limits: configuration.connectionLimits),
+                logger: logger,
                 onBound: { port in await announcer.publicListenerBound(port: port) })
             deviceApp = try Self.application(
                 router: deviceRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
-                address: deviceAddress, logger: logger,
+                address: deviceAddress, gate: ConnectionGate(limits: configuration.connectionLimits), logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")
@@ -88,9 +90,10 @@ public struct Aggregator: Sendable {
         if let address = configuration.metricsListen {
             let metricsRouter = MetricsRoutes.router(components)
             routes[.metrics] = Self.routes(of: metricsRouter)
+            let gate = ConnectionGate(limits: configuration.connectionLimits)
             metricsApp = Application(
                 router: metricsRouter,
-                server: .http1(configuration: .init(idleTimeout: .seconds(Self.metricsIdleSeconds))),
+                server: .http1(configuration: .init(additionalChannelHandlers: [Self.deadlines(gate)])),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
                 onServerRunning: { channel in
                     await announcer.metricsListenerBound(port: channel.localAddress?.port ?? 0)
@@ -108,18 +111,21 @@ public struct Aggregator: Sendable {
         Set(router.routes.map { "\($0.method.rawValue) \($0.path)" })
     }
 
-    /// How long a connection to the metrics listener may sit without a request before it is closed.
-    static let metricsIdleSeconds: Int64 = 30
+    /// The handler that holds one connection of a listener to its ``ConnectionLimits``.
+    private static func deadlines(_ gate: ConnectionGate) -> RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart> {
+        RequestDeadlineHandler(gate: gate)
+    }
 
     /// One HTTPS listener; `onBound` learns the port it bound.
     private static func application(
-        router: Router<AggregatorRequestContext>, tls: TLSConfiguration, address: ListenAddress, logger: Logger,
-        onBound: @escaping @Sendable (Int) async -> Void
+        router: Router<AggregatorRequestContext>, tls: TLSConfiguration, address: ListenAddress,
+        gate: ConnectionGate, logger: Logger, onBound: @escaping @Sendable (Int) async -> Void
     ) throws -> any Service {
         Application(
             router: router,
             server: try .tls(
-                .http1(configuration: .init(additionalChannelHandlers: [ConnectClosingHandler()])),
+                .http1(
+                    configuration: .init(additionalChannelHandlers: [Self.deadlines(gate), ConnectClosingHandler()])),
                 tlsConfiguration: tls),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },

@@ -1,5 +1,6 @@
 public import Foundation
 public import StarlingCore
+public import StarlingTransport
 
 /// How to run an aggregator: where its data lives, where it listens, and round defaults.
 public struct AggregatorConfiguration: Sendable {
@@ -19,12 +20,16 @@ public struct AggregatorConfiguration: Sendable {
     /// The largest model the registry creates or imports; larger ones are refused before anything
     /// is allocated for them.
     public var modelSizeLimit: ModelSizeLimit
+    /// Deadlines and the connection cap of each listener.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
         metricsListen: ListenAddress? = nil, defaultRoundDeadline: TimeInterval = 120,
         coordinatorTick: Duration = .milliseconds(200), minimumStatisticsDevices: Int = 3,
-        modelSizeLimit: ModelSizeLimit = .standard
+        modelSizeLimit: ModelSizeLimit = .standard,
+        connectionLimits: ConnectionLimits = .standard(
+            maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: 3))
     ) {
         self.dataDirectory = dataDirectory
         self.listen = listen
@@ -34,5 +39,6 @@ public struct AggregatorConfiguration: Sendable {
         self.coordinatorTick = coordinatorTick
         self.minimumStatisticsDevices = minimumStatisticsDevices
         self.modelSizeLimit = modelSizeLimit
+        self.connectionLimits = connectionLimits
     }
 }
