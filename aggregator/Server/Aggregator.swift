@@ -45,6 +45,10 @@ public struct Aggregator: Sendable {
             if failed > 0 {
                 logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"])
             }
+            let swept = try LeftoverSweep.run(directory: directory, pool: storage.pool)
+            if swept.total > 0 {
+                logger.notice("files left by an interrupted process removed", metadata: ["removed": "\(swept)"])
+            }
             let quantized = try Int8Backfill.run(pool: storage.pool, directory: directory)
             if quantized > 0 {
                 logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"])

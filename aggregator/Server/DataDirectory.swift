@@ -22,8 +22,7 @@ struct DataDirectory: Sendable {
     /// The artifact of one model version in `format`: `<version>.safetensors` (fp32) or
     /// `<version>.int8.safetensors`.
     func artifact(model: String, version: Int, format: ArtifactFormat = .fp32) -> URL {
-        let suffix = format == .fp32 ? "" : ".\(format.rawValue)"
-        return models.appendingPathComponent(model).appendingPathComponent("\(version)\(suffix).safetensors")
+        models.appendingPathComponent(model).appendingPathComponent("\(version)\(format.fileSuffix).safetensors")
     }
 
     /// The stored tensors of one device's update to one iteration.
@@ -31,4 +30,9 @@ struct DataDirectory: Sendable {
         updates.appendingPathComponent(roundId).appendingPathComponent("\(iteration)")
             .appendingPathComponent("\(deviceID).safetensors")
     }
+}
+
+extension ArtifactFormat {
+    /// What an artifact's file name carries before `.safetensors`: nothing for fp32, `.int8` for int8.
+    var fileSuffix: String { self == .fp32 ? "" : ".\(rawValue)" }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// Removes at start-up what a process killed mid-write left in the data folder: the temporary
+/// files of interrupted atomic writes, artifacts of model versions whose registration never
+/// committed (and the folders of models that never did), and the stored updates of runs that are
+/// over. Runs after interrupted runs are marked failed, so only runs still going keep their updates.
+enum LeftoverSweep {
+    /// What one sweep removed.
+    struct Removed: Equatable, Sendable {
+        var temporaryFiles = 0
+        var orphanArtifacts = 0
+        var orphanModelFolders = 0
+        var updateFolders = 0
+
+        var total: Int { temporaryFiles + orphanArtifacts + orphanModelFolders + updateFolders }
+    }
+
+    static func run(directory: DataDirectory, pool: DatabasePool) throws -> Removed {
+        let (versions, models, liveRuns) = try pool.read { db in
+            (
+                Set(
+                    try Row.fetchAll(db, sql: "SELECT model, version FROM modelVersions").flatMap { row in
+                        let (model, version): (String, Int) = (row["model"], row["version"])
+                        return ArtifactFormat.allCases.map { "\(model)/\(version)\($0.fileSuffix).safetensors" }
+                    }),
+                Set(try String.fetchAll(db, sql: "SELECT name FROM models")),
+                Set(try String.fetchAll(db, sql: "SELECT id FROM rounds WHERE state IN ('waiting', 'running')"))
+            )
+        }
+        var removed = Removed()
+        let files = FileManager.default
+        for model in (try? files.contentsOfDirectory(atPath: directory.models.path)) ?? [] {
+            let folder = directory.models.appendingPathComponent(model)
+            for name in (try? files.contentsOfDirectory(atPath: folder.path)) ?? [] {
+                let file = folder.appendingPathComponent(name)
+                if name.hasPrefix("."), name.hasSuffix(".tmp") {
+                    if (try? files.removeItem(at: file)) != nil { removed.temporaryFiles += 1 }
+                } else if name.hasSuffix(".safetensors"), !versions.contains("\(model)/\(name)") {
+                    if (try? files.removeItem(at: file)) != nil { removed.orphanArtifacts += 1 }
+                }
+            }
+            let left = (try? files.contentsOfDirectory(atPath: folder.path)) ?? []
+            if !models.contains(model), left.isEmpty, (try? files.removeItem(at: folder)) != nil {
+                removed.orphanModelFolders += 1
+            }
+        }
+        for run in (try? files.contentsOfDirectory(atPath: directory.updates.path)) ?? [] where !liveRuns.contains(run)
+        {
+            if (try? files.removeItem(at: directory.updates.appendingPathComponent(run))) != nil {
+                removed.updateFolders += 1
+            }
+        }
+        return removed
+    }
+}
