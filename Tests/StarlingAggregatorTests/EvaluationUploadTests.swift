@@ -20,7 +20,7 @@ final class EvaluationUploadTests: XCTestCase {
             XCTFail("figures \(figures) were accepted", line: line)
         } catch {
             XCTAssertEqual(error.status, .badRequest, line: line)
-            XCTAssertEqual(error.code, "invalid_evaluation", line: line)
+            XCTAssertEqual(error.code, .invalidEvaluation, line: line)
             XCTAssertTrue(error.message.contains(words), "\(error.message)", line: line)
         }
     }

@@ -53,6 +53,13 @@ final class OpenAPIContractTests: XCTestCase {
         }
     }
 
+    func test_errorCodes_areExactlyTheDocumentsErrorCodeEnum() throws {
+        let documented = try XCTUnwrap(
+            try contract().document["components"]?["schemas"]?["ErrorCode"]?["enum"]?.array?.compactMap(\.string))
+        XCTAssertEqual(Set(documented), Set(APIErrorCode.allCases.map(\.rawValue)))
+        XCTAssertEqual(documented.count, APIErrorCode.allCases.count, "each code once")
+    }
+
     func test_openAPIJSON_isServedWithoutAuthentication_asTheDocsFile() async throws {
         let aggregator = try await TestAggregator.start()
         let anonymous = try TestAggregator.client(aggregator.endpoints.url, caPEM: aggregator.caPEM)

@@ -32,7 +32,7 @@ final class RoundPlanValidationTests: XCTestCase {
             XCTFail("accepted: \(accepted)", line: line)
         } catch {
             XCTAssertEqual(error.status, .badRequest, line: line)
-            XCTAssertEqual(error.code, code, line: line)
+            XCTAssertEqual(error.code.rawValue, code, line: line)
             XCTAssertTrue(error.message.contains(words), "\(error.message)", line: line)
         }
     }
@@ -143,7 +143,7 @@ final class RoundPlanValidationTests: XCTestCase {
             _ = try statistics(CollectStatisticsRequest(name: "p", width: 8, minDevices: 4))
             XCTFail("a cohort below the floor was accepted")
         } catch {
-            XCTAssertEqual(error.code, "cohort_too_small")
+            XCTAssertEqual(error.code, .cohortTooSmall)
             XCTAssertEqual(error.status, .badRequest)
             XCTAssertTrue(error.message.contains("at least 5 devices"), error.message)
         }

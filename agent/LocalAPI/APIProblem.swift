@@ -5,27 +5,27 @@ import StarlingProtocol
 /// an ``APIErrorBody``.
 struct APIProblem: Error, Sendable, Equatable {
     var status: HTTPResponseStatus
-    var code: String
+    var code: APIErrorCode
     var message: String
 
     static let noModel = APIProblem(
-        status: .serviceUnavailable, code: "no_model", message: "No model is installed on this device yet.")
+        status: .serviceUnavailable, code: .noModel, message: "No model is installed on this device yet.")
     static let bodyTooLarge = APIProblem(
-        status: .payloadTooLarge, code: "body_too_large",
+        status: .payloadTooLarge, code: .bodyTooLarge,
         message: "The request body is larger than \(BodyLimit.json) bytes.")
-    static let notFound = APIProblem(status: .notFound, code: "not_found", message: "There is no such endpoint.")
+    static let notFound = APIProblem(status: .notFound, code: .notFound, message: "There is no such endpoint.")
     static let methodNotAllowed = APIProblem(
-        status: .methodNotAllowed, code: "method_not_allowed", message: "This endpoint does not take that method.")
+        status: .methodNotAllowed, code: .methodNotAllowed, message: "This endpoint does not take that method.")
 
     static func invalidJSON(_ reason: String) -> APIProblem {
-        APIProblem(status: .badRequest, code: "invalid_json", message: "The body is not the expected JSON: \(reason).")
+        APIProblem(status: .badRequest, code: .invalidJSON, message: "The body is not the expected JSON: \(reason).")
     }
 
     static func invalidFeatures(_ message: String) -> APIProblem {
-        APIProblem(status: .badRequest, code: "invalid_features", message: message)
+        APIProblem(status: .badRequest, code: .invalidFeatures, message: message)
     }
 
     static func internalError(_ message: String) -> APIProblem {
-        APIProblem(status: .internalServerError, code: "internal_error", message: message)
+        APIProblem(status: .internalServerError, code: .internalError, message: message)
     }
 }

@@ -16,7 +16,7 @@ struct LocalAPIResponse: Sendable {
     }
 
     static func problem(_ problem: APIProblem) -> LocalAPIResponse {
-        let body = APIErrorBody(code: problem.code, message: problem.message)
+        let body = APIErrorBody(code: problem.code.rawValue, message: problem.message)
         let bytes = (try? StarlingJSON.encoder().encode(body)).map { Array($0) } ?? []
         return LocalAPIResponse(status: problem.status, body: bytes)
     }

@@ -64,7 +64,7 @@ struct LocalAPIRouter: HTTPResponder {
         } catch .features(let message) {
             throw APIProblem.invalidFeatures(message)
         } catch .samples(let message) {
-            throw APIProblem(status: .badRequest, code: "invalid_samples", message: message)
+            throw APIProblem(status: .badRequest, code: .invalidSamples, message: message)
         }
         let total = try await store.insert(samples)
         return SampleReceipt(accepted: samples.count, total: total)

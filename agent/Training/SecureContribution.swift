@@ -125,7 +125,8 @@ struct SecureContribution {
             do {
                 return try await client.get(path(stage), timeout: .seconds(30))
             } catch {
-                guard case .api(_, let code, _) = error, code == "secagg_pending", Date() < giveUp else { throw error }
+                guard case .api(_, let code, _) = error, code == APIErrorCode.secaggPending.rawValue, Date() < giveUp
+                else { throw error }
             }
         }
     }

@@ -95,7 +95,7 @@ struct WatchService: Service {
         do {
             return try await client.post(APIPath.deviceWatch, json: request, timeout: .seconds(Self.waitSeconds + 15))
         } catch {
-            if error.code == "device_revoked" { throw .deviceRevoked }
+            if error.code == APIErrorCode.deviceRevoked.rawValue { throw .deviceRevoked }
             throw .aggregator(error.description)
         }
     }

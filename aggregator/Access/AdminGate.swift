@@ -21,7 +21,7 @@ struct AdminGate: Sendable {
             return reply.response
         } catch {
             let refusal = ErrorBodyMiddleware.apiError(error)
-            await record(caller, context, status: refusal.status, code: refusal.code, created: [:])
+            await record(caller, context, status: refusal.status, code: refusal.code.rawValue, created: [:])
             throw error
         }
     }

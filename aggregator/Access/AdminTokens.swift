@@ -18,13 +18,13 @@ struct AdminTokens: Sendable {
     func create(_ request: CreateAdminTokenRequest) async throws(APIError) -> CreatedAdminToken {
         guard let role = AdminRole(rawValue: request.role) else {
             throw .badRequest(
-                "invalid_role",
+                .invalidRole,
                 "'\(request.role.prefix(64))' is not a role; a token's role is \(AdminRole.spelledOut)")
         }
         let ttl = request.ttlSeconds ?? AdminTokenLifetime.defaultSeconds
         guard (1...AdminTokenLifetime.maximumSeconds).contains(ttl) else {
             throw .badRequest(
-                "invalid_ttl",
+                .invalidTTL,
                 "ttl_seconds must be from 1 to \(AdminTokenLifetime.maximumSeconds) (365 days), not \(ttl)")
         }
         let secret = Secrets.token(prefix: "stk_")
@@ -51,12 +51,12 @@ struct AdminTokens: Sendable {
         let now = clock()
         return try await pool.writing { db in
             guard var record = try AdminTokenRecord.filter(Column("id") == id).fetchOne(db) else {
-                throw APIError.notFound("token_not_found", "there is no admin token with id '\(id.prefix(64))'")
+                throw APIError.notFound(.tokenNotFound, "there is no admin token with id '\(id.prefix(64))'")
             }
             guard record.revokedAt == nil else { return record.info }
             if record.role == .admin, try Self.workingAdmins(db, at: now) <= 1, Self.works(record, at: now) {
                 throw APIError.conflict(
-                    "last_admin_token",
+                    .lastAdminToken,
                     "\(id) is the last working admin token; create another admin token before revoking it")
             }
             record.revokedAt = now
@@ -102,13 +102,13 @@ struct AdminTokens: Sendable {
     private static func refuseUnlessWorking(_ record: AdminTokenRecord, at now: Date) throws(APIError) {
         if let revokedAt = record.revokedAt {
             throw APIError(
-                .unauthorized, "token_revoked",
+                .unauthorized, .tokenRevoked,
                 "this admin token (\(record.id)) was revoked at \(revokedAt.ISO8601Format()); "
                     + "ask an admin for a new one")
         }
         if let expiresAt = record.expiresAt, expiresAt <= now {
             throw APIError(
-                .unauthorized, "token_expired",
+                .unauthorized, .tokenExpired,
                 "this admin token (\(record.id)) expired at \(expiresAt.ISO8601Format()); ask an admin for a new one")
         }
     }

@@ -37,7 +37,7 @@ struct AuditLog: Sendable {
         if let text = parameters.get("since") {
             guard let date = Self.date(String(text)) else {
                 throw .badRequest(
-                    "invalid_since",
+                    .invalidSince,
                     "since must be an ISO 8601 time such as 2025-01-31T12:00:00Z, not '\(text.prefix(64))'")
             }
             since = date
@@ -46,7 +46,7 @@ struct AuditLog: Sendable {
         if let text = parameters.get("limit") {
             guard let value = Int(text), (1...AuditLimit.maximum).contains(value) else {
                 throw .badRequest(
-                    "invalid_limit",
+                    .invalidLimit,
                     "limit must be a whole number from 1 to \(AuditLimit.maximum), not '\(text.prefix(64))'")
             }
             limit = value

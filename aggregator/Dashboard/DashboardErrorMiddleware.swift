@@ -28,7 +28,7 @@ struct DashboardErrorMiddleware: RouterMiddleware {
                 """
                 <main class="signin"><h1>\(error.status.code) \(error.status.reasonPhrase)</h1>
                 <p class="error">\(error.message)</p>
-                <p class="muted">code <code>\(error.code)</code> · <a href="\(DashboardPath.fleet)">back to the dashboard</a></p>
+                <p class="muted">code <code>\(error.code.rawValue)</code> · <a href="\(DashboardPath.fleet)">back to the dashboard</a></p>
                 </main>
                 """),
             status: error.status)

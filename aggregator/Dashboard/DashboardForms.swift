@@ -20,7 +20,7 @@ enum DashboardForms {
     static func body(of request: Request) async throws -> String {
         guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true else {
             throw APIError(
-                .unsupportedMediaType, "unsupported_form",
+                .unsupportedMediaType, .unsupportedForm,
                 "dashboard forms are posted as application/x-www-form-urlencoded")
         }
         return String(decoding: try await RequestBody.bytes(of: request, limit: bodyLimit), as: UTF8.self)
@@ -31,7 +31,7 @@ enum DashboardForms {
         do {
             return try URLEncodedFormDecoder().decode(type, from: body)
         } catch {
-            throw APIError.badRequest("invalid_form", "the form is missing a field or has a malformed one")
+            throw APIError.badRequest(.invalidForm, "the form is missing a field or has a malformed one")
         }
     }
 
@@ -66,5 +66,5 @@ enum DashboardForms {
         return difference == 0
     }
 
-    private static func refused(_ message: String) -> APIError { APIError(.forbidden, "csrf_refused", message) }
+    private static func refused(_ message: String) -> APIError { APIError(.forbidden, .csrfRefused, message) }
 }

@@ -18,7 +18,7 @@ extension RolloutPolicy {
         do {
             try validate()
         } catch {
-            throw .badRequest("invalid_deployment", error.description)
+            throw .badRequest(.invalidDeployment, error.description)
         }
     }
 }

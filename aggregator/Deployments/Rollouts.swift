@@ -61,7 +61,7 @@ actor Rollouts: Service {
 
     func create(_ request: CreateDeploymentRequest) async throws(APIError) -> DeploymentInfo {
         guard (request.version == nil) != (request.alias == nil) else {
-            throw .badRequest("invalid_deployment", "name exactly one of version and alias")
+            throw .badRequest(.invalidDeployment, "name exactly one of version and alias")
         }
         let version: Int
         if let alias = request.alias {
@@ -111,11 +111,11 @@ actor Rollouts: Service {
         case "resume": event = .resume
         case "abort": event = .abort
         case "rollback": event = .rollback
-        default: throw .badRequest("invalid_action", "'\(action)' is not one of pause, resume, abort, rollback")
+        default: throw .badRequest(.invalidAction, "'\(action)' is not one of pause, resume, abort, rollback")
         }
         guard let index = rollouts.firstIndex(where: { $0.record.id == id }) else { throw Self.notFound(id) }
         guard rollouts[index].record.state != .superseded else {
-            throw .conflict("deployment_state", "deployment \(id) was superseded and takes no more actions")
+            throw .conflict(.deploymentState, "deployment \(id) was superseded and takes no more actions")
         }
         try await feed(event, to: index, refusalIsError: true)
         return rollouts[index].info
@@ -165,7 +165,7 @@ actor Rollouts: Service {
             throw Self.notFound(deploymentID)
         }
         guard rollouts[index].machine.devices.contains(where: { $0.id == device }) else {
-            throw APIError(.forbidden, "not_targeted", "deployment \(deploymentID) does not target this device")
+            throw APIError(.forbidden, .notTargeted, "deployment \(deploymentID) does not target this device")
         }
         let reported = "\(report.model)@\(report.version)"
         let tag = try DeviceReportBounds.versionTag(reported, field: "the reported model and version")
@@ -207,7 +207,7 @@ actor Rollouts: Service {
 
 extension Rollouts {
     private static func notFound(_ id: String) -> APIError {
-        .notFound("deployment_not_found", "there is no deployment '\(id)'")
+        .notFound(.deploymentNotFound, "there is no deployment '\(id)'")
     }
 
     private func rollout(_ id: String) throws(APIError) -> Rollout {
@@ -236,7 +236,7 @@ extension Rollouts {
                 version: tag,
                 seed: Self.seed(id))
         } catch {
-            throw .badRequest("invalid_deployment", error.description)
+            throw .badRequest(.invalidDeployment, error.description)
         }
         var stored = record
         stored.machine = machine
@@ -299,7 +299,7 @@ extension Rollouts {
         do {
             actions = try rollouts[index].handle(event, at: now)
         } catch {
-            if refusalIsError { throw .conflict("deployment_state", error.description) }
+            if refusalIsError { throw .conflict(.deploymentState, error.description) }
             logger.debug(
                 "rollout event refused", metadata: ["deployment": "\(rollouts[index].record.id)", "reason": "\(error)"])
             return

@@ -30,5 +30,5 @@ enum DeviceReportBounds {
         return tag
     }
 
-    private static func invalid(_ message: String) -> APIError { .badRequest("invalid_request", message) }
+    private static func invalid(_ message: String) -> APIError { .badRequest(.invalidRequest, message) }
 }

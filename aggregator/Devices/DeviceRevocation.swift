@@ -23,18 +23,18 @@ struct DeviceRevocation: Sendable {
         if let reason {
             guard reason.count <= RevokeDeviceRequest.maximumReasonLength else {
                 throw .badRequest(
-                    "invalid_reason",
+                    .invalidReason,
                     "the reason may be at most \(RevokeDeviceRequest.maximumReasonLength) characters, "
                         + "and this one has \(reason.count)")
             }
-            try ControlCharacters.refuse(in: reason, code: "invalid_reason", naming: "a revocation reason")
+            try ControlCharacters.refuse(in: reason, code: .invalidReason, naming: "a revocation reason")
         }
         if let earlier = devices.directory.revocation(id: id) { return DeviceRegistry.info(earlier) }
         let now = clock()
         let stored = reason?.isEmpty == false ? reason : nil
         try await pool.writing { db in
             guard var record = try DeviceRecord.fetchOne(db, key: id) else {
-                throw APIError.notFound("device_not_found", "there is no device with id '\(id.prefix(64))'")
+                throw APIError.notFound(.deviceNotFound, "there is no device with id '\(id.prefix(64))'")
             }
             guard !record.revoked else { return }
             record.revoked = true

@@ -20,7 +20,7 @@ struct Enrollment: Sendable {
     func enroll(_ request: EnrollmentRequest, deviceURL: String) async throws(APIError) -> EnrollmentResponse {
         if let claimed = request.tags.first(where: { !$0.isDeviceReported }) {
             throw APIError(
-                .forbidden, "tag_not_allowed",
+                .forbidden, .tagNotAllowed,
                 "a device may only set tags under '\(Tag.devicePrefix)' on itself, not \(claimed); operators give "
                     + "other tags through the enrollment token")
         }
@@ -32,7 +32,7 @@ struct Enrollment: Sendable {
         do {
             certificate = try authority.signDeviceCSR(pem: request.csrPem, deviceId: deviceID)
         } catch {
-            throw .badRequest("invalid_csr", error.description)
+            throw .badRequest(.invalidCSR, error.description)
         }
         let record = try await pool.writing { db in
             var token = try Self.usableToken(hash: hash, now: now, db)
@@ -57,11 +57,11 @@ struct Enrollment: Sendable {
     private static func usableToken(hash: String, now: Date, _ db: Database) throws -> EnrollmentTokenRecord {
         let token = try EnrollmentTokenRecord.filter(Column("tokenHash") == hash).fetchOne(db)
         if let token, token.revokedAt != nil {
-            throw APIError(.unauthorized, "enrollment_token_revoked", "an admin revoked this enrollment token")
+            throw APIError(.unauthorized, .enrollmentTokenRevoked, "an admin revoked this enrollment token")
         }
         guard let token, token.expiresAt > now, token.usesLeft > 0 else {
             throw APIError(
-                .unauthorized, "invalid_enrollment_token", "the enrollment token is unknown, expired or used up")
+                .unauthorized, .invalidEnrollmentToken, "the enrollment token is unknown, expired or used up")
         }
         return token
     }

@@ -15,7 +15,7 @@ struct EnrollmentTokens: Sendable {
         let ttl = request.ttlSeconds ?? 3600
         let uses = request.maxUses ?? 1
         guard ttl > 0, ttl <= 30 * 86_400, uses > 0, uses <= 100_000 else {
-            throw .badRequest("invalid_request", "ttl_seconds must be 1…2592000 and max_uses 1…100000")
+            throw .badRequest(.invalidRequest, "ttl_seconds must be 1…2592000 and max_uses 1…100000")
         }
         let token = Secrets.token(prefix: "enr_")
         let now = clock()
@@ -42,7 +42,7 @@ struct EnrollmentTokens: Sendable {
         return try await pool.writing { db in
             guard var record = try EnrollmentTokenRecord.filter(Column("id") == id).fetchOne(db) else {
                 throw APIError.notFound(
-                    "enrollment_token_not_found", "there is no enrollment token with id '\(id.prefix(64))'")
+                    .enrollmentTokenNotFound, "there is no enrollment token with id '\(id.prefix(64))'")
             }
             if record.revokedAt == nil {
                 record.revokedAt = now

@@ -8,19 +8,19 @@ import StarlingProtocol
 /// so clients branch on `code` and people read `message`. Codes never change meaning once shipped.
 struct APIError: HTTPResponseError, CustomStringConvertible, Equatable {
     var status: HTTPResponse.Status
-    var code: String
+    var code: APIErrorCode
     var message: String
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ code: APIErrorCode, _ message: String) {
         self.status = status
         self.code = code
         self.message = message
     }
 
-    var description: String { "\(status.code) \(code): \(message)" }
+    var description: String { "\(status.code) \(code.rawValue): \(message)" }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = (try? StarlingJSON.encoder().encode(APIErrorBody(code: code, message: message))) ?? Data()
+        let body = (try? StarlingJSON.encoder().encode(APIErrorBody(code: code.rawValue, message: message))) ?? Data()
         return Response(
             status: status,
             headers: [.contentType: "application/json"],
@@ -29,35 +29,35 @@ struct APIError: HTTPResponseError, CustomStringConvertible, Equatable {
 }
 
 extension APIError {
-    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
-    static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code, message) }
-    static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+    static func badRequest(_ code: APIErrorCode, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+    static func notFound(_ code: APIErrorCode, _ message: String) -> APIError { APIError(.notFound, code, message) }
+    static func conflict(_ code: APIErrorCode, _ message: String) -> APIError { APIError(.conflict, code, message) }
 
-    static let unauthorized = APIError(.unauthorized, "unauthorized", "a valid admin bearer token is required")
+    static let unauthorized = APIError(.unauthorized, .unauthorized, "a valid admin bearer token is required")
     /// A bearer token no admin token has: the same code as a missing one, since neither names a caller.
     static let unknownToken = APIError(
-        .unauthorized, "unauthorized", "the bearer token is not an admin token of this aggregator")
-    static let unknownDevice = APIError(.forbidden, "unknown_device", "the client certificate names no enrolled device")
+        .unauthorized, .unauthorized, "the bearer token is not an admin token of this aggregator")
+    static let unknownDevice = APIError(.forbidden, .unknownDevice, "the client certificate names no enrolled device")
     static let deviceRevoked = APIError(
-        .forbidden, "device_revoked",
+        .forbidden, .deviceRevoked,
         "an admin revoked this device, so its certificate is refused; enroll it again with a new enrollment token")
 
     /// A caller whose token's role is below what the route needs (see ``AdminEndpoint``).
     static func insufficientRole(_ role: AdminRole, needs needed: AdminRole) -> APIError {
         APIError(
-            .forbidden, "insufficient_role",
+            .forbidden, .insufficientRole,
             "this call needs a token of role \(needed.rawValue) or above, and this token's role is \(role.rawValue)")
     }
     static let bodyTooLarge = APIError(
-        .contentTooLarge, "body_too_large", "the request body is larger than this endpoint accepts")
+        .contentTooLarge, .bodyTooLarge, "the request body is larger than this endpoint accepts")
 
     static func modelNotFound(_ name: String) -> APIError {
-        .notFound("model_not_found", "there is no model named '\(name)'")
+        .notFound(.modelNotFound, "there is no model named '\(name)'")
     }
     static func versionNotFound(_ name: String, _ version: Int) -> APIError {
-        .notFound("version_not_found", "model '\(name)' has no version \(version)")
+        .notFound(.versionNotFound, "model '\(name)' has no version \(version)")
     }
 
     /// A failure of the aggregator itself (storage, files), logged by the caller; the client learns only that.
-    static func `internal`(_ message: String) -> APIError { APIError(.internalServerError, "internal_error", message) }
+    static func `internal`(_ message: String) -> APIError { APIError(.internalServerError, .internalError, message) }
 }

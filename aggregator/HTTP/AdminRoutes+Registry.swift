@@ -60,7 +60,7 @@ extension AdminRoutes {
         { request, context in
             let version = try request.uri.queryParameters.get("version").map { text throws(APIError) in
                 guard let version = Int(text), version >= 1 else {
-                    throw APIError.badRequest("invalid_version", "version must be a positive integer, not '\(text)'")
+                    throw APIError.badRequest(.invalidVersion, "version must be a positive integer, not '\(text)'")
                 }
                 return version
             }

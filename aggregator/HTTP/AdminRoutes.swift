@@ -150,7 +150,7 @@ enum WeightsHandler {
         guard let text = request.uri.queryParameters.get(ArtifactFormat.queryName) else { return .fp32 }
         guard let format = ArtifactFormat(rawValue: text) else {
             let known = ArtifactFormat.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .badRequest("invalid_format", "the weights format '\(text)' is not one of \(known)")
+            throw .badRequest(.invalidFormat, "the weights format '\(text)' is not one of \(known)")
         }
         return format
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import StarlingProtocol
 
 /// Makes every failure answer an ``APIErrorBody``: routing errors (unknown path, wrong method) get a
 /// code of their own and unexpected errors become a logged 500 `internal_error`.
@@ -34,19 +35,21 @@ struct ErrorBodyMiddleware: RouterMiddleware {
 
     /// The code a client is answered for `error`: an ``APIError``'s own, a routing error's, or
     /// `internal_error` for anything else.
-    static func code(of error: any Error) -> String {
+    static func code(of error: any Error) -> APIErrorCode {
         switch error {
         case let error as APIError: error.code
         case let error as HTTPError: code(for: error.status)
-        default: "internal_error"
+        default: .internalError
         }
     }
 
-    static func code(for status: HTTPResponse.Status) -> String {
+    static func code(for status: HTTPResponse.Status) -> APIErrorCode {
         switch status {
-        case .notFound: return "not_found"
-        case .methodNotAllowed: return "method_not_allowed"
-        default: return "http_\(status.code)"
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .badRequest: .http400
+        case .contentTooLarge: .bodyTooLarge
+        default: status.code >= 500 ? .internalError : .invalidRequest
         }
     }
 }

@@ -20,7 +20,7 @@ struct MethodMiddleware: RouterMiddleware {
         guard Self.answered.contains(request.method) else {
             let allowed = Self.answered.map(\.rawValue).joined(separator: ", ")
             let refusal = APIError(
-                .methodNotAllowed, "method_not_allowed",
+                .methodNotAllowed, .methodNotAllowed,
                 "the API does not answer \(request.method.rawValue) requests, only \(allowed)")
             var response = try refusal.response(from: request, context: context)
             response.headers[.allow] = allowed

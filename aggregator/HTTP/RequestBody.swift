@@ -15,7 +15,7 @@ enum RequestBody {
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge
         } catch {
-            throw APIError.badRequest("invalid_request", "the request body could not be read: \(error)")
+            throw APIError.badRequest(.invalidRequest, "the request body could not be read: \(error)")
         }
     }
 
@@ -36,7 +36,7 @@ enum RequestBody {
             return try StarlingJSON.decoder().decode(type, from: Data(bytes))
         } catch {
             throw .badRequest(
-                "invalid_request", "the body is not a valid \(type) JSON document: \(Self.describe(error))")
+                .invalidRequest, "the body is not a valid \(type) JSON document: \(Self.describe(error))")
         }
     }
 

@@ -29,7 +29,7 @@ enum SecureAggregationRoutes {
                 let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
                 guard let vector = MaskedInput.words(fromWire: bytes) else {
                     throw APIError.badRequest(
-                        "secagg_invalid_message", "a masked input is a whole number of 32-bit words")
+                        .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
                 }
                 try await rounds.receiveMaskedInput(
                     roundId: roundID, iteration: iteration, device: device, vector: vector)
@@ -59,7 +59,7 @@ enum SecureAggregationRoutes {
     private static func location(_ context: AggregatorRequestContext) throws -> (String, Int, SecAggStage) {
         let component = try context.parameters.require("stage")
         guard let stage = SecAggStage(pathComponent: component) else {
-            throw APIError.notFound("unknown_stage", "'\(component)' is not a secure-aggregation stage")
+            throw APIError.notFound(.unknownStage, "'\(component)' is not a secure-aggregation stage")
         }
         return (try context.parameters.require("id"), try context.parameters.require("n", as: Int.self), stage)
     }

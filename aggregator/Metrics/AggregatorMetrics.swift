@@ -75,7 +75,7 @@ struct AggregatorMetrics: Sendable {
         } catch {
             Counter(
                 label: Families.updatesRejected.name,
-                dimensions: [("upload", upload.rawValue), ("code", ErrorBodyMiddleware.code(of: error))],
+                dimensions: [("upload", upload.rawValue), ("code", ErrorBodyMiddleware.code(of: error).rawValue)],
                 factory: factory
             ).increment()
             throw error

@@ -41,14 +41,14 @@ actor Refinement {
     /// `Float`.
     func predict(_ requests: [PredictRequest]) async throws(APIError) -> [Prediction] {
         guard let settings = try await settings() else {
-            throw APIError(.serviceUnavailable, "refinement_unavailable", "no refinement model is configured")
+            throw APIError(.serviceUnavailable, .refinementUnavailable, "no refinement model is configured")
         }
         let record = try await catalog.version(of: settings.model, settings.version)
         let bundle = try loadBundle(record)
         let width = bundle.manifest.architecture.inputSize
         guard requests.allSatisfy({ $0.features.count == width && $0.features.allSatisfy(\.isFiniteAsFloat) }) else {
             throw .badRequest(
-                "invalid_features", "every request needs \(width) features, each a finite number within ±3.4e38")
+                .invalidFeatures, "every request needs \(width) features, each a finite number within ±3.4e38")
         }
         let outputs = bundle.manifest.architecture.outputSize
         let probabilities = bundle.predict(

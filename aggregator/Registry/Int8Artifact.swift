@@ -11,7 +11,7 @@ struct Int8Artifact: Sendable {
         do {
             self.bundle = try Int8Bundle(quantizing: bundle)
         } catch {
-            throw .badRequest("invalid_model", "the model cannot be quantized to int8: \(error)")
+            throw .badRequest(.invalidModel, "the model cannot be quantized to int8: \(error)")
         }
     }
 

@@ -21,11 +21,11 @@ struct ModelAliases: Sendable {
 
     /// Alias names are short identifiers so they can sit in a URL and a command line.
     static func validate(_ alias: String) throws(APIError) {
-        try ControlCharacters.refuse(in: alias, code: "invalid_alias", naming: "an alias")
+        try ControlCharacters.refuse(in: alias, code: .invalidAlias, naming: "an alias")
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
         guard (1...64).contains(alias.count), alias.allSatisfy({ allowed.contains($0) }), alias.first != "." else {
             throw .badRequest(
-                "invalid_alias",
+                .invalidAlias,
                 "an alias is 1–64 characters of lowercase letters, digits, '-', '_' or '.', not '\(alias)'")
         }
     }
@@ -33,7 +33,7 @@ struct ModelAliases: Sendable {
     /// Refuses a model name or alias with a control character, which would look up a shorter one.
     private static func validateReference(model: String, alias: String?) throws(APIError) {
         try ModelName.validateReference(model)
-        if let alias { try ControlCharacters.refuse(in: alias, code: "invalid_alias", naming: "an alias") }
+        if let alias { try ControlCharacters.refuse(in: alias, code: .invalidAlias, naming: "an alias") }
     }
 
     /// Points `alias` of `model` at `version` (which must exist) and returns it.
@@ -65,7 +65,7 @@ struct ModelAliases: Sendable {
         try Self.validateReference(model: model, alias: alias)
         return try await pool.reading { db in
             guard let row = try ModelAliasRecord.fetchOne(db, key: ["model": model, "alias": alias]) else {
-                throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")
+                throw APIError.notFound(.aliasNotFound, "model '\(model)' has no alias '\(alias)'")
             }
             return row.version
         }
@@ -76,7 +76,7 @@ struct ModelAliases: Sendable {
         try Self.validateReference(model: model, alias: alias)
         try await pool.writing { db in
             guard try ModelAliasRecord.deleteOne(db, key: ["model": model, "alias": alias]) else {
-                throw APIError.notFound("alias_not_found", "model '\(model)' has no alias '\(alias)'")
+                throw APIError.notFound(.aliasNotFound, "model '\(model)' has no alias '\(alias)'")
             }
         }
     }

@@ -13,7 +13,7 @@ enum ModelName {
         }
         guard let first = bytes.first, isStart(first), bytes.count <= 64, bytes.dropFirst().allSatisfy(isRest) else {
             throw .badRequest(
-                "invalid_model",
+                .invalidModel,
                 "model names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
         }
     }
@@ -21,6 +21,6 @@ enum ModelName {
     /// Refuses (400 `invalid_model`) a name that looks a model up but holds a control character, so
     /// that `m\u{0}garbage` can never find model `m`; other unknown names stay 404 `model_not_found`.
     static func validateReference(_ name: String) throws(APIError) {
-        try ControlCharacters.refuse(in: name, code: "invalid_model", naming: "a model name")
+        try ControlCharacters.refuse(in: name, code: .invalidModel, naming: "a model name")
     }
 }

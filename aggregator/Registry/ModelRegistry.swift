@@ -27,10 +27,10 @@ struct ModelRegistry: Sendable {
     func create(_ request: CreateModelRequest) async throws(APIError) -> ModelVersionInfo {
         try ModelName.validate(request.name)
         guard request.profile == nil || (request.featureMean == nil && request.featureStd == nil) else {
-            throw .badRequest("invalid_model", "give a profile or feature means and deviations, not both")
+            throw .badRequest(.invalidModel, "give a profile or feature means and deviations, not both")
         }
         guard request.profile != nil || (request.preprocess == nil && request.profileVersion == nil) else {
-            throw .badRequest("invalid_model", "preprocess and profile_version need a profile")
+            throw .badRequest(.invalidModel, "preprocess and profile_version need a profile")
         }
         var profile: FeatureProfile?
         if let name = request.profile {
@@ -41,7 +41,7 @@ struct ModelRegistry: Sendable {
             bundle = try ModelBundle(request, profile: profile, sizeLimit: sizeLimit)
         } catch .profileWidthMismatch(let profileWidth, let inputs) {
             throw .badRequest(
-                "profile_width_mismatch",
+                .profileWidthMismatch,
                 "profile '\(request.profile ?? "")' describes \(profileWidth) features, the model takes \(inputs) inputs"
             )
         } catch {
@@ -69,8 +69,8 @@ struct ModelRegistry: Sendable {
     /// 400 `model_too_large` for a model beyond the size limit, else 400 `invalid_model`.
     private static func refusal(_ error: ModelError) -> APIError {
         switch error {
-        case .tooManyParameters, .tooManyLayers: .badRequest("model_too_large", error.description)
-        default: .badRequest("invalid_model", error.description)
+        case .tooManyParameters, .tooManyLayers: .badRequest(.modelTooLarge, error.description)
+        default: .badRequest(.invalidModel, error.description)
         }
     }
 
@@ -87,10 +87,10 @@ struct ModelRegistry: Sendable {
         return try await pool.writing { db in
             let architecture = bundle.manifest.architecture.description
             if let existing = try ModelRecord.fetchOne(db, key: name) {
-                if requireNewModel { throw APIError.conflict("model_exists", "a model named '\(name)' already exists") }
+                if requireNewModel { throw APIError.conflict(.modelExists, "a model named '\(name)' already exists") }
                 guard existing.architecture == architecture else {
                     throw APIError.badRequest(
-                        "architecture_mismatch",
+                        .architectureMismatch,
                         "model '\(name)' is \(existing.architecture), the bundle is \(architecture)")
                 }
             } else {

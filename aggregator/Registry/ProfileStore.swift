@@ -35,14 +35,14 @@ struct ProfileStore: Sendable {
             try ModelName.validate(name)
         } catch {
             throw .badRequest(
-                "invalid_profile",
+                .invalidProfile,
                 "profile names are 1–64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
         }
     }
 
     /// Refuses (400 `invalid_profile`) a name that looks a profile up but holds a control character.
     static func validateReference(_ name: String) throws(APIError) {
-        try ControlCharacters.refuse(in: name, code: "invalid_profile", naming: "a profile name")
+        try ControlCharacters.refuse(in: name, code: .invalidProfile, naming: "a profile name")
     }
 
     /// Registers the next version of profile `name`; `make` builds it once its version is known.
@@ -73,7 +73,7 @@ struct ProfileStore: Sendable {
         }
         guard let record else {
             let which = version.map { "version \($0) of " } ?? ""
-            throw .notFound("profile_not_found", "there is no \(which)feature profile named '\(name)'")
+            throw .notFound(.profileNotFound, "there is no \(which)feature profile named '\(name)'")
         }
         return record.profile
     }

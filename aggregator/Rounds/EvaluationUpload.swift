@@ -9,7 +9,7 @@ enum EvaluationUpload {
     static func decode(_ bytes: [UInt8], classes: Int) throws(APIError) -> EvaluationFigures {
         let figures = try RequestBody.decode(EvaluationFigures.self, from: bytes)
         func check(_ condition: Bool, _ message: String) throws(APIError) {
-            if !condition { throw .badRequest("invalid_evaluation", message) }
+            if !condition { throw .badRequest(.invalidEvaluation, message) }
         }
         try check((1...DeviceCounts.maximum).contains(figures.samples), "samples must be 1…\(DeviceCounts.maximum)")
         try check(figures.accuracy.isFinite && (0...1).contains(figures.accuracy), "accuracy must be in [0, 1]")
@@ -19,7 +19,7 @@ enum EvaluationUpload {
         try check(figures.lossClippedDevices == 0, "a single device's figures clip nothing")
         if classes <= SecureMetricsLayout.maximumConfusionClasses {
             guard let confusion = figures.confusion else {
-                throw .badRequest("invalid_evaluation", "the confusion matrix is missing")
+                throw .badRequest(.invalidEvaluation, "the confusion matrix is missing")
             }
             try check(
                 confusion.count == classes && confusion.allSatisfy { $0.count == classes },

@@ -64,7 +64,7 @@ extension RoundCoordinator {
         let minimum = max(run.round.plan.minClients, minimumStatisticsDevices)
         guard devices >= minimum else {
             throw .conflict(
-                "cohort_too_small",
+                .cohortTooSmall,
                 "the statistics of \(devices) devices were summed, fewer than the \(minimum) a profile needs; nothing was kept"
             )
         }

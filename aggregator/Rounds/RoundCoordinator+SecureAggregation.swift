@@ -40,7 +40,7 @@ extension RoundCoordinator {
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard message.client == index else {
             throw .badRequest(
-                "secagg_invalid_message",
+                .secaggInvalidMessage,
                 "the message speaks for client \(message.client), but this device is client \(index)")
         }
         do {
@@ -89,7 +89,7 @@ extension RoundCoordinator {
             guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision
             else {
                 throw .conflict(
-                    "secagg_pending", "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
+                    .secaggPending, "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
             }
         }
     }
@@ -106,11 +106,11 @@ extension RoundCoordinator {
             return nil
         }
         guard current == stage else {
-            throw .conflict("secagg_wrong_stage", "the secure-aggregation stage \(stage.rawValue) has already closed")
+            throw .conflict(.secaggWrongStage, "the secure-aggregation stage \(stage.rawValue) has already closed")
         }
         guard secure.server.expected.contains(index) else {
             throw .conflict(
-                "secagg_dropped", "this device missed an earlier stage and takes no further part in this iteration")
+                .secaggDropped, "this device missed an earlier stage and takes no further part in this iteration")
         }
         switch stage {
         case .advertiseKeys: return nil
@@ -196,11 +196,11 @@ extension RoundCoordinator {
 
     private func closedOrUnknown(roundId: String, iteration: Int, device: String) async throws(APIError) -> APIError {
         guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
-            return .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
+            return .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
         if runs[roundId]?.iteration.iteration == iteration {
-            return .conflict("secagg_not_used", "this round iteration does not use secure aggregation")
+            return .conflict(.secaggNotUsed, "this round iteration does not use secure aggregation")
         }
         return Self.closed
     }

@@ -18,11 +18,11 @@ extension RoundCoordinator {
         if let run = runs[roundId], run.iteration.iteration == iteration {
             if run.round.plan.secureAggregation != nil {
                 throw .conflict(
-                    "secure_aggregation_required", "this round takes contributions only through secure aggregation")
+                    .secureAggregationRequired, "this round takes contributions only through secure aggregation")
             }
             guard run.round.plan.kind == kind else {
                 throw .conflict(
-                    "wrong_contribution",
+                    .wrongContribution,
                     "this is a \(run.round.plan.kind.rawValue) round; it takes no \(kind.rawValue) contribution")
             }
             try Self.check(
@@ -30,7 +30,7 @@ extension RoundCoordinator {
             return UploadTarget(kind: kind, architecture: run.architecture, statistics: run.round.plan.statistics)
         }
         guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
-            throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
+            throw .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
         }
         guard record.cohort.contains(device) else { throw Self.notInCohort }
         throw Self.closed
@@ -85,7 +85,7 @@ extension RoundCoordinator {
     {
         guard let run = runs[roundId], run.iteration.iteration == iteration else {
             guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
-                throw .notFound("round_not_found", "round '\(roundId)' has no iteration \(iteration)")
+                throw .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
             }
             guard record.cohort.contains(device) else { throw Self.notInCohort }
             throw Self.closed
@@ -121,7 +121,7 @@ extension RoundCoordinator {
     private static func check(_ admission: IterationStateMachine.Admission, inFlight: Bool) throws(APIError) {
         switch admission {
         case .accepted where inFlight, .duplicate:
-            throw .conflict("duplicate_update", "this device already sent its update for this iteration")
+            throw .conflict(.duplicateUpdate, "this device already sent its update for this iteration")
         case .accepted: return
         case .notInCohort: throw notInCohort
         case .closed: throw closed
@@ -129,10 +129,10 @@ extension RoundCoordinator {
     }
 
     static var notInCohort: APIError {
-        APIError(.forbidden, "not_in_cohort", "this device was not selected for this round iteration")
+        APIError(.forbidden, .notInCohort, "this device was not selected for this round iteration")
     }
 
-    static var closed: APIError { .conflict("round_closed", "this round iteration no longer accepts updates") }
+    static var closed: APIError { .conflict(.roundClosed, "this round iteration no longer accepts updates") }
 
     private static func key(_ roundId: String, _ iteration: Int, _ device: String) -> String {
         "\(roundId)/\(iteration)/\(device)"

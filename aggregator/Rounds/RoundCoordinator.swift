@@ -100,7 +100,7 @@ actor RoundCoordinator: Service {
         var model = ""
         switch (request.width, request.featuresFrom) {
         case (.some, .some), (nil, nil):
-            throw .badRequest("invalid_statistics_request", "give either width or features_from (a model), not both")
+            throw .badRequest(.invalidStatisticsRequest, "give either width or features_from (a model), not both")
         case (_, let source?):
             let base = try await catalog.version(of: source, nil)
             width = try catalog.bundle(base).manifest.architecture.inputSize

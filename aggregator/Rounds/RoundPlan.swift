@@ -107,7 +107,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         let minimum = request.minDevices ?? minimumDevices
         guard minimum >= minimumDevices else {
             throw .badRequest(
-                "cohort_too_small",
+                .cohortTooSmall,
                 "a statistics collection needs at least \(minimumDevices) devices: a smaller cohort would reveal individual devices' data"
             )
         }
@@ -165,13 +165,13 @@ struct RoundPlan: Codable, Sendable, Equatable {
         do {
             _ = try schedule.learningRate(base: learningRate, round: 1, totalRounds: rounds)
         } catch {
-            throw .badRequest("invalid_round", "learning_rate_schedule: \(error)")
+            throw .badRequest(.invalidRound, "learning_rate_schedule: \(error)")
         }
         learningRateSchedule = schedule
         do {
             serverOptimizer = try (request.serverOptimizer ?? RoundDefaults.serverOptimizer).validated()
         } catch {
-            throw .badRequest("invalid_round", "server_optimizer: \(error)")
+            throw .badRequest(.invalidRound, "server_optimizer: \(error)")
         }
         if let every = request.evaluateEvery {
             try check((1...10_000).contains(every), "evaluate_every must be 1…10000")
@@ -188,7 +188,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         try check(clipNorm.isFinite && clipNorm > 0, "privacy.clip_norm must be a positive number")
         if privacy.mode == .distributed, secureAggregation == nil {
             throw .badRequest(
-                "privacy_needs_secure_aggregation",
+                .privacyNeedsSecureAggregation,
                 "distributed privacy adds each device's share of the noise under secure aggregation; drop secure_aggregation: false or use central"
             )
         }
@@ -199,7 +199,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
                 noiseMultiplier = try NoiseCalibration.noiseMultiplier(
                     samplingRate: 1, steps: rounds, epsilon: privacy.epsilon, delta: privacy.delta)
             } catch {
-                throw .badRequest("invalid_round", "privacy cannot be calibrated: \(error.description)")
+                throw .badRequest(.invalidRound, "privacy cannot be calibrated: \(error.description)")
             }
         }
     }
@@ -210,18 +210,18 @@ struct RoundPlan: Codable, Sendable, Equatable {
         do {
             _ = try rule.validated()
         } catch {
-            throw .badRequest("invalid_round", "aggregation: \(error)")
+            throw .badRequest(.invalidRound, "aggregation: \(error)")
         }
         if rule != .mean {
             guard secureAggregation == nil else {
                 throw .badRequest(
-                    "aggregation_needs_plain_updates",
+                    .aggregationNeedsPlainUpdates,
                     "\(rule) needs every device's own update, which secure aggregation hides from the aggregator; add secure_aggregation: false (--no-secagg) or use the mean"
                 )
             }
             guard userLevelPrivacy == nil else {
                 throw .badRequest(
-                    "aggregation_needs_plain_updates",
+                    .aggregationNeedsPlainUpdates,
                     "user-level privacy noise is calibrated for the mean of clipped updates; \(rule) cannot be combined with it"
                 )
             }
@@ -230,7 +230,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
     }
 
     private static func check(_ condition: Bool, _ message: String) throws(APIError) {
-        if !condition { throw .badRequest("invalid_round", message) }
+        if !condition { throw .badRequest(.invalidRound, message) }
     }
 
     /// Cohort size, minimum and deadline of a one-round run, with defaults and bounds.

@@ -109,7 +109,7 @@ struct RoundStore: Sendable {
     func info(id: String) async throws(APIError) -> RoundInfo {
         try await pool.reading { db in
             guard let round = try RoundRecord.fetchOne(db, key: id) else {
-                throw APIError.notFound("round_not_found", "there is no round '\(id)'")
+                throw APIError.notFound(.roundNotFound, "there is no round '\(id)'")
             }
             let iterations = try RoundIterationRecord.filter(Column("roundId") == id).order(Column("iteration"))
                 .fetchAll(db)

@@ -165,15 +165,15 @@ extension APIError {
     init(_ error: SecAggError) {
         switch error {
         case .wrongRound, .wrongStage:
-            self = .conflict("secagg_wrong_stage", error.description)
+            self = .conflict(.secaggWrongStage, error.description)
         case .duplicate:
-            self = .conflict("duplicate_message", error.description)
+            self = .conflict(.duplicateMessage, error.description)
         case .unexpectedClient:
-            self = APIError(.forbidden, "not_in_stage", error.description)
+            self = APIError(.forbidden, .notInStage, error.description)
         case .malformedMessage, .integrityFailure, .invalidParameters, .notEnoughShares, .unrecoverableClient:
-            self = .badRequest("secagg_invalid_message", error.description)
+            self = .badRequest(.secaggInvalidMessage, error.description)
         case .tooFewSurvivors:
-            self = .conflict("round_closed", error.description)
+            self = .conflict(.roundClosed, error.description)
         }
     }
 }

@@ -11,7 +11,7 @@ enum StatisticsUpload {
             return try FeatureStatistics(
                 safetensors: bytes, width: width, grid: grid, maximumRows: FeatureStatisticsLayout.maximumRowsPerDevice)
         } catch {
-            throw .badRequest("invalid_statistics", "the statistics are refused: \(error)")
+            throw .badRequest(.invalidStatistics, "the statistics are refused: \(error)")
         }
     }
 }

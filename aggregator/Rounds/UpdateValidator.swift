@@ -19,7 +19,7 @@ enum UpdateValidator {
         do {
             file = try SafetensorsFile(decoding: bytes)
         } catch {
-            throw .badRequest("invalid_update", "the update is not a safetensors file: \(error.description)")
+            throw .badRequest(.invalidUpdate, "the update is not a safetensors file: \(error.description)")
         }
         let expected = MLP(architecture: architecture, seed: 0).namedTensors
         guard Set(file.tensors.keys) == Set(expected.map(\.name)) else {
@@ -44,7 +44,7 @@ enum UpdateValidator {
             throw shapeMismatch(error.description)
         }
         guard delta.allSatisfy(\.isFinite) else {
-            throw .badRequest("update_not_finite", "the update holds NaN or infinite values")
+            throw .badRequest(.updateNotFinite, "the update holds NaN or infinite values")
         }
         return try metadata(file.metadata, delta: delta)
     }
@@ -80,6 +80,6 @@ enum UpdateValidator {
             delta: delta)
     }
 
-    private static func shapeMismatch(_ message: String) -> APIError { .badRequest("update_shape_mismatch", message) }
-    private static func invalid(_ message: String) -> APIError { .badRequest("invalid_update", message) }
+    private static func shapeMismatch(_ message: String) -> APIError { .badRequest(.updateShapeMismatch, message) }
+    private static func invalid(_ message: String) -> APIError { .badRequest(.invalidUpdate, message) }
 }
