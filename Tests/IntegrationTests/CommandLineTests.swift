@@ -144,8 +144,15 @@ struct CommandResult {
 
 /// Runs the real `starling` binary with exactly this environment (plus PATH) and captures its output.
 func runStarling(_ arguments: [String], environment: [String: String]) async throws -> CommandResult {
+    try await runBinary(StarlingBinaries.locate().folder.appendingPathComponent("starling"), arguments, environment)
+}
+
+/// Runs `executable` with `arguments` and exactly `environment` (plus PATH), and captures its output.
+func runBinary(_ executable: URL, _ arguments: [String], _ environment: [String: String] = [:]) async throws
+    -> CommandResult
+{
     let process = Process()
-    process.executableURL = StarlingBinaries.locate().folder.appendingPathComponent("starling")
+    process.executableURL = executable
     process.arguments = arguments
     process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) {
         a, _ in a
