@@ -116,24 +116,32 @@ public struct SecAggClient: Sendable {
     }
 
     /// Stage 3: opens the neighbours' shares and returns `input` (encoded, `vectorLength` long) plus
-    /// the self mask and one pairwise mask per neighbour whose shares arrived, added when this
-    /// client's index is the smaller of the pair and subtracted otherwise, so pairs cancel.
+    /// the self mask and one pairwise mask per neighbour whose shares arrived and opened, added when
+    /// this client's index is the smaller of the pair and subtracted otherwise, so pairs cancel.
+    ///
+    /// A neighbour whose envelope does not open (it fails authentication or holds the wrong number of
+    /// bytes) is treated as dropped, not as a reason to give up: its shares are not kept, its pairwise
+    /// mask is left out, and it is named in ``MaskedInput/excluded`` so the server drops it too.
     public mutating func maskInput(_ message: RelayedShares, input: [UInt32]) throws(SecAggError) -> MaskedInput {
         try expect(.maskedInput, round: message.roundId)
         guard input.count == parameters.vectorLength else {
             throw .malformedMessage("the input has \(input.count) values, the round expects \(parameters.vectorLength)")
         }
         var opened: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
+        var excluded: Set<Int> = []
         for envelope in message.shares {
             guard envelope.to == index, let peer = peers[envelope.from],
                 let point = graph.sharePoint(owner: envelope.from, holder: index)
             else {
                 throw .malformedMessage("shares from client \(envelope.from) to \(envelope.to) are not for this client")
             }
-            guard opened[envelope.from] == nil else {
+            guard opened[envelope.from] == nil, !excluded.contains(envelope.from) else {
                 throw .malformedMessage("shares from client \(envelope.from) arrived twice")
             }
-            let plaintext = try open(envelope, from: peer.encryption)
+            guard let plaintext = try? open(envelope, from: peer.encryption) else {
+                excluded.insert(envelope.from)
+                continue
+            }
             opened[envelope.from] = (
                 ShamirShare(x: point, bytes: Array(plaintext.prefix(Self.selfMaskSecretBytes))),
                 ShamirShare(x: point, bytes: Array(plaintext.suffix(Self.maskingKeyBytes)))
@@ -156,7 +164,7 @@ public struct SecAggClient: Sendable {
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
         stage = .unmasking
-        return MaskedInput(roundId: parameters.roundId, client: index, vector: vector)
+        return MaskedInput(roundId: parameters.roundId, client: index, vector: vector, excluded: excluded.sorted())
     }
 
     /// Stage 4: reveals, for every client whose shares this one holds, the self-mask share if it

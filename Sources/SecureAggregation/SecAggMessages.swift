@@ -87,16 +87,20 @@ public struct RelayedShares: Codable, Sendable, Equatable {
 }
 
 /// Stage 3, client → server: the client's encoded input plus its self mask and pairwise masks,
-/// all in Z/2^32.
+/// all in Z/2^32, and the neighbours whose share envelopes did not open (`excluded`): the client
+/// holds none of their shares and left out their pairwise masks, and the server treats them as
+/// dropped.
 public struct MaskedInput: Sendable, Equatable {
     public var roundId: String
     public var client: Int
     public var vector: [UInt32]
+    public var excluded: [Int]
 
-    public init(roundId: String, client: Int, vector: [UInt32]) {
+    public init(roundId: String, client: Int, vector: [UInt32], excluded: [Int] = []) {
         self.roundId = roundId
         self.client = client
         self.vector = vector
+        self.excluded = excluded
     }
 }
 
@@ -196,6 +200,12 @@ extension SecAggStage {
 }
 
 extension MaskedInput {
+    /// What follows the masked-input path: `?excluded=3,7` when the client excluded neighbours,
+    /// nothing otherwise.
+    public var excludedQuery: String {
+        excluded.isEmpty ? "" : "?excluded=" + excluded.map(String.init).joined(separator: ",")
+    }
+
     /// The vector as it travels: little-endian 32-bit words, nothing else.
     public var wireBytes: [UInt8] {
         var bytes = [UInt8]()

@@ -10,7 +10,12 @@
 /// The server's side of SecAgg+, as a value: client messages go in, one stage at a time; the
 /// caller closes each stage when every expected client has answered or its deadline passed, and
 /// hands each client the server's reply for the next stage. After the unmasking stage it yields
-/// the sum of the survivors' inputs and nothing else: masked inputs are summed as they arrive.
+/// the sum of the survivors' inputs and nothing else.
+///
+/// A client whose share envelopes a neighbour could not open is dropped, whether it sent a masked
+/// input or not (``MaskedInput/excluded``): the masked inputs are kept until their stage closes and
+/// summed then without the dropped clients', and the pairwise masks a neighbour left out are not
+/// removed. Holding the stage's inputs costs `clients × vectorLength × 4` bytes until it closes.
 ///
 /// It refuses messages for another round or stage, from clients that dropped out of an earlier
 /// stage, duplicates, and contents that break the protocol; a stage closing with fewer than the
@@ -25,7 +30,12 @@ public struct SecAggServer: Sendable {
     private var inboxes: [Int: [EncryptedShare]] = [:]
     private var sharedKeys: Set<Int> = []
     private var maskedSum: [UInt32]
+    /// The masked inputs of the open masked-input stage; summed into `maskedSum` when it closes.
+    private var maskedVectors: [Int: [UInt32]] = [:]
+    /// Clients that sent a masked input; once that stage closes, the survivors.
     private var maskedInputs: Set<Int> = []
+    /// For each client, the neighbours whose envelopes it could not open and whose masks it left out.
+    private var exclusions: [Int: Set<Int>] = [:]
     private var revealed: [Int: RevealedShares] = [:]
     /// Clients allowed to answer the current stage: those that answered the previous one.
     public private(set) var expected: Set<Int>
@@ -74,11 +84,14 @@ public struct SecAggServer: Sendable {
                 throw .malformedMessage(
                     "client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
             }
-            maskedSum.withUnsafeMutableBufferPointer { sum in
-                input.vector.withUnsafeBufferPointer { vector in
-                    for index in 0..<sum.count { sum[index] &+= vector[index] }
-                }
+            let senders = Set(graph.neighbours[client]).intersection(sharedKeys).subtracting([client])
+            let excluded = Set(input.excluded)
+            guard excluded.count == input.excluded.count, excluded.isSubset(of: senders) else {
+                throw .malformedMessage(
+                    "client \(client) may only exclude neighbours that sent it shares, each once")
             }
+            maskedVectors[client] = input.vector
+            exclusions[client] = excluded
             maskedInputs.insert(client)
         case .revealedShares(let shares):
             try acceptRevealed(shares)
@@ -100,11 +113,13 @@ public struct SecAggServer: Sendable {
     /// threshold did, after which the aggregation cannot go on.
     public mutating func closeStage() throws(SecAggError) {
         guard let current = stage else { throw .wrongStage(expected: .unmasking, got: .unmasking) }
-        let survivors = answered
+        var survivors = answered
+        if current == .maskedInput { survivors.subtract(excludedClients) }
         guard survivors.count >= parameters.threshold else {
             stage = nil
             throw .tooFewSurvivors(stage: current, survivors: survivors.count, threshold: parameters.threshold)
         }
+        if current == .maskedInput { sumMaskedInputs(of: survivors) }
         expected = survivors
         switch current {
         case .advertiseKeys: stage = .shareKeys
@@ -147,6 +162,39 @@ public struct SecAggServer: Sendable {
         return try MaskRemoval.apply(jobs, to: maskedSum, roundId: parameters.roundId, workers: workers)
     }
 
+    /// The clients dropped for exclusions: for every pair in which one client excluded the other,
+    /// at least one of the two, so that no surviving pair has a mask only one side added. Chosen
+    /// greedily: while such pairs remain, every client in the most of them is dropped. A client
+    /// whose envelopes no neighbour could open, or one that excludes every neighbour, is dropped
+    /// alone; a lone pair with nothing to tell its two apart goes whole. Either way the sum stays
+    /// exact: a dropped client's input is left out and its masks are removed.
+    public var excludedClients: Set<Int> {
+        var pairs = exclusions.flatMap { accuser, accused in accused.map { Set([accuser, $0]) } }
+        var dropped: Set<Int> = []
+        while !pairs.isEmpty {
+            var count: [Int: Int] = [:]
+            for pair in pairs { for client in pair { count[client, default: 0] += 1 } }
+            let most = count.values.max() ?? 0
+            let drop = Set(count.filter { $0.value == most }.keys)
+            dropped.formUnion(drop)
+            pairs.removeAll { !$0.isDisjoint(with: drop) }
+        }
+        return dropped
+    }
+
+    private mutating func sumMaskedInputs(of survivors: Set<Int>) {
+        maskedSum.withUnsafeMutableBufferPointer { sum in
+            for survivor in survivors.sorted() {
+                guard let input = maskedVectors[survivor] else { continue }
+                input.withUnsafeBufferPointer { vector in
+                    for index in 0..<sum.count { sum[index] &+= vector[index] }
+                }
+            }
+        }
+        maskedVectors = [:]
+        maskedInputs = survivors
+    }
+
     private mutating func acceptShares(_ message: SharedKeys) throws(SecAggError) {
         let client = message.client
         let recipients = Set(graph.neighbours[client]).intersection(advertised.keys)
@@ -186,7 +234,8 @@ public struct SecAggServer: Sendable {
         }
     }
 
-    /// One self mask per survivor and one pairwise mask per (dropped client, surviving neighbour).
+    /// One self mask per survivor and one pairwise mask per (dropped client, surviving neighbour
+    /// that masked with it); a dropped client's key is rebuilt only when some survivor masked with it.
     private func maskRemovalJobs() throws(SecAggError) -> [MaskRemoval.Job] {
         var selfMaskShares: [Int: [ShamirShare]] = [:]
         var maskingKeyShares: [Int: [ShamirShare]] = [:]
@@ -200,13 +249,17 @@ public struct SecAggServer: Sendable {
             jobs.append(.selfMask(client: survivor, secret: secret))
         }
         for droppedClient in sharedKeys.subtracting(maskedInputs).sorted() {
+            let maskedWith = graph.neighbours[droppedClient].filter { neighbour in
+                maskedInputs.contains(neighbour) && !(exclusions[neighbour]?.contains(droppedClient) ?? false)
+            }
+            guard !maskedWith.isEmpty else { continue }
             let raw = try reconstruct(maskingKeyShares[droppedClient] ?? [], owner: droppedClient)
             let key = try SecAggKeys.privateKey(raw)
             guard let keys = advertised[droppedClient], key.publicKey.rawRepresentation == keys.maskingKey else {
                 throw .integrityFailure(
                     "the masking key rebuilt for client \(droppedClient) does not match the one it advertised")
             }
-            for neighbour in graph.neighbours[droppedClient] where maskedInputs.contains(neighbour) {
+            for neighbour in maskedWith {
                 guard let peer = advertised[neighbour] else { continue }
                 jobs.append(
                     .pairwiseMask(

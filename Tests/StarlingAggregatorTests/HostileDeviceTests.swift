@@ -1,4 +1,5 @@
 import Foundation
+import SecureAggregation
 import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
@@ -151,6 +152,75 @@ final class HostileDeviceTests: XCTestCase {
             Set(listed.devices.flatMap(\.tags)),
             [Tag(key: "zone", value: "lab"), Tag(key: "device.os", value: "debian12")])
         await device.client.shutdown()
+        try await aggregator.stop()
+    }
+
+    func test_aDeviceWhoseShareEnvelopesNeverOpen_isDropped_andTheSecureRoundCompletesWithTheOthers() async throws {
+        let aggregator = try await TestAggregator.start()
+        let _: ModelVersionInfo = try await aggregator.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "sec", architecture: "4-3-2", seed: 7))
+        let base = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "sec", version: 1)))
+        var devices: [TestDevice] = []
+        for _ in 0..<4 { devices.append(try await aggregator.enroll()) }
+        for device in devices { _ = try await device.watch(sampleCount: 30) }
+        let round: RoundInfo = try await aggregator.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "sec", clients: 4, minClients: 3, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
+                serverOptimizer: .defaults(for: .fedavg)))
+        var tasks: [RoundTask] = []
+        for device in devices { tasks.append(try await device.nextTask()) }
+        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
+        let parameters = try SecAggParameters(
+            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
+            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
+            graphSeed: secure[0].graphSeed, neighbourCount: secure[0].neighbourCount)
+        var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
+        func path(_ stage: SecAggStage) -> String {
+            APIPath.deviceSecureAggregation(roundId: round.id, iteration: 1, stage: stage.pathComponent)
+        }
+        for index in 0..<4 {
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(.advertiseKeys), json: try clients[index].advertiseKeys())
+        }
+        // Device 3 is hostile: well-formed envelopes that no recipient can open.
+        for index in 0..<4 {
+            let neighbours: NeighbourKeys = try await devices[index].client.get(path(.shareKeys))
+            var shares = try clients[index].shareKeys(neighbours)
+            if index == 3 {
+                for envelope in shares.shares.indices { shares.shares[envelope].ciphertext[30] ^= 0xFF }
+            }
+            let _: SecureAggregationReceipt = try await devices[index].client.post(path(.shareKeys), json: shares)
+        }
+        let deltas: [Float] = [0.1, 0.2, 0.3, 5]
+        var rng = SeededRNG(seed: 1)
+        let codec = FixedPointCodec(parameters)
+        for index in 0..<4 {
+            let relayed: RelayedShares = try await devices[index].client.get(path(.maskedInput))
+            let values = secure[index].agentInput(
+                delta: deltas[index], parameterCount: base.model.parameters.count, samples: 30, accuracy: 0.5)
+            let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
+            if index < 3 { XCTAssertEqual(masked.excluded, [secure[3].client], "honest device \(index)") }
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(.maskedInput) + masked.excludedQuery, bytes: masked.wireBytes)
+        }
+        for index in 0..<3 {
+            let request: UnmaskingRequest = try await devices[index].client.get(path(.unmasking))
+            XCTAssertFalse(request.survivors.contains(secure[3].client), "the hostile device is dropped")
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(.unmasking), json: try clients[index].unmask(request))
+        }
+        let finished = try await waitForEnd(of: round.id, aggregator)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.iterations.first?.updatesReceived, 3)
+        let produced = try ModelBundle(
+            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "sec", version: 2)))
+        // The honest devices' mean, (0.1 + 0.2 + 0.3) / 3: nothing of the hostile device's 5.
+        for (got, old) in zip(produced.model.parameters, base.model.parameters) {
+            XCTAssertEqual(got, old + 0.2, accuracy: 1e-4)
+        }
+        for device in devices { await device.client.shutdown() }
         try await aggregator.stop()
     }
 }

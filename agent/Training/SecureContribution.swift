@@ -62,7 +62,8 @@ struct SecureContribution {
             try await send(.shareKeys, json: try protocolClient.shareKeys(keys))
             let relayed: RelayedShares = try await reply(for: .maskedInput)
             let masked = try protocolClient.maskInput(relayed, input: input)
-            let _: SecureAggregationReceipt = try await client.post(path(.maskedInput), bytes: masked.wireBytes)
+            let _: SecureAggregationReceipt = try await client.post(
+                path(.maskedInput) + masked.excludedQuery, bytes: masked.wireBytes)
             let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {

@@ -3962,8 +3962,19 @@ extension OpenAPIDocument {
         }
       ],
       "post": {
-        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares); `masked-input` takes raw little-endian 32-bit words.",
+        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares); `masked-input` takes raw little-endian 32-bit words. A device whose neighbours' share envelopes did not open names them in `excluded`; it left their masks out, and the aggregator drops them (or, when a device excludes every neighbour, that device).",
         "operationId": "sendSecureAggregationMessage",
+        "parameters": [
+          {
+            "description": "`masked-input` only: comma-separated client indices of neighbours that sent shares this device could not open; anything else is 400 `secagg_invalid_message`.",
+            "in": "query",
+            "name": "excluded",
+            "required": false,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
         "requestBody": {
           "content": {
             "application/json": {

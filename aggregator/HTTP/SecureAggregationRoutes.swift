@@ -5,7 +5,8 @@ import StarlingProtocol
 /// The device side of secure aggregation over HTTP: each stage's message is `POST`ed to
 /// `…/secagg/<stage>` and the aggregator's reply for a stage is `GET` from the same path, held
 /// until the stage opens. Stages in the path are `keys`, `shares`, `masked-input`, `unmasking`;
-/// masked inputs travel as raw little-endian 32-bit words, everything else as JSON.
+/// masked inputs travel as raw little-endian 32-bit words (with `?excluded=3,7` naming the
+/// neighbours whose envelopes did not open), everything else as JSON.
 enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`.
     static let replyWait: Duration = .seconds(20)
@@ -32,7 +33,8 @@ enum SecureAggregationRoutes {
                         .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
                 }
                 try await rounds.receiveMaskedInput(
-                    roundId: roundID, iteration: iteration, device: device, vector: vector)
+                    roundId: roundID, iteration: iteration, device: device, vector: vector,
+                    excluded: try excluded(request))
             }
         case .unmasking:
             let message = SecAggClientMessage.revealedShares(
@@ -54,6 +56,17 @@ enum SecureAggregationRoutes {
         case .relayedShares(let shares): return try JSONResponse.make(shares)
         case .unmasking(let unmasking): return try JSONResponse.make(unmasking)
         }
+    }
+
+    /// The clients a masked input's `excluded` query parameter names: at most 4,096 indices.
+    private static func excluded(_ request: Request) throws(APIError) -> [Int] {
+        guard let text = request.uri.queryParameters.get("excluded"), !text.isEmpty else { return [] }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let indices = parts.compactMap { Int($0) }
+        guard parts.count <= 4_096, indices.count == parts.count else {
+            throw .badRequest(.secaggInvalidMessage, "excluded must be a comma-separated list of client indices")
+        }
+        return indices
     }
 
     private static func location(_ context: AggregatorRequestContext) throws -> (String, Int, SecAggStage) {

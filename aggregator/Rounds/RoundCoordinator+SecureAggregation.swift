@@ -63,12 +63,15 @@ extension RoundCoordinator {
 
     /// Takes a masked input, which travels as bare words: the device's index and the session
     /// come from the device's certificate and the iteration.
-    func receiveMaskedInput(roundId: String, iteration: Int, device: String, vector: [UInt32]) async throws(APIError) {
+    func receiveMaskedInput(
+        roundId: String, iteration: Int, device: String, vector: [UInt32], excluded: [Int]
+    ) async throws(APIError) {
         guard let run = runs[roundId], run.iteration.iteration == iteration, let secure = run.secure else {
             throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
         }
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
-        let input = MaskedInput(roundId: secure.server.parameters.roundId, client: index, vector: vector)
+        let input = MaskedInput(
+            roundId: secure.server.parameters.roundId, client: index, vector: vector, excluded: excluded)
         try await receiveSecure(roundId: roundId, iteration: iteration, device: device, message: .maskedInput(input))
     }
 
@@ -126,6 +129,12 @@ extension RoundCoordinator {
     func closeSecureStage(runID: String) async {
         guard var run = runs[runID], var secure = run.secure else { return }
         let now = clock()
+        let excluded = secure.server.excludedClients
+        if secure.server.stage == .maskedInput, !excluded.isEmpty {
+            logger.warning(
+                "devices dropped: a neighbour could not open their shares, or they refused a neighbour's",
+                metadata: ["round": "\(runID)", "devices": "\(excluded.sorted().map { secure.cohort[$0] })"])
+        }
         if let stage = secure.server.stage {
             let dropouts = secure.server.expected.count - secure.server.answered.count
             metrics.secureStageClosed(stage, seconds: now.timeIntervalSince(secure.stageOpenedAt), dropouts: dropouts)
