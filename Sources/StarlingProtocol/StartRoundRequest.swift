@@ -8,8 +8,11 @@ public struct StartRoundRequest: Codable, Sendable {
     public var model: String
     /// The version to start from; default the newest.
     public var baseVersion: Int?
-    /// How many devices to select per round (more than `minClients` to absorb stragglers).
+    /// How many devices' updates make a round: it closes as soon as that many arrived.
     public var clients: Int
+    /// Over-selection o: each round invites ⌈clients·(1 + o)⌉ devices and closes at `clients`
+    /// updates, so stragglers and devices that drop off do not hold it; 0…1, default 0.
+    public var overSelection: Double?
     /// The fewest updates a round accepts before its deadline.
     public var minClients: Int
     public var localEpochs: Int?
@@ -53,7 +56,7 @@ public struct StartRoundRequest: Codable, Sendable {
         secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil,
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
-        aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil
+        aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil
     ) {
         self.model = model
         self.baseVersion = baseVersion
@@ -77,5 +80,6 @@ public struct StartRoundRequest: Codable, Sendable {
         self.serverOptimizer = serverOptimizer
         self.aggregation = aggregation
         self.evaluateEvery = evaluateEvery
+        self.overSelection = overSelection
     }
 }

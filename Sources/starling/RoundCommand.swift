@@ -24,8 +24,14 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "Start from this version (default: the newest).")
         var version: Int?
 
-        @Option(help: "Devices selected per round.")
+        @Option(help: "Updates that close a round.")
         var clients: Int
+
+        @Option(
+            help:
+                "Invite ⌈clients × (1 + O)⌉ devices a round and close it at --clients updates, so stragglers do not hold it (0–1, default 0)."
+        )
+        var overSelect: Double = 0
 
         @Option(help: "Fewest updates a round accepts.")
         var minClients: Int
@@ -92,6 +98,9 @@ struct RoundCommand: AsyncParsableCommand {
             guard clients >= 1, minClients >= 1, minClients <= clients else {
                 throw ValidationError("--min-clients must be between 1 and --clients")
             }
+            guard overSelect.isFinite, (0...1).contains(overSelect) else {
+                throw ValidationError("--over-select must be between 0 and 1")
+            }
             guard rounds >= 1, (localEpochs ?? 1) >= 1, (lr ?? 1) > 0, deadline > 0 else {
                 throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
             }
@@ -134,7 +143,7 @@ struct RoundCommand: AsyncParsableCommand {
                 learningRateSchedule: try optimisation.schedule(), gradientClipNorm: optimisation.clipGradNorm,
                 weightDecay: optimisation.weightDecay, proximalMu: optimisation.proximalMu,
                 serverOptimizer: optimisation.serverOptimizerConfiguration(), aggregation: try optimisation.rule(),
-                evaluateEvery: optimisation.evaluateEvery)
+                evaluateEvery: optimisation.evaluateEvery, overSelection: overSelect)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let round = try await client.startRound(request)

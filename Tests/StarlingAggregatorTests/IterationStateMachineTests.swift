@@ -7,10 +7,24 @@ import XCTest
 final class IterationStateMachineTests: XCTestCase {
     let start = Date(timeIntervalSince1970: 1_000_000)
 
-    func machine(clients: Int = 2, minClients: Int = 2, deadline: TimeInterval = 60) -> IterationStateMachine {
+    func machine(
+        clients: Int = 2, minClients: Int = 2, invited: Int? = nil, deadline: TimeInterval = 60
+    ) -> IterationStateMachine {
         IterationStateMachine(
-            configuration: .init(clients: clients, minClients: minClients, deadlineSeconds: deadline, seed: 42),
+            configuration: .init(
+                clients: clients, minClients: minClients, invited: invited ?? clients, deadlineSeconds: deadline,
+                seed: 42),
             startedAt: start)
+    }
+
+    func test_overSelection_invitesMoreDevices_andAggregatesAtClientsUpdatesWithoutTheRest() throws {
+        var machine = machine(clients: 2, minClients: 2, invited: 3)
+        let action = machine.tick(now: start.addingTimeInterval(1), eligible: ["a", "b", "c", "d"])
+        guard case .issueTasks(let cohort, _) = action else { return XCTFail("\(String(describing: action))") }
+        XCTAssertEqual(cohort.count, 3, "⌈2 × 1.5⌉ devices are invited")
+        XCTAssertNil(machine.updateStored(from: cohort[0]).1)
+        XCTAssertEqual(machine.updateStored(from: cohort[1]).1, .aggregate(contributors: [cohort[0], cohort[1]]))
+        XCTAssertEqual(machine.admission(of: cohort[2]), .closed, "the straggler's update comes too late")
     }
 
     func test_tick_withTooFewEligible_waitsWithoutAction() {

@@ -1977,6 +1977,7 @@ extension OpenAPIDocument {
             "type": "integer"
           },
           "clients": {
+            "description": "The updates that close a round.",
             "type": "integer"
           },
           "deadline_seconds": {
@@ -2005,6 +2006,10 @@ extension OpenAPIDocument {
             "type": "string"
           },
           "momentum": {
+            "type": "number"
+          },
+          "over_selection": {
+            "description": "0…1: each round invites ⌈clients × (1 + over_selection)⌉ devices and closes at `clients` updates; default 0.",
             "type": "number"
           },
           "privacy": {

@@ -6,14 +6,19 @@ import StarlingProtocol
 /// the eligible devices, an accepted update, the aggregation's outcome), actions come out (issue
 /// the tasks, aggregate, fail). It does no I/O and reads no clock; ``RoundCoordinator`` does both.
 ///
-/// waiting for clients → (≥ minClients eligible) collecting → (every device of the cohort submitted
-/// or reported a failure, or the deadline, with ≥ minClients updates) aggregating → completed;
+/// waiting for clients → (≥ minClients eligible) collecting → (`clients` updates arrived, every device
+/// of the cohort submitted or reported a failure, or the deadline, with ≥ minClients updates)
+/// aggregating → completed. The cohort is `invited` devices: more than `clients` when over-selecting,
+/// so that the round closes at `clients` updates without waiting for the slowest;
 /// waiting or collecting → failed when the deadline passes, or every device has answered, short of
 /// `minClients` updates.
 struct IterationStateMachine: Sendable, Equatable {
     struct Configuration: Sendable, Equatable {
+        /// The updates that close the collection.
         var clients: Int
         var minClients: Int
+        /// The devices invited into the cohort when over-selecting; `clients` when it is smaller.
+        var invited = 0
         var deadlineSeconds: TimeInterval
         /// Seeds the cohort selection.
         var seed: UInt64
@@ -120,7 +125,7 @@ struct IterationStateMachine: Sendable, Equatable {
     private mutating func answered(
         cohort: [String], deadline: Date, received: [String], failed: [String: ClientFailureReason]
     ) -> Action? {
-        guard received.count + failed.count == cohort.count else {
+        guard received.count >= configuration.clients || received.count + failed.count == cohort.count else {
             state = .collecting(cohort: cohort, deadline: deadline, received: received, failed: failed)
             return nil
         }
@@ -161,7 +166,7 @@ struct IterationStateMachine: Sendable, Equatable {
         var candidates = Array(Set(eligible)).sorted()
         var rng = SeededRNG(seed: configuration.seed)
         rng.shuffle(&candidates)
-        return Array(candidates.prefix(configuration.clients))
+        return Array(candidates.prefix(max(configuration.invited, configuration.clients)))
     }
 
     private mutating func fail(_ reason: String) -> Action {

@@ -263,7 +263,8 @@ actor RoundCoordinator: Service {
         let plan = round.plan
         return IterationStateMachine(
             configuration: .init(
-                clients: plan.clients, minClients: plan.minClients, deadlineSeconds: plan.deadlineSeconds,
+                clients: plan.clients, minClients: plan.minClients, invited: plan.invited,
+                deadlineSeconds: plan.deadlineSeconds,
                 seed: plan.seed &+ UInt64(iteration)),
             startedAt: now)
     }

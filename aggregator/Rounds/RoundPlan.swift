@@ -12,8 +12,11 @@ struct RoundPlan: Codable, Sendable, Equatable {
     var kind: RunKind
     var model: String
     var baseVersion: Int?
+    /// The updates that close a round.
     var clients: Int
     var minClients: Int
+    /// Devices invited beyond `clients`, as a fraction of it (0 for none).
+    var overSelection: Double
     var localEpochs: Int
     var learningRate: Double
     var momentum: Double
@@ -70,6 +73,11 @@ struct RoundPlan: Codable, Sendable, Equatable {
             try check(request.secureAggregation ?? true, "secure_aggregation_threshold needs secure aggregation")
             try check((1...request.clients).contains(threshold), "secure_aggregation_threshold must be 1…clients")
         }
+        let overSelection = request.overSelection ?? 0
+        try check(overSelection.isFinite && (0...1).contains(overSelection), "over_selection must be in [0, 1]")
+        try check(
+            Self.invited(clients: request.clients, overSelection: overSelection) <= 10_000,
+            "clients × (1 + over_selection) must be at most 10000")
         let secure = request.secureAggregation ?? true
         self.init(
             kind: .train, model: request.model, baseVersion: request.baseVersion, clients: request.clients,
@@ -81,6 +89,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         self.learningRate = learningRate
         self.momentum = momentum
         self.batchSize = batchSize
+        self.overSelection = overSelection
         try validateTraining(request)
         if let privacy = request.privacy { try validatePrivacy(privacy) }
         try validateAggregation(request.aggregation ?? .mean)
@@ -135,6 +144,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         self.baseVersion = baseVersion
         self.clients = clients
         self.minClients = minClients
+        self.overSelection = 0
         self.localEpochs = RoundDefaults.localEpochs
         self.learningRate = RoundDefaults.learningRate
         self.momentum = RoundDefaults.momentum
@@ -263,7 +273,16 @@ struct RoundPlan: Codable, Sendable, Equatable {
             ?? learningRate
     }
 
+    /// How many devices a round invites: ⌈clients·(1 + overSelection)⌉.
+    static func invited(clients: Int, overSelection: Double) -> Int {
+        Int((Double(clients) * (1 + overSelection)).rounded(.up))
+    }
+
+    /// How many devices each round of this plan invites.
+    var invited: Int { Self.invited(clients: clients, overSelection: overSelection) }
+
     private enum CodingKeys: String, CodingKey {
+        case overSelection
         case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
         case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
         case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId
@@ -276,6 +295,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         baseVersion = try c.decodeIfPresent(Int.self, forKey: .baseVersion)
         clients = try c.decode(Int.self, forKey: .clients)
         minClients = try c.decode(Int.self, forKey: .minClients)
+        overSelection = try c.decodeIfPresent(Double.self, forKey: .overSelection) ?? 0
         localEpochs = try c.decode(Int.self, forKey: .localEpochs)
         learningRate = try c.decode(Double.self, forKey: .learningRate)
         momentum = try c.decode(Double.self, forKey: .momentum)
