@@ -137,12 +137,30 @@ final class RolloutServiceTests: XCTestCase {
             APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 1))
         let first = try await deploy(CreateDeploymentRequest(model: "m", alias: "production", selector: .all))
         XCTAssertEqual(first.version, 1)
+        await assertAPIError(status: 404, code: "version_not_found") {
+            try await self.aggregator.admin.put(
+                APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 99),
+                as: ModelAlias.self)
+        }
+        let unmoved = try await info(first.id)
+        XCTAssertEqual(unmoved.state, .running, "a refused move changes neither the alias nor its deployments")
         let _: ModelAlias = try await aggregator.admin.put(
             APIPath.adminAlias(model: "m", alias: "production"), json: SetAliasRequest(version: 3))
         let superseded = try await info(first.id)
         XCTAssertEqual(superseded.state, .superseded)
         let moved = try await desiredVersions()
         XCTAssertEqual(moved, Array(repeating: 3, count: 10))
+
+        // The alias, the new deployment and the old one's state were written together.
+        let folder = aggregator.folder
+        try await aggregator.stop(removingFolder: false)
+        aggregator = try await TestAggregator.start(folder: folder)
+        let aliases: AliasList = try await aggregator.admin.get(APIPath.adminAliases(model: "m"))
+        XCTAssertEqual(aliases.aliases.map(\.version), [3])
+        let restored = try await info(first.id)
+        XCTAssertEqual(restored.state, .superseded)
+        let after = try await desiredVersions()
+        XCTAssertEqual(after, Array(repeating: 3, count: 10), "the new deployment was stored with the move")
         await assertAPIError(status: 404, code: "alias_not_found") {
             try await self.deploy(CreateDeploymentRequest(model: "m", alias: "nope", selector: .all))
         }

@@ -121,9 +121,12 @@ actor Rollouts: Service {
         return rollouts[index].info
     }
 
-    /// Rolls the new version of `alias` out to every live deployment that follows it: each is
-    /// superseded by a new deployment with the same selector and policy.
-    func aliasMoved(model: String, alias: String, to version: Int) async throws(APIError) {
+    /// Moves `alias` of `model` to `version` and hands every live deployment that follows the alias
+    /// to a new rollout of that version, all in one transaction: the alias, the new deployments and
+    /// the old ones' `superseded` state are written together or not at all.
+    func moveAlias(model: String, alias: String, to version: Int) async throws(APIError) -> ModelAlias {
+        let record = try aliases.record(model: model, alias: alias, version: version)
+        var successors: [(index: Int, row: DeploymentRecord)] = []
         for index in rollouts.indices {
             let rollout = rollouts[index]
             guard rollout.record.model == model, rollout.record.alias == alias, rollout.record.state != .superseded,
@@ -134,13 +137,29 @@ actor Rollouts: Service {
                 model: model, alias: alias, selector: rollout.record.selector, strategy: policy.strategy,
                 waves: policy.waves, bakeSeconds: policy.bakeSeconds, maxFailureRate: policy.maxFailureRate,
                 maxAccuracyDrop: policy.health.maxAccuracyDrop)
-            let next = try await start(request, version: version, supersedes: rollout.record.id)
-            rollouts[index].record.state = .superseded
-            rollouts[index].record.reason = "alias \(alias) moved to version \(version); \(next.record.id) took over"
-            rollouts[index].dirty = true
-            try await log(rollouts[index].record.reason ?? "", for: rollout.record.id)
+            successors.append((index, try await prepared(request, version: version)))
+        }
+        let superseded = successors.map { successor in
+            var old = rollouts[successor.index].record
+            old.state = .superseded
+            old.reason = "alias \(alias) moved to version \(version); \(successor.row.id) took over"
+            return old
+        }
+        let rows = successors.map(\.row)
+        try await pool.writing { db in
+            try ModelAliases.save(record, in: db)
+            for row in rows { try row.insert(db) }
+            for old in superseded { try old.update(db, columns: ["state", "reason"]) }
+        }
+        for (successor, old) in zip(successors, superseded) {
+            rollouts[successor.index].record.state = old.state
+            rollouts[successor.index].record.reason = old.reason
+            rollouts[successor.index].dirty = true
+            try await log(old.reason ?? "", for: old.id)
+            try await begin(successor.row, supersedes: old.id)
         }
         await persist()
+        return record.info
     }
 
     // MARK: Devices
@@ -215,39 +234,48 @@ extension Rollouts {
         return rollout
     }
 
-    /// Creates, records and starts a rollout of `version`.
+    /// Creates and starts a deployment of `version`.
     private func start(
         _ request: CreateDeploymentRequest, version: Int, supersedes: String?
     ) async throws(APIError) -> Rollout {
+        let row = try await prepared(request, version: version)
+        try await pool.writing { db in try row.insert(db) }
+        return try await begin(row, supersedes: supersedes)
+    }
+
+    /// The row of a new deployment of `version` with its rollout machine, checked, not yet written.
+    private func prepared(_ request: CreateDeploymentRequest, version: Int) async throws(APIError) -> DeploymentRecord {
         let policy = try RolloutPolicy(request)
         _ = try await catalog.version(of: request.model, version)  // 404 for an unknown version; keeps its row
         let tag = VersionTag(model: request.model, version: version).description
-        let now = clock()
         let id = Secrets.identifier(prefix: "dep-")
         let fleet = devices.activeDevices()
-        let record = DeploymentRecord(
-            id: id, model: request.model, version: version, selector: request.selector, createdAt: now,
+        var record = DeploymentRecord(
+            id: id, model: request.model, version: version, selector: request.selector, createdAt: clock(),
             alias: request.alias,
             machine: nil, state: .running, reason: nil)
-        let machine: RolloutMachine
         do {
-            machine = try RolloutMachine(
+            record.machine = try RolloutMachine(
                 policy: policy, targets: targets(of: record, among: fleet, pinnedToo: policy.strategy == .pinned),
                 version: tag,
                 seed: Self.seed(id))
         } catch {
             throw .badRequest(.invalidDeployment, error.description)
         }
-        var stored = record
-        stored.machine = machine
-        let row = stored
-        try await pool.writing { db in try row.insert(db) }
+        return record
+    }
+
+    /// Takes over a deployment whose row (with its machine) is written, and starts its rollout.
+    @discardableResult
+    private func begin(_ row: DeploymentRecord, supersedes: String?) async throws(APIError) -> Rollout {
+        guard let machine = row.machine else { throw .internal("deployment \(row.id) has no rollout machine") }
+        let tag = VersionTag(model: row.model, version: row.version).description
         rollouts.append(Rollout(record: row, machine: machine))
         try await log(
-            "deployment of \(tag) to \(request.selector) created (\(policy.strategy.rawValue)"
-                + (supersedes.map { ", after \($0)" } ?? "") + ")", for: id)
+            "deployment of \(tag) to \(row.selector) created (\(machine.policy.strategy.rawValue)"
+                + (supersedes.map { ", after \($0)" } ?? "") + ")", for: row.id)
         try await feed(.start, to: rollouts.count - 1, refusalIsError: true)
-        logger.info("deployment created", metadata: ["deployment": "\(id)", "version": "\(tag)"])
+        logger.info("deployment created", metadata: ["deployment": "\(row.id)", "version": "\(tag)"])
         return rollouts[rollouts.count - 1]
     }
 

@@ -39,10 +39,9 @@ extension AdminRoutes {
     static func setAlias(_ components: Components) -> AdminHandler {
         { request, context in
             let body = try await RequestBody.json(SetAliasRequest.self, from: request)
-            let alias = try await components.aliases.set(
+            let alias = try await components.rollouts.moveAlias(
                 model: try context.parameters.require("name"), alias: try context.parameters.require("alias"),
-                version: body.version)
-            try await components.rollouts.aliasMoved(model: alias.model, alias: alias.alias, to: alias.version)
+                to: body.version)
             return try AdminReply.json(alias)
         }
     }

@@ -36,19 +36,20 @@ struct ModelAliases: Sendable {
         if let alias { try ControlCharacters.refuse(in: alias, code: .invalidAlias, naming: "an alias") }
     }
 
-    /// Points `alias` of `model` at `version` (which must exist) and returns it.
-    func set(model: String, alias: String, version: Int) async throws(APIError) -> ModelAlias {
+    /// The row that points `alias` of `model` at `version`, once the names are checked.
+    func record(model: String, alias: String, version: Int) throws(APIError) -> ModelAliasRecord {
         try Self.validateReference(model: model, alias: nil)
         try Self.validate(alias)
-        let record = ModelAliasRecord(model: model, alias: alias, version: version, updatedAt: clock())
-        try await pool.writing { db in
-            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
-            guard try ModelVersionRecord.exists(db, key: ["model": model, "version": version]) else {
-                throw APIError.versionNotFound(model, version)
-            }
-            try record.save(db)
+        return ModelAliasRecord(model: model, alias: alias, version: version, updatedAt: clock())
+    }
+
+    /// Writes `record` in `db`, within the caller's transaction: 404 unless its model and version exist.
+    static func save(_ record: ModelAliasRecord, in db: Database) throws {
+        guard try ModelRecord.exists(db, key: record.model) else { throw APIError.modelNotFound(record.model) }
+        guard try ModelVersionRecord.exists(db, key: ["model": record.model, "version": record.version]) else {
+            throw APIError.versionNotFound(record.model, record.version)
         }
-        return record.info
+        try record.save(db)
     }
 
     func list(model: String) async throws(APIError) -> AliasList {
