@@ -14,7 +14,7 @@ import StarlingProtocol
 /// gave it. A completed deployment also covers devices that enroll later and match its selector.
 ///
 /// Machines live in memory and are written to SQLite on every transition, at shutdown, and, when
-/// only reports changed them, at most every ``reportSnapshotInterval``: reports are stored as they
+/// only reports changed them, at most every ``reportSnapshotSeconds``: reports are stored as they
 /// arrive and replayed into the machine after a restart, so a machine written before its latest
 /// reports loses none of them.
 actor Rollouts: Service {
@@ -28,9 +28,9 @@ actor Rollouts: Service {
     let logger: Logger
     /// Stores reports: a rollout's reports arrive in bursts.
     private let reportWriter: GroupCommit
-    /// How often a machine changed only by reports is written.
-    static let reportSnapshotInterval = Duration.seconds(5)
-    private var lastSnapshot = ContinuousClock.now
+    /// How often, in seconds of the injected clock, a machine changed only by reports is written.
+    static let reportSnapshotSeconds: TimeInterval = 5
+    private var lastSnapshot: Date
     /// Oldest first. The catalog holds the row of every version they name.
     private var rollouts: [Rollout]
 
@@ -47,14 +47,14 @@ actor Rollouts: Service {
         self.tickInterval = tickInterval
         self.logger = logger
         reportWriter = GroupCommit(pool: pool)
-        rollouts = try Self.load(pool: pool, catalog: catalog, now: clock())
+        lastSnapshot = clock()
+        rollouts = try Self.load(pool: pool, catalog: catalog, now: lastSnapshot)
     }
 
     func run() async throws {
         await PeriodicTicks.run(every: tickInterval) { await self.tick() }
         logger.debug("rollouts stopped")
-        // The last reports are written even though this task is being cancelled.
-        await Task.detached { await self.persist() }.value
+        persistBeforeStopping()
     }
 
     // MARK: Operators
@@ -217,8 +217,8 @@ actor Rollouts: Service {
             }
             try? await feed(.tick, to: index, refusalIsError: false, at: now)
         }
-        if ContinuousClock.now - lastSnapshot >= Self.reportSnapshotInterval {
-            lastSnapshot = .now
+        if now.timeIntervalSince(lastSnapshot) >= Self.reportSnapshotSeconds {
+            lastSnapshot = now
             await persist()
         }
     }
@@ -357,6 +357,24 @@ extension Rollouts {
         row.machine = rollout.machine
         let record = row
         try await pool.writing { db in try record.update(db) }
+    }
+
+    /// Writes every changed machine in one blocking transaction as the service stops: a write that
+    /// honoured the task's cancellation (a stop that is not graceful cancels it) would lose the last
+    /// reports, and nothing else runs on the actor any more.
+    private func persistBeforeStopping() {
+        let changed = rollouts.indices.filter { rollouts[$0].dirty }
+        let rows = changed.map { index in
+            var row = rollouts[index].record
+            row.machine = rollouts[index].machine
+            return row
+        }
+        do {
+            try pool.write { db in for row in rows { try row.update(db) } }
+            for index in changed { rollouts[index].dirty = false }
+        } catch {
+            logger.error("cannot record the rollouts as the aggregator stops", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Writes every machine changed since it was last written.
