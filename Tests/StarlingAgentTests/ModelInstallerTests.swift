@@ -152,6 +152,6 @@ struct TestAgent {
     func installer(_ client: StarlingHTTPClient) -> ModelInstaller {
         ModelInstaller(
             client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
-            paths: paths, metrics: metrics, logger: testLogger)
+            paths: paths, metrics: metrics, work: testWork, logger: testLogger)
     }
 }

@@ -61,7 +61,7 @@ final class ModelSlotStoreTests: XCTestCase {
         expected.deploymentId = "dep-old"
         XCTAssertEqual(slots, ModelSlots(active: expected, previous: nil))
 
-        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, work: testWork, logger: testLogger)
         XCTAssertEqual(restored?.tag, "toy@3")
         let files = ModelFiles(paths: paths)
         XCTAssertEqual(
@@ -99,7 +99,7 @@ final class ModelSlotStoreTests: XCTestCase {
         try Data(corrupt).write(to: files.url(.int8, sha256: four.record.sha256Int8))
         try await store.recordModelSlots(ModelSlots(active: four.record, previous: three.record))
 
-        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, work: testWork, logger: testLogger)
 
         XCTAssertEqual(restored?.tag, "toy@3")
         let slots = try await store.modelSlots()
@@ -115,7 +115,7 @@ final class ModelSlotStoreTests: XCTestCase {
         let store = try AgentStore(path: paths.database)
         try await store.recordModelSlots(ModelSlots(active: try ToyArtifacts(version: 3).record, previous: nil))
 
-        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, work: testWork, logger: testLogger)
         XCTAssertNil(restored)
         let slots = try await store.modelSlots()
         XCTAssertEqual(slots, .empty)
@@ -140,7 +140,7 @@ final class ModelSlotStoreTests: XCTestCase {
         ]
         for file in stray { try Data([1, 2, 3]).write(to: file) }
 
-        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, work: testWork, logger: testLogger)
 
         XCTAssertEqual(restored?.tag, "toy@3")
         for file in underWay {

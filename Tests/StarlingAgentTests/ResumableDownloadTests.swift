@@ -15,7 +15,7 @@ final class ResumableDownloadTests: XCTestCase {
         let files = ModelFiles(directory: try makeTemporaryDirectory())
         let sha256 = ContentDigest.sha256Hex(toy.fp32)
         try await withFake(fake) { client in
-            let download = ResumableDownload(client: client, files: files, logger: testLogger)
+            let download = ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
             do {
                 _ = try await download.fetch(model: "toy", version: 3, format: .fp32, sha256: sha256)
                 XCTFail("a cut transfer must fail")
@@ -39,7 +39,7 @@ final class ResumableDownloadTests: XCTestCase {
         let sha256 = ContentDigest.sha256Hex(toy.int8)
         try Data(repeating: 0xEE, count: 50).write(to: files.partial(sha256: sha256))
         try await withFake(fake) { client in
-            let bytes = try await ResumableDownload(client: client, files: files, logger: testLogger)
+            let bytes = try await ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
                 .fetch(model: "toy", version: 3, format: .int8, sha256: sha256)
             XCTAssertEqual(bytes, toy.int8)
         }
@@ -55,7 +55,7 @@ final class ResumableDownloadTests: XCTestCase {
         let sha256 = ContentDigest.sha256Hex(toy.fp32)
         try Data(toy.fp32.prefix(64)).write(to: files.partial(sha256: sha256))
         try await withFake(fake) { client in
-            let bytes = try await ResumableDownload(client: client, files: files, logger: testLogger)
+            let bytes = try await ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
                 .fetch(model: "toy", version: 3, format: .fp32, sha256: sha256)
             XCTAssertEqual(bytes, toy.fp32)
         }
@@ -69,7 +69,7 @@ final class ResumableDownloadTests: XCTestCase {
         let sha256 = ContentDigest.sha256Hex(toy.fp32)
         try Data(toy.fp32).write(to: files.partial(sha256: sha256))
         try await withFake(fake) { client in
-            let bytes = try await ResumableDownload(client: client, files: files, logger: testLogger)
+            let bytes = try await ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
                 .fetch(model: "toy", version: 3, format: .fp32, sha256: sha256)
             XCTAssertEqual(bytes, toy.fp32)
         }
@@ -83,7 +83,7 @@ final class ResumableDownloadTests: XCTestCase {
         let promised = String(repeating: "ab", count: 32)
         try await withFake(fake) { client in
             do {
-                _ = try await ResumableDownload(client: client, files: files, logger: testLogger)
+                _ = try await ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
                     .fetch(model: "toy", version: 3, format: .fp32, sha256: promised)
                 XCTFail("the digest does not match")
             } catch let error as AgentError {
@@ -101,7 +101,7 @@ final class ResumableDownloadTests: XCTestCase {
         let sha256 = ContentDigest.sha256Hex(toy.fp32)
         try Data(toy.fp32).write(to: files.url(.fp32, sha256: sha256))
         try await withFake(fake) { client in
-            let bytes = try await ResumableDownload(client: client, files: files, logger: testLogger)
+            let bytes = try await ResumableDownload(client: client, files: files, work: testWork, logger: testLogger)
                 .fetch(model: "toy", version: 3, format: .fp32, sha256: sha256)
             XCTAssertEqual(bytes, toy.fp32)
         }

@@ -16,6 +16,9 @@ func makeTemporaryDirectory() throws -> URL {
 
 let testLogger = Logger(label: "starling-agent-tests")
 
+/// The worker threads of the installers and restores the tests make, for the whole test process.
+let testWork = BlockingWork()
+
 /// A two-feature, two-class logistic regression that is sure of (1, 0) → "a" and (0, 1) → "b",
 /// and torn 50/50 on (1, 1); confidence threshold 0.8.
 /// With `swapped`, the same model with its classes' weights exchanged: sure of (1, 0) → "b".

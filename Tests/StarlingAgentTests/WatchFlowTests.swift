@@ -60,7 +60,7 @@ final class WatchFlowTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: files.url(.fp32, sha256: ContentDigest.sha256Hex(weights))), Data(weights))
 
         let restored = try await ModelInstaller.restore(
-            paths: paths, store: try AgentStore(path: paths.database), logger: testLogger)
+            paths: paths, store: try AgentStore(path: paths.database), work: testWork, logger: testLogger)
         try await withLocalAPI(model: restored) { client, _ in
             let answer: Prediction = try await client.post(
                 APIPath.agentPredict, json: PredictRequest(key: nil, features: [1, 0]))
@@ -146,7 +146,7 @@ final class WatchFlowTests: XCTestCase {
             client: client, store: store, slot: slot, connection: ConnectionState(),
             installer: ModelInstaller(
                 client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
-                paths: paths, metrics: metrics, logger: testLogger),
+                paths: paths, metrics: metrics, work: testWork, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
             client: client, store: store, counters: try await CounterLedger.load(from: store),
@@ -173,7 +173,7 @@ final class WatchFlowTests: XCTestCase {
         let installed = received.contains { event in
             if case .report(let report) = event { report.state == .installed } else { false }
         }
-        let restored = try await ModelInstaller.restore(paths: paths, store: store, logger: testLogger)
+        let restored = try await ModelInstaller.restore(paths: paths, store: store, work: testWork, logger: testLogger)
         XCTAssertEqual(restored?.tag, installed ? "toy@3" : nil)
         XCTAssertEqual(slot.model?.tag, installed ? "toy@3" : nil)
         return (received, paths)

@@ -6,13 +6,13 @@ extension ModelInstaller {
     /// brought in line with what serves (a slot whose files fail is dropped with its files), the
     /// files of agents from before model slots are adopted, and other files no slot names are
     /// deleted, except those of an install under way, which the next attempt continues.
-    static func restore(paths: AgentPaths, store: AgentStore, logger: Logger) async throws(AgentError)
-        -> InstalledModel?
-    {
+    static func restore(
+        paths: AgentPaths, store: AgentStore, work: BlockingWork, logger: Logger
+    ) async throws(AgentError) -> InstalledModel? {
         let files = ModelFiles(paths: paths)
         let slots = try await store.modelSlots()
         if let active = slots.active {
-            _ = try? await BlockingWork.run { files.adoptLegacyFiles(of: active) }
+            _ = try? await work.run { files.adoptLegacyFiles(of: active) }
         }
         var serving: (model: InstalledModel, slots: ModelSlots)?
         var dropped: [InstalledModelRecord] = []
@@ -22,7 +22,7 @@ extension ModelInstaller {
         ] {
             guard serving == nil, let record else { continue }
             do {
-                serving = (try await load(record, from: files), kept)
+                serving = (try await load(record, from: files, work: work), kept)
             } catch {
                 logger.warning(
                     "the \(role) model slot does not verify; dropping it",
@@ -33,7 +33,7 @@ extension ModelInstaller {
         let kept = serving?.slots ?? .empty
         if kept != slots { try await store.recordModelSlots(kept) }
         let removed =
-            (try? await BlockingWork.run { [dropped] in
+            (try? await work.run { [dropped] in
                 files.removeUnreferenced(keeping: kept.records, keepingDownloads: true, dropped: dropped)
             }) ?? []
         if !removed.isEmpty {
@@ -43,10 +43,10 @@ extension ModelInstaller {
     }
 
     /// A slot's model, both files checked against their recorded digests.
-    private static func load(_ record: InstalledModelRecord, from files: ModelFiles) async throws(AgentError)
-        -> InstalledModel
-    {
-        try await BlockingWork.run { () throws(AgentError) in
+    private static func load(
+        _ record: InstalledModelRecord, from files: ModelFiles, work: BlockingWork
+    ) async throws(AgentError) -> InstalledModel {
+        try await work.run { () throws(AgentError) in
             _ = try files.read(.fp32, sha256: record.sha256)
             let int8 = try WeightsDownloader.decodeInt8(try files.read(.int8, sha256: record.sha256Int8))
             return InstalledModel(

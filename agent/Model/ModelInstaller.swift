@@ -32,6 +32,7 @@ struct ModelInstaller: Sendable {
     let verifier: VersionVerifier
     let files: ModelFiles
     let metrics: AgentMetrics
+    let work: BlockingWork
     let logger: Logger
 
     /// Held-out samples a smoke test runs on, at most.
@@ -39,7 +40,7 @@ struct ModelInstaller: Sendable {
 
     init(
         client: StarlingHTTPClient, store: AgentStore, slot: ModelSlot, verifier: VersionVerifier, paths: AgentPaths,
-        metrics: AgentMetrics, logger: Logger
+        metrics: AgentMetrics, work: BlockingWork, logger: Logger
     ) {
         self.client = client
         self.store = store
@@ -47,6 +48,7 @@ struct ModelInstaller: Sendable {
         self.verifier = verifier
         self.files = ModelFiles(paths: paths)
         self.metrics = metrics
+        self.work = work
         self.logger = logger
     }
 
@@ -162,20 +164,20 @@ struct ModelInstaller: Sendable {
     private func removeUnreferencedFiles(keeping slots: ModelSlots) async -> [String] {
         let files = files
         return
-            (try? await BlockingWork.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
+            (try? await work.run { files.removeUnreferenced(keeping: slots.records, keepingDownloads: false) })
             ?? []
     }
 
     /// Downloads both artifacts (fp32 first; each checked against its signed digest), syncs their
     /// names, and decodes the int8 one.
     private func download(_ desired: DesiredModel) async throws(AgentError) -> InstalledModel {
-        let download = ResumableDownload(client: client, files: files, logger: logger)
+        let download = ResumableDownload(client: client, files: files, work: work, logger: logger)
         _ = try await download.fetch(
             model: desired.model, version: desired.version, format: .fp32, sha256: desired.sha256.lowercased())
         let int8 = try await download.fetch(
             model: desired.model, version: desired.version, format: .int8, sha256: desired.sha256Int8.lowercased())
         let (files, verifier) = (files, verifier)
-        return try await BlockingWork.run { () throws(AgentError) in
+        return try await work.run { () throws(AgentError) in
             files.syncFolder()
             return try Self.accept(int8: int8, as: desired, verifier: verifier)
         }
@@ -186,7 +188,7 @@ struct ModelInstaller: Sendable {
         -> InstalledModel
     {
         let (files, verifier) = (files, verifier)
-        return try await BlockingWork.run { () throws(AgentError) in
+        return try await work.run { () throws(AgentError) in
             _ = try files.read(.fp32, sha256: record.sha256)
             let int8 = try files.read(.int8, sha256: record.sha256Int8)
             return try Self.accept(int8: int8, as: desired, verifier: verifier)
@@ -210,7 +212,7 @@ struct ModelInstaller: Sendable {
     private func health(of change: Switch) async -> InstallHealth? {
         do {
             let samples = Array(try await store.samples(in: .eval).prefix(Self.smokeTestSamples))
-            let health = try await BlockingWork.run { () throws(AgentError) in
+            let health = try await work.run { () throws(AgentError) in
                 InstallHealth(
                     installed: SmokeTest.measure(change.installed, on: samples),
                     replaced: change.replaced.map { SmokeTest.measure($0, on: samples) })

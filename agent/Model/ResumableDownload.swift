@@ -16,6 +16,7 @@ import StarlingTransport
 struct ResumableDownload: Sendable {
     let client: StarlingHTTPClient
     let files: ModelFiles
+    let work: BlockingWork
     let logger: Logger
 
     /// The artifact's verified bytes: those already stored under its final name, or else downloaded
@@ -25,7 +26,7 @@ struct ResumableDownload: Sendable {
         let files = files
         let target = files.url(format, sha256: sha256)
         if files.has(format, sha256: sha256),
-            let stored = try? await BlockingWork.run({ () throws(AgentError) in try files.read(format, sha256: sha256) }
+            let stored = try? await work.run({ () throws(AgentError) in try files.read(format, sha256: sha256) }
             )
         {
             return stored
@@ -37,7 +38,7 @@ struct ResumableDownload: Sendable {
             let offset = PartialFile.size(of: partial)
             try await transfer(path, into: partial, from: offset)
             do {
-                return try await BlockingWork.run { () throws(AgentError) in
+                return try await work.run { () throws(AgentError) in
                     let bytes = try ModelFiles.read(partial, sha256: sha256)
                     try files.commit(partial, to: target)
                     return bytes
@@ -96,7 +97,7 @@ struct ResumableDownload: Sendable {
             guard let chunk else { break }
             try file.append(chunk)
         }
-        try await BlockingWork.run { () throws(AgentError) in try file.sync() }
+        try await work.run { () throws(AgentError) in try file.sync() }
     }
 }
 

@@ -22,8 +22,10 @@ public struct AgentRuntime: Sendable {
         let verifier = try VersionVerifier(publicKeyBase64: identity.signingPublicKey)
         let client = try identity.makeDeviceClient()
         let slot = ModelSlot()
+        let work = BlockingWork()
         do {
-            if let installed = try await ModelInstaller.restore(paths: paths, store: store, logger: logger) {
+            if let installed = try await ModelInstaller.restore(paths: paths, store: store, work: work, logger: logger)
+            {
                 slot.install(installed)
                 logger.info(
                     "loaded installed model",
@@ -52,12 +54,13 @@ public struct AgentRuntime: Sendable {
                 .write(to: paths)
         } catch {
             await client.shutdown()
+            await work.shutdown()
             throw error
         }
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
         let installer = ModelInstaller(
             client: client, store: store, slot: slot,
-            verifier: verifier, paths: paths, metrics: metrics, logger: logger)
+            verifier: verifier, paths: paths, metrics: metrics, work: work, logger: logger)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: connection, installer: installer,
             roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)
@@ -65,6 +68,7 @@ public struct AgentRuntime: Sendable {
             deviceId: identity.deviceId, apiURL: server.url,
             services: [
                 HTTPClientLifetime(client: client),
+                BlockingWorkLifetime(work: work),
                 CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
                 server,
                 TrainingService(
