@@ -15,6 +15,22 @@ public enum AdminError: Error, CustomStringConvertible {
     case unreachable(String)
     case rejected(code: String, message: String)
 
+    /// `Wait.until` for a command: a wait that runs out fails the command.
+    public static func wait<T>(
+        _ what: String, timeout: Duration, interval: Duration = .milliseconds(50), _ condition: () async -> T?
+    ) async throws(AdminError) -> T {
+        do {
+            return try await Wait.until(what, timeout: timeout, interval: interval, condition)
+        } catch {
+            throw AdminError(error)
+        }
+    }
+
+    /// A wait that ran out: the command failed.
+    public init(_ timedOut: Wait.TimedOut) {
+        self = .failed(timedOut.description)
+    }
+
     /// Maps a client error onto the command's error.
     public init(_ error: StarlingHTTPError) {
         switch error {

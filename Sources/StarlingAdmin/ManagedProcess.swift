@@ -103,21 +103,3 @@ public actor ProcessGroup {
         return unclean
     }
 }
-
-/// Waiting for something another process does, by polling with a deadline (never a fixed sleep).
-public enum Wait {
-    /// Polls `condition` every `interval` until it returns a value or `timeout` passes.
-    public static func until<T>(
-        _ what: String, timeout: Duration, interval: Duration = .milliseconds(50),
-        _ condition: () async -> T?
-    ) async throws(AdminError) -> T {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while true {
-            if let value = await condition() { return value }
-            guard ContinuousClock.now < deadline else {
-                throw .failed("timed out after \(timeout) waiting for \(what)")
-            }
-            try? await Task.sleep(for: interval)
-        }
-    }
-}

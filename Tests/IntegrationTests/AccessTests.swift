@@ -21,7 +21,7 @@ final class AccessTests: XCTestCase {
             guard case .transport = error else { return XCTFail("expected a TLS failure, got \(error)") }
         }
         let device = try await aggregator.enrollDevice()
-        let state = try await device.heartbeat()
+        let state = try await device.watch()
         XCTAssertTrue(state.rounds.isEmpty)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAdmin
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 /// The `starling` CLI fails with one sentence and the documented exit status.
@@ -116,7 +117,7 @@ final class CommandLineTests: XCTestCase {
         let environment = ["STARLING_AGGREGATOR_DIR": aggregator.fleet.aggregatorDirectory.path]
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "esc", architecture: "4-2", seed: 1))
         let device = try await aggregator.enrollDevice()
-        _ = try await device.heartbeat()
+        _ = try await device.watch()
         let deployment = try await aggregator.admin.deploy(
             CreateDeploymentRequest(model: "esc", version: 1, selector: .all))
         _ = try await aggregator.deployment(deployment.id) { $0.counts.pending == 1 }

@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAdmin
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 /// The dashboard in a real browser: headless chromium against a real aggregator with real agent

@@ -95,7 +95,7 @@ final class AggregatorHarness: Sendable {
         let identity = TLSIdentity(certificateChainPEM: response.certificatePem, privateKeyPEM: key.privateKeyPEM)
         let device = client(
             baseURL: response.deviceUrl, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity))
-        return TestDevice(id: response.deviceId, client: device)
+        return TestDevice(id: response.deviceId, identity: identity, client: device)
     }
 
     /// Starts a real agent process holding `csv`'s rows, enrolled with a fresh token that tags it
@@ -148,19 +148,6 @@ final class AggregatorHarness: Sendable {
             let online = (try? await admin.devices())?.filter(\.online).count ?? 0
             return online >= count ? online : nil
         }
-    }
-}
-
-/// A device enrolled by a test, speaking the device protocol by hand.
-struct TestDevice: Sendable {
-    let id: String
-    let client: StarlingHTTPClient
-
-    /// A watch call that answers at once: a heartbeat that also returns the desired state.
-    func heartbeat(sampleCount: Int = 100) async throws -> DesiredState {
-        try await client.post(
-            APIPath.deviceWatch,
-            json: WatchRequest(revision: "", sampleCount: sampleCount, runningModel: nil, waitSeconds: 0))
     }
 }
 

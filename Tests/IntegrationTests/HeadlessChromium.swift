@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import StarlingAdmin
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 /// Debian's `chromium`, headless, driven through `chromedriver`'s W3C WebDriver API on loopback:

@@ -2,6 +2,7 @@ import Foundation
 import StarlingAdmin
 import StarlingCore
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 /// The learning workflow through the real `starling` CLI against a real aggregator and real agents

@@ -2,6 +2,7 @@ import Foundation
 import StarlingAdmin
 import StarlingCore
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 /// Rounds with secure aggregation over real agent processes: the result is FedAvg's, and the

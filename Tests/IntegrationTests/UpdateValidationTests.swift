@@ -13,18 +13,18 @@ final class UpdateValidationTests: XCTestCase {
         let created = try await aggregator.admin.createModel(
             CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
         let member = try await aggregator.enrollDevice()
-        _ = try await member.heartbeat()
+        _ = try await member.watch()
         let round = try await aggregator.admin.startRound(
             StartRoundRequest(
                 model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1,
                 deadlineSeconds: 30, seed: 1, secureAggregation: false))
         let task = try await Wait.until("the round task", timeout: .seconds(20), interval: .milliseconds(100)) {
-            try? await member.heartbeat().rounds.first
+            try? await member.watch().rounds.first
         }
         XCTAssertEqual(task.roundId, round.id)
         XCTAssertEqual(task.baseVersion, created.version)
         let outsider = try await aggregator.enrollDevice()
-        _ = try await outsider.heartbeat()
+        _ = try await outsider.watch()
         let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
         let architecture = try ModelArchitecture(parsing: "64-8-10")
 

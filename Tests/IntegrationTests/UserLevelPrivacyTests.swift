@@ -2,6 +2,7 @@ import Foundation
 import StarlingAdmin
 import StarlingCore
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 /// User-level privacy over real agent processes: devices clip their whole update, and the model

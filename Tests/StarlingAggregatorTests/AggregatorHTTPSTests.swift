@@ -138,17 +138,11 @@ final class AggregatorHTTPSTests: XCTestCase {
 
 /// Polls the admin API until a run ends (the coordinator ticks every 20 ms in tests).
 func waitForEnd(of roundID: String, _ aggregator: TestAggregator) async throws -> RoundInfo {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-    while ContinuousClock.now < deadline {
-        let info: RoundInfo = try await aggregator.admin.get(APIPath.adminRound(id: roundID))
-        if info.state.isFinal { return info }
-        try await Task.sleep(for: .milliseconds(20))
+    let admin = aggregator.admin
+    return try await Wait.until("round \(roundID) to end", timeout: .seconds(30), interval: .milliseconds(20)) {
+        guard let info: RoundInfo = try? await admin.get(APIPath.adminRound(id: roundID)), info.state.isFinal else {
+            return nil
+        }
+        return info
     }
-    throw TimedOut(what: "round \(roundID) to end")
-}
-
-/// A test waited longer than it allows.
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
 }

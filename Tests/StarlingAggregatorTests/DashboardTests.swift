@@ -2,6 +2,7 @@ import Foundation
 import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -256,11 +257,11 @@ final class DashboardTests: XCTestCase {
             APIPath.adminTokens, json: CreateAdminTokenRequest(role: "operator", ttlSeconds: 1))
         var browser = DashboardBrowser(aggregator)
         try await browser.signIn(created.token)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        var answer = try await browser.get("/ui/")
-        while answer.status == 200, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            answer = try await browser.get("/ui/")
+        let answer = try await Wait.until("the session to end", timeout: .seconds(10), interval: .milliseconds(100)) {
+            guard let answer = try? await browser.get("/ui/"), answer.status != 200 else {
+                return nil as DashboardAnswer?
+            }
+            return answer
         }
         XCTAssertEqual(answer.status, 303)
         XCTAssertEqual(answer.header("Location"), "/ui/sign-in")

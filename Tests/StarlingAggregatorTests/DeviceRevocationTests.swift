@@ -129,12 +129,10 @@ final class DeviceRevocationTests: XCTestCase {
         XCTAssertEqual(deployment.targeted, 2)
 
         _ = try await revoke(devices[0].id, on: aggregator)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        var targeted = deployment.targeted
-        while targeted != 1, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            let info: DeploymentInfo = try await aggregator.admin.get(APIPath.adminDeployment(id: deployment.id))
-            targeted = info.targeted
+        let admin = aggregator.admin
+        let targeted = try await Wait.until("the rollout to drop the revoked device", timeout: .seconds(10)) {
+            let info: DeploymentInfo? = try? await admin.get(APIPath.adminDeployment(id: deployment.id))
+            return info?.targeted == 1 ? 1 : nil
         }
         XCTAssertEqual(targeted, 1, "the revoked device left the rollout's targets")
         let remaining = try await devices[1].watch()

@@ -78,16 +78,10 @@ final class RolloutServiceTests: XCTestCase {
         _ id: String, _ condition: @escaping @Sendable (DeploymentInfo) -> Bool,
         reporting: () async throws -> Int = { 0 }
     ) async throws -> DeploymentInfo {
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            _ = try await reporting()
-            let current = try await info(id)
-            if condition(current) { return current }
-            guard Date() < deadline else {
-                XCTFail("deployment \(id) never reached the expected state: \(current)")
-                return current
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await Wait.until("deployment \(id) to reach the expected state", timeout: .seconds(20)) {
+            _ = try? await reporting()
+            guard let current = try? await info(id), condition(current) else { return nil as DeploymentInfo? }
+            return current
         }
     }
 

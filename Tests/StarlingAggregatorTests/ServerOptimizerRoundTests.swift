@@ -2,6 +2,7 @@ import Foundation
 import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -70,27 +71,28 @@ final class ServerOptimizerRoundTests: XCTestCase {
 
     /// Long-polls until `device` has the task of the run's `iteration`.
     private func nextTask(of device: TestDevice, iteration: Int) async throws -> RoundTask {
-        var state = try await device.watch()
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while !state.rounds.contains(where: { $0.iteration == iteration }) {
-            guard ContinuousClock.now < deadline else { throw TimedOut(what: "the task of iteration \(iteration)") }
-            state = try await device.watch(revision: state.revision, wait: 10)
+        var revision = ""
+        return try await Wait.until("the task of iteration \(iteration)", timeout: .seconds(30), interval: .zero) {
+            guard let state = try? await device.watch(revision: revision, wait: revision.isEmpty ? 0 : 10) else {
+                return nil as RoundTask?
+            }
+            revision = state.revision
+            return state.rounds.first { $0.iteration == iteration }
         }
-        return try XCTUnwrap(state.rounds.first { $0.iteration == iteration })
     }
 
     /// Waits until the run's iteration producing version `version` has it, and returns it.
     private func produced(_ version: Int, of runID: String, on aggregator: TestAggregator) async throws -> Int {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while ContinuousClock.now < deadline {
-            let info: RoundInfo = try await aggregator.admin.get(APIPath.adminRound(id: runID))
-            if info.iterations.contains(where: { $0.producedVersion == version }) { return version }
-            guard info.state != .failed else {
-                XCTFail("the run failed: \(info.failureReason ?? "")")
-                return version
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        let admin = aggregator.admin
+        let info = try await Wait.until(
+            "version \(version) of run \(runID)", timeout: .seconds(30), interval: .milliseconds(20)
+        ) {
+            guard let info: RoundInfo = try? await admin.get(APIPath.adminRound(id: runID)),
+                info.state == .failed || info.iterations.contains(where: { $0.producedVersion == version })
+            else { return nil as RoundInfo? }
+            return info
         }
-        throw TimedOut(what: "version \(version) of run \(runID)")
+        XCTAssertNotEqual(info.state, .failed, "the run failed: \(info.failureReason ?? "")")
+        return version
     }
 }

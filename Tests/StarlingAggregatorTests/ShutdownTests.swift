@@ -1,5 +1,6 @@
 import Foundation
 import StarlingProtocol
+import StarlingTransport
 import XCTest
 
 @testable import StarlingAggregator
@@ -11,9 +12,8 @@ final class ShutdownTests: XCTestCase {
         let device = try await aggregator.enroll()
         let current = try await device.watch()
         async let held = device.watch(revision: current.revision, wait: 50)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while await aggregator.broadcasterWaiters == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        _ = try await Wait.until("the watch to be held", timeout: .seconds(10), interval: .milliseconds(10)) {
+            await aggregator.broadcasterWaiters > 0 ? true : nil
         }
         let stopping = ContinuousClock.now
         try await aggregator.stop()

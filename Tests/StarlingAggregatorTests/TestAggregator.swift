@@ -121,31 +121,6 @@ extension TestAggregator {
     }
 }
 
-/// A simulated device speaking the device protocol over mutual TLS.
-struct TestDevice: Sendable {
-    let id: String
-    /// The device's certificate and key, for clients other than `client`.
-    let identity: TLSIdentity
-    let client: StarlingHTTPClient
-
-    /// A watch that answers at once unless `revision` is current.
-    func watch(revision: String = "", sampleCount: Int = 100, wait: Double = 0) async throws -> DesiredState {
-        try await client.post(
-            APIPath.deviceWatch,
-            json: WatchRequest(revision: revision, sampleCount: sampleCount, runningModel: nil, waitSeconds: wait),
-            timeout: .seconds(60))
-    }
-
-    /// Long-polls until the desired state holds a round task.
-    func nextTask() async throws -> RoundTask {
-        var state = try await watch()
-        while state.rounds.isEmpty {
-            state = try await watch(revision: state.revision, wait: 10)
-        }
-        return state.rounds[0]
-    }
-}
-
 /// Lines the aggregator announced (what the executable prints to stdout).
 final class LineCollector: Sendable {
     private let lines = Mutex<[String]>([])

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import StarlingTransport
 import Synchronization
 import XCTest
 
@@ -38,25 +39,12 @@ public final class SilentConnections: Sendable {
     /// Waits until the server closed at least `count` of them (every one by default).
     public func waitUntilClosed(atLeast count: Int? = nil, by timeout: Duration) async throws {
         let wanted = count ?? channels.count
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while closedCount < wanted {
-            guard ContinuousClock.now < deadline else {
-                throw SilentConnectionsTimedOut(wanted: wanted, closed: closedCount)
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        _ = try await Wait.until("the server to close \(wanted) connections", timeout: timeout) {
+            self.closedCount >= wanted ? true : nil
         }
     }
 
     deinit {
         for channel in channels { channel.close(promise: nil) }
-    }
-}
-
-/// The server closed fewer of the ``SilentConnections`` than a test waited for.
-public struct SilentConnectionsTimedOut: Error, CustomStringConvertible {
-    public var wanted: Int
-    public var closed: Int
-    public var description: String {
-        "timed out waiting for the server to close \(wanted) connections (\(closed) were)"
     }
 }

@@ -33,7 +33,7 @@ public struct DemoFleet: Sendable {
             logFile: workDirectory.appendingPathComponent("aggregator.log"))
         await processes.add(process)
         let folder = aggregatorDirectory
-        let endpoints = try await Wait.until(
+        let endpoints = try await AdminError.wait(
             "the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)
         ) {
             guard process.isRunning else { return nil as AggregatorEndpoints? }
@@ -88,7 +88,9 @@ public struct DemoFleet: Sendable {
             environment: ["STARLING_ENROLL_TOKEN": token],
             logFile: workDirectory.appendingPathComponent("agent-\(index).log"))
         await processes.add(process)
-        return try await Wait.until("agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)) {
+        return try await AdminError.wait(
+            "agent \(index) to listen (log: \(process.logFile.path))", timeout: .seconds(60)
+        ) {
             guard process.isRunning else { return nil as String? }
             return AgentEndpoints.read(from: directory)?.apiUrl
         }

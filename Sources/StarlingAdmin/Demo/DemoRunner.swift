@@ -122,7 +122,7 @@ public struct DemoRunner: Sendable {
                 "agent \(index): \(rows.count) samples, \(Int((share * 100).rounded()))% of them in classes \(names)")
         }
         let expected = options.agents
-        _ = try await Wait.until(
+        _ = try await AdminError.wait(
             "\(expected) agents to come online", timeout: .seconds(60), interval: .milliseconds(200)
         ) {
             let online = (try? await admin.devices())?.filter(\.online).count ?? 0
@@ -189,7 +189,7 @@ public struct DemoRunner: Sendable {
     private func deploy(_ admin: AdminClient, model: String, version: Int) async throws(AdminError) {
         let deployment = try await admin.deploy(CreateDeploymentRequest(model: model, version: version, selector: .all))
         let expected = options.agents
-        let done = try await Wait.until(
+        let done = try await AdminError.wait(
             "deployment \(deployment.id) to reach every agent", timeout: .seconds(60), interval: .milliseconds(100)
         ) {
             guard let status = try? await admin.deployment(id: deployment.id),
