@@ -1,0 +1,53 @@
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+import StarlingTransport
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real agent processes, a third of them gone wrong: one frozen with SIGSTOP (its connections stay
+/// open and never answer) and one killed. Over-selecting runs, plain and secure, still finish at the
+/// healthy devices' updates, without waiting out a deadline and without hanging.
+final class StragglerTests: XCTestCase {
+    func test_plainAndSecureRuns_finish_withAThirdOfTheAgentsFrozenOrKilled() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        let admin = aggregator.admin
+        _ = try await admin.createModel(CreateModelRequest(name: "flaky", architecture: "64-16-10", seed: 1))
+        try await aggregator.startAgents(6, rows: 100)
+        let agent4 = await aggregator.fleet.processes.member(named: "agent-4")
+        let agent5 = await aggregator.fleet.processes.member(named: "agent-5")
+        let frozen = try XCTUnwrap(agent4)
+        let killed = try XCTUnwrap(agent5)
+        kill(frozen.processIdentifier, SIGSTOP)
+        defer { kill(frozen.processIdentifier, SIGCONT) }
+        killed.killAbruptly()
+
+        for secure in [false, true] {
+            // Up to six devices are invited for four updates; the round deadline (10 minutes) is
+            // never what ends a round.
+            let started = try await admin.startRound(
+                StartRoundRequest(
+                    model: "flaky", clients: 4, minClients: 3, rounds: 2, deadlineSeconds: 600, seed: 5,
+                    secureAggregation: secure, overSelection: 0.5))
+            let finished = try await Wait.until(
+                "the \(secure ? "secure" : "plain") run to end", timeout: .seconds(240), interval: .milliseconds(200)
+            ) {
+                guard let info = try? await admin.round(id: started.id), info.state.isFinal else {
+                    return nil as RoundInfo?
+                }
+                return info
+            }
+            XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+            XCTAssertEqual(finished.iterations.count, 2)
+            for iteration in finished.iterations {
+                XCTAssertGreaterThanOrEqual(iteration.updatesReceived, 4, "\(iteration)")
+                XCTAssertGreaterThan(
+                    iteration.cohortSize, iteration.updatesReceived,
+                    "devices that never answered were invited, and the round did not wait for them")
+            }
+        }
+    }
+}
