@@ -35,6 +35,9 @@ final class FakeAggregator: Sendable {
         var weightsRequests: [WeightsRequest] = []
         /// Body bytes to send of the next weights answers, in order, before dropping the connection.
         var cuts: [Int] = []
+        /// Round uploads still to lose: the connection drops before the upload is taken.
+        var uploadsToDrop = 0
+        var uploadAttempts = 0
     }
 
     /// A fake serving `toy@3`'s artifacts.
@@ -65,6 +68,14 @@ final class FakeAggregator: Sendable {
         state.withLock { $0.desired = desired }
     }
 
+    /// Loses the next `count` round uploads: each connection drops unanswered, as a flaky link would.
+    func dropNextUploads(_ count: Int) {
+        state.withLock { $0.uploadsToDrop += count }
+    }
+
+    /// Every round upload so far, lost or taken.
+    var uploadAttempts: Int { state.withLock { $0.uploadAttempts } }
+
     /// Cuts the next weights answers after these many body bytes each, then drops the connection.
     func cutNextWeights(after sizes: Int...) {
         state.withLock { $0.cuts += sizes }
@@ -92,6 +103,13 @@ final class FakeAggregator: Sendable {
             sink.yield(.report(report))
             return .json([String: String]())
         case _ where request.uri.hasPrefix("/v1/device/rounds/"):
+            let lost = state.withLock { state in
+                state.uploadAttempts += 1
+                guard state.uploadsToDrop > 0 else { return false }
+                state.uploadsToDrop -= 1
+                return true
+            }
+            if lost { return FakeResponse(status: .ok, body: Array("{}".utf8), cutAfter: 0) }
             guard let task = state.withLock({ $0.desired.rounds.first }) else { break }
             sink.yield(.update(roundId: task.roundId, iteration: task.iteration, body: request.body))
             return .json(UpdateReceipt(roundId: task.roundId, iteration: task.iteration, accepted: true))

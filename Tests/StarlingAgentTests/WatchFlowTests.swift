@@ -42,6 +42,24 @@ final class WatchFlowTests: XCTestCase {
         XCTAssertEqual(samples.value("starling_agent_installs_total", ["outcome": "installed"]), 1)
     }
 
+    func test_anUploadWhoseConnectionDrops_isSentAgain_andArrives() async throws {
+        let weights = try makeToyBundle().encoded()
+        let int8 = try makeInt8Artifact(try makeToyBundle())
+        let task = RoundTask(
+            roundId: "rnd-1", iteration: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
+            localEpochs: 1, learningRate: 0.05, momentum: 0.9, batchSize: 8, deadline: Date().addingTimeInterval(60),
+            seed: 11)
+        let desired = DesiredState(
+            revision: "boot.1", model: try signedToyModel(deploymentId: "dep-1", weights: weights, int8: int8),
+            rounds: [task])
+        let fake = FakeAggregator(desired: desired, weights: weights, int8Weights: int8)
+        fake.dropNextUploads(2)
+        let (events, _) = try await runAgentAgainst(fake, expecting: 2)
+
+        XCTAssertTrue(events.contains { if case .update = $0 { true } else { false } }, "the update arrived: \(events)")
+        XCTAssertEqual(fake.uploadAttempts, 3, "two lost attempts, then the one taken")
+    }
+
     /// The served int8 artifact is quantized from a model with its classes swapped, so only an answer
     /// computed by the int8 bundle says "b" for (1, 0); the fp32 artifact would say "a".
     func test_watch_installsTheInt8Artifact_andPhaseOneAnswersWithItAfterARestart() async throws {

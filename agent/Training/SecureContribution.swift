@@ -62,8 +62,7 @@ struct SecureContribution {
             try await send(.shareKeys, json: try protocolClient.shareKeys(keys))
             let relayed: RelayedShares = try await reply(for: .maskedInput)
             let masked = try protocolClient.maskInput(relayed, input: input)
-            let _: SecureAggregationReceipt = try await client.post(
-                path(.maskedInput) + masked.excludedQuery, bytes: masked.wireBytes)
+            try await send(masked)
             let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
@@ -116,18 +115,44 @@ struct SecureContribution {
         }
     }
 
-    private func send<Body: Encodable & Sendable>(_ stage: SecAggStage, json body: Body) async throws {
-        let _: SecureAggregationReceipt = try await client.post(path(stage), json: body)
+    /// When the protocol's time is over for this device: the round's deadline and four stages after it.
+    private var giveUp: Date { task.deadline.addingTimeInterval(secure.stageSeconds * 4) }
+
+    /// Posts this device's JSON message of `stage`, again after a dropped link until the protocol's
+    /// time is over; a message the aggregator already has counts as sent.
+    private func send<Body: Encodable & Sendable>(_ stage: SecAggStage, json body: Body) async throws(StarlingHTTPError)
+    {
+        let (client, path) = (client, path(stage))
+        try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
+            let _: SecureAggregationReceipt = try await client.post(path, json: body)
+        }
     }
-    /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is over.
+
+    /// Posts the masked input as ``send(_:json:)`` posts the other messages.
+    private func send(_ masked: MaskedInput) async throws(StarlingHTTPError) {
+        let (client, path) = (client, path(.maskedInput) + masked.excludedQuery)
+        try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
+            let _: SecureAggregationReceipt = try await client.post(path, bytes: masked.wireBytes)
+        }
+    }
+
+    /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
+    /// over, asking again when the link drops.
     private func reply<Reply: Decodable & Sendable>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
-        let giveUp = task.deadline.addingTimeInterval(secure.stageSeconds * 4)
+        var pause = Duration.milliseconds(250)
         while true {
             do {
                 return try await client.get(path(stage), timeout: .seconds(30))
+            } catch .api(let status, let code, let message) {
+                guard code == APIErrorCode.secaggPending.rawValue, Date() < giveUp else {
+                    throw .api(status: status, code: code, message: message)
+                }
+            } catch .transport(let reason) {
+                guard Date() < giveUp, !Task.isCancelled else { throw .transport(reason) }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
             } catch {
-                guard case .api(_, let code, _) = error, code == APIErrorCode.secaggPending.rawValue, Date() < giveUp
-                else { throw error }
+                throw error
             }
         }
     }

@@ -107,7 +107,9 @@ struct TrainingService: Service {
         if let secure = task.secureAggregation {
             try await SecureContribution(client: client, task: task, secure: secure).submit(update)
         } else {
-            try await post(update.encoded(), to: APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration))
+            try await post(
+                update.encoded(), to: APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration),
+                deadline: task.deadline)
         }
         counters.add([.roundsJoined: 1])
         logger.info(
@@ -130,7 +132,9 @@ struct TrainingService: Service {
             } catch {
                 throw .aggregator("the evaluation cannot be encoded: \(error)")
             }
-            try await post(body, to: APIPath.deviceEvaluation(roundId: task.roundId, iteration: task.iteration))
+            try await post(
+                body, to: APIPath.deviceEvaluation(roundId: task.roundId, iteration: task.iteration),
+                deadline: task.deadline)
         }
         logger.info(
             "evaluation submitted", metadata: ["samples": "\(figures.samples)", "accuracy": "\(figures.accuracy)"])
@@ -149,8 +153,9 @@ struct TrainingService: Service {
             try await SecureContribution(client: client, task: task, secure: secure).submit(statistics)
         } else {
             try await post(
-                statistics.safetensors(), to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration)
-            )
+                statistics.safetensors(),
+                to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration),
+                deadline: task.deadline)
         }
         logger.info("feature statistics submitted", metadata: ["width": "\(statisticsTask.width)"])
     }
@@ -180,9 +185,15 @@ struct TrainingService: Service {
         }
     }
 
-    private func post(_ bytes: [UInt8], to path: String) async throws(AgentError) {
+    /// Uploads a round contribution, again after a dropped link until the task's deadline; one the
+    /// aggregator already has counts as uploaded.
+    private func post(_ bytes: [UInt8], to path: String, deadline: Date) async throws(AgentError) {
+        let client = client
         do {
-            let _: UpdateReceipt = try await client.post(path, bytes: bytes)
+            try await Rejoin.deliver(until: deadline, alreadyDelivered: [.duplicateUpdate]) {
+                () throws(StarlingHTTPError) in
+                let _: UpdateReceipt = try await client.post(path, bytes: bytes)
+            }
         } catch {
             throw .aggregator(error.description)
         }
