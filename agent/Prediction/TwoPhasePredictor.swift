@@ -83,12 +83,14 @@ public struct TwoPhasePredictor: Sendable {
     }
 
     /// Refined answers in order, or nil when phase two is unavailable, failed or missed the deadline.
+    /// The deadline is this function's: the request's own timeout is a second later, only a backstop,
+    /// so a slow aggregator always counts as `timed_out`, never as a failure.
     private func phaseTwo(_ items: [PredictRequest]) async -> [Prediction]? {
         guard let refiner else { return nil }
-        let timeout = refineTimeout
+        let (timeout, backstop) = (refineTimeout, refineTimeout + .seconds(1))
         let start = ContinuousClock.now
         switch await withDeadline(
-            timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: timeout) })
+            timeout, { () async throws(AgentError) in try await refiner.refine(items, timeout: backstop) })
         {
         case .success(let answers)?:
             metrics.phaseTwo(.answered, after: start.duration(to: .now))

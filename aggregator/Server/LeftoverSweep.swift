@@ -18,12 +18,16 @@ enum LeftoverSweep {
     }
 
     static func run(directory: DataDirectory, pool: DatabasePool) throws -> Removed {
+        // A version's artifacts are known by their names and by the paths its row records.
         let (versions, models, liveRuns) = try pool.read { db in
             (
                 Set(
-                    try Row.fetchAll(db, sql: "SELECT model, version FROM modelVersions").flatMap { row in
+                    try Row.fetchAll(db, sql: "SELECT model, version, path, pathInt8 FROM modelVersions").flatMap {
+                        row in
                         let (model, version): (String, Int) = (row["model"], row["version"])
+                        let recorded: [String?] = [row["path"], row["pathInt8"]]
                         return ArtifactFormat.allCases.map { "\(model)/\(version)\($0.fileSuffix).safetensors" }
+                            + recorded.compactMap { $0 }
                     }),
                 Set(try String.fetchAll(db, sql: "SELECT name FROM models")),
                 Set(try String.fetchAll(db, sql: "SELECT id FROM rounds WHERE state IN ('waiting', 'running')"))
@@ -37,7 +41,9 @@ enum LeftoverSweep {
                 let file = folder.appendingPathComponent(name)
                 if name.hasPrefix("."), name.hasSuffix(".tmp") {
                     if (try? files.removeItem(at: file)) != nil { removed.temporaryFiles += 1 }
-                } else if name.hasSuffix(".safetensors"), !versions.contains("\(model)/\(name)") {
+                } else if name.hasSuffix(".safetensors"), !versions.contains("\(model)/\(name)"),
+                    !versions.contains(file.path)
+                {
                     if (try? files.removeItem(at: file)) != nil { removed.orphanArtifacts += 1 }
                 }
             }
