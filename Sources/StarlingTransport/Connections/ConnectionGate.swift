@@ -20,9 +20,6 @@ public final class ConnectionGate: Sendable {
         self.limits = limits
     }
 
-    /// How many connections are open now.
-    public var openConnections: Int { state.withLock { $0.open.count } }
-
     /// Admits `channel` as silent until its first request head; false when it must be closed.
     func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
