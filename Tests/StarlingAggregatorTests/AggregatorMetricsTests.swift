@@ -143,11 +143,7 @@ final class AggregatorMetricsTests: XCTestCase {
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
         let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
-        let parameters = try SecAggParameters(
-            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
-            graphSeed: secure[0].graphSeed,
-            neighbourCount: secure[0].neighbourCount)
+        let parameters = try secure[0].protocolParameters()
         let answering = [0, 1]
         var clients = try answering.map { try SecAggClient(parameters: parameters, index: secure[$0].client) }
         func path(_ stage: SecAggStage) -> String {

@@ -172,10 +172,7 @@ final class HostileDeviceTests: XCTestCase {
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
         let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
-        let parameters = try SecAggParameters(
-            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
-            graphSeed: secure[0].graphSeed, neighbourCount: secure[0].neighbourCount)
+        let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         func path(_ stage: SecAggStage) -> String {
             APIPath.deviceSecureAggregation(roundId: round.id, iteration: 1, stage: stage.pathComponent)

@@ -1,3 +1,4 @@
+import SecureAggregation
 import StarlingProtocol
 
 extension SecureAggregationTask {
@@ -10,5 +11,12 @@ extension SecureAggregationTask {
             + SecureMetricsLayout.training(
                 trainSamples: samples, trainLoss: 0.5, evalSamples: samples, evalAccuracy: accuracy,
                 weightCap: weightCap)
+    }
+
+    /// The SecAgg+ parameters a device derives from this task, as the agent does.
+    func protocolParameters() throws -> SecAggParameters {
+        try SecAggParameters(
+            roundId: sessionId, clientCount: clientCount, threshold: threshold, vectorLength: vectorLength,
+            clippingRange: clippingRange, graphSeed: graphSeed, neighbourCount: neighbourCount)
     }
 }

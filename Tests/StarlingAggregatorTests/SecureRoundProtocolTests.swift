@@ -35,11 +35,7 @@ final class SecureRoundProtocolTests: XCTestCase {
         let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
         XCTAssertEqual(Set(secure.map(\.client)), [0, 1])
         XCTAssertEqual(secure[0].vectorLength, base.model.parameters.count + SecureMetricsLayout.trainingSlots)
-        let parameters = try SecAggParameters(
-            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
-            graphSeed: secure[0].graphSeed,
-            neighbourCount: secure[0].neighbourCount)
+        let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let task = tasks[0]
 

@@ -138,11 +138,7 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
         } else {
             XCTAssertNil(deviceNoise)
         }
-        let parameters = try SecAggParameters(
-            roundId: secure[0].sessionId, clientCount: secure[0].clientCount, threshold: secure[0].threshold,
-            vectorLength: secure[0].vectorLength, clippingRange: secure[0].clippingRange,
-            graphSeed: secure[0].graphSeed,
-            neighbourCount: secure[0].neighbourCount)
+        let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let path = { (stage: SecAggStage) in
             APIPath.deviceSecureAggregation(roundId: tasks[0].roundId, iteration: 1, stage: stage.pathComponent)
