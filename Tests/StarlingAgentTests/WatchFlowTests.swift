@@ -9,7 +9,8 @@ import XCTest
 @testable import StarlingAgent
 
 final class WatchFlowTests: XCTestCase {
-    func test_watch_installsTheDeployedModelAndSubmitsTheRoundUpdate() async throws {
+    /// A fake aggregator that deploys `toy@3` and hands out a training task on it.
+    private func deployingAndTraining() throws -> FakeAggregator {
         let weights = try makeToyBundle().encoded()
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let task = RoundTask(
@@ -20,9 +21,12 @@ final class WatchFlowTests: XCTestCase {
             revision: "boot.1",
             model: try signedToyModel(deploymentId: "dep-1", weights: weights, int8: int8),
             rounds: [task])
+        return FakeAggregator(desired: desired, weights: weights, int8Weights: int8)
+    }
+
+    func test_watch_installsTheDeployedModelAndSubmitsTheRoundUpdate() async throws {
         let metrics = AgentMetrics()
-        let (events, _) = try await runAgentAgainst(
-            FakeAggregator(desired: desired, weights: weights, int8Weights: int8), expecting: 2, metrics: metrics)
+        let (events, _) = try await runAgentAgainst(try deployingAndTraining(), expecting: 2, metrics: metrics)
 
         guard case .report(let report)? = events.first(where: { if case .report = $0 { true } else { false } }) else {
             return XCTFail("no deployment report in \(events)")
@@ -43,16 +47,7 @@ final class WatchFlowTests: XCTestCase {
     }
 
     func test_anUploadWhoseConnectionDrops_isSentAgain_andArrives() async throws {
-        let weights = try makeToyBundle().encoded()
-        let int8 = try makeInt8Artifact(try makeToyBundle())
-        let task = RoundTask(
-            roundId: "rnd-1", iteration: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
-            localEpochs: 1, learningRate: 0.05, momentum: 0.9, batchSize: 8, deadline: Date().addingTimeInterval(60),
-            seed: 11)
-        let desired = DesiredState(
-            revision: "boot.1", model: try signedToyModel(deploymentId: "dep-1", weights: weights, int8: int8),
-            rounds: [task])
-        let fake = FakeAggregator(desired: desired, weights: weights, int8Weights: int8)
+        let fake = try deployingAndTraining()
         fake.dropNextUploads(2)
         let (events, _) = try await runAgentAgainst(fake, expecting: 2)
 
