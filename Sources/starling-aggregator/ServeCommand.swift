@@ -78,9 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
                 minimumStatisticsDevices: minStatisticsDevices,
                 modelSizeLimit: ModelSizeLimit(
                     maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers),
-                connectionLimits: .standard(
-                    maximumConnections: maxConnections
-                        ?? ConnectionLimits.defaultMaximumConnections(listeners: metricsListen == nil ? 2 : 3))),
+                connectionLimits: maxConnections.map { ConnectionLimits.standard(maximumConnections: $0) }),
             logger: logger,
             announce: { line in
                 print(line)

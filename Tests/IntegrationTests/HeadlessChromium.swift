@@ -25,7 +25,9 @@ final class HeadlessChromium: Sendable {
     /// Starts `chromedriver` on a port the system picks and opens a browser session with a fresh
     /// profile in `folder`; the browser and the driver stop when `test` ends.
     static func start(in folder: URL, for test: XCTestCase) async throws -> HeadlessChromium {
-        guard let driverPath = findExecutable("chromedriver"), let browserPath = findExecutable("chromium") else {
+        guard let driverPath = findExecutable(named: "chromedriver"),
+            let browserPath = findExecutable(named: "chromium")
+        else {
             throw WebDriverError(
                 command: "start", error: "chromium is not installed",
                 message: "`make test` installs it (Debian packages chromium and chromium-driver)")
@@ -165,13 +167,6 @@ final class HeadlessChromium: Sendable {
         let marker = "started successfully on port "
         guard let start = log.range(of: marker)?.upperBound else { return nil }
         return Int(log[start...].prefix { $0.isNumber })
-    }
-
-    private static func findExecutable(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        return (path.split(separator: ":").map(String.init) + ["/usr/bin"])
-            .map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 }
 

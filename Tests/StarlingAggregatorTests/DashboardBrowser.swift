@@ -6,17 +6,17 @@ import XCTest
 /// never followed.
 struct DashboardBrowser {
     let url: String
+    /// `host:port` of the aggregator, as the `Host` header names it.
+    let authority: String
     let caPEM: String
     /// The value of the session cookie, once a sign-in set one.
     var session: String?
 
     init(_ aggregator: TestAggregator) {
         url = aggregator.endpoints.url
+        authority = aggregator.authority
         caPEM = aggregator.caPEM
     }
-
-    /// `host:port` of the aggregator, as the `Host` header names it.
-    var authority: String { url.replacingOccurrences(of: "https://", with: "") }
 
     func get(_ path: String) async throws -> DashboardAnswer {
         try await send("GET", path, body: nil, headers: [])

@@ -83,9 +83,7 @@ final class OpenAPIContractTests: XCTestCase {
         let viewerToken: CreatedAdminToken = try await aggregator.admin.post(
             APIPath.adminTokens, json: CreateAdminTokenRequest(role: AdminRole.viewer.rawValue))
         let viewer = try recording(viewerToken.token)
-        let admin = try recording(
-            try String(contentsOf: aggregator.folder.appendingPathComponent("admin.token"), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines))
+        let admin = try recording(aggregator.adminToken)
         await assertAPIError(status: 401, code: "unauthorized") { try await anonymous.getBytes(APIPath.adminModels) }
         await assertAPIError(status: 403, code: "insufficient_role") {
             try await viewer.post(APIPath.adminRounds, json: [String: String](), as: RoundInfo.self)

@@ -11,20 +11,11 @@ import XCTest
 /// aggregator's listeners: each is closed at its deadline or answered 400, silent connections
 /// beyond a listener's cap make room for honest ones, and a real round completes meanwhile.
 final class SlowConnectionTests: XCTestCase {
-    private func authority(_ aggregator: TestAggregator) -> String {
-        aggregator.endpoints.url.replacingOccurrences(of: "https://", with: "")
-    }
-
-    private func adminToken(_ aggregator: TestAggregator) throws -> String {
-        try String(contentsOf: aggregator.folder.appendingPathComponent("admin.token"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func test_aChunkSizeThatOverflows_isAnswered400_notA500() async throws {
         let aggregator = try await TestAggregator.start()
         let request = [
-            "POST /v1/admin/models HTTP/1.1", "Host: \(authority(aggregator))",
-            "Authorization: Bearer \(try adminToken(aggregator))", "Content-Type: application/json",
+            "POST /v1/admin/models HTTP/1.1", "Host: \(aggregator.authority)",
+            "Authorization: Bearer \(try XCTUnwrap(aggregator.adminToken))", "Content-Type: application/json",
             "Transfer-Encoding: chunked", "", "FFFFFFFFFFFFFFFFFFFF", "abc", "",
         ].joined(separator: "\r\n")
         let exchange = try await RawTLSExchange.send(request, to: aggregator.endpoints.url, caPEM: aggregator.caPEM)
@@ -38,8 +29,8 @@ final class SlowConnectionTests: XCTestCase {
             firstRequestSeconds: 30, idleSeconds: 30, bodyReadSeconds: 1, maximumConnections: 64)
         let aggregator = try await TestAggregator.start(connectionLimits: limits)
         let request = [
-            "POST /v1/admin/models HTTP/1.1", "Host: \(authority(aggregator))",
-            "Authorization: Bearer \(try adminToken(aggregator))", "Content-Type: application/json",
+            "POST /v1/admin/models HTTP/1.1", "Host: \(aggregator.authority)",
+            "Authorization: Bearer \(try XCTUnwrap(aggregator.adminToken))", "Content-Type: application/json",
             "Content-Length: 100", "", "{\"name\"",
         ].joined(separator: "\r\n")
         let exchange = try await RawTLSExchange.send(

@@ -17,6 +17,8 @@ final class TestAggregator: Sendable {
     let folder: URL
     let endpoints: AggregatorEndpoints
     let caPEM: String
+    /// The token of `admin.token` when the aggregator started; nil if a test had deleted it.
+    let adminToken: String?
     let admin: StarlingHTTPClient
     let lines: LineCollector
     private let broadcaster: RevisionBroadcaster
@@ -62,10 +64,13 @@ final class TestAggregator: Sendable {
         self.running = running
         caPEM = try String(contentsOfFile: endpoints.caCertificate, encoding: .utf8)
         // Without admin.token (a test deleted it) the admin client carries no token.
-        let token = try? String(contentsOf: folder.appendingPathComponent("admin.token"), encoding: .utf8)
-        admin = try Self.client(
-            endpoints.url, caPEM: caPEM, token: token?.trimmingCharacters(in: .whitespacesAndNewlines))
+        adminToken = (try? String(contentsOf: folder.appendingPathComponent("admin.token"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        admin = try Self.client(endpoints.url, caPEM: caPEM, token: adminToken)
     }
+
+    /// `host:port` of the public listener, as a `Host` header names it.
+    var authority: String { endpoints.url.replacingOccurrences(of: "https://", with: "") }
 
     /// How many watches the aggregator holds right now.
     var broadcasterWaiters: Int { get async { await broadcaster.waiterCount } }

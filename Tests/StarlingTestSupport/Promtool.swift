@@ -5,7 +5,7 @@ import XCTest
 /// which `make test` installs), finds nothing wrong with a scrape: syntax, types, names, units and
 /// help text.
 public func assertPromtoolAccepts(_ exposition: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    guard let promtool = findPromtool() else {
+    guard let promtool = findExecutable(named: "promtool") else {
         return XCTFail(
             "promtool is not installed; `make test` installs it (Debian package prometheus)", file: file, line: line)
     }
@@ -24,11 +24,4 @@ public func assertPromtoolAccepts(_ exposition: String, file: StaticString = #fi
     process.waitUntilExit()
     XCTAssertEqual(
         process.terminationStatus, 0, "promtool check metrics: \(findings)\n\(exposition)", file: file, line: line)
-}
-
-private func findPromtool() -> URL? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    return (path.split(separator: ":").map(String.init) + ["/usr/bin"])
-        .map { URL(fileURLWithPath: $0).appendingPathComponent("promtool") }
-        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 }

@@ -186,8 +186,8 @@ actor Rollouts: Service {
         guard rollouts[index].machine.devices.contains(where: { $0.id == device }) else {
             throw APIError(.forbidden, .notTargeted, "deployment \(deploymentID) does not target this device")
         }
-        let reported = "\(report.model)@\(report.version)"
-        let tag = try DeviceReportBounds.versionTag(reported, field: "the reported model and version")
+        let tag = VersionTag(model: report.model, version: report.version)
+        try DeviceReportBounds.check(tag, field: "the reported model and version")
         _ = try await catalog.version(of: tag.model, tag.version)
         let record = DeploymentReportRecord(
             deploymentId: deploymentID, deviceId: device, state: report.state,

@@ -22,12 +22,18 @@ enum DeviceReportBounds {
 
     /// `text` as `name@version` with a valid model name and a version from 1, or 400.
     static func versionTag(_ text: String, field: String) throws(APIError) -> VersionTag {
-        guard text.utf8.count <= 80, let tag = VersionTag(text), tag.version >= 1,
-            (try? ModelName.validate(tag.model)) != nil
-        else {
+        guard text.utf8.count <= 80, let tag = VersionTag(text) else {
             throw invalid("\(field) must be name@version, a model name and a version from 1")
         }
+        try check(tag, field: field)
         return tag
+    }
+
+    /// 400 unless `tag` names a valid model name and a version from 1.
+    static func check(_ tag: VersionTag, field: String) throws(APIError) {
+        guard tag.version >= 1, (try? ModelName.validate(tag.model)) != nil else {
+            throw invalid("\(field) must be name@version, a model name and a version from 1")
+        }
     }
 
     private static func invalid(_ message: String) -> APIError { .badRequest(.invalidRequest, message) }

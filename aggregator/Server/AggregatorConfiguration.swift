@@ -20,16 +20,15 @@ public struct AggregatorConfiguration: Sendable {
     /// The largest model the registry creates or imports; larger ones are refused before anything
     /// is allocated for them.
     public var modelSizeLimit: ModelSizeLimit
-    /// Deadlines and the connection cap of each listener.
+    /// Deadlines and the connection cap of each listener; by default the cap is an equal share of
+    /// the descriptor limit among the listeners configured.
     public var connectionLimits: ConnectionLimits
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
         metricsListen: ListenAddress? = nil, defaultRoundDeadline: TimeInterval = 120,
         coordinatorTick: Duration = .milliseconds(200), minimumStatisticsDevices: Int = 3,
-        modelSizeLimit: ModelSizeLimit = .standard,
-        connectionLimits: ConnectionLimits = .standard(
-            maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: 3))
+        modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.listen = listen
@@ -39,6 +38,9 @@ public struct AggregatorConfiguration: Sendable {
         self.coordinatorTick = coordinatorTick
         self.minimumStatisticsDevices = minimumStatisticsDevices
         self.modelSizeLimit = modelSizeLimit
-        self.connectionLimits = connectionLimits
+        self.connectionLimits =
+            connectionLimits
+            ?? .standard(
+                maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: metricsListen == nil ? 2 : 3))
     }
 }

@@ -45,18 +45,20 @@ public final class RequestDeadlineHandler<Request: RequestPartShape, Response: R
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        if admitted { gate.release(context.channel) }
-        admitted = false
+        leave(context)
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        leave(context)
+        context.fireChannelInactive()
+    }
+
+    /// Stops the deadline and gives the connection's place back, once.
+    private func leave(_ context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         if admitted { gate.release(context.channel) }
         admitted = false
-        context.fireChannelInactive()
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
