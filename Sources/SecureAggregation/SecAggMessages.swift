@@ -200,10 +200,10 @@ extension SecAggStage {
 }
 
 extension MaskedInput {
-    /// What follows the masked-input path: `?excluded=3,7` when the client excluded neighbours,
-    /// nothing otherwise.
-    public var excludedQuery: String {
-        excluded.isEmpty ? "" : "?excluded=" + excluded.map(String.init).joined(separator: ",")
+    /// The masked input's query item, `excluded=3,7`, when the client excluded neighbours; nil
+    /// otherwise.
+    public var excludedQueryItem: String? {
+        excluded.isEmpty ? nil : "excluded=" + excluded.map(String.init).joined(separator: ",")
     }
 
     /// The vector as it travels: little-endian 32-bit words, nothing else.

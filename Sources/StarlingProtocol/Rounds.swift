@@ -13,6 +13,20 @@ public enum RoundState: String, Codable, Sendable {
     public var isFinal: Bool { self == .completed || self == .failed }
 }
 
+/// Where a run's current round stands: waiting for devices, collecting their contributions (under
+/// secure aggregation, one of the four SecAgg+ stages), aggregating, or over.
+public enum RoundStage: String, Codable, Sendable, CaseIterable {
+    case waitingForDevices = "waiting_for_devices"
+    case collecting
+    case advertiseKeys = "advertise_keys"
+    case shareKeys = "share_keys"
+    case maskedInput = "masked_input"
+    case unmasking
+    case aggregating
+    case completed
+    case failed
+}
+
 /// One iteration of a multi-round run: its cohort, its updates and the version it produced.
 public struct RoundIterationInfo: Codable, Sendable, Equatable {
     public var iteration: Int
@@ -27,12 +41,16 @@ public struct RoundIterationInfo: Codable, Sendable, Equatable {
     public var endedAt: Date?
     /// Devices of the cohort that reported they could not contribute (diverged, no data, …).
     public var failedClients: [ClientFailure]
+    /// How many times the round was started: more than 1 when a restarted aggregator had to do a
+    /// secure round again with the same cohort.
+    public var attempt: Int
 
     public init(
         iteration: Int, state: RoundState, baseVersion: Int, cohortSize: Int, updatesReceived: Int,
         producedVersion: Int?, metrics: VersionMetrics?, failureReason: String?, startedAt: Date,
-        endedAt: Date?, failedClients: [ClientFailure] = []
+        endedAt: Date?, failedClients: [ClientFailure] = [], attempt: Int = 1
     ) {
+        self.attempt = attempt
         self.iteration = iteration
         self.state = state
         self.baseVersion = baseVersion
@@ -71,13 +89,16 @@ public struct RoundInfo: Codable, Sendable, Equatable {
     public var evaluation: FederatedEvaluation?
     /// A statistics run's feature profile, once registered.
     public var profile: ProfileReference?
+    /// Where the current round stands; nil for runs from before stages were recorded.
+    public var stage: RoundStage?
 
     public init(
         id: String, kind: RunKind = .train, model: String, state: RoundState, totalRounds: Int, clients: Int,
         minClients: Int, localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo],
         failureReason: String?, createdAt: Date, secureAggregation: Bool, privacy: PrivacyRequest? = nil,
-        evaluation: FederatedEvaluation? = nil, profile: ProfileReference? = nil
+        evaluation: FederatedEvaluation? = nil, profile: ProfileReference? = nil, stage: RoundStage? = nil
     ) {
+        self.stage = stage
         self.id = id
         self.kind = kind
         self.model = model
@@ -130,13 +151,17 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var training: LocalTrainingSettings?
     /// What to summarise, for statistics tasks.
     public var statistics: StatisticsTask?
+    /// Which start of the round this task belongs to: a restarted aggregator that has to do a
+    /// secure round again hands out the same round as a new attempt, and the device starts over.
+    public var attempt: Int
 
     public init(
         roundId: String, iteration: Int, kind: RunKind = .train, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
         seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil,
-        training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil
+        training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil, attempt: Int = 1
     ) {
+        self.attempt = attempt
         self.roundId = roundId
         self.iteration = iteration
         self.kind = kind

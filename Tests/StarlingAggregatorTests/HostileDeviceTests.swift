@@ -200,7 +200,7 @@ final class HostileDeviceTests: XCTestCase {
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
             if index < 3 { XCTAssertEqual(masked.excluded, [secure[3].client], "honest device \(index)") }
             let _: SecureAggregationReceipt = try await devices[index].client.post(
-                path(.maskedInput) + masked.excludedQuery, bytes: masked.wireBytes)
+                path(.maskedInput) + (masked.excludedQueryItem.map { "?" + $0 } ?? ""), bytes: masked.wireBytes)
         }
         for index in 0..<3 {
             let request: UnmaskingRequest = try await devices[index].client.get(path(.unmasking))

@@ -7,9 +7,9 @@ import XCTest
 @testable import StarlingAggregator
 
 /// What a killed process leaves in the data folder does not outlive it: a run's stored updates go
-/// when it ends, and a restart removes the updates of interrupted runs, the temporary files of
+/// when it ends, and a restart removes the updates of runs that are over, the temporary files of
 /// interrupted writes and the artifacts of registrations that never committed, keeping every
-/// registered version.
+/// registered version and the updates of the runs it takes up again.
 final class LeftoverSweepTests: XCTestCase {
     private func contents(_ url: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
@@ -42,6 +42,10 @@ final class LeftoverSweepTests: XCTestCase {
         await member.client.shutdown()
         try await first.stop(removingFolder: false)
         XCTAssertTrue(contents(directory.updates).contains(interrupted.id))
+        // What a run that is over left behind when its process was killed.
+        let over = directory.updates.appendingPathComponent(run.id).appendingPathComponent("1")
+        try FileManager.default.createDirectory(at: over, withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: over.appendingPathComponent("dev-1"))
 
         // What a registration killed between its writes and its commit leaves.
         let kept = directory.models.appendingPathComponent("kept")
@@ -56,7 +60,10 @@ final class LeftoverSweepTests: XCTestCase {
         let restarted = try await TestAggregator.start(folder: folder)
         XCTAssertEqual(contents(kept), registered, "every registered artifact stays, nothing else")
         XCTAssertFalse(contents(directory.models).contains("ghost"))
-        XCTAssertFalse(contents(directory.updates).contains(interrupted.id))
+        XCTAssertTrue(contents(directory.updates).contains(interrupted.id), "the run taken up again keeps its folder")
+        XCTAssertFalse(contents(directory.updates).contains(run.id), "the run that was over loses its leftovers")
+        let resumed: RoundInfo = try await restarted.admin.get(APIPath.adminRound(id: interrupted.id))
+        XCTAssertFalse(resumed.state.isFinal, "the interrupted run goes on")
         let versions: VersionList = try await restarted.admin.get(APIPath.adminVersions(model: "kept"))
         for version in versions.versions {
             let bytes = try await restarted.admin.getBytes(

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StarlingCore
 import StarlingProtocol
 import XCTest
 
@@ -72,7 +73,9 @@ final class RunKindsMigrationTests: XCTestCase {
             RoundFailureRecord(
                 roundId: "rnd-old", iteration: 1, deviceId: "dev-1", reason: .diverged, detail: "late",
                 reportedAt: then))
-        try await store.saveOptimizerState(.init(step: 1), roundId: "rnd-old", at: then)
+        let state = RunOptimizerStateRecord(
+            roundId: "rnd-old", step: 1, state: Data(ServerOptimizerState(step: 1).encoded()), updatedAt: then)
+        try await storage.pool.write { db in try state.save(db) }
         let step = try await store.optimizerState(roundId: "rnd-old")?.step
         XCTAssertEqual(step, 1)
         let statisticsRun = RoundRecord(
@@ -80,7 +83,7 @@ final class RunKindsMigrationTests: XCTestCase {
             plan: try RoundPlan(
                 validating: CollectStatisticsRequest(name: "p", width: 2), width: 2, model: "", minimumDevices: 3,
                 defaultDeadline: 60, seed: 1),
-            failureReason: nil, createdAt: then)
+            failureReason: nil, createdAt: then, machine: nil)
         try await store.insert(
             statisticsRun, first: RoundCoordinator.newIteration(of: statisticsRun, number: 1, baseVersion: 0, at: then))
         let stored = try await store.info(id: "rnd-stats")

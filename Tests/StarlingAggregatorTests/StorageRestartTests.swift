@@ -34,7 +34,9 @@ final class StorageRestartTests: XCTestCase {
         XCTAssertEqual(journal, "wal")
     }
 
-    func test_restartOnSameFolder_keepsDevicesVersionsTokenAndDeviceURL_andFailsInterruptedRounds() async throws {
+    func test_restartOnSameFolder_keepsDevicesVersionsTokenAndDeviceURL_takesUpRuns_andFailsRunsWithoutAMachine()
+        async throws
+    {
         let first = try await TestAggregator.start()
         let _: ModelVersionInfo = try await first.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "kept", architecture: "4-2", seed: 5))
@@ -43,9 +45,18 @@ final class StorageRestartTests: XCTestCase {
             APIPath.adminRounds,
             json: StartRoundRequest(
                 model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
+        let older: RoundInfo = try await first.admin.post(
+            APIPath.adminRounds,
+            json: StartRoundRequest(
+                model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 2))
         let versionsBefore: VersionList = try await first.admin.get(APIPath.adminVersions(model: "kept"))
         await device.client.shutdown()
         try await first.stop(removingFolder: false)
+        // A run as an aggregator from before run machines left it.
+        let storage = try Storage(path: DataDirectory(first.folder).database.path)
+        try await storage.pool.write { db in
+            try db.execute(sql: "UPDATE rounds SET machine = NULL WHERE id = ?", arguments: [older.id])
+        }
 
         let second = try await TestAggregator.start(folder: first.folder)
         XCTAssertEqual(second.lines.all.count, 1, "the admin token is announced only on the run that creates it")
@@ -55,7 +66,10 @@ final class StorageRestartTests: XCTestCase {
         let devices: DeviceList = try await second.admin.get(APIPath.adminDevices)
         XCTAssertEqual(devices.devices.map(\.id), [device.id])
         XCTAssertEqual(devices.devices.first?.online, false)
-        let interrupted: RoundInfo = try await second.admin.get(APIPath.adminRound(id: round.id))
+        let resumed: RoundInfo = try await second.admin.get(APIPath.adminRound(id: round.id))
+        XCTAssertEqual(resumed.state, .waiting, "the run is taken up again, waiting for its device")
+        XCTAssertEqual(resumed.stage, .waitingForDevices)
+        let interrupted: RoundInfo = try await second.admin.get(APIPath.adminRound(id: older.id))
         XCTAssertEqual(interrupted.state, .failed)
         XCTAssertEqual(interrupted.failureReason, "the aggregator restarted")
         let weights = try await second.admin.getBytes(APIPath.adminWeights(model: "kept", version: 1))

@@ -15,7 +15,9 @@ import StarlingTransport
 
 /// A device's part in one secure aggregation: it encodes its contribution as one vector and walks
 /// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each reply
-/// is long-polled; the walk gives up when the protocol's time is clearly over.
+/// is long-polled; the walk gives up when the protocol's time is clearly over, and at once when the
+/// aggregator says it restarted the round (409 `stage_restarted`): the new attempt comes through the
+/// watch as a task of its own.
 struct SecureContribution {
     let client: StarlingHTTPClient
     let task: RoundTask
@@ -67,6 +69,8 @@ struct SecureContribution {
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
+        } catch .api(_, let code, _) as StarlingHTTPError where code == APIErrorCode.stageRestarted.rawValue {
+            throw .roundRestarted
         } catch let error as StarlingHTTPError {
             throw .aggregator(error.description)
         } catch {
@@ -130,7 +134,7 @@ struct SecureContribution {
 
     /// Posts the masked input as ``send(_:json:)`` posts the other messages.
     private func send(_ masked: MaskedInput) async throws(StarlingHTTPError) {
-        let (client, path) = (client, path(.maskedInput) + masked.excludedQuery)
+        let (client, path) = (client, path(.maskedInput) + (masked.excludedQueryItem.map { "&" + $0 } ?? ""))
         try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
             let _: SecureAggregationReceipt = try await client.post(path, bytes: masked.wireBytes)
         }
@@ -157,7 +161,9 @@ struct SecureContribution {
         }
     }
 
+    /// A stage's path, naming the attempt of the round the task belongs to.
     private func path(_ stage: SecAggStage) -> String {
         APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
+            + "?attempt=\(task.attempt)"
     }
 }

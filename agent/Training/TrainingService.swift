@@ -44,6 +44,8 @@ struct TrainingService: Service {
         logger[metadataKey: "round"] = "\(task.roundId)/\(task.iteration)"
         do {
             try await carryOut(task, logger: logger)
+        } catch .roundRestarted {
+            logger.notice("round task superseded: the aggregator restarted the round", metadata: ["attempt": "\(task.attempt)"])
         } catch {
             guard !Task.isCancelled else { return }
             logger.error("round task failed", metadata: ["reason": "\(error)"])

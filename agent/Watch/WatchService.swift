@@ -73,7 +73,10 @@ struct WatchService: Service {
             let now = Date()
             for task in desired.rounds where task.deadline > now && dispatched.insert(RoundKey(task)).inserted {
                 logger.info(
-                    "round task received", metadata: ["round": "\(task.roundId)", "iteration": "\(task.iteration)"])
+                    "round task received",
+                    metadata: [
+                        "round": "\(task.roundId)", "iteration": "\(task.iteration)", "attempt": "\(task.attempt)",
+                    ])
                 roundTasks.yield(task)
             }
             dispatched.formIntersection(desired.rounds.map(RoundKey.init))
@@ -101,14 +104,16 @@ struct WatchService: Service {
     }
 }
 
-/// Identifies one iteration of one round.
+/// Identifies one attempt of one round of a run: a new attempt is a new task.
 private struct RoundKey: Hashable {
     let roundId: String
     let iteration: Int
+    let attempt: Int
 
     init(_ task: RoundTask) {
         roundId = task.roundId
         iteration = task.iteration
+        attempt = task.attempt
     }
 }
 

@@ -1099,6 +1099,7 @@ extension OpenAPIDocument {
           "secagg_pending",
           "secagg_wrong_stage",
           "secure_aggregation_required",
+          "stage_restarted",
           "tag_not_allowed",
           "token_expired",
           "token_not_found",
@@ -1666,6 +1667,21 @@ extension OpenAPIDocument {
           "secure_aggregation": {
             "type": "boolean"
           },
+          "stage": {
+            "description": "Where the current round stands.",
+            "enum": [
+              "waiting_for_devices",
+              "collecting",
+              "advertise_keys",
+              "share_keys",
+              "masked_input",
+              "unmasking",
+              "aggregating",
+              "completed",
+              "failed"
+            ],
+            "type": "string"
+          },
           "state": {
             "$ref": "#/components/schemas/RoundState"
           },
@@ -1691,6 +1707,11 @@ extension OpenAPIDocument {
       },
       "RoundIterationInfo": {
         "properties": {
+          "attempt": {
+            "description": "How many times the round was started; more than 1 when a restarted aggregator did a secure round again with the same cohort.",
+            "minimum": 1,
+            "type": "integer"
+          },
           "base_version": {
             "type": "integer"
           },
@@ -1735,7 +1756,8 @@ extension OpenAPIDocument {
           "cohort_size",
           "updates_received",
           "started_at",
-          "failed_clients"
+          "failed_clients",
+          "attempt"
         ],
         "type": "object"
       },
@@ -1750,6 +1772,11 @@ extension OpenAPIDocument {
       },
       "RoundTask": {
         "properties": {
+          "attempt": {
+            "description": "Which start of the round the task belongs to; a new attempt means start over.",
+            "minimum": 1,
+            "type": "integer"
+          },
           "base_version": {
             "type": "integer"
           },
@@ -1841,7 +1868,8 @@ extension OpenAPIDocument {
           "momentum",
           "batch_size",
           "deadline",
-          "seed"
+          "seed",
+          "attempt"
         ],
         "type": "object"
       },
@@ -3963,6 +3991,16 @@ extension OpenAPIDocument {
               "unmasking"
             ],
             "type": "string"
+          }
+        },
+        {
+          "description": "The attempt of the round the device's task names (1 when left out). After a restart the aggregator does a secure round again as a new attempt; a message or request for an earlier attempt is 409 `stage_restarted`, and the device takes its new task from the watch.",
+          "in": "query",
+          "name": "attempt",
+          "required": false,
+          "schema": {
+            "minimum": 1,
+            "type": "integer"
           }
         }
       ],

@@ -6,7 +6,9 @@ import StarlingProtocol
 /// `…/secagg/<stage>` and the aggregator's reply for a stage is `GET` from the same path, held
 /// until the stage opens. Stages in the path are `keys`, `shares`, `masked-input`, `unmasking`;
 /// masked inputs travel as raw little-endian 32-bit words (with `?excluded=3,7` naming the
-/// neighbours whose envelopes did not open), everything else as JSON.
+/// neighbours whose envelopes did not open), everything else as JSON. Every request names the
+/// attempt of the round its task gave (`?attempt=2`; 1 when left out): after a restart a secure round
+/// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`.
 enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`.
     static let replyWait: Duration = .seconds(20)
@@ -17,14 +19,17 @@ enum SecureAggregationRoutes {
     ) async throws -> Response {
         let device = try context.requireDevice().id
         let (roundID, iteration, stage) = try location(context)
+        let attempt = try attempt(request)
         switch stage {
         case .advertiseKeys:
             let message = SecAggClientMessage.advertisedKeys(
                 try await RequestBody.json(AdvertisedKeys.self, from: request))
-            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+            try await rounds.receiveSecure(
+                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
         case .shareKeys:
             let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
-            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+            try await rounds.receiveSecure(
+                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
         case .maskedInput:
             try await metrics.counting(.maskedInput) {
                 let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
@@ -33,13 +38,14 @@ enum SecureAggregationRoutes {
                         .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
                 }
                 try await rounds.receiveMaskedInput(
-                    roundId: roundID, iteration: iteration, device: device, vector: vector,
+                    roundId: roundID, iteration: iteration, attempt: attempt, device: device, vector: vector,
                     excluded: try excluded(request))
             }
         case .unmasking:
             let message = SecAggClientMessage.revealedShares(
                 try await RequestBody.json(RevealedShares.self, from: request))
-            try await rounds.receiveSecure(roundId: roundID, iteration: iteration, device: device, message: message)
+            try await rounds.receiveSecure(
+                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
         }
         return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))
     }
@@ -50,12 +56,22 @@ enum SecureAggregationRoutes {
         let device = try context.requireDevice().id
         let (roundID, iteration, stage) = try location(context)
         let reply = try await rounds.awaitSecureReply(
-            roundId: roundID, iteration: iteration, device: device, stage: stage, timeout: replyWait)
+            roundId: roundID, iteration: iteration, attempt: try attempt(request), device: device, stage: stage,
+            timeout: replyWait)
         switch reply {
         case .neighbourKeys(let keys): return try JSONResponse.make(keys)
         case .relayedShares(let shares): return try JSONResponse.make(shares)
         case .unmasking(let unmasking): return try JSONResponse.make(unmasking)
         }
+    }
+
+    /// The attempt of the round a request names: 1 when left out, at most 1,000,000.
+    private static func attempt(_ request: Request) throws(APIError) -> Int {
+        guard let text = request.uri.queryParameters.get("attempt") else { return 1 }
+        guard let attempt = Int(text), (1...1_000_000).contains(attempt) else {
+            throw .badRequest(.secaggInvalidMessage, "attempt must be a whole number from 1 to 1000000")
+        }
+        return attempt
     }
 
     /// The clients a masked input's `excluded` query parameter names: at most 4,096 indices.

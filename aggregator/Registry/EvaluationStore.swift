@@ -36,9 +36,15 @@ struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 struct EvaluationStore: Sendable {
     let pool: DatabasePool
 
-    func insert(_ evaluation: FederatedEvaluation) async throws(APIError) {
+    /// Keeps an evaluation; `alongside` writes in the same transaction (its run's end).
+    func insert(_ evaluation: FederatedEvaluation, alongside: (@Sendable (Database) throws -> Void)? = nil)
+        async throws(APIError)
+    {
         let record = EvaluationRecord(evaluation)
-        try await pool.writing { db in try record.insert(db) }
+        try await pool.writing { db in
+            try record.insert(db)
+            try alongside?(db)
+        }
     }
 
     /// The newest evaluation of each version of `model`, by version.

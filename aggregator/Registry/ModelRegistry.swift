@@ -76,9 +76,12 @@ struct ModelRegistry: Sendable {
 
     /// Registers `bundle` as the next version of `name`, creating the model on its first version.
     /// An existing model must have the bundle's architecture (400 `architecture_mismatch`).
+    /// `alongside` writes in the same transaction, knowing the version (a round's end, so that a
+    /// round's version and its run's progress commit together).
     func register(
         _ bundle: ModelBundle, as name: String, source: VersionSource, lineage: VersionLineage, metrics: VersionMetrics,
-        requireNewModel: Bool = false
+        requireNewModel: Bool = false,
+        alongside: (@Sendable (Database, ModelVersionInfo) throws -> Void)? = nil
     ) async throws(APIError) -> ModelVersionInfo {
         let directory = directory
         let signer = signer
@@ -118,6 +121,7 @@ struct ModelRegistry: Sendable {
                 source: source, lineage: lineage, metrics: metrics, createdAt: now)
             record.signature = try signer.sign(record.statement)
             try record.insert(db)
+            try alongside?(db, record.info)
             return record.info
         }
     }

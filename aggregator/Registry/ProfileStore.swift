@@ -45,9 +45,11 @@ struct ProfileStore: Sendable {
         try ControlCharacters.refuse(in: name, code: .invalidProfile, naming: "a profile name")
     }
 
-    /// Registers the next version of profile `name`; `make` builds it once its version is known.
+    /// Registers the next version of profile `name`; `make` builds it once its version is known, and
+    /// `alongside` writes in the same transaction (its run's end).
     func register(
         name: String, runId: String, secureAggregation: Bool, at now: Date,
+        alongside: (@Sendable (Database) throws -> Void)? = nil,
         make: @escaping @Sendable (Int) throws(APIError) -> FeatureProfile
     ) async throws(APIError) -> ProfileSummary {
         try await pool.writing { db in
@@ -59,6 +61,7 @@ struct ProfileStore: Sendable {
                 samples: profile.samples, runId: runId, secureAggregation: secureAggregation, profile: profile,
                 createdAt: now)
             try record.insert(db)
+            try alongside?(db)
             return record.summary
         }
     }

@@ -19,10 +19,11 @@ extension RoundCoordinator {
     }
 
     /// One server-optimizer step from the round's base on the aggregated delta, with the run's
-    /// optimizer state read from and written back to the database; then the version is registered.
+    /// optimizer state read from the database; the version is registered in one transaction with
+    /// the optimizer's new state and the run's progress.
     func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError)
     {
-        let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
+        let base = try await catalog.version(of: run.round.model, run.machine.baseVersion)
         let parameters = try catalog.bundle(base).model.parameters
         let state = try await store.optimizerState(roundId: run.round.id) ?? ServerOptimizerState()
         var optimizer: ServerOptimizer
@@ -33,93 +34,67 @@ extension RoundCoordinator {
         } catch {
             throw .internal("the server optimizer cannot step: \(error)")
         }
-        let version = try await registerVersion(run: run, parameters: stepped, metrics: metrics)
-        try await store.saveOptimizerState(optimizer.state, roundId: run.round.id, at: clock())
-        await iterationCompleted(runID: run.round.id, version: version, metrics: metrics, contributors: contributors)
+        let write = resultWrite(of: run, metrics: metrics, contributors: contributors, optimizer: optimizer.state)
+        let version = try await registerVersion(run: run, parameters: stepped, metrics: metrics, alongside: write)
+        await roundRecorded(write, runID: run.round.id, version: version)
     }
 
-    /// Records the version an iteration produced, starts its evaluation when the run asks for one,
-    /// and starts the next iteration or completes the run.
-    func iterationCompleted(runID: String, version: ModelVersionInfo, metrics: VersionMetrics, contributors: Int?) async
-    {
-        guard var current = runs[runID] else { return }
-        let now = clock()
-        current.machine.aggregationSucceeded()
-        current.iteration.state = .completed
-        current.iteration.producedVersion = version.version
-        current.iteration.metrics = metrics
-        current.iteration.contributors = contributors
-        current.iteration.endedAt = now
-        current.secure = nil
-        runs[runID] = current
-        self.metrics.roundEnded(kind: current.round.plan.kind, .completed)
+    /// The round's end as its result's transaction writes it.
+    func resultWrite(
+        of run: ActiveRun, metrics: VersionMetrics?, contributors: Int?, optimizer: ServerOptimizerState? = nil
+    ) -> RoundResultWrite {
+        RoundResultWrite(
+            run: run.round, machine: run.machine, iteration: run.iteration, metrics: metrics,
+            contributors: contributors, optimizerState: optimizer, now: clock())
+    }
+
+    /// A round's result and its end are recorded: the run moves on in memory as it did in the
+    /// database, to its next round (after starting an evaluation of the new version when one is
+    /// due) or to its completion.
+    func roundRecorded(_ write: RoundResultWrite, runID: String, version: ModelVersionInfo?) async {
+        guard var run = runs[runID], run.machine == write.machine else { return }
+        let outcome = write.outcome(version: version?.version)
+        run.machine = outcome.machine
+        run.iteration = outcome.next ?? outcome.finished
+        run.secure = nil
+        if let version { run.baseSHA256 = version.sha256 }
+        runs[runID] = run
+        metrics.roundEnded(kind: run.round.plan.kind, .completed)
         try? FileManager.default.removeItem(
-            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(current.iteration.iteration)")
-        )
+            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(write.iteration.iteration)"))
         logger.info(
-            "round iteration completed",
+            "round completed",
             metadata: [
-                "round": "\(runID)", "iteration": "\(current.iteration.iteration)", "version": "\(version.version)",
+                "round": "\(runID)", "iteration": "\(write.iteration.iteration)",
+                "version": "\(version.map { "\($0.version)" } ?? "-")",
             ])
-        await evaluateIfDue(current, version: version.version)
-        guard current.iteration.iteration < current.round.plan.rounds else {
-            return await finish(runID: runID, failure: nil)
+        if let version {
+            await evaluateIfDue(run.round.plan, of: runID, round: write.iteration.iteration, version: version.version)
         }
-        do {
-            try await store.save(current.iteration)
-            let next = Self.newIteration(
-                of: current.round, number: current.iteration.iteration + 1, baseVersion: version.version, at: now)
-            try await store.save(next)
-            current.iteration = next
-            current.machine = Self.machine(for: current.round, iteration: next.iteration, at: now)
-            current.baseSHA256 = version.sha256
-            runs[runID] = current
-            await broadcaster.bump()
-        } catch {
-            await aggregationFailed(runID: runID, error: error)
-        }
+        await broadcaster.bump()
+        for action in outcome.actions { await perform(action, runID: runID) }
     }
 
     /// With `evaluate_every` K, the versions of rounds K, 2K, … and the last round's are evaluated by
     /// a run of their own on the same devices and with the same secure-aggregation setting.
-    private func evaluateIfDue(_ run: ActiveRun, version: Int) async {
-        let plan = run.round.plan
-        guard let every = plan.evaluateEvery else { return }
-        let number = run.iteration.iteration
-        guard number % every == 0 || number == plan.rounds else { return }
+    private func evaluateIfDue(_ plan: RoundPlan, of runID: String, round number: Int, version: Int) async {
+        guard let every = plan.evaluateEvery, number % every == 0 || number == plan.rounds else { return }
         let request = EvaluateRequest(
             model: plan.model, version: version, selector: plan.selector, clients: plan.clients,
             minClients: plan.minClients, deadlineSeconds: plan.deadlineSeconds,
             secureAggregation: plan.secureAggregation != nil, seed: plan.seed &+ UInt64(number))
         do {
-            let started = try await startEvaluation(request, parent: run.round.id)
-            logger.info("evaluation started", metadata: ["round": "\(run.round.id)", "evaluation": "\(started.id)"])
+            let started = try await startEvaluation(request, parent: runID)
+            logger.info("evaluation started", metadata: ["round": "\(runID)", "evaluation": "\(started.id)"])
         } catch {
-            logger.error("cannot start an evaluation", metadata: ["round": "\(run.round.id)", "error": "\(error)"])
+            logger.error("cannot start an evaluation", metadata: ["round": "\(runID)", "error": "\(error)"])
         }
     }
 
-    /// A one-round run (evaluation or statistics) has its result from `contributors` devices: the
-    /// run completes. The count is recorded because secure runs keep no per-device rows to count.
-    func runCompleted(runID: String, contributors: Int) async {
-        guard var current = runs[runID] else { return }
-        current.machine.aggregationSucceeded()
-        current.iteration.state = .completed
-        current.iteration.contributors = contributors
-        current.iteration.endedAt = clock()
-        current.secure = nil
-        runs[runID] = current
-        metrics.roundEnded(kind: current.round.plan.kind, .completed)
-        await finish(runID: runID, failure: nil)
-    }
-
-    /// The iteration could not produce its result: the run fails with the reason.
+    /// The round could not produce its result: the run fails with the reason.
     func aggregationFailed(runID: String, error: APIError) async {
         logger.error("aggregation failed", metadata: ["round": "\(runID)", "error": "\(error)"])
-        guard var current = runs[runID] else { return }
-        let action = current.machine.aggregationFailed(reason: "aggregation failed: \(error.message)")
-        runs[runID] = current
-        if let action { await perform(action, runID: runID) }
+        await handle(runID) { $0.aggregationFailed(reason: "aggregation failed: \(error.message)") }
     }
 
     /// The contributors' updates combined by the run's rule (weighted mean, median or trimmed
@@ -128,7 +103,7 @@ extension RoundCoordinator {
         run: ActiveRun, contributors: [String]
     ) async throws(APIError) -> ([Float], VersionMetrics) {
         guard let architecture = run.architecture else { throw .internal("a training run has no model") }
-        let rows = try await store.updates(roundId: run.round.id, iteration: run.iteration.iteration)
+        let rows = try await store.updates(roundId: run.round.id, iteration: run.machine.round)
             .filter { contributors.contains($0.deviceId) }
         var updates: [ValidatedUpdate] = []
         for row in rows {
@@ -172,14 +147,15 @@ extension RoundCoordinator {
             sum: sum, noiseStandardDeviation: privacy.noiseMultiplier * privacy.clipNorm, cohort: cohort)
     }
 
-    /// Registers `parameters` as the run's next version, with its lineage and metrics.
-    func registerVersion(run: ActiveRun, parameters: [Float], metrics: VersionMetrics) async throws(APIError)
-        -> ModelVersionInfo
-    {
-        let base = try await catalog.version(of: run.round.model, run.iteration.baseVersion)
+    /// Registers `parameters` as the run's next version, with its lineage and metrics, in one
+    /// transaction with the round's end.
+    func registerVersion(
+        run: ActiveRun, parameters: [Float], metrics: VersionMetrics, alongside write: RoundResultWrite
+    ) async throws(APIError) -> ModelVersionInfo {
+        let base = try await catalog.version(of: run.round.model, run.machine.baseVersion)
         let bundle = try catalog.bundle(base)
         let lineage = VersionLineage(
-            parentVersion: base.version, roundId: run.round.id, roundIteration: run.iteration.iteration,
+            parentVersion: base.version, roundId: run.round.id, roundIteration: run.machine.round,
             cohortSize: run.machine.cohort.count,
             privacy: run.round.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) })
         let produced: ModelBundle
@@ -191,6 +167,7 @@ extension RoundCoordinator {
             throw .internal("\(error)")
         }
         return try await registry.register(
-            produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics)
+            produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics
+        ) { db, version in try write.write(db, version: version.version) }
     }
 }

@@ -7,7 +7,7 @@ extension RoundCoordinator {
     func aggregateEvaluations(contributors: [String], runID: String) async {
         guard let run = runs[runID] else { return }
         do throws(APIError) {
-            let rows = try await store.updates(roundId: runID, iteration: run.iteration.iteration)
+            let rows = try await store.updates(roundId: runID, iteration: run.machine.round)
                 .filter { contributors.contains($0.deviceId) }
             var reports: [EvaluationFigures] = []
             for row in rows {
@@ -24,7 +24,7 @@ extension RoundCoordinator {
     func aggregateStatistics(contributors: [String], runID: String) async {
         guard let run = runs[runID], let plan = run.round.plan.statistics else { return }
         do throws(APIError) {
-            let rows = try await store.updates(roundId: runID, iteration: run.iteration.iteration)
+            let rows = try await store.updates(roundId: runID, iteration: run.machine.round)
                 .filter { contributors.contains($0.deviceId) }
             var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
             for row in rows {
@@ -45,16 +45,17 @@ extension RoundCoordinator {
     /// Keeps an evaluation run's figures with the version it evaluated, and completes the run.
     func evaluated(run: ActiveRun, figures: EvaluationFigures, devices: Int) async throws(APIError) {
         let evaluation = FederatedEvaluation(
-            model: run.round.model, version: run.iteration.baseVersion, runId: run.round.id, devices: devices,
+            model: run.round.model, version: run.machine.baseVersion, runId: run.round.id, devices: devices,
             figures: figures, secureAggregation: run.round.plan.secureAggregation != nil, createdAt: clock())
-        try await evaluations.insert(evaluation)
+        let write = resultWrite(of: run, metrics: nil, contributors: devices)
+        try await evaluations.insert(evaluation) { db in try write.write(db, version: nil) }
         logger.info(
             "evaluation completed",
             metadata: [
                 "round": "\(run.round.id)", "version": "\(evaluation.version)", "accuracy": "\(figures.accuracy)",
                 "samples": "\(figures.samples)",
             ])
-        await runCompleted(runID: run.round.id, contributors: devices)
+        await roundRecorded(write, runID: run.round.id, version: nil)
     }
 
     /// Registers a statistics run's feature profile, unless it summarises fewer devices than the
@@ -68,9 +69,10 @@ extension RoundCoordinator {
                 "the statistics of \(devices) devices were summed, fewer than the \(minimum) a profile needs; nothing was kept"
             )
         }
+        let write = resultWrite(of: run, metrics: nil, contributors: devices)
         let summary = try await profiles.register(
             name: plan.name, runId: run.round.id, secureAggregation: run.round.plan.secureAggregation != nil,
-            at: clock()
+            at: clock(), alongside: { db in try write.write(db, version: nil) }
         ) { version throws(APIError) in
             do {
                 return try FeatureProfile(name: plan.name, version: version, statistics: statistics, devices: devices)
@@ -83,6 +85,6 @@ extension RoundCoordinator {
             metadata: [
                 "round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)",
             ])
-        await runCompleted(runID: run.round.id, contributors: devices)
+        await roundRecorded(write, runID: run.round.id, version: nil)
     }
 }

@@ -13,7 +13,7 @@ extension RoundCoordinator {
                 let report = ClientFailureReport(reason: .revoked, detail: "an admin revoked the device")
                 do {
                     try await clientFailed(
-                        roundId: id, iteration: run.iteration.iteration, device: device, report: report)
+                        roundId: id, iteration: run.machine.round, device: device, report: report)
                 } catch {
                     logger.debug(
                         "a revoked device's round had moved on", metadata: ["round": "\(id)", "reason": "\(error)"])
@@ -26,7 +26,10 @@ extension RoundCoordinator {
                 logger.warning(
                     "a revoked device dropped out of secure aggregation",
                     metadata: ["round": "\(id)", "device": "\(device)"])
-                if remaining.server.stageComplete { await closeSecureStage(runID: id) }
+                if remaining.server.stageComplete {
+                    let now = clock()
+                    await handle(id) { $0.secureStageAnswered(at: now) }
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ extension RoundCoordinator {
     /// Sets up the secure aggregation of a freshly chosen cohort; nil for plain runs.
     func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecureIterationError) -> SecureIteration? {
         guard let plan = run.round.plan.secureAggregation else { return nil }
-        let iteration = run.iteration.iteration
+        let iteration = run.machine.round
         let layout: SecureVectorLayout
         switch run.round.plan.kind {
         case .train: layout = .training(parameterCount: run.architecture?.parameterCount ?? 0)
@@ -24,19 +24,21 @@ extension RoundCoordinator {
             layout = .statistics(width: statistics.width, grid: statistics.grid)
         }
         return try SecureIteration(
-            plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration)",
+            plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration).\(run.machine.attempt)",
             graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9, layout: layout,
             minClients: run.round.plan.minClients, privacy: run.round.plan.userLevelPrivacy, openedAt: clock())
     }
 
-    /// Takes one device's stage message. Key advertisements also count as the device joining the
-    /// iteration; the stage closes as soon as every device that may answer it has.
+    /// Takes one device's stage message for `attempt` of the round. Key advertisements also count
+    /// as the device joining the round; a later stage closes as soon as every device that may answer
+    /// it has.
     func receiveSecure(
-        roundId: String, iteration: Int, device: String, message: SecAggClientMessage
+        roundId: String, iteration: Int, attempt: Int, device: String, message: SecAggClientMessage
     ) async throws(APIError) {
-        guard var run = runs[roundId], run.iteration.iteration == iteration, var secure = run.secure else {
+        guard var run = runs[roundId], run.machine.round == iteration, var secure = run.secure else {
             throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
         }
+        try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard message.client == index else {
             throw .badRequest(
@@ -49,42 +51,52 @@ extension RoundCoordinator {
             throw APIError(error)
         }
         run.secure = secure
-        var action: IterationStateMachine.Action?
-        if case .advertisedKeys = message {
-            (_, action) = run.machine.updateStored(from: device)
-        }
         runs[roundId] = run
-        if let action {
-            await perform(action, runID: roundId)
-        } else if message.stage != .advertiseKeys, secure.server.stageComplete {
-            await closeSecureStage(runID: roundId)
+        let now = clock()
+        if case .advertisedKeys = message {
+            await handle(roundId) { $0.contributionStored(from: device, at: now) }
+        } else if secure.server.stageComplete {
+            await handle(roundId) { $0.secureStageAnswered(at: now) }
+        }
+    }
+
+    /// 409 `stage_restarted` for a message or request of an earlier attempt of the round: the
+    /// aggregator restarted and does the round again; the device takes its new task from the watch.
+    private static func check(attempt: Int, of machine: RunMachine) throws(APIError) {
+        guard attempt == machine.attempt else {
+            throw .conflict(
+                .stageRestarted,
+                "this round was started again as attempt \(machine.attempt) after the aggregator restarted; take the new task from the watch"
+            )
         }
     }
 
     /// Takes a masked input, which travels as bare words: the device's index and the session
     /// come from the device's certificate and the iteration.
     func receiveMaskedInput(
-        roundId: String, iteration: Int, device: String, vector: [UInt32], excluded: [Int]
+        roundId: String, iteration: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
     ) async throws(APIError) {
-        guard let run = runs[roundId], run.iteration.iteration == iteration, let secure = run.secure else {
+        guard let run = runs[roundId], run.machine.round == iteration, let secure = run.secure else {
             throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
         }
+        try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         let input = MaskedInput(
             roundId: secure.server.parameters.roundId, client: index, vector: vector, excluded: excluded)
-        try await receiveSecure(roundId: roundId, iteration: iteration, device: device, message: .maskedInput(input))
+        try await receiveSecure(
+            roundId: roundId, iteration: iteration, attempt: attempt, device: device, message: .maskedInput(input))
     }
 
     /// The aggregator's reply for `stage` (key sharing, masked input or unmasking) once the stage
     /// before it has closed, waiting up to `timeout`; 409 `secagg_pending` if it has not by then.
     func awaitSecureReply(
-        roundId: String, iteration: Int, device: String, stage: SecAggStage, timeout: Duration
+        roundId: String, iteration: Int, attempt: Int, device: String, stage: SecAggStage, timeout: Duration
     ) async throws(APIError) -> SecureReply {
         let limit = ContinuousClock.now + timeout
         while true {
             let revision = await broadcaster.current
             if let reply = try await secureReplyIfReady(
-                roundId: roundId, iteration: iteration, device: device, stage: stage)
+                roundId: roundId, iteration: iteration, attempt: attempt, device: device, stage: stage)
             {
                 return reply
             }
@@ -98,11 +110,12 @@ extension RoundCoordinator {
     }
 
     private func secureReplyIfReady(
-        roundId: String, iteration: Int, device: String, stage: SecAggStage
+        roundId: String, iteration: Int, attempt: Int, device: String, stage: SecAggStage
     ) async throws(APIError) -> SecureReply? {
-        guard let run = runs[roundId], run.iteration.iteration == iteration, let secure = run.secure else {
+        guard let run = runs[roundId], run.machine.round == iteration, let secure = run.secure else {
             throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
         }
+        try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard let current = secure.server.stage, current >= stage else {
             guard secure.server.stage != nil else { throw Self.closed }
@@ -123,9 +136,9 @@ extension RoundCoordinator {
         }
     }
 
-    /// Closes the stage being collected (every device answered, or its deadline passed); fails
-    /// the iteration when too few devices are left, and unmasks after the last stage. The stage's
-    /// duration and the devices it expected that did not answer go to the metrics.
+    /// Closes the SecAgg+ stage being collected, as the run's machine asked (every device answered,
+    /// or its deadline passed); fails the round when too few devices are left. The stage's duration
+    /// and the devices it expected that did not answer go to the metrics.
     func closeSecureStage(runID: String) async {
         guard var run = runs[runID], var secure = run.secure else { return }
         let now = clock()
@@ -143,10 +156,8 @@ extension RoundCoordinator {
             try secure.closeStage(now: now)
         } catch {
             run.secure = nil
-            let action = run.machine.aggregationFailed(reason: "secure aggregation failed: \(error)")
             runs[runID] = run
-            if let action { await perform(action, runID: runID) }
-            return
+            return await handle(runID) { $0.secureAggregationFailed(reason: "\(error)") }
         }
         secure = droppingRevoked(secure)
         run.secure = secure
@@ -158,24 +169,14 @@ extension RoundCoordinator {
                 "clients": "\(secure.server.expected.count)",
             ])
         await broadcaster.bump()
-        if secure.server.stage == nil {
-            await finishSecure(runID: runID)
-        } else if secure.server.stageComplete {
-            await closeSecureStage(runID: runID)
-        }
-    }
-
-    /// Closes every secure stage whose deadline has passed.
-    func closeOverdueSecureStages(now: Date) async {
-        for (id, run) in runs {
-            guard let deadline = run.secure?.stageDeadline, now >= deadline else { continue }
-            await closeSecureStage(runID: id)
+        if secure.server.stage != nil, secure.server.stageComplete {
+            await handle(runID) { $0.secureStageAnswered(at: now) }
         }
     }
 
     /// Unmasks the sum and completes the iteration with what it stands for: a new version from the
     /// weighted average delta, a version's evaluation, or a feature profile.
-    private func finishSecure(runID: String) async {
+    func finishSecure(runID: String) async {
         guard let run = runs[runID], let secure = run.secure else { return }
         let server = secure.server
         let survivors = server.survivors.count
@@ -208,7 +209,7 @@ extension RoundCoordinator {
             return .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
-        if runs[roundId]?.iteration.iteration == iteration {
+        if runs[roundId]?.machine.round == iteration {
             return .conflict(.secaggNotUsed, "this round iteration does not use secure aggregation")
         }
         return Self.closed

@@ -15,7 +15,7 @@ extension RoundCoordinator {
     /// validate the body against, or the API error: 404 `round_not_found`, 403 `not_in_cohort`,
     /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required`.
     func admit(roundId: String, iteration: Int, device: String, kind: RunKind) async throws(APIError) -> UploadTarget {
-        if let run = runs[roundId], run.iteration.iteration == iteration {
+        if let run = runs[roundId], run.machine.round == iteration {
             if run.round.plan.secureAggregation != nil {
                 throw .conflict(
                     .secureAggregationRequired, "this round takes contributions only through secure aggregation")
@@ -57,11 +57,11 @@ extension RoundCoordinator {
                 roundId: roundId, iteration: iteration, deviceId: device, trainSamples: samples,
                 trainLoss: update?.trainLoss, evalSamples: update?.evalSamples, evalAccuracy: update?.evalAccuracy,
                 path: url.path, receivedAt: clock()))
-        var admission = IterationStateMachine.Admission.closed
-        var action: IterationStateMachine.Action?
-        if var run = runs[roundId], run.iteration.iteration == iteration {
-            (admission, action) = run.machine.updateStored(from: device)
-            runs[roundId] = run
+        let now = clock()
+        var admission = RunMachine.Admission.closed
+        if runs[roundId]?.machine.round == iteration {
+            admission = await handle(roundId) { $0.contributionStored(from: device, at: now) } ?? .closed
+            await broadcaster.bump()
         }
         guard admission == .accepted else {
             // The iteration closed while the update was being stored: it takes no part.
@@ -69,8 +69,6 @@ extension RoundCoordinator {
             try? FileManager.default.removeItem(at: url)
             throw Self.closed
         }
-        await broadcaster.bump()
-        if let action { await perform(action, runID: roundId) }
         return UpdateReceipt(roundId: roundId, iteration: iteration, accepted: true)
     }
 
@@ -83,7 +81,7 @@ extension RoundCoordinator {
     func clientFailed(roundId: String, iteration: Int, device: String, report: ClientFailureReport)
         async throws(APIError)
     {
-        guard let run = runs[roundId], run.iteration.iteration == iteration else {
+        guard let run = runs[roundId], run.machine.round == iteration else {
             guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
                 throw .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
             }
@@ -98,27 +96,25 @@ extension RoundCoordinator {
             RoundFailureRecord(
                 roundId: roundId, iteration: iteration, deviceId: device, reason: report.reason,
                 detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()))
-        var admission = IterationStateMachine.Admission.closed
-        var action: IterationStateMachine.Action?
-        if var current = runs[roundId], current.iteration.iteration == iteration {
-            (admission, action) = current.machine.clientFailed(device, reason: report.reason)
-            runs[roundId] = current
+        let now = clock()
+        var admission = RunMachine.Admission.closed
+        if runs[roundId]?.machine.round == iteration {
+            logger.warning(
+                "a device could not contribute",
+                metadata: [
+                    "round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)",
+                ])
+            admission = await handle(roundId) { $0.clientFailed(device, reason: report.reason, at: now) } ?? .closed
+            await broadcaster.bump()
         }
         guard admission == .accepted else {
             // The iteration closed while the report was being stored: it takes no part.
             try await store.deleteFailure(roundId: roundId, iteration: iteration, deviceID: device)
             throw Self.closed
         }
-        logger.warning(
-            "a device could not contribute",
-            metadata: [
-                "round": "\(roundId)/\(iteration)", "device": "\(device)", "reason": "\(report.reason.rawValue)",
-            ])
-        await broadcaster.bump()
-        if let action { await perform(action, runID: roundId) }
     }
 
-    private static func check(_ admission: IterationStateMachine.Admission, inFlight: Bool) throws(APIError) {
+    private static func check(_ admission: RunMachine.Admission, inFlight: Bool) throws(APIError) {
         switch admission {
         case .accepted where inFlight, .duplicate:
             throw .conflict(.duplicateUpdate, "this device already sent its update for this iteration")

@@ -5,26 +5,27 @@ import StarlingCore
 import StarlingProtocol
 
 /// Drives federated runs of every kind (training, evaluation, feature statistics): one
-/// ``IterationStateMachine`` per active run, fed clock ticks, eligible devices, accepted
-/// contributions and failure reports; it performs the machine's actions (issue tasks, aggregate,
-/// fail) against storage, the registry and the watch revision.
+/// ``RunMachine`` per active run, fed clock ticks, eligible devices, accepted contributions, secure
+/// stages and failure reports; it carries out the machine's actions (issue tasks, close a secure
+/// stage, combine or unmask, record the result, fail) against storage, the registry and the watch
+/// revision, and writes the machine into the run's row at every phase change.
 ///
-/// Runs live in memory while active and in the database always; a run interrupted by a restart
-/// is marked failed at start-up (see ``RoundStore/failInterrupted(at:)``).
+/// Runs live in memory while active and in the database always. At start-up every unfinished run
+/// is taken up again from its stored machine (``resume()``), with its stored contributions.
 actor RoundCoordinator: Service {
-    /// An active run and the iteration it is on.
+    /// An active run and the round it is on.
     struct ActiveRun: Sendable {
         var round: RoundRecord
         var iteration: RoundIterationRecord
-        var machine: IterationStateMachine
+        var machine: RunMachine
         /// The model trained or evaluated; nil for statistics runs.
         var architecture: ModelArchitecture?
         /// SHA-256 of the base version's fp32 artifact; empty for statistics runs.
         var baseSHA256: String
-        /// The iteration's secure aggregation, once its cohort is chosen (secure runs only).
+        /// The round's secure aggregation, once its cohort is chosen (secure runs only).
         var secure: SecureIteration?
 
-        /// What the iteration's devices are told about privacy: the run's setting, and under
+        /// What the round's devices are told about privacy: the run's setting, and under
         /// distributed privacy the noise each device adds for this cohort.
         var privacyTask: PrivacyTask? {
             var task = round.plan.privacyTask
@@ -48,16 +49,25 @@ actor RoundCoordinator: Service {
     let minimumStatisticsDevices: Int
     let metrics: AggregatorMetrics
     let logger: Logger
-    var runs: [String: ActiveRun] = [:]
+    var runs: [String: ActiveRun]
     /// Updates being stored right now, so a concurrent duplicate is refused.
     var inFlight: Set<String> = []
+    /// What the runs taken up at start-up asked for first; carried out when the service starts.
+    private var resumedActions: [(run: String, action: RunMachine.Action)]
 
+    /// Takes up the runs a previous process left unfinished (``RunResumption``) before serving.
     init(
         store: RoundStore, catalog: ModelCatalog, registry: ModelRegistry, profiles: ProfileStore,
         evaluations: EvaluationStore, devices: DeviceRegistry, broadcaster: RevisionBroadcaster,
         directory: DataDirectory, clock: @escaping @Sendable () -> Date, tickInterval: Duration,
         defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, metrics: AggregatorMetrics, logger: Logger
-    ) {
+    ) throws {
+        let resumed = try RunResumption.load(pool: store.pool, catalog: catalog, at: clock())
+        if !resumed.runs.isEmpty {
+            logger.notice("unfinished runs taken up again", metadata: ["count": "\(resumed.runs.count)"])
+        }
+        runs = resumed.runs
+        resumedActions = resumed.actions
         self.store = store
         self.catalog = catalog
         self.registry = registry
@@ -126,14 +136,15 @@ actor RoundCoordinator: Service {
             baseSHA256 = base.sha256
         }
         let now = clock()
+        let machine = RunMachine(configuration: plan.machineConfiguration, baseVersion: baseVersion, startedAt: now)
         let round = RoundRecord(
             id: Secrets.identifier(prefix: "rnd-"), kind: plan.kind, model: plan.model, state: .waiting, plan: plan,
-            failureReason: nil, createdAt: now)
+            failureReason: nil, createdAt: now, machine: machine)
         let iteration = Self.newIteration(of: round, number: 1, baseVersion: baseVersion, at: now)
         try await store.insert(round, first: iteration)
         runs[round.id] = ActiveRun(
-            round: round, iteration: iteration, machine: Self.machine(for: round, iteration: 1, at: now),
-            architecture: architecture, baseSHA256: baseSHA256, secure: nil)
+            round: round, iteration: iteration, machine: machine, architecture: architecture, baseSHA256: baseSHA256,
+            secure: nil)
         logger.info(
             "run started",
             metadata: [
@@ -147,24 +158,28 @@ actor RoundCoordinator: Service {
     /// have no contribution or failure report from it yet.
     func tasks(for device: String) -> [RoundTask] {
         runs.values.sorted { $0.round.createdAt < $1.round.createdAt }.compactMap { run in
-            guard run.machine.admission(of: device) == .accepted, let deadline = run.iteration.deadline,
+            guard run.machine.admission(of: device) == .accepted, let deadline = run.machine.collectionDeadline,
                 let index = run.machine.cohort.firstIndex(of: device)
             else { return nil }
             let plan = run.round.plan
-            let number = run.iteration.iteration
+            let number = run.machine.round
             let training = plan.kind == .train
             return RoundTask(
                 roundId: run.round.id, iteration: number, kind: plan.kind, model: plan.model,
-                baseVersion: run.iteration.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
+                baseVersion: run.machine.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ UInt64(index),
                 secureAggregation: run.secure.map { $0.task(for: index) }, privacy: training ? run.privacyTask : nil,
                 training: training ? plan.training : nil,
-                statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) })
+                statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
+                attempt: run.machine.attempt)
         }
     }
 
     func run() async throws {
+        let actions = resumedActions
+        resumedActions = []
+        for (run, action) in actions { await perform(action, runID: run) }
         await PeriodicTicks.run(every: tickInterval) { await self.tick() }
         logger.debug("round coordinator stopped")
     }
@@ -175,80 +190,117 @@ actor RoundCoordinator: Service {
         let now = clock()
         let candidates = devices.activeDevices()
         let online = candidates.filter { $0.sampleCount > 0 && devices.presence.isOnline($0.id, at: now) }
-        for id in Array(runs.keys) {
-            guard var run = runs[id] else { continue }
+        for (id, run) in runs.sorted(by: { $0.value.round.createdAt < $1.value.round.createdAt }) {
             let eligible = online.filter { run.round.plan.selector.matches($0.tags) }.map(\.id)
-            let action = run.machine.tick(now: now, eligible: eligible)
-            runs[id] = run
-            if let action { await perform(action, runID: id) }
+            await handle(id) { $0.tick(now: now, eligible: eligible) }
         }
-        await closeOverdueSecureStages(now: now)
+    }
+
+    /// Feeds one event to a run's machine in place, writes the machine when its phase changed, and
+    /// carries out the actions; returns what the event answered (nil when the run is not active).
+    @discardableResult
+    func handle<Answer>(_ runID: String, _ event: (inout RunMachine) -> (Answer, [RunMachine.Action])) async
+        -> Answer?
+    {
+        guard var run = runs[runID] else { return nil }
+        let revision = run.machine.revision
+        let (answer, actions) = event(&run.machine)
+        run.iteration.attempt = run.machine.attempt
+        if run.machine.revision != revision, !run.machine.isFinished {
+            run.round.state = run.machine.cohort.isEmpty ? run.round.state : .running
+            run.iteration.state = run.machine.cohort.isEmpty ? .waiting : .running
+            run.iteration.cohort = run.machine.cohort
+            run.iteration.deadline = run.machine.collectionDeadline ?? run.iteration.deadline
+            runs[runID] = run
+            await persist(run)
+        } else {
+            runs[runID] = run
+        }
+        for action in actions { await perform(action, runID: runID) }
+        return answer
+    }
+
+    /// ``handle(_:_:)`` for events that answer nothing but actions.
+    func handle(_ runID: String, _ event: (inout RunMachine) -> [RunMachine.Action]) async {
+        await handle(runID) { machine in ((), event(&machine)) }
+    }
+
+    /// Writes a run's machine, its round row and its state; a failed write is logged, and the next
+    /// phase change writes the machine again.
+    private func persist(_ run: ActiveRun) async {
+        do {
+            try await store.save(run.machine, of: run.round.id, roundState: run.round.state, iteration: run.iteration)
+        } catch {
+            logger.error("cannot record a run's progress", metadata: ["round": "\(run.round.id)", "error": "\(error)"])
+        }
     }
 
     /// Carries out one action of a run's machine.
-    func perform(_ action: IterationStateMachine.Action, runID: String) async {
+    func perform(_ action: RunMachine.Action, runID: String) async {
         switch action {
-        case .issueTasks(let cohort, let deadline):
-            await issue(cohort: cohort, deadline: deadline, runID: runID)
-        case .aggregate(let contributors):
-            guard let run = runs[runID] else { return }
-            if run.secure != nil {
-                await closeSecureStage(runID: runID)
-                return
-            }
-            switch run.round.plan.kind {
+        case .issueTasks(let cohort, _):
+            await issue(cohort: cohort, runID: runID)
+        case .closeSecureStage:
+            await closeSecureStage(runID: runID)
+        case .combine(let contributors):
+            switch runs[runID]?.round.plan.kind {
             case .train: await aggregate(contributors: contributors, runID: runID)
             case .evaluate: await aggregateEvaluations(contributors: contributors, runID: runID)
             case .statistics: await aggregateStatistics(contributors: contributors, runID: runID)
+            case nil: return
             }
+        case .unmask:
+            await finishSecure(runID: runID)
+        case .complete:
+            await finish(runID: runID, failure: nil)
         case .fail(let reason):
             await finish(runID: runID, failure: reason)
         }
     }
 
-    private func issue(cohort: [String], deadline: Date, runID: String) async {
+    /// Sets up the secure aggregation of a freshly chosen cohort (or of a new attempt with the
+    /// same cohort) and tells the devices.
+    private func issue(cohort: [String], runID: String) async {
         guard var run = runs[runID] else { return }
         do {
             run.secure = try secureIteration(for: run, cohort: cohort)
         } catch {
-            return await finish(runID: runID, failure: "secure aggregation cannot start: \(error)")
+            runs[runID] = run
+            return await handle(runID) { $0.secureAggregationFailed(reason: "it cannot start: \(error)") }
         }
-        run.iteration.state = .running
-        run.iteration.cohort = cohort
-        run.iteration.deadline = deadline
-        run.round.state = .running
         runs[runID] = run
-        do {
-            try await store.save(run.iteration, roundState: .running)
-        } catch {
-            logger.error("cannot record a cohort", metadata: ["round": "\(runID)", "error": "\(error)"])
-        }
         logger.info(
             "round tasks issued",
-            metadata: ["round": "\(runID)", "iteration": "\(run.iteration.iteration)", "cohort": "\(cohort.count)"])
+            metadata: [
+                "round": "\(runID)", "iteration": "\(run.machine.round)", "attempt": "\(run.machine.attempt)",
+                "cohort": "\(cohort.count)",
+            ])
         await broadcaster.bump()
     }
 
-    /// Ends a run: failed with `failure` (and the round it is on with it), or completed when nil.
+    /// Ends a run that its machine ended: failed with `failure` (the round it is on with it), or
+    /// completed, as the last result's transaction already recorded.
     func finish(runID: String, failure: String?) async {
         guard var run = runs.removeValue(forKey: runID) else { return }
-        let now = clock()
+        metrics.runEnded(kind: run.round.plan.kind, failure == nil ? .completed : .failed)
         if let failure {
             run.iteration.state = .failed
             run.iteration.failureReason = failure
-            run.iteration.endedAt = run.iteration.endedAt ?? now
+            run.iteration.endedAt = run.iteration.endedAt ?? clock()
             metrics.roundEnded(kind: run.round.plan.kind, .failed)
-        }
-        metrics.runEnded(kind: run.round.plan.kind, failure == nil ? .completed : .failed)
-        let state: RoundState = failure == nil ? .completed : .failed
-        do {
-            try await store.save(run.iteration, roundState: state, failureReason: failure)
-        } catch {
-            logger.error("cannot record a round's end", metadata: ["round": "\(runID)", "error": "\(error)"])
+            do {
+                try await store.save(
+                    run.machine, of: runID, roundState: .failed, iteration: run.iteration, failureReason: failure)
+            } catch {
+                logger.error("cannot record a run's end", metadata: ["round": "\(runID)", "error": "\(error)"])
+            }
         }
         try? FileManager.default.removeItem(at: directory.updates.appendingPathComponent(runID))
         logger.info(
-            "round ended", metadata: ["round": "\(runID)", "state": "\(state.rawValue)", "reason": "\(failure ?? "")"])
+            "round ended",
+            metadata: [
+                "round": "\(runID)", "state": "\(failure == nil ? "completed" : "failed")", "reason": "\(failure ?? "")",
+            ])
         await broadcaster.bump()
     }
 
@@ -256,16 +308,16 @@ actor RoundCoordinator: Service {
     {
         RoundIterationRecord(
             roundId: round.id, iteration: number, state: .waiting, baseVersion: baseVersion, cohort: [], deadline: nil,
-            producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil, contributors: nil)
+            producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil, contributors: nil,
+            attempt: 1)
     }
+}
 
-    static func machine(for round: RoundRecord, iteration: Int, at now: Date) -> IterationStateMachine {
-        let plan = round.plan
-        return IterationStateMachine(
-            configuration: .init(
-                clients: plan.clients, minClients: plan.minClients, invited: plan.invited,
-                deadlineSeconds: plan.deadlineSeconds,
-                seed: plan.seed &+ UInt64(iteration)),
-            startedAt: now)
+extension RoundPlan {
+    /// How the run's machine times and sizes its rounds.
+    var machineConfiguration: RunMachine.Configuration {
+        RunMachine.Configuration(
+            rounds: rounds, clients: clients, minClients: minClients, invited: invited,
+            deadlineSeconds: deadlineSeconds, secureStageSeconds: secureAggregation?.stageSeconds, seed: seed)
     }
 }

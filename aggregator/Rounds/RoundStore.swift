@@ -15,20 +15,34 @@ struct RoundStore: Sendable {
         }
     }
 
-    func save(_ iteration: RoundIterationRecord) async throws(APIError) {
-        try await pool.writing { db in try iteration.save(db) }
+    /// Writes a run's machine with its state and the row of the round it is on, unless a newer
+    /// machine is written already (writes may finish out of order).
+    func save(
+        _ machine: RunMachine, of runId: String, roundState: RoundState, iteration: RoundIterationRecord,
+        failureReason: String? = nil
+    ) async throws(APIError) {
+        try await pool.writing { db in
+            guard try Self.write(machine, of: runId, roundState: roundState, failureReason: failureReason, in: db)
+            else { return }
+            try iteration.save(db)
+        }
     }
 
-    /// Saves an iteration and its run's new state together.
-    func save(_ iteration: RoundIterationRecord, roundState: RoundState, failureReason: String? = nil)
-        async throws(APIError)
-    {
-        try await pool.writing { db in
-            try iteration.save(db)
-            try db.execute(
-                sql: "UPDATE rounds SET state = ?, failureReason = ? WHERE id = ?",
-                arguments: [roundState.rawValue, failureReason, iteration.roundId])
-        }
+    /// Writes a run's machine and state in `db` unless a newer machine is written; returns whether
+    /// it wrote.
+    @discardableResult
+    static func write(
+        _ machine: RunMachine, of runId: String, roundState: RoundState, failureReason: String? = nil,
+        in db: Database
+    ) throws -> Bool {
+        let json = String(decoding: try RoundRecord.databaseJSONEncoder(for: "machine").encode(machine), as: UTF8.self)
+        try db.execute(
+            sql: """
+                UPDATE rounds SET machine = ?, machineRevision = ?, state = ?, failureReason = ?
+                WHERE id = ? AND machineRevision <= ?
+                """,
+            arguments: [json, machine.revision, roundState.rawValue, failureReason, runId, machine.revision])
+        return db.changesCount > 0
     }
 
     func insert(_ update: RoundUpdateRecord) async throws(APIError) {
@@ -48,12 +62,6 @@ struct RoundStore: Sendable {
         } catch {
             throw .internal("the server optimizer's stored state of \(roundId) is unreadable: \(error)")
         }
-    }
-
-    func saveOptimizerState(_ state: ServerOptimizerState, roundId: String, at now: Date) async throws(APIError) {
-        let record = RunOptimizerStateRecord(
-            roundId: roundId, step: state.step, state: Data(state.encoded()), updatedAt: now)
-        try await pool.writing { db in try record.save(db) }
     }
 
     func deleteUpdate(roundId: String, iteration: Int, deviceID: String) async throws(APIError) {
@@ -82,19 +90,21 @@ struct RoundStore: Sendable {
         }
     }
 
-    /// Marks every run left unfinished by a previous process as failed; returns how many.
-    func failInterrupted(at now: Date) throws -> Int {
+    /// Marks as failed every unfinished run that kept no machine (recorded by an older aggregator),
+    /// which cannot be taken up again; returns how many.
+    static func failUnresumable(at now: Date, in db: Database) throws -> Int {
         let reason = "the aggregator restarted"
-        return try pool.write { db in
-            try db.execute(
-                sql:
-                    "UPDATE roundIterations SET state = 'failed', failureReason = ?, endedAt = ? WHERE state IN ('waiting', 'running')",
-                arguments: [reason, now])
-            try db.execute(
-                sql: "UPDATE rounds SET state = 'failed', failureReason = ? WHERE state IN ('waiting', 'running')",
-                arguments: [reason])
-            return db.changesCount
-        }
+        let unfinished = "SELECT id FROM rounds WHERE machine IS NULL AND state IN ('waiting', 'running')"
+        try db.execute(
+            sql: """
+                UPDATE roundIterations SET state = 'failed', failureReason = ?, endedAt = ?
+                WHERE state IN ('waiting', 'running') AND roundId IN (\(unfinished))
+                """,
+            arguments: [reason, now])
+        try db.execute(
+            sql: "UPDATE rounds SET state = 'failed', failureReason = ? WHERE id IN (\(unfinished))",
+            arguments: [reason])
+        return db.changesCount
     }
 
     /// The ids of the newest `limit` runs, newest first.
@@ -140,11 +150,11 @@ struct RoundStore: Sendable {
                         producedVersion: iteration.producedVersion, metrics: iteration.metrics,
                         failureReason: iteration.failureReason, startedAt: iteration.startedAt,
                         endedAt: iteration.endedAt,
-                        failedClients: (failures[iteration.iteration] ?? []).map(\.failure))
+                        failedClients: (failures[iteration.iteration] ?? []).map(\.failure), attempt: iteration.attempt)
                 },
                 failureReason: round.failureReason, createdAt: round.createdAt,
                 secureAggregation: round.plan.secureAggregation != nil, privacy: round.plan.privacy,
-                evaluation: evaluation?.evaluation, profile: profile)
+                evaluation: evaluation?.evaluation, profile: profile, stage: round.machine?.stage)
         }
     }
 }

@@ -15,8 +15,8 @@ enum SecureVectorLayout: Sendable, Equatable {
     case statistics(width: Int, grid: LogBucketGrid)
 }
 
-/// The secure-aggregation side of one iteration: the SecAgg+ server for its cohort, the devices
-/// behind the client indices, and the deadline of the stage being collected. Turns the unmasked
+/// The secure-aggregation side of one attempt of a round: the SecAgg+ server for its cohort, the
+/// devices behind the client indices, and when the stage being collected opened. Turns the unmasked
 /// sum back into what the devices summed: the weighted average delta and the federated metrics
 /// (or, under user-level privacy, the noisy mean of the clipped deltas), the fleet's evaluation
 /// figures, or the fleet's feature statistics.
@@ -28,8 +28,6 @@ struct SecureIteration: Sendable {
     let layout: SecureVectorLayout
     /// Under user-level privacy, how devices encode and noise their clipped deltas.
     let encoding: UserLevelEncoding?
-    /// When the stage being collected closes, for every stage after key advertising.
-    var stageDeadline: Date?
     /// When the stage being collected opened: the cohort's choice for key advertising.
     var stageOpenedAt: Date
 
@@ -82,10 +80,9 @@ struct SecureIteration: Sendable {
             stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale)
     }
 
-    /// Closes the stage being collected; the next one opens `now` and gets `stageSeconds`.
+    /// Closes the stage being collected; the next one opens `now` (the run's machine keeps its deadline).
     mutating func closeStage(now: Date) throws(SecAggError) {
         try server.closeStage()
-        stageDeadline = server.stage == nil ? nil : now.addingTimeInterval(plan.stageSeconds)
         stageOpenedAt = now
     }
 

@@ -41,9 +41,9 @@ public struct Aggregator: Sendable {
             if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
                 announce("admin token: \(token)")
             }
-            let failed = try RoundStore(pool: storage.pool).failInterrupted(at: clock())
+            let failed = try storage.pool.write { db in try RoundStore.failUnresumable(at: clock(), in: db) }
             if failed > 0 {
-                logger.warning("rounds interrupted by a restart marked failed", metadata: ["count": "\(failed)"])
+                logger.warning("runs of an older aggregator marked failed by a restart", metadata: ["count": "\(failed)"])
             }
             let swept = try LeftoverSweep.run(directory: directory, pool: storage.pool)
             if swept.total > 0 {
@@ -152,7 +152,7 @@ public struct Aggregator: Sendable {
             sizeLimit: configuration.modelSizeLimit, clock: clock)
         let roundStore = RoundStore(pool: pool)
         let evaluations = EvaluationStore(pool: pool)
-        let rounds = RoundCoordinator(
+        let rounds = try RoundCoordinator(
             store: roundStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
             devices: devices, broadcaster: broadcaster, directory: directory, clock: clock,
             tickInterval: configuration.coordinatorTick, defaultDeadline: configuration.defaultRoundDeadline,

@@ -213,6 +213,16 @@ enum Migrations {
         migrator.registerMigration("v8-access") { db in
             try AccessMigration.apply(db)
         }
+        // A run's lifecycle is kept in its row, so a restarted aggregator takes it up again.
+        migrator.registerMigration("v9-run-machine") { db in
+            try db.alter(table: "rounds") { t in
+                t.add(column: "machine", .text)
+                t.add(column: "machineRevision", .integer).notNull().defaults(to: 0)
+            }
+            try db.alter(table: "roundIterations") { t in
+                t.add(column: "attempt", .integer).notNull().defaults(to: 1)
+            }
+        }
         return migrator
     }
 }

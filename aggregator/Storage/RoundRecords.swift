@@ -13,6 +13,8 @@ struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var plan: RoundPlan
     var failureReason: String?
     var createdAt: Date
+    /// The run's lifecycle as last written; nil for runs recorded before machines were kept.
+    var machine: RunMachine?
 }
 
 /// One iteration of a run: its cohort once chosen, and the version it produced.
@@ -31,6 +33,8 @@ struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableReco
     var endedAt: Date?
     /// Devices whose updates a secure aggregation summed (plain iterations count their update rows).
     var contributors: Int?
+    /// How many times the round was started (see ``RunMachine/attempt``).
+    var attempt: Int
 }
 
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.

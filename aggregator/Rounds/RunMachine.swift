@@ -1,0 +1,319 @@
+import Foundation
+import SecureAggregation
+import StarlingCore
+import StarlingProtocol
+
+/// A federated run's whole lifecycle as a value: its rounds one after another, and in each the
+/// cohort's choice, the collection of contributions, the SecAgg+ stages, the aggregation (with the
+/// server optimizer's step) and every deadline. Events go in with the time they happened at, actions
+/// come out; it does no I/O and reads no clock. ``RoundCoordinator`` carries out the actions and
+/// writes the machine into the run's row at every phase change (it is `Codable`), so a restarted
+/// aggregator takes the run up where it stood (``restarted(at:)``).
+///
+/// Each round: waiting for devices → (≥ minClients eligible) collecting → closed when `clients`
+/// contributions arrived, every device of the cohort answered, or at the deadline with ≥ minClients
+/// → aggregating → the result is recorded → the next round, or completed after the last.
+/// The cohort is `invited` devices: more than `clients` when over-selecting, so that the round
+/// closes at `clients` contributions without waiting for the slowest. Under SecAgg+, collecting
+/// takes the key advertisements, then each later stage (share keys, masked input, unmasking) stays
+/// open until every device it waits for answered or `secureStageSeconds` passed, and aggregating
+/// unmasks the sum. A round fails (and its run with it) when too few devices are eligible, answer,
+/// or survive a stage before its deadline.
+///
+/// After a restart, a plain round keeps its cohort and every stored contribution (they are replayed
+/// into it) and gets its full time again; a secure round, whose protocol secrets lived in the lost
+/// process, is done again by the same cohort as a new attempt.
+struct RunMachine: Codable, Sendable, Equatable {
+    struct Configuration: Codable, Sendable, Equatable {
+        var rounds: Int
+        /// The contributions that close a round's collection.
+        var clients: Int
+        var minClients: Int
+        /// The devices invited into a cohort; `clients` when it is larger.
+        var invited: Int
+        var deadlineSeconds: TimeInterval
+        /// How long each SecAgg+ stage after key advertising stays open; nil for plain runs.
+        var secureStageSeconds: TimeInterval?
+        /// Seeds the cohort selection, mixed with the round number.
+        var seed: UInt64
+    }
+
+    enum Phase: Codable, Sendable, Equatable {
+        case waitingForDevices(until: Date)
+        /// Plain contributions, or under SecAgg+ key advertisements, until `deadline`; `failed`
+        /// holds the devices that reported they cannot contribute, with their reasons.
+        case collecting(deadline: Date, received: [String], failed: [String: ClientFailureReason])
+        /// A SecAgg+ stage after key advertising, open until `deadline`.
+        case secureStage(SecAggStage, deadline: Date)
+        /// The contributions are being combined (plain) or their sum unmasked (SecAgg+), stepped by
+        /// the server optimizer and recorded; `contributors` are the plain contributions' devices.
+        case aggregating(contributors: [String])
+        case completed
+        case failed(reason: String)
+    }
+
+    /// What the coordinator must do, in order.
+    enum Action: Sendable, Equatable {
+        /// Tell the cohort to work on the round (a new attempt of it after a restart); its
+        /// contributions or key advertisements are due by `deadline`.
+        case issueTasks(cohort: [String], deadline: Date)
+        /// Close the SecAgg+ stage being collected; the machine already waits on the next one.
+        case closeSecureStage
+        /// Combine these devices' stored contributions into the round's result (plain runs).
+        case combine(contributors: [String])
+        /// Unmask the secure sum into the round's result (secure runs).
+        case unmask
+        /// Every round is done.
+        case complete
+        case fail(reason: String)
+    }
+
+    /// Whether a contribution or failure report from a device may be accepted now.
+    enum Admission: Sendable, Equatable {
+        case accepted, notInCohort, closed, duplicate
+    }
+
+    let configuration: Configuration
+    /// The round being run, from 1.
+    private(set) var round = 1
+    /// How many times this round was started: more than 1 after a restart redid a secure round.
+    private(set) var attempt = 1
+    /// The version the round starts from (evaluated, for evaluation runs); 0 for statistics.
+    private(set) var baseVersion: Int
+    /// The devices chosen for the round, once chosen.
+    private(set) var cohort: [String] = []
+    private(set) var phase: Phase
+    /// Counts phase changes, so that a write of an older machine never replaces a newer one.
+    private(set) var revision = 0
+
+    init(configuration: Configuration, baseVersion: Int, startedAt: Date) {
+        self.configuration = configuration
+        self.baseVersion = baseVersion
+        phase = .waitingForDevices(until: startedAt.addingTimeInterval(configuration.deadlineSeconds))
+    }
+
+    var isSecure: Bool { configuration.secureStageSeconds != nil }
+
+    var isFinished: Bool {
+        switch phase {
+        case .completed, .failed: true
+        default: false
+        }
+    }
+
+    /// Where the round stands, as the admin API shows it.
+    var stage: RoundStage {
+        switch phase {
+        case .waitingForDevices: .waitingForDevices
+        case .collecting: isSecure ? .advertiseKeys : .collecting
+        case .secureStage(.shareKeys, _): .shareKeys
+        case .secureStage(.maskedInput, _): .maskedInput
+        case .secureStage: .unmasking
+        case .aggregating: .aggregating
+        case .completed: .completed
+        case .failed: .failed
+        }
+    }
+
+    /// When the round's collection closes, once its cohort is chosen.
+    var collectionDeadline: Date? {
+        guard case .collecting(let deadline, _, _) = phase else { return nil }
+        return deadline
+    }
+
+    /// Time passed; `eligible` are the devices that could join now.
+    mutating func tick(now: Date, eligible: [String]) -> [Action] {
+        switch phase {
+        case .waitingForDevices(let until):
+            if eligible.count >= configuration.minClients {
+                cohort = selectCohort(from: eligible)
+                let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
+                move(to: .collecting(deadline: deadline, received: [], failed: [:]))
+                return [.issueTasks(cohort: cohort, deadline: deadline)]
+            }
+            guard now >= until else { return [] }
+            return fail(
+                "only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline"
+            )
+        case .collecting(let deadline, let received, _):
+            guard now >= deadline else { return [] }
+            guard received.count >= configuration.minClients else {
+                return fail(
+                    "only \(received.count) of \(configuration.minClients) required \(contributions) arrived before the deadline"
+                )
+            }
+            return closeCollection(received: received, at: now)
+        case .secureStage(let stage, let deadline):
+            return now >= deadline ? closeSecureStage(stage, at: now) : []
+        case .aggregating, .completed, .failed:
+            return []
+        }
+    }
+
+    func admission(of device: String) -> Admission {
+        switch phase {
+        case .collecting(_, let received, let failed):
+            guard cohort.contains(device) else { return .notInCohort }
+            return received.contains(device) || failed[device] != nil ? .duplicate : .accepted
+        case .secureStage, .aggregating:
+            return cohort.contains(device) ? .closed : .notInCohort
+        case .waitingForDevices:
+            return .notInCohort
+        case .completed, .failed:
+            return .closed
+        }
+    }
+
+    /// A contribution (under SecAgg+, a key advertisement) from `device` was taken; the collection
+    /// closes once `clients` arrived or the whole cohort answered. Returns the admission it was
+    /// judged by (anything but `.accepted` changes nothing).
+    mutating func contributionStored(from device: String, at now: Date) -> (Admission, [Action]) {
+        let admission = admission(of: device)
+        guard admission == .accepted, case .collecting(let deadline, var received, let failed) = phase else {
+            return (admission, [])
+        }
+        received.append(device)
+        return (admission, answered(deadline: deadline, received: received, failed: failed, at: now))
+    }
+
+    /// `device` reported that it cannot contribute (it diverged, has no data, was revoked): the
+    /// round stops waiting for it. Returns the admission it was judged by.
+    mutating func clientFailed(_ device: String, reason: ClientFailureReason, at now: Date) -> (Admission, [Action]) {
+        let admission = admission(of: device)
+        guard admission == .accepted, case .collecting(let deadline, let received, var failed) = phase else {
+            return (admission, [])
+        }
+        failed[device] = reason
+        return (admission, answered(deadline: deadline, received: received, failed: failed, at: now))
+    }
+
+    /// Every device the open SecAgg+ stage waits for has answered: it closes without waiting for
+    /// its deadline.
+    mutating func secureStageAnswered(at now: Date) -> [Action] {
+        guard case .secureStage(let stage, _) = phase else { return [] }
+        return closeSecureStage(stage, at: now)
+    }
+
+    /// The secure aggregation cannot go on (too few devices survived a stage, or it could not start).
+    mutating func secureAggregationFailed(reason: String) -> [Action] {
+        guard !isFinished else { return [] }
+        return fail("secure aggregation failed: \(reason)")
+    }
+
+    /// The round's result is recorded, a new version for training runs: the next round starts
+    /// from it, or the run is complete after the last.
+    mutating func resultRecorded(version: Int?, at now: Date) -> [Action] {
+        guard case .aggregating = phase else { return [] }
+        guard round < configuration.rounds else {
+            move(to: .completed)
+            return [.complete]
+        }
+        round += 1
+        attempt = 1
+        cohort = []
+        if let version { baseVersion = version }
+        move(to: .waitingForDevices(until: now.addingTimeInterval(configuration.deadlineSeconds)))
+        return []
+    }
+
+    /// The round's result could not be made or recorded.
+    mutating func aggregationFailed(reason: String) -> [Action] {
+        guard case .aggregating = phase else { return [] }
+        return fail(reason)
+    }
+
+    /// The run cannot go on whatever phase it is in (a restarted aggregator cannot read what it
+    /// needs).
+    mutating func abandon(reason: String) -> [Action] {
+        guard !isFinished else { return [] }
+        return fail(reason)
+    }
+
+    /// A new aggregator process took the run over from its stored machine. Waiting and plain
+    /// collection get their full time again (the stored contributions are replayed afterwards by
+    /// ``contributionStored(from:at:)`` and ``clientFailed(_:reason:at:)``); a plain aggregation
+    /// runs again from the stored contributions; a secure round in any stage starts again with the
+    /// same cohort as a new attempt.
+    mutating func restarted(at now: Date) -> [Action] {
+        let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
+        switch phase {
+        case .waitingForDevices:
+            move(to: .waitingForDevices(until: deadline))
+            return []
+        case .collecting where !isSecure:
+            move(to: .collecting(deadline: deadline, received: [], failed: [:]))
+            return []
+        case .aggregating(let contributors) where !isSecure:
+            return [.combine(contributors: contributors)]
+        case .collecting, .secureStage, .aggregating:
+            attempt += 1
+            move(to: .collecting(deadline: deadline, received: [], failed: [:]))
+            return [.issueTasks(cohort: cohort, deadline: deadline)]
+        case .completed, .failed:
+            return []
+        }
+    }
+
+    /// Moves on once `clients` contributions arrived or every device of the cohort answered;
+    /// short of `minClients` contributions, fails naming how many devices reported which reason.
+    private mutating func answered(
+        deadline: Date, received: [String], failed: [String: ClientFailureReason], at now: Date
+    ) -> [Action] {
+        guard received.count >= configuration.clients || received.count + failed.count == cohort.count else {
+            phase = .collecting(deadline: deadline, received: received, failed: failed)
+            return []
+        }
+        guard received.count >= configuration.minClients else {
+            let reasons = ClientFailureReason.allCases.compactMap { reason -> String? in
+                let count = failed.values.filter { $0 == reason }.count
+                return count > 0 ? "\(count) \(reason.rawValue)" : nil
+            }
+            return fail(
+                "only \(received.count) of \(configuration.minClients) required \(contributions): \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))"
+            )
+        }
+        return closeCollection(received: received, at: now)
+    }
+
+    private mutating func closeCollection(received: [String], at now: Date) -> [Action] {
+        guard let stageSeconds = configuration.secureStageSeconds else {
+            move(to: .aggregating(contributors: received))
+            return [.combine(contributors: received)]
+        }
+        move(to: .secureStage(.shareKeys, deadline: now.addingTimeInterval(stageSeconds)))
+        return [.closeSecureStage]
+    }
+
+    private mutating func closeSecureStage(_ stage: SecAggStage, at now: Date) -> [Action] {
+        let stages = SecAggStage.allCases
+        guard let index = stages.firstIndex(of: stage), index + 1 < stages.count,
+            let stageSeconds = configuration.secureStageSeconds
+        else {
+            move(to: .aggregating(contributors: []))
+            return [.closeSecureStage, .unmask]
+        }
+        move(to: .secureStage(stages[index + 1], deadline: now.addingTimeInterval(stageSeconds)))
+        return [.closeSecureStage]
+    }
+
+    /// What the collection counts, for failure reasons.
+    private var contributions: String { isSecure ? "key advertisements" : "updates" }
+
+    /// Up to `invited` of the eligible devices, by a seeded shuffle of their sorted ids.
+    private func selectCohort(from eligible: [String]) -> [String] {
+        var candidates = Array(Set(eligible)).sorted()
+        var rng = SeededRNG(seed: configuration.seed &+ UInt64(round))
+        rng.shuffle(&candidates)
+        return Array(candidates.prefix(max(configuration.invited, configuration.clients)))
+    }
+
+    private mutating func move(to next: Phase) {
+        phase = next
+        revision += 1
+    }
+
+    private mutating func fail(_ reason: String) -> [Action] {
+        move(to: .failed(reason: reason))
+        return [.fail(reason: reason)]
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import StarlingCore
+import StarlingProtocol
+
+/// Takes up, when the aggregator starts, the runs a previous process left unfinished. Each run's
+/// stored machine is told it restarted (``RunMachine/restarted(at:)``), and the contributions and
+/// failure reports stored for its current round are replayed into it, so nothing a device was told
+/// was accepted is lost. The machines are written back before any device is served, so a device
+/// still in an earlier attempt of a secure round is told at once that it restarted.
+/// (Runs recorded before machines were kept cannot be taken up; ``RoundStore/failUnresumable(at:in:)``
+/// marks them failed first.)
+enum RunResumption {
+    /// The runs taken up, and what their machines ask for first.
+    struct Resumed: Sendable {
+        var runs: [String: RoundCoordinator.ActiveRun] = [:]
+        var actions: [(run: String, action: RunMachine.Action)] = []
+    }
+
+    /// What one unfinished run left in the database.
+    private struct Stored: Sendable {
+        var run: RoundRecord
+        var machine: RunMachine
+        var iteration: RoundIterationRecord
+        var updates: [String]
+        var failures: [(device: String, reason: ClientFailureReason)]
+        var base: ModelVersionRecord?
+    }
+
+    static func load(pool: DatabasePool, catalog: ModelCatalog, at now: Date) throws -> Resumed {
+        var resumed = Resumed()
+        var stored: [Stored] = []
+        try pool.read { db in
+            let runs = try RoundRecord.filter(["waiting", "running"].contains(Column("state"))).fetchAll(db)
+            for run in runs {
+                guard let machine = run.machine,
+                    let iteration = try RoundIterationRecord.fetchOne(
+                        db, key: ["roundId": run.id, "iteration": machine.round])
+                else { continue }
+                let round = Column("roundId") == run.id && Column("iteration") == machine.round
+                let updates = try RoundUpdateRecord.filter(round).order(Column("receivedAt")).fetchAll(db)
+                let failures = try RoundFailureRecord.filter(round).order(Column("reportedAt")).fetchAll(db)
+                let base =
+                    run.kind == .statistics
+                    ? nil : try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": machine.baseVersion])
+                stored.append(
+                    Stored(
+                        run: run, machine: machine, iteration: iteration, updates: updates.map(\.deviceId),
+                        failures: failures.map { ($0.deviceId, $0.reason) }, base: base))
+            }
+        }
+        for entry in stored {
+            var machine = entry.machine
+            var actions = machine.restarted(at: now)
+            if !machine.isSecure {
+                for device in entry.updates { actions += machine.contributionStored(from: device, at: now).1 }
+            }
+            for (device, reason) in entry.failures {
+                actions += machine.clientFailed(device, reason: reason, at: now).1
+            }
+            var iteration = entry.iteration
+            iteration.attempt = machine.attempt
+            iteration.deadline = machine.collectionDeadline ?? iteration.deadline
+            var architecture: ModelArchitecture?
+            if entry.run.kind != .statistics {
+                if let base = entry.base, let bundle = try? catalog.bundle(base) {
+                    architecture = bundle.manifest.architecture
+                } else {
+                    actions = machine.abandon(reason: "its base version \(machine.baseVersion) cannot be read")
+                }
+            }
+            let state: RoundState = machine.cohort.isEmpty ? entry.run.state : .running
+            try pool.write { db in
+                try RoundStore.write(machine, of: entry.run.id, roundState: state, in: db)
+                try iteration.save(db)
+            }
+            var run = entry.run
+            run.state = state
+            resumed.runs[run.id] = RoundCoordinator.ActiveRun(
+                round: run, iteration: iteration, machine: machine, architecture: architecture,
+                baseSHA256: entry.base?.sha256 ?? "", secure: nil)
+            resumed.actions += actions.map { (run.id, $0) }
+        }
+        return resumed
+    }
+}
