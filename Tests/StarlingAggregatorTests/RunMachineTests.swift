@@ -152,12 +152,12 @@ final class RunMachineTests: XCTestCase {
         XCTAssertEqual(machine.secureStageAnswered(at: start.addingTimeInterval(13)), [], "nothing is left to close")
     }
 
-    func test_secureKeyAdvertisingShortOfMinClients_failsCountingKeyAdvertisements() {
+    func test_secureKeyAdvertisingShortOfMinClients_failsTheRound() {
         var machine = collecting(machine(clients: 3, minClients: 3, secureStageSeconds: 10), eligible: ["a", "b", "c"])
         _ = machine.contributionStored(from: machine.cohort[0], at: start)
         XCTAssertEqual(
             machine.tick(now: start.addingTimeInterval(60), eligible: []),
-            [.fail(reason: "only 1 of 3 required key advertisements arrived before the deadline")])
+            [.fail(reason: "only 1 of 3 required updates arrived before the deadline")])
     }
 
     func test_restartWhileCollectingPlainUpdates_keepsTheCohortAndGivesFullTime_forTheStoredUpdatesToBeReplayed() {

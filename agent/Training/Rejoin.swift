@@ -7,22 +7,34 @@ import StarlingTransport
     import Foundation
 #endif
 
-/// Delivers a round message across a link that drops: a call that gets no answer (the connection
-/// failed, was cut or timed out) is tried again, waiting a little longer each time, until `giveUp`;
-/// then the device is a dropout, never stuck. An answer that says the message had already arrived
-/// (a 409 with one of `alreadyDelivered`) counts as delivered, so a retry after a lost answer is safe.
-/// A cancelled task (the agent is stopping) does not retry.
+/// Carries a round's calls across a link that drops: a call that gets no answer (the connection
+/// failed, was cut or timed out, or the aggregator is restarting) is tried again, waiting a little
+/// longer each time, until `giveUp`; then the device is a dropout, never stuck. An answer, even an
+/// error, ends the retries. A cancelled task (the agent is stopping) does not retry.
 enum Rejoin {
+    /// Delivers a message. An answer that says it had already arrived (a 409 with one of
+    /// `alreadyDelivered`) counts as delivered, so a retry after a lost answer is safe.
     static func deliver(
         until giveUp: Date, alreadyDelivered: Set<APIErrorCode>,
         _ send: () async throws(StarlingHTTPError) -> Void
     ) async throws(StarlingHTTPError) {
-        var pause = Duration.milliseconds(250)
-        while true {
-            do {
-                return try await send()
+        try await retrying(until: giveUp) { () throws(StarlingHTTPError) in
+            do throws(StarlingHTTPError) {
+                try await send()
             } catch .api(_, let code, _) where alreadyDelivered.contains { $0.rawValue == code } {
                 return
+            }
+        }
+    }
+
+    /// The answer of `call`, asked again after every dropped link until `giveUp`.
+    static func retrying<Value>(
+        until giveUp: Date, _ call: () async throws(StarlingHTTPError) -> Value
+    ) async throws(StarlingHTTPError) -> Value {
+        var pause = Duration.milliseconds(250)
+        while true {
+            do throws(StarlingHTTPError) {
+                return try await call()
             } catch .transport(let reason) {
                 guard Date() < giveUp, !Task.isCancelled else { throw .transport(reason) }
                 try? await Task.sleep(for: pause)

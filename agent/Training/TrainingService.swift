@@ -66,7 +66,8 @@ struct TrainingService: Service {
 
     private func train(_ task: RoundTask, logger: Logger) async throws(AgentError) {
         let (base, _) = try await WeightsDownloader(client: client)
-            .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
+            .download(
+                model: task.model, version: task.baseVersion, sha256: task.sha256, retryingUntil: task.deadline)
         let train = try await store.samples(in: .train)
         let eval = try await store.samples(in: .eval)
         let privateRun = try privateTraining(for: task, base: base, train: train)
@@ -121,7 +122,8 @@ struct TrainingService: Service {
 
     private func evaluate(_ task: RoundTask, logger: Logger) async throws(AgentError) {
         let (base, _) = try await WeightsDownloader(client: client)
-            .download(model: task.model, version: task.baseVersion, sha256: task.sha256)
+            .download(
+                model: task.model, version: task.baseVersion, sha256: task.sha256, retryingUntil: task.deadline)
         let eval = try await store.samples(in: .eval)
         let result = try await offload { LocalEvaluation.run(base: base, eval: eval) }
         guard case .contribute(let figures) = result else { return try await report(result, for: task, logger: logger) }
@@ -170,9 +172,12 @@ struct TrainingService: Service {
         logger.warning(
             "round task not carried out",
             metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
+        let (client, path) = (client, APIPath.deviceFailure(roundId: task.roundId, iteration: task.iteration))
         do {
-            let _: UpdateReceipt = try await client.post(
-                APIPath.deviceFailure(roundId: task.roundId, iteration: task.iteration), json: failure)
+            try await Rejoin.deliver(until: task.deadline, alreadyDelivered: [.duplicateUpdate]) {
+                () throws(StarlingHTTPError) in
+                let _: UpdateReceipt = try await client.post(path, json: failure)
+            }
         } catch {
             throw .aggregator(error.description)
         }

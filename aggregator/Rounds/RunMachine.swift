@@ -139,7 +139,7 @@ struct RunMachine: Codable, Sendable, Equatable {
             guard now >= deadline else { return [] }
             guard received.count >= configuration.minClients else {
                 return fail(
-                    "only \(received.count) of \(configuration.minClients) required \(contributions) arrived before the deadline"
+                    "only \(received.count) of \(configuration.minClients) required updates arrived before the deadline"
                 )
             }
             return closeCollection(received: received, at: now)
@@ -269,7 +269,7 @@ struct RunMachine: Codable, Sendable, Equatable {
                 return count > 0 ? "\(count) \(reason.rawValue)" : nil
             }
             return fail(
-                "only \(received.count) of \(configuration.minClients) required \(contributions): \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))"
+                "only \(received.count) of \(configuration.minClients) required updates: \(failed.count) of \(cohort.count) devices reported failures (\(reasons.joined(separator: ", ")))"
             )
         }
         return closeCollection(received: received, at: now)
@@ -295,9 +295,6 @@ struct RunMachine: Codable, Sendable, Equatable {
         move(to: .secureStage(stages[index + 1], deadline: now.addingTimeInterval(stageSeconds)))
         return [.closeSecureStage]
     }
-
-    /// What the collection counts, for failure reasons.
-    private var contributions: String { isSecure ? "key advertisements" : "updates" }
 
     /// Up to `invited` of the eligible devices, by a seeded shuffle of their sorted ids.
     private func selectCohort(from eligible: [String]) -> [String] {

@@ -1,0 +1,106 @@
+import Foundation
+import StarlingAdmin
+import StarlingCore
+import StarlingProtocol
+import StarlingTestSupport
+import StarlingTransport
+import XCTest
+
+/// The aggregator killed with SIGKILL and restarted on its data folder, again and again, while
+/// real agents train: runs are taken up where they stood and finish with the rounds they were
+/// asked for, each round's version registered once, and the agents carry on by themselves.
+final class KillAtRandomTests: XCTestCase {
+    /// The stages each run is killed in, in order, and again in later rounds when the run went
+    /// past one before it was seen.
+    private static let plainStages: [RoundStage] = [
+        .waitingForDevices, .collecting, .aggregating, .collecting, .waitingForDevices, .aggregating,
+    ]
+    private static let secureStages: [RoundStage] = [
+        .advertiseKeys, .shareKeys, .maskedInput, .unmasking, .aggregating, .waitingForDevices,
+    ]
+
+    func test_plainAndSecureRuns_killedAtSeededMomentsInEveryStage_finishWithEachRoundsVersionOnce() async throws {
+        var aggregator = try await AggregatorHarness.start(for: self)
+        _ = try await aggregator.admin.createModel(
+            CreateModelRequest(name: "sturdy", architecture: "64-128-64-10", seed: 1))
+        try await aggregator.startAgents(4, rows: 120)
+        var random = SeededRNG(seed: 2026)
+        var killed: [RoundStage] = []
+        for secure in [false, true] {
+            let rounds = 6
+            let run = try await aggregator.admin.startRound(
+                StartRoundRequest(
+                    model: "sturdy", clients: 4, minClients: 3, localEpochs: 2, rounds: rounds, deadlineSeconds: 120,
+                    seed: 11, secureAggregation: secure))
+            for stage in secure ? Self.secureStages : Self.plainStages {
+                guard try await Self.reach(stage, of: run.id, admin: aggregator.admin) else { break }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...15, using: &random)))
+                aggregator = try await aggregator.crashAndRestart(for: self)
+                killed.append(stage)
+            }
+            let admin = aggregator.admin
+            let finished = try await Wait.until("run \(run.id) to end", timeout: .seconds(300)) {
+                guard let info = try? await admin.round(id: run.id), info.state.isFinal else { return nil as RoundInfo? }
+                return info
+            }
+            XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+            XCTAssertEqual(finished.iterations.map(\.iteration), Array(1...rounds))
+            XCTAssertTrue(finished.iterations.allSatisfy { $0.state == .completed }, "\(finished.iterations)")
+            let produced = try await admin.versions(model: "sturdy").filter { $0.lineage.roundId == run.id }
+            XCTAssertEqual(
+                produced.compactMap(\.lineage.roundIteration).sorted(), Array(1...rounds),
+                "every round registered exactly one version")
+            XCTAssertEqual(finished.iterations.compactMap(\.producedVersion), produced.map(\.version))
+            if secure {
+                XCTAssertGreaterThan(
+                    finished.iterations.map(\.attempt).max() ?? 0, 1, "a secure round was done again after a kill")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(killed.count, 12, "killed in \(killed)")
+        XCTAssertEqual(
+            Set(killed), Set(Self.plainStages + Self.secureStages), "every stage saw a kill: \(killed)")
+    }
+
+    func test_anUpdateAcceptedBeforeAKill_countsInTheRoundAfterTheRestart() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        _ = try await aggregator.admin.createModel(CreateModelRequest(name: "kept", architecture: "4-3-2", seed: 1))
+        let first = try await aggregator.enrollDevice()
+        let second = try await aggregator.enrollDevice()
+        for device in [first, second] { _ = try await device.watch() }
+        let run = try await aggregator.admin.startRound(
+            StartRoundRequest(
+                model: "kept", clients: 2, minClients: 2, rounds: 1, deadlineSeconds: 120, seed: 3,
+                secureAggregation: false))
+        let task = try await first.nextTask()
+        XCTAssertEqual(task.roundId, run.id)
+        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        let architecture = try ModelArchitecture(parsing: "4-3-2")
+        let _: UpdateReceipt = try await first.client.post(path, bytes: UpdateBody.make(architecture, value: 0.5))
+
+        let restarted = try await aggregator.crashAndRestart(for: self)
+        let taken: RoundInfo = try await restarted.admin.round(id: run.id)
+        XCTAssertEqual(taken.stage, .collecting)
+        XCTAssertEqual(taken.iterations.first?.updatesReceived, 1, "the accepted update survived the kill")
+        await assertAPIError(status: 409, code: "duplicate_update") {
+            let _: UpdateReceipt = try await first.client.post(path, bytes: UpdateBody.make(architecture, value: 0.5))
+        }
+        let _: UpdateReceipt = try await second.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1))
+        let admin = restarted.admin
+        let finished = try await Wait.until("the run to end", timeout: .seconds(60)) {
+            guard let info = try? await admin.round(id: run.id), info.state.isFinal else { return nil as RoundInfo? }
+            return info
+        }
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
+    }
+
+    /// Polls the run until its current round stands at `stage`; false when the run ended first.
+    private static func reach(_ stage: RoundStage, of run: String, admin: AdminClient) async throws -> Bool {
+        try await Wait.until("run \(run) to reach \(stage.rawValue)", timeout: .seconds(240), interval: .milliseconds(2))
+        {
+            guard let info = try? await admin.round(id: run) else { return nil as Bool? }
+            if info.state.isFinal { return false }
+            return info.stage == stage ? true : nil
+        }
+    }
+}
