@@ -143,7 +143,7 @@ struct FederatedSimulation {
             (try? settings.learningRateSchedule.learningRate(
                 base: settings.learningRate, round: round, totalRounds: rounds)) ?? settings.learningRate
         return RoundTask(
-            roundId: "simulation", iteration: round, model: "simulation", baseVersion: round, sha256: "",
+            runId: "simulation", round: round, model: "simulation", baseVersion: round, sha256: "",
             localEpochs: settings.localEpochs, learningRate: learningRate, momentum: settings.momentum,
             batchSize: settings.batchSize, deadline: .distantFuture, seed: seed &+ UInt64(round) &* 7919,
             training: LocalTrainingSettings(

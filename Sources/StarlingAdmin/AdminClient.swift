@@ -69,12 +69,12 @@ public struct AdminClient: Sendable {
         }
     }
 
-    public func startRound(_ request: StartRoundRequest) async throws(AdminError) -> RoundInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminRounds, json: request) }
+    public func startRun(_ request: StartRunRequest) async throws(AdminError) -> RunInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminRuns, json: request) }
     }
 
-    public func round(id: String) async throws(AdminError) -> RoundInfo {
-        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminRound(id: id)) }
+    public func run(id: String) async throws(AdminError) -> RunInfo {
+        try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminRun(id: id)) }
     }
 
     public func deploy(_ request: CreateDeploymentRequest) async throws(AdminError) -> DeploymentInfo {
@@ -122,14 +122,14 @@ public struct AdminClient: Sendable {
     }
 
     /// Starts a federated evaluation run.
-    public func evaluate(_ request: EvaluateRequest) async throws(AdminError) -> RoundInfo {
+    public func evaluate(_ request: EvaluateRequest) async throws(AdminError) -> RunInfo {
         try await call { () async throws(StarlingHTTPError) in
             try await http.post(APIPath.adminEvaluations, json: request)
         }
     }
 
     /// Starts a statistics run that collects a feature profile.
-    public func collectStatistics(_ request: CollectStatisticsRequest) async throws(AdminError) -> RoundInfo {
+    public func collectStatistics(_ request: CollectStatisticsRequest) async throws(AdminError) -> RunInfo {
         try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminProfiles, json: request)
         }
     }

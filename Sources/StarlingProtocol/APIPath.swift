@@ -40,8 +40,8 @@ public enum APIPath {
     public static func adminAlias(model: String, alias: String) -> String {
         "/v1/admin/models/\(model)/aliases/\(alias)"
     }
-    public static let adminRounds = "/v1/admin/rounds"
-    public static func adminRound(id: String) -> String { "/v1/admin/rounds/\(id)" }
+    public static let adminRuns = "/v1/admin/runs"
+    public static func adminRun(id: String) -> String { "/v1/admin/runs/\(id)" }
     public static let adminDeployments = "/v1/admin/deployments"
     public static func adminDeployment(id: String) -> String { "/v1/admin/deployments/\(id)" }
     /// `POST`: `pause`, `resume`, `abort` or `rollback`.
@@ -60,26 +60,26 @@ public enum APIPath {
     public static func deviceWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
         "/v1/device/models/\(model)/versions/\(version)/weights" + format.query
     }
-    public static func deviceUpdate(roundId: String, iteration: Int) -> String {
-        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/update"
+    public static func deviceUpdate(runId: String, round: Int) -> String {
+        "/v1/device/runs/\(runId)/rounds/\(round)/update"
     }
-    /// The secure-aggregation stage messages of one iteration: `POST` a device's message, `GET`
+    /// The secure-aggregation stage messages of one round: `POST` a device's message, `GET`
     /// the aggregator's reply once the stage has closed (`stage` is `keys`, `shares`,
     /// `masked-input` or `unmasking`).
-    public static func deviceSecureAggregation(roundId: String, iteration: Int, stage: String) -> String {
-        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/secagg/\(stage)"
+    public static func deviceSecureAggregation(runId: String, round: Int, stage: String) -> String {
+        "/v1/device/runs/\(runId)/rounds/\(round)/secagg/\(stage)"
     }
     /// `POST` a ``ClientFailureReport``: the device takes no part in this round.
-    public static func deviceFailure(roundId: String, iteration: Int) -> String {
-        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/failure"
+    public static func deviceFailure(runId: String, round: Int) -> String {
+        "/v1/device/runs/\(runId)/rounds/\(round)/failure"
     }
     /// `POST` an evaluating device's ``EvaluationFigures`` in a round without secure aggregation.
-    public static func deviceEvaluation(roundId: String, iteration: Int) -> String {
-        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/evaluation"
+    public static func deviceEvaluation(runId: String, round: Int) -> String {
+        "/v1/device/runs/\(runId)/rounds/\(round)/evaluation"
     }
     /// `POST` a device's feature statistics (safetensors) in a round without secure aggregation.
-    public static func deviceStatistics(roundId: String, iteration: Int) -> String {
-        "/v1/device/rounds/\(roundId)/iterations/\(iteration)/statistics"
+    public static func deviceStatistics(runId: String, round: Int) -> String {
+        "/v1/device/runs/\(runId)/rounds/\(round)/statistics"
     }
     public static func deviceDeploymentReport(id: String) -> String {
         "/v1/device/deployments/\(id)/report"

@@ -19,7 +19,7 @@ public enum ClientFailureReason: String, Codable, Sendable, CaseIterable {
 }
 
 /// A device's report that it takes no part in a round, `POST`ed to
-/// ``APIPath/deviceFailure(roundId:iteration:)`` so the round stops waiting for it.
+/// ``APIPath/deviceFailure(runId:round:)`` so the round stops waiting for it.
 public struct ClientFailureReport: Codable, Sendable, Equatable {
     /// Longest detail the aggregator accepts, in characters.
     public static let maximumDetailLength = 500

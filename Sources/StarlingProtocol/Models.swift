@@ -78,24 +78,52 @@ public enum VersionSource: String, Codable, Sendable {
     case initialized, imported, round
 }
 
-/// The lineage of a version made by a federated round.
+/// The lineage of a version made by a round of a federated run.
 public struct VersionLineage: Codable, Sendable, Equatable {
     public var parentVersion: Int?
-    public var roundId: String?
-    public var roundIteration: Int?
+    public var runId: String?
+    public var round: Int?
     public var cohortSize: Int?
     /// The differential privacy the round that made this version applied, if any.
     public var privacy: VersionPrivacy?
 
     public init(
-        parentVersion: Int? = nil, roundId: String? = nil, roundIteration: Int? = nil,
+        parentVersion: Int? = nil, runId: String? = nil, round: Int? = nil,
         cohortSize: Int? = nil, privacy: VersionPrivacy? = nil
     ) {
         self.parentVersion = parentVersion
-        self.roundId = roundId
-        self.roundIteration = roundIteration
+        self.runId = runId
+        self.round = round
         self.cohortSize = cohortSize
         self.privacy = privacy
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case parentVersion, runId, round, cohortSize, privacy
+        /// What `runId` and `round` were called in lineages recorded before runs held rounds.
+        case roundId, roundIteration
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        parentVersion = try container.decodeIfPresent(Int.self, forKey: .parentVersion)
+        runId =
+            try container.decodeIfPresent(String.self, forKey: .runId)
+            ?? container.decodeIfPresent(String.self, forKey: .roundId)
+        round =
+            try container.decodeIfPresent(Int.self, forKey: .round)
+            ?? container.decodeIfPresent(Int.self, forKey: .roundIteration)
+        cohortSize = try container.decodeIfPresent(Int.self, forKey: .cohortSize)
+        privacy = try container.decodeIfPresent(VersionPrivacy.self, forKey: .privacy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(parentVersion, forKey: .parentVersion)
+        try container.encodeIfPresent(runId, forKey: .runId)
+        try container.encodeIfPresent(round, forKey: .round)
+        try container.encodeIfPresent(cohortSize, forKey: .cohortSize)
+        try container.encodeIfPresent(privacy, forKey: .privacy)
     }
 }
 

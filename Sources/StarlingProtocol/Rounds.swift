@@ -6,7 +6,7 @@ import StarlingCore
     import Foundation
 #endif
 
-/// Where a round (or one iteration of it) stands.
+/// Where a round (or one round of it) stands.
 public enum RoundState: String, Codable, Sendable {
     case waiting, running, completed, failed
 
@@ -27,9 +27,9 @@ public enum RoundStage: String, Codable, Sendable, CaseIterable {
     case failed
 }
 
-/// One iteration of a multi-round run: its cohort, its updates and the version it produced.
-public struct RoundIterationInfo: Codable, Sendable, Equatable {
-    public var iteration: Int
+/// One round of a multi-round run: its cohort, its updates and the version it produced.
+public struct RoundInfo: Codable, Sendable, Equatable {
+    public var round: Int
     public var state: RoundState
     public var baseVersion: Int
     public var cohortSize: Int
@@ -46,12 +46,12 @@ public struct RoundIterationInfo: Codable, Sendable, Equatable {
     public var attempt: Int
 
     public init(
-        iteration: Int, state: RoundState, baseVersion: Int, cohortSize: Int, updatesReceived: Int,
+        round: Int, state: RoundState, baseVersion: Int, cohortSize: Int, updatesReceived: Int,
         producedVersion: Int?, metrics: VersionMetrics?, failureReason: String?, startedAt: Date,
         endedAt: Date?, failedClients: [ClientFailure] = [], attempt: Int = 1
     ) {
         self.attempt = attempt
-        self.iteration = iteration
+        self.round = round
         self.state = state
         self.baseVersion = baseVersion
         self.cohortSize = cohortSize
@@ -66,7 +66,7 @@ public struct RoundIterationInfo: Codable, Sendable, Equatable {
 }
 
 /// A federated run as the admin API shows it.
-public struct RoundInfo: Codable, Sendable, Equatable {
+public struct RunInfo: Codable, Sendable, Equatable {
     public var id: String
     /// What the run's devices do: train, evaluate a version, or summarise their features.
     public var kind: RunKind
@@ -78,7 +78,7 @@ public struct RoundInfo: Codable, Sendable, Equatable {
     public var minClients: Int
     public var localEpochs: Int
     public var learningRate: Double
-    public var iterations: [RoundIterationInfo]
+    public var rounds: [RoundInfo]
     public var failureReason: String?
     public var createdAt: Date
     /// Whether the run combines updates by secure aggregation.
@@ -94,7 +94,7 @@ public struct RoundInfo: Codable, Sendable, Equatable {
 
     public init(
         id: String, kind: RunKind = .train, model: String, state: RoundState, totalRounds: Int, clients: Int,
-        minClients: Int, localEpochs: Int, learningRate: Double, iterations: [RoundIterationInfo],
+        minClients: Int, localEpochs: Int, learningRate: Double, rounds: [RoundInfo],
         failureReason: String?, createdAt: Date, secureAggregation: Bool, privacy: PrivacyRequest? = nil,
         evaluation: FederatedEvaluation? = nil, profile: ProfileReference? = nil, stage: RoundStage? = nil
     ) {
@@ -108,7 +108,7 @@ public struct RoundInfo: Codable, Sendable, Equatable {
         self.minClients = minClients
         self.localEpochs = localEpochs
         self.learningRate = learningRate
-        self.iterations = iterations
+        self.rounds = rounds
         self.failureReason = failureReason
         self.createdAt = createdAt
         self.secureAggregation = secureAggregation
@@ -126,10 +126,10 @@ public struct RoundInfo: Codable, Sendable, Equatable {
 /// holding `trained - base`, and metadata keys from ``UpdateMetadataKey``. With
 /// `secureAggregation` set, the contribution goes through SecAgg+ instead (see
 /// ``SecureAggregationTask``). A device that cannot contribute reports why to
-/// ``APIPath/deviceFailure(roundId:iteration:)``.
+/// ``APIPath/deviceFailure(runId:round:)``.
 public struct RoundTask: Codable, Sendable, Equatable {
-    public var roundId: String
-    public var iteration: Int
+    public var runId: String
+    public var round: Int
     public var kind: RunKind
     /// The model trained or evaluated; empty for a statistics task over a bare feature width.
     public var model: String
@@ -156,14 +156,14 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var attempt: Int
 
     public init(
-        roundId: String, iteration: Int, kind: RunKind = .train, model: String, baseVersion: Int, sha256: String,
+        runId: String, round: Int, kind: RunKind = .train, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
         seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil,
         training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil, attempt: Int = 1
     ) {
         self.attempt = attempt
-        self.roundId = roundId
-        self.iteration = iteration
+        self.runId = runId
+        self.round = round
         self.kind = kind
         self.model = model
         self.baseVersion = baseVersion
@@ -208,13 +208,13 @@ public enum UpdateMetadataKey {
 
 /// The aggregator's acknowledgement of an accepted update.
 public struct UpdateReceipt: Codable, Sendable {
-    public var roundId: String
-    public var iteration: Int
+    public var runId: String
+    public var round: Int
     public var accepted: Bool
 
-    public init(roundId: String, iteration: Int, accepted: Bool) {
-        self.roundId = roundId
-        self.iteration = iteration
+    public init(runId: String, round: Int, accepted: Bool) {
+        self.runId = runId
+        self.round = round
         self.accepted = accepted
     }
 }

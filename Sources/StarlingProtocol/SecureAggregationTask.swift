@@ -12,7 +12,7 @@
 /// delta alone, unweighted and without metrics, each value times `encodingScale`, rounded
 /// stochastically and written in two's complement modulo 2^32, so integer noise can ride along.
 public struct SecureAggregationTask: Codable, Sendable, Equatable {
-    /// Names this aggregation in every key and message: `<round>-<iteration>`.
+    /// Names this aggregation in every key and message: `<round>-<round>`.
     public var sessionId: String
     /// The device's index in the cohort, 0-based.
     public var client: Int

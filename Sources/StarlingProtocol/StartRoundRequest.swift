@@ -4,7 +4,7 @@ import StarlingCore
 ///
 /// Every optional field has a default in ``RoundDefaults``, chosen so that a run with no tuning
 /// learns dependably on the datasets of the quality benchmark (docs/quality.md).
-public struct StartRoundRequest: Codable, Sendable {
+public struct StartRunRequest: Codable, Sendable {
     public var model: String
     /// The version to start from; default the newest.
     public var baseVersion: Int?

@@ -27,10 +27,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Layer widths, e.g. 64-32-10.")
     var arch: String
 
-    @Option(help: "Local epochs per round (default: starling round start's, \(RoundDefaults.localEpochs)).")
+    @Option(help: "Local epochs per round (default: starling run start's, \(RoundDefaults.localEpochs)).")
     var localEpochs: Int?
 
-    @Option(help: "Local learning rate (default: starling round start's, \(RoundDefaults.learningRate)).")
+    @Option(help: "Local learning rate (default: starling run start's, \(RoundDefaults.learningRate)).")
     var lr: Double?
 
     @Option(help: "Seed of every random choice.")

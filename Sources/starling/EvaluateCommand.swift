@@ -35,7 +35,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             if !json {
                 Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))
             }
-            return try await RoundWatcher(client: client, roundId: started.id).follow { _, _ throws(AdminError) in }
+            return try await RunWatcher(client: client, runId: started.id).follow { _, _ throws(AdminError) in }
         }
         guard run.state == .completed, let evaluation = run.evaluation else {
             Console.error("\(run.id) \(run.state.rawValue): \(run.failureReason ?? "no evaluation was made")")

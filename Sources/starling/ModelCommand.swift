@@ -134,7 +134,7 @@ struct ModelCommand: AsyncParsableCommand {
                 let lineage = version.lineage
                 table.rows.append([
                     String(version.version), version.source.rawValue, lineage.parentVersion.map(String.init) ?? "-",
-                    lineage.roundId.map { "\($0)#\(lineage.roundIteration ?? 0)" } ?? "-",
+                    lineage.runId.map { "\($0)#\(lineage.round ?? 0)" } ?? "-",
                     lineage.cohortSize.map(String.init) ?? "-",
                     lineage.privacy.map { "\($0.mode.rawValue) ε=\(Format.fixed($0.epsilon)) δ=\($0.delta)" } ?? "-",
                     version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-",

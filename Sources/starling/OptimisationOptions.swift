@@ -2,7 +2,7 @@ import ArgumentParser
 import StarlingCore
 import StarlingProtocol
 
-/// The optimisation flags of `starling round start`: the local learning-rate schedule and
+/// The optimisation flags of `starling run start`: the local learning-rate schedule and
 /// safeguards, FedProx, the server optimizer, the aggregation rule and evaluation during the run.
 struct OptimisationOptions: ParsableArguments {
     @Option(

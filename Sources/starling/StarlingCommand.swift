@@ -14,7 +14,7 @@ struct StarlingCommand: AsyncParsableCommand {
             configuration, 4 aggregator unreachable, 5 request refused by the aggregator.
             """,
         subcommands: [
-            TokenCommand.self, EnrollTokenCommand.self, DevicesCommand.self, ModelCommand.self, RoundCommand.self,
+            TokenCommand.self, EnrollTokenCommand.self, DevicesCommand.self, ModelCommand.self, RunCommand.self,
             StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, AuditCommand.self,
             DemoCommand.self, PrivacyCommand.self,
         ])

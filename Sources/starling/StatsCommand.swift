@@ -50,7 +50,7 @@ struct StatsCommand: AsyncParsableCommand {
             let (run, profile) = try await connection.withClient { client throws(AdminError) in
                 let started = try await client.collectStatistics(request)
                 Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))
-                let final = try await RoundWatcher(client: client, roundId: started.id).follow {
+                let final = try await RunWatcher(client: client, runId: started.id).follow {
                     _, _ throws(AdminError) in
                 }
                 guard final.state == .completed, let reference = final.profile else {

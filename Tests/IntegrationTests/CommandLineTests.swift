@@ -28,25 +28,26 @@ final class CommandLineTests: XCTestCase {
         let listed = try await runStarling(["model", "versions", "--model", "cli"], environment: environment)
         XCTAssertTrue(listed.stdout.contains("initialized"), listed.stdout)
 
+        // `round` is the former name of the `run` command, and still answers.
         let unknown = try await runStarling(
             ["round", "start", "--model", "nope", "--clients", "2", "--min-clients", "1"], environment: environment)
         XCTAssertEqual(unknown.status, 5)
         XCTAssertTrue(unknown.stderr.contains("model_not_found"), unknown.stderr)
 
         let secure = try await runStarling(
-            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--detach"],
+            ["run", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--detach"],
             environment: environment)
         XCTAssertEqual(secure.status, 0, secure.stderr)
         XCTAssertTrue(
             secure.stdout.contains("with secure aggregation"), "secure aggregation is on by default: \(secure.stdout)")
         let plain = try await runStarling(
-            ["round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--detach"],
+            ["run", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--detach"],
             environment: environment)
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertFalse(plain.stdout.contains("secure"), plain.stdout)
         let contradictory = try await runStarling(
             [
-                "round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg",
+                "run", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg",
                 "--secagg-threshold", "2",
             ],
             environment: environment)
@@ -55,7 +56,7 @@ final class CommandLineTests: XCTestCase {
             contradictory.stderr.contains("--secagg-threshold needs secure aggregation"), contradictory.stderr)
         let unprotected = try await runStarling(
             [
-                "round", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--privacy",
+                "run", "start", "--model", "cli", "--clients", "2", "--min-clients", "1", "--no-secagg", "--privacy",
                 "distributed", "--epsilon", "4",
             ],
             environment: environment)

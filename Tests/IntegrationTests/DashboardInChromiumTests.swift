@@ -31,11 +31,11 @@ final class DashboardInChromiumTests: XCTestCase {
         XCTAssertEqual(profiled.state, .completed, profiled.failureReason ?? "")
         _ = try await admin.createModel(
             CreateModelRequest(name: "digits", architecture: "64-32-10", seed: 2, profile: "digits"))
-        let run = try await admin.startRound(
-            StartRoundRequest(model: "digits", clients: 4, minClients: 4, rounds: 3, deadlineSeconds: 60, seed: 7))
+        let run = try await admin.startRun(
+            StartRunRequest(model: "digits", clients: 4, minClients: 4, rounds: 3, deadlineSeconds: 60, seed: 7))
         let trainedRun = try await finished(run.id, admin)
         XCTAssertEqual(trainedRun.state, .completed, trainedRun.failureReason ?? "")
-        let trained = try XCTUnwrap(trainedRun.iterations.last?.producedVersion)
+        let trained = try XCTUnwrap(trainedRun.rounds.last?.producedVersion)
         // A device revoked with a reason that is markup: the fleet page must show it as text, never run it.
         let revoked = try await aggregator.enrollDevice(tags: [Tag(key: "zone", value: "field")])
         let reason = "<script>document.title='owned'</script>"
@@ -66,13 +66,13 @@ final class DashboardInChromiumTests: XCTestCase {
         XCTAssertEqual(title, "Fleet · Starling", "no script from a device's data ran")
         try await browser.screenshot(to: Self.screenshots.appendingPathComponent("fleet.png"))
 
-        try await browser.click("nav a[href='/ui/rounds']")
+        try await browser.click("nav a[href='/ui/runs']")
         try await browser.waitForPage(
-            "/ui/rounds",
+            "/ui/runs",
             containing: [statistics.id, "statistics for profile digits v1", run.id, "3 of 3 rounds completed"])
         let charts = try await browser.count("svg")
         XCTAssertEqual(charts, 2, "the training run's accuracy and loss are charted")
-        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("rounds.png"))
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("runs.png"))
 
         try await browser.click("nav a[href='/ui/models']")
         let models = try await browser.waitForPage("/ui/models", containing: ["digits", run.id])
@@ -109,9 +109,9 @@ final class DashboardInChromiumTests: XCTestCase {
         try await browser.waitForPage("/ui/sign-in", containing: ["Admin token"])
     }
 
-    private func finished(_ id: String, _ admin: AdminClient) async throws -> RoundInfo {
+    private func finished(_ id: String, _ admin: AdminClient) async throws -> RunInfo {
         try await Wait.until("run \(id) to end", timeout: .seconds(180), interval: .milliseconds(200)) {
-            guard let info = try? await admin.round(id: id), info.state.isFinal else { return nil as RoundInfo? }
+            guard let info = try? await admin.run(id: id), info.state.isFinal else { return nil as RunInfo? }
             return info
         }
     }

@@ -28,8 +28,8 @@ final class KillAtRandomTests: XCTestCase {
         var killed: [RoundStage] = []
         for secure in [false, true] {
             let rounds = 6
-            let run = try await aggregator.admin.startRound(
-                StartRoundRequest(
+            let run = try await aggregator.admin.startRun(
+                StartRunRequest(
                     model: "sturdy", clients: 4, minClients: 3, localEpochs: 2, rounds: rounds, deadlineSeconds: 120,
                     seed: 11, secureAggregation: secure))
             for stage in secure ? Self.secureStages : Self.plainStages {
@@ -40,20 +40,20 @@ final class KillAtRandomTests: XCTestCase {
             }
             let admin = aggregator.admin
             let finished = try await Wait.until("run \(run.id) to end", timeout: .seconds(300)) {
-                guard let info = try? await admin.round(id: run.id), info.state.isFinal else { return nil as RoundInfo? }
+                guard let info = try? await admin.run(id: run.id), info.state.isFinal else { return nil as RunInfo? }
                 return info
             }
             XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-            XCTAssertEqual(finished.iterations.map(\.iteration), Array(1...rounds))
-            XCTAssertTrue(finished.iterations.allSatisfy { $0.state == .completed }, "\(finished.iterations)")
-            let produced = try await admin.versions(model: "sturdy").filter { $0.lineage.roundId == run.id }
+            XCTAssertEqual(finished.rounds.map(\.round), Array(1...rounds))
+            XCTAssertTrue(finished.rounds.allSatisfy { $0.state == .completed }, "\(finished.rounds)")
+            let produced = try await admin.versions(model: "sturdy").filter { $0.lineage.runId == run.id }
             XCTAssertEqual(
-                produced.compactMap(\.lineage.roundIteration).sorted(), Array(1...rounds),
+                produced.compactMap(\.lineage.round).sorted(), Array(1...rounds),
                 "every round registered exactly one version")
-            XCTAssertEqual(finished.iterations.compactMap(\.producedVersion), produced.map(\.version))
+            XCTAssertEqual(finished.rounds.compactMap(\.producedVersion), produced.map(\.version))
             if secure {
                 XCTAssertGreaterThan(
-                    finished.iterations.map(\.attempt).max() ?? 0, 1, "a secure round was done again after a kill")
+                    finished.rounds.map(\.attempt).max() ?? 0, 1, "a secure round was done again after a kill")
             }
         }
         XCTAssertGreaterThanOrEqual(killed.count, 12, "killed in \(killed)")
@@ -67,38 +67,39 @@ final class KillAtRandomTests: XCTestCase {
         let first = try await aggregator.enrollDevice()
         let second = try await aggregator.enrollDevice()
         for device in [first, second] { _ = try await device.watch() }
-        let run = try await aggregator.admin.startRound(
-            StartRoundRequest(
+        let run = try await aggregator.admin.startRun(
+            StartRunRequest(
                 model: "kept", clients: 2, minClients: 2, rounds: 1, deadlineSeconds: 120, seed: 3,
                 secureAggregation: false))
         let task = try await first.nextTask()
-        XCTAssertEqual(task.roundId, run.id)
-        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        XCTAssertEqual(task.runId, run.id)
+        let path = APIPath.deviceUpdate(runId: task.runId, round: task.round)
         let architecture = try ModelArchitecture(parsing: "4-3-2")
         let _: UpdateReceipt = try await first.client.post(path, bytes: UpdateBody.make(architecture, value: 0.5))
 
         let restarted = try await aggregator.crashAndRestart(for: self)
-        let taken: RoundInfo = try await restarted.admin.round(id: run.id)
+        let taken: RunInfo = try await restarted.admin.run(id: run.id)
         XCTAssertEqual(taken.stage, .collecting)
-        XCTAssertEqual(taken.iterations.first?.updatesReceived, 1, "the accepted update survived the kill")
+        XCTAssertEqual(taken.rounds.first?.updatesReceived, 1, "the accepted update survived the kill")
         await assertAPIError(status: 409, code: "duplicate_update") {
             let _: UpdateReceipt = try await first.client.post(path, bytes: UpdateBody.make(architecture, value: 0.5))
         }
         let _: UpdateReceipt = try await second.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1))
         let admin = restarted.admin
         let finished = try await Wait.until("the run to end", timeout: .seconds(60)) {
-            guard let info = try? await admin.round(id: run.id), info.state.isFinal else { return nil as RoundInfo? }
+            guard let info = try? await admin.run(id: run.id), info.state.isFinal else { return nil as RunInfo? }
             return info
         }
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
     }
 
     /// Polls the run until its current round stands at `stage`; false when the run ended first.
     private static func reach(_ stage: RoundStage, of run: String, admin: AdminClient) async throws -> Bool {
-        try await Wait.until("run \(run) to reach \(stage.rawValue)", timeout: .seconds(240), interval: .milliseconds(2))
-        {
-            guard let info = try? await admin.round(id: run) else { return nil as Bool? }
+        try await Wait.until(
+            "run \(run) to reach \(stage.rawValue)", timeout: .seconds(240), interval: .milliseconds(2)
+        ) {
+            guard let info = try? await admin.run(id: run) else { return nil as Bool? }
             if info.state.isFinal { return false }
             return info.stage == stage ? true : nil
         }

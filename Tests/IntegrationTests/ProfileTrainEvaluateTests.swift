@@ -32,10 +32,10 @@ final class ProfileTrainEvaluateTests: XCTestCase {
             ["stats", "collect", "--name", "p", "--width", "64", "--deadline", "30"], environment: environment)
         XCTAssertEqual(collected.status, 0, collected.stderr)
         XCTAssertTrue(collected.stdout.contains("with secure aggregation"), collected.stdout)
-        let collection = try await aggregator.admin.round(id: try runID(in: collected.stdout))
+        let collection = try await aggregator.admin.run(id: try runID(in: collected.stdout))
         XCTAssertEqual(collection.kind, .statistics)
         XCTAssertEqual(collection.profile, ProfileReference(name: "p", version: 1))
-        XCTAssertEqual(collection.iterations.first?.updatesReceived, agents, "the devices summed")
+        XCTAssertEqual(collection.rounds.first?.updatesReceived, agents, "the devices summed")
         let shown = try await runStarling(["stats", "show", "p", "--json"], environment: environment)
         XCTAssertEqual(shown.status, 0, shown.stderr)
         let profile = try StarlingJSON.decoder().decode(FeatureProfile.self, from: Data(shown.stdout.utf8))
@@ -59,15 +59,15 @@ final class ProfileTrainEvaluateTests: XCTestCase {
 
         let trained = try await runStarling(
             [
-                "round", "start", "--model", "m", "--clients", "\(agents)", "--min-clients", "\(agents)",
+                "run", "start", "--model", "m", "--clients", "\(agents)", "--min-clients", "\(agents)",
                 "--rounds", "2", "--local-epochs", "1", "--server-optimizer", "fedadam", "--evaluate-every", "2",
                 "--deadline", "30", "--seed", "7",
             ], environment: environment)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         XCTAssertTrue(trained.stdout.contains("with secure aggregation"), trained.stdout)
-        let training = try await aggregator.admin.round(id: try runID(in: trained.stdout))
-        XCTAssertEqual(training.iterations.map(\.producedVersion), [2, 3])
-        XCTAssertTrue(training.iterations.allSatisfy { $0.failedClients.isEmpty })
+        let training = try await aggregator.admin.run(id: try runID(in: trained.stdout))
+        XCTAssertEqual(training.rounds.map(\.producedVersion), [2, 3])
+        XCTAssertTrue(training.rounds.allSatisfy { $0.failedClients.isEmpty })
 
         // The run's own evaluation of its last version runs after it, on the same devices.
         let admin = aggregator.admin
@@ -87,10 +87,10 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         let evaluation = try StarlingJSON.decoder().decode(FederatedEvaluation.self, from: Data(evaluated.stdout.utf8))
         XCTAssertEqual(evaluation.version, 2)
         XCTAssertEqual(evaluation.devices, agents)
-        let evaluationRun = try await aggregator.admin.round(id: evaluation.runId)
+        let evaluationRun = try await aggregator.admin.run(id: evaluation.runId)
         XCTAssertEqual(evaluationRun.kind, .evaluate)
         XCTAssertEqual(evaluationRun.evaluation?.runId, evaluation.runId)
-        XCTAssertEqual(evaluationRun.iterations.first?.updatesReceived, agents, "the devices summed")
+        XCTAssertEqual(evaluationRun.rounds.first?.updatesReceived, agents, "the devices summed")
 
         let listed = try await runStarling(["model", "versions", "--model", "m", "--json"], environment: environment)
         XCTAssertEqual(listed.status, 0, listed.stderr)
@@ -130,13 +130,13 @@ final class ProfileTrainEvaluateTests: XCTestCase {
             ["model", "create", "--name", "m", "--arch", "64-16-10", "--profile", "p"], environment: environment)
         XCTAssertEqual(created.status, 0, created.stderr)
         let hidden = try await runStarling(
-            ["round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--aggregation", "median"],
+            ["run", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--aggregation", "median"],
             environment: environment)
         XCTAssertEqual(hidden.status, 2, "a usage error")
         XCTAssertTrue(hidden.stderr.contains("add --no-secagg"), hidden.stderr)
         let trained = try await runStarling(
             [
-                "round", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--no-secagg",
+                "run", "start", "--model", "m", "--clients", "3", "--min-clients", "3", "--no-secagg",
                 "--aggregation", "trimmed-mean", "--trim", "0.2", "--evaluate-every", "1", "--deadline", "30",
                 "--seed", "4",
             ],
@@ -179,9 +179,9 @@ final class ProfileTrainEvaluateTests: XCTestCase {
             ["stats", "collect", "--name", "p", "--width", "64", "--clients", "4", "--deadline", "30"],
             environment: environment)
         XCTAssertEqual(collected.status, 0, collected.stderr)
-        let collection = try await aggregator.admin.round(id: try runID(in: collected.stdout))
-        XCTAssertEqual(collection.iterations.first?.failedClients.map(\.device), [narrowDevice])
-        XCTAssertEqual(collection.iterations.first?.failedClients.map(\.reason), [.noData])
+        let collection = try await aggregator.admin.run(id: try runID(in: collected.stdout))
+        XCTAssertEqual(collection.rounds.first?.failedClients.map(\.device), [narrowDevice])
+        XCTAssertEqual(collection.rounds.first?.failedClients.map(\.reason), [.noData])
         let profile = try await aggregator.admin.profile(name: "p")
         XCTAssertEqual(profile.devices, 3)
 
@@ -190,15 +190,15 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         XCTAssertEqual(created.status, 0, created.stderr)
         let trained = try await runStarling(
             [
-                "round", "start", "--model", "m", "--clients", "4", "--min-clients", "3", "--local-epochs", "1",
+                "run", "start", "--model", "m", "--clients", "4", "--min-clients", "3", "--local-epochs", "1",
                 "--deadline", "30", "--seed", "2",
             ],
             environment: environment)
         XCTAssertEqual(trained.status, 0, trained.stderr)
-        let training = try await aggregator.admin.round(id: try runID(in: trained.stdout))
-        XCTAssertEqual(training.iterations.first?.updatesReceived, 3)
-        XCTAssertEqual(training.iterations.first?.failedClients.map(\.device), [narrowDevice])
-        let status = try await runStarling(["round", "status", training.id], environment: environment)
+        let training = try await aggregator.admin.run(id: try runID(in: trained.stdout))
+        XCTAssertEqual(training.rounds.first?.updatesReceived, 3)
+        XCTAssertEqual(training.rounds.first?.failedClients.map(\.device), [narrowDevice])
+        let status = try await runStarling(["run", "status", training.id], environment: environment)
         XCTAssertTrue(status.stdout.contains("\(narrowDevice): no_data, "), status.stdout)
 
         let evaluated = try await runStarling(
@@ -220,21 +220,21 @@ final class ProfileTrainEvaluateTests: XCTestCase {
         XCTAssertEqual(created.status, 0, created.stderr)
 
         let refused = try await runStarling(
-            ["round", "start", "--model", "raw", "--clients", "3", "--min-clients", "2", "--lr", "1e30"],
+            ["run", "start", "--model", "raw", "--clients", "3", "--min-clients", "2", "--lr", "1e30"],
             environment: environment)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("learning_rate"), refused.stderr)
 
         let diverged = try await runStarling(
             [
-                "round", "start", "--model", "raw", "--clients", "3", "--min-clients", "2", "--lr", "100",
+                "run", "start", "--model", "raw", "--clients", "3", "--min-clients", "2", "--lr", "100",
                 "--clip-grad-norm", "0", "--deadline", "60", "--seed", "3",
             ], environment: environment)
         XCTAssertEqual(diverged.status, 1, diverged.stdout + diverged.stderr)
         XCTAssertTrue(diverged.stderr.contains("3 of 3 devices reported failures (3 diverged)"), diverged.stderr)
 
         let id = try runID(in: diverged.stdout)
-        let status = try await runStarling(["round", "status", id], environment: environment)
+        let status = try await runStarling(["run", "status", id], environment: environment)
         XCTAssertEqual(status.status, 0, status.stderr)
         let devices = try await aggregator.admin.devices()
         XCTAssertEqual(devices.count, 3)

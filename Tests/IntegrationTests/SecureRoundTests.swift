@@ -8,12 +8,12 @@ import XCTest
 /// Rounds with secure aggregation over real agent processes: the result is FedAvg's, and the
 /// round survives devices that vanish in the middle of the protocol.
 final class SecureRoundTests: XCTestCase {
-    private func finished(_ round: RoundInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120))
-        async throws -> RoundInfo
+    private func finished(_ round: RunInfo, on aggregator: AggregatorHarness, timeout: Duration = .seconds(120))
+        async throws -> RunInfo
     {
         let admin = aggregator.admin
         return try await Wait.until("round \(round.id) to end", timeout: timeout, interval: .milliseconds(100)) {
-            guard let info = try? await admin.round(id: round.id), info.state.isFinal else { return nil as RoundInfo? }
+            guard let info = try? await admin.run(id: round.id), info.state.isFinal else { return nil as RunInfo? }
             return info
         }
     }
@@ -26,22 +26,22 @@ final class SecureRoundTests: XCTestCase {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 3))
         try await aggregator.startAgents(3, rows: 120)
-        func request(secure: Bool) -> StartRoundRequest {
-            StartRoundRequest(
+        func request(secure: Bool) -> StartRunRequest {
+            StartRunRequest(
                 model: "sec", baseVersion: 1, clients: 3, minClients: 3, localEpochs: 1, learningRate: 0.05, rounds: 1,
                 deadlineSeconds: 60, seed: 5, secureAggregation: secure)
         }
-        let secure = try await finished(try await aggregator.admin.startRound(request(secure: true)), on: aggregator)
+        let secure = try await finished(try await aggregator.admin.startRun(request(secure: true)), on: aggregator)
         XCTAssertEqual(secure.state, .completed, secure.failureReason ?? "")
         XCTAssertTrue(secure.secureAggregation)
-        XCTAssertEqual(secure.iterations.first?.updatesReceived, 3)
-        let plain = try await finished(try await aggregator.admin.startRound(request(secure: false)), on: aggregator)
+        XCTAssertEqual(secure.rounds.first?.updatesReceived, 3)
+        let plain = try await finished(try await aggregator.admin.startRun(request(secure: false)), on: aggregator)
         XCTAssertEqual(plain.state, .completed, plain.failureReason ?? "")
         XCTAssertFalse(plain.secureAggregation)
 
         let base = try await parameters(1, on: aggregator)
-        let viaSecAgg = try await parameters(try XCTUnwrap(secure.iterations.first?.producedVersion), on: aggregator)
-        let viaFedAvg = try await parameters(try XCTUnwrap(plain.iterations.first?.producedVersion), on: aggregator)
+        let viaSecAgg = try await parameters(try XCTUnwrap(secure.rounds.first?.producedVersion), on: aggregator)
+        let viaFedAvg = try await parameters(try XCTUnwrap(plain.rounds.first?.producedVersion), on: aggregator)
         let moved = zip(viaFedAvg, base).map { abs($0 - $1) }.max() ?? 0
         let difference = zip(viaSecAgg, viaFedAvg).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertGreaterThan(moved, 1e-3, "the round must have changed the model for the comparison to mean anything")
@@ -55,20 +55,20 @@ final class SecureRoundTests: XCTestCase {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 4))
         try await aggregator.startAgents(8, rows: 100)
-        let round = try await aggregator.admin.startRound(
-            StartRoundRequest(
+        let round = try await aggregator.admin.startRun(
+            StartRunRequest(
                 model: "sec", clients: 8, minClients: 4, localEpochs: 1, learningRate: 0.05, rounds: 1,
                 deadlineSeconds: 12, seed: 9))
         let admin = aggregator.admin
         _ = try await Wait.until("the cohort to be chosen", timeout: .seconds(30), interval: .milliseconds(20)) {
-            (try? await admin.round(id: round.id))?.iterations.first.flatMap { $0.cohortSize == 8 ? true : nil }
+            (try? await admin.run(id: round.id))?.rounds.first.flatMap { $0.cohortSize == 8 ? true : nil }
         }
         for index in [2, 5] {
             await aggregator.fleet.processes.member(named: "agent-\(index)")?.killAbruptly()
         }
         let ended = try await finished(round, on: aggregator)
         XCTAssertEqual(ended.state, .completed, ended.failureReason ?? "")
-        XCTAssertEqual(ended.iterations.first?.updatesReceived, 6, "the six live agents are summed")
-        XCTAssertEqual(ended.iterations.first?.producedVersion, 2)
+        XCTAssertEqual(ended.rounds.first?.updatesReceived, 6, "the six live agents are summed")
+        XCTAssertEqual(ended.rounds.first?.producedVersion, 2)
     }
 }

@@ -28,24 +28,24 @@ final class StragglerTests: XCTestCase {
         for secure in [false, true] {
             // Up to six devices are invited for four updates; the round deadline (10 minutes) is
             // never what ends a round.
-            let started = try await admin.startRound(
-                StartRoundRequest(
+            let started = try await admin.startRun(
+                StartRunRequest(
                     model: "flaky", clients: 4, minClients: 3, rounds: 2, deadlineSeconds: 600, seed: 5,
                     secureAggregation: secure, overSelection: 0.5))
             let finished = try await Wait.until(
                 "the \(secure ? "secure" : "plain") run to end", timeout: .seconds(240), interval: .milliseconds(200)
             ) {
-                guard let info = try? await admin.round(id: started.id), info.state.isFinal else {
-                    return nil as RoundInfo?
+                guard let info = try? await admin.run(id: started.id), info.state.isFinal else {
+                    return nil as RunInfo?
                 }
                 return info
             }
             XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-            XCTAssertEqual(finished.iterations.count, 2)
-            for iteration in finished.iterations {
-                XCTAssertGreaterThanOrEqual(iteration.updatesReceived, 4, "\(iteration)")
+            XCTAssertEqual(finished.rounds.count, 2)
+            for round in finished.rounds {
+                XCTAssertGreaterThanOrEqual(round.updatesReceived, 4, "\(round)")
                 XCTAssertGreaterThan(
-                    iteration.cohortSize, iteration.updatesReceived,
+                    round.cohortSize, round.updatesReceived,
                     "devices that never answered were invited, and the round did not wait for them")
             }
         }

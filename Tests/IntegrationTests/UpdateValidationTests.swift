@@ -14,18 +14,18 @@ final class UpdateValidationTests: XCTestCase {
             CreateModelRequest(name: "it", architecture: "64-8-10", seed: 3))
         let member = try await aggregator.enrollDevice()
         _ = try await member.watch()
-        let round = try await aggregator.admin.startRound(
-            StartRoundRequest(
+        let round = try await aggregator.admin.startRun(
+            StartRunRequest(
                 model: "it", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1,
                 deadlineSeconds: 30, seed: 1, secureAggregation: false))
         let task = try await Wait.until("the round task", timeout: .seconds(20), interval: .milliseconds(100)) {
             try? await member.watch().rounds.first
         }
-        XCTAssertEqual(task.roundId, round.id)
+        XCTAssertEqual(task.runId, round.id)
         XCTAssertEqual(task.baseVersion, created.version)
         let outsider = try await aggregator.enrollDevice()
         _ = try await outsider.watch()
-        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        let path = APIPath.deviceUpdate(runId: task.runId, round: task.round)
         let architecture = try ModelArchitecture(parsing: "64-8-10")
 
         await assertAPIError(status: 403, code: "not_in_cohort") {
@@ -50,8 +50,8 @@ final class UpdateValidationTests: XCTestCase {
         XCTAssertTrue(receipt.accepted)
 
         let finished = try await Wait.until("the round to end", timeout: .seconds(30), interval: .milliseconds(100)) {
-            guard let info = try? await aggregator.admin.round(id: round.id), info.state.isFinal else {
-                return nil as RoundInfo?
+            guard let info = try? await aggregator.admin.run(id: round.id), info.state.isFinal else {
+                return nil as RunInfo?
             }
             return info
         }
@@ -61,7 +61,7 @@ final class UpdateValidationTests: XCTestCase {
         XCTAssertEqual(produced.version, 2)
         XCTAssertEqual(produced.source, .round)
         XCTAssertEqual(
-            produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 1))
+            produced.lineage, VersionLineage(parentVersion: 1, runId: round.id, round: 1, cohortSize: 1))
         XCTAssertEqual(produced.metrics.trainSamples, 50)
     }
 }

@@ -14,10 +14,10 @@ final class UserLevelPrivacyTests: XCTestCase {
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "user", architecture: "64-16-10", seed: 3))
         let apis = try await aggregator.startAgents(3, rows: 120)
         let clipNorm = 0.2
-        func run(_ mode: PrivacyMode, secure: Bool) async throws -> (RoundInfo, [Float]) {
+        func run(_ mode: PrivacyMode, secure: Bool) async throws -> (RunInfo, [Float]) {
             // ε = 10^6 keeps the noise small next to the clipped mean, so the two modes can be compared.
-            let started = try await aggregator.admin.startRound(
-                StartRoundRequest(
+            let started = try await aggregator.admin.startRun(
+                StartRunRequest(
                     model: "user", baseVersion: 1, clients: 3, minClients: 3, localEpochs: 2, learningRate: 0.1,
                     rounds: 1,
                     deadlineSeconds: 60, seed: 5, secureAggregation: secure,
@@ -26,13 +26,13 @@ final class UserLevelPrivacyTests: XCTestCase {
             let info = try await Wait.until(
                 "round \(started.id) to end", timeout: .seconds(120), interval: .milliseconds(100)
             ) {
-                guard let info = try? await admin.round(id: started.id), info.state.isFinal else {
-                    return nil as RoundInfo?
+                guard let info = try? await admin.run(id: started.id), info.state.isFinal else {
+                    return nil as RunInfo?
                 }
                 return info
             }
             XCTAssertEqual(info.state, .completed, info.failureReason ?? "")
-            let version = try XCTUnwrap(info.iterations.first?.producedVersion)
+            let version = try XCTUnwrap(info.rounds.first?.producedVersion)
             let base = try ModelBundle(decoding: try await admin.weights(model: "user", version: 1)).model.parameters
             let produced = try ModelBundle(decoding: try await admin.weights(model: "user", version: version)).model
                 .parameters

@@ -14,7 +14,7 @@ import Synchronization
 final class FakeAggregator: Sendable {
     enum Event: Sendable {
         case report(DeploymentReport)
-        case update(roundId: String, iteration: Int, body: [UInt8])
+        case update(runId: String, round: Int, body: [UInt8])
     }
 
     /// One weights request: its path and `Range` header.
@@ -102,7 +102,7 @@ final class FakeAggregator: Sendable {
             guard let report = try? decoder.decode(DeploymentReport.self, from: Data(request.body)) else { break }
             sink.yield(.report(report))
             return .json([String: String]())
-        case _ where request.uri.hasPrefix("/v1/device/rounds/"):
+        case _ where request.uri.hasPrefix("/v1/device/runs/"):
             let lost = state.withLock { state in
                 state.uploadAttempts += 1
                 guard state.uploadsToDrop > 0 else { return false }
@@ -111,8 +111,8 @@ final class FakeAggregator: Sendable {
             }
             if lost { return FakeResponse(status: .ok, body: Array("{}".utf8), cutAfter: 0) }
             guard let task = state.withLock({ $0.desired.rounds.first }) else { break }
-            sink.yield(.update(roundId: task.roundId, iteration: task.iteration, body: request.body))
-            return .json(UpdateReceipt(roundId: task.roundId, iteration: task.iteration, accepted: true))
+            sink.yield(.update(runId: task.runId, round: task.round, body: request.body))
+            return .json(UpdateReceipt(runId: task.runId, round: task.round, accepted: true))
         default:
             break
         }

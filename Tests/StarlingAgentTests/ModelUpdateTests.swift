@@ -66,7 +66,7 @@ final class ModelUpdateTests: XCTestCase {
 
     private func toyTask(learningRate: Double) -> RoundTask {
         RoundTask(
-            roundId: "r1", iteration: 0, model: "toy", baseVersion: 3, sha256: "", localEpochs: 2,
+            runId: "r1", round: 0, model: "toy", baseVersion: 3, sha256: "", localEpochs: 2,
             learningRate: learningRate, momentum: 0.9, batchSize: 4, deadline: .distantFuture, seed: 5)
     }
 }

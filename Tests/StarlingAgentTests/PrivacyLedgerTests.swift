@@ -9,9 +9,9 @@ import XCTest
 /// The device's privacy ledger: every private run is recorded before it trains, the budget is
 /// enforced over the composition of all of them, and the ledger outlives the process.
 final class PrivacyLedgerTests: XCTestCase {
-    private func task(_ iteration: Int) -> RoundTask {
+    private func task(_ round: Int) -> RoundTask {
         RoundTask(
-            roundId: "rnd-ledger", iteration: iteration, model: "m", baseVersion: 1, sha256: "", localEpochs: 1,
+            runId: "rnd-ledger", round: round, model: "m", baseVersion: 1, sha256: "", localEpochs: 1,
             learningRate: 0.05, momentum: 0, batchSize: 16, deadline: Date().addingTimeInterval(60), seed: 1,
             privacy: PrivacyTask(mode: .local, epsilon: 2, delta: 1e-5, clipNorm: 1, rounds: 4))
     }
@@ -32,7 +32,7 @@ final class PrivacyLedgerTests: XCTestCase {
             task: task(1), privacy: try XCTUnwrap(task(1).privacy), trainingExamples: 160)
         XCTAssertEqual(training.samplingRate, 0.1)
         XCTAssertEqual(training.steps, 10)
-        for iteration in 1...4 { try await admit(training, to: ledger, for: task(iteration)) }
+        for round in 1...4 { try await admit(training, to: ledger, for: task(round)) }
         let spent = try await ledger.status()
         XCTAssertEqual(spent.runs, 4)
         XCTAssertLessThanOrEqual(spent.spentEpsilon, 2, "σ is calibrated so the run's four rounds fit ε = 2")
@@ -100,8 +100,8 @@ final class PrivacyLedgerTests: XCTestCase {
             store: try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite")),
             budget: PrivacyBudget(epsilon: 2, delta: 1e-5))
         let sigma = try NoiseCalibration.noiseMultiplier(samplingRate: 1, steps: 3, epsilon: 2, delta: 1e-5)
-        for iteration in 1...3 {
-            try await ledger.admit(samplingRate: 1, noiseMultiplier: sigma, steps: 1, for: task(iteration))
+        for round in 1...3 {
+            try await ledger.admit(samplingRate: 1, noiseMultiplier: sigma, steps: 1, for: task(round))
         }
         let status = try await ledger.status()
         XCTAssertEqual(status.spentEpsilon, 2, accuracy: 1e-6, "three rounds calibrated for ε = 2 spend it")

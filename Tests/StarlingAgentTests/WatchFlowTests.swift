@@ -14,7 +14,7 @@ final class WatchFlowTests: XCTestCase {
         let weights = try makeToyBundle().encoded()
         let int8 = try makeInt8Artifact(try makeToyBundle())
         let task = RoundTask(
-            roundId: "rnd-1", iteration: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
+            runId: "rnd-1", round: 0, model: "toy", baseVersion: 3, sha256: ContentDigest.sha256Hex(weights),
             localEpochs: 2, learningRate: 0.05, momentum: 0.9, batchSize: 8, deadline: Date().addingTimeInterval(60),
             seed: 11)
         let desired = DesiredState(
@@ -173,9 +173,28 @@ final class WatchFlowTests: XCTestCase {
             await withThrowingTaskGroup(of: Void.self) { agent in
                 agent.addTask { try await watch.run() }
                 agent.addTask { try await training.run() }
-                for await event in fake.events {
-                    received.append(event)
-                    if received.count == count { break }
+                // The events the test expects, or nil when they have not all come within a minute.
+                let collected = await withTaskGroup(of: [FakeAggregator.Event]?.self) { race in
+                    race.addTask {
+                        var events: [FakeAggregator.Event] = []
+                        for await event in fake.events {
+                            events.append(event)
+                            if events.count == count { break }
+                        }
+                        return events
+                    }
+                    race.addTask {
+                        try? await Task.sleep(for: .seconds(60))
+                        return nil
+                    }
+                    let first = await race.next() ?? nil
+                    race.cancelAll()
+                    return first
+                }
+                if let collected {
+                    received = collected
+                } else {
+                    XCTFail("\(count) events did not arrive within a minute")
                 }
                 agent.cancelAll()
             }

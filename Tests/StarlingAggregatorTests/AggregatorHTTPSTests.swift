@@ -89,9 +89,9 @@ final class AggregatorHTTPSTests: XCTestCase {
     func test_badUpdates_areRefusedWithTheirCodes_andTheRoundStillCompletes() async throws {
         let aggregator = try await TestAggregator.start()
         let (round, member, task) = try await aggregator.startPlainRound(of: "v")
-        XCTAssertEqual(task.roundId, round.id)
+        XCTAssertEqual(task.runId, round.id)
         let outsider = try await aggregator.enroll()
-        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        let path = APIPath.deviceUpdate(runId: task.runId, round: task.round)
         let architecture = try ModelArchitecture(parsing: "4-3-2")
 
         await assertAPIError(status: 403, code: "not_in_cohort") {
@@ -100,7 +100,7 @@ final class AggregatorHTTPSTests: XCTestCase {
         }
         await assertAPIError(status: 404, code: "round_not_found") {
             try await member.client.post(
-                APIPath.deviceUpdate(roundId: "rnd-nope", iteration: 1),
+                APIPath.deviceUpdate(runId: "rnd-nope", round: 1),
                 bytes: UpdateBody.make(architecture, value: 0.1),
                 as: UpdateReceipt.self)
         }
@@ -137,10 +137,10 @@ final class AggregatorHTTPSTests: XCTestCase {
 }
 
 /// Polls the admin API until a run ends (the coordinator ticks every 20 ms in tests).
-func waitForEnd(of roundID: String, _ aggregator: TestAggregator) async throws -> RoundInfo {
+func waitForEnd(of roundID: String, _ aggregator: TestAggregator) async throws -> RunInfo {
     let admin = aggregator.admin
     return try await Wait.until("round \(roundID) to end", timeout: .seconds(30), interval: .milliseconds(20)) {
-        guard let info: RoundInfo = try? await admin.get(APIPath.adminRound(id: roundID)), info.state.isFinal else {
+        guard let info: RunInfo = try? await admin.get(APIPath.adminRun(id: roundID)), info.state.isFinal else {
             return nil
         }
         return info

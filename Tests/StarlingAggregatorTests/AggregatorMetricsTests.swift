@@ -13,12 +13,12 @@ import XCTest
 /// aggregation in it, routes as templates and no ids in any label.
 final class AggregatorMetricsTests: XCTestCase {
     private static let loopback = ListenAddress(host: "127.0.0.1", port: 0)
-    private static let updateRoute = "/v1/device/rounds/{id}/iterations/{n}/update"
+    private static let updateRoute = "/v1/device/runs/{id}/rounds/{n}/update"
 
     func test_metrics_afterAPlainRoundAndARefinement_passPromtool_andCountThem() async throws {
         let aggregator = try await TestAggregator.start(metricsListen: Self.loopback)
         let (round, member, task) = try await aggregator.startPlainRound(of: "m")
-        let path = APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration)
+        let path = APIPath.deviceUpdate(runId: task.runId, round: task.round)
         await assertAPIError(status: 400, code: "update_shape_mismatch") {
             try await member.client.post(
                 path, bytes: UpdateBody.make(try ModelArchitecture(parsing: "4-4-2"), value: 0.1),
@@ -57,7 +57,7 @@ final class AggregatorMetricsTests: XCTestCase {
         XCTAssertEqual(
             samples.value(
                 requests, ["listener": "device", "route": Self.updateRoute, "method": "POST", "status": "200"]), 1)
-        XCTAssertTrue(samples.labelValues(requests, "route").contains("/v1/admin/rounds/{id}"))
+        XCTAssertTrue(samples.labelValues(requests, "route").contains("/v1/admin/runs/{id}"))
         XCTAssertFalse(text.contains(round.id), "a run id in a label")
         XCTAssertFalse(text.contains(member.id), "a device id in a label")
         try assertMetricFamilies(AggregatorMetricFamilies.all, in: text)
@@ -135,9 +135,9 @@ final class AggregatorMetricsTests: XCTestCase {
             APIPath.adminModels, json: CreateModelRequest(name: "s", architecture: "4-3-2", seed: 7))
         let devices = [try await aggregator.enroll(), try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 30) }
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "s", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, deadlineSeconds: 3,
                 seed: 5, serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
@@ -147,7 +147,7 @@ final class AggregatorMetricsTests: XCTestCase {
         let answering = [0, 1]
         var clients = try answering.map { try SecAggClient(parameters: parameters, index: secure[$0].client) }
         func path(_ stage: SecAggStage) -> String {
-            APIPath.deviceSecureAggregation(roundId: round.id, iteration: 1, stage: stage.pathComponent)
+            APIPath.deviceSecureAggregation(runId: round.id, round: 1, stage: stage.pathComponent)
         }
         for index in answering {
             let _: SecureAggregationReceipt = try await devices[index].client.post(

@@ -13,7 +13,7 @@ final class ClientFailureReportTests: XCTestCase {
 
     private func start(
         _ aggregator: TestAggregator, devices count: Int, minClients: Int
-    ) async throws -> (RoundInfo, [TestDevice]) {
+    ) async throws -> (RunInfo, [TestDevice]) {
         addTeardownBlock { try await aggregator.stop() }
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "frail", architecture: architecture, seed: 3))
@@ -21,9 +21,9 @@ final class ClientFailureReportTests: XCTestCase {
         for _ in 0..<count { devices.append(try await enroll(on: aggregator)) }
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         // The deadline is far beyond what waitForEnd waits: a run that ends was not waiting for it.
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "frail", clients: count, minClients: minClients, rounds: 1, deadlineSeconds: 300, seed: 4,
                 secureAggregation: false))
         for device in devices { _ = try await device.nextTask() }
@@ -41,8 +41,8 @@ final class ClientFailureReportTests: XCTestCase {
         let aggregator = try await TestAggregator.start()
         let (round, devices) = try await start(aggregator, devices: 3, minClients: 2)
         let outsider = try await enroll(on: aggregator)
-        let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
-        let updatePath = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
+        let failurePath = APIPath.deviceFailure(runId: round.id, round: 1)
+        let updatePath = APIPath.deviceUpdate(runId: round.id, round: 1)
         let model = try ModelArchitecture(parsing: architecture)
         let report = ClientFailureReport(
             reason: .diverged, detail: "the mini-batch loss became NaN at step 3 (epoch 1)")
@@ -61,11 +61,11 @@ final class ClientFailureReportTests: XCTestCase {
         }
         await assertAPIError(status: 404, code: "round_not_found") {
             try await devices[0].client.post(
-                APIPath.deviceFailure(roundId: "rnd-nope", iteration: 1), json: report, as: UpdateReceipt.self)
+                APIPath.deviceFailure(runId: "rnd-nope", round: 1), json: report, as: UpdateReceipt.self)
         }
-        let running: RoundInfo = try await aggregator.admin.get(APIPath.adminRound(id: round.id))
+        let running: RunInfo = try await aggregator.admin.get(APIPath.adminRun(id: round.id))
         XCTAssertEqual(running.state, .running)
-        XCTAssertEqual(running.iterations.first?.failedClients.map(\.device), [devices[2].id])
+        XCTAssertEqual(running.rounds.first?.failedClients.map(\.device), [devices[2].id])
 
         let _: UpdateReceipt = try await devices[0].client.post(updatePath, bytes: UpdateBody.make(model, value: 0.1))
         await assertAPIError(status: 409, code: "duplicate_update") {
@@ -75,13 +75,13 @@ final class ClientFailureReportTests: XCTestCase {
 
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        let iteration = try XCTUnwrap(finished.iterations.first)
-        XCTAssertEqual(iteration.updatesReceived, 2)
-        XCTAssertEqual(iteration.producedVersion, 2)
-        XCTAssertEqual(iteration.failedClients.count, 1)
-        XCTAssertEqual(iteration.failedClients.first?.device, devices[2].id)
-        XCTAssertEqual(iteration.failedClients.first?.reason, .diverged)
-        XCTAssertEqual(iteration.failedClients.first?.detail, report.detail)
+        let first = try XCTUnwrap(finished.rounds.first)
+        XCTAssertEqual(first.updatesReceived, 2)
+        XCTAssertEqual(first.producedVersion, 2)
+        XCTAssertEqual(first.failedClients.count, 1)
+        XCTAssertEqual(first.failedClients.first?.device, devices[2].id)
+        XCTAssertEqual(first.failedClients.first?.reason, .diverged)
+        XCTAssertEqual(first.failedClients.first?.detail, report.detail)
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "frail"))
         XCTAssertEqual(versions.versions.last?.lineage.cohortSize, 3)
         XCTAssertEqual(versions.versions.last?.metrics.trainSamples, 100, "the two contributors' 50 samples each")
@@ -93,7 +93,7 @@ final class ClientFailureReportTests: XCTestCase {
     func test_reportsArrivingTogetherFromTheWholeCohort_areAllCounted_andFailTheRoundAtOnce() async throws {
         let aggregator = try await TestAggregator.start()
         let (round, devices) = try await start(aggregator, devices: 6, minClients: 2)
-        let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
+        let failurePath = APIPath.deviceFailure(runId: round.id, round: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for device in devices {
                 group.addTask {
@@ -107,13 +107,13 @@ final class ClientFailureReportTests: XCTestCase {
         XCTAssertEqual(finished.state, .failed)
         XCTAssertEqual(
             finished.failureReason, "only 0 of 2 required updates: 6 of 6 devices reported failures (6 diverged)")
-        XCTAssertEqual(finished.iterations.first?.failedClients.count, 6)
+        XCTAssertEqual(finished.rounds.first?.failedClients.count, 6)
     }
 
     func test_everyDeviceFailing_failsTheRoundAtOnceWithASentenceNamingTheFailures() async throws {
         let aggregator = try await TestAggregator.start()
         let (round, devices) = try await start(aggregator, devices: 2, minClients: 1)
-        let failurePath = APIPath.deviceFailure(roundId: round.id, iteration: 1)
+        let failurePath = APIPath.deviceFailure(runId: round.id, round: 1)
         let _: UpdateReceipt = try await devices[0].client.post(
             failurePath,
             json: ClientFailureReport(reason: .diverged, detail: "the mini-batch loss became +Inf at step 1 (epoch 1)"))
@@ -126,12 +126,12 @@ final class ClientFailureReportTests: XCTestCase {
         XCTAssertEqual(finished.state, .failed)
         XCTAssertEqual(
             finished.failureReason, "only 0 of 1 required updates: 2 of 2 devices reported failures (2 diverged)")
-        let iteration = try XCTUnwrap(finished.iterations.first)
-        XCTAssertEqual(iteration.state, .failed)
-        XCTAssertNil(iteration.producedVersion)
-        XCTAssertEqual(Set(iteration.failedClients.map(\.device)), Set(devices.map(\.id)))
+        let first = try XCTUnwrap(finished.rounds.first)
+        XCTAssertEqual(first.state, .failed)
+        XCTAssertNil(first.producedVersion)
+        XCTAssertEqual(Set(first.failedClients.map(\.device)), Set(devices.map(\.id)))
         XCTAssertEqual(
-            iteration.failedClients.map(\.detail.count).max(), ClientFailureReport.maximumDetailLength,
+            first.failedClients.map(\.detail.count).max(), ClientFailureReport.maximumDetailLength,
             "a long detail is cut to the length the aggregator keeps")
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "frail"))
         XCTAssertEqual(versions.versions.count, 1)

@@ -58,11 +58,11 @@ final class ControlCharacterTests: XCTestCase {
         }
         _ = await refusal(status: 400, code: "invalid_model") {
             try await admin.post(
-                APIPath.adminRounds, json: StartRoundRequest(model: poisoned, clients: 1, minClients: 1, rounds: 1),
-                as: RoundInfo.self)
+                APIPath.adminRuns, json: StartRunRequest(model: poisoned, clients: 1, minClients: 1, rounds: 1),
+                as: RunInfo.self)
         }
         _ = await refusal(status: 400, code: "invalid_model") {
-            try await admin.post(APIPath.adminEvaluations, json: EvaluateRequest(model: poisoned), as: RoundInfo.self)
+            try await admin.post(APIPath.adminEvaluations, json: EvaluateRequest(model: poisoned), as: RunInfo.self)
         }
         _ = await refusal(status: 400, code: "invalid_model") {
             try await admin.post(
@@ -72,7 +72,7 @@ final class ControlCharacterTests: XCTestCase {
         _ = await refusal(status: 400, code: "invalid_model") {
             try await admin.post(
                 APIPath.adminProfiles, json: CollectStatisticsRequest(name: "p", featuresFrom: poisoned),
-                as: RoundInfo.self)
+                as: RunInfo.self)
         }
         let models: ModelList = try await admin.get(APIPath.adminModels)
         XCTAssertEqual(models.models.map(\.name), ["m"])
@@ -104,7 +104,7 @@ final class ControlCharacterTests: XCTestCase {
         let admin = aggregator.admin
         _ = await refusal(status: 400, code: "invalid_profile") {
             try await admin.post(
-                APIPath.adminProfiles, json: CollectStatisticsRequest(name: "p\u{0}x", width: 4), as: RoundInfo.self)
+                APIPath.adminProfiles, json: CollectStatisticsRequest(name: "p\u{0}x", width: 4), as: RunInfo.self)
         }
         _ = await refusal(status: 400, code: "invalid_profile") {
             try await admin.post(
@@ -162,9 +162,9 @@ final class ControlCharacterTests: XCTestCase {
         }
         _ = await refusal(status: 400, code: "invalid_request") {
             try await admin.post(
-                APIPath.adminRounds,
-                json: StartRoundRequest(model: "m", clients: 1, minClients: 1, rounds: 1, selector: .tags([poisoned])),
-                as: RoundInfo.self)
+                APIPath.adminRuns,
+                json: StartRunRequest(model: "m", clients: 1, minClients: 1, rounds: 1, selector: .tags([poisoned])),
+                as: RunInfo.self)
         }
         try await aggregator.stop()
     }

@@ -92,7 +92,7 @@ final class DashboardTests: XCTestCase {
         var browser = DashboardBrowser(aggregator)
         for session in [nil, "expired-or-never-issued", String(repeating: "x", count: 500)] {
             browser.session = session
-            for path in ["/ui/", "/ui/rounds", "/ui/models", "/ui/rollouts"] {
+            for path in ["/ui/", "/ui/runs", "/ui/models", "/ui/rollouts"] {
                 let answer = try await browser.get(path)
                 XCTAssertEqual(answer.status, 303, path)
                 XCTAssertEqual(answer.header("Location"), "/ui/sign-in", path)
@@ -139,11 +139,11 @@ final class DashboardTests: XCTestCase {
 
     func test_roundsPage_showsARunAndItsProgress() async throws {
         _ = try await device.watch()
-        let run: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(model: "m", clients: 1, minClients: 1, rounds: 3, seed: 1, secureAggregation: false)
+        let run: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(model: "m", clients: 1, minClients: 1, rounds: 3, seed: 1, secureAggregation: false)
         )
-        let page = try await browser(.viewer).get("/ui/rounds")
+        let page = try await browser(.viewer).get("/ui/runs")
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.body.contains(run.id))
         XCTAssertTrue(page.body.contains("of 3"))
@@ -152,22 +152,22 @@ final class DashboardTests: XCTestCase {
 
     func test_roundsPage_chartsTheAccuracyOfEachRound_withTheValuesWrittenOnTheChart() async throws {
         _ = try await device.watch()
-        let run: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let run: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "m", clients: 1, minClients: 1, rounds: 2, deadlineSeconds: 30, seed: 1,
                 secureAggregation: false))
         let architecture = try ModelArchitecture(parsing: "4-2")
         for (round, accuracy) in [(1, 0.625), (2, 0.875)] {
             var task = try await device.nextTask()
-            while task.iteration < round { task = try await device.nextTask() }
+            while task.round < round { task = try await device.nextTask() }
             let _: UpdateReceipt = try await device.client.post(
-                APIPath.deviceUpdate(roundId: run.id, iteration: round),
+                APIPath.deviceUpdate(runId: run.id, round: round),
                 bytes: UpdateBody.make(architecture, value: 0.01, evalAccuracy: accuracy))
         }
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        let page = try await browser(.viewer).get("/ui/rounds")
+        let page = try await browser(.viewer).get("/ui/runs")
         XCTAssertTrue(page.body.contains("2 of 2 rounds completed"))
         XCTAssertTrue(page.body.contains(">evaluation accuracy</text>"))
         XCTAssertTrue(page.body.contains(">0.625</text>"))

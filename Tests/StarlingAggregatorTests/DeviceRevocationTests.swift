@@ -98,23 +98,23 @@ final class DeviceRevocationTests: XCTestCase {
         let devices = [try await enroll(on: aggregator), try await enroll(on: aggregator)]
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         // A deadline far beyond what waitForEnd waits: a round that ends was not waiting for it.
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "m", clients: 2, minClients: 1, rounds: 1, deadlineSeconds: 300, seed: 4,
                 secureAggregation: false))
         for device in devices { _ = try await device.nextTask() }
         let _: UpdateReceipt = try await devices[0].client.post(
-            APIPath.deviceUpdate(roundId: round.id, iteration: 1),
+            APIPath.deviceUpdate(runId: round.id, round: 1),
             bytes: UpdateBody.make(try ModelArchitecture(parsing: architecture), value: 0.1))
 
         _ = try await revoke(devices[1].id, reason: "decommissioned", on: aggregator)
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        let iteration = try XCTUnwrap(finished.iterations.first)
-        XCTAssertEqual(iteration.updatesReceived, 1)
-        XCTAssertEqual(iteration.failedClients.map(\.device), [devices[1].id])
-        XCTAssertEqual(iteration.failedClients.first?.reason, .revoked)
+        let first = try XCTUnwrap(finished.rounds.first)
+        XCTAssertEqual(first.updatesReceived, 1)
+        XCTAssertEqual(first.failedClients.map(\.device), [devices[1].id])
+        XCTAssertEqual(first.failedClients.first?.reason, .revoked)
     }
 
     func test_revokingADevice_takesItOutOfARollout() async throws {

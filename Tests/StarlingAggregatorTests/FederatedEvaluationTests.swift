@@ -16,7 +16,7 @@ final class FederatedEvaluationTests: XCTestCase {
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 40) }
 
-        let run: RoundInfo = try await aggregator.admin.post(
+        let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminEvaluations,
             json: EvaluateRequest(
                 model: "judge", clients: 2, minClients: 2, deadlineSeconds: 30, secureAggregation: false, seed: 8))
@@ -32,7 +32,7 @@ final class FederatedEvaluationTests: XCTestCase {
             XCTAssertNil(task.statistics)
         }
 
-        let path = APIPath.deviceEvaluation(roundId: run.id, iteration: 1)
+        let path = APIPath.deviceEvaluation(runId: run.id, round: 1)
         let first = [[3, 1, 0], [0, 4, 0], [1, 0, 1]]
         await assertAPIError(status: 400, code: "invalid_evaluation") {
             try await devices[0].client.post(
@@ -46,7 +46,7 @@ final class FederatedEvaluationTests: XCTestCase {
         }
         await assertAPIError(status: 409, code: "wrong_contribution") {
             try await devices[0].client.post(
-                APIPath.deviceUpdate(roundId: run.id, iteration: 1),
+                APIPath.deviceUpdate(runId: run.id, round: 1),
                 bytes: UpdateBody.make(try ModelArchitecture(parsing: "4-3-3"), value: 0.1), as: UpdateReceipt.self)
         }
         let accepted: UpdateReceipt = try await devices[0].client.post(
@@ -58,7 +58,7 @@ final class FederatedEvaluationTests: XCTestCase {
 
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertNil(finished.iterations.first?.producedVersion, "an evaluation makes no version")
+        XCTAssertNil(finished.rounds.first?.producedVersion, "an evaluation makes no version")
         let evaluation = try XCTUnwrap(finished.evaluation)
         XCTAssertEqual(evaluation.model, "judge")
         XCTAssertEqual(evaluation.version, 1)
@@ -90,11 +90,11 @@ final class FederatedEvaluationTests: XCTestCase {
             APIPath.adminModels, json: CreateModelRequest(name: "judge", architecture: "4-3", seed: 5))
         await assertAPIError(status: 404, code: "version_not_found") {
             try await aggregator.admin.post(
-                APIPath.adminEvaluations, json: EvaluateRequest(model: "judge", version: 7), as: RoundInfo.self)
+                APIPath.adminEvaluations, json: EvaluateRequest(model: "judge", version: 7), as: RunInfo.self)
         }
         await assertAPIError(status: 404, code: "model_not_found") {
             try await aggregator.admin.post(
-                APIPath.adminEvaluations, json: EvaluateRequest(model: "nobody"), as: RoundInfo.self)
+                APIPath.adminEvaluations, json: EvaluateRequest(model: "nobody"), as: RunInfo.self)
         }
         try await aggregator.stop()
     }

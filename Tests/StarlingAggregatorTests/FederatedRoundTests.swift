@@ -20,9 +20,9 @@ final class FederatedRoundTests: XCTestCase {
         _ = try await first.watch(sampleCount: 30)
         _ = try await second.watch(sampleCount: 10)
 
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "tiny", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.05, rounds: 1,
                 deadlineSeconds: 30, selector: .tags([Tag(key: "zone", value: "lab")]), seed: 11,
                 secureAggregation: false, serverOptimizer: .defaults(for: .fedavg)))
@@ -36,7 +36,7 @@ final class FederatedRoundTests: XCTestCase {
         XCTAssertEqual(Secrets.sha256(device), created.sha256)
 
         let architecture = base.manifest.architecture
-        let path = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
+        let path = APIPath.deviceUpdate(runId: round.id, round: 1)
         let _: UpdateReceipt = try await first.client.post(
             path, bytes: UpdateBody.make(architecture, value: 0.1, trainSamples: 30, evalAccuracy: 0.5))
         let _: UpdateReceipt = try await second.client.post(
@@ -44,14 +44,14 @@ final class FederatedRoundTests: XCTestCase {
 
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
-        XCTAssertEqual(finished.iterations.first?.producedVersion, 2)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.producedVersion, 2)
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "tiny"))
         let produced = try XCTUnwrap(versions.versions.last)
         XCTAssertEqual(produced.version, 2)
         XCTAssertEqual(produced.source, .round)
         XCTAssertEqual(
-            produced.lineage, VersionLineage(parentVersion: 1, roundId: round.id, roundIteration: 1, cohortSize: 2))
+            produced.lineage, VersionLineage(parentVersion: 1, runId: round.id, round: 1, cohortSize: 2))
         XCTAssertEqual(produced.metrics.trainSamples, 40)
         XCTAssertEqual(produced.metrics.evalAccuracy ?? 0, 0.7, accuracy: 1e-9)
 

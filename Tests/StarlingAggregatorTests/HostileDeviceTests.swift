@@ -21,14 +21,14 @@ final class HostileDeviceTests: XCTestCase {
         let honest = try await aggregator.enroll()
         _ = try await liar.watch()
         _ = try await honest.watch()
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "h", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.05, rounds: 1,
                 deadlineSeconds: 30, seed: 3, secureAggregation: false))
         _ = try await liar.nextTask()
         _ = try await honest.nextTask()
-        let path = APIPath.deviceUpdate(roundId: round.id, iteration: 1)
+        let path = APIPath.deviceUpdate(runId: round.id, round: 1)
         let architecture = base.manifest.architecture
 
         // 2^62 twice summed to overflow Int and killed the process; Int.max held-out samples too.
@@ -164,9 +164,9 @@ final class HostileDeviceTests: XCTestCase {
         var devices: [TestDevice] = []
         for _ in 0..<4 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch(sampleCount: 30) }
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "sec", clients: 4, minClients: 3, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
                 serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
@@ -175,7 +175,7 @@ final class HostileDeviceTests: XCTestCase {
         let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         func path(_ stage: SecAggStage) -> String {
-            APIPath.deviceSecureAggregation(roundId: round.id, iteration: 1, stage: stage.pathComponent)
+            APIPath.deviceSecureAggregation(runId: round.id, round: 1, stage: stage.pathComponent)
         }
         for index in 0..<4 {
             let _: SecureAggregationReceipt = try await devices[index].client.post(
@@ -210,7 +210,7 @@ final class HostileDeviceTests: XCTestCase {
         }
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 3)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 3)
         let produced = try ModelBundle(
             decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "sec", version: 2)))
         // The honest devices' mean, (0.1 + 0.2 + 0.3) / 3: nothing of the hostile device's 5.

@@ -22,22 +22,22 @@ final class LeftoverSweepTests: XCTestCase {
         let (run, member, task) = try await first.startPlainRound(of: "kept")
         let architecture = try ModelArchitecture(parsing: "4-3-2")
         let _: UpdateReceipt = try await member.client.post(
-            APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration),
+            APIPath.deviceUpdate(runId: task.runId, round: task.round),
             bytes: UpdateBody.make(architecture, value: 0.1))
         let ended = try await waitForEnd(of: run.id, first)
         XCTAssertEqual(ended.state, .completed, ended.failureReason ?? "")
         XCTAssertFalse(contents(directory.updates).contains(run.id), "the ended run's updates are gone")
 
         // A run whose update was accepted when the aggregator stopped.
-        let interrupted: RoundInfo = try await first.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let interrupted: RunInfo = try await first.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 2, seed: 1,
                 secureAggregation: false))
         let next = try await member.nextTask()
-        XCTAssertEqual(next.roundId, interrupted.id)
+        XCTAssertEqual(next.runId, interrupted.id)
         let _: UpdateReceipt = try await member.client.post(
-            APIPath.deviceUpdate(roundId: next.roundId, iteration: next.iteration),
+            APIPath.deviceUpdate(runId: next.runId, round: next.round),
             bytes: UpdateBody.make(architecture, value: 0.1))
         await member.client.shutdown()
         try await first.stop(removingFolder: false)
@@ -62,7 +62,7 @@ final class LeftoverSweepTests: XCTestCase {
         XCTAssertFalse(contents(directory.models).contains("ghost"))
         XCTAssertTrue(contents(directory.updates).contains(interrupted.id), "the run taken up again keeps its folder")
         XCTAssertFalse(contents(directory.updates).contains(run.id), "the run that was over loses its leftovers")
-        let resumed: RoundInfo = try await restarted.admin.get(APIPath.adminRound(id: interrupted.id))
+        let resumed: RunInfo = try await restarted.admin.get(APIPath.adminRun(id: interrupted.id))
         XCTAssertFalse(resumed.state.isFinal, "the interrupted run goes on")
         let versions: VersionList = try await restarted.admin.get(APIPath.adminVersions(model: "kept"))
         for version in versions.versions {

@@ -86,7 +86,7 @@ final class OpenAPIContractTests: XCTestCase {
         let admin = try recording(aggregator.adminToken)
         await assertAPIError(status: 401, code: "unauthorized") { try await anonymous.getBytes(APIPath.adminModels) }
         await assertAPIError(status: 403, code: "insufficient_role") {
-            try await viewer.post(APIPath.adminRounds, json: [String: String](), as: RoundInfo.self)
+            try await viewer.post(APIPath.adminRuns, json: [String: String](), as: RunInfo.self)
         }
         await assertAPIError(status: 404, code: "model_not_found") {
             try await admin.getBytes(APIPath.adminVersions(model: "absent"))

@@ -16,31 +16,31 @@ final class OverSelectionTests: XCTestCase {
         var devices: [TestDevice] = []
         for _ in 0..<3 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch() }
-        let run: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let run: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "over", clients: 2, minClients: 2, rounds: 1, deadlineSeconds: 600, seed: 1,
                 secureAggregation: false, overSelection: 0.5))
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
-        XCTAssertEqual(Set(tasks.map(\.roundId)), [run.id], "all three devices are invited")
+        XCTAssertEqual(Set(tasks.map(\.runId)), [run.id], "all three devices are invited")
         let architecture = try ModelArchitecture(parsing: "4-3-2")
-        let path = APIPath.deviceUpdate(roundId: run.id, iteration: 1)
+        let path = APIPath.deviceUpdate(runId: run.id, round: 1)
         for device in devices.prefix(2) {
             let _: UpdateReceipt = try await device.client.post(path, bytes: UpdateBody.make(architecture, value: 0.1))
         }
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, "closed at two updates, long before the 600 s deadline")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
-        XCTAssertEqual(finished.iterations.first?.cohortSize, 3)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.cohortSize, 3)
         await assertAPIError(status: 409, code: "round_closed") {
             try await devices[2].client.post(
                 path, bytes: UpdateBody.make(architecture, value: 0.1), as: UpdateReceipt.self)
         }
-        await assertAPIError(status: 400, code: "invalid_round") {
-            let _: RoundInfo = try await aggregator.admin.post(
-                APIPath.adminRounds,
-                json: StartRoundRequest(model: "over", clients: 2, minClients: 2, rounds: 1, overSelection: 1.5))
+        await assertAPIError(status: 400, code: "invalid_run") {
+            let _: RunInfo = try await aggregator.admin.post(
+                APIPath.adminRuns,
+                json: StartRunRequest(model: "over", clients: 2, minClients: 2, rounds: 1, overSelection: 1.5))
         }
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop()

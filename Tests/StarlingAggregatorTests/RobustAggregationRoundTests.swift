@@ -33,15 +33,15 @@ final class RobustAggregationRoundTests: XCTestCase {
         var devices: [TestDevice] = []
         for _ in 0..<7 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch(sampleCount: 50) }
-        let started: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let started: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "robust", clients: 7, minClients: 7, rounds: 1, deadlineSeconds: 60, seed: 2,
                 secureAggregation: false, serverOptimizer: .defaults(for: .fedavg), aggregation: rule))
         for device in devices { _ = try await device.nextTask() }
 
         let (direction, honest) = honestDeltas(count: 5, parameters: model.parameterCount)
-        let path = APIPath.deviceUpdate(roundId: started.id, iteration: 1)
+        let path = APIPath.deviceUpdate(runId: started.id, round: 1)
         for (device, delta) in zip(devices, honest) {
             let _: UpdateReceipt = try await device.client.post(
                 path, bytes: UpdateBody.make(model, delta: delta, trainSamples: 50))
@@ -89,9 +89,9 @@ final class RobustAggregationRoundTests: XCTestCase {
         for rule in [AggregationRule.median, .trimmedMean(trim: 0.2)] {
             await assertAPIError(status: 400, code: "aggregation_needs_plain_updates") {
                 try await aggregator.admin.post(
-                    APIPath.adminRounds,
-                    json: StartRoundRequest(model: "robust", clients: 3, minClients: 3, rounds: 1, aggregation: rule),
-                    as: RoundInfo.self)
+                    APIPath.adminRuns,
+                    json: StartRunRequest(model: "robust", clients: 3, minClients: 3, rounds: 1, aggregation: rule),
+                    as: RunInfo.self)
             }
         }
         try await aggregator.stop()

@@ -8,7 +8,7 @@ import XCTest
 @testable import StarlingAggregator
 
 /// An enrolled device that sends thousands of seeded random messages to every device route (random
-/// ids, iterations, stages, JSON, bytes, safetensors) while two honest devices take part in a run of
+/// ids, rounds, stages, JSON, bytes, safetensors) while two honest devices take part in a run of
 /// three rounds: every answer is documented and below 500, the aggregator stays up, and the honest
 /// run completes with the honest updates.
 final class RogueDeviceSoakTests: XCTestCase {
@@ -20,9 +20,9 @@ final class RogueDeviceSoakTests: XCTestCase {
         let honest = [try await aggregator.enroll(tags: [honestTag]), try await aggregator.enroll(tags: [honestTag])]
         let rogue = try await aggregator.enroll(tags: [Tag(key: "zone", value: "rogue")])
         for device in honest + [rogue] { _ = try await device.watch() }
-        let run: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let run: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "soak", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 3,
                 deadlineSeconds: 30, selector: .tags([honestTag]), seed: 1, secureAggregation: false))
 
@@ -42,7 +42,7 @@ final class RogueDeviceSoakTests: XCTestCase {
 
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.map(\.updatesReceived), [2, 2, 2])
+        XCTAssertEqual(finished.rounds.map(\.updatesReceived), [2, 2, 2])
         XCTAssertEqual(answered.count, 3_000)
         let serverErrors = answered.filter { $0 >= 500 }
         XCTAssertTrue(serverErrors.isEmpty, "\(serverErrors.count) answers were server errors")
@@ -58,9 +58,9 @@ final class RogueDeviceSoakTests: XCTestCase {
         let architecture = try ModelArchitecture(parsing: "4-3-2")
         for round in 1...rounds {
             var task = try await device.nextTask()
-            while task.roundId != runID || task.iteration < round { task = try await device.nextTask() }
+            while task.runId != runID || task.round < round { task = try await device.nextTask() }
             let _: UpdateReceipt = try await device.client.post(
-                APIPath.deviceUpdate(roundId: runID, iteration: round),
+                APIPath.deviceUpdate(runId: runID, round: round),
                 bytes: UpdateBody.make(architecture, value: 0.01))
         }
     }
@@ -86,22 +86,22 @@ private struct RogueMessages {
     }
 
     private mutating func sendOne() async -> Int {
-        let round = pick([knownRun, knownRun, "rnd-\(text(12))", text(40), "../../etc", ""])
-        let iteration = pick([1, 2, 3, 0, -1, 99, Int.max, Int.min])
+        let run = pick([knownRun, knownRun, "rnd-\(text(12))", text(40), "../../etc", ""])
+        let round = pick([1, 2, 3, 0, -1, 99, Int.max, Int.min])
         let stage = pick(["keys", "shares", "masked-input", "unmasking", "../keys", text(8)])
         switch Int.random(in: 0..<10, using: &rng) {
         case 0: return await post(APIPath.deviceWatch, randomJSON())
         case 1: return await post(APIPath.deviceWatch, randomBytes())
-        case 2: return await post(APIPath.deviceUpdate(roundId: round, iteration: iteration), randomUpdate())
+        case 2: return await post(APIPath.deviceUpdate(runId: run, round: round), randomUpdate())
         case 3:
-            let path = APIPath.deviceSecureAggregation(roundId: round, iteration: iteration, stage: stage)
+            let path = APIPath.deviceSecureAggregation(runId: run, round: round, stage: stage)
             return Bool.random(using: &rng) ? await get(path) : await post(path, randomJSON())
-        case 4: return await post(APIPath.deviceFailure(roundId: round, iteration: iteration), randomJSON())
-        case 5: return await post(APIPath.deviceEvaluation(roundId: round, iteration: iteration), randomJSON())
-        case 6: return await post(APIPath.deviceStatistics(roundId: round, iteration: iteration), randomBytes())
+        case 4: return await post(APIPath.deviceFailure(runId: run, round: round), randomJSON())
+        case 5: return await post(APIPath.deviceEvaluation(runId: run, round: round), randomJSON())
+        case 6: return await post(APIPath.deviceStatistics(runId: run, round: round), randomBytes())
         case 7:
             return await post(APIPath.deviceDeploymentReport(id: pick(["dep-\(text(12))", text(30)])), randomJSON())
-        case 8: return await get(APIPath.deviceWeights(model: pick(["soak", text(10)]), version: iteration))
+        case 8: return await get(APIPath.deviceWeights(model: pick(["soak", text(10)]), version: round))
         default:
             let path =
                 "/v1/device/" + (0..<Int.random(in: 0...4, using: &rng)).map { _ in text(6) }.joined(separator: "/")

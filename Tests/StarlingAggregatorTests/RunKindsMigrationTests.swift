@@ -57,13 +57,13 @@ final class RunKindsMigrationTests: XCTestCase {
         try legacy.close()
 
         let storage = try Storage(path: path)
-        let store = RoundStore(pool: storage.pool)
+        let store = RunStore(pool: storage.pool)
         let info = try await store.info(id: "rnd-old")
         XCTAssertEqual(info.kind, .train)
         XCTAssertEqual(info.model, "m")
         XCTAssertEqual(info.state, .completed)
-        XCTAssertEqual(info.iterations.map(\.updatesReceived), [1])
-        XCTAssertEqual(info.iterations.first?.failedClients, [])
+        XCTAssertEqual(info.rounds.map(\.updatesReceived), [1])
+        XCTAssertEqual(info.rounds.first?.failedClients, [])
         XCTAssertNil(info.evaluation)
         XCTAssertNil(info.profile)
         let violations = try await storage.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
@@ -71,21 +71,21 @@ final class RunKindsMigrationTests: XCTestCase {
 
         try await store.insert(
             RoundFailureRecord(
-                roundId: "rnd-old", iteration: 1, deviceId: "dev-1", reason: .diverged, detail: "late",
+                runId: "rnd-old", round: 1, deviceId: "dev-1", reason: .diverged, detail: "late",
                 reportedAt: then))
         let state = RunOptimizerStateRecord(
-            roundId: "rnd-old", step: 1, state: Data(ServerOptimizerState(step: 1).encoded()), updatedAt: then)
+            runId: "rnd-old", step: 1, state: Data(ServerOptimizerState(step: 1).encoded()), updatedAt: then)
         try await storage.pool.write { db in try state.save(db) }
-        let step = try await store.optimizerState(roundId: "rnd-old")?.step
+        let step = try await store.optimizerState(runId: "rnd-old")?.step
         XCTAssertEqual(step, 1)
-        let statisticsRun = RoundRecord(
+        let statisticsRun = RunRecord(
             id: "rnd-stats", kind: .statistics, model: "", state: .waiting,
-            plan: try RoundPlan(
+            plan: try RunPlan(
                 validating: CollectStatisticsRequest(name: "p", width: 2), width: 2, model: "", minimumDevices: 3,
                 defaultDeadline: 60, seed: 1),
             failureReason: nil, createdAt: then, machine: nil)
         try await store.insert(
-            statisticsRun, first: RoundCoordinator.newIteration(of: statisticsRun, number: 1, baseVersion: 0, at: then))
+            statisticsRun, first: RunCoordinator.newRound(of: statisticsRun, number: 1, baseVersion: 0, at: then))
         let stored = try await store.info(id: "rnd-stats")
         XCTAssertEqual(
             stored.kind, .statistics, "a run without a model is stored now that rounds no longer reference models")

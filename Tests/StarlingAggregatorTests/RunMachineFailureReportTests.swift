@@ -4,8 +4,8 @@ import XCTest
 
 @testable import StarlingAggregator
 
-/// Failure reports in the iteration lifecycle: a device that cannot contribute counts as having
-/// answered, so the iteration moves on without waiting for its deadline.
+/// Failure reports in the round lifecycle: a device that cannot contribute counts as having
+/// answered, so the round moves on without waiting for its deadline.
 final class RunMachineFailureReportTests: XCTestCase {
     let start = Date(timeIntervalSince1970: 2_000_000)
 

@@ -236,8 +236,8 @@ final class RunMachineTests: XCTestCase {
         _ = plain.aggregationFailed(reason: "disk full")
         machines.append(plain)
         for machine in machines {
-            let data = try RoundRecord.databaseJSONEncoder(for: "machine").encode(machine)
-            let decoded = try RoundRecord.databaseJSONDecoder(for: "machine").decode(RunMachine.self, from: data)
+            let data = try RunRecord.databaseJSONEncoder(for: "machine").encode(machine)
+            let decoded = try RunRecord.databaseJSONDecoder(for: "machine").decode(RunMachine.self, from: data)
             XCTAssertEqual(decoded, machine)
         }
     }

@@ -12,7 +12,7 @@ import XCTest
 /// at once: the stage closes without waiting for its deadline and the others' sum becomes the version.
 final class SecureRevocationTests: XCTestCase {
     private func path(_ task: RoundTask, _ stage: SecAggStage) -> String {
-        APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
+        APIPath.deviceSecureAggregation(runId: task.runId, round: task.round, stage: stage.pathComponent)
     }
 
     func test_revokingADeviceDuringKeySharing_closesTheStageAtOnce_andTheOthersFinishTheRound() async throws {
@@ -29,9 +29,9 @@ final class SecureRevocationTests: XCTestCase {
         }
         for device in devices { _ = try await device.watch(sampleCount: 30) }
         // Stages after the first wait a quarter of the deadline, capped at 30 s: longer than this test may take.
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "tiny", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
                 deadlineSeconds: 300, seed: 3, serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
@@ -74,6 +74,6 @@ final class SecureRevocationTests: XCTestCase {
         }
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
     }
 }

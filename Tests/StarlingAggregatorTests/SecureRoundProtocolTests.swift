@@ -12,7 +12,7 @@ import XCTest
 /// what the protocol does not allow, and the version it registers is FedAvg of the two deltas.
 final class SecureRoundProtocolTests: XCTestCase {
     private func path(_ task: RoundTask, _ stage: SecAggStage) -> String {
-        APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
+        APIPath.deviceSecureAggregation(runId: task.runId, round: task.round, stage: stage.pathComponent)
     }
 
     func test_handDrivenSecureRound_refusesOffProtocolMessages_andRegistersFedAvgOfTheDeltas() async throws {
@@ -24,9 +24,9 @@ final class SecureRoundProtocolTests: XCTestCase {
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         let outsider = try await aggregator.enroll()
         for device in devices { _ = try await device.watch(sampleCount: 30) }
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "tiny", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
                 serverOptimizer: .defaults(for: .fedavg)))
         XCTAssertTrue(round.secureAggregation)
@@ -41,7 +41,7 @@ final class SecureRoundProtocolTests: XCTestCase {
 
         await assertAPIError(status: 409, code: "secure_aggregation_required") {
             try await devices[0].client.post(
-                APIPath.deviceUpdate(roundId: task.roundId, iteration: 1),
+                APIPath.deviceUpdate(runId: task.runId, round: 1),
                 bytes: UpdateBody.make(base.manifest.architecture, value: 0.1),
                 as: UpdateReceipt.self)
         }
@@ -110,7 +110,7 @@ final class SecureRoundProtocolTests: XCTestCase {
 
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
         let produced = try ModelBundle(
             decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 2)))
         let expected = try FedAvg.aggregate(

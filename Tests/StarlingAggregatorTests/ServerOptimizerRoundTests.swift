@@ -21,9 +21,9 @@ final class ServerOptimizerRoundTests: XCTestCase {
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 40) }
         let configuration = ServerOptimizerConfiguration.defaults(for: .fedadam)
-        let run: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let run: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "adam", clients: 2, minClients: 2, rounds: 2, deadlineSeconds: 60, seed: 6,
                 secureAggregation: false,
                 serverOptimizer: configuration))
@@ -32,21 +32,21 @@ final class ServerOptimizerRoundTests: XCTestCase {
         let samples = [30, 10]
         var optimizer = try ServerOptimizer(configuration: configuration)
         var expected = base.model.parameters
-        for iteration in 1...2 {
+        for round in 1...2 {
             let deltas = (0..<2).map { _ in
                 (0..<model.parameterCount).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
             }
             for (index, device) in devices.enumerated() {
-                let task = try await nextTask(of: device, iteration: iteration)
-                XCTAssertEqual(task.baseVersion, iteration)
+                let task = try await nextTask(of: device, round: round)
+                XCTAssertEqual(task.baseVersion, round)
                 let _: UpdateReceipt = try await device.client.post(
-                    APIPath.deviceUpdate(roundId: run.id, iteration: iteration),
+                    APIPath.deviceUpdate(runId: run.id, round: round),
                     bytes: UpdateBody.make(model, delta: deltas[index], trainSamples: samples[index]))
             }
             let average = try RobustAggregation.aggregate(
                 (0..<2).map { (weight: samples[$0], delta: deltas[$0]) }, rule: .mean)
             expected = try optimizer.step(parameters: expected, averageDelta: average)
-            let version = try await produced(iteration + 1, of: run.id, on: aggregator)
+            let version = try await produced(round + 1, of: run.id, on: aggregator)
             let got = try ModelBundle(
                 decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "adam", version: version)))
             XCTAssertEqual(got.model.parameters.count, expected.count)
@@ -54,42 +54,42 @@ final class ServerOptimizerRoundTests: XCTestCase {
         }
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.map(\.producedVersion), [2, 3])
+        XCTAssertEqual(finished.rounds.map(\.producedVersion), [2, 3])
 
         let path = aggregator.folder.appendingPathComponent("starling.sqlite").path
-        let stored = try await RoundStore(pool: try Storage(path: path).pool).optimizerState(roundId: run.id)
+        let stored = try await RunStore(pool: try Storage(path: path).pool).optimizerState(runId: run.id)
         XCTAssertEqual(stored?.step, 2)
         XCTAssertEqual(stored, optimizer.state)
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop(removingFolder: false)
 
-        let reopened = try await RoundStore(pool: try Storage(path: path).pool).optimizerState(roundId: run.id)
+        let reopened = try await RunStore(pool: try Storage(path: path).pool).optimizerState(runId: run.id)
         XCTAssertEqual(reopened?.step, 2)
         XCTAssertEqual(reopened, optimizer.state)
         try? FileManager.default.removeItem(at: aggregator.folder)
     }
 
-    /// Long-polls until `device` has the task of the run's `iteration`.
-    private func nextTask(of device: TestDevice, iteration: Int) async throws -> RoundTask {
+    /// Long-polls until `device` has the task of the run's `round`.
+    private func nextTask(of device: TestDevice, round: Int) async throws -> RoundTask {
         var revision = ""
-        return try await Wait.until("the task of iteration \(iteration)", timeout: .seconds(30), interval: .zero) {
+        return try await Wait.until("the task of round \(round)", timeout: .seconds(30), interval: .zero) {
             guard let state = try? await device.watch(revision: revision, wait: revision.isEmpty ? 0 : 10) else {
                 return nil as RoundTask?
             }
             revision = state.revision
-            return state.rounds.first { $0.iteration == iteration }
+            return state.rounds.first { $0.round == round }
         }
     }
 
-    /// Waits until the run's iteration producing version `version` has it, and returns it.
+    /// Waits until the run's round producing version `version` has it, and returns it.
     private func produced(_ version: Int, of runID: String, on aggregator: TestAggregator) async throws -> Int {
         let admin = aggregator.admin
         let info = try await Wait.until(
             "version \(version) of run \(runID)", timeout: .seconds(30), interval: .milliseconds(20)
         ) {
-            guard let info: RoundInfo = try? await admin.get(APIPath.adminRound(id: runID)),
-                info.state == .failed || info.iterations.contains(where: { $0.producedVersion == version })
-            else { return nil as RoundInfo? }
+            guard let info: RunInfo = try? await admin.get(APIPath.adminRun(id: runID)),
+                info.state == .failed || info.rounds.contains(where: { $0.producedVersion == version })
+            else { return nil as RunInfo? }
             return info
         }
         XCTAssertNotEqual(info.state, .failed, "the run failed: \(info.failureReason ?? "")")

@@ -62,7 +62,7 @@ final class SlowConnectionTests: XCTestCase {
 
         let (round, member, task) = try await aggregator.startPlainRound(of: "m")
         let _: UpdateReceipt = try await member.client.post(
-            APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration),
+            APIPath.deviceUpdate(runId: task.runId, round: task.round),
             bytes: UpdateBody.make(try ModelArchitecture(parsing: "4-3-2"), value: 0.1))
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")

@@ -26,7 +26,7 @@ final class StatisticsCollectionTests: XCTestCase {
         for _ in 0..<4 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch(sampleCount: 60) }
         let width = 3
-        let run: RoundInfo = try await aggregator.admin.post(
+        let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminProfiles,
             json: CollectStatisticsRequest(
                 name: "sensors", width: width, clients: 4, minDevices: 3, deadlineSeconds: 3, secureAggregation: false,
@@ -43,7 +43,7 @@ final class StatisticsCollectionTests: XCTestCase {
             XCTAssertNil(task.secureAggregation)
             XCTAssertNil(task.training)
         }
-        let path = APIPath.deviceStatistics(roundId: run.id, iteration: 1)
+        let path = APIPath.deviceStatistics(runId: run.id, round: 1)
         var good: [FeatureStatistics] = []
         for index in 0..<3 {
             let statistics = StatisticsFixtures.statistics(
@@ -70,13 +70,13 @@ final class StatisticsCollectionTests: XCTestCase {
         }
         await assertAPIError(status: 409, code: "wrong_contribution") {
             try await faulty.client.post(
-                APIPath.deviceEvaluation(roundId: run.id, iteration: 1),
+                APIPath.deviceEvaluation(runId: run.id, round: 1),
                 json: EvaluationFigures(samples: 1, accuracy: 1, loss: 0, confusion: nil), as: UpdateReceipt.self)
         }
 
         let finished = try await waitForEnd(of: run.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.iterations.first?.updatesReceived, 3)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 3)
         XCTAssertEqual(finished.profile, ProfileReference(name: "sensors", version: 1))
 
         let profile: FeatureProfile = try await aggregator.admin.get(APIPath.adminProfile(name: "sensors"))
@@ -116,7 +116,7 @@ final class StatisticsCollectionTests: XCTestCase {
     func test_aRequestBelowTheAggregatorsFloor_isRefusedWithASentence() async throws {
         let aggregator = try await TestAggregator.start()
         do {
-            let _: RoundInfo = try await aggregator.admin.post(
+            let _: RunInfo = try await aggregator.admin.post(
                 APIPath.adminProfiles, json: CollectStatisticsRequest(name: "tiny", width: 4, minDevices: 2))
             XCTFail("a collection from two devices was started")
         } catch {
@@ -129,11 +129,11 @@ final class StatisticsCollectionTests: XCTestCase {
         await assertAPIError(status: 400, code: "invalid_statistics_request") {
             try await aggregator.admin.post(
                 APIPath.adminProfiles, json: CollectStatisticsRequest(name: "both", width: 4, featuresFrom: "m"),
-                as: RoundInfo.self)
+                as: RunInfo.self)
         }
         await assertAPIError(status: 400, code: "invalid_profile") {
             try await aggregator.admin.post(
-                APIPath.adminProfiles, json: CollectStatisticsRequest(name: "Not A Name", width: 4), as: RoundInfo.self)
+                APIPath.adminProfiles, json: CollectStatisticsRequest(name: "Not A Name", width: 4), as: RunInfo.self)
         }
         try await aggregator.stop()
     }
@@ -143,19 +143,19 @@ final class StatisticsCollectionTests: XCTestCase {
         var devices: [TestDevice] = []
         for _ in 0..<3 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch(sampleCount: 60) }
-        let run: RoundInfo = try await aggregator.admin.post(
+        let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminProfiles,
             json: CollectStatisticsRequest(
                 name: "short", width: 2, clients: 3, minDevices: 3, deadlineSeconds: 30, secureAggregation: false,
                 seed: 3))
         for device in devices { _ = try await device.nextTask() }
-        let path = APIPath.deviceStatistics(roundId: run.id, iteration: 1)
+        let path = APIPath.deviceStatistics(runId: run.id, round: 1)
         for index in 0..<2 {
             let statistics = StatisticsFixtures.statistics(seed: UInt64(index), rows: 20, width: 2)
             let _: UpdateReceipt = try await devices[index].client.post(path, bytes: statistics.safetensors())
         }
         let _: UpdateReceipt = try await devices[2].client.post(
-            APIPath.deviceFailure(roundId: run.id, iteration: 1),
+            APIPath.deviceFailure(runId: run.id, round: 1),
             json: ClientFailureReport(reason: .noData, detail: "none of the 12 training samples has 2 features"))
 
         let finished = try await waitForEnd(of: run.id, aggregator)
@@ -163,7 +163,7 @@ final class StatisticsCollectionTests: XCTestCase {
         XCTAssertEqual(
             finished.failureReason, "only 2 of 3 required updates: 1 of 3 devices reported failures (1 no_data)")
         XCTAssertNil(finished.profile)
-        XCTAssertEqual(finished.iterations.first?.failedClients.map(\.reason), [.noData])
+        XCTAssertEqual(finished.rounds.first?.failedClients.map(\.reason), [.noData])
         await assertAPIError(status: 404, code: "profile_not_found") {
             try await aggregator.admin.get(APIPath.adminProfile(name: "short"), as: FeatureProfile.self)
         }

@@ -34,11 +34,11 @@ enum StatisticsFixtures {
     /// aggregation; returns the finished run and the statistics the devices sent.
     static func collect(
         _ name: String, width: Int, on aggregator: TestAggregator, seed: UInt64 = 40
-    ) async throws -> (RoundInfo, [FeatureStatistics]) {
+    ) async throws -> (RunInfo, [FeatureStatistics]) {
         var devices: [TestDevice] = []
         for _ in 0..<3 { devices.append(try await aggregator.enroll()) }
         for device in devices { _ = try await device.watch(sampleCount: 50) }
-        let run: RoundInfo = try await aggregator.admin.post(
+        let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminProfiles,
             json: CollectStatisticsRequest(
                 name: name, width: width, clients: 3, minDevices: 3, deadlineSeconds: 30, secureAggregation: false,
@@ -48,7 +48,7 @@ enum StatisticsFixtures {
             let task = try await device.nextTask()
             let statistics = statistics(seed: seed &+ UInt64(index), rows: 40 + 10 * index, width: width)
             let _: UpdateReceipt = try await device.client.post(
-                APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration),
+                APIPath.deviceStatistics(runId: task.runId, round: task.round),
                 bytes: statistics.safetensors())
             sent.append(statistics)
         }

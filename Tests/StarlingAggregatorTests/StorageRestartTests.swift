@@ -27,8 +27,8 @@ final class StorageRestartTests: XCTestCase {
             [
                 "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
                 "enrollmentTokens",
-                "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundIterations",
-                "roundUpdates", "rounds", "runOptimizerStates", "settings", "versionEvaluations",
+                "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundUpdates",
+                "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])
         let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(journal, "wal")
@@ -41,13 +41,13 @@ final class StorageRestartTests: XCTestCase {
         let _: ModelVersionInfo = try await first.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "kept", architecture: "4-2", seed: 5))
         let device = try await first.enroll(tags: [Tag(key: "zone", value: "lab")])
-        let round: RoundInfo = try await first.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await first.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1))
-        let older: RoundInfo = try await first.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let older: RunInfo = try await first.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "kept", clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 2))
         let versionsBefore: VersionList = try await first.admin.get(APIPath.adminVersions(model: "kept"))
         await device.client.shutdown()
@@ -55,7 +55,7 @@ final class StorageRestartTests: XCTestCase {
         // A run as an aggregator from before run machines left it.
         let storage = try Storage(path: DataDirectory(first.folder).database.path)
         try await storage.pool.write { db in
-            try db.execute(sql: "UPDATE rounds SET machine = NULL WHERE id = ?", arguments: [older.id])
+            try db.execute(sql: "UPDATE runs SET machine = NULL WHERE id = ?", arguments: [older.id])
         }
 
         let second = try await TestAggregator.start(folder: first.folder)
@@ -66,10 +66,10 @@ final class StorageRestartTests: XCTestCase {
         let devices: DeviceList = try await second.admin.get(APIPath.adminDevices)
         XCTAssertEqual(devices.devices.map(\.id), [device.id])
         XCTAssertEqual(devices.devices.first?.online, false)
-        let resumed: RoundInfo = try await second.admin.get(APIPath.adminRound(id: round.id))
+        let resumed: RunInfo = try await second.admin.get(APIPath.adminRun(id: round.id))
         XCTAssertEqual(resumed.state, .waiting, "the run is taken up again, waiting for its device")
         XCTAssertEqual(resumed.stage, .waitingForDevices)
-        let interrupted: RoundInfo = try await second.admin.get(APIPath.adminRound(id: older.id))
+        let interrupted: RunInfo = try await second.admin.get(APIPath.adminRun(id: older.id))
         XCTAssertEqual(interrupted.state, .failed)
         XCTAssertEqual(interrupted.failureReason, "the aggregator restarted")
         let weights = try await second.admin.getBytes(APIPath.adminWeights(model: "kept", version: 1))

@@ -112,14 +112,14 @@ final class TestAggregator: Sendable {
 extension TestAggregator {
     /// Creates model `model` (4-3-2), enrolls one device, and starts a plain run of one round with
     /// that device as its cohort; returns the run, the device and the task it was handed.
-    func startPlainRound(of model: String) async throws -> (run: RoundInfo, device: TestDevice, task: RoundTask) {
+    func startPlainRound(of model: String) async throws -> (run: RunInfo, device: TestDevice, task: RoundTask) {
         let _: ModelVersionInfo = try await admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: model, architecture: "4-3-2", seed: 3))
         let device = try await enroll()
         _ = try await device.watch()
-        let run: RoundInfo = try await admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let run: RunInfo = try await admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: model, clients: 1, minClients: 1, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 1,
                 secureAggregation: false))
         return (run, device, try await device.nextTask())

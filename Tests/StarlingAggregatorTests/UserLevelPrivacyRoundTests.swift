@@ -24,7 +24,7 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
 
     private func start(
         _ mode: PrivacyMode, secure: Bool
-    ) async throws -> (TestAggregator, [TestDevice], ModelBundle, RoundInfo, [RoundTask]) {
+    ) async throws -> (TestAggregator, [TestDevice], ModelBundle, RunInfo, [RoundTask]) {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "dp", architecture: architecture, seed: 5))
@@ -32,9 +32,9 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
             decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "dp", version: 1)))
         let devices = [try await aggregator.enroll(), try await aggregator.enroll()]
         for device in devices { _ = try await device.watch(sampleCount: 30) }
-        let round: RoundInfo = try await aggregator.admin.post(
-            APIPath.adminRounds,
-            json: StartRoundRequest(
+        let round: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
                 model: "dp", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 3,
                 secureAggregation: secure, privacy: PrivacyRequest(mode: mode, epsilon: epsilon, delta: 1e-5),
                 serverOptimizer: .defaults(for: .fedavg)))
@@ -45,7 +45,7 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
 
     /// The produced version's noise, (produced − base − clipped mean) per parameter, and the lineage.
     private func noise(
-        _ aggregator: TestAggregator, base: ModelBundle, round: RoundInfo
+        _ aggregator: TestAggregator, base: ModelBundle, round: RunInfo
     ) async throws -> (residual: [Double], version: ModelVersionInfo) {
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
@@ -88,7 +88,7 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
         for (index, device) in devices.enumerated() {
             // Unclipped deltas: the aggregator clips them itself.
             let _: UpdateReceipt = try await device.client.post(
-                APIPath.deviceUpdate(roundId: tasks[index].roundId, iteration: 1),
+                APIPath.deviceUpdate(runId: tasks[index].runId, round: 1),
                 bytes: UpdateBody.make(base.manifest.architecture, value: deltas[index]))
         }
         let (residual, version) = try await noise(aggregator, base: base, round: round)
@@ -104,11 +104,11 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
             APIPath.adminModels, json: CreateModelRequest(name: "dp", architecture: architecture, seed: 5))
         await assertAPIError(status: 400, code: "privacy_needs_secure_aggregation") {
             try await aggregator.admin.post(
-                APIPath.adminRounds,
-                json: StartRoundRequest(
+                APIPath.adminRuns,
+                json: StartRunRequest(
                     model: "dp", clients: 2, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
                     secureAggregation: false, privacy: PrivacyRequest(mode: .distributed, epsilon: 1, delta: 1e-5)),
-                as: RoundInfo.self)
+                as: RunInfo.self)
         }
         try await aggregator.stop()
     }
@@ -141,7 +141,7 @@ final class UserLevelPrivacyRoundTests: XCTestCase {
         let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let path = { (stage: SecAggStage) in
-            APIPath.deviceSecureAggregation(roundId: tasks[0].roundId, iteration: 1, stage: stage.pathComponent)
+            APIPath.deviceSecureAggregation(runId: tasks[0].runId, round: 1, stage: stage.pathComponent)
         }
         for index in 0..<2 {
             let _: SecureAggregationReceipt = try await devices[index].client.post(

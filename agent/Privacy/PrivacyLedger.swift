@@ -13,15 +13,15 @@ import Synchronization
 
 /// One private training run as the device's ledger keeps it: enough to recompute what it cost.
 struct PrivacyRun: Sendable, Equatable {
-    var roundId: String
-    var iteration: Int
+    var runId: String
+    var round: Int
     var samplingRate: Double
     var noiseMultiplier: Double
     var steps: Int
     var recordedAt: Date
 
     /// Whether both record the same round of the same run.
-    func sameRound(as other: PrivacyRun) -> Bool { roundId == other.roundId && iteration == other.iteration }
+    func sameRound(as other: PrivacyRun) -> Bool { runId == other.runId && round == other.round }
 }
 
 /// The (ε, δ) a device lets its training spend over its lifetime, set on the agent's command line.
@@ -72,7 +72,7 @@ final class PrivacyLedger: Sendable {
     func admit(samplingRate: Double, noiseMultiplier: Double, steps: Int, for task: RoundTask) async throws(AgentError)
     {
         let run = PrivacyRun(
-            roundId: task.roundId, iteration: task.iteration, samplingRate: samplingRate,
+            runId: task.runId, round: task.round, samplingRate: samplingRate,
             noiseMultiplier: noiseMultiplier, steps: steps, recordedAt: Date())
         if let budget {
             let recorded = try await store.privacyRuns()

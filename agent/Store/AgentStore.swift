@@ -111,9 +111,9 @@ public final class AgentStore: Sendable {
             try db.prepare(
                 "SELECT round_id, iteration, sampling_rate, noise_multiplier, steps, recorded_at FROM privacy_run ORDER BY id"
             ).rows { row -> PrivacyRun? in
-                guard let roundId = row.text(0) else { return nil }
+                guard let runId = row.text(0) else { return nil }
                 return PrivacyRun(
-                    roundId: roundId, iteration: Int(row.integer(1)), samplingRate: row.real(2),
+                    runId: runId, round: Int(row.integer(1)), samplingRate: row.real(2),
                     noiseMultiplier: row.real(3), steps: Int(row.integer(4)),
                     recordedAt: Date(timeIntervalSince1970: row.real(5)))
             }
@@ -130,7 +130,7 @@ public final class AgentStore: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """
             ).run([
-                .text(run.roundId), .integer(Int64(run.iteration)), .real(run.samplingRate), .real(run.noiseMultiplier),
+                .text(run.runId), .integer(Int64(run.round)), .real(run.samplingRate), .real(run.noiseMultiplier),
                 .integer(Int64(run.steps)), .real(run.recordedAt.timeIntervalSince1970),
             ])
         }

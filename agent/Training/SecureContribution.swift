@@ -163,7 +163,7 @@ struct SecureContribution {
 
     /// A stage's path, naming the attempt of the round the task belongs to.
     private func path(_ stage: SecAggStage) -> String {
-        APIPath.deviceSecureAggregation(roundId: task.roundId, iteration: task.iteration, stage: stage.pathComponent)
+        APIPath.deviceSecureAggregation(runId: task.runId, round: task.round, stage: stage.pathComponent)
             + "?attempt=\(task.attempt)"
     }
 }

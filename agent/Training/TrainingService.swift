@@ -14,7 +14,7 @@ import StarlingTransport
 
 /// Carries out round tasks off the watch loop so the watch stays live: training
 /// (download the base weights, train on a worker thread, upload the delta or take part in the
-/// iteration's secure aggregation with it), evaluation of a version on the held-out samples, and
+/// round's secure aggregation with it), evaluation of a version on the held-out samples, and
 /// feature statistics of the training samples. A task past its deadline is dropped; a device that
 /// has nothing to contribute, or whose training diverges, reports why and sends nothing else.
 struct TrainingService: Service {
@@ -41,11 +41,13 @@ struct TrainingService: Service {
 
     private func carryOutLogging(_ task: RoundTask) async {
         var logger = logger
-        logger[metadataKey: "round"] = "\(task.roundId)/\(task.iteration)"
+        logger[metadataKey: "run"] = "\(task.runId)"
+        logger[metadataKey: "round"] = "\(task.round)"
         do {
             try await carryOut(task, logger: logger)
         } catch .roundRestarted {
-            logger.notice("round task superseded: the aggregator restarted the round", metadata: ["attempt": "\(task.attempt)"])
+            logger.notice(
+                "round task superseded: the aggregator restarted the round", metadata: ["attempt": "\(task.attempt)"])
         } catch {
             guard !Task.isCancelled else { return }
             logger.error("round task failed", metadata: ["reason": "\(error)"])
@@ -111,7 +113,7 @@ struct TrainingService: Service {
             try await SecureContribution(client: client, task: task, secure: secure).submit(update)
         } else {
             try await post(
-                update.encoded(), to: APIPath.deviceUpdate(roundId: task.roundId, iteration: task.iteration),
+                update.encoded(), to: APIPath.deviceUpdate(runId: task.runId, round: task.round),
                 deadline: task.deadline)
         }
         counters.add([.roundsJoined: 1])
@@ -137,7 +139,7 @@ struct TrainingService: Service {
                 throw .aggregator("the evaluation cannot be encoded: \(error)")
             }
             try await post(
-                body, to: APIPath.deviceEvaluation(roundId: task.roundId, iteration: task.iteration),
+                body, to: APIPath.deviceEvaluation(runId: task.runId, round: task.round),
                 deadline: task.deadline)
         }
         logger.info(
@@ -158,7 +160,7 @@ struct TrainingService: Service {
         } else {
             try await post(
                 statistics.safetensors(),
-                to: APIPath.deviceStatistics(roundId: task.roundId, iteration: task.iteration),
+                to: APIPath.deviceStatistics(runId: task.runId, round: task.round),
                 deadline: task.deadline)
         }
         logger.info("feature statistics submitted", metadata: ["width": "\(statisticsTask.width)"])
@@ -172,7 +174,7 @@ struct TrainingService: Service {
         logger.warning(
             "round task not carried out",
             metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
-        let (client, path) = (client, APIPath.deviceFailure(roundId: task.roundId, iteration: task.iteration))
+        let (client, path) = (client, APIPath.deviceFailure(runId: task.runId, round: task.round))
         do {
             try await Rejoin.deliver(until: task.deadline, alreadyDelivered: [.duplicateUpdate]) {
                 () throws(StarlingHTTPError) in

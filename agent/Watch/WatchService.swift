@@ -75,7 +75,7 @@ struct WatchService: Service {
                 logger.info(
                     "round task received",
                     metadata: [
-                        "round": "\(task.roundId)", "iteration": "\(task.iteration)", "attempt": "\(task.attempt)",
+                        "run": "\(task.runId)", "round": "\(task.round)", "attempt": "\(task.attempt)",
                     ])
                 roundTasks.yield(task)
             }
@@ -106,13 +106,13 @@ struct WatchService: Service {
 
 /// Identifies one attempt of one round of a run: a new attempt is a new task.
 private struct RoundKey: Hashable {
-    let roundId: String
-    let iteration: Int
+    let runId: String
+    let round: Int
     let attempt: Int
 
     init(_ task: RoundTask) {
-        roundId = task.roundId
-        iteration = task.iteration
+        runId = task.runId
+        round = task.round
         attempt = task.attempt
     }
 }

@@ -10,7 +10,7 @@ enum AdminEndpoint: CaseIterable, Sendable {
     case listDevices, revokeDevice
     case listModels, createModel, importModel, listVersions, downloadWeights
     case listAliases, setAlias, deleteAlias
-    case startRound, showRound, startEvaluation
+    case startRun, showRun, startEvaluation
     case listProfiles, showProfile, collectStatistics
     case createDeployment, showDeployment, listDeploymentEvents, steerDeployment
     case setRefinement
@@ -35,8 +35,8 @@ enum AdminEndpoint: CaseIterable, Sendable {
         case .listAliases: (.get, "models/:name/aliases", .viewer)
         case .setAlias: (.put, "models/:name/aliases/:alias", .operator)
         case .deleteAlias: (.delete, "models/:name/aliases/:alias", .operator)
-        case .startRound: (.post, "rounds", .operator)
-        case .showRound: (.get, "rounds/:id", .viewer)
+        case .startRun: (.post, "runs", .operator)
+        case .showRun: (.get, "runs/:id", .viewer)
         case .startEvaluation: (.post, "evaluations", .operator)
         case .listProfiles: (.get, "profiles", .viewer)
         case .showProfile: (.get, "profiles/:name", .viewer)

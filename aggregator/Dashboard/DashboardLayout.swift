@@ -4,7 +4,7 @@ import Foundation
 /// sign-out button.
 enum DashboardLayout {
     static let sections: [(path: String, name: String)] = [
-        (DashboardPath.fleet, "Fleet"), (DashboardPath.rounds, "Rounds"), (DashboardPath.models, "Models"),
+        (DashboardPath.fleet, "Fleet"), (DashboardPath.runs, "Runs"), (DashboardPath.models, "Models"),
         (DashboardPath.rollouts, "Rollouts"),
     ]
 

@@ -2,7 +2,7 @@
 enum DashboardPath {
     static let root = "/ui"
     static let fleet = "/ui/"
-    static let rounds = "/ui/rounds"
+    static let runs = "/ui/runs"
     static let models = "/ui/models"
     static let rollouts = "/ui/rollouts"
     static let signIn = "/ui/sign-in"

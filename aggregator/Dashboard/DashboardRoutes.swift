@@ -1,7 +1,7 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The web dashboard under `/ui` on the public listener: sign-in, the fleet, rounds, models and
+/// The web dashboard under `/ui` on the public listener: sign-in, the fleet, runs, models and
 /// rollouts pages, and the rollout buttons.
 ///
 /// Pages read the same components the admin API reads, and check the caller's role against the
@@ -24,7 +24,7 @@ enum DashboardRoutes {
         let pages = router.group(RouterPath(DashboardPath.root)).add(middleware: errors)
             .add(middleware: DashboardSessionMiddleware(sessions: sessions, tokens: components.adminTokens))
         pages.get { _, context in try await fleet(context, components) }
-        pages.get("rounds") { _, context in try await rounds(context, components) }
+        pages.get("runs") { _, context in try await runs(context, components) }
         pages.get("models") { _, context in try await models(context, components) }
         pages.get("rollouts") { _, context in try await rollouts(context, components) }
         pages.get("rollouts/:id") { _, context in try await rollout(context, components) }
@@ -52,17 +52,17 @@ enum DashboardRoutes {
         return page("Fleet", DashboardPath.fleet, caller, context, FleetPage.render(components.devices.list()))
     }
 
-    private static func rounds(
+    private static func runs(
         _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
-        let caller = try require(.showRound, context)
-        var runs: [RoundInfo] = []
-        for id in try await components.roundStore.recentIDs(limit: RoundsPage.limit) {
-            runs.append(try await components.roundStore.info(id: id))
+        let caller = try require(.showRun, context)
+        var runs: [RunInfo] = []
+        for id in try await components.runStore.recentIDs(limit: RunsPage.limit) {
+            runs.append(try await components.runStore.info(id: id))
         }
         return page(
-            "Rounds", DashboardPath.rounds, caller, context, RoundsPage.render(runs),
-            refresh: RoundsPage.isLive(runs) ? RoundsPage.refreshSeconds : nil)
+            "Runs", DashboardPath.runs, caller, context, RunsPage.render(runs),
+            refresh: RunsPage.isLive(runs) ? RunsPage.refreshSeconds : nil)
     }
 
     private static func models(

@@ -6,12 +6,12 @@ import StarlingProtocol
 /// revocation survives a restart; then the device leaves the active directory, so the device
 /// listener refuses its certificate with 403 `device_revoked` from its next request on, rollouts
 /// drop it from their targets on their next tick, and every round waiting for it goes on without it
-/// (``RoundCoordinator/deviceRevoked(_:)``). Held watches are woken, so the device's open watch is
+/// (``RunCoordinator/deviceRevoked(_:)``). Held watches are woken, so the device's open watch is
 /// answered with the refusal at once.
 struct DeviceRevocation: Sendable {
     let pool: DatabasePool
     let devices: DeviceRegistry
-    let rounds: RoundCoordinator
+    let runs: RunCoordinator
     let broadcaster: RevisionBroadcaster
     let clock: @Sendable () -> Date
 
@@ -43,7 +43,7 @@ struct DeviceRevocation: Sendable {
             try record.update(db)
         }
         let revoked = devices.directory.revoke(id: id, at: now, reason: stored)
-        await rounds.deviceRevoked(id)
+        await runs.deviceRevoked(id)
         await broadcaster.bump()
         guard let revoked = revoked ?? devices.directory.revocation(id: id) else {
             throw .internal("the device \(id) was revoked but is missing from the directory")

@@ -69,21 +69,21 @@ enum AdminRoutes {
             return setAlias(components)
         case .deleteAlias:
             return deleteAlias(components)
-        case .startRound:
+        case .startRun:
             return { request, _ in
-                let body = try await RequestBody.json(StartRoundRequest.self, from: request)
-                let run = try await components.rounds.start(body)
-                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+                let body = try await RequestBody.json(StartRunRequest.self, from: request)
+                let run = try await components.runs.start(body)
+                return try AdminReply.json(run, status: .created, created: ["run": run.id])
             }
-        case .showRound:
+        case .showRun:
             return { _, context in
-                try AdminReply.json(try await components.roundStore.info(id: try context.parameters.require("id")))
+                try AdminReply.json(try await components.runStore.info(id: try context.parameters.require("id")))
             }
         case .startEvaluation:
             return { request, _ in
                 let body = try await RequestBody.json(EvaluateRequest.self, from: request)
-                let run = try await components.rounds.startEvaluation(body)
-                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+                let run = try await components.runs.startEvaluation(body)
+                return try AdminReply.json(run, status: .created, created: ["run": run.id])
             }
         case .listProfiles:
             return { _, _ in try AdminReply.json(try await components.profiles.list()) }
@@ -92,8 +92,8 @@ enum AdminRoutes {
         case .collectStatistics:
             return { request, _ in
                 let body = try await RequestBody.json(CollectStatisticsRequest.self, from: request)
-                let run = try await components.rounds.startStatistics(body)
-                return try AdminReply.json(run, status: .created, created: ["round": run.id])
+                let run = try await components.runs.startStatistics(body)
+                return try AdminReply.json(run, status: .created, created: ["run": run.id])
             }
         case .createDeployment:
             return { request, _ in

@@ -18,28 +18,27 @@ enum DeviceRoutes {
         router.get("v1/device/models/:name/versions/:version/weights") { request, context in
             try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }
-        router.post("v1/device/rounds/:id/iterations/:n/update") { request, context in
+        router.post("v1/device/runs/:id/rounds/:n/update") { request, context in
             try await components.metrics.counting(.update) { try await update(request, context, components) }
         }
-        router.post("v1/device/rounds/:id/iterations/:n/evaluation") { request, context in
+        router.post("v1/device/runs/:id/rounds/:n/evaluation") { request, context in
             try await components.metrics.counting(.evaluation) { try await evaluation(request, context, components) }
         }
-        router.post("v1/device/rounds/:id/iterations/:n/statistics") { request, context in
+        router.post("v1/device/runs/:id/rounds/:n/statistics") { request, context in
             try await components.metrics.counting(.statistics) { try await statistics(request, context, components) }
         }
-        router.post("v1/device/rounds/:id/iterations/:n/failure") { request, context in
-            let (device, roundID, iteration) = try location(context)
+        router.post("v1/device/runs/:id/rounds/:n/failure") { request, context in
+            let (device, runID, round) = try location(context)
             let report = try await RequestBody.json(ClientFailureReport.self, from: request)
-            try await components.rounds.clientFailed(
-                roundId: roundID, iteration: iteration, device: device, report: report)
-            return try JSONResponse.make(UpdateReceipt(roundId: roundID, iteration: iteration, accepted: true))
+            try await components.runs.clientFailed(runId: runID, round: round, device: device, report: report)
+            return try JSONResponse.make(UpdateReceipt(runId: runID, round: round, accepted: true))
         }
-        router.post("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
+        router.post("v1/device/runs/:id/rounds/:n/secagg/:stage") { request, context in
             try await SecureAggregationRoutes.receive(
-                request, context, rounds: components.rounds, metrics: components.metrics)
+                request, context, runs: components.runs, metrics: components.metrics)
         }
-        router.get("v1/device/rounds/:id/iterations/:n/secagg/:stage") { request, context in
-            try await SecureAggregationRoutes.reply(request, context, rounds: components.rounds)
+        router.get("v1/device/runs/:id/rounds/:n/secagg/:stage") { request, context in
+            try await SecureAggregationRoutes.reply(request, context, runs: components.runs)
         }
         router.post("v1/device/deployments/:id/report") { request, context in
             let body = try await RequestBody.json(DeploymentReport.self, from: request)
@@ -57,14 +56,14 @@ enum DeviceRoutes {
     private static func update(
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
-        let (device, roundID, iteration) = try location(context)
-        let target = try await components.rounds.admit(
-            roundId: roundID, iteration: iteration, device: device, kind: .train)
+        let (device, runID, round) = try location(context)
+        let target = try await components.runs.admit(
+            runId: runID, round: round, device: device, kind: .train)
         guard let architecture = target.architecture else { throw APIError.internal("a training round has no model") }
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
         let update = try UpdateValidator.validate(bytes, architecture: architecture)
-        let receipt = try await components.rounds.submit(
-            roundId: roundID, iteration: iteration, device: device, kind: .train, bytes: bytes,
+        let receipt = try await components.runs.submit(
+            runId: runID, round: round, device: device, kind: .train, bytes: bytes,
             samples: update.trainSamples, update: update)
         return try JSONResponse.make(receipt)
     }
@@ -73,13 +72,13 @@ enum DeviceRoutes {
     private static func evaluation(
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
-        let (device, roundID, iteration) = try location(context)
-        let target = try await components.rounds.admit(
-            roundId: roundID, iteration: iteration, device: device, kind: .evaluate)
+        let (device, runID, round) = try location(context)
+        let target = try await components.runs.admit(
+            runId: runID, round: round, device: device, kind: .evaluate)
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.json)
         let figures = try EvaluationUpload.decode(bytes, classes: target.architecture?.outputSize ?? 0)
-        let receipt = try await components.rounds.submit(
-            roundId: roundID, iteration: iteration, device: device, kind: .evaluate, bytes: bytes,
+        let receipt = try await components.runs.submit(
+            runId: runID, round: round, device: device, kind: .evaluate, bytes: bytes,
             samples: figures.samples)
         return try JSONResponse.make(receipt)
     }
@@ -88,19 +87,19 @@ enum DeviceRoutes {
     private static func statistics(
         _ request: Request, _ context: AggregatorRequestContext, _ components: Components
     ) async throws -> Response {
-        let (device, roundID, iteration) = try location(context)
-        let target = try await components.rounds.admit(
-            roundId: roundID, iteration: iteration, device: device, kind: .statistics)
+        let (device, runID, round) = try location(context)
+        let target = try await components.runs.admit(
+            runId: runID, round: round, device: device, kind: .statistics)
         guard let plan = target.statistics else { throw APIError.internal("a statistics round has no statistics plan") }
         let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
         let statistics = try StatisticsUpload.decode(bytes, width: plan.width, grid: plan.grid)
-        let receipt = try await components.rounds.submit(
-            roundId: roundID, iteration: iteration, device: device, kind: .statistics, bytes: bytes,
+        let receipt = try await components.runs.submit(
+            runId: runID, round: round, device: device, kind: .statistics, bytes: bytes,
             samples: statistics.rows)
         return try JSONResponse.make(receipt)
     }
 
-    /// The device (from its certificate), the round and the iteration a request is about.
+    /// The device (from its certificate), the round and the round a request is about.
     private static func location(_ context: AggregatorRequestContext) throws -> (String, String, Int) {
         (
             try context.requireDevice().id, try context.parameters.require("id"),

@@ -24,7 +24,7 @@ extension OpenAPIDocument {
         }
       },
       "n": {
-        "description": "The iteration of the run, from 1.",
+        "description": "The round of the run, from 1.",
         "in": "path",
         "name": "n",
         "required": true,
@@ -1069,7 +1069,7 @@ extension OpenAPIDocument {
           "invalid_reason",
           "invalid_request",
           "invalid_role",
-          "invalid_round",
+          "invalid_run",
           "invalid_samples",
           "invalid_since",
           "invalid_statistics",
@@ -1093,6 +1093,7 @@ extension OpenAPIDocument {
           "refinement_unavailable",
           "round_closed",
           "round_not_found",
+          "run_not_found",
           "secagg_dropped",
           "secagg_invalid_message",
           "secagg_not_used",
@@ -1610,103 +1611,6 @@ extension OpenAPIDocument {
       },
       "RoundInfo": {
         "properties": {
-          "clients": {
-            "type": "integer"
-          },
-          "created_at": {
-            "$ref": "#/components/schemas/Timestamp"
-          },
-          "evaluation": {
-            "$ref": "#/components/schemas/FederatedEvaluation"
-          },
-          "failure_reason": {
-            "type": "string"
-          },
-          "id": {
-            "type": "string"
-          },
-          "iterations": {
-            "items": {
-              "$ref": "#/components/schemas/RoundIterationInfo"
-            },
-            "type": "array"
-          },
-          "kind": {
-            "$ref": "#/components/schemas/RunKind"
-          },
-          "learning_rate": {
-            "type": "number"
-          },
-          "local_epochs": {
-            "type": "integer"
-          },
-          "min_clients": {
-            "type": "integer"
-          },
-          "model": {
-            "type": "string"
-          },
-          "privacy": {
-            "$ref": "#/components/schemas/PrivacyRequest"
-          },
-          "profile": {
-            "properties": {
-              "name": {
-                "type": "string"
-              },
-              "version": {
-                "type": "integer"
-              }
-            },
-            "required": [
-              "name",
-              "version"
-            ],
-            "type": "object"
-          },
-          "secure_aggregation": {
-            "type": "boolean"
-          },
-          "stage": {
-            "description": "Where the current round stands.",
-            "enum": [
-              "waiting_for_devices",
-              "collecting",
-              "advertise_keys",
-              "share_keys",
-              "masked_input",
-              "unmasking",
-              "aggregating",
-              "completed",
-              "failed"
-            ],
-            "type": "string"
-          },
-          "state": {
-            "$ref": "#/components/schemas/RoundState"
-          },
-          "total_rounds": {
-            "type": "integer"
-          }
-        },
-        "required": [
-          "id",
-          "kind",
-          "model",
-          "state",
-          "total_rounds",
-          "clients",
-          "min_clients",
-          "local_epochs",
-          "learning_rate",
-          "iterations",
-          "created_at",
-          "secure_aggregation"
-        ],
-        "type": "object"
-      },
-      "RoundIterationInfo": {
-        "properties": {
           "attempt": {
             "description": "How many times the round was started; more than 1 when a restarted aggregator did a secure round again with the same cohort.",
             "minimum": 1,
@@ -1730,13 +1634,13 @@ extension OpenAPIDocument {
           "failure_reason": {
             "type": "string"
           },
-          "iteration": {
-            "type": "integer"
-          },
           "metrics": {
             "$ref": "#/components/schemas/VersionMetrics"
           },
           "produced_version": {
+            "type": "integer"
+          },
+          "round": {
             "type": "integer"
           },
           "started_at": {
@@ -1750,7 +1654,7 @@ extension OpenAPIDocument {
           }
         },
         "required": [
-          "iteration",
+          "round",
           "state",
           "base_version",
           "cohort_size",
@@ -1786,9 +1690,6 @@ extension OpenAPIDocument {
           "deadline": {
             "$ref": "#/components/schemas/Timestamp"
           },
-          "iteration": {
-            "type": "integer"
-          },
           "kind": {
             "$ref": "#/components/schemas/RunKind"
           },
@@ -1808,7 +1709,10 @@ extension OpenAPIDocument {
             "description": "The differential-privacy settings of the run.",
             "type": "object"
           },
-          "round_id": {
+          "round": {
+            "type": "integer"
+          },
+          "run_id": {
             "type": "string"
           },
           "secure_aggregation": {
@@ -1857,8 +1761,8 @@ extension OpenAPIDocument {
           }
         },
         "required": [
-          "round_id",
-          "iteration",
+          "run_id",
+          "round",
           "kind",
           "model",
           "base_version",
@@ -1870,6 +1774,103 @@ extension OpenAPIDocument {
           "deadline",
           "seed",
           "attempt"
+        ],
+        "type": "object"
+      },
+      "RunInfo": {
+        "properties": {
+          "clients": {
+            "type": "integer"
+          },
+          "created_at": {
+            "$ref": "#/components/schemas/Timestamp"
+          },
+          "evaluation": {
+            "$ref": "#/components/schemas/FederatedEvaluation"
+          },
+          "failure_reason": {
+            "type": "string"
+          },
+          "id": {
+            "type": "string"
+          },
+          "kind": {
+            "$ref": "#/components/schemas/RunKind"
+          },
+          "learning_rate": {
+            "type": "number"
+          },
+          "local_epochs": {
+            "type": "integer"
+          },
+          "min_clients": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "privacy": {
+            "$ref": "#/components/schemas/PrivacyRequest"
+          },
+          "profile": {
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "version": {
+                "type": "integer"
+              }
+            },
+            "required": [
+              "name",
+              "version"
+            ],
+            "type": "object"
+          },
+          "rounds": {
+            "items": {
+              "$ref": "#/components/schemas/RoundInfo"
+            },
+            "type": "array"
+          },
+          "secure_aggregation": {
+            "type": "boolean"
+          },
+          "stage": {
+            "description": "Where the current round stands.",
+            "enum": [
+              "waiting_for_devices",
+              "collecting",
+              "advertise_keys",
+              "share_keys",
+              "masked_input",
+              "unmasking",
+              "aggregating",
+              "completed",
+              "failed"
+            ],
+            "type": "string"
+          },
+          "state": {
+            "$ref": "#/components/schemas/RoundState"
+          },
+          "total_rounds": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "id",
+          "kind",
+          "model",
+          "state",
+          "total_rounds",
+          "clients",
+          "min_clients",
+          "local_epochs",
+          "learning_rate",
+          "rounds",
+          "created_at",
+          "secure_aggregation"
         ],
         "type": "object"
       },
@@ -1992,7 +1993,7 @@ extension OpenAPIDocument {
         ],
         "type": "object"
       },
-      "StartRoundRequest": {
+      "StartRunRequest": {
         "properties": {
           "aggregation": {
             "description": "The aggregation rule: mean, trimmed mean or median.",
@@ -2091,16 +2092,16 @@ extension OpenAPIDocument {
           "accepted": {
             "type": "boolean"
           },
-          "iteration": {
+          "round": {
             "type": "integer"
           },
-          "round_id": {
+          "run_id": {
             "type": "string"
           }
         },
         "required": [
-          "round_id",
-          "iteration",
+          "run_id",
+          "round",
           "accepted"
         ],
         "type": "object"
@@ -2116,11 +2117,11 @@ extension OpenAPIDocument {
           "privacy": {
             "$ref": "#/components/schemas/VersionPrivacy"
           },
-          "round_id": {
-            "type": "string"
-          },
-          "round_iteration": {
+          "round": {
             "type": "integer"
+          },
+          "run_id": {
+            "type": "string"
           }
         },
         "type": "object"
@@ -2461,9 +2462,9 @@ extension OpenAPIDocument {
         ]
       }
     },
-    "/ui/rounds": {
+    "/ui/runs": {
       "get": {
-        "operationId": "dashboardRounds",
+        "operationId": "dashboardRuns",
         "responses": {
           "200": {
             "$ref": "#/components/responses/DashboardPage"
@@ -3012,7 +3013,7 @@ extension OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/RoundInfo"
+                  "$ref": "#/components/schemas/RunInfo"
                 }
               }
             },
@@ -3441,7 +3442,7 @@ extension OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/RoundInfo"
+                  "$ref": "#/components/schemas/RunInfo"
                 }
               }
             },
@@ -3562,14 +3563,14 @@ extension OpenAPIDocument {
         "x-starling-role": "admin"
       }
     },
-    "/v1/admin/rounds": {
+    "/v1/admin/runs": {
       "post": {
-        "operationId": "startRound",
+        "operationId": "startRun",
         "requestBody": {
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/StartRoundRequest"
+                "$ref": "#/components/schemas/StartRunRequest"
               }
             }
           },
@@ -3580,7 +3581,7 @@ extension OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/RoundInfo"
+                  "$ref": "#/components/schemas/RunInfo"
                 }
               }
             },
@@ -3607,9 +3608,9 @@ extension OpenAPIDocument {
         "x-starling-role": "operator"
       }
     },
-    "/v1/admin/rounds/{id}": {
+    "/v1/admin/runs/{id}": {
       "get": {
-        "operationId": "showRound",
+        "operationId": "showRun",
         "parameters": [
           {
             "$ref": "#/components/parameters/id"
@@ -3620,11 +3621,11 @@ extension OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/RoundInfo"
+                  "$ref": "#/components/schemas/RunInfo"
                 }
               }
             },
-            "description": "The run and its iterations."
+            "description": "The run and its rounds."
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -3854,7 +3855,7 @@ extension OpenAPIDocument {
         ]
       }
     },
-    "/v1/device/rounds/{id}/iterations/{n}/evaluation": {
+    "/v1/device/runs/{id}/rounds/{n}/evaluation": {
       "post": {
         "operationId": "uploadEvaluation",
         "parameters": [
@@ -3897,7 +3898,7 @@ extension OpenAPIDocument {
         ]
       }
     },
-    "/v1/device/rounds/{id}/iterations/{n}/failure": {
+    "/v1/device/runs/{id}/rounds/{n}/failure": {
       "post": {
         "operationId": "reportFailure",
         "parameters": [
@@ -3934,13 +3935,13 @@ extension OpenAPIDocument {
             "deviceCertificate": []
           }
         ],
-        "summary": "The device takes no part in this iteration, and says why.",
+        "summary": "The device takes no part in this round, and says why.",
         "tags": [
           "device"
         ]
       }
     },
-    "/v1/device/rounds/{id}/iterations/{n}/secagg/{stage}": {
+    "/v1/device/runs/{id}/rounds/{n}/secagg/{stage}": {
       "get": {
         "operationId": "awaitSecureAggregationReply",
         "responses": {
@@ -4063,7 +4064,7 @@ extension OpenAPIDocument {
         ]
       }
     },
-    "/v1/device/rounds/{id}/iterations/{n}/statistics": {
+    "/v1/device/runs/{id}/rounds/{n}/statistics": {
       "post": {
         "operationId": "uploadStatistics",
         "parameters": [
@@ -4107,7 +4108,7 @@ extension OpenAPIDocument {
         ]
       }
     },
-    "/v1/device/rounds/{id}/iterations/{n}/update": {
+    "/v1/device/runs/{id}/rounds/{n}/update": {
       "post": {
         "description": "The model's tensors in F32 holding the weight delta, finite, with metadata `train_samples` (1…2^30), `eval_samples` (0…2^30), `train_loss` (≥ 0) and `eval_accuracy` (0…1); anything else is 400 `invalid_update`, `update_shape_mismatch` or `update_not_finite`.",
         "operationId": "uploadUpdate",

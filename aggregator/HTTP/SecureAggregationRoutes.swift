@@ -15,21 +15,21 @@ enum SecureAggregationRoutes {
 
     /// Takes one stage message; masked inputs count as uploads in the metrics.
     static func receive(
-        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator, metrics: AggregatorMetrics
+        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator, metrics: AggregatorMetrics
     ) async throws -> Response {
         let device = try context.requireDevice().id
-        let (roundID, iteration, stage) = try location(context)
+        let (roundID, round, stage) = try location(context)
         let attempt = try attempt(request)
         switch stage {
         case .advertiseKeys:
             let message = SecAggClientMessage.advertisedKeys(
                 try await RequestBody.json(AdvertisedKeys.self, from: request))
-            try await rounds.receiveSecure(
-                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
+            try await runs.receiveSecure(
+                runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .shareKeys:
             let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
-            try await rounds.receiveSecure(
-                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
+            try await runs.receiveSecure(
+                runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .maskedInput:
             try await metrics.counting(.maskedInput) {
                 let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
@@ -37,26 +37,26 @@ enum SecureAggregationRoutes {
                     throw APIError.badRequest(
                         .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
                 }
-                try await rounds.receiveMaskedInput(
-                    roundId: roundID, iteration: iteration, attempt: attempt, device: device, vector: vector,
+                try await runs.receiveMaskedInput(
+                    runId: roundID, round: round, attempt: attempt, device: device, vector: vector,
                     excluded: try excluded(request))
             }
         case .unmasking:
             let message = SecAggClientMessage.revealedShares(
                 try await RequestBody.json(RevealedShares.self, from: request))
-            try await rounds.receiveSecure(
-                roundId: roundID, iteration: iteration, attempt: attempt, device: device, message: message)
+            try await runs.receiveSecure(
+                runId: roundID, round: round, attempt: attempt, device: device, message: message)
         }
         return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))
     }
 
     static func reply(
-        _ request: Request, _ context: AggregatorRequestContext, rounds: RoundCoordinator
+        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator
     ) async throws -> Response {
         let device = try context.requireDevice().id
-        let (roundID, iteration, stage) = try location(context)
-        let reply = try await rounds.awaitSecureReply(
-            roundId: roundID, iteration: iteration, attempt: try attempt(request), device: device, stage: stage,
+        let (roundID, round, stage) = try location(context)
+        let reply = try await runs.awaitSecureReply(
+            runId: roundID, round: round, attempt: try attempt(request), device: device, stage: stage,
             timeout: replyWait)
         switch reply {
         case .neighbourKeys(let keys): return try JSONResponse.make(keys)

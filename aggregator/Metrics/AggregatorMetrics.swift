@@ -59,7 +59,7 @@ struct AggregatorMetrics: Sendable {
         Counter(label: Families.runs.name, dimensions: Self.labels(kind, outcome), factory: factory).increment()
     }
 
-    /// A round (one iteration of a run) ended.
+    /// A round (one round of a run) ended.
     func roundEnded(kind: RunKind, _ outcome: Outcome) {
         Counter(label: Families.rounds.name, dimensions: Self.labels(kind, outcome), factory: factory).increment()
     }

@@ -41,9 +41,10 @@ public struct Aggregator: Sendable {
             if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
                 announce("admin token: \(token)")
             }
-            let failed = try storage.pool.write { db in try RoundStore.failUnresumable(at: clock(), in: db) }
+            let failed = try storage.pool.write { db in try RunStore.failUnresumable(at: clock(), in: db) }
             if failed > 0 {
-                logger.warning("runs of an older aggregator marked failed by a restart", metadata: ["count": "\(failed)"])
+                logger.warning(
+                    "runs of an older aggregator marked failed by a restart", metadata: ["count": "\(failed)"])
             }
             let swept = try LeftoverSweep.run(directory: directory, pool: storage.pool)
             if swept.total > 0 {
@@ -106,7 +107,7 @@ public struct Aggregator: Sendable {
         }
         let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
         let listeners = [publicApp, deviceApp] + (metricsApp.map { [$0] } ?? [])
-        services = [storage, heartbeats, components.rounds, components.rollouts] + listeners + [components.broadcaster]
+        services = [storage, heartbeats, components.runs, components.rollouts] + listeners + [components.broadcaster]
         endpoints = announcer
         self.routes = routes
     }
@@ -150,10 +151,10 @@ public struct Aggregator: Sendable {
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
             sizeLimit: configuration.modelSizeLimit, clock: clock)
-        let roundStore = RoundStore(pool: pool)
+        let runStore = RunStore(pool: pool)
         let evaluations = EvaluationStore(pool: pool)
-        let rounds = try RoundCoordinator(
-            store: roundStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
+        let runs = try RunCoordinator(
+            store: runStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
             devices: devices, broadcaster: broadcaster, directory: directory, clock: clock,
             tickInterval: configuration.coordinatorTick, defaultDeadline: configuration.defaultRoundDeadline,
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
@@ -164,7 +165,7 @@ public struct Aggregator: Sendable {
         return Components(
             pool: pool, devices: devices,
             revocation: DeviceRevocation(
-                pool: pool, devices: devices, rounds: rounds, broadcaster: broadcaster, clock: clock),
+                pool: pool, devices: devices, runs: runs, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
                 pool: pool, devices: devices, authority: identity.authority,
                 caCertificatePEM: identity.caCertificatePEM,
@@ -173,10 +174,10 @@ public struct Aggregator: Sendable {
             adminTokens: AdminTokens(pool: pool, clock: clock),
             audit: AuditLog(pool: pool, clock: clock),
             catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases,
-            rounds: rounds, roundStore: roundStore, rollouts: rollouts,
+            runs: runs, runStore: runStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(
-                devices: devices, rollouts: rollouts, coordinator: rounds, broadcaster: broadcaster),
+                devices: devices, rollouts: rollouts, coordinator: runs, broadcaster: broadcaster),
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,

@@ -16,8 +16,8 @@ struct Components: Sendable {
     let profiles: ProfileStore
     let evaluations: EvaluationStore
     let aliases: ModelAliases
-    let rounds: RoundCoordinator
-    let roundStore: RoundStore
+    let runs: RunCoordinator
+    let runStore: RunStore
     let rollouts: Rollouts
     let refinement: Refinement
     let desiredStates: DesiredStates

@@ -25,9 +25,9 @@ struct DataDirectory: Sendable {
         models.appendingPathComponent(model).appendingPathComponent("\(version)\(format.fileSuffix).safetensors")
     }
 
-    /// The stored tensors of one device's update to one iteration.
-    func update(roundId: String, iteration: Int, deviceID: String) -> URL {
-        updates.appendingPathComponent(roundId).appendingPathComponent("\(iteration)")
+    /// The stored tensors of one device's update to one round.
+    func update(runId: String, round: Int, deviceID: String) -> URL {
+        updates.appendingPathComponent(runId).appendingPathComponent("\(round)")
             .appendingPathComponent("\(deviceID).safetensors")
     }
 }

@@ -30,7 +30,7 @@ enum LeftoverSweep {
                             + recorded.compactMap { $0 }
                     }),
                 Set(try String.fetchAll(db, sql: "SELECT name FROM models")),
-                Set(try String.fetchAll(db, sql: "SELECT id FROM rounds WHERE state IN ('waiting', 'running')"))
+                Set(try String.fetchAll(db, sql: "SELECT id FROM runs WHERE state IN ('waiting', 'running')"))
             )
         }
         var removed = Removed()

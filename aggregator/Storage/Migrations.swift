@@ -223,6 +223,19 @@ enum Migrations {
                 t.add(column: "attempt", .integer).notNull().defaults(to: 1)
             }
         }
+        // One vocabulary: a run holds rounds. `rounds` becomes `runs`, `roundIterations` becomes
+        // `rounds`, and every `roundId` / `iteration` column becomes `runId` / `round`.
+        migrator.registerMigration("v10-run-vocabulary") { db in
+            try db.rename(table: "rounds", to: "runs")
+            try db.rename(table: "roundIterations", to: "rounds")
+            for table in ["rounds", "roundUpdates", "roundFailures"] {
+                try db.alter(table: table) { t in
+                    t.rename(column: "roundId", to: "runId")
+                    t.rename(column: "iteration", to: "round")
+                }
+            }
+            try db.alter(table: "runOptimizerStates") { t in t.rename(column: "roundId", to: "runId") }
+        }
         return migrator
     }
 }

@@ -11,7 +11,7 @@ struct DesiredStates: Sendable {
 
     let devices: DeviceRegistry
     let rollouts: Rollouts
-    let coordinator: RoundCoordinator
+    let coordinator: RunCoordinator
     let broadcaster: RevisionBroadcaster
 
     func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {

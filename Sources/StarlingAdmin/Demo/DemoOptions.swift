@@ -8,7 +8,7 @@ public struct DemoOptions: Sendable {
     public var agents: Int
     public var rounds: Int
     public var architecture: String
-    /// Local training settings; nil uses the defaults of `starling round start` (``RoundDefaults``).
+    /// Local training settings; nil uses the defaults of `starling run start` (``RoundDefaults``).
     public var localEpochs: Int?
     public var learningRate: Double?
     public var batchSize: Int?

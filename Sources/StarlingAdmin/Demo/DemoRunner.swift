@@ -6,7 +6,7 @@ import StarlingTransport
 /// Runs the whole federated loop on one machine: an aggregator and `agents` agent processes on
 /// loopback, the data dealt to them non-IID, a feature profile collected from them under secure
 /// aggregation, a model whose preprocessing is chosen from it, `rounds` rounds with the defaults of
-/// `starling round start`, a deployment of the result, and predictions served through the agents'
+/// `starling run start`, a deployment of the result, and predictions served through the agents'
 /// local APIs, then a one-line JSON report with the centralised reference beside it.
 ///
 /// The held-out split never reaches a device; a separate "cloud" share trains the phase-two
@@ -137,14 +137,14 @@ public struct DemoRunner: Sendable {
             CollectStatisticsRequest(
                 name: name, width: split.featureNames.count, minDevices: min(3, options.agents), deadlineSeconds: 60,
                 seed: options.seed))
-        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow { _, _ throws(AdminError) in }
+        let finished = try await RunWatcher(client: admin, runId: started.id).follow { _, _ throws(AdminError) in }
         guard finished.state == .completed, let profile = finished.profile else {
             throw .failed(
                 "the statistics run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no profile was made")"
             )
         }
         output(
-            "feature profile \(profile.name) v\(profile.version) collected from \(finished.iterations.last?.updatesReceived ?? 0) agents under secure aggregation"
+            "feature profile \(profile.name) v\(profile.version) collected from \(finished.rounds.last?.updatesReceived ?? 0) agents under secure aggregation"
         )
     }
 
@@ -161,24 +161,24 @@ public struct DemoRunner: Sendable {
     }
 
     private func train(_ admin: AdminClient, model: String, split: DemoSplit) async throws(AdminError) -> Int {
-        let request = StartRoundRequest(
+        let request = StartRunRequest(
             model: model, clients: options.agents, minClients: max(1, (options.agents * 3) / 4),
             localEpochs: options.localEpochs, learningRate: options.learningRate, batchSize: options.batchSize,
             rounds: options.rounds, deadlineSeconds: 60, seed: options.seed, privacy: options.privacy)
-        let started = try await admin.startRound(request)
-        output("round \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
-        let finished = try await RoundWatcher(client: admin, roundId: started.id).follow {
-            round, iterations throws(AdminError) in
-            for iteration in iterations {
-                var line = RoundWatcher.iterationLine(iteration, of: round)
-                if let version = iteration.producedVersion {
+        let started = try await admin.startRun(request)
+        output("run \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
+        let finished = try await RunWatcher(client: admin, runId: started.id).follow {
+            run, rounds throws(AdminError) in
+            for round in rounds {
+                var line = RunWatcher.roundLine(round, of: run)
+                if let version = round.producedVersion {
                     let accuracy = try await heldOutAccuracy(admin, model: model, version: version, split: split)
                     line += ", held-out accuracy \(Format.fixed(accuracy))"
                 }
                 output(line)
             }
         }
-        guard finished.state == .completed, let version = finished.iterations.last?.producedVersion else {
+        guard finished.state == .completed, let version = finished.rounds.last?.producedVersion else {
             throw .failed(
                 "the federated run \(finished.id) \(finished.state.rawValue): \(finished.failureReason ?? "no version was produced")"
             )

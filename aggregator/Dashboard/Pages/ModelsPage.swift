@@ -39,8 +39,8 @@ enum ModelsPage {
         let names = aliases.filter { $0.version == version.version }.map(\.alias)
         let aliasTags = HTML(joining: names.map { name -> HTML in "<span class=\"tag\">\(name)</span>" })
         let madeBy: HTML =
-            lineage.roundId.map { id -> HTML in
-                "<code>\(id)</code> round \(lineage.roundIteration ?? 0), \(lineage.cohortSize ?? 0) devices"
+            lineage.runId.map { id -> HTML in
+                "<code>\(id)</code> round \(lineage.round ?? 0), \(lineage.cohortSize ?? 0) devices"
             } ?? "—"
         let epsilon =
             lineage.privacy.map { "\(DashboardLayout.number($0.epsilon, digits: 2)) (\($0.mode.rawValue))" } ?? "—"

@@ -12,29 +12,29 @@ import StarlingProtocol
 ///
 /// Runs live in memory while active and in the database always. At start-up every unfinished run
 /// is taken up again from its stored machine (``resume()``), with its stored contributions.
-actor RoundCoordinator: Service {
+actor RunCoordinator: Service {
     /// An active run and the round it is on.
     struct ActiveRun: Sendable {
+        var record: RunRecord
         var round: RoundRecord
-        var iteration: RoundIterationRecord
         var machine: RunMachine
         /// The model trained or evaluated; nil for statistics runs.
         var architecture: ModelArchitecture?
         /// SHA-256 of the base version's fp32 artifact; empty for statistics runs.
         var baseSHA256: String
         /// The round's secure aggregation, once its cohort is chosen (secure runs only).
-        var secure: SecureIteration?
+        var secure: SecureRound?
 
         /// What the round's devices are told about privacy: the run's setting, and under
         /// distributed privacy the noise each device adds for this cohort.
         var privacyTask: PrivacyTask? {
-            var task = round.plan.privacyTask
+            var task = record.plan.privacyTask
             task?.deviceNoiseStandardDeviation = secure?.encoding?.deviceNoise?.deviceStandardDeviation
             return task
         }
     }
 
-    let store: RoundStore
+    let store: RunStore
     let catalog: ModelCatalog
     let registry: ModelRegistry
     let profiles: ProfileStore
@@ -57,7 +57,7 @@ actor RoundCoordinator: Service {
 
     /// Takes up the runs a previous process left unfinished (``RunResumption``) before serving.
     init(
-        store: RoundStore, catalog: ModelCatalog, registry: ModelRegistry, profiles: ProfileStore,
+        store: RunStore, catalog: ModelCatalog, registry: ModelRegistry, profiles: ProfileStore,
         evaluations: EvaluationStore, devices: DeviceRegistry, broadcaster: RevisionBroadcaster,
         directory: DataDirectory, clock: @escaping @Sendable () -> Date, tickInterval: Duration,
         defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, metrics: AggregatorMetrics, logger: Logger
@@ -85,17 +85,17 @@ actor RoundCoordinator: Service {
     }
 
     /// Starts a training run from an admin's request.
-    func start(_ request: StartRoundRequest) async throws(APIError) -> RoundInfo {
-        let plan = try RoundPlan(
+    func start(_ request: StartRunRequest) async throws(APIError) -> RunInfo {
+        let plan = try RunPlan(
             validating: request, defaultDeadline: defaultDeadline, seed: UInt64.random(in: 0...UInt64.max))
         return try await begin(plan)
     }
 
     /// Starts an evaluation run of a version on the devices' held-out samples; `parent` names the
     /// training run it evaluates a version of.
-    func startEvaluation(_ request: EvaluateRequest, parent: String? = nil) async throws(APIError) -> RoundInfo {
+    func startEvaluation(_ request: EvaluateRequest, parent: String? = nil) async throws(APIError) -> RunInfo {
         let version = try await catalog.version(of: request.model, request.version)
-        var plan = try RoundPlan(
+        var plan = try RunPlan(
             validating: request, version: version.version, defaultDeadline: defaultDeadline,
             seed: UInt64.random(in: 0...UInt64.max))
         plan.parentRunId = parent
@@ -104,7 +104,7 @@ actor RoundCoordinator: Service {
 
     /// Starts a statistics run that collects a feature profile over a feature width, given or
     /// taken from a model's input.
-    func startStatistics(_ request: CollectStatisticsRequest) async throws(APIError) -> RoundInfo {
+    func startStatistics(_ request: CollectStatisticsRequest) async throws(APIError) -> RunInfo {
         try ProfileStore.validateName(request.name)
         var width = request.width ?? 0
         var model = ""
@@ -118,14 +118,14 @@ actor RoundCoordinator: Service {
         case (.some, nil):
             break
         }
-        let plan = try RoundPlan(
+        let plan = try RunPlan(
             validating: request, width: width, model: model, minimumDevices: minimumStatisticsDevices,
             defaultDeadline: defaultDeadline, seed: UInt64.random(in: 0...UInt64.max))
         return try await begin(plan)
     }
 
     /// Records and activates a validated run.
-    private func begin(_ plan: RoundPlan) async throws(APIError) -> RoundInfo {
+    private func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
         var architecture: ModelArchitecture?
         var baseVersion = 0
         var baseSHA256 = ""
@@ -137,35 +137,35 @@ actor RoundCoordinator: Service {
         }
         let now = clock()
         let machine = RunMachine(configuration: plan.machineConfiguration, baseVersion: baseVersion, startedAt: now)
-        let round = RoundRecord(
+        let record = RunRecord(
             id: Secrets.identifier(prefix: "rnd-"), kind: plan.kind, model: plan.model, state: .waiting, plan: plan,
             failureReason: nil, createdAt: now, machine: machine)
-        let iteration = Self.newIteration(of: round, number: 1, baseVersion: baseVersion, at: now)
-        try await store.insert(round, first: iteration)
-        runs[round.id] = ActiveRun(
-            round: round, iteration: iteration, machine: machine, architecture: architecture, baseSHA256: baseSHA256,
+        let round = Self.newRound(of: record, number: 1, baseVersion: baseVersion, at: now)
+        try await store.insert(record, first: round)
+        runs[record.id] = ActiveRun(
+            record: record, round: round, machine: machine, architecture: architecture, baseSHA256: baseSHA256,
             secure: nil)
         logger.info(
             "run started",
             metadata: [
-                "round": "\(round.id)", "kind": "\(plan.kind.rawValue)", "model": "\(plan.model)",
+                "run": "\(record.id)", "kind": "\(plan.kind.rawValue)", "model": "\(plan.model)",
                 "base": "\(baseVersion)",
             ])
-        return try await store.info(id: round.id)
+        return try await store.info(id: record.id)
     }
 
-    /// The tasks `device` should work on now: open iterations whose cohort holds it and that
+    /// The tasks `device` should work on now: open rounds whose cohort holds it and that
     /// have no contribution or failure report from it yet.
     func tasks(for device: String) -> [RoundTask] {
-        runs.values.sorted { $0.round.createdAt < $1.round.createdAt }.compactMap { run in
+        runs.values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
             guard run.machine.admission(of: device) == .accepted, let deadline = run.machine.collectionDeadline,
                 let index = run.machine.cohort.firstIndex(of: device)
             else { return nil }
-            let plan = run.round.plan
+            let plan = run.record.plan
             let number = run.machine.round
             let training = plan.kind == .train
             return RoundTask(
-                roundId: run.round.id, iteration: number, kind: plan.kind, model: plan.model,
+                runId: run.record.id, round: number, kind: plan.kind, model: plan.model,
                 baseVersion: run.machine.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ UInt64(index),
@@ -190,8 +190,8 @@ actor RoundCoordinator: Service {
         let now = clock()
         let candidates = devices.activeDevices()
         let online = candidates.filter { $0.sampleCount > 0 && devices.presence.isOnline($0.id, at: now) }
-        for (id, run) in runs.sorted(by: { $0.value.round.createdAt < $1.value.round.createdAt }) {
-            let eligible = online.filter { run.round.plan.selector.matches($0.tags) }.map(\.id)
+        for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
+            let eligible = online.filter { run.record.plan.selector.matches($0.tags) }.map(\.id)
             await handle(id) { $0.tick(now: now, eligible: eligible) }
         }
     }
@@ -205,12 +205,12 @@ actor RoundCoordinator: Service {
         guard var run = runs[runID] else { return nil }
         let revision = run.machine.revision
         let (answer, actions) = event(&run.machine)
-        run.iteration.attempt = run.machine.attempt
+        run.round.attempt = run.machine.attempt
         if run.machine.revision != revision, !run.machine.isFinished {
-            run.round.state = run.machine.cohort.isEmpty ? run.round.state : .running
-            run.iteration.state = run.machine.cohort.isEmpty ? .waiting : .running
-            run.iteration.cohort = run.machine.cohort
-            run.iteration.deadline = run.machine.collectionDeadline ?? run.iteration.deadline
+            run.record.state = run.machine.cohort.isEmpty ? run.record.state : .running
+            run.round.state = run.machine.cohort.isEmpty ? .waiting : .running
+            run.round.cohort = run.machine.cohort
+            run.round.deadline = run.machine.collectionDeadline ?? run.round.deadline
             runs[runID] = run
             await persist(run)
         } else {
@@ -229,9 +229,9 @@ actor RoundCoordinator: Service {
     /// phase change writes the machine again.
     private func persist(_ run: ActiveRun) async {
         do {
-            try await store.save(run.machine, of: run.round.id, roundState: run.round.state, iteration: run.iteration)
+            try await store.save(run.machine, of: run.record.id, roundState: run.record.state, round: run.round)
         } catch {
-            logger.error("cannot record a run's progress", metadata: ["round": "\(run.round.id)", "error": "\(error)"])
+            logger.error("cannot record a run's progress", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
         }
     }
 
@@ -243,7 +243,7 @@ actor RoundCoordinator: Service {
         case .closeSecureStage:
             await closeSecureStage(runID: runID)
         case .combine(let contributors):
-            switch runs[runID]?.round.plan.kind {
+            switch runs[runID]?.record.plan.kind {
             case .train: await aggregate(contributors: contributors, runID: runID)
             case .evaluate: await aggregateEvaluations(contributors: contributors, runID: runID)
             case .statistics: await aggregateStatistics(contributors: contributors, runID: runID)
@@ -263,7 +263,7 @@ actor RoundCoordinator: Service {
     private func issue(cohort: [String], runID: String) async {
         guard var run = runs[runID] else { return }
         do {
-            run.secure = try secureIteration(for: run, cohort: cohort)
+            run.secure = try secureRound(for: run, cohort: cohort)
         } catch {
             runs[runID] = run
             return await handle(runID) { $0.secureAggregationFailed(reason: "it cannot start: \(error)") }
@@ -272,7 +272,7 @@ actor RoundCoordinator: Service {
         logger.info(
             "round tasks issued",
             metadata: [
-                "round": "\(runID)", "iteration": "\(run.machine.round)", "attempt": "\(run.machine.attempt)",
+                "run": "\(runID)", "round": "\(run.machine.round)", "attempt": "\(run.machine.attempt)",
                 "cohort": "\(cohort.count)",
             ])
         await broadcaster.bump()
@@ -282,38 +282,37 @@ actor RoundCoordinator: Service {
     /// completed, as the last result's transaction already recorded.
     func finish(runID: String, failure: String?) async {
         guard var run = runs.removeValue(forKey: runID) else { return }
-        metrics.runEnded(kind: run.round.plan.kind, failure == nil ? .completed : .failed)
+        metrics.runEnded(kind: run.record.plan.kind, failure == nil ? .completed : .failed)
         if let failure {
-            run.iteration.state = .failed
-            run.iteration.failureReason = failure
-            run.iteration.endedAt = run.iteration.endedAt ?? clock()
-            metrics.roundEnded(kind: run.round.plan.kind, .failed)
+            run.round.state = .failed
+            run.round.failureReason = failure
+            run.round.endedAt = run.round.endedAt ?? clock()
+            metrics.roundEnded(kind: run.record.plan.kind, .failed)
             do {
                 try await store.save(
-                    run.machine, of: runID, roundState: .failed, iteration: run.iteration, failureReason: failure)
+                    run.machine, of: runID, roundState: .failed, round: run.round, failureReason: failure)
             } catch {
-                logger.error("cannot record a run's end", metadata: ["round": "\(runID)", "error": "\(error)"])
+                logger.error("cannot record a run's end", metadata: ["run": "\(runID)", "error": "\(error)"])
             }
         }
         try? FileManager.default.removeItem(at: directory.updates.appendingPathComponent(runID))
         logger.info(
             "round ended",
             metadata: [
-                "round": "\(runID)", "state": "\(failure == nil ? "completed" : "failed")", "reason": "\(failure ?? "")",
+                "run": "\(runID)", "state": "\(failure == nil ? "completed" : "failed")", "reason": "\(failure ?? "")",
             ])
         await broadcaster.bump()
     }
 
-    static func newIteration(of round: RoundRecord, number: Int, baseVersion: Int, at now: Date) -> RoundIterationRecord
-    {
-        RoundIterationRecord(
-            roundId: round.id, iteration: number, state: .waiting, baseVersion: baseVersion, cohort: [], deadline: nil,
+    static func newRound(of round: RunRecord, number: Int, baseVersion: Int, at now: Date) -> RoundRecord {
+        RoundRecord(
+            runId: round.id, round: number, state: .waiting, baseVersion: baseVersion, cohort: [], deadline: nil,
             producedVersion: nil, metrics: nil, failureReason: nil, startedAt: now, endedAt: nil, contributors: nil,
             attempt: 1)
     }
 }
 
-extension RoundPlan {
+extension RunPlan {
     /// How the run's machine times and sizes its rounds.
     var machineConfiguration: RunMachine.Configuration {
         RunMachine.Configuration(

@@ -4,7 +4,7 @@ import SecureAggregation
 import StarlingCore
 import StarlingProtocol
 
-/// What the devices of a secure iteration put in their vectors.
+/// What the devices of a secure round put in their vectors.
 enum SecureVectorLayout: Sendable, Equatable {
     /// A training round: the weighted delta of `parameterCount` values and the training figures
     /// (``SecureMetricsLayout``), or under user-level privacy the clipped delta alone.
@@ -20,7 +20,7 @@ enum SecureVectorLayout: Sendable, Equatable {
 /// sum back into what the devices summed: the weighted average delta and the federated metrics
 /// (or, under user-level privacy, the noisy mean of the clipped deltas), the fleet's evaluation
 /// figures, or the fleet's feature statistics.
-struct SecureIteration: Sendable {
+struct SecureRound: Sendable {
     var server: SecAggServer
     /// Device ids by client index.
     let cohort: [String]
@@ -34,7 +34,7 @@ struct SecureIteration: Sendable {
     init(
         plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, layout: SecureVectorLayout,
         minClients: Int, privacy: UserLevelPrivacy?, openedAt: Date
-    ) throws(SecureIterationError) {
+    ) throws(SecureRoundError) {
         let threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
         let vectorLength: Int
         var userLevel: UserLevelPrivacy?
@@ -91,7 +91,7 @@ struct SecureIteration: Sendable {
     /// with no metrics (nothing else computed from the devices' data leaves the aggregator).
     func average(sum: [UInt32], survivors: Int) throws(APIError) -> (delta: [Float], metrics: VersionMetrics) {
         guard case .training(let parameterCount) = layout else {
-            throw .internal("the iteration's secure sum holds no model update")
+            throw .internal("the round's secure sum holds no model update")
         }
         guard let encoding else {
             return try Self.average(
@@ -120,7 +120,7 @@ struct SecureIteration: Sendable {
     /// The fleet's evaluation figures from the unmasked sum of an evaluation round.
     func evaluation(sum: [UInt32], survivors: Int) throws(APIError) -> EvaluationFigures {
         guard case .evaluation(let classes) = layout else {
-            throw .internal("the iteration's secure sum holds no evaluation")
+            throw .internal("the round's secure sum holds no evaluation")
         }
         let totals = FixedPointCodec(server.parameters).decodeSum(sum, summands: survivors)
         guard let figures = SecureMetricsLayout.decodeEvaluation(totals, classes: classes, weightCap: plan.weightCap)
@@ -134,7 +134,7 @@ struct SecureIteration: Sendable {
     /// of a statistics round.
     func statistics(sum: [UInt32]) throws(APIError) -> (statistics: FeatureStatistics, devices: Int) {
         guard case .statistics(let width, let grid) = layout else {
-            throw .internal("the iteration's secure sum holds no feature statistics")
+            throw .internal("the round's secure sum holds no feature statistics")
         }
         do {
             return try FeatureStatisticsLayout.decodeSum(sum, width: width, grid: grid)
@@ -144,8 +144,8 @@ struct SecureIteration: Sendable {
     }
 }
 
-/// Why an iteration's secure aggregation could not be set up.
-enum SecureIterationError: Error, CustomStringConvertible {
+/// Why an round's secure aggregation could not be set up.
+enum SecureRoundError: Error, CustomStringConvertible {
     case secureAggregation(SecAggError)
     case privacy(PrivacyError)
 

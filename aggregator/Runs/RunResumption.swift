@@ -8,20 +8,20 @@ import StarlingProtocol
 /// failure reports stored for its current round are replayed into it, so nothing a device was told
 /// was accepted is lost. The machines are written back before any device is served, so a device
 /// still in an earlier attempt of a secure round is told at once that it restarted.
-/// (Runs recorded before machines were kept cannot be taken up; ``RoundStore/failUnresumable(at:in:)``
+/// (Runs recorded before machines were kept cannot be taken up; ``RunStore/failUnresumable(at:in:)``
 /// marks them failed first.)
 enum RunResumption {
     /// The runs taken up, and what their machines ask for first.
     struct Resumed: Sendable {
-        var runs: [String: RoundCoordinator.ActiveRun] = [:]
+        var runs: [String: RunCoordinator.ActiveRun] = [:]
         var actions: [(run: String, action: RunMachine.Action)] = []
     }
 
     /// What one unfinished run left in the database.
     private struct Stored: Sendable {
-        var run: RoundRecord
+        var run: RunRecord
         var machine: RunMachine
-        var iteration: RoundIterationRecord
+        var round: RoundRecord
         var updates: [String]
         var failures: [(device: String, reason: ClientFailureReason)]
         var base: ModelVersionRecord?
@@ -31,21 +31,22 @@ enum RunResumption {
         var resumed = Resumed()
         var stored: [Stored] = []
         try pool.read { db in
-            let runs = try RoundRecord.filter(["waiting", "running"].contains(Column("state"))).fetchAll(db)
+            let runs = try RunRecord.filter(["waiting", "running"].contains(Column("state"))).fetchAll(db)
             for run in runs {
                 guard let machine = run.machine,
-                    let iteration = try RoundIterationRecord.fetchOne(
-                        db, key: ["roundId": run.id, "iteration": machine.round])
+                    let round = try RoundRecord.fetchOne(
+                        db, key: ["runId": run.id, "round": machine.round])
                 else { continue }
-                let round = Column("roundId") == run.id && Column("iteration") == machine.round
-                let updates = try RoundUpdateRecord.filter(round).order(Column("receivedAt")).fetchAll(db)
-                let failures = try RoundFailureRecord.filter(round).order(Column("reportedAt")).fetchAll(db)
+                let current = Column("runId") == run.id && Column("round") == machine.round
+                let updates = try RoundUpdateRecord.filter(current).order(Column("receivedAt")).fetchAll(db)
+                let failures = try RoundFailureRecord.filter(current).order(Column("reportedAt")).fetchAll(db)
                 let base =
                     run.kind == .statistics
-                    ? nil : try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": machine.baseVersion])
+                    ? nil
+                    : try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": machine.baseVersion])
                 stored.append(
                     Stored(
-                        run: run, machine: machine, iteration: iteration, updates: updates.map(\.deviceId),
+                        run: run, machine: machine, round: round, updates: updates.map(\.deviceId),
                         failures: failures.map { ($0.deviceId, $0.reason) }, base: base))
             }
         }
@@ -58,9 +59,9 @@ enum RunResumption {
             for (device, reason) in entry.failures {
                 actions += machine.clientFailed(device, reason: reason, at: now).1
             }
-            var iteration = entry.iteration
-            iteration.attempt = machine.attempt
-            iteration.deadline = machine.collectionDeadline ?? iteration.deadline
+            var round = entry.round
+            round.attempt = machine.attempt
+            round.deadline = machine.collectionDeadline ?? round.deadline
             var architecture: ModelArchitecture?
             if entry.run.kind != .statistics {
                 if let base = entry.base, let bundle = try? catalog.bundle(base) {
@@ -71,13 +72,13 @@ enum RunResumption {
             }
             let state: RoundState = machine.cohort.isEmpty ? entry.run.state : .running
             try pool.write { db in
-                try RoundStore.write(machine, of: entry.run.id, roundState: state, in: db)
-                try iteration.save(db)
+                try RunStore.write(machine, of: entry.run.id, roundState: state, in: db)
+                try round.save(db)
             }
             var run = entry.run
             run.state = state
-            resumed.runs[run.id] = RoundCoordinator.ActiveRun(
-                round: run, iteration: iteration, machine: machine, architecture: architecture,
+            resumed.runs[run.id] = RunCoordinator.ActiveRun(
+                record: run, round: round, machine: machine, architecture: architecture,
                 baseSHA256: entry.base?.sha256 ?? "", secure: nil)
             resumed.actions += actions.map { (run.id, $0) }
         }

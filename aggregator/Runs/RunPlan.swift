@@ -4,11 +4,11 @@ import StarlingProtocol
 
 /// A validated run request with every default filled in: what a run does, stored with it.
 ///
-/// Training runs come from a ``StartRoundRequest``, evaluation runs from an ``EvaluateRequest``
+/// Training runs come from a ``StartRunRequest``, evaluation runs from an ``EvaluateRequest``
 /// (one round, `baseVersion` the version evaluated) and statistics runs from a
 /// ``CollectStatisticsRequest`` (one round, `statistics` set). Plans stored before run kinds
 /// existed decode as training plans with the settings runs had then.
-struct RoundPlan: Codable, Sendable, Equatable {
+struct RunPlan: Codable, Sendable, Equatable {
     var kind: RunKind
     var model: String
     var baseVersion: Int?
@@ -52,8 +52,8 @@ struct RoundPlan: Codable, Sendable, Equatable {
     /// Settings runs had before they were configurable: plain momentum SGD, FedAvg, the mean.
     static let legacyTraining = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
 
-    /// Checks a training request; a bad field is 400 `invalid_round` naming it.
-    init(validating request: StartRoundRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
+    /// Checks a training request; a bad field is 400 `invalid_run` naming it.
+    init(validating request: StartRunRequest, defaultDeadline: Double, seed: UInt64) throws(APIError) {
         let check = Self.check
         try check((1...10_000).contains(request.clients), "clients must be 1…10000")
         try check(request.minClients >= 1 && request.minClients <= request.clients, "min_clients must be 1…clients")
@@ -162,7 +162,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         self.aggregation = .mean
     }
 
-    private mutating func validateTraining(_ request: StartRoundRequest) throws(APIError) {
+    private mutating func validateTraining(_ request: StartRunRequest) throws(APIError) {
         let check = Self.check
         let clip = request.gradientClipNorm ?? RoundDefaults.gradientClipNorm
         try check(clip.isFinite && (0...1e6).contains(clip), "gradient_clip_norm must be in [0, 1e6] (0 turns it off)")
@@ -175,13 +175,13 @@ struct RoundPlan: Codable, Sendable, Equatable {
         do {
             _ = try schedule.learningRate(base: learningRate, round: 1, totalRounds: rounds)
         } catch {
-            throw .badRequest(.invalidRound, "learning_rate_schedule: \(error)")
+            throw .badRequest(.invalidRun, "learning_rate_schedule: \(error)")
         }
         learningRateSchedule = schedule
         do {
             serverOptimizer = try (request.serverOptimizer ?? RoundDefaults.serverOptimizer).validated()
         } catch {
-            throw .badRequest(.invalidRound, "server_optimizer: \(error)")
+            throw .badRequest(.invalidRun, "server_optimizer: \(error)")
         }
         if let every = request.evaluateEvery {
             try check((1...10_000).contains(every), "evaluate_every must be 1…10000")
@@ -209,7 +209,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
                 noiseMultiplier = try NoiseCalibration.noiseMultiplier(
                     samplingRate: 1, steps: rounds, epsilon: privacy.epsilon, delta: privacy.delta)
             } catch {
-                throw .badRequest(.invalidRound, "privacy cannot be calibrated: \(error.description)")
+                throw .badRequest(.invalidRun, "privacy cannot be calibrated: \(error.description)")
             }
         }
     }
@@ -220,7 +220,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
         do {
             _ = try rule.validated()
         } catch {
-            throw .badRequest(.invalidRound, "aggregation: \(error)")
+            throw .badRequest(.invalidRun, "aggregation: \(error)")
         }
         if rule != .mean {
             guard secureAggregation == nil else {
@@ -240,7 +240,7 @@ struct RoundPlan: Codable, Sendable, Equatable {
     }
 
     private static func check(_ condition: Bool, _ message: String) throws(APIError) {
-        if !condition { throw .badRequest(.invalidRound, message) }
+        if !condition { throw .badRequest(.invalidRun, message) }
     }
 
     /// Cohort size, minimum and deadline of a one-round run, with defaults and bounds.
@@ -266,10 +266,10 @@ struct RoundPlan: Codable, Sendable, Equatable {
         }
     }
 
-    /// The local learning rate of round `iteration` (1-based); the schedule was checked against the
+    /// The local learning rate of round `round` (1-based); the schedule was checked against the
     /// run's rounds when the plan was made.
-    func learningRate(round iteration: Int) -> Double {
-        (try? learningRateSchedule.learningRate(base: learningRate, round: iteration, totalRounds: rounds))
+    func learningRate(round round: Int) -> Double {
+        (try? learningRateSchedule.learningRate(base: learningRate, round: round, totalRounds: rounds))
             ?? learningRate
     }
 
@@ -333,7 +333,7 @@ struct StatisticsPlan: Codable, Sendable, Equatable {
     var grid: LogBucketGrid
 }
 
-/// How an iteration's secure aggregation is set up once its cohort is known.
+/// How an round's secure aggregation is set up once its cohort is known.
 struct SecureAggregationPlan: Codable, Sendable, Equatable {
     /// The fewest devices that must stay to the end; nil for the default of the cohort.
     var threshold: Int?

@@ -3,14 +3,17 @@ import StarlingAdmin
 import StarlingCore
 import StarlingProtocol
 
-/// `starling round …`: federated training runs.
-struct RoundCommand: AsyncParsableCommand {
+/// `starling run …`: federated runs, each of one or more rounds. `starling round …` is the same
+/// command under its former name.
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "round", abstract: "Run federated rounds.", subcommands: [Start.self, Status.self])
+        commandName: "run", abstract: "Start and follow federated runs of rounds.",
+        subcommands: [Start.self, Status.self],
+        aliases: ["round"])
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start R federated training rounds and follow them until they end.",
+            abstract: "Start a federated training run of R rounds and follow it until it ends.",
             discussion: """
                 The defaults learn dependably on the datasets of the quality benchmark (docs/quality.md) with \
                 a model created from a feature profile (starling model create --profile).
@@ -50,7 +53,7 @@ struct RoundCommand: AsyncParsableCommand {
 
         @OptionGroup(title: "Optimisation") var optimisation: OptimisationOptions
 
-        @Option(help: "Number of consecutive rounds.")
+        @Option(help: "Number of consecutive rounds in the run.")
         var rounds: Int = 1
 
         @Option(help: "Seconds each round waits for updates.")
@@ -132,7 +135,7 @@ struct RoundCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let request = StartRoundRequest(
+            let request = StartRunRequest(
                 model: model, baseVersion: version, clients: clients, minClients: minClients,
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
                 rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
@@ -146,17 +149,17 @@ struct RoundCommand: AsyncParsableCommand {
                 evaluateEvery: optimisation.evaluateEvery, overSelection: overSelect)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
-                let round = try await client.startRound(request)
-                Console.print("started \(round.id)" + (round.secureAggregation ? " with secure aggregation" : ""))
-                if detach { return round }
+                let started = try await client.startRun(request)
+                Console.print("started \(started.id)" + (started.secureAggregation ? " with secure aggregation" : ""))
+                if detach { return started }
                 var lastLine = ""
-                return try await RoundWatcher(client: client, roundId: round.id).follow {
-                    round, finished throws(AdminError) in
-                    for iteration in finished {
-                        Console.print(RoundWatcher.iterationLine(iteration, of: round))
+                return try await RunWatcher(client: client, runId: started.id).follow {
+                    run, finished throws(AdminError) in
+                    for round in finished {
+                        Console.print(RunWatcher.roundLine(round, of: run))
                     }
-                    let line = RoundWatcher.progressLine(round)
-                    if !round.state.isFinal, line != lastLine {
+                    let line = RunWatcher.progressLine(run)
+                    if !run.state.isFinal, line != lastLine {
                         Console.print(line)
                         lastLine = line
                     }
@@ -168,7 +171,7 @@ struct RoundCommand: AsyncParsableCommand {
             }
             if !detach {
                 Console.print(
-                    "\(final.id) completed: \(model) version \(final.iterations.last?.producedVersion.map(String.init) ?? "-")"
+                    "\(final.id) completed: \(model) version \(final.rounds.last?.producedVersion.map(String.init) ?? "-")"
                 )
             }
         }
@@ -186,25 +189,26 @@ struct RoundCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let round = try await connection.withClient { client throws(AdminError) in try await client.round(id: id) }
+            let run = try await connection.withClient { client throws(AdminError) in try await client.run(id: id) }
             if json {
-                try Console.json(round)
+                try Console.json(run)
                 return
             }
             Console.print(
-                "\(round.id): \(round.kind.rawValue) \(round.model), \(round.state.rawValue), \(round.iterations.count)/\(round.totalRounds) rounds, \(round.clients) clients (min \(round.minClients))"
+                "\(run.id): \(run.kind.rawValue) \(run.model), \(run.state.rawValue), \(run.rounds.count)/\(run.totalRounds) rounds, \(run.clients) clients (min \(run.minClients))"
+                    + (run.state.isFinal ? "" : run.stage.map { ", now \($0.rawValue)" } ?? "")
             )
-            for iteration in round.iterations {
-                Console.print("  " + RoundWatcher.iterationLine(iteration, of: round))
-                for failure in iteration.failedClients {
+            for round in run.rounds {
+                Console.print("  " + RunWatcher.roundLine(round, of: run))
+                for failure in round.failedClients {
                     Console.print("    \(failure.device): \(failure.reason.rawValue), \(failure.detail)")
                 }
             }
-            if let evaluation = round.evaluation {
+            if let evaluation = run.evaluation {
                 for line in EvaluationView.lines(evaluation) { Console.print("  " + line) }
             }
-            if let profile = round.profile { Console.print("  profile \(profile.name) version \(profile.version)") }
-            if let reason = round.failureReason { Console.print("  failed: \(reason)") }
+            if let profile = run.profile { Console.print("  profile \(profile.name) version \(profile.version)") }
+            if let reason = run.failureReason { Console.print("  failed: \(reason)") }
         }
     }
 }

@@ -1,11 +1,11 @@
 import StarlingProtocol
 
-extension RoundCoordinator {
+extension RunCoordinator {
     /// An admin revoked `device` (it has left the active devices): every active run stops waiting
-    /// for it, as for a device that dropped out. An iteration still collecting records it as failed
+    /// for it, as for a device that dropped out. An round still collecting records it as failed
     /// with reason `revoked`, and moves on at once if every other device has answered; a secure
     /// aggregation stops expecting it in the stage being collected, closing the stage if nobody else
-    /// is awaited. What the device contributed before its revocation stays in the iteration.
+    /// is awaited. What the device contributed before its revocation stays in the round.
     func deviceRevoked(_ device: String) async {
         for id in Array(runs.keys) {
             guard let run = runs[id] else { continue }
@@ -13,10 +13,10 @@ extension RoundCoordinator {
                 let report = ClientFailureReport(reason: .revoked, detail: "an admin revoked the device")
                 do {
                     try await clientFailed(
-                        roundId: id, iteration: run.machine.round, device: device, report: report)
+                        runId: id, round: run.machine.round, device: device, report: report)
                 } catch {
                     logger.debug(
-                        "a revoked device's round had moved on", metadata: ["round": "\(id)", "reason": "\(error)"])
+                        "a revoked device's round had moved on", metadata: ["run": "\(id)", "reason": "\(error)"])
                 }
             } else if var current = runs[id], let secure = current.secure {
                 let remaining = droppingRevoked(secure)
@@ -25,7 +25,7 @@ extension RoundCoordinator {
                 runs[id] = current
                 logger.warning(
                     "a revoked device dropped out of secure aggregation",
-                    metadata: ["round": "\(id)", "device": "\(device)"])
+                    metadata: ["run": "\(id)", "device": "\(device)"])
                 if remaining.server.stageComplete {
                     let now = clock()
                     await handle(id) { $0.secureStageAnswered(at: now) }
@@ -36,7 +36,7 @@ extension RoundCoordinator {
 
     /// `secure` no longer expecting, in the stage being collected, any device of its cohort that is
     /// not active any more: a revoked device would otherwise hold each later stage to its deadline.
-    func droppingRevoked(_ secure: SecureIteration) -> SecureIteration {
+    func droppingRevoked(_ secure: SecureRound) -> SecureRound {
         var secure = secure
         for index in secure.server.expected where devices.activeDevice(id: secure.cohort[index]) == nil {
             secure.server.drop(index)

@@ -3,7 +3,7 @@ import Privacy
 import StarlingCore
 import StarlingProtocol
 
-extension RoundCoordinator {
+extension RunCoordinator {
     /// Combines the contributors' stored updates by the run's aggregation rule, steps the server
     /// optimizer on the result, registers the new version, and moves the run on.
     func aggregate(contributors: [String], runID: String) async {
@@ -12,7 +12,7 @@ extension RoundCoordinator {
             let (delta, metrics) = try await combineStoredUpdates(run: run, contributors: contributors)
             try await step(
                 run: run, averageDelta: delta, metrics: metrics,
-                contributors: run.round.plan.userLevelPrivacy == nil ? nil : contributors.count)
+                contributors: run.record.plan.userLevelPrivacy == nil ? nil : contributors.count)
         } catch {
             await aggregationFailed(runID: runID, error: error)
         }
@@ -23,20 +23,20 @@ extension RoundCoordinator {
     /// the optimizer's new state and the run's progress.
     func step(run: ActiveRun, averageDelta: [Float], metrics: VersionMetrics, contributors: Int?) async throws(APIError)
     {
-        let base = try await catalog.version(of: run.round.model, run.machine.baseVersion)
+        let base = try await catalog.version(of: run.record.model, run.machine.baseVersion)
         let parameters = try catalog.bundle(base).model.parameters
-        let state = try await store.optimizerState(roundId: run.round.id) ?? ServerOptimizerState()
+        let state = try await store.optimizerState(runId: run.record.id) ?? ServerOptimizerState()
         var optimizer: ServerOptimizer
         let stepped: [Float]
         do {
-            optimizer = try ServerOptimizer(configuration: run.round.plan.serverOptimizer, state: state)
+            optimizer = try ServerOptimizer(configuration: run.record.plan.serverOptimizer, state: state)
             stepped = try optimizer.step(parameters: parameters, averageDelta: averageDelta)
         } catch {
             throw .internal("the server optimizer cannot step: \(error)")
         }
         let write = resultWrite(of: run, metrics: metrics, contributors: contributors, optimizer: optimizer.state)
         let version = try await registerVersion(run: run, parameters: stepped, metrics: metrics, alongside: write)
-        await roundRecorded(write, runID: run.round.id, version: version)
+        await roundRecorded(write, runID: run.record.id, version: version)
     }
 
     /// The round's end as its result's transaction writes it.
@@ -44,7 +44,7 @@ extension RoundCoordinator {
         of run: ActiveRun, metrics: VersionMetrics?, contributors: Int?, optimizer: ServerOptimizerState? = nil
     ) -> RoundResultWrite {
         RoundResultWrite(
-            run: run.round, machine: run.machine, iteration: run.iteration, metrics: metrics,
+            run: run.record, machine: run.machine, round: run.round, metrics: metrics,
             contributors: contributors, optimizerState: optimizer, now: clock())
     }
 
@@ -55,21 +55,21 @@ extension RoundCoordinator {
         guard var run = runs[runID], run.machine == write.machine else { return }
         let outcome = write.outcome(version: version?.version)
         run.machine = outcome.machine
-        run.iteration = outcome.next ?? outcome.finished
+        run.round = outcome.next ?? outcome.finished
         run.secure = nil
         if let version { run.baseSHA256 = version.sha256 }
         runs[runID] = run
-        metrics.roundEnded(kind: run.round.plan.kind, .completed)
+        metrics.roundEnded(kind: run.record.plan.kind, .completed)
         try? FileManager.default.removeItem(
-            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(write.iteration.iteration)"))
+            at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(write.round.round)"))
         logger.info(
             "round completed",
             metadata: [
-                "round": "\(runID)", "iteration": "\(write.iteration.iteration)",
+                "run": "\(runID)", "round": "\(write.round.round)",
                 "version": "\(version.map { "\($0.version)" } ?? "-")",
             ])
         if let version {
-            await evaluateIfDue(run.round.plan, of: runID, round: write.iteration.iteration, version: version.version)
+            await evaluateIfDue(run.record.plan, of: runID, round: write.round.round, version: version.version)
         }
         await broadcaster.bump()
         for action in outcome.actions { await perform(action, runID: runID) }
@@ -77,7 +77,7 @@ extension RoundCoordinator {
 
     /// With `evaluate_every` K, the versions of rounds K, 2K, … and the last round's are evaluated by
     /// a run of their own on the same devices and with the same secure-aggregation setting.
-    private func evaluateIfDue(_ plan: RoundPlan, of runID: String, round number: Int, version: Int) async {
+    private func evaluateIfDue(_ plan: RunPlan, of runID: String, round number: Int, version: Int) async {
         guard let every = plan.evaluateEvery, number % every == 0 || number == plan.rounds else { return }
         let request = EvaluateRequest(
             model: plan.model, version: version, selector: plan.selector, clients: plan.clients,
@@ -85,15 +85,15 @@ extension RoundCoordinator {
             secureAggregation: plan.secureAggregation != nil, seed: plan.seed &+ UInt64(number))
         do {
             let started = try await startEvaluation(request, parent: runID)
-            logger.info("evaluation started", metadata: ["round": "\(runID)", "evaluation": "\(started.id)"])
+            logger.info("evaluation started", metadata: ["run": "\(runID)", "evaluation": "\(started.id)"])
         } catch {
-            logger.error("cannot start an evaluation", metadata: ["round": "\(runID)", "error": "\(error)"])
+            logger.error("cannot start an evaluation", metadata: ["run": "\(runID)", "error": "\(error)"])
         }
     }
 
     /// The round could not produce its result: the run fails with the reason.
     func aggregationFailed(runID: String, error: APIError) async {
-        logger.error("aggregation failed", metadata: ["round": "\(runID)", "error": "\(error)"])
+        logger.error("aggregation failed", metadata: ["run": "\(runID)", "error": "\(error)"])
         await handle(runID) { $0.aggregationFailed(reason: "aggregation failed: \(error.message)") }
     }
 
@@ -103,13 +103,13 @@ extension RoundCoordinator {
         run: ActiveRun, contributors: [String]
     ) async throws(APIError) -> ([Float], VersionMetrics) {
         guard let architecture = run.architecture else { throw .internal("a training run has no model") }
-        let rows = try await store.updates(roundId: run.round.id, iteration: run.machine.round)
+        let rows = try await store.updates(runId: run.record.id, round: run.machine.round)
             .filter { contributors.contains($0.deviceId) }
         var updates: [ValidatedUpdate] = []
         for row in rows {
             updates.append(try UpdateValidator.validate(try Self.storedBytes(row), architecture: architecture))
         }
-        if let privacy = run.round.plan.userLevelPrivacy {
+        if let privacy = run.record.plan.userLevelPrivacy {
             return (
                 Self.centralMean(updates: updates, privacy: privacy, cohort: run.machine.cohort.count), VersionMetrics()
             )
@@ -117,7 +117,7 @@ extension RoundCoordinator {
         do {
             let delta = try RobustAggregation.aggregate(
                 updates.map { (weight: DeviceCounts.weight($0.trainSamples), delta: $0.delta) },
-                rule: run.round.plan.aggregation)
+                rule: run.record.plan.aggregation)
             return (delta, FederatedMetrics.combine(updates))
         } catch {
             throw .internal("\(error)")
@@ -152,12 +152,13 @@ extension RoundCoordinator {
     func registerVersion(
         run: ActiveRun, parameters: [Float], metrics: VersionMetrics, alongside write: RoundResultWrite
     ) async throws(APIError) -> ModelVersionInfo {
-        let base = try await catalog.version(of: run.round.model, run.machine.baseVersion)
+        let base = try await catalog.version(of: run.record.model, run.machine.baseVersion)
         let bundle = try catalog.bundle(base)
         let lineage = VersionLineage(
-            parentVersion: base.version, roundId: run.round.id, roundIteration: run.machine.round,
+            parentVersion: base.version, runId: run.record.id, round: run.machine.round,
             cohortSize: run.machine.cohort.count,
-            privacy: run.round.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) })
+            privacy: run.record.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) }
+        )
         let produced: ModelBundle
         do {
             produced = try ModelBundle(
@@ -167,7 +168,7 @@ extension RoundCoordinator {
             throw .internal("\(error)")
         }
         return try await registry.register(
-            produced, as: run.round.model, source: .round, lineage: lineage, metrics: metrics
+            produced, as: run.record.model, source: .round, lineage: lineage, metrics: metrics
         ) { db, version in try write.write(db, version: version.version) }
     }
 }

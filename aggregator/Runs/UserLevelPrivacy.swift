@@ -10,7 +10,7 @@ struct UserLevelPrivacy: Sendable, Equatable {
     var noiseMultiplier: Double
 }
 
-extension RoundPlan {
+extension RunPlan {
     /// The run's user-level privacy; nil for local privacy or none.
     var userLevelPrivacy: UserLevelPrivacy? {
         guard let privacy, privacy.mode.isUserLevel, let noiseMultiplier else { return nil }
@@ -18,7 +18,7 @@ extension RoundPlan {
     }
 }
 
-/// How a user-level private iteration under secure aggregation encodes its devices' clipped deltas
+/// How a user-level private round under secure aggregation encodes its devices' clipped deltas
 /// and where the noise comes from.
 ///
 /// Devices send round(delta × scale) modulo 2^32 (``SignedFixedPoint``). Rounding moves a vector by

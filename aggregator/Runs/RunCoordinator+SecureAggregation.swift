@@ -10,33 +10,33 @@ enum SecureReply: Sendable {
     case unmasking(UnmaskingRequest)
 }
 
-extension RoundCoordinator {
+extension RunCoordinator {
     /// Sets up the secure aggregation of a freshly chosen cohort; nil for plain runs.
-    func secureIteration(for run: ActiveRun, cohort: [String]) throws(SecureIterationError) -> SecureIteration? {
-        guard let plan = run.round.plan.secureAggregation else { return nil }
-        let iteration = run.machine.round
+    func secureRound(for run: ActiveRun, cohort: [String]) throws(SecureRoundError) -> SecureRound? {
+        guard let plan = run.record.plan.secureAggregation else { return nil }
+        let round = run.machine.round
         let layout: SecureVectorLayout
-        switch run.round.plan.kind {
+        switch run.record.plan.kind {
         case .train: layout = .training(parameterCount: run.architecture?.parameterCount ?? 0)
         case .evaluate: layout = .evaluation(classes: run.architecture?.outputSize ?? 0)
         case .statistics:
-            guard let statistics = run.round.plan.statistics else { return nil }
+            guard let statistics = run.record.plan.statistics else { return nil }
             layout = .statistics(width: statistics.width, grid: statistics.grid)
         }
-        return try SecureIteration(
-            plan: plan, cohort: cohort, sessionId: "\(run.round.id)-\(iteration).\(run.machine.attempt)",
-            graphSeed: run.round.plan.seed &+ UInt64(iteration) &* 0x9E37_79B9, layout: layout,
-            minClients: run.round.plan.minClients, privacy: run.round.plan.userLevelPrivacy, openedAt: clock())
+        return try SecureRound(
+            plan: plan, cohort: cohort, sessionId: "\(run.record.id)-\(round).\(run.machine.attempt)",
+            graphSeed: run.record.plan.seed &+ UInt64(round) &* 0x9E37_79B9, layout: layout,
+            minClients: run.record.plan.minClients, privacy: run.record.plan.userLevelPrivacy, openedAt: clock())
     }
 
     /// Takes one device's stage message for `attempt` of the round. Key advertisements also count
     /// as the device joining the round; a later stage closes as soon as every device that may answer
     /// it has.
     func receiveSecure(
-        roundId: String, iteration: Int, attempt: Int, device: String, message: SecAggClientMessage
+        runId: String, round: Int, attempt: Int, device: String, message: SecAggClientMessage
     ) async throws(APIError) {
-        guard var run = runs[roundId], run.machine.round == iteration, var secure = run.secure else {
-            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        guard var run = runs[runId], run.machine.round == round, var secure = run.secure else {
+            throw try await closedOrUnknown(runId: runId, round: round, device: device)
         }
         try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
@@ -51,12 +51,12 @@ extension RoundCoordinator {
             throw APIError(error)
         }
         run.secure = secure
-        runs[roundId] = run
+        runs[runId] = run
         let now = clock()
         if case .advertisedKeys = message {
-            await handle(roundId) { $0.contributionStored(from: device, at: now) }
+            await handle(runId) { $0.contributionStored(from: device, at: now) }
         } else if secure.server.stageComplete {
-            await handle(roundId) { $0.secureStageAnswered(at: now) }
+            await handle(runId) { $0.secureStageAnswered(at: now) }
         }
     }
 
@@ -72,31 +72,31 @@ extension RoundCoordinator {
     }
 
     /// Takes a masked input, which travels as bare words: the device's index and the session
-    /// come from the device's certificate and the iteration.
+    /// come from the device's certificate and the round.
     func receiveMaskedInput(
-        roundId: String, iteration: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
+        runId: String, round: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
     ) async throws(APIError) {
-        guard let run = runs[roundId], run.machine.round == iteration, let secure = run.secure else {
-            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        guard let run = runs[runId], run.machine.round == round, let secure = run.secure else {
+            throw try await closedOrUnknown(runId: runId, round: round, device: device)
         }
         try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         let input = MaskedInput(
             roundId: secure.server.parameters.roundId, client: index, vector: vector, excluded: excluded)
         try await receiveSecure(
-            roundId: roundId, iteration: iteration, attempt: attempt, device: device, message: .maskedInput(input))
+            runId: runId, round: round, attempt: attempt, device: device, message: .maskedInput(input))
     }
 
     /// The aggregator's reply for `stage` (key sharing, masked input or unmasking) once the stage
     /// before it has closed, waiting up to `timeout`; 409 `secagg_pending` if it has not by then.
     func awaitSecureReply(
-        roundId: String, iteration: Int, attempt: Int, device: String, stage: SecAggStage, timeout: Duration
+        runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage, timeout: Duration
     ) async throws(APIError) -> SecureReply {
         let limit = ContinuousClock.now + timeout
         while true {
             let revision = await broadcaster.current
             if let reply = try await secureReplyIfReady(
-                roundId: roundId, iteration: iteration, attempt: attempt, device: device, stage: stage)
+                runId: runId, round: round, attempt: attempt, device: device, stage: stage)
             {
                 return reply
             }
@@ -110,10 +110,10 @@ extension RoundCoordinator {
     }
 
     private func secureReplyIfReady(
-        roundId: String, iteration: Int, attempt: Int, device: String, stage: SecAggStage
+        runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage
     ) async throws(APIError) -> SecureReply? {
-        guard let run = runs[roundId], run.machine.round == iteration, let secure = run.secure else {
-            throw try await closedOrUnknown(roundId: roundId, iteration: iteration, device: device)
+        guard let run = runs[runId], run.machine.round == round, let secure = run.secure else {
+            throw try await closedOrUnknown(runId: runId, round: round, device: device)
         }
         try Self.check(attempt: attempt, of: run.machine)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
@@ -126,7 +126,7 @@ extension RoundCoordinator {
         }
         guard secure.server.expected.contains(index) else {
             throw .conflict(
-                .secaggDropped, "this device missed an earlier stage and takes no further part in this iteration")
+                .secaggDropped, "this device missed an earlier stage and takes no further part in this round")
         }
         switch stage {
         case .advertiseKeys: return nil
@@ -146,7 +146,7 @@ extension RoundCoordinator {
         if secure.server.stage == .maskedInput, !excluded.isEmpty {
             logger.warning(
                 "devices dropped: a neighbour could not open their shares, or they refused a neighbour's",
-                metadata: ["round": "\(runID)", "devices": "\(excluded.sorted().map { secure.cohort[$0] })"])
+                metadata: ["run": "\(runID)", "devices": "\(excluded.sorted().map { secure.cohort[$0] })"])
         }
         if let stage = secure.server.stage {
             let dropouts = secure.server.expected.count - secure.server.answered.count
@@ -165,7 +165,7 @@ extension RoundCoordinator {
         logger.info(
             "secure aggregation stage closed",
             metadata: [
-                "round": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")",
+                "run": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")",
                 "clients": "\(secure.server.expected.count)",
             ])
         await broadcaster.bump()
@@ -174,7 +174,7 @@ extension RoundCoordinator {
         }
     }
 
-    /// Unmasks the sum and completes the iteration with what it stands for: a new version from the
+    /// Unmasks the sum and completes the round with what it stands for: a new version from the
     /// weighted average delta, a version's evaluation, or a feature profile.
     func finishSecure(runID: String) async {
         guard let run = runs[runID], let secure = run.secure else { return }
@@ -188,7 +188,7 @@ extension RoundCoordinator {
             } catch {
                 throw APIError.internal("secure aggregation failed: \(error)")
             }
-            switch run.round.plan.kind {
+            switch run.record.plan.kind {
             case .train:
                 let (delta, metrics) = try secure.average(sum: sum, survivors: survivors)
                 try await step(run: run, averageDelta: delta, metrics: metrics, contributors: survivors)
@@ -204,13 +204,13 @@ extension RoundCoordinator {
         }
     }
 
-    private func closedOrUnknown(roundId: String, iteration: Int, device: String) async throws(APIError) -> APIError {
-        guard let record = try await store.iteration(roundId: roundId, iteration: iteration) else {
-            return .notFound(.roundNotFound, "round '\(roundId)' has no iteration \(iteration)")
+    private func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
+        guard let record = try await store.round(runId: runId, round: round) else {
+            return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
-        if runs[roundId]?.machine.round == iteration {
-            return .conflict(.secaggNotUsed, "this round iteration does not use secure aggregation")
+        if runs[runId]?.machine.round == round {
+            return .conflict(.secaggNotUsed, "this round round does not use secure aggregation")
         }
         return Self.closed
     }

@@ -2,12 +2,12 @@ import Foundation
 import StarlingCore
 import StarlingProtocol
 
-extension RoundCoordinator {
+extension RunCoordinator {
     /// Sums the evaluation figures the contributors uploaded (plain evaluation runs).
     func aggregateEvaluations(contributors: [String], runID: String) async {
         guard let run = runs[runID] else { return }
         do throws(APIError) {
-            let rows = try await store.updates(roundId: runID, iteration: run.machine.round)
+            let rows = try await store.updates(runId: runID, round: run.machine.round)
                 .filter { contributors.contains($0.deviceId) }
             var reports: [EvaluationFigures] = []
             for row in rows {
@@ -22,9 +22,9 @@ extension RoundCoordinator {
 
     /// Merges the feature statistics the contributors uploaded (plain statistics runs).
     func aggregateStatistics(contributors: [String], runID: String) async {
-        guard let run = runs[runID], let plan = run.round.plan.statistics else { return }
+        guard let run = runs[runID], let plan = run.record.plan.statistics else { return }
         do throws(APIError) {
-            let rows = try await store.updates(roundId: runID, iteration: run.machine.round)
+            let rows = try await store.updates(runId: runID, round: run.machine.round)
                 .filter { contributors.contains($0.deviceId) }
             var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
             for row in rows {
@@ -45,24 +45,24 @@ extension RoundCoordinator {
     /// Keeps an evaluation run's figures with the version it evaluated, and completes the run.
     func evaluated(run: ActiveRun, figures: EvaluationFigures, devices: Int) async throws(APIError) {
         let evaluation = FederatedEvaluation(
-            model: run.round.model, version: run.machine.baseVersion, runId: run.round.id, devices: devices,
-            figures: figures, secureAggregation: run.round.plan.secureAggregation != nil, createdAt: clock())
+            model: run.record.model, version: run.machine.baseVersion, runId: run.record.id, devices: devices,
+            figures: figures, secureAggregation: run.record.plan.secureAggregation != nil, createdAt: clock())
         let write = resultWrite(of: run, metrics: nil, contributors: devices)
         try await evaluations.insert(evaluation) { db in try write.write(db, version: nil) }
         logger.info(
             "evaluation completed",
             metadata: [
-                "round": "\(run.round.id)", "version": "\(evaluation.version)", "accuracy": "\(figures.accuracy)",
+                "run": "\(run.record.id)", "version": "\(evaluation.version)", "accuracy": "\(figures.accuracy)",
                 "samples": "\(figures.samples)",
             ])
-        await roundRecorded(write, runID: run.round.id, version: nil)
+        await roundRecorded(write, runID: run.record.id, version: nil)
     }
 
     /// Registers a statistics run's feature profile, unless it summarises fewer devices than the
     /// run's minimum (which never goes below the aggregator's floor).
     func collected(run: ActiveRun, statistics: FeatureStatistics, devices: Int) async throws(APIError) {
-        guard let plan = run.round.plan.statistics else { throw .internal("a statistics run has no statistics plan") }
-        let minimum = max(run.round.plan.minClients, minimumStatisticsDevices)
+        guard let plan = run.record.plan.statistics else { throw .internal("a statistics run has no statistics plan") }
+        let minimum = max(run.record.plan.minClients, minimumStatisticsDevices)
         guard devices >= minimum else {
             throw .conflict(
                 .cohortTooSmall,
@@ -71,7 +71,7 @@ extension RoundCoordinator {
         }
         let write = resultWrite(of: run, metrics: nil, contributors: devices)
         let summary = try await profiles.register(
-            name: plan.name, runId: run.round.id, secureAggregation: run.round.plan.secureAggregation != nil,
+            name: plan.name, runId: run.record.id, secureAggregation: run.record.plan.secureAggregation != nil,
             at: clock(), alongside: { db in try write.write(db, version: nil) }
         ) { version throws(APIError) in
             do {
@@ -83,8 +83,8 @@ extension RoundCoordinator {
         logger.info(
             "feature profile registered",
             metadata: [
-                "round": "\(run.round.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)",
+                "run": "\(run.record.id)", "profile": "\(summary.name)@\(summary.version)", "devices": "\(devices)",
             ])
-        await roundRecorded(write, runID: run.round.id, version: nil)
+        await roundRecorded(write, runID: run.record.id, version: nil)
     }
 }

@@ -12,14 +12,14 @@ struct RoundResultWrite: Sendable {
     /// What the round's end leaves behind once its result is known.
     struct Outcome: Sendable {
         var machine: RunMachine
-        var finished: RoundIterationRecord
-        var next: RoundIterationRecord?
+        var finished: RoundRecord
+        var next: RoundRecord?
         var actions: [RunMachine.Action]
     }
 
-    let run: RoundRecord
+    let run: RunRecord
     let machine: RunMachine
-    let iteration: RoundIterationRecord
+    let round: RoundRecord
     let metrics: VersionMetrics?
     let contributors: Int?
     let optimizerState: ServerOptimizerState?
@@ -30,15 +30,15 @@ struct RoundResultWrite: Sendable {
     func outcome(version: Int?) -> Outcome {
         var machine = machine
         let actions = machine.resultRecorded(version: version, at: now)
-        var finished = iteration
+        var finished = round
         finished.state = .completed
         finished.producedVersion = version
         finished.metrics = metrics
         finished.contributors = contributors
         finished.endedAt = now
-        var next: RoundIterationRecord?
+        var next: RoundRecord?
         if !machine.isFinished {
-            next = RoundCoordinator.newIteration(of: run, number: machine.round, baseVersion: machine.baseVersion, at: now)
+            next = RunCoordinator.newRound(of: run, number: machine.round, baseVersion: machine.baseVersion, at: now)
         }
         return Outcome(machine: machine, finished: finished, next: next, actions: actions)
     }
@@ -50,10 +50,10 @@ struct RoundResultWrite: Sendable {
         try outcome.next?.insert(db)
         if let optimizerState {
             try RunOptimizerStateRecord(
-                roundId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now
+                runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now
             ).save(db)
         }
-        try RoundStore.write(
+        try RunStore.write(
             outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)
     }
 }

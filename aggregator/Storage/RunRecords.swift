@@ -3,25 +3,25 @@ import GRDB
 import StarlingProtocol
 
 /// A federated run: its validated plan and overall state.
-struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "rounds"
+struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "runs"
     var id: String
     var kind: RunKind
     /// The model trained or evaluated; empty for a statistics run over a bare feature width.
     var model: String
     var state: RoundState
-    var plan: RoundPlan
+    var plan: RunPlan
     var failureReason: String?
     var createdAt: Date
     /// The run's lifecycle as last written; nil for runs recorded before machines were kept.
     var machine: RunMachine?
 }
 
-/// One iteration of a run: its cohort once chosen, and the version it produced.
-struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "roundIterations"
-    var roundId: String
-    var iteration: Int
+/// One round of a run: its cohort once chosen, and the version it produced.
+struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rounds"
+    var runId: String
+    var round: Int
     var state: RoundState
     var baseVersion: Int
     var cohort: [String]
@@ -31,7 +31,7 @@ struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableReco
     var failureReason: String?
     var startedAt: Date
     var endedAt: Date?
-    /// Devices whose updates a secure aggregation summed (plain iterations count their update rows).
+    /// Devices whose updates a secure aggregation summed (plain rounds count their update rows).
     var contributors: Int?
     /// How many times the round was started (see ``RunMachine/attempt``).
     var attempt: Int
@@ -40,8 +40,8 @@ struct RoundIterationRecord: Codable, Sendable, FetchableRecord, PersistableReco
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.
 struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "roundUpdates"
-    var roundId: String
-    var iteration: Int
+    var runId: String
+    var round: Int
     var deviceId: String
     var trainSamples: Int
     var trainLoss: Double?
@@ -51,11 +51,11 @@ struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var receivedAt: Date
 }
 
-/// A device's report that it could not contribute to an iteration.
+/// A device's report that it could not contribute to an round.
 struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "roundFailures"
-    var roundId: String
-    var iteration: Int
+    var runId: String
+    var round: Int
     var deviceId: String
     var reason: ClientFailureReason
     var detail: String
@@ -70,7 +70,7 @@ struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 /// lives with the run rather than in the process.
 struct RunOptimizerStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "runOptimizerStates"
-    var roundId: String
+    var runId: String
     var step: Int
     var state: Data
     var updatedAt: Date

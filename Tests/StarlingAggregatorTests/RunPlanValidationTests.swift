@@ -13,19 +13,19 @@ final class RoundPlanValidationTests: XCTestCase {
         rounds: Int = 4, secure: Bool = false, privacy: PrivacyRequest? = nil, schedule: LearningRateSchedule? = nil,
         clip: Double? = nil, decay: Double? = nil, mu: Double? = nil, optimizer: ServerOptimizerConfiguration? = nil,
         aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil
-    ) -> StartRoundRequest {
-        StartRoundRequest(
+    ) -> StartRunRequest {
+        StartRunRequest(
             model: "m", clients: 5, minClients: 3, rounds: rounds, secureAggregation: secure, privacy: privacy,
             learningRateSchedule: schedule, gradientClipNorm: clip, weightDecay: decay, proximalMu: mu,
             serverOptimizer: optimizer, aggregation: aggregation, evaluateEvery: evaluateEvery)
     }
 
-    private func plan(_ request: StartRoundRequest) throws(APIError) -> RoundPlan {
-        try RoundPlan(validating: request, defaultDeadline: 120, seed: 1)
+    private func plan(_ request: StartRunRequest) throws(APIError) -> RunPlan {
+        try RunPlan(validating: request, defaultDeadline: 120, seed: 1)
     }
 
     private func assertRefused(
-        _ request: StartRoundRequest, code: String = "invalid_round", mentioning words: String, line: UInt = #line
+        _ request: StartRunRequest, code: String = "invalid_run", mentioning words: String, line: UInt = #line
     ) {
         do {
             let accepted = try plan(request)
@@ -113,7 +113,7 @@ final class RoundPlanValidationTests: XCTestCase {
     }
 
     func test_evaluationCohorts_defaultToThreeDevicesUnderSecureAggregation_andOneWithout() throws {
-        let secure = try RoundPlan(
+        let secure = try RunPlan(
             validating: EvaluateRequest(model: "m"), version: 2, defaultDeadline: 90, seed: 1)
         XCTAssertEqual(secure.kind, .evaluate)
         XCTAssertEqual(secure.baseVersion, 2)
@@ -121,19 +121,19 @@ final class RoundPlanValidationTests: XCTestCase {
         XCTAssertEqual(secure.rounds, 1)
         XCTAssertEqual(secure.deadlineSeconds, 90)
         XCTAssertNotNil(secure.secureAggregation)
-        let plain = try RoundPlan(
+        let plain = try RunPlan(
             validating: EvaluateRequest(model: "m", secureAggregation: false), version: 2, defaultDeadline: 90, seed: 1)
         XCTAssertEqual(plain.minClients, 1)
         XCTAssertNil(plain.secureAggregation)
         XCTAssertThrowsError(
-            try RoundPlan(
+            try RunPlan(
                 validating: EvaluateRequest(model: "m", clients: 2, minClients: 3), version: 1, defaultDeadline: 90,
                 seed: 1))
     }
 
     func test_statisticsCohorts_neverGoBelowTheFloor() throws {
-        func statistics(_ request: CollectStatisticsRequest, width: Int = 8) throws(APIError) -> RoundPlan {
-            try RoundPlan(validating: request, width: width, model: "", minimumDevices: 5, defaultDeadline: 60, seed: 1)
+        func statistics(_ request: CollectStatisticsRequest, width: Int = 8) throws(APIError) -> RunPlan {
+            try RunPlan(validating: request, width: width, model: "", minimumDevices: 5, defaultDeadline: 60, seed: 1)
         }
         let plan = try statistics(CollectStatisticsRequest(name: "p", width: 8))
         XCTAssertEqual(plan.kind, .statistics)
@@ -156,9 +156,9 @@ final class RoundPlanValidationTests: XCTestCase {
             {"model":"m","clients":2,"minClients":1,"localEpochs":1,"learningRate":0.1,"momentum":0.9,"batchSize":32,
              "rounds":3,"deadlineSeconds":60,"selector":"all","seed":4}
             """
-        let plan = try JSONDecoder().decode(RoundPlan.self, from: Data(stored.utf8))
+        let plan = try JSONDecoder().decode(RunPlan.self, from: Data(stored.utf8))
         XCTAssertEqual(plan.kind, .train)
-        XCTAssertEqual(plan.training, RoundPlan.legacyTraining)
+        XCTAssertEqual(plan.training, RunPlan.legacyTraining)
         XCTAssertEqual(plan.serverOptimizer, .defaults(for: .fedavg))
         XCTAssertEqual(plan.aggregation, .mean)
         XCTAssertEqual(plan.learningRateSchedule, .constant)

@@ -6,7 +6,7 @@ import StarlingProtocol
 /// A federated run's whole lifecycle as a value: its rounds one after another, and in each the
 /// cohort's choice, the collection of contributions, the SecAgg+ stages, the aggregation (with the
 /// server optimizer's step) and every deadline. Events go in with the time they happened at, actions
-/// come out; it does no I/O and reads no clock. ``RoundCoordinator`` carries out the actions and
+/// come out; it does no I/O and reads no clock. ``RunCoordinator`` carries out the actions and
 /// writes the machine into the run's row at every phase change (it is `Codable`), so a restarted
 /// aggregator takes the run up where it stood (``restarted(at:)``).
 ///
