@@ -210,7 +210,7 @@ extension RunCoordinator {
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
         if runs[runId]?.machine.round == round {
-            return .conflict(.secaggNotUsed, "this round round does not use secure aggregation")
+            return .conflict(.secaggNotUsed, "this round does not use secure aggregation")
         }
         return Self.closed
     }

@@ -125,10 +125,10 @@ extension RunCoordinator {
     }
 
     static var notInCohort: APIError {
-        APIError(.forbidden, .notInCohort, "this device was not selected for this round round")
+        APIError(.forbidden, .notInCohort, "this device was not selected for this round")
     }
 
-    static var closed: APIError { .conflict(.roundClosed, "this round round no longer accepts updates") }
+    static var closed: APIError { .conflict(.roundClosed, "this round no longer accepts updates") }
 
     private static func key(_ runId: String, _ round: Int, _ device: String) -> String {
         "\(runId)/\(round)/\(device)"

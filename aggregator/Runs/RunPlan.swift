@@ -268,7 +268,7 @@ struct RunPlan: Codable, Sendable, Equatable {
 
     /// The local learning rate of round `round` (1-based); the schedule was checked against the
     /// run's rounds when the plan was made.
-    func learningRate(round round: Int) -> Double {
+    func learningRate(round: Int) -> Double {
         (try? learningRateSchedule.learningRate(base: learningRate, round: round, totalRounds: rounds))
             ?? learningRate
     }
