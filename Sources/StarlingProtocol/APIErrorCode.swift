@@ -76,6 +76,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case unknownStage = "unknown_stage"
     case unsupportedForm = "unsupported_form"
     case updateNotFinite = "update_not_finite"
+    case updateTooStale = "update_too_stale"
     case updateShapeMismatch = "update_shape_mismatch"
     case versionNotFound = "version_not_found"
     case wrongContribution = "wrong_contribution"

@@ -48,6 +48,14 @@ public struct StartRunRequest: Codable, Sendable {
     public var aggregation: AggregationRule?
     /// Evaluate the version made every K rounds (and the last) on the devices' held-out samples.
     public var evaluateEvery: Int?
+    /// `sync` (the default): each round's cohort trains from the same version. `async`: buffered
+    /// asynchronous aggregation (FedBuff): up to `clients` devices train at any time, each from the
+    /// newest version when it starts, and every `buffer` updates make the next version.
+    public var mode: RunMode?
+    /// Async runs: the updates that make a version.
+    public var buffer: Int?
+    /// Async runs: how many versions behind its base an update may be and still count (default 4).
+    public var maxStaleness: Int?
 
     public init(
         model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int? = nil,
@@ -56,8 +64,12 @@ public struct StartRunRequest: Codable, Sendable {
         secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil,
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
-        aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil
+        aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil,
+        mode: RunMode? = nil, buffer: Int? = nil, maxStaleness: Int? = nil
     ) {
+        self.mode = mode
+        self.buffer = buffer
+        self.maxStaleness = maxStaleness
         self.model = model
         self.baseVersion = baseVersion
         self.clients = clients
@@ -82,4 +94,13 @@ public struct StartRunRequest: Codable, Sendable {
         self.evaluateEvery = evaluateEvery
         self.overSelection = overSelection
     }
+}
+
+/// How a training run's rounds follow one another.
+public enum RunMode: String, Codable, Sendable, CaseIterable {
+    /// Each round's cohort trains from the same version, and the round closes at `clients` updates.
+    case sync
+    /// Buffered asynchronous aggregation (FedBuff): devices train whenever they can and every
+    /// `buffer` updates, each weighted by 1/√(1 + staleness), make the next version.
+    case async
 }

@@ -94,6 +94,18 @@ struct RunCommand: AsyncParsableCommand {
         )
         var clipNorm: Double = 1
 
+        @Option(
+            help:
+                "sync (each round's cohort trains from one version) or async (buffered, FedBuff: --clients devices train at any time, every --buffer updates make a version)."
+        )
+        var mode: RunMode = .sync
+
+        @Option(help: "With --mode async: the updates that make a version.")
+        var buffer: Int?
+
+        @Option(help: "With --mode async: how many versions behind an update may be and still count (default 4).")
+        var maxStaleness: Int?
+
         @Flag(help: "Return once the run is started instead of following it.")
         var detach = false
 
@@ -103,6 +115,18 @@ struct RunCommand: AsyncParsableCommand {
             }
             guard overSelect.isFinite, (0...1).contains(overSelect) else {
                 throw ValidationError("--over-select must be between 0 and 1")
+            }
+            if mode == .async {
+                guard let buffer, buffer >= minClients else {
+                    throw ValidationError("--mode async needs --buffer, at least --min-clients")
+                }
+                guard !secagg else {
+                    throw ValidationError(
+                        "--mode async takes plain updates; secure aggregation of buffered runs is not available yet, so add --no-secagg"
+                    )
+                }
+            } else if buffer != nil || maxStaleness != nil {
+                throw ValidationError("--buffer and --max-staleness need --mode async")
             }
             guard rounds >= 1, (localEpochs ?? 1) >= 1, (lr ?? 1) > 0, deadline > 0 else {
                 throw ValidationError("--rounds, --local-epochs, --lr and --deadline must be positive")
@@ -146,7 +170,8 @@ struct RunCommand: AsyncParsableCommand {
                 learningRateSchedule: try optimisation.schedule(), gradientClipNorm: optimisation.clipGradNorm,
                 weightDecay: optimisation.weightDecay, proximalMu: optimisation.proximalMu,
                 serverOptimizer: optimisation.serverOptimizerConfiguration(), aggregation: try optimisation.rule(),
-                evaluateEvery: optimisation.evaluateEvery, overSelection: overSelect)
+                evaluateEvery: optimisation.evaluateEvery, overSelection: overSelect, mode: mode, buffer: buffer,
+                maxStaleness: maxStaleness)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let started = try await client.startRun(request)
@@ -214,3 +239,5 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension PrivacyMode: ExpressibleByArgument {}
+
+extension RunMode: ExpressibleByArgument {}

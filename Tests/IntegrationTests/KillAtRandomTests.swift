@@ -18,21 +18,39 @@ final class KillAtRandomTests: XCTestCase {
     private static let secureStages: [RoundStage] = [
         .advertiseKeys, .shareKeys, .maskedInput, .unmasking, .aggregating, .waitingForDevices,
     ]
+    private static let bufferedStages: [RoundStage] = [.collecting, .aggregating, .collecting]
 
-    func test_plainAndSecureRuns_killedAtSeededMomentsInEveryStage_finishWithEachRoundsVersionOnce() async throws {
+    /// The three kinds of run the test kills: plain and secure rounds, and a buffered asynchronous run.
+    private enum Flavour: CaseIterable {
+        case plain, secure, buffered
+
+        var stages: [RoundStage] {
+            switch self {
+            case .plain: KillAtRandomTests.plainStages
+            case .secure: KillAtRandomTests.secureStages
+            case .buffered: KillAtRandomTests.bufferedStages
+            }
+        }
+    }
+
+    func test_plainSecureAndBufferedRuns_killedAtSeededMomentsInEveryStage_finishWithEachRoundsVersionOnce()
+        async throws
+    {
         var aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(
             CreateModelRequest(name: "sturdy", architecture: "64-128-64-10", seed: 1))
         try await aggregator.startAgents(4, rows: 120)
         var random = SeededRNG(seed: 2026)
         var killed: [RoundStage] = []
-        for secure in [false, true] {
+        for flavour in Flavour.allCases {
+            let secure = flavour == .secure
             let rounds = 6
             let run = try await aggregator.admin.startRun(
                 StartRunRequest(
                     model: "sturdy", clients: 4, minClients: 3, localEpochs: 2, rounds: rounds, deadlineSeconds: 120,
-                    seed: 11, secureAggregation: secure))
-            for stage in secure ? Self.secureStages : Self.plainStages {
+                    seed: 11, secureAggregation: secure, mode: flavour == .buffered ? .async : nil,
+                    buffer: flavour == .buffered ? 3 : nil))
+            for stage in flavour.stages {
                 guard try await Self.reach(stage, of: run.id, admin: aggregator.admin) else { break }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...15, using: &random)))
                 aggregator = try await aggregator.crashAndRestart(for: self)
@@ -56,9 +74,9 @@ final class KillAtRandomTests: XCTestCase {
                     finished.rounds.map(\.attempt).max() ?? 0, 1, "a secure round was done again after a kill")
             }
         }
-        XCTAssertGreaterThanOrEqual(killed.count, 12, "killed in \(killed)")
+        XCTAssertGreaterThanOrEqual(killed.count, 15, "killed in \(killed)")
         XCTAssertEqual(
-            Set(killed), Set(Self.plainStages + Self.secureStages), "every stage saw a kill: \(killed)")
+            Set(killed), Set(Flavour.allCases.flatMap(\.stages)), "every stage saw a kill: \(killed)")
     }
 
     func test_anUpdateAcceptedBeforeAKill_countsInTheRoundAfterTheRestart() async throws {

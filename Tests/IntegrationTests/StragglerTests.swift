@@ -10,9 +10,10 @@ import XCTest
 
 /// Real agent processes, a third of them gone wrong: one frozen with SIGSTOP (its connections stay
 /// open and never answer) and one killed. Over-selecting runs, plain and secure, still finish at the
-/// healthy devices' updates, without waiting out a deadline and without hanging.
+/// healthy devices' updates, without waiting out a deadline and without hanging; so does a buffered
+/// asynchronous run, whose versions come from whichever devices answer.
 final class StragglerTests: XCTestCase {
-    func test_plainAndSecureRuns_finish_withAThirdOfTheAgentsFrozenOrKilled() async throws {
+    func test_plainSecureAndBufferedRuns_finish_withAThirdOfTheAgentsFrozenOrKilled() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         let admin = aggregator.admin
         _ = try await admin.createModel(CreateModelRequest(name: "flaky", architecture: "64-16-10", seed: 1))
@@ -49,5 +50,21 @@ final class StragglerTests: XCTestCase {
                     "devices that never answered were invited, and the round did not wait for them")
             }
         }
+
+        // Every device may train at once; every three updates make a version.
+        let buffered = try await admin.startRun(
+            StartRunRequest(
+                model: "flaky", clients: 6, minClients: 3, rounds: 3, deadlineSeconds: 600, seed: 7,
+                secureAggregation: false, mode: .async, buffer: 3, maxStaleness: 2))
+        let finished = try await Wait.until(
+            "the buffered run to end", timeout: .seconds(240), interval: .milliseconds(200)
+        ) {
+            guard let info = try? await admin.run(id: buffered.id), info.state.isFinal else { return nil as RunInfo? }
+            return info
+        }
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.rounds.map(\.updatesReceived), [3, 3, 3])
+        let versions = try await admin.versions(model: "flaky").filter { $0.lineage.runId == buffered.id }
+        XCTAssertEqual(versions.count, 3)
     }
 }

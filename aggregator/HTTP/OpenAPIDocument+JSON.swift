@@ -1110,6 +1110,7 @@ extension OpenAPIDocument {
           "unknown_stage",
           "unsupported_form",
           "update_not_finite",
+          "update_too_stale",
           "update_shape_mismatch",
           "version_not_found",
           "wrong_contribution"
@@ -2005,6 +2006,12 @@ extension OpenAPIDocument {
           "batch_size": {
             "type": "integer"
           },
+          "buffer": {
+            "description": "async: the updates that make a version.",
+            "maximum": 10000,
+            "minimum": 1,
+            "type": "integer"
+          },
           "clients": {
             "description": "The updates that close a round.",
             "type": "integer"
@@ -2028,8 +2035,22 @@ extension OpenAPIDocument {
           "local_epochs": {
             "type": "integer"
           },
+          "max_staleness": {
+            "description": "async: how many versions behind an update may be and still count (default 4); later ones are 409 `update_too_stale`.",
+            "maximum": 100,
+            "minimum": 0,
+            "type": "integer"
+          },
           "min_clients": {
             "type": "integer"
+          },
+          "mode": {
+            "description": "sync (the default): each round's cohort trains from one version. async: buffered asynchronous aggregation (FedBuff); up to `clients` devices train at any time, each from the newest version when its task is handed out, and every `buffer` updates, each weighted by 1/√(1 + staleness), make the next version. Plain updates only.",
+            "enum": [
+              "sync",
+              "async"
+            ],
+            "type": "string"
           },
           "model": {
             "type": "string"

@@ -57,7 +57,11 @@ extension RunCoordinator {
         run.machine = outcome.machine
         run.round = outcome.next ?? outcome.finished
         run.secure = nil
-        if let version { run.baseSHA256 = version.sha256 }
+        if let version {
+            run.digests[version.version] = version.sha256
+            let open = Set(run.machine.grants.values.map(\.baseVersion) + [run.machine.baseVersion])
+            run.digests = run.digests.filter { open.contains($0.key) }
+        }
         runs[runID] = run
         metrics.roundEnded(kind: run.record.plan.kind, .completed)
         try? FileManager.default.removeItem(
@@ -98,7 +102,8 @@ extension RunCoordinator {
     }
 
     /// The contributors' updates combined by the run's rule (weighted mean, median or trimmed
-    /// mean), with their metrics; under central privacy the noisy mean of clipped updates.
+    /// mean), with their metrics; under central privacy the noisy mean of clipped updates. In a
+    /// buffered run each update's weight is scaled by 1/√(1 + staleness) (``StalenessWeight``).
     private func combineStoredUpdates(
         run: ActiveRun, contributors: [String]
     ) async throws(APIError) -> ([Float], VersionMetrics) {
@@ -109,14 +114,19 @@ extension RunCoordinator {
         for row in rows {
             updates.append(try UpdateValidator.validate(try Self.storedBytes(row), architecture: architecture))
         }
+        let lags = rows.map { $0.staleness ?? 0 }
         if let privacy = run.record.plan.userLevelPrivacy {
-            return (
-                Self.centralMean(updates: updates, privacy: privacy, cohort: run.machine.cohort.count), VersionMetrics()
-            )
+            let cohort = run.record.plan.buffering?.size ?? run.machine.cohort.count
+            return (Self.centralMean(updates: updates, lags: lags, privacy: privacy, cohort: cohort), VersionMetrics())
         }
         do {
             let delta = try RobustAggregation.aggregate(
-                updates.map { (weight: DeviceCounts.weight($0.trainSamples), delta: $0.delta) },
+                zip(updates, lags).map { update, lag in
+                    (
+                        weight: StalenessWeight.scaled(DeviceCounts.weight(update.trainSamples), staleness: lag),
+                        delta: update.delta
+                    )
+                },
                 rule: run.record.plan.aggregation)
             return (delta, FederatedMetrics.combine(updates))
         } catch {
@@ -133,14 +143,19 @@ extension RunCoordinator {
     }
 
     /// Central privacy over plain uploads: the noisy mean of the deltas, each clipped here whatever
-    /// the device did, with noise σ·C on the sum and the cohort's size as denominator. The version
-    /// records no metrics, which would be computed from the devices' data without noise.
-    private static func centralMean(updates: [ValidatedUpdate], privacy: UserLevelPrivacy, cohort: Int) -> [Float] {
+    /// the device did (and scaled down by its staleness factor, which keeps the sum's sensitivity at
+    /// C), with noise σ·C on the sum and the cohort's size (a buffered run's buffer) as denominator:
+    /// each round, or buffer, is one Gaussian step of the accountant. The version records no
+    /// metrics, which would be computed from the devices' data without noise.
+    private static func centralMean(
+        updates: [ValidatedUpdate], lags: [Int], privacy: UserLevelPrivacy, cohort: Int
+    ) -> [Float] {
         let length = updates.first?.delta.count ?? 0
         var sum = [Double](repeating: 0, count: length)
-        for update in updates {
+        for (update, lag) in zip(updates, lags) {
+            let factor = StalenessWeight.factor(staleness: lag)
             for (index, value) in UpdateClipping.clip(update.delta, toNorm: privacy.clipNorm).enumerated() {
-                sum[index] += Double(value)
+                sum[index] += factor * Double(value)
             }
         }
         return UserLevelAggregation.noisyMean(

@@ -8,14 +8,20 @@ struct UploadTarget: Sendable {
     var kind: RunKind
     var architecture: ModelArchitecture?
     var statistics: StatisticsPlan?
+    /// The round the contribution counts in: the task's, or in a buffered run the round collecting
+    /// now, which may be later than the task's.
+    var round: Int
+    /// How many versions behind its base the contribution is (0 but in buffered runs).
+    var staleness: Int
 }
 
 extension RunCoordinator {
     /// Whether `device` may upload a contribution of `kind` to this round now; answers what to
     /// validate the body against, or the API error: 404 `round_not_found`, 403 `not_in_cohort`,
-    /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required`.
+    /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required` /
+    /// `update_too_stale`.
     func admit(runId: String, round: Int, device: String, kind: RunKind) async throws(APIError) -> UploadTarget {
-        if let run = runs[runId], run.machine.round == round {
+        if let run = runs[runId], run.machine.round == round || run.machine.grants[device]?.round == round {
             if run.record.plan.secureAggregation != nil {
                 throw .conflict(
                     .secureAggregationRequired, "this round takes contributions only through secure aggregation")
@@ -25,9 +31,21 @@ extension RunCoordinator {
                     .wrongContribution,
                     "this is a \(run.record.plan.kind.rawValue) round; it takes no \(kind.rawValue) contribution")
             }
-            try Self.check(
-                run.machine.admission(of: device), inFlight: inFlight.contains(Self.key(runId, round, device)))
-            return UploadTarget(kind: kind, architecture: run.architecture, statistics: run.record.plan.statistics)
+            let admission = run.machine.admission(of: device)
+            if admission == .stale {
+                await handle(runId) { machine -> [RunMachine.Action] in
+                    machine.grantEnded(for: device)
+                    return []
+                }
+                throw .conflict(
+                    .updateTooStale,
+                    "the update was trained from round \(round), more than \(run.record.plan.buffering?.maxStaleness ?? 0) versions behind the newest; take a new task from the watch"
+                )
+            }
+            try Self.check(admission, inFlight: inFlight.contains(Self.key(runId, run.machine.round, device)))
+            return UploadTarget(
+                kind: kind, architecture: run.architecture, statistics: run.record.plan.statistics,
+                round: run.machine.round, staleness: run.machine.round - round)
         }
         guard let record = try await store.round(runId: runId, round: round) else {
             throw .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
@@ -36,13 +54,15 @@ extension RunCoordinator {
         throw Self.closed
     }
 
-    /// Stores a validated contribution (file first, then its row) and feeds it to the run's
-    /// machine. `samples` is the contribution's weight; the figures fill the row of a training update.
+    /// Stores a validated contribution (file first, then its row) in the round it counts in and
+    /// feeds it to the run's machine. `samples` is the contribution's weight; the figures fill the
+    /// row of a training update.
     func submit(
-        runId: String, round: Int, device: String, kind: RunKind, bytes: [UInt8], samples: Int,
+        runId: String, round task: Int, device: String, kind: RunKind, bytes: [UInt8], samples: Int,
         update: ValidatedUpdate? = nil
     ) async throws(APIError) -> UpdateReceipt {
-        _ = try await admit(runId: runId, round: round, device: device, kind: kind)
+        let target = try await admit(runId: runId, round: task, device: device, kind: kind)
+        let round = target.round
         let key = Self.key(runId, round, device)
         inFlight.insert(key)
         defer { inFlight.remove(key) }
@@ -56,7 +76,7 @@ extension RunCoordinator {
             RoundUpdateRecord(
                 runId: runId, round: round, deviceId: device, trainSamples: samples,
                 trainLoss: update?.trainLoss, evalSamples: update?.evalSamples, evalAccuracy: update?.evalAccuracy,
-                path: url.path, receivedAt: clock()))
+                path: url.path, receivedAt: clock(), staleness: target.staleness))
         let now = clock()
         var admission = RunMachine.Admission.closed
         if runs[runId]?.machine.round == round {
@@ -69,7 +89,7 @@ extension RunCoordinator {
             try? FileManager.default.removeItem(at: url)
             throw Self.closed
         }
-        return UpdateReceipt(runId: runId, round: round, accepted: true)
+        return UpdateReceipt(runId: runId, round: task, accepted: true)
     }
 
     /// Records that `device` cannot contribute to this round, so the round stops waiting for it.
@@ -78,16 +98,18 @@ extension RunCoordinator {
     /// - Important: the machine is read again after the report is stored: other reports and updates
     ///   of the run are taken while this one waits for the database, and a copy of the run taken
     ///   before that wait would undo them.
-    func clientFailed(runId: String, round: Int, device: String, report: ClientFailureReport)
+    func clientFailed(runId: String, round task: Int, device: String, report: ClientFailureReport)
         async throws(APIError)
     {
-        guard let run = runs[runId], run.machine.round == round else {
+        guard let run = runs[runId], run.machine.round == task || run.machine.grants[device]?.round == task else {
+            let round = task
             guard let record = try await store.round(runId: runId, round: round) else {
                 throw .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
             }
             guard record.cohort.contains(device) else { throw Self.notInCohort }
             throw Self.closed
         }
+        let round = run.machine.round
         let key = Self.key(runId, round, device)
         try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(key))
         inFlight.insert(key)
@@ -121,6 +143,8 @@ extension RunCoordinator {
         case .accepted: return
         case .notInCohort: throw notInCohort
         case .closed: throw closed
+        case .stale:
+            throw .conflict(.updateTooStale, "the device's task is more versions behind than the run allows")
         }
     }
 

@@ -20,8 +20,9 @@ actor RunCoordinator: Service {
         var machine: RunMachine
         /// The model trained or evaluated; nil for statistics runs.
         var architecture: ModelArchitecture?
-        /// SHA-256 of the base version's fp32 artifact; empty for statistics runs.
-        var baseSHA256: String
+        /// SHA-256 of the fp32 artifacts of the versions the run's tasks start from, by version:
+        /// the round's base, and in buffered runs the bases of earlier rounds' open tasks.
+        var digests: [Int: String]
         /// The round's secure aggregation, once its cohort is chosen (secure runs only).
         var secure: SecureRound?
 
@@ -143,8 +144,8 @@ actor RunCoordinator: Service {
         let round = Self.newRound(of: record, number: 1, baseVersion: baseVersion, at: now)
         try await store.insert(record, first: round)
         runs[record.id] = ActiveRun(
-            record: record, round: round, machine: machine, architecture: architecture, baseSHA256: baseSHA256,
-            secure: nil)
+            record: record, round: round, machine: machine, architecture: architecture,
+            digests: baseSHA256.isEmpty ? [:] : [baseVersion: baseSHA256], secure: nil)
         logger.info(
             "run started",
             metadata: [
@@ -155,20 +156,36 @@ actor RunCoordinator: Service {
     }
 
     /// The tasks `device` should work on now: open rounds whose cohort holds it and that
-    /// have no contribution or failure report from it yet.
+    /// have no contribution or failure report from it yet, and in buffered runs its open task.
     func tasks(for device: String) -> [RoundTask] {
         runs.values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
-            guard run.machine.admission(of: device) == .accepted, let deadline = run.machine.collectionDeadline,
-                let index = run.machine.cohort.firstIndex(of: device)
-            else { return nil }
+            guard run.machine.admission(of: device) == .accepted else { return nil }
             let plan = run.record.plan
-            let number = run.machine.round
+            let number: Int
+            let baseVersion: Int
+            let deadline: Date
+            var index = 0
+            var mix: UInt64
+            if let grant = run.machine.grants[device] {
+                (number, baseVersion, deadline) = (grant.round, grant.baseVersion, grant.deadline)
+                // FNV-1a of the device id, cut to 32 bits: a device's seed does not depend on when
+                // it joined, and stays a whole number JSON readers keep exactly.
+                mix = device.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 } & 0xFFFF_FFFF
+            } else {
+                guard let collection = run.machine.collectionDeadline,
+                    let position = run.machine.cohort.firstIndex(of: device)
+                else { return nil }
+                (number, baseVersion, deadline, index) = (
+                    run.machine.round, run.machine.baseVersion, collection, position
+                )
+                mix = UInt64(position)
+            }
             let training = plan.kind == .train
             return RoundTask(
                 runId: run.record.id, round: number, kind: plan.kind, model: plan.model,
-                baseVersion: run.machine.baseVersion, sha256: run.baseSHA256, localEpochs: plan.localEpochs,
+                baseVersion: baseVersion, sha256: run.digests[baseVersion] ?? "", localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
-                deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ UInt64(index),
+                deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ mix,
                 secureAggregation: run.secure.map { $0.task(for: index) }, privacy: training ? run.privacyTask : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
@@ -317,6 +334,7 @@ extension RunPlan {
     var machineConfiguration: RunMachine.Configuration {
         RunMachine.Configuration(
             rounds: rounds, clients: clients, minClients: minClients, invited: invited,
-            deadlineSeconds: deadlineSeconds, secureStageSeconds: secureAggregation?.stageSeconds, seed: seed)
+            deadlineSeconds: deadlineSeconds, secureStageSeconds: secureAggregation?.stageSeconds, seed: seed,
+            buffering: buffering)
     }
 }

@@ -36,6 +36,24 @@ struct RunMachine: Codable, Sendable, Equatable {
         var secureStageSeconds: TimeInterval?
         /// Seeds the cohort selection, mixed with the round number.
         var seed: UInt64
+        /// Set for buffered asynchronous runs (FedBuff); nil for rounds one cohort at a time.
+        var buffering: Buffering? = nil
+    }
+
+    /// Buffered asynchronous aggregation (Nguyen et al. 2022, FedBuff): up to `clients` devices
+    /// train at any time, each from the newest version when its task is handed out; every `size`
+    /// updates make the next version (a round); an update more than `maxStaleness` versions behind
+    /// is refused.
+    struct Buffering: Codable, Sendable, Equatable {
+        var size: Int
+        var maxStaleness: Int
+    }
+
+    /// A device's task in a buffered run: the round (so the version) it trains from, and until when.
+    struct Grant: Codable, Sendable, Equatable {
+        var round: Int
+        var baseVersion: Int
+        var deadline: Date
     }
 
     enum Phase: Codable, Sendable, Equatable {
@@ -68,9 +86,10 @@ struct RunMachine: Codable, Sendable, Equatable {
         case fail(reason: String)
     }
 
-    /// Whether a contribution or failure report from a device may be accepted now.
+    /// Whether a contribution or failure report from a device may be accepted now; `stale` is an
+    /// update of a buffered run more than `maxStaleness` versions behind.
     enum Admission: Sendable, Equatable {
-        case accepted, notInCohort, closed, duplicate
+        case accepted, notInCohort, closed, duplicate, stale
     }
 
     let configuration: Configuration
@@ -85,6 +104,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     private(set) var phase: Phase
     /// Counts phase changes, so that a write of an older machine never replaces a newer one.
     private(set) var revision = 0
+    /// Buffered runs: the devices training now, by device.
+    private(set) var grants: [String: Grant] = [:]
+    /// Buffered runs: how many versions behind each update in the buffer was, by device.
+    private(set) var staleness: [String: Int] = [:]
 
     init(configuration: Configuration, baseVersion: Int, startedAt: Date) {
         self.configuration = configuration
@@ -93,6 +116,8 @@ struct RunMachine: Codable, Sendable, Equatable {
     }
 
     var isSecure: Bool { configuration.secureStageSeconds != nil }
+
+    var isBuffered: Bool { configuration.buffering != nil }
 
     var isFinished: Bool {
         switch phase {
@@ -123,6 +148,7 @@ struct RunMachine: Codable, Sendable, Equatable {
 
     /// Time passed; `eligible` are the devices that could join now.
     mutating func tick(now: Date, eligible: [String]) -> [Action] {
+        if let buffering = configuration.buffering { return bufferedTick(now: now, eligible: eligible, buffering) }
         switch phase {
         case .waitingForDevices(let until):
             if eligible.count >= configuration.minClients {
@@ -151,6 +177,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     }
 
     func admission(of device: String) -> Admission {
+        if isBuffered { return bufferedAdmission(of: device) }
         switch phase {
         case .collecting(_, let received, let failed):
             guard cohort.contains(device) else { return .notInCohort }
@@ -172,6 +199,9 @@ struct RunMachine: Codable, Sendable, Equatable {
         guard admission == .accepted, case .collecting(let deadline, var received, let failed) = phase else {
             return (admission, [])
         }
+        if let buffering = configuration.buffering, let grant = grants.removeValue(forKey: device) {
+            return (admission, buffered(device, staleness: round - grant.round, buffering))
+        }
         received.append(device)
         return (admission, answered(deadline: deadline, received: received, failed: failed, at: now))
     }
@@ -181,6 +211,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     mutating func clientFailed(_ device: String, reason: ClientFailureReason, at now: Date) -> (Admission, [Action]) {
         let admission = admission(of: device)
         guard admission == .accepted, case .collecting(let deadline, let received, var failed) = phase else {
+            return (admission, [])
+        }
+        if isBuffered {
+            grantEnded(for: device)
             return (admission, [])
         }
         failed[device] = reason
@@ -212,7 +246,13 @@ struct RunMachine: Codable, Sendable, Equatable {
         attempt = 1
         cohort = []
         if let version { baseVersion = version }
-        move(to: .waitingForDevices(until: now.addingTimeInterval(configuration.deadlineSeconds)))
+        guard isBuffered else {
+            move(to: .waitingForDevices(until: now.addingTimeInterval(configuration.deadlineSeconds)))
+            return []
+        }
+        staleness = [:]
+        move(
+            to: .collecting(deadline: now.addingTimeInterval(configuration.deadlineSeconds), received: [], failed: [:]))
         return []
     }
 
@@ -236,6 +276,11 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// same cohort as a new attempt.
     mutating func restarted(at now: Date) -> [Action] {
         let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
+        if isBuffered, case .collecting(_, let received, _) = phase {
+            for device in grants.keys { grants[device]?.deadline = deadline }
+            move(to: .collecting(deadline: deadline, received: received, failed: [:]))
+            return []
+        }
         switch phase {
         case .waitingForDevices:
             move(to: .waitingForDevices(until: deadline))
@@ -251,6 +296,88 @@ struct RunMachine: Codable, Sendable, Equatable {
             return [.issueTasks(cohort: cohort, deadline: deadline)]
         case .completed, .failed:
             return []
+        }
+    }
+
+    /// A buffered run's update, stored before a restart, taken back into the buffer with the
+    /// staleness it was stored with; one the buffer holds already changes nothing.
+    mutating func bufferedContributionRestored(from device: String, staleness: Int, at now: Date) -> [Action] {
+        guard let buffering = configuration.buffering, case .collecting(_, let received, _) = phase,
+            !received.contains(device)
+        else { return [] }
+        grants[device] = nil
+        return buffered(device, staleness: staleness, buffering)
+    }
+
+    /// Buffered runs: `device`'s task is over without an update counting (it came too late, or the
+    /// device gave up), so the device may take a new one.
+    mutating func grantEnded(for device: String) {
+        guard grants.removeValue(forKey: device) != nil else { return }
+        revision += 1
+    }
+
+    /// Buffered runs: takes `device`'s update into the buffer, and makes a version of a full one.
+    private mutating func buffered(_ device: String, staleness lag: Int, _ buffering: Buffering) -> [Action] {
+        guard case .collecting(let deadline, var received, let failed) = phase else { return [] }
+        received.append(device)
+        staleness[device] = lag
+        guard received.count >= buffering.size else {
+            phase = .collecting(deadline: deadline, received: received, failed: failed)
+            revision += 1
+            return []
+        }
+        move(to: .aggregating(contributors: received))
+        return [.combine(contributors: received)]
+    }
+
+    /// Buffered runs: hands tasks to idle eligible devices up to `clients` training at once, drops
+    /// tasks past their deadline, and closes a buffer that did not fill by its deadline with what
+    /// it holds (at least `minClients` updates) or fails the run.
+    private mutating func bufferedTick(now: Date, eligible: [String], _ buffering: Buffering) -> [Action] {
+        if case .waitingForDevices = phase {
+            move(
+                to: .collecting(
+                    deadline: now.addingTimeInterval(configuration.deadlineSeconds), received: [], failed: [:]))
+        }
+        guard case .collecting(let deadline, let received, _) = phase else { return [] }
+        let expired = grants.filter { $0.value.deadline <= now }.map(\.key)
+        for device in expired { grants[device] = nil }
+        if now >= deadline {
+            guard received.count >= configuration.minClients else {
+                return fail(
+                    "only \(received.count) of \(configuration.minClients) required updates arrived before the deadline"
+                )
+            }
+            move(to: .aggregating(contributors: received))
+            return [.combine(contributors: received)]
+        }
+        let open = configuration.clients - grants.count
+        var idle = Array(Set(eligible).subtracting(grants.keys).subtracting(received)).sorted()
+        guard open > 0, !idle.isEmpty else {
+            if !expired.isEmpty { revision += 1 }
+            return []
+        }
+        var rng = SeededRNG(seed: configuration.seed &+ UInt64(round) &+ UInt64(revision))
+        rng.shuffle(&idle)
+        let chosen = Array(idle.prefix(open))
+        let taskDeadline = now.addingTimeInterval(configuration.deadlineSeconds)
+        for device in chosen { grants[device] = Grant(round: round, baseVersion: baseVersion, deadline: taskDeadline) }
+        cohort += chosen
+        revision += 1
+        return [.issueTasks(cohort: chosen, deadline: taskDeadline)]
+    }
+
+    /// Buffered runs: a device may send one update per task, into a buffer that is collecting, no
+    /// more than `maxStaleness` versions behind.
+    private func bufferedAdmission(of device: String) -> Admission {
+        switch phase {
+        case .collecting(_, let received, _):
+            guard let grant = grants[device] else { return received.contains(device) ? .duplicate : .notInCohort }
+            return round - grant.round > (configuration.buffering?.maxStaleness ?? 0) ? .stale : .accepted
+        case .waitingForDevices:
+            return .notInCohort
+        default:
+            return .closed
         }
     }
 

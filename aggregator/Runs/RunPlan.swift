@@ -48,6 +48,8 @@ struct RunPlan: Codable, Sendable, Equatable {
     var statistics: StatisticsPlan?
     /// The training run an evaluation run was started for.
     var parentRunId: String?
+    /// Buffered asynchronous aggregation (FedBuff); nil for rounds one cohort at a time.
+    var buffering: RunMachine.Buffering?
 
     /// Settings runs had before they were configurable: plain momentum SGD, FedAvg, the mean.
     static let legacyTraining = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
@@ -93,6 +95,29 @@ struct RunPlan: Codable, Sendable, Equatable {
         try validateTraining(request)
         if let privacy = request.privacy { try validatePrivacy(privacy) }
         try validateAggregation(request.aggregation ?? .mean)
+        try validateBuffering(request)
+    }
+
+    /// `mode: async` takes `buffer` (1…10000, at least `min_clients`) and `max_staleness` (0…100,
+    /// default 4), with plain updates; `buffer` and `max_staleness` need async.
+    private mutating func validateBuffering(_ request: StartRunRequest) throws(APIError) {
+        guard request.mode == .async else {
+            try Self.check(
+                request.buffer == nil && request.maxStaleness == nil, "buffer and max_staleness need mode async")
+            return
+        }
+        guard let size = request.buffer else { throw .badRequest(.invalidRun, "mode async needs buffer") }
+        try Self.check((1...10_000).contains(size), "buffer must be 1…10000")
+        try Self.check(minClients <= size, "min_clients must be at most buffer in mode async")
+        let maxStaleness = request.maxStaleness ?? 4
+        try Self.check((0...100).contains(maxStaleness), "max_staleness must be 0…100")
+        try Self.check(
+            secureAggregation == nil,
+            "mode async takes plain updates; secure aggregation of buffered runs is not available yet, so add secure_aggregation: false (--no-secagg)"
+        )
+        try Self.check(
+            overSelection == 0, "over_selection has no meaning in mode async: clients is how many train at once")
+        buffering = RunMachine.Buffering(size: size, maxStaleness: maxStaleness)
     }
 
     /// Checks an evaluation request for `version`, which must exist already.
@@ -285,7 +310,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         case overSelection
         case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
         case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
-        case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId
+        case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId, buffering
     }
 
     init(from decoder: any Decoder) throws {
@@ -317,6 +342,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         evaluateEvery = try c.decodeIfPresent(Int.self, forKey: .evaluateEvery)
         statistics = try c.decodeIfPresent(StatisticsPlan.self, forKey: .statistics)
         parentRunId = try c.decodeIfPresent(String.self, forKey: .parentRunId)
+        buffering = try c.decodeIfPresent(RunMachine.Buffering.self, forKey: .buffering)
     }
 }
 

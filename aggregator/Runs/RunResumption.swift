@@ -22,9 +22,11 @@ enum RunResumption {
         var run: RunRecord
         var machine: RunMachine
         var round: RoundRecord
-        var updates: [String]
+        var updates: [(device: String, staleness: Int)]
         var failures: [(device: String, reason: ClientFailureReason)]
         var base: ModelVersionRecord?
+        /// The digests of the versions the run's tasks start from, by version.
+        var digests: [Int: String]
     }
 
     static func load(pool: DatabasePool, catalog: ModelCatalog, at now: Date) throws -> Resumed {
@@ -40,24 +42,34 @@ enum RunResumption {
                 let current = Column("runId") == run.id && Column("round") == machine.round
                 let updates = try RoundUpdateRecord.filter(current).order(Column("receivedAt")).fetchAll(db)
                 let failures = try RoundFailureRecord.filter(current).order(Column("reportedAt")).fetchAll(db)
-                let base =
-                    run.kind == .statistics
-                    ? nil
-                    : try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": machine.baseVersion])
+                let bases =
+                    run.kind == .statistics ? [] : Set(machine.grants.values.map(\.baseVersion) + [machine.baseVersion])
+                let versions = try bases.compactMap { version in
+                    try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": version])
+                }
                 stored.append(
                     Stored(
-                        run: run, machine: machine, round: round, updates: updates.map(\.deviceId),
-                        failures: failures.map { ($0.deviceId, $0.reason) }, base: base))
+                        run: run, machine: machine, round: round,
+                        updates: updates.map { ($0.deviceId, $0.staleness ?? 0) },
+                        failures: failures.map { ($0.deviceId, $0.reason) },
+                        base: versions.first { $0.version == machine.baseVersion },
+                        digests: Dictionary(versions.map { ($0.version, $0.sha256) }, uniquingKeysWith: { $1 })))
             }
         }
         for entry in stored {
             var machine = entry.machine
             var actions = machine.restarted(at: now)
-            if !machine.isSecure {
-                for device in entry.updates { actions += machine.contributionStored(from: device, at: now).1 }
-            }
-            for (device, reason) in entry.failures {
-                actions += machine.clientFailed(device, reason: reason, at: now).1
+            if machine.isBuffered {
+                for (device, staleness) in entry.updates {
+                    actions += machine.bufferedContributionRestored(from: device, staleness: staleness, at: now)
+                }
+            } else {
+                if !machine.isSecure {
+                    for (device, _) in entry.updates { actions += machine.contributionStored(from: device, at: now).1 }
+                }
+                for (device, reason) in entry.failures {
+                    actions += machine.clientFailed(device, reason: reason, at: now).1
+                }
             }
             var round = entry.round
             round.attempt = machine.attempt
@@ -79,7 +91,7 @@ enum RunResumption {
             run.state = state
             resumed.runs[run.id] = RunCoordinator.ActiveRun(
                 record: run, round: round, machine: machine, architecture: architecture,
-                baseSHA256: entry.base?.sha256 ?? "", secure: nil)
+                digests: entry.digests, secure: nil)
             resumed.actions += actions.map { (run.id, $0) }
         }
         return resumed

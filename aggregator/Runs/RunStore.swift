@@ -49,8 +49,10 @@ struct RunStore: Sendable {
         try await pool.writing { db in try update.insert(db) }
     }
 
+    /// Keeps a failure report; a device of a buffered run reporting again in the same round replaces
+    /// its earlier report.
     func insert(_ failure: RoundFailureRecord) async throws(APIError) {
-        try await pool.writing { db in try failure.insert(db) }
+        try await pool.writing { db in try failure.save(db) }
     }
 
     /// The run's server-optimizer state after its last step; nil before the first.

@@ -236,6 +236,10 @@ enum Migrations {
             }
             try db.alter(table: "runOptimizerStates") { t in t.rename(column: "roundId", to: "runId") }
         }
+        // Buffered asynchronous runs weigh each update by how far behind it was.
+        migrator.registerMigration("v11-update-staleness") { db in
+            try db.alter(table: "roundUpdates") { t in t.add(column: "staleness", .integer) }
+        }
         return migrator
     }
 }

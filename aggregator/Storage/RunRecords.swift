@@ -49,6 +49,8 @@ struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var evalAccuracy: Double?
     var path: String
     var receivedAt: Date
+    /// In a buffered run, how many versions behind its base the update was; nil in other runs.
+    var staleness: Int?
 }
 
 /// A device's report that it could not contribute to an round.
