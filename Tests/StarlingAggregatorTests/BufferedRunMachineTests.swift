@@ -109,5 +109,7 @@ final class BufferedRunMachineTests: XCTestCase {
         XCTAssertEqual(StalenessWeight.factor(staleness: 3), 0.5)
         XCTAssertEqual(StalenessWeight.scaled(10, staleness: 0), 10_240)
         XCTAssertEqual(StalenessWeight.scaled(10, staleness: 3), 5_120)
+        XCTAssertEqual(StalenessWeight.discount(weights: [10, 10], scaled: [10_240, 5_120]), 0.75)
+        XCTAssertEqual(StalenessWeight.discount(weights: [10], scaled: [10_240]), 1)
     }
 }

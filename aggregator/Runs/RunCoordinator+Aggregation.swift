@@ -103,7 +103,8 @@ extension RunCoordinator {
 
     /// The contributors' updates combined by the run's rule (weighted mean, median or trimmed
     /// mean), with their metrics; under central privacy the noisy mean of clipped updates. In a
-    /// buffered run each update's weight is scaled by 1/√(1 + staleness) (``StalenessWeight``).
+    /// buffered run each update counts s = 1/√(1 + staleness) of its weight (``StalenessWeight``),
+    /// and the result is Σ wᵢsᵢΔᵢ / Σ wᵢ, as in FedBuff: a buffer of late updates takes a shorter step.
     private func combineStoredUpdates(
         run: ActiveRun, contributors: [String]
     ) async throws(APIError) -> ([Float], VersionMetrics) {
@@ -120,15 +121,12 @@ extension RunCoordinator {
             return (Self.centralMean(updates: updates, lags: lags, privacy: privacy, cohort: cohort), VersionMetrics())
         }
         do {
+            let weights = updates.map { DeviceCounts.weight($0.trainSamples) }
+            let scaled = zip(weights, lags).map { StalenessWeight.scaled($0, staleness: $1) }
             let delta = try RobustAggregation.aggregate(
-                zip(updates, lags).map { update, lag in
-                    (
-                        weight: StalenessWeight.scaled(DeviceCounts.weight(update.trainSamples), staleness: lag),
-                        delta: update.delta
-                    )
-                },
-                rule: run.record.plan.aggregation)
-            return (delta, FederatedMetrics.combine(updates))
+                zip(scaled, updates).map { (weight: $0, delta: $1.delta) }, rule: run.record.plan.aggregation)
+            let discount = StalenessWeight.discount(weights: weights, scaled: scaled)
+            return (discount == 1 ? delta : delta.map { $0 * Float(discount) }, FederatedMetrics.combine(updates))
         } catch {
             throw .internal("\(error)")
         }

@@ -11,4 +11,12 @@ enum StalenessWeight {
     static func scaled(_ weight: Int, staleness: Int) -> Int {
         Int((Double(weight) * 1024 * factor(staleness: staleness)).rounded())
     }
+
+    /// How much shorter than a fresh buffer's step a buffer's step is: Σ wᵢsᵢ / Σ wᵢ over its
+    /// updates' sample weights and their staleness-scaled weights; 1 for a buffer of fresh updates.
+    static func discount(weights: [Int], scaled: [Int]) -> Double {
+        let total = weights.reduce(0, +)
+        guard total > 0 else { return 1 }
+        return Double(scaled.reduce(0, +)) / (1024 * Double(total))
+    }
 }
