@@ -27,8 +27,9 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
     case deviceRevoked
     /// The device's part in a secure aggregation could not go on.
     case secureAggregation(String)
-    /// The aggregator restarted and does the round again; the device's part in the earlier attempt is over.
-    case roundRestarted
+    /// The aggregator moved on from the task (it restarted a secure round as a new attempt, or a
+    /// buffered run got too far ahead of the task's version); a new task comes through the watch.
+    case taskSuperseded(String)
     /// A private training run cannot be set up or would exceed the device's privacy budget.
     case privacy(String)
     /// The local API could not listen where it was asked to.
@@ -62,8 +63,8 @@ public enum AgentError: Error, Sendable, CustomStringConvertible {
                 + "the identity folder in its data folder and start it with a new enrollment token."
         case .secureAggregation(let reason):
             return sentence("Secure aggregation failed: \(reason)")
-        case .roundRestarted:
-            return "The aggregator restarted this round; the device takes part in its new attempt."
+        case .taskSuperseded(let reason):
+            return sentence("The aggregator moved on from this task: \(reason)")
         case .privacy(let reason):
             return sentence("Private training refused: \(reason)")
         case .cannotListen(let address, let reason):

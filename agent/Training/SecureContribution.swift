@@ -69,8 +69,8 @@ struct SecureContribution {
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
-        } catch .api(_, let code, _) as StarlingHTTPError where code == APIErrorCode.stageRestarted.rawValue {
-            throw .roundRestarted
+        } catch .api(_, let code, let message) as StarlingHTTPError where code == APIErrorCode.stageRestarted.rawValue {
+            throw .taskSuperseded(message)
         } catch let error as StarlingHTTPError {
             throw .aggregator(error.description)
         } catch {

@@ -45,9 +45,8 @@ struct TrainingService: Service {
         logger[metadataKey: "round"] = "\(task.round)"
         do {
             try await carryOut(task, logger: logger)
-        } catch .roundRestarted {
-            logger.notice(
-                "round task superseded: the aggregator restarted the round", metadata: ["attempt": "\(task.attempt)"])
+        } catch .taskSuperseded(let reason) {
+            logger.notice("round task superseded", metadata: ["attempt": "\(task.attempt)", "reason": "\(reason)"])
         } catch {
             guard !Task.isCancelled else { return }
             logger.error("round task failed", metadata: ["reason": "\(error)"])
@@ -203,6 +202,8 @@ struct TrainingService: Service {
                 () throws(StarlingHTTPError) in
                 let _: UpdateReceipt = try await client.post(path, bytes: bytes)
             }
+        } catch .api(_, let code, let message) where code == APIErrorCode.updateTooStale.rawValue {
+            throw .taskSuperseded(message)
         } catch {
             throw .aggregator(error.description)
         }

@@ -11,7 +11,7 @@ import StarlingProtocol
 /// revision, and writes the machine into the run's row at every phase change.
 ///
 /// Runs live in memory while active and in the database always. At start-up every unfinished run
-/// is taken up again from its stored machine (``resume()``), with its stored contributions.
+/// is taken up again from its stored machine, with its stored contributions (``RunResumption``).
 actor RunCoordinator: Service {
     /// An active run and the round it is on.
     struct ActiveRun: Sendable {
@@ -198,7 +198,7 @@ actor RunCoordinator: Service {
         resumedActions = []
         for (run, action) in actions { await perform(action, runID: run) }
         await PeriodicTicks.run(every: tickInterval) { await self.tick() }
-        logger.debug("round coordinator stopped")
+        logger.debug("run coordinator stopped")
     }
 
     /// Feeds the current time and eligible devices to every active run.

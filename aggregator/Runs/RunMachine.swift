@@ -20,9 +20,14 @@ import StarlingProtocol
 /// unmasks the sum. A round fails (and its run with it) when too few devices are eligible, answer,
 /// or survive a stage before its deadline.
 ///
+/// A buffered run (``Buffering``, FedBuff) has no cohort to wait for: each tick hands tasks to idle
+/// eligible devices up to `clients` at once (``grants``), each from the newest version; every update
+/// lands in the buffer collecting now with its staleness, and `size` of them close the round.
+///
 /// After a restart, a plain round keeps its cohort and every stored contribution (they are replayed
 /// into it) and gets its full time again; a secure round, whose protocol secrets lived in the lost
-/// process, is done again by the same cohort as a new attempt.
+/// process, is done again by the same cohort as a new attempt; a buffered run keeps its open tasks
+/// and its buffer.
 struct RunMachine: Codable, Sendable, Equatable {
     struct Configuration: Codable, Sendable, Equatable {
         var rounds: Int
