@@ -56,6 +56,10 @@ public struct StartRunRequest: Codable, Sendable {
     public var buffer: Int?
     /// Async runs: how many versions behind its base an update may be and still count (default 4).
     public var maxStaleness: Int?
+    /// Sync runs: seconds each device of a cohort has to answer once its task is out; past it, a
+    /// round holding `min_clients` updates closes without the devices still silent. Default: the
+    /// whole deadline.
+    public var deviceTimeoutSeconds: Double?
 
     public init(
         model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int? = nil,
@@ -65,8 +69,9 @@ public struct StartRunRequest: Codable, Sendable {
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
         aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil,
-        mode: RunMode? = nil, buffer: Int? = nil, maxStaleness: Int? = nil
+        mode: RunMode? = nil, buffer: Int? = nil, maxStaleness: Int? = nil, deviceTimeoutSeconds: Double? = nil
     ) {
+        self.deviceTimeoutSeconds = deviceTimeoutSeconds
         self.mode = mode
         self.buffer = buffer
         self.maxStaleness = maxStaleness

@@ -100,6 +100,12 @@ struct RunCommand: AsyncParsableCommand {
         )
         var mode: RunMode = .sync
 
+        @Option(
+            help:
+                "Seconds each device has to answer once its task is out; past it, a round with --min-clients updates closes without the silent ones (default: the whole --deadline)."
+        )
+        var deviceTimeout: Double?
+
         @Option(help: "With --mode async: the updates that make a version.")
         var buffer: Int?
 
@@ -171,7 +177,7 @@ struct RunCommand: AsyncParsableCommand {
                 weightDecay: optimisation.weightDecay, proximalMu: optimisation.proximalMu,
                 serverOptimizer: optimisation.serverOptimizerConfiguration(), aggregation: try optimisation.rule(),
                 evaluateEvery: optimisation.evaluateEvery, overSelection: overSelect, mode: mode, buffer: buffer,
-                maxStaleness: maxStaleness)
+                maxStaleness: maxStaleness, deviceTimeoutSeconds: deviceTimeout)
             let detach = detach
             let final = try await connection.withClient { client throws(AdminError) in
                 let started = try await client.startRun(request)

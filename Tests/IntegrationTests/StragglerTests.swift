@@ -10,8 +10,9 @@ import XCTest
 
 /// Real agent processes, a third of them gone wrong: one frozen with SIGSTOP (its connections stay
 /// open and never answer) and one killed. Over-selecting runs, plain and secure, still finish at the
-/// healthy devices' updates, without waiting out a deadline and without hanging; so does a buffered
-/// asynchronous run, whose versions come from whichever devices answer.
+/// healthy devices' updates, without waiting out a deadline and without hanging; so do a run that
+/// invites every device but gives each a timeout, and a buffered asynchronous run, whose versions
+/// come from whichever devices answer.
 final class StragglerTests: XCTestCase {
     func test_plainSecureAndBufferedRuns_finish_withAThirdOfTheAgentsFrozenOrKilled() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
@@ -50,6 +51,20 @@ final class StragglerTests: XCTestCase {
                     "devices that never answered were invited, and the round did not wait for them")
             }
         }
+
+        // Every device invited, the frozen and the killed one too: each has five seconds to answer,
+        // so neither holds a round until its ten-minute deadline.
+        let timed = try await admin.startRun(
+            StartRunRequest(
+                model: "flaky", clients: 6, minClients: 4, rounds: 2, deadlineSeconds: 600, seed: 6,
+                secureAggregation: false, deviceTimeoutSeconds: 5))
+        let closed = try await Wait.until("the run with device timeouts to end", timeout: .seconds(240)) {
+            guard let info = try? await admin.run(id: timed.id), info.state.isFinal else { return nil as RunInfo? }
+            return info
+        }
+        XCTAssertEqual(closed.state, .completed, closed.failureReason ?? "")
+        XCTAssertEqual(closed.rounds.map(\.updatesReceived), [4, 4])
+        XCTAssertEqual(closed.rounds.map(\.cohortSize), [6, 6])
 
         // Every device may train at once; every three updates make a version.
         let buffered = try await admin.startRun(

@@ -57,6 +57,24 @@ final class RunMachineTests: XCTestCase {
         XCTAssertEqual(machine.collectionDeadline, deadline)
     }
 
+    func test_aDeviceTimeout_closesARoundHoldingMinClients_withoutWaitingForTheSilentDevices() {
+        var machine = RunMachine(
+            configuration: .init(
+                rounds: 1, clients: 3, minClients: 2, invited: 3, deadlineSeconds: 60, secureStageSeconds: nil,
+                seed: 42, deviceSeconds: 10),
+            baseVersion: 1, startedAt: start)
+        _ = machine.tick(now: start, eligible: ["a", "b", "c"])
+        _ = machine.contributionStored(from: "a", at: start)
+        XCTAssertEqual(machine.tick(now: start.addingTimeInterval(9), eligible: []), [])
+        XCTAssertEqual(
+            machine.tick(now: start.addingTimeInterval(11), eligible: []), [],
+            "one update is short of min_clients: the round waits on")
+        _ = machine.contributionStored(from: "b", at: start.addingTimeInterval(11))
+        XCTAssertEqual(
+            machine.tick(now: start.addingTimeInterval(12), eligible: []), [.combine(contributors: ["a", "b"])],
+            "the silent device no longer holds the round")
+    }
+
     func test_cohortSelection_isDeterministicForASeed_andIgnoresInputOrder() {
         var first = machine(clients: 3, minClients: 1)
         var second = machine(clients: 3, minClients: 1)

@@ -2019,6 +2019,10 @@ extension OpenAPIDocument {
           "deadline_seconds": {
             "type": "number"
           },
+          "device_timeout_seconds": {
+            "description": "sync runs: seconds each device of a cohort has to answer once its task is out; past it, a round holding min_clients updates closes without the devices still silent (default: the whole deadline; at most deadline_seconds).",
+            "type": "number"
+          },
           "evaluate_every": {
             "type": "integer"
           },

@@ -335,6 +335,6 @@ extension RunPlan {
         RunMachine.Configuration(
             rounds: rounds, clients: clients, minClients: minClients, invited: invited,
             deadlineSeconds: deadlineSeconds, secureStageSeconds: secureAggregation?.stageSeconds, seed: seed,
-            buffering: buffering)
+            buffering: buffering, deviceSeconds: deviceTimeoutSeconds)
     }
 }

@@ -43,6 +43,10 @@ struct RunMachine: Codable, Sendable, Equatable {
         var seed: UInt64
         /// Set for buffered asynchronous runs (FedBuff); nil for rounds one cohort at a time.
         var buffering: Buffering? = nil
+        /// How long each device of a cohort has to answer once its task is out: past it, a round
+        /// holding `minClients` contributions closes without the devices still silent instead of
+        /// waiting for the deadline. nil gives each device the whole deadline.
+        var deviceSeconds: TimeInterval? = nil
     }
 
     /// Buffered asynchronous aggregation (Nguyen et al. 2022, FedBuff): up to `clients` devices
@@ -167,6 +171,12 @@ struct RunMachine: Codable, Sendable, Equatable {
                 "only \(eligible.count) of \(configuration.minClients) required devices were eligible before the deadline"
             )
         case .collecting(let deadline, let received, _):
+            if now < deadline, let deviceSeconds = configuration.deviceSeconds,
+                now >= deadline.addingTimeInterval(deviceSeconds - configuration.deadlineSeconds),
+                received.count >= configuration.minClients
+            {
+                return closeCollection(received: received, at: now)
+            }
             guard now >= deadline else { return [] }
             guard received.count >= configuration.minClients else {
                 return fail(

@@ -50,6 +50,8 @@ struct RunPlan: Codable, Sendable, Equatable {
     var parentRunId: String?
     /// Buffered asynchronous aggregation (FedBuff); nil for rounds one cohort at a time.
     var buffering: RunMachine.Buffering?
+    /// Seconds each device of a cohort has to answer; nil for the whole deadline.
+    var deviceTimeoutSeconds: Double?
 
     /// Settings runs had before they were configurable: plain momentum SGD, FedAvg, the mean.
     static let legacyTraining = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
@@ -96,6 +98,14 @@ struct RunPlan: Codable, Sendable, Equatable {
         if let privacy = request.privacy { try validatePrivacy(privacy) }
         try validateAggregation(request.aggregation ?? .mean)
         try validateBuffering(request)
+        if let timeout = request.deviceTimeoutSeconds {
+            try check(
+                timeout.isFinite && timeout > 0 && timeout <= deadline,
+                "device_timeout_seconds must be in (0, deadline_seconds]")
+            try check(
+                buffering == nil, "device_timeout_seconds has no meaning in mode async: each task has the deadline")
+            deviceTimeoutSeconds = timeout
+        }
     }
 
     /// `mode: async` takes `buffer` (1…10000, at least `min_clients`) and `max_staleness` (0…100,
@@ -311,6 +321,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
         case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
         case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId, buffering
+        case deviceTimeoutSeconds
     }
 
     init(from decoder: any Decoder) throws {
@@ -343,6 +354,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         statistics = try c.decodeIfPresent(StatisticsPlan.self, forKey: .statistics)
         parentRunId = try c.decodeIfPresent(String.self, forKey: .parentRunId)
         buffering = try c.decodeIfPresent(RunMachine.Buffering.self, forKey: .buffering)
+        deviceTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .deviceTimeoutSeconds)
     }
 }
 
