@@ -57,6 +57,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case profileNotFound = "profile_not_found"
     case profileWidthMismatch = "profile_width_mismatch"
     case refinementUnavailable = "refinement_unavailable"
+    case roundBusy = "round_busy"
     case roundClosed = "round_closed"
     case roundNotFound = "round_not_found"
     case runNotFound = "run_not_found"

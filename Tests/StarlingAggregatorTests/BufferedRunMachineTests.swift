@@ -47,6 +47,17 @@ final class BufferedRunMachineTests: XCTestCase {
         XCTAssertEqual(machine.staleness["c"], 1, "c's update is one version behind")
     }
 
+    func test_anUpdateArrivingWhileTheFullBufferIsAggregated_isToBeSentAgain() {
+        var machine = machine(clients: 3, size: 2)
+        _ = machine.tick(now: start, eligible: ["a", "b", "c"])
+        _ = machine.contributionStored(from: "a", at: start)
+        _ = machine.contributionStored(from: "b", at: start)
+        XCTAssertEqual(machine.admission(of: "c"), .busy, "c's task is still open")
+        XCTAssertEqual(machine.admission(of: "z"), .closed)
+        _ = machine.resultRecorded(version: 2, at: start)
+        XCTAssertEqual(machine.admission(of: "c"), .accepted, "sent again, it lands in the next buffer")
+    }
+
     func test_anUpdateMoreThanMaxStalenessVersionsBehind_isStale() {
         var machine = machine(rounds: 5, clients: 3, size: 1, maxStaleness: 1)
         _ = machine.tick(now: start, eligible: ["a", "b", "c"])

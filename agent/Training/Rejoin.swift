@@ -8,9 +8,10 @@ import StarlingTransport
 #endif
 
 /// Carries a round's calls across a link that drops: a call that gets no answer (the connection
-/// failed, was cut or timed out, or the aggregator is restarting) is tried again, waiting a little
-/// longer each time, until `giveUp`; then the device is a dropout, never stuck. An answer, even an
-/// error, ends the retries. A cancelled task (the agent is stopping) does not retry.
+/// failed, was cut or timed out, or the aggregator is restarting), or that the aggregator asks to
+/// send again (409 `round_busy`, while a buffered run makes a version), is tried again, waiting a
+/// little longer each time, until `giveUp`; then the device is a dropout, never stuck. Any other
+/// answer, even an error, ends the retries. A cancelled task (the agent is stopping) does not retry.
 enum Rejoin {
     /// Delivers a message. An answer that says it had already arrived (a 409 with one of
     /// `alreadyDelivered`) counts as delivered, so a retry after a lost answer is safe.
@@ -37,6 +38,12 @@ enum Rejoin {
                 return try await call()
             } catch .transport(let reason) {
                 guard Date() < giveUp, !Task.isCancelled else { throw .transport(reason) }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            } catch .api(let status, let code, let message) where code == APIErrorCode.roundBusy.rawValue {
+                guard Date() < giveUp, !Task.isCancelled else {
+                    throw .api(status: status, code: code, message: message)
+                }
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(2))
             }

@@ -1091,6 +1091,7 @@ extension OpenAPIDocument {
           "profile_not_found",
           "profile_width_mismatch",
           "refinement_unavailable",
+          "round_busy",
           "round_closed",
           "round_not_found",
           "run_not_found",

@@ -145,6 +145,9 @@ extension RunCoordinator {
         case .closed: throw closed
         case .stale:
             throw .conflict(.updateTooStale, "the device's task is more versions behind than the run allows")
+        case .busy:
+            throw .conflict(
+                .roundBusy, "the run is making a version from its full buffer; send the update again in a moment")
         }
     }
 

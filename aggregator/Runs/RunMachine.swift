@@ -96,9 +96,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     }
 
     /// Whether a contribution or failure report from a device may be accepted now; `stale` is an
-    /// update of a buffered run more than `maxStaleness` versions behind.
+    /// update of a buffered run more than `maxStaleness` versions behind, `busy` one that arrives
+    /// while the full buffer is being made a version (the device sends it again a moment later).
     enum Admission: Sendable, Equatable {
-        case accepted, notInCohort, closed, duplicate, stale
+        case accepted, notInCohort, closed, duplicate, stale, busy
     }
 
     let configuration: Configuration
@@ -391,7 +392,9 @@ struct RunMachine: Codable, Sendable, Equatable {
             return round - grant.round > (configuration.buffering?.maxStaleness ?? 0) ? .stale : .accepted
         case .waitingForDevices:
             return .notInCohort
-        default:
+        case .aggregating:
+            return grants[device] == nil ? .closed : .busy
+        case .secureStage, .completed, .failed:
             return .closed
         }
     }
