@@ -50,9 +50,10 @@ extension RunCoordinator {
 
     /// A round's result and its end are recorded: the run moves on in memory as it did in the
     /// database, to its next round (after starting an evaluation of the new version when one is
-    /// due) or to its completion.
+    /// due) or to its completion. Nothing moves a machine out of aggregating but its result, so the
+    /// outcome computed in the transaction is the machine's next state.
     func roundRecorded(_ write: RoundResultWrite, runID: String, version: ModelVersionInfo?) async {
-        guard var run = runs[runID], run.machine == write.machine else { return }
+        guard var run = runs[runID], case .aggregating = run.machine.phase else { return }
         let outcome = write.outcome(version: version?.version)
         run.machine = outcome.machine
         run.round = outcome.next ?? outcome.finished

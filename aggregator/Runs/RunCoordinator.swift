@@ -25,6 +25,17 @@ actor RunCoordinator: Service {
         var digests: [Int: String]
         /// The round's secure aggregation, once its cohort is chosen (secure runs only).
         var secure: SecureRound?
+        /// The tasks written to the database with the machine. Only these go to devices: a task
+        /// handed out before its cohort was written would be one a restarted aggregator does not
+        /// know, and the device would go on with it while the run chose again.
+        var durableTasks: Set<RunMachine.TaskKey> = []
+
+        /// `written` is in the database: its tasks may go out; tasks the machine no longer has
+        /// are forgotten.
+        mutating func markDurable(_ written: RunMachine) {
+            let current = machine.taskKeys
+            durableTasks = durableTasks.intersection(current).union(written.taskKeys.intersection(current))
+        }
 
         /// What the round's devices are told about privacy: the run's setting, and under
         /// distributed privacy the noise each device adds for this cohort.
@@ -160,6 +171,7 @@ actor RunCoordinator: Service {
     func tasks(for device: String) -> [RoundTask] {
         runs.values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
             guard run.machine.admission(of: device) == .accepted else { return nil }
+            let attempt = run.machine.attempt
             let plan = run.record.plan
             let number: Int
             let baseVersion: Int
@@ -180,6 +192,7 @@ actor RunCoordinator: Service {
                 )
                 mix = UInt64(position)
             }
+            guard run.durableTasks.contains(.init(device: device, round: number, attempt: attempt)) else { return nil }
             let training = plan.kind == .train
             return RoundTask(
                 runId: run.record.id, round: number, kind: plan.kind, model: plan.model,
@@ -189,7 +202,7 @@ actor RunCoordinator: Service {
                 secureAggregation: run.secure.map { $0.task(for: index) }, privacy: training ? run.privacyTask : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
-                attempt: run.machine.attempt)
+                attempt: attempt)
         }
     }
 
@@ -229,7 +242,7 @@ actor RunCoordinator: Service {
             run.round.cohort = run.machine.cohort
             run.round.deadline = run.machine.collectionDeadline ?? run.round.deadline
             runs[runID] = run
-            await persist(run)
+            if await persist(run) { runs[runID]?.markDurable(run.machine) }
         } else {
             runs[runID] = run
         }
@@ -243,12 +256,14 @@ actor RunCoordinator: Service {
     }
 
     /// Writes a run's machine, its round row and its state; a failed write is logged, and the next
-    /// phase change writes the machine again.
-    private func persist(_ run: ActiveRun) async {
+    /// phase change writes the machine again. Returns whether it was written.
+    private func persist(_ run: ActiveRun) async -> Bool {
         do {
             try await store.save(run.machine, of: run.record.id, roundState: run.record.state, round: run.round)
+            return true
         } catch {
             logger.error("cannot record a run's progress", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
+            return false
         }
     }
 

@@ -129,6 +129,21 @@ struct RunMachine: Codable, Sendable, Equatable {
 
     var isBuffered: Bool { configuration.buffering != nil }
 
+    /// One device's task: the round it trains for (in buffered runs, the round of its version) and
+    /// the attempt.
+    struct TaskKey: Hashable, Sendable {
+        var device: String
+        var round: Int
+        var attempt: Int
+    }
+
+    /// The tasks this machine hands out: its cohort's in the round it is on, and its open buffered
+    /// tasks.
+    var taskKeys: Set<TaskKey> {
+        Set(cohort.map { TaskKey(device: $0, round: round, attempt: attempt) })
+            .union(grants.map { TaskKey(device: $0.key, round: $0.value.round, attempt: attempt) })
+    }
+
     var isFinished: Bool {
         switch phase {
         case .completed, .failed: true

@@ -89,9 +89,11 @@ enum RunResumption {
             }
             var run = entry.run
             run.state = state
-            resumed.runs[run.id] = RunCoordinator.ActiveRun(
+            var active = RunCoordinator.ActiveRun(
                 record: run, round: round, machine: machine, architecture: architecture,
                 digests: entry.digests, secure: nil)
+            active.markDurable(machine)
+            resumed.runs[run.id] = active
             resumed.actions += actions.map { (run.id, $0) }
         }
         return resumed
