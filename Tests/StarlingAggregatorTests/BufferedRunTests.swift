@@ -15,11 +15,7 @@ final class BufferedRunTests: XCTestCase {
     func test_aBufferedRun_makesAVersionEveryBuffer_andWeighsALateUpdateByItsStaleness() async throws {
         let aggregator = try await TestAggregator.start(deadline: 600)
         let architecture = try ModelArchitecture(parsing: "4-3-2")
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "buffered", architecture: "4-3-2", seed: 1))
-        var devices: [TestDevice] = []
-        for _ in 0..<3 { devices.append(try await aggregator.enroll()) }
-        for device in devices { _ = try await device.watch() }
+        let devices = try await aggregator.modelWithWatchingDevices("buffered", count: 3)
         let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(
@@ -62,11 +58,7 @@ final class BufferedRunTests: XCTestCase {
     func test_anUpdateTooFarBehind_isRefusedAsStale_andTheDeviceGetsANewTask() async throws {
         let aggregator = try await TestAggregator.start(deadline: 600)
         let architecture = try ModelArchitecture(parsing: "4-3-2")
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "late", architecture: "4-3-2", seed: 1))
-        var devices: [TestDevice] = []
-        for _ in 0..<2 { devices.append(try await aggregator.enroll()) }
-        for device in devices { _ = try await device.watch() }
+        let devices = try await aggregator.modelWithWatchingDevices("late", count: 2)
         let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(

@@ -11,11 +11,7 @@ import XCTest
 final class OverSelectionTests: XCTestCase {
     func test_aRoundInvitingThreeForTwoUpdates_closesAtTwo_andTheStragglerIsTooLate() async throws {
         let aggregator = try await TestAggregator.start(deadline: 600)
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "over", architecture: "4-3-2", seed: 1))
-        var devices: [TestDevice] = []
-        for _ in 0..<3 { devices.append(try await aggregator.enroll()) }
-        for device in devices { _ = try await device.watch() }
+        let devices = try await aggregator.modelWithWatchingDevices("over", count: 3)
         let run: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(

@@ -110,6 +110,17 @@ final class TestAggregator: Sendable {
 }
 
 extension TestAggregator {
+    /// Creates model `model` (4-3-2) and enrolls `count` devices, each of which has sent one
+    /// heartbeat, so that a run started next can choose them.
+    func modelWithWatchingDevices(_ model: String, count: Int) async throws -> [TestDevice] {
+        let _: ModelVersionInfo = try await admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: model, architecture: "4-3-2", seed: 1))
+        var devices: [TestDevice] = []
+        for _ in 0..<count { devices.append(try await enroll()) }
+        for device in devices { _ = try await device.watch() }
+        return devices
+    }
+
     /// Creates model `model` (4-3-2), enrolls one device, and starts a plain run of one round with
     /// that device as its cohort; returns the run, the device and the task it was handed.
     func startPlainRound(of model: String) async throws -> (run: RunInfo, device: TestDevice, task: RoundTask) {
