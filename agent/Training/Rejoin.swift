@@ -36,17 +36,20 @@ enum Rejoin {
         while true {
             do throws(StarlingHTTPError) {
                 return try await call()
-            } catch .transport(let reason) {
-                guard Date() < giveUp, !Task.isCancelled else { throw .transport(reason) }
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            } catch .api(let status, let code, let message) where code == APIErrorCode.roundBusy.rawValue {
-                guard Date() < giveUp, !Task.isCancelled else {
-                    throw .api(status: status, code: code, message: message)
-                }
+            } catch {
+                guard isWorthAnotherTry(error), Date() < giveUp, !Task.isCancelled else { throw error }
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(2))
             }
+        }
+    }
+
+    /// No answer came, or the aggregator asked for the call again (409 `round_busy`).
+    private static func isWorthAnotherTry(_ error: StarlingHTTPError) -> Bool {
+        switch error {
+        case .transport: true
+        case .api(_, let code, _): code == APIErrorCode.roundBusy.rawValue
+        default: false
         }
     }
 }

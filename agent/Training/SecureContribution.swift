@@ -69,10 +69,8 @@ struct SecureContribution {
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
-        } catch .api(_, let code, let message) as StarlingHTTPError where code == APIErrorCode.stageRestarted.rawValue {
-            throw .taskSuperseded(message)
         } catch let error as StarlingHTTPError {
-            throw .aggregator(error.description)
+            throw AgentError(roundCall: error)
         } catch {
             throw .secureAggregation("\(error)")
         }
@@ -143,20 +141,15 @@ struct SecureContribution {
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
     /// over, asking again when the link drops.
     private func reply<Reply: Decodable & Sendable>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
-        var pause = Duration.milliseconds(250)
-        while true {
-            do {
-                return try await client.get(path(stage), timeout: .seconds(30))
-            } catch .api(let status, let code, let message) {
-                guard code == APIErrorCode.secaggPending.rawValue, Date() < giveUp else {
-                    throw .api(status: status, code: code, message: message)
+        let (client, path, giveUp) = (client, path(stage), giveUp)
+        return try await Rejoin.retrying(until: giveUp) { () throws(StarlingHTTPError) in
+            while true {
+                do throws(StarlingHTTPError) {
+                    return try await client.get(path, timeout: .seconds(30))
+                } catch .api(let status, let code, let message) where code == APIErrorCode.secaggPending.rawValue {
+                    // The long poll ran out before the stage opened: ask again at once.
+                    guard Date() < giveUp else { throw .api(status: status, code: code, message: message) }
                 }
-            } catch .transport(let reason) {
-                guard Date() < giveUp, !Task.isCancelled else { throw .transport(reason) }
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            } catch {
-                throw error
             }
         }
     }

@@ -202,10 +202,8 @@ struct TrainingService: Service {
                 () throws(StarlingHTTPError) in
                 let _: UpdateReceipt = try await client.post(path, bytes: bytes)
             }
-        } catch .api(_, let code, let message) where code == APIErrorCode.updateTooStale.rawValue {
-            throw .taskSuperseded(message)
         } catch {
-            throw .aggregator(error.description)
+            throw AgentError(roundCall: error)
         }
     }
 }

@@ -203,15 +203,4 @@ extension RunCoordinator {
             await aggregationFailed(runID: runID, error: error)
         }
     }
-
-    private func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
-        guard let record = try await store.round(runId: runId, round: round) else {
-            return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
-        }
-        guard record.cohort.contains(device) else { return Self.notInCohort }
-        if runs[runId]?.machine.round == round {
-            return .conflict(.secaggNotUsed, "this round does not use secure aggregation")
-        }
-        return Self.closed
-    }
 }

@@ -47,11 +47,21 @@ extension RunCoordinator {
                 kind: kind, architecture: run.architecture, statistics: run.record.plan.statistics,
                 round: run.machine.round, staleness: run.machine.round - round)
         }
+        throw try await closedOrUnknown(runId: runId, round: round, device: device)
+    }
+
+    /// Why a device's message for a round that is not taking it now is refused: 404 for a round
+    /// the run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for a secure
+    /// message to the plain round in progress, else 409 `round_closed`.
+    func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
         guard let record = try await store.round(runId: runId, round: round) else {
-            throw .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
+            return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
-        guard record.cohort.contains(device) else { throw Self.notInCohort }
-        throw Self.closed
+        guard record.cohort.contains(device) else { return Self.notInCohort }
+        if runs[runId]?.machine.round == round {
+            return .conflict(.secaggNotUsed, "this round does not use secure aggregation")
+        }
+        return Self.closed
     }
 
     /// Stores a validated contribution (file first, then its row) in the round it counts in and
@@ -102,12 +112,7 @@ extension RunCoordinator {
         async throws(APIError)
     {
         guard let run = runs[runId], run.machine.round == task || run.machine.grants[device]?.round == task else {
-            let round = task
-            guard let record = try await store.round(runId: runId, round: round) else {
-                throw .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
-            }
-            guard record.cohort.contains(device) else { throw Self.notInCohort }
-            throw Self.closed
+            throw try await closedOrUnknown(runId: runId, round: task, device: device)
         }
         let round = run.machine.round
         let key = Self.key(runId, round, device)
