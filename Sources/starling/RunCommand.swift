@@ -106,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
         )
         var deviceTimeout: Double?
 
-        @Option(help: "With --mode async: the updates that make a version.")
+        @Option(help: "With --mode async: the updates that make a version (under SecAgg+, the devices of a group).")
         var buffer: Int?
 
         @Option(help: "With --mode async: how many versions behind an update may be and still count (default 4).")
@@ -126,9 +126,9 @@ struct RunCommand: AsyncParsableCommand {
                 guard let buffer, buffer >= minClients else {
                     throw ValidationError("--mode async needs --buffer, at least --min-clients")
                 }
-                guard !secagg else {
+                guard !secagg || clients >= buffer else {
                     throw ValidationError(
-                        "--mode async takes plain updates; secure aggregation of buffered runs is not available yet, so add --no-secagg"
+                        "--mode async with secure aggregation needs --clients at least --buffer: each buffer is a group of --buffer devices"
                     )
                 }
             } else if buffer != nil || maxStaleness != nil {

@@ -20,17 +20,21 @@ final class KillAtRandomTests: XCTestCase {
     ]
     private static let bufferedStages: [RoundStage] = [.collecting, .aggregating, .collecting]
 
-    /// The three kinds of run the test kills: plain and secure rounds, and a buffered asynchronous run.
+    /// The kinds of run the test kills: plain and secure rounds, and buffered asynchronous runs
+    /// with plain updates and with SecAgg+ groups.
     private enum Flavour: CaseIterable {
-        case plain, secure, buffered
+        case plain, secure, buffered, secureBuffered
 
         var stages: [RoundStage] {
             switch self {
             case .plain: KillAtRandomTests.plainStages
             case .secure: KillAtRandomTests.secureStages
-            case .buffered: KillAtRandomTests.bufferedStages
+            case .buffered, .secureBuffered: KillAtRandomTests.bufferedStages
             }
         }
+
+        var isSecure: Bool { self == .secure || self == .secureBuffered }
+        var isBuffered: Bool { self == .buffered || self == .secureBuffered }
     }
 
     func test_plainSecureAndBufferedRuns_killedAtSeededMomentsInEveryStage_finishWithEachRoundsVersionOnce()
@@ -43,13 +47,14 @@ final class KillAtRandomTests: XCTestCase {
         var random = SeededRNG(seed: 2026)
         var killed: [RoundStage] = []
         for flavour in Flavour.allCases {
-            let secure = flavour == .secure
             let rounds = 6
+            // Secure buffers are groups of two, so that two run side by side on four devices.
+            let buffer = flavour == .secureBuffered ? 2 : 3
             let run = try await aggregator.admin.startRun(
                 StartRunRequest(
-                    model: "sturdy", clients: 4, minClients: 3, localEpochs: 2, rounds: rounds, deadlineSeconds: 120,
-                    seed: 11, secureAggregation: secure, mode: flavour == .buffered ? .async : nil,
-                    buffer: flavour == .buffered ? 3 : nil))
+                    model: "sturdy", clients: 4, minClients: min(3, buffer), localEpochs: 2, rounds: rounds,
+                    deadlineSeconds: 120, seed: 11, secureAggregation: flavour.isSecure,
+                    mode: flavour.isBuffered ? .async : nil, buffer: flavour.isBuffered ? buffer : nil))
             for stage in flavour.stages {
                 guard try await Self.reach(stage, of: run.id, admin: aggregator.admin) else { break }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...15, using: &random)))
@@ -69,12 +74,12 @@ final class KillAtRandomTests: XCTestCase {
                 produced.compactMap(\.lineage.round).sorted(), Array(1...rounds),
                 "every round registered exactly one version")
             XCTAssertEqual(finished.rounds.compactMap(\.producedVersion), produced.map(\.version))
-            if secure {
+            if flavour == .secure {
                 XCTAssertGreaterThan(
                     finished.rounds.map(\.attempt).max() ?? 0, 1, "a secure round was done again after a kill")
             }
         }
-        XCTAssertGreaterThanOrEqual(killed.count, 15, "killed in \(killed)")
+        XCTAssertGreaterThanOrEqual(killed.count, 18, "killed in \(killed)")
         XCTAssertEqual(
             Set(killed), Set(Flavour.allCases.flatMap(\.stages)), "every stage saw a kill: \(killed)")
     }

@@ -11,8 +11,8 @@ import XCTest
 /// Real agent processes, a third of them gone wrong: one frozen with SIGSTOP (its connections stay
 /// open and never answer) and one killed. Over-selecting runs, plain and secure, still finish at the
 /// healthy devices' updates, without waiting out a deadline and without hanging; so do a run that
-/// invites every device but gives each a timeout, and a buffered asynchronous run, whose versions
-/// come from whichever devices answer.
+/// invites every device but gives each a timeout, and buffered asynchronous runs, plain and with
+/// SecAgg+ groups, whose versions come from whichever devices answer.
 final class StragglerTests: XCTestCase {
     func test_plainSecureAndBufferedRuns_finish_withAThirdOfTheAgentsFrozenOrKilled() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
@@ -81,5 +81,25 @@ final class StragglerTests: XCTestCase {
         XCTAssertEqual(finished.rounds.map(\.updatesReceived), [3, 3, 3])
         let versions = try await admin.versions(model: "flaky").filter { $0.lineage.runId == buffered.id }
         XCTAssertEqual(versions.count, 3)
+
+        // Under SecAgg+ each buffer is a group of three: a group holding the frozen or the killed
+        // device closes its key advertising at its deadline with the two others, and goes on.
+        let grouped = try await admin.startRun(
+            StartRunRequest(
+                model: "flaky", clients: 6, minClients: 2, rounds: 3, deadlineSeconds: 12, seed: 8,
+                secureAggregation: true, mode: .async, buffer: 3, maxStaleness: 2))
+        let groupedEnd = try await Wait.until(
+            "the secure buffered run to end", timeout: .seconds(240), interval: .milliseconds(200)
+        ) {
+            guard let info = try? await admin.run(id: grouped.id), info.state.isFinal else { return nil as RunInfo? }
+            return info
+        }
+        XCTAssertEqual(groupedEnd.state, .completed, groupedEnd.failureReason ?? "")
+        XCTAssertEqual(groupedEnd.rounds.count, 3)
+        for round in groupedEnd.rounds {
+            XCTAssertGreaterThanOrEqual(round.updatesReceived, 2, "\(round)")
+        }
+        let groupedVersions = try await admin.versions(model: "flaky").filter { $0.lineage.runId == grouped.id }
+        XCTAssertEqual(groupedVersions.count, 3)
     }
 }

@@ -2008,7 +2008,7 @@ extension OpenAPIDocument {
             "type": "integer"
           },
           "buffer": {
-            "description": "async: the updates that make a version.",
+            "description": "async: the updates that make a version; under secure aggregation, the devices of a group.",
             "maximum": 10000,
             "minimum": 1,
             "type": "integer"
@@ -2050,7 +2050,7 @@ extension OpenAPIDocument {
             "type": "integer"
           },
           "mode": {
-            "description": "sync (the default): each round's cohort trains from one version. async: buffered asynchronous aggregation (FedBuff); up to `clients` devices train at any time, each from the newest version when its task is handed out, and every `buffer` updates, each weighted by 1/√(1 + staleness), make the next version. Plain updates only.",
+            "description": "sync (the default): each round's cohort trains from one version. async: buffered asynchronous aggregation (FedBuff); up to `clients` devices train at any time, each from the newest version when its task is handed out, and every `buffer` updates, each weighted by 1/√(1 + staleness), make the next version. Under secure aggregation each buffer is a SecAgg+ group of `buffer` devices that train from one version, and each group's sum makes a version (`clients` must hold at least one group).",
             "enum": [
               "sync",
               "async"

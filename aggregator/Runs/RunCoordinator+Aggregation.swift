@@ -50,20 +50,29 @@ extension RunCoordinator {
 
     /// A round's result and its end are recorded: the run moves on in memory as it did in the
     /// database, to its next round (after starting an evaluation of the new version when one is
-    /// due) or to its completion. Nothing moves a machine out of aggregating but its result, so the
-    /// outcome computed in the transaction is the machine's next state.
+    /// due) or to its completion. Nothing moves a machine out of aggregating but its result; in a
+    /// buffered secure run the other groups went on meanwhile in memory, so the result is applied
+    /// to the machine as it stands now, which is then written over the transaction's.
     func roundRecorded(_ write: RoundResultWrite, runID: String, version: ModelVersionInfo?) async {
         guard var run = runs[runID], case .aggregating = run.machine.phase else { return }
         let outcome = write.outcome(version: version?.version)
-        run.machine = outcome.machine
+        let actions = run.machine.resultRecorded(version: version?.version, at: write.now)
+        let wentOn = run.machine != outcome.machine
+        if wentOn { run.machine.supersede(outcome.machine) }
         run.round = outcome.next ?? outcome.finished
-        run.secure = nil
+        let groups = Set(run.machine.secureGroups.groups.map(\.id))
+        run.sessions = run.sessions.filter { groups.contains($0.key) }
         if let version {
             run.digests[version.version] = version.sha256
-            let open = Set(run.machine.grants.values.map(\.baseVersion) + [run.machine.baseVersion])
+            let open = Set(
+                run.machine.grants.values.map(\.baseVersion) + run.machine.secureGroups.groups.map(\.baseVersion)
+                    + [run.machine.baseVersion])
             run.digests = run.digests.filter { open.contains($0.key) }
         }
         runs[runID] = run
+        if wentOn, !run.machine.isFinished, await persist(run) {
+            runs[runID]?.markDurable(run.machine)
+        }
         metrics.roundEnded(kind: run.record.plan.kind, .completed)
         try? FileManager.default.removeItem(
             at: directory.updates.appendingPathComponent(runID).appendingPathComponent("\(write.round.round)"))
@@ -77,7 +86,7 @@ extension RunCoordinator {
             await evaluateIfDue(run.record.plan, of: runID, round: write.round.round, version: version.version)
         }
         await broadcaster.bump()
-        for action in outcome.actions { await perform(action, runID: runID) }
+        for action in actions { await perform(action, runID: runID) }
     }
 
     /// With `evaluate_every` K, the versions of rounds K, 2K, … and the last round's are evaluated by

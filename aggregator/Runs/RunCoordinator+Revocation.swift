@@ -12,23 +12,21 @@ extension RunCoordinator {
             if run.machine.admission(of: device) == .accepted {
                 let report = ClientFailureReport(reason: .revoked, detail: "an admin revoked the device")
                 do {
-                    try await clientFailed(
-                        runId: id, round: run.machine.round, device: device, report: report)
+                    let round = run.machine.secureGroups.group(of: device)?.round ?? run.machine.round
+                    try await clientFailed(runId: id, round: round, device: device, report: report)
                 } catch {
                     logger.debug(
                         "a revoked device's round had moved on", metadata: ["run": "\(id)", "reason": "\(error)"])
                 }
-            } else if var current = runs[id], let secure = current.secure {
+            } else if let (session, secure) = run.sessions.first(where: { $0.value.index(of: device) != nil }) {
                 let remaining = droppingRevoked(secure)
                 guard remaining.server.expected != secure.server.expected else { continue }
-                current.secure = remaining
-                runs[id] = current
+                runs[id]?.sessions[session] = remaining
                 logger.warning(
                     "a revoked device dropped out of secure aggregation",
                     metadata: ["run": "\(id)", "device": "\(device)"])
                 if remaining.server.stageComplete {
-                    let now = clock()
-                    await handle(id) { $0.secureStageAnswered(at: now) }
+                    await stageAnswered(runID: id, session: session, at: clock())
                 }
             }
         }

@@ -11,8 +11,9 @@ enum SecureReply: Sendable {
 }
 
 extension RunCoordinator {
-    /// Sets up the secure aggregation of a freshly chosen cohort; nil for plain runs.
-    func secureRound(for run: ActiveRun, cohort: [String]) throws(SecureRoundError) -> SecureRound? {
+    /// Sets up the secure aggregation of a freshly chosen cohort, or of a buffered secure run's
+    /// group `session`; nil for plain runs.
+    func secureRound(for run: ActiveRun, cohort: [String], session: Int) throws(SecureRoundError) -> SecureRound? {
         guard let plan = run.record.plan.secureAggregation else { return nil }
         let round = run.machine.round
         let layout: SecureVectorLayout
@@ -23,22 +24,42 @@ extension RunCoordinator {
             guard let statistics = run.record.plan.statistics else { return nil }
             layout = .statistics(width: statistics.width, grid: statistics.grid)
         }
+        let grouped = session != RunMachine.roundSession
         return try SecureRound(
-            plan: plan, cohort: cohort, sessionId: "\(run.record.id)-\(round).\(run.machine.attempt)",
-            graphSeed: run.record.plan.seed &+ UInt64(round) &* 0x9E37_79B9, layout: layout,
+            plan: plan, cohort: cohort,
+            sessionId: grouped ? "\(run.record.id)-g\(session)" : "\(run.record.id)-\(round).\(run.machine.attempt)",
+            graphSeed: run.record.plan.seed &+ (UInt64(round) | UInt64(session) << 32) &* 0x9E37_79B9, layout: layout,
             minClients: run.record.plan.minClients, privacy: run.record.plan.userLevelPrivacy, openedAt: clock())
     }
 
+    /// The secure session `device`'s message for `attempt` of `round` belongs to: the round's own,
+    /// or the device's group in a buffered secure run. 409 `stage_restarted` for an earlier attempt
+    /// of the round, or a group the device no longer belongs to: the aggregator started it again,
+    /// and the device takes its new task from the watch.
+    private func session(
+        runId: String, round: Int, attempt: Int, device: String
+    ) async throws(APIError) -> (id: Int, secure: SecureRound) {
+        guard let run = runs[runId], let session = run.machine.secureSession(of: device, round: round),
+            let secure = run.sessions[session.id]
+        else {
+            throw try await closedOrUnknown(runId: runId, round: round, device: device)
+        }
+        guard attempt == session.attempt else {
+            throw .conflict(
+                .stageRestarted,
+                "this round's secure aggregation was started again as attempt \(session.attempt); take the new task from the watch"
+            )
+        }
+        return (session.id, secure)
+    }
+
     /// Takes one device's stage message for `attempt` of the round. Key advertisements also count
-    /// as the device joining the round; a later stage closes as soon as every device that may answer
-    /// it has.
+    /// as the device joining the round (or its group); a later stage closes as soon as every device
+    /// that may answer it has.
     func receiveSecure(
         runId: String, round: Int, attempt: Int, device: String, message: SecAggClientMessage
     ) async throws(APIError) {
-        guard var run = runs[runId], run.machine.round == round, var secure = run.secure else {
-            throw try await closedOrUnknown(runId: runId, round: round, device: device)
-        }
-        try Self.check(attempt: attempt, of: run.machine)
+        var (session, secure) = try await session(runId: runId, round: round, attempt: attempt, device: device)
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard message.client == index else {
             throw .badRequest(
@@ -50,25 +71,31 @@ extension RunCoordinator {
         } catch {
             throw APIError(error)
         }
-        run.secure = secure
-        runs[runId] = run
+        runs[runId]?.sessions[session] = secure
         let now = clock()
         if case .advertisedKeys = message {
             await handle(runId) { $0.contributionStored(from: device, at: now) }
         } else if secure.server.stageComplete {
-            await handle(runId) { $0.secureStageAnswered(at: now) }
+            await stageAnswered(runID: runId, session: session, at: now)
         }
     }
 
-    /// 409 `stage_restarted` for a message or request of an earlier attempt of the round: the
-    /// aggregator restarted and does the round again; the device takes its new task from the watch.
-    private static func check(attempt: Int, of machine: RunMachine) throws(APIError) {
-        guard attempt == machine.attempt else {
-            throw .conflict(
-                .stageRestarted,
-                "this round was started again as attempt \(machine.attempt) after the aggregator restarted; take the new task from the watch"
-            )
+    /// A group the machine still has lost its secure aggregation here (it could not be set up): the
+    /// group is dropped, so that the run never waits on it.
+    private func sessionLost(runID: String, session: Int) async {
+        guard session != RunMachine.roundSession, runs[runID]?.machine.secureGroups.group(id: session) != nil else {
+            return
         }
+        let now = clock()
+        await handle(runID) { $0.secureGroupFailed(session, reason: "its secure aggregation is gone", at: now) }
+    }
+
+    /// Every device the session's open stage waits for has answered: the machine closes it.
+    func stageAnswered(runID: String, session: Int, at now: Date) async {
+        guard session == RunMachine.roundSession else {
+            return await handle(runID) { $0.groupStageAnswered(session, at: now) }
+        }
+        await handle(runID) { $0.secureStageAnswered(at: now) }
     }
 
     /// Takes a masked input, which travels as bare words: the device's index and the session
@@ -76,10 +103,7 @@ extension RunCoordinator {
     func receiveMaskedInput(
         runId: String, round: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
     ) async throws(APIError) {
-        guard let run = runs[runId], run.machine.round == round, let secure = run.secure else {
-            throw try await closedOrUnknown(runId: runId, round: round, device: device)
-        }
-        try Self.check(attempt: attempt, of: run.machine)
+        let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         let input = MaskedInput(
             roundId: secure.server.parameters.roundId, client: index, vector: vector, excluded: excluded)
@@ -112,10 +136,7 @@ extension RunCoordinator {
     private func secureReplyIfReady(
         runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage
     ) async throws(APIError) -> SecureReply? {
-        guard let run = runs[runId], run.machine.round == round, let secure = run.secure else {
-            throw try await closedOrUnknown(runId: runId, round: round, device: device)
-        }
-        try Self.check(attempt: attempt, of: run.machine)
+        let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
         guard let index = secure.index(of: device) else { throw Self.notInCohort }
         guard let current = secure.server.stage, current >= stage else {
             guard secure.server.stage != nil else { throw Self.closed }
@@ -136,11 +157,14 @@ extension RunCoordinator {
         }
     }
 
-    /// Closes the SecAgg+ stage being collected, as the run's machine asked (every device answered,
-    /// or its deadline passed); fails the round when too few devices are left. The stage's duration
-    /// and the devices it expected that did not answer go to the metrics.
-    func closeSecureStage(runID: String) async {
-        guard var run = runs[runID], var secure = run.secure else { return }
+    /// Closes the SecAgg+ stage `session` is collecting, as the run's machine asked (every device
+    /// answered, or its deadline passed); fails the round (or drops the group) when too few devices
+    /// are left. The stage's duration and the devices it expected that did not answer go to the
+    /// metrics.
+    func closeSecureStage(runID: String, session: Int) async {
+        guard var secure = runs[runID]?.sessions[session] else {
+            return await sessionLost(runID: runID, session: session)
+        }
         let now = clock()
         let excluded = secure.server.excludedClients
         if secure.server.stage == .maskedInput, !excluded.isEmpty {
@@ -155,29 +179,34 @@ extension RunCoordinator {
         do {
             try secure.closeStage(now: now)
         } catch {
-            run.secure = nil
-            runs[runID] = run
+            runs[runID]?.sessions[session] = nil
+            guard session == RunMachine.roundSession else {
+                return await handle(runID) { $0.secureGroupFailed(session, reason: "\(error)", at: now) }
+            }
             return await handle(runID) { $0.secureAggregationFailed(reason: "\(error)") }
         }
         secure = droppingRevoked(secure)
-        run.secure = secure
-        runs[runID] = run
+        runs[runID]?.sessions[session] = secure
         logger.info(
             "secure aggregation stage closed",
             metadata: [
-                "run": "\(runID)", "next": "\(secure.server.stage?.rawValue ?? "unmasked")",
-                "clients": "\(secure.server.expected.count)",
+                "run": "\(runID)", "session": "\(session)",
+                "next": "\(secure.server.stage?.rawValue ?? "unmasked")", "clients": "\(secure.server.expected.count)",
             ])
         await broadcaster.bump()
         if secure.server.stage != nil, secure.server.stageComplete {
-            await handle(runID) { $0.secureStageAnswered(at: now) }
+            await stageAnswered(runID: runID, session: session, at: now)
         }
     }
 
-    /// Unmasks the sum and completes the round with what it stands for: a new version from the
-    /// weighted average delta, a version's evaluation, or a feature profile.
-    func finishSecure(runID: String) async {
-        guard let run = runs[runID], let secure = run.secure else { return }
+    /// Unmasks `session`'s sum and completes the round with what it stands for: a new version from
+    /// the weighted average delta, a version's evaluation, or a feature profile. A buffered secure
+    /// run's group steps the newest version by its average shortened by its staleness factor, as
+    /// FedBuff weighs a buffer whose updates are all that many versions behind.
+    func finishSecure(runID: String, session: Int) async {
+        guard let run = runs[runID], let secure = run.sessions[session] else {
+            return await sessionLost(runID: runID, session: session)
+        }
         let server = secure.server
         let survivors = server.survivors.count
         do throws(APIError) {
@@ -190,7 +219,11 @@ extension RunCoordinator {
             }
             switch run.record.plan.kind {
             case .train:
-                let (delta, metrics) = try secure.average(sum: sum, survivors: survivors)
+                var (delta, metrics) = try secure.average(sum: sum, survivors: survivors)
+                if let group = run.machine.secureGroups.group(id: session) {
+                    let factor = Float(StalenessWeight.factor(staleness: run.machine.round - group.round))
+                    if factor < 1 { delta = delta.map { $0 * factor } }
+                }
                 try await step(run: run, averageDelta: delta, metrics: metrics, contributors: survivors)
             case .evaluate:
                 try await evaluated(

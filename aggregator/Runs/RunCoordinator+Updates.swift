@@ -58,7 +58,7 @@ extension RunCoordinator {
             return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
-        if runs[runId]?.machine.round == round {
+        if let run = runs[runId], run.machine.round == round, run.record.plan.secureAggregation == nil {
             return .conflict(.secaggNotUsed, "this round does not use secure aggregation")
         }
         return Self.closed
@@ -111,7 +111,10 @@ extension RunCoordinator {
     func clientFailed(runId: String, round task: Int, device: String, report: ClientFailureReport)
         async throws(APIError)
     {
-        guard let run = runs[runId], run.machine.round == task || run.machine.grants[device]?.round == task else {
+        guard let run = runs[runId],
+            run.machine.round == task || run.machine.grants[device]?.round == task
+                || run.machine.secureGroups.group(of: device)?.round == task
+        else {
             throw try await closedOrUnknown(runId: runId, round: task, device: device)
         }
         let round = run.machine.round

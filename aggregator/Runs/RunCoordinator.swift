@@ -23,8 +23,9 @@ actor RunCoordinator: Service {
         /// SHA-256 of the fp32 artifacts of the versions the run's tasks start from, by version:
         /// the round's base, and in buffered runs the bases of earlier rounds' open tasks.
         var digests: [Int: String]
-        /// The round's secure aggregation, once its cohort is chosen (secure runs only).
-        var secure: SecureRound?
+        /// The secure aggregations in flight, by session: the round's own once its cohort is chosen
+        /// (``RunMachine/roundSession``), or a buffered secure run's groups by id.
+        var sessions: [Int: SecureRound] = [:]
         /// The tasks written to the database with the machine. Only these go to devices: a task
         /// handed out before its cohort was written would be one a restarted aggregator does not
         /// know, and the device would go on with it while the run chose again.
@@ -37,11 +38,11 @@ actor RunCoordinator: Service {
             durableTasks = durableTasks.intersection(current).union(written.taskKeys.intersection(current))
         }
 
-        /// What the round's devices are told about privacy: the run's setting, and under
-        /// distributed privacy the noise each device adds for this cohort.
-        var privacyTask: PrivacyTask? {
+        /// What a secure session's devices are told about privacy: the run's setting, and under
+        /// distributed privacy the noise each device adds for this cohort or group.
+        func privacyTask(session: Int) -> PrivacyTask? {
             var task = record.plan.privacyTask
-            task?.deviceNoiseStandardDeviation = secure?.encoding?.deviceNoise?.deviceStandardDeviation
+            task?.deviceNoiseStandardDeviation = sessions[session]?.encoding?.deviceNoise?.deviceStandardDeviation
             return task
         }
     }
@@ -156,7 +157,7 @@ actor RunCoordinator: Service {
         try await store.insert(record, first: round)
         runs[record.id] = ActiveRun(
             record: record, round: round, machine: machine, architecture: architecture,
-            digests: baseSHA256.isEmpty ? [:] : [baseVersion: baseSHA256], secure: nil)
+            digests: baseSHA256.isEmpty ? [:] : [baseVersion: baseSHA256])
         logger.info(
             "run started",
             metadata: [
@@ -167,22 +168,30 @@ actor RunCoordinator: Service {
     }
 
     /// The tasks `device` should work on now: open rounds whose cohort holds it and that
-    /// have no contribution or failure report from it yet, and in buffered runs its open task.
+    /// have no contribution or failure report from it yet, and in buffered runs its open task or
+    /// its group's.
     func tasks(for device: String) -> [RoundTask] {
         runs.values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
             guard run.machine.admission(of: device) == .accepted else { return nil }
-            let attempt = run.machine.attempt
+            var attempt = run.machine.attempt
+            var session = RunMachine.roundSession
             let plan = run.record.plan
             let number: Int
             let baseVersion: Int
             let deadline: Date
             var index = 0
             var mix: UInt64
+            // FNV-1a of the device id, cut to 32 bits: in buffered runs a device's seed does not
+            // depend on when it joined, and stays a whole number JSON readers keep exactly.
+            let deviceMix = device.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
             if let grant = run.machine.grants[device] {
                 (number, baseVersion, deadline) = (grant.round, grant.baseVersion, grant.deadline)
-                // FNV-1a of the device id, cut to 32 bits: a device's seed does not depend on when
-                // it joined, and stays a whole number JSON readers keep exactly.
-                mix = device.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 } & 0xFFFF_FFFF
+                mix = deviceMix & 0xFFFF_FFFF
+            } else if let group = run.machine.secureGroups.group(of: device),
+                case .advertising(let due, _, _) = group.stage, let position = group.members.firstIndex(of: device)
+            {
+                (number, baseVersion, deadline, index) = (group.round, group.baseVersion, due, position)
+                (attempt, session, mix) = (group.id, group.id, deviceMix & 0xFFFF_FFFF)
             } else {
                 guard let collection = run.machine.collectionDeadline,
                     let position = run.machine.cohort.firstIndex(of: device)
@@ -199,7 +208,8 @@ actor RunCoordinator: Service {
                 baseVersion: baseVersion, sha256: run.digests[baseVersion] ?? "", localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ mix,
-                secureAggregation: run.secure.map { $0.task(for: index) }, privacy: training ? run.privacyTask : nil,
+                secureAggregation: run.sessions[session].map { $0.task(for: index) },
+                privacy: training ? run.privacyTask(session: session) : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
                 attempt: attempt)
@@ -234,9 +244,10 @@ actor RunCoordinator: Service {
     {
         guard var run = runs[runID] else { return nil }
         let revision = run.machine.revision
+        let deferring = run.machine.defersWrites
         let (answer, actions) = event(&run.machine)
         run.round.attempt = run.machine.attempt
-        if run.machine.revision != revision, !run.machine.isFinished {
+        if run.machine.revision != revision, !run.machine.isFinished, !(deferring && run.machine.defersWrites) {
             run.record.state = run.machine.cohort.isEmpty ? run.record.state : .running
             run.round.state = run.machine.cohort.isEmpty ? .waiting : .running
             run.round.cohort = run.machine.cohort
@@ -257,7 +268,7 @@ actor RunCoordinator: Service {
 
     /// Writes a run's machine, its round row and its state; a failed write is logged, and the next
     /// phase change writes the machine again. Returns whether it was written.
-    private func persist(_ run: ActiveRun) async -> Bool {
+    func persist(_ run: ActiveRun) async -> Bool {
         do {
             try await store.save(run.machine, of: run.record.id, roundState: run.record.state, round: run.round)
             return true
@@ -271,9 +282,14 @@ actor RunCoordinator: Service {
     func perform(_ action: RunMachine.Action, runID: String) async {
         switch action {
         case .issueTasks(let cohort, _):
-            await issue(cohort: cohort, runID: runID)
+            await issue(cohort: cohort, session: RunMachine.roundSession, runID: runID)
+        case .issueGroupTasks(let group):
+            guard let members = runs[runID]?.machine.secureGroups.group(id: group)?.members else { return }
+            await issue(cohort: members, session: group, runID: runID)
         case .closeSecureStage:
-            await closeSecureStage(runID: runID)
+            await closeSecureStage(runID: runID, session: RunMachine.roundSession)
+        case .closeGroupStage(let group):
+            await closeSecureStage(runID: runID, session: group)
         case .combine(let contributors):
             switch runs[runID]?.record.plan.kind {
             case .train: await aggregate(contributors: contributors, runID: runID)
@@ -282,7 +298,14 @@ actor RunCoordinator: Service {
             case nil: return
             }
         case .unmask:
-            await finishSecure(runID: runID)
+            await finishSecure(runID: runID, session: RunMachine.roundSession)
+        case .unmaskGroup(let group):
+            await finishSecure(runID: runID, session: group)
+        case .dropGroup(let group, let reason):
+            runs[runID]?.sessions[group] = nil
+            logger.warning(
+                "a secure group was dropped", metadata: ["run": "\(runID)", "group": "\(group)", "reason": "\(reason)"])
+            await broadcaster.bump()
         case .complete:
             await finish(runID: runID, failure: nil)
         case .fail(let reason):
@@ -291,13 +314,18 @@ actor RunCoordinator: Service {
     }
 
     /// Sets up the secure aggregation of a freshly chosen cohort (or of a new attempt with the
-    /// same cohort) and tells the devices.
-    private func issue(cohort: [String], runID: String) async {
+    /// same cohort), or of a buffered secure run's new group, and tells the devices.
+    private func issue(cohort: [String], session: Int, runID: String) async {
         guard var run = runs[runID] else { return }
         do {
-            run.secure = try secureRound(for: run, cohort: cohort)
+            run.sessions[session] = try secureRound(for: run, cohort: cohort, session: session)
         } catch {
-            runs[runID] = run
+            let now = clock()
+            guard session == RunMachine.roundSession else {
+                return await handle(runID) {
+                    $0.secureGroupFailed(session, reason: "it cannot start: \(error)", at: now)
+                }
+            }
             return await handle(runID) { $0.secureAggregationFailed(reason: "it cannot start: \(error)") }
         }
         runs[runID] = run
@@ -305,7 +333,7 @@ actor RunCoordinator: Service {
             "round tasks issued",
             metadata: [
                 "run": "\(runID)", "round": "\(run.machine.round)", "attempt": "\(run.machine.attempt)",
-                "cohort": "\(cohort.count)",
+                "session": "\(session)", "cohort": "\(cohort.count)",
             ])
         await broadcaster.bump()
     }

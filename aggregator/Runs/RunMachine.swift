@@ -24,10 +24,16 @@ import StarlingProtocol
 /// eligible devices up to `clients` at once (``grants``), each from the newest version; every update
 /// lands in the buffer collecting now with its staleness, and `size` of them close the round.
 ///
+/// Under SecAgg+, a buffered run's buffers are groups (``SecureGroups``): `size` devices train from
+/// the newest version together and sum their updates under SecAgg+ among themselves; each group's
+/// unmasked sum, its step shortened by its staleness, is the next version. Several groups are in
+/// flight at once, each with its own stages and deadlines; a group below its threshold is dropped
+/// whole, and the run fails when no group makes a version within ``groupWindow``.
+///
 /// After a restart, a plain round keeps its cohort and every stored contribution (they are replayed
 /// into it) and gets its full time again; a secure round, whose protocol secrets lived in the lost
 /// process, is done again by the same cohort as a new attempt; a buffered run keeps its open tasks
-/// and its buffer.
+/// and its buffer, and its secure groups start again with the same members.
 struct RunMachine: Codable, Sendable, Equatable {
     struct Configuration: Codable, Sendable, Equatable {
         var rounds: Int
@@ -90,6 +96,14 @@ struct RunMachine: Codable, Sendable, Equatable {
         case combine(contributors: [String])
         /// Unmask the secure sum into the round's result (secure runs).
         case unmask
+        /// Buffered secure runs: tell group `group`'s members to train and take part in its SecAgg+.
+        case issueGroupTasks(group: Int)
+        /// Buffered secure runs: close the SecAgg+ stage group `group` is collecting.
+        case closeGroupStage(group: Int)
+        /// Buffered secure runs: unmask group `group`'s sum into the round's result.
+        case unmaskGroup(group: Int)
+        /// Buffered secure runs: group `group` was dropped whole; its members are free again.
+        case dropGroup(group: Int, reason: String)
         /// Every round is done.
         case complete
         case fail(reason: String)
@@ -118,6 +132,8 @@ struct RunMachine: Codable, Sendable, Equatable {
     private(set) var grants: [String: Grant] = [:]
     /// Buffered runs: how many versions behind each update in the buffer was, by device.
     private(set) var staleness: [String: Int] = [:]
+    /// Buffered secure runs: the groups in flight.
+    private(set) var secureGroups = SecureGroups()
 
     init(configuration: Configuration, baseVersion: Int, startedAt: Date) {
         self.configuration = configuration
@@ -128,6 +144,44 @@ struct RunMachine: Codable, Sendable, Equatable {
     var isSecure: Bool { configuration.secureStageSeconds != nil }
 
     var isBuffered: Bool { configuration.buffering != nil }
+
+    /// A buffered run under SecAgg+: its buffers are secure groups.
+    var isGrouped: Bool { isBuffered && isSecure }
+
+    /// Buffered secure runs: how long the run waits for a group to make a version before it fails,
+    /// from its start or its last version: twice a group's whole time (training and key
+    /// advertising, then three stages), so that a group formed in the first half can finish.
+    var groupWindow: TimeInterval {
+        2 * (configuration.deadlineSeconds + 3 * (configuration.secureStageSeconds ?? 0))
+    }
+
+    /// Buffered secure runs: once a group's sum is being made a version (that change is written),
+    /// the other groups go on in memory only. The version's transaction writes the machine as it
+    /// stood when the unmasking began, moved on; a write of the other groups' progress landing after
+    /// it would take the run back a round. (Their progress needs no write: a restart redoes every
+    /// group in flight.)
+    var defersWrites: Bool {
+        guard isGrouped, case .aggregating = phase else { return false }
+        return true
+    }
+
+    /// After a round's result was written from an earlier copy of this machine (`written`), this
+    /// machine (which went on meanwhile) counts as newer, so that its next write replaces that one.
+    mutating func supersede(_ written: RunMachine) {
+        revision = max(revision, written.revision + 1)
+    }
+
+    /// The session of the plain secure round; buffered secure runs' groups have ids from 1.
+    static let roundSession = 0
+
+    /// The secure session `device`'s messages for `round` belong to and the attempt they must
+    /// carry: the round's own, or in buffered secure runs the device's group (whose id is its
+    /// attempt).
+    func secureSession(of device: String, round: Int) -> (id: Int, attempt: Int)? {
+        guard isGrouped else { return round == self.round ? (Self.roundSession, attempt) : nil }
+        guard let group = secureGroups.group(of: device), group.round == round else { return nil }
+        return (group.id, group.id)
+    }
 
     /// One device's task: the round it trains for (in buffered runs, the round of its version) and
     /// the attempt.
@@ -142,6 +196,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     var taskKeys: Set<TaskKey> {
         Set(cohort.map { TaskKey(device: $0, round: round, attempt: attempt) })
             .union(grants.map { TaskKey(device: $0.key, round: $0.value.round, attempt: attempt) })
+            .union(
+                secureGroups.groups.flatMap { group in
+                    group.members.map { TaskKey(device: $0, round: group.round, attempt: group.id) }
+                })
     }
 
     var isFinished: Bool {
@@ -155,7 +213,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     var stage: RoundStage {
         switch phase {
         case .waitingForDevices: .waitingForDevices
-        case .collecting: isSecure ? .advertiseKeys : .collecting
+        case .collecting: isSecure && !isBuffered ? .advertiseKeys : .collecting
         case .secureStage(.shareKeys, _): .shareKeys
         case .secureStage(.maskedInput, _): .maskedInput
         case .secureStage: .unmasking
@@ -173,6 +231,9 @@ struct RunMachine: Codable, Sendable, Equatable {
 
     /// Time passed; `eligible` are the devices that could join now.
     mutating func tick(now: Date, eligible: [String]) -> [Action] {
+        if let buffering = configuration.buffering, let stageSeconds = configuration.secureStageSeconds {
+            return groupedTick(now: now, eligible: eligible, size: buffering.size, stageSeconds: stageSeconds)
+        }
         if let buffering = configuration.buffering { return bufferedTick(now: now, eligible: eligible, buffering) }
         switch phase {
         case .waitingForDevices(let until):
@@ -208,6 +269,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     }
 
     func admission(of device: String) -> Admission {
+        if isGrouped { return isFinished ? .closed : secureGroups.admission(of: device) }
         if isBuffered { return bufferedAdmission(of: device) }
         switch phase {
         case .collecting(_, let received, let failed):
@@ -227,6 +289,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// judged by (anything but `.accepted` changes nothing).
     mutating func contributionStored(from device: String, at now: Date) -> (Admission, [Action]) {
         let admission = admission(of: device)
+        if isGrouped {
+            guard admission == .accepted else { return (admission, []) }
+            return (admission, groupAnswered(device, failed: false, at: now))
+        }
         guard admission == .accepted, case .collecting(let deadline, var received, let failed) = phase else {
             return (admission, [])
         }
@@ -241,6 +307,10 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// round stops waiting for it. Returns the admission it was judged by.
     mutating func clientFailed(_ device: String, reason: ClientFailureReason, at now: Date) -> (Admission, [Action]) {
         let admission = admission(of: device)
+        if isGrouped {
+            guard admission == .accepted else { return (admission, []) }
+            return (admission, groupAnswered(device, failed: true, at: now))
+        }
         guard admission == .accepted, case .collecting(let deadline, let received, var failed) = phase else {
             return (admission, [])
         }
@@ -259,6 +329,25 @@ struct RunMachine: Codable, Sendable, Equatable {
         return closeSecureStage(stage, at: now)
     }
 
+    /// Buffered secure runs: every member group `id`'s open stage waits for has answered; it closes
+    /// without waiting for its deadline.
+    mutating func groupStageAnswered(_ id: Int, at now: Date) -> [Action] {
+        guard case .secure = secureGroups.group(id: id)?.stage else { return [] }
+        return closeGroupStage(id, at: now)
+    }
+
+    /// Buffered secure runs: group `id`'s secure aggregation cannot go on (too few members survived
+    /// a stage, or it could not start); the group is dropped whole and the run goes on.
+    mutating func secureGroupFailed(_ id: Int, reason: String, at now: Date) -> [Action] {
+        let wasUnmasking = secureGroups.group(id: id)?.stage == .unmasking
+        var actions = changingGroups { groups in groups.drop(id, reason: "secure aggregation failed: \(reason)") }
+        if wasUnmasking, case .aggregating = phase {
+            move(to: .collecting(deadline: now.addingTimeInterval(groupWindow), received: [], failed: [:]))
+            actions += unmaskNextGroup()
+        }
+        return actions
+    }
+
     /// The secure aggregation cannot go on (too few devices survived a stage, or it could not start).
     mutating func secureAggregationFailed(reason: String) -> [Action] {
         guard !isFinished else { return [] }
@@ -269,6 +358,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// from it, or the run is complete after the last.
     mutating func resultRecorded(version: Int?, at now: Date) -> [Action] {
         guard case .aggregating = phase else { return [] }
+        if isGrouped { _ = secureGroups.unmasked() }
         guard round < configuration.rounds else {
             move(to: .completed)
             return [.complete]
@@ -277,6 +367,10 @@ struct RunMachine: Codable, Sendable, Equatable {
         attempt = 1
         cohort = []
         if let version { baseVersion = version }
+        if isGrouped {
+            move(to: .collecting(deadline: now.addingTimeInterval(groupWindow), received: [], failed: [:]))
+            return unmaskNextGroup()
+        }
         guard isBuffered else {
             move(to: .waitingForDevices(until: now.addingTimeInterval(configuration.deadlineSeconds)))
             return []
@@ -307,6 +401,11 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// same cohort as a new attempt.
     mutating func restarted(at now: Date) -> [Action] {
         let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
+        if isGrouped, !isFinished {
+            if case .waitingForDevices = phase { return [] }
+            move(to: .collecting(deadline: now.addingTimeInterval(groupWindow), received: [], failed: [:]))
+            return changingGroups { groups in groups.restarted(deadline: deadline) }
+        }
         if isBuffered, case .collecting(_, let received, _) = phase {
             for device in grants.keys { grants[device]?.deadline = deadline }
             move(to: .collecting(deadline: deadline, received: received, failed: [:]))
@@ -345,6 +444,69 @@ struct RunMachine: Codable, Sendable, Equatable {
     mutating func grantEnded(for device: String) {
         guard grants.removeValue(forKey: device) != nil else { return }
         revision += 1
+    }
+
+    /// Buffered secure runs: closes groups' stages past their deadline, fails the run when no group
+    /// made a version within ``groupWindow``, and forms new groups of `size` from idle eligible
+    /// devices while fewer than `clients` devices are in groups (not while a version is being made:
+    /// a group formed then would train from a version about to be replaced).
+    private mutating func groupedTick(now: Date, eligible: [String], size: Int, stageSeconds: TimeInterval) -> [Action]
+    {
+        if case .waitingForDevices = phase {
+            move(to: .collecting(deadline: now.addingTimeInterval(groupWindow), received: [], failed: [:]))
+        }
+        var actions: [Action] = []
+        for id in secureGroups.expired(at: now) { actions += closeGroupStage(id, at: now) }
+        guard case .collecting(let deadline, _, _) = phase else { return actions }
+        guard now < deadline else {
+            return fail(
+                "no group of \(size) devices made a version within \(Int(groupWindow)) seconds (\(eligible.count) devices eligible)"
+            )
+        }
+        let (configuration, round, baseVersion) = (configuration, round, baseVersion)
+        let formed = changingGroups { groups in
+            groups.form(
+                from: eligible, size: size, capacity: configuration.clients, round: round, baseVersion: baseVersion,
+                deadline: now.addingTimeInterval(configuration.deadlineSeconds), seed: configuration.seed)
+        }
+        cohort += formed.flatMap(\.members)
+        return actions + formed.map { .issueGroupTasks(group: $0.id) }
+    }
+
+    /// Buffered secure runs: a member of a group advertised its keys or reported it cannot take
+    /// part; the group's key advertising closes once every member answered.
+    private mutating func groupAnswered(_ device: String, failed: Bool, at now: Date) -> [Action] {
+        guard let complete = secureGroups.answered(device, failed: failed) else { return [] }
+        return closeGroupStage(complete, at: now)
+    }
+
+    /// Buffered secure runs: closes group `id`'s open stage, and unmasks its sum when it was the
+    /// last one and no other version is being made.
+    private mutating func closeGroupStage(_ id: Int, at now: Date) -> [Action] {
+        let (minClients, stageSeconds) = (configuration.minClients, configuration.secureStageSeconds ?? 0)
+        let actions = changingGroups { groups in
+            groups.closeStage(of: id, at: now, minClients: minClients, stageSeconds: stageSeconds)
+        }
+        return actions + unmaskNextGroup()
+    }
+
+    /// Buffered secure runs: while no version is being made, the next group whose sum is ready is
+    /// unmasked into one.
+    private mutating func unmaskNextGroup() -> [Action] {
+        guard case .collecting = phase, let maxStaleness = configuration.buffering?.maxStaleness else { return [] }
+        let round = round
+        let (next, actions) = changingGroups { groups in groups.nextToUnmask(round: round, maxStaleness: maxStaleness) }
+        guard let next else { return actions }
+        move(to: .aggregating(contributors: []))
+        return actions + [.unmaskGroup(group: next)]
+    }
+
+    /// Changes the secure groups, counting a change as a phase change so the machine is written.
+    private mutating func changingGroups<Result>(_ change: (inout SecureGroups) -> Result) -> Result {
+        let before = secureGroups
+        let result = change(&secureGroups)
+        if secureGroups != before { revision += 1 }
+        return result
     }
 
     /// Buffered runs: takes `device`'s update into the buffer, and makes a version of a full one.

@@ -109,7 +109,8 @@ struct RunPlan: Codable, Sendable, Equatable {
     }
 
     /// `mode: async` takes `buffer` (1…10000, at least `min_clients`) and `max_staleness` (0…100,
-    /// default 4), with plain updates; `buffer` and `max_staleness` need async.
+    /// default 4); `buffer` and `max_staleness` need async. Under secure aggregation each buffer is a
+    /// group of `buffer` devices, so `clients` (the devices training at once) holds at least one.
     private mutating func validateBuffering(_ request: StartRunRequest) throws(APIError) {
         guard request.mode == .async else {
             try Self.check(
@@ -122,8 +123,8 @@ struct RunPlan: Codable, Sendable, Equatable {
         let maxStaleness = request.maxStaleness ?? 4
         try Self.check((0...100).contains(maxStaleness), "max_staleness must be 0…100")
         try Self.check(
-            secureAggregation == nil,
-            "mode async takes plain updates; secure aggregation of buffered runs is not available yet, so add secure_aggregation: false (--no-secagg)"
+            secureAggregation == nil || clients >= size,
+            "clients must be at least buffer in a secure async run: each buffer is a secure-aggregation group of buffer devices"
         )
         try Self.check(
             overSelection == 0, "over_selection has no meaning in mode async: clients is how many train at once")

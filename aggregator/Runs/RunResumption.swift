@@ -43,7 +43,11 @@ enum RunResumption {
                 let updates = try RoundUpdateRecord.filter(current).order(Column("receivedAt")).fetchAll(db)
                 let failures = try RoundFailureRecord.filter(current).order(Column("reportedAt")).fetchAll(db)
                 let bases =
-                    run.kind == .statistics ? [] : Set(machine.grants.values.map(\.baseVersion) + [machine.baseVersion])
+                    run.kind == .statistics
+                    ? []
+                    : Set(
+                        machine.grants.values.map(\.baseVersion) + machine.secureGroups.groups.map(\.baseVersion)
+                            + [machine.baseVersion])
                 let versions = try bases.compactMap { version in
                     try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": version])
                 }
@@ -91,7 +95,7 @@ enum RunResumption {
             run.state = state
             var active = RunCoordinator.ActiveRun(
                 record: run, round: round, machine: machine, architecture: architecture,
-                digests: entry.digests, secure: nil)
+                digests: entry.digests)
             active.markDurable(machine)
             resumed.runs[run.id] = active
             resumed.actions += actions.map { (run.id, $0) }
