@@ -24,6 +24,9 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var preprocessing: Preprocessing
     /// The feature profile the preprocessing was chosen from, if any.
     public var profile: ProfileReference?
+    /// The profile's decile bins, which devices compare their inputs with to measure drift; nil
+    /// for models made without a profile.
+    public var drift: DriftReference?
     /// Minimum top-class probability for a prediction to be considered confident, in 0...1.
     public var confidenceThreshold: Double
     /// Decoded from the legacy `standardization` format, and re-encoded in it while possible.
@@ -37,6 +40,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         labels: [String],
         preprocessing: Preprocessing,
         profile: ProfileReference? = nil,
+        drift: DriftReference? = nil,
         confidenceThreshold: Double
     ) throws(ModelError) {
         guard labels.count == architecture.outputSize else {
@@ -56,12 +60,18 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.labels = labels
         self.preprocessing = preprocessing
+        guard drift == nil || drift?.width == architecture.inputSize else {
+            throw .invalidManifest(
+                "the drift reference has \(drift?.width ?? 0) features, architecture \(architecture) has \(architecture.inputSize) inputs"
+            )
+        }
         self.profile = profile
+        self.drift = drift
         self.confidenceThreshold = confidenceThreshold
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, version, architecture, labels, preprocessing, profile, standardization, confidenceThreshold
+        case name, version, architecture, labels, preprocessing, profile, drift, standardization, confidenceThreshold
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +92,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
                 labels: container.decode([String].self, forKey: .labels),
                 preprocessing: preprocessing,
                 profile: container.decodeIfPresent(ProfileReference.self, forKey: .profile),
+                drift: container.decodeIfPresent(DriftReference.self, forKey: .drift),
                 confidenceThreshold: container.decode(Double.self, forKey: .confidenceThreshold))
         } catch let error as ModelError {
             throw DecodingError.dataCorrupted(
@@ -96,11 +107,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         try container.encode(version, forKey: .version)
         try container.encode(architecture, forKey: .architecture)
         try container.encode(labels, forKey: .labels)
-        if isLegacyFormat, profile == nil, let standardization = preprocessing.standardization {
+        if isLegacyFormat, profile == nil, drift == nil, let standardization = preprocessing.standardization {
             try container.encode(standardization, forKey: .standardization)
         } else {
             try container.encode(preprocessing, forKey: .preprocessing)
             try container.encodeIfPresent(profile, forKey: .profile)
+            try container.encodeIfPresent(drift, forKey: .drift)
         }
         try container.encode(confidenceThreshold, forKey: .confidenceThreshold)
     }

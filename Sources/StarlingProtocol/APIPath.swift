@@ -89,6 +89,9 @@ public enum APIPath {
     public static let agentPredictBatch = "/v1/predict/batch"
     public static let agentSamples = "/v1/samples"
     public static let agentStatus = "/v1/status"
+    public static let agentFeedback = "/v1/feedback"
+    public static let agentFeedbackBatch = "/v1/feedback/batch"
+    public static let agentMonitor = "/v1/monitor"
 }
 
 /// The largest request bodies each side accepts, in bytes.

@@ -66,8 +66,29 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seed of the reconnect jitter.")
     var seed: UInt64?
 
+    @Flag(inversion: .prefixedNo, help: "Keep keyed predictions for feedback and monitor each installed version.")
+    var monitoring = true
+
+    @Option(help: "Seconds a keyed prediction waits for its feedback (60 to 7,776,000).")
+    var predictionRetention: Double = 86_400
+
+    @Option(help: "The most keyed predictions kept; past it the oldest go first.")
+    var predictionLimit: Int = 100_000
+
+    @Option(help: "The length of a monitor window, in seconds.")
+    var monitorWindow: Double = 300
+
+    @Option(help: "The most closed monitor windows kept on disk; past it the oldest go first.")
+    var monitorWindowLimit: Int = 576
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
+
+    private var monitorSettings: MonitorSettings {
+        MonitorSettings(
+            enabled: monitoring, retentionSeconds: predictionRetention, predictionLimit: predictionLimit,
+            windowSeconds: monitorWindow, windowLimit: monitorWindowLimit)
+    }
 
     func validate() throws {
         if enrollToken != nil, enrollTokenFile != nil {
@@ -84,6 +105,7 @@ struct RunCommand: AsyncParsableCommand {
         guard privacyBudgetDelta > 0, privacyBudgetDelta < 1 else {
             throw ValidationError("--privacy-budget-delta must be between 0 and 1.")
         }
+        if let problem = monitorSettings.problem() { throw ValidationError("\(problem).") }
     }
 
     func run() async throws {
@@ -98,7 +120,8 @@ struct RunCommand: AsyncParsableCommand {
             aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: tokenSource(),
             dataDirectory: URL(fileURLWithPath: dataDir), apiHost: host, apiPort: port, socketPath: socket,
             tags: try parsedTags(), refineTimeout: .milliseconds(refineTimeoutMs), seed: seed,
-            privacyBudget: privacyBudgetEpsilon.map { PrivacyBudget(epsilon: $0, delta: privacyBudgetDelta) })
+            privacyBudget: privacyBudgetEpsilon.map { PrivacyBudget(epsilon: $0, delta: privacyBudgetDelta) },
+            monitoring: monitorSettings)
         let runtime: AgentRuntime
         do {
             runtime = try await AgentRuntime.start(configuration, logger: logger)

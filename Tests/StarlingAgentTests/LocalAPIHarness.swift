@@ -10,18 +10,23 @@ import StarlingTransport
 func withLocalAPI(
     model: InstalledModel?, refiner: (any Refiner)? = nil, refineTimeout: Duration = .milliseconds(200),
     privacyBudget: PrivacyBudget? = nil, limits: ConnectionLimits = LocalAPIServer.standardLimits,
+    monitoring: MonitorSettings = MonitorSettings(),
+    clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
     _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
 ) async throws {
     let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)
     let counters = try await CounterLedger.load(from: store)
     let metrics = AgentMetrics()
+    let monitor = PredictionMonitor(settings: monitoring, clock: clock)
     let predictor = TwoPhasePredictor(
         slot: slot, refiner: refiner, refineTimeout: refineTimeout, counters: counters, metrics: metrics,
-        logger: testLogger)
+        monitor: monitor, logger: testLogger)
     let router = LocalAPIRouter(
         deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
-        connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics)
+        connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics,
+        monitoring: Monitoring(
+            monitor: monitor, writer: MonitorWriter(monitor: monitor, store: store), store: store, slot: slot))
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, limits: limits, logger: testLogger)
     let client = StarlingHTTPClient(

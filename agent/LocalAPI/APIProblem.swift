@@ -3,7 +3,7 @@ import StarlingProtocol
 
 /// A request the local API refuses: an HTTP status, a stable code and one sentence, rendered as
 /// an ``APIErrorBody``.
-struct APIProblem: Error, Sendable, Equatable {
+public struct APIProblem: Error, Sendable, Equatable {
     var status: HTTPResponseStatus
     var code: APIErrorCode
     var message: String

@@ -4,12 +4,12 @@ import StarlingProtocol
 /// Every route of the agent's local API: ``LocalAPIRouter`` dispatches from this list only, so the
 /// tests can hold it against docs/openapi.yaml and a route cannot be added without being described.
 enum LocalAPIRoute: CaseIterable, Sendable {
-    case predict, predictBatch, addSamples, status, metrics, health
+    case predict, predictBatch, addSamples, feedback, feedbackBatch, monitor, status, metrics, health
 
     var method: HTTPMethod {
         switch self {
-        case .predict, .predictBatch, .addSamples: .POST
-        case .status, .metrics, .health: .GET
+        case .predict, .predictBatch, .addSamples, .feedback, .feedbackBatch: .POST
+        case .monitor, .status, .metrics, .health: .GET
         }
     }
 
@@ -18,6 +18,9 @@ enum LocalAPIRoute: CaseIterable, Sendable {
         case .predict: APIPath.agentPredict
         case .predictBatch: APIPath.agentPredictBatch
         case .addSamples: APIPath.agentSamples
+        case .feedback: APIPath.agentFeedback
+        case .feedbackBatch: APIPath.agentFeedbackBatch
+        case .monitor: APIPath.agentMonitor
         case .status: APIPath.agentStatus
         case .metrics: APIPath.metrics
         case .health: APIPath.healthz

@@ -8,8 +8,8 @@ import StarlingProtocol
     import Foundation
 #endif
 
-/// The handlers of the agent's local API (``LocalAPIRoute``): prediction, sample intake, status,
-/// metrics and health.
+/// The handlers of the agent's local API (``LocalAPIRoute``): prediction, sample intake, feedback,
+/// monitors, status, metrics and health.
 struct LocalAPIRouter: HTTPResponder {
     let deviceId: String
     let predictor: TwoPhasePredictor
@@ -19,6 +19,7 @@ struct LocalAPIRouter: HTTPResponder {
     let connection: ConnectionState
     let privacy: PrivacyLedger
     let metrics: AgentMetrics
+    let monitoring: Monitoring
 
     func respond(method: HTTPMethod, uri: String, body: [UInt8]) async -> LocalAPIResponse {
         let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
@@ -32,6 +33,12 @@ struct LocalAPIRouter: HTTPResponder {
                 return .json(PredictionBatch(predictions: try await predictor.predict(request.items)))
             case .addSamples:
                 return .json(try await addSamples(try decode(SampleBatch.self, from: body)))
+            case .feedback:
+                return .json(try await monitoring.attach([try decode(FeedbackRequest.self, from: body)]))
+            case .feedbackBatch:
+                return .json(try await monitoring.attach(try decode(FeedbackBatchRequest.self, from: body).items))
+            case .monitor:
+                return .json(try await monitoring.report(query: uri))
             case .status:
                 return .json(try await status())
             case .metrics:

@@ -6,33 +6,43 @@ import StarlingProtocol
 /// Two-phase prediction: the installed model's int8 bundle answers first; answers whose top probability is below
 /// the manifest's confidence threshold go to the refiner within a deadline, and when it fails or is
 /// late the phase-one answer returns flagged `degraded`. Both phases' latencies and the escalations
-/// go to the agent's metrics.
+/// go to the agent's metrics, and every call (with its keyed predictions) to the monitors.
 public struct TwoPhasePredictor: Sendable {
     let slot: ModelSlot
     let refiner: (any Refiner)?
     let refineTimeout: Duration
     let counters: CounterLedger
     let metrics: AgentMetrics
+    let monitor: PredictionMonitor?
     let logger: Logger
 
     public init(
         slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, counters: CounterLedger,
-        metrics: AgentMetrics, logger: Logger
+        metrics: AgentMetrics, monitor: PredictionMonitor?, logger: Logger
     ) {
         self.slot = slot
         self.refiner = refiner
         self.refineTimeout = refineTimeout
         self.counters = counters
         self.metrics = metrics
+        self.monitor = monitor
         self.logger = logger
     }
 
     /// Answers `items` in order.
-    func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
+    public func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
         guard let installed = slot.model else { throw .noModel }
         let start = ContinuousClock.now
-        var predictions = try phaseOne(items, with: installed)
-        metrics.phaseOne.record(duration: start.duration(to: .now))
+        var predictions: [Prediction]
+        do {
+            predictions = try phaseOne(items, with: installed)
+        } catch {
+            monitor?.recordError(installed)
+            throw error
+        }
+        let latency = start.duration(to: .now)
+        metrics.phaseOne.record(duration: latency)
+        let answers = predictions
         let threshold = installed.manifest.confidenceThreshold
         let unsure = predictions.indices.filter { (predictions[$0].probabilities.max() ?? 0) < threshold }
         var degraded = 0
@@ -48,6 +58,8 @@ public struct TwoPhasePredictor: Sendable {
                 }
             }
         }
+        monitor?.record(
+            installed, items: items, answers: answers, escalated: unsure, degraded: degraded, latency: latency)
         counters.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
         metrics.predictions.increment(by: items.count)
         metrics.escalations.increment(by: unsure.count)
@@ -62,6 +74,11 @@ public struct TwoPhasePredictor: Sendable {
         var features: [Float] = []
         features.reserveCapacity(items.count * width)
         for (index, item) in items.enumerated() {
+            if let key = item.key, key.utf8.count > FeedbackRequest.maximumKeyLength {
+                throw APIProblem(
+                    status: .badRequest, code: .invalidKey,
+                    message: "A key is at most \(FeedbackRequest.maximumKeyLength) bytes; item \(index)'s is longer.")
+            }
             guard item.features.count == width else {
                 let which = items.count == 1 ? "The request" : "Item \(index)"
                 throw .invalidFeatures("\(which) has \(item.features.count) features; the model expects \(width).")

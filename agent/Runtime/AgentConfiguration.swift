@@ -25,11 +25,14 @@ public struct AgentConfiguration: Sendable {
     public var seed: UInt64?
     /// The lifetime (ε, δ) private training may spend; unlimited when nil.
     public var privacyBudget: PrivacyBudget?
+    /// How predictions are kept for feedback and monitored.
+    public var monitoring: MonitorSettings
 
     public init(
         aggregatorURL: String, caFile: URL, enrollToken: EnrollmentTokenSource?, dataDirectory: URL, apiHost: String,
         apiPort: Int,
-        socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?, privacyBudget: PrivacyBudget? = nil
+        socketPath: String?, tags: [Tag], refineTimeout: Duration, seed: UInt64?, privacyBudget: PrivacyBudget? = nil,
+        monitoring: MonitorSettings = MonitorSettings()
     ) {
         self.aggregatorURL = aggregatorURL
         self.caFile = caFile
@@ -42,5 +45,6 @@ public struct AgentConfiguration: Sendable {
         self.refineTimeout = refineTimeout
         self.seed = seed
         self.privacyBudget = privacyBudget
+        self.monitoring = monitoring
     }
 }

@@ -2,6 +2,12 @@ import Logging
 import ServiceLifecycle
 import StarlingProtocol
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// A started agent, ready to run: identity loaded (or enrolled), store open, the model of the active
 /// (else the previous) slot restored, local API bound and announced in `agent.json`. The executable
 /// runs ``services`` in a `ServiceGroup`, in the order given (the HTTP client first, so it stops last).
@@ -38,13 +44,17 @@ public struct AgentRuntime: Sendable {
         let connection = ConnectionState()
         let counters = try await CounterLedger.load(from: store)
         let metrics = AgentMetrics()
+        let monitor = PredictionMonitor(settings: configuration.monitoring) { Date().timeIntervalSince1970 }
+        let writer = MonitorWriter(monitor: monitor, store: store)
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
-            counters: counters, metrics: metrics, logger: logger)
+            counters: counters, metrics: metrics, monitor: configuration.monitoring.enabled ? monitor : nil,
+            logger: logger)
         let ledger = PrivacyLedger(store: store, budget: configuration.privacyBudget)
         let router = LocalAPIRouter(
             deviceId: identity.deviceId, predictor: predictor, store: store, counters: counters, slot: slot,
-            connection: connection, privacy: ledger, metrics: metrics)
+            connection: connection, privacy: ledger, metrics: metrics,
+            monitoring: Monitoring(monitor: monitor, writer: writer, store: store, slot: slot))
         let server: LocalAPIServer
         do {
             server = try await LocalAPIServer.bind(
@@ -70,6 +80,7 @@ public struct AgentRuntime: Sendable {
                 HTTPClientLifetime(client: client),
                 BlockingWorkLifetime(work: work),
                 CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
+                MonitorWriterService(writer: writer, interval: .seconds(1), logger: logger),
                 server,
                 TrainingService(
                     client: client, store: store, counters: counters, privacy: ledger, metrics: metrics, tasks: tasks,

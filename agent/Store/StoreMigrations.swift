@@ -61,6 +61,30 @@ enum StoreMigrations {
             DROP TABLE installed_model;
             """
         ),
+        (
+            // Keyed predictions waiting for their feedback, and the monitor windows closed so far.
+            "v5-monitoring",
+            """
+            CREATE TABLE prediction (
+                key TEXT PRIMARY KEY,
+                version TEXT NOT NULL,
+                label TEXT NOT NULL,
+                confidence REAL NOT NULL,
+                escalated INTEGER NOT NULL,
+                created_at REAL NOT NULL,
+                feedback TEXT,
+                feedback_at REAL
+            );
+            CREATE INDEX prediction_created ON prediction(created_at);
+            CREATE TABLE monitor_window (
+                id INTEGER PRIMARY KEY,
+                version TEXT NOT NULL,
+                start REAL NOT NULL,
+                body BLOB NOT NULL
+            );
+            CREATE INDEX monitor_window_start ON monitor_window(start);
+            """
+        ),
     ]
 
     /// Applies, each in its own transaction, the migrations the store has not recorded yet. Applied

@@ -1046,6 +1046,7 @@ extension OpenAPIDocument {
           "deployment_state",
           "device_not_found",
           "device_revoked",
+          "duplicate_feedback",
           "duplicate_message",
           "duplicate_update",
           "enrollment_token_not_found",
@@ -1060,9 +1061,11 @@ extension OpenAPIDocument {
           "invalid_enrollment_token",
           "invalid_evaluation",
           "invalid_features",
+          "invalid_feedback",
           "invalid_form",
           "invalid_format",
           "invalid_json",
+          "invalid_key",
           "invalid_limit",
           "invalid_model",
           "invalid_profile",
@@ -1087,6 +1090,7 @@ extension OpenAPIDocument {
           "not_in_cohort",
           "not_in_stage",
           "not_targeted",
+          "prediction_not_found",
           "privacy_needs_secure_aggregation",
           "profile_not_found",
           "profile_width_mismatch",
@@ -1271,6 +1275,39 @@ extension OpenAPIDocument {
         ],
         "type": "object"
       },
+      "FeedbackReceipt": {
+        "properties": {
+          "accepted": {
+            "type": "integer"
+          },
+          "correct": {
+            "description": "How many of the labels the prediction had right.",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "accepted",
+          "correct"
+        ],
+        "type": "object"
+      },
+      "FeedbackRequest": {
+        "properties": {
+          "key": {
+            "description": "The key the prediction was asked with.",
+            "type": "string"
+          },
+          "label": {
+            "description": "The label it should have had.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "key",
+          "label"
+        ],
+        "type": "object"
+      },
       "Health": {
         "properties": {
           "status": {
@@ -1416,6 +1453,148 @@ extension OpenAPIDocument {
           "lineage",
           "metrics",
           "created_at"
+        ],
+        "type": "object"
+      },
+      "MonitorReport": {
+        "properties": {
+          "versions": {
+            "items": {
+              "properties": {
+                "accuracy": {
+                  "type": "number"
+                },
+                "confidence": {
+                  "description": "Answers per tenth of top-class probability.",
+                  "items": {
+                    "type": "integer"
+                  },
+                  "type": "array"
+                },
+                "confusion": {
+                  "properties": {
+                    "counts": {
+                      "description": "Rows are true labels, columns predicted ones.",
+                      "items": {
+                        "items": {
+                          "type": "integer"
+                        },
+                        "type": "array"
+                      },
+                      "type": "array"
+                    },
+                    "labels": {
+                      "items": {
+                        "type": "string"
+                      },
+                      "type": "array"
+                    }
+                  },
+                  "required": [
+                    "labels",
+                    "counts"
+                  ],
+                  "type": "object"
+                },
+                "degraded_rate": {
+                  "type": "number"
+                },
+                "drift": {
+                  "description": "Per feature; null for a feature without inputs in the span.",
+                  "items": {
+                    "properties": {
+                      "ks": {
+                        "type": "number"
+                      },
+                      "psi": {
+                        "type": "number"
+                      }
+                    },
+                    "required": [
+                      "psi",
+                      "ks"
+                    ],
+                    "type": [
+                      "object",
+                      "null"
+                    ]
+                  },
+                  "type": "array"
+                },
+                "error_rate": {
+                  "type": "number"
+                },
+                "feedback": {
+                  "type": "integer"
+                },
+                "from": {
+                  "description": "Seconds since 1970.",
+                  "type": "number"
+                },
+                "latency_p50_ms": {
+                  "type": "number"
+                },
+                "latency_p95_ms": {
+                  "type": "number"
+                },
+                "phase_two_rate": {
+                  "type": "number"
+                },
+                "requests": {
+                  "type": "integer"
+                },
+                "to": {
+                  "type": "number"
+                },
+                "top_drift": {
+                  "items": {
+                    "properties": {
+                      "feature": {
+                        "type": "integer"
+                      },
+                      "ks": {
+                        "type": "number"
+                      },
+                      "psi": {
+                        "type": "number"
+                      }
+                    },
+                    "required": [
+                      "feature",
+                      "psi",
+                      "ks"
+                    ],
+                    "type": "object"
+                  },
+                  "type": "array"
+                },
+                "version": {
+                  "description": "name@version",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "version",
+                "from",
+                "to",
+                "requests",
+                "confidence",
+                "feedback",
+                "confusion",
+                "drift",
+                "top_drift"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          },
+          "window_seconds": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "window_seconds",
+          "versions"
         ],
         "type": "object"
       },
@@ -4260,6 +4439,121 @@ extension OpenAPIDocument {
         "summary": "Enrolls a device with an enrollment token and a CSR, and signs its certificate.",
         "tags": [
           "public"
+        ]
+      }
+    },
+    "/v1/feedback": {
+      "post": {
+        "description": "The agent keeps every prediction asked with a `key` (1…256 bytes; a longer one is 400 `invalid_key`) for the retention (`--prediction-retention`, 24 h by default) and up to `--prediction-limit` of them, the oldest going first. Feedback attaches a label (1…128 bytes, one of the version's labels, else 400 `invalid_feedback`) and counts in the accuracy and confusion matrix of the version that predicted. 404 `prediction_not_found` for a key never predicted, past the retention, or with monitoring turned off; 409 `duplicate_feedback` for a prediction that has its label already. A refused request changes nothing.",
+        "operationId": "addFeedback",
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/FeedbackRequest"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FeedbackReceipt"
+                }
+              }
+            },
+            "description": "The label was taken, and whether the prediction had it right."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "The true label of an earlier keyed prediction, arriving late.",
+        "tags": [
+          "agent"
+        ]
+      }
+    },
+    "/v1/feedback/batch": {
+      "post": {
+        "operationId": "addFeedbackBatch",
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "properties": {
+                  "items": {
+                    "items": {
+                      "$ref": "#/components/schemas/FeedbackRequest"
+                    },
+                    "type": "array"
+                  }
+                },
+                "required": [
+                  "items"
+                ],
+                "type": "object"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FeedbackReceipt"
+                }
+              }
+            },
+            "description": "The labels were taken."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Several labels at once (1…10,000), taken all or none, with the rules of /v1/feedback.",
+        "tags": [
+          "agent"
+        ]
+      }
+    },
+    "/v1/monitor": {
+      "get": {
+        "description": "Requests, error, phase-two and degraded rates, phase-one latency quantiles, the confidence histogram, accuracy and the confusion matrix against feedback, and each feature's drift from the model's training profile (PSI and a KS-style distance on the profile's decile bins; empty for a model made without a profile). Windows of `--monitor-window` seconds (300 by default) are added up; the open window is included.",
+        "operationId": "agentMonitor",
+        "parameters": [
+          {
+            "description": "Seconds to cover, 60…2,592,000 (default 3600); otherwise 400 `invalid_request`.",
+            "in": "query",
+            "name": "window",
+            "schema": {
+              "type": "number"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MonitorReport"
+                }
+              }
+            },
+            "description": "One entry per version, the latest first."
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "The device's monitors per model version over the last `window` seconds.",
+        "tags": [
+          "agent"
         ]
       }
     },

@@ -151,7 +151,7 @@ extension ModelBundle {
         let manifest = try ModelManifest(
             name: request.name, version: 1, architecture: architecture, labels: labels,
             preprocessing: preprocessing, profile: profile.map { ProfileReference(name: $0.name, version: $0.version) },
-            confidenceThreshold: request.confidenceThreshold ?? 0.8)
+            drift: profile.map(DriftReference.init(profile:)), confidenceThreshold: request.confidenceThreshold ?? 0.8)
         try self.init(manifest: manifest, model: MLP(architecture: architecture, seed: request.seed ?? 0))
     }
 }

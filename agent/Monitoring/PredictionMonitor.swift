@@ -1,0 +1,163 @@
+import StarlingCore
+import StarlingProtocol
+import Synchronization
+
+/// The agent's on-device monitors: per installed version, a rolling window of request counts,
+/// phase-one latency and confidence, phase-two, degraded and error counts, accuracy and confusion
+/// against feedback, and the inputs binned on the model's drift reference; plus the keyed
+/// predictions waiting to be written for later feedback.
+///
+/// Recording is one lock and a few counters per prediction (binning a feature is a binary search
+/// over at most nine edges), so that phase one is not measurably slower; nothing on the request
+/// path touches the disk. ``MonitorService`` writes closed windows and keyed predictions to the
+/// store in the background. At most ``maximumPending`` predictions wait for it: past that the
+/// oldest are dropped (and counted), never the request slowed.
+public final class PredictionMonitor: Sendable {
+    static let maximumPending = 10_000
+
+    private struct State {
+        var windowStart: Double
+        var open: [String: MonitorWindow] = [:]
+        var closed: [MonitorWindow] = []
+        var pending: [LoggedPrediction] = []
+        var droppedPredictions = 0
+    }
+
+    let settings: MonitorSettings
+    /// Seconds since 1970, now.
+    let clock: @Sendable () -> Double
+    private let state: Mutex<State>
+
+    public init(settings: MonitorSettings, clock: @escaping @Sendable () -> Double) {
+        self.settings = settings
+        self.clock = clock
+        state = Mutex(State(windowStart: Self.windowStart(of: clock(), seconds: settings.windowSeconds)))
+    }
+
+    /// One predict call answered by `installed`: `answers` are phase one's, `escalated` the
+    /// positions sent to phase two, `degraded` how many of those phase two did not answer.
+    func record(
+        _ installed: InstalledModel, items: [PredictRequest], answers: [Prediction], escalated: [Int], degraded: Int,
+        latency: Duration
+    ) {
+        guard settings.enabled else { return }
+        let now = clock()
+        let manifest = installed.manifest
+        let reference = manifest.drift
+        let microseconds = Int(min(max(latency / .microseconds(1), 0), 1e12))
+        let tag = installed.tag
+        state.withLock { state in
+            roll(&state, now: now)
+            update(&state, tag, manifest) { window in
+                window.requests &+= items.count
+                window.phaseTwo &+= escalated.count
+                window.degraded &+= degraded
+                window.latency[MonitorWindow.latencyBucket(microseconds: microseconds)] &+= 1
+                for answer in answers {
+                    window.confidence[MonitorWindow.confidenceBucket(answer.probabilities.max() ?? 0)] &+= 1
+                }
+                if let reference, window.features.count == reference.width {
+                    for item in items {
+                        for (feature, value) in item.features.enumerated() {
+                            window.features[feature][reference.bin(of: value, feature: feature)] &+= 1
+                        }
+                    }
+                }
+            }
+            var escalatedIndex = escalated.makeIterator()
+            var nextEscalated = escalatedIndex.next()
+            for (index, (item, answer)) in zip(items, answers).enumerated() {
+                let wasEscalated = nextEscalated == index
+                if wasEscalated { nextEscalated = escalatedIndex.next() }
+                guard let key = item.key else { continue }
+                if state.pending.count >= Self.maximumPending {
+                    state.pending.removeFirst(state.pending.count - Self.maximumPending + 1)
+                    state.droppedPredictions &+= 1
+                }
+                state.pending.append(
+                    LoggedPrediction(
+                        key: key, version: tag, label: answer.label, confidence: answer.probabilities.max() ?? 0,
+                        escalated: wasEscalated, createdAt: now))
+            }
+        }
+    }
+
+    /// A predict call that failed while `installed` was the model.
+    func recordError(_ installed: InstalledModel) {
+        guard settings.enabled else { return }
+        let now = clock()
+        let tag = installed.tag
+        state.withLock { state in
+            roll(&state, now: now)
+            update(&state, tag, installed.manifest) { window in
+                window.errors &+= 1
+            }
+        }
+    }
+
+    /// Feedback for a prediction of `version` (`manifest` is its own): `truth` is the label it
+    /// should have had, `predicted` the one phase one gave.
+    func feedback(version: String, manifest: ModelManifest, truth: String, predicted: String, now: Double) {
+        guard settings.enabled else { return }
+        state.withLock { state in
+            roll(&state, now: now)
+            update(&state, version, manifest) { window in
+                window.feedback &+= 1
+                if truth == predicted { window.correct &+= 1 }
+                let labels = window.labels
+                if let row = labels.firstIndex(of: truth), let column = labels.firstIndex(of: predicted) {
+                    window.confusion[row * labels.count + column] &+= 1
+                }
+            }
+        }
+    }
+
+    /// What waits to be written: the keyed predictions and the windows closed by `now`.
+    func takeWrites(now: Double) -> (predictions: [LoggedPrediction], windows: [MonitorWindow]) {
+        state.withLock { state in
+            roll(&state, now: now)
+            defer {
+                state.pending = []
+                state.closed = []
+            }
+            return (state.pending, state.closed)
+        }
+    }
+
+    /// The windows open now, one per version seen in them.
+    func openWindows() -> [MonitorWindow] {
+        state.withLock { Array($0.open.values) }
+    }
+
+    /// Keyed predictions dropped because the store could not keep up.
+    var droppedPredictions: Int { state.withLock { $0.droppedPredictions } }
+
+    /// Closes the open windows once `now` is past their end.
+    private func roll(_ state: inout State, now: Double) {
+        guard now >= state.windowStart + settings.windowSeconds else { return }
+        state.closed += state.open.values.sorted { $0.version < $1.version }
+        state.open = [:]
+        state.windowStart = Self.windowStart(of: now, seconds: settings.windowSeconds)
+    }
+
+    /// Changes the open window of `tag` in place (no copy of its counts), opening one shaped by
+    /// `manifest` (its labels and drift bins) first when there is none.
+    private func update(
+        _ state: inout State, _ tag: String, _ manifest: ModelManifest, _ change: (inout MonitorWindow) -> Void
+    ) {
+        let start = state.windowStart
+        change(
+            &state.open[
+                tag,
+                default: MonitorWindow(
+                    version: tag, start: start, seconds: settings.windowSeconds, labels: manifest.labels,
+                    bins: manifest.drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) }
+                        ?? [])
+            ])
+    }
+
+    /// Windows start at whole multiples of their length, so every device's windows line up.
+    private static func windowStart(of now: Double, seconds: Double) -> Double {
+        (now / seconds).rounded(.down) * seconds
+    }
+}

@@ -1,0 +1,128 @@
+import StarlingProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Why feedback was refused, item by item.
+enum FeedbackRefusal: Error, Equatable {
+    /// No prediction is kept under the key: never asked, or older than the retention.
+    case unknownKey(String)
+    /// The prediction has its feedback already.
+    case duplicate(String)
+    /// The label is not one of the version's labels.
+    case unknownLabel(key: String, label: String)
+    case store(String)
+}
+
+/// A prediction that got its feedback.
+struct AnsweredPrediction: Sendable {
+    var prediction: LoggedPrediction
+    var truth: String
+}
+
+extension AgentStore {
+    /// Writes keyed predictions (a later prediction under a key replaces an earlier one) and closed
+    /// monitor windows, then forgets predictions older than `retention` seconds and the oldest past
+    /// the limits, all in one transaction.
+    func recordMonitoring(
+        _ predictions: [LoggedPrediction], windows: [MonitorWindow], settings: MonitorSettings, now: Double
+    ) async throws(AgentError) {
+        let encoded = windows.compactMap { window in (try? StarlingJSON.encoder().encode(window)).map { (window, $0) } }
+        try await write { db throws(SQLiteError) in
+            let insert = try db.prepare(
+                """
+                INSERT OR REPLACE INTO prediction (key, version, label, confidence, escalated, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for prediction in predictions {
+                try insert.run([
+                    .text(prediction.key), .text(prediction.version), .text(prediction.label),
+                    .real(prediction.confidence), .integer(prediction.escalated ? 1 : 0), .real(prediction.createdAt),
+                ])
+            }
+            let window = try db.prepare("INSERT INTO monitor_window (version, start, body) VALUES (?, ?, ?)")
+            for (value, body) in encoded {
+                try window.run([.text(value.version), .real(value.start), .blob(Array(body))])
+            }
+            try db.prepare("DELETE FROM prediction WHERE created_at < ?").run([.real(now - settings.retentionSeconds)])
+            try db.prepare(
+                """
+                DELETE FROM prediction WHERE key IN (
+                    SELECT key FROM prediction ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)
+                """
+            ).run([.integer(Int64(settings.predictionLimit))])
+            try db.prepare(
+                "DELETE FROM monitor_window WHERE id IN (SELECT id FROM monitor_window ORDER BY start DESC, id DESC LIMIT -1 OFFSET ?)"
+            ).run([.integer(Int64(settings.windowLimit))])
+        }
+    }
+
+    /// Attaches every item's label to its prediction, all or none: refused when a key is unknown
+    /// or older than `retention` seconds, already has feedback, or the label is not one of
+    /// `labels(version)` (when the version's labels are known).
+    func attachFeedback(
+        _ items: [FeedbackRequest], retention: Double, now: Double,
+        labels: @escaping @Sendable (String) -> [String]?
+    ) async throws(FeedbackRefusal) -> [AnsweredPrediction] {
+        let outcome: Result<[AnsweredPrediction], FeedbackRefusal>
+        do {
+            outcome = try await write { db throws(SQLiteError) in
+                let find = try db.prepare(
+                    """
+                    SELECT version, label, confidence, escalated, created_at, feedback FROM prediction
+                    WHERE key = ? AND created_at >= ?
+                    """)
+                let attach = try db.prepare("UPDATE prediction SET feedback = ?, feedback_at = ? WHERE key = ?")
+                var answered: [AnsweredPrediction] = []
+                var seen: Set<String> = []
+                for item in items {
+                    let rows = try find.rows([.text(item.key), .real(now - retention)]) { row in
+                        (
+                            LoggedPrediction(
+                                key: item.key, version: row.text(0) ?? "", label: row.text(1) ?? "",
+                                confidence: row.real(2), escalated: row.integer(3) != 0, createdAt: row.real(4)),
+                            row.text(5)
+                        )
+                    }
+                    guard let (prediction, feedback) = rows.first else { return .failure(.unknownKey(item.key)) }
+                    guard feedback == nil, seen.insert(item.key).inserted else {
+                        return .failure(.duplicate(item.key))
+                    }
+                    if let known = labels(prediction.version), !known.contains(item.label) {
+                        return .failure(.unknownLabel(key: item.key, label: item.label))
+                    }
+                    answered.append(AnsweredPrediction(prediction: prediction, truth: item.label))
+                }
+                // Written only once every item passed, so a refused batch changes nothing.
+                for item in answered {
+                    try attach.run([.text(item.truth), .real(now), .text(item.prediction.key)])
+                }
+                return .success(answered)
+            }
+        } catch {
+            throw .store(error.description)
+        }
+        return try outcome.get()
+    }
+
+    /// The closed monitor windows that started at or after `since`, oldest first.
+    func monitorWindows(since: Double) async throws(AgentError) -> [MonitorWindow] {
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT body FROM monitor_window WHERE start >= ? ORDER BY start, id")
+                .rows([.real(since)]) { row in
+                    try? StarlingJSON.decoder().decode(MonitorWindow.self, from: Data(row.blob(0)))
+                }
+                .compactMap { $0 }
+        }
+    }
+
+    /// How many keyed predictions the store keeps now.
+    func predictionCount() async throws(AgentError) -> Int {
+        try await read { db throws(SQLiteError) in
+            Int(try db.prepare("SELECT COUNT(*) FROM prediction").rows { $0.integer(0) }.first ?? 0)
+        }
+    }
+}
