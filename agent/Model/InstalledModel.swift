@@ -7,9 +7,9 @@ import StarlingCore
 /// own fp32 base.
 public struct InstalledModel: Sendable {
     /// The int8 runtime phase one predicts with.
-    public var int8: Int8Bundle
-    public var name: String
-    public var version: Int
+    public let int8: Int8Bundle
+    public let name: String
+    public let version: Int
     /// SHA-256 of the fp32 safetensors bytes, lowercase hex.
     public var sha256: String
     /// SHA-256 of the int8 safetensors bytes, lowercase hex.
@@ -19,6 +19,7 @@ public struct InstalledModel: Sendable {
         self.int8 = int8
         self.name = name
         self.version = version
+        tag = "\(name)@\(version)"
         self.sha256 = sha256
         self.sha256Int8 = sha256Int8
     }
@@ -26,6 +27,7 @@ public struct InstalledModel: Sendable {
     /// The manifest: architecture, labels, preprocessing and confidence threshold.
     public var manifest: ModelManifest { int8.manifest }
 
-    /// `name@version`, as reported to the aggregator and in predictions.
-    public var tag: String { "\(name)@\(version)" }
+    /// `name@version`, as reported to the aggregator and in predictions (made once: every
+    /// prediction carries it).
+    public let tag: String
 }

@@ -1,43 +1,64 @@
 import Logging
 import ServiceLifecycle
 
-/// Writes what the ``PredictionMonitor`` collected (keyed predictions, closed windows) to the
-/// store, one write at a time so that a later prediction under a key is never overwritten by an
-/// earlier one: every second in the background, at shutdown, and before feedback is attached.
-actor MonitorWriter {
+/// Bins the inputs the ``PredictionMonitor`` kept and writes what it collected (keyed predictions,
+/// closed windows) to the store, one at a time so that a later prediction under a key is never
+/// overwritten by an earlier one and no binned input lands in a window already written: every
+/// second in the background, at shutdown, before feedback is attached and before a report.
+public actor MonitorWriter {
     let monitor: PredictionMonitor
     let store: AgentStore
 
-    init(monitor: PredictionMonitor, store: AgentStore) {
+    public init(monitor: PredictionMonitor, store: AgentStore) {
         self.monitor = monitor
         self.store = store
     }
 
-    func flush() async throws(AgentError) {
+    public func flush() async throws(AgentError) {
+        monitor.binPending()
         let now = monitor.clock()
         let (predictions, windows) = monitor.takeWrites(now: now)
         try await store.recordMonitoring(predictions, windows: windows, settings: monitor.settings, now: now)
     }
 }
 
-/// Runs the ``MonitorWriter`` every `interval` while the agent runs, and once more at shutdown.
-struct MonitorWriterService: Service {
+/// Runs the ``MonitorWriter`` every `interval` and whenever the monitor asks (much is waiting)
+/// while the agent runs, and once more at shutdown.
+public struct MonitorWriterService: Service {
     let writer: MonitorWriter
     let interval: Duration
     let logger: Logger
 
-    func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            do {
-                try await writer.flush()
-            } catch {
-                logger.warning("cannot record predictions and monitors", metadata: ["reason": "\(error)"])
+    public init(writer: MonitorWriter, interval: Duration, logger: Logger) {
+        self.writer = writer
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let monitor = writer.monitor
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    monitor.wakeWriter()
+                }
             }
+            for await _ in monitor.wakeups.cancelOnGracefulShutdown() { await flush() }
+            group.cancelAll()
+        }
+        await flush()
+    }
+
+    private func flush() async {
+        do {
+            try await writer.flush()
+        } catch {
+            logger.warning("cannot record predictions and monitors", metadata: ["reason": "\(error)"])
         }
     }
 }
 
 extension MonitorWriterService: CustomStringConvertible {
-    var description: String { "monitor-writer" }
+    public var description: String { "monitor-writer" }
 }

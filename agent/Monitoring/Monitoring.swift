@@ -77,10 +77,11 @@ struct Monitoring: Sendable {
             }
             seconds = parsed
         }
-        let now = monitor.clock()
         let stored: [MonitorWindow]
         do {
-            stored = try await store.monitorWindows(since: now - seconds)
+            // Bins the waiting inputs and writes the windows closed meanwhile, so none is missed.
+            try await writer.flush()
+            stored = try await store.monitorWindows(since: monitor.clock() - seconds)
         } catch {
             throw .internalError("\(error)")
         }

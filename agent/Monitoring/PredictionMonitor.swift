@@ -7,13 +7,26 @@ import Synchronization
 /// against feedback, and the inputs binned on the model's drift reference; plus the keyed
 /// predictions waiting to be written for later feedback.
 ///
-/// Recording is one lock and a few counters per prediction (binning a feature is a binary search
-/// over at most nine edges), so that phase one is not measurably slower; nothing on the request
-/// path touches the disk. ``MonitorService`` writes closed windows and keyed predictions to the
-/// store in the background. At most ``maximumPending`` predictions wait for it: past that the
-/// oldest are dropped (and counted), never the request slowed.
+/// Recording is one lock and a few counters per call, so that phase one is not measurably slower:
+/// nothing on the request path touches the disk or bins a feature. The request's inputs are kept
+/// as they are (the arrays themselves, not copies) and binned by ``binPending()`` off the request
+/// path; ``MonitorWriter`` does that and writes closed windows and keyed predictions to the store
+/// in the background, every second and as soon as half of what may wait is waiting (``wakeups``).
+/// At most ``maximumPending`` predictions and ``maximumUnbinnedValues`` input values wait for it:
+/// past that a call's keyed predictions are not kept and its inputs are left out of the drift
+/// histograms (both counted), never the request slowed.
 public final class PredictionMonitor: Sendable {
     static let maximumPending = 10_000
+    /// About 1 MB of inputs waiting to be binned.
+    static let maximumUnbinnedValues = 131_072
+
+    /// One call's inputs, waiting to be binned into the window they arrived in.
+    private struct Unbinned {
+        var tag: String
+        var windowStart: Double
+        var reference: DriftReference
+        var rows: [[Double]]
+    }
 
     private struct State {
         var windowStart: Double
@@ -21,17 +34,29 @@ public final class PredictionMonitor: Sendable {
         var closed: [MonitorWindow] = []
         var pending: [LoggedPrediction] = []
         var droppedPredictions = 0
+        var unbinned: [Unbinned] = []
+        var unbinnedValues = 0
+        var unsampledInputs = 0
     }
 
     let settings: MonitorSettings
     /// Seconds since 1970, now.
     let clock: @Sendable () -> Double
+    /// Yields when the writer should run now rather than at its next tick.
+    let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
     private let state: Mutex<State>
 
     public init(settings: MonitorSettings, clock: @escaping @Sendable () -> Double) {
         self.settings = settings
         self.clock = clock
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         state = Mutex(State(windowStart: Self.windowStart(of: clock(), seconds: settings.windowSeconds)))
+    }
+
+    /// Asks the writer to run now.
+    func wakeWriter() {
+        wake.yield()
     }
 
     /// One predict call answered by `installed`: `answers` are phase one's, `escalated` the
@@ -46,7 +71,8 @@ public final class PredictionMonitor: Sendable {
         let reference = manifest.drift
         let microseconds = Int(min(max(latency / .microseconds(1), 0), 1e12))
         let tag = installed.tag
-        state.withLock { state in
+        let pressed = state.withLock { state in
+            var pressure = false
             roll(&state, now: now)
             update(&state, tag, manifest) { window in
                 window.requests &+= items.count
@@ -56,12 +82,20 @@ public final class PredictionMonitor: Sendable {
                 for answer in answers {
                     window.confidence[MonitorWindow.confidenceBucket(answer.probabilities.max() ?? 0)] &+= 1
                 }
-                if let reference, window.features.count == reference.width {
-                    for item in items {
-                        for (feature, value) in item.features.enumerated() {
-                            window.features[feature][reference.bin(of: value, feature: feature)] &+= 1
-                        }
-                    }
+            }
+            if let reference {
+                let values = items.count * reference.width
+                if state.unbinnedValues + values <= Self.maximumUnbinnedValues {
+                    // The writer is woken once, when half of what may wait is reached.
+                    let half = Self.maximumUnbinnedValues / 2
+                    pressure = pressure || (state.unbinnedValues <= half && state.unbinnedValues + values > half)
+                    state.unbinned.append(
+                        Unbinned(
+                            tag: tag, windowStart: state.windowStart, reference: reference, rows: items.map(\.features))
+                    )
+                    state.unbinnedValues += values
+                } else {
+                    state.unsampledInputs &+= items.count
                 }
             }
             var escalatedIndex = escalated.makeIterator()
@@ -70,16 +104,19 @@ public final class PredictionMonitor: Sendable {
                 let wasEscalated = nextEscalated == index
                 if wasEscalated { nextEscalated = escalatedIndex.next() }
                 guard let key = item.key else { continue }
-                if state.pending.count >= Self.maximumPending {
-                    state.pending.removeFirst(state.pending.count - Self.maximumPending + 1)
+                guard state.pending.count < Self.maximumPending else {
                     state.droppedPredictions &+= 1
+                    continue
                 }
+                pressure = pressure || state.pending.count == Self.maximumPending / 2
                 state.pending.append(
                     LoggedPrediction(
                         key: key, version: tag, label: answer.label, confidence: answer.probabilities.max() ?? 0,
                         escalated: wasEscalated, createdAt: now))
             }
+            return pressure
         }
+        if pressed { wake.yield() }
     }
 
     /// A predict call that failed while `installed` was the model.
@@ -124,6 +161,42 @@ public final class PredictionMonitor: Sendable {
         }
     }
 
+    /// Bins the inputs waiting since the last call into the windows they arrived in (open, or
+    /// closed and not written yet), outside the lock the request path takes.
+    func binPending() {
+        let batch = state.withLock { state in
+            defer {
+                state.unbinned = []
+                state.unbinnedValues = 0
+            }
+            return state.unbinned
+        }
+        guard !batch.isEmpty else { return }
+        var counted: [(tag: String, windowStart: Double, counts: [[Int]])] = []
+        for entry in batch {
+            let reference = entry.reference
+            var counts = (0..<reference.width).map { [Int](repeating: 0, count: reference.binCount(feature: $0)) }
+            for row in entry.rows where row.count == reference.width {
+                for (feature, value) in row.enumerated() {
+                    counts[feature][reference.bin(of: value, feature: feature)] += 1
+                }
+            }
+            counted.append((entry.tag, entry.windowStart, counts))
+        }
+        state.withLock { state in
+            for (tag, windowStart, counts) in counted {
+                if windowStart == state.windowStart, state.open[tag] != nil {
+                    state.open[tag]?.addInputs(counts)
+                } else if let index = state.closed.firstIndex(where: { $0.version == tag && $0.start == windowStart }) {
+                    state.closed[index].addInputs(counts)
+                }
+            }
+        }
+    }
+
+    /// Calls whose inputs were left out of the drift histograms because too many waited.
+    public var unsampledInputs: Int { state.withLock { $0.unsampledInputs } }
+
     /// The windows open now, one per version seen in them.
     func openWindows() -> [MonitorWindow] {
         state.withLock { Array($0.open.values) }
@@ -159,5 +232,15 @@ public final class PredictionMonitor: Sendable {
     /// Windows start at whole multiples of their length, so every device's windows line up.
     private static func windowStart(of now: Double, seconds: Double) -> Double {
         (now / seconds).rounded(.down) * seconds
+    }
+}
+
+extension MonitorWindow {
+    /// Adds inputs counted per feature and bin, when they have the window's shape.
+    fileprivate mutating func addInputs(_ counts: [[Int]]) {
+        guard counts.map(\.count) == features.map(\.count) else { return }
+        for feature in features.indices {
+            for bin in features[feature].indices { features[feature][bin] &+= counts[feature][bin] }
+        }
     }
 }
