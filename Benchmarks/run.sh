@@ -3,7 +3,8 @@
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
 # a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
 # Flower's SecAgg+ (flwr in the same virtualenv); then DP-SGD beside Opacus (opacus and torch in the
-# same virtualenv); then the agent's memory; then rollouts (deploy to serving for 10 agent processes
+# same virtualenv); then what on-device monitoring costs phase one (on against off, same run);
+# then the agent's memory; then rollouts (deploy to serving for 10 agent processes
 # and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
 # federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
 # datasets and six partitions, five seeds each; Benchmarks/quality/report.py prints the ratios and
@@ -42,6 +43,7 @@ fi
 "$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"
 "$bin" --suite secagg "${quick[@]}" | tee "$work/secagg.jsonl"
 "$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
+"$bin" --suite monitor "${quick[@]}"
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
 "$root/Benchmarks/agent_memory.sh"

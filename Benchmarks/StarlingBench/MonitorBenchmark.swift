@@ -20,7 +20,7 @@ struct MonitorBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try AgentStore(path: directory.appendingPathComponent("agent.sqlite"))
         let counters = try await CounterLedger.load(from: store)
-        let monitor = PredictionMonitor(settings: MonitorSettings()) { Date().timeIntervalSince1970 }
+        let monitor = PredictionMonitor(settings: MonitorSettings(), clock: CoarseClock.now)
         let writer = MonitorWriter(monitor: monitor, store: store)
         let slot = ModelSlot(installed)
         let logger = Logger(label: "starling-bench")

@@ -49,9 +49,12 @@ public struct MonitorWindow: Codable, Sendable, Equatable {
         features = bins.map { [Int](repeating: 0, count: $0) }
     }
 
-    /// The latency bucket of a phase-one call that took `microseconds`.
+    /// The latency bucket of a phase-one call that took `microseconds`: the first bound (2⁴ … 2²²)
+    /// at or above it, found from its bit length.
     public static func latencyBucket(microseconds: Int) -> Int {
-        latencyBoundsMicroseconds.firstIndex { microseconds <= $0 } ?? latencyBoundsMicroseconds.count
+        guard microseconds > 16 else { return 0 }
+        let bits = Int.bitWidth - (microseconds - 1).leadingZeroBitCount
+        return min(bits - 4, latencyBoundsMicroseconds.count)
     }
 
     /// The confidence bucket of a top-class probability.

@@ -151,4 +151,24 @@ final class MonitorTests: XCTestCase {
             XCTAssertEqual(kept, 0)
         }
     }
+
+    func test_theBackgroundBinner_countsExactlyAsTheReferenceBins_andLatencyBucketsFollowTheirBounds() throws {
+        let reference = try XCTUnwrap(try makeProfiledToyModel().manifest.drift)
+        var binner = DriftBinner(reference)
+        var expected = reference.shares.map { [Int](repeating: 0, count: $0.count) }
+        var random = SeededRNG(seed: 3)
+        for _ in 0..<1_000 {
+            let row = [Double.random(in: -0.5..<1.5, using: &random), Double.random(in: -0.5..<1.5, using: &random)]
+            binner.add(row)
+            for (feature, value) in row.enumerated() {
+                expected[feature][reference.bin(of: value, feature: feature)] += 1
+            }
+        }
+        binner.add([1, 2, 3])
+        XCTAssertEqual(binner.perFeature, expected, "a row of another width is left out")
+        for (microseconds, bucket) in [(0, 0), (16, 0), (17, 1), (32, 1), (33, 2), (4_194_304, 18), (4_194_305, 19)] {
+            XCTAssertEqual(MonitorWindow.latencyBucket(microseconds: microseconds), bucket, "\(microseconds) µs")
+        }
+        XCTAssertEqual(MonitorWindow.latencyBucket(microseconds: .max), MonitorWindow.latencyBoundsMicroseconds.count)
+    }
 }

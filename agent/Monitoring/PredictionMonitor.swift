@@ -20,12 +20,19 @@ public final class PredictionMonitor: Sendable {
     /// About 1 MB of inputs waiting to be binned.
     static let maximumUnbinnedValues = 131_072
 
+    /// A version's window.
+    private struct WindowKey: Hashable {
+        var tag: String
+        var windowStart: Double
+    }
+
     /// One call's inputs, waiting to be binned into the window they arrived in.
     private struct Unbinned {
         var tag: String
         var windowStart: Double
         var reference: DriftReference
-        var rows: [[Double]]
+        /// The call's requests themselves: keeping them costs no copy.
+        var rows: [PredictRequest]
     }
 
     private struct State {
@@ -67,14 +74,17 @@ public final class PredictionMonitor: Sendable {
     ) {
         guard settings.enabled else { return }
         let now = clock()
-        let manifest = installed.manifest
-        let reference = manifest.drift
-        let microseconds = Int(min(max(latency / .microseconds(1), 0), 1e12))
+        // Fields read one by one: a copy of the whole manifest would retain each of its arrays.
+        let reference = installed.int8.manifest.drift
+        let (seconds, attoseconds) = latency.components
+        let microseconds =
+            (0..<1_000_000).contains(seconds)
+            ? Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000) : Int.max
         let tag = installed.tag
         let pressed = state.withLock { state in
             var pressure = false
             roll(&state, now: now)
-            update(&state, tag, manifest) { window in
+            update(&state, tag, labels: installed.int8.manifest.labels, drift: reference) { window in
                 window.requests &+= items.count
                 window.phaseTwo &+= escalated.count
                 window.degraded &+= degraded
@@ -91,7 +101,7 @@ public final class PredictionMonitor: Sendable {
                     pressure = pressure || (state.unbinnedValues <= half && state.unbinnedValues + values > half)
                     state.unbinned.append(
                         Unbinned(
-                            tag: tag, windowStart: state.windowStart, reference: reference, rows: items.map(\.features))
+                            tag: tag, windowStart: state.windowStart, reference: reference, rows: items)
                     )
                     state.unbinnedValues += values
                 } else {
@@ -126,7 +136,8 @@ public final class PredictionMonitor: Sendable {
         let tag = installed.tag
         state.withLock { state in
             roll(&state, now: now)
-            update(&state, tag, installed.manifest) { window in
+            update(&state, tag, labels: installed.int8.manifest.labels, drift: installed.int8.manifest.drift) {
+                window in
                 window.errors &+= 1
             }
         }
@@ -138,7 +149,7 @@ public final class PredictionMonitor: Sendable {
         guard settings.enabled else { return }
         state.withLock { state in
             roll(&state, now: now)
-            update(&state, version, manifest) { window in
+            update(&state, version, labels: manifest.labels, drift: manifest.drift) { window in
                 window.feedback &+= 1
                 if truth == predicted { window.correct &+= 1 }
                 let labels = window.labels
@@ -172,17 +183,15 @@ public final class PredictionMonitor: Sendable {
             return state.unbinned
         }
         guard !batch.isEmpty else { return }
-        var counted: [(tag: String, windowStart: Double, counts: [[Int]])] = []
+        // One binner per version and window, so the lock is taken once to add each of them.
+        var binners: [WindowKey: DriftBinner] = [:]
         for entry in batch {
-            let reference = entry.reference
-            var counts = (0..<reference.width).map { [Int](repeating: 0, count: reference.binCount(feature: $0)) }
-            for row in entry.rows where row.count == reference.width {
-                for (feature, value) in row.enumerated() {
-                    counts[feature][reference.bin(of: value, feature: feature)] += 1
-                }
-            }
-            counted.append((entry.tag, entry.windowStart, counts))
+            let key = WindowKey(tag: entry.tag, windowStart: entry.windowStart)
+            var binner = binners.removeValue(forKey: key) ?? DriftBinner(entry.reference)
+            for row in entry.rows { binner.add(row.features) }
+            binners[key] = binner
         }
+        let counted = binners.map { (tag: $0.key.tag, windowStart: $0.key.windowStart, counts: $0.value.perFeature) }
         state.withLock { state in
             for (tag, windowStart, counts) in counted {
                 if windowStart == state.windowStart, state.open[tag] != nil {
@@ -214,17 +223,18 @@ public final class PredictionMonitor: Sendable {
     }
 
     /// Changes the open window of `tag` in place (no copy of its counts), opening one shaped by
-    /// `manifest` (its labels and drift bins) first when there is none.
+    /// the version's `labels` and drift bins first when there is none.
     private func update(
-        _ state: inout State, _ tag: String, _ manifest: ModelManifest, _ change: (inout MonitorWindow) -> Void
+        _ state: inout State, _ tag: String, labels: @autoclosure () -> [String], drift: DriftReference?,
+        _ change: (inout MonitorWindow) -> Void
     ) {
         let start = state.windowStart
         change(
             &state.open[
                 tag,
                 default: MonitorWindow(
-                    version: tag, start: start, seconds: settings.windowSeconds, labels: manifest.labels,
-                    bins: manifest.drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) }
+                    version: tag, start: start, seconds: settings.windowSeconds, labels: labels(),
+                    bins: drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) }
                         ?? [])
             ])
     }

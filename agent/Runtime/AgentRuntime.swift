@@ -44,7 +44,7 @@ public struct AgentRuntime: Sendable {
         let connection = ConnectionState()
         let counters = try await CounterLedger.load(from: store)
         let metrics = AgentMetrics()
-        let monitor = PredictionMonitor(settings: configuration.monitoring) { Date().timeIntervalSince1970 }
+        let monitor = PredictionMonitor(settings: configuration.monitoring, clock: CoarseClock.now)
         let writer = MonitorWriter(monitor: monitor, store: store)
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
