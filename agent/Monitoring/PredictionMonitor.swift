@@ -37,7 +37,9 @@ public final class PredictionMonitor: Sendable {
 
     private struct State {
         var windowStart: Double
-        var open: [String: MonitorWindow] = [:]
+        /// One per version seen in the window; a short list (one or two versions), searched by the
+        /// version's tag, which compares in O(1) when it is the same string each call passes.
+        var open: [MonitorWindow] = []
         var closed: [MonitorWindow] = []
         var pending: [LoggedPrediction] = []
         var droppedPredictions = 0
@@ -194,8 +196,8 @@ public final class PredictionMonitor: Sendable {
         let counted = binners.map { (tag: $0.key.tag, windowStart: $0.key.windowStart, counts: $0.value.perFeature) }
         state.withLock { state in
             for (tag, windowStart, counts) in counted {
-                if windowStart == state.windowStart, state.open[tag] != nil {
-                    state.open[tag]?.addInputs(counts)
+                if windowStart == state.windowStart, let index = state.open.firstIndex(where: { $0.version == tag }) {
+                    state.open[index].addInputs(counts)
                 } else if let index = state.closed.firstIndex(where: { $0.version == tag && $0.start == windowStart }) {
                     state.closed[index].addInputs(counts)
                 }
@@ -208,7 +210,7 @@ public final class PredictionMonitor: Sendable {
 
     /// The windows open now, one per version seen in them.
     func openWindows() -> [MonitorWindow] {
-        state.withLock { Array($0.open.values) }
+        state.withLock { $0.open }
     }
 
     /// Keyed predictions dropped because the store could not keep up.
@@ -217,8 +219,8 @@ public final class PredictionMonitor: Sendable {
     /// Closes the open windows once `now` is past their end.
     private func roll(_ state: inout State, now: Double) {
         guard now >= state.windowStart + settings.windowSeconds else { return }
-        state.closed += state.open.values.sorted { $0.version < $1.version }
-        state.open = [:]
+        state.closed += state.open
+        state.open = []
         state.windowStart = Self.windowStart(of: now, seconds: settings.windowSeconds)
     }
 
@@ -228,15 +230,15 @@ public final class PredictionMonitor: Sendable {
         _ state: inout State, _ tag: String, labels: @autoclosure () -> [String], drift: DriftReference?,
         _ change: (inout MonitorWindow) -> Void
     ) {
-        let start = state.windowStart
-        change(
-            &state.open[
-                tag,
-                default: MonitorWindow(
-                    version: tag, start: start, seconds: settings.windowSeconds, labels: labels(),
-                    bins: drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) }
-                        ?? [])
-            ])
+        guard let index = state.open.firstIndex(where: { $0.version == tag }) else {
+            var window = MonitorWindow(
+                version: tag, start: state.windowStart, seconds: settings.windowSeconds, labels: labels(),
+                bins: drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) } ?? [])
+            change(&window)
+            state.open.append(window)
+            return
+        }
+        change(&state.open[index])
     }
 
     /// Windows start at whole multiples of their length, so every device's windows line up.
