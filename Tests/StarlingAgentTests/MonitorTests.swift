@@ -81,6 +81,8 @@ final class MonitorTests: XCTestCase {
             XCTAssertGreaterThan(moved.psi, 0.25, "half the inputs moved past the profile: a major shift")
             XCTAssertGreaterThan(moved.ks, 0.2)
             XCTAssertEqual(toy.topDrift.first?.feature, 0, "feature 0 drifted most")
+            let steady = try XCTUnwrap(toy.drift.last ?? nil)
+            XCTAssertLessThan(steady.psi, 0.1, "feature 1 did not move")
             XCTAssertEqual(toy.confidence.reduce(0, +), 800)
             XCTAssertNotNil(toy.latencyP50Ms)
         }
