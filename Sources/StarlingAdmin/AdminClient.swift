@@ -73,6 +73,13 @@ public struct AdminClient: Sendable {
         try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminRuns, json: request) }
     }
 
+    /// The fleet's monitors of `model` over the last `seconds`, for one version or all.
+    public func monitor(model: String, version: Int?, seconds: Double) async throws(AdminError) -> FleetMonitorReport {
+        var path = APIPath.adminMonitor(model: model) + "?window=\(Int(seconds))"
+        if let version { path += "&version=\(version)" }
+        return try await call { () async throws(StarlingHTTPError) in try await http.get(path) }
+    }
+
     public func run(id: String) async throws(AdminError) -> RunInfo {
         try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminRun(id: id)) }
     }

@@ -34,6 +34,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case invalidKey = "invalid_key"
     case invalidLimit = "invalid_limit"
     case invalidModel = "invalid_model"
+    case invalidMonitor = "invalid_monitor"
     case invalidProfile = "invalid_profile"
     case invalidReason = "invalid_reason"
     case invalidRequest = "invalid_request"

@@ -56,6 +56,10 @@ public enum APIPath {
     public static func adminProfile(name: String) -> String { "/v1/admin/profiles/\(name)" }
 
     public static let deviceWatch = "/v1/device/watch"
+    /// `POST` a ``MonitorUpload``: the device's closed monitor windows.
+    public static let deviceMonitor = "/v1/device/monitor"
+    /// `GET`: the fleet's monitors of a model (``FleetMonitorReport``), `?version=V&window=S`.
+    public static func adminMonitor(model: String) -> String { "/v1/admin/models/\(model)/monitor" }
     /// `GET`: as ``adminWeights(model:version:format:)``, on the device listener.
     public static func deviceWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
         "/v1/device/models/\(model)/versions/\(version)/weights" + format.query

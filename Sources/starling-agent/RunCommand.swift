@@ -81,13 +81,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The most closed monitor windows kept on disk; past it the oldest go first.")
     var monitorWindowLimit: Int = 576
 
+    @Option(help: "Seconds between reports of closed monitor windows to the aggregator; 0 keeps them on the device.")
+    var monitorReportInterval: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     private var monitorSettings: MonitorSettings {
         MonitorSettings(
             enabled: monitoring, retentionSeconds: predictionRetention, predictionLimit: predictionLimit,
-            windowSeconds: monitorWindow, windowLimit: monitorWindowLimit)
+            windowSeconds: monitorWindow, windowLimit: monitorWindowLimit, reportSeconds: monitorReportInterval)
     }
 
     func validate() throws {

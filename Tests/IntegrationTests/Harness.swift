@@ -99,12 +99,12 @@ final class AggregatorHarness: Sendable {
     }
 
     /// Starts a real agent process holding `csv`'s rows, enrolled with a fresh token that tags it
-    /// `shard=index`.
-    func startAgent(_ index: Int, csv: URL) async throws -> String {
+    /// `shard=index`, with `options` on its command line.
+    func startAgent(_ index: Int, csv: URL, options: [String] = []) async throws -> String {
         try await fleet.ingest(agent: index, csv: csv, labelColumn: "label")
         let token = try await admin.createEnrollmentToken(
             CreateEnrollmentTokenRequest(maxUses: 1, tags: [Tag(key: "shard", value: "\(index)")]))
-        return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [])
+        return try await fleet.startAgent(index, endpoints: endpoints, token: token.token, tags: [], options: options)
     }
 
     /// Waits until deployment `id` meets `condition`, and returns it then.
@@ -130,12 +130,12 @@ final class AggregatorHarness: Sendable {
     /// Starts `count` agents, agent i holding rows i·`rows`..<(i+1)·`rows` of the digits data, waits
     /// until all of them hold a watch, and returns their local API URLs in order.
     @discardableResult
-    func startAgents(_ count: Int, rows: Int) async throws -> [String] {
+    func startAgents(_ count: Int, rows: Int, options: [String] = []) async throws -> [String] {
         var urls: [String] = []
         for index in 0..<count {
             let csv = try TestData.digitsSlice(
                 index * rows..<(index + 1) * rows, in: folder, name: "slice-\(index).csv")
-            urls.append(try await startAgent(index, csv: csv))
+            urls.append(try await startAgent(index, csv: csv, options: options))
         }
         try await waitForOnlineDevices(count)
         return urls

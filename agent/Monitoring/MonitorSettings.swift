@@ -11,16 +11,19 @@ public struct MonitorSettings: Sendable, Equatable {
     public var windowSeconds: Double
     /// The most closed windows kept on disk, over all versions; past it the oldest go first.
     public var windowLimit: Int
+    /// How often closed windows are sent to the aggregator, in seconds; 0 keeps them on the device.
+    public var reportSeconds: Double
 
     public init(
         enabled: Bool = true, retentionSeconds: Double = 86_400, predictionLimit: Int = 100_000,
-        windowSeconds: Double = 300, windowLimit: Int = 576
+        windowSeconds: Double = 300, windowLimit: Int = 576, reportSeconds: Double = 60
     ) {
         self.enabled = enabled
         self.retentionSeconds = retentionSeconds
         self.predictionLimit = predictionLimit
         self.windowSeconds = windowSeconds
         self.windowLimit = windowLimit
+        self.reportSeconds = reportSeconds
     }
 
     /// The bounds the command line enforces, with the reason for a refusal.
@@ -33,6 +36,9 @@ public struct MonitorSettings: Sendable, Equatable {
             return "the monitor window must be 1 second to 1 day"
         }
         guard (1...100_000).contains(windowLimit) else { return "the monitor window limit must be 1…100,000" }
+        guard reportSeconds == 0 || (reportSeconds.isFinite && (1...86_400).contains(reportSeconds)) else {
+            return "the monitor report interval must be 0 (never) or 1 second to 1 day"
+        }
         return nil
     }
 }

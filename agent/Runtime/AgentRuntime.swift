@@ -67,6 +67,13 @@ public struct AgentRuntime: Sendable {
             await work.shutdown()
             throw error
         }
+        var reporting: [any Service] = []
+        if configuration.monitoring.enabled, configuration.monitoring.reportSeconds > 0 {
+            reporting.append(
+                MonitorReporter(
+                    client: client, store: store, interval: .seconds(configuration.monitoring.reportSeconds),
+                    logger: logger))
+        }
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
         let installer = ModelInstaller(
             client: client, store: store, slot: slot,
@@ -86,6 +93,6 @@ public struct AgentRuntime: Sendable {
                     client: client, store: store, counters: counters, privacy: ledger, metrics: metrics, tasks: tasks,
                     logger: logger),
                 watch,
-            ])
+            ] + reporting)
     }
 }

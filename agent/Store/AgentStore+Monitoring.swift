@@ -119,6 +119,27 @@ extension AgentStore {
         }
     }
 
+    /// Up to `limit` closed windows the aggregator does not have yet, oldest first, with their row ids.
+    func unsentMonitorWindows(limit: Int) async throws(AgentError) -> [(id: Int64, window: MonitorWindow)] {
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT id, body FROM monitor_window WHERE sent = 0 ORDER BY start, id LIMIT ?")
+                .rows([.integer(Int64(limit))]) { row -> (id: Int64, window: MonitorWindow)? in
+                    guard let window = try? StarlingJSON.decoder().decode(MonitorWindow.self, from: Data(row.blob(1)))
+                    else { return nil }
+                    return (row.integer(0), window)
+                }
+                .compactMap { $0 }
+        }
+    }
+
+    /// Marks windows as sent to the aggregator (or refused by it for good).
+    func markMonitorWindowsSent(_ ids: [Int64]) async throws(AgentError) {
+        try await write { db throws(SQLiteError) in
+            let statement = try db.prepare("UPDATE monitor_window SET sent = 1 WHERE id = ?")
+            for id in ids { try statement.run([.integer(id)]) }
+        }
+    }
+
     /// How many keyed predictions the store keeps now.
     func predictionCount() async throws(AgentError) -> Int {
         try await read { db throws(SQLiteError) in

@@ -85,6 +85,8 @@ enum StoreMigrations {
             CREATE INDEX monitor_window_start ON monitor_window(start);
             """
         ),
+        // Which closed windows the aggregator has.
+        ("v6-monitor-sent", "ALTER TABLE monitor_window ADD COLUMN sent INTEGER NOT NULL DEFAULT 0"),
     ]
 
     /// Applies, each in its own transaction, the migrations the store has not recorded yet. Applied

@@ -8,7 +8,7 @@ enum AdminEndpoint: CaseIterable, Sendable {
     case listAdminTokens, createAdminToken, revokeAdminToken
     case listEnrollmentTokens, createEnrollmentToken, revokeEnrollmentToken
     case listDevices, revokeDevice
-    case listModels, createModel, importModel, listVersions, downloadWeights
+    case listModels, createModel, importModel, listVersions, downloadWeights, showMonitor
     case listAliases, setAlias, deleteAlias
     case startRun, showRun, startEvaluation
     case listProfiles, showProfile, collectStatistics
@@ -32,6 +32,7 @@ enum AdminEndpoint: CaseIterable, Sendable {
         case .importModel: (.post, "models/import", .admin)
         case .listVersions: (.get, "models/:name/versions", .viewer)
         case .downloadWeights: (.get, "models/:name/versions/:version/weights", .viewer)
+        case .showMonitor: (.get, "models/:name/monitor", .viewer)
         case .listAliases: (.get, "models/:name/aliases", .viewer)
         case .setAlias: (.put, "models/:name/aliases/:alias", .operator)
         case .deleteAlias: (.delete, "models/:name/aliases/:alias", .operator)

@@ -57,6 +57,13 @@ enum AdminRoutes {
             return importModel(components)
         case .listVersions:
             return listVersions(components)
+        case .showMonitor:
+            return { request, context in
+                let (version, seconds) = try FleetMonitoring.query(request)
+                return try AdminReply.json(
+                    try await components.monitoring.report(
+                        model: try context.parameters.require("name"), version: version, seconds: seconds))
+            }
         case .downloadWeights:
             return { request, context in
                 AdminReply(response: try await WeightsHandler.answer(request, context, catalog: components.catalog))

@@ -15,6 +15,11 @@ enum DeviceRoutes {
             return try JSONResponse.make(
                 try await components.desiredStates.watch(body, device: try context.requireDevice()))
         }
+        router.post(RouterPath(APIPath.deviceMonitor)) { request, context in
+            let body = try await RequestBody.json(MonitorUpload.self, from: request)
+            return try JSONResponse.make(
+                try await components.monitoring.upload(body, device: try context.requireDevice().id))
+        }
         router.get("v1/device/models/:name/versions/:version/weights") { request, context in
             try await WeightsHandler.answer(request, context, catalog: components.catalog)
         }

@@ -1068,6 +1068,7 @@ extension OpenAPIDocument {
           "invalid_key",
           "invalid_limit",
           "invalid_model",
+          "invalid_monitor",
           "invalid_profile",
           "invalid_reason",
           "invalid_request",
@@ -1308,6 +1309,63 @@ extension OpenAPIDocument {
         ],
         "type": "object"
       },
+      "FleetMonitorReport": {
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "versions": {
+            "items": {
+              "properties": {
+                "devices": {
+                  "type": "integer"
+                },
+                "points": {
+                  "items": {
+                    "properties": {
+                      "devices": {
+                        "type": "integer"
+                      },
+                      "figures": {
+                        "$ref": "#/components/schemas/VersionMonitor"
+                      }
+                    },
+                    "required": [
+                      "devices",
+                      "figures"
+                    ],
+                    "type": "object"
+                  },
+                  "type": "array"
+                },
+                "total": {
+                  "$ref": "#/components/schemas/VersionMonitor"
+                },
+                "version": {
+                  "type": "integer"
+                }
+              },
+              "required": [
+                "version",
+                "devices",
+                "total",
+                "points"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          },
+          "window_seconds": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "model",
+          "window_seconds",
+          "versions"
+        ],
+        "type": "object"
+      },
       "Health": {
         "properties": {
           "status": {
@@ -1460,131 +1518,7 @@ extension OpenAPIDocument {
         "properties": {
           "versions": {
             "items": {
-              "properties": {
-                "accuracy": {
-                  "type": "number"
-                },
-                "confidence": {
-                  "description": "Answers per tenth of top-class probability.",
-                  "items": {
-                    "type": "integer"
-                  },
-                  "type": "array"
-                },
-                "confusion": {
-                  "properties": {
-                    "counts": {
-                      "description": "Rows are true labels, columns predicted ones.",
-                      "items": {
-                        "items": {
-                          "type": "integer"
-                        },
-                        "type": "array"
-                      },
-                      "type": "array"
-                    },
-                    "labels": {
-                      "items": {
-                        "type": "string"
-                      },
-                      "type": "array"
-                    }
-                  },
-                  "required": [
-                    "labels",
-                    "counts"
-                  ],
-                  "type": "object"
-                },
-                "degraded_rate": {
-                  "type": "number"
-                },
-                "drift": {
-                  "description": "Per feature; null for a feature without inputs in the span.",
-                  "items": {
-                    "properties": {
-                      "ks": {
-                        "type": "number"
-                      },
-                      "psi": {
-                        "type": "number"
-                      }
-                    },
-                    "required": [
-                      "psi",
-                      "ks"
-                    ],
-                    "type": [
-                      "object",
-                      "null"
-                    ]
-                  },
-                  "type": "array"
-                },
-                "error_rate": {
-                  "type": "number"
-                },
-                "feedback": {
-                  "type": "integer"
-                },
-                "from": {
-                  "description": "Seconds since 1970.",
-                  "type": "number"
-                },
-                "latency_p50_ms": {
-                  "type": "number"
-                },
-                "latency_p95_ms": {
-                  "type": "number"
-                },
-                "phase_two_rate": {
-                  "type": "number"
-                },
-                "requests": {
-                  "type": "integer"
-                },
-                "to": {
-                  "type": "number"
-                },
-                "top_drift": {
-                  "items": {
-                    "properties": {
-                      "feature": {
-                        "type": "integer"
-                      },
-                      "ks": {
-                        "type": "number"
-                      },
-                      "psi": {
-                        "type": "number"
-                      }
-                    },
-                    "required": [
-                      "feature",
-                      "psi",
-                      "ks"
-                    ],
-                    "type": "object"
-                  },
-                  "type": "array"
-                },
-                "version": {
-                  "description": "name@version",
-                  "type": "string"
-                }
-              },
-              "required": [
-                "version",
-                "from",
-                "to",
-                "requests",
-                "confidence",
-                "feedback",
-                "confusion",
-                "drift",
-                "top_drift"
-              ],
-              "type": "object"
+              "$ref": "#/components/schemas/VersionMonitor"
             },
             "type": "array"
           },
@@ -1595,6 +1529,100 @@ extension OpenAPIDocument {
         "required": [
           "window_seconds",
           "versions"
+        ],
+        "type": "object"
+      },
+      "MonitorUpload": {
+        "properties": {
+          "windows": {
+            "items": {
+              "properties": {
+                "confidence": {
+                  "items": {
+                    "type": "integer"
+                  },
+                  "type": "array"
+                },
+                "confusion": {
+                  "items": {
+                    "type": "integer"
+                  },
+                  "type": "array"
+                },
+                "correct": {
+                  "type": "integer"
+                },
+                "degraded": {
+                  "type": "integer"
+                },
+                "errors": {
+                  "type": "integer"
+                },
+                "features": {
+                  "items": {
+                    "items": {
+                      "type": "integer"
+                    },
+                    "type": "array"
+                  },
+                  "type": "array"
+                },
+                "feedback": {
+                  "type": "integer"
+                },
+                "labels": {
+                  "items": {
+                    "type": "string"
+                  },
+                  "type": "array"
+                },
+                "latency": {
+                  "items": {
+                    "type": "integer"
+                  },
+                  "type": "array"
+                },
+                "phase_two": {
+                  "type": "integer"
+                },
+                "requests": {
+                  "type": "integer"
+                },
+                "seconds": {
+                  "type": "number"
+                },
+                "start": {
+                  "description": "Seconds since 1970.",
+                  "type": "number"
+                },
+                "version": {
+                  "description": "name@version",
+                  "type": "string"
+                }
+              },
+              "required": [
+                "version",
+                "start",
+                "seconds",
+                "labels",
+                "requests",
+                "errors",
+                "phase_two",
+                "degraded",
+                "latency",
+                "confidence",
+                "feedback",
+                "correct",
+                "confusion",
+                "features"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          }
+        },
+        "required": [
+          "windows"
         ],
         "type": "object"
       },
@@ -2378,6 +2406,133 @@ extension OpenAPIDocument {
             "type": "integer"
           }
         },
+        "type": "object"
+      },
+      "VersionMonitor": {
+        "properties": {
+          "accuracy": {
+            "type": "number"
+          },
+          "confidence": {
+            "description": "Answers per tenth of top-class probability.",
+            "items": {
+              "type": "integer"
+            },
+            "type": "array"
+          },
+          "confusion": {
+            "properties": {
+              "counts": {
+                "description": "Rows are true labels, columns predicted ones.",
+                "items": {
+                  "items": {
+                    "type": "integer"
+                  },
+                  "type": "array"
+                },
+                "type": "array"
+              },
+              "labels": {
+                "items": {
+                  "type": "string"
+                },
+                "type": "array"
+              }
+            },
+            "required": [
+              "labels",
+              "counts"
+            ],
+            "type": "object"
+          },
+          "degraded_rate": {
+            "type": "number"
+          },
+          "drift": {
+            "description": "Per feature; null for a feature without inputs in the span.",
+            "items": {
+              "properties": {
+                "ks": {
+                  "type": "number"
+                },
+                "psi": {
+                  "type": "number"
+                }
+              },
+              "required": [
+                "psi",
+                "ks"
+              ],
+              "type": [
+                "object",
+                "null"
+              ]
+            },
+            "type": "array"
+          },
+          "error_rate": {
+            "type": "number"
+          },
+          "feedback": {
+            "type": "integer"
+          },
+          "from": {
+            "description": "Seconds since 1970.",
+            "type": "number"
+          },
+          "latency_p50_ms": {
+            "type": "number"
+          },
+          "latency_p95_ms": {
+            "type": "number"
+          },
+          "phase_two_rate": {
+            "type": "number"
+          },
+          "requests": {
+            "type": "integer"
+          },
+          "to": {
+            "type": "number"
+          },
+          "top_drift": {
+            "items": {
+              "properties": {
+                "feature": {
+                  "type": "integer"
+                },
+                "ks": {
+                  "type": "number"
+                },
+                "psi": {
+                  "type": "number"
+                }
+              },
+              "required": [
+                "feature",
+                "psi",
+                "ks"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          },
+          "version": {
+            "description": "name@version",
+            "type": "string"
+          }
+        },
+        "required": [
+          "version",
+          "from",
+          "to",
+          "requests",
+          "confidence",
+          "feedback",
+          "confusion",
+          "drift",
+          "top_drift"
+        ],
         "type": "object"
       },
       "VersionPrivacy": {
@@ -3511,6 +3666,63 @@ extension OpenAPIDocument {
         "x-starling-role": "operator"
       }
     },
+    "/v1/admin/models/{name}/monitor": {
+      "get": {
+        "description": "The windows devices sent for the model's versions (one version with `version`) that started in the last `window` seconds (60…2,592,000, default 3600; otherwise 400 `invalid_request`), added up over devices, with their figures as `GET /v1/monitor` on an agent reports them and drift against each version's own reference.",
+        "operationId": "showMonitor",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/name"
+          },
+          {
+            "in": "query",
+            "name": "version",
+            "schema": {
+              "minimum": 1,
+              "type": "integer"
+            }
+          },
+          {
+            "in": "query",
+            "name": "window",
+            "schema": {
+              "type": "number"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FleetMonitorReport"
+                }
+              }
+            },
+            "description": "Per version, the newest first."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "summary": "The fleet's monitors of a model, per version, in total and window by window.",
+        "tags": [
+          "admin"
+        ],
+        "x-starling-role": "viewer"
+      }
+    },
     "/v1/admin/models/{name}/versions": {
       "get": {
         "operationId": "listVersions",
@@ -4055,6 +4267,57 @@ extension OpenAPIDocument {
             "deviceCertificate": []
           }
         ],
+        "tags": [
+          "device"
+        ]
+      }
+    },
+    "/v1/device/monitor": {
+      "post": {
+        "description": "1…288 windows, taken all or none. Each names a registry version as `name@version` (404 `model_not_found` or `version_not_found` otherwise) and has its shape: the version's labels, its drift reference's bins per feature (none without one), 20 latency and 10 confidence buckets, labels² confusion cells; starts within the last 30 days, lasts 1 s to 1 day, and holds counts of 0…2^40 with no more right answers than feedback and no more escalations than requests. Anything else is 400 `invalid_monitor`.",
+        "operationId": "uploadMonitorWindows",
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/MonitorUpload"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "properties": {
+                    "accepted": {
+                      "type": "integer"
+                    }
+                  },
+                  "required": [
+                    "accepted"
+                  ],
+                  "type": "object"
+                }
+              }
+            },
+            "description": "The windows were kept."
+          },
+          "403": {
+            "$ref": "#/components/responses/DeviceRefused"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [
+          {
+            "deviceCertificate": []
+          }
+        ],
+        "summary": "The device's closed monitor windows (kept 30 days; a window sent again replaces the first).",
         "tags": [
           "device"
         ]

@@ -240,6 +240,19 @@ enum Migrations {
         migrator.registerMigration("v11-update-staleness") { db in
             try db.alter(table: "roundUpdates") { t in t.add(column: "staleness", .integer) }
         }
+        // Devices' monitor windows, one per device, version and start.
+        migrator.registerMigration("v12-monitor-windows") { db in
+            try db.create(table: "monitorWindows") { t in
+                t.column("deviceId", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("start", .double).notNull()
+                t.column("window", .text).notNull()
+                t.column("receivedAt", .datetime).notNull()
+                t.primaryKey(["deviceId", "model", "version", "start"])
+            }
+            try db.create(index: "monitorWindowsByModel", on: "monitorWindows", columns: ["model", "version", "start"])
+        }
         return migrator
     }
 }

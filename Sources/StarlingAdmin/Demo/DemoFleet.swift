@@ -73,9 +73,10 @@ public struct DemoFleet: Sendable {
 
     /// Starts agent `index`, enrolling with `token` (handed over in `STARLING_ENROLL_TOKEN`, so it
     /// never shows in `ps`) and asking for `tags` on itself (only `device.` tags are allowed; the
-    /// token carries the operator's), and returns its local API URL once it listens.
+    /// token carries the operator's), with `options` added to its command line, and returns its local
+    /// API URL once it listens.
     public func startAgent(
-        _ index: Int, endpoints: AggregatorEndpoints, token: String, tags: [Tag]
+        _ index: Int, endpoints: AggregatorEndpoints, token: String, tags: [Tag], options: [String] = []
     ) async throws(AdminError) -> String {
         let directory = agentDirectory(index)
         var arguments = [
@@ -83,6 +84,7 @@ public struct DemoFleet: Sendable {
             "--data-dir", directory.path, "--api", "127.0.0.1:0",
         ]
         for tag in tags { arguments += ["--tag", tag.description] }
+        arguments += options
         let process = try ManagedProcess(
             name: "agent-\(index)", executable: binaries.agent, arguments: arguments,
             environment: ["STARLING_ENROLL_TOKEN": token],

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import StarlingCore
+import StarlingProtocol
+
+/// The devices' monitor windows, kept 30 days, and the fleet's view of them: per version, the
+/// windows of every device added up, over the span and window by window.
+struct MonitorStore: Sendable {
+    let pool: DatabasePool
+
+    /// Keeps a device's windows (replacing any it sent before for the same version and start) and
+    /// forgets windows older than ``MonitorUploadValidator/maximumAge``.
+    func insert(_ windows: [(model: String, version: Int, window: MonitorWindow)], device: String, now: Date)
+        async throws(APIError)
+    {
+        try await pool.writing { db in
+            for (model, version, window) in windows {
+                try MonitorWindowRecord(
+                    deviceId: device, model: model, version: version, start: window.start, window: window,
+                    receivedAt: now
+                ).save(db)
+            }
+            try MonitorWindowRecord.filter(
+                Column("start") < now.timeIntervalSince1970 - MonitorUploadValidator.maximumAge
+            ).deleteAll(db)
+        }
+    }
+
+    /// The fleet's figures of `model` (one version, or all) over the windows that started in the
+    /// last `seconds`; `references` gives each version's drift reference.
+    func report(
+        model: String, version: Int?, seconds: Double, now: Date, references: [Int: DriftReference]
+    ) async throws(APIError) -> FleetMonitorReport {
+        let rows = try await pool.reading { db in
+            var request = MonitorWindowRecord.filter(
+                Column("model") == model && Column("start") >= now.timeIntervalSince1970 - seconds)
+            if let version { request = request.filter(Column("version") == version) }
+            return try request.order(Column("start")).fetchAll(db)
+        }
+        let versions = Dictionary(grouping: rows, by: \.version).sorted { $0.key > $1.key }.map { version, rows in
+            let points = Dictionary(grouping: rows, by: \.start).sorted { $0.key < $1.key }.compactMap { _, rows in
+                Self.sum(rows).map { window in
+                    FleetMonitorReport.Point(
+                        devices: Set(rows.map(\.deviceId)).count,
+                        figures: MonitorReport.Version(summarising: window, reference: references[version]))
+                }
+            }
+            let total = Self.sum(rows).map { MonitorReport.Version(summarising: $0, reference: references[version]) }
+            return (version, Set(rows.map(\.deviceId)).count, total, points)
+        }
+        .compactMap { version, devices, total, points in
+            total.map { FleetMonitorReport.Version(version: version, devices: devices, total: $0, points: points) }
+        }
+        return FleetMonitorReport(model: model, windowSeconds: seconds, versions: versions)
+    }
+
+    /// The rows' windows added up (windows of another shape, from before the version's labels
+    /// changed, are left out).
+    private static func sum(_ rows: [MonitorWindowRecord]) -> MonitorWindow? {
+        guard var total = rows.first?.window else { return nil }
+        for row in rows.dropFirst() { total.add(row.window) }
+        return total
+    }
+}
