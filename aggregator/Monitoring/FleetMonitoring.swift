@@ -8,18 +8,18 @@ import StarlingProtocol
 struct FleetMonitoring: Sendable {
     let store: MonitorStore
     let catalog: ModelCatalog
+    let shapes: VersionShapes
     let clock: @Sendable () -> Date
 
     /// Keeps an enrolled device's windows, all or none.
     func upload(_ upload: MonitorUpload, device: String) async throws(APIError) -> MonitorUploadReceipt {
-        let validator = MonitorUploadValidator { tag throws(APIError) in
+        let validator = MonitorUploadValidator { [shapes] tag throws(APIError) in
             guard let parsed = VersionTag(tag), parsed.version >= 1 else {
                 throw .badRequest(
                     .invalidMonitor, "The monitor upload is refused: '\(tag.prefix(64))' is not name@version.")
             }
-            let manifest = try catalog.bundle(try await catalog.version(of: parsed.model, parsed.version)).manifest
-            let bins = manifest.drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) } ?? []
-            return (parsed.model, parsed.version, manifest.labels, bins)
+            let shape = try await shapes.shape(model: parsed.model, version: parsed.version)
+            return (parsed.model, parsed.version, shape.labels, shape.bins)
         }
         let now = clock()
         let windows = try await validator.validate(upload, now: now)
@@ -33,12 +33,14 @@ struct FleetMonitoring: Sendable {
         if let version, !versions.contains(version) {
             throw .notFound(.versionNotFound, "model '\(model)' has no version \(version)")
         }
+        let now = clock()
         var references: [Int: DriftReference] = [:]
-        for number in versions where version == nil || version == number {
-            references[number] = try catalog.bundle(try await catalog.version(of: model, number)).manifest.drift
+        for number in try await store.versions(model: model, since: now.timeIntervalSince1970 - seconds)
+        where version == nil || version == number {
+            references[number] = try await shapes.shape(model: model, version: number).drift
         }
         return try await store.report(
-            model: model, version: version, seconds: seconds, now: clock(), references: references)
+            model: model, version: version, seconds: seconds, now: now, references: references)
     }
 
     /// `?version=V&window=S` of the admin route: a positive version, and 60 s to 30 days (default

@@ -26,6 +26,16 @@ struct MonitorStore: Sendable {
         }
     }
 
+    /// The versions of `model` with windows that started at or after `since`.
+    func versions(model: String, since: Double) async throws(APIError) -> [Int] {
+        try await pool.reading { db in
+            try Int.fetchAll(
+                db,
+                sql: "SELECT DISTINCT version FROM monitorWindows WHERE model = ? AND start >= ? ORDER BY version",
+                arguments: [model, since])
+        }
+    }
+
     /// The fleet's figures of `model` (one version, or all) over the windows that started in the
     /// last `seconds`; `references` gives each version's drift reference.
     func report(

@@ -182,6 +182,9 @@ public struct Aggregator: Sendable {
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, announce: announce, logger: logger),
-            metrics: metrics, dashboardSessions: DashboardSessions(clock: clock))
+            metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
+            monitoring: FleetMonitoring(
+                store: MonitorStore(pool: pool), catalog: catalog, shapes: VersionShapes(catalog: catalog), clock: clock
+            ))
     }
 }

@@ -25,9 +25,6 @@ struct Components: Sendable {
     let endpoints: EndpointAnnouncer
     let metrics: AggregatorMetrics
     let dashboardSessions: DashboardSessions
-
     /// Devices' monitor windows in, the fleet's view out.
-    var monitoring: FleetMonitoring {
-        FleetMonitoring(store: MonitorStore(pool: pool), catalog: catalog, clock: { Date() })
-    }
+    let monitoring: FleetMonitoring
 }
