@@ -27,7 +27,8 @@ final class StorageRestartTests: XCTestCase {
             [
                 "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
                 "enrollmentTokens",
-                "featureProfiles", "modelAliases", "modelVersions", "models", "roundFailures", "roundUpdates",
+                "featureProfiles", "modelAliases", "modelVersions", "models", "monitorWindows", "roundFailures",
+                "roundUpdates",
                 "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])
         let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
