@@ -79,9 +79,15 @@ public struct MonitorReport: Codable, Sendable, Equatable {
     /// The span asked for, in seconds.
     public var windowSeconds: Double
     public var versions: [Version]
+    /// Since the agent started: keyed predictions not kept, and calls whose inputs were left out of
+    /// the drift histograms, because too much waited to be written (0 unless the device is overloaded).
+    public var droppedPredictions: Int
+    public var unsampledCalls: Int
 
-    public init(windowSeconds: Double, versions: [Version]) {
+    public init(windowSeconds: Double, versions: [Version], droppedPredictions: Int = 0, unsampledCalls: Int = 0) {
         self.windowSeconds = windowSeconds
         self.versions = versions
+        self.droppedPredictions = droppedPredictions
+        self.unsampledCalls = unsampledCalls
     }
 }

@@ -77,6 +77,8 @@ final class MonitorTests: XCTestCase {
             let after: MonitorReport = try await client.get(APIPath.agentMonitor)
             let toy = try XCTUnwrap(after.versions.first)
             XCTAssertEqual(toy.requests, 800)
+            XCTAssertEqual(after.unsampledCalls, 0, "nothing was left out at this load")
+            XCTAssertEqual(after.droppedPredictions, 0)
             let moved = try XCTUnwrap(toy.drift.first ?? nil)
             XCTAssertGreaterThan(moved.psi, 0.25, "half the inputs moved past the profile: a major shift")
             XCTAssertGreaterThan(moved.ks, 0.2)

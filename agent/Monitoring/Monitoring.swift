@@ -100,7 +100,9 @@ struct Monitoring: Sendable {
         let versions = latestFirst.map { window in
             MonitorReport.Version(summarising: window, reference: manifest(of: window.version)?.drift)
         }
-        return MonitorReport(windowSeconds: seconds, versions: versions)
+        return MonitorReport(
+            windowSeconds: seconds, versions: versions, droppedPredictions: monitor.droppedPredictions,
+            unsampledCalls: monitor.unsampledInputs)
     }
 
     /// The manifest of `version` when it is the installed model.

@@ -1516,6 +1516,14 @@ extension OpenAPIDocument {
       },
       "MonitorReport": {
         "properties": {
+          "dropped_predictions": {
+            "description": "Since the agent started, keyed predictions not kept because too many waited to be written.",
+            "type": "integer"
+          },
+          "unsampled_calls": {
+            "description": "Since the agent started, calls whose inputs were left out of the drift histograms for the same reason.",
+            "type": "integer"
+          },
           "versions": {
             "items": {
               "$ref": "#/components/schemas/VersionMonitor"
@@ -1528,7 +1536,9 @@ extension OpenAPIDocument {
         },
         "required": [
           "window_seconds",
-          "versions"
+          "versions",
+          "dropped_predictions",
+          "unsampled_calls"
         ],
         "type": "object"
       },
