@@ -268,6 +268,7 @@ let package = Package(
             name: "StarlingAggregatorTests",
             dependencies: [
                 "StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation", "Privacy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -80,6 +80,24 @@ public struct AdminClient: Sendable {
         return try await call { () async throws(StarlingHTTPError) in try await http.get(path) }
     }
 
+    public func setMonitorRule(_ request: SetMonitorRuleRequest) async throws(AdminError) -> MonitorRule {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminMonitorRules, json: request)
+        }
+    }
+
+    public func monitorRules() async throws(AdminError) -> [MonitorRule] {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminMonitorRules, as: MonitorRuleList.self)
+        }.rules
+    }
+
+    public func monitorAlerts() async throws(AdminError) -> [MonitorAlert] {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.get(APIPath.adminMonitorAlerts, as: MonitorAlertList.self)
+        }.alerts
+    }
+
     public func run(id: String) async throws(AdminError) -> RunInfo {
         try await call { () async throws(StarlingHTTPError) in try await http.get(APIPath.adminRun(id: id)) }
     }

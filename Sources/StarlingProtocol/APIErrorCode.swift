@@ -35,6 +35,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case invalidLimit = "invalid_limit"
     case invalidModel = "invalid_model"
     case invalidMonitor = "invalid_monitor"
+    case invalidMonitorRule = "invalid_monitor_rule"
     case invalidProfile = "invalid_profile"
     case invalidReason = "invalid_reason"
     case invalidRequest = "invalid_request"

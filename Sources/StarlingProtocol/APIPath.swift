@@ -60,6 +60,10 @@ public enum APIPath {
     public static let deviceMonitor = "/v1/device/monitor"
     /// `GET`: the fleet's monitors of a model (``FleetMonitorReport``), `?version=V&window=S`.
     public static func adminMonitor(model: String) -> String { "/v1/admin/models/\(model)/monitor" }
+    /// `POST` a ``SetMonitorRuleRequest``; `GET` the ``MonitorRuleList``.
+    public static let adminMonitorRules = "/v1/admin/monitor/rules"
+    /// `GET`: the ``MonitorAlertList``, newest first.
+    public static let adminMonitorAlerts = "/v1/admin/monitor/alerts"
     /// `GET`: as ``adminWeights(model:version:format:)``, on the device listener.
     public static func deviceWeights(model: String, version: Int, format: ArtifactFormat = .fp32) -> String {
         "/v1/device/models/\(model)/versions/\(version)/weights" + format.query

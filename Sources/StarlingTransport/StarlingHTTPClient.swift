@@ -75,6 +75,14 @@ public final class StarlingHTTPClient: Sendable {
         try decode(type, from: try await send(.DELETE, path, body: nil, contentType: nil, timeout: timeout))
     }
 
+    /// `POST` a JSON body and hand back the answer's bytes as they are (for receivers, such as
+    /// webhooks, whose answers are not JSON).
+    public func postJSON<Body: Encodable & Sendable>(
+        _ path: String, json body: Body, timeout: Duration = .seconds(30)
+    ) async throws(StarlingHTTPError) -> [UInt8] {
+        try await send(.POST, path, body: try encode(body), contentType: "application/json", timeout: timeout)
+    }
+
     /// `POST` raw bytes (a safetensors artifact, say) and decode a JSON answer.
     public func post<Response: Decodable & Sendable>(
         _ path: String, bytes: [UInt8], contentType: String = "application/octet-stream",

@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var maxConnections: Int?
 
+    @Option(help: "An http:// or https:// URL that every monitor alert is posted to as JSON.")
+    var alertWebhook: String?
+
+    @Option(help: "Seconds between two judgements of the monitor rules.")
+    var monitorRuleInterval: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -60,6 +66,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let maxConnections, !(1...1_000_000).contains(maxConnections) {
             throw ValidationError("--max-connections must be between 1 and 1000000")
+        }
+        if let alertWebhook {
+            guard let url = URL(string: alertWebhook), ["http", "https"].contains(url.scheme ?? ""), url.host != nil
+            else { throw ValidationError("--alert-webhook must be an http:// or https:// URL") }
+        }
+        guard monitorRuleInterval.isFinite, (0.1...86_400).contains(monitorRuleInterval) else {
+            throw ValidationError("--monitor-rule-interval must be 0.1 to 86400 seconds")
         }
     }
 
@@ -78,7 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
                 minimumStatisticsDevices: minStatisticsDevices,
                 modelSizeLimit: ModelSizeLimit(
                     maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers),
-                connectionLimits: maxConnections.map { ConnectionLimits.standard(maximumConnections: $0) }),
+                connectionLimits: maxConnections.map { ConnectionLimits.standard(maximumConnections: $0) },
+                alertWebhook: alertWebhook, monitorRuleInterval: .milliseconds(Int(monitorRuleInterval * 1000))),
             logger: logger,
             announce: { line in
                 print(line)

@@ -27,7 +27,9 @@ final class StorageRestartTests: XCTestCase {
             [
                 "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
                 "enrollmentTokens",
-                "featureProfiles", "modelAliases", "modelVersions", "models", "monitorWindows", "roundFailures",
+                "featureProfiles", "modelAliases", "modelVersions", "models", "monitorAlerts", "monitorRules",
+                "monitorWindows",
+                "roundFailures",
                 "roundUpdates",
                 "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])

@@ -27,7 +27,8 @@ final class TestAggregator: Sendable {
 
     static func start(
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
-        metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256)
+        metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256),
+        alertWebhook: String? = nil
     ) async throws -> TestAggregator {
         let folder =
             folder
@@ -40,7 +41,8 @@ final class TestAggregator: Sendable {
             configuration: AggregatorConfiguration(
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit,
-                connectionLimits: connectionLimits),
+                connectionLimits: connectionLimits, alertWebhook: alertWebhook,
+                monitorRuleInterval: .milliseconds(50)),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }

@@ -13,6 +13,7 @@ enum AdminEndpoint: CaseIterable, Sendable {
     case startRun, showRun, startEvaluation
     case listProfiles, showProfile, collectStatistics
     case createDeployment, showDeployment, listDeploymentEvents, steerDeployment
+    case setMonitorRule, listMonitorRules, listMonitorAlerts
     case setRefinement
     case readAudit
 
@@ -46,6 +47,9 @@ enum AdminEndpoint: CaseIterable, Sendable {
         case .showDeployment: (.get, "deployments/:id", .viewer)
         case .listDeploymentEvents: (.get, "deployments/:id/events", .viewer)
         case .steerDeployment: (.post, "deployments/:id/:action", .operator)
+        case .setMonitorRule: (.post, "monitor/rules", .operator)
+        case .listMonitorRules: (.get, "monitor/rules", .viewer)
+        case .listMonitorAlerts: (.get, "monitor/alerts", .viewer)
         case .setRefinement: (.put, "refinement", .admin)
         case .readAudit: (.get, "audit", .admin)
         }

@@ -122,6 +122,19 @@ enum AdminRoutes {
                     try context.parameters.require("action"), id: try context.parameters.require("id"))
                 return try AdminReply.json(info)
             }
+        case .setMonitorRule:
+            return { request, _ in
+                let body = try await RequestBody.json(SetMonitorRuleRequest.self, from: request)
+                let rule = try await components.monitorRules.set(body)
+                return try AdminReply.json(
+                    rule, status: .created, created: ["monitor-rule": "\(body.model)/\(body.name)"])
+            }
+        case .listMonitorRules:
+            return { _, _ in try AdminReply.json(MonitorRuleList(rules: try await components.monitorRules.rules())) }
+        case .listMonitorAlerts:
+            return { _, _ in
+                try AdminReply.json(MonitorAlertList(alerts: try await components.monitorRules.alerts()))
+            }
         case .setRefinement:
             return { request, _ in
                 let body = try await RequestBody.json(RefinementSettings.self, from: request)

@@ -1069,6 +1069,7 @@ extension OpenAPIDocument {
           "invalid_limit",
           "invalid_model",
           "invalid_monitor",
+          "invalid_monitor_rule",
           "invalid_profile",
           "invalid_reason",
           "invalid_request",
@@ -1514,6 +1515,67 @@ extension OpenAPIDocument {
         ],
         "type": "object"
       },
+      "MonitorAlert": {
+        "properties": {
+          "action": {
+            "enum": [
+              "alert",
+              "rollback"
+            ],
+            "type": "string"
+          },
+          "condition": {
+            "enum": [
+              "max_drift",
+              "min_accuracy",
+              "max_phase2_rate"
+            ],
+            "type": "string"
+          },
+          "fired_at": {
+            "format": "date-time",
+            "type": "string"
+          },
+          "id": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "outcome": {
+            "type": "string"
+          },
+          "resolved_at": {
+            "format": "date-time",
+            "type": "string"
+          },
+          "rule": {
+            "type": "string"
+          },
+          "threshold": {
+            "type": "number"
+          },
+          "value": {
+            "type": "number"
+          },
+          "version": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "id",
+          "model",
+          "version",
+          "rule",
+          "condition",
+          "threshold",
+          "value",
+          "action",
+          "outcome",
+          "fired_at"
+        ],
+        "type": "object"
+      },
       "MonitorReport": {
         "properties": {
           "dropped_predictions": {
@@ -1539,6 +1601,22 @@ extension OpenAPIDocument {
           "versions",
           "dropped_predictions",
           "unsampled_calls"
+        ],
+        "type": "object"
+      },
+      "MonitorRule": {
+        "properties": {
+          "rule": {
+            "$ref": "#/components/schemas/SetMonitorRuleRequest"
+          },
+          "updated_at": {
+            "format": "date-time",
+            "type": "string"
+          }
+        },
+        "required": [
+          "rule",
+          "updated_at"
         ],
         "type": "object"
       },
@@ -2175,6 +2253,46 @@ extension OpenAPIDocument {
         },
         "required": [
           "version"
+        ],
+        "type": "object"
+      },
+      "SetMonitorRuleRequest": {
+        "properties": {
+          "action": {
+            "enum": [
+              "alert",
+              "rollback"
+            ],
+            "type": "string"
+          },
+          "condition": {
+            "enum": [
+              "max_drift",
+              "min_accuracy",
+              "max_phase2_rate"
+            ],
+            "type": "string"
+          },
+          "for_seconds": {
+            "type": "number"
+          },
+          "model": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "threshold": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "model",
+          "name",
+          "condition",
+          "threshold",
+          "for_seconds",
+          "action"
         ],
         "type": "object"
       },
@@ -3816,6 +3934,144 @@ extension OpenAPIDocument {
           "admin"
         ],
         "x-starling-role": "viewer"
+      }
+    },
+    "/v1/admin/monitor/alerts": {
+      "get": {
+        "operationId": "listMonitorAlerts",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "properties": {
+                    "alerts": {
+                      "items": {
+                        "$ref": "#/components/schemas/MonitorAlert"
+                      },
+                      "type": "array"
+                    }
+                  },
+                  "required": [
+                    "alerts"
+                  ],
+                  "type": "object"
+                }
+              }
+            },
+            "description": "The alerts."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "summary": "The alerts the monitor rules fired, newest first (at most 500).",
+        "tags": [
+          "admin"
+        ],
+        "x-starling-role": "viewer"
+      }
+    },
+    "/v1/admin/monitor/rules": {
+      "get": {
+        "operationId": "listMonitorRules",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "properties": {
+                    "rules": {
+                      "items": {
+                        "$ref": "#/components/schemas/MonitorRule"
+                      },
+                      "type": "array"
+                    }
+                  },
+                  "required": [
+                    "rules"
+                  ],
+                  "type": "object"
+                }
+              }
+            },
+            "description": "Every rule, by model and name."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "tags": [
+          "admin"
+        ],
+        "x-starling-role": "viewer"
+      },
+      "post": {
+        "description": "Every `--monitor-rule-interval` seconds the aggregator judges each rule on the fleet's windows of the last `for_seconds` (60…2,592,000) of each version of the model: the largest feature PSI (`max_drift`, threshold in (0, 100]), accuracy on feedback (`min_accuracy`, in [0, 1]) or the phase-two rate (`max_phase2_rate`, in [0, 1]). A breach with no alert open for the version fires one (recorded, posted to `--alert-webhook`; `rollback` also rolls back the version's live deployments); it resolves when the condition stops holding. A name is 1…64 letters, digits, `-` or `_`. Otherwise 400 `invalid_monitor_rule`; 404 `model_not_found`.",
+        "operationId": "setMonitorRule",
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SetMonitorRuleRequest"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "201": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MonitorRule"
+                }
+              }
+            },
+            "description": "The rule as stored."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "summary": "Creates or replaces a model's monitor rule of that name.",
+        "tags": [
+          "admin"
+        ],
+        "x-starling-role": "operator"
       }
     },
     "/v1/admin/profiles": {

@@ -107,7 +107,12 @@ public struct Aggregator: Sendable {
         }
         let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
         let listeners = [publicApp, deviceApp] + (metricsApp.map { [$0] } ?? [])
-        services = [storage, heartbeats, components.runs, components.rollouts] + listeners + [components.broadcaster]
+        let rules = MonitorRuleService(
+            rules: components.monitorRules, monitoring: components.monitoring, rollouts: components.rollouts,
+            webhook: configuration.alertWebhook, interval: configuration.monitorRuleInterval, clock: clock,
+            logger: logger)
+        services =
+            [storage, heartbeats, components.runs, components.rollouts, rules] + listeners + [components.broadcaster]
         endpoints = announcer
         self.routes = routes
     }
@@ -185,6 +190,7 @@ public struct Aggregator: Sendable {
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
                 store: MonitorStore(pool: pool), catalog: catalog, shapes: VersionShapes(catalog: catalog), clock: clock
-            ))
+            ),
+            monitorRules: MonitorRuleStore(pool: pool, clock: clock))
     }
 }

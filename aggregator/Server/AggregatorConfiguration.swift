@@ -23,13 +23,20 @@ public struct AggregatorConfiguration: Sendable {
     /// Deadlines and the connection cap of each listener; by default the cap is an equal share of
     /// the descriptor limit among the listeners configured.
     public var connectionLimits: ConnectionLimits
+    /// Where monitor alerts are posted as JSON (`http://` or `https://`); nil records them only.
+    public var alertWebhook: String?
+    /// How often the monitor rules are judged.
+    public var monitorRuleInterval: Duration
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
         metricsListen: ListenAddress? = nil, defaultRoundDeadline: TimeInterval = 120,
         coordinatorTick: Duration = .milliseconds(200), minimumStatisticsDevices: Int = 3,
-        modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil
+        modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil,
+        alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60)
     ) {
+        self.alertWebhook = alertWebhook
+        self.monitorRuleInterval = monitorRuleInterval
         self.dataDirectory = dataDirectory
         self.listen = listen
         self.deviceListen = deviceListen ?? listen.with(port: listen.port == 0 ? 0 : listen.port + 1)

@@ -27,4 +27,5 @@ struct Components: Sendable {
     let dashboardSessions: DashboardSessions
     /// Devices' monitor windows in, the fleet's view out.
     let monitoring: FleetMonitoring
+    let monitorRules: MonitorRuleStore
 }

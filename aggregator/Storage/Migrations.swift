@@ -253,6 +253,29 @@ enum Migrations {
             }
             try db.create(index: "monitorWindowsByModel", on: "monitorWindows", columns: ["model", "version", "start"])
         }
+        // Monitor rules, and the alerts they fired.
+        migrator.registerMigration("v13-monitor-rules") { db in
+            try db.create(table: "monitorRules") { t in
+                t.column("model", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("rule", .text).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["model", "name"])
+            }
+            try db.create(table: "monitorAlerts") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("rule", .text).notNull()
+                t.column("condition", .text).notNull()
+                t.column("threshold", .double).notNull()
+                t.column("value", .double).notNull()
+                t.column("action", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("firedAt", .datetime).notNull()
+                t.column("resolvedAt", .datetime)
+            }
+        }
         return migrator
     }
 }

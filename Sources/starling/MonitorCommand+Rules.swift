@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import StarlingAdmin
+import StarlingProtocol
+
+extension MonitorCommand {
+    /// `starling monitor rule set|list`.
+    struct Rule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rule", abstract: "Set and list the rules that watch a model's versions.",
+            subcommands: [Set.self, List.self])
+
+        struct Set: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Create or replace a rule: when its figure breaks the threshold over --for, it acts.",
+                discussion: """
+                    Give exactly one of --max-drift (the largest feature PSI), --min-accuracy (on feedback) and \
+                    --max-phase2-rate. alert records an alert and posts it to the aggregator's --alert-webhook; \
+                    rollback also rolls back the version's live deployments.
+                    """)
+
+            @OptionGroup var connection: ConnectionOptions
+
+            @Option(help: "The model the rule watches.")
+            var model: String
+
+            @Option(help: "The rule's name (setting it again replaces it).")
+            var name: String
+
+            @Option(help: "Fire when a feature's PSI exceeds this.")
+            var maxDrift: Double?
+
+            @Option(help: "Fire when accuracy on feedback falls below this share.")
+            var minAccuracy: Double?
+
+            @Option(name: .customLong("max-phase2-rate"), help: "Fire when the share sent to phase two exceeds this.")
+            var maxPhaseTwoRate: Double?
+
+            @Option(name: .customLong("for"), help: "The span of windows judged: 10m, 30m, 1h (1 minute to 30 days).")
+            var span = "30m"
+
+            @Option(help: "alert or rollback.")
+            var action: String = "alert"
+
+            func validate() throws {
+                guard [maxDrift, minAccuracy, maxPhaseTwoRate].compactMap({ $0 }).count == 1 else {
+                    throw ValidationError("give exactly one of --max-drift, --min-accuracy and --max-phase2-rate")
+                }
+                guard let seconds = DurationText.seconds(span), (60...(30 * 86_400)).contains(seconds) else {
+                    throw ValidationError("--for must be 1 minute to 30 days, such as 30m")
+                }
+                guard MonitorAction(rawValue: action) != nil else {
+                    throw ValidationError("--action must be alert or rollback")
+                }
+            }
+
+            func run() async throws {
+                let (condition, threshold): (MonitorCondition, Double) =
+                    if let maxDrift { (.maxDrift, maxDrift) } else if let minAccuracy {
+                        (.minAccuracy, minAccuracy)
+                    } else { (.maxPhaseTwoRate, maxPhaseTwoRate ?? 0) }
+                let request = SetMonitorRuleRequest(
+                    model: model, name: name, condition: condition, threshold: threshold,
+                    forSeconds: DurationText.seconds(span) ?? 1800, action: MonitorAction(rawValue: action) ?? .alert)
+                let rule = try await connection.withClient { client throws(AdminError) in
+                    try await client.setMonitorRule(request)
+                }
+                Console.print(
+                    "rule \(rule.rule.name) on \(rule.rule.model): \(condition.rawValue) \(threshold) over \(span), \(rule.rule.action.rawValue)"
+                )
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the monitor rules.")
+
+            @OptionGroup var connection: ConnectionOptions
+
+            @Flag(help: "Print JSON.")
+            var json = false
+
+            func run() async throws {
+                let rules = try await connection.withClient { client throws(AdminError) in
+                    try await client.monitorRules()
+                }
+                if json {
+                    try Console.json(MonitorRuleList(rules: rules))
+                    return
+                }
+                var table = Table(header: ["MODEL", "RULE", "CONDITION", "THRESHOLD", "FOR", "ACTION"])
+                for rule in rules.map(\.rule) {
+                    table.rows.append([
+                        rule.model, rule.name, rule.condition.rawValue, String(rule.threshold),
+                        "\(Int(rule.forSeconds))s", rule.action.rawValue,
+                    ])
+                }
+                Console.print(table.render())
+            }
+        }
+    }
+
+    /// `starling monitor alerts`.
+    struct Alerts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the alerts the monitor rules fired, newest first.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let alerts = try await connection.withClient { client throws(AdminError) in try await client.monitorAlerts()
+            }
+            if json {
+                try Console.json(MonitorAlertList(alerts: alerts))
+                return
+            }
+            var table = Table(header: ["FIRED", "MODEL", "RULE", "VALUE", "THRESHOLD", "STATE", "OUTCOME"])
+            let formatter = ISO8601DateFormatter()
+            for alert in alerts {
+                table.rows.append([
+                    formatter.string(from: alert.firedAt), "\(alert.model)@\(alert.version)", alert.rule,
+                    String(format: "%.3f", alert.value), String(alert.threshold),
+                    alert.resolvedAt == nil ? "firing" : "resolved", alert.outcome,
+                ])
+            }
+            Console.print(table.render())
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Hummingbird
+import StarlingProtocol
+import StarlingTestSupport
+import StarlingTransport
+import Synchronization
+import XCTest
+
+@testable import StarlingAggregator
+
+/// Monitor rules judged against the devices' windows: a breach fires one alert per version (kept,
+/// listed and posted to the webhook), it resolves once the condition no longer holds, and bad rules
+/// are refused with a code.
+final class MonitorRuleTests: XCTestCase {
+    /// What a webhook receiver was sent.
+    final class Received: Sendable {
+        let alerts = Mutex<[MonitorAlert]>([])
+    }
+
+    /// A webhook receiver on loopback that keeps the alerts it is sent.
+    struct Webhook {
+        let received = Received()
+        let task: Task<Void, any Error>
+        let url: String
+
+        init() async throws {
+            let received = received
+            let router = Router()
+            router.post("hook") { request, _ -> HTTPResponse.Status in
+                let buffer = try await request.body.collect(upTo: 1 << 20)
+                let alert = try StarlingJSON.decoder().decode(MonitorAlert.self, from: Data(buffer.readableBytesView))
+                received.alerts.withLock { $0.append(alert) }
+                return .ok
+            }
+            let (port, portSink) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
+            task = Task { try await app.runService() }
+            var iterator = port.makeAsyncIterator()
+            url = "http://127.0.0.1:\(await iterator.next() ?? 0)/hook"
+        }
+    }
+
+    func window(start: Double, requests: Int, feedback: Int, correct: Int) -> MonitorWindow {
+        var window = MonitorWindow(version: "watched@1", start: start, seconds: 60, labels: ["0", "1"], bins: [])
+        window.requests = requests
+        window.phaseTwo = 0
+        window.feedback = feedback
+        window.correct = correct
+        window.confusion = [correct, feedback - correct, 0, 0]
+        return window
+    }
+
+    func test_aRuleBreached_firesOneAlert_postsItToTheWebhook_andResolvesWhenTheFiguresRecover() async throws {
+        let webhook = try await Webhook()
+        let aggregator = try await TestAggregator.start(deadline: 60, alertWebhook: webhook.url)
+        let devices = try await aggregator.modelWithWatchingDevices("watched", count: 1)
+        let device = try XCTUnwrap(devices.first)
+        let rule: MonitorRule = try await aggregator.admin.post(
+            APIPath.adminMonitorRules,
+            json: SetMonitorRuleRequest(
+                model: "watched", name: "accuracy-floor", condition: .minAccuracy, threshold: 0.8, forSeconds: 600,
+                action: .alert))
+        XCTAssertEqual(rule.rule.name, "accuracy-floor")
+        let now = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60
+        let _: MonitorUploadReceipt = try await device.client.post(
+            APIPath.deviceMonitor,
+            json: MonitorUpload(windows: [window(start: now - 120, requests: 50, feedback: 10, correct: 5)]))
+
+        let admin = aggregator.admin
+        let fired = try await Wait.until("the rule to fire", timeout: .seconds(20), interval: .milliseconds(50)) {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first
+        }
+        XCTAssertEqual(fired.rule, "accuracy-floor")
+        XCTAssertEqual(fired.version, 1)
+        XCTAssertEqual(fired.value, 0.5)
+        XCTAssertNil(fired.resolvedAt)
+        let posted = try await Wait.until("the webhook to be called", timeout: .seconds(20)) {
+            webhook.received.alerts.withLock { $0.first }
+        }
+        XCTAssertEqual(posted.rule, "accuracy-floor")
+        XCTAssertEqual(posted.value, 0.5)
+
+        // Better feedback in a later window lifts the span's accuracy to 45/50: the alert resolves,
+        // and no second alert fired meanwhile.
+        let _: MonitorUploadReceipt = try await device.client.post(
+            APIPath.deviceMonitor,
+            json: MonitorUpload(windows: [window(start: now - 60, requests: 50, feedback: 40, correct: 40)]))
+        let resolved = try await Wait.until("the alert to resolve", timeout: .seconds(20), interval: .milliseconds(50))
+        {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first?.resolvedAt != nil ? list : nil
+        }
+        XCTAssertEqual(resolved.alerts.count, 1)
+        XCTAssertEqual(webhook.received.alerts.withLock { $0.count }, 1)
+        webhook.task.cancel()
+        await device.client.shutdown()
+        try await aggregator.stop()
+    }
+
+    func test_aRollbackRule_rollsBackTheVersionsLiveDeployment() async throws {
+        let aggregator = try await TestAggregator.start(deadline: 60)
+        let devices = try await aggregator.modelWithWatchingDevices("watched", count: 1)
+        let device = try XCTUnwrap(devices.first)
+        let deployment: DeploymentInfo = try await aggregator.admin.post(
+            APIPath.adminDeployments, json: CreateDeploymentRequest(model: "watched", version: 1, selector: .all))
+        let _: MonitorRule = try await aggregator.admin.post(
+            APIPath.adminMonitorRules,
+            json: SetMonitorRuleRequest(
+                model: "watched", name: "escalations", condition: .maxPhaseTwoRate, threshold: 0.2, forSeconds: 600,
+                action: .rollback))
+        var escalating = window(
+            start: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60, requests: 10, feedback: 0, correct: 0)
+        escalating.phaseTwo = 5
+        let _: MonitorUploadReceipt = try await device.client.post(
+            APIPath.deviceMonitor, json: MonitorUpload(windows: [escalating]))
+        let admin = aggregator.admin
+        let fired = try await Wait.until("the rule to fire", timeout: .seconds(20), interval: .milliseconds(50)) {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first
+        }
+        XCTAssertEqual(fired.value, 0.5)
+        XCTAssertEqual(fired.outcome, "rolled back \(deployment.id)")
+        let after: DeploymentInfo = try await admin.get(APIPath.adminDeployment(id: deployment.id))
+        XCTAssertEqual(after.state, .rolledBack)
+        await device.client.shutdown()
+        try await aggregator.stop()
+    }
+
+    func test_badRules_areRefusedWithACode() async throws {
+        let aggregator = try await TestAggregator.start(deadline: 60)
+        _ = try await aggregator.modelWithWatchingDevices("watched", count: 0)
+        let bad: [(SetMonitorRuleRequest, Int, String)] = [
+            (
+                .init(
+                    model: "watched", name: "x", condition: .minAccuracy, threshold: 1.5, forSeconds: 600,
+                    action: .alert), 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(model: "watched", name: "x", condition: .maxDrift, threshold: 0, forSeconds: 600, action: .alert),
+                400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "watched", name: "x y", condition: .maxDrift, threshold: 0.2, forSeconds: 600, action: .alert
+                ), 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 5, action: .alert),
+                400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "nobody", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600, action: .alert),
+                404, "model_not_found"
+            ),
+        ]
+        for (request, status, code) in bad {
+            await assertAPIError(status: status, code: code) {
+                try await aggregator.admin.post(APIPath.adminMonitorRules, json: request, as: MonitorRule.self)
+            }
+        }
+        let rules: MonitorRuleList = try await aggregator.admin.get(APIPath.adminMonitorRules)
+        XCTAssertEqual(rules.rules, [])
+        try await aggregator.stop()
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NIOSSL
+import ServiceLifecycle
+import StarlingProtocol
+import StarlingTransport
+
+/// Judges every monitor rule against the fleet's windows every `interval`: per version of the
+/// rule's model with windows in the rule's span, the figure it watches over that span (the largest
+/// feature PSI, the accuracy on feedback, the phase-two rate). A breach with no alert open for the
+/// version fires one: it is recorded, sent to the webhook when one is set, and under `rollback` the
+/// version's live deployments are rolled back. An open alert whose condition no longer holds is
+/// resolved. A version with no figure (no feedback for an accuracy rule) is not judged.
+struct MonitorRuleService: Service {
+    let rules: MonitorRuleStore
+    let monitoring: FleetMonitoring
+    let rollouts: Rollouts
+    /// Where alerts are posted as JSON; nil records them only.
+    let webhook: String?
+    let interval: Duration
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    func run() async throws {
+        let client = webhook.map { url in
+            StarlingHTTPClient(baseURL: url, tls: url.hasPrefix("https") ? .makeClientConfiguration() : nil)
+        }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            guard !Task.isShuttingDownGracefully else { break }
+            do {
+                try await judge(client: client)
+            } catch {
+                logger.warning("cannot judge the monitor rules", metadata: ["reason": "\(error)"])
+            }
+        }
+        await client?.shutdown()
+    }
+
+    /// One pass over every rule.
+    func judge(client: StarlingHTTPClient?) async throws(APIError) {
+        for stored in try await rules.rules() {
+            let rule = stored.rule
+            let report = try await monitoring.report(model: rule.model, version: nil, seconds: rule.forSeconds)
+            for version in report.versions {
+                guard let value = Self.figure(rule.condition, of: version.total) else { continue }
+                let breached =
+                    rule.condition == .minAccuracy ? value < rule.threshold : value > rule.threshold
+                let open = try await rules.openAlert(model: rule.model, version: version.version, rule: rule.name)
+                if breached, open == nil {
+                    try await fire(rule, version: version.version, value: value, client: client)
+                } else if !breached, var open {
+                    open.resolvedAt = clock()
+                    try await rules.update(open)
+                    logger.notice(
+                        "monitor alert resolved", metadata: ["rule": "\(rule.name)", "version": "\(version.version)"])
+                }
+            }
+        }
+    }
+
+    /// The figure `condition` watches in a version's total; nil when there is none to judge.
+    static func figure(_ condition: MonitorCondition, of figures: MonitorReport.Version) -> Double? {
+        switch condition {
+        case .maxDrift: figures.topDrift.first?.psi
+        case .minAccuracy: figures.accuracy
+        case .maxPhaseTwoRate: figures.phaseTwoRate
+        }
+    }
+
+    private func fire(_ rule: SetMonitorRuleRequest, version: Int, value: Double, client: StarlingHTTPClient?)
+        async throws(APIError)
+    {
+        var outcome: [String] = []
+        if rule.action == .rollback {
+            let live = await rollouts.recent(limit: 1_000).filter {
+                $0.model == rule.model && $0.version == version
+                    && [.running, .paused, .halted, .completed].contains($0.state)
+            }
+            for deployment in live {
+                do {
+                    _ = try await rollouts.act("rollback", id: deployment.id)
+                    outcome.append("rolled back \(deployment.id)")
+                } catch {
+                    outcome.append("cannot roll back \(deployment.id): \(error.message)")
+                }
+            }
+            if live.isEmpty { outcome.append("no live deployment of the version to roll back") }
+        }
+        var alert = try await rules.insert(
+            MonitorAlertRecord(
+                id: nil, model: rule.model, version: version, rule: rule.name, condition: rule.condition,
+                threshold: rule.threshold, value: value, action: rule.action, outcome: outcome.joined(separator: "; "),
+                firedAt: clock(), resolvedAt: nil))
+        logger.warning(
+            "monitor alert",
+            metadata: [
+                "rule": "\(rule.name)", "model": "\(rule.model)", "version": "\(version)", "value": "\(value)",
+                "outcome": "\(alert.outcome)",
+            ])
+        guard let client else { return }
+        do {
+            _ = try await client.postJSON("", json: alert.alert, timeout: .seconds(5))
+            outcome.append("webhook answered")
+        } catch {
+            outcome.append("webhook failed: \(error)")
+        }
+        alert.outcome = outcome.joined(separator: "; ")
+        try await rules.update(alert)
+    }
+}
+
+extension MonitorRuleService: CustomStringConvertible {
+    var description: String { "monitor-rules" }
+}

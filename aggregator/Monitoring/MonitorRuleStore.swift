@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import StarlingProtocol
+
+/// A stored monitor rule, one per model and name.
+struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "monitorRules"
+    var model: String
+    var name: String
+    var rule: SetMonitorRuleRequest
+    var updatedAt: Date
+}
+
+/// A rule that fired, as stored.
+struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "monitorAlerts"
+    var id: Int64?
+    var model: String
+    var version: Int
+    var rule: String
+    var condition: MonitorCondition
+    var threshold: Double
+    var value: Double
+    var action: MonitorAction
+    var outcome: String
+    var firedAt: Date
+    var resolvedAt: Date?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    var alert: MonitorAlert {
+        MonitorAlert(
+            id: id ?? 0, model: model, version: version, rule: rule, condition: condition, threshold: threshold,
+            value: value, action: action, outcome: outcome, firedAt: firedAt, resolvedAt: resolvedAt)
+    }
+}
+
+/// Monitor rules and the alerts they fired.
+struct MonitorRuleStore: Sendable {
+    let pool: DatabasePool
+    let clock: @Sendable () -> Date
+
+    /// Checks and keeps a rule (replacing the model's rule of that name): a name of 1…64 letters,
+    /// digits, `-` and `_`; a threshold that fits its condition; a span of 1 minute to 30 days.
+    func set(_ request: SetMonitorRuleRequest) async throws(APIError) -> MonitorRule {
+        let now = clock()
+        try ModelName.validateReference(request.model)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        guard (1...64).contains(request.name.count), request.name.allSatisfy(allowed.contains) else {
+            throw Self.invalid("name must be 1…64 letters, digits, - or _")
+        }
+        let threshold = request.threshold
+        switch request.condition {
+        case .maxDrift:
+            guard threshold.isFinite, threshold > 0, threshold <= 100 else {
+                throw Self.invalid("max_drift is a PSI in (0, 100]")
+            }
+        case .minAccuracy, .maxPhaseTwoRate:
+            guard threshold.isFinite, (0...1).contains(threshold) else {
+                throw Self.invalid("\(request.condition.rawValue) is a share in [0, 1]")
+            }
+        }
+        guard request.forSeconds.isFinite, (60...MonitorUploadValidator.maximumAge).contains(request.forSeconds) else {
+            throw Self.invalid("for_seconds must be 60 to 2592000")
+        }
+        let record = MonitorRuleRecord(model: request.model, name: request.name, rule: request, updatedAt: now)
+        try await pool.writing { db in
+            guard try ModelRecord.exists(db, key: request.model) else { throw APIError.modelNotFound(request.model) }
+            try record.save(db)
+        }
+        return MonitorRule(rule: request, updatedAt: now)
+    }
+
+    func rules() async throws(APIError) -> [MonitorRule] {
+        try await pool.reading { db in
+            try MonitorRuleRecord.order(Column("model"), Column("name")).fetchAll(db)
+                .map { MonitorRule(rule: $0.rule, updatedAt: $0.updatedAt) }
+        }
+    }
+
+    /// The newest alerts first, at most `limit`.
+    func alerts(limit: Int = 500) async throws(APIError) -> [MonitorAlert] {
+        try await pool.reading { db in
+            try MonitorAlertRecord.order(Column("id").desc).limit(limit).fetchAll(db).map(\.alert)
+        }
+    }
+
+    /// The alert of `rule` for `model`@`version` that still holds, if any.
+    func openAlert(model: String, version: Int, rule: String) async throws(APIError) -> MonitorAlertRecord? {
+        try await pool.reading { db in
+            try MonitorAlertRecord.filter(
+                Column("model") == model && Column("version") == version && Column("rule") == rule
+                    && Column("resolvedAt") == nil
+            ).fetchOne(db)
+        }
+    }
+
+    func insert(_ alert: MonitorAlertRecord) async throws(APIError) -> MonitorAlertRecord {
+        try await pool.writing { db in
+            var alert = alert
+            try alert.insert(db)
+            return alert
+        }
+    }
+
+    func update(_ alert: MonitorAlertRecord) async throws(APIError) {
+        try await pool.writing { db in try alert.update(db) }
+    }
+
+    private static func invalid(_ reason: String) -> APIError {
+        .badRequest(.invalidMonitorRule, "The monitor rule is refused: \(reason).")
+    }
+}
