@@ -11,13 +11,15 @@ import Synchronization
 /// nothing on the request path touches the disk or bins a feature. The request's inputs are kept
 /// as they are (the arrays themselves, not copies) and binned by ``binPending()`` off the request
 /// path; ``MonitorWriter`` does that and writes closed windows and keyed predictions to the store
-/// in the background, every second and as soon as half of what may wait is waiting (``wakeups``).
-/// At most ``maximumPending`` predictions and ``maximumUnbinnedValues`` input values wait for it:
-/// past that a call's keyed predictions are not kept and its inputs are left out of the drift
-/// histograms (both counted), never the request slowed.
+/// in the background, every second, and as soon as half of the keyed predictions that may wait are
+/// waiting (``wakeups``). At most ``maximumPending`` predictions and ``maximumUnbinnedValues``
+/// input values wait for it: past that a call's keyed predictions are not kept and its inputs are
+/// left out of the drift histograms (both counted), never the request slowed. So the drift
+/// histograms take up to ``maximumUnbinnedValues`` input values a second (167 rows of 784
+/// features, 2,048 of 64) and are a sample beyond.
 public final class PredictionMonitor: Sendable {
     static let maximumPending = 10_000
-    /// About 1 MB of inputs waiting to be binned.
+    /// About 1 MB of inputs waiting to be binned: the most binned each second.
     static let maximumUnbinnedValues = 131_072
 
     /// A version's window.
@@ -97,10 +99,10 @@ public final class PredictionMonitor: Sendable {
             }
             if let reference {
                 let values = items.count * reference.width
+                // Inputs do not wake the writer: it bins at most this many each second, so under
+                // heavy load the drift histograms are a sample and binning never competes with
+                // the requests for the machine.
                 if state.unbinnedValues + values <= Self.maximumUnbinnedValues {
-                    // The writer is woken once, when half of what may wait is reached.
-                    let half = Self.maximumUnbinnedValues / 2
-                    pressure = pressure || (state.unbinnedValues <= half && state.unbinnedValues + values > half)
                     state.unbinned.append(
                         Unbinned(
                             tag: tag, windowStart: state.windowStart, reference: reference, rows: items)
