@@ -76,6 +76,10 @@ public struct MonitorReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// The spans a monitor report or a rule may cover, in seconds: a minute to 30 days (as long as
+    /// the aggregator keeps windows).
+    public static let spanSeconds: ClosedRange<Double> = 60...(30 * 86_400)
+
     /// The span asked for, in seconds.
     public var windowSeconds: Double
     public var versions: [Version]

@@ -63,6 +63,16 @@ public struct MonitorWindow: Codable, Sendable, Equatable {
         return min(max(Int(probability * Double(confidenceBuckets)), 0), confidenceBuckets - 1)
     }
 
+    /// `windows` added up per version (the first window of each sets its shape; later ones of
+    /// another shape, from before the version's labels changed, are left out).
+    public static func totals(_ windows: [MonitorWindow]) -> [String: MonitorWindow] {
+        var totals: [String: MonitorWindow] = [:]
+        for window in windows {
+            if totals[window.version]?.add(window) == nil { totals[window.version] = window }
+        }
+        return totals
+    }
+
     /// Adds `other`'s counts, when it has the same shape (same labels and bins); returns whether it did.
     @discardableResult
     public mutating func add(_ other: MonitorWindow) -> Bool {

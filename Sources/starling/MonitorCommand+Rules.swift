@@ -46,7 +46,7 @@ extension MonitorCommand {
                 guard [maxDrift, minAccuracy, maxPhaseTwoRate].compactMap({ $0 }).count == 1 else {
                     throw ValidationError("give exactly one of --max-drift, --min-accuracy and --max-phase2-rate")
                 }
-                guard let seconds = DurationText.seconds(span), (60...(30 * 86_400)).contains(seconds) else {
+                guard let seconds = DurationText.seconds(span), MonitorReport.spanSeconds.contains(seconds) else {
                     throw ValidationError("--for must be 1 minute to 30 days, such as 30m")
                 }
                 guard MonitorAction(rawValue: action) != nil else {

@@ -38,7 +38,7 @@ extension MonitorCommand {
         var json = false
 
         func validate() throws {
-            guard let seconds = DurationText.seconds(window), (60...(30 * 86_400)).contains(seconds) else {
+            guard let seconds = DurationText.seconds(window), MonitorReport.spanSeconds.contains(seconds) else {
                 throw ValidationError("--window must be 1 minute to 30 days, such as 10m, 1h or 7d")
             }
             if let version, version < 1 { throw ValidationError("--version must be positive") }

@@ -10,9 +10,6 @@ import StarlingProtocol
 /// The local API's side of monitoring: feedback attached to earlier keyed predictions (and
 /// counted in the monitors of the version that made them), and the monitors' report.
 struct Monitoring: Sendable {
-    /// The longest span `GET /v1/monitor?window=` covers, in seconds (30 days).
-    static let maximumReportSeconds = 30.0 * 86_400
-
     let monitor: PredictionMonitor
     let writer: MonitorWriter
     let store: AgentStore
@@ -70,10 +67,11 @@ struct Monitoring: Sendable {
     func report(query uri: String) async throws(APIProblem) -> MonitorReport {
         var seconds = 3600.0
         if let value = Self.parameter("window", in: uri) {
-            guard let parsed = Double(value), parsed.isFinite, (60...Self.maximumReportSeconds).contains(parsed) else {
+            guard let parsed = Double(value), MonitorReport.spanSeconds.contains(parsed) else {
                 throw APIProblem(
                     status: .badRequest, code: .invalidRequest,
-                    message: "window must be a number of seconds from 60 to \(Int(Self.maximumReportSeconds)).")
+                    message:
+                        "window must be a number of seconds from 60 to \(Int(MonitorReport.spanSeconds.upperBound)).")
             }
             seconds = parsed
         }
@@ -85,16 +83,7 @@ struct Monitoring: Sendable {
         } catch {
             throw .internalError("\(error)")
         }
-        var merged: [String: MonitorWindow] = [:]
-        for window in stored + monitor.openWindows() {
-            guard var total = merged[window.version] else {
-                merged[window.version] = window
-                continue
-            }
-            total.add(window)
-            merged[window.version] = total
-        }
-        let latestFirst = merged.values.sorted {
+        let latestFirst = MonitorWindow.totals(stored + monitor.openWindows()).values.sorted {
             ($0.start + $0.seconds, $0.version) > ($1.start + $1.seconds, $1.version)
         }
         let versions = latestFirst.map { window in

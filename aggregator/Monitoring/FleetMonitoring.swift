@@ -55,8 +55,7 @@ struct FleetMonitoring: Sendable {
         }
         var seconds = 3600.0
         if let text = parameters.get("window") {
-            guard let parsed = Double(text), parsed.isFinite, (60...MonitorUploadValidator.maximumAge).contains(parsed)
-            else {
+            guard let parsed = Double(text), MonitorReport.spanSeconds.contains(parsed) else {
                 throw APIError.badRequest(.invalidRequest, "window must be 60 to 2592000 seconds, not '\(text)'")
             }
             seconds = parsed

@@ -60,7 +60,7 @@ struct MonitorRuleStore: Sendable {
                 throw Self.invalid("\(request.condition.rawValue) is a share in [0, 1]")
             }
         }
-        guard request.forSeconds.isFinite, (60...MonitorUploadValidator.maximumAge).contains(request.forSeconds) else {
+        guard MonitorReport.spanSeconds.contains(request.forSeconds) else {
             throw Self.invalid("for_seconds must be 60 to 2592000")
         }
         let record = MonitorRuleRecord(model: request.model, name: request.name, rule: request, updatedAt: now)

@@ -64,11 +64,8 @@ struct MonitorStore: Sendable {
         return FleetMonitorReport(model: model, windowSeconds: seconds, versions: versions)
     }
 
-    /// The rows' windows added up (windows of another shape, from before the version's labels
-    /// changed, are left out).
+    /// The rows' windows added up; all are of one version.
     private static func sum(_ rows: [MonitorWindowRecord]) -> MonitorWindow? {
-        guard var total = rows.first?.window else { return nil }
-        for row in rows.dropFirst() { total.add(row.window) }
-        return total
+        MonitorWindow.totals(rows.map(\.window)).values.first
     }
 }
