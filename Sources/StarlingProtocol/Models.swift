@@ -86,11 +86,14 @@ public struct VersionLineage: Codable, Sendable, Equatable {
     public var cohortSize: Int?
     /// The differential privacy the round that made this version applied, if any.
     public var privacy: VersionPrivacy?
+    /// The monitor alert whose `retrain` action started the run, if one did.
+    public var trigger: RetrainTrigger?
 
     public init(
         parentVersion: Int? = nil, runId: String? = nil, round: Int? = nil,
-        cohortSize: Int? = nil, privacy: VersionPrivacy? = nil
+        cohortSize: Int? = nil, privacy: VersionPrivacy? = nil, trigger: RetrainTrigger? = nil
     ) {
+        self.trigger = trigger
         self.parentVersion = parentVersion
         self.runId = runId
         self.round = round
@@ -99,7 +102,7 @@ public struct VersionLineage: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case parentVersion, runId, round, cohortSize, privacy
+        case parentVersion, runId, round, cohortSize, privacy, trigger
         /// What `runId` and `round` were called in lineages recorded before runs held rounds.
         case roundId, roundIteration
     }
@@ -115,6 +118,7 @@ public struct VersionLineage: Codable, Sendable, Equatable {
             ?? container.decodeIfPresent(Int.self, forKey: .roundIteration)
         cohortSize = try container.decodeIfPresent(Int.self, forKey: .cohortSize)
         privacy = try container.decodeIfPresent(VersionPrivacy.self, forKey: .privacy)
+        trigger = try container.decodeIfPresent(RetrainTrigger.self, forKey: .trigger)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -124,6 +128,7 @@ public struct VersionLineage: Codable, Sendable, Equatable {
         try container.encodeIfPresent(round, forKey: .round)
         try container.encodeIfPresent(cohortSize, forKey: .cohortSize)
         try container.encodeIfPresent(privacy, forKey: .privacy)
+        try container.encodeIfPresent(trigger, forKey: .trigger)
     }
 }
 

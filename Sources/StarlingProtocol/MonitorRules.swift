@@ -20,6 +20,9 @@ public enum MonitorAction: String, Codable, Sendable, CaseIterable {
     case alert
     /// As `alert`, and roll back the live deployments of the version.
     case rollback
+    /// As `alert`, and start a run from the version on the devices whose own windows breached, then
+    /// roll the version it makes out through a canary with health gates.
+    case retrain
 }
 
 /// `POST /v1/admin/monitor/rules`: creates or replaces the rule `name` of `model`.
@@ -31,11 +34,14 @@ public struct SetMonitorRuleRequest: Codable, Sendable, Equatable {
     /// The span of windows the condition is judged on, in seconds.
     public var forSeconds: Double
     public var action: MonitorAction
+    /// With `retrain`: the run's rounds and the canary's waves and gates; defaults otherwise.
+    public var retrain: RetrainSettings?
 
     public init(
         model: String, name: String, condition: MonitorCondition, threshold: Double, forSeconds: Double,
-        action: MonitorAction
+        action: MonitorAction, retrain: RetrainSettings? = nil
     ) {
+        self.retrain = retrain
         self.model = model
         self.name = name
         self.condition = condition
@@ -73,16 +79,20 @@ public struct MonitorAlert: Codable, Sendable, Equatable {
     /// The figure that broke the threshold.
     public var value: Double
     public var action: MonitorAction
-    /// What the action did: the webhook's answer, the deployments rolled back.
+    /// What the action did: the webhook's answer, the deployments rolled back, the retraining.
     public var outcome: String
+    /// Under `retrain`: the devices that breached, the run and the canary deployment.
+    public var retrain: AlertRetrain?
     public var firedAt: Date
     /// When the condition stopped holding; nil while it holds.
     public var resolvedAt: Date?
 
     public init(
         id: Int64, model: String, version: Int, rule: String, condition: MonitorCondition, threshold: Double,
-        value: Double, action: MonitorAction, outcome: String, firedAt: Date, resolvedAt: Date?
+        value: Double, action: MonitorAction, outcome: String, firedAt: Date, resolvedAt: Date?,
+        retrain: AlertRetrain? = nil
     ) {
+        self.retrain = retrain
         self.id = id
         self.model = model
         self.version = version

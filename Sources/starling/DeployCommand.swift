@@ -78,22 +78,9 @@ struct DeployCommand: AsyncParsableCommand {
             }
         }
 
-        private func parsedWaves() throws -> [Double]? {
-            guard let waves else { return nil }
-            let values = waves.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--waves is a comma-separated list of percentages, e.g. 5,25,100")
-            }
-            return values.compactMap { $0 }
-        }
+        private func parsedWaves() throws -> [Double]? { try waves.map(CanaryText.waves) }
 
-        private func bakeSeconds() throws -> Double? {
-            guard let bake else { return nil }
-            guard let seconds = DurationText.seconds(bake) else {
-                throw ValidationError("--bake is a duration such as 90s, 10m or 1h")
-            }
-            return seconds
-        }
+        private func bakeSeconds() throws -> Double? { try bake.map(CanaryText.bake) }
     }
 
     struct Status: AsyncParsableCommand {

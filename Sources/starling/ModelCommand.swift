@@ -126,9 +126,8 @@ struct ModelCommand: AsyncParsableCommand {
                 return
             }
             var table = Table(header: [
-                "VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "LOCAL ACC", "FED ACC", "FED LOSS",
-                "SAMPLES",
-                "SHA256",
+                "VERSION", "SOURCE", "PARENT", "ROUND", "COHORT", "PRIVACY", "TRIGGER", "LOCAL ACC", "FED ACC",
+                "FED LOSS", "SAMPLES", "SHA256",
             ])
             for version in versions {
                 let lineage = version.lineage
@@ -137,6 +136,7 @@ struct ModelCommand: AsyncParsableCommand {
                     lineage.runId.map { "\($0)#\(lineage.round ?? 0)" } ?? "-",
                     lineage.cohortSize.map(String.init) ?? "-",
                     lineage.privacy.map { "\($0.mode.rawValue) ε=\(Format.fixed($0.epsilon)) δ=\($0.delta)" } ?? "-",
+                    lineage.trigger.map { "alert \($0.alertId) (\($0.rule))" } ?? "-",
                     version.metrics.evalAccuracy.map { Format.fixed($0) } ?? "-",
                     version.evaluation.map { Format.fixed($0.figures.accuracy) } ?? "-",
                     version.evaluation.map { $0.figures.loss.map { Format.fixed($0) } ?? "clipped" } ?? "-",

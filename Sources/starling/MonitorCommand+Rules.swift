@@ -16,7 +16,9 @@ extension MonitorCommand {
                 discussion: """
                     Give exactly one of --max-drift (the largest feature PSI), --min-accuracy (on feedback) and \
                     --max-phase2-rate. alert records an alert and posts it to the aggregator's --alert-webhook; \
-                    rollback also rolls back the version's live deployments.
+                    rollback also rolls back the version's live deployments; retrain also starts a run from the \
+                    version on the devices whose own windows breached (--retrain-rounds) and rolls the version it \
+                    makes out by canary (--waves, --bake, --max-failure-rate, --max-accuracy-drop).
                     """)
 
             @OptionGroup var connection: ConnectionOptions
@@ -39,8 +41,23 @@ extension MonitorCommand {
             @Option(name: .customLong("for"), help: "The span of windows judged: 10m, 30m, 1h (1 minute to 30 days).")
             var span = "30m"
 
-            @Option(help: "alert or rollback.")
+            @Option(help: "alert, rollback or retrain.")
             var action: String = "alert"
+
+            @Option(help: "retrain: the rounds of the retraining run (default 3).")
+            var retrainRounds: Int?
+
+            @Option(help: "retrain: the canary's cumulative wave percentages, e.g. 5,25,100 (the default).")
+            var waves: String?
+
+            @Option(help: "retrain: how long each canary wave bakes, e.g. 90s, 10m (default 10m).")
+            var bake: String?
+
+            @Option(help: "retrain: the share of devices that may fail before the canary halts (default 0.05).")
+            var maxFailureRate: Double?
+
+            @Option(help: "retrain: how far smoke-test accuracy may fall below the replaced version (default 0.05).")
+            var maxAccuracyDrop: Double?
 
             func validate() throws {
                 guard [maxDrift, minAccuracy, maxPhaseTwoRate].compactMap({ $0 }).count == 1 else {
@@ -49,9 +66,26 @@ extension MonitorCommand {
                 guard let seconds = DurationText.seconds(span), MonitorReport.spanSeconds.contains(seconds) else {
                     throw ValidationError("--for must be 1 minute to 30 days, such as 30m")
                 }
-                guard MonitorAction(rawValue: action) != nil else {
-                    throw ValidationError("--action must be alert or rollback")
+                guard let parsed = MonitorAction(rawValue: action) else {
+                    throw ValidationError("--action must be alert, rollback or retrain")
                 }
+                if parsed != .retrain, try retrainSettings() != nil {
+                    throw ValidationError(
+                        "--retrain-rounds, --waves, --bake, --max-failure-rate and --max-accuracy-drop need --action retrain"
+                    )
+                }
+            }
+
+            /// The retraining settings given; nil when none is.
+            private func retrainSettings() throws -> RetrainSettings? {
+                guard
+                    retrainRounds != nil || waves != nil || bake != nil || maxFailureRate != nil
+                        || maxAccuracyDrop != nil
+                else { return nil }
+                return RetrainSettings(
+                    rounds: retrainRounds, waves: try waves.map(CanaryText.waves),
+                    bakeSeconds: try bake.map(CanaryText.bake), maxFailureRate: maxFailureRate,
+                    maxAccuracyDrop: maxAccuracyDrop)
             }
 
             func run() async throws {
@@ -61,7 +95,8 @@ extension MonitorCommand {
                     } else { (.maxPhaseTwoRate, maxPhaseTwoRate ?? 0) }
                 let request = SetMonitorRuleRequest(
                     model: model, name: name, condition: condition, threshold: threshold,
-                    forSeconds: DurationText.seconds(span) ?? 1800, action: MonitorAction(rawValue: action) ?? .alert)
+                    forSeconds: DurationText.seconds(span) ?? 1800, action: MonitorAction(rawValue: action) ?? .alert,
+                    retrain: try retrainSettings())
                 let rule = try await connection.withClient { client throws(AdminError) in
                     try await client.setMonitorRule(request)
                 }
@@ -116,13 +151,16 @@ extension MonitorCommand {
                 try Console.json(MonitorAlertList(alerts: alerts))
                 return
             }
-            var table = Table(header: ["FIRED", "MODEL", "RULE", "VALUE", "THRESHOLD", "STATE", "OUTCOME"])
+            var table = Table(header: [
+                "ID", "FIRED", "MODEL", "RULE", "VALUE", "THRESHOLD", "STATE", "RETRAIN", "OUTCOME",
+            ])
             let formatter = ISO8601DateFormatter()
             for alert in alerts {
                 table.rows.append([
-                    formatter.string(from: alert.firedAt), "\(alert.model)@\(alert.version)", alert.rule,
-                    String(format: "%.3f", alert.value), String(alert.threshold),
-                    alert.resolvedAt == nil ? "firing" : "resolved", alert.outcome,
+                    String(alert.id), formatter.string(from: alert.firedAt), "\(alert.model)@\(alert.version)",
+                    alert.rule, String(format: "%.3f", alert.value), String(alert.threshold),
+                    alert.resolvedAt == nil ? "firing" : "resolved", alert.retrain?.state.rawValue ?? "-",
+                    alert.outcome,
                 ])
             }
             Console.print(table.render())

@@ -21,15 +21,18 @@ final class AggregatorHarness: Sendable {
     var endpoints: AggregatorEndpoints { running.endpoints }
     var folder: URL { fleet.workDirectory }
 
-    /// Starts an aggregator for `test`, stopped with everything it started when the test ends.
-    static func start(for test: XCTestCase, _ name: String = #function) async throws -> AggregatorHarness {
+    /// Starts an aggregator for `test` with `options` on its command line, stopped with everything it
+    /// started when the test ends.
+    static func start(for test: XCTestCase, options: [String] = [], _ name: String = #function) async throws
+        -> AggregatorHarness
+    {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("starling-it-\(name.filter(\.isLetter).prefix(40))-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let binaries = StarlingBinaries.locate()
         try binaries.check()
         let fleet = DemoFleet(workDirectory: folder, binaries: binaries)
-        let harness = try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator())
+        let harness = try await AggregatorHarness(fleet: fleet, running: fleet.startAggregator(options: options))
         test.addTeardownBlock {
             await harness.stop()
             try? FileManager.default.removeItem(at: folder)

@@ -138,6 +138,21 @@ enum TrainedDigits {
         return try ModelBundle(manifest: manifest, model: model)
     }
 
+    /// ``bundle()`` with the drift reference of a profile of every digits row, as a model made from
+    /// a collected profile carries.
+    static func profiledBundle() throws -> ModelBundle {
+        let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
+        var statistics = FeatureStatistics(width: table.featureNames.count)
+        statistics.add(features: table.features, rows: table.labels.count)
+        let profile = try FeatureProfile(name: "digits", version: 1, statistics: statistics, devices: 1)
+        let trained = try bundle()
+        let manifest = try ModelManifest(
+            name: trained.manifest.name, version: 1, architecture: trained.manifest.architecture,
+            labels: trained.manifest.labels, preprocessing: trained.manifest.preprocessing,
+            drift: DriftReference(profile: profile), confidenceThreshold: 0)
+        return try ModelBundle(manifest: manifest, model: trained.model)
+    }
+
     /// The features of the first data row.
     static func firstRow() throws -> [Double]? {
         try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label").features.prefix(64).map(Double.init)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StarlingCore
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport
@@ -42,8 +43,9 @@ final class MonitorRuleTests: XCTestCase {
         }
     }
 
-    func window(start: Double, requests: Int, feedback: Int, correct: Int) -> MonitorWindow {
-        var window = MonitorWindow(version: "watched@1", start: start, seconds: 60, labels: ["0", "1"], bins: [])
+    func window(start: Double, requests: Int, feedback: Int, correct: Int, version: Int = 1) -> MonitorWindow {
+        var window = MonitorWindow(
+            version: "watched@\(version)", start: start, seconds: 60, labels: ["0", "1"], bins: [])
         window.requests = requests
         window.phaseTwo = 0
         window.feedback = feedback
@@ -129,6 +131,101 @@ final class MonitorRuleTests: XCTestCase {
         try await aggregator.stop()
     }
 
+    func test_aRetrainRule_trainsTheBreachingDevicesOnly_thenRollsTheResultOutByCanary() async throws {
+        let aggregator = try await TestAggregator.start(deadline: 60)
+        let admin = aggregator.admin
+        let devices = try await aggregator.modelWithWatchingDevices("watched", count: 3)
+        // Version 2 comes from a plain run, whose settings the retraining inherits.
+        let first: RunInfo = try await admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
+                model: "watched", clients: 3, minClients: 3, localEpochs: 2, learningRate: 0.1, rounds: 1, seed: 1,
+                secureAggregation: false))
+        let architecture = try ModelArchitecture(parsing: "4-3-2")
+        for device in devices {
+            let task = try await device.nextTask()
+            let _: UpdateReceipt = try await device.client.post(
+                APIPath.deviceUpdate(runId: task.runId, round: task.round),
+                bytes: UpdateBody.make(architecture, value: 0.01))
+        }
+        _ = try await Wait.until("the first run to end", timeout: .seconds(30), interval: .milliseconds(50)) {
+            let run: RunInfo? = try? await admin.get(APIPath.adminRun(id: first.id))
+            return run?.state == .completed ? run : nil
+        }
+        let deployment: DeploymentInfo = try await admin.post(
+            APIPath.adminDeployments,
+            json: CreateDeploymentRequest(model: "watched", version: 2, selector: .tags([Tag(key: "site", value: "a")]))
+        )
+        let _: MonitorRule = try await admin.post(
+            APIPath.adminMonitorRules,
+            json: SetMonitorRuleRequest(
+                model: "watched", name: "accuracy-floor", condition: .minAccuracy, threshold: 0.85, forSeconds: 600,
+                action: .retrain, retrain: RetrainSettings(rounds: 1, waves: [50, 100], bakeSeconds: 1)))
+
+        // The fleet's accuracy is 24/30 = 0.8, below 0.85; only the first device's own (0.5) is.
+        let start = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60
+        for (device, correct) in zip(devices, [5, 10, 9]) {
+            let _: MonitorUploadReceipt = try await device.client.post(
+                APIPath.deviceMonitor,
+                json: MonitorUpload(windows: [
+                    window(start: start, requests: 10, feedback: 10, correct: correct, version: 2)
+                ]))
+        }
+        let fired = try await Wait.until("the rule to fire", timeout: .seconds(20), interval: .milliseconds(50)) {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first
+        }
+        let retrain = try XCTUnwrap(fired.retrain)
+        XCTAssertEqual(retrain.devices, [devices[0].id])
+        XCTAssertEqual(retrain.state, .training)
+        let runId = try XCTUnwrap(retrain.runId, fired.outcome)
+        let run: RunInfo = try await admin.get(APIPath.adminRun(id: runId))
+        XCTAssertEqual(run.clients, 1)
+        XCTAssertEqual(run.localEpochs, 2, "the retraining trains as the run that made the version did")
+        XCTAssertFalse(run.secureAggregation)
+
+        let task = try await devices[0].nextTask()
+        XCTAssertEqual(task.runId, runId)
+        XCTAssertEqual(task.baseVersion, 2)
+        for other in devices.dropFirst() {
+            let state = try await other.watch()
+            XCTAssertTrue(state.rounds.isEmpty, "a device that did not breach is not asked to retrain")
+        }
+        let _: UpdateReceipt = try await devices[0].client.post(
+            APIPath.deviceUpdate(runId: task.runId, round: task.round),
+            bytes: UpdateBody.make(architecture, value: 0.01))
+        let rolling = try await Wait.until("the retrained version to roll out", timeout: .seconds(30)) {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first?.retrain?.state == .rollingOut ? list?.alerts.first : nil
+        }
+        XCTAssertEqual(rolling.retrain?.version, 3)
+        let canary: DeploymentInfo = try await admin.get(
+            APIPath.adminDeployment(id: try XCTUnwrap(rolling.retrain?.deploymentId)))
+        XCTAssertEqual(canary.version, 3)
+        XCTAssertEqual(canary.strategy, .canary)
+        XCTAssertEqual(canary.waves, [50, 100])
+        XCTAssertEqual(canary.selector, deployment.selector, "it goes where the breached version went")
+        let versions: VersionList = try await admin.get(APIPath.adminVersions(model: "watched"))
+        let made = try XCTUnwrap(versions.versions.first { $0.version == 3 })
+        XCTAssertEqual(made.lineage.trigger?.alertId, fired.id)
+        XCTAssertEqual(made.lineage.trigger?.rule, "accuracy-floor")
+        XCTAssertEqual(made.lineage.trigger?.version, 2)
+        XCTAssertEqual(made.lineage.runId, runId)
+
+        // The retrained version breaching the same rule is not retrained again.
+        let _: MonitorUploadReceipt = try await devices[0].client.post(
+            APIPath.deviceMonitor,
+            json: MonitorUpload(windows: [window(start: start, requests: 10, feedback: 10, correct: 1, version: 3)]))
+        let again = try await Wait.until("the rule to fire for version 3", timeout: .seconds(20)) {
+            let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
+            return list?.alerts.first { $0.version == 3 }
+        }
+        XCTAssertEqual(again.retrain?.state, .failed)
+        XCTAssertTrue(again.outcome.contains("not retrained"), again.outcome)
+        for device in devices { await device.client.shutdown() }
+        try await aggregator.stop()
+    }
+
     func test_badRules_areRefusedWithACode() async throws {
         let aggregator = try await TestAggregator.start(deadline: 60)
         _ = try await aggregator.modelWithWatchingDevices("watched", count: 0)
@@ -150,6 +247,21 @@ final class MonitorRuleTests: XCTestCase {
             (
                 .init(model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 5, action: .alert),
                 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600,
+                    action: .alert, retrain: RetrainSettings(rounds: 2)), 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600,
+                    action: .retrain, retrain: RetrainSettings(waves: [50, 20])), 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600,
+                    action: .retrain, retrain: RetrainSettings(rounds: 0)), 400, "invalid_monitor_rule"
             ),
             (
                 .init(

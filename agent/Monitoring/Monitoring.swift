@@ -54,7 +54,7 @@ struct Monitoring: Sendable {
         var correct = 0
         for item in answered {
             if item.truth == item.prediction.label { correct += 1 }
-            guard let manifest = manifest(of: item.prediction.version) else { continue }
+            guard let manifest = slot.manifest(of: item.prediction.version) else { continue }
             monitor.feedback(
                 version: item.prediction.version, manifest: manifest, truth: item.truth,
                 predicted: item.prediction.label, now: now)
@@ -87,16 +87,11 @@ struct Monitoring: Sendable {
             ($0.start + $0.seconds, $0.version) > ($1.start + $1.seconds, $1.version)
         }
         let versions = latestFirst.map { window in
-            MonitorReport.Version(summarising: window, reference: manifest(of: window.version)?.drift)
+            MonitorReport.Version(summarising: window, reference: slot.manifest(of: window.version)?.drift)
         }
         return MonitorReport(
             windowSeconds: seconds, versions: versions, droppedPredictions: monitor.droppedPredictions,
             unsampledCalls: monitor.unsampledInputs)
-    }
-
-    /// The manifest of `version` when it is the installed model.
-    private func manifest(of version: String) -> ModelManifest? {
-        slot.model.flatMap { $0.tag == version ? $0.manifest : nil }
     }
 
     private static func problem(_ refusal: FeedbackRefusal) -> APIProblem {

@@ -1520,7 +1520,8 @@ extension OpenAPIDocument {
           "action": {
             "enum": [
               "alert",
-              "rollback"
+              "rollback",
+              "retrain"
             ],
             "type": "string"
           },
@@ -1548,6 +1549,39 @@ extension OpenAPIDocument {
           "resolved_at": {
             "format": "date-time",
             "type": "string"
+          },
+          "retrain": {
+            "description": "Action `retrain`: the devices whose own windows breached, the run that trains on them from the version, and the canary deployment of the version it made.",
+            "properties": {
+              "deployment_id": {
+                "type": "string"
+              },
+              "devices": {
+                "items": {
+                  "type": "string"
+                },
+                "type": "array"
+              },
+              "run_id": {
+                "type": "string"
+              },
+              "state": {
+                "enum": [
+                  "training",
+                  "rolling_out",
+                  "failed"
+                ],
+                "type": "string"
+              },
+              "version": {
+                "type": "integer"
+              }
+            },
+            "required": [
+              "devices",
+              "state"
+            ],
+            "type": "object"
           },
           "rule": {
             "type": "string"
@@ -1894,6 +1928,79 @@ extension OpenAPIDocument {
         },
         "required": [
           "model"
+        ],
+        "type": "object"
+      },
+      "RetrainSettings": {
+        "description": "With action `retrain` only: the retraining run's rounds and the canary that rolls its version out; each field has the default of `POST /v1/admin/deployments` with strategy canary.",
+        "properties": {
+          "bake_seconds": {
+            "description": "Default 600.",
+            "type": "number"
+          },
+          "max_accuracy_drop": {
+            "type": "number"
+          },
+          "max_failure_rate": {
+            "type": "number"
+          },
+          "rounds": {
+            "description": "Default 3.",
+            "maximum": 100,
+            "minimum": 1,
+            "type": "integer"
+          },
+          "waves": {
+            "description": "Cumulative percentages; default [5, 25, 100].",
+            "items": {
+              "type": "number"
+            },
+            "type": "array"
+          }
+        },
+        "type": "object"
+      },
+      "RetrainTrigger": {
+        "description": "The monitor alert whose `retrain` action started the run that made the version.",
+        "properties": {
+          "alert_id": {
+            "type": "integer"
+          },
+          "condition": {
+            "enum": [
+              "max_drift",
+              "min_accuracy",
+              "max_phase2_rate"
+            ],
+            "type": "string"
+          },
+          "devices": {
+            "description": "How many devices the run trained on.",
+            "type": "integer"
+          },
+          "rule": {
+            "type": "string"
+          },
+          "threshold": {
+            "type": "number"
+          },
+          "value": {
+            "description": "The fleet's figure that broke the threshold.",
+            "type": "number"
+          },
+          "version": {
+            "description": "The version that breached, which the run started from.",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "alert_id",
+          "rule",
+          "condition",
+          "threshold",
+          "value",
+          "version",
+          "devices"
         ],
         "type": "object"
       },
@@ -2261,7 +2368,8 @@ extension OpenAPIDocument {
           "action": {
             "enum": [
               "alert",
-              "rollback"
+              "rollback",
+              "retrain"
             ],
             "type": "string"
           },
@@ -2281,6 +2389,9 @@ extension OpenAPIDocument {
           },
           "name": {
             "type": "string"
+          },
+          "retrain": {
+            "$ref": "#/components/schemas/RetrainSettings"
           },
           "threshold": {
             "type": "number"
@@ -2483,6 +2594,9 @@ extension OpenAPIDocument {
           },
           "run_id": {
             "type": "string"
+          },
+          "trigger": {
+            "$ref": "#/components/schemas/RetrainTrigger"
           }
         },
         "type": "object"
@@ -4029,7 +4143,7 @@ extension OpenAPIDocument {
         "x-starling-role": "viewer"
       },
       "post": {
-        "description": "Every `--monitor-rule-interval` seconds the aggregator judges each rule on the fleet's windows of the last `for_seconds` (60…2,592,000) of each version of the model: the largest feature PSI (`max_drift`, threshold in (0, 100]), accuracy on feedback (`min_accuracy`, in [0, 1]) or the phase-two rate (`max_phase2_rate`, in [0, 1]). A breach with no alert open for the version fires one (recorded, posted to `--alert-webhook`; `rollback` also rolls back the version's live deployments); it resolves when the condition stops holding. A name is 1…64 letters, digits, `-` or `_`. Otherwise 400 `invalid_monitor_rule`; 404 `model_not_found`.",
+        "description": "Every `--monitor-rule-interval` seconds the aggregator judges each rule on the fleet's windows of the last `for_seconds` (60…2,592,000) of each version of the model: the largest feature PSI (`max_drift`, threshold in (0, 100]), accuracy on feedback (`min_accuracy`, in [0, 1]) or the phase-two rate (`max_phase2_rate`, in [0, 1]). A breach with no alert open for the version fires one (recorded, posted to `--alert-webhook`; `rollback` also rolls back the version's live deployments; `retrain` starts a run from the version on the devices whose own windows breach the threshold, trained as the run that made the version was, and rolls the version it makes out by canary to where the breached version was deployed, its lineage naming the alert; a version made by the same rule's retraining is not retrained again); it resolves when the condition stops holding. A name is 1…64 letters, digits, `-` or `_`; `retrain` settings need action `retrain`, 1…100 rounds and a valid canary. Otherwise 400 `invalid_monitor_rule`; 404 `model_not_found`.",
         "operationId": "setMonitorRule",
         "requestBody": {
           "content": {

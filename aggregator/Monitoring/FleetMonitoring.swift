@@ -43,6 +43,15 @@ struct FleetMonitoring: Sendable {
             model: model, version: version, seconds: seconds, now: now, references: references)
     }
 
+    /// Each device's figures of `model`@`version` over the last `seconds`.
+    func deviceFigures(model: String, version: Int, seconds: Double) async throws(APIError)
+        -> [String: MonitorReport.Version]
+    {
+        let reference = try await shapes.shape(model: model, version: version).drift
+        return try await store.deviceFigures(
+            model: model, version: version, seconds: seconds, now: clock(), reference: reference)
+    }
+
     /// `?version=V&window=S` of the admin route: a positive version, and 60 s to 30 days (default
     /// an hour).
     static func query(_ request: Request) throws(APIError) -> (version: Int?, seconds: Double) {

@@ -8,13 +8,14 @@ import StarlingTransport
 /// Judges every monitor rule against the fleet's windows every `interval`: per version of the
 /// rule's model with windows in the rule's span, the figure it watches over that span (the largest
 /// feature PSI, the accuracy on feedback, the phase-two rate). A breach with no alert open for the
-/// version fires one: it is recorded, sent to the webhook when one is set, and under `rollback` the
-/// version's live deployments are rolled back. An open alert whose condition no longer holds is
-/// resolved. A version with no figure (no feedback for an accuracy rule) is not judged.
+/// version fires one: it is recorded, acted on (``MonitorActions``) and sent to the webhook when one
+/// is set. An open alert whose condition no longer holds is resolved. A version with no figure (no
+/// feedback for an accuracy rule) is not judged. Each pass first carries retraining on: a
+/// retraining run that ended has its version rolled out by canary, or its failure recorded.
 struct MonitorRuleService: Service {
     let rules: MonitorRuleStore
     let monitoring: FleetMonitoring
-    let rollouts: Rollouts
+    let actions: MonitorActions
     /// Where alerts are posted as JSON; nil records them only.
     let webhook: String?
     let interval: Duration
@@ -37,15 +38,20 @@ struct MonitorRuleService: Service {
         await client?.shutdown()
     }
 
-    /// One pass over every rule.
+    /// One pass: retraining carried on, then every rule judged.
     func judge(client: StarlingHTTPClient?) async throws(APIError) {
+        for var alert in try await rules.retraining() {
+            guard let line = try await actions.followRetraining(of: &alert) else { continue }
+            alert.outcome += "; " + line
+            try await rules.update(alert)
+            logger.notice("monitor retraining", metadata: ["alert": "\(alert.id ?? 0)", "outcome": "\(line)"])
+        }
         for stored in try await rules.rules() {
             let rule = stored.rule
             let report = try await monitoring.report(model: rule.model, version: nil, seconds: rule.forSeconds)
             for version in report.versions {
                 guard let value = Self.figure(rule.condition, of: version.total) else { continue }
-                let breached =
-                    rule.condition == .minAccuracy ? value < rule.threshold : value > rule.threshold
+                let breached = Self.breaches(value, rule)
                 let open = try await rules.openAlert(model: rule.model, version: version.version, rule: rule.name)
                 if breached, open == nil {
                     try await fire(rule, version: version.version, value: value, client: client)
@@ -68,44 +74,36 @@ struct MonitorRuleService: Service {
         }
     }
 
+    /// Whether `value` breaks `rule`'s threshold.
+    static func breaches(_ value: Double, _ rule: SetMonitorRuleRequest) -> Bool {
+        rule.condition == .minAccuracy ? value < rule.threshold : value > rule.threshold
+    }
+
     private func fire(_ rule: SetMonitorRuleRequest, version: Int, value: Double, client: StarlingHTTPClient?)
         async throws(APIError)
     {
-        var outcome: [String] = []
-        if rule.action == .rollback {
-            let live = await rollouts.recent(limit: 1_000).filter {
-                $0.model == rule.model && $0.version == version
-                    && [.running, .paused, .halted, .completed].contains($0.state)
-            }
-            for deployment in live {
-                do {
-                    _ = try await rollouts.act("rollback", id: deployment.id)
-                    outcome.append("rolled back \(deployment.id)")
-                } catch {
-                    outcome.append("cannot roll back \(deployment.id): \(error.message)")
-                }
-            }
-            if live.isEmpty { outcome.append("no live deployment of the version to roll back") }
-        }
         var alert = try await rules.insert(
             MonitorAlertRecord(
                 id: nil, model: rule.model, version: version, rule: rule.name, condition: rule.condition,
-                threshold: rule.threshold, value: value, action: rule.action, outcome: outcome.joined(separator: "; "),
-                firedAt: clock(), resolvedAt: nil))
+                threshold: rule.threshold, value: value, action: rule.action, outcome: "", firedAt: clock(),
+                resolvedAt: nil))
+        var outcome = await actions.act(on: rule, version: version, value: value, alert: &alert)
+        alert.outcome = outcome.joined(separator: "; ")
         logger.warning(
             "monitor alert",
             metadata: [
                 "rule": "\(rule.name)", "model": "\(rule.model)", "version": "\(version)", "value": "\(value)",
                 "outcome": "\(alert.outcome)",
             ])
-        guard let client else { return }
-        do {
-            _ = try await client.postJSON("", json: alert.alert, timeout: .seconds(5))
-            outcome.append("webhook answered")
-        } catch {
-            outcome.append("webhook failed: \(error)")
+        if let client {
+            do {
+                _ = try await client.postJSON("", json: alert.alert, timeout: .seconds(5))
+                outcome.append("webhook answered")
+            } catch {
+                outcome.append("webhook failed: \(error)")
+            }
+            alert.outcome = outcome.joined(separator: "; ")
         }
-        alert.outcome = outcome.joined(separator: "; ")
         try await rules.update(alert)
     }
 }

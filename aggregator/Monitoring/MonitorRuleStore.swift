@@ -25,13 +25,15 @@ struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
     var outcome: String
     var firedAt: Date
     var resolvedAt: Date?
+    var retrain: AlertRetrain?
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     var alert: MonitorAlert {
         MonitorAlert(
             id: id ?? 0, model: model, version: version, rule: rule, condition: condition, threshold: threshold,
-            value: value, action: action, outcome: outcome, firedAt: firedAt, resolvedAt: resolvedAt)
+            value: value, action: action, outcome: outcome, firedAt: firedAt, resolvedAt: resolvedAt,
+            retrain: retrain)
     }
 }
 
@@ -63,6 +65,10 @@ struct MonitorRuleStore: Sendable {
         guard MonitorReport.spanSeconds.contains(request.forSeconds) else {
             throw Self.invalid("for_seconds must be 60 to 2592000")
         }
+        if let retrain = request.retrain {
+            guard request.action == .retrain else { throw Self.invalid("retrain settings need action retrain") }
+            try Self.validate(retrain)
+        }
         let record = MonitorRuleRecord(model: request.model, name: request.name, rule: request, updatedAt: now)
         try await pool.writing { db in
             guard try ModelRecord.exists(db, key: request.model) else { throw APIError.modelNotFound(request.model) }
@@ -76,6 +82,11 @@ struct MonitorRuleStore: Sendable {
             try MonitorRuleRecord.order(Column("model"), Column("name")).fetchAll(db)
                 .map { MonitorRule(rule: $0.rule, updatedAt: $0.updatedAt) }
         }
+    }
+
+    /// The rule `name` of `model`, if there is one.
+    func rule(model: String, name: String) async throws(APIError) -> SetMonitorRuleRequest? {
+        try await pool.reading { db in try MonitorRuleRecord.fetchOne(db, key: ["model": model, "name": name])?.rule }
     }
 
     /// The newest alerts first, at most `limit`.
@@ -95,6 +106,14 @@ struct MonitorRuleStore: Sendable {
         }
     }
 
+    /// The alerts whose retraining run is still under way, oldest first.
+    func retraining() async throws(APIError) -> [MonitorAlertRecord] {
+        try await pool.reading { db in
+            try MonitorAlertRecord.filter(Column("retrain") != nil).order(Column("id")).fetchAll(db)
+                .filter { $0.retrain?.state == .training }
+        }
+    }
+
     func insert(_ alert: MonitorAlertRecord) async throws(APIError) -> MonitorAlertRecord {
         try await pool.writing { db in
             var alert = alert
@@ -105,6 +124,18 @@ struct MonitorRuleStore: Sendable {
 
     func update(_ alert: MonitorAlertRecord) async throws(APIError) {
         try await pool.writing { db in try alert.update(db) }
+    }
+
+    /// Retraining runs of 1…100 rounds, and a canary policy ``Rollouts`` takes.
+    private static func validate(_ retrain: RetrainSettings) throws(APIError) {
+        if let rounds = retrain.rounds, !(1...100).contains(rounds) {
+            throw invalid("retrain rounds must be 1…100")
+        }
+        do {
+            _ = try RolloutPolicy(retrain.canary(model: "", version: 1, selector: .all))
+        } catch {
+            throw invalid("its canary: \(error.message)")
+        }
     }
 
     private static func invalid(_ reason: String) -> APIError {

@@ -64,6 +64,22 @@ struct MonitorStore: Sendable {
         return FleetMonitorReport(model: model, windowSeconds: seconds, versions: versions)
     }
 
+    /// Each device's figures of `model`@`version` over its windows that started in the last
+    /// `seconds`, against `reference`.
+    func deviceFigures(
+        model: String, version: Int, seconds: Double, now: Date, reference: DriftReference?
+    ) async throws(APIError) -> [String: MonitorReport.Version] {
+        let rows = try await pool.reading { db in
+            try MonitorWindowRecord.filter(
+                Column("model") == model && Column("version") == version
+                    && Column("start") >= now.timeIntervalSince1970 - seconds
+            ).fetchAll(db)
+        }
+        return Dictionary(grouping: rows, by: \.deviceId).compactMapValues { rows in
+            Self.sum(rows).map { MonitorReport.Version(summarising: $0, reference: reference) }
+        }
+    }
+
     /// The rows' windows added up; all are of one version.
     private static func sum(_ rows: [MonitorWindowRecord]) -> MonitorWindow? {
         MonitorWindow.totals(rows.map(\.window)).values.first

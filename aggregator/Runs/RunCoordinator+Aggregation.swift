@@ -180,8 +180,10 @@ extension RunCoordinator {
         let lineage = VersionLineage(
             parentVersion: base.version, runId: run.record.id, round: run.machine.round,
             cohortSize: run.machine.cohort.count,
-            privacy: run.record.plan.privacy.map { VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta) }
-        )
+            privacy: run.record.plan.privacy.map {
+                VersionPrivacy(mode: $0.mode, epsilon: $0.epsilon, delta: $0.delta)
+            },
+            trigger: run.record.plan.trigger)
         let produced: ModelBundle
         do {
             produced = try ModelBundle(

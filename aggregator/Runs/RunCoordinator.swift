@@ -100,7 +100,7 @@ actor RunCoordinator: Service {
     /// Starts a training run from an admin's request.
     func start(_ request: StartRunRequest) async throws(APIError) -> RunInfo {
         let plan = try RunPlan(
-            validating: request, defaultDeadline: defaultDeadline, seed: UInt64.random(in: 0...UInt64.max))
+            validating: request, defaultDeadline: defaultDeadline, seed: RunPlan.randomSeed())
         return try await begin(plan)
     }
 
@@ -110,7 +110,7 @@ actor RunCoordinator: Service {
         let version = try await catalog.version(of: request.model, request.version)
         var plan = try RunPlan(
             validating: request, version: version.version, defaultDeadline: defaultDeadline,
-            seed: UInt64.random(in: 0...UInt64.max))
+            seed: RunPlan.randomSeed())
         plan.parentRunId = parent
         return try await begin(plan)
     }
@@ -133,12 +133,12 @@ actor RunCoordinator: Service {
         }
         let plan = try RunPlan(
             validating: request, width: width, model: model, minimumDevices: minimumStatisticsDevices,
-            defaultDeadline: defaultDeadline, seed: UInt64.random(in: 0...UInt64.max))
+            defaultDeadline: defaultDeadline, seed: RunPlan.randomSeed())
         return try await begin(plan)
     }
 
     /// Records and activates a validated run.
-    private func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
+    func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
         var architecture: ModelArchitecture?
         var baseVersion = 0
         var baseSHA256 = ""
@@ -231,7 +231,7 @@ actor RunCoordinator: Service {
         let candidates = devices.activeDevices()
         let online = candidates.filter { $0.sampleCount > 0 && devices.presence.isOnline($0.id, at: now) }
         for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
-            let eligible = online.filter { run.record.plan.selector.matches($0.tags) }.map(\.id)
+            let eligible = online.filter { run.record.plan.admits($0.id, tags: $0.tags) }.map(\.id)
             await handle(id) { $0.tick(now: now, eligible: eligible) }
         }
     }

@@ -52,6 +52,10 @@ struct RunPlan: Codable, Sendable, Equatable {
     var buffering: RunMachine.Buffering?
     /// Seconds each device of a cohort has to answer; nil for the whole deadline.
     var deviceTimeoutSeconds: Double?
+    /// The only devices that may take part (on top of `selector`); nil for any.
+    var devices: Set<String>?
+    /// The monitor alert that started the run, named in the lineage of the versions it makes.
+    var trigger: RetrainTrigger?
 
     /// Settings runs had before they were configurable: plain momentum SGD, FedAvg, the mean.
     static let legacyTraining = LocalTrainingSettings(gradientClipNorm: nil, weightDecay: 0, proximalMu: 0)
@@ -309,9 +313,18 @@ struct RunPlan: Codable, Sendable, Equatable {
             ?? learningRate
     }
 
+    /// The seed of a run asked for without one: below 2^32, so the task seeds derived from it stay
+    /// whole numbers every JSON reader keeps exactly.
+    static func randomSeed() -> UInt64 { UInt64.random(in: 0..<(1 << 32)) }
+
     /// How many devices a round invites: ⌈clients·(1 + overSelection)⌉.
     static func invited(clients: Int, overSelection: Double) -> Int {
         Int((Double(clients) * (1 + overSelection)).rounded(.up))
+    }
+
+    /// Whether a device with `tags` may take part.
+    func admits(_ device: String, tags: [Tag]) -> Bool {
+        selector.matches(tags) && devices.map { $0.contains(device) } ?? true
     }
 
     /// How many devices each round of this plan invites.
@@ -322,7 +335,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
         case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
         case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId, buffering
-        case deviceTimeoutSeconds
+        case deviceTimeoutSeconds, devices, trigger
     }
 
     init(from decoder: any Decoder) throws {
@@ -356,6 +369,8 @@ struct RunPlan: Codable, Sendable, Equatable {
         parentRunId = try c.decodeIfPresent(String.self, forKey: .parentRunId)
         buffering = try c.decodeIfPresent(RunMachine.Buffering.self, forKey: .buffering)
         deviceTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .deviceTimeoutSeconds)
+        devices = try c.decodeIfPresent(Set<String>.self, forKey: .devices)
+        trigger = try c.decodeIfPresent(RetrainTrigger.self, forKey: .trigger)
     }
 }
 

@@ -117,6 +117,11 @@ struct RunStore: Sendable {
         }
     }
 
+    /// The plan of run `id`, if there is one.
+    func plan(id: String) async throws(APIError) -> RunPlan? {
+        try await pool.reading { db in try RunRecord.fetchOne(db, key: id)?.plan }
+    }
+
     /// The admin view of a run; 404 `run_not_found` if unknown.
     func info(id: String) async throws(APIError) -> RunInfo {
         try await pool.reading { db in

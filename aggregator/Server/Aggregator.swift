@@ -108,7 +108,10 @@ public struct Aggregator: Sendable {
         let heartbeats = HeartbeatWriter(devices: components.devices, interval: .seconds(1), logger: logger)
         let listeners = [publicApp, deviceApp] + (metricsApp.map { [$0] } ?? [])
         let rules = MonitorRuleService(
-            rules: components.monitorRules, monitoring: components.monitoring, rollouts: components.rollouts,
+            rules: components.monitorRules, monitoring: components.monitoring,
+            actions: MonitorActions(
+                monitoring: components.monitoring, rollouts: components.rollouts, runs: components.runs,
+                runStore: components.runStore, rules: components.monitorRules),
             webhook: configuration.alertWebhook, interval: configuration.monitorRuleInterval, clock: clock,
             logger: logger)
         services =

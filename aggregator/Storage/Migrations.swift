@@ -276,6 +276,10 @@ enum Migrations {
                 t.column("resolvedAt", .datetime)
             }
         }
+        // The retraining a `retrain` rule's alert started.
+        migrator.registerMigration("v14-alert-retraining") { db in
+            try db.alter(table: "monitorAlerts") { t in t.add(column: "retrain", .text) }
+        }
         return migrator
     }
 }

@@ -22,14 +22,16 @@ public struct DemoFleet: Sendable {
 
     /// Starts the aggregator on loopback ports the system picks and waits until it listens.
     /// `minimumStatisticsDevices` lowers the statistics floor for fleets smaller than its default.
-    public func startAggregator(minimumStatisticsDevices: Int = 3) async throws(AdminError) -> RunningAggregator {
+    public func startAggregator(minimumStatisticsDevices: Int = 3, options: [String] = []) async throws(AdminError)
+        -> RunningAggregator
+    {
         let process = try ManagedProcess(
             name: "aggregator", executable: binaries.aggregator,
             arguments: [
                 "serve", "--data-dir", aggregatorDirectory.path,
                 "--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0",
                 "--min-statistics-devices", String(minimumStatisticsDevices),
-            ],
+            ] + options,
             logFile: workDirectory.appendingPathComponent("aggregator.log"))
         await processes.add(process)
         let folder = aggregatorDirectory
