@@ -33,12 +33,25 @@ public struct CreateDeploymentRequest: Codable, Sendable {
     public var maxFailureRate: Double?
     /// How far a device's smoke-test accuracy may fall below the version it replaced; default 0.05.
     public var maxAccuracyDrop: Double?
+    /// Try `version` beside the devices' active versions instead of rolling it out.
+    public var mode: ExperimentMode?
+    /// `ab`: the percentage of keys routed to the candidate; default 50.
+    public var split: Double?
+    /// `bandit`: more candidate versions beside `version`.
+    public var arms: [Int]?
+    /// Feedback each arm needs before a verdict is given; default 100.
+    public var minFeedback: Int?
 
     public init(
         model: String, version: Int? = nil, alias: String? = nil, selector: DeviceSelector,
         strategy: DeploymentStrategy? = nil, waves: [Double]? = nil, bakeSeconds: Double? = nil,
-        maxFailureRate: Double? = nil, maxAccuracyDrop: Double? = nil
+        maxFailureRate: Double? = nil, maxAccuracyDrop: Double? = nil, mode: ExperimentMode? = nil,
+        split: Double? = nil, arms: [Int]? = nil, minFeedback: Int? = nil
     ) {
+        self.mode = mode
+        self.split = split
+        self.arms = arms
+        self.minFeedback = minFeedback
         self.model = model
         self.version = version
         self.alias = alias
@@ -169,12 +182,16 @@ public struct DeploymentInfo: Codable, Sendable, Equatable {
     public var targeted: Int
     public var counts: DeploymentCounts
     public var createdAt: Date
+    /// Set for an experiment (shadow, A/B, bandit): its arms, figures and verdict.
+    public var experiment: ExperimentReport?
 
     public init(
         id: String, model: String, version: Int, alias: String?, selector: DeviceSelector, strategy: DeploymentStrategy,
         state: DeploymentState, reason: String?, waves: [Double], currentWave: Int?, bakeSeconds: Double,
-        maxFailureRate: Double, targeted: Int, counts: DeploymentCounts, createdAt: Date
+        maxFailureRate: Double, targeted: Int, counts: DeploymentCounts, createdAt: Date,
+        experiment: ExperimentReport? = nil
     ) {
+        self.experiment = experiment
         self.id = id
         self.model = model
         self.version = version

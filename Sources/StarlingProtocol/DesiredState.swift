@@ -62,8 +62,11 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var revision: String
     public var model: DesiredModel?
     public var rounds: [RoundTask]
+    /// The experiment the device takes part in beside its model, if any.
+    public var experiment: DesiredExperiment?
 
-    public init(revision: String, model: DesiredModel?, rounds: [RoundTask]) {
+    public init(revision: String, model: DesiredModel?, rounds: [RoundTask], experiment: DesiredExperiment? = nil) {
+        self.experiment = experiment
         self.revision = revision
         self.model = model
         self.rounds = rounds

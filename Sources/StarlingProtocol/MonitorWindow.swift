@@ -35,6 +35,8 @@ public struct MonitorWindow: Codable, Sendable, Equatable {
     /// Per feature, the recent inputs per bin of the model's drift reference; empty when the model
     /// has none.
     public var features: [[Int]]
+    /// Set on windows recorded as an arm of an experiment; nil otherwise.
+    public var arm: ExperimentArm?
 
     /// An empty window of `version` opening at `start`; `bins` are the drift reference's bin counts
     /// per feature.
@@ -63,12 +65,21 @@ public struct MonitorWindow: Codable, Sendable, Equatable {
         return min(max(Int(probability * Double(confidenceBuckets)), 0), confidenceBuckets - 1)
     }
 
-    /// `windows` added up per version (the first window of each sets its shape; later ones of
+    /// What tells windows apart beside their start: the version, and the experiment arm if any.
+    public var identity: String {
+        guard let arm else { return version }
+        return "\(version) \(arm.experiment)\(arm.shadow ? " shadow" : "")"
+    }
+
+    /// Whether this window counts answers that were returned (every window but a shadow's).
+    public var served: Bool { arm?.shadow != true }
+
+    /// `windows` added up per ``identity`` (the first window of each sets its shape; later ones of
     /// another shape, from before the version's labels changed, are left out).
     public static func totals(_ windows: [MonitorWindow]) -> [String: MonitorWindow] {
         var totals: [String: MonitorWindow] = [:]
         for window in windows {
-            if totals[window.version]?.add(window) == nil { totals[window.version] = window }
+            if totals[window.identity]?.add(window) == nil { totals[window.identity] = window }
         }
         return totals
     }
@@ -85,6 +96,10 @@ public struct MonitorWindow: Codable, Sendable, Equatable {
         degraded = Self.sum(degraded, other.degraded)
         feedback = Self.sum(feedback, other.feedback)
         correct = Self.sum(correct, other.correct)
+        if var mine = arm, let theirs = other.arm {
+            mine.agreed = Self.sum(mine.agreed, theirs.agreed)
+            arm = mine
+        }
         for index in latency.indices { latency[index] = Self.sum(latency[index], other.latency[index]) }
         for index in confidence.indices { confidence[index] = Self.sum(confidence[index], other.confidence[index]) }
         for index in confusion.indices { confusion[index] = Self.sum(confusion[index], other.confusion[index]) }
