@@ -40,5 +40,6 @@ extension MonitorReport.Version {
             accuracy: rate(window.correct, of: window.feedback),
             confusion: MonitorReport.Confusion(labels: window.labels, counts: counts), drift: drift,
             topDrift: Array(top))
+        arm = window.arm
     }
 }

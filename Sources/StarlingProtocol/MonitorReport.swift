@@ -28,6 +28,8 @@ public struct MonitorReport: Codable, Sendable, Equatable {
         public var drift: [DriftScore?]
         /// The features that drifted most, by PSI, at most five.
         public var topDrift: [FeatureDrift]
+        /// The experiment arm the figures are of; nil for plain serving.
+        public var arm: ExperimentArm?
 
         public init(
             version: String, from: Double, to: Double, requests: Int, errorRate: Double?, phaseTwoRate: Double?,

@@ -105,22 +105,35 @@ enum AdminRoutes {
         case .createDeployment:
             return { request, _ in
                 let body = try await RequestBody.json(CreateDeploymentRequest.self, from: request)
-                let deployment = try await components.rollouts.create(body)
+                let deployment =
+                    body.mode == nil
+                    ? try await components.rollouts.create(body) : try await components.experiments.create(body)
                 return try AdminReply.json(deployment, status: .created, created: ["deployment": deployment.id])
             }
         case .showDeployment:
             return { _, context in
-                try AdminReply.json(try await components.rollouts.info(id: try context.parameters.require("id")))
+                let id = try context.parameters.require("id")
+                return try AdminReply.json(
+                    Experiments.isExperiment(id)
+                        ? try await components.experiments.info(id: id) : try await components.rollouts.info(id: id))
             }
         case .listDeploymentEvents:
             return { _, context in
-                try AdminReply.json(try await components.rollouts.events(id: try context.parameters.require("id")))
+                let id = try context.parameters.require("id")
+                return try AdminReply.json(
+                    Experiments.isExperiment(id)
+                        ? try await components.experiments.events(id: id) : try await components.rollouts.events(id: id))
             }
         case .steerDeployment:
-            return { _, context in
-                let info = try await components.rollouts.act(
-                    try context.parameters.require("action"), id: try context.parameters.require("id"))
-                return try AdminReply.json(info)
+            return { request, context in
+                let (action, id) = (try context.parameters.require("action"), try context.parameters.require("id"))
+                guard Experiments.isExperiment(id) else {
+                    return try AdminReply.json(try await components.rollouts.act(action, id: id))
+                }
+                let promotion =
+                    action == "promote" ? try await RequestBody.optionalJSON(PromoteRequest.self, from: request) : nil
+                return try AdminReply.json(
+                    try await components.experiments.act(action, id: id, promotion: promotion ?? PromoteRequest()))
             }
         case .setMonitorRule:
             return { request, _ in

@@ -31,6 +31,13 @@ enum RequestBody {
         return try decode(type, from: bytes)
     }
 
+    /// As ``json(_:from:)``, but an empty body is nil.
+    @inline(never)
+    static func optionalJSON<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T? {
+        let bytes = try await Self.bytes(of: request, limit: BodyLimit.json)
+        return bytes.isEmpty ? nil : try decode(type, from: bytes)
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(APIError) -> T {
         do {
             return try StarlingJSON.decoder().decode(type, from: Data(bytes))

@@ -16,13 +16,26 @@ struct MonitorStore: Sendable {
         try await pool.writing { db in
             for (model, version, window) in windows {
                 try MonitorWindowRecord(
-                    deviceId: device, model: model, version: version, start: window.start, window: window,
-                    receivedAt: now
+                    deviceId: device, model: model, version: version, arm: Self.arm(of: window), start: window.start,
+                    window: window, receivedAt: now
                 ).save(db)
             }
             try MonitorWindowRecord.filter(
                 Column("start") < now.timeIntervalSince1970 - MonitorUploadValidator.maximumAge
             ).deleteAll(db)
+        }
+    }
+
+    /// The stored form of a window's experiment arm.
+    static func arm(of window: MonitorWindow) -> String {
+        window.arm.map { "\($0.experiment)\($0.shadow ? " shadow" : "")" } ?? ""
+    }
+
+    /// The windows devices recorded as arms of `experiment`.
+    func windows(ofExperiment experiment: String) async throws(APIError) -> [(device: String, window: MonitorWindow)] {
+        try await pool.reading { db in
+            try MonitorWindowRecord.filter([experiment, experiment + " shadow"].contains(Column("arm"))).fetchAll(db)
+                .map { ($0.deviceId, $0.window) }
         }
     }
 
@@ -42,8 +55,10 @@ struct MonitorStore: Sendable {
         model: String, version: Int?, seconds: Double, now: Date, references: [Int: DriftReference]
     ) async throws(APIError) -> FleetMonitorReport {
         let rows = try await pool.reading { db in
+            // A shadow's answers were never returned: they are compared in their experiment only.
             var request = MonitorWindowRecord.filter(
-                Column("model") == model && Column("start") >= now.timeIntervalSince1970 - seconds)
+                Column("model") == model && Column("start") >= now.timeIntervalSince1970 - seconds
+                    && !Column("arm").like("% shadow"))
             if let version { request = request.filter(Column("version") == version) }
             return try request.order(Column("start")).fetchAll(db)
         }
@@ -72,7 +87,7 @@ struct MonitorStore: Sendable {
         let rows = try await pool.reading { db in
             try MonitorWindowRecord.filter(
                 Column("model") == model && Column("version") == version
-                    && Column("start") >= now.timeIntervalSince1970 - seconds
+                    && Column("start") >= now.timeIntervalSince1970 - seconds && !Column("arm").like("% shadow")
             ).fetchAll(db)
         }
         return Dictionary(grouping: rows, by: \.deviceId).compactMapValues { rows in
@@ -80,8 +95,11 @@ struct MonitorStore: Sendable {
         }
     }
 
-    /// The rows' windows added up; all are of one version.
+    /// The rows' windows added up, experiment arms and all; all are of one version.
     private static func sum(_ rows: [MonitorWindowRecord]) -> MonitorWindow? {
-        MonitorWindow.totals(rows.map(\.window)).values.first
+        guard var total = rows.first?.window else { return nil }
+        total.arm = nil
+        for row in rows.dropFirst() { total.add(row.window) }
+        return total
     }
 }

@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import StarlingProtocol
 
-/// One device's monitor window of one version, as stored; a device sending a window again
-/// replaces it.
+/// One device's monitor window of one version (and experiment arm), as stored; a device sending a
+/// window again replaces it.
 struct MonitorWindowRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "monitorWindows"
     var deviceId: String
     var model: String
     var version: Int
+    /// "" for a plain window, else the experiment id, followed by " shadow" for a shadow's.
+    var arm: String
     var start: Double
     var window: MonitorWindow
     var receivedAt: Date

@@ -115,7 +115,8 @@ public struct Aggregator: Sendable {
             webhook: configuration.alertWebhook, interval: configuration.monitorRuleInterval, clock: clock,
             logger: logger)
         services =
-            [storage, heartbeats, components.runs, components.rollouts, rules] + listeners + [components.broadcaster]
+            [storage, heartbeats, components.runs, components.rollouts, components.experiments, rules] + listeners
+            + [components.broadcaster]
         endpoints = announcer
         self.routes = routes
     }
@@ -170,6 +171,10 @@ public struct Aggregator: Sendable {
         let rollouts = try Rollouts(
             pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
             tickInterval: configuration.coordinatorTick, logger: logger)
+        let monitors = MonitorStore(pool: pool)
+        let experiments = try Experiments(
+            pool: pool, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
+            broadcaster: broadcaster, clock: clock, refreshInterval: configuration.monitorRuleInterval, logger: logger)
         return Components(
             pool: pool, devices: devices,
             revocation: DeviceRevocation(
@@ -185,15 +190,15 @@ public struct Aggregator: Sendable {
             runs: runs, runStore: runStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(
-                devices: devices, rollouts: rollouts, coordinator: runs, broadcaster: broadcaster),
+                devices: devices, rollouts: rollouts, coordinator: runs, experiments: experiments,
+                broadcaster: broadcaster),
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, announce: announce, logger: logger),
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
-                store: MonitorStore(pool: pool), catalog: catalog, shapes: VersionShapes(catalog: catalog), clock: clock
-            ),
-            monitorRules: MonitorRuleStore(pool: pool, clock: clock))
+                store: monitors, catalog: catalog, shapes: VersionShapes(catalog: catalog), clock: clock),
+            monitorRules: MonitorRuleStore(pool: pool, clock: clock), experiments: experiments)
     }
 }

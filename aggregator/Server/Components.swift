@@ -28,4 +28,6 @@ struct Components: Sendable {
     /// Devices' monitor windows in, the fleet's view out.
     let monitoring: FleetMonitoring
     let monitorRules: MonitorRuleStore
+    /// Shadow, A/B and bandit deployments.
+    let experiments: Experiments
 }

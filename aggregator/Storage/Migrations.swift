@@ -280,6 +280,43 @@ enum Migrations {
         migrator.registerMigration("v14-alert-retraining") { db in
             try db.alter(table: "monitorAlerts") { t in t.add(column: "retrain", .text) }
         }
+        // Experiments (shadow, A/B, bandit), and the experiment arm a monitor window belongs to,
+        // part of its key.
+        migrator.registerMigration("v15-experiments") { db in
+            try db.create(table: "experiments") { t in
+                t.primaryKey("id", .text)
+                t.column("model", .text).notNull()
+                t.column("mode", .text).notNull()
+                t.column("selector", .text).notNull()
+                t.column("candidates", .text).notNull()
+                t.column("split", .double)
+                t.column("minFeedback", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("reason", .text)
+                t.column("promotedTo", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+            }
+            try db.create(table: "monitorWindowsByArm") { t in
+                t.column("deviceId", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("arm", .text).notNull().defaults(to: "")
+                t.column("start", .double).notNull()
+                t.column("window", .text).notNull()
+                t.column("receivedAt", .datetime).notNull()
+                t.primaryKey(["deviceId", "model", "version", "arm", "start"])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO monitorWindowsByArm (deviceId, model, version, arm, start, window, receivedAt)
+                    SELECT deviceId, model, version, '', start, window, receivedAt FROM monitorWindows
+                    """)
+            try db.drop(table: "monitorWindows")
+            try db.rename(table: "monitorWindowsByArm", to: "monitorWindows")
+            try db.create(index: "monitorWindowsByModel", on: "monitorWindows", columns: ["model", "version", "start"])
+            try db.create(index: "monitorWindowsByArm", on: "monitorWindows", columns: ["arm"])
+        }
         return migrator
     }
 }

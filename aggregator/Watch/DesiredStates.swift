@@ -12,6 +12,7 @@ struct DesiredStates: Sendable {
     let devices: DeviceRegistry
     let rollouts: Rollouts
     let coordinator: RunCoordinator
+    let experiments: Experiments
     let broadcaster: RevisionBroadcaster
 
     func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {
@@ -24,10 +25,11 @@ struct DesiredStates: Sendable {
         let wait = requested.isFinite ? min(max(requested, 0), Self.maximumWait) : Self.defaultWait
         let revision = await broadcaster.waitForChange(
             from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
-        guard devices.activeDevice(id: device.id) != nil else { throw APIError.deviceRevoked }
+        guard let current = devices.activeDevice(id: device.id) else { throw APIError.deviceRevoked }
         return DesiredState(
             revision: revision,
             model: await rollouts.desiredModel(for: device),
-            rounds: await coordinator.tasks(for: device.id))
+            rounds: await coordinator.tasks(for: device.id),
+            experiment: await experiments.desiredExperiment(for: current))
     }
 }
