@@ -119,6 +119,13 @@ public struct AdminClient: Sendable {
         }
     }
 
+    /// Ships an experiment's winner as a rollout.
+    public func promote(id: String, _ request: PromoteRequest) async throws(AdminError) -> DeploymentInfo {
+        try await call { () async throws(StarlingHTTPError) in
+            try await http.post(APIPath.adminDeployment(id: id, action: "promote"), json: request)
+        }
+    }
+
     public func deploymentEvents(id: String) async throws(AdminError) -> [DeploymentEvent] {
         try await call { () async throws(StarlingHTTPError) in
             let list: DeploymentEventList = try await http.get(APIPath.adminDeploymentEvents(id: id))

@@ -9,7 +9,9 @@ import StarlingProtocol
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy", abstract: "Roll model versions out to devices.",
-        subcommands: [Create.self, Status.self, Events.self, Pause.self, Resume.self, Abort.self, Rollback.self],
+        subcommands: [
+            Create.self, Status.self, Events.self, Pause.self, Resume.self, Abort.self, Rollback.self, Promote.self,
+        ],
         defaultSubcommand: Create.self)
 
     struct Create: AsyncParsableCommand {
@@ -45,6 +47,21 @@ struct DeployCommand: AsyncParsableCommand {
         @Option(help: "How far a device's smoke-test accuracy may fall below the version it replaced.")
         var maxAccuracyDrop: Double = 0.05
 
+        @Option(
+            help:
+                "Try the version beside the devices' own instead: shadow (answers never returned), ab (--split % of keys), bandit (Thompson sampling, --arms)."
+        )
+        var mode: ExperimentMode?
+
+        @Option(help: "ab: the percentage of keys the version answers (default 50).")
+        var split: Double?
+
+        @Option(help: "bandit: more candidate versions, e.g. 4,5.")
+        var arms: String?
+
+        @Option(help: "Experiments: the feedback each arm needs before a verdict (default 100).")
+        var minFeedback: Int?
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -53,6 +70,13 @@ struct DeployCommand: AsyncParsableCommand {
                 throw ValidationError("give exactly one of --version and --alias")
             }
             if waves != nil, strategy != .canary { throw ValidationError("--waves needs --strategy canary") }
+            if mode == nil, split != nil || arms != nil || minFeedback != nil {
+                throw ValidationError("--split, --arms and --min-feedback need --mode")
+            }
+            if mode != nil, strategy != .all || waves != nil || bake != nil {
+                throw ValidationError("an experiment takes no --strategy, --waves or --bake: promote does")
+            }
+            _ = try parsedArms()
             _ = try parsedWaves()
             _ = try bakeSeconds()
         }
@@ -63,9 +87,12 @@ struct DeployCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
             let request = CreateDeploymentRequest(
-                model: model, version: version, alias: alias, selector: selector, strategy: strategy,
+                model: model, version: version, alias: alias, selector: selector,
+                strategy: mode == nil ? strategy : nil,
                 waves: try parsedWaves(),
-                bakeSeconds: try bakeSeconds(), maxFailureRate: maxFailureRate, maxAccuracyDrop: maxAccuracyDrop)
+                bakeSeconds: try bakeSeconds(), maxFailureRate: mode == nil ? maxFailureRate : nil,
+                maxAccuracyDrop: mode == nil ? maxAccuracyDrop : nil, mode: mode, split: split, arms: try parsedArms(),
+                minFeedback: minFeedback)
             let deployment = try await connection.withClient { client throws(AdminError) in
                 try await client.deploy(request)
             }
@@ -79,6 +106,16 @@ struct DeployCommand: AsyncParsableCommand {
         }
 
         private func parsedWaves() throws -> [Double]? { try waves.map(CanaryText.waves) }
+
+        private func parsedArms() throws -> [Int]? {
+            try arms.map { text in
+                let versions = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !versions.isEmpty, versions.allSatisfy({ $0 != nil }) else {
+                    throw ValidationError("--arms is a comma-separated list of versions, e.g. 4,5")
+                }
+                return versions.compactMap { $0 }
+            }
+        }
 
         private func bakeSeconds() throws -> Double? { try bake.map(CanaryText.bake) }
     }
@@ -158,6 +195,34 @@ struct DeployCommand: AsyncParsableCommand {
         func run() async throws { try await control.send("abort") }
     }
 
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ship an experiment's winner (the shadow, or the arm its verdict names) as a rollout.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The experiment's id.")
+        var id: String
+
+        @Option(help: "all, canary or pinned (default all).")
+        var strategy: DeploymentStrategy?
+
+        @Option(help: "Canary: cumulative wave percentages, e.g. 5,25,100.")
+        var waves: String?
+
+        @Option(help: "How long each wave bakes, e.g. 90s, 10m.")
+        var bake: String?
+
+        func run() async throws {
+            let request = PromoteRequest(
+                strategy: strategy, waves: try waves.map(CanaryText.waves), bakeSeconds: try bake.map(CanaryText.bake))
+            let deployment = try await connection.withClient { client throws(AdminError) in
+                try await client.promote(id: id, request)
+            }
+            Console.print(DeploymentView.render(deployment))
+        }
+    }
+
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send every device a rollout moved back to its previous version.")
@@ -182,3 +247,4 @@ struct DeployCommand: AsyncParsableCommand {
 }
 
 extension DeploymentStrategy: ExpressibleByArgument {}
+extension ExperimentMode: ExpressibleByArgument {}

@@ -26,7 +26,8 @@ func withLocalAPI(
         deviceId: "dev-000000000001", predictor: predictor, store: store, counters: counters, slot: slot,
         connection: ConnectionState(), privacy: PrivacyLedger(store: store, budget: privacyBudget), metrics: metrics,
         monitoring: Monitoring(
-            monitor: monitor, writer: MonitorWriter(monitor: monitor, store: store), store: store, slot: slot))
+            monitor: monitor, writer: MonitorWriter(monitor: monitor, store: store), store: store, slot: slot,
+            experiments: ExperimentSlot(seed: 1)))
     let server = try await LocalAPIServer.bind(
         host: "127.0.0.1", port: 0, socketPath: nil, responder: router, limits: limits, logger: testLogger)
     let client = StarlingHTTPClient(

@@ -160,6 +160,9 @@ final class WatchFlowTests: XCTestCase {
             installer: ModelInstaller(
                 client: client, store: store, slot: slot, verifier: VersionVerifier(key: testSigningKey.publicKey),
                 paths: paths, metrics: metrics, work: testWork, logger: testLogger),
+            experiments: ExperimentInstaller(
+                client: client, slot: ExperimentSlot(seed: 3), verifier: VersionVerifier(key: testSigningKey.publicKey),
+                files: ModelFiles(directory: paths.experiments), work: testWork, logger: testLogger),
             roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
             client: client, store: store, counters: try await CounterLedger.load(from: store),

@@ -12,4 +12,17 @@ struct LoggedPrediction: Sendable, Equatable {
     var escalated: Bool
     /// Seconds since 1970.
     var createdAt: Double
+    /// The experiment whose arm answered, if one did.
+    var experiment: String? = nil
+    /// What an experiment's shadow answered for the same input, once it has.
+    var shadow: ShadowAnswer? = nil
+}
+
+/// A shadow version's phase-one label for a keyed prediction.
+struct ShadowAnswer: Sendable, Equatable {
+    var key: String
+    var experiment: String
+    /// The shadow version, as `name@version`.
+    var version: String
+    var label: String
 }

@@ -17,8 +17,9 @@ public actor MonitorWriter {
     public func flush() async throws(AgentError) {
         monitor.binPending()
         let now = monitor.clock()
-        let (predictions, windows) = monitor.takeWrites(now: now)
-        try await store.recordMonitoring(predictions, windows: windows, settings: monitor.settings, now: now)
+        let (predictions, shadows, windows) = monitor.takeWrites(now: now)
+        try await store.recordMonitoring(
+            predictions, shadows: shadows, windows: windows, settings: monitor.settings, now: now)
     }
 }
 

@@ -14,6 +14,12 @@ struct Monitoring: Sendable {
     let writer: MonitorWriter
     let store: AgentStore
     let slot: ModelSlot
+    let experiments: ExperimentSlot
+
+    /// The manifest of `tag`: the installed model, the one it replaced, or an experiment's candidate.
+    private func manifest(of tag: String) -> ModelManifest? {
+        slot.manifest(of: tag) ?? experiments.manifest(of: tag)
+    }
 
     /// Attaches the labels, all or none: 400 `invalid_feedback` for a batch out of bounds, an
     /// empty or over-long key or label, or a label the version does not have; 404
@@ -42,11 +48,11 @@ struct Monitoring: Sendable {
             throw .internalError("the predictions waiting to be written could not be: \(error)")
         }
         let now = monitor.clock()
-        let slot = slot
+        let (slot, experiments) = (slot, experiments)
         let answered: [AnsweredPrediction]
         do {
             answered = try await store.attachFeedback(items, retention: monitor.settings.retentionSeconds, now: now) {
-                version in slot.model.flatMap { $0.tag == version ? $0.manifest.labels : nil }
+                version in (slot.manifest(of: version) ?? experiments.manifest(of: version))?.labels
             }
         } catch {
             throw Self.problem(error)
@@ -54,10 +60,20 @@ struct Monitoring: Sendable {
         var correct = 0
         for item in answered {
             if item.truth == item.prediction.label { correct += 1 }
-            guard let manifest = slot.manifest(of: item.prediction.version) else { continue }
+            let prediction = item.prediction
+            if let experiment = prediction.experiment {
+                experiments.reward(
+                    experiment: experiment, version: prediction.version, correct: item.truth == prediction.label)
+            }
+            if let shadow = prediction.shadow, let manifest = manifest(of: shadow.version) {
+                monitor.feedback(
+                    version: shadow.version, manifest: manifest, truth: item.truth, predicted: shadow.label, now: now,
+                    arm: ExperimentArm(experiment: shadow.experiment, shadow: true))
+            }
+            guard let manifest = manifest(of: prediction.version) else { continue }
             monitor.feedback(
-                version: item.prediction.version, manifest: manifest, truth: item.truth,
-                predicted: item.prediction.label, now: now)
+                version: prediction.version, manifest: manifest, truth: item.truth, predicted: prediction.label,
+                now: now, arm: prediction.experiment.map { ExperimentArm(experiment: $0, shadow: false) })
         }
         return FeedbackReceipt(accepted: answered.count, correct: correct)
     }

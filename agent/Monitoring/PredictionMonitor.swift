@@ -22,15 +22,17 @@ public final class PredictionMonitor: Sendable {
     /// About 1 MB of inputs waiting to be binned: the most binned each second.
     static let maximumUnbinnedValues = 131_072
 
-    /// A version's window.
+    /// A version's window (as an arm of `experiment`, when set) that answered.
     private struct WindowKey: Hashable {
         var tag: String
+        var experiment: String?
         var windowStart: Double
     }
 
     /// One call's inputs, waiting to be binned into the window they arrived in.
     private struct Unbinned {
         var tag: String
+        var experiment: String?
         var windowStart: Double
         var reference: DriftReference
         /// The call's requests themselves: keeping them costs no copy.
@@ -44,6 +46,8 @@ public final class PredictionMonitor: Sendable {
         var open: [MonitorWindow] = []
         var closed: [MonitorWindow] = []
         var pending: [LoggedPrediction] = []
+        /// Shadow answers for keyed predictions, waiting to be written beside them.
+        var shadows: [ShadowAnswer] = []
         var droppedPredictions = 0
         var unbinned: [Unbinned] = []
         var unbinnedValues = 0
@@ -71,10 +75,11 @@ public final class PredictionMonitor: Sendable {
     }
 
     /// One predict call answered by `installed`: `answers` are phase one's, `escalated` the
-    /// positions sent to phase two, `degraded` how many of those phase two did not answer.
+    /// positions sent to phase two, `degraded` how many of those phase two did not answer; `arm` is
+    /// set when `installed` answered as an arm of an experiment.
     func record(
         _ installed: InstalledModel, items: [PredictRequest], answers: [Prediction], escalated: [Int], degraded: Int,
-        latency: Duration
+        latency: Duration, arm: ExperimentArm? = nil
     ) {
         guard settings.enabled else { return }
         let now = clock()
@@ -88,7 +93,7 @@ public final class PredictionMonitor: Sendable {
         let pressed = state.withLock { state in
             var pressure = false
             roll(&state, now: now)
-            update(&state, tag, labels: installed.int8.manifest.labels, drift: reference) { window in
+            update(&state, tag, arm: arm, labels: installed.int8.manifest.labels, drift: reference) { window in
                 window.requests &+= items.count
                 window.phaseTwo &+= escalated.count
                 window.degraded &+= degraded
@@ -105,7 +110,8 @@ public final class PredictionMonitor: Sendable {
                 if state.unbinnedValues + values <= Self.maximumUnbinnedValues {
                     state.unbinned.append(
                         Unbinned(
-                            tag: tag, windowStart: state.windowStart, reference: reference, rows: items)
+                            tag: tag, experiment: arm?.experiment, windowStart: state.windowStart,
+                            reference: reference, rows: items)
                     )
                     state.unbinnedValues += values
                 } else {
@@ -126,11 +132,41 @@ public final class PredictionMonitor: Sendable {
                 state.pending.append(
                     LoggedPrediction(
                         key: key, version: tag, label: answer.label, confidence: answer.probabilities.max() ?? 0,
-                        escalated: wasEscalated, createdAt: now))
+                        escalated: wasEscalated, createdAt: now, experiment: arm?.experiment))
             }
             return pressure
         }
         if pressed { wake.yield() }
+    }
+
+    /// A shadow's answers to a call the active version answered: `agreed` of them had the active
+    /// version's phase-one label. Its window counts them apart (arm `shadow`); the keyed ones are
+    /// written beside their predictions for feedback.
+    func recordShadow(
+        _ shadow: InstalledModel, experiment: String, items: [PredictRequest], answers: [Prediction], agreed: Int,
+        latency: Duration
+    ) {
+        guard settings.enabled else { return }
+        let now = clock()
+        let microseconds = Int(min(latency / .microseconds(1), Double(Int.max / 2)))
+        let arm = ExperimentArm(experiment: experiment, shadow: true)
+        let manifest = shadow.int8.manifest
+        state.withLock { state in
+            roll(&state, now: now)
+            update(&state, shadow.tag, arm: arm, labels: manifest.labels, drift: manifest.drift) { window in
+                window.requests &+= items.count
+                window.arm?.agreed &+= agreed
+                window.latency[MonitorWindow.latencyBucket(microseconds: microseconds)] &+= 1
+                for answer in answers {
+                    window.confidence[MonitorWindow.confidenceBucket(answer.probabilities.max() ?? 0)] &+= 1
+                }
+            }
+            for (item, answer) in zip(items, answers) {
+                guard let key = item.key, state.shadows.count < Self.maximumPending else { continue }
+                state.shadows.append(
+                    ShadowAnswer(key: key, experiment: experiment, version: shadow.tag, label: answer.label))
+            }
+        }
     }
 
     /// A predict call that failed while `installed` was the model.
@@ -140,20 +176,24 @@ public final class PredictionMonitor: Sendable {
         let tag = installed.tag
         state.withLock { state in
             roll(&state, now: now)
-            update(&state, tag, labels: installed.int8.manifest.labels, drift: installed.int8.manifest.drift) {
-                window in
+            update(
+                &state, tag, arm: nil, labels: installed.int8.manifest.labels, drift: installed.int8.manifest.drift
+            ) { window in
                 window.errors &+= 1
             }
         }
     }
 
-    /// Feedback for a prediction of `version` (`manifest` is its own): `truth` is the label it
-    /// should have had, `predicted` the one phase one gave.
-    func feedback(version: String, manifest: ModelManifest, truth: String, predicted: String, now: Double) {
+    /// Feedback for a prediction of `version` (`manifest` is its own), answered as `arm` if set:
+    /// `truth` is the label it should have had, `predicted` the one phase one gave.
+    func feedback(
+        version: String, manifest: ModelManifest, truth: String, predicted: String, now: Double,
+        arm: ExperimentArm? = nil
+    ) {
         guard settings.enabled else { return }
         state.withLock { state in
             roll(&state, now: now)
-            update(&state, version, labels: manifest.labels, drift: manifest.drift) { window in
+            update(&state, version, arm: arm, labels: manifest.labels, drift: manifest.drift) { window in
                 window.feedback &+= 1
                 if truth == predicted { window.correct &+= 1 }
                 let labels = window.labels
@@ -164,15 +204,19 @@ public final class PredictionMonitor: Sendable {
         }
     }
 
-    /// What waits to be written: the keyed predictions and the windows closed by `now`.
-    func takeWrites(now: Double) -> (predictions: [LoggedPrediction], windows: [MonitorWindow]) {
+    /// What waits to be written: the keyed predictions, the shadow answers for them, and the
+    /// windows closed by `now`.
+    func takeWrites(now: Double) -> (
+        predictions: [LoggedPrediction], shadows: [ShadowAnswer], windows: [MonitorWindow]
+    ) {
         state.withLock { state in
             roll(&state, now: now)
             defer {
                 state.pending = []
+                state.shadows = []
                 state.closed = []
             }
-            return (state.pending, state.closed)
+            return (state.pending, state.shadows, state.closed)
         }
     }
 
@@ -190,17 +234,20 @@ public final class PredictionMonitor: Sendable {
         // One binner per version and window, so the lock is taken once to add each of them.
         var binners: [WindowKey: DriftBinner] = [:]
         for entry in batch {
-            let key = WindowKey(tag: entry.tag, windowStart: entry.windowStart)
+            let key = WindowKey(tag: entry.tag, experiment: entry.experiment, windowStart: entry.windowStart)
             var binner = binners.removeValue(forKey: key) ?? DriftBinner(entry.reference)
             for row in entry.rows { binner.add(row.features) }
             binners[key] = binner
         }
-        let counted = binners.map { (tag: $0.key.tag, windowStart: $0.key.windowStart, counts: $0.value.perFeature) }
+        let counted = binners.map { (key: $0.key, counts: $0.value.perFeature) }
         state.withLock { state in
-            for (tag, windowStart, counts) in counted {
-                if windowStart == state.windowStart, let index = state.open.firstIndex(where: { $0.version == tag }) {
+            for (key, counts) in counted {
+                let served = { (window: MonitorWindow) in
+                    window.version == key.tag && window.served && window.arm?.experiment == key.experiment
+                }
+                if key.windowStart == state.windowStart, let index = state.open.firstIndex(where: served) {
                     state.open[index].addInputs(counts)
-                } else if let index = state.closed.firstIndex(where: { $0.version == tag && $0.start == windowStart }) {
+                } else if let index = state.closed.firstIndex(where: { served($0) && $0.start == key.windowStart }) {
                     state.closed[index].addInputs(counts)
                 }
             }
@@ -226,16 +273,21 @@ public final class PredictionMonitor: Sendable {
         state.windowStart = Self.windowStart(of: now, seconds: settings.windowSeconds)
     }
 
-    /// Changes the open window of `tag` in place (no copy of its counts), opening one shaped by
-    /// the version's `labels` and drift bins first when there is none.
+    /// Changes the open window of `tag` (and `arm`) in place (no copy of its counts), opening one
+    /// shaped by the version's `labels` and drift bins first when there is none.
     private func update(
-        _ state: inout State, _ tag: String, labels: @autoclosure () -> [String], drift: DriftReference?,
-        _ change: (inout MonitorWindow) -> Void
+        _ state: inout State, _ tag: String, arm: ExperimentArm?, labels: @autoclosure () -> [String],
+        drift: DriftReference?, _ change: (inout MonitorWindow) -> Void
     ) {
-        guard let index = state.open.firstIndex(where: { $0.version == tag }) else {
+        guard
+            let index = state.open.firstIndex(where: {
+                $0.version == tag && $0.arm?.experiment == arm?.experiment && $0.arm?.shadow == arm?.shadow
+            })
+        else {
             var window = MonitorWindow(
                 version: tag, start: state.windowStart, seconds: settings.windowSeconds, labels: labels(),
                 bins: drift.map { reference in (0..<reference.width).map(reference.binCount(feature:)) } ?? [])
+            window.arm = arm
             change(&window)
             state.open.append(window)
             return

@@ -7,6 +7,11 @@ import StarlingProtocol
 /// the manifest's confidence threshold go to the refiner within a deadline, and when it fails or is
 /// late the phase-one answer returns flagged `degraded`. Both phases' latencies and the escalations
 /// go to the agent's metrics, and every call (with its keyed predictions) to the monitors.
+///
+/// While the device takes part in an experiment (``ExperimentSlot``) a shadow's candidate answers
+/// the same inputs after the call, off the request path (``ShadowRunner``); an A/B test routes each
+/// keyed item by its key's hash to the candidate or the active version; a bandit routes each item
+/// to the arm Thompson sampling draws. Each arm's answers are counted in its own windows.
 public struct TwoPhasePredictor: Sendable {
     let slot: ModelSlot
     let refiner: (any Refiner)?
@@ -14,12 +19,17 @@ public struct TwoPhasePredictor: Sendable {
     let counters: CounterLedger
     let metrics: AgentMetrics
     let monitor: PredictionMonitor?
+    let experiments: ExperimentSlot?
+    let shadows: ShadowRunner?
     let logger: Logger
 
     public init(
         slot: ModelSlot, refiner: (any Refiner)?, refineTimeout: Duration, counters: CounterLedger,
-        metrics: AgentMetrics, monitor: PredictionMonitor?, logger: Logger
+        metrics: AgentMetrics, monitor: PredictionMonitor?, experiments: ExperimentSlot? = nil,
+        shadows: ShadowRunner? = nil, logger: Logger
     ) {
+        self.experiments = experiments
+        self.shadows = shadows
         self.slot = slot
         self.refiner = refiner
         self.refineTimeout = refineTimeout
@@ -32,10 +42,47 @@ public struct TwoPhasePredictor: Sendable {
     /// Answers `items` in order.
     public func predict(_ items: [PredictRequest]) async throws(APIProblem) -> [Prediction] {
         guard let installed = slot.model else { throw .noModel }
+        guard let experiment = experiments?.current, experiment.applies(to: installed) else {
+            return try await serve(items, with: installed, arm: nil).predictions
+        }
+        let arm = ExperimentArm(experiment: experiment.id, shadow: false)
+        let arms = [installed] + experiment.candidates
+        let routes: [Int]
+        switch experiment.mode {
+        case .shadow:
+            let served = try await serve(items, with: installed, arm: arm)
+            if let shadow = experiment.candidates.first {
+                shadows?.submit(
+                    ShadowJob(experiment: experiment.id, shadow: shadow, items: items, served: served.phaseOneLabels))
+            }
+            return served.predictions
+        case .ab:
+            routes = items.map { item in
+                item.key.map { ExperimentSlot.routesToCandidate(key: $0, split: experiment.split) ? 1 : 0 } ?? 0
+            }
+        case .bandit:
+            let tags = arms.map(\.tag)
+            routes = items.map { _ in experiments?.chooseArm(tags) ?? 0 }
+        }
+        var predictions = [Prediction?](repeating: nil, count: items.count)
+        for (index, model) in arms.enumerated() {
+            let positions = routes.indices.filter { routes[$0] == index }
+            guard !positions.isEmpty else { continue }
+            let answered = try await serve(positions.map { items[$0] }, with: model, arm: arm).predictions
+            for (position, prediction) in zip(positions, answered) { predictions[position] = prediction }
+        }
+        return predictions.compactMap { $0 }
+    }
+
+    /// Answers `items` with `installed` (as `arm` of an experiment, if set): phase one, then phase
+    /// two for the unsure ones; also returns phase one's labels.
+    private func serve(_ items: [PredictRequest], with installed: InstalledModel, arm: ExperimentArm?)
+        async throws(APIProblem) -> (predictions: [Prediction], phaseOneLabels: [String])
+    {
         let start = ContinuousClock.now
         var predictions: [Prediction]
         do {
-            predictions = try phaseOne(items, with: installed)
+            predictions = try Self.phaseOne(items, with: installed)
         } catch {
             monitor?.recordError(installed)
             throw error
@@ -59,16 +106,17 @@ public struct TwoPhasePredictor: Sendable {
             }
         }
         monitor?.record(
-            installed, items: items, answers: answers, escalated: unsure, degraded: degraded, latency: latency)
+            installed, items: items, answers: answers, escalated: unsure, degraded: degraded, latency: latency,
+            arm: arm)
         counters.add([.predictions: items.count, .phaseTwoRequests: unsure.count, .degradedAnswers: degraded])
         metrics.predictions.increment(by: items.count)
         metrics.escalations.increment(by: unsure.count)
         metrics.degradedAnswers.increment(by: degraded)
-        return predictions
+        return (predictions, answers.map(\.label))
     }
 
-    private func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction]
-    {
+    /// `installed`'s phase-one answers to `items`, which it checks: keys, widths, finite features.
+    static func phaseOne(_ items: [PredictRequest], with installed: InstalledModel) throws(APIProblem) -> [Prediction] {
         let manifest = installed.manifest
         let width = manifest.architecture.inputSize
         var features: [Float] = []

@@ -22,5 +22,7 @@ public struct AgentPaths: Sendable {
     var database: URL { root.appendingPathComponent("agent.sqlite") }
     /// The artifacts of both model slots, named by their SHA-256 (see ``ModelFiles``).
     var models: URL { root.appendingPathComponent("models") }
+    /// The int8 artifacts of the experiment's candidates, apart from the model slots'.
+    var experiments: URL { root.appendingPathComponent("experiments") }
     var agentInfo: URL { root.appendingPathComponent("agent.json") }
 }

@@ -46,15 +46,18 @@ public struct AgentRuntime: Sendable {
         let metrics = AgentMetrics()
         let monitor = PredictionMonitor(settings: configuration.monitoring, clock: CoarseClock.now)
         let writer = MonitorWriter(monitor: monitor, store: store)
+        let experiments = ExperimentSlot(seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max))
+        let shadows = ShadowRunner(monitor: monitor, logger: logger)
         let predictor = TwoPhasePredictor(
             slot: slot, refiner: AggregatorRefiner(client: client), refineTimeout: configuration.refineTimeout,
             counters: counters, metrics: metrics, monitor: configuration.monitoring.enabled ? monitor : nil,
-            logger: logger)
+            experiments: experiments, shadows: shadows, logger: logger)
         let ledger = PrivacyLedger(store: store, budget: configuration.privacyBudget)
         let router = LocalAPIRouter(
             deviceId: identity.deviceId, predictor: predictor, store: store, counters: counters, slot: slot,
             connection: connection, privacy: ledger, metrics: metrics,
-            monitoring: Monitoring(monitor: monitor, writer: writer, store: store, slot: slot))
+            monitoring: Monitoring(
+                monitor: monitor, writer: writer, store: store, slot: slot, experiments: experiments))
         let server: LocalAPIServer
         do {
             server = try await LocalAPIServer.bind(
@@ -80,6 +83,9 @@ public struct AgentRuntime: Sendable {
             verifier: verifier, paths: paths, metrics: metrics, work: work, logger: logger)
         let watch = WatchService(
             client: client, store: store, slot: slot, connection: connection, installer: installer,
+            experiments: ExperimentInstaller(
+                client: client, slot: experiments, verifier: verifier,
+                files: ModelFiles(directory: paths.experiments), work: work, logger: logger),
             roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)
         return AgentRuntime(
             deviceId: identity.deviceId, apiURL: server.url,
@@ -88,6 +94,7 @@ public struct AgentRuntime: Sendable {
                 BlockingWorkLifetime(work: work),
                 CounterFlushService(ledger: counters, interval: .seconds(5), logger: logger),
                 MonitorWriterService(writer: writer, interval: .seconds(1), logger: logger),
+                shadows,
                 server,
                 TrainingService(
                     client: client, store: store, counters: counters, privacy: ledger, metrics: metrics, tasks: tasks,

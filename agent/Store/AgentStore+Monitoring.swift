@@ -17,30 +17,42 @@ enum FeedbackRefusal: Error, Equatable {
     case store(String)
 }
 
-/// A prediction that got its feedback.
+/// A prediction that got its feedback (with what a shadow answered for it, if one did).
 struct AnsweredPrediction: Sendable {
     var prediction: LoggedPrediction
     var truth: String
 }
 
 extension AgentStore {
-    /// Writes keyed predictions (a later prediction under a key replaces an earlier one) and closed
-    /// monitor windows, then forgets predictions older than `retention` seconds and the oldest past
-    /// the limits, all in one transaction.
+    /// Writes keyed predictions (a later prediction under a key replaces an earlier one), the shadow
+    /// answers for them, and closed monitor windows, then forgets predictions older than `retention`
+    /// seconds and the oldest past the limits, all in one transaction.
     func recordMonitoring(
-        _ predictions: [LoggedPrediction], windows: [MonitorWindow], settings: MonitorSettings, now: Double
+        _ predictions: [LoggedPrediction], shadows: [ShadowAnswer] = [], windows: [MonitorWindow],
+        settings: MonitorSettings, now: Double
     ) async throws(AgentError) {
         let encoded = windows.compactMap { window in (try? StarlingJSON.encoder().encode(window)).map { (window, $0) } }
         try await write { db throws(SQLiteError) in
             let insert = try db.prepare(
                 """
-                INSERT OR REPLACE INTO prediction (key, version, label, confidence, escalated, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO prediction (key, version, label, confidence, escalated, created_at, experiment)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
             for prediction in predictions {
                 try insert.run([
                     .text(prediction.key), .text(prediction.version), .text(prediction.label),
                     .real(prediction.confidence), .integer(prediction.escalated ? 1 : 0), .real(prediction.createdAt),
+                    prediction.experiment.map { .text($0) } ?? .null,
+                ])
+            }
+            let shadow = try db.prepare(
+                """
+                UPDATE prediction SET shadow_version = ?, shadow_label = ?
+                WHERE key = ? AND experiment = ? AND feedback IS NULL
+                """)
+            for answer in shadows {
+                try shadow.run([
+                    .text(answer.version), .text(answer.label), .text(answer.key), .text(answer.experiment),
                 ])
             }
             let window = try db.prepare("INSERT INTO monitor_window (version, start, body) VALUES (?, ?, ?)")
@@ -72,18 +84,26 @@ extension AgentStore {
             outcome = try await write { db throws(SQLiteError) in
                 let find = try db.prepare(
                     """
-                    SELECT version, label, confidence, escalated, created_at, feedback FROM prediction
-                    WHERE key = ? AND created_at >= ?
+                    SELECT version, label, confidence, escalated, created_at, feedback, experiment, shadow_version,
+                        shadow_label
+                    FROM prediction WHERE key = ? AND created_at >= ?
                     """)
                 let attach = try db.prepare("UPDATE prediction SET feedback = ?, feedback_at = ? WHERE key = ?")
                 var answered: [AnsweredPrediction] = []
                 var seen: Set<String> = []
                 for item in items {
                     let rows = try find.rows([.text(item.key), .real(now - retention)]) { row in
-                        (
+                        let experiment = row.text(6)
+                        var shadow: ShadowAnswer?
+                        if let version = row.text(7), let label = row.text(8) {
+                            shadow = ShadowAnswer(
+                                key: item.key, experiment: experiment ?? "", version: version, label: label)
+                        }
+                        return (
                             LoggedPrediction(
                                 key: item.key, version: row.text(0) ?? "", label: row.text(1) ?? "",
-                                confidence: row.real(2), escalated: row.integer(3) != 0, createdAt: row.real(4)),
+                                confidence: row.real(2), escalated: row.integer(3) != 0, createdAt: row.real(4),
+                                experiment: experiment, shadow: shadow),
                             row.text(5)
                         )
                     }

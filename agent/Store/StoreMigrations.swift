@@ -87,6 +87,15 @@ enum StoreMigrations {
         ),
         // Which closed windows the aggregator has.
         ("v6-monitor-sent", "ALTER TABLE monitor_window ADD COLUMN sent INTEGER NOT NULL DEFAULT 0"),
+        (
+            // The experiment a keyed prediction was an arm of, and what a shadow answered for it.
+            "v7-experiments",
+            """
+            ALTER TABLE prediction ADD COLUMN experiment TEXT;
+            ALTER TABLE prediction ADD COLUMN shadow_version TEXT;
+            ALTER TABLE prediction ADD COLUMN shadow_label TEXT;
+            """
+        ),
     ]
 
     /// Applies, each in its own transaction, the migrations the store has not recorded yet. Applied

@@ -11,7 +11,7 @@ import StarlingTransport
 #endif
 
 /// Holds the long-poll watch on the device's desired state and acts on every answer: installs the
-/// deployed model and hands new round tasks to the training service. Reconnects with backoff, and
+/// deployed model and the experiment's candidates, and hands new round tasks to the training service. Reconnects with backoff, and
 /// retries an install that could not finish with backoff too. A device the aggregator refuses as
 /// revoked says so once in the log and keeps asking, with backoff.
 struct WatchService: Service {
@@ -20,6 +20,7 @@ struct WatchService: Service {
     let slot: ModelSlot
     let connection: ConnectionState
     let installer: ModelInstaller
+    let experiments: ExperimentInstaller
     let roundTasks: AsyncStream<RoundTask>.Continuation
     let seed: UInt64
     let logger: Logger
@@ -38,6 +39,7 @@ struct WatchService: Service {
         var installBackoff = Backoff(generator: SeededRNG(seed: seed &+ 1))
         var revision = ""
         var settledModel: DesiredModel?
+        var settledExperiment: DesiredExperiment??
         var dispatched = Set<RoundKey>()
         var revoked = false
         while !Task.isCancelled {
@@ -66,6 +68,13 @@ struct WatchService: Service {
                 if await installer.reconcile(model) == .settled {
                     settledModel = model
                     installBackoff.reset()
+                } else {
+                    unsettled = true
+                }
+            }
+            if settledExperiment != .some(desired.experiment) {
+                if await experiments.reconcile(desired.experiment) {
+                    settledExperiment = .some(desired.experiment)
                 } else {
                     unsettled = true
                 }

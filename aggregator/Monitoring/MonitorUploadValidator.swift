@@ -70,6 +70,17 @@ struct MonitorUploadValidator {
         else {
             throw Self.invalid("\(at) has more right answers than feedback, or more escalations than requests")
         }
+        if let arm = window.arm {
+            guard Experiments.isExperiment(arm.experiment), (5...64).contains(arm.experiment.utf8.count),
+                arm.experiment.utf8.allSatisfy({
+                    $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0)
+                }),
+                (0...window.requests).contains(arm.agreed), arm.shadow || arm.agreed == 0
+            else {
+                throw Self.invalid(
+                    "\(at) names an experiment arm that is not an experiment id, or agrees more than it answered")
+            }
+        }
     }
 
     private static func invalid(_ reason: String) -> APIError {
