@@ -22,7 +22,8 @@ enum ExperimentFigures {
             guard let first = rows.first, let version = VersionTag(first.window.version)?.version,
                 let total = MonitorWindow.totals(rows.map(\.window)).values.first
             else { continue }
-            let role = first.window.arm?.shadow == true ? "shadow" : candidates.contains(version) ? "candidate" : "control"
+            let role =
+                first.window.arm?.shadow == true ? "shadow" : candidates.contains(version) ? "candidate" : "control"
             arms.append(figures(of: total, role: role, version: version, devices: Set(rows.map(\.device)).count))
         }
         arms.sort { ($0.role, $0.version) < ($1.role, $1.version) }
@@ -35,7 +36,8 @@ enum ExperimentFigures {
             case .bandit: banditVerdict(&arms, minFeedback: experiment.minFeedback)
             case .ab, .shadow:
                 experiment.candidates.first.map {
-                    zTestVerdict(arms, candidate: $0, shadow: experiment.mode == .shadow, minFeedback: experiment.minFeedback)
+                    zTestVerdict(
+                        arms, candidate: $0, shadow: experiment.mode == .shadow, minFeedback: experiment.minFeedback)
                 }
             }
         return ExperimentReport(

@@ -184,8 +184,7 @@ actor Experiments: Service {
         if changed { await broadcaster.bump() }
     }
 
-    private func end(_ id: String, state: DeploymentState, reason: String, promotedTo: String?) async throws(APIError)
-    {
+    private func end(_ id: String, state: DeploymentState, reason: String, promotedTo: String?) async throws(APIError) {
         guard let index = experiments.firstIndex(where: { $0.id == id }) else { throw Self.notFound(id) }
         var record = experiments[index]
         record.state = state

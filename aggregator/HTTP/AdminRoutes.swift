@@ -122,7 +122,8 @@ enum AdminRoutes {
                 let id = try context.parameters.require("id")
                 return try AdminReply.json(
                     Experiments.isExperiment(id)
-                        ? try await components.experiments.events(id: id) : try await components.rollouts.events(id: id))
+                        ? try await components.experiments.events(id: id) : try await components.rollouts.events(id: id)
+                )
             }
         case .steerDeployment:
             return { request, context in

@@ -471,6 +471,13 @@ extension OpenAPIDocument {
             "description": "Follow this alias instead of pinning a version.",
             "type": "string"
           },
+          "arms": {
+            "description": "`bandit`: more candidate versions (at most 8 in all, distinct).",
+            "items": {
+              "type": "integer"
+            },
+            "type": "array"
+          },
           "bake_seconds": {
             "type": "number"
           },
@@ -480,11 +487,30 @@ extension OpenAPIDocument {
           "max_failure_rate": {
             "type": "number"
           },
+          "min_feedback": {
+            "description": "Experiments: the feedback each compared arm needs before a verdict; default 100.",
+            "maximum": 1000000,
+            "minimum": 1,
+            "type": "integer"
+          },
+          "mode": {
+            "description": "Try `version` beside the devices' active versions instead of rolling it out: `shadow` (it answers the same inputs off the request path, never returned), `ab` (keys routed by hash, `split` % to it), `bandit` (Thompson sampling over the active version, `version` and `arms`, rewarded by feedback). Takes no strategy, waves or bake_seconds (promote does); 400 `invalid_deployment` otherwise.",
+            "enum": [
+              "shadow",
+              "ab",
+              "bandit"
+            ],
+            "type": "string"
+          },
           "model": {
             "type": "string"
           },
           "selector": {
             "$ref": "#/components/schemas/DeviceSelector"
+          },
+          "split": {
+            "description": "`ab`: the percentage of keys routed to the candidate, in (0, 100); default 50.",
+            "type": "number"
           },
           "strategy": {
             "$ref": "#/components/schemas/DeploymentStrategy"
@@ -660,6 +686,9 @@ extension OpenAPIDocument {
           "current_wave": {
             "type": "integer"
           },
+          "experiment": {
+            "$ref": "#/components/schemas/ExperimentReport"
+          },
           "id": {
             "type": "string"
           },
@@ -806,6 +835,60 @@ extension OpenAPIDocument {
       },
       "DesiredState": {
         "properties": {
+          "experiment": {
+            "description": "The experiment the device takes part in: the candidates it holds beside its active version (the control), each signed like a deployed version.",
+            "properties": {
+              "candidates": {
+                "items": {
+                  "$ref": "#/components/schemas/DesiredModel"
+                },
+                "type": "array"
+              },
+              "id": {
+                "type": "string"
+              },
+              "mode": {
+                "enum": [
+                  "shadow",
+                  "ab",
+                  "bandit"
+                ],
+                "type": "string"
+              },
+              "priors": {
+                "description": "Bandits: each arm's fleet counts divided by the devices that reported it, refreshed every `--monitor-rule-interval`.",
+                "items": {
+                  "properties": {
+                    "failures": {
+                      "type": "number"
+                    },
+                    "successes": {
+                      "type": "number"
+                    },
+                    "version": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "version",
+                    "successes",
+                    "failures"
+                  ],
+                  "type": "object"
+                },
+                "type": "array"
+              },
+              "split": {
+                "type": "number"
+              }
+            },
+            "required": [
+              "id",
+              "mode",
+              "candidates"
+            ],
+            "type": "object"
+          },
           "model": {
             "$ref": "#/components/schemas/DesiredModel"
           },
@@ -1185,6 +1268,173 @@ extension OpenAPIDocument {
           "samples",
           "accuracy",
           "loss_clipped_devices"
+        ],
+        "type": "object"
+      },
+      "ExperimentArm": {
+        "description": "Set on windows recorded as an arm of an experiment (an `exp-` id of 5…64 lowercase letters, digits and `-`); `agreed` (shadow arms only) is at most `requests`.",
+        "properties": {
+          "agreed": {
+            "type": "integer"
+          },
+          "experiment": {
+            "type": "string"
+          },
+          "shadow": {
+            "type": "boolean"
+          }
+        },
+        "required": [
+          "experiment",
+          "shadow",
+          "agreed"
+        ],
+        "type": "object"
+      },
+      "ExperimentReport": {
+        "description": "An experiment's arms over the windows its devices recorded as its arms, and its verdict: A/B and shadow compare the candidate with the control (the devices' own versions, pooled) by the two-proportion z-test at 5 % once both hold `min_feedback`; bandits give each arm's posterior probability of being the best, a winner needing 95 %.",
+        "properties": {
+          "arms": {
+            "items": {
+              "properties": {
+                "accuracy": {
+                  "type": "number"
+                },
+                "accuracy_high": {
+                  "type": "number"
+                },
+                "accuracy_low": {
+                  "description": "Wilson 95 % interval.",
+                  "type": "number"
+                },
+                "agreement": {
+                  "description": "Shadow: the share of its answers equal to the active version's.",
+                  "type": "number"
+                },
+                "confident_share": {
+                  "type": "number"
+                },
+                "correct": {
+                  "type": "integer"
+                },
+                "devices": {
+                  "type": "integer"
+                },
+                "feedback": {
+                  "type": "integer"
+                },
+                "latency_p50_ms": {
+                  "type": "number"
+                },
+                "probability_best": {
+                  "type": "number"
+                },
+                "requests": {
+                  "type": "integer"
+                },
+                "role": {
+                  "enum": [
+                    "control",
+                    "candidate",
+                    "shadow"
+                  ],
+                  "type": "string"
+                },
+                "traffic_share": {
+                  "type": "number"
+                },
+                "version": {
+                  "type": "integer"
+                }
+              },
+              "required": [
+                "role",
+                "version",
+                "devices",
+                "requests",
+                "feedback",
+                "correct"
+              ],
+              "type": "object"
+            },
+            "type": "array"
+          },
+          "candidates": {
+            "items": {
+              "type": "integer"
+            },
+            "type": "array"
+          },
+          "min_feedback": {
+            "type": "integer"
+          },
+          "mode": {
+            "enum": [
+              "shadow",
+              "ab",
+              "bandit"
+            ],
+            "type": "string"
+          },
+          "promoted_to": {
+            "type": "string"
+          },
+          "split": {
+            "type": "number"
+          },
+          "verdict": {
+            "properties": {
+              "candidate": {
+                "type": "integer"
+              },
+              "difference": {
+                "type": "number"
+              },
+              "high": {
+                "type": "number"
+              },
+              "low": {
+                "type": "number"
+              },
+              "p_value": {
+                "type": "number"
+              },
+              "summary": {
+                "type": "string"
+              },
+              "test": {
+                "enum": [
+                  "two-proportion z-test",
+                  "thompson posterior"
+                ],
+                "type": "string"
+              },
+              "winner": {
+                "enum": [
+                  "candidate",
+                  "control",
+                  "none"
+                ],
+                "type": "string"
+              },
+              "z": {
+                "type": "number"
+              }
+            },
+            "required": [
+              "test",
+              "winner",
+              "candidate",
+              "summary"
+            ],
+            "type": "object"
+          }
+        },
+        "required": [
+          "mode",
+          "candidates",
+          "min_feedback",
+          "arms"
         ],
         "type": "object"
       },
@@ -1659,6 +1909,9 @@ extension OpenAPIDocument {
           "windows": {
             "items": {
               "properties": {
+                "arm": {
+                  "$ref": "#/components/schemas/ExperimentArm"
+                },
                 "confidence": {
                   "items": {
                     "type": "integer"
@@ -1914,6 +2167,24 @@ extension OpenAPIDocument {
           "secure_aggregation",
           "created_at"
         ],
+        "type": "object"
+      },
+      "PromoteRequest": {
+        "description": "How `promote` rolls an experiment's winner out; default strategy `all`.",
+        "properties": {
+          "bake_seconds": {
+            "type": "number"
+          },
+          "strategy": {
+            "$ref": "#/components/schemas/DeploymentStrategy"
+          },
+          "waves": {
+            "items": {
+              "type": "number"
+            },
+            "type": "array"
+          }
+        },
         "type": "object"
       },
       "RefinementSettings": {
@@ -2655,6 +2926,9 @@ extension OpenAPIDocument {
           "accuracy": {
             "type": "number"
           },
+          "arm": {
+            "$ref": "#/components/schemas/ExperimentArm"
+          },
           "confidence": {
             "description": "Answers per tenth of top-class probability.",
             "items": {
@@ -3347,7 +3621,7 @@ extension OpenAPIDocument {
             "$ref": "#/components/parameters/id"
           },
           {
-            "description": "Anything else is 400 `invalid_action`.",
+            "description": "Anything else is 400 `invalid_action`. An experiment (`exp-…`) takes `abort` and `promote` (409 `deployment_state` otherwise): `promote` ships the shadow, or the arm its verdict names (409 while there is none), as a rollout to its selector, and ends it.",
             "in": "path",
             "name": "action",
             "required": true,
@@ -3356,12 +3630,24 @@ extension OpenAPIDocument {
                 "pause",
                 "resume",
                 "abort",
-                "rollback"
+                "rollback",
+                "promote"
               ],
               "type": "string"
             }
           }
         ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/PromoteRequest"
+              }
+            }
+          },
+          "description": "`promote` only, optional.",
+          "required": false
+        },
         "responses": {
           "200": {
             "content": {
