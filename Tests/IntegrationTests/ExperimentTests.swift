@@ -162,4 +162,32 @@ final class ExperimentTests: XCTestCase {
         let refused = try await runStarling(["deploy", "promote", experiment.id], environment: environment)
         XCTAssertNotEqual(refused.status, 0, "an ended experiment cannot be promoted again")
     }
+
+    /// A bandit over the devices' version and the better one: with feedback after each batch, each
+    /// agent's Thompson sampling moves its traffic to the better version, and the aggregator's
+    /// posterior names it the best arm.
+    func test_aBandit_movesTrafficToTheBetterVersion() async throws {
+        let (aggregator, urls, _) = try await startFleet()
+        let admin = aggregator.admin
+        let experiment = try await admin.deploy(
+            CreateDeploymentRequest(model: "digits", version: 2, selector: .all, mode: .bandit, minFeedback: 20))
+        try await waitForExperiment(on: urls, shadow: false, aggregator)
+        var shares: [Double] = []
+        for batch in 0..<8 {
+            let rows = (600 + batch * 60)..<(660 + batch * 60)
+            let answers = try await predict(rows, keyPrefix: "b", on: urls, aggregator)
+            shares.append(Double(answers.values.filter { $0.modelVersion == "digits@2" }.count) / Double(answers.count))
+            try await feedback(rows, keyPrefix: "b", on: urls, aggregator)
+        }
+        print("bandit: the better version's share of each batch \(shares.map { String(format: "%.2f", $0) })")
+        XCTAssertGreaterThan(shares.suffix(2).reduce(0, +) / 2, 0.8, "traffic moved to the better version: \(shares)")
+        XCTAssertGreaterThan(shares.suffix(2).reduce(0, +), shares.prefix(2).reduce(0, +))
+        let decided = try await Wait.until("the bandit's verdict", timeout: .seconds(60)) {
+            let info = try? await admin.deployment(id: experiment.id)
+            return info?.experiment?.verdict?.winner == "candidate" ? info?.experiment : nil
+        }
+        XCTAssertEqual(decided.verdict?.candidate, 2)
+        XCTAssertEqual(decided.verdict?.test, "thompson posterior")
+        XCTAssertGreaterThanOrEqual(decided.arms.first { $0.version == 2 }?.probabilityBest ?? 0, 0.95)
+    }
 }
