@@ -26,7 +26,7 @@ final class StorageRestartTests: XCTestCase {
             tables,
             [
                 "adminTokens", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
-                "enrollmentTokens",
+                "enrollmentTokens", "experiments",
                 "featureProfiles", "modelAliases", "modelVersions", "models", "monitorAlerts", "monitorRules",
                 "monitorWindows",
                 "roundFailures",
