@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Resident memory of a running agent with the 784-128-64-10 int8 model installed and its local API
-# serving predictions and metrics. Starts a real aggregator and agent on loopback (port 0), deploys
+# serving predictions and metrics, then again with a second version installed beside it as a shadow. Starts a real aggregator and agent on loopback (port 0), deploys
 # the model, sends predictions, scrapes /metrics as Prometheus would, reads VmRSS, and prints one
 # JSON line. The agent is the release build as `make agent`
 # makes it; the aggregator and CLI, which are not measured, are the debug build. STARLING_BIN_DIR
@@ -54,21 +54,42 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 
-python3 - "$api" <<'PY'
+send_predictions() {
+python3 - "$api" "$1" <<'PY'
 import json, random, sys, urllib.request
-api = sys.argv[1]
+api, prefix = sys.argv[1], sys.argv[2]
 rng = random.Random(1)
 for batch in range(200):
-    items = [{"key": f"{batch}-{i}", "features": [rng.random() for _ in range(784)]} for i in range(8)]
+    items = [{"key": f"{prefix}{batch}-{i}", "features": [rng.random() for _ in range(784)]} for i in range(8)]
     request = urllib.request.Request(api + "/v1/predict/batch", data=json.dumps({"items": items}).encode(),
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
 PY
+}
 
+rss_line() {
+    rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$agent/status")"
+    python3 -c 'import json,sys; kb=int(sys.argv[1]); print(json.dumps({"bench":"agent_memory","metric":sys.argv[2],"value":round(kb/1024,1),"unit":"MB","target":32,"ratio":round(kb/1024/32,2)}))' "$rss_kb" "$1"
+}
+
+send_predictions a
 # Recorded while serving and exposed: the scrape must count every prediction.
 for _ in $(seq 1 10); do curl -sf "$api/metrics" > "$work/metrics.txt"; done
 grep -qx 'starling_agent_predictions_total 1600' "$work/metrics.txt" \
     || { echo "the agent's /metrics did not count 1600 predictions" >&2; exit 1; }
+rss_line rss_serving_784_128_64_10_int8
 
-rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$agent/status")"
-python3 -c 'import json,sys; kb=int(sys.argv[1]); print(json.dumps({"bench":"agent_memory","metric":"rss_serving_784_128_64_10_int8","value":round(kb/1024,1),"unit":"MB","target":32,"ratio":round(kb/1024/32,2)}))' "$rss_kb"
+# The same weights again as version 2, tried as a shadow: the agent holds both int8 models and runs
+# the shadow on every call.
+artifact="$(find "$work/aggregator" -name '*.safetensors' ! -name '*int8*' | head -n 1)"
+"$bin/starling" model import --safetensors "$artifact" --name memory >&2
+"$bin/starling" deploy --model memory --version 2 --to all --mode shadow >&2
+for _ in $(seq 1 600); do
+    curl -sf -X POST -H 'Content-Type: application/json' \
+        -d "{\"features\": [$(python3 -c 'print(",".join(["0.5"] * 784))')]}" "$api/v1/predict" > /dev/null
+    curl -sf "$api/v1/monitor" | grep -q '"shadow":true' && break
+    sleep 0.1
+done
+curl -sf "$api/v1/monitor" | grep -q '"shadow":true' || { echo "the agent never ran the shadow" >&2; exit 1; }
+send_predictions b
+rss_line rss_serving_784_128_64_10_int8_with_shadow
