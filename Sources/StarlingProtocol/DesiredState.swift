@@ -64,8 +64,14 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var rounds: [RoundTask]
     /// The experiment the device takes part in beside its model, if any.
     public var experiment: DesiredExperiment?
+    /// How the device's monitor windows reach the aggregator; nil (older aggregators) is per device.
+    public var monitorUpload: MonitorUploadMode?
 
-    public init(revision: String, model: DesiredModel?, rounds: [RoundTask], experiment: DesiredExperiment? = nil) {
+    public init(
+        revision: String, model: DesiredModel?, rounds: [RoundTask], experiment: DesiredExperiment? = nil,
+        monitorUpload: MonitorUploadMode? = nil
+    ) {
+        self.monitorUpload = monitorUpload
         self.experiment = experiment
         self.revision = revision
         self.model = model

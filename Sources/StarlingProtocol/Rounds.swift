@@ -151,6 +151,8 @@ public struct RoundTask: Codable, Sendable, Equatable {
     public var training: LocalTrainingSettings?
     /// What to summarise, for statistics tasks.
     public var statistics: StatisticsTask?
+    /// Which windows to add up, for monitor tasks.
+    public var monitor: MonitorTask?
     /// Which start of the round this task belongs to: a restarted aggregator that has to do a
     /// secure round again hands out the same round as a new attempt, and the device starts over.
     public var attempt: Int
@@ -159,8 +161,10 @@ public struct RoundTask: Codable, Sendable, Equatable {
         runId: String, round: Int, kind: RunKind = .train, model: String, baseVersion: Int, sha256: String,
         localEpochs: Int, learningRate: Double, momentum: Double, batchSize: Int, deadline: Date,
         seed: UInt64, secureAggregation: SecureAggregationTask? = nil, privacy: PrivacyTask? = nil,
-        training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil, attempt: Int = 1
+        training: LocalTrainingSettings? = nil, statistics: StatisticsTask? = nil, monitor: MonitorTask? = nil,
+        attempt: Int = 1
     ) {
+        self.monitor = monitor
         self.attempt = attempt
         self.runId = runId
         self.round = round

@@ -10,4 +10,7 @@ public enum RunKind: String, Codable, Sendable, CaseIterable {
     case evaluate
     /// Devices summarise their samples' features; the result is a feature profile in the registry.
     case statistics
+    /// Devices add up their monitor windows of one version over a span, under SecAgg+ only; the
+    /// sum is kept as the fleet's window of that span.
+    case monitor
 }

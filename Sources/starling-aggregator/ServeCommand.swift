@@ -51,6 +51,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between two judgements of the monitor rules.")
     var monitorRuleInterval: Double = 60
 
+    @Option(
+        help:
+            "How devices' monitor windows arrive: per-device, secure (added up under SecAgg+), or auto (secure for versions that --secure-monitor-min-devices run)."
+    )
+    var monitorAggregation: String = "auto"
+
+    @Option(help: "auto: the devices running a version from which its windows are added up under SecAgg+.")
+    var secureMonitorMinDevices: Int = 20
+
+    @Option(help: "Seconds between two secure collections of the windows.")
+    var secureMonitorInterval: Double = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -74,6 +86,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard monitorRuleInterval.isFinite, (0.1...86_400).contains(monitorRuleInterval) else {
             throw ValidationError("--monitor-rule-interval must be 0.1 to 86400 seconds")
         }
+        guard MonitorAggregation(rawValue: monitorAggregation) != nil else {
+            throw ValidationError("--monitor-aggregation must be per-device, secure or auto")
+        }
+        guard (2...4096).contains(secureMonitorMinDevices) else {
+            throw ValidationError("--secure-monitor-min-devices must be 2 to 4096")
+        }
+        guard secureMonitorInterval.isFinite, (1...86_400).contains(secureMonitorInterval) else {
+            throw ValidationError("--secure-monitor-interval must be 1 to 86400 seconds")
+        }
     }
 
     func run() async throws {
@@ -92,7 +113,10 @@ struct ServeCommand: AsyncParsableCommand {
                 modelSizeLimit: ModelSizeLimit(
                     maximumParameters: maxModelParameters, maximumLayers: ModelSizeLimit.standard.maximumLayers),
                 connectionLimits: maxConnections.map { ConnectionLimits.standard(maximumConnections: $0) },
-                alertWebhook: alertWebhook, monitorRuleInterval: .milliseconds(Int(monitorRuleInterval * 1000))),
+                alertWebhook: alertWebhook, monitorRuleInterval: .milliseconds(Int(monitorRuleInterval * 1000)),
+                monitorAggregation: MonitorAggregation(rawValue: monitorAggregation) ?? .auto,
+                secureMonitorMinimumDevices: secureMonitorMinDevices,
+                secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000))),
             logger: logger,
             announce: { line in
                 print(line)

@@ -79,7 +79,7 @@ final class DriftRetrainTests: XCTestCase {
         }
         let fired = try await Wait.until("the drift rule to fire", timeout: .seconds(120), interval: .milliseconds(100))
         {
-            try? await admin.monitorAlerts().first { $0.rule == "input-drift" }
+            try? await admin.monitorAlerts().first { $0.rule == "input-drift" && $0.retrain != nil }
         }
         let periods = fired.firedAt.timeIntervalSince(driftStart) / Self.reportPeriod
         print(

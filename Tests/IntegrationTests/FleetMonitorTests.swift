@@ -66,3 +66,54 @@ final class FleetMonitorTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
     }
 }
+
+/// With `--monitor-aggregation secure`, agents keep their windows and add them up under SecAgg+
+/// when a monitor run asks: the fleet view holds only the sums, which count every prediction and
+/// feedback exactly once and stand for all three devices.
+final class SecureFleetMonitorTests: XCTestCase {
+    func test_windowsSummedUnderSecureAggregation_addUpToTheFleetsFigures() async throws {
+        let aggregator = try await AggregatorHarness.start(
+            for: self,
+            options: [
+                "--monitor-aggregation", "secure", "--secure-monitor-min-devices", "3", "--secure-monitor-interval",
+                "2",
+            ])
+        _ = try await aggregator.admin.importModel(safetensors: try TrainedDigits.bundle().encoded(), name: "watched")
+        let urls = try await aggregator.startAgents(
+            3, rows: 40, options: ["--monitor-window", "1", "--monitor-report-interval", "1"])
+        _ = try await aggregator.admin.deploy(CreateDeploymentRequest(model: "watched", version: 1, selector: .all))
+        try await aggregator.waitForFleet(of: 3, running: "watched", version: 1)
+
+        let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
+        let width = table.featureNames.count
+        var right = 0
+        for (agent, url) in urls.enumerated() {
+            let local = aggregator.client(baseURL: url, tls: nil)
+            for index in 0..<20 {
+                let row = agent * 20 + index
+                let features = table.features[(row * width)..<((row + 1) * width)].map(Double.init)
+                let _: Prediction = try await local.post(
+                    APIPath.agentPredict, json: PredictRequest(key: "row-\(row)", features: features))
+                let receipt: FeedbackReceipt = try await local.post(
+                    APIPath.agentFeedback, json: FeedbackRequest(key: "row-\(row)", label: table.labels[row]))
+                right += receipt.correct
+            }
+        }
+        let admin = aggregator.admin
+        let total = try await Wait.until("the secure sums to count every prediction", timeout: .seconds(90)) {
+            let report = try? await admin.monitor(model: "watched", version: 1, seconds: 3600)
+            guard let watched = report?.versions.first, watched.total.requests >= 60, watched.total.feedback >= 60
+            else { return nil as FleetMonitorReport.Version? }
+            return watched
+        }
+        XCTAssertEqual(total.total.requests, 60, "each prediction counted once: no window was also sent alone")
+        XCTAssertEqual(total.total.feedback, 60)
+        XCTAssertEqual(total.total.accuracy, Double(right) / 60)
+        XCTAssertEqual(total.devices, 3, "a secure sum stands for its whole cohort")
+        for point in total.points {
+            XCTAssertGreaterThan(
+                point.figures.to - point.figures.from, 1.5,
+                "every window is a secure sum over a collection span, none a device's own 1-second window")
+        }
+    }
+}

@@ -163,7 +163,7 @@ final class WatchFlowTests: XCTestCase {
             experiments: ExperimentInstaller(
                 client: client, slot: ExperimentSlot(seed: 3), verifier: VersionVerifier(key: testSigningKey.publicKey),
                 files: ModelFiles(directory: paths.experiments), work: testWork, logger: testLogger),
-            roundTasks: taskSink, seed: 3, logger: testLogger)
+            monitorUpload: MonitorUploadPolicy(), roundTasks: taskSink, seed: 3, logger: testLogger)
         let training = TrainingService(
             client: client, store: store, counters: try await CounterLedger.load(from: store),
             privacy: PrivacyLedger(store: store, budget: nil), metrics: metrics, tasks: tasks, logger: testLogger)

@@ -121,7 +121,7 @@ final class MonitorRuleTests: XCTestCase {
         let admin = aggregator.admin
         let fired = try await Wait.until("the rule to fire", timeout: .seconds(20), interval: .milliseconds(50)) {
             let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
-            return list?.alerts.first
+            return list?.alerts.first { !$0.outcome.isEmpty }
         }
         XCTAssertEqual(fired.value, 0.5)
         XCTAssertEqual(fired.outcome, "rolled back \(deployment.id)")
@@ -173,7 +173,7 @@ final class MonitorRuleTests: XCTestCase {
         }
         let fired = try await Wait.until("the rule to fire", timeout: .seconds(20), interval: .milliseconds(50)) {
             let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
-            return list?.alerts.first
+            return list?.alerts.first { $0.retrain != nil }
         }
         let retrain = try XCTUnwrap(fired.retrain)
         XCTAssertEqual(retrain.devices, [devices[0].id])
@@ -218,7 +218,7 @@ final class MonitorRuleTests: XCTestCase {
             json: MonitorUpload(windows: [window(start: start, requests: 10, feedback: 10, correct: 1, version: 3)]))
         let again = try await Wait.until("the rule to fire for version 3", timeout: .seconds(20)) {
             let list: MonitorAlertList? = try? await admin.get(APIPath.adminMonitorAlerts)
-            return list?.alerts.first { $0.version == 3 }
+            return list?.alerts.first { $0.version == 3 && $0.retrain != nil }
         }
         XCTAssertEqual(again.retrain?.state, .failed)
         XCTAssertTrue(again.outcome.contains("not retrained"), again.outcome)

@@ -12,7 +12,8 @@ import StarlingTransport
 /// Sends the device's closed monitor windows to the aggregator over mutual TLS, oldest first, a
 /// few at a time within the aggregator's JSON body limit, every `interval`. A window the aggregator
 /// takes, or refuses for good (400 or 404: a version it no longer has), is marked sent; one that
-/// could not be sent (no connection) goes with the next report.
+/// could not be sent (no connection) goes with the next report. While the aggregator asks for secure
+/// aggregation (``MonitorUploadPolicy``) nothing is sent: the windows stay for monitor runs.
 struct MonitorReporter: Service {
     /// Windows per upload at most; fewer when they are large.
     static let batch = 32
@@ -21,6 +22,7 @@ struct MonitorReporter: Service {
 
     let client: StarlingHTTPClient
     let store: AgentStore
+    let policy: MonitorUploadPolicy
     let interval: Duration
     let logger: Logger
 
@@ -28,6 +30,7 @@ struct MonitorReporter: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             guard !Task.isShuttingDownGracefully else { break }
+            guard policy.mode == .perDevice else { continue }
             do {
                 try await report()
             } catch {

@@ -70,11 +70,13 @@ public struct AgentRuntime: Sendable {
             await work.shutdown()
             throw error
         }
+        let monitorUpload = MonitorUploadPolicy()
         var reporting: [any Service] = []
         if configuration.monitoring.enabled, configuration.monitoring.reportSeconds > 0 {
             reporting.append(
                 MonitorReporter(
-                    client: client, store: store, interval: .seconds(configuration.monitoring.reportSeconds),
+                    client: client, store: store, policy: monitorUpload,
+                    interval: .seconds(configuration.monitoring.reportSeconds),
                     logger: logger))
         }
         let (tasks, taskSink) = AsyncStream.makeStream(of: RoundTask.self, bufferingPolicy: .unbounded)
@@ -86,6 +88,7 @@ public struct AgentRuntime: Sendable {
             experiments: ExperimentInstaller(
                 client: client, slot: experiments, verifier: verifier,
                 files: ModelFiles(directory: paths.experiments), work: work, logger: logger),
+            monitorUpload: monitorUpload,
             roundTasks: taskSink, seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max), logger: logger)
         return AgentRuntime(
             deviceId: identity.deviceId, apiURL: server.url,
@@ -98,7 +101,7 @@ public struct AgentRuntime: Sendable {
                 server,
                 TrainingService(
                     client: client, store: store, counters: counters, privacy: ledger, metrics: metrics, tasks: tasks,
-                    logger: logger),
+                    monitorWriter: configuration.monitoring.enabled ? writer : nil, logger: logger),
                 watch,
             ] + reporting)
     }

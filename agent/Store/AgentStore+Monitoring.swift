@@ -152,6 +152,19 @@ extension AgentStore {
         }
     }
 
+    /// The closed windows not sent yet that started at or after `since`, with their row ids.
+    func unsentMonitorWindows(since: Double) async throws(AgentError) -> [(id: Int64, window: MonitorWindow)] {
+        try await read { db throws(SQLiteError) in
+            try db.prepare("SELECT id, body FROM monitor_window WHERE sent = 0 AND start >= ? ORDER BY start, id")
+                .rows([.real(since)]) { row -> (id: Int64, window: MonitorWindow)? in
+                    guard let window = try? StarlingJSON.decoder().decode(MonitorWindow.self, from: Data(row.blob(1)))
+                    else { return nil }
+                    return (row.integer(0), window)
+                }
+                .compactMap { $0 }
+        }
+    }
+
     /// Marks windows as sent to the aggregator (or refused by it for good).
     func markMonitorWindowsSent(_ ids: [Int64]) async throws(AgentError) {
         try await write { db throws(SQLiteError) in

@@ -47,7 +47,8 @@ struct SecureContribution {
         try await submit(words: words)
     }
 
-    private func submit(words input: [UInt32]) async throws(AgentError) {
+    /// Takes part with raw words (a monitor run's ``MonitorWindowLayout``).
+    func submit(words input: [UInt32]) async throws(AgentError) {
         var protocolClient: SecAggClient
         do {
             protocolClient = try SecAggClient(parameters: try parameters(), index: secure.client)

@@ -24,6 +24,8 @@ struct TrainingService: Service {
     let privacy: PrivacyLedger
     let metrics: AgentMetrics
     let tasks: AsyncStream<RoundTask>
+    /// Writes the windows closed in memory before a monitor task adds them up.
+    var monitorWriter: MonitorWriter? = nil
     let logger: Logger
 
     /// Each task runs as soon as it arrives, beside those of other runs: a secure aggregation waits
@@ -62,7 +64,27 @@ struct TrainingService: Service {
         case .train: try await train(task, logger: logger)
         case .evaluate: try await evaluate(task, logger: logger)
         case .statistics: try await summarise(task, logger: logger)
+        case .monitor: try await addUpWindows(task, logger: logger)
         }
+    }
+
+    /// A monitor run's share: the device's windows of the task's version that ended in its span and
+    /// were not sent yet, added up and contributed under SecAgg+ (zeros when there are none), then
+    /// marked sent, so no window counts twice at the aggregator.
+    private func addUpWindows(_ task: RoundTask, logger: Logger) async throws(AgentError) {
+        guard let monitor = task.monitor, let secure = task.secureAggregation else {
+            throw .aggregator("the monitor task names no span or no secure aggregation")
+        }
+        try await monitorWriter?.flush()
+        let unsent = try await store.unsentMonitorWindows(since: monitor.from - 86_400).filter {
+            monitor.includes($0.window)
+        }
+        let (words, clipped) = MonitorWindowLayout.encode(monitor.sum(of: unsent.map(\.window)))
+        try await SecureContribution(client: client, task: task, secure: secure).submit(words: words)
+        try await store.markMonitorWindowsSent(unsent.map(\.id))
+        logger.info(
+            "monitor windows added up under secure aggregation",
+            metadata: ["version": "\(monitor.version)", "clipped_counts": "\(clipped)"])
     }
 
     private func train(_ task: RoundTask, logger: Logger) async throws(AgentError) {

@@ -21,6 +21,7 @@ struct WatchService: Service {
     let connection: ConnectionState
     let installer: ModelInstaller
     let experiments: ExperimentInstaller
+    let monitorUpload: MonitorUploadPolicy
     let roundTasks: AsyncStream<RoundTask>.Continuation
     let seed: UInt64
     let logger: Logger
@@ -72,6 +73,7 @@ struct WatchService: Service {
                     unsettled = true
                 }
             }
+            monitorUpload.set(desired.monitorUpload ?? .perDevice)
             if settledExperiment != .some(desired.experiment) {
                 if await experiments.reconcile(desired.experiment) {
                     settledExperiment = .some(desired.experiment)

@@ -892,6 +892,14 @@ extension OpenAPIDocument {
           "model": {
             "$ref": "#/components/schemas/DesiredModel"
           },
+          "monitor_upload": {
+            "description": "`per_device`: send closed monitor windows to `POST /v1/device/monitor`; `secure`: keep them for monitor runs (absent means per_device).",
+            "enum": [
+              "per_device",
+              "secure"
+            ],
+            "type": "string"
+          },
           "revision": {
             "type": "string"
           },
@@ -2380,6 +2388,40 @@ extension OpenAPIDocument {
           "momentum": {
             "type": "number"
           },
+          "monitor": {
+            "description": "Monitor tasks: add up the windows of `version` that ended in (`from`, `to`] and were not sent, shaped by `labels` and drift `bins`, and contribute the sum's words (six counts, 20 latency buckets, 10 confidence tenths, the confusion matrix, the drift bins, then 1; each count at most 2^20 − 1) under SecAgg+.",
+            "properties": {
+              "bins": {
+                "items": {
+                  "type": "integer"
+                },
+                "type": "array"
+              },
+              "from": {
+                "type": "number"
+              },
+              "labels": {
+                "items": {
+                  "type": "string"
+                },
+                "type": "array"
+              },
+              "to": {
+                "type": "number"
+              },
+              "version": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "version",
+              "from",
+              "to",
+              "labels",
+              "bins"
+            ],
+            "type": "object"
+          },
           "privacy": {
             "description": "The differential-privacy settings of the run.",
             "type": "object"
@@ -2550,10 +2592,12 @@ extension OpenAPIDocument {
         "type": "object"
       },
       "RunKind": {
+        "description": "`monitor` runs are started by the aggregator itself under `--monitor-aggregation secure|auto`: the devices running a version add up their monitor windows of a span under SecAgg+.",
         "enum": [
           "train",
           "evaluate",
-          "statistics"
+          "statistics",
+          "monitor"
         ],
         "type": "string"
       },

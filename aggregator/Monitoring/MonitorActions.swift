@@ -15,6 +15,7 @@ struct MonitorActions: Sendable {
     let runs: RunCoordinator
     let runStore: RunStore
     let rules: MonitorRuleStore
+    let registry: DeviceRegistry
 
     /// Carries out `rule`'s action for `alert` (stored, so it has its id); returns what it did.
     func act(on rule: SetMonitorRuleRequest, version: Int, value: Double, alert: inout MonitorAlertRecord) async
@@ -69,7 +70,8 @@ struct MonitorActions: Sendable {
     }
 
     /// Starts the retraining run on the devices whose own windows over the rule's span break its
-    /// threshold (every device that reported the version when none does alone).
+    /// threshold (every device that reported the version when none does alone, every device running
+    /// it when the windows were summed under SecAgg+).
     private func retrain(_ rule: SetMonitorRuleRequest, version: Int, value: Double, alert: Int64) async
         -> (AlertRetrain, String)
     {
@@ -88,7 +90,10 @@ struct MonitorActions: Sendable {
                 MonitorRuleService.figure(rule.condition, of: figures).map { MonitorRuleService.breaches($0, rule) }
                     ?? false
             }
-            devices = Array((breaching.isEmpty ? figures : breaching).keys.sorted().prefix(10_000))
+            // Without per-device windows (summed under SecAgg+), every device running the version.
+            let running = registry.activeDevices().filter { $0.runningModel == "\(rule.model)@\(version)" }.map(\.id)
+            let chosen = breaching.isEmpty ? (figures.isEmpty ? running : Array(figures.keys)) : Array(breaching.keys)
+            devices = Array(chosen.sorted().prefix(10_000))
             let trigger = RetrainTrigger(
                 alertId: alert, rule: rule.name, condition: rule.condition, threshold: rule.threshold, value: value,
                 version: version, devices: devices.count)

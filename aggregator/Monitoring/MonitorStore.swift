@@ -66,12 +66,12 @@ struct MonitorStore: Sendable {
             let points = Dictionary(grouping: rows, by: \.start).sorted { $0.key < $1.key }.compactMap { _, rows in
                 Self.sum(rows).map { window in
                     FleetMonitorReport.Point(
-                        devices: Set(rows.map(\.deviceId)).count,
+                        devices: Self.devices(rows),
                         figures: MonitorReport.Version(summarising: window, reference: references[version]))
                 }
             }
             let total = Self.sum(rows).map { MonitorReport.Version(summarising: $0, reference: references[version]) }
-            return (version, Set(rows.map(\.deviceId)).count, total, points)
+            return (version, Self.devices(rows), total, points)
         }
         .compactMap { version, devices, total, points in
             total.map { FleetMonitorReport.Version(version: version, devices: devices, total: $0, points: points) }
@@ -88,11 +88,20 @@ struct MonitorStore: Sendable {
             try MonitorWindowRecord.filter(
                 Column("model") == model && Column("version") == version
                     && Column("start") >= now.timeIntervalSince1970 - seconds && !Column("arm").like("% shadow")
+                    && !Column("deviceId").like("secure:%")
             ).fetchAll(db)
         }
         return Dictionary(grouping: rows, by: \.deviceId).compactMapValues { rows in
             Self.sum(rows).map { MonitorReport.Version(summarising: $0, reference: reference) }
         }
+    }
+
+    /// How many devices `rows` stand for: one per device that sent its own, plus the largest cohort
+    /// of a secure sum (sums of several spans are of much the same devices, which they do not name).
+    private static func devices(_ rows: [MonitorWindowRecord]) -> Int {
+        let secure = rows.filter { $0.deviceId.hasPrefix("secure:") }
+        return Set(rows.map(\.deviceId)).count - Set(secure.map(\.deviceId)).count
+            + (secure.map(\.devices).max() ?? 0)
     }
 
     /// The rows' windows added up, experiment arms and all; all are of one version.

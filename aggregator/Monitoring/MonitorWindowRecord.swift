@@ -14,4 +14,6 @@ struct MonitorWindowRecord: Codable, Sendable, FetchableRecord, PersistableRecor
     var start: Double
     var window: MonitorWindow
     var receivedAt: Date
+    /// How many devices the window sums: 1 for a device's own, the cohort for a secure sum.
+    var devices: Int = 1
 }

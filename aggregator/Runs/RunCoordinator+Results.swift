@@ -60,6 +60,32 @@ extension RunCoordinator {
 
     /// Registers a statistics run's feature profile, unless it summarises fewer devices than the
     /// run's minimum (which never goes below the aggregator's floor).
+    /// Keeps a monitor run's sum as the fleet's window of its span, when it sums at least
+    /// `minClients` devices (the smallest sum the aggregator may learn).
+    func collected(run: ActiveRun, window: MonitorWindow, devices: Int) async throws(APIError) {
+        guard let task = run.record.plan.monitor, let version = run.record.plan.baseVersion else {
+            throw .internal("a monitor run has no monitor plan")
+        }
+        guard devices >= run.record.plan.minClients else {
+            throw .conflict(
+                .cohortTooSmall,
+                "the windows of \(devices) devices were summed, fewer than the \(run.record.plan.minClients) asked for; nothing was kept"
+            )
+        }
+        let write = resultWrite(of: run, metrics: nil, contributors: devices)
+        let record = MonitorWindowRecord(
+            deviceId: "secure:\(run.record.id)", model: run.record.model, version: version, arm: "", start: task.from,
+            window: window, receivedAt: clock(), devices: devices)
+        try await store.pool.writing { db in
+            try write.write(db, version: nil)
+            try record.save(db)
+        }
+        logger.info(
+            "fleet monitor window collected",
+            metadata: ["run": "\(run.record.id)", "version": "\(task.version)", "devices": "\(devices)"])
+        await roundRecorded(write, runID: run.record.id, version: nil)
+    }
+
     func collected(run: ActiveRun, statistics: FeatureStatistics, devices: Int) async throws(APIError) {
         guard let plan = run.record.plan.statistics else { throw .internal("a statistics run has no statistics plan") }
         let minimum = max(run.record.plan.minClients, minimumStatisticsDevices)

@@ -23,6 +23,9 @@ extension RunCoordinator {
         case .statistics:
             guard let statistics = run.record.plan.statistics else { return nil }
             layout = .statistics(width: statistics.width, grid: statistics.grid)
+        case .monitor:
+            guard let monitor = run.record.plan.monitor else { return nil }
+            layout = .monitor(empty: monitor.emptyWindow)
         }
         let grouped = session != RunMachine.roundSession
         return try SecureRound(
@@ -231,6 +234,9 @@ extension RunCoordinator {
             case .statistics:
                 let (statistics, devices) = try secure.statistics(sum: sum)
                 try await collected(run: run, statistics: statistics, devices: devices)
+            case .monitor:
+                let (window, devices) = try secure.monitorWindow(sum: sum)
+                try await collected(run: run, window: window, devices: devices)
             }
         } catch {
             await aggregationFailed(runID: runID, error: error)

@@ -212,6 +212,7 @@ actor RunCoordinator: Service {
                 privacy: training ? run.privacyTask(session: session) : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
+                monitor: plan.monitor,
                 attempt: attempt)
         }
     }
@@ -295,6 +296,9 @@ actor RunCoordinator: Service {
             case .train: await aggregate(contributors: contributors, runID: runID)
             case .evaluate: await aggregateEvaluations(contributors: contributors, runID: runID)
             case .statistics: await aggregateStatistics(contributors: contributors, runID: runID)
+            case .monitor:
+                await aggregationFailed(
+                    runID: runID, error: .internal("a monitor run has no plain contributions: it is secure only"))
             case nil: return
             }
         case .unmask:

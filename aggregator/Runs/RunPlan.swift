@@ -46,6 +46,8 @@ struct RunPlan: Codable, Sendable, Equatable {
     var evaluateEvery: Int?
     /// A statistics run's profile name, width and histogram grid.
     var statistics: StatisticsPlan?
+    /// A monitor run's version, span and window shape.
+    var monitor: MonitorTask?
     /// The training run an evaluation run was started for.
     var parentRunId: String?
     /// Buffered asynchronous aggregation (FedBuff); nil for rounds one cohort at a time.
@@ -145,6 +147,21 @@ struct RunPlan: Codable, Sendable, Equatable {
             kind: .evaluate, model: request.model, baseVersion: version, clients: clients, minClients: minClients,
             rounds: 1, deadlineSeconds: deadline, selector: request.selector ?? .all, seed: request.seed ?? seed,
             secureAggregation: secure ? SecureAggregationPlan(threshold: nil, deadlineSeconds: deadline) : nil)
+    }
+
+    /// A monitor run: `devices` (which run `model`@`version`) add up their windows of `task` under
+    /// SecAgg+, in one round that keeps a sum of at least `minimumDevices` of them.
+    init(
+        monitor task: MonitorTask, model: String, version: Int, devices: Set<String>, minimumDevices: Int,
+        deadlineSeconds: Double, seed: UInt64
+    ) {
+        self.init(
+            kind: .monitor, model: model, baseVersion: version, clients: devices.count,
+            minClients: min(devices.count, minimumDevices), rounds: 1, deadlineSeconds: deadlineSeconds,
+            selector: .all, seed: seed,
+            secureAggregation: SecureAggregationPlan(threshold: nil, deadlineSeconds: deadlineSeconds))
+        self.devices = devices
+        monitor = task
     }
 
     /// Checks a statistics request whose feature width is `width` (given, or the model's input);
@@ -334,7 +351,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         case overSelection
         case kind, model, baseVersion, clients, minClients, localEpochs, learningRate, momentum, batchSize, rounds
         case deadlineSeconds, selector, seed, secureAggregation, privacy, noiseMultiplier, learningRateSchedule
-        case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId, buffering
+        case training, serverOptimizer, aggregation, evaluateEvery, statistics, parentRunId, buffering, monitor
         case deviceTimeoutSeconds, devices, trigger
     }
 
@@ -366,6 +383,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         aggregation = try c.decodeIfPresent(AggregationRule.self, forKey: .aggregation) ?? .mean
         evaluateEvery = try c.decodeIfPresent(Int.self, forKey: .evaluateEvery)
         statistics = try c.decodeIfPresent(StatisticsPlan.self, forKey: .statistics)
+        monitor = try c.decodeIfPresent(MonitorTask.self, forKey: .monitor)
         parentRunId = try c.decodeIfPresent(String.self, forKey: .parentRunId)
         buffering = try c.decodeIfPresent(RunMachine.Buffering.self, forKey: .buffering)
         deviceTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .deviceTimeoutSeconds)

@@ -13,6 +13,9 @@ enum SecureVectorLayout: Sendable, Equatable {
     case evaluation(classes: Int)
     /// A statistics round: the words of each device's ``FeatureStatistics``.
     case statistics(width: Int, grid: LogBucketGrid)
+    /// A monitor round: the words of each device's window sum (``MonitorWindowLayout``), shaped as
+    /// `empty`.
+    case monitor(empty: MonitorWindow)
 }
 
 /// The secure-aggregation side of one attempt of a round: the SecAgg+ server for its cohort, the
@@ -46,6 +49,9 @@ struct SecureRound: Sendable {
             vectorLength = SecureMetricsLayout.evaluationLength(classes: classes)
         case .statistics(let width, let grid):
             vectorLength = FeatureStatisticsLayout.vectorLength(width: width, grid: grid)
+        case .monitor(let empty):
+            vectorLength = MonitorWindowLayout.vectorLength(
+                labels: empty.labels.count, bins: empty.features.map(\.count))
         }
         do {
             let parameters = try SecAggParameters(
@@ -141,6 +147,16 @@ struct SecureRound: Sendable {
         } catch {
             throw .internal("the securely aggregated statistics do not decode: \(error)")
         }
+    }
+}
+
+extension SecureRound {
+    /// The fleet's window and how many devices it sums, from the unmasked sum of a monitor round.
+    func monitorWindow(sum: [UInt32]) throws(APIError) -> (window: MonitorWindow, devices: Int) {
+        guard case .monitor(let empty) = layout, let decoded = MonitorWindowLayout.decodeSum(sum, into: empty) else {
+            throw .internal("the securely aggregated monitor windows do not decode")
+        }
+        return decoded
     }
 }
 

@@ -111,11 +111,14 @@ public struct Aggregator: Sendable {
             rules: components.monitorRules, monitoring: components.monitoring,
             actions: MonitorActions(
                 monitoring: components.monitoring, rollouts: components.rollouts, runs: components.runs,
-                runStore: components.runStore, rules: components.monitorRules),
+                runStore: components.runStore, rules: components.monitorRules, registry: components.devices),
             webhook: configuration.alertWebhook, interval: configuration.monitorRuleInterval, clock: clock,
             logger: logger)
         services =
-            [storage, heartbeats, components.runs, components.rollouts, components.experiments, rules] + listeners
+            [
+                storage, heartbeats, components.runs, components.rollouts, components.experiments,
+                components.secureMonitoring, rules,
+            ] + listeners
             + [components.broadcaster]
         endpoints = announcer
         self.routes = routes
@@ -172,6 +175,11 @@ public struct Aggregator: Sendable {
             pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
             tickInterval: configuration.coordinatorTick, logger: logger)
         let monitors = MonitorStore(pool: pool)
+        let shapes = VersionShapes(catalog: catalog)
+        let secureMonitoring = try SecureMonitoring(
+            mode: configuration.monitorAggregation, minimumDevices: configuration.secureMonitorMinimumDevices,
+            interval: configuration.secureMonitorInterval, devices: devices, runs: runs, runStore: runStore,
+            shapes: shapes, pool: pool, broadcaster: broadcaster, clock: clock, logger: logger)
         let experiments = try Experiments(
             pool: pool, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
             broadcaster: broadcaster, clock: clock, refreshInterval: configuration.monitorRuleInterval, logger: logger)
@@ -191,14 +199,15 @@ public struct Aggregator: Sendable {
             refinement: Refinement(pool: pool, catalog: catalog),
             desiredStates: DesiredStates(
                 devices: devices, rollouts: rollouts, coordinator: runs, experiments: experiments,
-                broadcaster: broadcaster),
+                secureMonitoring: secureMonitoring, broadcaster: broadcaster),
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, announce: announce, logger: logger),
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
-                store: monitors, catalog: catalog, shapes: VersionShapes(catalog: catalog), clock: clock),
-            monitorRules: MonitorRuleStore(pool: pool, clock: clock), experiments: experiments)
+                store: monitors, catalog: catalog, shapes: shapes, clock: clock),
+            monitorRules: MonitorRuleStore(pool: pool, clock: clock), experiments: experiments,
+            secureMonitoring: secureMonitoring)
     }
 }

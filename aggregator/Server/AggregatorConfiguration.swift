@@ -27,14 +27,24 @@ public struct AggregatorConfiguration: Sendable {
     public var alertWebhook: String?
     /// How often the monitor rules are judged.
     public var monitorRuleInterval: Duration
+    /// When devices' monitor windows are added up under SecAgg+, from how many devices running a
+    /// version (under `auto`), and how often.
+    public var monitorAggregation: MonitorAggregation
+    public var secureMonitorMinimumDevices: Int
+    public var secureMonitorInterval: Duration
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
         metricsListen: ListenAddress? = nil, defaultRoundDeadline: TimeInterval = 120,
         coordinatorTick: Duration = .milliseconds(200), minimumStatisticsDevices: Int = 3,
         modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil,
-        alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60)
+        alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
+        monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
+        secureMonitorInterval: Duration = .seconds(300)
     ) {
+        self.monitorAggregation = monitorAggregation
+        self.secureMonitorMinimumDevices = secureMonitorMinimumDevices
+        self.secureMonitorInterval = secureMonitorInterval
         self.alertWebhook = alertWebhook
         self.monitorRuleInterval = monitorRuleInterval
         self.dataDirectory = dataDirectory

@@ -30,4 +30,5 @@ struct Components: Sendable {
     let monitorRules: MonitorRuleStore
     /// Shadow, A/B and bandit deployments.
     let experiments: Experiments
+    let secureMonitoring: SecureMonitoring
 }

@@ -317,6 +317,10 @@ enum Migrations {
             try db.create(index: "monitorWindowsByModel", on: "monitorWindows", columns: ["model", "version", "start"])
             try db.create(index: "monitorWindowsByArm", on: "monitorWindows", columns: ["arm"])
         }
+        // Fleet windows summed under SecAgg+ stand for many devices.
+        migrator.registerMigration("v16-secure-monitor-windows") { db in
+            try db.alter(table: "monitorWindows") { t in t.add(column: "devices", .integer).notNull().defaults(to: 1) }
+        }
         return migrator
     }
 }

@@ -13,6 +13,7 @@ struct DesiredStates: Sendable {
     let rollouts: Rollouts
     let coordinator: RunCoordinator
     let experiments: Experiments
+    let secureMonitoring: SecureMonitoring
     let broadcaster: RevisionBroadcaster
 
     func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {
@@ -30,6 +31,7 @@ struct DesiredStates: Sendable {
             revision: revision,
             model: await rollouts.desiredModel(for: device),
             rounds: await coordinator.tasks(for: device.id),
-            experiment: await experiments.desiredExperiment(for: current))
+            experiment: await experiments.desiredExperiment(for: current),
+            monitorUpload: secureMonitoring.uploadMode(for: current.runningModel))
     }
 }
