@@ -24,10 +24,13 @@ struct MonitorBenchmark {
         let writer = MonitorWriter(monitor: monitor, store: store)
         let slot = ModelSlot(installed)
         let logger = Logger(label: "starling-bench")
+        // As in the agent: an experiment slot (empty: the device takes part in none) is asked on
+        // every call, on and off alike.
+        let experiments = ExperimentSlot(seed: 1)
         func predictor(_ monitor: PredictionMonitor?) -> TwoPhasePredictor {
             TwoPhasePredictor(
                 slot: slot, refiner: nil, refineTimeout: .milliseconds(300), counters: counters,
-                metrics: AgentMetrics(), monitor: monitor, logger: logger)
+                metrics: AgentMetrics(), monitor: monitor, experiments: experiments, logger: logger)
         }
         let plain = predictor(nil)
         let monitored = predictor(monitor)

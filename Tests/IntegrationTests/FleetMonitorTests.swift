@@ -19,27 +19,7 @@ final class FleetMonitorTests: XCTestCase {
         XCTAssertEqual(imported.status, 0, imported.stderr)
         let urls = try await aggregator.startAgents(
             3, rows: 40, options: ["--monitor-window", "1", "--monitor-report-interval", "1"])
-        _ = try await aggregator.admin.deploy(CreateDeploymentRequest(model: "watched", version: 1, selector: .all))
-        try await aggregator.waitForFleet(of: 3, running: "watched", version: 1)
-
-        let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
-        let width = table.featureNames.count
-        var right = 0
-        for (agent, url) in urls.enumerated() {
-            let local = aggregator.client(baseURL: url, tls: nil)
-            for index in 0..<20 {
-                let row = agent * 20 + index
-                let features = table.features[(row * width)..<((row + 1) * width)].map(Double.init)
-                let answer: Prediction = try await local.post(
-                    APIPath.agentPredict, json: PredictRequest(key: "row-\(row)", features: features))
-                guard index < 10 else { continue }
-                let receipt: FeedbackReceipt = try await local.post(
-                    APIPath.agentFeedback, json: FeedbackRequest(key: "row-\(row)", label: table.labels[row]))
-                right += receipt.correct
-                XCTAssertEqual(receipt.correct, answer.label == table.labels[row] ? 1 : 0)
-            }
-            await local.shutdown()
-        }
+        let right = try await askAndLabel(urls, aggregator, labelled: 10)
 
         let admin = aggregator.admin
         let report = try await Wait.until("the fleet's windows to arrive", timeout: .seconds(60)) {
@@ -67,6 +47,31 @@ final class FleetMonitorTests: XCTestCase {
     }
 }
 
+/// Deploys `watched`@1 to the three agents at `urls`, asks each for 20 keyed predictions of its own
+/// digits rows and labels the first `labelled` of them; returns how many labelled answers were right.
+private func askAndLabel(_ urls: [String], _ aggregator: AggregatorHarness, labelled: Int) async throws -> Int {
+    _ = try await aggregator.admin.deploy(CreateDeploymentRequest(model: "watched", version: 1, selector: .all))
+    try await aggregator.waitForFleet(of: urls.count, running: "watched", version: 1)
+    let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
+    let width = table.featureNames.count
+    var right = 0
+    for (agent, url) in urls.enumerated() {
+        let local = aggregator.client(baseURL: url, tls: nil)
+        for index in 0..<20 {
+            let row = agent * 20 + index
+            let features = table.features[(row * width)..<((row + 1) * width)].map(Double.init)
+            let answer: Prediction = try await local.post(
+                APIPath.agentPredict, json: PredictRequest(key: "row-\(row)", features: features))
+            guard index < labelled else { continue }
+            let receipt: FeedbackReceipt = try await local.post(
+                APIPath.agentFeedback, json: FeedbackRequest(key: "row-\(row)", label: table.labels[row]))
+            right += receipt.correct
+            XCTAssertEqual(receipt.correct, answer.label == table.labels[row] ? 1 : 0)
+        }
+    }
+    return right
+}
+
 /// With `--monitor-aggregation secure`, agents keep their windows and add them up under SecAgg+
 /// when a monitor run asks: the fleet view holds only the sums, which count every prediction and
 /// feedback exactly once and stand for all three devices.
@@ -81,24 +86,7 @@ final class SecureFleetMonitorTests: XCTestCase {
         _ = try await aggregator.admin.importModel(safetensors: try TrainedDigits.bundle().encoded(), name: "watched")
         let urls = try await aggregator.startAgents(
             3, rows: 40, options: ["--monitor-window", "1", "--monitor-report-interval", "1"])
-        _ = try await aggregator.admin.deploy(CreateDeploymentRequest(model: "watched", version: 1, selector: .all))
-        try await aggregator.waitForFleet(of: 3, running: "watched", version: 1)
-
-        let table = try CSVTable.load(contentsOf: TestData.digits, labelColumn: "label")
-        let width = table.featureNames.count
-        var right = 0
-        for (agent, url) in urls.enumerated() {
-            let local = aggregator.client(baseURL: url, tls: nil)
-            for index in 0..<20 {
-                let row = agent * 20 + index
-                let features = table.features[(row * width)..<((row + 1) * width)].map(Double.init)
-                let _: Prediction = try await local.post(
-                    APIPath.agentPredict, json: PredictRequest(key: "row-\(row)", features: features))
-                let receipt: FeedbackReceipt = try await local.post(
-                    APIPath.agentFeedback, json: FeedbackRequest(key: "row-\(row)", label: table.labels[row]))
-                right += receipt.correct
-            }
-        }
+        let right = try await askAndLabel(urls, aggregator, labelled: 20)
         let admin = aggregator.admin
         let total = try await Wait.until("the secure sums to count every prediction", timeout: .seconds(90)) {
             let report = try? await admin.monitor(model: "watched", version: 1, seconds: 3600)

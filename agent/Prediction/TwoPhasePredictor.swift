@@ -51,7 +51,7 @@ public struct TwoPhasePredictor: Sendable {
         switch experiment.mode {
         case .shadow:
             let served = try await serve(items, with: installed, arm: arm)
-            if let shadow = experiment.candidates.first {
+            if monitor != nil, let shadow = experiment.candidates.first {
                 shadows?.submit(
                     ShadowJob(experiment: experiment.id, shadow: shadow, items: items, served: served.phaseOneLabels))
             }

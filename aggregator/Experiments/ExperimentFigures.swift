@@ -8,7 +8,8 @@ import StarlingProtocol
 /// answered) or `shadow` (a shadow's answers, never returned). Verdicts compare accuracy on
 /// feedback once every compared arm holds `minFeedback`: A/B tests and shadows the candidate with
 /// the control pooled over its versions, by the two-proportion z-test at 5 %; bandits every arm by
-/// the posterior probability that it is the best, a winner needing 95 %.
+/// the posterior probability that it is the best, a winner needing 95 % once the arms together hold
+/// `minFeedback`.
 enum ExperimentFigures {
     static func report(
         _ experiment: ExperimentRecord, windows: [(device: String, window: MonitorWindow)]
@@ -103,7 +104,8 @@ enum ExperimentFigures {
             arms.map { (Double($0.correct), Double($0.feedback - $0.correct)) }, using: &random)
         for index in arms.indices { arms[index].probabilityBest = chances[index] }
         let best = arms.indices.max { chances[$0] < chances[$1] } ?? 0
-        let enough = arms.allSatisfy { $0.feedback >= minFeedback }
+        // The arms a bandit starves get little feedback by design: the posterior weighs that.
+        let enough = arms.map(\.feedback).reduce(0, +) >= minFeedback
         let decided = enough && chances[best] >= 0.95
         let role = arms[best].role
         return ExperimentVerdict(
@@ -112,7 +114,7 @@ enum ExperimentFigures {
             summary: decided
                 ? "version \(arms[best].version) is the best arm with probability \(format(chances[best]))"
                 : "version \(arms[best].version) leads with probability \(format(chances[best]))"
-                    + (enough ? "" : "; waiting for \(minFeedback) feedback on every arm"))
+                    + (enough ? "" : "; waiting for \(minFeedback) feedback in all"))
     }
 
     private static func format(_ value: Double) -> String { String(format: "%.3g", value) }

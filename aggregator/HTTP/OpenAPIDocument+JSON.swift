@@ -1300,7 +1300,7 @@ extension OpenAPIDocument {
         "type": "object"
       },
       "ExperimentReport": {
-        "description": "An experiment's arms over the windows its devices recorded as its arms, and its verdict: A/B and shadow compare the candidate with the control (the devices' own versions, pooled) by the two-proportion z-test at 5 % once both hold `min_feedback`; bandits give each arm's posterior probability of being the best, a winner needing 95 %.",
+        "description": "An experiment's arms over the windows its devices recorded as its arms, and its verdict: A/B and shadow compare the candidate with the control (the devices' own versions, pooled) by the two-proportion z-test at 5 % once both hold `min_feedback`; bandits give each arm's posterior probability of being the best, a winner needing 95 % once the arms together hold `min_feedback`.",
         "properties": {
           "arms": {
             "items": {

@@ -230,9 +230,13 @@ actor RunCoordinator: Service {
         guard !runs.isEmpty else { return }
         let now = clock()
         let candidates = devices.activeDevices()
-        let online = candidates.filter { $0.sampleCount > 0 && devices.presence.isOnline($0.id, at: now) }
+        let online = candidates.filter { devices.presence.isOnline($0.id, at: now) }
         for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
-            let eligible = online.filter { run.record.plan.admits($0.id, tags: $0.tags) }.map(\.id)
+            // Monitor runs add up windows, which devices without samples have too.
+            let needsSamples = run.record.plan.kind != .monitor
+            let eligible = online.filter {
+                (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
+            }.map(\.id)
             await handle(id) { $0.tick(now: now, eligible: eligible) }
         }
     }
