@@ -119,6 +119,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "StarlingDaemon",
+            dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "StarlingTransport",
             dependencies: [
                 "StarlingCore",
@@ -208,6 +216,7 @@ let package = Package(
             name: "starling-agent",
             dependencies: [
                 "StarlingAgent",
+                "StarlingDaemon",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -221,6 +230,7 @@ let package = Package(
             dependencies: [
                 "StarlingAggregator",
                 "StarlingCore",
+                "StarlingDaemon",
                 "StarlingTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

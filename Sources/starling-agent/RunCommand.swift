@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import ServiceLifecycle
 import StarlingAgent
+import StarlingDaemon
 import StarlingProtocol
 
 #if canImport(Glibc)
@@ -134,10 +135,16 @@ struct RunCommand: AsyncParsableCommand {
         // Unbuffered, so a supervisor reading a pipe sees the line at once.
         let line = Array("starling-agent listening on \(runtime.apiURL)\n".utf8)
         _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        var services = runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        // Under systemd (Type=notify): enrolled and serving, so READY now, then watchdog pings.
+        if let notifier = ServiceManagerNotifier.fromEnvironment() {
+            let url = runtime.apiURL
+            services.append(
+                .init(service: ServiceManagerLink(notifier: notifier, logger: logger) { "serving on \(url)" }))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

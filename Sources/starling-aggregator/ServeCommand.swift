@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import StarlingAggregator
 import StarlingCore
+import StarlingDaemon
 import StarlingTransport
 
 /// `starling-aggregator serve`: prepares the data folder and runs the aggregator until SIGTERM/SIGINT.
@@ -122,11 +123,18 @@ struct ServeCommand: AsyncParsableCommand {
                 print(line)
                 fflush(nil)
             })
+        var services = aggregator.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        // Under systemd (Type=notify): READY once every listener is bound, then watchdog pings.
+        if let notifier = ServiceManagerNotifier.fromEnvironment() {
+            let endpoints = aggregator.endpoints
+            services.append(
+                .init(
+                    service: ServiceManagerLink(notifier: notifier, logger: logger) {
+                        "listening on \(await endpoints.bound().url)"
+                    }))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: aggregator.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
