@@ -7,8 +7,10 @@ public enum MonitorUploadMode: String, Codable, Sendable, CaseIterable {
     case secure
 }
 
-/// A monitor run's task: add up the device's windows of `version` that ended in (`from`, `to`],
-/// shaped by the version's `labels` and drift `bins`, and contribute the sum under SecAgg+.
+/// A monitor run's task: add up the device's windows of `version` that ended by `to` and were not
+/// sent yet (so a device away during one collection brings its windows to the next), shaped by the
+/// version's `labels` and drift `bins`, and contribute the sum under SecAgg+. `from` is where the
+/// aggregator's previous collection of the version ended: the span the sum is filed under.
 public struct MonitorTask: Codable, Sendable, Equatable {
     /// `name@version`.
     public var version: String
@@ -32,10 +34,9 @@ public struct MonitorTask: Codable, Sendable, Equatable {
         MonitorWindow(version: version, start: from, seconds: to - from, labels: labels, bins: bins)
     }
 
-    /// Whether `window` is one the task adds up: it served `version` and ended in the span.
+    /// Whether `window` (not sent yet) is one the task adds up: it served `version` and ended by `to`.
     public func includes(_ window: MonitorWindow) -> Bool {
-        window.version == version && window.served && window.start + window.seconds > from
-            && window.start + window.seconds <= to
+        window.version == version && window.served && window.start + window.seconds <= to
     }
 
     /// The windows the task ``includes``, added up into ``emptyWindow``.

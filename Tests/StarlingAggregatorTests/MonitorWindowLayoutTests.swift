@@ -3,7 +3,8 @@ import XCTest
 
 /// Monitor windows as secure-aggregation words: the word-wise sum of devices' encodings decodes to
 /// the windows added up, counts past 2^20 − 1 are cut (and counted), a sum that does not fit its
-/// shape is refused, and a monitor task adds up only the served windows that ended in its span.
+/// shape is refused, and a monitor task adds up only the served windows of its version that ended by
+/// the end of its span.
 final class MonitorWindowLayoutTests: XCTestCase {
     private func window(_ requests: Int, start: Double = 100, seconds: Double = 10, bins: [Int] = [3, 2])
         -> MonitorWindow
@@ -43,7 +44,7 @@ final class MonitorWindowLayoutTests: XCTestCase {
         XCTAssertTrue(words.allSatisfy { $0 <= UInt32(MonitorWindowLayout.maximumCount) })
     }
 
-    func test_aMonitorTask_addsUpTheServedWindowsThatEndedInItsSpan() {
+    func test_aMonitorTask_addsUpTheServedWindowsThatEndedByItsEnd() {
         let task = MonitorTask(version: "m@1", from: 100, to: 130, labels: ["a", "b"], bins: [3, 2])
         var shadow = window(7, start: 110)
         shadow.arm = ExperimentArm(experiment: "exp-1", shadow: true)
@@ -52,7 +53,9 @@ final class MonitorWindowLayoutTests: XCTestCase {
         let windows = [
             window(1, start: 90), window(2, start: 100), window(3, start: 120), window(4, start: 125), shadow, other,
         ]
-        XCTAssertEqual(task.sum(of: windows).requests, 2 + 3, "ended in (100, 130]: the 100–110 and 120–130 windows")
+        XCTAssertEqual(
+            task.sum(of: windows).requests, 1 + 2 + 3,
+            "ended by 130 (an earlier one too, which a device away last time still has unsent); not 125–135")
         XCTAssertEqual(task.sum(of: []).requests, 0)
     }
 }

@@ -15,9 +15,13 @@ public final class ExperimentSlot: Sendable {
         /// Bandits: the fleet's prior counts per arm version.
         public let priors: [String: ArmPrior]
 
-        /// Whether it applies while `active` serves: a version of the same model, not a candidate.
+        /// Whether it applies while `active` serves: a version of the same model taking the same
+        /// inputs, not a candidate.
         func applies(to active: InstalledModel) -> Bool {
-            candidates.allSatisfy { $0.name == active.name && $0.tag != active.tag }
+            let width = active.int8.manifest.architecture.inputSize
+            return candidates.allSatisfy {
+                $0.name == active.name && $0.tag != active.tag && $0.int8.manifest.architecture.inputSize == width
+            }
         }
     }
 

@@ -68,15 +68,15 @@ struct TrainingService: Service {
         }
     }
 
-    /// A monitor run's share: the device's windows of the task's version that ended in its span and
-    /// were not sent yet, added up and contributed under SecAgg+ (zeros when there are none), then
+    /// A monitor run's share: the device's windows of the task's version that ended by the span's end
+    /// and were not sent yet, added up and contributed under SecAgg+ (zeros when there are none), then
     /// marked sent, so no window counts twice at the aggregator.
     private func addUpWindows(_ task: RoundTask, logger: Logger) async throws(AgentError) {
         guard let monitor = task.monitor, let secure = task.secureAggregation else {
             throw .aggregator("the monitor task names no span or no secure aggregation")
         }
         try await monitorWriter?.flush()
-        let unsent = try await store.unsentMonitorWindows(since: monitor.from - 86_400).filter {
+        let unsent = try await store.unsentMonitorWindows(since: 0).filter {
             monitor.includes($0.window)
         }
         let (words, clipped) = MonitorWindowLayout.encode(monitor.sum(of: unsent.map(\.window)))

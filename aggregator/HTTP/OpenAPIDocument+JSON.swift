@@ -2389,7 +2389,7 @@ extension OpenAPIDocument {
             "type": "number"
           },
           "monitor": {
-            "description": "Monitor tasks: add up the windows of `version` that ended in (`from`, `to`] and were not sent, shaped by `labels` and drift `bins`, and contribute the sum's words (six counts, 20 latency buckets, 10 confidence tenths, the confusion matrix, the drift bins, then 1; each count at most 2^20 − 1) under SecAgg+.",
+            "description": "Monitor tasks: add up the windows of `version` that ended by `to` and were not sent yet (`from` is the end of the previous collection, the span the sum is filed under), shaped by `labels` and drift `bins`, and contribute the sum's words (six counts, 20 latency buckets, 10 confidence tenths, the confusion matrix, the drift bins, then 1; each count at most 2^20 − 1) under SecAgg+.",
             "properties": {
               "bins": {
                 "items": {

@@ -19,9 +19,9 @@ public enum MonitorAggregation: String, Sendable, CaseIterable {
 /// Secure aggregation of the devices' monitor windows. Every `interval` it counts the devices
 /// running each version, decides per version whether its windows go through SecAgg+ (the devices
 /// learn it from their desired state), and starts one monitor run per such version over the span
-/// since the last one: the devices running it add up their windows that ended in the span and the
-/// aggregator keeps only the sum, if it holds at least `minimumDevices` of them (or every device
-/// running the version, when fewer run it under `secure`).
+/// since the last one: the devices running it add up their unsent windows that ended by its end,
+/// and the aggregator keeps only the sum, if it holds at least `minimumDevices` of them (or every
+/// device running the version, when fewer run it under `secure`).
 ///
 /// What the aggregator learns under it: per version and span, fleet totals of requests, errors,
 /// escalations, latency and confidence histograms, feedback and confusion counts, and the drift
