@@ -88,6 +88,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        help:
+            "A YAML file of options, each key an option name without its dashes (`listen: 127.0.0.1:8443`); options on the command line override it, and SIGHUP reloads it (the log level at once, the rest at the next start)."
+    )
+    var config: String?
+
     private var monitorSettings: MonitorSettings {
         MonitorSettings(
             enabled: monitoring, retentionSeconds: predictionRetention, predictionLimit: predictionLimit,
@@ -113,12 +119,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        let levels = LogLevelSwitch(logLevel)
+        LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levels: levels) }
         let logger = Logger(label: "starling-agent")
+        let notifier = ServiceManagerNotifier.fromEnvironment()
         let (host, port) = try apiAddress()
         let configuration = AgentConfiguration(
             aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: tokenSource(),
@@ -136,8 +140,14 @@ struct RunCommand: AsyncParsableCommand {
         let line = Array("starling-agent listening on \(runtime.apiURL)\n".utf8)
         _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         var services = runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        if let config {
+            services.append(
+                .init(
+                    service: try ConfigurationReloader(
+                        path: config, levels: levels, notifier: notifier, logger: logger)))
+        }
         // Under systemd (Type=notify): enrolled and serving, so READY now, then watchdog pings.
-        if let notifier = ServiceManagerNotifier.fromEnvironment() {
+        if let notifier {
             let url = runtime.apiURL
             services.append(
                 .init(service: ServiceManagerLink(notifier: notifier, logger: logger) { "serving on \(url)" }))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StarlingDaemon
 
 /// `starling-agent`: the device daemon of a Starling fleet and its sample-ingest tool.
 @main
@@ -11,6 +12,10 @@ struct StarlingAgentCommand: AsyncParsableCommand {
     /// Sets up malloc before the command, and any thread, starts.
     static func main() async {
         MallocTuning.apply()
-        await main(nil)
+        do {
+            await main(try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
     }
 }

@@ -67,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        help:
+            "A YAML file of options, each key an option name without its dashes (`listen: 127.0.0.1:8443`); options on the command line override it, and SIGHUP reloads it (the log level at once, the rest at the next start)."
+    )
+    var config: String?
+
     func validate() throws {
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
@@ -99,13 +105,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let levels = LogLevelSwitch(logLevel)
+        LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levels: levels) }
         let logger = Logger(label: "starling-aggregator")
+        let notifier = ServiceManagerNotifier.fromEnvironment()
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
@@ -124,8 +127,14 @@ struct ServeCommand: AsyncParsableCommand {
                 fflush(nil)
             })
         var services = aggregator.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        if let config {
+            services.append(
+                .init(
+                    service: try ConfigurationReloader(
+                        path: config, levels: levels, notifier: notifier, logger: logger)))
+        }
         // Under systemd (Type=notify): READY once every listener is bound, then watchdog pings.
-        if let notifier = ServiceManagerNotifier.fromEnvironment() {
+        if let notifier {
             let endpoints = aggregator.endpoints
             services.append(
                 .init(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StarlingDaemon
 
 /// `starling-aggregator`: the federated-learning server of a Starling fleet.
 @main
@@ -7,4 +8,13 @@ struct StarlingAggregatorCommand: AsyncParsableCommand {
         commandName: "starling-aggregator",
         abstract: "The Starling aggregator: enrollment, model registry, federated rounds, deployments.",
         subcommands: [ServeCommand.self])
+
+    /// Reads `--config FILE` into the command line, before the options given on it.
+    static func main() async {
+        do {
+            await main(try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
+    }
 }
