@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import ServiceLifecycle
 import StarlingAgent
 import StarlingDaemon
 import StarlingProtocol
@@ -122,7 +121,6 @@ struct RunCommand: AsyncParsableCommand {
         let levels = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levels: levels) }
         let logger = Logger(label: "starling-agent")
-        let notifier = ServiceManagerNotifier.fromEnvironment()
         let (host, port) = try apiAddress()
         let configuration = AgentConfiguration(
             aggregatorURL: aggregator, caFile: URL(fileURLWithPath: ca), enrollToken: tokenSource(),
@@ -139,23 +137,9 @@ struct RunCommand: AsyncParsableCommand {
         // Unbuffered, so a supervisor reading a pipe sees the line at once.
         let line = Array("starling-agent listening on \(runtime.apiURL)\n".utf8)
         _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-        var services = runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-        if let config {
-            services.append(
-                .init(
-                    service: try ConfigurationReloader(
-                        path: config, levels: levels, notifier: notifier, logger: logger)))
-        }
-        // Under systemd (Type=notify): enrolled and serving, so READY now, then watchdog pings.
-        if let notifier {
-            let url = runtime.apiURL
-            services.append(
-                .init(service: ServiceManagerLink(notifier: notifier, logger: logger) { "serving on \(url)" }))
-        }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // Enrolled and serving: ready at once under systemd.
+        let url = runtime.apiURL
+        try await Daemon.run(runtime.services, config: config, levels: levels, logger: logger) { "serving on \(url)" }
     }
 
     /// Where the enrollment token is: the file, the flag, or else the environment variable.

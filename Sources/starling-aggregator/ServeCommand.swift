@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ServiceLifecycle
 import StarlingAggregator
 import StarlingCore
 import StarlingDaemon
@@ -108,7 +107,6 @@ struct ServeCommand: AsyncParsableCommand {
         let levels = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levels: levels) }
         let logger = Logger(label: "starling-aggregator")
-        let notifier = ServiceManagerNotifier.fromEnvironment()
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: URL(fileURLWithPath: dataDir), listen: listen, deviceListen: deviceListen,
@@ -126,25 +124,11 @@ struct ServeCommand: AsyncParsableCommand {
                 print(line)
                 fflush(nil)
             })
-        var services = aggregator.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-        if let config {
-            services.append(
-                .init(
-                    service: try ConfigurationReloader(
-                        path: config, levels: levels, notifier: notifier, logger: logger)))
+        // Ready under systemd once every listener is bound.
+        let endpoints = aggregator.endpoints
+        try await Daemon.run(aggregator.services, config: config, levels: levels, logger: logger) {
+            "listening on \(await endpoints.bound().url)"
         }
-        // Under systemd (Type=notify): READY once every listener is bound, then watchdog pings.
-        if let notifier {
-            let endpoints = aggregator.endpoints
-            services.append(
-                .init(
-                    service: ServiceManagerLink(notifier: notifier, logger: logger) {
-                        "listening on \(await endpoints.bound().url)"
-                    }))
-        }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
     }
 }
 
