@@ -19,16 +19,16 @@ final class ServiceManagerTests: XCTestCase {
         final class Inbox: Sendable {
             let received = Mutex<[String]>([])
             let open = Mutex(true)
+            /// Signalled by the reading thread once it has stopped and closed the socket.
+            let stopped = DispatchSemaphore(value: 0)
         }
 
         let path: String
-        private let descriptor: Int32
         private let inbox = Inbox()
 
         init(path: String) throws {
             self.path = path
             let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-            self.descriptor = descriptor
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &address.sun_path) { buffer in
@@ -39,7 +39,10 @@ final class ServiceManagerTests: XCTestCase {
                     bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
-            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+            guard bound == 0 else {
+                _ = Glibc.close(descriptor)
+                throw POSIXError(.EADDRINUSE)
+            }
             var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
             setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let inbox = inbox
@@ -52,15 +55,17 @@ final class ServiceManagerTests: XCTestCase {
                         inbox.received.withLock { $0.append(message) }
                     }
                 }
+                _ = Glibc.close(descriptor)
+                inbox.stopped.signal()
             }.start()
         }
 
         var messages: [String] { inbox.received.withLock { $0 } }
 
+        /// Stops the reading thread (it notices within its 100 ms receive timeout) and removes the socket.
         func close() {
             inbox.open.withLock { $0 = false }
-            Thread.sleep(forTimeInterval: 0.2)
-            _ = Glibc.close(descriptor)
+            _ = inbox.stopped.wait(timeout: .now() + 5)
             unlink(path)
         }
     }

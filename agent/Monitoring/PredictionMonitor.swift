@@ -85,10 +85,7 @@ public final class PredictionMonitor: Sendable {
         let now = clock()
         // Fields read one by one: a copy of the whole manifest would retain each of its arrays.
         let reference = installed.int8.manifest.drift
-        let (seconds, attoseconds) = latency.components
-        let microseconds =
-            (0..<1_000_000).contains(seconds)
-            ? Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000) : Int.max
+        let microseconds = Self.microseconds(latency)
         let tag = installed.tag
         let pressed = state.withLock { state in
             var pressure = false
@@ -148,7 +145,7 @@ public final class PredictionMonitor: Sendable {
     ) {
         guard settings.enabled else { return }
         let now = clock()
-        let microseconds = Int(min(latency / .microseconds(1), Double(Int.max / 2)))
+        let microseconds = Self.microseconds(latency)
         let arm = ExperimentArm(experiment: experiment, shadow: true)
         let manifest = shadow.int8.manifest
         state.withLock { state in
@@ -293,6 +290,14 @@ public final class PredictionMonitor: Sendable {
             return
         }
         change(&state.open[index])
+    }
+
+    /// `latency` in whole microseconds, from its components (no floating point on the request path);
+    /// Int.max past a million seconds.
+    private static func microseconds(_ latency: Duration) -> Int {
+        let (seconds, attoseconds) = latency.components
+        return (0..<1_000_000).contains(seconds)
+            ? Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000) : Int.max
     }
 
     /// Windows start at whole multiples of their length, so every device's windows line up.

@@ -113,7 +113,9 @@ actor Rollouts: Service {
         case "rollback": event = .rollback
         default: throw .badRequest(.invalidAction, "'\(action)' is not one of pause, resume, abort, rollback")
         }
-        guard let index = rollouts.firstIndex(where: { $0.record.id == id }) else { throw Self.notFound(id) }
+        guard let index = rollouts.firstIndex(where: { $0.record.id == id }) else {
+            throw APIError.deploymentNotFound(id)
+        }
         guard rollouts[index].record.state != .superseded else {
             throw .conflict(.deploymentState, "deployment \(id) was superseded and takes no more actions")
         }
@@ -168,9 +170,7 @@ actor Rollouts: Service {
     func desiredModel(for device: Device) -> DesiredModel? {
         guard let (rollout, tag) = placement(of: device, excluding: nil) else { return nil }
         guard let record = catalog.loadedVersion(tag) else { return nil }
-        return DesiredModel(
-            deploymentId: rollout, model: record.model, version: record.version, sha256: record.sha256,
-            sha256Int8: record.sha256Int8, manifestSha256: record.manifestSha256, signature: record.signature)
+        return record.desiredModel(deployment: rollout)
     }
 
     /// Stores a device's report and, when it is about the version the rollout assigned it, lets the
@@ -181,7 +181,7 @@ actor Rollouts: Service {
         -> DeploymentInfo
     {
         guard let index = rollouts.firstIndex(where: { $0.record.id == deploymentID }) else {
-            throw Self.notFound(deploymentID)
+            throw APIError.deploymentNotFound(deploymentID)
         }
         guard rollouts[index].machine.devices.contains(where: { $0.id == device }) else {
             throw APIError(.forbidden, .notTargeted, "deployment \(deploymentID) does not target this device")
@@ -225,12 +225,9 @@ actor Rollouts: Service {
 }
 
 extension Rollouts {
-    private static func notFound(_ id: String) -> APIError {
-        .notFound(.deploymentNotFound, "there is no deployment '\(id)'")
-    }
 
     private func rollout(_ id: String) throws(APIError) -> Rollout {
-        guard let rollout = rollouts.first(where: { $0.record.id == id }) else { throw Self.notFound(id) }
+        guard let rollout = rollouts.first(where: { $0.record.id == id }) else { throw APIError.deploymentNotFound(id) }
         return rollout
     }
 

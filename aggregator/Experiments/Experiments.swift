@@ -146,11 +146,8 @@ actor Experiments: Service {
         where experiment.state == .running && experiment.model == running.model
             && experiment.selector.matches(device.tags) && !experiment.candidates.contains(running.version)
         {
-            let candidates = experiment.candidates.compactMap { version -> DesiredModel? in
-                guard let row = catalog.loadedVersion("\(experiment.model)@\(version)") else { return nil }
-                return DesiredModel(
-                    deploymentId: experiment.id, model: row.model, version: row.version, sha256: row.sha256,
-                    sha256Int8: row.sha256Int8, manifestSha256: row.manifestSha256, signature: row.signature)
+            let candidates = experiment.candidates.compactMap { version in
+                catalog.loadedVersion("\(experiment.model)@\(version)")?.desiredModel(deployment: experiment.id)
             }
             guard candidates.count == experiment.candidates.count else { return nil }
             return DesiredExperiment(
@@ -185,7 +182,7 @@ actor Experiments: Service {
     }
 
     private func end(_ id: String, state: DeploymentState, reason: String, promotedTo: String?) async throws(APIError) {
-        guard let index = experiments.firstIndex(where: { $0.id == id }) else { throw Self.notFound(id) }
+        guard let index = experiments.firstIndex(where: { $0.id == id }) else { throw APIError.deploymentNotFound(id) }
         var record = experiments[index]
         record.state = state
         record.reason = reason
@@ -214,12 +211,8 @@ actor Experiments: Service {
     }
 
     private func record(_ id: String) throws(APIError) -> ExperimentRecord {
-        guard let record = experiments.first(where: { $0.id == id }) else { throw Self.notFound(id) }
+        guard let record = experiments.first(where: { $0.id == id }) else { throw APIError.deploymentNotFound(id) }
         return record
-    }
-
-    private static func notFound(_ id: String) -> APIError {
-        .notFound(.deploymentNotFound, "there is no deployment '\(id)'")
     }
 
     private static func invalid(_ reason: String) -> APIError {

@@ -57,6 +57,10 @@ extension APIError {
     static func versionNotFound(_ name: String, _ version: Int) -> APIError {
         .notFound(.versionNotFound, "model '\(name)' has no version \(version)")
     }
+    /// Rollouts and experiments alike.
+    static func deploymentNotFound(_ id: String) -> APIError {
+        .notFound(.deploymentNotFound, "there is no deployment '\(id)'")
+    }
 
     /// A failure of the aggregator itself (storage, files), logged by the caller; the client learns only that.
     static func `internal`(_ message: String) -> APIError { APIError(.internalServerError, .internalError, message) }

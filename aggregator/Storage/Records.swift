@@ -65,6 +65,13 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
             lineage: lineage, metrics: metrics, createdAt: createdAt)
     }
 
+    /// The version as a device is told to install it for `deployment`.
+    func desiredModel(deployment: String) -> DesiredModel {
+        DesiredModel(
+            deploymentId: deployment, model: model, version: version, sha256: sha256, sha256Int8: sha256Int8,
+            manifestSha256: manifestSha256, signature: signature)
+    }
+
     /// What the version's signature covers.
     var statement: VersionStatement {
         VersionStatement(
