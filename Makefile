@@ -8,6 +8,13 @@ CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 # For the tests: promtool, which checks the aggregator's and the agent's /metrics output, and
 # headless chromium with its WebDriver, which drives the dashboard end to end.
 TEST_PACKAGES := prometheus chromium chromium-driver
+# For `make package` and its install test: dpkg-shlibdeps, lintian, and mmdebstrap for the chroot.
+PACKAGE_TOOLS := dpkg-dev lintian mmdebstrap
+# The packaged programs: release builds with the Swift runtime linked in, so that they need only
+# Debian's libraries; the agent keeps its own release link (Package.swift).
+PACKAGE_BUILD := -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections \
+	-Xcc -ffunction-sections -Xcc -fdata-sections
+PACKAGE_DIR := dist
 BIN := .build/debug
 # The release agent, with one section per function so that the release link (Package.swift) can
 # place the functions the daemon runs together.
@@ -16,7 +23,7 @@ AGENT_RELEASE := -c release --product starling-agent -Xswiftc -Xfrontend -Xswift
 # Extra flags for that build (the layout recorder, scripts/agent-layout, asks for a link map).
 AGENT_BUILD_FLAGS ?=
 
-.PHONY: all deps cross-deps test-deps install check-install build agent demo test check check-format check-onnx check-openapi check-kernels bench screenshots clean
+.PHONY: all deps cross-deps test-deps package-deps install check-install build agent demo test check check-format check-onnx check-openapi check-kernels package check-package bench screenshots clean
 
 all: build
 
@@ -28,6 +35,9 @@ cross-deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(TEST_PACKAGES)"
+
+package-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(PACKAGE_TOOLS)"
 
 install:
 	@scripts/install-packages.sh $(PACKAGES)
@@ -67,7 +77,19 @@ check-openapi:
 check-onnx:
 	scripts/check-onnx-fixtures.sh
 
-test: check-install test-deps build check-kernels
+# The Debian packages starling, starling-agent and starling-aggregator, in dist/.
+package: deps package-deps
+	$(SWIFT) build $(PACKAGE_BUILD) --product starling
+	$(SWIFT) build $(PACKAGE_BUILD) --product starling-agent
+	$(SWIFT) build $(PACKAGE_BUILD) --product starling-aggregator
+	packaging/build-debs.sh .build/release $(PACKAGE_DIR)
+
+# lintian on the packages, then their install in a fresh Debian chroot and the units' commands run there.
+# It builds a chroot, so a user runs it through sudo.
+check-package: package
+	$(if $(filter 0,$(shell id -u)),,sudo) packaging/test/install-in-chroot.sh $(PACKAGE_DIR)
+
+test: check-install test-deps build check-kernels check-package
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
@@ -82,4 +104,4 @@ bench: deps
 	Benchmarks/run.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build $(PACKAGE_DIR)

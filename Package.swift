@@ -210,6 +210,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingAdmin",
+                "StarlingProtocol",
                 "Privacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -220,6 +221,7 @@ let package = Package(
             dependencies: [
                 "StarlingAgent",
                 "StarlingDaemon",
+                "StarlingProtocol",
                 "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -234,6 +236,7 @@ let package = Package(
                 "StarlingAggregator",
                 "StarlingCore",
                 "StarlingDaemon",
+                "StarlingProtocol",
                 "StarlingTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StarlingDaemon
+import StarlingProtocol
 
 /// `starling-aggregator`: the federated-learning server of a Starling fleet.
 @main
@@ -7,6 +8,7 @@ struct StarlingAggregatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "starling-aggregator",
         abstract: "The Starling aggregator: enrollment, model registry, federated rounds, deployments.",
+        version: StarlingRelease.version,
         subcommands: [ServeCommand.self])
 
     /// Reads `--config FILE` into the command line, before the options given on it.

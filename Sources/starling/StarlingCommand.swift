@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StarlingProtocol
 
 /// `starling`: the operator's and admin's command line for a Starling fleet.
 @main
@@ -13,6 +14,7 @@ struct StarlingCommand: AsyncParsableCommand {
             Exit status: 0 success, 1 the command failed, 2 bad command line, 3 missing or unreadable \
             configuration, 4 aggregator unreachable, 5 request refused by the aggregator.
             """,
+        version: StarlingRelease.version,
         subcommands: [
             TokenCommand.self, EnrollTokenCommand.self, DevicesCommand.self, ModelCommand.self, RunCommand.self,
             StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, AuditCommand.self,
