@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exercises the package-install path of `make deps`, `make cross-deps` and `make test-deps` on any
+# Exercises the package-install path of `make deps`, `cross-deps`, `test-deps` and `package-deps` on any
 # machine, including one where every package is already installed: dpkg, apt-get, sudo and id are
 # stubbed on PATH so that packages look missing and the user looks like root or not. Each case
 # checks what apt-get was asked to do, with which environment, and whether it went through sudo.
@@ -82,6 +82,14 @@ expect_log "the test packages install like the others" \
 apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
 apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver"
+
+# As root, the packaging tools missing: `make package-deps` installs the one that lacks.
+rm -f "$STUB_LOG"
+STUB_UID=0 STUB_MISSING="mmdebstrap" run_make package-deps \
+    || fail "root: make package-deps exited non-zero: $(cat "$work/out")"
+expect_log "the packaging tools install like the others" \
+"apt-get DEBIAN_FRONTEND=noninteractive update -qq
+apt-get DEBIAN_FRONTEND=noninteractive install -y -qq mmdebstrap"
 
 # Everything installed: apt-get is never called.
 rm -f "$STUB_LOG"
