@@ -1,0 +1,129 @@
+/// A depthwise 2-D convolution: each input channel is convolved on its own with `multiplier`
+/// kernels, giving channels × multiplier outputs (channel c's m-th output is c·multiplier + m), as
+/// in MobileNet and DS-CNN blocks. There is nothing to share between channels, so it runs as direct
+/// loops whose innermost loop walks the contiguous channels of a position, not as a matrix product.
+///
+/// Weights are [kernelHeight, kernelWidth, channels × multiplier] row-major (TFLite's layout without
+/// its leading 1), biases [channels × multiplier].
+public struct DepthwiseConvolution: Sendable, Equatable {
+    public let name: String
+    public let input: FeatureMapShape
+    public let output: FeatureMapShape
+    public let window: Window2D
+    public let multiplier: Int
+
+    /// Checks the description against its input; the error names the layer and what does not fit.
+    public init(name: String, input: FeatureMapShape, multiplier: Int, window: Window2D) throws(LayerShapeError) {
+        let input = try input.validated(layer: name, role: "input")
+        guard multiplier >= 1, multiplier <= FeatureMapShape.maximumSide else {
+            throw LayerShapeError(
+                layer: name,
+                reason:
+                    "its channel multiplier is \(multiplier); it must be between 1 and \(FeatureMapShape.maximumSide)")
+        }
+        let (height, width) = try window.outputSize(layer: name, input: input)
+        self.name = name
+        self.input = input
+        self.window = window
+        self.multiplier = multiplier
+        self.output = try FeatureMapShape(height: height, width: width, channels: input.channels * multiplier)
+            .validated(layer: name, role: "output")
+    }
+
+    public var weightCount: Int { window.kernelHeight * window.kernelWidth * output.channels }
+    public var biasCount: Int { output.channels }
+
+    /// Calls `body(outputOffset, kernelIndex, inputOffset)` for every output position of the batch
+    /// and every kernel position inside the input, with the offsets of each position's first channel.
+    private func forEachWindowPosition(batch: Int, _ body: (Int, Int, Int) -> Void) {
+        for example in 0..<batch {
+            for outputY in 0..<output.height {
+                for outputX in 0..<output.width {
+                    let outputOffset = ((example * output.height + outputY) * output.width + outputX) * output.channels
+                    for kernelY in 0..<window.kernelHeight {
+                        let inputY =
+                            outputY * window.strideHeight - window.padding.top + kernelY * window.dilationHeight
+                        guard inputY >= 0, inputY < input.height else { continue }
+                        for kernelX in 0..<window.kernelWidth {
+                            let inputX =
+                                outputX * window.strideWidth - window.padding.left + kernelX * window.dilationWidth
+                            guard inputX >= 0, inputX < input.width else { continue }
+                            let inputOffset = example * input.count + (inputY * input.width + inputX) * input.channels
+                            body(outputOffset, kernelY * window.kernelWidth + kernelX, inputOffset)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The layer's output for `batch` examples.
+    public func forward(
+        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>
+    ) -> [Float] {
+        precondition(
+            values.count == batch * input.count,
+            "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
+        precondition(weights.count == weightCount && bias.count == biasCount, "\(name): wrong parameter counts")
+        let outputs = output.channels
+        var result = [Float](repeating: 0, count: batch * output.count)
+        values.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { out in
+                for position in 0..<(batch * output.height * output.width) {
+                    out.slice(position * outputs, outputs).update(fromContentsOf: bias)
+                }
+                forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
+                    let weightOffset = kernelIndex * outputs
+                    for channel in 0..<input.channels {
+                        let value = source[inputOffset + channel]
+                        for copy in 0..<multiplier {
+                            let outputChannel = channel * multiplier + copy
+                            out[outputOffset + outputChannel] += value * weights[weightOffset + outputChannel]
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Adds the weights' and biases' gradients to `weightGradient` and `biasGradient` and returns the
+    /// input's gradient when asked for it.
+    public func backward(
+        outputGradient: [Float], input values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>,
+        weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>,
+        inputGradient wanted: Bool
+    ) -> [Float]? {
+        precondition(outputGradient.count == batch * output.count, "\(name): output gradient has the wrong size")
+        precondition(
+            weightGradient.count == weightCount && biasGradient.count == biasCount, "\(name): wrong gradient counts")
+        let outputs = output.channels
+        var gradient = [Float](repeating: 0, count: wanted ? batch * input.count : 0)
+        outputGradient.withUnsafeBufferPointer { upstream in
+            for position in 0..<(batch * output.height * output.width) {
+                for channel in 0..<outputs {
+                    biasGradient[channel] += upstream[position * outputs + channel]
+                }
+            }
+            values.withUnsafeBufferPointer { source in
+                gradient.withUnsafeMutableBufferPointer { inputGradient in
+                    forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
+                        let weightOffset = kernelIndex * outputs
+                        for channel in 0..<input.channels {
+                            let value = source[inputOffset + channel]
+                            var sum: Float = 0
+                            for copy in 0..<multiplier {
+                                let outputChannel = channel * multiplier + copy
+                                let delta = upstream[outputOffset + outputChannel]
+                                weightGradient[weightOffset + outputChannel] += delta * value
+                                sum += delta * weights[weightOffset + outputChannel]
+                            }
+                            if wanted { inputGradient[inputOffset + channel] += sum }
+                        }
+                    }
+                }
+            }
+        }
+        return wanted ? gradient : nil
+    }
+}

@@ -1,0 +1,49 @@
+/// The mean of each channel over the whole map: a height × width × channels map becomes
+/// 1 × 1 × channels, whatever the input's size.
+public struct GlobalAveragePooling: Sendable, Equatable {
+    public let name: String
+    public let input: FeatureMapShape
+
+    public init(name: String, input: FeatureMapShape) throws(LayerShapeError) {
+        self.name = name
+        self.input = try input.validated(layer: name, role: "input")
+    }
+
+    public var output: FeatureMapShape { FeatureMapShape(height: 1, width: 1, channels: input.channels) }
+
+    public func forward(_ values: [Float], batch: Int) -> [Float] {
+        precondition(
+            values.count == batch * input.count,
+            "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
+        let channels = input.channels
+        let positions = input.height * input.width
+        var result = [Float](repeating: 0, count: batch * channels)
+        for example in 0..<batch {
+            for position in 0..<positions {
+                for channel in 0..<channels {
+                    result[example * channels + channel] +=
+                        values[(example * positions + position) * channels + channel]
+                }
+            }
+        }
+        let scale = 1 / Float(positions)
+        return result.map { $0 * scale }
+    }
+
+    public func backward(outputGradient: [Float], batch: Int) -> [Float] {
+        precondition(outputGradient.count == batch * input.channels, "\(name): output gradient has the wrong size")
+        let channels = input.channels
+        let positions = input.height * input.width
+        let scale = 1 / Float(positions)
+        var gradient = [Float](repeating: 0, count: batch * input.count)
+        for example in 0..<batch {
+            for position in 0..<positions {
+                for channel in 0..<channels {
+                    gradient[(example * positions + position) * channels + channel] =
+                        outputGradient[example * channels + channel] * scale
+                }
+            }
+        }
+        return gradient
+    }
+}
