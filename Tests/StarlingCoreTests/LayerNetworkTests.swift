@@ -38,6 +38,64 @@ final class LayerNetworkTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-3, "worst difference from finite differences")
     }
 
+    /// DP-SGD's clipped sum from one batched pass equals clipping each example's own gradient: both
+    /// ways a convolution's per-example norm is taken (from the product for the first, with many
+    /// positions; from the Gram matrices for the last, with two), depthwise and group normalisation.
+    func testClippedSumMatchesPerExampleGradientsClippedOneByOne() throws {
+        let layout = try NetworkDescription(
+            input: [6, 5, 2],
+            layers: [
+                LayerDescription(type: "conv2d", filters: 4, kernel: [3], padding: [1]),
+                LayerDescription(type: "group_norm", groups: 2), LayerDescription(type: "relu"),
+                LayerDescription(type: "max_pool", kernel: [2]),
+                LayerDescription(type: "depthwise_conv2d", multiplier: 2, kernel: [3], padding: [1]),
+                LayerDescription(type: "relu6"),
+                LayerDescription(type: "conv2d", filters: 16, kernel: [3], stride: [2], padding: [1]),
+                LayerDescription(type: "flatten"), LayerDescription(type: "dense", units: 3),
+            ]
+        ).layout()
+        let ghost = layout.layers[6]
+        guard case .convolution(let last) = ghost.layer, case .convolution(let first) = layout.layers[0].layer else {
+            return XCTFail("layers 0 and 6 are convolutions")
+        }
+        let positions = (first.output.height * first.output.width, last.output.height * last.output.width)
+        XCTAssertGreaterThanOrEqual(
+            positions.0 * (first.patchSize + 4), first.patchSize * 4, "the first takes the product")
+        XCTAssertLessThan(positions.1 * (last.patchSize + 16), last.patchSize * 16, "the last takes the Gram matrices")
+        let network = LayerNetwork(layout: layout, seed: 11)
+        var random = SeededRNG(seed: 12)
+        let rows = 7
+        let features = (0..<(rows * layout.inputSize)).map { _ in Float(random.nextGaussian()) }
+        let labels = (0..<rows).map { _ in random.nextInt(below: 3) }
+        for clipNorm: Float in [0.01, 0.5, 1000] {
+            var expected = [Float](repeating: 0, count: network.parameters.count)
+            var expectedNorms: [Float] = []
+            var expectedLoss: Float = 0
+            for row in 0..<rows {
+                let example = Array(features[(row * layout.inputSize)..<((row + 1) * layout.inputSize)])
+                let (loss, gradient) = network.lossAndGradient(features: example, labels: [labels[row]], rows: 1)
+                let norm = gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                let factor = min(1, clipNorm / norm)
+                for index in expected.indices { expected[index] += 0.5 * gradient[index] * factor }
+                expectedNorms.append(norm)
+                expectedLoss += loss
+            }
+            let clipped = network.clippedGradientSum(
+                features: features, labels: labels, rows: rows, clipNorm: clipNorm, scale: 0.5)
+            XCTAssertEqual(clipped.lossSum, expectedLoss, accuracy: 1e-4)
+            for (got, want) in zip(clipped.norms, expectedNorms) {
+                XCTAssertEqual(got, want, accuracy: 1e-4 * max(1, want))
+            }
+            let scale = max(1, expected.map(abs).max() ?? 0)
+            for (got, want) in zip(clipped.gradient, expected) {
+                XCTAssertEqual(got, want, accuracy: 1e-5 * scale, "C = \(clipNorm)")
+            }
+            if clipNorm < 0.1 {
+                XCTAssertTrue(expectedNorms.allSatisfy { $0 > clipNorm }, "the small bound clips every example")
+            }
+        }
+    }
+
     func testAConvolutionalNetworkLearnsTheDigitsAsWellAsTheMLP() throws {
         let table = try CSVTable.load(contentsOf: TestPaths.digitsCSV, labelColumn: "label")
         let data = try table.dataset(classes: table.distinctLabels)

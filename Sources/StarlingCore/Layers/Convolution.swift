@@ -79,6 +79,17 @@ public struct Convolution: Sendable, Equatable {
         weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>,
         inputGradient wanted: Bool
     ) -> [Float]? {
+        addParameterGradients(
+            outputGradient: outputGradient, activations: activations, batch: batch, weightGradient: weightGradient,
+            biasGradient: biasGradient)
+        return wanted ? inputGradient(outputGradient: outputGradient, batch: batch, weights: weights) : nil
+    }
+
+    /// Adds dW = δᵀ·U (δ one row per output position, U the unfolded input) and db = Σ δ.
+    func addParameterGradients(
+        outputGradient: [Float], activations: Activations, batch: Int,
+        weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>
+    ) {
         let rows = batch * output.height * output.width
         precondition(outputGradient.count == rows * output.channels, "\(name): output gradient has the wrong size")
         precondition(
@@ -95,7 +106,11 @@ public struct Convolution: Sendable, Equatable {
                 }
             }
         }
-        guard wanted else { return nil }
+    }
+
+    /// The input's gradient: δ·W folded back onto the positions each window read.
+    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
+        let rows = batch * output.height * output.width
         var columnGradient = [Float](repeating: 0, count: rows * patchSize)
         outputGradient.withUnsafeBufferPointer { gradient in
             columnGradient.withUnsafeMutableBufferPointer { columns in

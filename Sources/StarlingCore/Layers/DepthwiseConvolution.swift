@@ -94,11 +94,21 @@ public struct DepthwiseConvolution: Sendable, Equatable {
         weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>,
         inputGradient wanted: Bool
     ) -> [Float]? {
+        addParameterGradients(
+            outputGradient: outputGradient, input: values, batch: batch, weightGradient: weightGradient,
+            biasGradient: biasGradient)
+        return wanted ? inputGradient(outputGradient: outputGradient, batch: batch, weights: weights) : nil
+    }
+
+    /// Adds dW[k, o] = Σ δ[o]·x[k, o's channel] over the batch's positions, and db = Σ δ.
+    func addParameterGradients(
+        outputGradient: [Float], input values: [Float], batch: Int, weightGradient: UnsafeMutableBufferPointer<Float>,
+        biasGradient: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(outputGradient.count == batch * output.count, "\(name): output gradient has the wrong size")
         precondition(
             weightGradient.count == weightCount && biasGradient.count == biasCount, "\(name): wrong gradient counts")
         let outputs = output.channels
-        var gradient = [Float](repeating: 0, count: wanted ? batch * input.count : 0)
         outputGradient.withUnsafeBufferPointer { upstream in
             for position in 0..<(batch * output.height * output.width) {
                 for channel in 0..<outputs {
@@ -106,24 +116,40 @@ public struct DepthwiseConvolution: Sendable, Equatable {
                 }
             }
             values.withUnsafeBufferPointer { source in
-                gradient.withUnsafeMutableBufferPointer { inputGradient in
-                    forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
-                        let weightOffset = kernelIndex * outputs
-                        for channel in 0..<input.channels {
-                            let value = source[inputOffset + channel]
-                            var sum: Float = 0
-                            for copy in 0..<multiplier {
-                                let outputChannel = channel * multiplier + copy
-                                let delta = upstream[outputOffset + outputChannel]
-                                weightGradient[weightOffset + outputChannel] += delta * value
-                                sum += delta * weights[weightOffset + outputChannel]
-                            }
-                            if wanted { inputGradient[inputOffset + channel] += sum }
+                forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
+                    let weightOffset = kernelIndex * outputs
+                    for channel in 0..<input.channels {
+                        let value = source[inputOffset + channel]
+                        for copy in 0..<multiplier {
+                            let outputChannel = channel * multiplier + copy
+                            weightGradient[weightOffset + outputChannel] +=
+                                upstream[outputOffset + outputChannel] * value
                         }
                     }
                 }
             }
         }
-        return wanted ? gradient : nil
+    }
+
+    /// The input's gradient: each output's gradient times its weight, added onto the position read.
+    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
+        let outputs = output.channels
+        var gradient = [Float](repeating: 0, count: batch * input.count)
+        outputGradient.withUnsafeBufferPointer { upstream in
+            gradient.withUnsafeMutableBufferPointer { inputGradient in
+                forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
+                    let weightOffset = kernelIndex * outputs
+                    for channel in 0..<input.channels {
+                        var sum: Float = 0
+                        for copy in 0..<multiplier {
+                            let outputChannel = channel * multiplier + copy
+                            sum += upstream[outputOffset + outputChannel] * weights[weightOffset + outputChannel]
+                        }
+                        inputGradient[inputOffset + channel] += sum
+                    }
+                }
+            }
+        }
+        return gradient
     }
 }

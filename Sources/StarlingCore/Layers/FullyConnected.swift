@@ -47,6 +47,17 @@ public struct FullyConnected: Sendable, Equatable {
         weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>,
         inputGradient wanted: Bool
     ) -> [Float]? {
+        addParameterGradients(
+            outputGradient: outputGradient, input: values, batch: batch, weightGradient: weightGradient,
+            biasGradient: biasGradient)
+        return wanted ? inputGradient(outputGradient: outputGradient, batch: batch, weights: weights) : nil
+    }
+
+    /// Adds dW = δᵀ·A and db = Σ δ.
+    func addParameterGradients(
+        outputGradient: [Float], input values: [Float], batch: Int, weightGradient: UnsafeMutableBufferPointer<Float>,
+        biasGradient: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(outputGradient.count == batch * outputs, "\(name): output gradient has the wrong size")
         outputGradient.withUnsafeBufferPointer { delta in
             values.withUnsafeBufferPointer { a in
@@ -57,7 +68,10 @@ public struct FullyConnected: Sendable, Equatable {
                 for unit in 0..<outputs { biasGradient[unit] += delta[row * outputs + unit] }
             }
         }
-        guard wanted else { return nil }
+    }
+
+    /// The input's gradient δ·W.
+    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
         var gradient = [Float](repeating: 0, count: batch * inputs)
         outputGradient.withUnsafeBufferPointer { delta in
             gradient.withUnsafeMutableBufferPointer { out in

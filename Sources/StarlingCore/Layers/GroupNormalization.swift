@@ -84,22 +84,41 @@ public struct GroupNormalization: Sendable, Equatable {
         return Activations(normalized: normalized, inverseDeviations: inverse, output: output)
     }
 
-    /// Adds gamma's and beta's gradients and returns the input's:
-    /// dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per group, with ĝ = gamma·dy.
+    /// Adds gamma's and beta's gradients and returns the input's.
     public func backward(
         outputGradient: [Float], activations: Activations, batch: Int, gamma: UnsafeBufferPointer<Float>,
         gammaGradient: UnsafeMutableBufferPointer<Float>, betaGradient: UnsafeMutableBufferPointer<Float>
     ) -> [Float] {
+        addParameterGradients(
+            outputGradient: outputGradient, activations: activations, batch: batch, gammaGradient: gammaGradient,
+            betaGradient: betaGradient)
+        return inputGradient(outputGradient: outputGradient, activations: activations, batch: batch, gamma: gamma)
+    }
+
+    /// Adds dgamma = Σ dy·x̂ and dbeta = Σ dy per channel.
+    func addParameterGradients(
+        outputGradient: [Float], activations: Activations, batch: Int, gammaGradient: UnsafeMutableBufferPointer<Float>,
+        betaGradient: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
+        let normalized = activations.normalized
+        forEachElement(batch: batch) { _, offset, channel in
+            gammaGradient[channel] += outputGradient[offset] * normalized[offset]
+            betaGradient[channel] += outputGradient[offset]
+        }
+    }
+
+    /// The input's gradient, dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per group, with ĝ = gamma·dy.
+    func inputGradient(outputGradient: [Float], activations: Activations, batch: Int, gamma: UnsafeBufferPointer<Float>)
+        -> [Float]
+    {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
         let size = Double(shape.count / groups)
         let normalized = activations.normalized
         var sums = [Double](repeating: 0, count: batch * groups)
         var weighted = [Double](repeating: 0, count: batch * groups)
         forEachElement(batch: batch) { group, offset, channel in
-            let delta = outputGradient[offset]
-            gammaGradient[channel] += delta * normalized[offset]
-            betaGradient[channel] += delta
-            let scaled = Double(gamma[channel] * delta)
+            let scaled = Double(gamma[channel] * outputGradient[offset])
             sums[group] += scaled
             weighted[group] += scaled * Double(normalized[offset])
         }
