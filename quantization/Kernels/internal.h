@@ -64,6 +64,19 @@ void starling_i8_gemm_neon(int m, int n, int k, const int8_t *a, const void *pac
 void starling_i8_gemm_neon_dotprod(int m, int n, int k, const int8_t *a, const void *packed, int32_t *c);
 #endif
 
+/* Depthwise kernels over one output position's channels, multiplier 1: acc[c] = Σ_taps a_tap[c]·w_tap[c]
+ * for the `taps` in-bounds kernel positions whose activation and weight rows are given. */
+void starling_i8_depthwise_position_portable(int channels, int taps, const int8_t *const *a, const int8_t *const *w,
+                                             int32_t *acc);
+#if defined(__x86_64__)
+void starling_i8_depthwise_position_avx2(int channels, int taps, const int8_t *const *a, const int8_t *const *w,
+                                         int32_t *acc);
+#endif
+#if defined(__aarch64__)
+void starling_i8_depthwise_position_neon(int channels, int taps, const int8_t *const *a, const int8_t *const *w,
+                                         int32_t *acc);
+#endif
+
 /* CPU feature detection (cpu_features.c), computed once, thread-safe. */
 int starling_i8_cpu_has(starling_i8_path path);
 

@@ -52,6 +52,33 @@ void starling_i8_pack(starling_i8_path path, int n, int k, const int8_t *w, void
 void starling_i8_gemm(starling_i8_path path, int m, int n, int k, const int8_t *a, const void *packed,
                       int32_t *c);
 
+/* ---- Convolutions over channels-last int8 maps ------------------------------------------------ */
+
+/* The window of a convolution: input [batch][height][width][channels], output
+ * [batch][out_height][out_width][channels·multiplier]. Output (oy, ox) reads input row
+ * oy·stride_height − pad_top + ky·dilation_height and column ox·stride_width − pad_left +
+ * kx·dilation_width; positions outside the input read 0. The caller checks the geometry (sizes ≥ 1,
+ * out_height and out_width as the padding, stride and dilation give them). */
+typedef struct {
+  int height, width, channels, multiplier;
+  int kernel_height, kernel_width, stride_height, stride_width;
+  int pad_top, pad_left, dilation_height, dilation_width;
+  int out_height, out_width;
+} starling_i8_window;
+
+/* Unfolds `batch` maps into one row per output position of kernel_height·kernel_width·channels
+ * values in (ky, kx, channel) order, zeros where the window covers padding: the [m][k] activations
+ * a convolution's weights, packed as [filters][k], multiply with starling_i8_gemm. */
+void starling_i8_im2col(int batch, const starling_i8_window *window, const int8_t *a, int8_t *rows);
+
+/* Depthwise convolution, exact int32: acc[b][oy][ox][c·M + m] = Σ_{ky,kx} a[b][iy][ix][c]·
+ * w[ky][kx][c·M + m] (M = multiplier). Every path gives the portable path's results bit for bit:
+ * AVX2 (also on the VNNI paths, whose dot products would sum neighbouring channels) and NEON (also
+ * on neon_dotprod) widen 8 channels at a time and multiply-accumulate in int32; multipliers above 1
+ * run the portable loop. */
+void starling_i8_depthwise(starling_i8_path path, int batch, const starling_i8_window *window, const int8_t *a,
+                           const int8_t *w, int32_t *acc);
+
 /* ---- Float epilogues (identical on every path) ---------------------------------------------- */
 
 /* Activation applied after dequantisation. */

@@ -1,0 +1,131 @@
+/*
+ * depthwise.c — the int8 convolution helpers: im2col packing for convolutions that run on the
+ * GEMM kernels, and depthwise convolution, whose per-position channel loop is the only part that
+ * differs by path (depthwise_avx2.c, depthwise_neon.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Walks every output position and gathers the in-bounds kernel taps' input rows (and, for the
+ * depthwise kernel, weight rows); `visit` gets them with the output position's index. */
+typedef void (*starling_i8_visit)(void *context, size_t position, int taps, const int8_t *const *inputs,
+                                  const int *tap_indices);
+
+static void starling_i8_each_position(int batch, const starling_i8_window *g, const int8_t *a, void *context,
+                                      starling_i8_visit visit) {
+  const int kernel = g->kernel_height * g->kernel_width;
+  const int8_t **inputs = malloc(sizeof(const int8_t *) * (size_t)kernel);
+  int *tap_indices = malloc(sizeof(int) * (size_t)kernel);
+  if (inputs == NULL || tap_indices == NULL) {
+    fprintf(stderr, "starling_i8: out of memory for %d kernel taps\n", kernel);
+    abort();
+  }
+  const size_t map = (size_t)g->height * g->width * g->channels;
+  size_t position = 0;
+  for (int b = 0; b < batch; b++) {
+    for (int oy = 0; oy < g->out_height; oy++) {
+      for (int ox = 0; ox < g->out_width; ox++, position++) {
+        int taps = 0;
+        for (int ky = 0; ky < g->kernel_height; ky++) {
+          const int iy = oy * g->stride_height - g->pad_top + ky * g->dilation_height;
+          if (iy < 0 || iy >= g->height) continue;
+          for (int kx = 0; kx < g->kernel_width; kx++) {
+            const int ix = ox * g->stride_width - g->pad_left + kx * g->dilation_width;
+            if (ix < 0 || ix >= g->width) continue;
+            inputs[taps] = a + (size_t)b * map + ((size_t)iy * g->width + ix) * g->channels;
+            tap_indices[taps] = ky * g->kernel_width + kx;
+            taps++;
+          }
+        }
+        visit(context, position, taps, inputs, tap_indices);
+      }
+    }
+  }
+  free(inputs);
+  free(tap_indices);
+}
+
+typedef struct {
+  const starling_i8_window *window;
+  int8_t *rows;
+} starling_i8_im2col_context;
+
+static void starling_i8_im2col_visit(void *context, size_t position, int taps, const int8_t *const *inputs,
+                                     const int *tap_indices) {
+  const starling_i8_im2col_context *c = context;
+  const int channels = c->window->channels;
+  const size_t k = (size_t)c->window->kernel_height * c->window->kernel_width * channels;
+  int8_t *row = c->rows + position * k;
+  memset(row, 0, k);
+  for (int t = 0; t < taps; t++) memcpy(row + (size_t)tap_indices[t] * channels, inputs[t], (size_t)channels);
+}
+
+void starling_i8_im2col(int batch, const starling_i8_window *window, const int8_t *a, int8_t *rows) {
+  starling_i8_im2col_context context = {window, rows};
+  starling_i8_each_position(batch, window, a, &context, starling_i8_im2col_visit);
+}
+
+void starling_i8_depthwise_position_portable(int channels, int taps, const int8_t *const *a, const int8_t *const *w,
+                                             int32_t *acc) {
+  for (int c = 0; c < channels; c++) {
+    int32_t sum = 0;
+    for (int t = 0; t < taps; t++) sum += (int32_t)a[t][c] * (int32_t)w[t][c];
+    acc[c] = sum;
+  }
+}
+
+typedef struct {
+  const starling_i8_window *window;
+  const int8_t *w;
+  int32_t *acc;
+  const int8_t **weights; /* one weight row per tap, kernel_height·kernel_width of them */
+  void (*position)(int, int, const int8_t *const *, const int8_t *const *, int32_t *);
+} starling_i8_depthwise_context;
+
+static void starling_i8_depthwise_visit(void *context, size_t position, int taps, const int8_t *const *inputs,
+                                        const int *tap_indices) {
+  const starling_i8_depthwise_context *c = context;
+  const int channels = c->window->channels;
+  const int multiplier = c->window->multiplier;
+  const int outputs = channels * multiplier;
+  int32_t *acc = c->acc + position * (size_t)outputs;
+  if (multiplier == 1) {
+    for (int t = 0; t < taps; t++) c->weights[t] = c->w + (size_t)tap_indices[t] * outputs;
+    c->position(channels, taps, inputs, c->weights, acc);
+    return;
+  }
+  for (int channel = 0; channel < channels; channel++) {
+    for (int m = 0; m < multiplier; m++) {
+      const int o = channel * multiplier + m;
+      int32_t sum = 0;
+      for (int t = 0; t < taps; t++) sum += (int32_t)inputs[t][channel] * (int32_t)c->w[(size_t)tap_indices[t] * outputs + o];
+      acc[o] = sum;
+    }
+  }
+}
+
+void starling_i8_depthwise(starling_i8_path path, int batch, const starling_i8_window *window, const int8_t *a,
+                           const int8_t *w, int32_t *acc) {
+  if (!starling_i8_cpu_has(path)) {
+    fprintf(stderr, "starling_i8_depthwise: this CPU cannot run path %s\n", starling_i8_path_name(path));
+    abort();
+  }
+  starling_i8_depthwise_context context = {window, w, acc, NULL, starling_i8_depthwise_position_portable};
+#if defined(__x86_64__)
+  if (path == STARLING_I8_AVX2 || path == STARLING_I8_AVX_VNNI || path == STARLING_I8_AVX512_VNNI) {
+    context.position = starling_i8_depthwise_position_avx2;
+  }
+#endif
+#if defined(__aarch64__)
+  if (path == STARLING_I8_NEON || path == STARLING_I8_NEON_DOTPROD) context.position = starling_i8_depthwise_position_neon;
+#endif
+  context.weights = malloc(sizeof(const int8_t *) * (size_t)window->kernel_height * window->kernel_width);
+  if (context.weights == NULL) {
+    fprintf(stderr, "starling_i8_depthwise: out of memory\n");
+    abort();
+  }
+  starling_i8_each_position(batch, window, a, &context, starling_i8_depthwise_visit);
+  free(context.weights);
+}
