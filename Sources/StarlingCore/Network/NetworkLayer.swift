@@ -33,8 +33,10 @@ public struct PlacedLayer: Sendable, Equatable {
     public let output: FeatureMapShape
     public let parameterOffset: Int
 
-    var weightRange: Range<Int> { parameterOffset..<(parameterOffset + layer.parameterCounts.weights) }
-    var biasRange: Range<Int> { weightRange.upperBound..<(weightRange.upperBound + layer.parameterCounts.biases) }
+    public var weightRange: Range<Int> { parameterOffset..<(parameterOffset + layer.parameterCounts.weights) }
+    public var biasRange: Range<Int> {
+        weightRange.upperBound..<(weightRange.upperBound + layer.parameterCounts.biases)
+    }
     var weightName: String { "layers.\(index).weight" }
     var biasName: String { "layers.\(index).bias" }
 }
