@@ -55,12 +55,70 @@ public enum ONNXImporter {
         }
     }
 
+    /// Converts a convolutional ONNX graph (Conv, BatchNormalization, MaxPool, AveragePool,
+    /// GlobalAveragePool, Relu, Clip, Flatten, Reshape, Gemm, MatMul, Add, Softmax) on a [batch, channels,
+    /// height, width] or [batch, channels, length] input of fixed sizes into a ``LayerNetwork`` that
+    /// takes the same values channels-last (height, width, channels) and computes the same
+    /// probabilities; anything else is refused naming the node, attribute or input.
+    public static func layerNetwork(fromONNX bytes: [UInt8]) throws(ONNXImportError) -> LayerNetwork {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: bytes)
+        } catch {
+            throw ONNXImportError(
+                .malformedModel, "The file is not an ONNX model (protobuf decoding failed: \(error)).")
+        }
+        guard model.hasGraph else { throw ONNXImportError(.malformedModel, "The ONNX model has no graph.") }
+        let graph = try ONNXGraph(model.graph)
+        var assembler = ConvolutionalAssembler(input: try inputMap(graph.input))
+        try walk(graph) { (node, tensor) throws(ONNXImportError) in
+            try assembler.apply(node, consuming: tensor, graph: graph)
+        }
+        return try assembler.finish()
+    }
+
+    /// The input map of a convolutional graph: [batch, channels, height, width] or [batch, channels,
+    /// length], every size but the batch fixed.
+    private static func inputMap(_ input: Onnx_ValueInfoProto) throws(ONNXImportError) -> FeatureMapShape {
+        guard case .tensorType(let tensor)? = input.type.value, tensor.elemType == ONNXDataType.float, tensor.hasShape
+        else {
+            throw ONNXImportError(
+                .unsupportedTopology, "The graph input '\(input.name)' is not a FLOAT tensor of known shape.")
+        }
+        let dims = tensor.shape.dim.dropFirst().map { dim -> Int? in
+            if case .dimValue(let size)? = dim.value, size > 0, size <= Int64(FeatureMapShape.maximumSide) {
+                return Int(size)
+            }
+            return nil
+        }
+        guard dims.count == 2 || dims.count == 3, let sizes = dims as? [Int] else {
+            throw ONNXImportError(
+                .unsupportedTopology, subject: input.name,
+                "The graph input '\(input.name)' must be [batch, channels, height, width] or [batch, channels, length] with "
+                    + "fixed sizes after the batch; dynamic sizes are not supported.")
+        }
+        return sizes.count == 3
+            ? FeatureMapShape(height: sizes[1], width: sizes[2], channels: sizes[0])
+            : FeatureMapShape(height: 1, width: sizes[1], channels: sizes[0])
+    }
+
     /// Walks the single path from the data input to the first graph output it reaches.
     private static func assemble(
         _ graph: ONNXGraph
     ) throws(ONNXImportError) -> (layerSizes: [Int], activation: HiddenActivation, parameters: [Float]) {
         let (inputWidth, inputIsFlat) = try inputFeatures(graph.input)
         var assembler = MLPAssembler(inputWidth: inputWidth, inputIsFlat: inputIsFlat)
+        try walk(graph) { (node, tensor) throws(ONNXImportError) in
+            try assembler.apply(node, consuming: tensor, graph: graph)
+        }
+        return try assembler.finish()
+    }
+
+    /// Calls `apply(node, tensor)` for each node on the single path from the data input to the first
+    /// graph output it reaches, `tensor` being the path tensor the node consumes.
+    private static func walk(
+        _ graph: ONNXGraph, _ apply: (ONNXNode, String) throws(ONNXImportError) -> Void
+    ) throws(ONNXImportError) {
         var tensor = graph.input.name
         var steps = 0
         while !graph.outputNames.contains(tensor) {
@@ -79,7 +137,7 @@ public enum ONNXImporter {
                 )
             }
             let node = graph.nodes[consumers[0]]
-            try assembler.apply(node, consuming: tensor, graph: graph)
+            try apply(node, tensor)
             guard node.proto.output.count == 1 else {
                 throw ONNXImportError(
                     .unsupportedTopology, subject: node.opType,
@@ -88,7 +146,6 @@ public enum ONNXImporter {
             tensor = node.proto.output[0]
             steps += 1
         }
-        return try assembler.finish()
     }
 
     /// Features per row (when the shape says) and whether the input is already [batch, features].

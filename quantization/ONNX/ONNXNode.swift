@@ -28,6 +28,22 @@ struct ONNXNode {
         return attribute.f
     }
 
+    /// The integer-list attribute `name`, or `defaultValue` when absent.
+    func ints(_ name: String, default defaultValue: [Int64]) throws(ONNXImportError) -> [Int64] {
+        guard let attribute = attribute(name) else { return defaultValue }
+        guard attribute.type == .ints || attribute.type == .undefined else {
+            throw wrongKind(name, "a list of integers")
+        }
+        return attribute.ints
+    }
+
+    /// The string attribute `name`, or `defaultValue` when absent.
+    func string(_ name: String, default defaultValue: String) throws(ONNXImportError) -> String {
+        guard let attribute = attribute(name) else { return defaultValue }
+        guard attribute.type == .string || attribute.type == .undefined else { throw wrongKind(name, "a string") }
+        return String(decoding: attribute.s, as: UTF8.self)
+    }
+
     /// The tensor attribute `name`, if present.
     func tensor(_ name: String) -> Onnx_TensorProto? {
         attribute(name).flatMap { $0.type == .tensor || $0.hasT ? $0.t : nil }

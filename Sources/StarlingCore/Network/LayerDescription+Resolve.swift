@@ -2,6 +2,15 @@ extension LayerDescription {
     /// The name errors use: the description's own, else its type and place, e.g. `conv2d#3`.
     func displayName(_ index: Int) -> String { name ?? "\(type)#\(index)" }
 
+    /// The shape this layer gives `input` (a flat row when `isFlat`), checked as ``NetworkDescription/layout()``
+    /// checks it: lets an importer follow shapes as it reads a graph layer by layer.
+    public func output(index: Int, input: FeatureMapShape, isFlat: Bool) throws(LayerShapeError) -> (
+        shape: FeatureMapShape, isFlat: Bool
+    ) {
+        let resolved = try resolve(index: index, input: input, isFlat: isFlat)
+        return (resolved.output, resolved.isFlat)
+    }
+
     /// The checked layer for `input`, its output shape, and whether the output is a flat row.
     func resolve(index: Int, input: FeatureMapShape, isFlat: Bool) throws(LayerShapeError) -> (
         layer: NetworkLayer, output: FeatureMapShape, isFlat: Bool

@@ -20,6 +20,14 @@ Models (all small):
     alpha, beta), a Constant-fed trivial Reshape and Softmax(axis=1).
   * Graphs the importer must reject: skl2onnx's LogisticRegression (ai.onnx.ml LinearClassifier), a Conv,
     a float64 initializer, mixed hidden activations.
+  * Convolutional graphs built with onnx.helper, imported as layer networks: a LeNet-style one (Conv with
+    asymmetric pads and strides, BatchNormalization, Relu, MaxPool with padding, dilated Conv, Clip(0, 6),
+    AveragePool without counting padding, Flatten, Gemm, Relu, Gemm, Softmax) on [N, 2, 12, 11]; a
+    DS-CNN-style one (Conv, Relu, depthwise Conv with group = channels and multiplier 2,
+    BatchNormalization, Clip(0, 6), 1x1 Conv, GlobalAveragePool, Reshape [0, -1], MatMul + Add) on
+    [N, 1, 13, 10]; a 1-D one (Conv, Relu, MaxPool, Flatten, Gemm) on [N, 3, 20]; and, to be refused,
+    a grouped Conv (group 2 of 4 channels), a MaxPool with ceil_mode=1, a Conv with auto_pad=SAME_UPPER,
+    an LRN and an input with a dynamic height.
 
 For every accepted model, <name>.json holds fixed input rows and ONNX Runtime's output on them:
 {"inputShape": [...], "rows": [[...]], "output": [[...]], "outputIsLogits": bool}.
@@ -169,6 +177,107 @@ def mixed_activations_graph(name):
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]), name)
 
 
+def conv_weights(filters, channels, *kernel):
+    return rng.normal(0, (2 / (channels * int(np.prod(kernel)))) ** 0.5, size=(filters, channels, *kernel))
+
+
+def batch_norm_inits(prefix, channels):
+    return [initializer(f"{prefix}.scale", rng.uniform(0.5, 1.5, channels)),
+            initializer(f"{prefix}.bias", rng.normal(0, 0.1, channels)),
+            initializer(f"{prefix}.mean", rng.normal(0, 0.2, channels)),
+            initializer(f"{prefix}.var", rng.uniform(0.5, 2.0, channels))]
+
+
+def cnn_model(name, nodes, input_shape, output, inits):
+    graph = helper.make_graph(
+        nodes, name, [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *input_shape])],
+        [helper.make_tensor_value_info(output[0], TensorProto.FLOAT, ["N", output[1]])], inits)
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]), name)
+
+
+def lenet_graph(name):
+    inits = [initializer("c1.w", conv_weights(4, 2, 3, 3)), initializer("c1.b", rng.normal(0, 0.1, 4)),
+             *batch_norm_inits("bn1", 4),
+             initializer("c2.w", conv_weights(6, 4, 2, 3)), initializer("c2.b", rng.normal(0, 0.1, 6)),
+             initializer("zero", np.array(0.0)), initializer("six", np.array(6.0)),
+             initializer("fc1.w", rng.normal(0, 0.2, (16, 30))), initializer("fc1.b", rng.normal(0, 0.1, 16)),
+             initializer("fc2.w", rng.normal(0, 0.3, (5, 16))), initializer("fc2.b", rng.normal(0, 0.1, 5))]
+    nodes = [
+        helper.make_node("Conv", ["image", "c1.w", "c1.b"], ["c1"], name="conv1", kernel_shape=[3, 3],
+                         pads=[1, 0, 2, 1], strides=[1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"], ["n1"],
+                         name="bn1", epsilon=1e-3),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 0, 0]),
+        helper.make_node("Conv", ["p1", "c2.w", "c2.b"], ["c2"], name="conv2", kernel_shape=[2, 3], dilations=[2, 1],
+                         strides=[1, 2]),
+        helper.make_node("Clip", ["c2", "zero", "six"], ["r2"], name="relu6"),
+        helper.make_node("AveragePool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[1, 1],
+                         pads=[0, 0, 1, 0], count_include_pad=0),
+        helper.make_node("Flatten", ["p2"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc1.w", "fc1.b"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["hr"], name="relu3"),
+        helper.make_node("Gemm", ["hr", "fc2.w", "fc2.b"], ["logits"], name="fc2", transB=1),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], name="softmax", axis=1),
+    ]
+    cnn_model(name, nodes, [2, 12, 11], ("probabilities", 5), inits)
+
+
+def dscnn_graph(name):
+    inits = [initializer("c1.w", conv_weights(4, 1, 4, 3)), initializer("c1.b", rng.normal(0, 0.1, 4)),
+             initializer("dw.w", conv_weights(8, 1, 3, 3)), initializer("dw.b", rng.normal(0, 0.1, 8)),
+             *batch_norm_inits("bn", 8), initializer("zero", np.array(0.0)), initializer("six", np.array(6.0)),
+             initializer("pw.w", conv_weights(6, 8, 1, 1)),
+             initializer("shape", np.array([0, -1]), np.int64),
+             initializer("fc.w", rng.normal(0, 0.4, (6, 4))), initializer("fc.b", rng.normal(0, 0.1, 4))]
+    nodes = [
+        helper.make_node("Conv", ["image", "c1.w", "c1.b"], ["c1"], name="conv1", kernel_shape=[4, 3], strides=[2, 2],
+                         pads=[1, 1, 2, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "dw.w", "dw.b"], ["dw"], name="depthwise", kernel_shape=[3, 3], group=4,
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["dw", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["n"], name="bn"),
+        helper.make_node("Clip", ["n", "zero", "six"], ["r2"], name="relu6"),
+        helper.make_node("Conv", ["r2", "pw.w"], ["pw"], name="pointwise", kernel_shape=[1, 1]),
+        helper.make_node("GlobalAveragePool", ["pw"], ["g"], name="gap"),
+        helper.make_node("Reshape", ["g", "shape"], ["flat"], name="reshape"),
+        helper.make_node("MatMul", ["flat", "fc.w"], ["z"], name="fc"),
+        helper.make_node("Add", ["z", "fc.b"], ["logits"], name="fc_bias"),
+    ]
+    cnn_model(name, nodes, [1, 13, 10], ("logits", 4), inits)
+
+
+def conv1d_graph(name):
+    inits = [initializer("c.w", conv_weights(5, 3, 4)), initializer("c.b", rng.normal(0, 0.1, 5)),
+             initializer("fc.w", rng.normal(0, 0.3, (3, 20))), initializer("fc.b", rng.normal(0, 0.1, 3))]
+    nodes = [
+        helper.make_node("Conv", ["image", "c.w", "c.b"], ["c"], name="conv", kernel_shape=[4], strides=[2], pads=[2, 1],
+                         dilations=[2]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2], strides=[2]),
+        helper.make_node("Flatten", ["p"], ["flat"], name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="fc", transB=1),
+    ]
+    cnn_model(name, nodes, [3, 20], ("logits", 3), inits)
+
+
+def refused_cnn(name, node, input_shape=(4, 6, 6), inits=()):
+    nodes = [node, helper.make_node("Flatten", ["x"], ["flat"], name="flatten"),
+             helper.make_node("Gemm", ["flat", "fc.w"], ["logits"], name="fc", transB=1)]
+    graph = helper.make_graph(
+        nodes, name, [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *input_shape])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])],
+        [*inits, initializer("fc.w", rng.normal(size=(2, 64)))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    with open(os.path.join(HERE, name + ".onnx"), "wb") as f:  # shapes need not check: the importer refuses first
+        f.write(model.SerializeToString())
+
+
+def record_cnn(name, input_shape, output_name, logits):
+    rows = rng.normal(0, 1, size=(4, int(np.prod(input_shape)))).astype(np.float32)
+    record(name, rows, [-1, *input_shape], output_name, logits)
+
+
 def main():
     print("scikit-learn", sklearn.__version__, "skl2onnx", skl2onnx.__version__, "onnx", onnx.__version__,
           "onnxruntime", ort.__version__, "numpy", np.__version__)
@@ -193,6 +302,24 @@ def main():
     conv_graph("unsupported_conv")
     float64_graph("unsupported_float64")
     mixed_activations_graph("unsupported_mixed_activations")
+
+    lenet_graph("cnn_lenet")
+    record_cnn("cnn_lenet", [2, 12, 11], "probabilities", logits=False)
+    dscnn_graph("cnn_dscnn")
+    record_cnn("cnn_dscnn", [1, 13, 10], "logits", logits=True)
+    conv1d_graph("cnn_conv1d")
+    record_cnn("cnn_conv1d", [3, 20], "logits", logits=True)
+    refused_cnn("cnn_unsupported_grouped", helper.make_node(
+        "Conv", ["image", "w"], ["x"], name="grouped", kernel_shape=[1, 1], group=2),
+        inits=[initializer("w", conv_weights(4, 2, 1, 1))])
+    refused_cnn("cnn_unsupported_ceil_mode", helper.make_node(
+        "MaxPool", ["image"], ["x"], name="ceiling", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))
+    refused_cnn("cnn_unsupported_auto_pad", helper.make_node(
+        "Conv", ["image", "w"], ["x"], name="same", kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+        inits=[initializer("w", conv_weights(4, 4, 3, 3))])
+    refused_cnn("cnn_unsupported_operator", helper.make_node("LRN", ["image"], ["x"], name="lrn", size=3))
+    refused_cnn("cnn_unsupported_dynamic", helper.make_node("Relu", ["image"], ["x"], name="relu"),
+                input_shape=(4, "H", 6))
 
 
 if __name__ == "__main__":
