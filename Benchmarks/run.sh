@@ -45,6 +45,7 @@ fi
 "$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
 "$bin" --suite monitor "${quick[@]}"
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
+"$bin" --suite cnn "${quick[@]}"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
 "$root/Benchmarks/agent_memory.sh"
 if [ -z "${STARLING_BENCH_BIN:-}" ]; then

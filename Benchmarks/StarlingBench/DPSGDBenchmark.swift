@@ -46,8 +46,8 @@ struct DPSGDBenchmark {
         var privateOptimizer = plainOptimizer
         var clippedModel = initial
         var clippedOptimizer = plainOptimizer
-        let rates = interleavedThroughput(
-            calls: calls, repeats: repeats,
+        let rates = Stopwatch.interleavedThroughput(
+            rows: batch, calls: calls, repeats: repeats,
             [
                 {
                     let step = plainModel.lossAndGradient(features: features, labels: labels, rows: batch)
@@ -103,26 +103,6 @@ struct DPSGDBenchmark {
 
         poisson(architecture: architecture, name: name, initial: initial, steps: calls, repeats: repeats)
         if sink.isNaN { print("") }  // keeps the work observable
-    }
-
-    /// Examples per second of each body (one step on a batch of 64 each call): the best of `repeats`
-    /// rounds that each time every body for `calls` calls in turn, after `calls / 4 + 1` warm-up calls,
-    /// so load from other processes on the shared machine falls on every body alike and the ratios
-    /// between them stay fair.
-    private func interleavedThroughput(calls: Int, repeats: Int, _ bodies: [() -> Void]) -> [Double] {
-        for body in bodies {
-            for _ in 0..<(calls / 4 + 1) { body() }
-        }
-        var best = [Double](repeating: 0, count: bodies.count)
-        for _ in 0..<repeats {
-            for (index, body) in bodies.enumerated() {
-                let start = Stopwatch.now()
-                for _ in 0..<calls { body() }
-                let seconds = Double(Stopwatch.now() - start) / 1e9
-                best[index] = max(best[index], Double(Self.batch * calls) / seconds)
-            }
-        }
-        return best
     }
 
     /// Best of `repeats` whole ``DPSGD/train`` runs of `steps` steps with Poisson sampling, q = 0.01

@@ -1,6 +1,6 @@
 // starling-bench: the phase-one runtime, secure-aggregation, DP-SGD, rollout and learning-quality benchmarks. Prints
 // one JSON line per figure.
-//   starling-bench [--suite int8|secagg|dp|monitor|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
+//   starling-bench [--suite int8|secagg|dp|cnn|monitor|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
 //                  [--quality-data DIR [--settings JSON] [--strategies fedavg,fedadam] [--datasets a,b]
 //                   [--partitions p,q] [--seeds N]] [--quick]
 // --suite quality-flower-arguments prints the round defaults as Benchmarks/quality/flower_peer.py options.
@@ -51,7 +51,7 @@ while let argument = arguments.next() {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: starling-bench [--suite int8|secagg|dp|monitor|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n"
+                "usage: starling-bench [--suite int8|secagg|dp|cnn|monitor|rollout|quality] [--export-dir DIR] [--data CSV] [--quality-data DIR] [--quick]\n"
                     .utf8))
         exit(2)
     }
@@ -101,6 +101,17 @@ if suite == "monitor" {
     openblas_set_num_threads(1)
     do {
         try await MonitorBenchmark(quick: quick).run()
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if suite == "cnn" {
+    openblas_set_num_threads(1)
+    do {
+        try CNNBenchmark(quick: quick).run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))

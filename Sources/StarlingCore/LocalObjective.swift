@@ -21,10 +21,10 @@ struct LocalObjective {
     let clipNorm: Float?
 
     /// Nil when `config` asks for none of them, so the plain gradient is used untouched.
-    init?(config: TrainingConfig, model: MLP) {
+    init?(config: TrainingConfig, model: some TrainableModel) {
         guard config.weightDecay != 0 || config.proximalMu != 0 || config.gradientClipNorm != nil else { return nil }
         weightDecay = config.weightDecay
-        weightRanges = model.architecture.layers.map(\.weightRange)
+        weightRanges = model.weightRanges
         proximalMu = config.proximalMu
         globalParameters = config.proximalMu != 0 ? model.parameters : []
         clipNorm = config.gradientClipNorm

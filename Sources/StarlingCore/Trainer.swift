@@ -11,10 +11,10 @@ public enum Trainer {
     ///
     /// The batch loss is checked at every step and the parameters at the end of every epoch.
     /// - Important: when the report has a `divergence`, the model is not usable: send no update from it.
-    public static func train(
-        _ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, config: TrainingConfig
+    public static func train<Model: TrainableModel>(
+        _ model: inout Model, on data: Dataset, preprocessing: Preprocessing, config: TrainingConfig
     ) -> TrainingReport {
-        let width = model.architecture.inputSize
+        let width = model.inputSize
         precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
         precondition(preprocessing.featureCount == width, "preprocessing width differs from the model's inputs")
         precondition(config.batchSize > 0, "batchSize must be positive")
@@ -77,9 +77,10 @@ public enum Trainer {
     }
 
     /// Fraction of rows whose most probable class equals the label (0 for an empty set).
-    public static func accuracy(of model: MLP, on data: Dataset, preprocessing: Preprocessing) -> Double {
+    public static func accuracy(of model: some TrainableModel, on data: Dataset, preprocessing: Preprocessing) -> Double
+    {
         guard data.count > 0 else { return 0 }
-        let classes = model.architecture.outputSize
+        let classes = model.classCount
         let probabilities = model.probabilities(features: preprocessing.apply(data.features), rows: data.count)
         var correct = 0
         for row in 0..<data.count {

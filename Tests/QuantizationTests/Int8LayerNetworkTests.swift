@@ -29,18 +29,8 @@ final class Int8LayerNetworkTests: XCTestCase {
             ]
         ).layout()
         var network = LayerNetwork(layout: layout, seed: 7)
-        var optimizer = SGD(learningRate: 0.05, momentum: 0.9, parameterCount: network.parameters.count)
-        var random = SeededRNG(seed: 1)
-        var order = Array(0..<images.count)
-        for _ in 0..<8 {
-            random.shuffle(&order)
-            for start in stride(from: 0, to: order.count, by: 32) {
-                let batch = images.subset(Array(order[start..<min(start + 32, order.count)]))
-                let (_, gradient) = network.lossAndGradient(
-                    features: batch.features, labels: batch.labels, rows: batch.count)
-                optimizer.step(parameters: &network.parameters, gradient: gradient)
-            }
-        }
+        let config = TrainingConfig(epochs: 8, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 1)
+        _ = Trainer.train(&network, on: images, preprocessing: .identity(featureCount: 64), config: config)
         return (network, scale(test))
     }
 

@@ -116,28 +116,14 @@ final class LayerNetworkTests: XCTestCase {
             ]
         ).layout()
         var network = LayerNetwork(layout: layout, seed: 7)
-        var optimizer = SGD(learningRate: 0.05, momentum: 0.9, parameterCount: network.parameters.count)
-        var random = SeededRNG(seed: 1)
-        var order = Array(0..<trainImages.count)
-        for _ in 0..<10 {
-            random.shuffle(&order)
-            for start in stride(from: 0, to: order.count, by: 32) {
-                let batch = trainImages.subset(Array(order[start..<min(start + 32, order.count)]))
-                let (_, gradient) = network.lossAndGradient(
-                    features: batch.features, labels: batch.labels, rows: batch.count)
-                optimizer.step(parameters: &network.parameters, gradient: gradient)
-            }
-        }
-        let probabilities = network.probabilities(features: testImages.features, rows: testImages.count)
-        let correct = (0..<testImages.count).filter { row in
-            let scores = probabilities[(row * 10)..<((row + 1) * 10)]
-            return scores.firstIndex(of: scores.max()!)! - row * 10 == testImages.labels[row]
-        }.count
-        let accuracy = Double(correct) / Double(testImages.count)
+        let config = TrainingConfig(epochs: 10, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 1)
+        let report = Trainer.train(
+            &network, on: trainImages, preprocessing: .identity(featureCount: 64), config: config)
+        XCTAssertNil(report.divergence)
+        let accuracy = Trainer.accuracy(of: network, on: testImages, preprocessing: .identity(featureCount: 64))
 
         var mlp = MLP(architecture: try ModelArchitecture(parsing: "64-32-10"), seed: 7)
-        let config = TrainingConfig(epochs: 10, batchSize: 32, learningRate: 0.05, momentum: 0.9, seed: 1)
-        Trainer.train(&mlp, on: trainImages, preprocessing: .identity(featureCount: 64), config: config)
+        _ = Trainer.train(&mlp, on: trainImages, preprocessing: .identity(featureCount: 64), config: config)
         let mlpAccuracy = Trainer.accuracy(of: mlp, on: testImages, preprocessing: .identity(featureCount: 64))
         print("digits as 8×8 images: CNN held-out accuracy \(accuracy), MLP 64-32-10 \(mlpAccuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.95)

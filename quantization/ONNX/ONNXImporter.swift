@@ -26,15 +26,7 @@ public enum ONNXImporter {
     public static func bundle(
         fromONNX bytes: [UInt8], name: String, labels: [String]?, confidenceThreshold: Double
     ) throws(ONNXImportError) -> ModelBundle {
-        let model: Onnx_ModelProto
-        do {
-            model = try Onnx_ModelProto(serializedBytes: bytes)
-        } catch {
-            throw ONNXImportError(
-                .malformedModel, "The file is not an ONNX model (protobuf decoding failed: \(error)).")
-        }
-        guard model.hasGraph else { throw ONNXImportError(.malformedModel, "The ONNX model has no graph.") }
-        let graph = try ONNXGraph(model.graph)
+        let graph = try graph(of: bytes)
         let network = try assemble(graph)
 
         do {
@@ -61,15 +53,7 @@ public enum ONNXImporter {
     /// takes the same values channels-last (height, width, channels) and computes the same
     /// probabilities; anything else is refused naming the node, attribute or input.
     public static func layerNetwork(fromONNX bytes: [UInt8]) throws(ONNXImportError) -> LayerNetwork {
-        let model: Onnx_ModelProto
-        do {
-            model = try Onnx_ModelProto(serializedBytes: bytes)
-        } catch {
-            throw ONNXImportError(
-                .malformedModel, "The file is not an ONNX model (protobuf decoding failed: \(error)).")
-        }
-        guard model.hasGraph else { throw ONNXImportError(.malformedModel, "The ONNX model has no graph.") }
-        let graph = try ONNXGraph(model.graph)
+        let graph = try graph(of: bytes)
         var assembler = ConvolutionalAssembler(input: try inputMap(graph.input))
         try walk(graph) { (node, tensor) throws(ONNXImportError) in
             try assembler.apply(node, consuming: tensor, graph: graph)
@@ -100,6 +84,19 @@ public enum ONNXImporter {
         return sizes.count == 3
             ? FeatureMapShape(height: sizes[1], width: sizes[2], channels: sizes[0])
             : FeatureMapShape(height: 1, width: sizes[1], channels: sizes[0])
+    }
+
+    /// The graph of a serialized ONNX model.
+    private static func graph(of bytes: [UInt8]) throws(ONNXImportError) -> ONNXGraph {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: bytes)
+        } catch {
+            throw ONNXImportError(
+                .malformedModel, "The file is not an ONNX model (protobuf decoding failed: \(error)).")
+        }
+        guard model.hasGraph else { throw ONNXImportError(.malformedModel, "The ONNX model has no graph.") }
+        return try ONNXGraph(model.graph)
     }
 
     /// Walks the single path from the data input to the first graph output it reaches.

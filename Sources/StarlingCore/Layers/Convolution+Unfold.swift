@@ -1,26 +1,9 @@
 extension Convolution {
-    /// Visits every (output row, kernel position) pair whose input position is inside the map:
-    /// `body(row, kernelIndex, inputOffset)` with the offset of the input position's first channel
-    /// in the batch. Positions in the padding are skipped (they read zeros and take no gradient).
+    /// Calls `body(row, kernelIndex, inputOffset)` for every (output row, in-bounds kernel position)
+    /// pair, with the offset of the input position's first channel in the batch.
     private func forEachWindowPosition(batch: Int, _ body: (Int, Int, Int) -> Void) {
-        let kernelPositions = window.kernelHeight * window.kernelWidth
-        var row = 0
-        for example in 0..<batch {
-            let exampleOffset = example * input.count
-            for outputY in 0..<output.height {
-                for outputX in 0..<output.width {
-                    for kernelIndex in 0..<kernelPositions {
-                        let kernelY = kernelIndex / window.kernelWidth
-                        let kernelX = kernelIndex % window.kernelWidth
-                        let inputY =
-                            outputY * window.strideHeight - window.padding.top + kernelY * window.dilationHeight
-                        let inputX = outputX * window.strideWidth - window.padding.left + kernelX * window.dilationWidth
-                        guard inputY >= 0, inputY < input.height, inputX >= 0, inputX < input.width else { continue }
-                        body(row, kernelIndex, exampleOffset + (inputY * input.width + inputX) * input.channels)
-                    }
-                    row += 1
-                }
-            }
+        window.forEachTap(input: input, output: output, batch: batch) { row, kernelIndex, inputPosition in
+            body(row, kernelIndex, inputPosition * input.channels)
         }
     }
 

@@ -36,24 +36,8 @@ public struct DepthwiseConvolution: Sendable, Equatable {
     /// Calls `body(outputOffset, kernelIndex, inputOffset)` for every output position of the batch
     /// and every kernel position inside the input, with the offsets of each position's first channel.
     private func forEachWindowPosition(batch: Int, _ body: (Int, Int, Int) -> Void) {
-        for example in 0..<batch {
-            for outputY in 0..<output.height {
-                for outputX in 0..<output.width {
-                    let outputOffset = ((example * output.height + outputY) * output.width + outputX) * output.channels
-                    for kernelY in 0..<window.kernelHeight {
-                        let inputY =
-                            outputY * window.strideHeight - window.padding.top + kernelY * window.dilationHeight
-                        guard inputY >= 0, inputY < input.height else { continue }
-                        for kernelX in 0..<window.kernelWidth {
-                            let inputX =
-                                outputX * window.strideWidth - window.padding.left + kernelX * window.dilationWidth
-                            guard inputX >= 0, inputX < input.width else { continue }
-                            let inputOffset = example * input.count + (inputY * input.width + inputX) * input.channels
-                            body(outputOffset, kernelY * window.kernelWidth + kernelX, inputOffset)
-                        }
-                    }
-                }
-            }
+        window.forEachTap(input: input, output: output, batch: batch) { outputPosition, kernelIndex, inputPosition in
+            body(outputPosition * output.channels, kernelIndex, inputPosition * input.channels)
         }
     }
 

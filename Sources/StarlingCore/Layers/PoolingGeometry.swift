@@ -24,23 +24,8 @@ struct PoolingGeometry: Sendable, Equatable {
     /// Calls `body(outputPosition, inputPosition)` for every output position of the batch and every
     /// window position inside the input; positions count map cells (multiply by channels for offsets).
     func forEachWindowPosition(batch: Int, _ body: (Int, Int) -> Void) {
-        for example in 0..<batch {
-            for outputY in 0..<output.height {
-                for outputX in 0..<output.width {
-                    let outputPosition = (example * output.height + outputY) * output.width + outputX
-                    for kernelY in 0..<window.kernelHeight {
-                        let inputY =
-                            outputY * window.strideHeight - window.padding.top + kernelY * window.dilationHeight
-                        guard inputY >= 0, inputY < input.height else { continue }
-                        for kernelX in 0..<window.kernelWidth {
-                            let inputX =
-                                outputX * window.strideWidth - window.padding.left + kernelX * window.dilationWidth
-                            guard inputX >= 0, inputX < input.width else { continue }
-                            body(outputPosition, (example * input.height + inputY) * input.width + inputX)
-                        }
-                    }
-                }
-            }
+        window.forEachTap(input: input, output: output, batch: batch) { outputPosition, _, inputPosition in
+            body(outputPosition, inputPosition)
         }
     }
 }

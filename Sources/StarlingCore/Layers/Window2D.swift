@@ -90,3 +90,31 @@ public struct Window2D: Sendable, Equatable, Hashable, Codable {
         return ((paddedHeight - extentHeight) / strideHeight + 1, (paddedWidth - extentWidth) / strideWidth + 1)
     }
 }
+
+extension Window2D {
+    /// Calls `body(outputPosition, kernelIndex, inputPosition)` for every output position of `batch`
+    /// maps and every kernel position (ky·kernelWidth + kx) whose input position lies inside the map.
+    /// Positions count map cells across the batch: multiply by the channels for element offsets.
+    /// Positions in the padding are skipped: they read zeros and take no gradient.
+    func forEachTap(input: FeatureMapShape, output: FeatureMapShape, batch: Int, _ body: (Int, Int, Int) -> Void) {
+        var outputPosition = 0
+        for example in 0..<batch {
+            for outputY in 0..<output.height {
+                for outputX in 0..<output.width {
+                    for kernelY in 0..<kernelHeight {
+                        let inputY = outputY * strideHeight - padding.top + kernelY * dilationHeight
+                        guard inputY >= 0, inputY < input.height else { continue }
+                        for kernelX in 0..<kernelWidth {
+                            let inputX = outputX * strideWidth - padding.left + kernelX * dilationWidth
+                            guard inputX >= 0, inputX < input.width else { continue }
+                            body(
+                                outputPosition, kernelY * kernelWidth + kernelX,
+                                (example * input.height + inputY) * input.width + inputX)
+                        }
+                    }
+                    outputPosition += 1
+                }
+            }
+        }
+    }
+}

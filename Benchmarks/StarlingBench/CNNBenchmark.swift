@@ -1,0 +1,135 @@
+import Foundation
+import Privacy
+import Quantization
+import StarlingCore
+
+/// Convolutional models: a LeNet-5-style network on 28×28×1 and a DS-CNN keyword-spotting network
+/// on 49×10×1 MFCC-shaped input (about 25k parameters, group normalisation in place of batch
+/// normalisation). For each: the fp32 training step on a batch of 32 (`lossAndGradient` +
+/// `SGD.step`), the DP-SGD step on the same batch (Gaussian noise for every parameter, then the
+/// per-example clipped gradients from ``LayerNetwork/clippedGradientSum``, then `SGD.step`) and their
+/// ratio, interleaved so load falls on both alike; and int8 phase one (``Int8LayerNetwork`` on the
+/// best kernel path) against fp32 at batch 1 (p50) and batch 64 (rows/s). OpenBLAS on 1 thread.
+struct CNNBenchmark {
+    var quick: Bool
+
+    private static let batch = 32
+    private static let clipNorm: Float = 1
+
+    static let lenet = NetworkDescription(
+        input: [28, 28, 1],
+        layers: [
+            LayerDescription(type: "conv2d", filters: 6, kernel: [5], padding: [2]), LayerDescription(type: "relu"),
+            LayerDescription(type: "max_pool", kernel: [2]),
+            LayerDescription(type: "conv2d", filters: 16, kernel: [5]), LayerDescription(type: "relu"),
+            LayerDescription(type: "max_pool", kernel: [2]), LayerDescription(type: "flatten"),
+            LayerDescription(type: "dense", units: 120), LayerDescription(type: "relu"),
+            LayerDescription(type: "dense", units: 84), LayerDescription(type: "relu"),
+            LayerDescription(type: "dense", units: 10),
+        ])
+
+    static var dscnn: NetworkDescription {
+        let block = [
+            LayerDescription(type: "depthwise_conv2d", kernel: [3], padding: [1]),
+            LayerDescription(type: "group_norm", groups: 8), LayerDescription(type: "relu"),
+            LayerDescription(type: "conv2d", filters: 64, kernel: [1]), LayerDescription(type: "group_norm", groups: 8),
+            LayerDescription(type: "relu"),
+        ]
+        return NetworkDescription(
+            input: [49, 10, 1],
+            layers: [
+                LayerDescription(type: "conv2d", filters: 64, kernel: [10, 4], stride: [2], padding: [4, 1, 5, 2]),
+                LayerDescription(type: "group_norm", groups: 8), LayerDescription(type: "relu"),
+            ] + block + block + block + block + [
+                LayerDescription(type: "global_avg_pool"), LayerDescription(type: "dense", units: 12),
+            ])
+    }
+
+    func run() throws {
+        for (name, description) in [("lenet5", Self.lenet), ("dscnn", Self.dscnn)] {
+            try measure(name, description.layout())
+        }
+    }
+
+    private func measure(_ name: String, _ layout: NetworkLayout) throws {
+        let network = LayerNetwork(layout: layout, seed: 42)
+        var rng = SeededRNG(seed: 43)
+        let batch = Self.batch
+        let features = (0..<(64 * layout.inputSize)).map { _ in Float(rng.nextGaussian()) }
+        let trainFeatures = Array(features[0..<(batch * layout.inputSize)])
+        let labels = (0..<batch).map { _ in rng.nextInt(below: layout.classes) }
+        let calls = quick ? 5 : 40
+        let repeats = quick ? 3 : 7
+        var random = SecureRandom(key: [UInt8](repeating: 7, count: 32))
+        var sink: Float = 0
+        var plain = network
+        var plainOptimizer = SGD(learningRate: 0.01, momentum: 0, parameterCount: network.parameters.count)
+        var privateNetwork = network
+        var privateOptimizer = plainOptimizer
+        let scale = 1 / Float(batch)
+        let rates = Stopwatch.interleavedThroughput(
+            rows: batch, calls: calls, repeats: repeats,
+            [
+                {
+                    let step = plain.lossAndGradient(features: trainFeatures, labels: labels, rows: batch)
+                    plainOptimizer.step(parameters: &plain.parameters, gradient: step.gradient)
+                    sink += step.loss
+                },
+                {
+                    let noise = GaussianNoise.samples(
+                        count: network.parameters.count, standardDeviation: Double(Self.clipNorm * scale),
+                        using: &random)
+                    let clipped = privateNetwork.clippedGradientSum(
+                        features: trainFeatures, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale,
+                        addingTo: noise)
+                    privateOptimizer.step(parameters: &privateNetwork.parameters, gradient: clipped.gradient)
+                    sink += clipped.lossSum
+                },
+            ])
+        let setting =
+            "\(layout.parameterCount) parameters, batch \(batch), 1 OpenBLAS thread, best of \(repeats) × \(calls), interleaved"
+        BenchLine(
+            "cnn", "train_step_\(name)", rates[0], "examples/s", note: "fp32 lossAndGradient + SGD.step; \(setting)"
+        ).emit()
+        BenchLine(
+            "cnn", "dp_step_\(name)", rates[1], "examples/s", note: "noise + clippedGradientSum + SGD.step; \(setting)"
+        ).emit()
+        BenchLine(
+            "cnn", "dp_step_cost_\(name)", rates[0] / rates[1], "x",
+            note: "DP-SGD step time / plain step time; target <= 1.5"
+        )
+        .emit()
+
+        let int8 = Int8LayerNetwork(network: network)
+        let one = Array(features[0..<layout.inputSize])
+        let iterations = quick ? 200 : 2_000
+        let floatLatency = Stopwatch.latency(iterations: iterations, warmup: iterations / 10) {
+            sink += network.probabilities(features: one, rows: 1)[0]
+        }
+        let int8Latency = Stopwatch.latency(iterations: iterations, warmup: iterations / 10) {
+            sink += int8.probabilities(features: one, rows: 1)[0]
+        }
+        BenchLine("cnn", "fp32_batch1_p50_\(name)", floatLatency.p50 / 1000, "us", note: "LayerNetwork.probabilities")
+            .emit()
+        var line = BenchLine(
+            "cnn", "int8_batch1_p50_\(name)", int8Latency.p50 / 1000, "us",
+            note: "Int8LayerNetwork on \(int8.path); ratio: int8 / fp32")
+        line.peer = "starling_fp32"
+        line.ratio = int8Latency.p50 / floatLatency.p50
+        line.emit()
+        let floatRate = Stopwatch.throughput(rows: 64, calls: quick ? 3 : 20, repeats: repeats) {
+            sink += network.probabilities(features: features, rows: 64)[0]
+        }
+        let int8Rate = Stopwatch.throughput(rows: 64, calls: quick ? 3 : 20, repeats: repeats) {
+            sink += int8.probabilities(features: features, rows: 64)[0]
+        }
+        BenchLine("cnn", "fp32_batch64_\(name)", floatRate, "rows/s", note: "LayerNetwork.probabilities").emit()
+        line = BenchLine(
+            "cnn", "int8_batch64_\(name)", int8Rate, "rows/s",
+            note: "Int8LayerNetwork on \(int8.path); ratio: int8 / fp32")
+        line.peer = "starling_fp32"
+        line.ratio = int8Rate / floatRate
+        line.emit()
+        if sink.isNaN { print("") }  // keeps the work observable
+    }
+}

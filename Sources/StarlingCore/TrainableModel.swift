@@ -1,0 +1,32 @@
+/// What the local trainer needs of a model: one flat parameter vector, the width of an input row,
+/// the number of classes, where the weights lie (weight decay shrinks them, not biases or
+/// normalisation scales), the batch-mean cross-entropy with its gradient, and softmax probabilities.
+/// Dense networks (``MLP``) and layer networks (``LayerNetwork``) both train through ``Trainer``.
+public protocol TrainableModel: Sendable {
+    var parameters: [Float] { get set }
+    var inputSize: Int { get }
+    var classCount: Int { get }
+    var weightRanges: [Range<Int>] { get }
+    func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float])
+    func probabilities(features: [Float], rows: Int) -> [Float]
+}
+
+extension MLP: TrainableModel {
+    public var inputSize: Int { architecture.inputSize }
+    public var classCount: Int { architecture.outputSize }
+    public var weightRanges: [Range<Int>] { architecture.layers.map(\.weightRange) }
+}
+
+extension LayerNetwork: TrainableModel {
+    public var inputSize: Int { layout.inputSize }
+    public var classCount: Int { layout.classes }
+    /// Dense, convolution and depthwise weights; group normalisation's gamma is a scale, not a weight.
+    public var weightRanges: [Range<Int>] {
+        layout.layers.compactMap { placed in
+            switch placed.layer {
+            case .dense, .convolution, .depthwise: placed.weightRange
+            case .groupNormalization, .maxPooling, .averagePooling, .globalAveragePooling, .rectifier, .flatten: nil
+            }
+        }
+    }
+}
