@@ -129,6 +129,10 @@ struct ConvolutionalAssembler {
         let (filters, perGroup, kernelHeight, kernelWidth) = (dims[0], dims[1], dims[2], dims[3])
         let group = Int(try node.int("group", default: 1))
         let window = try windowAttributes(node, oneDimensional: oneDimensional, defaultStride: 1)
+        if let kernel = window.kernel, kernel != [kernelHeight, kernelWidth] {
+            throw node.unsupported(
+                "kernel_shape", "\(kernel)", "its weights '\(w.name)' hold a \(kernelHeight)×\(kernelWidth) kernel")
+        }
         let values = try w.floats()
         let bias =
             inputs.count == 3 && !inputs[2].isEmpty
