@@ -3,7 +3,8 @@
 # int8 on every supported kernel path, then ONNX Runtime fp32 and dynamic int8 on the same weights in
 # a git-ignored virtualenv (<repo>/.venv, created on first run); then secure aggregation beside
 # Flower's SecAgg+ (flwr in the same virtualenv); then DP-SGD beside Opacus (opacus and torch in the
-# same virtualenv); then what on-device monitoring costs phase one (on against off, same run);
+# same virtualenv); then the convolutional models beside ONNX Runtime and PyTorch on the same weights;
+# then what on-device monitoring costs phase one (on against off, same run);
 # then the agent's memory; then rollouts (deploy to serving for 10 agent processes
 # and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
 # federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
@@ -45,8 +46,11 @@ fi
 "$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
 "$bin" --suite monitor "${quick[@]}"
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
-"$bin" --suite cnn "${quick[@]}"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
+# The convolutional models beside ONNX Runtime and PyTorch (which opacus_peer.sh installed) on the
+# same weights.
+"$bin" --suite cnn --export-dir "$work" "${quick[@]}" | tee "$work/cnn.jsonl"
+"$venv/bin/python" "$root/Benchmarks/cnn_peer.py" --models "$work" --starling "$work/cnn.jsonl" "${quick[@]}"
 "$root/Benchmarks/agent_memory.sh"
 if [ -z "${STARLING_BENCH_BIN:-}" ]; then
     swift build -c release --product starling-aggregator >&2

@@ -10,8 +10,20 @@ import StarlingCore
 /// per-example clipped gradients from ``LayerNetwork/clippedGradientSum``, then `SGD.step`) and their
 /// ratio, interleaved so load falls on both alike; and int8 phase one (``Int8LayerNetwork`` on the
 /// best kernel path) against fp32 at batch 1 (p50) and batch 64 (rows/s). OpenBLAS on 1 thread.
+/// With an export directory, each network's description, weights and fp32 probabilities on two
+/// inputs go to `cnn_<name>.json` for Benchmarks/cnn_peer.py (ONNX Runtime and PyTorch on the same
+/// weights).
 struct CNNBenchmark {
     var quick: Bool
+    var exportDirectory: URL?
+
+    /// What Benchmarks/cnn_peer.py rebuilds the network from and checks it against.
+    private struct Export: Encodable {
+        var description: NetworkDescription
+        var parameters: [Float]
+        var inputs: [Float]
+        var probabilities: [Float]
+    }
 
     private static let batch = 32
     private static let clipNorm: Float = 1
@@ -56,6 +68,13 @@ struct CNNBenchmark {
         var rng = SeededRNG(seed: 43)
         let batch = Self.batch
         let features = (0..<(64 * layout.inputSize)).map { _ in Float(rng.nextGaussian()) }
+        if let exportDirectory {
+            let inputs = Array(features[0..<(2 * layout.inputSize)])
+            let export = Export(
+                description: layout.description, parameters: network.parameters, inputs: inputs,
+                probabilities: network.probabilities(features: inputs, rows: 2))
+            try JSONEncoder().encode(export).write(to: exportDirectory.appendingPathComponent("cnn_\(name).json"))
+        }
         let trainFeatures = Array(features[0..<(batch * layout.inputSize)])
         let labels = (0..<batch).map { _ in rng.nextInt(below: layout.classes) }
         let calls = quick ? 5 : 40

@@ -111,7 +111,7 @@ if suite == "monitor" {
 if suite == "cnn" {
     openblas_set_num_threads(1)
     do {
-        try CNNBenchmark(quick: quick).run()
+        try CNNBenchmark(quick: quick, exportDirectory: exportDirectory).run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))

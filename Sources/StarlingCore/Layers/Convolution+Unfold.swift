@@ -16,7 +16,7 @@ extension Convolution {
         values.withUnsafeBufferPointer { source in
             columns.withUnsafeMutableBufferPointer { columns in
                 forEachWindowPosition(batch: batch) { row, kernelIndex, inputOffset in
-                    columns.slice(row * patch + kernelIndex * channels, channels)
+                    _ = columns.slice(row * patch + kernelIndex * channels, channels)
                         .update(fromContentsOf: source.slice(inputOffset, channels))
                 }
             }

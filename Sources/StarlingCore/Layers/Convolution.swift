@@ -61,7 +61,7 @@ public struct Convolution: Sendable, Equatable {
         var result = [Float](repeating: 0, count: rows * output.channels)
         result.withUnsafeMutableBufferPointer { out in
             for row in 0..<rows {
-                out.slice(row * output.channels, output.channels).update(fromContentsOf: bias)
+                _ = out.slice(row * output.channels, output.channels).update(fromContentsOf: bias)
             }
             columns.withUnsafeBufferPointer { columns in
                 BLAS.gemm(

@@ -54,7 +54,7 @@ public struct DepthwiseConvolution: Sendable, Equatable {
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { out in
                 for position in 0..<(batch * output.height * output.width) {
-                    out.slice(position * outputs, outputs).update(fromContentsOf: bias)
+                    _ = out.slice(position * outputs, outputs).update(fromContentsOf: bias)
                 }
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs

@@ -33,7 +33,7 @@ public struct FullyConnected: Sendable, Equatable {
             values.count == batch * inputs, "\(name): input holds \(values.count) values, not \(batch) × \(inputs)")
         var result = [Float](repeating: 0, count: batch * outputs)
         result.withUnsafeMutableBufferPointer { out in
-            for row in 0..<batch { out.slice(row * outputs, outputs).update(fromContentsOf: bias) }
+            for row in 0..<batch { _ = out.slice(row * outputs, outputs).update(fromContentsOf: bias) }
             values.withUnsafeBufferPointer { a in
                 BLAS.gemm(.none, .transposed, m: batch, n: outputs, k: inputs, a: a, b: weights, beta: 1, c: out)
             }
