@@ -58,6 +58,13 @@ public struct DepthwiseConvolution: Sendable, Equatable {
                 }
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
+                    if multiplier == 1 {
+                        for channel in 0..<outputs {
+                            out[outputOffset + channel] +=
+                                source[inputOffset + channel] * weights[weightOffset + channel]
+                        }
+                        return
+                    }
                     for channel in 0..<input.channels {
                         let value = source[inputOffset + channel]
                         for copy in 0..<multiplier {
@@ -102,6 +109,13 @@ public struct DepthwiseConvolution: Sendable, Equatable {
             values.withUnsafeBufferPointer { source in
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
+                    if multiplier == 1 {
+                        for channel in 0..<outputs {
+                            weightGradient[weightOffset + channel] +=
+                                upstream[outputOffset + channel] * source[inputOffset + channel]
+                        }
+                        return
+                    }
                     for channel in 0..<input.channels {
                         let value = source[inputOffset + channel]
                         for copy in 0..<multiplier {
@@ -123,6 +137,13 @@ public struct DepthwiseConvolution: Sendable, Equatable {
             gradient.withUnsafeMutableBufferPointer { inputGradient in
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
+                    if multiplier == 1 {
+                        for channel in 0..<outputs {
+                            inputGradient[inputOffset + channel] +=
+                                upstream[outputOffset + channel] * weights[weightOffset + channel]
+                        }
+                        return
+                    }
                     for channel in 0..<input.channels {
                         var sum: Float = 0
                         for copy in 0..<multiplier {

@@ -40,46 +40,88 @@ public struct GroupNormalization: Sendable, Equatable {
         public var output: [Float]
     }
 
-    /// Calls `body(groupIndex, offset)` for every element of every (example, group): the group's index
-    /// in the batch and the element's offset.
-    private func forEachElement(batch: Int, _ body: (Int, Int, Int) -> Void) {
-        let perGroup = shape.channels / groups
+    /// Per example, each channel's sums over the map's positions of `first(offset)` and
+    /// `second(offset)`, folded into each group's: the statistics every pass needs, gathered with the
+    /// channels innermost (contiguous, channels-last) instead of element by element.
+    private func groupSums(
+        batch: Int, _ first: (Int) -> Double, _ second: (Int) -> Double
+    ) -> (first: [Double], second: [Double]) {
+        let channels = shape.channels
+        let perGroup = channels / groups
         let positions = shape.height * shape.width
+        var firstSums = [Double](repeating: 0, count: batch * groups)
+        var secondSums = firstSums
+        var channelFirst = [Double](repeating: 0, count: channels)
+        var channelSecond = channelFirst
         for example in 0..<batch {
+            for channel in 0..<channels {
+                channelFirst[channel] = 0
+                channelSecond[channel] = 0
+            }
             for position in 0..<positions {
-                let base = (example * positions + position) * shape.channels
-                for channel in 0..<shape.channels {
-                    body(example * groups + channel / perGroup, base + channel, channel)
+                let base = (example * positions + position) * channels
+                for channel in 0..<channels {
+                    channelFirst[channel] += first(base + channel)
+                    channelSecond[channel] += second(base + channel)
                 }
             }
+            for channel in 0..<channels {
+                firstSums[example * groups + channel / perGroup] += channelFirst[channel]
+                secondSums[example * groups + channel / perGroup] += channelSecond[channel]
+            }
+        }
+        return (firstSums, secondSums)
+    }
+
+    /// Calls `body(offset, channel)` for every element of example `example`, channels innermost.
+    private func forEachElement(of example: Int, _ body: (Int, Int) -> Void) {
+        let channels = shape.channels
+        let positions = shape.height * shape.width
+        for position in 0..<positions {
+            let base = (example * positions + position) * channels
+            for channel in 0..<channels { body(base + channel, channel) }
         }
     }
 
     public func forward(
         _ values: [Float], batch: Int, gamma: UnsafeBufferPointer<Float>, beta: UnsafeBufferPointer<Float>
-    )
-        -> Activations
-    {
+    ) -> Activations {
         precondition(
             values.count == batch * shape.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(shape.count)")
         precondition(gamma.count == shape.channels && beta.count == shape.channels, "\(name): wrong parameter counts")
         let size = Double(shape.count / groups)
-        var sums = [Double](repeating: 0, count: batch * groups)
-        forEachElement(batch: batch) { group, offset, _ in sums[group] += Double(values[offset]) }
-        let means = sums.map { $0 / size }
-        var squares = [Double](repeating: 0, count: batch * groups)
-        forEachElement(batch: batch) { group, offset, _ in
-            let centred = Double(values[offset]) - means[group]
-            squares[group] += centred * centred
-        }
-        let inverse = squares.map { Float(1 / ($0 / size + Double(epsilon)).squareRoot()) }
+        let perGroup = shape.channels / groups
         var normalized = [Float](repeating: 0, count: values.count)
         var output = normalized
-        forEachElement(batch: batch) { group, offset, channel in
-            let value = (values[offset] - Float(means[group])) * inverse[group]
-            normalized[offset] = value
-            output[offset] = gamma[channel] * value + beta[channel]
+        var inverse = [Float](repeating: 0, count: batch * groups)
+        values.withUnsafeBufferPointer { x in
+            let sums = groupSums(batch: batch, { Double(x[$0]) }, { _ in 0 }).first
+            let means = sums.map { $0 / size }
+            let squares = groupSums(
+                batch: batch,
+                { offset in
+                    let centred =
+                        Double(x[offset]) - means[offset / shape.count * groups + offset % shape.channels / perGroup]
+                    return centred * centred
+                }, { _ in 0 }
+            ).first
+            for index in inverse.indices {
+                inverse[index] = Float(1 / (squares[index] / size + Double(epsilon)).squareRoot())
+            }
+            normalized.withUnsafeMutableBufferPointer { normalized in
+                output.withUnsafeMutableBufferPointer { output in
+                    for example in 0..<batch {
+                        let firstGroup = example * groups
+                        forEachElement(of: example) { offset, channel in
+                            let group = firstGroup + channel / perGroup
+                            let value = (x[offset] - Float(means[group])) * inverse[group]
+                            normalized[offset] = value
+                            output[offset] = gamma[channel] * value + beta[channel]
+                        }
+                    }
+                }
+            }
         }
         return Activations(normalized: normalized, inverseDeviations: inverse, output: output)
     }
@@ -101,10 +143,15 @@ public struct GroupNormalization: Sendable, Equatable {
         betaGradient: UnsafeMutableBufferPointer<Float>
     ) {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
-        let normalized = activations.normalized
-        forEachElement(batch: batch) { _, offset, channel in
-            gammaGradient[channel] += outputGradient[offset] * normalized[offset]
-            betaGradient[channel] += outputGradient[offset]
+        outputGradient.withUnsafeBufferPointer { dy in
+            activations.normalized.withUnsafeBufferPointer { normalized in
+                for example in 0..<batch {
+                    forEachElement(of: example) { offset, channel in
+                        gammaGradient[channel] += dy[offset] * normalized[offset]
+                        betaGradient[channel] += dy[offset]
+                    }
+                }
+            }
         }
     }
 
@@ -114,19 +161,27 @@ public struct GroupNormalization: Sendable, Equatable {
     {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
         let size = Double(shape.count / groups)
-        let normalized = activations.normalized
-        var sums = [Double](repeating: 0, count: batch * groups)
-        var weighted = [Double](repeating: 0, count: batch * groups)
-        forEachElement(batch: batch) { group, offset, channel in
-            let scaled = Double(gamma[channel] * outputGradient[offset])
-            sums[group] += scaled
-            weighted[group] += scaled * Double(normalized[offset])
-        }
+        let perGroup = shape.channels / groups
         var gradient = [Float](repeating: 0, count: outputGradient.count)
-        forEachElement(batch: batch) { group, offset, channel in
-            let scaled = Double(gamma[channel] * outputGradient[offset])
-            let centred = scaled - sums[group] / size - Double(normalized[offset]) * weighted[group] / size
-            gradient[offset] = Float(centred) * activations.inverseDeviations[group]
+        outputGradient.withUnsafeBufferPointer { dy in
+            activations.normalized.withUnsafeBufferPointer { normalized in
+                let channels = shape.channels
+                let (sums, weighted) = groupSums(
+                    batch: batch, { Double(gamma[$0 % channels] * dy[$0]) },
+                    { Double(gamma[$0 % channels] * dy[$0]) * Double(normalized[$0]) })
+                gradient.withUnsafeMutableBufferPointer { gradient in
+                    for example in 0..<batch {
+                        let firstGroup = example * groups
+                        forEachElement(of: example) { offset, channel in
+                            let group = firstGroup + channel / perGroup
+                            let scaled = Double(gamma[channel] * dy[offset])
+                            let centred =
+                                scaled - sums[group] / size - Double(normalized[offset]) * weighted[group] / size
+                            gradient[offset] = Float(centred) * activations.inverseDeviations[group]
+                        }
+                    }
+                }
+            }
         }
         return gradient
     }
