@@ -40,39 +40,6 @@ public struct GroupNormalization: Sendable, Equatable {
         public var output: [Float]
     }
 
-    /// Per example, each channel's sums over the map's positions of `first(offset)` and
-    /// `second(offset)`, folded into each group's: the statistics every pass needs, gathered with the
-    /// channels innermost (contiguous, channels-last) instead of element by element.
-    private func groupSums(
-        batch: Int, _ first: (Int) -> Double, _ second: (Int) -> Double
-    ) -> (first: [Double], second: [Double]) {
-        let channels = shape.channels
-        let perGroup = channels / groups
-        let positions = shape.height * shape.width
-        var firstSums = [Double](repeating: 0, count: batch * groups)
-        var secondSums = firstSums
-        var channelFirst = [Double](repeating: 0, count: channels)
-        var channelSecond = channelFirst
-        for example in 0..<batch {
-            for channel in 0..<channels {
-                channelFirst[channel] = 0
-                channelSecond[channel] = 0
-            }
-            for position in 0..<positions {
-                let base = (example * positions + position) * channels
-                for channel in 0..<channels {
-                    channelFirst[channel] += first(base + channel)
-                    channelSecond[channel] += second(base + channel)
-                }
-            }
-            for channel in 0..<channels {
-                firstSums[example * groups + channel / perGroup] += channelFirst[channel]
-                secondSums[example * groups + channel / perGroup] += channelSecond[channel]
-            }
-        }
-        return (firstSums, secondSums)
-    }
-
     /// Calls `body(offset, channel)` for every element of example `example`, channels innermost.
     private func forEachElement(of example: Int, _ body: (Int, Int) -> Void) {
         let channels = shape.channels
@@ -90,36 +57,54 @@ public struct GroupNormalization: Sendable, Equatable {
             values.count == batch * shape.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(shape.count)")
         precondition(gamma.count == shape.channels && beta.count == shape.channels, "\(name): wrong parameter counts")
-        let size = Double(shape.count / groups)
-        let perGroup = shape.channels / groups
+        let channels = shape.channels
+        let perGroup = channels / groups
+        let positions = shape.height * shape.width
+        let size = Double(positions * perGroup)
         var normalized = [Float](repeating: 0, count: values.count)
         var output = normalized
         var inverse = [Float](repeating: 0, count: batch * groups)
-        values.withUnsafeBufferPointer { x in
-            let sums = groupSums(batch: batch, { Double(x[$0]) }, { _ in 0 }).first
-            let means = sums.map { $0 / size }
-            let squares = groupSums(
-                batch: batch,
-                { offset in
-                    let centred =
-                        Double(x[offset]) - means[offset / shape.count * groups + offset % shape.channels / perGroup]
-                    return centred * centred
-                }, { _ in 0 }
-            ).first
-            for index in inverse.indices {
-                inverse[index] = Float(1 / (squares[index] / size + Double(epsilon)).squareRoot())
+        // Per channel: the running sum, then the group's mean and 1/σ, so the element loops run over
+        // contiguous channels with no division.
+        var sums = [Double](repeating: 0, count: channels)
+        var means = sums
+        var channelMean = [Float](repeating: 0, count: channels)
+        var channelInverse = channelMean
+        for example in 0..<batch {
+            let start = example * shape.count
+            for channel in 0..<channels { sums[channel] = 0 }
+            for position in 0..<positions {
+                let row = start + position * channels
+                for channel in 0..<channels { sums[channel] += Double(values[row + channel]) }
             }
-            normalized.withUnsafeMutableBufferPointer { normalized in
-                output.withUnsafeMutableBufferPointer { output in
-                    for example in 0..<batch {
-                        let firstGroup = example * groups
-                        forEachElement(of: example) { offset, channel in
-                            let group = firstGroup + channel / perGroup
-                            let value = (x[offset] - Float(means[group])) * inverse[group]
-                            normalized[offset] = value
-                            output[offset] = gamma[channel] * value + beta[channel]
-                        }
-                    }
+            for group in 0..<groups {
+                let range = (group * perGroup)..<((group + 1) * perGroup)
+                let mean = range.reduce(0) { $0 + sums[$1] } / size
+                for channel in range { means[channel] = mean }
+            }
+            for channel in 0..<channels { sums[channel] = 0 }
+            for position in 0..<positions {
+                let row = start + position * channels
+                for channel in 0..<channels {
+                    let centred = Double(values[row + channel]) - means[channel]
+                    sums[channel] += centred * centred
+                }
+            }
+            for group in 0..<groups {
+                let range = (group * perGroup)..<((group + 1) * perGroup)
+                let deviation = Float(1 / (range.reduce(0) { $0 + sums[$1] } / size + Double(epsilon)).squareRoot())
+                inverse[example * groups + group] = deviation
+                for channel in range {
+                    channelInverse[channel] = deviation
+                    channelMean[channel] = Float(means[channel])
+                }
+            }
+            for position in 0..<positions {
+                let row = start + position * channels
+                for channel in 0..<channels {
+                    let value = (values[row + channel] - channelMean[channel]) * channelInverse[channel]
+                    normalized[row + channel] = value
+                    output[row + channel] = gamma[channel] * value + beta[channel]
                 }
             }
         }
@@ -160,26 +145,47 @@ public struct GroupNormalization: Sendable, Equatable {
         -> [Float]
     {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
-        let size = Double(shape.count / groups)
-        let perGroup = shape.channels / groups
+        let channels = shape.channels
+        let perGroup = channels / groups
+        let positions = shape.height * shape.width
+        let size = Double(positions * perGroup)
+        let normalized = activations.normalized
         var gradient = [Float](repeating: 0, count: outputGradient.count)
-        outputGradient.withUnsafeBufferPointer { dy in
-            activations.normalized.withUnsafeBufferPointer { normalized in
-                let channels = shape.channels
-                let (sums, weighted) = groupSums(
-                    batch: batch, { Double(gamma[$0 % channels] * dy[$0]) },
-                    { Double(gamma[$0 % channels] * dy[$0]) * Double(normalized[$0]) })
-                gradient.withUnsafeMutableBufferPointer { gradient in
-                    for example in 0..<batch {
-                        let firstGroup = example * groups
-                        forEachElement(of: example) { offset, channel in
-                            let group = firstGroup + channel / perGroup
-                            let scaled = Double(gamma[channel] * dy[offset])
-                            let centred =
-                                scaled - sums[group] / size - Double(normalized[offset]) * weighted[group] / size
-                            gradient[offset] = Float(centred) * activations.inverseDeviations[group]
-                        }
-                    }
+        var sums = [Double](repeating: 0, count: channels)
+        var weighted = sums
+        var channelMean = [Float](repeating: 0, count: channels)
+        var channelWeighted = channelMean
+        var channelInverse = channelMean
+        for example in 0..<batch {
+            let start = example * shape.count
+            for channel in 0..<channels {
+                sums[channel] = 0
+                weighted[channel] = 0
+            }
+            for position in 0..<positions {
+                let row = start + position * channels
+                for channel in 0..<channels {
+                    let scaled = Double(gamma[channel] * outputGradient[row + channel])
+                    sums[channel] += scaled
+                    weighted[channel] += scaled * Double(normalized[row + channel])
+                }
+            }
+            for group in 0..<groups {
+                let range = (group * perGroup)..<((group + 1) * perGroup)
+                let mean = Float(range.reduce(0) { $0 + sums[$1] } / size)
+                let weightedMean = Float(range.reduce(0) { $0 + weighted[$1] } / size)
+                for channel in range {
+                    channelMean[channel] = mean
+                    channelWeighted[channel] = weightedMean
+                    channelInverse[channel] = activations.inverseDeviations[example * groups + group]
+                }
+            }
+            for position in 0..<positions {
+                let row = start + position * channels
+                for channel in 0..<channels {
+                    let scaled = gamma[channel] * outputGradient[row + channel]
+                    let centred = scaled - channelMean[channel] - normalized[row + channel] * channelWeighted[channel]
+                    gradient[row + channel] = centred * channelInverse[channel]
                 }
             }
         }
