@@ -30,9 +30,6 @@ public struct GroupNormalization: Sendable, Equatable {
         self.epsilon = epsilon
     }
 
-    /// gamma then beta, one each per channel.
-    public var parameterCount: Int { 2 * shape.channels }
-
     /// What the backward pass needs: the normalised values and each (example, group)'s 1/σ.
     public struct Activations: Sendable {
         public var normalized: [Float]
