@@ -76,12 +76,6 @@ extension MLP {
         return (meanLoss * Float(rows), sum, norms)
     }
 
-    private func checkBatch(labels: [Int], rows: Int) {
-        precondition(labels.count == rows, "labels.count \(labels.count) != rows \(rows)")
-        let classes = architecture.outputSize
-        precondition(labels.allSatisfy { (0..<classes).contains($0) }, "labels must be in 0..<\(classes)")
-    }
-
     /// δ_l for every layer (rows × outputs of layer l), from the output delta backwards:
     /// δ_{l−1} = (δ_l · W_l) ⊙ σ'(Z_{l−1}), σ' evaluated from A = σ(Z_{l−1}).
     private func layerDeltas(pass: ForwardPass, outputDelta: [Float], rows: Int) -> [[Float]] {

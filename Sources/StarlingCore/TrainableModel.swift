@@ -11,6 +11,15 @@ public protocol TrainableModel: Sendable {
     func probabilities(features: [Float], rows: Int) -> [Float]
 }
 
+extension TrainableModel {
+    /// Traps on a batch whose labels do not match its rows or name a class the model does not have
+    /// (callers check untrusted data before it reaches a model).
+    func checkBatch(labels: [Int], rows: Int) {
+        precondition(labels.count == rows, "labels.count \(labels.count) != rows \(rows)")
+        precondition(labels.allSatisfy { (0..<classCount).contains($0) }, "labels must be in 0..<\(classCount)")
+    }
+}
+
 extension MLP: TrainableModel {
     public var inputSize: Int { architecture.inputSize }
     public var classCount: Int { architecture.outputSize }

@@ -48,15 +48,21 @@ public final class Int8LayerNetwork: @unchecked Sendable {
                     layer, window: Self.window(layer.input, layer.output, layer.window, multiplier: 1), packed: packed,
                     scales: scales, bias: bias)
             case .depthwise(let layer):
+                // The weights are [taps, channels]; PerChannelInt8 scales rows, so it gets one row per
+                // output channel and the int8 values are laid out channels-last again.
                 let outputs = layer.output.channels
-                let transposed = Tensor(
-                    shape: [outputs, weights.count / outputs],
-                    values: (0..<weights.count).map {
-                        weights[($0 % (weights.count / outputs)) * outputs + $0 / (weights.count / outputs)]
-                    })
-                let quantized = PerChannelInt8(weight: transposed)
-                let taps = quantized.columns
-                let values = (0..<weights.count).map { quantized.values[($0 % outputs) * taps + $0 / outputs] }
+                let taps = weights.count / outputs
+                var rows = [Float](repeating: 0, count: weights.count)
+                for tap in 0..<taps {
+                    for channel in 0..<outputs { rows[channel * taps + tap] = weights[tap * outputs + channel] }
+                }
+                let quantized = PerChannelInt8(weight: Tensor(shape: [outputs, taps], values: rows))
+                var values = [Int8](repeating: 0, count: weights.count)
+                for tap in 0..<taps {
+                    for channel in 0..<outputs {
+                        values[tap * outputs + channel] = quantized.values[channel * taps + tap]
+                    }
+                }
                 return .depthwise(
                     layer, window: Self.window(layer.input, layer.output, layer.window, multiplier: layer.multiplier),
                     weights: values, scales: quantized.scales, bias: bias)

@@ -15,11 +15,6 @@ extension LayerNetwork {
         return (loss, gradient)
     }
 
-    func checkBatch(labels: [Int], rows: Int) {
-        precondition(labels.count == rows, "labels.count \(labels.count) != rows \(rows)")
-        precondition(labels.allSatisfy { (0..<layout.classes).contains($0) }, "labels must be in 0..<\(layout.classes)")
-    }
-
     /// The gradient of the loss with respect to every layer's output (`deltas[i]` for layer i), from
     /// the logits' delta down; the first layer's input gradient is never needed.
     func outputDeltas(pass: ForwardPass, outputDelta: [Float], rows: Int) -> [[Float]] {
