@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Resident memory of a running agent with the 784-128-64-10 int8 model installed and its local API
-# serving predictions and metrics, then again with a second version installed beside it as a shadow. Starts a real aggregator and agent on loopback (port 0), deploys
+# serving predictions and metrics, then again with a second version installed beside it as a shadow,
+# then serving a DS-CNN keyword-spotting network instead. Starts a real aggregator and agent on loopback (port 0), deploys
 # the model, sends predictions, scrapes /metrics as Prometheus would, reads VmRSS, and prints one
 # JSON line. The agent is the release build as `make agent`
 # makes it; the aggregator and CLI, which are not measured, are the debug build. STARLING_BIN_DIR
@@ -55,12 +56,12 @@ for _ in $(seq 1 600); do
 done
 
 send_predictions() {
-python3 - "$api" "$1" <<'PY'
+python3 - "$api" "$1" "${2:-784}" <<'PY'
 import json, random, sys, urllib.request
-api, prefix = sys.argv[1], sys.argv[2]
+api, prefix, width = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(1)
 for batch in range(200):
-    items = [{"key": f"{prefix}{batch}-{i}", "features": [rng.random() for _ in range(784)]} for i in range(8)]
+    items = [{"key": f"{prefix}{batch}-{i}", "features": [rng.random() for _ in range(width)]} for i in range(8)]
     request = urllib.request.Request(api + "/v1/predict/batch", data=json.dumps({"items": items}).encode(),
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
@@ -93,3 +94,16 @@ done
 curl -sf "$api/v1/monitor" | grep -q '"shadow":true' || { echo "the agent never ran the shadow" >&2; exit 1; }
 send_predictions b
 rss_line rss_serving_784_128_64_10_int8_with_shadow
+
+# A DS-CNN keyword-spotting network (Benchmarks/models/dscnn.json: 49×10×1 input, 23,756
+# parameters) deployed in place of the MLP: the agent switches to its int8 artifact and answers as
+# many calls. Measured after the phases above, so whatever they left on the heap counts too.
+"$bin/starling" model create --name kws --arch-file "$root/Benchmarks/models/dscnn.json" --seed 1 >&2
+"$bin/starling" deploy --model kws --version 1 --to all >&2
+for _ in $(seq 1 600); do
+    curl -sf "$api/v1/status" | grep -q '"running_model":"kws@1"' && break
+    sleep 0.1
+done
+curl -sf "$api/v1/status" | grep -q '"running_model":"kws@1"' || { echo "the agent never ran kws@1" >&2; exit 1; }
+send_predictions c 490
+rss_line rss_serving_dscnn_int8

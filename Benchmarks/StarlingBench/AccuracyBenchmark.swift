@@ -21,7 +21,7 @@ struct AccuracyBenchmark {
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: architecture, labels: labels,
             preprocessing: preprocessing, confidenceThreshold: 0.5)
-        let fp32 = try ModelBundle(manifest: manifest, model: model)
+        let fp32 = try ModelBundle(manifest: manifest, model: .dense(model))
         let dynamic = try Int8Bundle(quantizing: fp32)
         let calibrated = try Int8Bundle(quantizing: fp32, calibration: train)
 

@@ -28,38 +28,19 @@ struct CNNBenchmark {
     private static let batch = 32
     private static let clipNorm: Float = 1
 
-    static let lenet = NetworkDescription(
-        input: [28, 28, 1],
-        layers: [
-            LayerDescription(type: "conv2d", filters: 6, kernel: [5], padding: [2]), LayerDescription(type: "relu"),
-            LayerDescription(type: "max_pool", kernel: [2]),
-            LayerDescription(type: "conv2d", filters: 16, kernel: [5]), LayerDescription(type: "relu"),
-            LayerDescription(type: "max_pool", kernel: [2]), LayerDescription(type: "flatten"),
-            LayerDescription(type: "dense", units: 120), LayerDescription(type: "relu"),
-            LayerDescription(type: "dense", units: 84), LayerDescription(type: "relu"),
-            LayerDescription(type: "dense", units: 10),
-        ])
+    /// Benchmarks/models, where the two networks are described as `starling model create
+    /// --arch-file` reads them.
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("models")
 
-    static var dscnn: NetworkDescription {
-        let block = [
-            LayerDescription(type: "depthwise_conv2d", kernel: [3], padding: [1]),
-            LayerDescription(type: "group_norm", groups: 8), LayerDescription(type: "relu"),
-            LayerDescription(type: "conv2d", filters: 64, kernel: [1]), LayerDescription(type: "group_norm", groups: 8),
-            LayerDescription(type: "relu"),
-        ]
-        return NetworkDescription(
-            input: [49, 10, 1],
-            layers: [
-                LayerDescription(type: "conv2d", filters: 64, kernel: [10, 4], stride: [2], padding: [4, 1, 5, 2]),
-                LayerDescription(type: "group_norm", groups: 8), LayerDescription(type: "relu"),
-            ] + block + block + block + block + [
-                LayerDescription(type: "global_avg_pool"), LayerDescription(type: "dense", units: 12),
-            ])
+    /// The network described in Benchmarks/models/`name`.json.
+    static func description(_ name: String) throws -> NetworkDescription {
+        try NetworkDescription(json: Data(contentsOf: models.appendingPathComponent("\(name).json")))
     }
 
     func run() throws {
-        for (name, description) in [("lenet5", Self.lenet), ("dscnn", Self.dscnn)] {
-            try measure(name, description.layout())
+        for name in ["lenet5", "dscnn"] {
+            try measure(name, Self.description(name).layout())
         }
     }
 

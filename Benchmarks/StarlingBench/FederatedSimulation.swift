@@ -67,7 +67,7 @@ struct FederatedSimulation {
 
     func run() throws -> Outcome {
         let preprocessing = Preprocessing.fitted(settings.preprocess, from: try profile())
-        var model = MLP(architecture: architecture, seed: seed)
+        var model = Model(architecture: architecture, seed: seed)
         var optimizer = try ServerOptimizer(configuration: serverOptimizer)
         var accuracies: [Double] = []
         var divergedUpdates = 0

@@ -21,7 +21,7 @@ struct ModelBenchmark {
         let manifest = try ModelManifest(
             name: benchName, version: 1, architecture: parsed, labels: (0..<parsed.outputSize).map(String.init),
             preprocessing: .identity(featureCount: parsed.inputSize), confidenceThreshold: 0.5)
-        return try ModelBundle(manifest: manifest, model: model)
+        return try ModelBundle(manifest: manifest, model: .dense(model))
     }
 
     func run(exportDirectory: URL?) throws {

@@ -21,6 +21,9 @@ struct QualityBenchmark {
     /// of its test rows moves the accuracy by a point or more (as quality_peers.sh does for Flower).
     var seeds = 1
     static let smallTestSet = 200
+    /// A model to run instead of each dataset's own architecture (`--architecture-file`), with the
+    /// name its lines carry (`starling-<name>-<strategy>`).
+    var architecture: (name: String, architecture: ModelArchitecture)?
 
     static let datasets = ["digits", "breast_cancer", "wine", "images", "telemetry"]
     static let partitions = ["iid", "dirichlet0.5", "dirichlet0.1"].flatMap { scheme in
@@ -67,7 +70,8 @@ struct QualityBenchmark {
             [("default", settings.serverOptimizer)] + self.strategies.map { ($0.rawValue, .defaults(for: $0)) }
         for dataset in datasets.isEmpty ? Self.datasets : datasets {
             let folder = dataDirectory.appendingPathComponent(dataset)
-            let (train, test, architecture) = try load(folder)
+            let (train, test, ownArchitecture) = try load(folder)
+            let architecture = self.architecture?.architecture ?? ownArchitecture
             for partition in partitions {
                 let devices = try split(train, by: folder.appendingPathComponent("partitions/\(partition).txt"))
                 for seed in 0..<(test.count < Self.smallTestSet ? 4 * seeds : seeds) {
@@ -95,7 +99,8 @@ struct QualityBenchmark {
             outcomes.append((optimizer, outcome))
             try emit(
                 Line(
-                    dataset: dataset, partition: partition, peer: "starling-\(name)",
+                    dataset: dataset, partition: partition,
+                    peer: "starling-\(self.architecture.map { "\($0.name)-" } ?? "")\(name)",
                     accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
                     accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
                     divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary,

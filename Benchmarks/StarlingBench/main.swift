@@ -2,10 +2,11 @@
 // one JSON line per figure.
 //   starling-bench [--suite int8|secagg|dp|cnn|monitor|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
 //                  [--quality-data DIR [--settings JSON] [--strategies fedavg,fedadam] [--datasets a,b]
-//                   [--partitions p,q] [--seeds N]] [--quick]
+//                   [--partitions p,q] [--seeds N] [--architecture-file model.json]] [--quick]
 // --suite quality-flower-arguments prints the round defaults as Benchmarks/quality/flower_peer.py options.
 // --quality-data is the folder Benchmarks/quality/make_datasets.py wrote; --settings overrides the round
-// defaults for a sweep, e.g. '{"local_epochs":5,"learning_rate":0.1}'.
+// defaults for a sweep, e.g. '{"local_epochs":5,"learning_rate":0.1}'; --architecture-file trains
+// that model (e.g. Benchmarks/models/lenet5.json) instead of each dataset's own.
 // --export-dir writes the benchmarked fp32 models as safetensors for Benchmarks/ort_peer.py.
 import CBLAS
 import Foundation
@@ -22,6 +23,7 @@ var qualityStrategies: [ServerOptimizerKind] = [.fedavg, .fedadam]
 var qualityDatasets: [String] = []
 var qualityPartitions: [String] = []
 var qualitySeeds = 1
+var qualityArchitectureFile: URL?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -48,6 +50,7 @@ while let argument = arguments.next() {
     case "--datasets": qualityDatasets = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--partitions": qualityPartitions = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--seeds": qualitySeeds = max(1, Int(arguments.next() ?? "") ?? 1)
+    case "--architecture-file": qualityArchitectureFile = arguments.next().map { URL(fileURLWithPath: $0) }
     default:
         FileHandle.standardError.write(
             Data(
@@ -86,10 +89,16 @@ if suite == "quality" {
     openblas_set_num_threads(1)
     do {
         guard let qualityData else { throw QualityBenchmarkError("--suite quality needs --quality-data DIR") }
-        try QualityBenchmark(
+        var benchmark = QualityBenchmark(
             dataDirectory: qualityData, quick: quick, settings: qualitySettings, strategies: qualityStrategies,
-            datasets: qualityDatasets, partitions: qualityPartitions, seeds: qualitySeeds
-        ).run()
+            datasets: qualityDatasets, partitions: qualityPartitions, seeds: qualitySeeds)
+        if let qualityArchitectureFile {
+            let text = String(decoding: try Data(contentsOf: qualityArchitectureFile), as: UTF8.self)
+            benchmark.architecture = (
+                qualityArchitectureFile.deletingPathExtension().lastPathComponent, try ModelArchitecture(parsing: text)
+            )
+        }
+        try benchmark.run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))

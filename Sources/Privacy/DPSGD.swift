@@ -40,11 +40,11 @@ public struct DPSGDReport: Sendable, Equatable {
 /// The noise, divided by q·N, is drawn into fresh storage and the clipped sum, divided by q·N, is
 /// accumulated onto it, so noise and division cost no pass over the parameters of their own.
 public enum DPSGD {
-    public static func train(
-        _ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, configuration: DPSGDConfiguration,
+    public static func train<Network: TrainableModel>(
+        _ model: inout Network, on data: Dataset, preprocessing: Preprocessing, configuration: DPSGDConfiguration,
         random: inout SecureRandom
     ) -> DPSGDReport {
-        let width = model.architecture.inputSize
+        let width = model.inputSize
         precondition(data.featureCount == width, "dataset has \(data.featureCount) features, model expects \(width)")
         precondition(
             (0...1).contains(configuration.samplingRate) && configuration.noiseMultiplier >= 0

@@ -92,7 +92,7 @@ extension MLP {
                             BLAS.gemm(
                                 .none, .none, m: rows, n: layer.inputs, k: layer.outputs,
                                 a: d, b: params.slice(layer.weightOffset, layer.weightCount), beta: 0, c: p)
-                            architecture.hiddenActivation.multiplyByDerivative(p, activations: a)
+                            hiddenActivation.multiplyByDerivative(p, activations: a)
                         }
                     }
                 }

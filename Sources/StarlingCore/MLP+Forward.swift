@@ -49,7 +49,7 @@ extension MLP {
                             .none, .transposed, m: rows, n: layer.outputs, k: layer.inputs,
                             a: a, b: params.slice(layer.weightOffset, layer.weightCount),
                             beta: 1, c: out)
-                        if !layer.isOutput { architecture.hiddenActivation.apply(out) }
+                        if !layer.isOutput { hiddenActivation.apply(out) }
                     }
                 }
                 if layer.isOutput { logits = z } else { hidden.append(z) }

@@ -1,22 +1,24 @@
-/// A multilayer perceptron with ReLU, sigmoid or tanh hidden layers (`architecture.hiddenActivation`) and a
+/// A multilayer perceptron with ReLU, sigmoid or tanh hidden layers (`hiddenActivation`) and a
 /// softmax output; softmax (multinomial logistic) regression when there is no hidden layer.
 ///
 /// Exists as a plain value (architecture + one flat parameter vector) so that federated averaging,
 /// quantisation and serialisation can treat a model as a vector of floats, while the layer view
 /// (`namedTensors`) gives the stable on-disk names `layers.{l}.weight` [out, in] and `layers.{l}.bias` [out].
 public struct MLP: Sendable, Equatable {
-    /// Layer widths; fixes the parameter layout.
+    /// Layer widths (always the dense form); fixes the parameter layout.
     public let architecture: ModelArchitecture
     /// Flat parameters in the order W0, b0, W1, b1, …, each weight row-major [out, in].
     public var parameters: [Float]
 
     /// Random initialisation from `seed`: He (W ~ N(0, 2/in)) for ReLU layers, Glorot/Xavier
     /// (W ~ N(0, 2/(in + out))) for sigmoid and tanh layers and the softmax output layer, zero biases.
+    /// The architecture must be dense (a layer list is a ``LayerNetwork``; ``Model`` picks the kind).
     public init(architecture: ModelArchitecture, seed: UInt64) {
+        precondition(architecture.dense != nil, "an MLP needs a dense architecture, got a layer list")
         var rng = SeededRNG(seed: seed)
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         for layer in architecture.layers {
-            let isHe = !layer.isOutput && architecture.hiddenActivation == .relu
+            let isHe = !layer.isOutput && architecture.dense?.hiddenActivation == .relu
             let variance = isHe ? 2 / Double(layer.inputs) : 2 / Double(layer.inputs + layer.outputs)
             let sd = variance.squareRoot()
             for index in layer.weightRange {
@@ -29,6 +31,9 @@ public struct MLP: Sendable, Equatable {
 
     /// Wraps an existing flat parameter vector; its length must equal `architecture.parameterCount`.
     public init(architecture: ModelArchitecture, parameters: [Float]) throws(ModelError) {
+        guard architecture.dense != nil else {
+            throw .invalidArchitecture("a dense network was expected, got the layer list \(architecture)")
+        }
         guard parameters.count == architecture.parameterCount else {
             throw .parameterCountMismatch(expected: architecture.parameterCount, actual: parameters.count)
         }
@@ -68,6 +73,11 @@ public struct MLP: Sendable, Equatable {
     }
 }
 
+extension MLP {
+    /// The nonlinearity after every hidden layer.
+    var hiddenActivation: HiddenActivation { architecture.dense?.hiddenActivation ?? .relu }
+}
+
 /// Where one dense layer's weights and biases live in the flat parameter vector.
 struct DenseLayer: Sendable {
     let index: Int
@@ -87,8 +97,10 @@ struct DenseLayer: Sendable {
 }
 
 extension ModelArchitecture {
-    /// The dense layers in order with their parameter offsets.
+    /// The dense layers in order with their parameter offsets; none for a layer list.
     var layers: [DenseLayer] {
+        let layerSizes = dense?.layerSizes ?? []
+        guard !layerSizes.isEmpty else { return [] }
         var offset = 0
         let count = layerSizes.count - 1
         return (0..<count).map { index in

@@ -6,7 +6,9 @@
 
 /// A model ready to ship: manifest plus weights, serialised as one safetensors file.
 ///
-/// The file holds F32 tensors `layers.{l}.weight` / `layers.{l}.bias` and the manifest JSON in
+/// The file holds F32 tensors `layers.{l}.weight` / `layers.{l}.bias` (a layer list numbers its
+/// entries, so only those with parameters appear; group normalisation's gamma and beta are its
+/// weight and bias) and the manifest JSON in
 /// `__metadata__["starling.manifest"]`, so standard tooling (e.g. Python `safetensors`) can open it.
 public struct ModelBundle: Sendable, Equatable {
     /// Metadata key under which the manifest JSON is stored.
@@ -15,10 +17,10 @@ public struct ModelBundle: Sendable, Equatable {
     /// What the model is.
     public var manifest: ModelManifest
     /// The weights.
-    public var model: MLP
+    public var model: Model
 
     /// Pairs a manifest with a model; their architectures must agree.
-    public init(manifest: ModelManifest, model: MLP) throws(ModelError) {
+    public init(manifest: ModelManifest, model: Model) throws(ModelError) {
         guard manifest.architecture == model.architecture else {
             throw .architectureMismatch(manifest: manifest.architecture, model: model.architecture)
         }
@@ -70,7 +72,7 @@ public struct ModelBundle: Sendable, Equatable {
             }
             tensors[name] = tensor
         }
-        let model = try MLP(architecture: manifest.architecture, namedTensors: tensors)
+        let model = try Model(architecture: manifest.architecture, namedTensors: tensors)
         try self.init(manifest: manifest, model: model)
     }
 

@@ -31,6 +31,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyParameters(architecture: ModelArchitecture, count: Int, limit: Int)
     /// An architecture has more dense layers than a ``ModelSizeLimit`` allows.
     case tooManyLayers(count: Int, limit: Int)
+    /// A layer network's forward pass holds more values per example than a ``ModelSizeLimit`` allows.
+    case tooManyActivations(count: Int, limit: Int)
     /// The bundle bytes are not valid safetensors.
     case safetensors(SafetensorsError)
 
@@ -68,6 +70,9 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "Model \(architecture) has \(size) parameters, more than the limit of \(limit)."
         case .tooManyLayers(let count, let limit):
             return "The model has \(count) layers, more than the limit of \(limit)."
+        case .tooManyActivations(let count, let limit):
+            return
+                "The model's forward pass holds \(count) values per example, more than the limit of \(limit)."
         }
     }
 }

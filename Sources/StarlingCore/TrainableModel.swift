@@ -9,6 +9,11 @@ public protocol TrainableModel: Sendable {
     var weightRanges: [Range<Int>] { get }
     func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float])
     func probabilities(features: [Float], rows: Int) -> [Float]
+    /// DP-SGD's sum of per-example gradients clipped to `clipNorm`, computed without a loop over
+    /// examples; the gradient returned is `initial + scale · sum`.
+    func clippedGradientSum(
+        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float, addingTo initial: consuming [Float]?
+    ) -> (lossSum: Float, gradient: [Float], norms: [Float])
 }
 
 extension TrainableModel {

@@ -9,7 +9,8 @@ import StarlingCore
 /// An admin's request to create a model in the registry; version 1 is initialised from `seed`.
 public struct CreateModelRequest: Codable, Sendable {
     public var name: String
-    /// Layer widths joined by `-`, e.g. `64-32-10`; two widths make a logistic regression.
+    /// Layer widths joined by `-`, e.g. `64-32-10` (two widths make a logistic regression), or a
+    /// layer list as JSON text (`starling model create --arch-file`).
     public var architecture: String
     /// Class names, one per output; default `0`…`k-1`.
     public var labels: [String]?

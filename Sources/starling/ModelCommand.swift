@@ -20,7 +20,13 @@ struct ModelCommand: AsyncParsableCommand {
         var name: String
 
         @Option(help: "Layer widths, e.g. 64-32-10 (two widths: logistic regression).")
-        var arch: String
+        var arch: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "A layer list in JSON: the input shape and the layers (convolutions, pooling, normalisation, dense).",
+                valueName: "model.json"))
+        var archFile: String?
 
         @Option(help: "Class names, comma-separated (default 0…k-1, or the CSV's labels).")
         var labels: String?
@@ -50,6 +56,7 @@ struct ModelCommand: AsyncParsableCommand {
         var seed: UInt64 = 1
 
         func validate() throws {
+            guard (arch == nil) != (archFile == nil) else { throw ValidationError("give --arch or --arch-file") }
             guard profile == nil || standardizeFrom == nil else {
                 throw ValidationError("give --profile or --standardize-from, not both")
             }
@@ -60,8 +67,12 @@ struct ModelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let architecture = try await reportingErrors { () throws(AdminError) in
+                try ModelArchitectureFile.read(arch: arch, file: archFile)
+            }
             var request = CreateModelRequest(
-                name: name, architecture: arch, confidenceThreshold: threshold, seed: seed, profile: profile,
+                name: name, architecture: architecture.description, confidenceThreshold: threshold, seed: seed,
+                profile: profile,
                 profileVersion: profileVersion, preprocess: preprocess)
             request.labels = labels.map { $0.split(separator: ",").map(String.init) }
             if let standardizeFrom {
@@ -97,7 +108,7 @@ struct ModelCommand: AsyncParsableCommand {
             var table = Table(header: ["MODEL", "ARCH", "LATEST", "THRESHOLD", "LABELS"])
             for model in models {
                 table.rows.append([
-                    model.name, model.architecture, String(model.latestVersion),
+                    model.name, ModelArchitectureFile.summary(model.architecture), String(model.latestVersion),
                     Format.fixed(model.confidenceThreshold, digits: 2),
                     model.labels.joined(separator: ","),
                 ])

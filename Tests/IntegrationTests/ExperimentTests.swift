@@ -25,7 +25,7 @@ final class ExperimentTests: XCTestCase {
             config: TrainingConfig(epochs: 2, batchSize: 50, learningRate: 0.05, momentum: 0.9, seed: 9))
         let admin = aggregator.admin
         _ = try await admin.importModel(
-            safetensors: try ModelBundle(manifest: good.manifest, model: weak).encoded(), name: "digits")
+            safetensors: try ModelBundle(manifest: good.manifest, model: .dense(weak)).encoded(), name: "digits")
         _ = try await admin.importModel(safetensors: try good.encoded(), name: "digits")
         let urls = try await aggregator.startAgents(
             2, rows: 100, options: ["--monitor-window", "1", "--monitor-report-interval", "1"])

@@ -135,7 +135,7 @@ enum TrainedDigits {
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: architecture, labels: labels, preprocessing: preprocessing,
             confidenceThreshold: 0)
-        return try ModelBundle(manifest: manifest, model: model)
+        return try ModelBundle(manifest: manifest, model: .dense(model))
     }
 
     /// ``bundle()`` with the drift reference of a profile of every digits row, as a model made from

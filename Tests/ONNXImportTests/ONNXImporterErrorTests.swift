@@ -12,13 +12,16 @@ final class ONNXImporterErrorTests: XCTestCase {
         XCTAssertTrue(error.description.contains("ai.onnx.ml.LinearClassifier"), error.description)
     }
 
-    func testConvIsRejectedNamingTheOperatorAndNode() throws {
-        let error = try importError(Fixtures.onnx("unsupported_conv"))
+    func testAConvolutionalGraphBecomesALayerNetworkBundleAndAnUnknownOperatorInOneIsRefused() throws {
+        let bytes = try Fixtures.onnx("conv_single")
+        let bundle = try ONNXImporter.bundle(fromONNX: bytes, name: "m", labels: ["a", "b"], confidenceThreshold: 0.5)
+        guard case .network(let network) = bundle.model else { return XCTFail("a Conv graph makes a layer network") }
+        XCTAssertEqual(network, try ONNXImporter.layerNetwork(fromONNX: bytes))
+        XCTAssertEqual(bundle.manifest.architecture.inputSize, 64)
+        XCTAssertEqual(bundle.manifest.labels, ["a", "b"])
+        let error = try importError(Fixtures.onnx("cnn_unsupported_operator"))
         XCTAssertEqual(error.kind, .unsupportedOperator)
-        XCTAssertEqual(error.subject, "Conv")
-        XCTAssertEqual(
-            error.description,
-            "The operator Conv (node 'conv1') is not supported; supported: \(MLPAssembler.supportedOperators).")
+        XCTAssertTrue(error.description.contains("LRN (node 'lrn')"), error.description)
     }
 
     func testCastToDoubleIsRejectedNamingTheDataType() throws {

@@ -45,7 +45,7 @@ final class ONNXImporterFixtureTests: XCTestCase {
             fromONNX: Fixtures.onnx("sklearn_mlp_logistic_iris"), name: "iris", labels: nil, confidenceThreshold: 0.5)
         let decoded = try ModelBundle(decoding: bundle.encoded())
         XCTAssertEqual(decoded, bundle)
-        XCTAssertEqual(decoded.manifest.architecture.hiddenActivation, .sigmoid)
+        XCTAssertEqual(decoded.manifest.architecture.dense?.hiddenActivation, .sigmoid)
     }
 
     private func assertMatchesORT(

@@ -25,7 +25,8 @@ struct DigitsFixture: Sendable {
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: parsed, labels: labels,
             preprocessing: preprocessing, confidenceThreshold: 0.5)
-        return DigitsFixture(bundle: try ModelBundle(manifest: manifest, model: model), train: train, test: test)
+        return DigitsFixture(
+            bundle: try ModelBundle(manifest: manifest, model: .dense(model)), train: train, test: test)
     }
 }
 

@@ -16,7 +16,7 @@ final class Int8BundleTests: XCTestCase {
             name: "random", version: 3, architecture: parsed, labels: (0..<parsed.outputSize).map(String.init),
             preprocessing: Preprocessing(standardization: try Standardization(mean: mean, std: std)),
             confidenceThreshold: 0.5)
-        return try ModelBundle(manifest: manifest, model: model)
+        return try ModelBundle(manifest: manifest, model: .dense(model))
     }
 
     private func randomFeatures(rows: Int, width: Int, seed: UInt64 = 9) -> [Float] {

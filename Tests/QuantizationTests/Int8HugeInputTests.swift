@@ -24,7 +24,7 @@ final class Int8HugeInputTests: XCTestCase {
     private func scaled(_ bundle: ModelBundle, by factor: Float) throws -> ModelBundle {
         let model = try MLP(
             architecture: bundle.manifest.architecture, parameters: bundle.model.parameters.map { $0 * factor })
-        return try ModelBundle(manifest: bundle.manifest, model: model)
+        return try ModelBundle(manifest: bundle.manifest, model: .dense(model))
     }
 
     private func assertProbabilities(

@@ -27,7 +27,7 @@ final class PreprocessingParityTests: XCTestCase {
         let manifest = try ModelManifest(
             name: "digits", version: 1, architecture: architecture, labels: labels, preprocessing: preprocessing,
             profile: ProfileReference(name: "digits", version: 1), confidenceThreshold: 0.5)
-        return (try ModelBundle(manifest: manifest, model: model), train, test)
+        return (try ModelBundle(manifest: manifest, model: .dense(model)), train, test)
     }
 
     private func argmaxes(_ probabilities: [Float], classes: Int) -> [Int] {

@@ -7,8 +7,8 @@ import XCTest
 final class ModelUpdateTests: XCTestCase {
     func test_encoded_decodesToTrainedMinusBaseWithMetadata() throws {
         let architecture = try ModelArchitecture(layerSizes: [3, 4, 2])
-        let base = MLP(architecture: architecture, seed: 1)
-        let trained = MLP(architecture: architecture, seed: 2)
+        let base = Model(architecture: architecture, seed: 1)
+        let trained = Model(architecture: architecture, seed: 2)
         let update = try ModelUpdate(
             base: base, trained: trained, trainSamples: 40, trainLoss: 0.5, evalSamples: 10, evalAccuracy: 0.75)
 

@@ -30,7 +30,7 @@ func makeToyBundle(version: Int = 3, swapped: Bool = false) throws -> ModelBundl
     // W = [[10, 0], [0, 10]] (swapped: [[0, 10], [10, 0]]), b = [0, 0]
     let weights: [Float] = swapped ? [0, 10, 10, 0] : [10, 0, 0, 10]
     let model = try MLP(architecture: architecture, parameters: weights + [0, 0])
-    return try ModelBundle(manifest: manifest, model: model)
+    return try ModelBundle(manifest: manifest, model: .dense(model))
 }
 
 /// The int8 artifact the aggregator would serve for a bundle.

@@ -15,7 +15,7 @@ final class ModelAdmissionTests: XCTestCase {
         let manifest = try ModelManifest(
             name: name, version: 1, architecture: architecture, labels: ["no", "yes"],
             preprocessing: .identity(featureCount: 4), confidenceThreshold: 0.8)
-        let bytes = try ModelBundle(manifest: manifest, model: MLP(architecture: architecture, seed: 3)).encoded()
+        let bytes = try ModelBundle(manifest: manifest, model: Model(architecture: architecture, seed: 3)).encoded()
         guard let weight else { return bytes }
         var file = try SafetensorsFile(decoding: bytes)
         file.tensors["layers.1.weight"] = weight

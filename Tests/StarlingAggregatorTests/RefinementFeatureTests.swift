@@ -44,7 +44,7 @@ final class RefinementFeatureTests: XCTestCase {
             name: "loud", version: 1, architecture: architecture, labels: ["x", "y", "z"],
             preprocessing: .identity(featureCount: 4), confidenceThreshold: 0.8)
         let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModelImport, bytes: try ModelBundle(manifest: manifest, model: model).encoded())
+            APIPath.adminModelImport, bytes: try ModelBundle(manifest: manifest, model: .dense(model)).encoded())
         let _: RefinementSettings = try await aggregator.admin.put(
             APIPath.adminRefinement, json: RefinementSettings(model: "loud"))
         let batch: PredictionBatch = try await aggregator.admin.post(

@@ -6,13 +6,13 @@ import XCTest
 final class ModelArchitectureTests: XCTestCase {
     func testParsesDashSeparatedWidthsAndCountsParameters() throws {
         let architecture = try ModelArchitecture(parsing: " 64-32-10 ")
-        XCTAssertEqual(architecture.layerSizes, [64, 32, 10])
+        XCTAssertEqual(architecture.dense?.layerSizes, [64, 32, 10])
         XCTAssertEqual(architecture.description, "64-32-10")
         XCTAssertEqual(architecture.inputSize, 64)
         XCTAssertEqual(architecture.outputSize, 10)
         XCTAssertEqual(architecture.parameterCount, 64 * 32 + 32 + 32 * 10 + 10)
-        XCTAssertFalse(architecture.isLogisticRegression)
-        XCTAssertTrue(try ModelArchitecture(parsing: "4-3").isLogisticRegression)
+        XCTAssertEqual(architecture.layerCount, 2)
+        XCTAssertEqual(try ModelArchitecture(parsing: "4-3").layerCount, 1)
     }
 
     func testRejectsZeroWidthSingleWidthAndNonNumericText() {
@@ -37,11 +37,11 @@ final class ModelArchitectureTests: XCTestCase {
     }
 
     func testParsesAndPrintsTheHiddenActivationSuffix() throws {
-        XCTAssertEqual(try ModelArchitecture(parsing: "64-32-10").hiddenActivation, .relu)
+        XCTAssertEqual(try ModelArchitecture(parsing: "64-32-10").dense?.hiddenActivation, .relu)
         for activation in HiddenActivation.allCases {
             let architecture = try ModelArchitecture(parsing: "64-32-10/\(activation.rawValue)")
-            XCTAssertEqual(architecture.layerSizes, [64, 32, 10])
-            XCTAssertEqual(architecture.hiddenActivation, activation)
+            XCTAssertEqual(architecture.dense?.layerSizes, [64, 32, 10])
+            XCTAssertEqual(architecture.dense?.hiddenActivation, activation)
             XCTAssertEqual(try ModelArchitecture(parsing: architecture.description), architecture)
         }
         XCTAssertEqual(try ModelArchitecture(parsing: "64-32-10/relu").description, "64-32-10")
@@ -70,6 +70,6 @@ final class ModelArchitectureTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode([ModelArchitecture].self, from: json), [tanh])
         let old = try JSONDecoder().decode([ModelArchitecture].self, from: Data(#"["4-5-3"]"#.utf8))
         XCTAssertEqual(old, [try ModelArchitecture(layerSizes: [4, 5, 3])])
-        XCTAssertEqual(old.first?.hiddenActivation, .relu)
+        XCTAssertEqual(old.first?.dense?.hiddenActivation, .relu)
     }
 }

@@ -10,7 +10,7 @@ final class ModelBundleTests: XCTestCase {
             name: "toy/model \"v\"", version: 3, architecture: architecture, labels: ["no", "yes"],
             preprocessing: Preprocessing(standardization: Standardization(mean: [1, 2, 3, 4], std: [0.5, 1, 2, 4])),
             confidenceThreshold: 0.75)
-        return try ModelBundle(manifest: manifest, model: MLP(architecture: architecture, seed: 42))
+        return try ModelBundle(manifest: manifest, model: Model(architecture: architecture, seed: 42))
     }
 
     func testEncodeDecodeRoundTripPreservesManifestAndWeightsExactly() throws {
@@ -37,7 +37,7 @@ final class ModelBundleTests: XCTestCase {
         let bundle = try makeBundle()
         let other = MLP(architecture: try ModelArchitecture(parsing: "4-2"), seed: 1)
         assertThrows(
-            try ModelBundle(manifest: bundle.manifest, model: other),
+            try ModelBundle(manifest: bundle.manifest, model: .dense(other)),
             equalTo: ModelError.architectureMismatch(manifest: bundle.manifest.architecture, model: other.architecture))
         let architecture = bundle.manifest.architecture
         let preprocessing = bundle.manifest.preprocessing

@@ -17,7 +17,7 @@ final class ModelManifestFormatTests: XCTestCase {
         let standardization = try Standardization(mean: [1.5, -2, 0.25], std: [0.5, 3, 1.25])
         XCTAssertEqual(manifest.preprocessing, Preprocessing(standardization: standardization))
 
-        let bundle = try ModelBundle(manifest: manifest, model: MLP(architecture: manifest.architecture, seed: 3))
+        let bundle = try ModelBundle(manifest: manifest, model: Model(architecture: manifest.architecture, seed: 3))
         var rng = SeededRNG(seed: 1)
         let raw = (0..<(3 * 40)).map { _ in Float(rng.nextGaussian() * 5) }
         let before = bundle.model.probabilities(features: standardization.apply(raw), rows: 40)

@@ -31,4 +31,31 @@ final class ModelSizeLimitTests: XCTestCase {
         XCTAssertNoThrow(
             try ModelSizeLimit.standard.check(try ModelArchitecture(layerSizes: [Int](repeating: 2, count: 33))))
     }
+
+    func test_check_refusesALayerNetworkWhoseActivationsAreTooLarge_thoughItHasFewParameters() throws {
+        // A 3×3 convolution with 8 filters over a 1024×1024 image: 80 parameters, but its output
+        // (8.4 million values) and unfolded patches (9.4 million) per example.
+        let wide = try ModelArchitecture(
+            network: NetworkDescription(
+                input: [1024, 1024, 1],
+                layers: [
+                    LayerDescription(type: "conv2d", filters: 8, kernel: [3], padding: [1]),
+                    LayerDescription(type: "global_avg_pool"), LayerDescription(type: "dense", units: 2),
+                ]))
+        XCTAssertEqual(wide.parameterCount, 72 + 8 + 16 + 2)
+        let count = 1024 * 1024 * (1 + 8 + 9) + 8 + 2
+        XCTAssertEqual(wide.network?.activationCount, count)
+        assertThrows(
+            try ModelSizeLimit.standard.check(wide),
+            equalTo: ModelError.tooManyActivations(count: count, limit: 4_000_000))
+        let lenet = try ModelArchitecture(
+            network: NetworkDescription(
+                input: [28, 28, 1],
+                layers: [
+                    LayerDescription(type: "conv2d", filters: 6, kernel: [5], padding: [2]),
+                    LayerDescription(type: "relu"), LayerDescription(type: "max_pool", kernel: [2]),
+                    LayerDescription(type: "flatten"), LayerDescription(type: "dense", units: 10),
+                ]))
+        XCTAssertNoThrow(try ModelSizeLimit.standard.check(lenet))
+    }
 }

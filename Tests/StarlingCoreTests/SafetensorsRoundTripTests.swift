@@ -60,7 +60,7 @@ final class SafetensorsRoundTripTests: XCTestCase {
         let manifest = try ModelManifest(
             name: "interop", version: 1, architecture: architecture, labels: ["a", "b"],
             preprocessing: .identity(featureCount: 4), confidenceThreshold: 0.5)
-        let bundle = try ModelBundle(manifest: manifest, model: MLP(architecture: architecture, seed: 1))
+        let bundle = try ModelBundle(manifest: manifest, model: Model(architecture: architecture, seed: 1))
         try Data(bundle.encoded()).write(to: URL(fileURLWithPath: path))
         try Data(sampleFile().encoded()).write(to: URL(fileURLWithPath: path + ".sample.safetensors"))
     }

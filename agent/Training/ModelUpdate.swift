@@ -6,18 +6,18 @@ import StarlingProtocol
 /// the model's, plus the sample counts and metrics FedAvg weights it by, as safetensors metadata.
 struct ModelUpdate: Sendable, Equatable {
     /// trained − base, in the model's flat parameter layout.
-    var delta: MLP
+    var delta: Model
     var trainSamples: Int
     var trainLoss: Double
     var evalSamples: Int
     var evalAccuracy: Double
 
     /// The update of a training run that turned `base` into `trained`.
-    init(base: MLP, trained: MLP, trainSamples: Int, trainLoss: Double, evalSamples: Int, evalAccuracy: Double)
+    init(base: Model, trained: Model, trainSamples: Int, trainLoss: Double, evalSamples: Int, evalAccuracy: Double)
         throws(ModelError)
     {
         let difference = zip(trained.parameters, base.parameters).map { $0 - $1 }
-        delta = try MLP(architecture: base.architecture, parameters: difference)
+        delta = try Model(architecture: base.architecture, parameters: difference)
         self.trainSamples = trainSamples
         self.trainLoss = trainLoss
         self.evalSamples = evalSamples
@@ -26,7 +26,7 @@ struct ModelUpdate: Sendable, Equatable {
 
     /// Scales the delta down to L2 norm at most `clipNorm`, as user-level privacy requires.
     mutating func clipDelta(toNorm clipNorm: Double) throws(ModelError) {
-        delta = try MLP(
+        delta = try Model(
             architecture: delta.architecture, parameters: UpdateClipping.clip(delta.parameters, toNorm: clipNorm))
     }
 

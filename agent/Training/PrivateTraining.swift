@@ -33,7 +33,7 @@ struct PrivateTraining: Sendable, Equatable {
     }
 
     /// Trains `model` in place with DP-SGD and returns the mean loss over the sampled examples.
-    func train(_ model: inout MLP, on data: Dataset, preprocessing: Preprocessing, task: RoundTask) -> Double {
+    func train(_ model: inout Model, on data: Dataset, preprocessing: Preprocessing, task: RoundTask) -> Double {
         var random = SecureRandom()
         let report = DPSGD.train(
             &model, on: data, preprocessing: preprocessing,

@@ -553,7 +553,8 @@ extension OpenAPIDocument {
       "CreateModelRequest": {
         "properties": {
           "architecture": {
-            "description": "Layer widths, `64-32-10`.",
+            "description": "Layer widths, `64-32-10` (optionally `/tanh` or `/sigmoid`), or a layer list as JSON text: `{\"input\": [28, 28, 1], \"layers\": [{\"type\": \"conv2d\", \"filters\": 6, \"kernel\": [5]}, ...]}`. A layer that does not fit its input is refused (400 `invalid_model`) naming the layer and the shape.",
+            "maxLength": 65536,
             "type": "string"
           },
           "confidence_threshold": {

@@ -69,7 +69,7 @@ struct ModelRegistry: Sendable {
     /// 400 `model_too_large` for a model beyond the size limit, else 400 `invalid_model`.
     private static func refusal(_ error: ModelError) -> APIError {
         switch error {
-        case .tooManyParameters, .tooManyLayers: .badRequest(.modelTooLarge, error.description)
+        case .tooManyParameters, .tooManyLayers, .tooManyActivations: .badRequest(.modelTooLarge, error.description)
         default: .badRequest(.invalidModel, error.description)
         }
     }
@@ -152,6 +152,6 @@ extension ModelBundle {
             name: request.name, version: 1, architecture: architecture, labels: labels,
             preprocessing: preprocessing, profile: profile.map { ProfileReference(name: $0.name, version: $0.version) },
             drift: profile.map(DriftReference.init(profile:)), confidenceThreshold: request.confidenceThreshold ?? 0.8)
-        try self.init(manifest: manifest, model: MLP(architecture: architecture, seed: request.seed ?? 0))
+        try self.init(manifest: manifest, model: Model(architecture: architecture, seed: request.seed ?? 0))
     }
 }

@@ -188,7 +188,7 @@ extension RunCoordinator {
         do {
             produced = try ModelBundle(
                 manifest: bundle.manifest,
-                model: try MLP(architecture: bundle.manifest.architecture, parameters: parameters))
+                model: try Model(architecture: bundle.manifest.architecture, parameters: parameters))
         } catch {
             throw .internal("\(error)")
         }

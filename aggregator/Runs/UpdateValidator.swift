@@ -21,15 +21,15 @@ enum UpdateValidator {
         } catch {
             throw .badRequest(.invalidUpdate, "the update is not a safetensors file: \(error.description)")
         }
-        let expected = MLP(architecture: architecture, seed: 0).namedTensors
+        let expected = architecture.tensorShapes
         guard Set(file.tensors.keys) == Set(expected.map(\.name)) else {
             throw shapeMismatch(
                 "the update's tensors are \(file.tensors.keys.sorted()), the model's \(expected.map(\.name))")
         }
         var tensors: [String: Tensor] = [:]
-        for (name, reference) in expected {
-            guard let tensor = file.tensors[name], tensor.dtype == .f32, tensor.shape == reference.shape else {
-                throw shapeMismatch("tensor '\(name)' must be F32 of shape \(reference.shape)")
+        for (name, shape) in expected {
+            guard let tensor = file.tensors[name], tensor.dtype == .f32, tensor.shape == shape else {
+                throw shapeMismatch("tensor '\(name)' must be F32 of shape \(shape)")
             }
             do {
                 tensors[name] = try file.floatTensor(name)
@@ -39,7 +39,7 @@ enum UpdateValidator {
         }
         let delta: [Float]
         do {
-            delta = try MLP(architecture: architecture, namedTensors: tensors).parameters
+            delta = try Model(architecture: architecture, namedTensors: tensors).parameters
         } catch {
             throw shapeMismatch(error.description)
         }

@@ -21,30 +21,53 @@ import SwiftProtobuf
 /// - The manifest gets version 1, identity preprocessing (the graph is assumed to take the features
 ///   it was trained on) and `labels`, or "0"…"k−1" when nil.
 public enum ONNXImporter {
-    /// Converts an MLP-shaped ONNX graph (Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Identity,
-    /// trivial Reshape) into a fp32 ModelBundle with identity preprocessing.
+    /// Converts an ONNX graph into a fp32 ModelBundle with identity preprocessing: an MLP-shaped
+    /// graph (Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softmax, Flatten, Identity, trivial Reshape)
+    /// into a dense model, a graph with convolution, pooling or batch-normalisation operators into a
+    /// layer network (see ``layerNetwork(fromONNX:)``), which takes its input channels-last.
     public static func bundle(
         fromONNX bytes: [UInt8], name: String, labels: [String]?, confidenceThreshold: Double
     ) throws(ONNXImportError) -> ModelBundle {
         let graph = try graph(of: bytes)
-        let network = try assemble(graph)
-
+        let model: Model
+        let summary: String
+        if graph.nodes.contains(where: { convolutionalOperators.contains($0.opType) }) {
+            let network = try layerNetwork(graph)
+            model = .network(network)
+            summary = "with \(network.layout.layers.count) layers"
+        } else {
+            let network = try assemble(graph)
+            summary = network.layerSizes.map(String.init).joined(separator: "-")
+            do {
+                let architecture = try ModelArchitecture(
+                    layerSizes: network.layerSizes, hiddenActivation: network.activation)
+                model = .dense(try MLP(architecture: architecture, parameters: network.parameters))
+            } catch {
+                throw refusal(summary, error)
+            }
+        }
         do {
-            let architecture = try ModelArchitecture(
-                layerSizes: network.layerSizes, hiddenActivation: network.activation)
-            let mlp = try MLP(architecture: architecture, parameters: network.parameters)
+            let architecture = model.architecture
             let manifest = try ModelManifest(
                 name: name, version: 1, architecture: architecture,
                 labels: labels ?? (0..<architecture.outputSize).map(String.init),
                 preprocessing: .identity(featureCount: architecture.inputSize),
                 confidenceThreshold: confidenceThreshold)
-            return try ModelBundle(manifest: manifest, model: mlp)
+            return try ModelBundle(manifest: manifest, model: model)
         } catch {
-            let widths = network.layerSizes.map(String.init).joined(separator: "-")
-            let reason = error.description.prefix(1).lowercased() + error.description.dropFirst()
-            throw ONNXImportError(
-                .invalidArguments, "The imported network \(widths) cannot become a model bundle: \(reason)")
+            throw refusal(summary, error)
         }
+    }
+
+    /// Operators only a layer network has.
+    private static let convolutionalOperators: Set<String> = [
+        "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Clip",
+    ]
+
+    private static func refusal(_ summary: String, _ error: ModelError) -> ONNXImportError {
+        let reason = error.description.prefix(1).lowercased() + error.description.dropFirst()
+        return ONNXImportError(
+            .invalidArguments, "The imported network \(summary) cannot become a model bundle: \(reason)")
     }
 
     /// Converts a convolutional ONNX graph (Conv, BatchNormalization, MaxPool, AveragePool,
@@ -53,7 +76,10 @@ public enum ONNXImporter {
     /// takes the same values channels-last (height, width, channels) and computes the same
     /// probabilities; anything else is refused naming the node, attribute or input.
     public static func layerNetwork(fromONNX bytes: [UInt8]) throws(ONNXImportError) -> LayerNetwork {
-        let graph = try graph(of: bytes)
+        try layerNetwork(graph(of: bytes))
+    }
+
+    private static func layerNetwork(_ graph: ONNXGraph) throws(ONNXImportError) -> LayerNetwork {
         var assembler = ConvolutionalAssembler(input: try inputMap(graph.input))
         try walk(graph) { (node, tensor) throws(ONNXImportError) in
             try assembler.apply(node, consuming: tensor, graph: graph)

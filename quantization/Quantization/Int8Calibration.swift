@@ -12,20 +12,22 @@ import StarlingCore
 /// rows and take, for each layer input, s = max|x| / 127 (max calibration; Jacob et al. 2018 §3).
 enum Int8Calibration {
     /// One input scale per layer; an all-zero input gets scale 1.
-    static func inputScales(of bundle: ModelBundle, on data: Dataset) throws(QuantizationError) -> [Float] {
-        let architecture = bundle.manifest.architecture
+    static func inputScales(of model: MLP, preprocessing: Preprocessing, on data: Dataset) throws(QuantizationError)
+        -> [Float]
+    {
+        let architecture = model.architecture
         guard data.featureCount == architecture.inputSize else {
             throw .calibrationWidthMismatch(expected: architecture.inputSize, actual: data.featureCount)
         }
         guard data.count > 0 else { throw .emptyCalibration }
-        var input = bundle.manifest.preprocessing.apply(data.features)
-        let layers = bundle.model.namedTensorsByLayer
+        var input = preprocessing.apply(data.features)
+        let layers = model.namedTensorsByLayer
         var scales: [Float] = []
         for (index, layer) in layers.enumerated() {
             scales.append(scale(of: input))
             guard index < layers.count - 1 else { break }
             input = dense(input, rows: data.count, weight: layer.weight, bias: layer.bias.values)
-            apply(architecture.hiddenActivation, to: &input)
+            apply(architecture.dense?.hiddenActivation ?? .relu, to: &input)
         }
         return scales
     }

@@ -24,48 +24,45 @@ public final class Int8LayerNetwork: @unchecked Sendable {
     public let path: Int8KernelPath
     public let layout: NetworkLayout
     private let stages: [Stage]
-    private let parameters: [Float]
+    /// Group normalisation's gamma and beta by layer index.
+    private let floatParameters: [Int: (gamma: [Float], beta: [Float])]
 
     /// Quantizes `network`'s weights and packs them for `path` (default: the best supported path).
-    public init(network: LayerNetwork, path: Int8KernelPath = .best) {
+    public convenience init(network: LayerNetwork, path: Int8KernelPath = .best) {
+        self.init(quantized: QuantizedNetwork(network: network), path: path)
+    }
+
+    /// Packs already quantized weights for `path` (default: the best supported path).
+    public init(quantized: QuantizedNetwork, path: Int8KernelPath = .best) {
         precondition(path.isSupported, "kernel path \(path) is not supported on this machine")
         self.path = path
-        self.layout = network.layout
-        self.parameters = network.parameters
-        stages = network.layout.layers.map { placed in
-            let weights = Array(network.parameters[placed.weightRange])
-            let bias = Array(network.parameters[placed.biasRange])
+        self.layout = quantized.layout
+        let byIndex = Dictionary(uniqueKeysWithValues: quantized.layers.map { ($0.index, $0) })
+        var floatParameters: [Int: (gamma: [Float], beta: [Float])] = [:]
+        for layer in quantized.layers {
+            if case .float(let gamma) = layer.weight { floatParameters[layer.index] = (gamma, layer.bias) }
+        }
+        self.floatParameters = floatParameters
+        stages = quantized.layout.layers.map { placed in
+            guard let parameters = byIndex[placed.index], case .int8(let weights) = parameters.weight else {
+                return .float(placed)
+            }
+            let bias = parameters.bias
             switch placed.layer {
             case .dense(let layer):
-                let (packed, scales) = Self.pack(weights, rows: layer.outputs, columns: layer.inputs, path: path)
                 return .gemm(
-                    inputs: Int32(layer.inputs), outputs: Int32(layer.outputs), packed: packed, scales: scales,
-                    bias: bias)
+                    inputs: Int32(layer.inputs), outputs: Int32(layer.outputs), packed: Self.pack(weights, path: path),
+                    scales: weights.scales, bias: bias)
             case .convolution(let layer):
-                let (packed, scales) = Self.pack(
-                    weights, rows: layer.output.channels, columns: layer.patchSize, path: path)
                 return .convolution(
-                    layer, window: Self.window(layer.input, layer.output, layer.window, multiplier: 1), packed: packed,
-                    scales: scales, bias: bias)
+                    layer, window: Self.window(layer.input, layer.output, layer.window, multiplier: 1),
+                    packed: Self.pack(weights, path: path), scales: weights.scales, bias: bias)
             case .depthwise(let layer):
-                // The weights are [taps, channels]; PerChannelInt8 scales rows, so it gets one row per
-                // output channel and the int8 values are laid out channels-last again.
-                let outputs = layer.output.channels
-                let taps = weights.count / outputs
-                var rows = [Float](repeating: 0, count: weights.count)
-                for tap in 0..<taps {
-                    for channel in 0..<outputs { rows[channel * taps + tap] = weights[tap * outputs + channel] }
-                }
-                let quantized = PerChannelInt8(weight: Tensor(shape: [outputs, taps], values: rows))
-                var values = [Int8](repeating: 0, count: weights.count)
-                for tap in 0..<taps {
-                    for channel in 0..<outputs {
-                        values[tap * outputs + channel] = quantized.values[channel * taps + tap]
-                    }
-                }
+                // The kernel reads the taps channels-last, [taps, channels].
                 return .depthwise(
                     layer, window: Self.window(layer.input, layer.output, layer.window, multiplier: layer.multiplier),
-                    weights: values, scales: quantized.scales, bias: bias)
+                    weights: QuantizedNetwork.transpose(weights.values, rows: weights.rows, columns: weights.columns),
+                    scales: weights.scales, bias: bias)
             case .maxPooling, .averagePooling, .globalAveragePooling, .groupNormalization, .rectifier, .flatten:
                 return .float(placed)
             }
@@ -81,17 +78,15 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         }
     }
 
-    /// Weights [rows, columns] quantized per row and packed for `path`.
-    private static func pack(_ weights: [Float], rows: Int, columns: Int, path: Int8KernelPath) -> (
-        UnsafeMutableRawPointer, [Float]
-    ) {
-        let quantized = PerChannelInt8(weight: Tensor(shape: [rows, columns], values: weights))
-        let size = starling_i8_packed_size(path.cValue, Int32(rows), Int32(columns))
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        quantized.values.withUnsafeBufferPointer { values in
-            starling_i8_pack(path.cValue, Int32(rows), Int32(columns), values.baseAddress, packed)
+    /// Int8 weights [rows, columns] packed for `path`.
+    private static func pack(_ weights: PerChannelInt8, path: Int8KernelPath) -> UnsafeMutableRawPointer {
+        let (rows, columns) = (Int32(weights.rows), Int32(weights.columns))
+        let packed = UnsafeMutableRawPointer.allocate(
+            byteCount: starling_i8_packed_size(path.cValue, rows, columns), alignment: 64)
+        weights.values.withUnsafeBufferPointer { values in
+            starling_i8_pack(path.cValue, rows, columns, values.baseAddress, packed)
         }
-        return (packed, quantized.scales)
+        return packed
     }
 
     private static func window(_ input: FeatureMapShape, _ output: FeatureMapShape, _ window: Window2D, multiplier: Int)
@@ -163,7 +158,7 @@ public final class Int8LayerNetwork: @unchecked Sendable {
                 let rowScales = exampleScales.flatMap { [Float](repeating: $0, count: positions) }
                 values = Self.dequantize(accumulators, rowScales: rowScales, scales: scales, bias: bias)
             case .float(let placed):
-                values = Self.runFloat(placed, values, rows: rows, parameters: parameters)
+                values = Self.runFloat(placed, values, rows: rows, parameters: floatParameters[placed.index])
             }
         }
         values.withUnsafeMutableBufferPointer { buffer in
@@ -173,7 +168,9 @@ public final class Int8LayerNetwork: @unchecked Sendable {
     }
 
     /// A layer without int8 weights, in float.
-    private static func runFloat(_ placed: PlacedLayer, _ values: [Float], rows: Int, parameters: [Float]) -> [Float] {
+    private static func runFloat(
+        _ placed: PlacedLayer, _ values: [Float], rows: Int, parameters: (gamma: [Float], beta: [Float])?
+    ) -> [Float] {
         switch placed.layer {
         case .maxPooling(let layer): return layer.forward(values, batch: rows).output
         case .averagePooling(let layer): return layer.forward(values, batch: rows)
@@ -181,11 +178,11 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         case .rectifier(let function): return function.forward(values)
         case .flatten: return values
         case .groupNormalization(let layer):
-            return parameters.withUnsafeBufferPointer { all in
-                layer.forward(
-                    values, batch: rows, gamma: UnsafeBufferPointer(rebasing: all[placed.weightRange]),
-                    beta: UnsafeBufferPointer(rebasing: all[placed.biasRange])
-                ).output
+            guard let parameters else { preconditionFailure("a quantized network keeps group normalisation's gamma") }
+            return parameters.gamma.withUnsafeBufferPointer { gamma in
+                parameters.beta.withUnsafeBufferPointer { beta in
+                    layer.forward(values, batch: rows, gamma: gamma, beta: beta).output
+                }
             }
         case .dense, .convolution, .depthwise:
             preconditionFailure("\(placed.layer) runs in int8")

@@ -1,6 +1,8 @@
 internal import CStarlingInt8
+import StarlingCore
 
-/// Runs an int8 model with preallocated scratch: no allocation per call on the hot path.
+/// Runs an int8 model with preallocated scratch: no allocation per call on the hot path of a dense
+/// model (a layer network runs through ``Int8LayerNetwork``, after the preprocessing).
 ///
 /// The input is preprocessed first: folded into the input quantization when the preprocessing is
 /// affine, otherwise written into preallocated scratch. Per layer: int8 GEMM with int32 accumulation
@@ -16,11 +18,11 @@ public final class Int8Predictor {
     /// Rows processed per kernel call; larger inputs are processed in chunks of this size.
     public let maximumRows: Int
     /// Input width.
-    public var inputSize: Int { model.inputSize }
+    public let inputSize: Int
     /// Output width (number of classes).
-    public var outputSize: Int { model.outputSize }
+    public let outputSize: Int
 
-    private let model: PackedInt8Model
+    private let runtime: Int8Runtime
     private let activations: UnsafeMutablePointer<Int8>
     private let accumulators: UnsafeMutablePointer<Int32>
     private let rowScales: UnsafeMutablePointer<Float>
@@ -30,23 +32,33 @@ public final class Int8Predictor {
 
     /// Prepares `bundle` for `path` (default: the bundle's best path) with scratch for `maximumRows` rows.
     public convenience init(bundle: Int8Bundle, path: Int8KernelPath? = nil, maximumRows: Int = 64) {
-        let chosen = path ?? bundle.packed.path
-        let model = chosen == bundle.packed.path ? bundle.packed : bundle.pack(for: chosen)
-        self.init(model: model, maximumRows: maximumRows)
+        let chosen = path ?? bundle.runtime.path
+        self.init(
+            runtime: chosen == bundle.runtime.path ? bundle.runtime : bundle.runtime(for: chosen),
+            maximumRows: maximumRows)
     }
 
-    init(model: PackedInt8Model, maximumRows: Int) {
-        precondition(model.path.isSupported, "kernel path \(model.path) is not supported on this machine")
+    init(runtime: Int8Runtime, maximumRows: Int) {
+        precondition(runtime.path.isSupported, "kernel path \(runtime.path) is not supported on this machine")
         precondition(maximumRows > 0, "maximumRows must be positive")
-        self.model = model
-        self.path = model.path
+        self.runtime = runtime
+        self.path = runtime.path
         self.maximumRows = maximumRows
-        let width = model.maximumWidth
+        let width: Int
+        let inputScratchSize: Int
+        switch runtime {
+        case .dense(let model):
+            (inputSize, outputSize, width) = (model.inputSize, model.outputSize, model.maximumWidth)
+            inputScratchSize = model.preprocessing == nil ? 1 : maximumRows * model.inputSize
+        case .network(let network, _):
+            (inputSize, outputSize, width) = (network.layout.inputSize, network.layout.classes, 1)
+            inputScratchSize = maximumRows * network.layout.inputSize
+        }
         activations = .allocate(capacity: maximumRows * width)
         accumulators = .allocate(capacity: maximumRows * width)
         rowScales = .allocate(capacity: maximumRows)
         rowScratch = .allocate(capacity: width)
-        inputScratch = .allocate(capacity: model.preprocessing == nil ? 1 : maximumRows * model.inputSize)
+        inputScratch = .allocate(capacity: inputScratchSize)
     }
 
     deinit {
@@ -86,6 +98,21 @@ public final class Int8Predictor {
     }
 
     private func run(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        switch runtime {
+        case .dense(let model): run(model, input, rows: rows, into: output)
+        case .network(let network, _):
+            let features = Array(UnsafeBufferPointer(start: preprocessed(input, rows: rows), count: rows * inputSize))
+            let probabilities = network.probabilities(features: features, rows: rows)
+            probabilities.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress else { return }
+                output.update(from: base, count: source.count)
+            }
+        }
+    }
+
+    private func run(
+        _ model: PackedInt8Model, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>
+    ) {
         let m = Int32(rows)
         let layers = model.layers
         let first = layers[0]
@@ -107,10 +134,19 @@ public final class Int8Predictor {
         }
     }
 
+    /// The preprocessing applied into the input scratch: a dense model's when it is not folded into
+    /// quantization, a layer network's always.
+    private var unfoldedPreprocessing: Preprocessing? {
+        switch runtime {
+        case .dense(let model): model.preprocessing
+        case .network(_, let preprocessing): preprocessing
+        }
+    }
+
     /// `input` itself when the preprocessing is folded into quantization (or is the identity), else
     /// the preprocessed rows in the input scratch.
     private func preprocessed(_ input: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        guard let preprocessing = model.preprocessing else { return input }
+        guard let preprocessing = unfoldedPreprocessing else { return input }
         let count = rows * inputSize
         preprocessing.apply(
             UnsafeBufferPointer(start: input, count: count),
@@ -126,7 +162,9 @@ public final class Int8Predictor {
         return features.withUnsafeBufferPointer { buffer -> [Float] in
             guard let base = buffer.baseAddress else { return [] }
             let input = UnsafeBufferPointer(start: preprocessed(base, rows: rows), count: buffer.count)
-            guard let mean = model.mean, let inverseStd = model.inverseStd else { return Array(input) }
+            guard case .dense(let model) = runtime, let mean = model.mean, let inverseStd = model.inverseStd else {
+                return Array(input)
+            }
             return input.indices.map { (input[$0] - mean[$0 % inputSize]) * inverseStd[$0 % inputSize] }
         }
     }

@@ -14,6 +14,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case emptyCalibration
     /// Calibration rows have a different width from the model's input.
     case calibrationWidthMismatch(expected: Int, actual: Int)
+    /// Static calibration was asked for a layer network, which quantizes activations per example.
+    case calibrationNeedsDenseModel
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
             "calibration data for static quantization has no rows"
         case .calibrationWidthMismatch(let expected, let actual):
             "calibration data has \(actual) features, the model expects \(expected)"
+        case .calibrationNeedsDenseModel:
+            "static calibration applies to dense models; a layer network quantizes its activations per example at run time"
         }
     }
 }

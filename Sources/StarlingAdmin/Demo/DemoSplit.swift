@@ -64,7 +64,7 @@ public struct DemoSplit: Sendable {
             let manifest = try ModelManifest(
                 name: name, version: 1, architecture: architecture, labels: classes, preprocessing: preprocessing,
                 confidenceThreshold: 0)
-            return try ModelBundle(manifest: manifest, model: model)
+            return try ModelBundle(manifest: manifest, model: .dense(model))
         } catch {
             throw .failed("cannot train the refinement model: \(error)")
         }
@@ -90,7 +90,7 @@ public struct DemoSplit: Sendable {
             statistics.add(features: data.features, rows: data.count)
             let preprocessing = Preprocessing.auto(
                 from: try FeatureProfile(name: "centralised", version: 1, statistics: statistics, devices: 1))
-            var model = MLP(architecture: try ModelArchitecture(parsing: architecture), seed: seed)
+            var model = Model(architecture: try ModelArchitecture(parsing: architecture), seed: seed)
             _ = Trainer.train(
                 &model, on: data, preprocessing: preprocessing,
                 config: TrainingConfig(

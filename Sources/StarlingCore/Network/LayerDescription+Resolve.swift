@@ -1,6 +1,12 @@
 extension LayerDescription {
     /// The name errors use: the description's own, else its type and place, e.g. `conv2d#3`.
-    func displayName(_ index: Int) -> String { name ?? "\(type)#\(index)" }
+    /// A type too long to be one is not repeated: `layer#3`.
+    func displayName(_ index: Int) -> String {
+        name ?? (type.utf8.count <= Self.maximumNameLength ? "\(type)#\(index)" : "layer#\(index)")
+    }
+
+    /// The longest layer name a description may give, in UTF-8 bytes.
+    public static let maximumNameLength = 64
 
     /// The shape this layer gives `input` (a flat row when `isFlat`), checked as ``NetworkDescription/layout()``
     /// checks it: lets an importer follow shapes as it reads a graph layer by layer.
@@ -15,6 +21,11 @@ extension LayerDescription {
     func resolve(index: Int, input: FeatureMapShape, isFlat: Bool) throws(LayerShapeError) -> (
         layer: NetworkLayer, output: FeatureMapShape, isFlat: Bool
     ) {
+        if let name, name.isEmpty || name.utf8.count > Self.maximumNameLength || name.contains(where: \.isNewline) {
+            throw LayerShapeError(
+                layer: "layer#\(index)",
+                reason: "its name must be 1 to \(Self.maximumNameLength) bytes on one line")
+        }
         let name = displayName(index)
         func needsMap() throws(LayerShapeError) {
             guard !isFlat else {
@@ -76,7 +87,8 @@ extension LayerDescription {
         default:
             throw LayerShapeError(
                 layer: name,
-                reason: "'\(type)' is not a layer type (dense, conv2d, conv1d, depthwise_conv2d, max_pool, avg_pool, "
+                reason:
+                    "'\(type.prefix(Self.maximumNameLength))' is not a layer type (dense, conv2d, conv1d, depthwise_conv2d, max_pool, avg_pool, "
                     + "global_avg_pool, flatten, group_norm, relu, relu6)")
         }
     }

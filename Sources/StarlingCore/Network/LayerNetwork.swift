@@ -41,6 +41,27 @@ public struct LayerNetwork: Sendable, Equatable {
         self.parameters = parameters
     }
 
+    /// Rebuilds a network from named tensors; names must be exactly the layout's and shapes must match.
+    public init(layout: NetworkLayout, namedTensors: [String: Tensor]) throws(ModelError) {
+        let expected = layout.layers.filter { !$0.weightRange.isEmpty }.flatMap { placed in
+            [(placed.weightName, placed.weightShape), (placed.biasName, [placed.biasRange.count])]
+        }
+        let names = Set(expected.map(\.0))
+        if let unexpected = namedTensors.keys.sorted().first(where: { !names.contains($0) }) {
+            throw .unexpectedTensor(unexpected)
+        }
+        var parameters: [Float] = []
+        parameters.reserveCapacity(layout.parameterCount)
+        for (name, shape) in expected {
+            guard let tensor = namedTensors[name] else { throw .missingTensor(name) }
+            guard tensor.shape == shape else {
+                throw .tensorShapeMismatch(name: name, expected: shape, actual: tensor.shape)
+            }
+            parameters.append(contentsOf: tensor.values)
+        }
+        try self.init(layout: layout, parameters: parameters)
+    }
+
     /// Each parameter layer's weights and biases, in layer order.
     public var namedTensors: [(name: String, tensor: Tensor)] {
         layout.layers.flatMap { placed -> [(name: String, tensor: Tensor)] in
@@ -57,7 +78,7 @@ extension PlacedLayer {
     /// The weights' layout: dense [outputs, inputs], convolution [filters, kernel height, kernel
     /// width, input channels], depthwise [kernel height, kernel width, channels × multiplier], group
     /// normalisation's gamma [channels].
-    var weightShape: [Int] {
+    public var weightShape: [Int] {
         switch layer {
         case .dense(let layer): [layer.outputs, layer.inputs]
         case .convolution(let layer):

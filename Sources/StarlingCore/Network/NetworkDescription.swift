@@ -76,7 +76,7 @@ public struct NetworkDescription: Codable, Sendable, Equatable, Hashable {
 }
 
 /// A checked ``NetworkDescription``: each layer placed, the parameter count, the classes.
-public struct NetworkLayout: Sendable, Equatable {
+public struct NetworkLayout: Sendable {
     public let description: NetworkDescription
     public let input: FeatureMapShape
     public let layers: [PlacedLayer]
@@ -85,6 +85,33 @@ public struct NetworkLayout: Sendable, Equatable {
 
     /// Values of one example's input.
     public var inputSize: Int { input.count }
+
+    /// Floats one example's forward pass holds: every layer's output plus each convolution's
+    /// unfolded patches; `Int.max` when the sum does not fit. What a ``ModelSizeLimit`` bounds, since
+    /// a small kernel over a large map costs memory that no parameter count shows.
+    public var activationCount: Int {
+        var total = input.count
+        for placed in layers {
+            var count = placed.output.count
+            if case .convolution(let layer) = placed.layer {
+                let (unfolded, overflow) = (layer.output.height * layer.output.width).multipliedReportingOverflow(
+                    by: layer.patchSize)
+                if overflow { return .max }
+                count += unfolded
+            }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            if overflow { return .max }
+            total = sum
+        }
+        return total
+    }
+}
+
+extension NetworkLayout: Hashable {
+    /// Layouts are equal when their descriptions are: everything else is computed from it.
+    public static func == (lhs: NetworkLayout, rhs: NetworkLayout) -> Bool { lhs.description == rhs.description }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }
 
 extension DecodingError {

@@ -299,7 +299,7 @@ def main():
     record("gemm_logreg_iris", iris_X[iris_rows], [-1, 4], "probabilities", logits=False)
 
     sklearn_linear_classifier("unsupported_sklearn_linear_classifier", iris_X, iris_y)
-    conv_graph("unsupported_conv")
+    conv_graph("conv_single")
     float64_graph("unsupported_float64")
     mixed_activations_graph("unsupported_mixed_activations")
 

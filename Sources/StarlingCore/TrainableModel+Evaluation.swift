@@ -23,10 +23,10 @@ public struct EvaluationCounts: Sendable, Equatable {
     }
 }
 
-extension MLP {
+extension TrainableModel {
     /// Evaluates on `rows` rows of already preprocessed `features` with class indices `labels`.
     public func evaluate(features: [Float], labels: [Int], rows: Int) -> EvaluationCounts {
-        let classes = architecture.outputSize
+        let classes = classCount
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         guard rows > 0 else { return EvaluationCounts(samples: 0, meanLoss: 0, confusion: confusion) }
         let probabilities = probabilities(features: features, rows: rows)
