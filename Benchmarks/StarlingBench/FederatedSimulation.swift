@@ -63,6 +63,8 @@ struct FederatedSimulation {
         /// True when the global model itself became unusable.
         var diverged: Bool
         var preprocessing: Preprocessing
+        /// The global model after the last round; nil when it diverged.
+        var model: Model?
     }
 
     func run() throws -> Outcome {
@@ -112,8 +114,8 @@ struct FederatedSimulation {
             accuracies.append(Trainer.accuracy(of: model, on: test, preprocessing: preprocessing))
         }
         return Outcome(
-            accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false, preprocessing: preprocessing
-        )
+            accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false, preprocessing: preprocessing,
+            model: model)
     }
 
     /// The fleet profile: each device's statistics as SecAgg+ words, summed with wrap-around and

@@ -1,4 +1,5 @@
 import Foundation
+import Quantization
 import StarlingCore
 import StarlingProtocol
 
@@ -44,6 +45,8 @@ struct QualityBenchmark {
         var preprocessing: String
         var serverOptimizer: ServerOptimizerConfiguration
         var seed: Int
+        /// With `--architecture-file`: the final model's accuracy from its int8 artifact.
+        var int8Accuracy: Double?
 
         enum CodingKeys: String, CodingKey {
             case bench, dataset, partition, peer, accuracy, rounds, diverged, preprocessing
@@ -51,6 +54,7 @@ struct QualityBenchmark {
             case divergedUpdates = "diverged_updates"
             case serverOptimizer = "server_optimizer"
             case seed
+            case int8Accuracy = "int8_accuracy"
         }
     }
 
@@ -104,8 +108,27 @@ struct QualityBenchmark {
                     accuracy: outcome.accuracyByRound.last ?? 0, rounds: outcome.accuracyByRound.count,
                     accuracyByRound: outcome.accuracyByRound, diverged: outcome.diverged,
                     divergedUpdates: outcome.divergedUpdates, preprocessing: outcome.preprocessing.summary,
-                    serverOptimizer: optimizer, seed: seed))
+                    serverOptimizer: optimizer, seed: seed,
+                    int8Accuracy: try architecture == nil
+                        ? nil : outcome.model.map { try Self.int8Accuracy(of: $0, outcome.preprocessing, on: test) }))
         }
+    }
+
+    /// Held-out accuracy of `model`'s int8 artifact, as devices would run it in phase one.
+    private static func int8Accuracy(of model: Model, _ preprocessing: Preprocessing, on test: Dataset) throws
+        -> Double
+    {
+        let classes = model.classCount
+        let manifest = try ModelManifest(
+            name: "quality", version: 1, architecture: model.architecture, labels: (0..<classes).map(String.init),
+            preprocessing: preprocessing, confidenceThreshold: 0)
+        let int8 = try Int8Bundle(quantizing: ModelBundle(manifest: manifest, model: model))
+        let probabilities = int8.predict(features: test.features, rows: test.count)
+        let correct = (0..<test.count).filter { row in
+            let scores = probabilities[(row * classes)..<((row + 1) * classes)]
+            return scores.indices.max { scores[$0] < scores[$1] }.map { $0 - row * classes } == test.labels[row]
+        }
+        return Double(correct.count) / Double(max(test.count, 1))
     }
 
     /// The train and test sets and the benchmark's architecture from a dataset's folder.

@@ -8,13 +8,33 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
     var ceiling: Float { self == .relu6 ? 6 : .infinity }
 
     public func forward(_ values: [Float]) -> [Float] {
-        values.map { Swift.min(Swift.max($0, 0), ceiling) }
+        let ceiling = self.ceiling
+        return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+            values.withUnsafeBufferPointer { input in
+                // Written as comparisons so the loop vectorises; NaN passes through as Swift.max would.
+                for index in 0..<input.count {
+                    let value = input[index] < 0 ? 0 : input[index]
+                    output[index] = value > ceiling ? ceiling : value
+                }
+            }
+            initialized = values.count
+        }
     }
 
     /// The input's gradient from the forward pass's output: the output gradient where the output is
     /// strictly between 0 and the ceiling, zero where the input was clipped.
     public func backward(outputGradient: [Float], output: [Float]) -> [Float] {
         precondition(outputGradient.count == output.count, "gradient and output differ in size")
-        return zip(outputGradient, output).map { delta, value in value > 0 && value < ceiling ? delta : 0 }
+        let ceiling = self.ceiling
+        return [Float](unsafeUninitializedCapacity: output.count) { gradient, initialized in
+            outputGradient.withUnsafeBufferPointer { upstream in
+                output.withUnsafeBufferPointer { values in
+                    for index in 0..<values.count {
+                        gradient[index] = values[index] > 0 && values[index] < ceiling ? upstream[index] : 0
+                    }
+                }
+            }
+            initialized = output.count
+        }
     }
 }

@@ -56,13 +56,13 @@ public struct DepthwiseConvolution: Sendable, Equatable {
                 for position in 0..<(batch * output.height * output.width) {
                     _ = out.slice(position * outputs, outputs).update(fromContentsOf: bias)
                 }
+                guard let target = out.baseAddress, let x = source.baseAddress, let w = weights.baseAddress else {
+                    return
+                }
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
                     if multiplier == 1 {
-                        for channel in 0..<outputs {
-                            out[outputOffset + channel] +=
-                                source[inputOffset + channel] * weights[weightOffset + channel]
-                        }
+                        addProducts(target + outputOffset, x + inputOffset, w + weightOffset, count: outputs)
                         return
                     }
                     for channel in 0..<input.channels {
@@ -101,19 +101,18 @@ public struct DepthwiseConvolution: Sendable, Equatable {
             weightGradient.count == weightCount && biasGradient.count == biasCount, "\(name): wrong gradient counts")
         let outputs = output.channels
         outputGradient.withUnsafeBufferPointer { upstream in
-            for position in 0..<(batch * output.height * output.width) {
-                for channel in 0..<outputs {
-                    biasGradient[channel] += upstream[position * outputs + channel]
+            if let target = biasGradient.baseAddress, let dy = upstream.baseAddress {
+                for position in 0..<(batch * output.height * output.width) {
+                    addValues(target, dy + position * outputs, count: outputs)
                 }
             }
             values.withUnsafeBufferPointer { source in
+                guard let target = weightGradient.baseAddress, let dy = upstream.baseAddress, let x = source.baseAddress
+                else { return }
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
                     if multiplier == 1 {
-                        for channel in 0..<outputs {
-                            weightGradient[weightOffset + channel] +=
-                                upstream[outputOffset + channel] * source[inputOffset + channel]
-                        }
+                        addProducts(target + weightOffset, dy + outputOffset, x + inputOffset, count: outputs)
                         return
                     }
                     for channel in 0..<input.channels {
@@ -135,13 +134,13 @@ public struct DepthwiseConvolution: Sendable, Equatable {
         var gradient = [Float](repeating: 0, count: batch * input.count)
         outputGradient.withUnsafeBufferPointer { upstream in
             gradient.withUnsafeMutableBufferPointer { inputGradient in
+                guard let target = inputGradient.baseAddress, let dy = upstream.baseAddress,
+                    let w = weights.baseAddress
+                else { return }
                 forEachWindowPosition(batch: batch) { outputOffset, kernelIndex, inputOffset in
                     let weightOffset = kernelIndex * outputs
                     if multiplier == 1 {
-                        for channel in 0..<outputs {
-                            inputGradient[inputOffset + channel] +=
-                                upstream[outputOffset + channel] * weights[weightOffset + channel]
-                        }
+                        addProducts(target + inputOffset, dy + outputOffset, w + weightOffset, count: outputs)
                         return
                     }
                     for channel in 0..<input.channels {

@@ -37,16 +37,6 @@ public struct GroupNormalization: Sendable, Equatable {
         public var output: [Float]
     }
 
-    /// Calls `body(offset, channel)` for every element of example `example`, channels innermost.
-    private func forEachElement(of example: Int, _ body: (Int, Int) -> Void) {
-        let channels = shape.channels
-        let positions = shape.height * shape.width
-        for position in 0..<positions {
-            let base = (example * positions + position) * channels
-            for channel in 0..<channels { body(base + channel, channel) }
-        }
-    }
-
     public func forward(
         _ values: [Float], batch: Int, gamma: UnsafeBufferPointer<Float>, beta: UnsafeBufferPointer<Float>
     ) -> Activations {
@@ -55,53 +45,61 @@ public struct GroupNormalization: Sendable, Equatable {
             "\(name): input holds \(values.count) values, not \(batch) × \(shape.count)")
         precondition(gamma.count == shape.channels && beta.count == shape.channels, "\(name): wrong parameter counts")
         let channels = shape.channels
-        let perGroup = channels / groups
         let positions = shape.height * shape.width
-        let size = Double(positions * perGroup)
         var normalized = [Float](repeating: 0, count: values.count)
         var output = normalized
         var inverse = [Float](repeating: 0, count: batch * groups)
-        // Per channel: the running sum, then the group's mean and 1/σ, so the element loops run over
-        // contiguous channels with no division.
-        var sums = [Double](repeating: 0, count: channels)
-        var means = sums
-        var channelMean = [Float](repeating: 0, count: channels)
-        var channelInverse = channelMean
-        for example in 0..<batch {
-            let start = example * shape.count
-            for channel in 0..<channels { sums[channel] = 0 }
-            for position in 0..<positions {
-                let row = start + position * channels
-                for channel in 0..<channels { sums[channel] += Double(values[row + channel]) }
-            }
-            for group in 0..<groups {
-                let range = (group * perGroup)..<((group + 1) * perGroup)
-                let mean = range.reduce(0) { $0 + sums[$1] } / size
-                for channel in range { means[channel] = mean }
-            }
-            for channel in 0..<channels { sums[channel] = 0 }
-            for position in 0..<positions {
-                let row = start + position * channels
-                for channel in 0..<channels {
-                    let centred = Double(values[row + channel]) - means[channel]
-                    sums[channel] += centred * centred
-                }
-            }
-            for group in 0..<groups {
-                let range = (group * perGroup)..<((group + 1) * perGroup)
-                let deviation = Float(1 / (range.reduce(0) { $0 + sums[$1] } / size + Double(epsilon)).squareRoot())
-                inverse[example * groups + group] = deviation
-                for channel in range {
-                    channelInverse[channel] = deviation
-                    channelMean[channel] = Float(means[channel])
-                }
-            }
-            for position in 0..<positions {
-                let row = start + position * channels
-                for channel in 0..<channels {
-                    let value = (values[row + channel] - channelMean[channel]) * channelInverse[channel]
-                    normalized[row + channel] = value
-                    output[row + channel] = gamma[channel] * value + beta[channel]
+        // Per channel: the running sums, then the group's mean and 1/σ, so the element loops run over
+        // contiguous channels through pointers, with no division and no index checks.
+        let scratch = ChannelScratch(channels: channels)
+        defer { scratch.deallocate() }
+        values.withUnsafeBufferPointer { x in
+            normalized.withUnsafeMutableBufferPointer { n in
+                output.withUnsafeMutableBufferPointer { y in
+                    guard let x = x.baseAddress, let n = n.baseAddress, let y = y.baseAddress,
+                        let gamma = gamma.baseAddress, let beta = beta.baseAddress
+                    else { return }
+                    for example in 0..<batch {
+                        let start = example * shape.count
+                        scratch.clearSums()
+                        for position in 0..<positions {
+                            let row = x + start + position * channels
+                            for channel in 0..<channels { scratch.sums[channel] += Double(row[channel]) }
+                        }
+                        scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
+                        scratch.clearSums()
+                        for position in 0..<positions {
+                            let row = x + start + position * channels
+                            for channel in 0..<channels {
+                                let centred = Double(row[channel]) - scratch.means[channel]
+                                scratch.sums[channel] += centred * centred
+                            }
+                        }
+                        let perGroup = channels / groups
+                        let size = Double(positions * perGroup)
+                        for group in 0..<groups {
+                            var variance = 0.0
+                            for channel in (group * perGroup)..<((group + 1) * perGroup) {
+                                variance += scratch.sums[channel]
+                            }
+                            let deviation = Float(1 / (variance / size + Double(epsilon)).squareRoot())
+                            inverse[example * groups + group] = deviation
+                            for channel in (group * perGroup)..<((group + 1) * perGroup) {
+                                scratch.first[channel] = Float(scratch.means[channel])
+                                scratch.second[channel] = deviation
+                            }
+                        }
+                        let (mean, inverseDeviation) = (scratch.first, scratch.second)
+                        for position in 0..<positions {
+                            let offset = start + position * channels
+                            let (row, normalizedRow, outputRow) = (x + offset, n + offset, y + offset)
+                            for channel in 0..<channels {
+                                let value = (row[channel] - mean[channel]) * inverseDeviation[channel]
+                                normalizedRow[channel] = value
+                                outputRow[channel] = gamma[channel] * value + beta[channel]
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -125,12 +123,20 @@ public struct GroupNormalization: Sendable, Equatable {
         betaGradient: UnsafeMutableBufferPointer<Float>
     ) {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
+        precondition(
+            gammaGradient.count == shape.channels && betaGradient.count == shape.channels,
+            "\(name): wrong gradient counts")
+        let channels = shape.channels
         outputGradient.withUnsafeBufferPointer { dy in
             activations.normalized.withUnsafeBufferPointer { normalized in
-                for example in 0..<batch {
-                    forEachElement(of: example) { offset, channel in
-                        gammaGradient[channel] += dy[offset] * normalized[offset]
-                        betaGradient[channel] += dy[offset]
+                guard let dy = dy.baseAddress, let normalized = normalized.baseAddress,
+                    let gammaGradient = gammaGradient.baseAddress, let betaGradient = betaGradient.baseAddress
+                else { return }
+                for row in 0..<(batch * shape.height * shape.width) {
+                    let (upstream, values) = (dy + row * channels, normalized + row * channels)
+                    for channel in 0..<channels {
+                        gammaGradient[channel] += upstream[channel] * values[channel]
+                        betaGradient[channel] += upstream[channel]
                     }
                 }
             }
@@ -142,50 +148,101 @@ public struct GroupNormalization: Sendable, Equatable {
         -> [Float]
     {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
+        precondition(activations.normalized.count == outputGradient.count, "\(name): activations have the wrong size")
         let channels = shape.channels
-        let perGroup = channels / groups
         let positions = shape.height * shape.width
-        let size = Double(positions * perGroup)
-        let normalized = activations.normalized
+        let perGroup = channels / groups
         var gradient = [Float](repeating: 0, count: outputGradient.count)
-        var sums = [Double](repeating: 0, count: channels)
-        var weighted = sums
-        var channelMean = [Float](repeating: 0, count: channels)
-        var channelWeighted = channelMean
-        var channelInverse = channelMean
-        for example in 0..<batch {
-            let start = example * shape.count
-            for channel in 0..<channels {
-                sums[channel] = 0
-                weighted[channel] = 0
-            }
-            for position in 0..<positions {
-                let row = start + position * channels
-                for channel in 0..<channels {
-                    let scaled = Double(gamma[channel] * outputGradient[row + channel])
-                    sums[channel] += scaled
-                    weighted[channel] += scaled * Double(normalized[row + channel])
-                }
-            }
-            for group in 0..<groups {
-                let range = (group * perGroup)..<((group + 1) * perGroup)
-                let mean = Float(range.reduce(0) { $0 + sums[$1] } / size)
-                let weightedMean = Float(range.reduce(0) { $0 + weighted[$1] } / size)
-                for channel in range {
-                    channelMean[channel] = mean
-                    channelWeighted[channel] = weightedMean
-                    channelInverse[channel] = activations.inverseDeviations[example * groups + group]
-                }
-            }
-            for position in 0..<positions {
-                let row = start + position * channels
-                for channel in 0..<channels {
-                    let scaled = gamma[channel] * outputGradient[row + channel]
-                    let centred = scaled - channelMean[channel] - normalized[row + channel] * channelWeighted[channel]
-                    gradient[row + channel] = centred * channelInverse[channel]
+        let scratch = ChannelScratch(channels: channels)
+        defer { scratch.deallocate() }
+        let weighted = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        defer { weighted.deallocate() }
+        outputGradient.withUnsafeBufferPointer { dy in
+            activations.normalized.withUnsafeBufferPointer { normalized in
+                gradient.withUnsafeMutableBufferPointer { dx in
+                    guard let dy = dy.baseAddress, let normalized = normalized.baseAddress, let dx = dx.baseAddress,
+                        let gamma = gamma.baseAddress
+                    else { return }
+                    for example in 0..<batch {
+                        let start = example * shape.count
+                        scratch.clearSums()
+                        weighted.update(repeating: 0, count: channels)
+                        for position in 0..<positions {
+                            let offset = start + position * channels
+                            let (upstream, values) = (dy + offset, normalized + offset)
+                            for channel in 0..<channels {
+                                let scaled = Double(gamma[channel] * upstream[channel])
+                                scratch.sums[channel] += scaled
+                                weighted[channel] += scaled * Double(values[channel])
+                            }
+                        }
+                        scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
+                        let (mean, weightedMean, inverse) = (scratch.first, scratch.second, scratch.third)
+                        let size = Double(positions * perGroup)
+                        for group in 0..<groups {
+                            var sum = 0.0
+                            for channel in (group * perGroup)..<((group + 1) * perGroup) { sum += weighted[channel] }
+                            let deviation = activations.inverseDeviations[example * groups + group]
+                            for channel in (group * perGroup)..<((group + 1) * perGroup) {
+                                mean[channel] = Float(scratch.means[channel])
+                                weightedMean[channel] = Float(sum / size)
+                                inverse[channel] = deviation
+                            }
+                        }
+                        for position in 0..<positions {
+                            let offset = start + position * channels
+                            let (upstream, values, target) = (dy + offset, normalized + offset, dx + offset)
+                            for channel in 0..<channels {
+                                let scaled = gamma[channel] * upstream[channel]
+                                let centred = scaled - mean[channel] - values[channel] * weightedMean[channel]
+                                target[channel] = centred * inverse[channel]
+                            }
+                        }
+                    }
                 }
             }
         }
         return gradient
+    }
+}
+
+/// Per-channel scratch of a group normalisation pass: running sums and group means in Double, and
+/// three rows of per-channel floats, allocated once per call and freed by the caller.
+private struct ChannelScratch {
+    let channels: Int
+    let sums: UnsafeMutablePointer<Double>
+    let means: UnsafeMutablePointer<Double>
+    let first: UnsafeMutablePointer<Float>
+    let second: UnsafeMutablePointer<Float>
+    let third: UnsafeMutablePointer<Float>
+
+    init(channels: Int) {
+        self.channels = channels
+        sums = .allocate(capacity: channels)
+        means = .allocate(capacity: channels)
+        first = .allocate(capacity: channels)
+        second = .allocate(capacity: channels)
+        third = .allocate(capacity: channels)
+    }
+
+    func clearSums() { sums.update(repeating: 0, count: channels) }
+
+    /// Each channel's group mean of `sums` over `positions` positions, written to every channel of its group.
+    func spreadGroupMeans(groups: Int, positions: Int, into target: UnsafeMutablePointer<Double>) {
+        let perGroup = channels / groups
+        let size = Double(positions * perGroup)
+        for group in 0..<groups {
+            var sum = 0.0
+            for channel in (group * perGroup)..<((group + 1) * perGroup) { sum += sums[channel] }
+            for channel in (group * perGroup)..<((group + 1) * perGroup) { target[channel] = sum / size }
+        }
+    }
+
+    func deallocate() {
+        sums.deallocate()
+        means.deallocate()
+        first.deallocate()
+        second.deallocate()
+        third.deallocate()
     }
 }
