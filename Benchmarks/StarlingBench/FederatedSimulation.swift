@@ -114,7 +114,8 @@ struct FederatedSimulation {
             accuracies.append(Trainer.accuracy(of: model, on: test, preprocessing: preprocessing))
         }
         return Outcome(
-            accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false, preprocessing: preprocessing,
+            accuracyByRound: accuracies, divergedUpdates: divergedUpdates, diverged: false,
+            preprocessing: preprocessing,
             model: model)
     }
 
