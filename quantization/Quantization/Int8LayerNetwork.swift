@@ -7,7 +7,8 @@ import StarlingCore
 /// the GEMM kernels' row layout and multiply with weights quantized per filter; depthwise layers run
 /// the depthwise kernel with weights quantized per output channel; dense layers are the int8 GEMM as
 /// in ``Int8Predictor``. Accumulators are dequantized with the example's and the channel's scales
-/// plus the float bias; pooling, group normalisation and ReLU/ReLU6 run in float between them. Every
+/// plus the float bias (and a ReLU that follows the layer, fused there); pooling, group
+/// normalisation, ReLU6 and other ReLUs run in float between them. Every
 /// kernel path gives the portable path's int32 results and the epilogues are the same code, so the
 /// probabilities are bit for bit the same on every path.
 public final class Int8LayerNetwork: @unchecked Sendable {
@@ -19,11 +20,19 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         case depthwise(
             DepthwiseConvolution, window: starling_i8_window, weights: [Int8], scales: [Float], bias: [Float])
         case float(PlacedLayer)
+
+        var isInt8: Bool {
+            if case .float = self { return false }
+            return true
+        }
     }
 
     public let path: Int8KernelPath
     public let layout: NetworkLayout
     private let stages: [Stage]
+    /// Each stage's activation, applied as its accumulators are dequantized: ReLU when a ReLU
+    /// follows an int8 layer (the ReLU stage is then dropped), identity otherwise.
+    private let activations: [starling_i8_activation]
     /// Group normalisation's gamma and beta by layer index.
     private let floatParameters: [Int: (gamma: [Float], beta: [Float])]
 
@@ -43,7 +52,7 @@ public final class Int8LayerNetwork: @unchecked Sendable {
             if case .float(let gamma) = layer.weight { floatParameters[layer.index] = (gamma, layer.bias) }
         }
         self.floatParameters = floatParameters
-        stages = quantized.layout.layers.map { placed in
+        let unfused = quantized.layout.layers.map { placed -> Stage in
             guard let parameters = byIndex[placed.index], case .int8(let weights) = parameters.weight else {
                 return .float(placed)
             }
@@ -67,10 +76,24 @@ public final class Int8LayerNetwork: @unchecked Sendable {
                 return .float(placed)
             }
         }
+        var stages: [Stage] = []
+        var activations: [starling_i8_activation] = []
+        for stage in unfused {
+            if case .float(let placed) = stage, case .rectifier(.relu) = placed.layer,
+                stages.last?.isInt8 == true, activations.last == STARLING_I8_ACT_IDENTITY
+            {
+                activations[activations.count - 1] = STARLING_I8_ACT_RELU
+                continue
+            }
+            stages.append(stage)
+            activations.append(STARLING_I8_ACT_IDENTITY)
+        }
+        self.stages = stages
+        self.activations = activations
     }
 
     deinit {
-        for stage in stages {
+        for (stage, activation) in zip(stages, activations) {
             switch stage {
             case .gemm(_, _, let packed, _, _), .convolution(_, _, let packed, _, _): packed.deallocate()
             case .depthwise, .float: break
@@ -114,15 +137,15 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         return (quantized, scales)
     }
 
-    /// acc · rowScale · columnScale + bias for `rows` rows of `columns` accumulators.
-    private static func dequantize(_ accumulators: [Int32], rowScales: [Float], scales: [Float], bias: [Float])
-        -> [Float]
-    {
+    /// activation(acc · rowScale · columnScale + bias) for `rows` rows of `columns` accumulators.
+    private static func dequantize(
+        _ accumulators: [Int32], rowScales: [Float], scales: [Float], bias: [Float],
+        activation: starling_i8_activation
+    ) -> [Float] {
         let columns = scales.count
         var output = [Float](repeating: 0, count: accumulators.count)
         starling_i8_dequantize(
-            Int32(rowScales.count), Int32(columns), accumulators, rowScales, scales, bias, STARLING_I8_ACT_IDENTITY,
-            &output)
+            Int32(rowScales.count), Int32(columns), accumulators, rowScales, scales, bias, activation, &output)
         return output
     }
 
@@ -131,13 +154,14 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         precondition(features.count == rows * layout.inputSize, "features.count must equal rows × inputSize")
         guard rows > 0 else { return [] }
         var values = features
-        for stage in stages {
+        for (stage, activation) in zip(stages, activations) {
             switch stage {
             case .gemm(let inputs, let outputs, let packed, let scales, let bias):
                 let (quantized, rowScales) = Self.quantize(values, examples: rows)
                 var accumulators = [Int32](repeating: 0, count: rows * Int(outputs))
                 starling_i8_gemm(path.cValue, Int32(rows), outputs, inputs, quantized, packed, &accumulators)
-                values = Self.dequantize(accumulators, rowScales: rowScales, scales: scales, bias: bias)
+                values = Self.dequantize(
+                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
             case .convolution(let layer, var window, let packed, let scales, let bias):
                 let (quantized, exampleScales) = Self.quantize(values, examples: rows)
                 let positions = layer.output.height * layer.output.width
@@ -149,14 +173,16 @@ public final class Int8LayerNetwork: @unchecked Sendable {
                     unfolded,
                     packed, &accumulators)
                 let rowScales = exampleScales.flatMap { [Float](repeating: $0, count: positions) }
-                values = Self.dequantize(accumulators, rowScales: rowScales, scales: scales, bias: bias)
+                values = Self.dequantize(
+                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
             case .depthwise(let layer, var window, let weights, let scales, let bias):
                 let (quantized, exampleScales) = Self.quantize(values, examples: rows)
                 let positions = layer.output.height * layer.output.width
                 var accumulators = [Int32](repeating: 0, count: rows * layer.output.count)
                 starling_i8_depthwise(path.cValue, Int32(rows), &window, quantized, weights, &accumulators)
                 let rowScales = exampleScales.flatMap { [Float](repeating: $0, count: positions) }
-                values = Self.dequantize(accumulators, rowScales: rowScales, scales: scales, bias: bias)
+                values = Self.dequantize(
+                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
             case .float(let placed):
                 values = Self.runFloat(placed, values, rows: rows, parameters: floatParameters[placed.index])
             }

@@ -29,8 +29,10 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
         return [Float](unsafeUninitializedCapacity: output.count) { gradient, initialized in
             outputGradient.withUnsafeBufferPointer { upstream in
                 output.withUnsafeBufferPointer { values in
+                    // Nested selects rather than `&&`, so the loop has no branch and vectorises.
                     for index in 0..<values.count {
-                        gradient[index] = values[index] > 0 && values[index] < ceiling ? upstream[index] : 0
+                        let value = values[index]
+                        gradient[index] = value > 0 ? (value < ceiling ? upstream[index] : 0) : 0
                     }
                 }
             }

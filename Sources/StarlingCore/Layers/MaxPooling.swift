@@ -22,13 +22,18 @@ public struct MaxPooling: Sendable, Equatable {
         var result = [Float](repeating: -.infinity, count: batch * output.count)
         var indices = [Int](repeating: -1, count: result.count)
         values.withUnsafeBufferPointer { source in
-            geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
-                for channel in 0..<channels {
-                    let value = source[inputPosition * channels + channel]
-                    let target = outputPosition * channels + channel
-                    if value > result[target] || indices[target] < 0 {
-                        result[target] = value
-                        indices[target] = inputPosition * channels + channel
+            result.withUnsafeMutableBufferPointer { result in
+                indices.withUnsafeMutableBufferPointer { indices in
+                    guard let source = source.baseAddress, let result = result.baseAddress,
+                        let indices = indices.baseAddress
+                    else { return }
+                    geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
+                        let (first, target) = (inputPosition * channels, outputPosition * channels)
+                        let (row, maximum, index) = (source + first, result + target, indices + target)
+                        for channel in 0..<channels where row[channel] > maximum[channel] || index[channel] < 0 {
+                            maximum[channel] = row[channel]
+                            index[channel] = first + channel
+                        }
                     }
                 }
             }
