@@ -9,7 +9,8 @@
 # and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
 # federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
 # datasets and six partitions, five seeds each; Benchmarks/quality/report.py prints the ratios and
-# checks the targets of docs/quality.md). One JSON line per figure.
+# checks the targets of docs/quality.md), and the LeNet-5 layer network on the images dataset beside
+# the best MLP (Benchmarks/quality/cnn_vs_mlp.py). One JSON line per figure.
 #
 # Environment: STARLING_BENCH_BIN=path skips the build and runs that starling-bench binary;
 # STARLING_BENCH_VENV=dir uses another virtualenv; BENCH_QUICK=1 runs fewer iterations.
@@ -66,3 +67,10 @@ seeds=5
 # The ratio lines go to stdout; the markdown table of docs/quality.md to stderr.
 "$venv/bin/python" "$root/Benchmarks/quality/report.py" "$work/quality-starling.jsonl" "$work/quality-peers.jsonl" \
     --markdown /dev/stderr
+# The LeNet-5 layer network federated on the images dataset's non-IID 8-device partitions, with the
+# shipped round defaults, beside the best MLP of the runs above (Starling's and Flower's).
+"$bin" --suite quality --quality-data "$work/quality" --datasets images --partitions dirichlet0.5-8,dirichlet0.1-8 \
+    --strategies fedavg --architecture-file "$root/Benchmarks/models/lenet5.json" --seeds "$seeds" "${quick[@]}" \
+    | tee "$work/quality-lenet5.jsonl"
+(cd "$root/Benchmarks/quality" && "$venv/bin/python" cnn_vs_mlp.py "$work/quality-lenet5.jsonl" \
+    "$work/quality-starling.jsonl" "$work/quality-peers.jsonl")
