@@ -60,7 +60,9 @@ build() {
     python3 "$packaging/manpage.py" "$bin/$package" "$section" "$version" "$day" \
         | gzip -9n >"$tree/usr/share/man/man$section/$package.$section.gz"
     install -m 0644 "$packaging/debian/copyright" "$doc/copyright"
-    install -D -m 0644 "$packaging/debian/$package/lintian-overrides" "$tree/usr/share/lintian/overrides/$package"
+    if [ -f "$packaging/debian/$package/lintian-overrides" ]; then
+        install -D -m 0644 "$packaging/debian/$package/lintian-overrides" "$tree/usr/share/lintian/overrides/$package"
+    fi
     {
         printf 'starling (%s) unstable; urgency=medium\n\n' "$version"
         printf '  * Release %s; what it holds is in the project'"'"'s CHANGELOG.md.\n\n' "$version"

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a model computes: either a fully connected network given by its layer widths and hidden
 /// activation (`64-32-10`, `64-32-10/tanh`), or a layer list over an input map (convolutions,

@@ -1,5 +1,3 @@
-import Yams
-
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -20,32 +18,18 @@ public enum ConfigurationFile {
 
     /// The options `text` stands for, in the file's order.
     public static func arguments(fromYAML text: String) throws(Problem) -> [String] {
-        let document: Any?
-        do {
-            document = try Yams.load(yaml: text)
-        } catch {
-            throw Problem(description: "the configuration is not YAML: \(error)")
-        }
-        guard let document else { return [] }
-        guard let mapping = document as? [String: Any] else {
-            throw Problem(description: "the configuration must be a mapping of option names to values")
-        }
+        let document = try OptionsDocument(parsing: text)
         var arguments: [String] = []
-        for key in mapping.keys.sorted() {
+        for (key, value) in document.entries.sorted(by: { $0.key < $1.key }) {
             guard !key.isEmpty, !key.hasPrefix("-"), key != "config",
                 key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
             else {
                 throw Problem(description: "'\(key.prefix(64))' is not an option name")
             }
-            switch mapping[key] {
-            case let flag as Bool:
-                arguments.append(flag ? "--\(key)" : "--no-\(key)")
-            case let values as [Any]:
-                for value in values { arguments += ["--\(key)", try scalar(value, key: key)] }
-            case let value?:
-                arguments += ["--\(key)", try scalar(value, key: key)]
-            case nil:
-                continue
+            switch value {
+            case .flag(let on): arguments.append(on ? "--\(key)" : "--no-\(key)")
+            case .list(let values): for value in values { arguments += ["--\(key)", value] }
+            case .scalar(let value): arguments += ["--\(key)", value]
             }
         }
         return arguments
@@ -59,7 +43,13 @@ public enum ConfigurationFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw Problem(description: "cannot read the configuration file \(path): \(error.localizedDescription)")
+            let reason =
+                switch (error as? CocoaError)?.code {
+                case .fileReadNoSuchFile?: "there is no such file"
+                case .fileReadNoPermission?: "permission denied"
+                default: "it is not readable UTF-8 text"
+                }
+            throw Problem(description: "cannot read the configuration file \(path): \(reason)")
         }
         return [subcommand] + (try self.arguments(fromYAML: text)) + arguments.dropFirst()
     }
@@ -71,14 +61,5 @@ public enum ConfigurationFile {
             if argument.hasPrefix("--config=") { return String(argument.dropFirst("--config=".count)) }
         }
         return nil
-    }
-
-    private static func scalar(_ value: Any, key: String) throws(Problem) -> String {
-        switch value {
-        case let text as String: return text
-        case let number as Int: return String(number)
-        case let number as Double: return String(number)
-        default: throw Problem(description: "'\(key)' must be a string, a number, true or false, or a list of them")
-        }
     }
 }

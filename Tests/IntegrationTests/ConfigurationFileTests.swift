@@ -35,6 +35,45 @@ final class ConfigurationFileTests: XCTestCase {
             try ConfigurationFile.expand(["serve", "--round-deadline", "9"]), ["serve", "--round-deadline", "9"])
     }
 
+    func test_theYAMLOptionsTake_comments_quotes_blockLists_andNull_andRefuseWhatNoOptionTakes() throws {
+        let arguments = try ConfigurationFile.arguments(
+            fromYAML: """
+                ---
+                # the device's tags
+                tag:
+                  - site=a   # first
+                  - "floor: 2"
+                name: 'it''s here'
+                path: "/var/lib/a b#c"
+                note: x # trailing comment
+                empty: ~
+                level: "a\tb"
+                """)
+        XCTAssertEqual(
+            arguments,
+            [
+                "--level", "a\tb", "--name", "it's here", "--note", "x", "--path", "/var/lib/a b#c", "--tag", "site=a",
+                "--tag", "floor: 2",
+            ])
+        let refusals = [
+            "listen: 1\nlisten: 2": "given twice",
+            "listen:\n  host: a": "line 2",
+            "tag: [a, [b]]": "nests",
+            "name: \"open": "does not close",
+            "name: *anchor": "quote it",
+            "\tlisten: 1": "tab",
+            "just text": "is not `option: value`",
+        ]
+        for (text, expected) in refusals {
+            do {
+                _ = try ConfigurationFile.arguments(fromYAML: text)
+                XCTFail("\(text) was accepted")
+            } catch {
+                XCTAssertTrue(error.description.contains(expected), "\(text): \(error.description)")
+            }
+        }
+    }
+
     func test_theAggregator_readsItsFile_letsFlagsOverrideIt_andReloadsItOnSIGHUP() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("starling-config-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A model given as a list of layers over an input map, the form `starling model create
 /// --arch-file model.json` reads:
