@@ -101,19 +101,20 @@ struct CNNBenchmark {
         .emit()
 
         let int8 = Int8LayerNetwork(network: network)
+        let workspace = Int8LayerNetwork.Workspace(network: int8, maximumRows: 64)
         let one = Array(features[0..<layout.inputSize])
         let iterations = quick ? 200 : 2_000
         let floatLatency = Stopwatch.latency(iterations: iterations, warmup: iterations / 10) {
             sink += network.probabilities(features: one, rows: 1)[0]
         }
         let int8Latency = Stopwatch.latency(iterations: iterations, warmup: iterations / 10) {
-            sink += int8.probabilities(features: one, rows: 1)[0]
+            sink += int8.probabilities(features: one, rows: 1, workspace: workspace)[0]
         }
         BenchLine("cnn", "fp32_batch1_p50_\(name)", floatLatency.p50 / 1000, "us", note: "LayerNetwork.probabilities")
             .emit()
         var line = BenchLine(
             "cnn", "int8_batch1_p50_\(name)", int8Latency.p50 / 1000, "us",
-            note: "Int8LayerNetwork on \(int8.path); ratio: int8 / fp32")
+            note: "Int8LayerNetwork on \(int8.path) with a workspace; ratio: int8 / fp32")
         line.peer = "starling_fp32"
         line.ratio = int8Latency.p50 / floatLatency.p50
         line.emit()
@@ -121,7 +122,7 @@ struct CNNBenchmark {
             sink += network.probabilities(features: features, rows: 64)[0]
         }
         let int8Rate = Stopwatch.throughput(rows: 64, calls: quick ? 3 : 20, repeats: repeats) {
-            sink += int8.probabilities(features: features, rows: 64)[0]
+            sink += int8.probabilities(features: features, rows: 64, workspace: workspace)[0]
         }
         BenchLine("cnn", "fp32_batch64_\(name)", floatRate, "rows/s", note: "LayerNetwork.probabilities").emit()
         line = BenchLine(

@@ -47,24 +47,59 @@ static void starling_i8_each_position(int batch, const starling_i8_window *g, co
   free(tap_indices);
 }
 
-typedef struct {
-  const starling_i8_window *window;
-  int8_t *rows;
-} starling_i8_im2col_context;
-
-static void starling_i8_im2col_visit(void *context, size_t position, int taps, const int8_t *const *inputs,
-                                     const int *tap_indices) {
-  const starling_i8_im2col_context *c = context;
-  const int channels = c->window->channels;
-  const size_t k = (size_t)c->window->kernel_height * c->window->kernel_width * channels;
-  int8_t *row = c->rows + position * k;
-  memset(row, 0, k);
-  for (int t = 0; t < taps; t++) memcpy(row + (size_t)tap_indices[t] * channels, inputs[t], (size_t)channels);
+/* One kernel row of taps: `kernel_width` runs of `channels` bytes from input row `iy` (zeros where
+ * a tap falls outside the input). With dilation 1 the taps inside the input are one contiguous run
+ * of the channels-last input row, copied at once. */
+static void starling_i8_im2col_kernel_row(const starling_i8_window *g, const int8_t *input_row, int ox,
+                                          int8_t *row) {
+  const size_t channels = (size_t)g->channels;
+  const int first_x = ox * g->stride_width - g->pad_left;
+  if (g->dilation_width == 1) {
+    /* Taps start..<end are inside the input; the rest read padding. */
+    int start = first_x < 0 ? -first_x : 0;
+    if (start > g->kernel_width) start = g->kernel_width;
+    int end = g->width - first_x;
+    if (end > g->kernel_width) end = g->kernel_width;
+    if (end < start) end = start;
+    memset(row, 0, (size_t)start * channels);
+    if (end > start) {
+      memcpy(row + (size_t)start * channels, input_row + (size_t)(first_x + start) * channels,
+             (size_t)(end - start) * channels);
+    }
+    memset(row + (size_t)end * channels, 0, (size_t)(g->kernel_width - end) * channels);
+    return;
+  }
+  for (int kx = 0; kx < g->kernel_width; kx++) {
+    const int ix = first_x + kx * g->dilation_width;
+    if (ix < 0 || ix >= g->width) {
+      memset(row + (size_t)kx * channels, 0, channels);
+    } else {
+      memcpy(row + (size_t)kx * channels, input_row + (size_t)ix * channels, channels);
+    }
+  }
 }
 
-void starling_i8_im2col(int batch, const starling_i8_window *window, const int8_t *a, int8_t *rows) {
-  starling_i8_im2col_context context = {window, rows};
-  starling_i8_each_position(batch, window, a, &context, starling_i8_im2col_visit);
+void starling_i8_im2col(int batch, const starling_i8_window *g, const int8_t *a, int8_t *rows) {
+  const size_t channels = (size_t)g->channels;
+  const size_t kernel_row = (size_t)g->kernel_width * channels;
+  const size_t k = (size_t)g->kernel_height * kernel_row;
+  const size_t map = (size_t)g->height * g->width * channels;
+  int8_t *row = rows;
+  for (int b = 0; b < batch; b++) {
+    for (int oy = 0; oy < g->out_height; oy++) {
+      for (int ox = 0; ox < g->out_width; ox++, row += k) {
+        for (int ky = 0; ky < g->kernel_height; ky++) {
+          const int iy = oy * g->stride_height - g->pad_top + ky * g->dilation_height;
+          int8_t *target = row + (size_t)ky * kernel_row;
+          if (iy < 0 || iy >= g->height) {
+            memset(target, 0, kernel_row);
+          } else {
+            starling_i8_im2col_kernel_row(g, a + (size_t)b * map + (size_t)iy * g->width * channels, ox, target);
+          }
+        }
+      }
+    }
+  }
 }
 
 void starling_i8_depthwise_position_portable(int channels, int taps, const int8_t *const *a, const int8_t *const *w,

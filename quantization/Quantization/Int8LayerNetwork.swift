@@ -125,93 +125,120 @@ public final class Int8LayerNetwork: @unchecked Sendable {
             out_height: Int32(output.height), out_width: Int32(output.width))
     }
 
-    /// Each example's values as int8 with one symmetric scale per example.
-    private static func quantize(_ values: [Float], examples: Int) -> (values: [Int8], scales: [Float]) {
-        var quantized = [Int8](repeating: 0, count: values.count)
-        var scales = [Float](repeating: 0, count: examples)
-        let width = examples == 0 ? 0 : values.count / examples
-        values.withUnsafeBufferPointer { source in
-            starling_i8_quantize_rows(
-                Int32(examples), Int32(width), source.baseAddress, nil, nil, 0, &quantized, &scales)
-        }
-        return (quantized, scales)
-    }
-
-    /// activation(acc · rowScale · columnScale + bias) for `rows` rows of `columns` accumulators.
-    private static func dequantize(
-        _ accumulators: [Int32], rowScales: [Float], scales: [Float], bias: [Float],
-        activation: starling_i8_activation
-    ) -> [Float] {
-        let columns = scales.count
-        var output = [Float](repeating: 0, count: accumulators.count)
-        starling_i8_dequantize(
-            Int32(rowScales.count), Int32(columns), accumulators, rowScales, scales, bias, activation, &output)
-        return output
-    }
-
-    /// Softmax probabilities, `rows × classes`, for `rows` examples of preprocessed features.
+    /// Softmax probabilities, `rows × classes`, for `rows` examples of preprocessed features, in
+    /// chunks of at most 64 rows through one workspace made for the call; keep a ``Workspace`` (or an
+    /// ``Int8Predictor``) for repeated calls.
     public func probabilities(features: [Float], rows: Int) -> [Float] {
         precondition(features.count == rows * layout.inputSize, "features.count must equal rows × inputSize")
         guard rows > 0 else { return [] }
-        var values = features
-        for (stage, activation) in zip(stages, activations) {
-            switch stage {
-            case .gemm(let inputs, let outputs, let packed, let scales, let bias):
-                let (quantized, rowScales) = Self.quantize(values, examples: rows)
-                var accumulators = [Int32](repeating: 0, count: rows * Int(outputs))
-                starling_i8_gemm(path.cValue, Int32(rows), outputs, inputs, quantized, packed, &accumulators)
-                values = Self.dequantize(
-                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
-            case .convolution(let layer, var window, let packed, let scales, let bias):
-                let (quantized, exampleScales) = Self.quantize(values, examples: rows)
-                let positions = layer.output.height * layer.output.width
-                var unfolded = [Int8](repeating: 0, count: rows * positions * layer.patchSize)
-                starling_i8_im2col(Int32(rows), &window, quantized, &unfolded)
-                var accumulators = [Int32](repeating: 0, count: rows * positions * layer.output.channels)
-                starling_i8_gemm(
-                    path.cValue, Int32(rows * positions), Int32(layer.output.channels), Int32(layer.patchSize),
-                    unfolded,
-                    packed, &accumulators)
-                let rowScales = exampleScales.flatMap { [Float](repeating: $0, count: positions) }
-                values = Self.dequantize(
-                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
-            case .depthwise(let layer, var window, let weights, let scales, let bias):
-                let (quantized, exampleScales) = Self.quantize(values, examples: rows)
-                let positions = layer.output.height * layer.output.width
-                var accumulators = [Int32](repeating: 0, count: rows * layer.output.count)
-                starling_i8_depthwise(path.cValue, Int32(rows), &window, quantized, weights, &accumulators)
-                let rowScales = exampleScales.flatMap { [Float](repeating: $0, count: positions) }
-                values = Self.dequantize(
-                    accumulators, rowScales: rowScales, scales: scales, bias: bias, activation: activation)
-            case .float(let placed):
-                values = Self.runFloat(placed, values, rows: rows, parameters: floatParameters[placed.index])
-            }
-        }
-        values.withUnsafeMutableBufferPointer { buffer in
-            starling_i8_softmax_rows(Int32(rows), Int32(layout.classes), buffer.baseAddress)
-        }
-        return values
+        let workspace = Workspace(network: self, maximumRows: min(rows, 64))
+        return probabilities(features: features, rows: rows, workspace: workspace)
     }
 
-    /// A layer without int8 weights, in float.
-    private static func runFloat(
-        _ placed: PlacedLayer, _ values: [Float], rows: Int, parameters: (gamma: [Float], beta: [Float])?
-    ) -> [Float] {
+    /// Softmax probabilities, `rows × classes`, for `rows` examples of preprocessed features, with
+    /// `workspace`'s buffers: no allocation but the result.
+    public func probabilities(features: [Float], rows: Int, workspace: Workspace) -> [Float] {
+        precondition(features.count == rows * layout.inputSize, "features.count must equal rows × inputSize")
+        let classes = layout.classes
+        return [Float](unsafeUninitializedCapacity: rows * classes) { output, initialized in
+            features.withUnsafeBufferPointer { input in
+                guard let source = input.baseAddress, let target = output.baseAddress else { return }
+                var start = 0
+                while start < rows {
+                    let count = min(workspace.maximumRows, rows - start)
+                    run(
+                        source + start * layout.inputSize, rows: count, workspace: workspace,
+                        into: target + start * classes)
+                    start += count
+                }
+            }
+            initialized = rows * classes
+        }
+    }
+
+    /// Runs `rows` (at most the workspace's) examples at `input` into `output`'s `rows × classes`
+    /// probabilities. Activations alternate between the workspace's two float buffers.
+    func run(_ input: UnsafePointer<Float>, rows: Int, workspace: Workspace, into output: UnsafeMutablePointer<Float>) {
+        precondition(
+            rows <= workspace.maximumRows && workspace.owner == ObjectIdentifier(self),
+            "a workspace made for this network and batch")
+        let m = Int32(rows)
+        var current = input
+        var next = workspace.floats.0
+        var spare = workspace.floats.1
+        let (quantized, scales, rowScales, accumulators) = (
+            workspace.quantized, workspace.exampleScales, workspace.rowScales, workspace.accumulators
+        )
+        for (stage, activation) in zip(stages, activations) {
+            switch stage {
+            case .gemm(let inputs, let outputs, let packed, let weightScales, let bias):
+                starling_i8_quantize_rows(m, inputs, current, nil, nil, 0, quantized, scales)
+                starling_i8_gemm(path.cValue, m, outputs, inputs, quantized, packed, accumulators)
+                starling_i8_dequantize(m, outputs, accumulators, scales, weightScales, bias, activation, next)
+            case .convolution(let layer, var window, let packed, let weightScales, let bias):
+                let positions = layer.output.height * layer.output.width
+                starling_i8_quantize_rows(m, Int32(layer.input.count), current, nil, nil, 0, quantized, scales)
+                starling_i8_im2col(m, &window, quantized, workspace.unfolded)
+                starling_i8_gemm(
+                    path.cValue, Int32(rows * positions), Int32(layer.output.channels), Int32(layer.patchSize),
+                    workspace.unfolded, packed, accumulators)
+                Self.spread(scales, rows: rows, positions: positions, into: rowScales)
+                starling_i8_dequantize(
+                    Int32(rows * positions), Int32(layer.output.channels), accumulators, rowScales, weightScales, bias,
+                    activation, next)
+            case .depthwise(let layer, var window, let weights, let weightScales, let bias):
+                let positions = layer.output.height * layer.output.width
+                starling_i8_quantize_rows(m, Int32(layer.input.count), current, nil, nil, 0, quantized, scales)
+                starling_i8_depthwise(path.cValue, m, &window, quantized, weights, accumulators)
+                Self.spread(scales, rows: rows, positions: positions, into: rowScales)
+                starling_i8_dequantize(
+                    Int32(rows * positions), Int32(layer.output.channels), accumulators, rowScales, weightScales, bias,
+                    activation, next)
+            case .float(let placed):
+                guard runFloat(placed, current, rows: rows, into: next) else { continue }
+            }
+            current = UnsafePointer(next)
+            swap(&next, &spare)
+        }
+        output.update(from: current, count: rows * layout.classes)
+        starling_i8_softmax_rows(m, Int32(layout.classes), output)
+    }
+
+    /// Each example's scale repeated for its `positions` output rows.
+    private static func spread(
+        _ scales: UnsafePointer<Float>, rows: Int, positions: Int, into rowScales: UnsafeMutablePointer<Float>
+    ) {
+        for example in 0..<rows {
+            (rowScales + example * positions).update(repeating: scales[example], count: positions)
+        }
+    }
+
+    /// A layer without int8 weights, in float, from `input` into `output`; false for a layer that
+    /// leaves its input as it is (flatten), which writes nothing.
+    private func runFloat(
+        _ placed: PlacedLayer, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>
+    ) -> Bool {
         switch placed.layer {
-        case .maxPooling(let layer): return layer.forward(values, batch: rows).output
-        case .averagePooling(let layer): return layer.forward(values, batch: rows)
-        case .globalAveragePooling(let layer): return layer.forward(values, batch: rows)
-        case .rectifier(let function): return function.forward(values)
-        case .flatten: return values
+        case .maxPooling(let layer): layer.forward(input, batch: rows, into: output, maximumIndices: nil)
+        case .averagePooling(let layer): layer.forward(input, batch: rows, into: output)
+        case .globalAveragePooling(let layer): layer.forward(input, batch: rows, into: output)
+        case .rectifier(let function): function.forward(input, count: rows * placed.input.count, into: output)
+        case .flatten: return false
         case .groupNormalization(let layer):
-            guard let parameters else { preconditionFailure("a quantized network keeps group normalisation's gamma") }
-            return parameters.gamma.withUnsafeBufferPointer { gamma in
+            guard let parameters = floatParameters[placed.index] else {
+                preconditionFailure("a quantized network keeps group normalisation's gamma")
+            }
+            parameters.gamma.withUnsafeBufferPointer { gamma in
                 parameters.beta.withUnsafeBufferPointer { beta in
-                    layer.forward(values, batch: rows, gamma: gamma, beta: beta).output
+                    guard let gamma = gamma.baseAddress, let beta = beta.baseAddress else { return }
+                    layer.forward(
+                        input, batch: rows, gamma: gamma, beta: beta, into: output, normalized: nil,
+                        inverseDeviations: nil)
                 }
             }
         case .dense, .convolution, .depthwise:
             preconditionFailure("\(placed.layer) runs in int8")
         }
+        return true
     }
 }

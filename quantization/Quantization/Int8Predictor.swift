@@ -23,6 +23,8 @@ public final class Int8Predictor {
     public let outputSize: Int
 
     private let runtime: Int8Runtime
+    /// A layer network's buffers; nil for a dense model, which runs in the scratch below.
+    private let networkWorkspace: Int8LayerNetwork.Workspace?
     private let activations: UnsafeMutablePointer<Int8>
     private let accumulators: UnsafeMutablePointer<Int32>
     private let rowScales: UnsafeMutablePointer<Float>
@@ -50,9 +52,11 @@ public final class Int8Predictor {
         case .dense(let model):
             (inputSize, outputSize, width) = (model.inputSize, model.outputSize, model.maximumWidth)
             inputScratchSize = model.preprocessing == nil ? 1 : maximumRows * model.inputSize
+            networkWorkspace = nil
         case .network(let network, _):
             (inputSize, outputSize, width) = (network.layout.inputSize, network.layout.classes, 1)
             inputScratchSize = maximumRows * network.layout.inputSize
+            networkWorkspace = Int8LayerNetwork.Workspace(network: network, maximumRows: maximumRows)
         }
         activations = .allocate(capacity: maximumRows * width)
         accumulators = .allocate(capacity: maximumRows * width)
@@ -101,12 +105,8 @@ public final class Int8Predictor {
         switch runtime {
         case .dense(let model): run(model, input, rows: rows, into: output)
         case .network(let network, _):
-            let features = Array(UnsafeBufferPointer(start: preprocessed(input, rows: rows), count: rows * inputSize))
-            let probabilities = network.probabilities(features: features, rows: rows)
-            probabilities.withUnsafeBufferPointer { source in
-                guard let base = source.baseAddress else { return }
-                output.update(from: base, count: source.count)
-            }
+            guard let networkWorkspace else { preconditionFailure("a layer network's predictor has its workspace") }
+            network.run(preprocessed(input, rows: rows), rows: rows, workspace: networkWorkspace, into: output)
         }
     }
 

@@ -31,21 +31,27 @@ public struct AveragePooling: Sendable, Equatable {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        let channels = input.channels
-        var result = [Float](repeating: 0, count: batch * output.count)
-        values.withUnsafeBufferPointer { source in
-            geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
-                for channel in 0..<channels {
-                    result[outputPosition * channels + channel] += source[inputPosition * channels + channel]
+        return [Float](unsafeUninitializedCapacity: batch * output.count) { result, initialized in
+            values.withUnsafeBufferPointer { values in
+                if let source = values.baseAddress, let target = result.baseAddress {
+                    forward(source, batch: batch, into: target)
                 }
             }
+            initialized = batch * output.count
+        }
+    }
+
+    /// The layer's output for `batch` examples at `values` into `output` (batch × output.count).
+    public func forward(_ values: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>) {
+        let channels = input.channels
+        output.update(repeating: 0, count: batch * self.output.count)
+        geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
+            addValues(output + outputPosition * channels, values + inputPosition * channels, count: channels)
         }
         for (position, divisor) in divisors(batch: batch).enumerated() where divisor > 0 {
-            for channel in 0..<channels {
-                result[position * channels + channel] /= divisor
-            }
+            let target = output + position * channels
+            for channel in 0..<channels { target[channel] /= divisor }
         }
-        return result
     }
 
     /// The input's gradient: each output's gradient shared out over its window.

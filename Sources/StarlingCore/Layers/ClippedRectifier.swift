@@ -8,16 +8,23 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
     var ceiling: Float { self == .relu6 ? 6 : .infinity }
 
     public func forward(_ values: [Float]) -> [Float] {
-        let ceiling = self.ceiling
-        return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+        [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
             values.withUnsafeBufferPointer { input in
-                // Written as comparisons so the loop vectorises; NaN passes through as Swift.max would.
-                for index in 0..<input.count {
-                    let value = input[index] < 0 ? 0 : input[index]
-                    output[index] = value > ceiling ? ceiling : value
+                if let source = input.baseAddress, let target = output.baseAddress {
+                    forward(source, count: input.count, into: target)
                 }
             }
             initialized = values.count
+        }
+    }
+
+    /// The function on `count` values from `input` into `output` (which may be `input`).
+    public func forward(_ input: UnsafePointer<Float>, count: Int, into output: UnsafeMutablePointer<Float>) {
+        let ceiling = self.ceiling
+        // Written as comparisons so the loop vectorises; NaN passes through as Swift.max would.
+        for index in 0..<count {
+            let value = input[index] < 0 ? 0 : input[index]
+            output[index] = value > ceiling ? ceiling : value
         }
     }
 

@@ -1,23 +1,16 @@
 extension Convolution {
-    /// Calls `body(row, kernelIndex, inputOffset)` for every (output row, in-bounds kernel position)
-    /// pair, with the offset of the input position's first channel in the batch.
-    private func forEachWindowPosition(batch: Int, _ body: (Int, Int, Int) -> Void) {
-        window.forEachTap(input: input, output: output, batch: batch) { row, kernelIndex, inputPosition in
-            body(row, kernelIndex, inputPosition * input.channels)
-        }
-    }
-
     /// im2col: one row per output position, the window's values in (kernelY, kernelX, channel)
-    /// order, zeros where the window covers padding.
+    /// order, zeros where the window covers padding. Each run of adjacent taps is one copy.
     func unfold(_ values: [Float], batch: Int) -> [Float] {
         let channels = input.channels
         let patch = patchSize
         var columns = [Float](repeating: 0, count: batch * output.height * output.width * patch)
         values.withUnsafeBufferPointer { source in
             columns.withUnsafeMutableBufferPointer { columns in
-                forEachWindowPosition(batch: batch) { row, kernelIndex, inputOffset in
-                    _ = columns.slice(row * patch + kernelIndex * channels, channels)
-                        .update(fromContentsOf: source.slice(inputOffset, channels))
+                guard let source = source.baseAddress, let target = columns.baseAddress else { return }
+                window.forEachTapRun(input: input, output: output, batch: batch) { row, kernelIndex, position, count in
+                    (target + row * patch + kernelIndex * channels).update(
+                        from: source + position * channels, count: count * channels)
                 }
             }
         }
@@ -31,11 +24,11 @@ extension Convolution {
         var gradient = [Float](repeating: 0, count: batch * input.count)
         columnGradient.withUnsafeBufferPointer { columns in
             gradient.withUnsafeMutableBufferPointer { gradient in
-                forEachWindowPosition(batch: batch) { row, kernelIndex, inputOffset in
-                    let source = row * patch + kernelIndex * channels
-                    for channel in 0..<channels {
-                        gradient[inputOffset + channel] += columns[source + channel]
-                    }
+                guard let source = columns.baseAddress, let target = gradient.baseAddress else { return }
+                window.forEachTapRun(input: input, output: output, batch: batch) { row, kernelIndex, position, count in
+                    addValues(
+                        target + position * channels, source + row * patch + kernelIndex * channels,
+                        count: count * channels)
                 }
             }
         }

@@ -15,19 +15,29 @@ public struct GlobalAveragePooling: Sendable, Equatable {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        let channels = input.channels
-        let positions = input.height * input.width
-        var result = [Float](repeating: 0, count: batch * channels)
-        for example in 0..<batch {
-            for position in 0..<positions {
-                for channel in 0..<channels {
-                    result[example * channels + channel] +=
-                        values[(example * positions + position) * channels + channel]
+        return [Float](unsafeUninitializedCapacity: batch * input.channels) { output, initialized in
+            values.withUnsafeBufferPointer { values in
+                if let source = values.baseAddress, let target = output.baseAddress {
+                    forward(source, batch: batch, into: target)
                 }
             }
+            initialized = batch * input.channels
         }
+    }
+
+    /// The layer's output for `batch` examples at `input` into `output` (batch × channels values).
+    public func forward(_ values: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>) {
+        let channels = input.channels
+        let positions = input.height * input.width
         let scale = 1 / Float(positions)
-        return result.map { $0 * scale }
+        for example in 0..<batch {
+            let target = output + example * channels
+            target.update(repeating: 0, count: channels)
+            for position in 0..<positions {
+                addValues(target, values + (example * positions + position) * channels, count: channels)
+            }
+            for channel in 0..<channels { target[channel] *= scale }
+        }
     }
 
     public func backward(outputGradient: [Float], batch: Int) -> [Float] {

@@ -44,66 +44,85 @@ public struct GroupNormalization: Sendable, Equatable {
             values.count == batch * shape.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(shape.count)")
         precondition(gamma.count == shape.channels && beta.count == shape.channels, "\(name): wrong parameter counts")
-        let channels = shape.channels
-        let positions = shape.height * shape.width
         var normalized = [Float](repeating: 0, count: values.count)
         var output = normalized
         var inverse = [Float](repeating: 0, count: batch * groups)
-        // Per channel: the running sums, then the group's mean and 1/σ, so the element loops run over
-        // contiguous channels through pointers, with no division and no index checks.
-        let scratch = ChannelScratch(channels: channels)
-        defer { scratch.deallocate() }
         values.withUnsafeBufferPointer { x in
             normalized.withUnsafeMutableBufferPointer { n in
                 output.withUnsafeMutableBufferPointer { y in
-                    guard let x = x.baseAddress, let n = n.baseAddress, let y = y.baseAddress,
-                        let gamma = gamma.baseAddress, let beta = beta.baseAddress
-                    else { return }
-                    for example in 0..<batch {
-                        let start = example * shape.count
-                        scratch.clearSums()
-                        for position in 0..<positions {
-                            let row = x + start + position * channels
-                            for channel in 0..<channels { scratch.sums[channel] += Double(row[channel]) }
-                        }
-                        scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
-                        scratch.clearSums()
-                        for position in 0..<positions {
-                            let row = x + start + position * channels
-                            for channel in 0..<channels {
-                                let centred = Double(row[channel]) - scratch.means[channel]
-                                scratch.sums[channel] += centred * centred
-                            }
-                        }
-                        let perGroup = channels / groups
-                        let size = Double(positions * perGroup)
-                        for group in 0..<groups {
-                            var variance = 0.0
-                            for channel in (group * perGroup)..<((group + 1) * perGroup) {
-                                variance += scratch.sums[channel]
-                            }
-                            let deviation = Float(1 / (variance / size + Double(epsilon)).squareRoot())
-                            inverse[example * groups + group] = deviation
-                            for channel in (group * perGroup)..<((group + 1) * perGroup) {
-                                scratch.first[channel] = Float(scratch.means[channel])
-                                scratch.second[channel] = deviation
-                            }
-                        }
-                        let (mean, inverseDeviation) = (scratch.first, scratch.second)
-                        for position in 0..<positions {
-                            let offset = start + position * channels
-                            let (row, normalizedRow, outputRow) = (x + offset, n + offset, y + offset)
-                            for channel in 0..<channels {
-                                let value = (row[channel] - mean[channel]) * inverseDeviation[channel]
-                                normalizedRow[channel] = value
-                                outputRow[channel] = gamma[channel] * value + beta[channel]
-                            }
-                        }
+                    inverse.withUnsafeMutableBufferPointer { inverse in
+                        guard let x = x.baseAddress, let y = y.baseAddress, let gamma = gamma.baseAddress,
+                            let beta = beta.baseAddress
+                        else { return }
+                        forward(
+                            x, batch: batch, gamma: gamma, beta: beta, into: y, normalized: n.baseAddress,
+                            inverseDeviations: inverse.baseAddress)
                     }
                 }
             }
         }
         return Activations(normalized: normalized, inverseDeviations: inverse, output: output)
+    }
+
+    /// The layer's output for `batch` examples at `x` into `y`; the normalised values and each
+    /// (example, group)'s 1/σ too when `normalized` and `inverseDeviations` are given (training).
+    public func forward(
+        _ x: UnsafePointer<Float>, batch: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        into y: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>?,
+        inverseDeviations: UnsafeMutablePointer<Float>?
+    ) {
+        let channels = shape.channels
+        let positions = shape.height * shape.width
+        let perGroup = channels / groups
+        let size = Double(positions * perGroup)
+        // Per channel: the running sums, then the group's mean and 1/σ, so the element loops run over
+        // contiguous channels through pointers, with no division and no index checks.
+        let scratch = ChannelScratch(channels: channels)
+        defer { scratch.deallocate() }
+        for example in 0..<batch {
+            let start = example * shape.count
+            scratch.clearSums()
+            for position in 0..<positions {
+                let row = x + start + position * channels
+                for channel in 0..<channels { scratch.sums[channel] += Double(row[channel]) }
+            }
+            scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
+            scratch.clearSums()
+            for position in 0..<positions {
+                let row = x + start + position * channels
+                for channel in 0..<channels {
+                    let centred = Double(row[channel]) - scratch.means[channel]
+                    scratch.sums[channel] += centred * centred
+                }
+            }
+            for group in 0..<groups {
+                var variance = 0.0
+                for channel in (group * perGroup)..<((group + 1) * perGroup) { variance += scratch.sums[channel] }
+                let deviation = Float(1 / (variance / size + Double(epsilon)).squareRoot())
+                inverseDeviations?[example * groups + group] = deviation
+                for channel in (group * perGroup)..<((group + 1) * perGroup) {
+                    scratch.first[channel] = Float(scratch.means[channel])
+                    scratch.second[channel] = deviation
+                }
+            }
+            let (mean, inverseDeviation) = (scratch.first, scratch.second)
+            for position in 0..<positions {
+                let offset = start + position * channels
+                let (row, outputRow) = (x + offset, y + offset)
+                if let normalizedRow = normalized.map({ $0 + offset }) {
+                    for channel in 0..<channels {
+                        let value = (row[channel] - mean[channel]) * inverseDeviation[channel]
+                        normalizedRow[channel] = value
+                        outputRow[channel] = gamma[channel] * value + beta[channel]
+                    }
+                } else {
+                    for channel in 0..<channels {
+                        let value = (row[channel] - mean[channel]) * inverseDeviation[channel]
+                        outputRow[channel] = gamma[channel] * value + beta[channel]
+                    }
+                }
+            }
+        }
     }
 
     /// Adds gamma's and beta's gradients and returns the input's.

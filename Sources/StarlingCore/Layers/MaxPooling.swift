@@ -18,27 +18,41 @@ public struct MaxPooling: Sendable, Equatable {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        let channels = input.channels
-        var result = [Float](repeating: -.infinity, count: batch * output.count)
+        var result = [Float](repeating: 0, count: batch * output.count)
         var indices = [Int](repeating: -1, count: result.count)
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { result in
                 indices.withUnsafeMutableBufferPointer { indices in
-                    guard let source = source.baseAddress, let result = result.baseAddress,
-                        let indices = indices.baseAddress
-                    else { return }
-                    geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
-                        let (first, target) = (inputPosition * channels, outputPosition * channels)
-                        let (row, maximum, index) = (source + first, result + target, indices + target)
-                        for channel in 0..<channels where row[channel] > maximum[channel] || index[channel] < 0 {
-                            maximum[channel] = row[channel]
-                            index[channel] = first + channel
-                        }
-                    }
+                    guard let source = source.baseAddress, let result = result.baseAddress else { return }
+                    forward(source, batch: batch, into: result, maximumIndices: indices.baseAddress)
                 }
             }
         }
         return (result, indices)
+    }
+
+    /// The output for `batch` examples at `values` into `output` (batch × output.count) and, when
+    /// `maximumIndices` is given, where each maximum came from.
+    public func forward(
+        _ values: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
+        maximumIndices: UnsafeMutablePointer<Int>?
+    ) {
+        let channels = input.channels
+        let count = batch * self.output.count
+        output.update(repeating: -.infinity, count: count)
+        // Without indices, whether a maximum was set at all is kept in a scratch row of flags.
+        let seen = UnsafeMutablePointer<Bool>.allocate(capacity: count)
+        defer { seen.deallocate() }
+        seen.update(repeating: false, count: count)
+        geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
+            let (first, target) = (inputPosition * channels, outputPosition * channels)
+            let (row, maximum, set) = (values + first, output + target, seen + target)
+            for channel in 0..<channels where row[channel] > maximum[channel] || !set[channel] {
+                maximum[channel] = row[channel]
+                set[channel] = true
+                maximumIndices?[target + channel] = first + channel
+            }
+        }
     }
 
     /// The input's gradient: each output's gradient added at its maximum's index.

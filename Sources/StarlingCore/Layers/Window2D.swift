@@ -117,4 +117,37 @@ extension Window2D {
             }
         }
     }
+
+    /// Like ``forEachTap(input:output:batch:_:)``, but one call per run of horizontally adjacent
+    /// in-bounds taps: `body(outputPosition, firstKernelIndex, firstInputPosition, count)`. With
+    /// dilation 1 in width a kernel row's in-bounds taps are one run (adjacent in the input too);
+    /// otherwise every tap is a run of one.
+    func forEachTapRun(
+        input: FeatureMapShape, output: FeatureMapShape, batch: Int, _ body: (Int, Int, Int, Int) -> Void
+    ) {
+        guard dilationWidth == 1 else {
+            forEachTap(input: input, output: output, batch: batch) { body($0, $1, $2, 1) }
+            return
+        }
+        var outputPosition = 0
+        for example in 0..<batch {
+            for outputY in 0..<output.height {
+                for outputX in 0..<output.width {
+                    let firstX = outputX * strideWidth - padding.left
+                    let start = min(max(-firstX, 0), kernelWidth)
+                    let end = max(min(input.width - firstX, kernelWidth), start)
+                    if end > start {
+                        for kernelY in 0..<kernelHeight {
+                            let inputY = outputY * strideHeight - padding.top + kernelY * dilationHeight
+                            guard inputY >= 0, inputY < input.height else { continue }
+                            body(
+                                outputPosition, kernelY * kernelWidth + start,
+                                (example * input.height + inputY) * input.width + firstX + start, end - start)
+                        }
+                    }
+                    outputPosition += 1
+                }
+            }
+        }
+    }
 }
