@@ -79,26 +79,29 @@ public struct GroupNormalization: Sendable, Equatable {
         // contiguous channels through pointers, with no division and no index checks.
         let scratch = ChannelScratch(channels: channels)
         defer { scratch.deallocate() }
+        let squares = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        defer { squares.deallocate() }
         for example in 0..<batch {
             let start = example * shape.count
+            // One pass for Σx and Σx² in Double: the variance E[x²] − E[x]² of Float values keeps
+            // Float's precision in Double, without a second pass over the map.
             scratch.clearSums()
-            for position in 0..<positions {
-                let row = x + start + position * channels
-                for channel in 0..<channels { scratch.sums[channel] += Double(row[channel]) }
-            }
-            scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
-            scratch.clearSums()
+            squares.update(repeating: 0, count: channels)
             for position in 0..<positions {
                 let row = x + start + position * channels
                 for channel in 0..<channels {
-                    let centred = Double(row[channel]) - scratch.means[channel]
-                    scratch.sums[channel] += centred * centred
+                    let value = Double(row[channel])
+                    scratch.sums[channel] += value
+                    squares[channel] += value * value
                 }
             }
+            scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
             for group in 0..<groups {
-                var variance = 0.0
-                for channel in (group * perGroup)..<((group + 1) * perGroup) { variance += scratch.sums[channel] }
-                let deviation = Float(1 / (variance / size + Double(epsilon)).squareRoot())
+                var sumOfSquares = 0.0
+                for channel in (group * perGroup)..<((group + 1) * perGroup) { sumOfSquares += squares[channel] }
+                let mean = scratch.means[group * perGroup]
+                let variance = max(sumOfSquares / size - mean * mean, 0)
+                let deviation = Float(1 / (variance + Double(epsilon)).squareRoot())
                 inverseDeviations?[example * groups + group] = deviation
                 for channel in (group * perGroup)..<((group + 1) * perGroup) {
                     scratch.first[channel] = Float(scratch.means[channel])
