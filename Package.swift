@@ -265,7 +265,8 @@ let package = Package(
         .testTarget(name: "StarlingCoreTests", dependencies: ["StarlingCore"], exclude: ["Fixtures", "Vectors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "CStarlingInt8", "StarlingCore"]),
         .testTarget(
-            name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"], exclude: ["Fixtures"]),
+            name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"],
+            exclude: ["Fixtures", "TorchFixtures"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
         .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "StarlingCore"]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "StarlingCore"], exclude: ["Vectors"]),

@@ -5,16 +5,19 @@ import XCTest
 enum Fixtures {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
         "Fixtures")
+    /// Models exported by PyTorch (TorchFixtures/make_torch_fixtures.py).
+    static let torchDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "TorchFixtures")
 
-    /// The bytes of `Fixtures/<name>.onnx`.
-    static func onnx(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: directory.appendingPathComponent("\(name).onnx")))
+    /// The bytes of `Fixtures/<name>.onnx` (or of another fixture folder).
+    static func onnx(_ name: String, in folder: URL = directory) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: folder.appendingPathComponent("\(name).onnx")))
     }
 
-    /// `Fixtures/<name>.json`: input rows and ONNX Runtime's output on them.
-    static func reference(_ name: String) throws -> ORTReference {
+    /// `Fixtures/<name>.json` (or another folder's): input rows and ONNX Runtime's output on them.
+    static func reference(_ name: String, in folder: URL = directory) throws -> ORTReference {
         try JSONDecoder().decode(
-            ORTReference.self, from: Data(contentsOf: directory.appendingPathComponent("\(name).json")))
+            ORTReference.self, from: Data(contentsOf: folder.appendingPathComponent("\(name).json")))
     }
 }
 

@@ -21,9 +21,11 @@ final class ONNXConvolutionalImportTests: XCTestCase {
         return values
     }
 
-    private func assertMatchesONNXRuntime(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let network = try ONNXImporter.layerNetwork(fromONNX: Fixtures.onnx(name))
-        let reference = try Fixtures.reference(name)
+    private func assertMatchesONNXRuntime(
+        _ name: String, in folder: URL = Fixtures.directory, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let network = try ONNXImporter.layerNetwork(fromONNX: Fixtures.onnx(name, in: folder))
+        let reference = try Fixtures.reference(name, in: folder)
         let features = reference.rows.flatMap { channelsLast($0, shape: reference.inputShape) }
         let probabilities = network.probabilities(features: features, rows: reference.rows.count)
         let expected = reference.probabilities.flatMap { $0 }
@@ -46,6 +48,20 @@ final class ONNXConvolutionalImportTests: XCTestCase {
         let network = try ONNXImporter.layerNetwork(fromONNX: Fixtures.onnx("cnn_dscnn"))
         XCTAssertEqual(network.layout.description.layers[2].type, "depthwise_conv2d")
         XCTAssertEqual(network.layout.description.layers[2].multiplier, 2)
+    }
+
+    func testModelsExportedByPyTorchMatchONNXRuntime() throws {
+        try assertMatchesONNXRuntime("torch_lenet", in: Fixtures.torchDirectory)
+        try assertMatchesONNXRuntime("torch_dscnn", in: Fixtures.torchDirectory)
+        let dscnn = try ONNXImporter.layerNetwork(fromONNX: Fixtures.onnx("torch_dscnn", in: Fixtures.torchDirectory))
+        XCTAssertEqual(
+            dscnn.layout.description.layers.map(\.type),
+            [
+                "conv2d", "relu", "depthwise_conv2d", "relu6", "conv2d", "relu", "depthwise_conv2d", "relu6", "conv2d",
+                "relu", "global_avg_pool", "dense",
+            ],
+            "PyTorch's exporter folds batch normalisation; groups = channels is depthwise; ReLU6 is Clip; a flatten of a 1×1 map is the map"
+        )
     }
 
     func testA1DConvolutionGraphMatchesONNXRuntime() throws {
