@@ -31,14 +31,7 @@ public struct AveragePooling: Sendable, Equatable {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        return [Float](unsafeUninitializedCapacity: batch * output.count) { result, initialized in
-            values.withUnsafeBufferPointer { values in
-                if let source = values.baseAddress, let target = result.baseAddress {
-                    forward(source, batch: batch, into: target)
-                }
-            }
-            initialized = batch * output.count
-        }
+        return .written(count: batch * output.count, from: values) { forward($0, batch: batch, into: $1) }
     }
 
     /// The layer's output for `batch` examples at `values` into `output` (batch × output.count).

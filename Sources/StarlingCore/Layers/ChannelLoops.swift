@@ -14,3 +14,18 @@ func addProducts(
 func addValues(_ target: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, count: Int) {
     for index in 0..<count { target[index] += a[index] }
 }
+
+extension Array where Element == Float {
+    /// `count` floats written by `body` from the storage of `values`: how a layer's array form calls
+    /// its pointer form.
+    static func written(
+        count: Int, from values: [Float], by body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { output, initialized in
+            values.withUnsafeBufferPointer { input in
+                if let source = input.baseAddress, let target = output.baseAddress { body(source, target) }
+            }
+            initialized = count
+        }
+    }
+}

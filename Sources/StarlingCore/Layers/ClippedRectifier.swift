@@ -8,14 +8,7 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
     var ceiling: Float { self == .relu6 ? 6 : .infinity }
 
     public func forward(_ values: [Float]) -> [Float] {
-        [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
-            values.withUnsafeBufferPointer { input in
-                if let source = input.baseAddress, let target = output.baseAddress {
-                    forward(source, count: input.count, into: target)
-                }
-            }
-            initialized = values.count
-        }
+        .written(count: values.count, from: values) { forward($0, count: values.count, into: $1) }
     }
 
     /// The function on `count` values from `input` into `output` (which may be `input`).

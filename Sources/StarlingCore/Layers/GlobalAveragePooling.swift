@@ -15,14 +15,7 @@ public struct GlobalAveragePooling: Sendable, Equatable {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        return [Float](unsafeUninitializedCapacity: batch * input.channels) { output, initialized in
-            values.withUnsafeBufferPointer { values in
-                if let source = values.baseAddress, let target = output.baseAddress {
-                    forward(source, batch: batch, into: target)
-                }
-            }
-            initialized = batch * input.channels
-        }
+        return .written(count: batch * input.channels, from: values) { forward($0, batch: batch, into: $1) }
     }
 
     /// The layer's output for `batch` examples at `input` into `output` (batch × channels values).
