@@ -47,6 +47,34 @@ static void starling_i8_each_position(int batch, const starling_i8_window *g, co
   free(tap_indices);
 }
 
+/* n bytes from s to d: a kernel row of a few channels is a few bytes, which a libc memcpy call
+ * costs more than moving them; longer runs go to memcpy. */
+static inline void starling_i8_copy_bytes(int8_t *d, const int8_t *s, size_t n) {
+  if (n > 32) {
+    memcpy(d, s, n);
+    return;
+  }
+  while (n >= 8) {
+    uint64_t v;
+    __builtin_memcpy(&v, s, 8);
+    __builtin_memcpy(d, &v, 8);
+    d += 8, s += 8, n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t v;
+    __builtin_memcpy(&v, s, 4);
+    __builtin_memcpy(d, &v, 4);
+    d += 4, s += 4, n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t v;
+    __builtin_memcpy(&v, s, 2);
+    __builtin_memcpy(d, &v, 2);
+    d += 2, s += 2, n -= 2;
+  }
+  if (n) *d = *s;
+}
+
 /* One kernel row of taps: `kernel_width` runs of `channels` bytes from input row `iy` (zeros where
  * a tap falls outside the input). With dilation 1 the taps inside the input are one contiguous run
  * of the channels-last input row, copied at once. */
@@ -63,8 +91,8 @@ static void starling_i8_im2col_kernel_row(const starling_i8_window *g, const int
     if (end < start) end = start;
     memset(row, 0, (size_t)start * channels);
     if (end > start) {
-      memcpy(row + (size_t)start * channels, input_row + (size_t)(first_x + start) * channels,
-             (size_t)(end - start) * channels);
+      starling_i8_copy_bytes(row + (size_t)start * channels, input_row + (size_t)(first_x + start) * channels,
+                             (size_t)(end - start) * channels);
     }
     memset(row + (size_t)end * channels, 0, (size_t)(g->kernel_width - end) * channels);
     return;
@@ -74,7 +102,7 @@ static void starling_i8_im2col_kernel_row(const starling_i8_window *g, const int
     if (ix < 0 || ix >= g->width) {
       memset(row + (size_t)kx * channels, 0, channels);
     } else {
-      memcpy(row + (size_t)kx * channels, input_row + (size_t)ix * channels, channels);
+      starling_i8_copy_bytes(row + (size_t)kx * channels, input_row + (size_t)ix * channels, channels);
     }
   }
 }

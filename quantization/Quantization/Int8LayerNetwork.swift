@@ -178,10 +178,14 @@ public final class Int8LayerNetwork: @unchecked Sendable {
             case .convolution(let layer, var window, let packed, let weightScales, let bias):
                 let positions = layer.output.height * layer.output.width
                 starling_i8_quantize_rows(m, Int32(layer.input.count), current, nil, nil, 0, quantized, scales)
-                starling_i8_im2col(m, &window, quantized, workspace.unfolded)
+                // A 1×1 kernel at stride 1 without padding reads each position once: its unfolded rows
+                // are the input itself.
+                let isPointwise =
+                    layer.patchSize == layer.input.channels && positions == layer.input.height * layer.input.width
+                if !isPointwise { starling_i8_im2col(m, &window, quantized, workspace.unfolded) }
                 starling_i8_gemm(
                     path.cValue, Int32(rows * positions), Int32(layer.output.channels), Int32(layer.patchSize),
-                    workspace.unfolded, packed, accumulators)
+                    isPointwise ? quantized : workspace.unfolded, packed, accumulators)
                 Self.spread(scales, rows: rows, positions: positions, into: rowScales)
                 starling_i8_dequantize(
                     Int32(rows * positions), Int32(layer.output.channels), accumulators, rowScales, weightScales, bias,
