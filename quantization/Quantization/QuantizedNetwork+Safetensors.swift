@@ -45,7 +45,7 @@ extension QuantizedNetwork {
         if let unexpected = file.tensors.keys.sorted().first(where: { !expected.contains($0) }) {
             throw .model(.unexpectedTensor(unexpected))
         }
-        try self.init(layout: layout, layers: layers)
+        self.init(layout: layout, checkedLayers: layers)
     }
 
     /// The stored shape of an int8 weight: the float layer's, except depthwise, which is channel-major.

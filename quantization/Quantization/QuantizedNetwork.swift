@@ -49,35 +49,8 @@ public struct QuantizedNetwork: Sendable, Equatable {
         }
     }
 
-    /// Assembles decoded layers; they must be exactly the layout's parameter layers with its shapes.
-    init(layout: NetworkLayout, layers: [Layer]) throws(QuantizationError) {
-        let expected = layout.layers.filter { !$0.weightRange.isEmpty }
-        guard expected.map(\.index) == layers.map(\.index) else {
-            throw .invalidBundle("the int8 layers do not match the layer list")
-        }
-        for (placed, layer) in zip(expected, layers) {
-            let name = "layers.\(placed.index).weight"
-            guard layer.bias.count == placed.biasRange.count else {
-                throw .model(
-                    .tensorShapeMismatch(name: name, expected: [placed.biasRange.count], actual: [layer.bias.count]))
-            }
-            switch (Self.int8Rows(placed), layer.weight) {
-            case (let rows?, .int8(let matrix)):
-                guard matrix.rows == rows, matrix.rows * matrix.columns == placed.weightRange.count else {
-                    throw .model(
-                        .tensorShapeMismatch(
-                            name: name, expected: [rows, placed.weightRange.count / rows],
-                            actual: [matrix.rows, matrix.columns]))
-                }
-            case (nil, .float(let values)):
-                guard values.count == placed.weightRange.count else {
-                    throw .model(
-                        .tensorShapeMismatch(name: name, expected: [placed.weightRange.count], actual: [values.count]))
-                }
-            case (_?, .float): throw .invalidBundle("'\(name)' must be int8")
-            case (nil, .int8): throw .invalidBundle("'\(name)' must be F32")
-            }
-        }
+    /// Wraps layers read from an artifact, which ``init(layout:decoding:)`` checked against `layout`.
+    init(layout: NetworkLayout, checkedLayers layers: [Layer]) {
         self.layout = layout
         self.layers = layers
     }

@@ -32,25 +32,25 @@ public struct MaxPooling: Sendable, Equatable {
     }
 
     /// The output for `batch` examples at `values` into `output` (batch × output.count) and, when
-    /// `maximumIndices` is given, where each maximum came from.
+    /// `maximumIndices` is given (filled with −1 by the caller), where each maximum came from: there
+    /// a window's first value always wins over an unset index, so a window of NaNs yields NaN.
+    /// Without indices (inference) the maxima start at −∞ and only larger values replace them.
     public func forward(
         _ values: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
         maximumIndices: UnsafeMutablePointer<Int>?
     ) {
         let channels = input.channels
-        let count = batch * self.output.count
-        output.update(repeating: -.infinity, count: count)
-        // Without indices, whether a maximum was set at all is kept in a scratch row of flags.
-        let seen = UnsafeMutablePointer<Bool>.allocate(capacity: count)
-        defer { seen.deallocate() }
-        seen.update(repeating: false, count: count)
+        output.update(repeating: -.infinity, count: batch * self.output.count)
         geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
             let (first, target) = (inputPosition * channels, outputPosition * channels)
-            let (row, maximum, set) = (values + first, output + target, seen + target)
-            for channel in 0..<channels where row[channel] > maximum[channel] || !set[channel] {
+            let (row, maximum) = (values + first, output + target)
+            guard let indices = maximumIndices.map({ $0 + target }) else {
+                for channel in 0..<channels where row[channel] > maximum[channel] { maximum[channel] = row[channel] }
+                return
+            }
+            for channel in 0..<channels where row[channel] > maximum[channel] || indices[channel] < 0 {
                 maximum[channel] = row[channel]
-                set[channel] = true
-                maximumIndices?[target + channel] = first + channel
+                indices[channel] = first + channel
             }
         }
     }
