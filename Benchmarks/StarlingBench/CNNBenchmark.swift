@@ -6,7 +6,7 @@ import StarlingCore
 /// Convolutional models: a LeNet-5-style network on 28×28×1 and a DS-CNN keyword-spotting network
 /// on 49×10×1 MFCC-shaped input (about 25k parameters, group normalisation in place of batch
 /// normalisation). For each: the fp32 training step on a batch of 32 (`lossAndGradient` +
-/// `SGD.step`), the DP-SGD step on the same batch (Gaussian noise for every parameter, then the
+/// `SGD.step`, through one ``TrainingWorkspace`` as the training loops run it), the DP-SGD step on the same batch (Gaussian noise for every parameter, then the
 /// per-example clipped gradients from ``LayerNetwork/clippedGradientSum``, then `SGD.step`) and their
 /// ratio, interleaved so load falls on both alike; and int8 phase one (``Int8LayerNetwork`` on the
 /// best kernel path) against fp32 at batch 1 (p50) and batch 64 (rows/s). OpenBLAS on 1 thread.
@@ -67,11 +67,13 @@ struct CNNBenchmark {
         var privateNetwork = network
         var privateOptimizer = plainOptimizer
         let scale = 1 / Float(batch)
+        let (plainWorkspace, privateWorkspace) = (TrainingWorkspace(), TrainingWorkspace())
         let rates = Stopwatch.interleavedThroughput(
             rows: batch, calls: calls, repeats: repeats,
             [
                 {
-                    let step = plain.lossAndGradient(features: trainFeatures, labels: labels, rows: batch)
+                    let step = plain.lossAndGradient(
+                        features: trainFeatures, labels: labels, rows: batch, workspace: plainWorkspace)
                     plainOptimizer.step(parameters: &plain.parameters, gradient: step.gradient)
                     sink += step.loss
                 },
@@ -81,7 +83,7 @@ struct CNNBenchmark {
                         using: &random)
                     let clipped = privateNetwork.clippedGradientSum(
                         features: trainFeatures, labels: labels, rows: batch, clipNorm: Self.clipNorm, scale: scale,
-                        addingTo: noise)
+                        addingTo: noise, workspace: privateWorkspace)
                     privateOptimizer.step(parameters: &privateNetwork.parameters, gradient: clipped.gradient)
                     sink += clipped.lossSum
                 },

@@ -66,6 +66,7 @@ public enum DPSGD {
         var batchLabels: [Int] = []
         var lossSum: Double = 0
         var sampled = 0
+        let workspace = TrainingWorkspace()
         for _ in 0..<configuration.steps {
             poissonSample(count: data.count, threshold: threshold, into: &rows, using: &random)
             batchFeatures.removeAll(keepingCapacity: true)
@@ -78,7 +79,7 @@ public enum DPSGD {
                 count: model.parameters.count, standardDeviation: noiseDeviation * Double(scale), using: &random)
             let clipped = model.clippedGradientSum(
                 features: batchFeatures, labels: batchLabels, rows: batchLabels.count, clipNorm: configuration.clipNorm,
-                scale: scale, addingTo: noise)
+                scale: scale, addingTo: noise, workspace: workspace)
             lossSum += Double(clipped.lossSum)
             sampled += batchLabels.count
             optimizer.step(parameters: &model.parameters, gradient: clipped.gradient)

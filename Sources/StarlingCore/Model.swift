@@ -75,8 +75,10 @@ extension Model: TrainableModel {
     public var classCount: Int { inner.classCount }
     public var weightRanges: [Range<Int>] { inner.weightRanges }
 
-    public func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float]) {
-        inner.lossAndGradient(features: features, labels: labels, rows: rows)
+    public func lossAndGradient(
+        features: [Float], labels: [Int], rows: Int, workspace: TrainingWorkspace = TrainingWorkspace()
+    ) -> (loss: Float, gradient: [Float]) {
+        inner.lossAndGradient(features: features, labels: labels, rows: rows, workspace: workspace)
     }
 
     public func probabilities(features: [Float], rows: Int) -> [Float] {
@@ -84,7 +86,9 @@ extension Model: TrainableModel {
     }
 
     public func clippedGradientSum(
-        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float, addingTo initial: consuming [Float]?
+        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float,
+        addingTo initial: consuming [Float]?,
+        workspace: TrainingWorkspace = TrainingWorkspace()
     ) -> (lossSum: Float, gradient: [Float], norms: [Float]) {
         switch self {
         case .dense(let model):
@@ -92,7 +96,8 @@ extension Model: TrainableModel {
                 features: features, labels: labels, rows: rows, clipNorm: clipNorm, scale: scale, addingTo: initial)
         case .network(let network):
             network.clippedGradientSum(
-                features: features, labels: labels, rows: rows, clipNorm: clipNorm, scale: scale, addingTo: initial)
+                features: features, labels: labels, rows: rows, clipNorm: clipNorm, scale: scale, addingTo: initial,
+                workspace: workspace)
         }
     }
 

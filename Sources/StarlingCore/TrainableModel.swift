@@ -7,12 +7,17 @@ public protocol TrainableModel: Sendable {
     var inputSize: Int { get }
     var classCount: Int { get }
     var weightRanges: [Range<Int>] { get }
-    func lossAndGradient(features: [Float], labels: [Int], rows: Int) -> (loss: Float, gradient: [Float])
+    /// Mean cross-entropy over the batch and its gradient; `workspace` lends the step its buffers.
+    func lossAndGradient(features: [Float], labels: [Int], rows: Int, workspace: TrainingWorkspace) -> (
+        loss: Float, gradient: [Float]
+    )
     func probabilities(features: [Float], rows: Int) -> [Float]
     /// DP-SGD's sum of per-example gradients clipped to `clipNorm`, computed without a loop over
     /// examples; the gradient returned is `initial + scale · sum`.
     func clippedGradientSum(
-        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float, addingTo initial: consuming [Float]?
+        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float,
+        addingTo initial: consuming [Float]?,
+        workspace: TrainingWorkspace
     ) -> (lossSum: Float, gradient: [Float], norms: [Float])
 }
 
@@ -29,6 +34,22 @@ extension MLP: TrainableModel {
     public var inputSize: Int { architecture.inputSize }
     public var classCount: Int { architecture.outputSize }
     public var weightRanges: [Range<Int>] { architecture.layers.map(\.weightRange) }
+
+    /// A dense network's step allocates its few activations itself: the workspace is not used.
+    public func lossAndGradient(features: [Float], labels: [Int], rows: Int, workspace _: TrainingWorkspace) -> (
+        loss: Float, gradient: [Float]
+    ) {
+        lossAndGradient(features: features, labels: labels, rows: rows)
+    }
+
+    public func clippedGradientSum(
+        features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float,
+        addingTo initial: consuming [Float]?,
+        workspace _: TrainingWorkspace
+    ) -> (lossSum: Float, gradient: [Float], norms: [Float]) {
+        clippedGradientSum(
+            features: features, labels: labels, rows: rows, clipNorm: clipNorm, scale: scale, addingTo: initial)
+    }
 }
 
 extension LayerNetwork: TrainableModel {

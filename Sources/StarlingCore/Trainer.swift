@@ -37,6 +37,7 @@ public enum Trainer {
         batchFeatures.reserveCapacity(config.batchSize * width)
         batchLabels.reserveCapacity(config.batchSize)
         let objective = LocalObjective(config: config, model: model)
+        let workspace = TrainingWorkspace()
         var totalLoss: Double = 0
         var samplesSeen = 0
         var steps = 0
@@ -58,7 +59,7 @@ public enum Trainer {
                     batchLabels.append(data.labels[row])
                 }
                 var (loss, gradient) = model.lossAndGradient(
-                    features: batchFeatures, labels: batchLabels, rows: end - start)
+                    features: batchFeatures, labels: batchLabels, rows: end - start, workspace: workspace)
                 guard loss.isFinite, loss <= Divergence.lossLimit else {
                     return report(.loss(loss, step: steps + 1, epoch: epoch))
                 }

@@ -27,11 +27,14 @@ public struct AveragePooling: Sendable, Equatable {
         return counts
     }
 
-    public func forward(_ values: [Float], batch: Int) -> [Float] {
+    /// The layer's output for `batch` examples, in `storage`'s memory when it can hold it.
+    public func forward(_ values: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        return .written(count: batch * output.count, from: values) { forward($0, batch: batch, into: $1) }
+        return .written(count: batch * output.count, from: values, reusing: consume storage) {
+            forward($0, batch: batch, into: $1)
+        }
     }
 
     /// The layer's output for `batch` examples at `values` into `output` (batch × output.count).
@@ -48,11 +51,11 @@ public struct AveragePooling: Sendable, Equatable {
     }
 
     /// The input's gradient: each output's gradient shared out over its window.
-    public func backward(outputGradient: [Float], batch: Int) -> [Float] {
+    public func backward(outputGradient: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         precondition(outputGradient.count == batch * output.count, "\(name): output gradient has the wrong size")
         let channels = input.channels
         let divisors = divisors(batch: batch)
-        var gradient = [Float](repeating: 0, count: batch * input.count)
+        var gradient = [Float].zeros(batch * input.count, reusing: consume storage)
         geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
             let divisor = divisors[outputPosition]
             for channel in 0..<channels {

@@ -16,16 +16,52 @@ func addValues(_ target: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
 }
 
 extension Array where Element == Float {
-    /// `count` floats written by `body` from the storage of `values`: how a layer's array form calls
-    /// its pointer form.
+    /// `count` values for a caller that writes every one of them: in `storage`'s memory when it is
+    /// this array's alone and can hold them (a training workspace's buffer from the step before, so
+    /// no page is mapped and zero-filled again), else in new memory. Values are unspecified.
+    static func reusing(_ storage: consuming [Float], count: Int) -> [Float] {
+        guard storage.capacity >= count else {
+            return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+        var array = consume storage
+        if array.count > count {
+            array.removeLast(array.count - count)
+        } else if array.count < count {
+            array.append(contentsOf: repeatElement(0, count: count - array.count))
+        }
+        return array
+    }
+
+    /// `count` zeros, in `storage`'s memory when it can hold them.
+    static func zeros(_ count: Int, reusing storage: consuming [Float]) -> [Float] {
+        guard storage.capacity >= count else { return [Float](repeating: 0, count: count) }
+        var array = reusing(consume storage, count: count)
+        array.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        return array
+    }
+
+    /// `count` floats written by `body` from the storage of `values`, in `storage`'s memory when it
+    /// can hold them: how a layer's array form calls its pointer form.
     static func written(
-        count: Int, from values: [Float], by body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+        count: Int, from values: [Float], reusing storage: consuming [Float] = [],
+        by body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     ) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            values.withUnsafeBufferPointer { input in
+        var output = reusing(consume storage, count: count)
+        values.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { output in
                 if let source = input.baseAddress, let target = output.baseAddress { body(source, target) }
             }
-            initialized = count
         }
+        return output
+    }
+}
+
+extension Array {
+    /// The array, leaving this variable empty: lends a workspace's buffer to a layer that writes it
+    /// in place, with no second reference left to force a copy.
+    mutating func moveOut() -> [Element] {
+        let array = self
+        self = []
+        return array
     }
 }

@@ -7,8 +7,11 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
     /// The largest output, if any.
     var ceiling: Float { self == .relu6 ? 6 : .infinity }
 
-    public func forward(_ values: [Float]) -> [Float] {
-        .written(count: values.count, from: values) { forward($0, count: values.count, into: $1) }
+    /// The function of `values`, in `storage`'s memory when it can hold them.
+    public func forward(_ values: [Float], reusing storage: consuming [Float] = []) -> [Float] {
+        .written(count: values.count, from: values, reusing: consume storage) {
+            forward($0, count: values.count, into: $1)
+        }
     }
 
     /// The function on `count` values from `input` into `output` (which may be `input`).
@@ -23,20 +26,30 @@ public enum ClippedRectifier: String, Sendable, Equatable, Codable, CaseIterable
 
     /// The input's gradient from the forward pass's output: the output gradient where the output is
     /// strictly between 0 and the ceiling, zero where the input was clipped.
-    public func backward(outputGradient: [Float], output: [Float]) -> [Float] {
+    public func backward(outputGradient: [Float], output: [Float], reusing storage: consuming [Float] = []) -> [Float] {
         precondition(outputGradient.count == output.count, "gradient and output differ in size")
-        let ceiling = self.ceiling
-        return [Float](unsafeUninitializedCapacity: output.count) { gradient, initialized in
-            outputGradient.withUnsafeBufferPointer { upstream in
-                output.withUnsafeBufferPointer { values in
-                    // Nested selects rather than `&&`, so the loop has no branch and vectorises.
-                    for index in 0..<values.count {
-                        let value = values[index]
-                        gradient[index] = value > 0 ? (value < ceiling ? upstream[index] : 0) : 0
-                    }
+        return .written(count: output.count, from: outputGradient, reusing: consume storage) { upstream, gradient in
+            output.withUnsafeBufferPointer { values in
+                if let values = values.baseAddress {
+                    backward(outputGradient: upstream, output: values, count: output.count, into: gradient)
                 }
             }
-            initialized = output.count
+        }
+    }
+
+    /// The pointer form of ``backward(outputGradient:output:)``; `gradient` may be `outputGradient`.
+    public func backward(
+        outputGradient upstream: UnsafePointer<Float>, output values: UnsafePointer<Float>, count: Int,
+        into gradient: UnsafeMutablePointer<Float>
+    ) {
+        let ceiling = self.ceiling
+        // Both values are loaded before the selects, so the loop has no branch and vectorises: with
+        // a branch, the signs of the activations (half positive, at random) mispredict it.
+        for index in 0..<count {
+            let value = values[index]
+            let passed = upstream[index]
+            let below = value < ceiling ? passed : 0
+            gradient[index] = value > 0 ? below : 0
         }
     }
 }

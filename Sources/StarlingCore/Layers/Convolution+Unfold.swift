@@ -1,10 +1,10 @@
 extension Convolution {
     /// im2col: one row per output position, the window's values in (kernelY, kernelX, channel)
     /// order, zeros where the window covers padding. Each run of adjacent taps is one copy.
-    func unfold(_ values: [Float], batch: Int) -> [Float] {
+    func unfold(_ values: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         let channels = input.channels
         let patch = patchSize
-        var columns = [Float](repeating: 0, count: batch * output.height * output.width * patch)
+        var columns = [Float].zeros(batch * output.height * output.width * patch, reusing: consume storage)
         values.withUnsafeBufferPointer { source in
             columns.withUnsafeMutableBufferPointer { columns in
                 guard let source = source.baseAddress, let target = columns.baseAddress else { return }
@@ -18,10 +18,10 @@ extension Convolution {
     }
 
     /// col2im: adds each unfolded row's gradient back onto the input positions it was read from.
-    func fold(_ columnGradient: [Float], batch: Int) -> [Float] {
+    func fold(_ columnGradient: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         let channels = input.channels
         let patch = patchSize
-        var gradient = [Float](repeating: 0, count: batch * input.count)
+        var gradient = [Float].zeros(batch * input.count, reusing: consume storage)
         columnGradient.withUnsafeBufferPointer { columns in
             gradient.withUnsafeMutableBufferPointer { gradient in
                 guard let source = columns.baseAddress, let target = gradient.baseAddress else { return }

@@ -49,16 +49,19 @@ public struct Convolution: Sendable, Equatable {
 
     /// The layer's output for `batch` examples (`input.count` values each) and what the backward
     /// pass needs.
+    /// With `reusing`, the activations of an earlier pass lend their memory.
     public func forward(
-        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>
+        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+        reusing storage: consuming Activations? = nil
     ) -> Activations {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
         precondition(weights.count == weightCount && bias.count == biasCount, "\(name): wrong parameter counts")
         let rows = batch * output.height * output.width
-        let columns = isPointwise ? values : unfold(values, batch: batch)
-        var result = [Float](repeating: 0, count: rows * output.channels)
+        var old = (consume storage) ?? Activations(columns: [], output: [])
+        let columns = isPointwise ? values : unfold(values, batch: batch, reusing: old.columns.moveOut())
+        var result = [Float].reusing(old.output.moveOut(), count: rows * output.channels)
         result.withUnsafeMutableBufferPointer { out in
             for row in 0..<rows {
                 _ = out.slice(row * output.channels, output.channels).update(fromContentsOf: bias)
@@ -82,7 +85,10 @@ public struct Convolution: Sendable, Equatable {
         addParameterGradients(
             outputGradient: outputGradient, activations: activations, batch: batch, weightGradient: weightGradient,
             biasGradient: biasGradient)
-        return wanted ? inputGradient(outputGradient: outputGradient, batch: batch, weights: weights) : nil
+        guard wanted else { return nil }
+        var columnScratch: [Float] = []
+        return inputGradient(
+            outputGradient: outputGradient, batch: batch, weights: weights, columnScratch: &columnScratch)
     }
 
     /// Adds dW = δᵀ·U (δ one row per output position, U the unfolded input) and db = Σ δ.
@@ -109,9 +115,26 @@ public struct Convolution: Sendable, Equatable {
     }
 
     /// The input's gradient: δ·W folded back onto the positions each window read.
-    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
+    /// `columnScratch` lends its memory to the unfolded gradient and `storage` to the input's.
+    func inputGradient(
+        outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>,
+        columnScratch: inout [Float], reusing storage: consuming [Float] = []
+    ) -> [Float] {
         let rows = batch * output.height * output.width
-        var columnGradient = [Float](repeating: 0, count: rows * patchSize)
+        guard !isPointwise else {
+            return product(outputGradient, weights, rows: rows, reusing: consume storage)
+        }
+        let columnGradient = product(outputGradient, weights, rows: rows, reusing: columnScratch.moveOut())
+        let gradient = fold(columnGradient, batch: batch, reusing: consume storage)
+        columnScratch = columnGradient
+        return gradient
+    }
+
+    /// δ·W: each output position's gradient with respect to its unfolded window.
+    private func product(
+        _ outputGradient: [Float], _ weights: UnsafeBufferPointer<Float>, rows: Int, reusing storage: consuming [Float]
+    ) -> [Float] {
+        var columnGradient = [Float].reusing(consume storage, count: rows * patchSize)
         outputGradient.withUnsafeBufferPointer { gradient in
             columnGradient.withUnsafeMutableBufferPointer { columns in
                 BLAS.gemm(
@@ -119,6 +142,6 @@ public struct Convolution: Sendable, Equatable {
                     c: columns)
             }
         }
-        return isPointwise ? columnGradient : fold(columnGradient, batch: batch)
+        return columnGradient
     }
 }

@@ -42,15 +42,17 @@ public struct DepthwiseConvolution: Sendable, Equatable {
     }
 
     /// The layer's output for `batch` examples.
+    /// The layer's output for `batch` examples, in `storage`'s memory when it can hold it.
     public func forward(
-        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>
+        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+        reusing storage: consuming [Float] = []
     ) -> [Float] {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
         precondition(weights.count == weightCount && bias.count == biasCount, "\(name): wrong parameter counts")
         let outputs = output.channels
-        var result = [Float](repeating: 0, count: batch * output.count)
+        var result = [Float].reusing(consume storage, count: batch * output.count)
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { out in
                 for position in 0..<(batch * output.height * output.width) {
@@ -129,9 +131,12 @@ public struct DepthwiseConvolution: Sendable, Equatable {
     }
 
     /// The input's gradient: each output's gradient times its weight, added onto the position read.
-    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
+    func inputGradient(
+        outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>,
+        reusing storage: consuming [Float] = []
+    ) -> [Float] {
         let outputs = output.channels
-        var gradient = [Float](repeating: 0, count: batch * input.count)
+        var gradient = [Float].zeros(batch * input.count, reusing: consume storage)
         outputGradient.withUnsafeBufferPointer { upstream in
             gradient.withUnsafeMutableBufferPointer { inputGradient in
                 guard let target = inputGradient.baseAddress, let dy = upstream.baseAddress,

@@ -24,14 +24,14 @@ public struct FullyConnected: Sendable, Equatable {
     public var weightCount: Int { inputs * outputs }
     public var biasCount: Int { outputs }
 
+    /// The layer's output for `batch` examples, in `storage`'s memory when it can hold it.
     public func forward(
-        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>
-    )
-        -> [Float]
-    {
+        _ values: [Float], batch: Int, weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+        reusing storage: consuming [Float] = []
+    ) -> [Float] {
         precondition(
             values.count == batch * inputs, "\(name): input holds \(values.count) values, not \(batch) × \(inputs)")
-        var result = [Float](repeating: 0, count: batch * outputs)
+        var result = [Float].reusing(consume storage, count: batch * outputs)
         result.withUnsafeMutableBufferPointer { out in
             for row in 0..<batch { _ = out.slice(row * outputs, outputs).update(fromContentsOf: bias) }
             values.withUnsafeBufferPointer { a in
@@ -71,8 +71,11 @@ public struct FullyConnected: Sendable, Equatable {
     }
 
     /// The input's gradient δ·W.
-    func inputGradient(outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>) -> [Float] {
-        var gradient = [Float](repeating: 0, count: batch * inputs)
+    func inputGradient(
+        outputGradient: [Float], batch: Int, weights: UnsafeBufferPointer<Float>,
+        reusing storage: consuming [Float] = []
+    ) -> [Float] {
+        var gradient = [Float].reusing(consume storage, count: batch * inputs)
         outputGradient.withUnsafeBufferPointer { delta in
             gradient.withUnsafeMutableBufferPointer { out in
                 BLAS.gemm(.none, .none, m: batch, n: inputs, k: outputs, a: delta, b: weights, beta: 0, c: out)

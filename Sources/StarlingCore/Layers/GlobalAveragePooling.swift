@@ -11,11 +11,14 @@ public struct GlobalAveragePooling: Sendable, Equatable {
 
     public var output: FeatureMapShape { FeatureMapShape(height: 1, width: 1, channels: input.channels) }
 
-    public func forward(_ values: [Float], batch: Int) -> [Float] {
+    /// The layer's output for `batch` examples, in `storage`'s memory when it can hold it.
+    public func forward(_ values: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        return .written(count: batch * input.channels, from: values) { forward($0, batch: batch, into: $1) }
+        return .written(count: batch * input.channels, from: values, reusing: consume storage) {
+            forward($0, batch: batch, into: $1)
+        }
     }
 
     /// The layer's output for `batch` examples at `input` into `output` (batch × channels values).
@@ -33,12 +36,12 @@ public struct GlobalAveragePooling: Sendable, Equatable {
         }
     }
 
-    public func backward(outputGradient: [Float], batch: Int) -> [Float] {
+    public func backward(outputGradient: [Float], batch: Int, reusing storage: consuming [Float] = []) -> [Float] {
         precondition(outputGradient.count == batch * input.channels, "\(name): output gradient has the wrong size")
         let channels = input.channels
         let positions = input.height * input.width
         let scale = 1 / Float(positions)
-        var gradient = [Float](repeating: 0, count: batch * input.count)
+        var gradient = [Float].reusing(consume storage, count: batch * input.count)
         for example in 0..<batch {
             for position in 0..<positions {
                 for channel in 0..<channels {

@@ -37,16 +37,19 @@ public struct GroupNormalization: Sendable, Equatable {
         public var output: [Float]
     }
 
+    /// With `reusing`, the activations of an earlier pass lend their memory.
     public func forward(
-        _ values: [Float], batch: Int, gamma: UnsafeBufferPointer<Float>, beta: UnsafeBufferPointer<Float>
+        _ values: [Float], batch: Int, gamma: UnsafeBufferPointer<Float>, beta: UnsafeBufferPointer<Float>,
+        reusing storage: consuming Activations? = nil
     ) -> Activations {
         precondition(
             values.count == batch * shape.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(shape.count)")
         precondition(gamma.count == shape.channels && beta.count == shape.channels, "\(name): wrong parameter counts")
-        var normalized = [Float](repeating: 0, count: values.count)
-        var output = normalized
-        var inverse = [Float](repeating: 0, count: batch * groups)
+        var old = (consume storage) ?? Activations(normalized: [], inverseDeviations: [], output: [])
+        var normalized = [Float].reusing(old.normalized.moveOut(), count: values.count)
+        var output = [Float].reusing(old.output.moveOut(), count: values.count)
+        var inverse = [Float].reusing(old.inverseDeviations.moveOut(), count: batch * groups)
         values.withUnsafeBufferPointer { x in
             normalized.withUnsafeMutableBufferPointer { n in
                 output.withUnsafeMutableBufferPointer { y in
@@ -166,15 +169,16 @@ public struct GroupNormalization: Sendable, Equatable {
     }
 
     /// The input's gradient, dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per group, with ĝ = gamma·dy.
-    func inputGradient(outputGradient: [Float], activations: Activations, batch: Int, gamma: UnsafeBufferPointer<Float>)
-        -> [Float]
-    {
+    func inputGradient(
+        outputGradient: [Float], activations: Activations, batch: Int, gamma: UnsafeBufferPointer<Float>,
+        reusing storage: consuming [Float] = []
+    ) -> [Float] {
         precondition(outputGradient.count == batch * shape.count, "\(name): output gradient has the wrong size")
         precondition(activations.normalized.count == outputGradient.count, "\(name): activations have the wrong size")
         let channels = shape.channels
         let positions = shape.height * shape.width
         let perGroup = channels / groups
-        var gradient = [Float](repeating: 0, count: outputGradient.count)
+        var gradient = [Float].reusing(consume storage, count: outputGradient.count)
         let scratch = ChannelScratch(channels: channels)
         defer { scratch.deallocate() }
         let weighted = UnsafeMutablePointer<Double>.allocate(capacity: channels)

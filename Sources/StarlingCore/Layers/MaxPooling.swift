@@ -14,12 +14,17 @@ public struct MaxPooling: Sendable, Equatable {
     public var output: FeatureMapShape { geometry.output }
 
     /// The output and, for each output element, the index in the batch's input of its maximum.
-    public func forward(_ values: [Float], batch: Int) -> (output: [Float], maximumIndices: [Int]) {
+    /// With `reusing` and `indices`, the output and indices of an earlier pass lend their memory.
+    public func forward(
+        _ values: [Float], batch: Int, reusing storage: consuming [Float] = [], indices earlier: consuming [Int] = []
+    ) -> (output: [Float], maximumIndices: [Int]) {
         precondition(
             values.count == batch * input.count,
             "\(name): input holds \(values.count) values, not \(batch) × \(input.count)")
-        var result = [Float](repeating: 0, count: batch * output.count)
-        var indices = [Int](repeating: -1, count: result.count)
+        var result = [Float].reusing(consume storage, count: batch * output.count)
+        var indices = consume earlier
+        indices.removeAll(keepingCapacity: true)
+        indices.append(contentsOf: repeatElement(-1, count: result.count))
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { result in
                 indices.withUnsafeMutableBufferPointer { indices in
@@ -56,11 +61,15 @@ public struct MaxPooling: Sendable, Equatable {
     }
 
     /// The input's gradient: each output's gradient added at its maximum's index.
-    public func backward(outputGradient: [Float], maximumIndices: [Int], batch: Int) -> [Float] {
+    public func backward(
+        outputGradient: [Float], maximumIndices: [Int], batch: Int, reusing storage: consuming [Float] = []
+    ) -> [Float] {
         precondition(outputGradient.count == maximumIndices.count, "\(name): output gradient has the wrong size")
-        var gradient = [Float](repeating: 0, count: batch * input.count)
-        for (index, delta) in zip(maximumIndices, outputGradient) where index >= 0 {
-            gradient[index] += delta
+        var gradient = [Float].zeros(batch * input.count, reusing: consume storage)
+        gradient.withUnsafeMutableBufferPointer { gradient in
+            for (index, delta) in zip(maximumIndices, outputGradient) where index >= 0 {
+                gradient[index] += delta
+            }
         }
         return gradient
     }

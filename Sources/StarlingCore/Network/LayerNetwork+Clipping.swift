@@ -9,17 +9,17 @@ extension LayerNetwork {
     /// layers' ordinary gradient products. The gradient returned is `initial + scale · sum`.
     public func clippedGradientSum(
         features: [Float], labels: [Int], rows: Int, clipNorm: Float, scale: Float = 1,
-        addingTo initial: consuming [Float]? = nil
+        addingTo initial: consuming [Float]? = nil, workspace: TrainingWorkspace = TrainingWorkspace()
     ) -> (lossSum: Float, gradient: [Float], norms: [Float]) {
         checkBatch(labels: labels, rows: rows)
         precondition(clipNorm > 0, "clipNorm must be positive")
         precondition(initial.map { $0.count == parameters.count } ?? true, "initial needs one value per parameter")
         var gradient = initial ?? [Float](repeating: 0, count: parameters.count)
         guard rows > 0 else { return (0, gradient, []) }
-        let pass = forward(features: features, rows: rows)
-        var delta = pass.logits
-        let meanLoss = MLP.crossEntropyAndOutputDelta(&delta, labels: labels, classes: layout.classes, scale: 1)
-        var deltas = outputDeltas(pass: pass, outputDelta: delta, rows: rows)
+        let pass = forward(features: features, rows: rows, reusing: workspace.pass.take() ?? .empty)
+        var deltas = workspace.deltas.moveOut()
+        let meanLoss = outputDelta(pass: pass, labels: labels, scale: 1, deltas: &deltas)
+        outputDeltas(pass: pass, rows: rows, deltas: &deltas, columnScratch: &workspace.columnScratch)
         var squaredNorms = [Float](repeating: 0, count: rows)
         for placed in layout.layers {
             let delta = deltas[placed.index]
@@ -50,6 +50,7 @@ extension LayerNetwork {
             }
         }
         addParameterGradients(pass: pass, deltas: deltas, rows: rows, into: &gradient)
+        workspace.keep(pass: pass, deltas: deltas, layout: layout)
         return (meanLoss * Float(rows), gradient, norms)
     }
 }
