@@ -75,6 +75,24 @@ static inline void starling_i8_copy_bytes(int8_t *d, const int8_t *s, size_t n) 
   if (n) *d = *s;
 }
 
+/* Zeroes `n` bytes: a kernel row's padded taps, usually none or a few bytes, where a call into libc
+ * would cost more than the stores. */
+static inline void starling_i8_zero_bytes(int8_t *d, size_t n) {
+  if (n > 32) {
+    memset(d, 0, n);
+    return;
+  }
+  const uint64_t zero = 0;
+  while (n >= 8) {
+    __builtin_memcpy(d, &zero, 8);
+    d += 8, n -= 8;
+  }
+  while (n) {
+    *d++ = 0;
+    n--;
+  }
+}
+
 /* One kernel row of taps: `kernel_width` runs of `channels` bytes from input row `iy` (zeros where
  * a tap falls outside the input). With dilation 1 the taps inside the input are one contiguous run
  * of the channels-last input row, copied at once. */
@@ -89,18 +107,18 @@ static void starling_i8_im2col_kernel_row(const starling_i8_window *g, const int
     int end = g->width - first_x;
     if (end > g->kernel_width) end = g->kernel_width;
     if (end < start) end = start;
-    memset(row, 0, (size_t)start * channels);
+    starling_i8_zero_bytes(row, (size_t)start * channels);
     if (end > start) {
       starling_i8_copy_bytes(row + (size_t)start * channels, input_row + (size_t)(first_x + start) * channels,
                              (size_t)(end - start) * channels);
     }
-    memset(row + (size_t)end * channels, 0, (size_t)(g->kernel_width - end) * channels);
+    starling_i8_zero_bytes(row + (size_t)end * channels, (size_t)(g->kernel_width - end) * channels);
     return;
   }
   for (int kx = 0; kx < g->kernel_width; kx++) {
     const int ix = first_x + kx * g->dilation_width;
     if (ix < 0 || ix >= g->width) {
-      memset(row + (size_t)kx * channels, 0, channels);
+      starling_i8_zero_bytes(row + (size_t)kx * channels, channels);
     } else {
       starling_i8_copy_bytes(row + (size_t)kx * channels, input_row + (size_t)ix * channels, channels);
     }
@@ -112,18 +130,36 @@ void starling_i8_im2col(int batch, const starling_i8_window *g, const int8_t *a,
   const size_t kernel_row = (size_t)g->kernel_width * channels;
   const size_t k = (size_t)g->kernel_height * kernel_row;
   const size_t map = (size_t)g->height * g->width * channels;
-  int8_t *row = rows;
+  const size_t step = (size_t)g->stride_width * channels;
+  /* Output columns inner_first..<inner_end read no padding in width: their kernel rows are whole
+   * runs of the input row (with dilation 1), copied without bounds arithmetic. */
+  int inner_first = (g->pad_left + g->stride_width - 1) / g->stride_width;
+  if (inner_first > g->out_width) inner_first = g->out_width;
+  const int last_start = g->width - 1 - (g->kernel_width - 1) * g->dilation_width + g->pad_left;
+  int inner_end = last_start < 0 ? 0 : last_start / g->stride_width + 1;
+  if (inner_end > g->out_width) inner_end = g->out_width;
+  if (inner_end < inner_first) inner_end = inner_first;
+  if (g->dilation_width != 1) inner_first = inner_end = g->out_width;
   for (int b = 0; b < batch; b++) {
     for (int oy = 0; oy < g->out_height; oy++) {
-      for (int ox = 0; ox < g->out_width; ox++, row += k) {
-        for (int ky = 0; ky < g->kernel_height; ky++) {
-          const int iy = oy * g->stride_height - g->pad_top + ky * g->dilation_height;
-          int8_t *target = row + (size_t)ky * kernel_row;
-          if (iy < 0 || iy >= g->height) {
-            memset(target, 0, kernel_row);
-          } else {
-            starling_i8_im2col_kernel_row(g, a + (size_t)b * map + (size_t)iy * g->width * channels, ox, target);
+      int8_t *line = rows + ((size_t)b * g->out_height + (size_t)oy) * g->out_width * k;
+      for (int ky = 0; ky < g->kernel_height; ky++) {
+        const int iy = oy * g->stride_height - g->pad_top + ky * g->dilation_height;
+        int8_t *target = line + (size_t)ky * kernel_row;
+        if (iy < 0 || iy >= g->height) {
+          for (int ox = 0; ox < g->out_width; ox++) starling_i8_zero_bytes(target + (size_t)ox * k, kernel_row);
+          continue;
+        }
+        const int8_t *input_row = a + (size_t)b * map + (size_t)iy * g->width * channels;
+        for (int ox = 0; ox < inner_first; ox++) starling_i8_im2col_kernel_row(g, input_row, ox, target + (size_t)ox * k);
+        if (inner_first < inner_end) {
+          const int8_t *source = input_row + (size_t)(inner_first * g->stride_width - g->pad_left) * channels;
+          for (int ox = inner_first; ox < inner_end; ox++, source += step) {
+            starling_i8_copy_bytes(target + (size_t)ox * k, source, kernel_row);
           }
+        }
+        for (int ox = inner_end; ox < g->out_width; ox++) {
+          starling_i8_im2col_kernel_row(g, input_row, ox, target + (size_t)ox * k);
         }
       }
     }

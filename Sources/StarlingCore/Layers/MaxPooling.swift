@@ -46,13 +46,25 @@ public struct MaxPooling: Sendable, Equatable {
     ) {
         let channels = input.channels
         output.update(repeating: -.infinity, count: batch * self.output.count)
+        guard let maximumIndices else {
+            // Inference: one call per run of adjacent taps, and a select the compiler vectorises.
+            geometry.window.forEachTapRun(input: input, output: self.output, batch: batch) {
+                outputPosition, _, inputPosition, count in
+                let maximum = output + outputPosition * channels
+                var row = values + inputPosition * channels
+                for _ in 0..<count {
+                    for channel in 0..<channels {
+                        let value = row[channel]
+                        maximum[channel] = value > maximum[channel] ? value : maximum[channel]
+                    }
+                    row += channels
+                }
+            }
+            return
+        }
         geometry.forEachWindowPosition(batch: batch) { outputPosition, inputPosition in
             let (first, target) = (inputPosition * channels, outputPosition * channels)
-            let (row, maximum) = (values + first, output + target)
-            guard let indices = maximumIndices.map({ $0 + target }) else {
-                for channel in 0..<channels where row[channel] > maximum[channel] { maximum[channel] = row[channel] }
-                return
-            }
+            let (row, maximum, indices) = (values + first, output + target, maximumIndices + target)
             for channel in 0..<channels where row[channel] > maximum[channel] || indices[channel] < 0 {
                 maximum[channel] = row[channel]
                 indices[channel] = first + channel
