@@ -7,7 +7,8 @@ import StarlingTransport
 import XCTest
 
 /// A convolutional model through the whole product with the real binaries: `starling model create
-/// --arch-file` registers it, agents train it in secure-aggregated rounds and with DP-SGD, a canary
+/// --arch-file` registers it, agents train it in secure-aggregated rounds (with FedAvg and with
+/// FedAdam on the server) and with DP-SGD, a canary
 /// rollout with smoke tests puts a trained version on every device, and the agents answer phase
 /// one with its int8 artifact.
 final class ConvolutionalModelTests: XCTestCase {
@@ -66,6 +67,18 @@ final class ConvolutionalModelTests: XCTestCase {
         print("held-out accuracy of the CNN: version 1 \(initialAccuracy), version \(trained) \(trainedAccuracy)")
         XCTAssertGreaterThanOrEqual(trainedAccuracy, 0.75, "from \(initialAccuracy)")
         XCTAssertGreaterThan(trainedAccuracy, initialAccuracy + 0.3)
+
+        // A server optimizer steps on the CNN's secure aggregate as on an MLP's.
+        var adaptive = StartRunRequest(
+            model: "cnn", baseVersion: 1, clients: 3, minClients: 3, localEpochs: 3, learningRate: 0.05, rounds: 2,
+            deadlineSeconds: 60, seed: 7, secureAggregation: true)
+        adaptive.serverOptimizer = .defaults(for: .fedadam)
+        let fedAdam = try await finished(try await admin.startRun(adaptive), on: aggregator)
+        XCTAssertEqual(fedAdam.state, .completed, fedAdam.failureReason ?? "")
+        let adamVersion = try XCTUnwrap(fedAdam.rounds.last?.producedVersion)
+        let adamAccuracy = try await accuracy(version: adamVersion, on: heldOut, aggregator)
+        print("held-out accuracy of the CNN after 2 FedAdam rounds: \(adamAccuracy)")
+        XCTAssertGreaterThan(adamAccuracy, initialAccuracy + 0.2)
 
         var privateRun = StartRunRequest(
             model: "cnn", baseVersion: trained, clients: 3, minClients: 3, localEpochs: 1, learningRate: 0.05,
