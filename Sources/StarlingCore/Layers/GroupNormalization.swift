@@ -183,6 +183,17 @@ public struct GroupNormalization: Sendable, Equatable {
         defer { scratch.deallocate() }
         let weighted = UnsafeMutablePointer<Double>.allocate(capacity: channels)
         defer { weighted.deallocate() }
+        // One example's sums over its positions gather in Float, which vectorises twice as wide
+        // as Double and needs no conversion per element: these are sums of gradients, with no
+        // cancellation like the variance's, and a map holds few enough positions for Float.
+        let (sums, weightedSums) = (
+            UnsafeMutablePointer<Float>.allocate(capacity: channels),
+            UnsafeMutablePointer<Float>.allocate(capacity: channels)
+        )
+        defer {
+            sums.deallocate()
+            weightedSums.deallocate()
+        }
         outputGradient.withUnsafeBufferPointer { dy in
             activations.normalized.withUnsafeBufferPointer { normalized in
                 gradient.withUnsafeMutableBufferPointer { dx in
@@ -191,16 +202,20 @@ public struct GroupNormalization: Sendable, Equatable {
                     else { return }
                     for example in 0..<batch {
                         let start = example * shape.count
-                        scratch.clearSums()
-                        weighted.update(repeating: 0, count: channels)
+                        sums.update(repeating: 0, count: channels)
+                        weightedSums.update(repeating: 0, count: channels)
                         for position in 0..<positions {
                             let offset = start + position * channels
                             let (upstream, values) = (dy + offset, normalized + offset)
                             for channel in 0..<channels {
-                                let scaled = Double(gamma[channel] * upstream[channel])
-                                scratch.sums[channel] += scaled
-                                weighted[channel] += scaled * Double(values[channel])
+                                let scaled = gamma[channel] * upstream[channel]
+                                sums[channel] += scaled
+                                weightedSums[channel] += scaled * values[channel]
                             }
+                        }
+                        for channel in 0..<channels {
+                            scratch.sums[channel] = Double(sums[channel])
+                            weighted[channel] = Double(weightedSums[channel])
                         }
                         scratch.spreadGroupMeans(groups: groups, positions: positions, into: scratch.means)
                         let (mean, weightedMean, inverse) = (scratch.first, scratch.second, scratch.third)
