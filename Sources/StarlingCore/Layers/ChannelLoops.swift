@@ -34,7 +34,6 @@ extension Array where Element == Float {
 
     /// `count` zeros, in `storage`'s memory when it can hold them.
     static func zeros(_ count: Int, reusing storage: consuming [Float]) -> [Float] {
-        guard storage.capacity >= count else { return [Float](repeating: 0, count: count) }
         var array = reusing(consume storage, count: count)
         array.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         return array
