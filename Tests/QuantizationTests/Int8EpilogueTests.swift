@@ -1,8 +1,10 @@
 import CStarlingInt8
 import Foundation
+import StarlingCore
 import XCTest
 
-/// The float epilogues shared by every kernel path: quantization, requantisation, softmax.
+/// The float epilogues shared by every kernel path: quantization, requantisation, group
+/// normalisation, softmax.
 final class Int8EpilogueTests: XCTestCase {
     private func quantize(_ x: [Float], rows: Int, staticScale: Float = 0, mean: [Float]? = nil, invStd: [Float]? = nil)
         -> (q: [Int8], scales: [Float])
@@ -76,6 +78,77 @@ final class Int8EpilogueTests: XCTestCase {
         XCTAssertEqual(row, [0, largest, 0, largest])
         XCTAssertEqual(next, [largest / 127])
         XCTAssertEqual(q, [0, 127, 0, 127])
+    }
+
+    /// Runs the fused group normalisation on `m` maps of accumulators.
+    private func groupNormalize(
+        _ acc: [Int32], m: Int, positions: Int, channels: Int, groups: Int, exampleScales: [Float], colScales: [Float],
+        bias: [Float], gamma: [Float], beta: [Float], act: starling_i8_activation, taps: Int32 = 2
+    ) -> [Float] {
+        var y = [Float](repeating: .nan, count: acc.count)
+        var scratch = [UInt64](repeating: 0, count: starling_i8_group_normalize_scratch_size(Int32(channels)) / 8)
+        starling_i8_group_normalize(
+            Int32(m), Int32(positions), Int32(channels), Int32(groups), taps, 1e-5, acc, exampleScales, colScales, bias,
+            gamma, beta, act, &scratch, &y)
+        return y
+    }
+
+    /// 12 channels: one vector block of 8 and 4 channels one by one.
+    func test_groupNormalize_equalsTheFloatLayerOnTheDequantizedMap_thenReLU6() throws {
+        let (m, height, width, channels, groups) = (2, 3, 2, 12, 3)
+        let positions = height * width
+        var random = SeededRNG(seed: 11)
+        let acc = (0..<(m * positions * channels)).map { _ in Int32(random.nextInt(below: 40_001)) - 20_000 }
+        let exampleScales: [Float] = [0.002, 0.0005]
+        let colScales = (0..<channels).map { Float($0 + 1) * 0.01 }
+        let bias = (0..<channels).map { Float($0) * 0.5 - 2 }
+        let gamma = (0..<channels).map { Float($0 % 3) - 0.5 }
+        let beta = (0..<channels).map { Float($0) * 0.25 }
+        let fused = groupNormalize(
+            acc, m: m, positions: positions, channels: channels, groups: groups, exampleScales: exampleScales,
+            colScales: colScales, bias: bias, gamma: gamma, beta: beta, act: STARLING_I8_ACT_RELU6)
+
+        let dequantized = acc.indices.map { index in
+            let (example, channel) = (index / (positions * channels), index % channels)
+            return Float(acc[index]) * (exampleScales[example] * colScales[channel]) + bias[channel]
+        }
+        let layer = try GroupNormalization(
+            name: "norm", shape: FeatureMapShape(height: height, width: width, channels: channels), groups: groups)
+        let expected = gamma.withUnsafeBufferPointer { gamma in
+            beta.withUnsafeBufferPointer { beta in
+                ClippedRectifier.relu6.forward(layer.forward(dequantized, batch: m, gamma: gamma, beta: beta).output)
+            }
+        }
+        XCTAssertTrue(expected.contains { $0 > 0 && $0 < 6 }, "values between the clips")
+        for (actual, wanted) in zip(fused, expected) { XCTAssertEqual(actual, wanted, accuracy: 1e-5) }
+        // Accumulators of a million taps could overflow int32 sums over two positions: summed one
+        // position at a time instead, with the same result.
+        let shortRuns = groupNormalize(
+            acc, m: m, positions: positions, channels: channels, groups: groups, exampleScales: exampleScales,
+            colScales: colScales, bias: bias, gamma: gamma, beta: beta, act: STARLING_I8_ACT_RELU6, taps: 1_000_000)
+        XCTAssertEqual(shortRuns.map(\.bitPattern), fused.map(\.bitPattern))
+    }
+
+    func test_groupNormalize_constantGroupGivesBeta() {
+        // Group 0 (channels 0, 1) is constant across positions; group 1 is not.
+        let acc: [Int32] = [7, 7, 1, -1, 7, 7, -3, 3]
+        let y = groupNormalize(
+            acc, m: 1, positions: 2, channels: 4, groups: 2, exampleScales: [0.5], colScales: [0.02, 0.02, 0.02, 0.02],
+            bias: [0, 0, 0, 0], gamma: [2, 2, 1, 1], beta: [0.5, -0.5, 0, 0], act: STARLING_I8_ACT_IDENTITY)
+        for (actual, wanted) in zip([y[0], y[1], y[4], y[5]], [0.5, -0.5, 0.5, -0.5] as [Float]) {
+            XCTAssertEqual(actual, wanted, accuracy: 1e-5)
+        }
+        XCTAssertEqual(y[2] + y[3] + y[6] + y[7], 0, accuracy: 1e-5, "group 1 is centred")
+    }
+
+    func test_groupNormalize_whenTheScalesOverflow_staysFinite() {
+        let largest = Float.greatestFiniteMagnitude
+        let acc: [Int32] = [7, 7, 1, -1, 7, 7, -3, 3]
+        let y = groupNormalize(
+            acc, m: 1, positions: 2, channels: 4, groups: 2, exampleScales: [largest],
+            colScales: [1e30, 1e30, 1e30, 1e30], bias: [1e38, 0, 0, -1e38], gamma: [2, 2, 1e30, 1e30],
+            beta: [0.5, -0.5, 0, 0], act: STARLING_I8_ACT_IDENTITY)
+        XCTAssertTrue(y.allSatisfy(\.isFinite), "\(y)")
     }
 
     func test_softmax_ofSaturatedLogits_isFiniteAndSumsToOne() {

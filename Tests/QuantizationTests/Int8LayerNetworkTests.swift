@@ -60,6 +60,7 @@ final class Int8LayerNetworkTests: XCTestCase {
                 LayerDescription(type: "depthwise_conv2d", kernel: [3], padding: [1]),
                 LayerDescription(type: "group_norm", groups: 4), LayerDescription(type: "relu6"),
                 LayerDescription(type: "conv2d", filters: 9, kernel: [1]),
+                LayerDescription(type: "group_norm", groups: 3), LayerDescription(type: "relu"),
                 LayerDescription(type: "avg_pool", kernel: [2]),
                 LayerDescription(type: "global_avg_pool"), LayerDescription(type: "dense", units: 5),
             ]

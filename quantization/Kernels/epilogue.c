@@ -15,9 +15,18 @@
 
 #if defined(__clang__)
 #pragma clang fp contract(off)
+/* The 8-lane vectors of the baseline copy are passed only between inlined static functions. */
+#pragma clang diagnostic ignored "-Wpsabi"
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
 #endif
+
+/* Channels per block of the group normalisation's vector loops (GCC/Clang vector extensions: one
+ * AVX2 register, two SSE2 or NEON ones), whose operations are in epilogue_kernels.h. */
+#define STARLING_I8_GN_LANES 8
+typedef int32_t starling_i8_lanes_i32 __attribute__((vector_size(4 * STARLING_I8_GN_LANES)));
+typedef uint32_t starling_i8_lanes_u32 __attribute__((vector_size(4 * STARLING_I8_GN_LANES)));
+typedef float starling_i8_lanes_f32 __attribute__((vector_size(4 * STARLING_I8_GN_LANES)));
 
 #define STARLING_I8_EPI(name) starling_i8_##name##_baseline
 #include "epilogue_kernels.h"
@@ -75,6 +84,18 @@ void starling_i8_requantize(int m, int n, const int32_t *acc, const float *row_s
                             float static_scale, float *row, int8_t *q, float *out_scales) {
   STARLING_I8_EPILOGUE_CALL(requantize, m, n, acc, row_scales, col_scales, bias, act, static_scale, row, q,
                             out_scales)
+}
+
+size_t starling_i8_group_normalize_scratch_size(int channels) {
+  return (size_t)(channels > 0 ? channels : 0) * (sizeof(int64_t) + 4 * sizeof(float));
+}
+
+void starling_i8_group_normalize(int m, int positions, int channels, int groups, int taps, float epsilon,
+                                 const int32_t *acc, const float *example_scales, const float *col_scales,
+                                 const float *bias, const float *gamma, const float *beta, starling_i8_activation act,
+                                 void *scratch, float *y) {
+  STARLING_I8_EPILOGUE_CALL(group_normalize, m, positions, channels, groups, taps, epsilon, acc, example_scales,
+                            col_scales, bias, gamma, beta, act, scratch, y)
 }
 
 void starling_i8_softmax_rows(int m, int n, float *z) { STARLING_I8_EPILOGUE_CALL(softmax_rows, m, n, z) }

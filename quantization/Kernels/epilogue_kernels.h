@@ -92,6 +92,9 @@ static inline void STARLING_I8_EPI(activate)(int n, float *y, starling_i8_activa
     case STARLING_I8_ACT_TANH:
       for (int j = 0; j < n; j++) y[j] = tanhf(y[j]);
       break;
+    case STARLING_I8_ACT_RELU6:
+      for (int j = 0; j < n; j++) y[j] = y[j] > 0.0f ? (y[j] < 6.0f ? y[j] : 6.0f) : 0.0f;
+      break;
   }
 }
 
@@ -136,6 +139,225 @@ static void STARLING_I8_EPI(requantize)(int m, int n, const int32_t *acc, const 
     const float scale = static_scale > 0.0f ? static_scale : STARLING_I8_EPI(dynamic_scale)(n, row);
     STARLING_I8_EPI(quantize_row)(n, row, scale, q + (size_t)i * n);
     out_scales[i] = scale;
+  }
+}
+
+/* A double as a float within ±FLT_MAX. */
+static inline float STARLING_I8_EPI(saturated)(double v) {
+  return (float)(v < -FLT_MAX ? -FLT_MAX : (v > FLT_MAX ? FLT_MAX : v));
+}
+
+/* The normalised value of one accumulator: act(acc·slope + offset) within ±FLT_MAX. */
+static inline float STARLING_I8_EPI(normalized)(int32_t acc, float slope, float offset, starling_i8_activation act) {
+  float v = (float)acc * slope + offset;
+  v = v < -FLT_MAX ? -FLT_MAX : (v > FLT_MAX ? FLT_MAX : v);
+  switch (act) {
+    case STARLING_I8_ACT_RELU:
+      return v > 0.0f ? v : 0.0f;
+    case STARLING_I8_ACT_RELU6:
+      return v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f;
+    case STARLING_I8_ACT_SIGMOID:
+      return 1.0f / (1.0f + expf(-v));
+    case STARLING_I8_ACT_TANH:
+      return tanhf(v);
+    case STARLING_I8_ACT_IDENTITY:
+      break;
+  }
+  return v;
+}
+
+/* Vector helpers for the group normalisation's blocks; selects are bitwise, so they keep the exact
+ * semantics of the scalar ternaries they stand for. */
+static inline starling_i8_lanes_i32 STARLING_I8_EPI(lanes_i32_splat)(int32_t value) {
+  return (starling_i8_lanes_i32){0} + value;
+}
+static inline starling_i8_lanes_f32 STARLING_I8_EPI(lanes_f32_splat)(float value) {
+  return (starling_i8_lanes_f32){0} + value;
+}
+static inline starling_i8_lanes_i32 STARLING_I8_EPI(lanes_i32_load)(const int32_t *source) {
+  starling_i8_lanes_i32 value;
+  memcpy(&value, source, sizeof value);
+  return value;
+}
+static inline starling_i8_lanes_f32 STARLING_I8_EPI(lanes_f32_select)(starling_i8_lanes_i32 mask, starling_i8_lanes_f32 yes,
+                                                                 starling_i8_lanes_f32 no) {
+  return (starling_i8_lanes_f32)(((starling_i8_lanes_i32)yes & mask) | ((starling_i8_lanes_i32)no & ~mask));
+}
+
+/* One block of `width` (at most STARLING_I8_GN_LANES) channels of a map whose rows are `channels`
+ * apart: each channel's exact Σacc, in int32 over runs of `run` positions (which cannot overflow),
+ * then in int64. Per channel the sums run in position order. */
+static inline void STARLING_I8_EPI(channel_sums)(int width, int positions, int channels, int run, const int32_t *map,
+                                                 int64_t *sums) {
+  for (int j = 0; j < width; j++) sums[j] = 0;
+  for (int p0 = 0; p0 < positions; p0 += run) {
+    const int end = positions - p0 < run ? positions : p0 + run;
+    for (int j = 0; j < width; j++) {
+      uint32_t partial = 0;
+      for (int p = p0; p < end; p++) partial += (uint32_t)map[(size_t)p * channels + j]; /* wraps: defined */
+      sums[j] += (int32_t)partial;
+    }
+  }
+}
+
+/* channel_sums for a block of exactly STARLING_I8_GN_LANES channels, in vector registers. */
+static inline void STARLING_I8_EPI(channel_sums_block)(int positions, int channels, int run, const int32_t *map,
+                                                       int64_t *sums) {
+  for (int j = 0; j < STARLING_I8_GN_LANES; j++) sums[j] = 0;
+  for (int p0 = 0; p0 < positions; p0 += run) {
+    const int end = positions - p0 < run ? positions : p0 + run;
+    starling_i8_lanes_u32 partial = (starling_i8_lanes_u32)STARLING_I8_EPI(lanes_i32_splat)(0);
+    for (int p = p0; p < end; p++) {
+      partial += (starling_i8_lanes_u32)STARLING_I8_EPI(lanes_i32_load)(map + (size_t)p * channels);
+    }
+    for (int j = 0; j < STARLING_I8_GN_LANES; j++) sums[j] += (int32_t)partial[j];
+  }
+}
+
+/* Σ(acc − centre)² in float for one block of channels, in position order. */
+static inline void STARLING_I8_EPI(channel_spread)(int width, int positions, int channels, const int32_t *map,
+                                                   const float *centre, float *spread) {
+  for (int j = 0; j < width; j++) {
+    float total = 0.0f;
+    for (int p = 0; p < positions; p++) {
+      const float d = (float)map[(size_t)p * channels + j] - centre[j];
+      total += d * d;
+    }
+    spread[j] = total;
+  }
+}
+
+static inline void STARLING_I8_EPI(channel_spread_block)(int positions, int channels, const int32_t *map,
+                                                         const float *centre, float *spread) {
+  starling_i8_lanes_f32 middle, total = STARLING_I8_EPI(lanes_f32_splat)(0.0f);
+  memcpy(&middle, centre, sizeof middle);
+  for (int p = 0; p < positions; p++) {
+    const starling_i8_lanes_f32 d =
+        __builtin_convertvector(STARLING_I8_EPI(lanes_i32_load)(map + (size_t)p * channels), starling_i8_lanes_f32) - middle;
+    total += d * d;
+  }
+  memcpy(spread, &total, sizeof total);
+}
+
+/* The normalised values of one block of `width` channels. */
+static inline void STARLING_I8_EPI(normalized_channels)(starling_i8_activation act, int width, int positions,
+                                                        int channels, const int32_t *map, const float *slope,
+                                                        const float *offset, float *y) {
+  for (int p = 0; p < positions; p++) {
+    for (int j = 0; j < width; j++) {
+      const size_t index = (size_t)p * channels + j;
+      y[index] = STARLING_I8_EPI(normalized)(map[index], slope[j], offset[j], act);
+    }
+  }
+}
+
+/* normalized_channels for a block of exactly STARLING_I8_GN_LANES channels with ReLU, ReLU6 or no
+ * activation, in vector registers: the operations of `normalized`, with selects for its branches. */
+static inline __attribute__((always_inline)) void STARLING_I8_EPI(normalized_block)(
+    starling_i8_activation act, int positions, int channels, const int32_t *map, const float *slope,
+    const float *offset, float *y) {
+  starling_i8_lanes_f32 a, b;
+  memcpy(&a, slope, sizeof a);
+  memcpy(&b, offset, sizeof b);
+  const starling_i8_lanes_f32 zero = STARLING_I8_EPI(lanes_f32_splat)(0.0f), six = STARLING_I8_EPI(lanes_f32_splat)(6.0f);
+  const starling_i8_lanes_f32 top = STARLING_I8_EPI(lanes_f32_splat)(FLT_MAX), bottom = STARLING_I8_EPI(lanes_f32_splat)(-FLT_MAX);
+  for (int p = 0; p < positions; p++) {
+    starling_i8_lanes_f32 v =
+        __builtin_convertvector(STARLING_I8_EPI(lanes_i32_load)(map + (size_t)p * channels), starling_i8_lanes_f32) * a + b;
+    v = STARLING_I8_EPI(lanes_f32_select)(v < bottom, bottom, STARLING_I8_EPI(lanes_f32_select)(v > top, top, v));
+    if (act == STARLING_I8_ACT_RELU) v = STARLING_I8_EPI(lanes_f32_select)(v > zero, v, zero);
+    if (act == STARLING_I8_ACT_RELU6)
+      v = STARLING_I8_EPI(lanes_f32_select)(v > zero, STARLING_I8_EPI(lanes_f32_select)(v < six, v, six), zero);
+    memcpy(y + (size_t)p * channels, &v, sizeof v);
+  }
+}
+
+/* Per example, in blocks of STARLING_I8_GN_LANES channels: each channel's exact sum of
+ * accumulators (channel_sums), then its spread Σ(acc − centre)² around its mean rounded to float
+ * (channel_spread). Then in double: a channel's mean μ_c = s_c·ā_c + b_c and spread M_c =
+ * s_c²·(Σ(acc − centre)² − P·(ā_c − centre)²), the group's mean of the μ_c and variance (Σ M_c +
+ * P·Σ(μ_c − mean)²)/n, slope_c = gamma_c·s_c/σ and offset_c = gamma_c·(b_c − mean)/σ + beta_c; and
+ * last the output, y = act(acc·slope_c + offset_c). A block's locals stay in vector registers;
+ * channels left over after the last whole block run the same operations one by one. */
+static void STARLING_I8_EPI(group_normalize)(int m, int positions, int channels, int groups, int taps,
+                                  float epsilon, const int32_t *acc, const float *example_scales,
+                                  const float *col_scales, const float *bias, const float *gamma,
+                                  const float *beta, starling_i8_activation act, void *scratch, float *y) {
+  int64_t *sums = (int64_t *)scratch;
+  float *centre = (float *)(sums + channels);
+  float *spread = centre + channels;
+  float *slope = spread + channels;
+  float *offset = slope + channels;
+  const int per_group = channels / groups;
+  const int64_t largest_accumulator = (int64_t)(taps > 1 ? taps : 1) * 127 * 127;
+  const int64_t run_length = INT32_MAX / largest_accumulator;
+  const int run = run_length < 1 ? 1 : (run_length > positions ? positions : (int)run_length);
+  const size_t size = (size_t)positions * channels;
+  const int L = STARLING_I8_GN_LANES;
+  for (int i = 0; i < m; i++) {
+    const int32_t *map = acc + i * size;
+    float *out = y + i * size;
+    for (int c0 = 0; c0 < channels; c0 += L) {
+      if (channels - c0 >= L) {
+        STARLING_I8_EPI(channel_sums_block)(positions, channels, run, map + c0, sums + c0);
+      } else {
+        STARLING_I8_EPI(channel_sums)(channels - c0, positions, channels, run, map + c0, sums + c0);
+      }
+    }
+    for (int c = 0; c < channels; c++) centre[c] = (float)((double)sums[c] / positions);
+    for (int c0 = 0; c0 < channels; c0 += L) {
+      if (channels - c0 >= L) {
+        STARLING_I8_EPI(channel_spread_block)(positions, channels, map + c0, centre + c0, spread + c0);
+      } else {
+        STARLING_I8_EPI(channel_spread)(channels - c0, positions, channels, map + c0, centre + c0, spread + c0);
+      }
+    }
+    const float example_scale = example_scales[i];
+    for (int g = 0; g < groups; g++) {
+      const int first = g * per_group, last = first + per_group;
+      double means = 0.0, spreads = 0.0;
+      for (int c = first; c < last; c++) {
+        float s = example_scale * col_scales[c];
+        s = s < FLT_MAX ? s : FLT_MAX;
+        const double scale = s, average = (double)sums[c] / positions, off = average - centre[c];
+        const double within = spread[c] - positions * off * off;
+        means += scale * average + bias[c];
+        spreads += scale * scale * (within > 0.0 ? within : 0.0);
+      }
+      const double mean = means / per_group;
+      double between = 0.0;
+      for (int c = first; c < last; c++) {
+        float s = example_scale * col_scales[c];
+        s = s < FLT_MAX ? s : FLT_MAX;
+        const double deviation = (double)s * ((double)sums[c] / positions) + bias[c] - mean;
+        between += deviation * deviation;
+      }
+      const double variance = (spreads + positions * between) / ((double)positions * per_group);
+      const double inverse = 1.0 / sqrt(variance + (double)epsilon);
+      for (int c = first; c < last; c++) {
+        float s = example_scale * col_scales[c];
+        s = s < FLT_MAX ? s : FLT_MAX;
+        const double k = (double)gamma[c] * inverse;
+        slope[c] = STARLING_I8_EPI(saturated)(k * s);
+        offset[c] = STARLING_I8_EPI(saturated)(k * ((double)bias[c] - mean) + beta[c]);
+      }
+    }
+    for (int c0 = 0; c0 < channels; c0 += L) {
+      const int32_t *block = map + c0;
+      if (channels - c0 < L || act == STARLING_I8_ACT_SIGMOID || act == STARLING_I8_ACT_TANH) {
+        const int width = channels - c0 < L ? channels - c0 : L;
+        STARLING_I8_EPI(normalized_channels)(act, width, positions, channels, block, slope + c0, offset + c0, out + c0);
+      } else if (act == STARLING_I8_ACT_RELU) {
+        STARLING_I8_EPI(normalized_block)(STARLING_I8_ACT_RELU, positions, channels, block, slope + c0, offset + c0,
+                                          out + c0);
+      } else if (act == STARLING_I8_ACT_RELU6) {
+        STARLING_I8_EPI(normalized_block)(STARLING_I8_ACT_RELU6, positions, channels, block, slope + c0, offset + c0,
+                                          out + c0);
+      } else {
+        STARLING_I8_EPI(normalized_block)(STARLING_I8_ACT_IDENTITY, positions, channels, block, slope + c0,
+                                          offset + c0, out + c0);
+      }
+    }
   }
 }
 

@@ -1,9 +1,11 @@
+internal import CStarlingInt8
 import StarlingCore
 
 extension Int8LayerNetwork {
     /// The buffers one run of a network on up to `maximumRows` examples needs, sized from its
     /// layout once: two float buffers the activations alternate between, the int8 input of a
-    /// layer and its unfolded patches, int32 accumulators and the per-row scales.
+    /// layer and its unfolded patches, int32 accumulators, the per-row scales and a fused group
+    /// normalisation's per-channel sums.
     ///
     /// - Important: a workspace is mutable scratch; use one per thread (it is not `Sendable`).
     public final class Workspace {
@@ -16,6 +18,7 @@ extension Int8LayerNetwork {
         let accumulators: UnsafeMutablePointer<Int32>
         let rowScales: UnsafeMutablePointer<Float>
         let exampleScales: UnsafeMutablePointer<Float>
+        let channelScratch: UnsafeMutableRawPointer
 
         public init(network: Int8LayerNetwork, maximumRows: Int) {
             precondition(maximumRows > 0, "maximumRows must be positive")
@@ -25,6 +28,7 @@ extension Int8LayerNetwork {
             var values = layout.inputSize
             var unfoldedSize = 1
             var positions = 1
+            var channels = 1
             for placed in layout.layers {
                 values = max(values, placed.input.count, placed.output.count)
                 let outputPositions = placed.output.height * placed.output.width
@@ -32,7 +36,10 @@ extension Int8LayerNetwork {
                 case .convolution(let layer):
                     unfoldedSize = max(unfoldedSize, outputPositions * layer.patchSize)
                     positions = max(positions, outputPositions)
-                case .depthwise: positions = max(positions, outputPositions)
+                    channels = max(channels, placed.output.channels)
+                case .depthwise:
+                    positions = max(positions, outputPositions)
+                    channels = max(channels, placed.output.channels)
                 default: break
                 }
             }
@@ -42,6 +49,8 @@ extension Int8LayerNetwork {
             accumulators = .allocate(capacity: maximumRows * values)
             rowScales = .allocate(capacity: maximumRows * positions)
             exampleScales = .allocate(capacity: maximumRows)
+            channelScratch = .allocate(
+                byteCount: starling_i8_group_normalize_scratch_size(Int32(channels)), alignment: 8)
         }
 
         deinit {
@@ -52,6 +61,7 @@ extension Int8LayerNetwork {
             accumulators.deallocate()
             rowScales.deallocate()
             exampleScales.deallocate()
+            channelScratch.deallocate()
         }
     }
 }

@@ -7,8 +7,9 @@ import StarlingCore
 /// the GEMM kernels' row layout and multiply with weights quantized per filter; depthwise layers run
 /// the depthwise kernel with weights quantized per output channel; dense layers are the int8 GEMM as
 /// in ``Int8Predictor``. Accumulators are dequantized with the example's and the channel's scales
-/// plus the float bias (and a ReLU that follows the layer, fused there); pooling, group
-/// normalisation, ReLU6 and other ReLUs run in float between them. Every
+/// plus the float bias, with a group normalisation and a ReLU or ReLU6 that follow the layer fused
+/// there (the normalisation's statistics come from the exact integer sums of the accumulators);
+/// pooling and the other layers run in float between them. Every
 /// kernel path gives the portable path's int32 results and the epilogues are the same code, so the
 /// probabilities are bit for bit the same on every path.
 public final class Int8LayerNetwork: @unchecked Sendable {
@@ -25,14 +26,49 @@ public final class Int8LayerNetwork: @unchecked Sendable {
             if case .float = self { return false }
             return true
         }
+
+        /// Whether the stage's output is a feature map whose accumulators a group normalisation can
+        /// be computed from.
+        var isMapInt8: Bool {
+            switch self {
+            case .convolution, .depthwise: true
+            case .gemm, .float: false
+            }
+        }
+
+        /// Products of two int8 values summed in each of the stage's accumulators.
+        var taps: Int {
+            switch self {
+            case .gemm(let inputs, _, _, _, _): Int(inputs)
+            case .convolution(let layer, _, _, _, _): layer.patchSize
+            case .depthwise(let layer, _, _, _, _): layer.window.kernelHeight * layer.window.kernelWidth
+            case .float: 0
+            }
+        }
+    }
+
+    /// A group normalisation computed in an int8 layer's epilogue.
+    private struct FusedNormalization {
+        /// Products summed in each accumulator of the layer before it (its kernel's taps).
+        let taps: Int32
+        let groups: Int32
+        let epsilon: Float
+        let gamma: [Float]
+        let beta: [Float]
+    }
+
+    /// What follows an int8 stage's accumulators: a fused group normalisation, if any, then its
+    /// activation (ReLU or ReLU6 when one follows the layer, whose stage is then dropped).
+    private struct Epilogue {
+        var normalization: FusedNormalization?
+        var activation = STARLING_I8_ACT_IDENTITY
     }
 
     public let path: Int8KernelPath
     public let layout: NetworkLayout
     private let stages: [Stage]
-    /// Each stage's activation, applied as its accumulators are dequantized: ReLU when a ReLU
-    /// follows an int8 layer (the ReLU stage is then dropped), identity otherwise.
-    private let activations: [starling_i8_activation]
+    /// Each stage's epilogue, applied as its accumulators are dequantized.
+    private let epilogues: [Epilogue]
     /// Group normalisation's gamma and beta by layer index.
     private let floatParameters: [Int: (gamma: [Float], beta: [Float])]
 
@@ -77,23 +113,49 @@ public final class Int8LayerNetwork: @unchecked Sendable {
             }
         }
         var stages: [Stage] = []
-        var activations: [starling_i8_activation] = []
+        var epilogues: [Epilogue] = []
         for stage in unfused {
-            if case .float(let placed) = stage, case .rectifier(.relu) = placed.layer,
-                stages.last?.isInt8 == true, activations.last == STARLING_I8_ACT_IDENTITY
+            if let last = stages.last,
+                Self.fuse(stage, after: last, into: &epilogues[epilogues.count - 1], floatParameters: floatParameters)
             {
-                activations[activations.count - 1] = STARLING_I8_ACT_RELU
                 continue
             }
             stages.append(stage)
-            activations.append(STARLING_I8_ACT_IDENTITY)
+            epilogues.append(Epilogue())
         }
         self.stages = stages
-        self.activations = activations
+        self.epilogues = epilogues
+    }
+
+    /// Fuses `stage` into the epilogue of the int8 stage `last` before it, if it can: a group
+    /// normalisation after a convolution with nothing fused yet, a ReLU or ReLU6 after an int8 layer
+    /// without an activation yet (a normalisation after the activation cannot move before it).
+    private static func fuse(
+        _ stage: Stage, after last: Stage, into epilogue: inout Epilogue,
+        floatParameters: [Int: (gamma: [Float], beta: [Float])]
+    ) -> Bool {
+        guard last.isInt8, case .float(let placed) = stage, epilogue.activation == STARLING_I8_ACT_IDENTITY else {
+            return false
+        }
+        switch placed.layer {
+        case .groupNormalization(let layer):
+            guard last.isMapInt8, epilogue.normalization == nil, let parameters = floatParameters[placed.index] else {
+                return false
+            }
+            epilogue.normalization = FusedNormalization(
+                taps: Int32(last.taps), groups: Int32(layer.groups), epsilon: layer.epsilon, gamma: parameters.gamma,
+                beta: parameters.beta)
+            return true
+        case .rectifier(let function):
+            epilogue.activation = function == .relu ? STARLING_I8_ACT_RELU : STARLING_I8_ACT_RELU6
+            return true
+        default:
+            return false
+        }
     }
 
     deinit {
-        for (stage, activation) in zip(stages, activations) {
+        for stage in stages {
             switch stage {
             case .gemm(_, _, let packed, _, _), .convolution(_, _, let packed, _, _): packed.deallocate()
             case .depthwise, .float: break
@@ -166,15 +228,13 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         var current = input
         var next = workspace.floats.0
         var spare = workspace.floats.1
-        let (quantized, scales, rowScales, accumulators) = (
-            workspace.quantized, workspace.exampleScales, workspace.rowScales, workspace.accumulators
-        )
-        for (stage, activation) in zip(stages, activations) {
+        let (quantized, scales, accumulators) = (workspace.quantized, workspace.exampleScales, workspace.accumulators)
+        for (stage, epilogue) in zip(stages, epilogues) {
             switch stage {
             case .gemm(let inputs, let outputs, let packed, let weightScales, let bias):
                 starling_i8_quantize_rows(m, inputs, current, nil, nil, 0, quantized, scales)
                 starling_i8_gemm(path.cValue, m, outputs, inputs, quantized, packed, accumulators)
-                starling_i8_dequantize(m, outputs, accumulators, scales, weightScales, bias, activation, next)
+                starling_i8_dequantize(m, outputs, accumulators, scales, weightScales, bias, epilogue.activation, next)
             case .convolution(let layer, var window, let packed, let weightScales, let bias):
                 let positions = layer.output.height * layer.output.width
                 starling_i8_quantize_rows(m, Int32(layer.input.count), current, nil, nil, 0, quantized, scales)
@@ -186,18 +246,15 @@ public final class Int8LayerNetwork: @unchecked Sendable {
                 starling_i8_gemm(
                     path.cValue, Int32(rows * positions), Int32(layer.output.channels), Int32(layer.patchSize),
                     isPointwise ? quantized : workspace.unfolded, packed, accumulators)
-                Self.spread(scales, rows: rows, positions: positions, into: rowScales)
-                starling_i8_dequantize(
-                    Int32(rows * positions), Int32(layer.output.channels), accumulators, rowScales, weightScales, bias,
-                    activation, next)
+                finish(
+                    epilogue, rows: rows, output: layer.output, weightScales: weightScales, bias: bias,
+                    workspace: workspace, into: next)
             case .depthwise(let layer, var window, let weights, let weightScales, let bias):
-                let positions = layer.output.height * layer.output.width
                 starling_i8_quantize_rows(m, Int32(layer.input.count), current, nil, nil, 0, quantized, scales)
                 starling_i8_depthwise(path.cValue, m, &window, quantized, weights, accumulators)
-                Self.spread(scales, rows: rows, positions: positions, into: rowScales)
-                starling_i8_dequantize(
-                    Int32(rows * positions), Int32(layer.output.channels), accumulators, rowScales, weightScales, bias,
-                    activation, next)
+                finish(
+                    epilogue, rows: rows, output: layer.output, weightScales: weightScales, bias: bias,
+                    workspace: workspace, into: next)
             case .float(let placed):
                 guard runFloat(placed, current, rows: rows, into: next) else { continue }
             }
@@ -206,6 +263,27 @@ public final class Int8LayerNetwork: @unchecked Sendable {
         }
         output.update(from: current, count: rows * layout.classes)
         starling_i8_softmax_rows(m, Int32(layout.classes), output)
+    }
+
+    /// A convolution's epilogue on the workspace's accumulators of `rows` maps shaped `output`: the
+    /// fused group normalisation and activation, or dequantization with the activation.
+    private func finish(
+        _ epilogue: Epilogue, rows: Int, output: FeatureMapShape, weightScales: [Float], bias: [Float],
+        workspace: Workspace, into target: UnsafeMutablePointer<Float>
+    ) {
+        let positions = output.height * output.width
+        guard let normalization = epilogue.normalization else {
+            Self.spread(workspace.exampleScales, rows: rows, positions: positions, into: workspace.rowScales)
+            starling_i8_dequantize(
+                Int32(rows * positions), Int32(output.channels), workspace.accumulators, workspace.rowScales,
+                weightScales, bias, epilogue.activation, target)
+            return
+        }
+        starling_i8_group_normalize(
+            Int32(rows), Int32(positions), Int32(output.channels), normalization.groups, normalization.taps,
+            normalization.epsilon,
+            workspace.accumulators, workspace.exampleScales, weightScales, bias, normalization.gamma,
+            normalization.beta, epilogue.activation, workspace.channelScratch, target)
     }
 
     /// Each example's scale repeated for its `positions` output rows.

@@ -86,7 +86,8 @@ typedef enum {
   STARLING_I8_ACT_IDENTITY = 0,
   STARLING_I8_ACT_RELU = 1,
   STARLING_I8_ACT_SIGMOID = 2,
-  STARLING_I8_ACT_TANH = 3
+  STARLING_I8_ACT_TANH = 3,
+  STARLING_I8_ACT_RELU6 = 4
 } starling_i8_activation;
 
 /* Quantizes m rows of k floats to int8 symmetric per row, standardising first when `mean` and
@@ -107,6 +108,19 @@ void starling_i8_dequantize(int m, int n, const int32_t *acc, const float *row_s
 void starling_i8_requantize(int m, int n, const int32_t *acc, const float *row_scales,
                             const float *col_scales, const float *bias, starling_i8_activation act,
                             float static_scale, float *row, int8_t *q, float *out_scales);
+
+/* Group normalisation fused into a convolution's epilogue, for m examples of `positions` rows of
+ * `channels` int32 accumulators each (channels-last), each accumulator a sum of `taps` int8
+ * products. Each example's map x = acc·example_scale·col_scales[c] + bias[c] is normalised per
+ * group of channels/groups channels, y = act(gamma[c]·(x − mean)/√(var + epsilon) + beta[c]),
+ * without writing x: the statistics come from the channels' exact sums of accumulators and their
+ * spreads, and each output is one multiply-add of its accumulator. `scratch` holds
+ * starling_i8_group_normalize_scratch_size(channels) bytes, 8-byte aligned. */
+size_t starling_i8_group_normalize_scratch_size(int channels);
+void starling_i8_group_normalize(int m, int positions, int channels, int groups, int taps, float epsilon,
+                                 const int32_t *acc, const float *example_scales, const float *col_scales,
+                                 const float *bias, const float *gamma, const float *beta, starling_i8_activation act,
+                                 void *scratch, float *y);
 
 /* In-place numerically stable softmax of m rows of n floats. */
 void starling_i8_softmax_rows(int m, int n, float *z);
