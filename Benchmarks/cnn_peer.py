@@ -12,15 +12,19 @@ probabilities on them) and rebuilds each network channels-first:
     rows/s minus that overhead, as Benchmarks/ort_peer.py does for the MLPs;
   * as a PyTorch nn.Sequential (GroupNorm for group normalisation), checked the same way, and timed
     for one training step on a batch of 32 (forward, cross-entropy, backward, SGD step) on 1 thread.
-With --starling FILE (starling-bench --suite cnn's lines) it prints the ratios: Starling int8 p50 /
-ONNX Runtime int8 p50 (target <= 0.7), Starling int8 batch-64 rows/s / ONNX Runtime's (target >= 1),
-Starling training step time / PyTorch's (target <= 1).
+It runs `starling-bench --suite cnn` itself (--bench BIN), one model and one part at a time, in
+--rounds alternations with the peers: Starling's inference figures, then ONNX Runtime's, then
+Starling's training step, then PyTorch's. On a machine whose speed drifts, each round's two sides
+see the same conditions; each ratio is the median of the rounds', with every round's in the note:
+Starling int8 p50 / ONNX Runtime int8 p50 (target <= 0.7), Starling int8 batch-64 rows/s / ONNX
+Runtime's (target >= 1), Starling training step time / PyTorch's (target <= 1).
 """
 import argparse
-import glob
 import json
 import logging
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -220,7 +224,8 @@ def identity_session(directory, shape):
     return session(path)
 
 
-def torch_step(export, name, quick):
+def torch_step(export, name):
+    """The PyTorch network of `export`, checked against Starling's probabilities, and its training step."""
     import torch
     torch.set_num_threads(1)
     modules = []
@@ -278,6 +283,12 @@ def torch_step(export, name, quick):
         loss_function(model(batch), labels).backward()
         optimizer.step()
 
+    return step
+
+
+def torch_rate(step, quick):
+    """Best examples/s of PyTorch's training step on a batch of 32."""
+    import torch
     calls, repeats = (5, 3) if quick else (40, 7)
     for _ in range(calls // 4 + 1):
         step()
@@ -287,67 +298,105 @@ def torch_step(export, name, quick):
         for _ in range(calls):
             step()
         best = max(best, 32 * calls / (time.perf_counter() - start))
-    emit("cnn", f"torch_train_step_{name}", best, "examples/s", peer=f"torch-{torch.__version__}",
-         note="forward + cross-entropy + backward + SGD step, batch 32, 1 thread")
-    return best
+    return best, f"torch-{torch.__version__}"
+
+
+def starling(binary, name, part, quick, export_directory=None):
+    """starling-bench's figures for one model and part, as {metric: line}, its lines printed."""
+    command = [binary, "--suite", "cnn", "--models", name, "--parts", part] + (["--quick"] if quick else [])
+    if export_directory:
+        command += ["--export-dir", export_directory]
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stdout
+    lines = [json.loads(text) for text in output.splitlines() if text.strip()]
+    return {line["metric"]: line for line in lines}
+
+
+def ort_figures(sessions, identity, batch1, batch64, iterations, calls):
+    """ONNX Runtime's batch-1 p50 (µs) and batch-64 rows/s for fp32 and int8, minus the Identity
+    model's per-call overhead timed alternately, as {kind: (p50, rows/s, base p50, base call)}."""
+    figures = {}
+    for kind, run in sessions.items():
+        (base50, _), (p50, _) = paired_latency(
+            lambda: identity.run(None, {"x": batch1}), lambda: run.run(None, {"x": batch1}), iterations)
+        base64, call64 = paired_seconds_per_call(
+            lambda: identity.run(None, {"x": batch64}), lambda: run.run(None, {"x": batch64}), calls)
+        figures[kind] = (p50 - base50, 64 / (call64 - base64), base50, base64)
+    return figures
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", required=True)
-    parser.add_argument("--starling")
+    parser.add_argument("--bench", required=True, help="the starling-bench binary")
+    parser.add_argument("--models", default="lenet5,dscnn")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     arguments = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
-    starling = {}
-    if arguments.starling:
-        with open(arguments.starling) as lines:
-            for line in lines:
-                figure = json.loads(line)
-                starling[figure["metric"]] = figure["value"]
     iterations, calls = (300, 20) if arguments.quick else (3000, 100)
+    rounds = max(1, arguments.rounds)
     with tempfile.TemporaryDirectory() as directory:
-        for path in sorted(glob.glob(os.path.join(arguments.models, "cnn_*.json"))):
-            name = os.path.basename(path)[4:-5]
-            with open(path) as file:
-                export = json.load(file)
-            description = export["description"]
-            h, w, c = description["input"]
-            fp32_path = os.path.join(directory, f"{name}.onnx")
-            onnx.save(onnx_model(export), fp32_path)
-            check = session(fp32_path).run(None, {"x": channels_first(export["inputs"], description)})[0]
-            emit("cnn", f"ort_check_{name}", float(np.abs(check.ravel() - np.asarray(export["probabilities"])).max()),
-                 "max abs difference", note="ONNX Runtime fp32 against Starling's fp32 on the exported inputs")
-            int8_path = os.path.join(directory, f"{name}.int8.onnx")
-            quantize_static(fp32_path, int8_path, Calibration((c, h, w)), quant_format=QuantFormat.QOperator,
-                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-            identity = identity_session(directory, (c, h, w))
-            rng = np.random.default_rng(7)
-            batch1 = rng.normal(size=(1, c, h, w)).astype(np.float32)
-            batch64 = rng.normal(size=(64, c, h, w)).astype(np.float32)
-            figures = {}
-            for kind, model_path in (("fp32", fp32_path), ("int8", int8_path)):
-                run = session(model_path)
-                (base50, _), (p50, _) = paired_latency(
-                    lambda: identity.run(None, {"x": batch1}), lambda: run.run(None, {"x": batch1}), iterations)
-                base64, call64 = paired_seconds_per_call(
-                    lambda: identity.run(None, {"x": batch64}), lambda: run.run(None, {"x": batch64}), calls)
-                figures[kind] = (p50 - base50, 64 / (call64 - base64))
-                emit("cnn", f"ort_{kind}_batch1_p50_{name}", p50 - base50, "us", peer=f"onnxruntime-{ort.__version__}",
-                     note=f"minus Identity p50 {base50:.2f} us")
-                emit("cnn", f"ort_{kind}_batch64_{name}", 64 / (call64 - base64), "rows/s",
-                     peer=f"onnxruntime-{ort.__version__}", note=f"minus Identity batch-64 call {base64 * 1e6:.2f} us")
-            torch_rate = torch_step(export, name, arguments.quick)
-            if f"int8_batch1_p50_{name}" in starling:
-                latency = starling[f"int8_batch1_p50_{name}"]
-                emit("cnn", f"int8_batch1_p50_vs_ort_{name}", latency, "us", peer="onnxruntime-int8",
-                     ratio=latency / figures["int8"][0], note="Starling int8 p50 / ONNX Runtime int8 p50; target <= 0.7")
-                rate = starling[f"int8_batch64_{name}"]
-                emit("cnn", f"int8_batch64_vs_ort_{name}", rate, "rows/s", peer="onnxruntime-int8",
-                     ratio=rate / figures["int8"][1], note="Starling int8 rows/s / ONNX Runtime int8 rows/s; target >= 1")
-                train = starling[f"train_step_{name}"]
-                emit("cnn", f"train_step_vs_torch_{name}", train, "examples/s", peer="torch",
-                     ratio=torch_rate / train, note="Starling step time / PyTorch step time; target <= 1")
+        for name in arguments.models.split(","):
+            ratios = {"int8_batch1": [], "int8_batch64": [], "train_step": []}
+            starling_lines = {}
+            for round_index in range(rounds):
+                inference = starling(arguments.bench, name, "inference", arguments.quick,
+                                     directory if round_index == 0 else None)
+                if round_index == 0:
+                    with open(os.path.join(directory, f"cnn_{name}.json")) as file:
+                        export = json.load(file)
+                    description = export["description"]
+                    h, w, c = description["input"]
+                    fp32_path = os.path.join(directory, f"{name}.onnx")
+                    onnx.save(onnx_model(export), fp32_path)
+                    check = session(fp32_path).run(None, {"x": channels_first(export["inputs"], description)})[0]
+                    emit("cnn", f"ort_check_{name}",
+                         float(np.abs(check.ravel() - np.asarray(export["probabilities"])).max()),
+                         "max abs difference", note="ONNX Runtime fp32 against Starling's fp32 on the exported inputs")
+                    int8_path = os.path.join(directory, f"{name}.int8.onnx")
+                    quantize_static(fp32_path, int8_path, Calibration((c, h, w)), quant_format=QuantFormat.QOperator,
+                                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    sessions = {"fp32": session(fp32_path), "int8": session(int8_path)}
+                    identity = identity_session(directory, (c, h, w))
+                    rng = np.random.default_rng(7)
+                    batch1 = rng.normal(size=(1, c, h, w)).astype(np.float32)
+                    batch64 = rng.normal(size=(64, c, h, w)).astype(np.float32)
+                    step = torch_step(export, name)
+                peer = ort_figures(sessions, identity, batch1, batch64, iterations, calls)
+                training = starling(arguments.bench, name, "training", arguments.quick)
+                torch_examples, torch_version = torch_rate(step, arguments.quick)
+                starling_lines = {**inference, **training}
+                for line in starling_lines.values():
+                    print(json.dumps({**line, "round": round_index + 1}), flush=True)
+                for kind, (p50, rate, base50, base64) in peer.items():
+                    emit("cnn", f"ort_{kind}_batch1_p50_{name}", p50, "us", peer=f"onnxruntime-{ort.__version__}",
+                         round=round_index + 1, note=f"minus Identity p50 {base50:.2f} us")
+                    emit("cnn", f"ort_{kind}_batch64_{name}", rate, "rows/s", peer=f"onnxruntime-{ort.__version__}",
+                         round=round_index + 1, note=f"minus Identity batch-64 call {base64 * 1e6:.2f} us")
+                emit("cnn", f"torch_train_step_{name}", torch_examples, "examples/s", peer=torch_version,
+                     round=round_index + 1, note="forward + cross-entropy + backward + SGD step, batch 32, 1 thread")
+                ratios["int8_batch1"].append(starling_lines[f"int8_batch1_p50_{name}"]["value"] / peer["int8"][0])
+                ratios["int8_batch64"].append(starling_lines[f"int8_batch64_{name}"]["value"] / peer["int8"][1])
+                ratios["train_step"].append(torch_examples / starling_lines[f"train_step_{name}"]["value"])
+
+            def summary(key):
+                return statistics.median(ratios[key]), "rounds: " + ", ".join(f"{r:.2f}" for r in ratios[key])
+
+            ratio, rounds_note = summary("int8_batch1")
+            emit("cnn", f"int8_batch1_p50_vs_ort_{name}", starling_lines[f"int8_batch1_p50_{name}"]["value"], "us",
+                 peer="onnxruntime-int8", ratio=ratio,
+                 note=f"Starling int8 p50 / ONNX Runtime int8 p50, median of {rounds} alternations "
+                      f"({rounds_note}); target <= 0.7")
+            ratio, rounds_note = summary("int8_batch64")
+            emit("cnn", f"int8_batch64_vs_ort_{name}", starling_lines[f"int8_batch64_{name}"]["value"], "rows/s",
+                 peer="onnxruntime-int8", ratio=ratio,
+                 note=f"Starling int8 rows/s / ONNX Runtime int8 rows/s, median of {rounds} alternations "
+                      f"({rounds_note}); target >= 1")
+            ratio, rounds_note = summary("train_step")
+            emit("cnn", f"train_step_vs_torch_{name}", starling_lines[f"train_step_{name}"]["value"], "examples/s",
+                 peer="torch", ratio=ratio,
+                 note=f"Starling step time / PyTorch step time, median of {rounds} alternations "
+                      f"({rounds_note}); target <= 1")
 
 
 if __name__ == "__main__":

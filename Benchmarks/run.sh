@@ -49,9 +49,8 @@ fi
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
 # The convolutional models beside ONNX Runtime and PyTorch (which opacus_peer.sh installed) on the
-# same weights.
-"$bin" --suite cnn --export-dir "$work" "${quick[@]}" | tee "$work/cnn.jsonl"
-"$venv/bin/python" "$root/Benchmarks/cnn_peer.py" --models "$work" --starling "$work/cnn.jsonl" "${quick[@]}"
+# same weights, alternating with them (cnn_peer.py runs starling-bench --suite cnn itself).
+"$venv/bin/python" "$root/Benchmarks/cnn_peer.py" --bench "$bin" "${quick[@]}"
 "$root/Benchmarks/agent_memory.sh"
 if [ -z "${STARLING_BENCH_BIN:-}" ]; then
     swift build -c release --product starling-aggregator >&2

@@ -139,9 +139,24 @@ int main(void) {
 #define MIX(ptr, bytes) for (size_t b = 0; b < (bytes); b++) { hash ^= ((const unsigned char *)(ptr))[b]; hash *= 1099511628211ULL; }
   starling_i8_quantize_rows(M, K, x, mean, inv, 0.0f, q, scales); MIX(q, sizeof q); MIX(scales, sizeof scales);
   starling_i8_quantize_rows(M, K, x, NULL, NULL, 0.05f, q, scales); MIX(q, sizeof q);
-  for (int act = 0; act < 4; act++) {
+  for (int act = 0; act <= STARLING_I8_ACT_RELU6; act++) {
     starling_i8_requantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, 0.0f, row, q2, scales); MIX(q2, sizeof q2); MIX(scales, sizeof scales);
     starling_i8_dequantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, y); MIX(y, sizeof y);
+  }
+  /* Group normalisation of 13 positions × 11 channels (a vector block and 3 single channels), as
+   * one group and, for a second example, as 11, with short int32 runs for huge taps too. */
+  {
+    float gamma[N], beta[N], example_scales[2] = {0.01f, 0.003f};
+    for (int j = 0; j < N; j++) { gamma[j] = 0.5f + 0.1f * (float)j; beta[j] = 0.02f * (float)(j - 4); }
+    uint64_t scratch[64];
+    for (int act = 0; act <= STARLING_I8_ACT_RELU6; act++) {
+      starling_i8_group_normalize(1, M, N, 1, 37, 1e-5f, acc, example_scales, colscales, bias, gamma, beta,
+                                  (starling_i8_activation)act, scratch, y);
+      MIX(y, sizeof y);
+      starling_i8_group_normalize(1, M, N, N, 1000000, 1e-5f, acc, example_scales + 1, colscales, bias, gamma, beta,
+                                  (starling_i8_activation)act, scratch, y);
+      MIX(y, sizeof y);
+    }
   }
   starling_i8_softmax_rows(M, N, y); MIX(y, sizeof y);
   /* Rows that overflow: standardising ±3e38 leaves ±inf, and huge scales saturate at ±FLT_MAX. */
@@ -149,7 +164,7 @@ int main(void) {
   for (int j = 0; j < K; j++) { mean[j] = j % 2 == 0 ? -3e38f : 3e38f; inv[j] = 1.0f + (float)(j % 4); }
   for (int j = 0; j < N; j++) colscales[j] = j % 3 == 0 ? 1e30f : 1e-30f * (float)(j + 1);
   starling_i8_quantize_rows(M, K, x, mean, inv, 0.0f, q, scales); MIX(q, sizeof q); MIX(scales, sizeof scales);
-  for (int act = 0; act < 4; act++) {
+  for (int act = 0; act <= STARLING_I8_ACT_RELU6; act++) {
     starling_i8_requantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, 0.0f, row, q2, scales); MIX(q2, sizeof q2); MIX(scales, sizeof scales);
     starling_i8_dequantize(M, N, acc, scales, colscales, bias, (starling_i8_activation)act, y); MIX(y, sizeof y);
   }

@@ -12,10 +12,19 @@ import StarlingCore
 /// best kernel path) against fp32 at batch 1 (p50) and batch 64 (rows/s). OpenBLAS on 1 thread.
 /// With an export directory, each network's description, weights and fp32 probabilities on two
 /// inputs go to `cnn_<name>.json` for Benchmarks/cnn_peer.py (ONNX Runtime and PyTorch on the same
-/// weights).
+/// weights), which runs this suite again one model and one part at a time (`models`, `parts`),
+/// alternating with the peers, so that a machine whose speed drifts slows both sides of a ratio.
 struct CNNBenchmark {
+    /// The figures of a model: the training steps, or int8 phase one against fp32.
+    enum Part: String, CaseIterable {
+        case training
+        case inference
+    }
+
     var quick: Bool
     var exportDirectory: URL?
+    var models = ["lenet5", "dscnn"]
+    var parts = Set(Part.allCases)
 
     /// What Benchmarks/cnn_peer.py rebuilds the network from and checks it against.
     private struct Export: Encodable {
@@ -39,7 +48,7 @@ struct CNNBenchmark {
     }
 
     func run() throws {
-        for name in ["lenet5", "dscnn"] {
+        for name in models {
             try measure(name, Self.description(name).layout())
         }
     }
@@ -47,7 +56,6 @@ struct CNNBenchmark {
     private func measure(_ name: String, _ layout: NetworkLayout) throws {
         let network = LayerNetwork(layout: layout, seed: 42)
         var rng = SeededRNG(seed: 43)
-        let batch = Self.batch
         let features = (0..<(64 * layout.inputSize)).map { _ in Float(rng.nextGaussian()) }
         if let exportDirectory {
             let inputs = Array(features[0..<(2 * layout.inputSize)])
@@ -56,6 +64,15 @@ struct CNNBenchmark {
                 probabilities: network.probabilities(features: inputs, rows: 2))
             try JSONEncoder().encode(export).write(to: exportDirectory.appendingPathComponent("cnn_\(name).json"))
         }
+        if parts.contains(.training) { measureTraining(name, layout, network: network, features: features, rng: &rng) }
+        if parts.contains(.inference) { measureInference(name, layout, network: network, features: features) }
+    }
+
+    /// The fp32 training step and the DP-SGD step on a batch of 32, interleaved.
+    private func measureTraining(
+        _ name: String, _ layout: NetworkLayout, network: LayerNetwork, features: [Float], rng: inout SeededRNG
+    ) {
+        let batch = Self.batch
         let trainFeatures = Array(features[0..<(batch * layout.inputSize)])
         let labels = (0..<batch).map { _ in rng.nextInt(below: layout.classes) }
         let calls = quick ? 5 : 40
@@ -101,7 +118,13 @@ struct CNNBenchmark {
             note: "DP-SGD step time / plain step time; target <= 1.5"
         )
         .emit()
+        if sink.isNaN { print("") }  // keeps the work observable
+    }
 
+    /// Int8 phase one against fp32 at batch 1 (p50) and batch 64 (rows/s).
+    private func measureInference(_ name: String, _ layout: NetworkLayout, network: LayerNetwork, features: [Float]) {
+        var sink: Float = 0
+        let repeats = quick ? 3 : 7
         let int8 = Int8LayerNetwork(network: network)
         let workspace = Int8LayerNetwork.Workspace(network: int8, maximumRows: 64)
         let one = Array(features[0..<layout.inputSize])

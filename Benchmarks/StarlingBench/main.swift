@@ -2,7 +2,9 @@
 // one JSON line per figure.
 //   starling-bench [--suite int8|secagg|dp|cnn|monitor|rollout|quality] [--export-dir DIR] [--data data/digits.csv]
 //                  [--quality-data DIR [--settings JSON] [--strategies fedavg,fedadam] [--datasets a,b]
-//                   [--partitions p,q] [--seeds N] [--architecture-file model.json]] [--quick]
+//                   [--partitions p,q] [--seeds N] [--architecture-file model.json]]
+//                  [--models lenet5,dscnn] [--parts training,inference] [--quick]
+// --models and --parts pick the convolutional models and figures of --suite cnn (default: all).
 // --suite quality-flower-arguments prints the round defaults as Benchmarks/quality/flower_peer.py options.
 // --quality-data is the folder Benchmarks/quality/make_datasets.py wrote; --settings overrides the round
 // defaults for a sweep, e.g. '{"local_epochs":5,"learning_rate":0.1}'; --architecture-file trains
@@ -24,6 +26,8 @@ var qualityDatasets: [String] = []
 var qualityPartitions: [String] = []
 var qualitySeeds = 1
 var qualityArchitectureFile: URL?
+var cnnModels: [String]?
+var cnnParts: Set<CNNBenchmark.Part>?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -51,6 +55,15 @@ while let argument = arguments.next() {
     case "--partitions": qualityPartitions = (arguments.next() ?? "").split(separator: ",").map(String.init)
     case "--seeds": qualitySeeds = max(1, Int(arguments.next() ?? "") ?? 1)
     case "--architecture-file": qualityArchitectureFile = arguments.next().map { URL(fileURLWithPath: $0) }
+    case "--models": cnnModels = (arguments.next() ?? "").split(separator: ",").map(String.init)
+    case "--parts":
+        let names = (arguments.next() ?? "").split(separator: ",").map(String.init)
+        let parts = names.compactMap(CNNBenchmark.Part.init(rawValue:))
+        guard parts.count == names.count, !parts.isEmpty else {
+            FileHandle.standardError.write(Data("starling-bench: --parts takes training and/or inference\n".utf8))
+            exit(2)
+        }
+        cnnParts = Set(parts)
     default:
         FileHandle.standardError.write(
             Data(
@@ -120,7 +133,10 @@ if suite == "monitor" {
 if suite == "cnn" {
     openblas_set_num_threads(1)
     do {
-        try CNNBenchmark(quick: quick, exportDirectory: exportDirectory).run()
+        var benchmark = CNNBenchmark(quick: quick, exportDirectory: exportDirectory)
+        if let cnnModels { benchmark.models = cnnModels }
+        if let cnnParts { benchmark.parts = cnnParts }
+        try benchmark.run()
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("starling-bench: \(error)\n".utf8))
