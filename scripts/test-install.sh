@@ -73,15 +73,16 @@ apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
 apt-get DEBIAN_FRONTEND=noninteractive install -y -qq libc6-dev-arm64-cross qemu-user"
 
-# As a user, promtool's and the browser's packages missing: `make test-deps` installs them through sudo.
+# As a user, promtool's, the browser's and PostgreSQL's packages missing: `make test-deps` installs them
+# through sudo.
 rm -f "$STUB_LOG"
-STUB_UID=1000 STUB_MISSING="prometheus chromium chromium-driver" run_make test-deps \
+STUB_UID=1000 STUB_MISSING="prometheus chromium chromium-driver postgresql" run_make test-deps \
     || fail "user: make test-deps exited non-zero: $(cat "$work/out")"
 expect_log "the test packages install like the others" \
 "sudo
 apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
-apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver"
+apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver postgresql"
 
 # As root, the packaging tools missing: `make package-deps` installs the one that lacks.
 rm -f "$STUB_LOG"

@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// The shared engine for several aggregator processes: one PostgreSQL database over postgres-nio.
+///
+/// Transaction bodies run on NIO's blocking thread pool, each on a connection of its own, and wait
+/// there for each statement's result, never on an event loop or the concurrency pool. Reads run in
+/// one `REPEATABLE READ, READ ONLY` snapshot, as SQLite's WAL readers do. Writes take a
+/// transaction-level advisory lock first, so writes serialize across every process sharing the
+/// database as they do in SQLite's single writer: a store's read-then-write logic needs no retry
+/// loop. Connections that fail are dropped; every statement has the server's `statement_timeout`.
+public final class PostgreSQLEngine: StorageEngine {
+    public let dialect = SQLDialect.postgresql
+    private let configuration: PostgresConnection.Configuration
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let closed = Mutex(false)
+    private let nextID = Mutex(0)
+    private let logger: Logger
+    private let statementTimeout: Duration
+
+    /// The advisory lock key every write transaction takes ("starling" in ASCII).
+    static let writeLockKey: Int64 = 0x7374_6172_6C69_6E67
+
+    /// An engine for `url` (`postgres://user[:password]@host[:port]/database`); connects lazily.
+    public init(url: String, statementTimeout: Duration = .seconds(30), logger: Logger? = nil) throws(StorageError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+            let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
+        else {
+            throw StorageError(.schema, "the database URL must read postgres://user[:password]@host[:port]/database")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? user : database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        self.configuration = configuration
+        self.statementTimeout = statementTimeout
+        self.logger = logger ?? Logger(label: "starling.storage.postgresql")
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"], body)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await transaction(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLockKey))"], body)
+    }
+
+    public func close() async throws {
+        closed.withLock { $0 = true }
+        for connection in idle.withLock({ connections in
+            defer { connections = [] }; return connections
+        }) {
+            try? await connection.close()
+        }
+    }
+
+    /// Runs `body` after the `begin` statements and before COMMIT on a pooled connection on the
+    /// blocking thread pool; ROLLBACK when it throws.
+    private func transaction<T: Sendable>(
+        begin: [String], _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { [self] in
+            let connection = try checkOut()
+            let statements = Connection(connection: connection, logger: logger)
+            do {
+                for statement in begin { try statements.simple(statement) }
+                let result = try body(statements)
+                try statements.simple("COMMIT")
+                checkIn(connection)
+                return result
+            } catch {
+                if (try? statements.simple("ROLLBACK")) != nil { checkIn(connection) } else { discard(connection) }
+                throw error
+            }
+        }
+    }
+
+    private func checkOut() throws(StorageError) -> PostgresConnection {
+        if closed.withLock({ $0 }) { throw StorageError(.unavailable, "the storage engine is closed") }
+        if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
+        let id = nextID.withLock { id in
+            id += 1
+            return id
+        }
+        do {
+            let connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
+            ).wait()
+            let milliseconds =
+                statementTimeout.components.seconds * 1000
+                + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            _ = try connection.query(
+                PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: logger
+            )
+            .wait()
+            return connection
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        guard !connection.isClosed, !closed.withLock({ $0 }) else { return discard(connection) }
+        idle.withLock { $0.append(connection) }
+    }
+
+    private func discard(_ connection: PostgresConnection) {
+        let _: EventLoopFuture<Void> = connection.close()
+    }
+
+    /// A connection inside one transaction, waiting for each statement on the thread pool.
+    private struct Connection: SQLConnection {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        /// Runs one statement without placeholders.
+        func simple(_ sql: String) throws(StorageError) {
+            do {
+                _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+            } catch {
+                throw PostgreSQLEngine.storageError(error)
+            }
+        }
+
+        func execute(_ statement: SQLStatement) throws(StorageError) -> Int {
+            try run(statement).metadata.rows ?? 0
+        }
+
+        func rows(_ statement: SQLStatement) throws(StorageError) -> [SQLRow] {
+            let result = try run(statement)
+            var rows: [SQLRow] = []
+            for row in result {
+                var columns: [String] = []
+                var values: [SQLValue] = []
+                for cell in row {
+                    columns.append(cell.columnName)
+                    values.append(try Self.value(cell))
+                }
+                rows.append(SQLRow(columns: columns, values: values))
+            }
+            return rows
+        }
+
+        private func run(_ statement: SQLStatement) throws(StorageError) -> PostgresQueryResult {
+            let count = statement.placeholderCount
+            guard count == statement.arguments.count else {
+                throw StorageError(
+                    .schema, "the statement has \(count) placeholders and \(statement.arguments.count) values")
+            }
+            var bindings = PostgresBindings(capacity: statement.arguments.count)
+            for argument in statement.arguments {
+                switch argument {
+                case .null: bindings.appendNull()
+                case .integer(let integer): bindings.append(integer)
+                case .real(let real): bindings.append(real)
+                case .text(let text): bindings.append(text)
+                case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+                }
+            }
+            do {
+                return try connection.query(
+                    PostgresQuery(unsafeSQL: statement.numberedText, binds: bindings), logger: logger
+                )
+                .wait()
+            } catch {
+                throw PostgreSQLEngine.storageError(error)
+            }
+        }
+
+        private static func value(_ cell: PostgresCell) throws(StorageError) -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            do {
+                switch cell.dataType {
+                case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+                case .float4, .float8: return .real(try cell.decode(Double.self))
+                case .text, .varchar, .name, .bpchar: return .text(try cell.decode(String.self))
+                case .bytea:
+                    var buffer = try cell.decode(ByteBuffer.self)
+                    return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+                case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+                default:
+                    throw StorageError(
+                        .schema, "column \(cell.columnName) has type \(cell.dataType), which Starling does not read")
+                }
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                throw StorageError(.schema, "column \(cell.columnName) could not be read: \(error)")
+            }
+        }
+    }
+
+    static func storageError(_ error: any Error) -> StorageError {
+        if let error = error as? StorageError { return error }
+        guard let error = error as? PSQLError else { return StorageError(.unavailable, "\(error)") }
+        guard let state = error.serverInfo?[.sqlState] else {
+            return StorageError(.unavailable, "the database connection failed (\(error.code))")
+        }
+        let message = error.serverInfo?[.message] ?? "SQLSTATE \(state)"
+        switch state.prefix(2) {
+        case "23": return StorageError(.constraint, message)
+        case "08", "53", "57": return StorageError(.unavailable, message)
+        default: return StorageError(.schema, "\(message) (SQLSTATE \(state))")
+        }
+    }
+}
