@@ -193,6 +193,7 @@ let package = Package(
                 "StarlingTransport",
                 "StarlingMetrics",
                 "Quantization",
+                "StarlingStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -300,6 +301,7 @@ let package = Package(
             name: "StarlingAggregatorTests",
             dependencies: [
                 "StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation", "Privacy",
+                "StarlingStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

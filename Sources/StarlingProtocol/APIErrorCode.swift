@@ -74,6 +74,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case secaggWrongStage = "secagg_wrong_stage"
     case secureAggregationRequired = "secure_aggregation_required"
     case stageRestarted = "stage_restarted"
+    case storageUnavailable = "storage_unavailable"
     case tagNotAllowed = "tag_not_allowed"
     case tokenExpired = "token_expired"
     case tokenNotFound = "token_not_found"

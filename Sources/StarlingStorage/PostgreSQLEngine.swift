@@ -43,12 +43,23 @@ public final class PostgreSQLEngine: StorageEngine {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"], body)
+        try await transaction(begin: Self.readBegin, body)
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await transaction(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLockKey))"], body)
+        try await transaction(begin: Self.writeBegin, body)
     }
+
+    public func readBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transactionBlocking(begin: Self.readBegin, body)
+    }
+
+    public func writeBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transactionBlocking(begin: Self.writeBegin, body)
+    }
+
+    private static let readBegin = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"]
+    private static let writeBegin = ["BEGIN", "SELECT pg_advisory_xact_lock(\(writeLockKey))"]
 
     public func close() async throws {
         closed.withLock { $0 = true }
@@ -65,18 +76,24 @@ public final class PostgreSQLEngine: StorageEngine {
         begin: [String], _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive { [self] in
-            let connection = try checkOut()
-            let statements = Connection(connection: connection, logger: logger)
-            do {
-                for statement in begin { try statements.simple(statement) }
-                let result = try body(statements)
-                try statements.simple("COMMIT")
-                checkIn(connection)
-                return result
-            } catch {
-                if (try? statements.simple("ROLLBACK")) != nil { checkIn(connection) } else { discard(connection) }
-                throw error
-            }
+            try transactionBlocking(begin: begin, body)
+        }
+    }
+
+    /// Runs `body` after the `begin` statements and before COMMIT on a pooled connection, on the
+    /// calling thread; ROLLBACK when it throws.
+    private func transactionBlocking<T>(begin: [String], _ body: (any SQLConnection) throws -> T) throws -> T {
+        let connection = try checkOut()
+        let statements = Connection(connection: connection, logger: logger)
+        do {
+            for statement in begin { try statements.simple(statement) }
+            let result = try body(statements)
+            try statements.simple("COMMIT")
+            checkIn(connection)
+            return result
+        } catch {
+            if (try? statements.simple("ROLLBACK")) != nil { checkIn(connection) } else { discard(connection) }
+            throw error
         }
     }
 

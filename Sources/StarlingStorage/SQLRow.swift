@@ -10,10 +10,20 @@ public struct SQLRow: Sendable, Equatable {
         self.values = values
     }
 
-    /// The value of `column`, or `.null` when the row has no such column.
+    /// The value of `column`, or `.null` when the row has no such column. Column names compare
+    /// without case: PostgreSQL folds unquoted names to lower case, SQLite keeps them as declared.
     public subscript(column: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: column) else { return .null }
+        guard let index = index(of: column) else { return .null }
         return values[index]
+    }
+
+    /// Whether the row has `column`.
+    public func contains(_ column: String) -> Bool { index(of: column) != nil }
+
+    private func index(of column: String) -> Int? {
+        if let index = columns.firstIndex(of: column) { return index }
+        let lowered = column.lowercased()
+        return columns.firstIndex { $0.lowercased() == lowered }
     }
 
     public func integer(_ column: String) throws(StorageError) -> Int64 {
@@ -44,13 +54,13 @@ public struct SQLRow: Sendable, Equatable {
     public func isNull(_ column: String) -> Bool { self[column] == .null }
 
     private func present(_ column: String) throws(StorageError) -> SQLValue {
-        guard let index = columns.firstIndex(of: column) else {
+        guard let index = index(of: column) else {
             throw StorageError(.schema, "the result has no column \(column)")
         }
         return values[index]
     }
 
     private func mismatch(_ column: String, _ expected: String) -> StorageError {
-        StorageError(.schema, "column \(column) holds \(values[columns.firstIndex(of: column) ?? 0]), not \(expected)")
+        StorageError(.schema, "column \(column) holds \(self[column]), not \(expected)")
     }
 }

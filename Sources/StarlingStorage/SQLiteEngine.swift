@@ -8,14 +8,23 @@ public final class SQLiteEngine: StorageEngine {
     private let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`.
-    public init(path: String) throws(StorageError) {
+    public convenience init(path: String) throws(StorageError) {
+        try self.init(path: path) { _ in }
+    }
+
+    /// Opens (creating if needed) the database at `path` and runs `prepare` on its pool before
+    /// any transaction: the place for a schema history kept as GRDB migrations. A writer waits up
+    /// to 5 s for another process's write to end.
+    public init(path: String, prepare: (DatabasePool) throws -> Void) throws(StorageError) {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
+        configuration.busyMode = .timeout(5)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            try prepare(pool)
         } catch {
             throw Self.storageError(error)
         }
@@ -32,6 +41,22 @@ public final class SQLiteEngine: StorageEngine {
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         do {
             return try await pool.write { db in try body(Connection(db: db)) }
+        } catch let error as DatabaseError {
+            throw Self.storageError(error)
+        }
+    }
+
+    public func readBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(Connection(db: db)) }
+        } catch let error as DatabaseError {
+            throw Self.storageError(error)
+        }
+    }
+
+    public func writeBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        do {
+            return try pool.write { db in try body(Connection(db: db)) }
         } catch let error as DatabaseError {
             throw Self.storageError(error)
         }

@@ -27,6 +27,10 @@ public protocol StorageEngine: Sendable {
     var dialect: SQLDialect { get }
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// ``read(_:)`` on the calling thread, which it blocks: for start-up, before anything is served.
+    func readBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    /// ``write(_:)`` on the calling thread, which it blocks: for start-up, before anything is served.
+    func writeBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// Closes the engine's connections; later calls fail with ``StorageError/Kind/unavailable``.
     func close() async throws
 }

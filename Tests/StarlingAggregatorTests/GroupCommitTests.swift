@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import StarlingStorage
 import Synchronization
 import XCTest
 
@@ -16,33 +16,31 @@ final class GroupCommitTests: XCTestCase {
             "starling-group-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         storage = try Storage(path: folder.appendingPathComponent("db.sqlite").path)
-        try await storage.pool.write { db in
-            try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        try await storage.engine.write { db in
+            try db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
         }
     }
 
     override func tearDown() async throws {
-        try storage.pool.close()
+        try await storage.engine.close()
         try? FileManager.default.removeItem(at: folder)
     }
 
     func test_writesArrivingDuringACommit_allCommit_inOneMoreTransaction() async throws {
-        let commits = CommitCounter()
-        storage.pool.add(transactionObserver: commits)
-        let group = GroupCommit(pool: storage.pool)
+        let group = GroupCommit(engine: storage.engine)
         let gate = CommitGate()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 try await group.write { db in
                     gate.hold()  // keeps the first commit open until the others queue behind it
-                    try db.execute(sql: "INSERT INTO notes (id, text) VALUES (0, 'first')")
+                    try db.execute("INSERT INTO notes (id, text) VALUES (0, 'first')")
                 }
             }
             try await gate.waitUntilHeld()
             for id in 1...99 {
                 tasks.addTask {
                     try await group.write { db in
-                        try db.execute(sql: "INSERT INTO notes (id, text) VALUES (?, 'queued')", arguments: [id])
+                        try db.execute("INSERT INTO notes (id, text) VALUES (?, 'queued')", id)
                     }
                 }
             }
@@ -50,19 +48,20 @@ final class GroupCommitTests: XCTestCase {
             gate.release()
             try await tasks.waitForAll()
         }
-        let rows = try await storage.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notes") }
+        let rows = try await storage.engine.read { db in try db.integer("SELECT COUNT(*) FROM notes") }
         XCTAssertEqual(rows, 100)
-        XCTAssertEqual(commits.count, 2, "the first write alone, then the 99 that queued behind it together")
+        let transactions = await group.transactions
+        XCTAssertEqual(transactions, 2, "the first write alone, then the 99 that queued behind it together")
     }
 
     func test_aFailingWrite_throwsAndRollsBackAlone_whileItsBatchCommits() async throws {
-        let group = GroupCommit(pool: storage.pool)
+        let group = GroupCommit(engine: storage.engine)
         let gate = CommitGate()
         let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { tasks in
             tasks.addTask {
                 try await group.write { db in
                     gate.hold()
-                    try db.execute(sql: "INSERT INTO notes (id, text) VALUES (0, 'first')")
+                    try db.execute("INSERT INTO notes (id, text) VALUES (0, 'first')")
                 }
                 return (0, true)
             }
@@ -71,8 +70,8 @@ final class GroupCommitTests: XCTestCase {
                 tasks.addTask {
                     do {
                         try await group.write { db in
-                            try db.execute(sql: "INSERT INTO notes (id, text) VALUES (?, 'ok')", arguments: [id])
-                            if id == 3 { try db.execute(sql: "INSERT INTO notes (id, text) VALUES (0, 'duplicate')") }
+                            try db.execute("INSERT INTO notes (id, text) VALUES (?, 'ok')", id)
+                            if id == 3 { try db.execute("INSERT INTO notes (id, text) VALUES (0, 'duplicate')") }
                         }
                         return (id, true)
                     } catch {
@@ -85,7 +84,9 @@ final class GroupCommitTests: XCTestCase {
             return try await tasks.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
         }
         XCTAssertEqual(outcomes, [0: true, 1: true, 2: true, 3: false, 4: true, 5: true])
-        let ids = try await storage.pool.read { db in try Int.fetchAll(db, sql: "SELECT id FROM notes ORDER BY id") }
+        let ids = try await storage.engine.read { db in
+            try db.rows("SELECT id FROM notes ORDER BY id").map { try $0.integer("id") }
+        }
         XCTAssertEqual(ids, [0, 1, 2, 4, 5], "the failed write left nothing, not even its first insert")
     }
 }
@@ -106,15 +107,4 @@ private final class CommitGate: Sendable {
     }
 
     func release() { semaphore.signal() }
-}
-
-/// Counts committed transactions.
-private final class CommitCounter: TransactionObserver, @unchecked Sendable {
-    private let commits = Mutex(0)
-    var count: Int { commits.withLock { $0 } }
-
-    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
-    func databaseDidChange(with event: DatabaseEvent) {}
-    func databaseDidCommit(_ db: Database) { commits.withLock { $0 += 1 } }
-    func databaseDidRollback(_ db: Database) {}
 }

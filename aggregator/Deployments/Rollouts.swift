@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import ServiceLifecycle
 import StarlingProtocol
+import StarlingStorage
 
 /// Every deployment's rollout, and from them what model each device should run.
 ///
@@ -35,7 +36,8 @@ actor Rollouts: Service {
     private var rollouts: [Rollout]
 
     init(
-        pool: DatabasePool, catalog: ModelCatalog, aliases: ModelAliases, devices: DeviceRegistry,
+        pool: DatabasePool, engine: any StorageEngine, catalog: ModelCatalog, aliases: ModelAliases,
+        devices: DeviceRegistry,
         broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, tickInterval: Duration, logger: Logger
     ) throws {
         self.pool = pool
@@ -46,7 +48,7 @@ actor Rollouts: Service {
         self.clock = clock
         self.tickInterval = tickInterval
         self.logger = logger
-        reportWriter = GroupCommit(pool: pool)
+        reportWriter = GroupCommit(engine: engine)
         lastSnapshot = clock()
         rollouts = try Self.load(pool: pool, catalog: catalog, now: lastSnapshot)
     }
@@ -192,7 +194,7 @@ actor Rollouts: Service {
         let record = DeploymentReportRecord(
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
-        try await reportWriter.write { db in try record.save(db) }
+        try await reportWriter.write { db in try db.save(record) }
         if report.state == .installed || report.state == .rolledBack {
             devices.switched(id: device, to: VersionTag(model: report.model, version: report.version).description)
         }

@@ -1,10 +1,13 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingProtocol
 
 /// An experiment as stored: which candidates it tries, on which devices, how, and how it ended.
-struct ExperimentRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct ExperimentRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "experiments"
+    static let tableName = "experiments"
+    static let primaryKey = ["id"]
     var id: String
     var model: String
     var mode: ExperimentMode

@@ -1,10 +1,13 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingProtocol
 
 /// A stored monitor rule, one per model and name.
-struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "monitorRules"
+    static let tableName = "monitorRules"
+    static let primaryKey = ["model", "name"]
     var model: String
     var name: String
     var rule: SetMonitorRuleRequest
@@ -12,8 +15,11 @@ struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
 }
 
 /// A rule that fired, as stored.
-struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord, StoredRecord {
     static let databaseTableName = "monitorAlerts"
+    static let tableName = "monitorAlerts"
+    static let primaryKey = ["id"]
+    static let generatedKey: String? = "id"
     var id: Int64?
     var model: String
     var version: Int

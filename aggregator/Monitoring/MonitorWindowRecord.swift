@@ -1,11 +1,14 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingProtocol
 
 /// One device's monitor window of one version (and experiment arm), as stored; a device sending a
 /// window again replaces it.
-struct MonitorWindowRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct MonitorWindowRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "monitorWindows"
+    static let tableName = "monitorWindows"
+    static let primaryKey = ["deviceId", "model", "version", "arm", "start"]
     var deviceId: String
     var model: String
     var version: Int

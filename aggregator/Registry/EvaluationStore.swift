@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingProtocol
 
 /// A version's federated evaluation as stored: one row per evaluation run.
-struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "versionEvaluations"
+    static let tableName = "versionEvaluations"
+    static let primaryKey = ["id"]
+    static let generatedKey: String? = "id"
     var id: Int64?
     var model: String
     var version: Int

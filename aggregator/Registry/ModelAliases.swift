@@ -1,10 +1,13 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingProtocol
 
 /// A row of `modelAliases`: which version a model's alias names now.
-struct ModelAliasRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct ModelAliasRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "modelAliases"
+    static let tableName = "modelAliases"
+    static let primaryKey = ["model", "alias"]
     var model: String
     var alias: String
     var version: Int

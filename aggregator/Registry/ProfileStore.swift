@@ -1,11 +1,14 @@
 import Foundation
 import GRDB
+import StarlingStorage
 import StarlingCore
 import StarlingProtocol
 
 /// One version of a feature profile as stored: its summary columns and the profile as JSON.
-struct ProfileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct ProfileRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "featureProfiles"
+    static let tableName = "featureProfiles"
+    static let primaryKey = ["name", "version"]
     var name: String
     var version: Int
     var width: Int

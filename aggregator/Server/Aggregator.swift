@@ -172,7 +172,7 @@ public struct Aggregator: Sendable {
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
         let aliases = ModelAliases(pool: pool, clock: clock)
         let rollouts = try Rollouts(
-            pool: pool, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
+            pool: pool, engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
             tickInterval: configuration.coordinatorTick, logger: logger)
         let monitors = MonitorStore(pool: pool)
         let shapes = VersionShapes(catalog: catalog)

@@ -1,12 +1,15 @@
 import Foundation
 import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 // Rows of the tables that decide who may do what, and of the audit log that records what they did.
 
 /// An enrollment token; only the SHA-256 of its secret is kept.
-struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "enrollmentTokens"
+    static let tableName = "enrollmentTokens"
+    static let primaryKey = ["tokenHash"]
     var id: String
     var tokenHash: String
     var expiresAt: Date
@@ -22,8 +25,10 @@ struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRec
 }
 
 /// An admin bearer token; only the SHA-256 of its secret is kept.
-struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "adminTokens"
+    static let tableName = "adminTokens"
+    static let primaryKey = ["tokenHash"]
     var id: String
     var tokenHash: String
     var role: AdminRole
@@ -42,8 +47,11 @@ struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 
 /// One recorded admin call. The table's triggers refuse every `UPDATE` and `DELETE`, so a row is
 /// only ever inserted.
-struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "auditEvents"
+    static let tableName = "auditEvents"
+    static let primaryKey = ["id"]
+    static let generatedKey: String? = "id"
     /// Nil until inserted; SQLite assigns it.
     var id: Int64?
     var at: Date

@@ -1,4 +1,4 @@
-import GRDB
+import StarlingStorage
 
 /// Writes that arrive together share one transaction, each in its own savepoint. The database syncs
 /// every commit to disk, so a burst of device reports costs one sync instead of one each, and still
@@ -8,7 +8,7 @@ import GRDB
 /// The first writer commits its own write with every write queued by then; writes arriving during
 /// a commit wait, and when it ends the first of them commits the next batch.
 actor GroupCommit {
-    typealias Write = @Sendable (Database) throws -> Void
+    typealias Write = @Sendable (any SQLConnection) throws -> Void
 
     private enum Turn {
         case committed(Result<Void, APIError>)
@@ -20,16 +20,18 @@ actor GroupCommit {
         let continuation: CheckedContinuation<Turn, Never>
     }
 
-    private let pool: DatabasePool
+    private let engine: any StorageEngine
     private var committing = false
     private var waiting: [Waiter] = []
 
-    init(pool: DatabasePool) {
-        self.pool = pool
+    init(engine: any StorageEngine) {
+        self.engine = engine
     }
 
     /// How many writes wait for the commit under way.
     var waitingCount: Int { waiting.count }
+    /// How many transactions this writer has committed or tried to.
+    private(set) var transactions = 0
 
     /// Returns once `write` has committed.
     func write(_ write: @escaping Write) async throws(APIError) {
@@ -55,17 +57,15 @@ actor GroupCommit {
     }
 
     private func commit(_ writes: [Write]) async -> [Result<Void, APIError>] {
+        transactions += 1
         do {
-            return try await pool.writing { db in
+            return try await engine.writing { db in
                 writes.map { write in
                     do {
-                        try db.inSavepoint {
-                            try write(db)
-                            return .commit
-                        }
+                        try db.inSavepoint { try write(db) }
                         return .success(())
                     } catch {
-                        return .failure(DatabasePool.apiError(error))
+                        return .failure(storageAPIError(error))
                     }
                 }
             }

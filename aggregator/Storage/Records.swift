@@ -1,13 +1,16 @@
 import Foundation
 import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 // Rows of the aggregator's tables. Nested values (tags, lineage, metrics, cohorts) are stored as
 // JSON text by GRDB's Codable support.
 
 /// An enrolled device.
-struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "devices"
+    static let tableName = "devices"
+    static let primaryKey = ["id"]
     var id: String
     var tags: [Tag]
     var certificatePEM: String
@@ -21,15 +24,19 @@ struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// A key–value setting such as the refinement model.
-struct SettingRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct SettingRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "settings"
+    static let tableName = "settings"
+    static let primaryKey = ["key"]
     var key: String
     var value: String
 }
 
 /// A model of the registry: its fixed shape.
-struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "models"
+    static let tableName = "models"
+    static let primaryKey = ["name"]
     var name: String
     var architecture: String
     var labels: [String]
@@ -38,8 +45,10 @@ struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// One immutable version of a model and where its two artifacts live (fp32 and int8).
-struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "modelVersions"
+    static let tableName = "modelVersions"
+    static let primaryKey = ["model", "version"]
     var model: String
     var version: Int
     var sha256: String
@@ -88,8 +97,10 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 }
 
 /// A deployment of one version to the devices a selector picks.
-struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "deployments"
+    static let tableName = "deployments"
+    static let primaryKey = ["id"]
     var id: String
     var model: String
     var version: Int
@@ -104,16 +115,21 @@ struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// One line of a deployment's history.
-struct DeploymentEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct DeploymentEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "deploymentEvents"
+    static let tableName = "deploymentEvents"
+    static let primaryKey = ["id"]
+    static let generatedKey: String? = "id"
     var deploymentId: String
     var at: Date
     var message: String
 }
 
 /// A device's latest report on a deployment.
-struct DeploymentReportRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct DeploymentReportRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "deploymentReports"
+    static let tableName = "deploymentReports"
+    static let primaryKey = ["deploymentId", "deviceId"]
     var deploymentId: String
     var deviceId: String
     var state: DeviceDeploymentState

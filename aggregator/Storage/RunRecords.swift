@@ -1,10 +1,13 @@
 import Foundation
 import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// A federated run: its validated plan and overall state.
-struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "runs"
+    static let tableName = "runs"
+    static let primaryKey = ["id"]
     var id: String
     var kind: RunKind
     /// The model trained or evaluated; empty for a statistics run over a bare feature width.
@@ -18,8 +21,10 @@ struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// One round of a run: its cohort once chosen, and the version it produced.
-struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "rounds"
+    static let tableName = "rounds"
+    static let primaryKey = ["runId", "round"]
     var runId: String
     var round: Int
     var state: RoundState
@@ -38,8 +43,10 @@ struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.
-struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "roundUpdates"
+    static let tableName = "roundUpdates"
+    static let primaryKey = ["runId", "round", "deviceId"]
     var runId: String
     var round: Int
     var deviceId: String
@@ -54,8 +61,10 @@ struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
 }
 
 /// A device's report that it could not contribute to an round.
-struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "roundFailures"
+    static let tableName = "roundFailures"
+    static let primaryKey = ["runId", "round", "deviceId"]
     var runId: String
     var round: Int
     var deviceId: String
@@ -70,8 +79,10 @@ struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 
 /// A training run's server-optimizer state (moments and step count), written after every step so it
 /// lives with the run rather than in the process.
-struct RunOptimizerStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct RunOptimizerStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
     static let databaseTableName = "runOptimizerStates"
+    static let tableName = "runOptimizerStates"
+    static let primaryKey = ["runId"]
     var runId: String
     var step: Int
     var state: Data
