@@ -65,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingStorageTests",
-            dependencies: ["StarlingStorage"],
+            dependencies: ["StarlingStorage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .systemLibrary(

@@ -21,17 +21,31 @@ public final class PostgreSQLEngine: StorageEngine {
     private let nextID = Mutex(0)
     private let logger: Logger
     private let statementTimeout: Duration
+    private let schema: String?
 
     /// The advisory lock key every write transaction takes ("starling" in ASCII).
     static let writeLockKey: Int64 = 0x7374_6172_6C69_6E67
 
-    /// An engine for `url` (`postgres://user[:password]@host[:port]/database`); connects lazily.
+    /// An engine for `url` (`postgres://user[:password]@host[:port]/database[?schema=name]`); connects
+    /// lazily. `schema` (lower-case letters, digits and `_`) puts Starling's tables in a schema of
+    /// their own, for a database shared with other applications.
     public init(url: String, statementTimeout: Duration = .seconds(30), logger: Logger? = nil) throws(StorageError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
             let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
         else {
-            throw StorageError(.schema, "the database URL must read postgres://user[:password]@host[:port]/database")
+            throw StorageError(
+                .schema, "the database URL must read postgres://user[:password]@host[:port]/database[?schema=name]")
         }
+        let schema = components.queryItems?.first { $0.name == "schema" }?.value
+        if let schema {
+            guard !schema.isEmpty, schema.count <= 63, schema.utf8.first.map({ !(48...57).contains($0) }) == true,
+                schema.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 })
+            else {
+                throw StorageError(
+                    .schema, "the schema must be 1 to 63 lower-case letters, digits and underscores, not a digit first")
+            }
+        }
+        self.schema = schema
         let database = String(components.path.drop { $0 == "/" })
         var configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
@@ -115,6 +129,14 @@ public final class PostgreSQLEngine: StorageEngine {
                 PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: logger
             )
             .wait()
+            if let schema {
+                // Another process creating it at the same moment may make this fail; SET then finds it.
+                _ = try? connection.query(
+                    PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger
+                ).wait()
+                _ = try connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(schema)"), logger: logger)
+                    .wait()
+            }
             return connection
         } catch {
             throw Self.storageError(error)
