@@ -6,8 +6,9 @@ SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev libssl-dev
 # For checking the int8 kernels on aarch64 as well: a cross C library and qemu-user.
 CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 # For the tests: promtool, which checks the aggregator's and the agent's /metrics output, headless
-# chromium with its WebDriver, which drives the dashboard end to end, and PostgreSQL, a throw-away
-# server of which (scripts/postgres-test-server.sh) the storage tests run against.
+# chromium with its WebDriver, which drives the dashboard end to end, and PostgreSQL: the storage
+# tests, then the aggregator's tests a second time, run against a throw-away server of it
+# (scripts/postgres-test-server.sh).
 TEST_PACKAGES := prometheus chromium chromium-driver postgresql
 # For `make package` and its install test: dpkg-shlibdeps, lintian, and mmdebstrap for the chroot.
 PACKAGE_TOOLS := dpkg-dev lintian mmdebstrap
@@ -92,7 +93,8 @@ check-package: package
 
 test: check-install test-deps build check-kernels check-package
 	$(SWIFT) build --build-tests
-	scripts/postgres-test-server.sh run $(SWIFT) test --skip-build --disable-swift-testing
+	scripts/postgres-test-server.sh run sh -c '$(SWIFT) test --skip-build --disable-swift-testing && \
+		STARLING_TEST_DATABASE=postgresql $(SWIFT) test --skip-build --disable-swift-testing --filter StarlingAggregatorTests'
 
 # The dashboard's screenshots in docs/dashboard/, taken by its end-to-end test in headless chromium.
 screenshots: test-deps build

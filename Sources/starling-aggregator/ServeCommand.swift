@@ -63,6 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between two secure collections of the windows.")
     var secureMonitorInterval: Double = 300
 
+    @Option(
+        help:
+            "A PostgreSQL URL (postgres://user[:password]@host[:port]/database[?schema=name]) shared by aggregator replicas; without it the database is an SQLite file in the data folder."
+    )
+    var database: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -73,6 +79,11 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String?
 
     func validate() throws {
+        if let database {
+            guard database.utf8.count <= 2048, let url = URLComponents(string: database),
+                ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
+            else { throw ValidationError("--database must be a postgres:// URL") }
+        }
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
         }
@@ -118,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
                 alertWebhook: alertWebhook, monitorRuleInterval: .milliseconds(Int(monitorRuleInterval * 1000)),
                 monitorAggregation: MonitorAggregation(rawValue: monitorAggregation) ?? .auto,
                 secureMonitorMinimumDevices: secureMonitorMinDevices,
-                secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000))),
+                secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000)), databaseURL: database),
             logger: logger,
             announce: { line in
                 print(line)

@@ -42,7 +42,7 @@ final class TestAggregator: Sendable {
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit,
                 connectionLimits: connectionLimits, alertWebhook: alertWebhook,
-                monitorRuleInterval: .milliseconds(50)),
+                monitorRuleInterval: .milliseconds(50), databaseURL: try PostgreSQLTestSchema.forAggregator(in: folder)),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }

@@ -5,6 +5,9 @@ public import StarlingTransport
 /// How to run an aggregator: where its data lives, where it listens, and round defaults.
 public struct AggregatorConfiguration: Sendable {
     public var dataDirectory: URL
+    /// The PostgreSQL database (`postgres://user[:password]@host[:port]/database[?schema=name]`)
+    /// that replicas share; nil keeps the SQLite file in the data folder.
+    public var databaseURL: String?
     public var listen: ListenAddress
     /// Default: the same host, the next port (or a system-chosen port when `listen` uses 0).
     public var deviceListen: ListenAddress
@@ -40,8 +43,9 @@ public struct AggregatorConfiguration: Sendable {
         modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil,
         alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
         monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
-        secureMonitorInterval: Duration = .seconds(300)
+        secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil
     ) {
+        self.databaseURL = databaseURL
         self.monitorAggregation = monitorAggregation
         self.secureMonitorMinimumDevices = secureMonitorMinimumDevices
         self.secureMonitorInterval = secureMonitorInterval

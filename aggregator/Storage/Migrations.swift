@@ -321,6 +321,12 @@ enum Migrations {
         migrator.registerMigration("v16-secure-monitor-windows") { db in
             try db.alter(table: "monitorWindows") { t in t.add(column: "devices", .integer).notNull().defaults(to: 1) }
         }
+        // Later changes are written once for both engines.
+        for migration in PortableMigration.all {
+            migrator.registerMigration(migration.id) { db in
+                for statement in migration.statements(.sqlite) { try db.execute(sql: statement) }
+            }
+        }
         return migrator
     }
 }

@@ -1,20 +1,23 @@
+import Foundation
 import StarlingStorage
 
 /// The aggregator's schema on PostgreSQL: one baseline equal to what the SQLite history in
-/// ``Migrations`` builds (same tables, columns, keys, references and indexes; a test holds the two
-/// to each other), then the same later migrations. Dates are UTC text, booleans 0/1 integers, as in
+/// ``Migrations`` builds up to v16 (same tables, columns, keys, references and indexes; a test
+/// holds the two to each other), then the same ``PortableMigration``s. Dates are UTC text, booleans 0/1 integers, as in
 /// SQLite, so the stores read and write both engines with the same statements.
 enum PostgreSQLSchema {
     /// The migration each database has applied, by id, in `schemaMigrations`.
     static let baselineID = "v16-baseline"
 
-    /// Creates the schema unless it is there. It runs in one write transaction, which takes the
-    /// engine's write lock: replicas starting together apply it once.
-    static func migrate(_ db: any SQLConnection) throws {
+    /// Applies the baseline and every later migration not applied yet. It runs in one write
+    /// transaction, which takes the engine's write lock: replicas starting together apply each once.
+    static func migrate(_ db: any SQLConnection, now: Date = Date()) throws {
         try db.execute("CREATE TABLE IF NOT EXISTS schemaMigrations (id TEXT PRIMARY KEY, appliedAt TEXT NOT NULL)")
-        guard try !db.exists("SELECT 1 FROM schemaMigrations WHERE id = ?", baselineID) else { return }
-        for statement in baseline { try db.execute(SQLStatement(statement)) }
-        try db.execute("INSERT INTO schemaMigrations (id, appliedAt) VALUES (?, ?)", baselineID, "baseline")
+        let steps = [(baselineID, baseline)] + PortableMigration.all.map { ($0.id, $0.statements(.postgresql)) }
+        for (id, statements) in steps where try !db.exists("SELECT 1 FROM schemaMigrations WHERE id = ?", id) {
+            for statement in statements { try db.execute(SQLStatement(statement)) }
+            try db.execute("INSERT INTO schemaMigrations (id, appliedAt) VALUES (?, ?)", id, now)
+        }
     }
 
     private static let baseline = [

@@ -1,0 +1,28 @@
+import StarlingStorage
+
+/// A schema change after the PostgreSQL baseline, written once for both engines: SQLite applies it
+/// through its GRDB history, PostgreSQL after the baseline, each exactly once.
+struct PortableMigration: Sendable {
+    let id: String
+    let statements: @Sendable (SQLDialect) -> [String]
+
+    /// Every change since the baseline, oldest first; never edit one that has shipped.
+    static let all: [PortableMigration] = [artifacts]
+
+    /// Model artifacts by digest, so every replica reads the versions any of them registered.
+    static let artifacts = PortableMigration(id: "v17-artifacts") { dialect in
+        [
+            """
+            CREATE TABLE artifacts (sha256 TEXT PRIMARY KEY, sizeBytes \(dialect.integer) NOT NULL,
+                bytes \(dialect.blob) NOT NULL, createdAt TEXT NOT NULL)
+            """
+        ]
+    }
+}
+
+extension SQLDialect {
+    /// The column type of 64-bit integers.
+    var integer: String { self == .sqlite ? "INTEGER" : "BIGINT" }
+    /// The column type of bytes.
+    var blob: String { self == .sqlite ? "BLOB" : "BYTEA" }
+}
