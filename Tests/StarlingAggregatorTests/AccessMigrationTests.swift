@@ -26,7 +26,7 @@ final class AccessMigrationTests: XCTestCase {
                 sql: """
                     INSERT INTO enrollmentTokens (tokenHash, expiresAt, usesLeft, tags, createdAt)
                     VALUES ('h1', ?, 3, '[]', ?), ('h2', ?, 1, '[]', ?)
-                    """, arguments: [then, then, then, then])
+                    """, arguments: [then, then, then, then.addingTimeInterval(1)])
         }
         try legacy.close()
 

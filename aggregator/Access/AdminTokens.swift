@@ -1,13 +1,13 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// The admin bearer tokens: each has a role and, unless it is the first one, an expiry. Only the
 /// SHA-256 of a secret is stored; listings show ids, never secrets. Every admin call looks its token
 /// up here, so a revocation takes effect with the next call, and survives restarts because it is a
 /// row like any other.
 struct AdminTokens: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let clock: @Sendable () -> Date
 
     /// How old a token's recorded last use may get before a call records it again, so a busy client
@@ -32,14 +32,14 @@ struct AdminTokens: Sendable {
         let record = AdminTokenRecord(
             id: Self.newID(), tokenHash: Secrets.hash(secret: secret), role: role, createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(ttl)), lastUsedAt: nil, revokedAt: nil)
-        try await pool.writing { db in try record.insert(db) }
+        try await engine.writing { db in try db.insert(record) }
         return CreatedAdminToken(token: secret, info: record.info)
     }
 
     /// Every token, oldest first, revoked and expired ones included.
     func list() async throws(APIError) -> AdminTokenList {
-        let rows = try await pool.reading { db in
-            try AdminTokenRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db)
+        let rows = try await engine.reading { db in
+            try db.fetchAll(AdminTokenRecord.self, "SELECT * FROM adminTokens ORDER BY createdAt, id")
         }
         return AdminTokenList(tokens: rows.map(\.info))
     }
@@ -49,8 +49,9 @@ struct AdminTokens: Sendable {
     /// token of role admin, since revoking it would leave nobody able to manage access.
     func revoke(id: String) async throws(APIError) -> AdminTokenInfo {
         let now = clock()
-        return try await pool.writing { db in
-            guard var record = try AdminTokenRecord.filter(Column("id") == id).fetchOne(db) else {
+        return try await engine.writing { db in
+            guard var record = try db.fetchOne(AdminTokenRecord.self, "SELECT * FROM adminTokens WHERE id = ?", id)
+            else {
                 throw APIError.notFound(.tokenNotFound, "there is no admin token with id '\(id.prefix(64))'")
             }
             guard record.revokedAt == nil else { return record.info }
@@ -60,7 +61,7 @@ struct AdminTokens: Sendable {
                     "\(id) is the last working admin token; create another admin token before revoking it")
             }
             record.revokedAt = now
-            try record.update(db)
+            try db.update(record)
             return record.info
         }
     }
@@ -70,16 +71,14 @@ struct AdminTokens: Sendable {
     func authenticate(secret: String) async throws(APIError) -> AdminPrincipal {
         let hash = Secrets.hash(secret: secret)
         guard
-            let record = try await pool.reading({ db in
-                try AdminTokenRecord.filter(Column("tokenHash") == hash).fetchOne(db)
-            })
+            let record = try await engine.reading({ db in try db.fetchOne(AdminTokenRecord.self, key: hash) })
         else { throw APIError.unknownToken }
         let now = clock()
         try Self.refuseUnlessWorking(record, at: now)
         if record.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUseResolution }) ?? true {
             let id = record.id
-            try await pool.writing { db in
-                try db.execute(sql: "UPDATE adminTokens SET lastUsedAt = ? WHERE id = ?", arguments: [now, id])
+            try await engine.writing { db in
+                _ = try db.execute("UPDATE adminTokens SET lastUsedAt = ? WHERE id = ?", now, id)
             }
         }
         return AdminPrincipal(tokenId: record.id, role: record.role)
@@ -90,7 +89,9 @@ struct AdminTokens: Sendable {
     /// no longer works.
     func principal(id: String) async throws(APIError) -> AdminPrincipal {
         guard
-            let record = try await pool.reading({ db in try AdminTokenRecord.filter(Column("id") == id).fetchOne(db) })
+            let record = try await engine.reading({ db in
+                try db.fetchOne(AdminTokenRecord.self, "SELECT * FROM adminTokens WHERE id = ?", id)
+            })
         else { throw APIError.unknownToken }
         try Self.refuseUnlessWorking(record, at: clock())
         return AdminPrincipal(tokenId: record.id, role: record.role)
@@ -117,8 +118,8 @@ struct AdminTokens: Sendable {
         record.revokedAt == nil && (record.expiresAt.map { $0 > now } ?? true)
     }
 
-    private static func workingAdmins(_ db: Database, at now: Date) throws -> Int {
-        try AdminTokenRecord.filter(Column("role") == AdminRole.admin.rawValue).fetchAll(db)
+    private static func workingAdmins(_ db: any SQLConnection, at now: Date) throws -> Int {
+        try db.fetchAll(AdminTokenRecord.self, "SELECT * FROM adminTokens WHERE role = ?", AdminRole.admin.rawValue)
             .filter { works($0, at: now) }.count
     }
 }

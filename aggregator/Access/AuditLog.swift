@@ -1,12 +1,12 @@
 import Foundation
-import GRDB
 import Hummingbird
 import StarlingProtocol
+import StarlingStorage
 
 /// The append-only record of state-changing admin calls (see ``AdminGate``): rows are only ever
 /// inserted, and the table's triggers abort any `UPDATE` or `DELETE` (``AccessMigration``).
 struct AuditLog: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let clock: @Sendable () -> Date
 
     /// Records one call and how it ended.
@@ -16,15 +16,18 @@ struct AuditLog: Sendable {
         let record = AuditEventRecord(
             id: nil, at: clock(), tokenId: caller.tokenId, role: caller.role, method: method, route: route,
             targets: targets, status: status, code: code)
-        try await pool.writing { db in try record.insert(db) }
+        try await engine.writing { db in try db.insert(record) }
     }
 
     /// The calls recorded at or after `since` (all of them when nil), newest first, at most `limit`.
     func events(since: Date?, limit: Int) async throws(APIError) -> AuditEventList {
-        let rows = try await pool.reading { db in
-            var query = AuditEventRecord.all()
-            if let since { query = query.filter(Column("at") >= since) }
-            return try query.order(Column("id").desc).limit(limit).fetchAll(db)
+        let rows = try await engine.reading { db in
+            if let since {
+                return try db.fetchAll(
+                    AuditEventRecord.self, "SELECT * FROM auditEvents WHERE at >= ? ORDER BY id DESC LIMIT ?", since,
+                    limit)
+            }
+            return try db.fetchAll(AuditEventRecord.self, "SELECT * FROM auditEvents ORDER BY id DESC LIMIT ?", limit)
         }
         return AuditEventList(events: rows.map(\.event))
     }

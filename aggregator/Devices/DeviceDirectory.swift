@@ -1,11 +1,11 @@
 import Foundation
-import GRDB
+import StarlingStorage
 import Synchronization
 
 /// The enrolled devices, in memory. Every request on the device listener names its device, every
 /// watch records a heartbeat, and rounds and rollouts list the fleet on each tick; none of that
-/// reads SQLite. Loaded once at start-up, added to when an enrollment commits, and a device moves
-/// from the active ones to the revoked ones when its revocation commits. A heartbeat changes
+/// reads the database. Loaded once at start-up, added to when an enrollment commits, and a device
+/// moves from the active ones to the revoked ones when its revocation commits. A heartbeat changes
 /// the device here at once and is marked unsaved; ``takeUnsaved()`` hands the changed devices to
 /// the writer that stores many heartbeats in one transaction.
 final class DeviceDirectory: Sendable {
@@ -40,9 +40,9 @@ final class DeviceDirectory: Sendable {
         self.state = Mutex(state)
     }
 
-    /// The devices stored in `pool`.
-    static func load(from pool: DatabasePool) throws -> DeviceDirectory {
-        let records = try pool.read { db in try DeviceRecord.fetchAll(db) }
+    /// The devices stored in `engine`.
+    static func load(from engine: any StorageEngine) throws -> DeviceDirectory {
+        let records = try engine.readBlocking { db in try db.fetchAll(DeviceRecord.self, "SELECT * FROM devices") }
         return DeviceDirectory(
             records.filter { !$0.revoked }.map(Device.init),
             revoked: records.filter(\.revoked).map { record in

@@ -1,20 +1,20 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// The enrolled devices: lookups by id (for mutual-TLS authentication), heartbeats from watches,
 /// and the admin listing with each device's presence or revocation. Reads come from the in-memory
-/// ``DeviceDirectory``; heartbeats reach SQLite in batches through ``saveHeartbeats()``.
+/// ``DeviceDirectory``; heartbeats reach the database in batches through ``saveHeartbeats()``.
 struct DeviceRegistry: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let directory: DeviceDirectory
     let presence: Presence
     let clock: @Sendable () -> Date
 
-    /// The registry of the devices stored in `pool`.
-    init(pool: DatabasePool, presence: Presence, clock: @escaping @Sendable () -> Date) throws {
-        self.pool = pool
-        self.directory = try DeviceDirectory.load(from: pool)
+    /// The registry of the devices stored in `engine`.
+    init(engine: any StorageEngine, presence: Presence, clock: @escaping @Sendable () -> Date) throws {
+        self.engine = engine
+        self.directory = try DeviceDirectory.load(from: engine)
         self.presence = presence
         self.clock = clock
     }
@@ -46,11 +46,11 @@ struct DeviceRegistry: Sendable {
         let changed = directory.takeUnsaved()
         guard !changed.isEmpty else { return }
         do {
-            try await pool.writing { db in
-                let update = try db.makeStatement(
-                    sql: "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ? WHERE id = ?")
+            try await engine.writing { db in
                 for device in changed {
-                    try update.execute(arguments: [device.lastSeen, device.sampleCount, device.runningModel, device.id])
+                    try db.execute(
+                        "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ? WHERE id = ?",
+                        device.lastSeen, device.sampleCount, device.runningModel, device.id)
                 }
             }
         } catch {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// Revoking a device: the row is marked revoked (with when and why) and committed first, so the
 /// revocation survives a restart; then the device leaves the active directory, so the device
@@ -9,7 +9,7 @@ import StarlingProtocol
 /// (``RunCoordinator/deviceRevoked(_:)``). Held watches are woken, so the device's open watch is
 /// answered with the refusal at once.
 struct DeviceRevocation: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let devices: DeviceRegistry
     let runs: RunCoordinator
     let broadcaster: RevisionBroadcaster
@@ -32,15 +32,15 @@ struct DeviceRevocation: Sendable {
         if let earlier = devices.directory.revocation(id: id) { return DeviceRegistry.info(earlier) }
         let now = clock()
         let stored = reason?.isEmpty == false ? reason : nil
-        try await pool.writing { db in
-            guard var record = try DeviceRecord.fetchOne(db, key: id) else {
+        try await engine.writing { db in
+            guard var record = try db.fetchOne(DeviceRecord.self, key: id) else {
                 throw APIError.notFound(.deviceNotFound, "there is no device with id '\(id.prefix(64))'")
             }
             guard !record.revoked else { return }
             record.revoked = true
             record.revokedAt = now
             record.revocationReason = stored
-            try record.update(db)
+            try db.update(record)
         }
         let revoked = devices.directory.revoke(id: id, at: now, reason: stored)
         await runs.deviceRevoked(id)

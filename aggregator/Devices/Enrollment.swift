@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 import StarlingTransport
 
 /// Turning an enrollment token and a CSR into a device: the token is checked and spent, the CA
@@ -8,7 +8,7 @@ import StarlingTransport
 /// Every enrollment makes a new device id, so a revoked device that enrolls again is a new device
 /// and its old identity stays revoked.
 struct Enrollment: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let devices: DeviceRegistry
     let authority: CertificateAuthority
     let caCertificatePEM: String
@@ -26,7 +26,7 @@ struct Enrollment: Sendable {
         }
         let hash = Secrets.hash(secret: request.token)
         let now = clock()
-        _ = try await pool.reading { db in try Self.usableToken(hash: hash, now: now, db) }
+        _ = try await engine.reading { db in try Self.usableToken(hash: hash, now: now, db) }
         let deviceID = Secrets.identifier(prefix: "dev-")
         let certificate: String
         do {
@@ -34,16 +34,16 @@ struct Enrollment: Sendable {
         } catch {
             throw .badRequest(.invalidCSR, error.description)
         }
-        let record = try await pool.writing { db in
+        let record = try await engine.writing { db in
             var token = try Self.usableToken(hash: hash, now: now, db)
             token.usesLeft -= 1
-            try token.update(db)
+            try db.update(token)
             var tags = request.tags
             for tag in token.tags where !tags.contains(tag) { tags.append(tag) }
             let record = DeviceRecord(
                 id: deviceID, tags: tags, certificatePEM: certificate, enrolledAt: now, lastSeen: nil,
                 sampleCount: 0, runningModel: nil, revoked: false, revokedAt: nil, revocationReason: nil)
-            try record.insert(db)
+            try db.insert(record)
             return record
         }
         devices.directory.add(Device(record))
@@ -54,8 +54,8 @@ struct Enrollment: Sendable {
 
     /// The token behind `hash` if it may enroll a device now: 401 `enrollment_token_revoked` for a
     /// revoked one, `invalid_enrollment_token` for one unknown, expired or used up.
-    private static func usableToken(hash: String, now: Date, _ db: Database) throws -> EnrollmentTokenRecord {
-        let token = try EnrollmentTokenRecord.filter(Column("tokenHash") == hash).fetchOne(db)
+    private static func usableToken(hash: String, now: Date, _ db: any SQLConnection) throws -> EnrollmentTokenRecord {
+        let token = try db.fetchOne(EnrollmentTokenRecord.self, key: hash)
         if let token, token.revokedAt != nil {
             throw APIError(.unauthorized, .enrollmentTokenRevoked, "an admin revoked this enrollment token")
         }

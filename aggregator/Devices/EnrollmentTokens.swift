@@ -1,13 +1,13 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// The enrollment tokens an admin hands out to new devices: made with a lifetime, a number of uses
 /// and tags, listed without their secrets, and revoked so no further device enrolls with them.
 /// Devices already enrolled with a revoked token keep their certificates (revoke those devices
 /// one by one).
 struct EnrollmentTokens: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let clock: @Sendable () -> Date
 
     /// Makes a token (default: one use, one hour); only its hash is stored.
@@ -23,14 +23,14 @@ struct EnrollmentTokens: Sendable {
             id: Secrets.identifier(prefix: "enr-"), tokenHash: Secrets.hash(secret: token),
             expiresAt: now.addingTimeInterval(TimeInterval(ttl)), usesLeft: uses, tags: request.tags ?? [],
             createdAt: now, revokedAt: nil)
-        try await pool.writing { db in try record.insert(db) }
+        try await engine.writing { db in try db.insert(record) }
         return EnrollmentTokenInfo(id: record.id, token: token, expiresAt: record.expiresAt, maxUses: uses)
     }
 
     /// Every token, oldest first, spent, expired and revoked ones included.
     func list() async throws(APIError) -> EnrollmentTokenList {
-        let rows = try await pool.reading { db in
-            try EnrollmentTokenRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db)
+        let rows = try await engine.reading { db in
+            try db.fetchAll(EnrollmentTokenRecord.self, "SELECT * FROM enrollmentTokens ORDER BY createdAt, id")
         }
         return EnrollmentTokenList(tokens: rows.map(\.summary))
     }
@@ -39,14 +39,17 @@ struct EnrollmentTokens: Sendable {
     /// Revoking a revoked token changes nothing; an unknown id is 404 `enrollment_token_not_found`.
     func revoke(id: String) async throws(APIError) -> EnrollmentTokenSummary {
         let now = clock()
-        return try await pool.writing { db in
-            guard var record = try EnrollmentTokenRecord.filter(Column("id") == id).fetchOne(db) else {
+        return try await engine.writing { db in
+            guard
+                var record = try db.fetchOne(
+                    EnrollmentTokenRecord.self, "SELECT * FROM enrollmentTokens WHERE id = ?", id)
+            else {
                 throw APIError.notFound(
                     .enrollmentTokenNotFound, "there is no enrollment token with id '\(id.prefix(64))'")
             }
             if record.revokedAt == nil {
                 record.revokedAt = now
-                try record.update(db)
+                try db.update(record)
             }
             return record.summary
         }

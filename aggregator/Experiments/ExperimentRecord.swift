@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
-import StarlingStorage
 import StarlingProtocol
+import StarlingStorage
 
 /// An experiment as stored: which candidates it tries, on which devices, how, and how it ended.
-struct ExperimentRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "experiments"
+struct ExperimentRecord: Codable, Sendable, StoredRecord {
     static let tableName = "experiments"
     static let primaryKey = ["id"]
     var id: String

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import StarlingProtocol
+import StarlingStorage
 
 /// Experiments: deployments that try candidate versions beside the versions devices run (shadow,
 /// A/B, bandit) instead of rolling them out. A running experiment reaches every device its selector
@@ -14,7 +14,7 @@ import StarlingProtocol
 /// As a service it refreshes the bandits' fleet priors from the aggregated counts every
 /// `refreshInterval`, and wakes the devices' watches when they changed.
 actor Experiments: Service {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let catalog: ModelCatalog
     let monitors: MonitorStore
     let rollouts: Rollouts
@@ -29,11 +29,11 @@ actor Experiments: Service {
     private var priors: [String: [ArmPrior]] = [:]
 
     init(
-        pool: DatabasePool, catalog: ModelCatalog, monitors: MonitorStore, rollouts: Rollouts, devices: DeviceRegistry,
-        broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, refreshInterval: Duration,
-        logger: Logger
+        engine: any StorageEngine, catalog: ModelCatalog, monitors: MonitorStore, rollouts: Rollouts,
+        devices: DeviceRegistry, broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date,
+        refreshInterval: Duration, logger: Logger
     ) throws {
-        self.pool = pool
+        self.engine = engine
         self.catalog = catalog
         self.monitors = monitors
         self.rollouts = rollouts
@@ -42,7 +42,9 @@ actor Experiments: Service {
         self.clock = clock
         self.refreshInterval = refreshInterval
         self.logger = logger
-        experiments = try pool.read { db in try ExperimentRecord.order(Column("createdAt")).fetchAll(db) }
+        experiments = try engine.readBlocking { db in
+            try db.fetchAll(ExperimentRecord.self, "SELECT * FROM experiments ORDER BY createdAt, id")
+        }
     }
 
     func run() async throws {
@@ -78,7 +80,7 @@ actor Experiments: Service {
             id: Secrets.identifier(prefix: "exp-"), model: request.model, mode: mode, selector: request.selector,
             candidates: candidates, split: split, minFeedback: minFeedback, state: .running, reason: nil,
             promotedTo: nil, createdAt: clock(), endedAt: nil)
-        try await pool.writing { db in try record.insert(db) }
+        try await engine.writing { db in try db.insert(record) }
         experiments.append(record)
         await broadcaster.bump()
         logger.info(
@@ -188,7 +190,7 @@ actor Experiments: Service {
         record.reason = reason
         record.promotedTo = promotedTo
         record.endedAt = clock()
-        try await pool.writing { [record] db in try record.update(db) }
+        try await engine.writing { [record] db in try db.update(record) }
         experiments[index] = record
         priors[id] = nil
         await broadcaster.bump()

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import StarlingProtocol
 import StarlingTransport
 
@@ -11,7 +10,9 @@ import StarlingTransport
 enum AdminTokenBootstrap {
     /// Ensures the database has an admin token; returns its text only if this call created it.
     static func ensure(in directory: DataDirectory, storage: Storage, now: Date) throws -> String? {
-        guard try storage.pool.read({ db in try AdminTokenRecord.fetchCount(db) }) == 0 else { return nil }
+        guard try storage.engine.readBlocking({ db in try db.integer("SELECT COUNT(*) FROM adminTokens") }) == 0 else {
+            return nil
+        }
         var created: String?
         let token: String
         if let data = FileManager.default.contents(atPath: directory.adminToken.path),
@@ -27,7 +28,7 @@ enum AdminTokenBootstrap {
         let record = AdminTokenRecord(
             id: AdminTokens.newID(), tokenHash: Secrets.hash(secret: token), role: .admin, createdAt: now,
             expiresAt: nil, lastUsedAt: nil, revokedAt: nil)
-        try storage.pool.write { db in try record.insert(db) }
+        try storage.engine.writeBlocking { db in try db.insert(record) }
         return created
     }
 }

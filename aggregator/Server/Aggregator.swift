@@ -157,7 +157,7 @@ public struct Aggregator: Sendable {
         let pool = storage.pool
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
-        let devices = try DeviceRegistry(pool: pool, presence: Presence(), clock: clock)
+        let devices = try DeviceRegistry(engine: storage.engine, presence: Presence(), clock: clock)
         let catalog = ModelCatalog(pool: pool)
         let profiles = ProfileStore(pool: pool)
         let registry = ModelRegistry(
@@ -181,19 +181,19 @@ public struct Aggregator: Sendable {
             interval: configuration.secureMonitorInterval, devices: devices, runs: runs, runStore: runStore,
             shapes: shapes, pool: pool, broadcaster: broadcaster, clock: clock, logger: logger)
         let experiments = try Experiments(
-            pool: pool, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
+            engine: storage.engine, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
             broadcaster: broadcaster, clock: clock, refreshInterval: configuration.monitorRuleInterval, logger: logger)
         return Components(
             pool: pool, devices: devices,
             revocation: DeviceRevocation(
-                pool: pool, devices: devices, runs: runs, broadcaster: broadcaster, clock: clock),
+                engine: storage.engine, devices: devices, runs: runs, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
-                pool: pool, devices: devices, authority: identity.authority,
+                engine: storage.engine, devices: devices, authority: identity.authority,
                 caCertificatePEM: identity.caCertificatePEM,
                 signingPublicKey: identity.signingPublicKeyBase64, clock: clock),
-            enrollmentTokens: EnrollmentTokens(pool: pool, clock: clock),
-            adminTokens: AdminTokens(pool: pool, clock: clock),
-            audit: AuditLog(pool: pool, clock: clock),
+            enrollmentTokens: EnrollmentTokens(engine: storage.engine, clock: clock),
+            adminTokens: AdminTokens(engine: storage.engine, clock: clock),
+            audit: AuditLog(engine: storage.engine, clock: clock),
             catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases,
             runs: runs, runStore: runStore, rollouts: rollouts,
             refinement: Refinement(pool: pool, catalog: catalog),
