@@ -20,6 +20,7 @@ import StarlingStorage
 /// reports loses none of them.
 actor Rollouts: Service {
     let pool: DatabasePool
+    let engine: any StorageEngine
     let catalog: ModelCatalog
     let aliases: ModelAliases
     let devices: DeviceRegistry
@@ -41,6 +42,7 @@ actor Rollouts: Service {
         broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, tickInterval: Duration, logger: Logger
     ) throws {
         self.pool = pool
+        self.engine = engine
         self.catalog = catalog
         self.aliases = aliases
         self.devices = devices
@@ -150,10 +152,16 @@ actor Rollouts: Service {
             return old
         }
         let rows = successors.map(\.row)
-        try await pool.writing { db in
+        try await engine.writing { db in
             try ModelAliases.save(record, in: db)
-            for row in rows { try row.insert(db) }
-            for old in superseded { try old.update(db, columns: ["state", "reason"]) }
+            for row in rows { try db.insert(row) }
+            for old in superseded {
+                guard
+                    try db.execute(
+                        "UPDATE deployments SET state = ?, reason = ? WHERE id = ?", old.state.rawValue, old.reason,
+                        old.id) > 0
+                else { throw StorageError(.constraint, "deployments has no row \(old.id)") }
+            }
         }
         for (successor, old) in zip(successors, superseded) {
             rollouts[successor.index].record.state = old.state

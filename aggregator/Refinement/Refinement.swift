@@ -1,18 +1,18 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// Phase two of two-phase prediction: the registry model named by ``RefinementSettings`` answers
 /// the predictions devices were not confident about. Decoded bundles are cached per version.
 actor Refinement {
     private static let settingsKey = "refinement"
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let catalog: ModelCatalog
     private var cache: (key: String, bundle: ModelBundle)?
 
-    init(pool: DatabasePool, catalog: ModelCatalog) {
-        self.pool = pool
+    init(engine: any StorageEngine, catalog: ModelCatalog) {
+        self.engine = engine
         self.catalog = catalog
     }
 
@@ -25,13 +25,16 @@ actor Refinement {
         } catch {
             throw .internal("cannot encode the refinement settings")
         }
-        try await pool.writing { db in try SettingRecord(key: Self.settingsKey, value: value).save(db) }
+        try await engine.writing { db in try db.save(SettingRecord(key: Self.settingsKey, value: value)) }
         return settings
     }
 
     /// The configured settings, if any.
     func settings() async throws(APIError) -> RefinementSettings? {
-        guard let text = try await pool.reading({ db in try SettingRecord.fetchOne(db, key: Self.settingsKey)?.value })
+        guard
+            let text = try await engine.reading({ db in
+                try db.fetchOne(SettingRecord.self, key: Self.settingsKey)?.value
+            })
         else { return nil }
         return try? StarlingJSON.decoder().decode(RefinementSettings.self, from: Data(text.utf8))
     }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import StarlingStorage
 import StarlingProtocol
+import StarlingStorage
 
 /// A version's federated evaluation as stored: one row per evaluation run.
 struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
@@ -38,23 +38,24 @@ struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord, 
 
 /// Federated evaluations kept with the versions they measured.
 struct EvaluationStore: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
 
     /// Keeps an evaluation; `alongside` writes in the same transaction (its run's end).
-    func insert(_ evaluation: FederatedEvaluation, alongside: (@Sendable (Database) throws -> Void)? = nil)
+    func insert(_ evaluation: FederatedEvaluation, alongside: (@Sendable (any SQLConnection) throws -> Void)? = nil)
         async throws(APIError)
     {
         let record = EvaluationRecord(evaluation)
-        try await pool.writing { db in
-            try record.insert(db)
+        try await engine.writing { db in
+            try db.insert(record)
             try alongside?(db)
         }
     }
 
     /// The newest evaluation of each version of `model`, by version.
     func latest(model: String) async throws(APIError) -> [Int: FederatedEvaluation] {
-        try await pool.reading { db in
-            let rows = try EvaluationRecord.filter(Column("model") == model).order(Column("id")).fetchAll(db)
+        try await engine.reading { db in
+            let rows = try db.fetchAll(
+                EvaluationRecord.self, "SELECT * FROM versionEvaluations WHERE model = ? ORDER BY id", model)
             return Dictionary(rows.map { ($0.version, $0.evaluation) }, uniquingKeysWith: { _, newer in newer })
         }
     }

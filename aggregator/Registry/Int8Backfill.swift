@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingCore
+import StarlingStorage
 import StarlingTransport
 
 /// Gives every version registered before int8 artifacts existed its int8 artifact, at start-up,
@@ -8,9 +8,10 @@ import StarlingTransport
 /// `<version>.int8.safetensors` atomically and records its digest, one version per transaction.
 enum Int8Backfill {
     /// How many versions were backfilled.
-    static func run(pool: DatabasePool, directory: DataDirectory) throws -> Int {
-        let pending = try pool.read { db in
-            try ModelVersionRecord.filter(Column("sha256Int8") == "").fetchAll(db)
+    static func run(engine: any StorageEngine, directory: DataDirectory) throws -> Int {
+        let pending = try engine.readBlocking { db in
+            try db.fetchAll(
+                ModelVersionRecord.self, "SELECT * FROM modelVersions WHERE sha256Int8 = '' ORDER BY model, version")
         }
         for record in pending {
             let bundle = try ModelBundle(decoding: Array(try Data(contentsOf: URL(fileURLWithPath: record.path))))
@@ -21,7 +22,7 @@ enum Int8Backfill {
             updated.sha256Int8 = Secrets.sha256(bytes)
             updated.sizeBytesInt8 = bytes.count
             updated.pathInt8 = url.path
-            try pool.write { db in try updated.update(db) }
+            try engine.writeBlocking { db in try db.update(updated) }
         }
         return pending.count
     }

@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
-import StarlingStorage
 import StarlingProtocol
+import StarlingStorage
 
 /// A row of `modelAliases`: which version a model's alias names now.
-struct ModelAliasRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "modelAliases"
+struct ModelAliasRecord: Codable, Sendable, StoredRecord {
     static let tableName = "modelAliases"
     static let primaryKey = ["model", "alias"]
     var model: String
@@ -19,7 +17,7 @@ struct ModelAliasRecord: Codable, Sendable, FetchableRecord, PersistableRecord, 
 /// Aliases of registry versions: set (create or move), list, delete, resolve. Moving an alias is
 /// how an operator ships a new version to every deployment that follows it (see ``Rollouts``).
 struct ModelAliases: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let clock: @Sendable () -> Date
 
     /// Alias names are short identifiers so they can sit in a URL and a command line.
@@ -47,19 +45,26 @@ struct ModelAliases: Sendable {
     }
 
     /// Writes `record` in `db`, within the caller's transaction: 404 unless its model and version exist.
-    static func save(_ record: ModelAliasRecord, in db: Database) throws {
-        guard try ModelRecord.exists(db, key: record.model) else { throw APIError.modelNotFound(record.model) }
-        guard try ModelVersionRecord.exists(db, key: ["model": record.model, "version": record.version]) else {
+    static func save(_ record: ModelAliasRecord, in db: any SQLConnection) throws {
+        guard try db.exists("SELECT 1 FROM models WHERE name = ?", record.model) else {
+            throw APIError.modelNotFound(record.model)
+        }
+        guard
+            try db.exists("SELECT 1 FROM modelVersions WHERE model = ? AND version = ?", record.model, record.version)
+        else {
             throw APIError.versionNotFound(record.model, record.version)
         }
-        try record.save(db)
+        try db.save(record)
     }
 
     func list(model: String) async throws(APIError) -> AliasList {
         try Self.validateReference(model: model, alias: nil)
-        return try await pool.reading { db in
-            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
-            let rows = try ModelAliasRecord.filter(Column("model") == model).order(Column("alias")).fetchAll(db)
+        return try await engine.reading { db in
+            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+                throw APIError.modelNotFound(model)
+            }
+            let rows = try db.fetchAll(
+                ModelAliasRecord.self, "SELECT * FROM modelAliases WHERE model = ? ORDER BY alias", model)
             return AliasList(aliases: rows.map(\.info))
         }
     }
@@ -67,8 +72,8 @@ struct ModelAliases: Sendable {
     /// The version `alias` names; 404 `alias_not_found` if it names none.
     func resolve(model: String, alias: String) async throws(APIError) -> Int {
         try Self.validateReference(model: model, alias: alias)
-        return try await pool.reading { db in
-            guard let row = try ModelAliasRecord.fetchOne(db, key: ["model": model, "alias": alias]) else {
+        return try await engine.reading { db in
+            guard let row = try db.fetchOne(ModelAliasRecord.self, key: model, alias) else {
                 throw APIError.notFound(.aliasNotFound, "model '\(model)' has no alias '\(alias)'")
             }
             return row.version
@@ -78,8 +83,8 @@ struct ModelAliases: Sendable {
     /// Removes `alias`; 404 `alias_not_found` if there is none.
     func delete(model: String, alias: String) async throws(APIError) {
         try Self.validateReference(model: model, alias: alias)
-        try await pool.writing { db in
-            guard try ModelAliasRecord.deleteOne(db, key: ["model": model, "alias": alias]) else {
+        try await engine.writing { db in
+            guard try db.delete(ModelAliasRecord.self, key: model, alias) else {
                 throw APIError.notFound(.aliasNotFound, "model '\(model)' has no alias '\(alias)'")
             }
         }

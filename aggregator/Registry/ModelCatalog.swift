@@ -1,31 +1,31 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// Read access to the registry: listings, version rows and artifacts, with the API's 404s.
 struct ModelCatalog: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     private let rows = VersionRows()
 
-    init(pool: DatabasePool) {
-        self.pool = pool
+    init(engine: any StorageEngine) {
+        self.engine = engine
     }
 
     func models() async throws(APIError) -> ModelList {
-        try await pool.reading { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.*, (SELECT MAX(version) FROM modelVersions v WHERE v.model = m.name) AS latest
-                    FROM models m ORDER BY m.name
-                    """)
+        try await engine.reading { db in
+            let rows = try db.rows(
+                """
+                SELECT m.*, (SELECT MAX(version) FROM modelVersions v WHERE v.model = m.name) AS latest
+                FROM models m ORDER BY m.name
+                """)
             return ModelList(
                 models: try rows.map { row in
-                    let model = try ModelRecord(row: row)
+                    let model = try row.decode(ModelRecord.self)
                     return ModelInfo(
                         name: model.name, architecture: model.architecture, labels: model.labels,
-                        confidenceThreshold: model.confidenceThreshold, latestVersion: row["latest"] ?? 0,
+                        confidenceThreshold: model.confidenceThreshold,
+                        latestVersion: row.isNull("latest") ? 0 : Int(try row.integer("latest")),
                         createdAt: model.createdAt)
                 })
         }
@@ -33,16 +33,24 @@ struct ModelCatalog: Sendable {
 
     /// How many models and versions the registry holds.
     func counts() async throws(APIError) -> (models: Int, versions: Int) {
-        try await pool.reading { db in (try ModelRecord.fetchCount(db), try ModelVersionRecord.fetchCount(db)) }
+        try await engine.reading { db in
+            (
+                Int(try db.integer("SELECT COUNT(*) FROM models")),
+                Int(try db.integer("SELECT COUNT(*) FROM modelVersions"))
+            )
+        }
     }
 
     /// Every version of `model`, oldest first; 404 `model_not_found` for an unknown model, 400
     /// `invalid_model` for a name with a control character.
     func versions(of model: String) async throws(APIError) -> VersionList {
         try ModelName.validateReference(model)
-        return try await pool.reading { db in
-            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
-            let rows = try ModelVersionRecord.filter(Column("model") == model).order(Column("version")).fetchAll(db)
+        return try await engine.reading { db in
+            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+                throw APIError.modelNotFound(model)
+            }
+            let rows = try db.fetchAll(
+                ModelVersionRecord.self, "SELECT * FROM modelVersions WHERE model = ? ORDER BY version", model)
             return VersionList(versions: rows.map(\.info))
         }
     }
@@ -52,12 +60,18 @@ struct ModelCatalog: Sendable {
     func version(of model: String, _ version: Int?) async throws(APIError) -> ModelVersionRecord {
         try ModelName.validateReference(model)
         if let version, let row = rows.row(VersionTag(model: model, version: version).description) { return row }
-        let row = try await pool.reading { db in
-            guard try ModelRecord.exists(db, key: model) else { throw APIError.modelNotFound(model) }
-            let request = ModelVersionRecord.filter(Column("model") == model)
+        let row = try await engine.reading { db in
+            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+                throw APIError.modelNotFound(model)
+            }
             let row =
-                try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
-                ?? request.order(Column("version").desc).fetchOne(db)
+                if let version {
+                    try db.fetchOne(ModelVersionRecord.self, key: model, version)
+                } else {
+                    try db.fetchOne(
+                        ModelVersionRecord.self,
+                        "SELECT * FROM modelVersions WHERE model = ? ORDER BY version DESC LIMIT 1", model)
+                }
             guard let row else { throw APIError.versionNotFound(model, version ?? 1) }
             return row
         }

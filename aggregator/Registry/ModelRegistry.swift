@@ -1,20 +1,21 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 import StarlingTransport
 
 /// The registry's write side: new models and new immutable versions.
 ///
-/// Each version is registered inside one write transaction, so version numbers are handed out one
-/// at a time by SQLite's single writer; within it both artifacts are written atomically, the fp32
-/// bundle to `DIR/models/<name>/<version>.safetensors` and its int8 quantization (``Int8Artifact``)
-/// to `DIR/models/<name>/<version>.int8.safetensors`, before the row commits, so a committed row
-/// always points at two complete files. Every version is signed (``VersionSigner``) over its
-/// name, number, both artifact digests and its manifest digest. Models larger than `sizeLimit` are
-/// refused (400 `model_too_large`) before anything is allocated for them.
+/// Each version is registered inside one write transaction, and the storage engine runs write
+/// transactions one at a time, so version numbers are handed out one at a time; within it both
+/// artifacts are written atomically, the fp32 bundle to `DIR/models/<name>/<version>.safetensors`
+/// and its int8 quantization (``Int8Artifact``) to `DIR/models/<name>/<version>.int8.safetensors`,
+/// before the row commits, so a committed row always points at two complete files. Every version
+/// is signed (``VersionSigner``) over its name, number, both artifact digests and its manifest
+/// digest. Models larger than `sizeLimit` are refused (400 `model_too_large`) before anything is
+/// allocated for them.
 struct ModelRegistry: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let directory: DataDirectory
     let signer: VersionSigner
     let profiles: ProfileStore
@@ -81,15 +82,15 @@ struct ModelRegistry: Sendable {
     func register(
         _ bundle: ModelBundle, as name: String, source: VersionSource, lineage: VersionLineage, metrics: VersionMetrics,
         requireNewModel: Bool = false,
-        alongside: (@Sendable (Database, ModelVersionInfo) throws -> Void)? = nil
+        alongside: (@Sendable (any SQLConnection, ModelVersionInfo) throws -> Void)? = nil
     ) async throws(APIError) -> ModelVersionInfo {
         let directory = directory
         let signer = signer
         let now = clock()
         let int8 = try Int8Artifact(quantizing: bundle)
-        return try await pool.writing { db in
+        return try await engine.writing { db in
             let architecture = bundle.manifest.architecture.description
-            if let existing = try ModelRecord.fetchOne(db, key: name) {
+            if let existing = try db.fetchOne(ModelRecord.self, key: name) {
                 if requireNewModel { throw APIError.conflict(.modelExists, "a model named '\(name)' already exists") }
                 guard existing.architecture == architecture else {
                     throw APIError.badRequest(
@@ -97,14 +98,13 @@ struct ModelRegistry: Sendable {
                         "model '\(name)' is \(existing.architecture), the bundle is \(architecture)")
                 }
             } else {
-                try ModelRecord(
-                    name: name, architecture: architecture, labels: bundle.manifest.labels,
-                    confidenceThreshold: bundle.manifest.confidenceThreshold, createdAt: now
-                ).insert(db)
+                try db.insert(
+                    ModelRecord(
+                        name: name, architecture: architecture, labels: bundle.manifest.labels,
+                        confidenceThreshold: bundle.manifest.confidenceThreshold, createdAt: now))
             }
-            let latest = try Int.fetchOne(
-                db, sql: "SELECT MAX(version) FROM modelVersions WHERE model = ?", arguments: [name])
-            let version = (latest ?? 0) + 1
+            let latest = try db.integer("SELECT MAX(version) FROM modelVersions WHERE model = ?", name)
+            let version = Int(latest) + 1
             var manifest = bundle.manifest
             manifest.name = name
             manifest.version = version
@@ -120,7 +120,7 @@ struct ModelRegistry: Sendable {
                 manifestSha256: manifest.sha256, signature: "",
                 source: source, lineage: lineage, metrics: metrics, createdAt: now)
             record.signature = try signer.sign(record.statement)
-            try record.insert(db)
+            try db.insert(record)
             try alongside?(db, record.info)
             return record.info
         }

@@ -1,12 +1,10 @@
 import Foundation
-import GRDB
-import StarlingStorage
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// One version of a feature profile as stored: its summary columns and the profile as JSON.
-struct ProfileRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "featureProfiles"
+struct ProfileRecord: Codable, Sendable, StoredRecord {
     static let tableName = "featureProfiles"
     static let primaryKey = ["name", "version"]
     var name: String
@@ -29,7 +27,7 @@ struct ProfileRecord: Codable, Sendable, FetchableRecord, PersistableRecord, Sto
 /// The registry's feature profiles: versioned like models, each made by one statistics run, and
 /// read by model creation (preprocessing) and by operators (`starling stats show`).
 struct ProfileStore: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
 
     /// Profile names follow model names' rules.
     static func validateName(_ name: String) throws(APIError) {
@@ -52,18 +50,17 @@ struct ProfileStore: Sendable {
     /// `alongside` writes in the same transaction (its run's end).
     func register(
         name: String, runId: String, secureAggregation: Bool, at now: Date,
-        alongside: (@Sendable (Database) throws -> Void)? = nil,
+        alongside: (@Sendable (any SQLConnection) throws -> Void)? = nil,
         make: @escaping @Sendable (Int) throws(APIError) -> FeatureProfile
     ) async throws(APIError) -> ProfileSummary {
-        try await pool.writing { db in
-            let latest = try Int.fetchOne(
-                db, sql: "SELECT MAX(version) FROM featureProfiles WHERE name = ?", arguments: [name])
-            let profile = try make((latest ?? 0) + 1)
+        try await engine.writing { db in
+            let latest = try db.integer("SELECT MAX(version) FROM featureProfiles WHERE name = ?", name)
+            let profile = try make(Int(latest) + 1)
             let record = ProfileRecord(
                 name: name, version: profile.version, width: profile.width, devices: profile.devices,
                 samples: profile.samples, runId: runId, secureAggregation: secureAggregation, profile: profile,
                 createdAt: now)
-            try record.insert(db)
+            try db.insert(record)
             try alongside?(db)
             return record.summary
         }
@@ -72,10 +69,10 @@ struct ProfileStore: Sendable {
     /// A profile, its newest version unless `version` names one; 404 `profile_not_found`.
     func profile(_ name: String, version: Int?) async throws(APIError) -> FeatureProfile {
         try Self.validateReference(name)
-        let record = try await pool.reading { db in
-            let request = ProfileRecord.filter(Column("name") == name)
-            return try version.map { try request.filter(Column("version") == $0).fetchOne(db) }
-                ?? request.order(Column("version").desc).fetchOne(db)
+        let record = try await engine.reading { db in
+            if let version { return try db.fetchOne(ProfileRecord.self, key: name, version) }
+            return try db.fetchOne(
+                ProfileRecord.self, "SELECT * FROM featureProfiles WHERE name = ? ORDER BY version DESC LIMIT 1", name)
         }
         guard let record else {
             let which = version.map { "version \($0) of " } ?? ""
@@ -86,20 +83,14 @@ struct ProfileStore: Sendable {
 
     /// Every profile version, by name then version.
     func list() async throws(APIError) -> ProfileList {
-        try await pool.reading { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+        try await engine.reading { db in
+            ProfileList(
+                profiles: try db.fetchAll(
+                    ProfileSummary.self,
+                    """
                     SELECT name, version, width, devices, samples, runId, secureAggregation, createdAt
                     FROM featureProfiles ORDER BY name, version
-                    """)
-            return ProfileList(
-                profiles: rows.map { row in
-                    ProfileSummary(
-                        name: row["name"], version: row["version"], width: row["width"], devices: row["devices"],
-                        samples: row["samples"], runId: row["runId"], secureAggregation: row["secureAggregation"],
-                        createdAt: row["createdAt"])
-                })
+                    """))
         }
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// The rows of registered versions read so far, by their ``VersionTag`` (`model@version`). A
 /// version's row never changes once the aggregator serves (the int8 and signature backfills run
 /// before), and every model download and every watch's desired model names one, so each is read
-/// from SQLite once.
+/// from the database once.
 final class VersionRows: Sendable {
     private let rows = Mutex<[String: ModelVersionRecord]>([:])
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// A round's end, written in the same transaction as its result (the new version, the evaluation
 /// or the feature profile): the round's row completed, the run's machine moved on (with the next
@@ -52,6 +53,20 @@ struct RoundResultWrite: Sendable {
             try RunOptimizerStateRecord(
                 runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now
             ).save(db)
+        }
+        try RunStore.write(
+            outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)
+    }
+
+    /// Writes the outcome inside the result's transaction.
+    func write(_ db: any SQLConnection, version: Int?) throws {
+        let outcome = outcome(version: version)
+        try db.save(outcome.finished)
+        if let next = outcome.next { try db.insert(next) }
+        if let optimizerState {
+            try db.save(
+                RunOptimizerStateRecord(
+                    runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now))
         }
         try RunStore.write(
             outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)

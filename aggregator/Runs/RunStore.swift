@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// The rounds' rows: runs, rounds, accepted contributions, failure reports and the server
 /// optimizer's state, and the admin view assembled from them.
@@ -43,6 +44,22 @@ struct RunStore: Sendable {
                 """,
             arguments: [json, machine.revision, roundState.rawValue, failureReason, runId, machine.revision])
         return db.changesCount > 0
+    }
+
+    /// Writes a run's machine and state in `db` unless a newer machine is written; returns whether
+    /// it wrote.
+    @discardableResult
+    static func write(
+        _ machine: RunMachine, of runId: String, roundState: RoundState, failureReason: String? = nil,
+        in db: any SQLConnection
+    ) throws -> Bool {
+        let json = String(decoding: try RunRecord.databaseJSONEncoder(for: "machine").encode(machine), as: UTF8.self)
+        return try db.execute(
+            """
+            UPDATE runs SET machine = ?, machineRevision = ?, state = ?, failureReason = ?
+            WHERE id = ? AND machineRevision <= ?
+            """,
+            json, machine.revision, roundState.rawValue, failureReason, runId, machine.revision) > 0
     }
 
     func insert(_ update: RoundUpdateRecord) async throws(APIError) {

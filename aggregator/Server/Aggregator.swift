@@ -50,11 +50,12 @@ public struct Aggregator: Sendable {
             if swept.total > 0 {
                 logger.notice("files left by an interrupted process removed", metadata: ["removed": "\(swept)"])
             }
-            let quantized = try Int8Backfill.run(pool: storage.pool, directory: directory)
+            let quantized = try Int8Backfill.run(engine: storage.engine, directory: directory)
             if quantized > 0 {
                 logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"])
             }
-            let signed = try SignatureBackfill.run(pool: storage.pool, signer: VersionSigner(key: identity.signingKey))
+            let signed = try SignatureBackfill.run(
+                engine: storage.engine, signer: VersionSigner(key: identity.signingKey))
             if signed > 0 { logger.info("earlier versions signed", metadata: ["count": "\(signed)"]) }
         } catch {
             throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
@@ -158,19 +159,19 @@ public struct Aggregator: Sendable {
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = try DeviceRegistry(engine: storage.engine, presence: Presence(), clock: clock)
-        let catalog = ModelCatalog(pool: pool)
-        let profiles = ProfileStore(pool: pool)
+        let catalog = ModelCatalog(engine: storage.engine)
+        let profiles = ProfileStore(engine: storage.engine)
         let registry = ModelRegistry(
-            pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
-            sizeLimit: configuration.modelSizeLimit, clock: clock)
+            engine: storage.engine, directory: directory, signer: VersionSigner(key: identity.signingKey),
+            profiles: profiles, sizeLimit: configuration.modelSizeLimit, clock: clock)
         let runStore = RunStore(pool: pool)
-        let evaluations = EvaluationStore(pool: pool)
+        let evaluations = EvaluationStore(engine: storage.engine)
         let runs = try RunCoordinator(
             store: runStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
             devices: devices, broadcaster: broadcaster, directory: directory, clock: clock,
             tickInterval: configuration.coordinatorTick, defaultDeadline: configuration.defaultRoundDeadline,
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
-        let aliases = ModelAliases(pool: pool, clock: clock)
+        let aliases = ModelAliases(engine: storage.engine, clock: clock)
         let rollouts = try Rollouts(
             pool: pool, engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
             tickInterval: configuration.coordinatorTick, logger: logger)
@@ -196,7 +197,7 @@ public struct Aggregator: Sendable {
             audit: AuditLog(engine: storage.engine, clock: clock),
             catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations, aliases: aliases,
             runs: runs, runStore: runStore, rollouts: rollouts,
-            refinement: Refinement(pool: pool, catalog: catalog),
+            refinement: Refinement(engine: storage.engine, catalog: catalog),
             desiredStates: DesiredStates(
                 devices: devices, rollouts: rollouts, coordinator: runs, experiments: experiments,
                 secureMonitoring: secureMonitoring, broadcaster: broadcaster),
