@@ -57,7 +57,7 @@ final class RunKindsMigrationTests: XCTestCase {
         try legacy.close()
 
         let storage = try Storage(path: path)
-        let store = RunStore(pool: storage.pool)
+        let store = RunStore(engine: storage.engine)
         let info = try await store.info(id: "rnd-old")
         XCTAssertEqual(info.kind, .train)
         XCTAssertEqual(info.model, "m")

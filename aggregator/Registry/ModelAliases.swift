@@ -47,12 +47,13 @@ struct ModelAliases: Sendable {
     }
 
     /// Writes `record` in `db`, within the caller's transaction: 404 unless its model and version exist.
-    static func save(_ record: ModelAliasRecord, in db: Database) throws {
-        guard try ModelRecord.exists(db, key: record.model) else { throw APIError.modelNotFound(record.model) }
-        guard try ModelVersionRecord.exists(db, key: ["model": record.model, "version": record.version]) else {
-            throw APIError.versionNotFound(record.model, record.version)
+    static func save(_ record: ModelAliasRecord, in db: any SQLConnection) throws {
+        guard try db.exists("SELECT 1 FROM models WHERE name = ?", record.model) else {
+            throw APIError.modelNotFound(record.model)
         }
-        try record.save(db)
+        guard try db.exists("SELECT 1 FROM modelVersions WHERE model = ? AND version = ?", record.model, record.version)
+        else { throw APIError.versionNotFound(record.model, record.version) }
+        try db.save(record)
     }
 
     func list(model: String) async throws(APIError) -> AliasList {

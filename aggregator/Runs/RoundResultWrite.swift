@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// A round's end, written in the same transaction as its result (the new version, the evaluation
 /// or the feature profile): the round's row completed, the run's machine moved on (with the next
@@ -44,14 +44,14 @@ struct RoundResultWrite: Sendable {
     }
 
     /// Writes the outcome inside the result's transaction.
-    func write(_ db: Database, version: Int?) throws {
+    func write(_ db: any SQLConnection, version: Int?) throws {
         let outcome = outcome(version: version)
-        try outcome.finished.save(db)
-        try outcome.next?.insert(db)
+        try db.save(outcome.finished)
+        if let next = outcome.next { try db.insert(next) }
         if let optimizerState {
-            try RunOptimizerStateRecord(
-                runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now
-            ).save(db)
+            try db.save(
+                RunOptimizerStateRecord(
+                    runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now))
         }
         try RunStore.write(
             outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)

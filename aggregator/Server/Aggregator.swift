@@ -41,12 +41,12 @@ public struct Aggregator: Sendable {
             if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
                 announce("admin token: \(token)")
             }
-            let failed = try storage.pool.write { db in try RunStore.failUnresumable(at: clock(), in: db) }
+            let failed = try storage.engine.writeBlocking { db in try RunStore.failUnresumable(at: clock(), in: db) }
             if failed > 0 {
                 logger.warning(
                     "runs of an older aggregator marked failed by a restart", metadata: ["count": "\(failed)"])
             }
-            let swept = try LeftoverSweep.run(directory: directory, pool: storage.pool)
+            let swept = try LeftoverSweep.run(directory: directory, engine: storage.engine)
             if swept.total > 0 {
                 logger.notice("files left by an interrupted process removed", metadata: ["removed": "\(swept)"])
             }
@@ -163,7 +163,7 @@ public struct Aggregator: Sendable {
         let registry = ModelRegistry(
             pool: pool, directory: directory, signer: VersionSigner(key: identity.signingKey), profiles: profiles,
             sizeLimit: configuration.modelSizeLimit, clock: clock)
-        let runStore = RunStore(pool: pool)
+        let runStore = RunStore(engine: storage.engine)
         let evaluations = EvaluationStore(pool: pool)
         let runs = try RunCoordinator(
             store: runStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
@@ -172,14 +172,14 @@ public struct Aggregator: Sendable {
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
         let aliases = ModelAliases(pool: pool, clock: clock)
         let rollouts = try Rollouts(
-            pool: pool, engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
-            tickInterval: configuration.coordinatorTick, logger: logger)
-        let monitors = MonitorStore(pool: pool)
+            engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster,
+            clock: clock, tickInterval: configuration.coordinatorTick, logger: logger)
+        let monitors = MonitorStore(engine: storage.engine)
         let shapes = VersionShapes(catalog: catalog)
         let secureMonitoring = try SecureMonitoring(
             mode: configuration.monitorAggregation, minimumDevices: configuration.secureMonitorMinimumDevices,
             interval: configuration.secureMonitorInterval, devices: devices, runs: runs, runStore: runStore,
-            shapes: shapes, pool: pool, broadcaster: broadcaster, clock: clock, logger: logger)
+            shapes: shapes, engine: storage.engine, broadcaster: broadcaster, clock: clock, logger: logger)
         let experiments = try Experiments(
             pool: pool, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
             broadcaster: broadcaster, clock: clock, refreshInterval: configuration.monitorRuleInterval, logger: logger)
@@ -207,7 +207,7 @@ public struct Aggregator: Sendable {
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
                 store: monitors, catalog: catalog, shapes: shapes, clock: clock),
-            monitorRules: MonitorRuleStore(pool: pool, clock: clock), experiments: experiments,
+            monitorRules: MonitorRuleStore(engine: storage.engine, clock: clock), experiments: experiments,
             secureMonitoring: secureMonitoring)
     }
 }
