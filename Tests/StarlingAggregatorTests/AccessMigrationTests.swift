@@ -30,7 +30,7 @@ final class AccessMigrationTests: XCTestCase {
         }
         try legacy.close()
 
-        let aggregator = try await TestAggregator.start(folder: folder)
+        let aggregator = try await TestAggregator.start(folder: folder, sqlite: true)
         addTeardownBlock { try await aggregator.stop() }
         XCTAssertEqual(aggregator.lines.all.count, 1, "no new admin token: \(aggregator.lines.all)")
         let tokens: AdminTokenList = try await aggregator.admin.get(APIPath.adminTokens)

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 import StarlingTestSupport
 import StarlingTransport
 import XCTest
@@ -89,13 +89,13 @@ final class AuditLogTests: XCTestCase {
         addTeardownBlock { try await aggregator.stop() }
         let _: EnrollmentTokenInfo = try await aggregator.admin.post(
             APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())
-        let database = try DatabaseQueue(path: aggregator.folder.appendingPathComponent("starling.sqlite").path)
-        let count = { @Sendable (db: Database) in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM auditEvents") }
+        let database = try aggregator.openStorage().engine
+        let count = { @Sendable (db: any SQLConnection) in try db.integer("SELECT COUNT(*) FROM auditEvents") }
         let before = try await database.read(count)
         XCTAssertEqual(before, 1)
         for statement in ["UPDATE auditEvents SET status = 200", "DELETE FROM auditEvents"] {
             do {
-                try await database.write { db in try db.execute(sql: statement) }
+                try await database.write { db in try db.execute(SQLStatement(statement)) }
                 XCTFail("\(statement) changed the audit log")
             } catch {
                 XCTAssertTrue("\(error)".contains("the audit log is append-only"), "\(error)")
@@ -103,6 +103,6 @@ final class AuditLogTests: XCTestCase {
         }
         let after = try await database.read(count)
         XCTAssertEqual(after, 1)
-        try database.close()
+        try await database.close()
     }
 }

@@ -22,7 +22,7 @@ final class DataFolderModeTests: XCTestCase {
             FileManager.default.createFile(atPath: database.path, contents: nil, attributes: [.posixPermissions: 0o644])
         )
 
-        let aggregator = try await TestAggregator.start(folder: folder)
+        let aggregator = try await TestAggregator.start(folder: folder, sqlite: true)
         addTeardownBlock { try await aggregator.stop() }
         let _: EnrollmentTokenInfo = try await aggregator.admin.post(
             APIPath.adminEnrollmentTokens, json: CreateEnrollmentTokenRequest())

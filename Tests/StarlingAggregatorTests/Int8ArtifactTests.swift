@@ -2,6 +2,7 @@ import Foundation
 import Quantization
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 import StarlingTestSupport
 import StarlingTransport
 import XCTest
@@ -54,11 +55,11 @@ final class Int8ArtifactTests: XCTestCase {
             APIPath.adminModels, json: CreateModelRequest(name: "old", architecture: "4-2", seed: 3))
         try await first.stop(removingFolder: false)
         // Make the row look like one written before the v2 migration.
-        let database = try Storage(path: first.folder.appendingPathComponent("starling.sqlite").path)
-        try await database.pool.write { db in
-            try db.execute(sql: "UPDATE modelVersions SET sha256Int8 = '', sizeBytesInt8 = 0, pathInt8 = ''")
+        let database = try first.openStorage()
+        try await database.engine.write { db in
+            try db.execute("UPDATE modelVersions SET sha256Int8 = '', sizeBytesInt8 = 0, pathInt8 = ''")
         }
-        try database.pool.close()
+        try await database.engine.close()
         let int8File = first.folder.appendingPathComponent("models/old/1.int8.safetensors")
         try FileManager.default.removeItem(at: int8File)
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 import XCTest
 
 @testable import StarlingAggregator
@@ -57,7 +58,7 @@ final class RunKindsMigrationTests: XCTestCase {
         try legacy.close()
 
         let storage = try Storage(path: path)
-        let store = RunStore(pool: storage.pool)
+        let store = RunStore(engine: storage.engine)
         let info = try await store.info(id: "rnd-old")
         XCTAssertEqual(info.kind, .train)
         XCTAssertEqual(info.model, "m")
@@ -66,7 +67,7 @@ final class RunKindsMigrationTests: XCTestCase {
         XCTAssertEqual(info.rounds.first?.failedClients, [])
         XCTAssertNil(info.evaluation)
         XCTAssertNil(info.profile)
-        let violations = try await storage.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        let violations = try await storage.engine.read { db in try db.rows("PRAGMA foreign_key_check") }
         XCTAssertEqual(violations, [])
 
         try await store.insert(
@@ -75,7 +76,7 @@ final class RunKindsMigrationTests: XCTestCase {
                 reportedAt: then))
         let state = RunOptimizerStateRecord(
             runId: "rnd-old", step: 1, state: Data(ServerOptimizerState(step: 1).encoded()), updatedAt: then)
-        try await storage.pool.write { db in try state.save(db) }
+        try await storage.engine.write { db in try db.save(state) }
         let step = try await store.optimizerState(runId: "rnd-old")?.step
         XCTAssertEqual(step, 1)
         let statisticsRun = RunRecord(

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SecureAggregation
 import XCTest
 
@@ -254,9 +253,7 @@ final class RunMachineTests: XCTestCase {
         _ = plain.aggregationFailed(reason: "disk full")
         machines.append(plain)
         for machine in machines {
-            let data = try RunRecord.databaseJSONEncoder(for: "machine").encode(machine)
-            let decoded = try RunRecord.databaseJSONDecoder(for: "machine").decode(RunMachine.self, from: data)
-            XCTAssertEqual(decoded, machine)
+            XCTAssertEqual(try StoredColumn.roundTrip(machine), machine)
         }
     }
 }

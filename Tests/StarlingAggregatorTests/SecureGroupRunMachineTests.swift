@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SecureAggregation
 import XCTest
 
@@ -155,8 +154,7 @@ final class SecureGroupRunMachineTests: XCTestCase {
         for id in [1, 2] { _ = advertiseAll(of: id, &machine, at: start) }
         _ = finishStages(of: 1, &machine, at: start)
         let members = machine.secureGroups.groups.map(\.members)
-        let data = try RunRecord.databaseJSONEncoder(for: "machine").encode(machine)
-        var stored = try RunRecord.databaseJSONDecoder(for: "machine").decode(RunMachine.self, from: data)
+        var stored = try StoredColumn.roundTrip(machine)
         XCTAssertEqual(stored, machine)
 
         let later = start.addingTimeInterval(5)

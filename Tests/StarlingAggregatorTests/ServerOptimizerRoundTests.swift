@@ -56,14 +56,13 @@ final class ServerOptimizerRoundTests: XCTestCase {
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
         XCTAssertEqual(finished.rounds.map(\.producedVersion), [2, 3])
 
-        let path = aggregator.folder.appendingPathComponent("starling.sqlite").path
-        let stored = try await RunStore(pool: try Storage(path: path).pool).optimizerState(runId: run.id)
+        let stored = try await RunStore(engine: try aggregator.openStorage().engine).optimizerState(runId: run.id)
         XCTAssertEqual(stored?.step, 2)
         XCTAssertEqual(stored, optimizer.state)
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop(removingFolder: false)
 
-        let reopened = try await RunStore(pool: try Storage(path: path).pool).optimizerState(runId: run.id)
+        let reopened = try await RunStore(engine: try aggregator.openStorage().engine).optimizerState(runId: run.id)
         XCTAssertEqual(reopened?.step, 2)
         XCTAssertEqual(reopened, optimizer.state)
         try? FileManager.default.removeItem(at: aggregator.folder)

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 import XCTest
 
 @testable import StarlingAggregator
@@ -15,12 +15,12 @@ final class StorageRestartTests: XCTestCase {
         let path = folder.appendingPathComponent("db.sqlite").path
         _ = try Storage(path: path)
         let reopened = try Storage(path: path)
-        let tables = try reopened.pool.read { db in
-            try String.fetchAll(
-                db,
-                sql:
+        let tables = try reopened.engine.readBlocking { db in
+            try db.rows(
+                SQLStatement(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name"
-            )
+                )
+            ).map { try $0.text("name") }
         }
         XCTAssertEqual(
             tables,
@@ -33,7 +33,7 @@ final class StorageRestartTests: XCTestCase {
                 "roundUpdates",
                 "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])
-        let journal = try reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try reopened.engine.readBlocking { db in try db.row("PRAGMA journal_mode")?.text("journal_mode") }
         XCTAssertEqual(journal, "wal")
     }
 
@@ -56,9 +56,9 @@ final class StorageRestartTests: XCTestCase {
         await device.client.shutdown()
         try await first.stop(removingFolder: false)
         // A run as an aggregator from before run machines left it.
-        let storage = try Storage(path: DataDirectory(first.folder).database.path)
-        try await storage.pool.write { db in
-            try db.execute(sql: "UPDATE runs SET machine = NULL WHERE id = ?", arguments: [older.id])
+        let storage = try first.openStorage()
+        try await storage.engine.write { db in
+            try db.execute("UPDATE runs SET machine = NULL WHERE id = ?", older.id)
         }
 
         let second = try await TestAggregator.start(folder: first.folder)

@@ -15,6 +15,8 @@ import XCTest
 /// clients receive is checked against docs/openapi.yaml (``OpenAPIContract``).
 final class TestAggregator: Sendable {
     let folder: URL
+    /// The PostgreSQL database it keeps its state in; nil for the SQLite file in `folder`.
+    let databaseURL: String?
     let endpoints: AggregatorEndpoints
     let caPEM: String
     /// The token of `admin.token` when the aggregator started; nil if a test had deleted it.
@@ -28,7 +30,7 @@ final class TestAggregator: Sendable {
     static func start(
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
         metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256),
-        alertWebhook: String? = nil
+        alertWebhook: String? = nil, sqlite: Bool = false
     ) async throws -> TestAggregator {
         let folder =
             folder
@@ -37,28 +39,31 @@ final class TestAggregator: Sendable {
         var logger = Logger(label: "test-aggregator")
         logger.logLevel = .warning
         let lines = LineCollector()
+        let databaseURL = sqlite ? nil : try PostgreSQLTestSchema.forAggregator(in: folder)
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit,
                 connectionLimits: connectionLimits, alertWebhook: alertWebhook,
-                monitorRuleInterval: .milliseconds(50), databaseURL: try PostgreSQLTestSchema.forAggregator(in: folder)),
+                monitorRuleInterval: .milliseconds(50), databaseURL: databaseURL),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }
         let endpoints = await aggregator.endpoints.bound()
         let broadcaster = try XCTUnwrap(aggregator.services.compactMap { $0 as? RevisionBroadcaster }.first)
         return try TestAggregator(
-            folder: folder, endpoints: endpoints, lines: lines, broadcaster: broadcaster, group: group, running: running
-        )
+            folder: folder, databaseURL: databaseURL, endpoints: endpoints, lines: lines, broadcaster: broadcaster,
+            group: group, running: running)
     }
 
     private init(
-        folder: URL, endpoints: AggregatorEndpoints, lines: LineCollector, broadcaster: RevisionBroadcaster,
+        folder: URL, databaseURL: String?, endpoints: AggregatorEndpoints, lines: LineCollector,
+        broadcaster: RevisionBroadcaster,
         group: ServiceGroup,
         running: Task<Void, any Error>
     ) throws {
         self.folder = folder
+        self.databaseURL = databaseURL
         self.endpoints = endpoints
         self.lines = lines
         self.broadcaster = broadcaster
@@ -76,6 +81,11 @@ final class TestAggregator: Sendable {
 
     /// How many watches the aggregator holds right now.
     var broadcasterWaiters: Int { get async { await broadcaster.waiterCount } }
+
+    /// The aggregator's database, opened a second time (the aggregator may be running or stopped).
+    func openStorage() throws -> Storage {
+        try databaseURL.map { try Storage(postgresURL: $0) } ?? Storage(path: DataDirectory(folder).database.path)
+    }
 
     /// Shuts the aggregator down gracefully and waits for every service to stop.
     func stop(removingFolder: Bool = true) async throws {

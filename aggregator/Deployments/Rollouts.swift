@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import StarlingProtocol
@@ -14,12 +13,11 @@ import StarlingStorage
 /// version it had before if that deployment reverted it, and otherwise whatever an older deployment
 /// gave it. A completed deployment also covers devices that enroll later and match its selector.
 ///
-/// Machines live in memory and are written to SQLite on every transition, at shutdown, and, when
-/// only reports changed them, at most every ``reportSnapshotSeconds``: reports are stored as they
-/// arrive and replayed into the machine after a restart, so a machine written before its latest
-/// reports loses none of them.
+/// Machines live in memory and are written to the database on every transition, at shutdown,
+/// and, when only reports changed them, at most every ``reportSnapshotSeconds``: reports are
+/// stored as they arrive and replayed into the machine after a restart, so a machine written
+/// before its latest reports loses none of them.
 actor Rollouts: Service {
-    let pool: DatabasePool
     let engine: any StorageEngine
     let catalog: ModelCatalog
     let aliases: ModelAliases
@@ -37,11 +35,9 @@ actor Rollouts: Service {
     private var rollouts: [Rollout]
 
     init(
-        pool: DatabasePool, engine: any StorageEngine, catalog: ModelCatalog, aliases: ModelAliases,
-        devices: DeviceRegistry,
+        engine: any StorageEngine, catalog: ModelCatalog, aliases: ModelAliases, devices: DeviceRegistry,
         broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, tickInterval: Duration, logger: Logger
     ) throws {
-        self.pool = pool
         self.engine = engine
         self.catalog = catalog
         self.aliases = aliases
@@ -52,7 +48,7 @@ actor Rollouts: Service {
         self.logger = logger
         reportWriter = GroupCommit(engine: engine)
         lastSnapshot = clock()
-        rollouts = try Self.load(pool: pool, catalog: catalog, now: lastSnapshot)
+        rollouts = try Self.load(engine: engine, catalog: catalog, now: lastSnapshot)
     }
 
     func run() async throws {
@@ -100,8 +96,9 @@ actor Rollouts: Service {
 
     func events(id: String) async throws(APIError) -> DeploymentEventList {
         _ = try rollout(id)
-        return try await pool.reading { db in
-            let rows = try DeploymentEventRecord.filter(Column("deploymentId") == id).order(Column("id")).fetchAll(db)
+        return try await engine.reading { db in
+            let rows = try db.fetchAll(
+                DeploymentEventRecord.self, "SELECT * FROM deploymentEvents WHERE deploymentId = ? ORDER BY id", id)
             return DeploymentEventList(events: rows.map { DeploymentEvent(at: $0.at, message: $0.message) })
         }
     }
@@ -156,11 +153,11 @@ actor Rollouts: Service {
             try ModelAliases.save(record, in: db)
             for row in rows { try db.insert(row) }
             for old in superseded {
-                guard
-                    try db.execute(
-                        "UPDATE deployments SET state = ?, reason = ? WHERE id = ?", old.state.rawValue, old.reason,
-                        old.id) > 0
-                else { throw StorageError(.constraint, "deployments has no row \(old.id)") }
+                let changed = try db.execute(
+                    "UPDATE deployments SET state = ?, reason = ? WHERE id = ?", old.state.rawValue, old.reason, old.id)
+                guard changed > 0 else {
+                    throw StorageError(.constraint, "deployments has no row \(old.id) to supersede")
+                }
             }
         }
         for (successor, old) in zip(successors, superseded) {
@@ -246,7 +243,7 @@ extension Rollouts {
         _ request: CreateDeploymentRequest, version: Int, supersedes: String?
     ) async throws(APIError) -> Rollout {
         let row = try await prepared(request, version: version)
-        try await pool.writing { db in try row.insert(db) }
+        try await engine.writing { db in try db.insert(row) }
         return try await begin(row, supersedes: supersedes)
     }
 
@@ -356,14 +353,14 @@ extension Rollouts {
 
     private func log(_ message: String, for id: String, at time: Date? = nil) async throws(APIError) {
         let event = DeploymentEventRecord(deploymentId: id, at: time ?? clock(), message: message)
-        try await pool.writing { db in try event.insert(db) }
+        try await engine.writing { db in try db.insert(event) }
     }
 
     private func write(_ rollout: Rollout) async throws(APIError) {
         var row = rollout.record
         row.machine = rollout.machine
         let record = row
-        try await pool.writing { db in try record.update(db) }
+        try await engine.writing { db in try db.update(record) }
     }
 
     /// Writes every changed machine in one blocking transaction as the service stops: a write that
@@ -377,7 +374,7 @@ extension Rollouts {
             return row
         }
         do {
-            try pool.write { db in for row in rows { try row.update(db) } }
+            try engine.writeBlocking { db in for row in rows { try db.update(row) } }
             for index in changed { rollouts[index].dirty = false }
         } catch {
             logger.error("cannot record the rollouts as the aggregator stops", metadata: ["error": "\(error)"])
@@ -405,13 +402,23 @@ extension Rollouts {
 }
 
 extension Rollouts {
+    /// Every deployment, oldest first. Deployments created in the same instant come in the order
+    /// they started, which is the order of their first events (each logs its creation as it
+    /// starts); rows from before rollouts have no events.
+    private static let creationOrder = """
+        SELECT deployments.* FROM deployments
+        LEFT JOIN (SELECT deploymentId, MIN(id) AS firstEvent FROM deploymentEvents GROUP BY deploymentId) AS started
+            ON started.deploymentId = deployments.id
+        ORDER BY deployments.createdAt, COALESCE(started.firstEvent, 0), deployments.id
+        """
+
     /// Every deployment from the database, with reports stored after its machine was last written
     /// replayed into it; rows from before rollouts become completed `all` rollouts of their version.
     /// The rows of the versions they name are kept in `catalog`.
-    fileprivate static func load(pool: DatabasePool, catalog: ModelCatalog, now: Date) throws -> [Rollout] {
-        try pool.read { db in
+    fileprivate static func load(engine: any StorageEngine, catalog: ModelCatalog, now: Date) throws -> [Rollout] {
+        try engine.readBlocking { db in
             var loaded: [Rollout] = []
-            for record in try DeploymentRecord.order(Column("createdAt"), Column("rowid")).fetchAll(db) {
+            for record in try db.fetchAll(DeploymentRecord.self, Self.creationOrder) {
                 let tag = VersionTag(model: record.model, version: record.version).description
                 var machine: RolloutMachine
                 if let stored = record.machine {
@@ -426,8 +433,10 @@ extension Rollouts {
                 }
                 var rollout = Rollout(record: record, machine: machine)
                 if rollout.isLive {
-                    let reports = try DeploymentReportRecord.filter(Column("deploymentId") == record.id)
-                        .order(Column("reportedAt")).fetchAll(db)
+                    let reports = try db.fetchAll(
+                        DeploymentReportRecord.self,
+                        "SELECT * FROM deploymentReports WHERE deploymentId = ? ORDER BY reportedAt, deviceId",
+                        record.id)
                     for report in reports where report.state != .rolledBack {
                         let wire = DeploymentReport(
                             state: report.state, model: record.model, version: record.version, message: report.message,
@@ -439,8 +448,7 @@ extension Rollouts {
                 loaded.append(rollout)
                 for name in Set([tag] + machine.devices.compactMap(\.previousVersion)) {
                     guard let parsed = VersionTag(name),
-                        let row = try ModelVersionRecord.fetchOne(
-                            db, key: ["model": parsed.model, "version": parsed.version])
+                        let row = try db.fetchOne(ModelVersionRecord.self, key: parsed.model, parsed.version)
                     else { continue }
                     catalog.keep(row)
                 }

@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
-import StarlingStorage
 import StarlingProtocol
+import StarlingStorage
 
 /// A stored monitor rule, one per model and name.
-struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "monitorRules"
+struct MonitorRuleRecord: Codable, Sendable, StoredRecord {
     static let tableName = "monitorRules"
     static let primaryKey = ["model", "name"]
     var model: String
@@ -15,8 +13,7 @@ struct MonitorRuleRecord: Codable, Sendable, FetchableRecord, PersistableRecord,
 }
 
 /// A rule that fired, as stored.
-struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord, StoredRecord {
-    static let databaseTableName = "monitorAlerts"
+struct MonitorAlertRecord: Codable, Sendable, StoredRecord {
     static let tableName = "monitorAlerts"
     static let primaryKey = ["id"]
     static let generatedKey: String? = "id"
@@ -33,8 +30,6 @@ struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
     var resolvedAt: Date?
     var retrain: AlertRetrain?
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     var alert: MonitorAlert {
         MonitorAlert(
             id: id ?? 0, model: model, version: version, rule: rule, condition: condition, threshold: threshold,
@@ -45,7 +40,7 @@ struct MonitorAlertRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
 
 /// Monitor rules and the alerts they fired.
 struct MonitorRuleStore: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let clock: @Sendable () -> Date
 
     /// Checks and keeps a rule (replacing the model's rule of that name): a name of 1…64 letters,
@@ -76,60 +71,67 @@ struct MonitorRuleStore: Sendable {
             try Self.validate(retrain)
         }
         let record = MonitorRuleRecord(model: request.model, name: request.name, rule: request, updatedAt: now)
-        try await pool.writing { db in
-            guard try ModelRecord.exists(db, key: request.model) else { throw APIError.modelNotFound(request.model) }
-            try record.save(db)
+        try await engine.writing { db in
+            guard try db.exists("SELECT 1 FROM models WHERE name = ?", request.model) else {
+                throw APIError.modelNotFound(request.model)
+            }
+            try db.save(record)
         }
         return MonitorRule(rule: request, updatedAt: now)
     }
 
     func rules() async throws(APIError) -> [MonitorRule] {
-        try await pool.reading { db in
-            try MonitorRuleRecord.order(Column("model"), Column("name")).fetchAll(db)
+        try await engine.reading { db in
+            try db.fetchAll(MonitorRuleRecord.self, "SELECT * FROM monitorRules ORDER BY model, name")
                 .map { MonitorRule(rule: $0.rule, updatedAt: $0.updatedAt) }
         }
     }
 
     /// The rule `name` of `model`, if there is one.
     func rule(model: String, name: String) async throws(APIError) -> SetMonitorRuleRequest? {
-        try await pool.reading { db in try MonitorRuleRecord.fetchOne(db, key: ["model": model, "name": name])?.rule }
+        try await engine.reading { db in try db.fetchOne(MonitorRuleRecord.self, key: model, name)?.rule }
     }
 
     /// The newest alerts first, at most `limit`.
     func alerts(limit: Int = 500) async throws(APIError) -> [MonitorAlert] {
-        try await pool.reading { db in
-            try MonitorAlertRecord.order(Column("id").desc).limit(limit).fetchAll(db).map(\.alert)
+        try await engine.reading { db in
+            try db.fetchAll(MonitorAlertRecord.self, "SELECT * FROM monitorAlerts ORDER BY id DESC LIMIT ?", limit)
+                .map(\.alert)
         }
     }
 
     /// The alert of `rule` for `model`@`version` that still holds, if any.
     func openAlert(model: String, version: Int, rule: String) async throws(APIError) -> MonitorAlertRecord? {
-        try await pool.reading { db in
-            try MonitorAlertRecord.filter(
-                Column("model") == model && Column("version") == version && Column("rule") == rule
-                    && Column("resolvedAt") == nil
-            ).fetchOne(db)
+        try await engine.reading { db in
+            try db.fetchOne(
+                MonitorAlertRecord.self,
+                """
+                SELECT * FROM monitorAlerts
+                WHERE model = ? AND version = ? AND rule = ? AND resolvedAt IS NULL ORDER BY id LIMIT 1
+                """, model, version, rule)
         }
     }
 
     /// The alerts whose retraining run is still under way, oldest first.
     func retraining() async throws(APIError) -> [MonitorAlertRecord] {
-        try await pool.reading { db in
-            try MonitorAlertRecord.filter(Column("retrain") != nil).order(Column("id")).fetchAll(db)
-                .filter { $0.retrain?.state == .training }
+        try await engine.reading { db in
+            try db.fetchAll(
+                MonitorAlertRecord.self, "SELECT * FROM monitorAlerts WHERE retrain IS NOT NULL ORDER BY id"
+            )
+            .filter { $0.retrain?.state == .training }
         }
     }
 
     func insert(_ alert: MonitorAlertRecord) async throws(APIError) -> MonitorAlertRecord {
-        try await pool.writing { db in
+        try await engine.writing { db in
             var alert = alert
-            try alert.insert(db)
+            alert.id = try db.insertReturningKey(alert)
             return alert
         }
     }
 
     func update(_ alert: MonitorAlertRecord) async throws(APIError) {
-        try await pool.writing { db in try alert.update(db) }
+        try await engine.writing { db in try db.update(alert) }
     }
 
     /// Retraining runs of 1…100 rounds, and a canary policy ``Rollouts`` takes.

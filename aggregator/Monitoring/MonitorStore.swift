@@ -1,28 +1,28 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// The devices' monitor windows, kept 30 days, and the fleet's view of them: per version, the
 /// windows of every device added up, over the span and window by window.
 struct MonitorStore: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
 
     /// Keeps a device's windows (replacing any it sent before for the same version and start) and
     /// forgets windows older than ``MonitorUploadValidator/maximumAge``.
     func insert(_ windows: [(model: String, version: Int, window: MonitorWindow)], device: String, now: Date)
         async throws(APIError)
     {
-        try await pool.writing { db in
-            for (model, version, window) in windows {
-                try MonitorWindowRecord(
-                    deviceId: device, model: model, version: version, arm: Self.arm(of: window), start: window.start,
-                    window: window, receivedAt: now
-                ).save(db)
-            }
-            try MonitorWindowRecord.filter(
-                Column("start") < now.timeIntervalSince1970 - MonitorUploadValidator.maximumAge
-            ).deleteAll(db)
+        let records = windows.map { model, version, window in
+            MonitorWindowRecord(
+                deviceId: device, model: model, version: version, arm: Self.arm(of: window), start: window.start,
+                window: window, receivedAt: now)
+        }
+        try await engine.writing { db in
+            for record in records { try db.save(record) }
+            try db.execute(
+                "DELETE FROM monitorWindows WHERE start < ?",
+                now.timeIntervalSince1970 - MonitorUploadValidator.maximumAge)
         }
     }
 
@@ -33,19 +33,25 @@ struct MonitorStore: Sendable {
 
     /// The windows devices recorded as arms of `experiment`.
     func windows(ofExperiment experiment: String) async throws(APIError) -> [(device: String, window: MonitorWindow)] {
-        try await pool.reading { db in
-            try MonitorWindowRecord.filter([experiment, experiment + " shadow"].contains(Column("arm"))).fetchAll(db)
-                .map { ($0.deviceId, $0.window) }
+        try await engine.reading { db in
+            try db.fetchAll(
+                MonitorWindowRecord.self,
+                "SELECT * FROM monitorWindows WHERE arm IN (?, ?) ORDER BY arm, receivedAt, deviceId, model, version, start",
+                experiment, experiment + " shadow"
+            )
+            .map { ($0.deviceId, $0.window) }
         }
     }
 
     /// The versions of `model` with windows that started at or after `since`.
     func versions(model: String, since: Double) async throws(APIError) -> [Int] {
-        try await pool.reading { db in
-            try Int.fetchAll(
-                db,
-                sql: "SELECT DISTINCT version FROM monitorWindows WHERE model = ? AND start >= ? ORDER BY version",
-                arguments: [model, since])
+        try await engine.reading { db in
+            try db.rows(
+                SQLStatement(
+                    "SELECT DISTINCT version FROM monitorWindows WHERE model = ? AND start >= ? ORDER BY version",
+                    binding: [model, since])
+            )
+            .map { Int(try $0.integer("version")) }
         }
     }
 
@@ -54,13 +60,16 @@ struct MonitorStore: Sendable {
     func report(
         model: String, version: Int?, seconds: Double, now: Date, references: [Int: DriftReference]
     ) async throws(APIError) -> FleetMonitorReport {
-        let rows = try await pool.reading { db in
-            // A shadow's answers were never returned: they are compared in their experiment only.
-            var request = MonitorWindowRecord.filter(
-                Column("model") == model && Column("start") >= now.timeIntervalSince1970 - seconds
-                    && !Column("arm").like("% shadow"))
-            if let version { request = request.filter(Column("version") == version) }
-            return try request.order(Column("start")).fetchAll(db)
+        // A shadow's answers were never returned: they are compared in their experiment only.
+        var sql = "SELECT * FROM monitorWindows WHERE model = ? AND start >= ? AND arm NOT LIKE '% shadow'"
+        var arguments: [any SQLValueConvertible] = [model, now.timeIntervalSince1970 - seconds]
+        if let version {
+            sql += " AND version = ?"
+            arguments.append(version)
+        }
+        let statement = SQLStatement(sql + " ORDER BY start, version, receivedAt, deviceId, arm", binding: arguments)
+        let rows = try await engine.reading { db in
+            try db.rows(statement).map { try $0.decode(MonitorWindowRecord.self) }
         }
         let versions = Dictionary(grouping: rows, by: \.version).sorted { $0.key > $1.key }.map { version, rows in
             let points = Dictionary(grouping: rows, by: \.start).sorted { $0.key < $1.key }.compactMap { _, rows in
@@ -84,12 +93,16 @@ struct MonitorStore: Sendable {
     func deviceFigures(
         model: String, version: Int, seconds: Double, now: Date, reference: DriftReference?
     ) async throws(APIError) -> [String: MonitorReport.Version] {
-        let rows = try await pool.reading { db in
-            try MonitorWindowRecord.filter(
-                Column("model") == model && Column("version") == version
-                    && Column("start") >= now.timeIntervalSince1970 - seconds && !Column("arm").like("% shadow")
-                    && !Column("deviceId").like("secure:%")
-            ).fetchAll(db)
+        let since = now.timeIntervalSince1970 - seconds
+        let rows = try await engine.reading { db in
+            try db.fetchAll(
+                MonitorWindowRecord.self,
+                """
+                SELECT * FROM monitorWindows
+                WHERE model = ? AND version = ? AND start >= ? AND arm NOT LIKE '% shadow'
+                    AND deviceId NOT LIKE 'secure:%'
+                ORDER BY start, receivedAt, deviceId, arm
+                """, model, version, since)
         }
         return Dictionary(grouping: rows, by: \.deviceId).compactMapValues { rows in
             Self.sum(rows).map { MonitorReport.Version(summarising: $0, reference: reference) }

@@ -1,12 +1,10 @@
 import Foundation
-import GRDB
-import StarlingStorage
 import StarlingProtocol
+import StarlingStorage
 
 /// One device's monitor window of one version (and experiment arm), as stored; a device sending a
 /// window again replaces it.
-struct MonitorWindowRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "monitorWindows"
+struct MonitorWindowRecord: Codable, Sendable, StoredRecord {
     static let tableName = "monitorWindows"
     static let primaryKey = ["deviceId", "model", "version", "arm", "start"]
     var deviceId: String

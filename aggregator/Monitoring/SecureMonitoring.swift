@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import StarlingProtocol
+import StarlingStorage
 import Synchronization
 
 /// When devices' monitor windows are added up under SecAgg+ instead of sent one by one.
@@ -35,7 +35,7 @@ actor SecureMonitoring: Service {
     let runs: RunCoordinator
     let runStore: RunStore
     let shapes: VersionShapes
-    let pool: DatabasePool
+    let engine: any StorageEngine
     let broadcaster: RevisionBroadcaster
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -47,7 +47,7 @@ actor SecureMonitoring: Service {
 
     init(
         mode: MonitorAggregation, minimumDevices: Int, interval: Duration, devices: DeviceRegistry,
-        runs: RunCoordinator, runStore: RunStore, shapes: VersionShapes, pool: DatabasePool,
+        runs: RunCoordinator, runStore: RunStore, shapes: VersionShapes, engine: any StorageEngine,
         broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, logger: Logger
     ) throws {
         self.mode = mode
@@ -57,22 +57,19 @@ actor SecureMonitoring: Service {
         self.runs = runs
         self.runStore = runStore
         self.shapes = shapes
-        self.pool = pool
+        self.engine = engine
         self.broadcaster = broadcaster
         self.clock = clock
         self.logger = logger
         // A restart goes on from the end of the last span summed, so no span is summed twice.
-        let rows = try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT model, version, MAX(start + json_extract(window, '$.seconds')) AS end
-                    FROM monitorWindows WHERE deviceId LIKE 'secure:%' GROUP BY model, version
-                    """)
+        let spans = try engine.readBlocking { db in
+            try db.fetchAll(
+                SummedSpan.self,
+                "SELECT model, version, start, \"window\" FROM monitorWindows WHERE deviceId LIKE 'secure:%'")
         }
-        for row in rows {
-            let (model, version, end): (String, Int, Double?) = (row["model"], row["version"], row["end"])
-            if let end { cursors["\(model)@\(version)"] = end }
+        for span in spans {
+            let tag = "\(span.model)@\(span.version)"
+            cursors[tag] = max(cursors[tag] ?? span.end, span.end)
         }
     }
 
@@ -127,6 +124,20 @@ actor SecureMonitoring: Service {
             }
         }
     }
+}
+
+/// The span of a secure monitor window as stored: its start and, of its window, only the length.
+private struct SummedSpan: Decodable {
+    struct Window: Decodable {
+        var seconds: Double
+    }
+
+    var model: String
+    var version: Int
+    var start: Double
+    var window: Window
+
+    var end: Double { start + window.seconds }
 }
 
 extension SecureMonitoring: CustomStringConvertible {

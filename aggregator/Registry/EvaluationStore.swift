@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import StarlingProtocol
 import StarlingStorage
 
 /// A version's federated evaluation as stored: one row per evaluation run.
-struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "versionEvaluations"
+struct EvaluationRecord: Codable, Sendable, StoredRecord {
     static let tableName = "versionEvaluations"
     static let primaryKey = ["id"]
     static let generatedKey: String? = "id"

@@ -49,11 +49,8 @@ struct ModelAliases: Sendable {
         guard try db.exists("SELECT 1 FROM models WHERE name = ?", record.model) else {
             throw APIError.modelNotFound(record.model)
         }
-        guard
-            try db.exists("SELECT 1 FROM modelVersions WHERE model = ? AND version = ?", record.model, record.version)
-        else {
-            throw APIError.versionNotFound(record.model, record.version)
-        }
+        guard try db.exists("SELECT 1 FROM modelVersions WHERE model = ? AND version = ?", record.model, record.version)
+        else { throw APIError.versionNotFound(record.model, record.version) }
         try db.save(record)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
 import StarlingStorage
@@ -42,20 +41,6 @@ struct RoundResultWrite: Sendable {
             next = RunCoordinator.newRound(of: run, number: machine.round, baseVersion: machine.baseVersion, at: now)
         }
         return Outcome(machine: machine, finished: finished, next: next, actions: actions)
-    }
-
-    /// Writes the outcome inside the result's transaction.
-    func write(_ db: Database, version: Int?) throws {
-        let outcome = outcome(version: version)
-        try outcome.finished.save(db)
-        try outcome.next?.insert(db)
-        if let optimizerState {
-            try RunOptimizerStateRecord(
-                runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now
-            ).save(db)
-        }
-        try RunStore.write(
-            outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)
     }
 
     /// Writes the outcome inside the result's transaction.

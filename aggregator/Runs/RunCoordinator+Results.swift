@@ -76,9 +76,9 @@ extension RunCoordinator {
         let record = MonitorWindowRecord(
             deviceId: "secure:\(run.record.id)", model: run.record.model, version: version, arm: "", start: task.from,
             window: window, receivedAt: clock(), devices: devices)
-        try await store.pool.writing { db in
+        try await store.engine.writing { db in
             try write.write(db, version: nil)
-            try record.save(db)
+            try db.save(record)
         }
         logger.info(
             "fleet monitor window collected",

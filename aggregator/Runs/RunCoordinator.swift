@@ -75,7 +75,7 @@ actor RunCoordinator: Service {
         directory: DataDirectory, clock: @escaping @Sendable () -> Date, tickInterval: Duration,
         defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, metrics: AggregatorMetrics, logger: Logger
     ) throws {
-        let resumed = try RunResumption.load(pool: store.pool, catalog: catalog, at: clock())
+        let resumed = try RunResumption.load(engine: store.engine, catalog: catalog, at: clock())
         if !resumed.runs.isEmpty {
             logger.notice("unfinished runs taken up again", metadata: ["count": "\(resumed.runs.count)"])
         }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
+import StarlingStorage
 
 /// Takes up, when the aggregator starts, the runs a previous process left unfinished. Each run's
 /// stored machine is told it restarted (``RunMachine/restarted(at:)``), and the contributions and
@@ -29,19 +29,24 @@ enum RunResumption {
         var digests: [Int: String]
     }
 
-    static func load(pool: DatabasePool, catalog: ModelCatalog, at now: Date) throws -> Resumed {
+    static func load(engine: any StorageEngine, catalog: ModelCatalog, at now: Date) throws -> Resumed {
         var resumed = Resumed()
         var stored: [Stored] = []
-        try pool.read { db in
-            let runs = try RunRecord.filter(["waiting", "running"].contains(Column("state"))).fetchAll(db)
+        try engine.readBlocking { db in
+            let runs = try db.fetchAll(
+                RunRecord.self, "SELECT * FROM runs WHERE state IN ('waiting', 'running') ORDER BY createdAt, id")
             for run in runs {
                 guard let machine = run.machine,
-                    let round = try RoundRecord.fetchOne(
-                        db, key: ["runId": run.id, "round": machine.round])
+                    let round = try db.fetchOne(RoundRecord.self, key: run.id, machine.round)
                 else { continue }
-                let current = Column("runId") == run.id && Column("round") == machine.round
-                let updates = try RoundUpdateRecord.filter(current).order(Column("receivedAt")).fetchAll(db)
-                let failures = try RoundFailureRecord.filter(current).order(Column("reportedAt")).fetchAll(db)
+                let updates = try db.fetchAll(
+                    RoundUpdateRecord.self,
+                    "SELECT * FROM roundUpdates WHERE runId = ? AND round = ? ORDER BY receivedAt, deviceId",
+                    run.id, machine.round)
+                let failures = try db.fetchAll(
+                    RoundFailureRecord.self,
+                    "SELECT * FROM roundFailures WHERE runId = ? AND round = ? ORDER BY reportedAt, deviceId",
+                    run.id, machine.round)
                 let bases =
                     run.kind == .statistics
                     ? []
@@ -49,7 +54,7 @@ enum RunResumption {
                         machine.grants.values.map(\.baseVersion) + machine.secureGroups.groups.map(\.baseVersion)
                             + [machine.baseVersion])
                 let versions = try bases.compactMap { version in
-                    try ModelVersionRecord.fetchOne(db, key: ["model": run.model, "version": version])
+                    try db.fetchOne(ModelVersionRecord.self, key: run.model, version)
                 }
                 stored.append(
                     Stored(
@@ -87,9 +92,9 @@ enum RunResumption {
                 }
             }
             let state: RoundState = machine.cohort.isEmpty ? entry.run.state : .running
-            try pool.write { db in
+            try engine.writeBlocking { db in
                 try RunStore.write(machine, of: entry.run.id, roundState: state, in: db)
-                try round.save(db)
+                try db.save(round)
             }
             var run = entry.run
             run.state = state

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import StarlingCore
 import StarlingProtocol
 import StarlingStorage
@@ -7,12 +6,12 @@ import StarlingStorage
 /// The rounds' rows: runs, rounds, accepted contributions, failure reports and the server
 /// optimizer's state, and the admin view assembled from them.
 struct RunStore: Sendable {
-    let pool: DatabasePool
+    let engine: any StorageEngine
 
     func insert(_ run: RunRecord, first round: RoundRecord) async throws(APIError) {
-        try await pool.writing { db in
-            try run.insert(db)
-            try round.insert(db)
+        try await engine.writing { db in
+            try db.insert(run)
+            try db.insert(round)
         }
     }
 
@@ -22,28 +21,11 @@ struct RunStore: Sendable {
         _ machine: RunMachine, of runId: String, roundState: RoundState, round: RoundRecord,
         failureReason: String? = nil
     ) async throws(APIError) {
-        try await pool.writing { db in
+        try await engine.writing { db in
             guard try Self.write(machine, of: runId, roundState: roundState, failureReason: failureReason, in: db)
             else { return }
-            try round.save(db)
+            try db.save(round)
         }
-    }
-
-    /// Writes a run's machine and state in `db` unless a newer machine is written; returns whether
-    /// it wrote.
-    @discardableResult
-    static func write(
-        _ machine: RunMachine, of runId: String, roundState: RoundState, failureReason: String? = nil,
-        in db: Database
-    ) throws -> Bool {
-        let json = String(decoding: try RunRecord.databaseJSONEncoder(for: "machine").encode(machine), as: UTF8.self)
-        try db.execute(
-            sql: """
-                UPDATE runs SET machine = ?, machineRevision = ?, state = ?, failureReason = ?
-                WHERE id = ? AND machineRevision <= ?
-                """,
-            arguments: [json, machine.revision, roundState.rawValue, failureReason, runId, machine.revision])
-        return db.changesCount > 0
     }
 
     /// Writes a run's machine and state in `db` unless a newer machine is written; returns whether
@@ -53,28 +35,28 @@ struct RunStore: Sendable {
         _ machine: RunMachine, of runId: String, roundState: RoundState, failureReason: String? = nil,
         in db: any SQLConnection
     ) throws -> Bool {
-        let json = String(decoding: try RunRecord.databaseJSONEncoder(for: "machine").encode(machine), as: UTF8.self)
-        return try db.execute(
+        let changed = try db.execute(
             """
             UPDATE runs SET machine = ?, machineRevision = ?, state = ?, failureReason = ?
             WHERE id = ? AND machineRevision <= ?
             """,
-            json, machine.revision, roundState.rawValue, failureReason, runId, machine.revision) > 0
+            try machineColumn(machine), machine.revision, roundState.rawValue, failureReason, runId, machine.revision)
+        return changed > 0
     }
 
     func insert(_ update: RoundUpdateRecord) async throws(APIError) {
-        try await pool.writing { db in try update.insert(db) }
+        try await engine.writing { db in try db.insert(update) }
     }
 
     /// Keeps a failure report; a device of a buffered run reporting again in the same round replaces
     /// its earlier report.
     func insert(_ failure: RoundFailureRecord) async throws(APIError) {
-        try await pool.writing { db in try failure.save(db) }
+        try await engine.writing { db in try db.save(failure) }
     }
 
     /// The run's server-optimizer state after its last step; nil before the first.
     func optimizerState(runId: String) async throws(APIError) -> ServerOptimizerState? {
-        let record = try await pool.reading { db in try RunOptimizerStateRecord.fetchOne(db, key: runId) }
+        let record = try await engine.reading { db in try db.fetchOne(RunOptimizerStateRecord.self, key: runId) }
         guard let record else { return nil }
         do {
             return try ServerOptimizerState(decoding: Array(record.state))
@@ -84,83 +66,77 @@ struct RunStore: Sendable {
     }
 
     func deleteUpdate(runId: String, round: Int, deviceID: String) async throws(APIError) {
-        try await pool.writing { db in
-            _ = try RoundUpdateRecord.deleteOne(
-                db, key: ["runId": runId, "round": round, "deviceId": deviceID])
-        }
+        try await engine.writing { db in _ = try db.delete(RoundUpdateRecord.self, key: runId, round, deviceID) }
     }
 
     func deleteFailure(runId: String, round: Int, deviceID: String) async throws(APIError) {
-        try await pool.writing { db in
-            _ = try RoundFailureRecord.deleteOne(
-                db, key: ["runId": runId, "round": round, "deviceId": deviceID])
-        }
+        try await engine.writing { db in _ = try db.delete(RoundFailureRecord.self, key: runId, round, deviceID) }
     }
 
     func round(runId: String, round: Int) async throws(APIError) -> RoundRecord? {
-        try await pool.reading { db in
-            try RoundRecord.fetchOne(db, key: ["runId": runId, "round": round])
-        }
+        try await engine.reading { db in try db.fetchOne(RoundRecord.self, key: runId, round) }
     }
 
     func updates(runId: String, round: Int) async throws(APIError) -> [RoundUpdateRecord] {
-        try await pool.reading { db in
-            try RoundUpdateRecord.filter(Column("runId") == runId && Column("round") == round).fetchAll(db)
+        try await engine.reading { db in
+            try db.fetchAll(
+                RoundUpdateRecord.self, "SELECT * FROM roundUpdates WHERE runId = ? AND round = ? ORDER BY deviceId",
+                runId, round)
         }
     }
 
     /// Marks as failed every unfinished run that kept no machine (recorded by an older aggregator),
     /// which cannot be taken up again; returns how many.
-    static func failUnresumable(at now: Date, in db: Database) throws -> Int {
+    static func failUnresumable(at now: Date, in db: any SQLConnection) throws -> Int {
         let reason = "the aggregator restarted"
         let unfinished = "SELECT id FROM runs WHERE machine IS NULL AND state IN ('waiting', 'running')"
         try db.execute(
-            sql: """
-                UPDATE rounds SET state = 'failed', failureReason = ?, endedAt = ?
-                WHERE state IN ('waiting', 'running') AND runId IN (\(unfinished))
-                """,
-            arguments: [reason, now])
-        try db.execute(
-            sql: "UPDATE runs SET state = 'failed', failureReason = ? WHERE id IN (\(unfinished))",
-            arguments: [reason])
-        return db.changesCount
+            """
+            UPDATE rounds SET state = 'failed', failureReason = ?, endedAt = ?
+            WHERE state IN ('waiting', 'running') AND runId IN (\(unfinished))
+            """,
+            reason, now)
+        return try db.execute(
+            "UPDATE runs SET state = 'failed', failureReason = ? WHERE id IN (\(unfinished))", reason)
     }
 
     /// The ids of the newest `limit` runs, newest first.
     func recentIDs(limit: Int) async throws(APIError) -> [String] {
-        try await pool.reading { db in
-            try String.fetchAll(
-                db, sql: "SELECT id FROM runs ORDER BY createdAt DESC, id DESC LIMIT ?", arguments: [limit])
+        try await engine.reading { db in
+            try db.rows(SQLStatement("SELECT id FROM runs ORDER BY createdAt DESC, id DESC LIMIT ?", binding: [limit]))
+                .map { try $0.text("id") }
         }
     }
 
     /// The plan of run `id`, if there is one.
     func plan(id: String) async throws(APIError) -> RunPlan? {
-        try await pool.reading { db in try RunRecord.fetchOne(db, key: id)?.plan }
+        try await engine.reading { db in try db.fetchOne(RunRecord.self, key: id)?.plan }
     }
 
     /// The admin view of a run; 404 `run_not_found` if unknown.
     func info(id: String) async throws(APIError) -> RunInfo {
-        try await pool.reading { db in
-            guard let round = try RunRecord.fetchOne(db, key: id) else {
+        try await engine.reading { db in
+            guard let round = try db.fetchOne(RunRecord.self, key: id) else {
                 throw APIError.notFound(.runNotFound, "there is no run '\(id)'")
             }
-            let rounds = try RoundRecord.filter(Column("runId") == id).order(Column("round"))
-                .fetchAll(db)
+            let rounds = try db.fetchAll(RoundRecord.self, "SELECT * FROM rounds WHERE runId = ? ORDER BY round", id)
             let failures = Dictionary(
-                grouping: try RoundFailureRecord.filter(Column("runId") == id).order(Column("reportedAt")).fetchAll(
-                    db),
+                grouping: try db.fetchAll(
+                    RoundFailureRecord.self,
+                    "SELECT * FROM roundFailures WHERE runId = ? ORDER BY reportedAt, round, deviceId", id),
                 by: \.round)
-            let evaluation = try EvaluationRecord.filter(Column("runId") == id).fetchOne(db)
-            let profile = try Row.fetchOne(
-                db, sql: "SELECT name, version FROM featureProfiles WHERE runId = ?", arguments: [id]
+            let evaluation = try db.fetchOne(
+                EvaluationRecord.self, "SELECT * FROM versionEvaluations WHERE runId = ? ORDER BY id LIMIT 1", id)
+            let profile = try db.row(
+                SQLStatement(
+                    "SELECT name, version FROM featureProfiles WHERE runId = ? ORDER BY version LIMIT 1", binding: [id])
             )
-            .map { ProfileReference(name: $0["name"], version: $0["version"]) }
+            .map { row in ProfileReference(name: try row.text("name"), version: Int(try row.integer("version"))) }
             let counts = try Dictionary(
-                Row.fetchAll(
-                    db, sql: "SELECT round, COUNT(*) AS n FROM roundUpdates WHERE runId = ? GROUP BY round",
-                    arguments: [id]
-                ).map { (row: Row) -> (Int, Int) in (row["round"], row["n"]) },
+                db.rows(
+                    SQLStatement(
+                        "SELECT round, COUNT(*) AS n FROM roundUpdates WHERE runId = ? GROUP BY round", binding: [id])
+                ).map { row in (Int(try row.integer("round")), Int(try row.integer("n"))) },
                 uniquingKeysWith: { first, _ in first })
             return RunInfo(
                 id: round.id, kind: round.kind, model: round.model, state: round.state, totalRounds: round.plan.rounds,
@@ -181,4 +157,15 @@ struct RunStore: Sendable {
                 evaluation: evaluation?.evaluation, profile: profile, stage: round.machine?.stage)
         }
     }
+}
+
+/// The value of a run's `machine` column: `machine` as ``RunRecord`` stores it.
+private func machineColumn(_ machine: RunMachine) throws(StorageError) -> SQLValue {
+    struct Columns: Encodable {
+        var machine: RunMachine
+    }
+    guard let value = try RecordColumns(Columns(machine: machine))["machine"] else {
+        throw StorageError(.schema, "a run machine encoded as no column")
+    }
+    return value
 }

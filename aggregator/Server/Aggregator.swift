@@ -37,16 +37,18 @@ public struct Aggregator: Sendable {
             in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
         let storage: Storage
         do {
-            storage = try Storage(path: directory.database.path)
+            storage =
+                try configuration.databaseURL.map { try Storage(postgresURL: $0) }
+                ?? Storage(path: directory.database.path)
             if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
                 announce("admin token: \(token)")
             }
-            let failed = try storage.pool.write { db in try RunStore.failUnresumable(at: clock(), in: db) }
+            let failed = try storage.engine.writeBlocking { db in try RunStore.failUnresumable(at: clock(), in: db) }
             if failed > 0 {
                 logger.warning(
                     "runs of an older aggregator marked failed by a restart", metadata: ["count": "\(failed)"])
             }
-            let swept = try LeftoverSweep.run(directory: directory, pool: storage.pool)
+            let swept = try LeftoverSweep.run(directory: directory, engine: storage.engine)
             if swept.total > 0 {
                 logger.notice("files left by an interrupted process removed", metadata: ["removed": "\(swept)"])
             }
@@ -155,7 +157,6 @@ public struct Aggregator: Sendable {
         configuration: AggregatorConfiguration,
         clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
     ) throws -> Components {
-        let pool = storage.pool
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = try DeviceRegistry(engine: storage.engine, presence: Presence(), clock: clock)
@@ -164,7 +165,7 @@ public struct Aggregator: Sendable {
         let registry = ModelRegistry(
             engine: storage.engine, directory: directory, signer: VersionSigner(key: identity.signingKey),
             profiles: profiles, sizeLimit: configuration.modelSizeLimit, clock: clock)
-        let runStore = RunStore(pool: pool)
+        let runStore = RunStore(engine: storage.engine)
         let evaluations = EvaluationStore(engine: storage.engine)
         let runs = try RunCoordinator(
             store: runStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
@@ -173,19 +174,19 @@ public struct Aggregator: Sendable {
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
         let aliases = ModelAliases(engine: storage.engine, clock: clock)
         let rollouts = try Rollouts(
-            pool: pool, engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster, clock: clock,
-            tickInterval: configuration.coordinatorTick, logger: logger)
-        let monitors = MonitorStore(pool: pool)
+            engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster,
+            clock: clock, tickInterval: configuration.coordinatorTick, logger: logger)
+        let monitors = MonitorStore(engine: storage.engine)
         let shapes = VersionShapes(catalog: catalog)
         let secureMonitoring = try SecureMonitoring(
             mode: configuration.monitorAggregation, minimumDevices: configuration.secureMonitorMinimumDevices,
             interval: configuration.secureMonitorInterval, devices: devices, runs: runs, runStore: runStore,
-            shapes: shapes, pool: pool, broadcaster: broadcaster, clock: clock, logger: logger)
+            shapes: shapes, engine: storage.engine, broadcaster: broadcaster, clock: clock, logger: logger)
         let experiments = try Experiments(
             engine: storage.engine, catalog: catalog, monitors: monitors, rollouts: rollouts, devices: devices,
             broadcaster: broadcaster, clock: clock, refreshInterval: configuration.monitorRuleInterval, logger: logger)
         return Components(
-            pool: pool, devices: devices,
+            devices: devices,
             revocation: DeviceRevocation(
                 engine: storage.engine, devices: devices, runs: runs, broadcaster: broadcaster, clock: clock),
             enrollment: Enrollment(
@@ -208,7 +209,7 @@ public struct Aggregator: Sendable {
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
                 store: monitors, catalog: catalog, shapes: shapes, clock: clock),
-            monitorRules: MonitorRuleStore(pool: pool, clock: clock), experiments: experiments,
+            monitorRules: MonitorRuleStore(engine: storage.engine, clock: clock), experiments: experiments,
             secureMonitoring: secureMonitoring)
     }
 }

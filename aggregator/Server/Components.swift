@@ -1,10 +1,8 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The aggregator's parts, wired once at start-up and shared by both listeners' routes.
 struct Components: Sendable {
-    let pool: DatabasePool
     let devices: DeviceRegistry
     let revocation: DeviceRevocation
     let enrollment: Enrollment

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import StarlingProtocol
+import StarlingStorage
 
 /// Removes at start-up what a process killed mid-write left in the data folder: the temporary
 /// files of interrupted atomic writes, artifacts of model versions whose registration never
@@ -17,20 +17,20 @@ enum LeftoverSweep {
         var total: Int { temporaryFiles + orphanArtifacts + orphanModelFolders + updateFolders }
     }
 
-    static func run(directory: DataDirectory, pool: DatabasePool) throws -> Removed {
+    static func run(directory: DataDirectory, engine: any StorageEngine) throws -> Removed {
         // A version's artifacts are known by their names and by the paths its row records.
-        let (versions, models, liveRuns) = try pool.read { db in
+        let (versions, models, liveRuns) = try engine.readBlocking { db in
             (
                 Set(
-                    try Row.fetchAll(db, sql: "SELECT model, version, path, pathInt8 FROM modelVersions").flatMap {
-                        row in
-                        let (model, version): (String, Int) = (row["model"], row["version"])
-                        let recorded: [String?] = [row["path"], row["pathInt8"]]
+                    try db.rows("SELECT model, version, path, pathInt8 FROM modelVersions").flatMap { row in
+                        let (model, version) = (try row.text("model"), try row.integer("version"))
+                        let recorded = [try row.text("path"), try row.text("pathInt8")]
                         return ArtifactFormat.allCases.map { "\(model)/\(version)\($0.fileSuffix).safetensors" }
-                            + recorded.compactMap { $0 }
+                            + recorded
                     }),
-                Set(try String.fetchAll(db, sql: "SELECT name FROM models")),
-                Set(try String.fetchAll(db, sql: "SELECT id FROM runs WHERE state IN ('waiting', 'running')"))
+                Set(try db.rows("SELECT name FROM models").map { try $0.text("name") }),
+                Set(
+                    try db.rows("SELECT id FROM runs WHERE state IN ('waiting', 'running')").map { try $0.text("id") })
             )
         }
         var removed = Removed()

@@ -1,13 +1,11 @@
 import Foundation
-import GRDB
 import StarlingProtocol
 import StarlingStorage
 
 // Rows of the tables that decide who may do what, and of the audit log that records what they did.
 
 /// An enrollment token; only the SHA-256 of its secret is kept.
-struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "enrollmentTokens"
+struct EnrollmentTokenRecord: Codable, Sendable, StoredRecord {
     static let tableName = "enrollmentTokens"
     static let primaryKey = ["tokenHash"]
     var id: String
@@ -25,8 +23,7 @@ struct EnrollmentTokenRecord: Codable, Sendable, FetchableRecord, PersistableRec
 }
 
 /// An admin bearer token; only the SHA-256 of its secret is kept.
-struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "adminTokens"
+struct AdminTokenRecord: Codable, Sendable, StoredRecord {
     static let tableName = "adminTokens"
     static let primaryKey = ["tokenHash"]
     var id: String
@@ -47,8 +44,7 @@ struct AdminTokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord, 
 
 /// One recorded admin call. The table's triggers refuse every `UPDATE` and `DELETE`, so a row is
 /// only ever inserted.
-struct AuditEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "auditEvents"
+struct AuditEventRecord: Codable, Sendable, StoredRecord {
     static let tableName = "auditEvents"
     static let primaryKey = ["id"]
     static let generatedKey: String? = "id"

@@ -1,14 +1,12 @@
 import Foundation
-import GRDB
 import StarlingProtocol
 import StarlingStorage
 
 // Rows of the aggregator's tables. Nested values (tags, lineage, metrics, cohorts) are stored as
-// JSON text by GRDB's Codable support.
+// JSON text (see StarlingStorage's RecordColumns).
 
 /// An enrolled device.
-struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "devices"
+struct DeviceRecord: Codable, Sendable, StoredRecord {
     static let tableName = "devices"
     static let primaryKey = ["id"]
     var id: String
@@ -24,8 +22,7 @@ struct DeviceRecord: Codable, Sendable, FetchableRecord, PersistableRecord, Stor
 }
 
 /// A key–value setting such as the refinement model.
-struct SettingRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "settings"
+struct SettingRecord: Codable, Sendable, StoredRecord {
     static let tableName = "settings"
     static let primaryKey = ["key"]
     var key: String
@@ -33,8 +30,7 @@ struct SettingRecord: Codable, Sendable, FetchableRecord, PersistableRecord, Sto
 }
 
 /// A model of the registry: its fixed shape.
-struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "models"
+struct ModelRecord: Codable, Sendable, StoredRecord {
     static let tableName = "models"
     static let primaryKey = ["name"]
     var name: String
@@ -45,8 +41,7 @@ struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord, Store
 }
 
 /// One immutable version of a model and where its two artifacts live (fp32 and int8).
-struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "modelVersions"
+struct ModelVersionRecord: Codable, Sendable, StoredRecord {
     static let tableName = "modelVersions"
     static let primaryKey = ["model", "version"]
     var model: String
@@ -97,8 +92,7 @@ struct ModelVersionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 }
 
 /// A deployment of one version to the devices a selector picks.
-struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "deployments"
+struct DeploymentRecord: Codable, Sendable, StoredRecord {
     static let tableName = "deployments"
     static let primaryKey = ["id"]
     var id: String
@@ -115,8 +109,7 @@ struct DeploymentRecord: Codable, Sendable, FetchableRecord, PersistableRecord, 
 }
 
 /// One line of a deployment's history.
-struct DeploymentEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "deploymentEvents"
+struct DeploymentEventRecord: Codable, Sendable, StoredRecord {
     static let tableName = "deploymentEvents"
     static let primaryKey = ["id"]
     static let generatedKey: String? = "id"
@@ -126,8 +119,7 @@ struct DeploymentEventRecord: Codable, Sendable, FetchableRecord, PersistableRec
 }
 
 /// A device's latest report on a deployment.
-struct DeploymentReportRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "deploymentReports"
+struct DeploymentReportRecord: Codable, Sendable, StoredRecord {
     static let tableName = "deploymentReports"
     static let primaryKey = ["deploymentId", "deviceId"]
     var deploymentId: String

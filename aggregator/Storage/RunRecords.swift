@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import StarlingProtocol
 import StarlingStorage
 
 /// A federated run: its validated plan and overall state.
-struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "runs"
+struct RunRecord: Codable, Sendable, StoredRecord {
     static let tableName = "runs"
     static let primaryKey = ["id"]
     var id: String
@@ -21,8 +19,7 @@ struct RunRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredR
 }
 
 /// One round of a run: its cohort once chosen, and the version it produced.
-struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "rounds"
+struct RoundRecord: Codable, Sendable, StoredRecord {
     static let tableName = "rounds"
     static let primaryKey = ["runId", "round"]
     var runId: String
@@ -43,8 +40,7 @@ struct RoundRecord: Codable, Sendable, FetchableRecord, PersistableRecord, Store
 }
 
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.
-struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "roundUpdates"
+struct RoundUpdateRecord: Codable, Sendable, StoredRecord {
     static let tableName = "roundUpdates"
     static let primaryKey = ["runId", "round", "deviceId"]
     var runId: String
@@ -61,8 +57,7 @@ struct RoundUpdateRecord: Codable, Sendable, FetchableRecord, PersistableRecord,
 }
 
 /// A device's report that it could not contribute to an round.
-struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "roundFailures"
+struct RoundFailureRecord: Codable, Sendable, StoredRecord {
     static let tableName = "roundFailures"
     static let primaryKey = ["runId", "round", "deviceId"]
     var runId: String
@@ -79,8 +74,7 @@ struct RoundFailureRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 
 /// A training run's server-optimizer state (moments and step count), written after every step so it
 /// lives with the run rather than in the process.
-struct RunOptimizerStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord, StoredRecord {
-    static let databaseTableName = "runOptimizerStates"
+struct RunOptimizerStateRecord: Codable, Sendable, StoredRecord {
     static let tableName = "runOptimizerStates"
     static let primaryKey = ["runId"]
     var runId: String
