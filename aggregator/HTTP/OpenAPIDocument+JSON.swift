@@ -1200,6 +1200,7 @@ extension OpenAPIDocument {
           "secagg_wrong_stage",
           "secure_aggregation_required",
           "stage_restarted",
+          "storage_unavailable",
           "tag_not_allowed",
           "token_expired",
           "token_not_found",
