@@ -75,6 +75,11 @@ public final class PostgreSQLEngine: StorageEngine {
     private static let readBegin = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"]
     private static let writeBegin = ["BEGIN", "SELECT pg_advisory_xact_lock(\(writeLockKey))"]
 
+    /// An engine dropped without ``close()`` still closes its idle connections.
+    deinit {
+        for connection in idle.withLock({ $0 }) { discard(connection) }
+    }
+
     public func close() async throws {
         closed.withLock { $0 = true }
         for connection in idle.withLock({ connections in
@@ -148,8 +153,10 @@ public final class PostgreSQLEngine: StorageEngine {
         idle.withLock { $0.append(connection) }
     }
 
+    /// Closes `connection`, keeping it alive until it has closed.
     private func discard(_ connection: PostgresConnection) {
-        let _: EventLoopFuture<Void> = connection.close()
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// A connection inside one transaction, waiting for each statement on the thread pool.
