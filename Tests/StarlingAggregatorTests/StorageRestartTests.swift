@@ -25,7 +25,8 @@ final class StorageRestartTests: XCTestCase {
         XCTAssertEqual(
             tables,
             [
-                "adminTokens", "artifacts", "auditEvents", "deploymentEvents", "deploymentReports", "deployments", "devices",
+                "adminTokens", "artifacts", "auditEvents", "deploymentEvents", "deploymentReports", "deployments",
+                "devices",
                 "enrollmentTokens", "experiments",
                 "featureProfiles", "modelAliases", "modelVersions", "models", "monitorAlerts", "monitorRules",
                 "monitorWindows",

@@ -94,13 +94,16 @@ final class StoredRecordTests: XCTestCase {
             }
             var expected = [Self.gadget(1), changed, Self.gadget(3)]
             expected[0].score = 9
-            XCTAssertEqual(afterUpdate, expected, "update clears a column set to nil; save inserts or replaces: \(engineName)")
+            XCTAssertEqual(
+                afterUpdate, expected, "update clears a column set to nil; save inserts or replaces: \(engineName)")
 
             let (deleted, deletedAgain, remaining, windows) = try await engine.write { db in
                 (
                     try db.delete(Gadget.self, key: "ana", 2), try db.delete(Gadget.self, key: "ana", 2),
                     try db.integer("SELECT COUNT(*) FROM gadgets"),
-                    try db.rows(SQLStatement("SELECT \"window\" FROM gadgets ORDER BY id")).map { try $0.text("window") }
+                    try db.rows(SQLStatement("SELECT \"window\" FROM gadgets ORDER BY id")).map {
+                        try $0.text("window")
+                    }
                 )
             }
             XCTAssertTrue(deleted, engineName)
@@ -178,7 +181,8 @@ final class StoredRecordTests: XCTestCase {
             try Row.fetchAll(db, sql: "SELECT seen, kind, detail, tags, payload, active FROM gadgets ORDER BY id")
         }
         XCTAssertEqual(
-            stored[0].databaseValues.dropLast(), stored[1].databaseValues.dropLast(), "byte for byte the same stored values")
+            stored[0].databaseValues.dropLast(), stored[1].databaseValues.dropLast(),
+            "byte for byte the same stored values")
         XCTAssertEqual(stored.map { $0["active"] as Int64? }, [0, 1], "booleans as integers")
         XCTAssertEqual(stored[1]["seen"] as String?, "2025-12-05 20:26:06.125")
         try reopened.close()
