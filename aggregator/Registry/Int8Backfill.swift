@@ -5,7 +5,8 @@ import StarlingTransport
 
 /// Gives every version registered before int8 artifacts existed its int8 artifact, at start-up,
 /// before either listener serves: reads the fp32 bundle, quantizes it (``Int8Artifact``), writes
-/// `<version>.int8.safetensors` atomically and records its digest, one version per transaction.
+/// `<version>.int8.safetensors` atomically, and records its digest and keeps it in the database, one
+/// version per transaction.
 enum Int8Backfill {
     /// How many versions were backfilled.
     static func run(engine: any StorageEngine, directory: DataDirectory) throws -> Int {
@@ -22,7 +23,10 @@ enum Int8Backfill {
             updated.sha256Int8 = Secrets.sha256(bytes)
             updated.sizeBytesInt8 = bytes.count
             updated.pathInt8 = url.path
-            try engine.writeBlocking { db in try db.update(updated) }
+            try engine.writeBlocking { db in
+                try db.update(updated)
+                try ArtifactStore.keep(bytes, in: db, now: Date())
+            }
         }
         return pending.count
     }

@@ -6,10 +6,12 @@ import StarlingStorage
 /// Read access to the registry: listings, version rows and artifacts, with the API's 404s.
 struct ModelCatalog: Sendable {
     let engine: any StorageEngine
+    let artifacts: ArtifactStore
     private let rows = VersionRows()
 
-    init(engine: any StorageEngine) {
+    init(engine: any StorageEngine, directory: DataDirectory) {
         self.engine = engine
+        artifacts = ArtifactStore(engine: engine, directory: directory)
     }
 
     func models() async throws(APIError) -> ModelList {
@@ -90,12 +92,9 @@ struct ModelCatalog: Sendable {
         rows.keep(row)
     }
 
-    /// The bytes of a version's artifact in `format`.
+    /// The bytes of a version's artifact in `format` (see ``ArtifactStore``).
     func artifact(_ record: ModelVersionRecord, format: ArtifactFormat = .fp32) throws(APIError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: record.artifact(format).path) else {
-            throw .internal("the \(format.rawValue) artifact of \(record.model)@\(record.version) is missing from disk")
-        }
-        return Array(data)
+        try artifacts.bytes(of: record, format: format)
     }
 
     /// The decoded bundle of a version.

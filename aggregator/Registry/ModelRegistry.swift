@@ -10,7 +10,8 @@ import StarlingTransport
 /// transactions one at a time, so version numbers are handed out one at a time; within it both
 /// artifacts are written atomically, the fp32 bundle to `DIR/models/<name>/<version>.safetensors`
 /// and its int8 quantization (``Int8Artifact``) to `DIR/models/<name>/<version>.int8.safetensors`,
-/// before the row commits, so a committed row always points at two complete files. Every version
+/// before the row commits, so a committed row always points at two complete files, and both are
+/// kept in the database by digest in the same transaction, for every replica (``ArtifactStore``). Every version
 /// is signed (``VersionSigner``) over its name, number, both artifact digests and its manifest
 /// digest. Models larger than `sizeLimit` are refused (400 `model_too_large`) before anything is
 /// allocated for them.
@@ -114,6 +115,8 @@ struct ModelRegistry: Sendable {
             let int8Bytes = int8.encoded(as: manifest)
             let int8URL = directory.artifact(model: name, version: version, format: .int8)
             try AtomicFile.write(int8Bytes, to: int8URL)
+            try ArtifactStore.keep(bytes, in: db, now: now)
+            try ArtifactStore.keep(int8Bytes, in: db, now: now)
             var record = ModelVersionRecord(
                 model: name, version: version, sha256: Secrets.sha256(bytes), sizeBytes: bytes.count, path: url.path,
                 sha256Int8: Secrets.sha256(int8Bytes), sizeBytesInt8: int8Bytes.count, pathInt8: int8URL.path,

@@ -59,6 +59,13 @@ public struct Aggregator: Sendable {
             let signed = try SignatureBackfill.run(
                 engine: storage.engine, signer: VersionSigner(key: identity.signingKey))
             if signed > 0 { logger.info("earlier versions signed", metadata: ["count": "\(signed)"]) }
+            let kept = try ArtifactBackfill.run(engine: storage.engine, directory: directory, now: clock())
+            if kept.kept > 0 { logger.info("artifacts kept in the database", metadata: ["count": "\(kept.kept)"]) }
+            if kept.unreadable > 0 {
+                logger.error(
+                    "artifacts missing from the data folder or not matching their digest",
+                    metadata: ["count": "\(kept.unreadable)"])
+            }
         } catch {
             throw BootstrapError("cannot open the database in \(directory.root.path): \(error)")
         }
@@ -160,7 +167,7 @@ public struct Aggregator: Sendable {
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
         let devices = try DeviceRegistry(engine: storage.engine, presence: Presence(), clock: clock)
-        let catalog = ModelCatalog(engine: storage.engine)
+        let catalog = ModelCatalog(engine: storage.engine, directory: directory)
         let profiles = ProfileStore(engine: storage.engine)
         let registry = ModelRegistry(
             engine: storage.engine, directory: directory, signer: VersionSigner(key: identity.signingKey),

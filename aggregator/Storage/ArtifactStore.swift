@@ -1,37 +1,37 @@
 import Foundation
+import StarlingProtocol
 import StarlingStorage
 import StarlingTransport
 
-/// Model artifacts by their SHA-256, in the database every replica shares, with a cache of files
-/// in this aggregator's data folder. Every read checks the bytes against their digest: a cached
-/// file that is missing, truncated or corrupt is fetched again from the database, and a database
-/// copy that does not match is an error, never served.
+/// Model artifacts by their SHA-256 in the database every replica shares, with this aggregator's
+/// copy of each in its data folder (`models/<name>/<version>[.int8].safetensors`) as the cache.
+/// Every read checks the bytes against the version's digest: a copy that is missing, truncated or
+/// corrupt is fetched again from the database and rewritten, and a database copy that does not
+/// match is an error, never served.
 struct ArtifactStore: Sendable {
     let engine: any StorageEngine
-    /// `<data folder>/artifacts`, one file per digest.
-    let cache: URL
+    let directory: DataDirectory
 
     /// Keeps `bytes` inside a write transaction (the one that records what names them) and
     /// returns their digest; bytes already kept are not written twice.
+    @discardableResult
     static func keep(_ bytes: [UInt8], in db: any SQLConnection, now: Date) throws -> String {
         let digest = Secrets.sha256(bytes)
         try db.execute(
-            "INSERT INTO artifacts (sha256, sizeBytes, bytes, createdAt) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            """
+            INSERT INTO artifacts (sha256, sizeBytes, bytes, createdAt) VALUES (?, ?, ?, ?)
+            ON CONFLICT (sha256) DO NOTHING
+            """,
             digest, bytes.count, SQLValue.blob(bytes), now)
         return digest
     }
 
-    /// Writes `bytes` to the cache, for a caller that has just kept them. A cache that cannot be
-    /// written is no error: the next read fetches the bytes from the database again.
-    func cacheLocally(_ bytes: [UInt8], digest: String) {
-        try? AtomicFile.write(bytes, to: file(digest))
-    }
-
-    /// The bytes with `digest`, from the cache when it holds them intact, else from the database.
-    /// On a cache miss this blocks the calling thread for one read of the database.
-    func bytes(_ digest: String) throws(APIError) -> [UInt8] {
-        guard Self.isDigest(digest) else { throw .internal("'\(digest)' is not an artifact digest") }
-        if let data = FileManager.default.contents(atPath: file(digest).path), Secrets.sha256(data) == digest {
+    /// The artifact of `record` in `format`, from this aggregator's copy when it is intact, else
+    /// from the database. On a miss this blocks the calling thread for one read of the database.
+    func bytes(of record: ModelVersionRecord, format: ArtifactFormat) throws(APIError) -> [UInt8] {
+        let digest = record.artifact(format).sha256
+        let file = directory.artifact(model: record.model, version: record.version, format: format)
+        if let data = FileManager.default.contents(atPath: file.path), Secrets.sha256(data) == digest {
             return Array(data)
         }
         let stored: [UInt8]?
@@ -43,20 +43,13 @@ struct ArtifactStore: Sendable {
         } catch {
             throw storageAPIError(error)
         }
-        guard let stored else { throw .internal("the artifact \(digest) is in no storage") }
+        let name = "the \(format.rawValue) artifact of \(record.model)@\(record.version)"
+        guard let stored else { throw .internal("\(name) is neither on disk nor in the database") }
         guard Secrets.sha256(stored) == digest else {
-            throw .internal("the database's copy of artifact \(digest) does not match its digest")
+            throw .internal("the database's copy of \(name) does not match its digest")
         }
-        cacheLocally(stored, digest: digest)
+        // A copy that cannot be written is no error: the next read fetches it again.
+        try? AtomicFile.write(stored, to: file)
         return stored
-    }
-
-    private func file(_ digest: String) -> URL {
-        cache.appendingPathComponent(digest)
-    }
-
-    /// Lower-case hex of 32 bytes: the only names the cache makes files of.
-    static func isDigest(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }
