@@ -4,7 +4,9 @@
 #   scripts/postgres-test-server.sh start DIR   initdb into DIR/data, start the server on a free
 #                                                loopback port with its socket in DIR, make the
 #                                                `starling` role and database, and print the URL
-#                                                (postgres://starling@127.0.0.1:PORT/starling)
+#                                                (postgres://starling@127.0.0.1:PORT/starling);
+#                                                on a DIR it ran in before, start it again on the
+#                                                same port with its data
 #   scripts/postgres-test-server.sh stop DIR    stop it (fast shutdown); DIR is left to the caller
 #   scripts/postgres-test-server.sh run CMD...  start one in a new temporary folder, run CMD with
 #                                                STARLING_TEST_POSTGRES_URL set to its URL, then
@@ -52,14 +54,22 @@ as_server() {
 case "$command" in
 start)
     [ "$(id -u)" -ne 0 ] || chown postgres "$directory"
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    as_server "$bin/initdb" --pgdata="$directory/data" --username=starling --auth=trust --no-sync \
-        --encoding=UTF8 --locale=C.UTF-8 >"$directory/initdb.log" 2>&1 ||
-        { cat "$directory/initdb.log" >&2; exit 1; }
+    # A folder that held a server before gets it back on its port, with its data.
+    if [ -f "$directory/port" ]; then
+        port="$(cat "$directory/port")"
+    else
+        port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+        as_server "$bin/initdb" --pgdata="$directory/data" --username=starling --auth=trust --no-sync \
+            --encoding=UTF8 --locale=C.UTF-8 >"$directory/initdb.log" 2>&1 ||
+            { cat "$directory/initdb.log" >&2; exit 1; }
+    fi
     as_server "$bin/pg_ctl" --pgdata="$directory/data" --log="$directory/server.log" --wait --timeout=60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $directory -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
         start >/dev/null || { cat "$directory/server.log" >&2; exit 1; }
-    as_server "$bin/createdb" --host=127.0.0.1 --port="$port" --username=starling starling
+    if [ ! -f "$directory/port" ]; then
+        as_server "$bin/createdb" --host=127.0.0.1 --port="$port" --username=starling starling
+        echo "$port" >"$directory/port"
+    fi
     echo "postgres://starling@127.0.0.1:$port/starling"
     ;;
 stop)

@@ -30,7 +30,7 @@ final class TestAggregator: Sendable {
     static func start(
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
         metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256),
-        alertWebhook: String? = nil, sqlite: Bool = false
+        alertWebhook: String? = nil, sqlite: Bool = false, databaseURL: String? = nil
     ) async throws -> TestAggregator {
         let folder =
             folder
@@ -39,7 +39,7 @@ final class TestAggregator: Sendable {
         var logger = Logger(label: "test-aggregator")
         logger.logLevel = .warning
         let lines = LineCollector()
-        let databaseURL = sqlite ? nil : try PostgreSQLTestSchema.forAggregator(in: folder)
+        let databaseURL = try databaseURL ?? (sqlite ? nil : PostgreSQLTestSchema.forAggregator(in: folder))
         let aggregator = try Aggregator(
             configuration: AggregatorConfiguration(
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
