@@ -55,3 +55,11 @@ extension SQLStatement {
         Array(repeating: "?", count: max(count, 0)).joined(separator: ", ")
     }
 }
+
+extension SQLValue {
+    /// `value` as a record keeps it in one column: a single string or number as itself, anything
+    /// else as JSON text (see ``RecordColumns``); for statements that set such a column alone.
+    public static func column(_ value: some Encodable, named name: String) throws(StorageError) -> SQLValue {
+        try RecordColumnCoding.encode(value, column: name)
+    }
+}

@@ -43,6 +43,11 @@ extension SQLConnection {
         return try row(statement).map { row throws(StorageError) in try row.decode(R.self) }
     }
 
+    /// Whether a record with primary key `key` (one value per key column) exists.
+    public func exists<R: StoredRecord>(_ type: R.Type, key: any SQLValueConvertible...) throws(StorageError) -> Bool {
+        try row(SQLStatement("SELECT 1 FROM \(R.tableName) WHERE \(Self.keyCondition(R.self))", binding: key)) != nil
+    }
+
     /// Whether a query returns a row.
     public func exists(_ sql: String, _ arguments: any SQLValueConvertible...) throws(StorageError) -> Bool {
         try row(SQLStatement(sql, binding: arguments)) != nil

@@ -21,7 +21,7 @@ final class StorageEngineTests: XCTestCase {
     /// SQLite on a new file, and PostgreSQL when a server is given.
     private func engines() throws -> [any StorageEngine] {
         var engines: [any StorageEngine] = [try SQLiteEngine(path: directory.appendingPathComponent("db.sqlite").path)]
-        if let url = ProcessInfo.processInfo.environment["STARLING_TEST_POSTGRES_URL"], !url.isEmpty {
+        if let url = TestEngines.postgresURL {
             engines.append(try PostgreSQLEngine(url: url))
         }
         return engines

@@ -110,8 +110,13 @@ final class StoredRecordTests: XCTestCase {
             XCTAssertFalse(deletedAgain, engineName)
             XCTAssertEqual(remaining, 2, engineName)
             XCTAssertEqual(windows, ["w1", "w3"], engineName)
-            let exists = try await engine.read { db in try db.exists("SELECT 1 FROM gadgets WHERE id = ?", 3) }
-            XCTAssertTrue(exists, engineName)
+            let exists = try await engine.read { db in
+                (
+                    try db.exists("SELECT 1 FROM gadgets WHERE id = ?", 3), try db.exists(Gadget.self, key: "ana", 3),
+                    try db.exists(Gadget.self, key: "ana", 2)
+                )
+            }
+            XCTAssertEqual([exists.0, exists.1, exists.2], [true, true, false], engineName)
         }
         try await setup.close()
     }

@@ -72,7 +72,7 @@ struct MonitorRuleStore: Sendable {
         }
         let record = MonitorRuleRecord(model: request.model, name: request.name, rule: request, updatedAt: now)
         try await engine.writing { db in
-            guard try db.exists("SELECT 1 FROM models WHERE name = ?", request.model) else {
+            guard try db.exists(ModelRecord.self, key: request.model) else {
                 throw APIError.modelNotFound(request.model)
             }
             try db.save(record)

@@ -9,7 +9,7 @@ import StarlingTransport
 /// version per transaction.
 enum Int8Backfill {
     /// How many versions were backfilled.
-    static func run(engine: any StorageEngine, directory: DataDirectory) throws -> Int {
+    static func run(engine: any StorageEngine, directory: DataDirectory, now: Date) throws -> Int {
         let pending = try engine.readBlocking { db in
             try db.fetchAll(
                 ModelVersionRecord.self, "SELECT * FROM modelVersions WHERE sha256Int8 = '' ORDER BY model, version")
@@ -25,7 +25,7 @@ enum Int8Backfill {
             updated.pathInt8 = url.path
             try engine.writeBlocking { db in
                 try db.update(updated)
-                try ArtifactStore.keep(bytes, in: db, now: Date())
+                try ArtifactStore.keep(bytes, in: db, now: now)
             }
         }
         return pending.count

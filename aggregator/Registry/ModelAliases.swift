@@ -46,10 +46,10 @@ struct ModelAliases: Sendable {
 
     /// Writes `record` in `db`, within the caller's transaction: 404 unless its model and version exist.
     static func save(_ record: ModelAliasRecord, in db: any SQLConnection) throws {
-        guard try db.exists("SELECT 1 FROM models WHERE name = ?", record.model) else {
+        guard try db.exists(ModelRecord.self, key: record.model) else {
             throw APIError.modelNotFound(record.model)
         }
-        guard try db.exists("SELECT 1 FROM modelVersions WHERE model = ? AND version = ?", record.model, record.version)
+        guard try db.exists(ModelVersionRecord.self, key: record.model, record.version)
         else { throw APIError.versionNotFound(record.model, record.version) }
         try db.save(record)
     }
@@ -57,7 +57,7 @@ struct ModelAliases: Sendable {
     func list(model: String) async throws(APIError) -> AliasList {
         try Self.validateReference(model: model, alias: nil)
         return try await engine.reading { db in
-            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+            guard try db.exists(ModelRecord.self, key: model) else {
                 throw APIError.modelNotFound(model)
             }
             let rows = try db.fetchAll(

@@ -48,7 +48,7 @@ struct ModelCatalog: Sendable {
     func versions(of model: String) async throws(APIError) -> VersionList {
         try ModelName.validateReference(model)
         return try await engine.reading { db in
-            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+            guard try db.exists(ModelRecord.self, key: model) else {
                 throw APIError.modelNotFound(model)
             }
             let rows = try db.fetchAll(
@@ -63,7 +63,7 @@ struct ModelCatalog: Sendable {
         try ModelName.validateReference(model)
         if let version, let row = rows.row(VersionTag(model: model, version: version).description) { return row }
         let row = try await engine.reading { db in
-            guard try db.exists("SELECT 1 FROM models WHERE name = ?", model) else {
+            guard try db.exists(ModelRecord.self, key: model) else {
                 throw APIError.modelNotFound(model)
             }
             let row =

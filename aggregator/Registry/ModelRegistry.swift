@@ -10,10 +10,10 @@ import StarlingTransport
 /// transactions one at a time, so version numbers are handed out one at a time; within it both
 /// artifacts are written atomically, the fp32 bundle to `DIR/models/<name>/<version>.safetensors`
 /// and its int8 quantization (``Int8Artifact``) to `DIR/models/<name>/<version>.int8.safetensors`,
-/// before the row commits, so a committed row always points at two complete files, and both are
-/// kept in the database by digest in the same transaction, for every replica (``ArtifactStore``). Every version
-/// is signed (``VersionSigner``) over its name, number, both artifact digests and its manifest
-/// digest. Models larger than `sizeLimit` are refused (400 `model_too_large`) before anything is
+/// before the row commits, so a committed row always points at two complete files; both are kept
+/// in the database by digest in the same transaction, for every replica (``ArtifactStore``).
+/// Every version is signed (``VersionSigner``) over its name, number, both artifact digests and
+/// its manifest digest. Models larger than `sizeLimit` are refused (400 `model_too_large`) before anything is
 /// allocated for them.
 struct ModelRegistry: Sendable {
     let engine: any StorageEngine

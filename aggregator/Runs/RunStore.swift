@@ -40,7 +40,8 @@ struct RunStore: Sendable {
             UPDATE runs SET machine = ?, machineRevision = ?, state = ?, failureReason = ?
             WHERE id = ? AND machineRevision <= ?
             """,
-            try machineColumn(machine), machine.revision, roundState.rawValue, failureReason, runId, machine.revision)
+            try SQLValue.column(machine, named: "machine"), machine.revision, roundState.rawValue, failureReason, runId,
+            machine.revision)
         return changed > 0
     }
 
@@ -157,15 +158,4 @@ struct RunStore: Sendable {
                 evaluation: evaluation?.evaluation, profile: profile, stage: round.machine?.stage)
         }
     }
-}
-
-/// The value of a run's `machine` column: `machine` as ``RunRecord`` stores it.
-private func machineColumn(_ machine: RunMachine) throws(StorageError) -> SQLValue {
-    struct Columns: Encodable {
-        var machine: RunMachine
-    }
-    guard let value = try RecordColumns(Columns(machine: machine))["machine"] else {
-        throw StorageError(.schema, "a run machine encoded as no column")
-    }
-    return value
 }

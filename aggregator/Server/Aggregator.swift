@@ -52,7 +52,7 @@ public struct Aggregator: Sendable {
             if swept.total > 0 {
                 logger.notice("files left by an interrupted process removed", metadata: ["removed": "\(swept)"])
             }
-            let quantized = try Int8Backfill.run(engine: storage.engine, directory: directory)
+            let quantized = try Int8Backfill.run(engine: storage.engine, directory: directory, now: clock())
             if quantized > 0 {
                 logger.info("int8 artifacts made for earlier versions", metadata: ["count": "\(quantized)"])
             }
