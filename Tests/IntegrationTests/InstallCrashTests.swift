@@ -304,8 +304,3 @@ extension ModelVersionInfo {
     /// `model@version`, as agents report what they run.
     fileprivate var tag: String { "\(model)@\(version)" }
 }
-
-extension SHA256.Digest {
-    /// Lowercase hex, as the registry writes digests.
-    fileprivate var hex: String { map { String(format: "%02x", $0) }.joined() }
-}
