@@ -57,6 +57,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case notFound = "not_found"
     case notInCohort = "not_in_cohort"
     case notInStage = "not_in_stage"
+    case notLeader = "not_leader"
     case notTargeted = "not_targeted"
     case predictionNotFound = "prediction_not_found"
     case privacyNeedsSecureAggregation = "privacy_needs_secure_aggregation"

@@ -19,12 +19,12 @@ public final class PostgreSQLEngine: StorageEngine {
     private let idle = Mutex<[PostgresConnection]>([])
     private let closed = Mutex(false)
     private let nextID = Mutex(0)
-    private let logger: Logger
+    let logger: Logger
     private let statementTimeout: Duration
     private let schema: String?
 
-    /// The advisory lock key every write transaction takes ("starling" in ASCII).
-    static let writeLockKey: Int64 = 0x7374_6172_6C69_6E67
+    /// The statements that begin a write: the transaction, then the write lock of this schema.
+    private let writeBegin: [String]
 
     /// An engine for `url` (`postgres://user[:password]@host[:port]/database[?schema=name]`); connects
     /// lazily. `schema` (lower-case letters, digits and `_`) puts Starling's tables in a schema of
@@ -46,6 +46,7 @@ public final class PostgreSQLEngine: StorageEngine {
             }
         }
         self.schema = schema
+        writeBegin = ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.advisoryKey("write", schema: schema)))"]
         let database = String(components.path.drop { $0 == "/" })
         var configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
@@ -61,7 +62,7 @@ public final class PostgreSQLEngine: StorageEngine {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await transaction(begin: Self.writeBegin, body)
+        try await transaction(begin: writeBegin, body)
     }
 
     public func readBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
@@ -69,11 +70,24 @@ public final class PostgreSQLEngine: StorageEngine {
     }
 
     public func writeBlocking<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try transactionBlocking(begin: Self.writeBegin, body)
+        try transactionBlocking(begin: writeBegin, body)
     }
 
     private static let readBegin = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"]
-    private static let writeBegin = ["BEGIN", "SELECT pg_advisory_xact_lock(\(writeLockKey))"]
+
+    /// The key of the advisory lock named `name` in this engine's schema. Advisory locks belong to
+    /// the whole database: keys from the schema keep deployments in different schemas apart.
+    public func advisoryKey(_ name: String) -> Int64 {
+        Self.advisoryKey(name, schema: schema)
+    }
+
+    private static func advisoryKey(_ name: String, schema: String?) -> Int64 {
+        // FNV-1a of "schema.name".
+        let hash = "\(schema ?? "public").\(name)".utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) {
+            ($0 ^ UInt64($1)) &* 0x100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
 
     /// An engine dropped without ``close()`` still closes its idle connections.
     deinit {
@@ -119,33 +133,43 @@ public final class PostgreSQLEngine: StorageEngine {
     private func checkOut() throws(StorageError) -> PostgresConnection {
         if closed.withLock({ $0 }) { throw StorageError(.unavailable, "the storage engine is closed") }
         if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
+        do {
+            return try connect(settings: []).wait()
+        } catch {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// A new connection with the statement timeout, the schema and `settings` (`name = value`) set.
+    func connect(settings: [String]) -> EventLoopFuture<PostgresConnection> {
         let id = nextID.withLock { id in
             id += 1
             return id
         }
-        do {
-            let connection = try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
-            ).wait()
-            let milliseconds =
-                statementTimeout.components.seconds * 1000
-                + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            _ = try connection.query(
-                PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), logger: logger
-            )
-            .wait()
-            if let schema {
-                // Another process creating it at the same moment may make this fail; SET then finds it.
-                _ = try? connection.query(
-                    PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger
-                ).wait()
-                _ = try connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(schema)"), logger: logger)
-                    .wait()
-            }
-            return connection
-        } catch {
-            throw Self.storageError(error)
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let milliseconds =
+            statementTimeout.components.seconds * 1000
+            + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        var statements = ["SET statement_timeout = \(milliseconds)"] + settings.map { "SET \($0)" }
+        if let schema {
+            // Another process creating it at the same moment may make the first fail; SET then finds it.
+            statements = ["CREATE SCHEMA IF NOT EXISTS \(schema)", "SET search_path TO \(schema)"] + statements
         }
+        let logger = logger
+        return PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
+            .flatMap { connection in
+                var chain = loop.makeSucceededVoidFuture()
+                for (index, statement) in statements.enumerated() {
+                    chain = chain.flatMap {
+                        let query = connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).map { _ in }
+                        return index == 0 && statement.hasPrefix("CREATE SCHEMA") ? query.recover { _ in } : query
+                    }
+                }
+                return chain.map { connection }.flatMapErrorThrowing { error in
+                    self.discard(connection)
+                    throw error
+                }
+            }
     }
 
     private func checkIn(_ connection: PostgresConnection) {

@@ -58,7 +58,7 @@ final class RunKindsMigrationTests: XCTestCase {
         try legacy.close()
 
         let storage = try Storage(path: path)
-        let store = RunStore(engine: storage.engine)
+        let store = RunStore(engine: storage.engine, leadership: Leadership(replica: "test"))
         let info = try await store.info(id: "rnd-old")
         XCTAssertEqual(info.kind, .train)
         XCTAssertEqual(info.model, "m")

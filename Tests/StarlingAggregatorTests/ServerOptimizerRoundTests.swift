@@ -56,13 +56,17 @@ final class ServerOptimizerRoundTests: XCTestCase {
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
         XCTAssertEqual(finished.rounds.map(\.producedVersion), [2, 3])
 
-        let stored = try await RunStore(engine: try aggregator.openStorage().engine).optimizerState(runId: run.id)
+        let stored = try await RunStore(
+            engine: try aggregator.openStorage().engine, leadership: Leadership(replica: "test")
+        ).optimizerState(runId: run.id)
         XCTAssertEqual(stored?.step, 2)
         XCTAssertEqual(stored, optimizer.state)
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop(removingFolder: false)
 
-        let reopened = try await RunStore(engine: try aggregator.openStorage().engine).optimizerState(runId: run.id)
+        let reopened = try await RunStore(
+            engine: try aggregator.openStorage().engine, leadership: Leadership(replica: "test")
+        ).optimizerState(runId: run.id)
         XCTAssertEqual(reopened?.step, 2)
         XCTAssertEqual(reopened, optimizer.state)
         try? FileManager.default.removeItem(at: aggregator.folder)

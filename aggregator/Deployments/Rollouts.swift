@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import StarlingProtocol
 import StarlingStorage
@@ -17,8 +18,12 @@ import StarlingStorage
 /// and, when only reports changed them, at most every ``reportSnapshotSeconds``: reports are
 /// stored as they arrive and replayed into the machine after a restart, so a machine written
 /// before its latest reports loses none of them.
+///
+/// Among replicas only the leader ticks rollouts, and every write of a machine is fenced by its
+/// epoch; a replica that becomes leader loads them afresh (``takeOver()``).
 actor Rollouts: Service {
     let engine: any StorageEngine
+    let leadership: Leadership
     let catalog: ModelCatalog
     let aliases: ModelAliases
     let devices: DeviceRegistry
@@ -35,10 +40,12 @@ actor Rollouts: Service {
     private var rollouts: [Rollout]
 
     init(
-        engine: any StorageEngine, catalog: ModelCatalog, aliases: ModelAliases, devices: DeviceRegistry,
-        broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date, tickInterval: Duration, logger: Logger
+        engine: any StorageEngine, leadership: Leadership, catalog: ModelCatalog, aliases: ModelAliases,
+        devices: DeviceRegistry, broadcaster: RevisionBroadcaster, clock: @escaping @Sendable () -> Date,
+        tickInterval: Duration, logger: Logger
     ) throws {
         self.engine = engine
+        self.leadership = leadership
         self.catalog = catalog
         self.aliases = aliases
         self.devices = devices
@@ -211,9 +218,23 @@ actor Rollouts: Service {
         return rollouts[index].info
     }
 
+    /// This replica became leader: loads every rollout as the database has it.
+    func takeOver() async {
+        let (engine, catalog, now) = (engine, catalog, clock())
+        do {
+            rollouts = try await NIOThreadPool.singleton.runIfActive {
+                try Self.load(engine: engine, catalog: catalog, now: now)
+            }
+            lastSnapshot = now
+        } catch {
+            logger.error("cannot take over the rollouts", metadata: ["error": "\(error)"])
+        }
+        await broadcaster.bump()
+    }
+
     /// Moves every live rollout on: new or departed targets, then the clock.
     func tick() async {
-        guard rollouts.contains(where: \.isLive) else { return }
+        guard leadership.isLeader, rollouts.contains(where: \.isLive) else { return }
         let now = clock()
         let fleet = devices.activeDevices()
         for index in rollouts.indices where rollouts[index].isLive {
@@ -360,7 +381,11 @@ extension Rollouts {
         var row = rollout.record
         row.machine = rollout.machine
         let record = row
-        try await engine.writing { db in try db.update(record) }
+        let leadership = leadership
+        try await engine.writing { db in
+            try leadership.fence(in: db)
+            try db.update(record)
+        }
     }
 
     /// Writes every changed machine in one blocking transaction as the service stops: a write that
@@ -368,13 +393,17 @@ extension Rollouts {
     /// reports, and nothing else runs on the actor any more.
     private func persistBeforeStopping() {
         let changed = rollouts.indices.filter { rollouts[$0].dirty }
+        guard !changed.isEmpty else { return }
         let rows = changed.map { index in
             var row = rollouts[index].record
             row.machine = rollouts[index].machine
             return row
         }
         do {
-            try engine.writeBlocking { db in for row in rows { try db.update(row) } }
+            try engine.writeBlocking { db in
+                try leadership.fence(in: db)
+                for row in rows { try db.update(row) }
+            }
             for index in changed { rollouts[index].dirty = false }
         } catch {
             logger.error("cannot record the rollouts as the aggregator stops", metadata: ["error": "\(error)"])

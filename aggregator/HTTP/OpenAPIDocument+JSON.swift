@@ -1183,6 +1183,7 @@ extension OpenAPIDocument {
           "not_found",
           "not_in_cohort",
           "not_in_stage",
+          "not_leader",
           "not_targeted",
           "prediction_not_found",
           "privacy_needs_secure_aggregation",

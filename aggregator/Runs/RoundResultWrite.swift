@@ -24,6 +24,8 @@ struct RoundResultWrite: Sendable {
     let contributors: Int?
     let optimizerState: ServerOptimizerState?
     let now: Date
+    /// The epoch the machine is written under.
+    let leadership: Leadership
 
     /// The machine and rounds once the result is recorded; `version` is the version a training
     /// round produced.
@@ -54,6 +56,7 @@ struct RoundResultWrite: Sendable {
                     runId: run.id, step: optimizerState.step, state: Data(optimizerState.encoded()), updatedAt: now))
         }
         try RunStore.write(
-            outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running, in: db)
+            outcome.machine, of: run.id, roundState: outcome.machine.isFinished ? .completed : .running,
+            fence: leadership, in: db)
     }
 }

@@ -45,7 +45,7 @@ extension RunCoordinator {
     ) -> RoundResultWrite {
         RoundResultWrite(
             run: run.record, machine: run.machine, round: run.round, metrics: metrics,
-            contributors: contributors, optimizerState: optimizer, now: clock())
+            contributors: contributors, optimizerState: optimizer, now: clock(), leadership: store.leadership)
     }
 
     /// A round's result and its end are recorded: the run moves on in memory as it did in the

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import StarlingCore
 import StarlingProtocol
@@ -12,6 +13,9 @@ import StarlingProtocol
 ///
 /// Runs live in memory while active and in the database always. At start-up every unfinished run
 /// is taken up again from its stored machine, with its stored contributions (``RunResumption``).
+/// Among replicas only the leader drives runs: it takes them up the same way when it becomes leader
+/// (``takeOver()``) and drops them when it loses the lead (``stepDown()``); its writes of machines
+/// are fenced by its epoch, so a replica that lost the lead cannot move a run.
 actor RunCoordinator: Service {
     /// An active run and the round it is on.
     struct ActiveRun: Sendable {
@@ -75,7 +79,10 @@ actor RunCoordinator: Service {
         directory: DataDirectory, clock: @escaping @Sendable () -> Date, tickInterval: Duration,
         defaultDeadline: TimeInterval, minimumStatisticsDevices: Int, metrics: AggregatorMetrics, logger: Logger
     ) throws {
-        let resumed = try RunResumption.load(engine: store.engine, catalog: catalog, at: clock())
+        let resumed =
+            store.leadership.isLeader
+            ? try RunResumption.load(engine: store.engine, catalog: catalog, leadership: store.leadership, at: clock())
+            : RunResumption.Resumed()
         if !resumed.runs.isEmpty {
             logger.notice("unfinished runs taken up again", metadata: ["count": "\(resumed.runs.count)"])
         }
@@ -225,9 +232,32 @@ actor RunCoordinator: Service {
         logger.debug("run coordinator stopped")
     }
 
+    /// This replica became leader: takes up every unfinished run from the database, as a restarted
+    /// aggregator does, and carries out what their machines ask for first.
+    func takeOver() async {
+        let (engine, catalog, leadership, now) = (store.engine, catalog, store.leadership, clock())
+        do {
+            let resumed = try await NIOThreadPool.singleton.runIfActive {
+                try RunResumption.load(engine: engine, catalog: catalog, leadership: leadership, at: now)
+            }
+            runs = resumed.runs
+            logger.notice("runs taken over", metadata: ["count": "\(runs.count)"])
+            for (run, action) in resumed.actions { await perform(action, runID: run) }
+        } catch {
+            logger.error("cannot take over the unfinished runs", metadata: ["error": "\(error)"])
+        }
+        await broadcaster.bump()
+    }
+
+    /// This replica lost the lead: its runs are another replica's to drive now.
+    func stepDown() async {
+        runs = [:]
+        await broadcaster.bump()
+    }
+
     /// Feeds the current time and eligible devices to every active run.
     func tick() async {
-        guard !runs.isEmpty else { return }
+        guard !runs.isEmpty, store.leadership.isLeader else { return }
         let now = clock()
         let candidates = devices.activeDevices()
         let online = candidates.filter { devices.presence.isOnline($0.id, at: now) }

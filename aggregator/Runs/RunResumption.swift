@@ -29,7 +29,9 @@ enum RunResumption {
         var digests: [Int: String]
     }
 
-    static func load(engine: any StorageEngine, catalog: ModelCatalog, at now: Date) throws -> Resumed {
+    static func load(
+        engine: any StorageEngine, catalog: ModelCatalog, leadership: Leadership, at now: Date
+    ) throws -> Resumed {
         var resumed = Resumed()
         var stored: [Stored] = []
         try engine.readBlocking { db in
@@ -93,7 +95,7 @@ enum RunResumption {
             }
             let state: RoundState = machine.cohort.isEmpty ? entry.run.state : .running
             try engine.writeBlocking { db in
-                try RunStore.write(machine, of: entry.run.id, roundState: state, in: db)
+                try RunStore.write(machine, of: entry.run.id, roundState: state, fence: leadership, in: db)
                 try db.save(round)
             }
             var run = entry.run

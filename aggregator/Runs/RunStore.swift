@@ -7,6 +7,8 @@ import StarlingStorage
 /// optimizer's state, and the admin view assembled from them.
 struct RunStore: Sendable {
     let engine: any StorageEngine
+    /// Every write of a run's machine is a coordination write, refused unless this replica leads.
+    let leadership: Leadership
 
     func insert(_ run: RunRecord, first round: RoundRecord) async throws(APIError) {
         try await engine.writing { db in
@@ -22,19 +24,23 @@ struct RunStore: Sendable {
         failureReason: String? = nil
     ) async throws(APIError) {
         try await engine.writing { db in
-            guard try Self.write(machine, of: runId, roundState: roundState, failureReason: failureReason, in: db)
+            guard
+                try Self.write(
+                    machine, of: runId, roundState: roundState, failureReason: failureReason, fence: leadership, in: db)
             else { return }
             try db.save(round)
         }
     }
 
     /// Writes a run's machine and state in `db` unless a newer machine is written; returns whether
-    /// it wrote.
+    /// it wrote. Refused with 503 `not_leader` (rolling the transaction back) unless `fence` still
+    /// holds the newest epoch.
     @discardableResult
     static func write(
         _ machine: RunMachine, of runId: String, roundState: RoundState, failureReason: String? = nil,
-        in db: any SQLConnection
+        fence: Leadership, in db: any SQLConnection
     ) throws -> Bool {
+        try fence.fence(in: db)
         let changed = try db.execute(
             """
             UPDATE runs SET machine = ?, machineRevision = ?, state = ?, failureReason = ?

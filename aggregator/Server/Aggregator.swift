@@ -4,6 +4,7 @@ import HummingbirdTLS
 public import Logging
 import NIOHTTPTypes
 public import ServiceLifecycle
+import StarlingStorage
 import StarlingTransport
 
 /// A ready-to-run aggregator: its data folder prepared (mode 0700; keys, admin token, migrated
@@ -36,6 +37,8 @@ public struct Aggregator: Sendable {
         let identity = try AggregatorIdentity.loadOrCreate(
             in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
         let storage: Storage
+        let leadership = Leadership(replica: Secrets.identifier(prefix: "replica-", hexDigits: 8))
+        let electionSession: PostgreSQLSession?
         do {
             storage =
                 try configuration.databaseURL.map { try Storage(postgresURL: $0) }
@@ -43,6 +46,9 @@ public struct Aggregator: Sendable {
             if let token = try AdminTokenBootstrap.ensure(in: directory, storage: storage, now: clock()) {
                 announce("admin token: \(token)")
             }
+            electionSession = try LeaderElection.start(
+                engine: storage.engine, leadership: leadership, idleTimeout: configuration.leaderIdleTimeout,
+                at: clock())
             let failed = try storage.engine.writeBlocking { db in try RunStore.failUnresumable(at: clock(), in: db) }
             if failed > 0 {
                 logger.warning(
@@ -72,7 +78,7 @@ public struct Aggregator: Sendable {
         let components: Components
         do {
             components = try Self.components(
-                storage: storage, identity: identity, directory: directory,
+                storage: storage, leadership: leadership, identity: identity, directory: directory,
                 configuration: configuration, clock: clock, logger: logger, announce: announce)
         } catch {
             throw BootstrapError("cannot load the devices and deployments: \(error)")
@@ -124,9 +130,19 @@ public struct Aggregator: Sendable {
                 runStore: components.runStore, rules: components.monitorRules, registry: components.devices),
             webhook: configuration.alertWebhook, interval: configuration.monitorRuleInterval, clock: clock,
             logger: logger)
+        let runs = components.runs
+        let rollouts = components.rollouts
+        let election = LeaderElection(
+            engine: storage.engine, leadership: leadership, session: electionSession,
+            interval: configuration.leaderIdleTimeout / 5, idleTimeout: configuration.leaderIdleTimeout,
+            clock: clock, onLead: [{ await rollouts.takeOver() }, { await runs.takeOver() }],
+            onLoss: [{ await runs.stepDown() }], logger: logger)
+        let relay = RevisionRelay(
+            engine: storage.engine, broadcaster: components.broadcaster, replica: leadership.replica,
+            retryInterval: .seconds(1), logger: logger)
         services =
             [
-                storage, heartbeats, components.runs, components.rollouts, components.experiments,
+                storage, election, relay, heartbeats, components.runs, components.rollouts, components.experiments,
                 components.secureMonitoring, rules,
             ] + listeners
             + [components.broadcaster]
@@ -160,7 +176,7 @@ public struct Aggregator: Sendable {
     }
 
     private static func components(
-        storage: Storage, identity: AggregatorIdentity, directory: DataDirectory,
+        storage: Storage, leadership: Leadership, identity: AggregatorIdentity, directory: DataDirectory,
         configuration: AggregatorConfiguration,
         clock: @escaping @Sendable () -> Date, logger: Logger, announce: @escaping @Sendable (String) -> Void
     ) throws -> Components {
@@ -172,7 +188,7 @@ public struct Aggregator: Sendable {
         let registry = ModelRegistry(
             engine: storage.engine, directory: directory, signer: VersionSigner(key: identity.signingKey),
             profiles: profiles, sizeLimit: configuration.modelSizeLimit, clock: clock)
-        let runStore = RunStore(engine: storage.engine)
+        let runStore = RunStore(engine: storage.engine, leadership: leadership)
         let evaluations = EvaluationStore(engine: storage.engine)
         let runs = try RunCoordinator(
             store: runStore, catalog: catalog, registry: registry, profiles: profiles, evaluations: evaluations,
@@ -181,8 +197,8 @@ public struct Aggregator: Sendable {
             minimumStatisticsDevices: configuration.minimumStatisticsDevices, metrics: metrics, logger: logger)
         let aliases = ModelAliases(engine: storage.engine, clock: clock)
         let rollouts = try Rollouts(
-            engine: storage.engine, catalog: catalog, aliases: aliases, devices: devices, broadcaster: broadcaster,
-            clock: clock, tickInterval: configuration.coordinatorTick, logger: logger)
+            engine: storage.engine, leadership: leadership, catalog: catalog, aliases: aliases, devices: devices,
+            broadcaster: broadcaster, clock: clock, tickInterval: configuration.coordinatorTick, logger: logger)
         let monitors = MonitorStore(engine: storage.engine)
         let shapes = VersionShapes(catalog: catalog)
         let secureMonitoring = try SecureMonitoring(

@@ -35,6 +35,9 @@ public struct AggregatorConfiguration: Sendable {
     public var monitorAggregation: MonitorAggregation
     public var secureMonitorMinimumDevices: Int
     public var secureMonitorInterval: Duration
+    /// Among replicas on PostgreSQL: how long a leader may send nothing to the database before the
+    /// server ends its session and another replica takes the lead (it pings five times as often).
+    public var leaderIdleTimeout: Duration
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
@@ -43,9 +46,11 @@ public struct AggregatorConfiguration: Sendable {
         modelSizeLimit: ModelSizeLimit = .standard, connectionLimits: ConnectionLimits? = nil,
         alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
         monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
-        secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil
+        secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil,
+        leaderIdleTimeout: Duration = .seconds(5)
     ) {
         self.databaseURL = databaseURL
+        self.leaderIdleTimeout = leaderIdleTimeout
         self.monitorAggregation = monitorAggregation
         self.secureMonitorMinimumDevices = secureMonitorMinimumDevices
         self.secureMonitorInterval = secureMonitorInterval

@@ -7,7 +7,7 @@ struct PortableMigration: Sendable {
     let statements: @Sendable (SQLDialect) -> [String]
 
     /// Every change since the baseline, oldest first; never edit one that has shipped.
-    static let all: [PortableMigration] = [artifacts]
+    static let all: [PortableMigration] = [artifacts, leadership]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
     static let artifacts = PortableMigration(id: "v17-artifacts") { dialect in
@@ -16,6 +16,17 @@ struct PortableMigration: Sendable {
             CREATE TABLE artifacts (sha256 TEXT PRIMARY KEY, sizeBytes \(dialect.integer) NOT NULL,
                 bytes \(dialect.blob) NOT NULL, createdAt TEXT NOT NULL)
             """
+        ]
+    }
+
+    /// The coordinating replica's fencing epoch: one row, raised by each replica that becomes leader.
+    static let leadership = PortableMigration(id: "v18-leadership") { dialect in
+        [
+            """
+            CREATE TABLE leadership (id \(dialect.integer) PRIMARY KEY, epoch \(dialect.integer) NOT NULL,
+                holder TEXT NOT NULL, since TEXT)
+            """,
+            "INSERT INTO leadership (id, epoch, holder) VALUES (1, 0, '')",
         ]
     }
 }

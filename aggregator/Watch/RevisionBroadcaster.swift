@@ -7,15 +7,24 @@ import ServiceLifecycle
 /// which wakes every waiting watch. As a `Service` it releases all waiters on graceful shutdown so
 /// held watches answer at once instead of delaying the listeners' shutdown.
 ///
+/// Changes made here are also offered on ``localChanges``, which ``RevisionRelay`` sends to the other
+/// replicas; what they change arrives through ``peerChanged()``.
+///
 /// - Important: put it after the HTTP applications in the service group, so it shuts down first.
 actor RevisionBroadcaster: Service {
     private let bootID: String
     private var counter = 0
+    /// One element per burst of local changes (the newest is kept until read).
+    nonisolated let localChanges: AsyncStream<Void>
+    private let localContinuation: AsyncStream<Void>.Continuation
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
     private var closed = false
 
-    init(bootID: String) { self.bootID = bootID }
+    init(bootID: String) {
+        self.bootID = bootID
+        (localChanges, localContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
 
     /// How many watches are waiting now.
     var waiterCount: Int { waiters.count }
@@ -23,8 +32,14 @@ actor RevisionBroadcaster: Service {
     /// The current revision.
     var current: String { "\(bootID).\(counter)" }
 
-    /// Marks a change and wakes every waiting watch.
+    /// Marks a change and wakes every waiting watch, here and on the other replicas.
     func bump() {
+        peerChanged()
+        localContinuation.yield()
+    }
+
+    /// Marks a change another replica made and wakes every waiting watch here.
+    func peerChanged() {
         counter += 1
         resumeAll()
     }
