@@ -8,8 +8,8 @@ CROSS_PACKAGES := libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 # For the tests: promtool, which checks the aggregator's and the agent's /metrics output, headless
 # chromium with its WebDriver, which drives the dashboard end to end, and PostgreSQL: the storage
 # tests, then the aggregator's tests a second time, run against a throw-away server of it
-# (scripts/postgres-test-server.sh).
-TEST_PACKAGES := prometheus chromium chromium-driver postgresql
+# (scripts/postgres-test-server.sh); and HAProxy, in front of aggregator replicas in the failover test.
+TEST_PACKAGES := prometheus chromium chromium-driver postgresql haproxy
 # For `make package` and its install test: dpkg-shlibdeps, lintian, and mmdebstrap for the chroot.
 PACKAGE_TOOLS := dpkg-dev lintian mmdebstrap
 # The packaged programs: release builds with the Swift runtime linked in, so that they need only

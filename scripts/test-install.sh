@@ -73,16 +73,16 @@ apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
 apt-get DEBIAN_FRONTEND=noninteractive install -y -qq libc6-dev-arm64-cross qemu-user"
 
-# As a user, promtool's, the browser's and PostgreSQL's packages missing: `make test-deps` installs them
+# As a user, promtool's, the browser's, PostgreSQL's and HAProxy's packages missing: `make test-deps` installs them
 # through sudo.
 rm -f "$STUB_LOG"
-STUB_UID=1000 STUB_MISSING="prometheus chromium chromium-driver postgresql" run_make test-deps \
+STUB_UID=1000 STUB_MISSING="prometheus chromium chromium-driver postgresql haproxy" run_make test-deps \
     || fail "user: make test-deps exited non-zero: $(cat "$work/out")"
 expect_log "the test packages install like the others" \
 "sudo
 apt-get DEBIAN_FRONTEND=noninteractive update -qq
 sudo
-apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver postgresql"
+apt-get DEBIAN_FRONTEND=noninteractive install -y -qq prometheus chromium chromium-driver postgresql haproxy"
 
 # As root, the packaging tools missing: `make package-deps` installs the one that lacks.
 rm -f "$STUB_LOG"

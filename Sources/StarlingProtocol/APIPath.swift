@@ -1,11 +1,14 @@
 /// Every HTTP path of protocol v1, in one place so agent, aggregator and CLI cannot drift apart.
 ///
 /// docs/openapi.yaml describes each of them. Public listener (server TLS; admin calls carry a bearer
-/// token): `healthz`, `openAPI`, `enroll`, `refine`, `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
+/// token): `healthz`, `leader`, `openAPI`, `enroll`, `refine`, `metrics`, `admin…`. Device listener (mutual TLS; the device id comes from the client
 /// certificate): `device…` and `refine`. Agent local API (loopback or Unix socket): `predict`,
 /// `samples`, `status`, `metrics`.
 public enum APIPath {
     public static let healthz = "/healthz"
+    /// `GET`, without authentication: 200 on the aggregator process that coordinates (for a load
+    /// balancer's health check), 503 `not_leader` on the others.
+    public static let leader = "/v1/leader"
     /// `GET`: docs/openapi.yaml as JSON, on the aggregator's public listener without authentication.
     public static let openAPI = "/openapi.json"
     public static let enroll = "/v1/enroll"

@@ -69,6 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var database: String?
 
+    @Option(
+        help:
+            "The https:// URL devices are told to use for the device API when they enroll, when it is not this process's device listener (a load balancer in front of replicas)."
+    )
+    var deviceUrl: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -83,6 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
             guard database.utf8.count <= 2048, let url = URLComponents(string: database),
                 ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
             else { throw ValidationError("--database must be a postgres:// URL") }
+        }
+        if let deviceUrl {
+            guard deviceUrl.utf8.count <= 2048, let url = URLComponents(string: deviceUrl), url.scheme == "https",
+                url.host?.isEmpty == false
+            else { throw ValidationError("--device-url must be an https:// URL") }
         }
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
@@ -129,7 +140,8 @@ struct ServeCommand: AsyncParsableCommand {
                 alertWebhook: alertWebhook, monitorRuleInterval: .milliseconds(Int(monitorRuleInterval * 1000)),
                 monitorAggregation: MonitorAggregation(rawValue: monitorAggregation) ?? .auto,
                 secureMonitorMinimumDevices: secureMonitorMinDevices,
-                secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000)), databaseURL: database),
+                secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000)), databaseURL: database,
+                advertisedDeviceURL: deviceUrl),
             logger: logger,
             announce: { line in
                 print(line)

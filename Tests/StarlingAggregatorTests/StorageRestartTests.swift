@@ -32,8 +32,8 @@ final class StorageRestartTests: XCTestCase {
                 "monitorRules",
                 "monitorWindows",
                 "roundFailures",
-                "roundUpdates",
-                "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
+                "roundUpdateBytes",
+                "roundUpdates", "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])
         let journal = try reopened.engine.readBlocking { db in try db.row("PRAGMA journal_mode")?.text("journal_mode") }
         XCTAssertEqual(journal, "wal")

@@ -52,6 +52,21 @@ final class DeviceDirectory: Sendable {
             })
     }
 
+    /// Takes every device as `engine` stores it now (enrolled or revoked through another replica),
+    /// keeping this process's unsaved heartbeats of devices still active.
+    func reload(from engine: any StorageEngine) throws {
+        let stored = try Self.load(from: engine).state.withLock { $0 }
+        state.withLock { state in
+            var fresh = stored
+            for id in state.unsaved {
+                guard let device = state.devices[id], fresh.devices[id] != nil else { continue }
+                fresh.devices[id] = device
+                fresh.unsaved.insert(id)
+            }
+            state = fresh
+        }
+    }
+
     /// The revocation of the device with this id, if an admin revoked it.
     func revocation(id: String) -> RevokedDevice? {
         state.withLock { $0.revoked[id] }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import StarlingProtocol
 import StarlingStorage
 
@@ -17,6 +18,13 @@ struct DeviceRegistry: Sendable {
         self.directory = try DeviceDirectory.load(from: engine)
         self.presence = presence
         self.clock = clock
+    }
+
+    /// Takes the devices as the database has them now; for a replica that becomes leader, which
+    /// from then on takes the devices' traffic.
+    func reload() async throws {
+        let (directory, engine) = (directory, engine)
+        try await NIOThreadPool.singleton.runIfActive { try directory.reload(from: engine) }
     }
 
     /// The device with this id, unless unknown or revoked.

@@ -1642,6 +1642,23 @@ extension OpenAPIDocument {
         ],
         "type": "object"
       },
+      "Leader": {
+        "properties": {
+          "epoch": {
+            "description": "The fencing epoch it leads in; each new leader raises it.",
+            "type": "integer"
+          },
+          "replica": {
+            "description": "This process's name among the replicas.",
+            "type": "string"
+          }
+        },
+        "required": [
+          "replica",
+          "epoch"
+        ],
+        "type": "object"
+      },
       "ModelAlias": {
         "properties": {
           "alias": {
@@ -5495,6 +5512,34 @@ extension OpenAPIDocument {
         "summary": "Several labels at once (1…10,000), taken all or none, with the rules of /v1/feedback.",
         "tags": [
           "agent"
+        ]
+      }
+    },
+    "/v1/leader": {
+      "get": {
+        "description": "Among aggregator processes sharing one PostgreSQL database, one leads (the holder of its advisory lock) and runs coordination. It answers 200 with its epoch; the others answer 503 `not_leader`. A lone aggregator always leads.",
+        "operationId": "leader",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Leader"
+                }
+              }
+            },
+            "description": "This process coordinates."
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Whether this aggregator process coordinates, for a load balancer's health check.",
+        "tags": [
+          "public"
         ]
       }
     },

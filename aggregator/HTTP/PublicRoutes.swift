@@ -1,7 +1,7 @@
 import Hummingbird
 import StarlingProtocol
 
-/// The public listener (server TLS only): health, the API's own description (``OpenAPIDocument``),
+/// The public listener (server TLS only): health, leadership, the API's own description (``OpenAPIDocument``),
 /// enrollment, refinement and metrics for any working admin token, the admin API with its roles
 /// (``AdminEndpoint``) and the web dashboard under `/ui` (``DashboardRoutes``).
 enum PublicRoutes {
@@ -12,6 +12,12 @@ enum PublicRoutes {
         router.middlewares.add(MethodMiddleware())
         router.get(RouterPath(APIPath.healthz)) { _, _ in
             try JSONResponse.make(["status": "ok"])
+        }
+        router.get(RouterPath(APIPath.leader)) { _, _ in
+            guard let epoch = components.leadership.epoch else {
+                throw APIError(.serviceUnavailable, .notLeader, "this aggregator does not coordinate now")
+            }
+            return try JSONResponse.make(LeaderStatus(replica: components.leadership.replica, epoch: epoch))
         }
         router.get(RouterPath(APIPath.openAPI)) { _, _ in OpenAPIDocument.response() }
         router.post(RouterPath(APIPath.enroll)) { request, _ in

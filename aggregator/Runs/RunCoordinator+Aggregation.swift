@@ -123,7 +123,7 @@ extension RunCoordinator {
             .filter { contributors.contains($0.deviceId) }
         var updates: [ValidatedUpdate] = []
         for row in rows {
-            updates.append(try UpdateValidator.validate(try Self.storedBytes(row), architecture: architecture))
+            updates.append(try UpdateValidator.validate(try await store.bytes(of: row), architecture: architecture))
         }
         let lags = rows.map { $0.staleness ?? 0 }
         if let privacy = run.record.plan.userLevelPrivacy {
@@ -140,14 +140,6 @@ extension RunCoordinator {
         } catch {
             throw .internal("\(error)")
         }
-    }
-
-    /// The bytes a device uploaded, from the file its row points at.
-    static func storedBytes(_ row: RoundUpdateRecord) throws(APIError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: row.path) else {
-            throw .internal("the stored contribution of \(row.deviceId) is missing")
-        }
-        return Array(data)
     }
 
     /// Central privacy over plain uploads: the noisy mean of the deltas, each clipped here whatever

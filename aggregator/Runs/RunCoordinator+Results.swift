@@ -12,7 +12,8 @@ extension RunCoordinator {
             var reports: [EvaluationFigures] = []
             for row in rows {
                 reports.append(
-                    try EvaluationUpload.decode(try Self.storedBytes(row), classes: run.architecture?.outputSize ?? 0))
+                    try EvaluationUpload.decode(
+                        try await store.bytes(of: row), classes: run.architecture?.outputSize ?? 0))
             }
             try await evaluated(run: run, figures: EvaluationUpload.combine(reports), devices: reports.count)
         } catch {
@@ -29,7 +30,7 @@ extension RunCoordinator {
             var merged = FeatureStatistics(width: plan.width, grid: plan.grid)
             for row in rows {
                 let statistics = try StatisticsUpload.decode(
-                    try Self.storedBytes(row), width: plan.width, grid: plan.grid)
+                    try await store.bytes(of: row), width: plan.width, grid: plan.grid)
                 do {
                     try merged.merge(statistics)
                 } catch {

@@ -86,7 +86,8 @@ extension RunCoordinator {
             RoundUpdateRecord(
                 runId: runId, round: round, deviceId: device, trainSamples: samples,
                 trainLoss: update?.trainLoss, evalSamples: update?.evalSamples, evalAccuracy: update?.evalAccuracy,
-                path: url.path, receivedAt: clock(), staleness: target.staleness))
+                path: url.path, receivedAt: clock(), staleness: target.staleness),
+            bytes: bytes)
         let now = clock()
         var admission = RunMachine.Admission.closed
         if runs[runId]?.machine.round == round {

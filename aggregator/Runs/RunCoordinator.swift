@@ -394,6 +394,12 @@ actor RunCoordinator: Service {
             }
         }
         try? FileManager.default.removeItem(at: directory.updates.appendingPathComponent(runID))
+        do {
+            try await store.deleteBytes(runId: runID)
+        } catch {
+            logger.warning(
+                "cannot forget a finished run's contributions", metadata: ["run": "\(runID)", "error": "\(error)"])
+        }
         logger.info(
             "round ended",
             metadata: [

@@ -51,8 +51,39 @@ struct RunStore: Sendable {
         return changed > 0
     }
 
-    func insert(_ update: RoundUpdateRecord) async throws(APIError) {
-        try await engine.writing { db in try db.insert(update) }
+    /// Stores a contribution's row (its bytes are in the file the row names) and, on a database
+    /// several replicas share, its bytes too, so a replica that takes the run over reads what
+    /// another received.
+    func insert(_ update: RoundUpdateRecord, bytes: [UInt8]) async throws(APIError) {
+        let shared = engine.dialect == .postgresql
+        try await engine.writing { db in
+            try db.insert(update)
+            if shared {
+                try db.execute(
+                    "INSERT INTO roundUpdateBytes (runId, round, deviceId, bytes) VALUES (?, ?, ?, ?)", update.runId,
+                    update.round, update.deviceId, Data(bytes))
+            }
+        }
+    }
+
+    /// The bytes a device uploaded: the file its row names if this process has it, else the
+    /// database's copy.
+    func bytes(of row: RoundUpdateRecord) async throws(APIError) -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: row.path) { return Array(data) }
+        let stored = try await engine.reading { db in
+            try db.row(
+                SQLStatement(
+                    "SELECT bytes FROM roundUpdateBytes WHERE runId = ? AND round = ? AND deviceId = ?",
+                    binding: [row.runId, row.round, row.deviceId]))?
+                .blob("bytes")
+        }
+        guard let stored else { throw .internal("the stored contribution of \(row.deviceId) is missing") }
+        return stored
+    }
+
+    /// Forgets the bytes of a finished run's contributions kept in the database.
+    func deleteBytes(runId: String) async throws(APIError) {
+        try await engine.writing { db in try db.execute("DELETE FROM roundUpdateBytes WHERE runId = ?", runId) }
     }
 
     /// Keeps a failure report; a device of a buffered run reporting again in the same round replaces
@@ -73,7 +104,11 @@ struct RunStore: Sendable {
     }
 
     func deleteUpdate(runId: String, round: Int, deviceID: String) async throws(APIError) {
-        try await engine.writing { db in _ = try db.delete(RoundUpdateRecord.self, key: runId, round, deviceID) }
+        try await engine.writing { db in
+            _ = try db.delete(RoundUpdateRecord.self, key: runId, round, deviceID)
+            try db.execute(
+                "DELETE FROM roundUpdateBytes WHERE runId = ? AND round = ? AND deviceId = ?", runId, round, deviceID)
+        }
     }
 
     func deleteFailure(runId: String, round: Int, deviceID: String) async throws(APIError) {

@@ -132,10 +132,21 @@ public struct Aggregator: Sendable {
             logger: logger)
         let runs = components.runs
         let rollouts = components.rollouts
+        let devices = components.devices
         let election = LeaderElection(
             engine: storage.engine, leadership: leadership, session: electionSession,
             interval: configuration.leaderIdleTimeout / 5, idleTimeout: configuration.leaderIdleTimeout,
-            clock: clock, onLead: [{ await rollouts.takeOver() }, { await runs.takeOver() }],
+            clock: clock,
+            onLead: [
+                {
+                    do {
+                        try await devices.reload()
+                    } catch {
+                        logger.error("cannot load the devices on taking the lead", metadata: ["error": "\(error)"])
+                    }
+                },
+                { await rollouts.takeOver() }, { await runs.takeOver() },
+            ],
             onLoss: [{ await runs.stepDown() }], logger: logger)
         let relay = RevisionRelay(
             engine: storage.engine, broadcaster: components.broadcaster, replica: leadership.replica,
@@ -228,11 +239,12 @@ public struct Aggregator: Sendable {
             broadcaster: broadcaster,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
-                metricsHost: configuration.metricsListen, announce: announce, logger: logger),
+                metricsHost: configuration.metricsListen, advertisedDeviceURL: configuration.advertisedDeviceURL,
+                announce: announce, logger: logger),
             metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
             monitoring: FleetMonitoring(
                 store: monitors, catalog: catalog, shapes: shapes, clock: clock),
             monitorRules: MonitorRuleStore(engine: storage.engine, clock: clock), experiments: experiments,
-            secureMonitoring: secureMonitoring)
+            secureMonitoring: secureMonitoring, leadership: leadership)
     }
 }

@@ -38,6 +38,9 @@ public struct AggregatorConfiguration: Sendable {
     /// Among replicas on PostgreSQL: how long a leader may send nothing to the database before the
     /// server ends its session and another replica takes the lead (it pings five times as often).
     public var leaderIdleTimeout: Duration
+    /// The device URL enrollment hands out when it is not this process's device listener (a load
+    /// balancer in front of replicas).
+    public var advertisedDeviceURL: String?
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
@@ -47,8 +50,9 @@ public struct AggregatorConfiguration: Sendable {
         alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
         monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
         secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil,
-        leaderIdleTimeout: Duration = .seconds(5)
+        leaderIdleTimeout: Duration = .seconds(5), advertisedDeviceURL: String? = nil
     ) {
+        self.advertisedDeviceURL = advertisedDeviceURL
         self.databaseURL = databaseURL
         self.leaderIdleTimeout = leaderIdleTimeout
         self.monitorAggregation = monitorAggregation

@@ -29,4 +29,6 @@ struct Components: Sendable {
     /// Shadow, A/B and bandit deployments.
     let experiments: Experiments
     let secureMonitoring: SecureMonitoring
+    /// Whether this process coordinates, among replicas.
+    let leadership: Leadership
 }

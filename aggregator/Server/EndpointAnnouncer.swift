@@ -11,6 +11,7 @@ public actor EndpointAnnouncer {
     private let publicHost: ListenAddress
     private let deviceHost: ListenAddress
     private let metricsHost: ListenAddress?
+    private let advertisedDeviceURL: String?
     private let announce: @Sendable (String) -> Void
     private let logger: Logger
     private var publicPort: Int?
@@ -21,8 +22,9 @@ public actor EndpointAnnouncer {
 
     init(
         directory: DataDirectory, publicHost: ListenAddress, deviceHost: ListenAddress, metricsHost: ListenAddress?,
-        announce: @escaping @Sendable (String) -> Void, logger: Logger
+        advertisedDeviceURL: String? = nil, announce: @escaping @Sendable (String) -> Void, logger: Logger
     ) {
+        self.advertisedDeviceURL = advertisedDeviceURL
         self.directory = directory
         self.publicHost = publicHost
         self.deviceHost = deviceHost
@@ -37,8 +39,11 @@ public actor EndpointAnnouncer {
         return await withCheckedContinuation { waiters.append($0) }
     }
 
-    /// The mutual-TLS URL devices are told to use.
-    func deviceURL() async -> String { await bound().deviceUrl }
+    /// The mutual-TLS URL devices are told to use: the advertised one, else the device listener's.
+    func deviceURL() async -> String {
+        if let advertisedDeviceURL { return advertisedDeviceURL }
+        return await bound().deviceUrl
+    }
 
     func publicListenerBound(port: Int) { publicPort = port; publishIfReady() }
 

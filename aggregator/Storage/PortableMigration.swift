@@ -7,7 +7,7 @@ struct PortableMigration: Sendable {
     let statements: @Sendable (SQLDialect) -> [String]
 
     /// Every change since the baseline, oldest first; never edit one that has shipped.
-    static let all: [PortableMigration] = [artifacts, leadership]
+    static let all: [PortableMigration] = [artifacts, leadership, roundUpdateBytes]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
     static let artifacts = PortableMigration(id: "v17-artifacts") { dialect in
@@ -27,6 +27,17 @@ struct PortableMigration: Sendable {
                 holder TEXT NOT NULL, since TEXT)
             """,
             "INSERT INTO leadership (id, epoch, holder) VALUES (1, 0, '')",
+        ]
+    }
+
+    /// The bytes of contributions on a database several replicas share, so the replica that takes a
+    /// run over reads what another received; kept while the run is active.
+    static let roundUpdateBytes = PortableMigration(id: "v19-round-update-bytes") { dialect in
+        [
+            """
+            CREATE TABLE roundUpdateBytes (runId TEXT NOT NULL, round \(dialect.integer) NOT NULL,
+                deviceId TEXT NOT NULL, bytes \(dialect.blob) NOT NULL, PRIMARY KEY (runId, round, deviceId))
+            """
         ]
     }
 }

@@ -14,27 +14,52 @@ public struct DemoFleet: Sendable {
         self.binaries = binaries
     }
 
-    public var aggregatorDirectory: URL { workDirectory.appendingPathComponent("aggregator") }
+    public var aggregatorDirectory: URL { replicaDirectory(0) }
+
+    /// The data folder of aggregator replica `index`: `aggregator` for the first (the only one of a
+    /// one-process fleet), `aggregator-<index>` for the others.
+    public func replicaDirectory(_ index: Int) -> URL {
+        workDirectory.appendingPathComponent(index == 0 ? "aggregator" : "aggregator-\(index)")
+    }
+
+    /// Gives replica `index` the first replica's keys and certificates (`pki/`), so that every
+    /// replica serves the same server certificate, trusts the same device CA and signs versions with
+    /// the same key. Call it after the first replica started and before replica `index` starts.
+    public func sharePKI(withReplica index: Int) throws(AdminError) {
+        let source = aggregatorDirectory.appendingPathComponent("pki")
+        let target = replicaDirectory(index).appendingPathComponent("pki")
+        do {
+            let files = FileManager.default
+            try files.createDirectory(at: replicaDirectory(index), withIntermediateDirectories: true)
+            try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: replicaDirectory(index).path)
+            if files.fileExists(atPath: target.path) { try files.removeItem(at: target) }
+            try files.copyItem(at: source, to: target)
+        } catch {
+            throw .failed("cannot give replica \(index) the first replica's keys: \(error)")
+        }
+    }
 
     public func agentDirectory(_ index: Int) -> URL {
         workDirectory.appendingPathComponent("agent-\(index)")
     }
 
-    /// Starts the aggregator on loopback ports the system picks and waits until it listens.
-    /// `minimumStatisticsDevices` lowers the statistics floor for fleets smaller than its default.
-    public func startAggregator(minimumStatisticsDevices: Int = 3, options: [String] = []) async throws(AdminError)
-        -> RunningAggregator
-    {
+    /// Starts the aggregator (replica `replica` of several sharing one database) on loopback ports
+    /// the system picks and waits until it listens. `minimumStatisticsDevices` lowers the statistics
+    /// floor for fleets smaller than its default.
+    public func startAggregator(
+        replica: Int = 0, minimumStatisticsDevices: Int = 3, options: [String] = []
+    ) async throws(AdminError) -> RunningAggregator {
+        let folder = replicaDirectory(replica)
+        let name = folder.lastPathComponent
         let process = try ManagedProcess(
-            name: "aggregator", executable: binaries.aggregator,
+            name: name, executable: binaries.aggregator,
             arguments: [
-                "serve", "--data-dir", aggregatorDirectory.path,
+                "serve", "--data-dir", folder.path,
                 "--listen", "127.0.0.1:0", "--device-listen", "127.0.0.1:0",
                 "--min-statistics-devices", String(minimumStatisticsDevices),
             ] + options,
-            logFile: workDirectory.appendingPathComponent("aggregator.log"))
+            logFile: workDirectory.appendingPathComponent("\(name).log"))
         await processes.add(process)
-        let folder = aggregatorDirectory
         let endpoints = try await AdminError.wait(
             "the aggregator to listen (log: \(process.logFile.path))", timeout: .seconds(60)
         ) {
