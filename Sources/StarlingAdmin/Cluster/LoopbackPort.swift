@@ -6,14 +6,10 @@ import Foundation
 
 /// A loopback TCP port nothing listens on now, for a process that cannot report the port it bound
 /// (HAProxy): the system picks it for a socket that is closed at once.
-enum LoopbackPort {
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "cannot find an unused loopback port (errno \(errno))" }
-    }
-
-    static func unused() throws -> Int {
+public enum LoopbackPort {
+    public static func unused() throws(AdminError) -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Unavailable() }
+        guard socket >= 0 else { throw .failed("cannot open a socket to find an unused loopback port") }
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -25,7 +21,7 @@ enum LoopbackPort {
                 bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
             }
         }
-        guard bound else { throw Unavailable() }
+        guard bound else { throw .failed("cannot find an unused loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

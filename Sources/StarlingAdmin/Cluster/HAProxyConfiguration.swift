@@ -1,0 +1,52 @@
+import Foundation
+import StarlingProtocol
+
+/// HAProxy in front of aggregator replicas: TLS passes through (devices present their client
+/// certificates to the aggregator itself), and only the replica whose `/v1/leader` answers 200
+/// takes connections, so a takeover moves every client to the new leader.
+public struct HAProxyConfiguration: Sendable {
+    public let publicPort: Int
+    public let devicePort: Int
+    public let replicas: [AggregatorEndpoints]
+
+    public init(publicPort: Int, devicePort: Int, replicas: [AggregatorEndpoints]) {
+        self.publicPort = publicPort
+        self.devicePort = devicePort
+        self.replicas = replicas
+    }
+
+    /// The configuration file's text.
+    public var text: String {
+        let ports = replicas.map { (public: Self.port($0.url), device: Self.port($0.deviceUrl)) }
+        let check = """
+                option httpchk
+                http-check send meth GET uri /v1/leader ver HTTP/1.1 hdr Host 127.0.0.1
+                http-check expect status 200
+                default-server check check-ssl verify none inter 250ms fall 1 rise 1 on-marked-down shutdown-sessions
+            """
+        return """
+            global
+                maxconn 2000
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 5m
+                timeout server 5m
+            frontend public
+                bind 127.0.0.1:\(publicPort)
+                default_backend replicas_public
+            frontend devices
+                bind 127.0.0.1:\(devicePort)
+                default_backend replicas_devices
+            backend replicas_public
+            \(check)
+            \(ports.enumerated().map { "    server r\($0.offset) 127.0.0.1:\($0.element.public)" }.joined(separator: "\n"))
+            backend replicas_devices
+            \(check)
+            \(ports.enumerated().map { "    server r\($0.offset) 127.0.0.1:\($0.element.device) port \($0.element.public)" }.joined(separator: "\n"))
+
+            """
+    }
+
+    private static func port(_ url: String) -> Int { URLComponents(string: url)?.port ?? 0 }
+}
