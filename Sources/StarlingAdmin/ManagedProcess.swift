@@ -8,14 +8,19 @@ public final class ManagedProcess: Sendable {
     public let name: String
     public let logFile: URL
     private let process: Process
+    /// The signal ``terminate(grace:)`` asks the process to stop with.
+    private let stopSignal: Int32
 
     /// Starts `executable` with `arguments`, its stdout and stderr appended to `logFile`, in this
     /// process's environment with `environment` added (for secrets that must not show in `ps`).
+    /// `stopSignal` is the signal that stops the program gracefully (SIGTERM for Starling's own).
     public init(
-        name: String, executable: URL, arguments: [String], environment: [String: String] = [:], logFile: URL
+        name: String, executable: URL, arguments: [String], environment: [String: String] = [:], logFile: URL,
+        stopSignal: Int32 = SIGTERM
     ) throws(AdminError) {
         self.name = name
         self.logFile = logFile
+        self.stopSignal = stopSignal
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -41,11 +46,12 @@ public final class ManagedProcess: Sendable {
     public var processIdentifier: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
 
-    /// Sends SIGTERM, waits up to `grace` for a clean exit, then SIGKILL. Returns the exit status.
+    /// Sends the stop signal, waits up to `grace` for a clean exit, then SIGKILL. Returns the exit
+    /// status.
     @discardableResult
     public func terminate(grace: Duration = .seconds(10)) async -> Int32 {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, stopSignal)
         }
         return await waitForExit(timeout: grace)
     }

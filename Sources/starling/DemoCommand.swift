@@ -7,7 +7,8 @@ import StarlingProtocol
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run an aggregator and N agents on loopback, train federated, deploy, predict.",
+        abstract:
+            "Run an aggregator (or replicas behind HAProxy) and N agents on loopback, train federated, deploy, predict.",
         discussion:
             "Ends with one JSON line: {\"rounds\":…,\"final_accuracy\":…,\"centralised_accuracy\":…,\"phase2_rate\":…}."
     )
@@ -42,6 +43,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Keep the work folder and its logs.")
     var keep = false
 
+    @Option(
+        help:
+            "Aggregator processes: more than one share a PostgreSQL database behind HAProxy (both from Debian), and the leader is killed after the first round to show a takeover."
+    )
+    var replicas: Int = 1
+
+    @Option(
+        help:
+            "With --replicas: the PostgreSQL database (postgres://user@host[:port]/db); a throw-away server when absent."
+    )
+    var database: String?
+
     @Option(help: "Differential privacy: local (DP-SGD on each agent), central or distributed (user level).")
     var privacy: PrivacyMode?
 
@@ -62,6 +75,13 @@ struct DemoCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...64).contains(agents) else { throw ValidationError("--agents must be between 1 and 64") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard (1...9).contains(replicas) else { throw ValidationError("--replicas must be between 1 and 9") }
+        if let database {
+            guard replicas > 1 else { throw ValidationError("--database is for a demo of --replicas 2 or more") }
+            guard database.utf8.count <= 2048, let url = URLComponents(string: database),
+                ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
+            else { throw ValidationError("--database must be a postgres:// URL") }
+        }
         guard epsilon > 0, delta > 0, delta < 1, clipNorm > 0 else {
             throw ValidationError("--epsilon and --clip-norm must be positive and --delta in (0, 1)")
         }
@@ -72,7 +92,8 @@ struct DemoCommand: AsyncParsableCommand {
             data: URL(fileURLWithPath: data), labelColumn: label, agents: agents, rounds: rounds,
             architecture: arch, localEpochs: localEpochs, learningRate: lr, seed: seed,
             workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep,
-            privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon, delta: delta, clipNorm: clipNorm) })
+            privacy: privacy.map { PrivacyRequest(mode: $0, epsilon: epsilon, delta: delta, clipNorm: clipNorm) },
+            replicas: replicas, database: database)
         let runner = DemoRunner(options: options) { Console.print($0) }
         let report = try await reportingErrors { () async throws(AdminError) in
             try await runner.run(binaries: StarlingBinaries.locate())

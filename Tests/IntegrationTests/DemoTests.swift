@@ -37,6 +37,40 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("every process stopped cleanly"), result.stdout)
         XCTAssertEqual(processesMentioning(work.path), [], "processes left running")
     }
+
+    /// `starling demo --replicas 3`: a throw-away PostgreSQL server, three aggregator processes
+    /// behind HAProxy, the leader killed after the first round, another taking over, the run and
+    /// the rest of the loop finishing; nothing left running, the database server included.
+    func test_demoWithThreeReplicas_showsATakeover_andFinishesTheLoop() async throws {
+        guard ThrowAwayPostgreSQL.locatePrograms() != nil, ReplicaCluster.locateHAProxy() != nil else {
+            throw XCTSkip("PostgreSQL's server programs and HAProxy are needed: `make test-deps` installs them")
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-demo-replicas-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let result = try await runStarling(
+            [
+                "demo", "--data", TestData.digits.path, "--label", "label", "--agents", "6", "--rounds", "3",
+                "--arch", "64-32-10", "--replicas", "3", "--work-dir", work.path, "--keep",
+            ],
+            environment: [:])
+
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let lastLine = try XCTUnwrap(result.stdout.split(separator: "\n").last)
+        let report = try StarlingJSON.decoder().decode(DemoReport.self, from: Data(lastLine.utf8))
+        XCTAssertEqual(report.finalVersion, 4, "three rounds, one version each, after the first")
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("replica ") && $0.contains("listening on") }.count, 3)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("killing replica") }, result.stdout)
+        XCTAssertTrue(lines.contains { $0.contains("took the lead (epoch 2)") }, result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("processes that did not stop cleanly: aggregator")
+                && !result.stdout.contains("haproxy ("),
+            "only the replica killed on purpose ended unclean: \(result.stdout)")
+        XCTAssertEqual(processesMentioning(work.path), [], "processes left running")
+        XCTAssertEqual(processesMentioning("starling-postgresql-"), [], "the database server was stopped")
+    }
 }
 
 /// Process ids whose command line mentions `text` (Linux /proc).

@@ -3,7 +3,8 @@ import StarlingProtocol
 
 /// HAProxy in front of aggregator replicas: TLS passes through (devices present their client
 /// certificates to the aggregator itself), and only the replica whose `/v1/leader` answers 200
-/// takes connections, so a takeover moves every client to the new leader.
+/// takes connections, so a takeover moves every client to the new leader. SIGUSR1 stops it cleanly
+/// (connections still open are cut after 5 s).
 public struct HAProxyConfiguration: Sendable {
     public let publicPort: Int
     public let devicePort: Int
@@ -27,6 +28,7 @@ public struct HAProxyConfiguration: Sendable {
         return """
             global
                 maxconn 2000
+                hard-stop-after 5s
             defaults
                 mode tcp
                 timeout connect 2s

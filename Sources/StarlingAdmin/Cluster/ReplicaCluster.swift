@@ -45,7 +45,7 @@ public struct ReplicaCluster: Sendable {
         await fleet.processes.add(
             try ManagedProcess(
                 name: "haproxy", executable: haproxy, arguments: ["-db", "-f", configuration.path],
-                logFile: fleet.workDirectory.appendingPathComponent("haproxy.log")))
+                logFile: fleet.workDirectory.appendingPathComponent("haproxy.log"), stopSignal: SIGUSR1))
         let cluster = ReplicaCluster(
             replicas: replicas,
             endpoints: AggregatorEndpoints(

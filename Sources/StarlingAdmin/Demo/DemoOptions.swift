@@ -19,12 +19,20 @@ public struct DemoOptions: Sendable {
     public var keep: Bool
     /// Differential privacy for the run; none when nil.
     public var privacy: PrivacyRequest?
+    /// How many aggregator processes: more than one share a PostgreSQL database behind HAProxy, and
+    /// the leading one is killed after the first round to show a takeover.
+    public var replicas: Int
+    /// The PostgreSQL database of replicas; a throw-away server in a temporary folder when nil.
+    public var database: String?
 
     public init(
         data: URL, labelColumn: String, agents: Int, rounds: Int, architecture: String,
         localEpochs: Int? = nil, learningRate: Double? = nil, batchSize: Int? = nil, seed: UInt64 = 7,
-        workDirectory: URL? = nil, keep: Bool = false, privacy: PrivacyRequest? = nil
+        workDirectory: URL? = nil, keep: Bool = false, privacy: PrivacyRequest? = nil, replicas: Int = 1,
+        database: String? = nil
     ) {
+        self.replicas = replicas
+        self.database = database
         self.data = data
         self.labelColumn = labelColumn
         self.agents = agents

@@ -27,13 +27,25 @@ public struct DemoRunner: Sendable {
         let workDirectory = try makeWorkDirectory()
         let fleet = DemoFleet(workDirectory: workDirectory, binaries: binaries)
         output("work folder: \(workDirectory.path)")
+        var server: ThrowAwayPostgreSQL?
         let result: Result<DemoReport, AdminError>
-        do {
-            result = .success(try await runFleet(fleet, split: split))
+        do throws(AdminError) {
+            var database = options.database
+            if options.replicas > 1, ReplicaCluster.locateHAProxy() == nil {
+                throw .configuration("a demo of replicas needs HAProxy: apt-get install haproxy")
+            }
+            if options.replicas > 1, database == nil {
+                let started = try ThrowAwayPostgreSQL.start(logs: workDirectory)
+                output("PostgreSQL for the replicas at \(started.url)")
+                (server, database) = (started, started.url)
+            }
+            result = .success(try await runFleet(fleet, database: database, split: split))
         } catch {
             result = .failure(error)
         }
         let unclean = await fleet.stop()
+        // The replicas stopped before their database.
+        server?.stop(logs: workDirectory)
         if unclean.isEmpty {
             output("every process stopped cleanly")
         } else {
@@ -47,12 +59,37 @@ public struct DemoRunner: Sendable {
         return try result.get()
     }
 
-    private func runFleet(_ fleet: DemoFleet, split: DemoSplit) async throws(AdminError) -> DemoReport {
-        let endpoints = try await fleet.startAggregator(minimumStatisticsDevices: min(3, options.agents)).endpoints
-        output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
+    /// Starts the aggregator, or the replicas on `database` behind HAProxy, and runs the loop.
+    private func runFleet(
+        _ fleet: DemoFleet, database: String?, split: DemoSplit
+    ) async throws(AdminError) -> DemoReport {
+        guard options.replicas > 1, let database else {
+            let endpoints = try await fleet.startAggregator(minimumStatisticsDevices: min(3, options.agents)).endpoints
+            output("aggregator listening on \(endpoints.url) (devices: \(endpoints.deviceUrl))")
+            return try await runLoop(fleet, endpoints: endpoints, cluster: nil, split: split)
+        }
+        guard let haproxy = ReplicaCluster.locateHAProxy() else {
+            throw .configuration("a demo of replicas needs HAProxy: apt-get install haproxy")
+        }
+        let cluster = try await ReplicaCluster.start(
+            options.replicas, in: fleet, database: database, haproxy: haproxy,
+            minimumStatisticsDevices: min(3, options.agents))
+        for (index, replica) in cluster.replicas.enumerated() {
+            output("replica \(index) listening on \(replica.endpoints.url) (devices: \(replica.endpoints.deviceUrl))")
+        }
+        let leader = try await cluster.leaderThroughBalancer(timeout: .seconds(30))
+        output(
+            "HAProxy on \(cluster.endpoints.url) (devices: \(cluster.endpoints.deviceUrl)) sends every client to the leader, \(leader.replica) (epoch \(leader.epoch))"
+        )
+        return try await runLoop(fleet, endpoints: cluster.endpoints, cluster: cluster, split: split)
+    }
+
+    private func runLoop(
+        _ fleet: DemoFleet, endpoints: AggregatorEndpoints, cluster: ReplicaCluster?, split: DemoSplit
+    ) async throws(AdminError) -> DemoReport {
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         do {
-            let report = try await runLoop(fleet, admin: admin, endpoints: endpoints, split: split)
+            let report = try await runLoop(fleet, admin: admin, endpoints: endpoints, cluster: cluster, split: split)
             await admin.shutdown()
             return report
         } catch {
@@ -62,7 +99,8 @@ public struct DemoRunner: Sendable {
     }
 
     private func runLoop(
-        _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, split: DemoSplit
+        _ fleet: DemoFleet, admin: AdminClient, endpoints: AggregatorEndpoints, cluster: ReplicaCluster?,
+        split: DemoSplit
     ) async throws(AdminError) -> DemoReport {
         let (agentURLs, shares) = try await startAgents(fleet, admin: admin, endpoints: endpoints, split: split)
         let modelName = "demo"
@@ -77,7 +115,7 @@ public struct DemoRunner: Sendable {
         try await registerRefinementModel(
             admin, split: split, name: "\(modelName)-cloud", preprocessing: initial.manifest.preprocessing)
 
-        let finalVersion = try await train(admin, model: modelName, split: split)
+        let finalVersion = try await train(admin, model: modelName, split: split, cluster: cluster)
         let finalAccuracy = try await heldOutAccuracy(admin, model: modelName, version: finalVersion, split: split)
         let centralised = try split.centralisedAccuracy(
             rows: split.trainingRows(of: shares), architecture: options.architecture,
@@ -160,13 +198,18 @@ public struct DemoRunner: Sendable {
         )
     }
 
-    private func train(_ admin: AdminClient, model: String, split: DemoSplit) async throws(AdminError) -> Int {
+    /// Trains the model federated; with replicas, kills the leading one once the first round made its
+    /// version, and reports the takeover.
+    private func train(
+        _ admin: AdminClient, model: String, split: DemoSplit, cluster: ReplicaCluster?
+    ) async throws(AdminError) -> Int {
         let request = StartRunRequest(
             model: model, clients: options.agents, minClients: max(1, (options.agents * 3) / 4),
             localEpochs: options.localEpochs, learningRate: options.learningRate, batchSize: options.batchSize,
             rounds: options.rounds, deadlineSeconds: 60, seed: options.seed, privacy: options.privacy)
         let started = try await admin.startRun(request)
         output("run \(started.id) started: \(options.rounds) rounds, \(options.agents) clients")
+        var failover = cluster.map { _ in options.rounds > 1 } ?? false
         let finished = try await RunWatcher(client: admin, runId: started.id).follow {
             run, rounds throws(AdminError) in
             for round in rounds {
@@ -176,6 +219,10 @@ public struct DemoRunner: Sendable {
                     line += ", held-out accuracy \(Format.fixed(accuracy))"
                 }
                 output(line)
+                if failover, let cluster, round.producedVersion != nil {
+                    failover = false
+                    try await killLeader(of: cluster)
+                }
             }
         }
         guard finished.state == .completed, let version = finished.rounds.last?.producedVersion else {
@@ -184,6 +231,15 @@ public struct DemoRunner: Sendable {
             )
         }
         return version
+    }
+
+    /// Kills the leading replica with SIGKILL and waits for another to lead behind the balancer.
+    private func killLeader(of cluster: ReplicaCluster) async throws(AdminError) {
+        guard let (index, status) = try await cluster.leaders().first else { return }
+        output("killing replica \(index), the leader (\(status.replica), epoch \(status.epoch)), with SIGKILL")
+        cluster.replicas[index].process.killAbruptly()
+        let next = try await cluster.leaderThroughBalancer(other: status.replica, timeout: .seconds(60))
+        output("\(next.replica) took the lead (epoch \(next.epoch)) and the run goes on")
     }
 
     private func deploy(_ admin: AdminClient, model: String, version: Int) async throws(AdminError) {
