@@ -202,18 +202,7 @@ public final class PostgreSQLEngine: StorageEngine {
         }
 
         func rows(_ statement: SQLStatement) throws(StorageError) -> [SQLRow] {
-            let result = try run(statement)
-            var rows: [SQLRow] = []
-            for row in result {
-                var columns: [String] = []
-                var values: [SQLValue] = []
-                for cell in row {
-                    columns.append(cell.columnName)
-                    values.append(try Self.value(cell))
-                }
-                rows.append(SQLRow(columns: columns, values: values))
-            }
-            return rows
+            try run(statement).sqlRows()
         }
 
         private func run(_ statement: SQLStatement) throws(StorageError) -> PostgresQueryResult {
@@ -239,28 +228,6 @@ public final class PostgreSQLEngine: StorageEngine {
                 .wait()
             } catch {
                 throw PostgreSQLEngine.storageError(error)
-            }
-        }
-
-        private static func value(_ cell: PostgresCell) throws(StorageError) -> SQLValue {
-            guard cell.bytes != nil else { return .null }
-            do {
-                switch cell.dataType {
-                case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
-                case .float4, .float8: return .real(try cell.decode(Double.self))
-                case .text, .varchar, .name, .bpchar: return .text(try cell.decode(String.self))
-                case .bytea:
-                    var buffer = try cell.decode(ByteBuffer.self)
-                    return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
-                case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
-                default:
-                    throw StorageError(
-                        .schema, "column \(cell.columnName) has type \(cell.dataType), which Starling does not read")
-                }
-            } catch let error as StorageError {
-                throw error
-            } catch {
-                throw StorageError(.schema, "column \(cell.columnName) could not be read: \(error)")
             }
         }
     }

@@ -25,25 +25,25 @@ public final class PostgreSQLSession: Sendable {
 
     /// Takes the session-level advisory lock `key` if no other session holds it; whether it did.
     public func tryLock(_ key: Int64) async throws(StorageError) -> Bool {
-        let rows = try await query("SELECT pg_try_advisory_lock(\(key)) AS taken")
-        guard let taken = rows.first?.values.first, case .integer(let value) = taken else {
-            throw StorageError(.schema, "pg_try_advisory_lock answered no row")
-        }
-        return value != 0
+        try Self.taken(try await query("SELECT pg_try_advisory_lock(\(key)) AS taken"))
+    }
+
+    /// What `pg_try_advisory_lock` answered.
+    private static func taken(_ rows: [SQLRow]) throws(StorageError) -> Bool {
+        guard let row = rows.first else { throw StorageError(.schema, "pg_try_advisory_lock answered no row") }
+        return try row.integer("taken") != 0
     }
 
     /// ``tryLock(_:)`` on the calling thread, which it blocks: for start-up.
     public func tryLockBlocking(_ key: Int64) throws(StorageError) -> Bool {
         guard !connection.isClosed else { throw StorageError(.unavailable, "the database session has ended") }
+        let result: PostgresQueryResult
         do {
-            let result = try connection.query("SELECT pg_try_advisory_lock(\(key)) AS taken", logger: logger).wait()
-            guard let row = result.rows.first else {
-                throw StorageError(.schema, "pg_try_advisory_lock answered no row")
-            }
-            return try row.decode(Bool.self)
+            result = try connection.query("SELECT pg_try_advisory_lock(\(key)) AS taken", logger: logger).wait()
         } catch {
             throw PostgreSQLEngine.storageError(error)
         }
+        return try Self.taken(result.sqlRows())
     }
 
     /// Sends one statement, so the server sees the session alive.
@@ -102,30 +102,13 @@ public final class PostgreSQLSession: Sendable {
             expiry.cancel()
             answer.completeWith(result)
         }
+        let result: PostgresQueryResult
         do {
-            var rows: [SQLRow] = []
-            for row in try await answer.futureResult.get() {
-                var columns: [String] = []
-                var values: [SQLValue] = []
-                for cell in row {
-                    columns.append(cell.columnName)
-                    values.append(try Self.value(cell))
-                }
-                rows.append(SQLRow(columns: columns, values: values))
-            }
-            return rows
+            result = try await answer.futureResult.get()
         } catch {
             throw PostgreSQLEngine.storageError(error)
         }
-    }
-
-    private static func value(_ cell: PostgresCell) throws -> SQLValue {
-        guard cell.bytes != nil else { return .null }
-        switch cell.dataType {
-        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
-        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
-        default: return .text(try cell.decode(String.self))
-        }
+        return try result.sqlRows()
     }
 }
 
