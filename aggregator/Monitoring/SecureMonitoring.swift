@@ -101,6 +101,8 @@ actor SecureMonitoring: Service {
             return current != secure
         }
         if changed { await broadcaster.bump() }
+        // Collections are runs, which only the leading replica starts.
+        guard runStore.leadership.isLeader else { return }
         for tag in secure.sorted() {
             guard let parsed = VersionTag(tag), let ids = running[tag] else { continue }
             if let id = inFlight[tag], let run = try? await runStore.info(id: id), !run.state.isFinal { continue }

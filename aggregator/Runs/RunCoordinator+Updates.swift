@@ -50,10 +50,12 @@ extension RunCoordinator {
         throw try await closedOrUnknown(runId: runId, round: round, device: device)
     }
 
-    /// Why a device's message for a round that is not taking it now is refused: 404 for a round
-    /// the run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for a secure
-    /// message to the plain round in progress, else 409 `round_closed`.
+    /// Why a device's message for a round that is not taking it now is refused: 503 `not_leader` on
+    /// a replica that does not drive runs (the device sends it again, and reaches the leader), 404
+    /// for a round the run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for
+    /// a secure message to the plain round in progress, else 409 `round_closed`.
     func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
+        guard store.leadership.isLeader else { return Self.notLeader }
         guard let record = try await store.round(runId: runId, round: round) else {
             return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
@@ -165,6 +167,10 @@ extension RunCoordinator {
     }
 
     static var closed: APIError { .conflict(.roundClosed, "this round no longer accepts updates") }
+
+    static var notLeader: APIError {
+        APIError(.serviceUnavailable, .notLeader, "this aggregator does not drive runs now; send it again")
+    }
 
     private static func key(_ runId: String, _ round: Int, _ device: String) -> String {
         "\(runId)/\(round)/\(device)"

@@ -144,8 +144,10 @@ actor RunCoordinator: Service {
         return try await begin(plan)
     }
 
-    /// Records and activates a validated run.
+    /// Records and activates a validated run; 503 `not_leader` on a replica that does not drive
+    /// runs, where it would wait for a takeover.
     func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
+        guard store.leadership.isLeader else { throw Self.notLeader }
         var architecture: ModelArchitecture?
         var baseVersion = 0
         var baseSHA256 = ""
