@@ -150,11 +150,11 @@ public final class PostgreSQLEngine: StorageEngine {
         let milliseconds =
             statementTimeout.components.seconds * 1000
             + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        var statements = ["SET statement_timeout = \(milliseconds)"] + settings.map { "SET \($0)" }
-        if let schema {
-            // Another process creating it at the same moment may make the first fail; SET then finds it.
-            statements = ["CREATE SCHEMA IF NOT EXISTS \(schema)", "SET search_path TO \(schema)"] + statements
-        }
+        // Another process creating the schema at the same moment may make the first fail; SET then
+        // finds it.
+        let schemaStatements = schema.map { ["CREATE SCHEMA IF NOT EXISTS \($0)", "SET search_path TO \($0)"] } ?? []
+        let statements =
+            schemaStatements + ["SET statement_timeout = \(milliseconds)"] + settings.map { "SET \($0)" }
         let logger = logger
         return PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger)
             .flatMap { connection in

@@ -9,8 +9,9 @@ import StarlingTransport
 
 /// Carries a round's calls across a link that drops: a call that gets no answer (the connection
 /// failed, was cut or timed out, or the aggregator is restarting), or that the aggregator asks to
-/// send again (409 `round_busy`, while a buffered run makes a version), is tried again, waiting a
-/// little longer each time, until `giveUp`; then the device is a dropout, never stuck. Any other
+/// send again (409 `round_busy`, while a buffered run makes a version; 503 `not_leader`, from a
+/// replica that does not drive runs, or `storage_unavailable`, while its database is out of reach),
+/// is tried again, waiting a little longer each time, until `giveUp`; then the device is a dropout, never stuck. Any other
 /// answer, even an error, ends the retries. A cancelled task (the agent is stopping) does not retry.
 enum Rejoin {
     /// Delivers a message. An answer that says it had already arrived (a 409 with one of
@@ -45,10 +46,15 @@ enum Rejoin {
     }
 
     /// No answer came, or the aggregator asked for the call again (409 `round_busy`).
+    /// The refusals that mean "send it again".
+    private static let sendAgain: Set<String> = [
+        APIErrorCode.roundBusy.rawValue, APIErrorCode.notLeader.rawValue, APIErrorCode.storageUnavailable.rawValue,
+    ]
+
     private static func isWorthAnotherTry(_ error: StarlingHTTPError) -> Bool {
         switch error {
         case .transport: true
-        case .api(_, let code, _): code == APIErrorCode.roundBusy.rawValue
+        case .api(_, let code, _): sendAgain.contains(code)
         default: false
         }
     }
