@@ -47,7 +47,8 @@ final class LeadershipTests: XCTestCase {
         defer { running.cancel() }
 
         _ = try await Wait.until("the second replica to take the lead", timeout: .seconds(30)) {
-            takingOver.isLeader ? true : nil
+            let handedOver = await led.count > 0
+            return takingOver.isLeader && handedOver ? true : nil
         }
         XCTAssertEqual(takingOver.epoch, 2, "taking the lead raised the epoch")
         let leads = await led.count

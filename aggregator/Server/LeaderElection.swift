@@ -82,15 +82,19 @@ struct LeaderElection: Service {
 
     /// Holds or tries the lock every ``interval`` until the session fails or the task is cancelled.
     private func campaign(on session: PostgreSQLSession, key: Int64) async throws {
-        while !Task.isCancelled {
-            if leadership.isLeader {
-                try await session.ping()
-            } else if try await session.tryLock(key) {
-                let epoch = try await leadership.claim(engine, at: clock())
-                logger.notice("this aggregator now coordinates", metadata: ["epoch": "\(epoch)"])
-                for lead in onLead { await lead() }
+        try await withThrowingDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                if leadership.isLeader {
+                    try await session.ping()
+                } else if try await session.tryLock(key) {
+                    let epoch = try await leadership.claim(engine, at: clock())
+                    logger.notice("this aggregator now coordinates", metadata: ["epoch": "\(epoch)"])
+                    // The coordinators take over beside the pings: a takeover that outlasts the
+                    // idle timeout must not cost the lead it is taking.
+                    group.addTask { for lead in onLead { await lead() } }
+                }
+                try await Task.sleep(for: interval)
             }
-            try await Task.sleep(for: interval)
         }
     }
 
