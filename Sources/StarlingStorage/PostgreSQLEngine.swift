@@ -177,10 +177,8 @@ public final class PostgreSQLEngine: StorageEngine {
         idle.withLock { $0.append(connection) }
     }
 
-    /// Closes `connection`, keeping it alive until it has closed.
     private func discard(_ connection: PostgresConnection) {
-        let closing: EventLoopFuture<Void> = connection.close()
-        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+        connection.closeWithoutWaiting()
     }
 
     /// A connection inside one transaction, waiting for each statement on the thread pool.

@@ -70,8 +70,7 @@ public final class PostgreSQLSession: Sendable {
                     for try await notification in notifications { await receive(notification.payload) }
                 }
             } onCancel: {
-                let closing: EventLoopFuture<Void> = connection.close()
-                closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+                connection.closeWithoutWaiting()
             }
         } catch {
             throw PostgreSQLEngine.storageError(error)
@@ -95,8 +94,7 @@ public final class PostgreSQLSession: Sendable {
         let deadline = deadline
         let expiry = loop.scheduleTask(in: deadline) {
             answer.fail(StorageError(.unavailable, "the database did not answer the session within \(deadline)"))
-            let closing: EventLoopFuture<Void> = connection.close()
-            closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+            connection.closeWithoutWaiting()
         }
         connection.query(query, logger: logger).whenComplete { result in
             expiry.cancel()

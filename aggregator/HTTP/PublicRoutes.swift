@@ -15,7 +15,7 @@ enum PublicRoutes {
         }
         router.get(RouterPath(APIPath.leader)) { _, _ in
             guard let epoch = components.leadership.epoch else {
-                throw APIError(.serviceUnavailable, .notLeader, "this aggregator does not coordinate now")
+                throw APIError.notLeader("this aggregator does not coordinate now")
             }
             return try JSONResponse.make(LeaderStatus(replica: components.leadership.replica, epoch: epoch))
         }

@@ -55,7 +55,7 @@ extension RunCoordinator {
     /// for a round the run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for
     /// a secure message to the plain round in progress, else 409 `round_closed`.
     func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
-        guard store.leadership.isLeader else { return Self.notLeader }
+        guard store.leadership.isLeader else { return .notLeader(Self.doesNotDriveRuns) }
         guard let record = try await store.round(runId: runId, round: round) else {
             return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
@@ -168,9 +168,7 @@ extension RunCoordinator {
 
     static var closed: APIError { .conflict(.roundClosed, "this round no longer accepts updates") }
 
-    static var notLeader: APIError {
-        APIError(.serviceUnavailable, .notLeader, "this aggregator does not drive runs now; send it again")
-    }
+    static let doesNotDriveRuns = "this aggregator does not drive runs now; send it again"
 
     private static func key(_ runId: String, _ round: Int, _ device: String) -> String {
         "\(runId)/\(round)/\(device)"

@@ -147,7 +147,7 @@ actor RunCoordinator: Service {
     /// Records and activates a validated run; 503 `not_leader` on a replica that does not drive
     /// runs, where it would wait for a takeover.
     func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
-        guard store.leadership.isLeader else { throw Self.notLeader }
+        guard store.leadership.isLeader else { throw .notLeader(Self.doesNotDriveRuns) }
         var architecture: ModelArchitecture?
         var baseVersion = 0
         var baseSHA256 = ""

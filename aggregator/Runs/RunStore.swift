@@ -55,7 +55,7 @@ struct RunStore: Sendable {
     /// several replicas share, its bytes too, so a replica that takes the run over reads what
     /// another received.
     func insert(_ update: RoundUpdateRecord, bytes: [UInt8]) async throws(APIError) {
-        let shared = engine.dialect == .postgresql
+        let shared = keepsBytes
         try await engine.writing { db in
             try db.insert(update)
             if shared {
@@ -81,8 +81,12 @@ struct RunStore: Sendable {
         return stored
     }
 
+    /// Whether contributions' bytes are kept in the database too: on one several replicas share.
+    private var keepsBytes: Bool { engine.dialect == .postgresql }
+
     /// Forgets the bytes of a finished run's contributions kept in the database.
     func deleteBytes(runId: String) async throws(APIError) {
+        guard keepsBytes else { return }
         try await engine.writing { db in try db.execute("DELETE FROM roundUpdateBytes WHERE runId = ?", runId) }
     }
 

@@ -53,8 +53,7 @@ final class Leadership: Sendable {
     func fence(in db: any SQLConnection) throws {
         let stored = try db.integer("SELECT epoch FROM leadership WHERE id = 1")
         guard let epoch, Int64(epoch) == stored else {
-            throw APIError(
-                .serviceUnavailable, .notLeader,
+            throw APIError.notLeader(
                 "this aggregator no longer coordinates (epoch \(epoch.map(String.init) ?? "none"), newest \(stored))")
         }
     }
@@ -62,5 +61,12 @@ final class Leadership: Sendable {
     private static func raise(for replica: String, at now: Date, in db: any SQLConnection) throws -> Int {
         try db.execute("UPDATE leadership SET epoch = epoch + 1, holder = ?, since = ? WHERE id = 1", replica, now)
         return Int(try db.integer("SELECT epoch FROM leadership WHERE id = 1"))
+    }
+}
+
+extension APIError {
+    /// 503 `not_leader`: the work asked for is the leading replica's; the caller sends it again.
+    static func notLeader(_ message: String) -> APIError {
+        APIError(.serviceUnavailable, .notLeader, message)
     }
 }

@@ -19,6 +19,14 @@ extension PostgresQueryResult {
     }
 }
 
+extension PostgresConnection {
+    /// Starts closing the connection from code that cannot wait, keeping it alive until it closed.
+    func closeWithoutWaiting() {
+        let closing: EventLoopFuture<Void> = close()
+        closing.whenComplete { _ in withExtendedLifetime(self) {} }
+    }
+}
+
 extension PostgresCell {
     fileprivate func sqlValue() throws(StorageError) -> SQLValue {
         guard bytes != nil else { return .null }
