@@ -12,7 +12,9 @@
 /// become ring elements.
 ///
 /// Arithmetic is in Z/2^32. Each client's input value is encoded in `fixedPointBits` bits, chosen
-/// so that the sum of all `clientCount` inputs is below 2^32 and cannot wrap.
+/// so that the sum of all `clientCount` inputs is below 2^32 and cannot wrap; when this aggregation
+/// is one group of a larger cohort whose group sums are added together, so that the sum of all
+/// `summandLimit` inputs cannot wrap either.
 public struct SecAggParameters: Codable, Sendable, Equatable {
     /// Identifies the aggregation in every derived key and message (the round and its iteration).
     public var roundId: String
@@ -40,12 +42,14 @@ public struct SecAggParameters: Codable, Sendable, Equatable {
 
     /// Parameters for `clientCount` clients with survival threshold `threshold`, and
     /// `neighbourCount` neighbours per client if given (even, or n − 1 for the full graph),
-    /// otherwise ``defaultNeighbourCount(clientCount:threshold:)``. On the full graph a client's
+    /// otherwise ``defaultNeighbourCount(clientCount:threshold:)``. `summandLimit` is the most inputs
+    /// whose sum is ever decoded at once: the whole cohort when this is one of its groups, the
+    /// clients otherwise (nil); the encoding leaves room for that many. On the full graph a client's
     /// secrets need t shares; on a sparse one ⌈t·(k+1)/n⌉, the same fraction of each
     /// neighbourhood as t is of the cohort (Bell et al. 2020).
     public init(
         roundId: String, clientCount: Int, threshold: Int, vectorLength: Int, clippingRange: Float,
-        graphSeed: UInt64, neighbourCount: Int? = nil
+        graphSeed: UInt64, neighbourCount: Int? = nil, summandLimit: Int? = nil
     ) throws(SecAggError) {
         guard !roundId.isEmpty, !roundId.contains("|") else {
             throw .invalidParameters("the round id must be non-empty and free of '|'")
@@ -60,9 +64,13 @@ public struct SecAggParameters: Codable, Sendable, Equatable {
         guard clippingRange.isFinite, clippingRange > 0 else {
             throw .invalidParameters("clipping range must be a positive number")
         }
-        let bits = 32 - (Int.bitWidth - clientCount.leadingZeroBitCount)
+        let summands = summandLimit ?? clientCount
+        guard summands >= clientCount else {
+            throw .invalidParameters("a sum of \(summands) inputs cannot hold all \(clientCount) clients")
+        }
+        let bits = 32 - (Int.bitWidth - summands.leadingZeroBitCount)
         guard bits >= 16 else {
-            throw .invalidParameters("\(clientCount) clients leave only \(bits) bits per value in Z/2^32")
+            throw .invalidParameters("sums of \(summands) inputs leave only \(bits) bits per value in Z/2^32")
         }
         let neighbours =
             try neighbourCount.map { count throws(SecAggError) in

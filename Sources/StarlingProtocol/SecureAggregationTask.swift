@@ -28,10 +28,15 @@ public struct SecureAggregationTask: Codable, Sendable, Equatable {
     public var stageSeconds: Double
     /// Integer units per unit of the clipped delta under user-level privacy; nil for the weighted layout.
     public var encodingScale: Double?
+    /// When the cohort is split into groups that each run SecAgg+ and the aggregator adds their
+    /// sums: the cohort's size, which the encoding leaves room for; nil when the session is the
+    /// whole cohort.
+    public var summandLimit: Int?
 
     public init(
         sessionId: String, client: Int, clientCount: Int, threshold: Int, neighbourCount: Int, graphSeed: UInt64,
-        vectorLength: Int, clippingRange: Float, weightCap: Int, stageSeconds: Double, encodingScale: Double? = nil
+        vectorLength: Int, clippingRange: Float, weightCap: Int, stageSeconds: Double, encodingScale: Double? = nil,
+        summandLimit: Int? = nil
     ) {
         self.sessionId = sessionId
         self.client = client
@@ -44,6 +49,7 @@ public struct SecureAggregationTask: Codable, Sendable, Equatable {
         self.weightCap = weightCap
         self.stageSeconds = stageSeconds
         self.encodingScale = encodingScale
+        self.summandLimit = summandLimit
     }
 }
 

@@ -32,6 +32,10 @@ public struct StartRunRequest: Codable, Sendable {
     /// With secure aggregation: the fewest devices that must stay to the end of the protocol;
     /// default the larger of `minClients` and a majority of the cohort.
     public var secureAggregationThreshold: Int?
+    /// With secure aggregation in mode sync: cohorts larger than this are split into groups of at
+    /// least this many devices, each running SecAgg+ with its own neighbour graph and threshold;
+    /// the aggregator adds the group sums. Default: one group, the whole cohort.
+    public var secureAggregationGroupSize: Int?
     /// Differential privacy for the run; none by default.
     public var privacy: PrivacyRequest?
     /// How the local learning rate moves across the run's rounds.
@@ -65,7 +69,8 @@ public struct StartRunRequest: Codable, Sendable {
         model: String, baseVersion: Int? = nil, clients: Int, minClients: Int, localEpochs: Int? = nil,
         learningRate: Double? = nil, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
         deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
-        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, privacy: PrivacyRequest? = nil,
+        secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, secureAggregationGroupSize: Int? = nil,
+        privacy: PrivacyRequest? = nil,
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
         aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil,
@@ -89,6 +94,7 @@ public struct StartRunRequest: Codable, Sendable {
         self.seed = seed
         self.secureAggregation = secureAggregation
         self.secureAggregationThreshold = secureAggregationThreshold
+        self.secureAggregationGroupSize = secureAggregationGroupSize
         self.privacy = privacy
         self.learningRateSchedule = learningRateSchedule
         self.gradientClipNorm = gradientClipNorm

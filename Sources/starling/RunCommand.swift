@@ -75,6 +75,12 @@ struct RunCommand: AsyncParsableCommand {
 
         @Option(
             help:
+                "With secure aggregation: split larger cohorts into groups of at least this many devices, each running SecAgg+ on its own; the aggregator learns each group's sum (default: one group)."
+        )
+        var secaggGroupSize: Int?
+
+        @Option(
+            help:
                 "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation)."
         )
         var privacy: PrivacyMode?
@@ -162,6 +168,9 @@ struct RunCommand: AsyncParsableCommand {
                     throw ValidationError("--secagg-threshold must be between 1 and --clients")
                 }
             }
+            if secaggGroupSize != nil, !secagg {
+                throw ValidationError("--secagg-group-size needs secure aggregation")
+            }
         }
 
         func run() async throws {
@@ -170,6 +179,7 @@ struct RunCommand: AsyncParsableCommand {
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
                 rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
                 secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
+                secureAggregationGroupSize: secaggGroupSize,
                 privacy: privacy.map {
                     PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm)
                 },

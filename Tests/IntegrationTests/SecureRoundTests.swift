@@ -51,6 +51,29 @@ final class SecureRoundTests: XCTestCase {
         XCTAssertEqual(versions.map(\.metrics.trainSamples)[1], versions.map(\.metrics.trainSamples)[2])
     }
 
+    func test_aCohortSplitIntoSecureGroups_producesTheModelPlainFedAvgProduces() async throws {
+        let aggregator = try await AggregatorHarness.start(for: self)
+        _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 5))
+        try await aggregator.startAgents(6, rows: 100)
+        func request(secure: Bool) -> StartRunRequest {
+            StartRunRequest(
+                model: "sec", baseVersion: 1, clients: 6, minClients: 6, localEpochs: 1, learningRate: 0.05, rounds: 1,
+                deadlineSeconds: 60, seed: 8, secureAggregation: secure, secureAggregationGroupSize: secure ? 3 : nil)
+        }
+        let grouped = try await finished(try await aggregator.admin.startRun(request(secure: true)), on: aggregator)
+        XCTAssertEqual(grouped.state, .completed, grouped.failureReason ?? "")
+        XCTAssertEqual(grouped.rounds.first?.updatesReceived, 6, "both groups of three are summed")
+        let plain = try await finished(try await aggregator.admin.startRun(request(secure: false)), on: aggregator)
+        XCTAssertEqual(plain.state, .completed, plain.failureReason ?? "")
+
+        let viaGroups = try await parameters(try XCTUnwrap(grouped.rounds.first?.producedVersion), on: aggregator)
+        let viaFedAvg = try await parameters(try XCTUnwrap(plain.rounds.first?.producedVersion), on: aggregator)
+        let moved = zip(viaFedAvg, try await parameters(1, on: aggregator)).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(moved, 1e-3, "the round must have changed the model for the comparison to mean anything")
+        let difference = zip(viaGroups, viaFedAvg).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThan(difference, 1e-5, "the group sums added together must be the cohort's FedAvg")
+    }
+
     func test_killingTwoOfEightAgentsMidRound_stillCompletesIt() async throws {
         let aggregator = try await AggregatorHarness.start(for: self)
         _ = try await aggregator.admin.createModel(CreateModelRequest(name: "sec", architecture: "64-16-10", seed: 4))

@@ -100,6 +100,21 @@ final class RoundPlanValidationTests: XCTestCase {
         assertRefused(training(evaluateEvery: 0), mentioning: "evaluate_every")
     }
 
+    func test_secureGroupSizes_needSyncSecureAggregation_andAtLeastThreeDevices() throws {
+        func grouped(_ size: Int, secure: Bool = true, mode: RunMode? = nil) -> StartRunRequest {
+            var request = training(secure: secure)
+            request.secureAggregationGroupSize = size
+            request.mode = mode
+            request.buffer = mode == .async ? 5 : nil
+            return request
+        }
+        XCTAssertEqual(try plan(grouped(3)).secureAggregation?.groupSize, 3)
+        assertRefused(grouped(2), mentioning: "secure_aggregation_group_size must be 3…10000")
+        assertRefused(grouped(10_001), mentioning: "secure_aggregation_group_size must be 3…10000")
+        assertRefused(grouped(3, secure: false), mentioning: "secure_aggregation_group_size needs secure aggregation")
+        assertRefused(grouped(3, mode: .async), mentioning: "each buffer is a group")
+    }
+
     func test_robustRules_needPlainUpdatesWithoutUserLevelNoise_andATrimBelowHalf() {
         assertRefused(training(aggregation: .trimmedMean(trim: 0.5)), mentioning: "aggregation")
         assertRefused(training(aggregation: .trimmedMean(trim: -0.1)), mentioning: "aggregation")

@@ -17,6 +17,7 @@ extension SecureAggregationTask {
     func protocolParameters() throws -> SecAggParameters {
         try SecAggParameters(
             roundId: sessionId, clientCount: clientCount, threshold: threshold, vectorLength: vectorLength,
-            clippingRange: clippingRange, graphSeed: graphSeed, neighbourCount: neighbourCount)
+            clippingRange: clippingRange, graphSeed: graphSeed, neighbourCount: neighbourCount,
+            summandLimit: summandLimit)
     }
 }

@@ -81,7 +81,7 @@ struct SecureContribution {
         try SecAggParameters(
             roundId: secure.sessionId, clientCount: secure.clientCount, threshold: secure.threshold,
             vectorLength: secure.vectorLength, clippingRange: secure.clippingRange, graphSeed: secure.graphSeed,
-            neighbourCount: secure.neighbourCount)
+            neighbourCount: secure.neighbourCount, summandLimit: secure.summandLimit)
     }
 
     /// The update as the aggregated vector: a·delta then the training figures, with a the train

@@ -2860,6 +2860,12 @@ extension OpenAPIDocument {
           "secure_aggregation": {
             "type": "boolean"
           },
+          "secure_aggregation_group_size": {
+            "description": "Mode sync: cohorts larger than this are split into groups of at least this many devices, each running SecAgg+ with its own graph and threshold; the aggregator learns each group's sum.",
+            "maximum": 10000,
+            "minimum": 3,
+            "type": "integer"
+          },
           "secure_aggregation_threshold": {
             "type": "integer"
           },

@@ -18,14 +18,14 @@ extension RunCoordinator {
                     logger.debug(
                         "a revoked device's round had moved on", metadata: ["run": "\(id)", "reason": "\(error)"])
                 }
-            } else if let (session, secure) = run.sessions.first(where: { $0.value.index(of: device) != nil }) {
-                let remaining = droppingRevoked(secure)
-                guard remaining.server.expected != secure.server.expected else { continue }
+            } else if let (session, secure) = run.sessions.first(where: { $0.value.seat(of: device) != nil }) {
+                var remaining = secure
+                guard remaining.drop(where: { devices.activeDevice(id: $0) == nil }) else { continue }
                 runs[id]?.sessions[session] = remaining
                 logger.warning(
                     "a revoked device dropped out of secure aggregation",
                     metadata: ["run": "\(id)", "device": "\(device)"])
-                if remaining.server.stageComplete {
+                if remaining.stageComplete {
                     await stageAnswered(runID: id, session: session, at: clock())
                 }
             }
@@ -36,9 +36,7 @@ extension RunCoordinator {
     /// not active any more: a revoked device would otherwise hold each later stage to its deadline.
     func droppingRevoked(_ secure: SecureRound) -> SecureRound {
         var secure = secure
-        for index in secure.server.expected where devices.activeDevice(id: secure.cohort[index]) == nil {
-            secure.server.drop(index)
-        }
+        _ = secure.drop(where: { devices.activeDevice(id: $0) == nil })
         return secure
     }
 }

@@ -63,22 +63,18 @@ extension RunCoordinator {
         runId: String, round: Int, attempt: Int, device: String, message: SecAggClientMessage
     ) async throws(APIError) {
         var (session, secure) = try await session(runId: runId, round: round, attempt: attempt, device: device)
-        guard let index = secure.index(of: device) else { throw Self.notInCohort }
-        guard message.client == index else {
+        guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
+        guard message.client == seat.client else {
             throw .badRequest(
                 .secaggInvalidMessage,
-                "the message speaks for client \(message.client), but this device is client \(index)")
+                "the message speaks for client \(message.client), but this device is client \(seat.client)")
         }
-        do {
-            try secure.server.receive(message)
-        } catch {
-            throw APIError(error)
-        }
+        try secure.receive(message, at: seat)
         runs[runId]?.sessions[session] = secure
         let now = clock()
         if case .advertisedKeys = message {
             await handle(runId) { $0.contributionStored(from: device, at: now) }
-        } else if secure.server.stageComplete {
+        } else if secure.stageComplete {
             await stageAnswered(runID: runId, session: session, at: now)
         }
     }
@@ -107,9 +103,10 @@ extension RunCoordinator {
         runId: String, round: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
     ) async throws(APIError) {
         let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
-        guard let index = secure.index(of: device) else { throw Self.notInCohort }
+        guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
         let input = MaskedInput(
-            roundId: secure.server.parameters.roundId, client: index, vector: vector, excluded: excluded)
+            roundId: secure.groups[seat.group].server.parameters.roundId, client: seat.client, vector: vector,
+            excluded: excluded)
         try await receiveSecure(
             runId: runId, round: round, attempt: attempt, device: device, message: .maskedInput(input))
     }
@@ -140,23 +137,26 @@ extension RunCoordinator {
         runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage
     ) async throws(APIError) -> SecureReply? {
         let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
-        guard let index = secure.index(of: device) else { throw Self.notInCohort }
-        guard let current = secure.server.stage, current >= stage else {
-            guard secure.server.stage != nil else { throw Self.closed }
+        guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
+        let group = secure.groups[seat.group]
+        if let reason = group.dropped { throw SecureRound.groupDropped(reason) }
+        let server = group.server
+        guard let current = server.stage, current >= stage else {
+            guard server.stage != nil else { throw Self.closed }
             return nil
         }
         guard current == stage else {
             throw .conflict(.secaggWrongStage, "the secure-aggregation stage \(stage.rawValue) has already closed")
         }
-        guard secure.server.expected.contains(index) else {
+        guard server.expected.contains(seat.client) else {
             throw .conflict(
                 .secaggDropped, "this device missed an earlier stage and takes no further part in this round")
         }
         switch stage {
         case .advertiseKeys: return nil
-        case .shareKeys: return .neighbourKeys(secure.server.neighbourKeys(for: index))
-        case .maskedInput: return .relayedShares(secure.server.relayedShares(for: index))
-        case .unmasking: return .unmasking(secure.server.unmaskingRequest())
+        case .shareKeys: return .neighbourKeys(server.neighbourKeys(for: seat.client))
+        case .maskedInput: return .relayedShares(server.relayedShares(for: seat.client))
+        case .unmasking: return .unmasking(server.unmaskingRequest())
         }
     }
 
@@ -169,18 +169,22 @@ extension RunCoordinator {
             return await sessionLost(runID: runID, session: session)
         }
         let now = clock()
-        let excluded = secure.server.excludedClients
-        if secure.server.stage == .maskedInput, !excluded.isEmpty {
+        let excluded = secure.excludedDevices
+        if secure.stage == .maskedInput, !excluded.isEmpty {
             logger.warning(
                 "devices dropped: a neighbour could not open their shares, or they refused a neighbour's",
-                metadata: ["run": "\(runID)", "devices": "\(excluded.sorted().map { secure.cohort[$0] })"])
+                metadata: ["run": "\(runID)", "devices": "\(excluded)"])
         }
-        if let stage = secure.server.stage {
-            let dropouts = secure.server.expected.count - secure.server.answered.count
-            metrics.secureStageClosed(stage, seconds: now.timeIntervalSince(secure.stageOpenedAt), dropouts: dropouts)
+        if let stage = secure.stage {
+            metrics.secureStageClosed(
+                stage, seconds: now.timeIntervalSince(secure.stageOpenedAt), dropouts: secure.expected.silent)
         }
         do {
-            try secure.closeStage(now: now)
+            for (group, reason) in try secure.closeStage(now: now) {
+                logger.warning(
+                    "a group of the cohort was dropped whole",
+                    metadata: ["run": "\(runID)", "session": "\(session)", "group": "\(group)", "reason": "\(reason)"])
+            }
         } catch {
             runs[runID]?.sessions[session] = nil
             guard session == RunMachine.roundSession else {
@@ -194,10 +198,11 @@ extension RunCoordinator {
             "secure aggregation stage closed",
             metadata: [
                 "run": "\(runID)", "session": "\(session)",
-                "next": "\(secure.server.stage?.rawValue ?? "unmasked")", "clients": "\(secure.server.expected.count)",
+                "next": "\(secure.stage?.rawValue ?? "unmasked")", "clients": "\(secure.expected.devices)",
+                "groups": "\(secure.liveGroups.count)",
             ])
         await broadcaster.bump()
-        if secure.server.stage != nil, secure.server.stageComplete {
+        if secure.stage != nil, secure.stageComplete {
             await stageAnswered(runID: runID, session: session, at: now)
         }
     }
@@ -210,16 +215,20 @@ extension RunCoordinator {
         guard let run = runs[runID], let secure = run.sessions[session] else {
             return await sessionLost(runID: runID, session: session)
         }
-        let server = secure.server
-        let survivors = server.survivors.count
         do throws(APIError) {
-            let outcome = await Task.detached { Result { () throws(SecAggError) in try server.unmaskedSum() } }.value
-            let sum: [UInt32]
+            let outcome = await Task.detached { Result { () throws(SecAggError) in try secure.unmaskedSum() } }.value
+            let unmasked: SecureRound.Sum
             do {
-                sum = try outcome.get()
+                unmasked = try outcome.get()
             } catch {
                 throw APIError.internal("secure aggregation failed: \(error)")
             }
+            for (group, reason) in unmasked.dropped {
+                logger.warning(
+                    "a group of the cohort was dropped whole",
+                    metadata: ["run": "\(runID)", "session": "\(session)", "group": "\(group)", "reason": "\(reason)"])
+            }
+            let (sum, survivors) = (unmasked.words, unmasked.survivors)
             switch run.record.plan.kind {
             case .train:
                 var (delta, metrics) = try secure.average(sum: sum, survivors: survivors)

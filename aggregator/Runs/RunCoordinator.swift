@@ -188,7 +188,6 @@ actor RunCoordinator: Service {
             let number: Int
             let baseVersion: Int
             let deadline: Date
-            var index = 0
             var mix: UInt64
             // FNV-1a of the device id, cut to 32 bits: in buffered runs a device's seed does not
             // depend on when it joined, and stays a whole number JSON readers keep exactly.
@@ -197,17 +196,15 @@ actor RunCoordinator: Service {
                 (number, baseVersion, deadline) = (grant.round, grant.baseVersion, grant.deadline)
                 mix = deviceMix & 0xFFFF_FFFF
             } else if let group = run.machine.secureGroups.group(of: device),
-                case .advertising(let due, _, _) = group.stage, let position = group.members.firstIndex(of: device)
+                case .advertising(let due, _, _) = group.stage
             {
-                (number, baseVersion, deadline, index) = (group.round, group.baseVersion, due, position)
+                (number, baseVersion, deadline) = (group.round, group.baseVersion, due)
                 (attempt, session, mix) = (group.id, group.id, deviceMix & 0xFFFF_FFFF)
             } else {
                 guard let collection = run.machine.collectionDeadline,
                     let position = run.machine.cohort.firstIndex(of: device)
                 else { return nil }
-                (number, baseVersion, deadline, index) = (
-                    run.machine.round, run.machine.baseVersion, collection, position
-                )
+                (number, baseVersion, deadline) = (run.machine.round, run.machine.baseVersion, collection)
                 mix = UInt64(position)
             }
             guard run.durableTasks.contains(.init(device: device, round: number, attempt: attempt)) else { return nil }
@@ -217,7 +214,7 @@ actor RunCoordinator: Service {
                 baseVersion: baseVersion, sha256: run.digests[baseVersion] ?? "", localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ mix,
-                secureAggregation: run.sessions[session].map { $0.task(for: index) },
+                secureAggregation: run.sessions[session]?.task(for: device),
                 privacy: training ? run.privacyTask(session: session) : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },

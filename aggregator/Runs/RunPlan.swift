@@ -83,6 +83,15 @@ struct RunPlan: Codable, Sendable, Equatable {
             try check(request.secureAggregation ?? true, "secure_aggregation_threshold needs secure aggregation")
             try check((1...request.clients).contains(threshold), "secure_aggregation_threshold must be 1…clients")
         }
+        if let groupSize = request.secureAggregationGroupSize {
+            try check(request.secureAggregation ?? true, "secure_aggregation_group_size needs secure aggregation")
+            try check(
+                request.mode != .async,
+                "secure_aggregation_group_size has no meaning in mode async: each buffer is a group of buffer devices")
+            try check(
+                (SecureAggregationPlan.smallestGroup...10_000).contains(groupSize),
+                "secure_aggregation_group_size must be \(SecureAggregationPlan.smallestGroup)…10000")
+        }
         let overSelection = request.overSelection ?? 0
         try check(overSelection.isFinite && (0...1).contains(overSelection), "over_selection must be in [0, 1]")
         try check(
@@ -94,7 +103,9 @@ struct RunPlan: Codable, Sendable, Equatable {
             minClients: request.minClients, rounds: request.rounds, deadlineSeconds: deadline,
             selector: request.selector ?? .all, seed: request.seed ?? seed,
             secureAggregation: secure
-                ? SecureAggregationPlan(threshold: request.secureAggregationThreshold, deadlineSeconds: deadline) : nil)
+                ? SecureAggregationPlan(
+                    threshold: request.secureAggregationThreshold, deadlineSeconds: deadline,
+                    groupSize: request.secureAggregationGroupSize) : nil)
         self.localEpochs = localEpochs
         self.learningRate = learningRate
         self.momentum = momentum
@@ -415,9 +426,15 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     var weightCap: Int
     /// How long each stage after the first waits for devices.
     var stageSeconds: Double
+    /// Cohorts of more devices are split into groups of at least this many, each running SecAgg+
+    /// on its own; nil for one group.
+    var groupSize: Int?
+    /// The smallest group a cohort may be split into: the aggregator learns each group's sum.
+    static let smallestGroup = 3
 
-    init(threshold: Int?, deadlineSeconds: Double) {
+    init(threshold: Int?, deadlineSeconds: Double, groupSize: Int? = nil) {
         self.threshold = threshold
+        self.groupSize = groupSize
         clippingRange = 1
         weightCap = SecureMetricsLayout.weightCap
         stageSeconds = min(30, max(2, deadlineSeconds / 4))
@@ -427,5 +444,24 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     /// `minClients` and a strict majority, never above the cohort.
     func threshold(cohort: Int, minClients: Int) -> Int {
         min(cohort, threshold ?? max(minClients, cohort / 2 + 1))
+    }
+
+    /// The cohort's positions split into ⌊cohort / groupSize⌋ groups of consecutive positions (one
+    /// group without a group size, or for a smaller cohort), sizes differing by at most one, so none
+    /// is below the group size.
+    func groups(cohort: Int) -> [Range<Int>] {
+        let count = max(1, cohort / max(1, groupSize ?? cohort))
+        let (size, larger) = cohort.quotientAndRemainder(dividingBy: count)
+        return (0..<count).map { group in
+            let start = group * size + min(group, larger)
+            return start..<(start + size + (group < larger ? 1 : 0))
+        }
+    }
+
+    /// The threshold of a group of `size` of a cohort's devices: the same share of the group as the
+    /// cohort's threshold is of the cohort, rounded up.
+    func threshold(group size: Int, cohort: Int, minClients: Int) -> Int {
+        let cohortThreshold = threshold(cohort: cohort, minClients: minClients)
+        return max(1, min(size, (cohortThreshold * size + cohort - 1) / max(1, cohort)))
     }
 }

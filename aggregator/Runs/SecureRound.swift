@@ -16,17 +16,67 @@ enum SecureVectorLayout: Sendable, Equatable {
     /// A monitor round: the words of each device's window sum (``MonitorWindowLayout``), shaped as
     /// `empty`.
     case monitor(empty: MonitorWindow)
+
+    /// Words per device vector: under user-level privacy a training vector is the clipped delta alone.
+    func vectorLength(privacy: UserLevelPrivacy?) -> Int {
+        switch self {
+        case .training(let parameterCount): parameterCount + (privacy == nil ? SecureMetricsLayout.trainingSlots : 0)
+        case .evaluation(let classes): SecureMetricsLayout.evaluationLength(classes: classes)
+        case .statistics(let width, let grid): FeatureStatisticsLayout.vectorLength(width: width, grid: grid)
+        case .monitor(let empty):
+            MonitorWindowLayout.vectorLength(labels: empty.labels.count, bins: empty.features.map(\.count))
+        }
+    }
+
+    var isTraining: Bool {
+        if case .training = self { true } else { false }
+    }
 }
 
-/// The secure-aggregation side of one attempt of a round: the SecAgg+ server for its cohort, the
+/// The secure-aggregation side of one attempt of a round: the SecAgg+ servers for its cohort, the
 /// devices behind the client indices, and when the stage being collected opened. Turns the unmasked
 /// sum back into what the devices summed: the weighted average delta and the federated metrics
 /// (or, under user-level privacy, the noisy mean of the clipped deltas), the fleet's evaluation
 /// figures, or the fleet's feature statistics.
+///
+/// A cohort larger than the plan's group size is split into groups (hierarchical secure
+/// aggregation): each group runs SecAgg+ among its own devices, with its own neighbour graph,
+/// session id and threshold, and loses its own dropouts; a group that falls below its threshold is
+/// dropped whole while the others go on. The groups move through the stages together and the
+/// aggregator adds their unmasked sums word by word, which is the cohort's sum: every group's
+/// encoding leaves room for the whole cohort (`summandLimit`). The aggregator learns each group's
+/// sum, never less: a group's sum covers at least its threshold of devices.
 struct SecureRound: Sendable {
-    var server: SecAggServer
-    /// Device ids by client index.
+    /// One SecAgg+ aggregation among some of the cohort's devices: the whole cohort, or one of the
+    /// groups a large cohort is split into.
+    struct Group: Sendable {
+        var server: SecAggServer
+        /// Cohort positions by client index.
+        let members: [Int]
+        /// Why the group was dropped whole; nil while it goes on.
+        var dropped: String?
+    }
+
+    /// Where a device takes part: its group and its client index there.
+    struct Seat: Sendable, Equatable {
+        let group: Int
+        let client: Int
+    }
+
+    /// The unmasked sum of the groups still in, and how many devices it sums.
+    struct Sum: Sendable {
+        var words: [UInt32]
+        var survivors: Int
+        /// The groups dropped because their masks could not be removed, with why.
+        var dropped: [(group: Int, reason: String)]
+    }
+
+    private(set) var groups: [Group]
+    /// Device ids by cohort position.
     let cohort: [String]
+    private let seats: [String: Seat]
+    /// The fewest devices the whole cohort must keep to the end, over all its groups.
+    let threshold: Int
     let plan: SecureAggregationPlan
     let layout: SecureVectorLayout
     /// Under user-level privacy, how devices encode and noise their clipped deltas.
@@ -38,58 +88,154 @@ struct SecureRound: Sendable {
         plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, layout: SecureVectorLayout,
         minClients: Int, privacy: UserLevelPrivacy?, openedAt: Date
     ) throws(SecureRoundError) {
-        let threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
-        let vectorLength: Int
-        var userLevel: UserLevelPrivacy?
-        switch layout {
-        case .training(let parameterCount):
-            vectorLength = parameterCount + (privacy == nil ? SecureMetricsLayout.trainingSlots : 0)
-            userLevel = privacy
-        case .evaluation(let classes):
-            vectorLength = SecureMetricsLayout.evaluationLength(classes: classes)
-        case .statistics(let width, let grid):
-            vectorLength = FeatureStatisticsLayout.vectorLength(width: width, grid: grid)
-        case .monitor(let empty):
-            vectorLength = MonitorWindowLayout.vectorLength(
-                labels: empty.labels.count, bins: empty.features.map(\.count))
-        }
+        let vectorLength = layout.vectorLength(privacy: privacy)
+        let ranges = plan.groups(cohort: cohort.count)
+        var groups: [Group] = []
+        var seats: [String: Seat] = [:]
         do {
-            let parameters = try SecAggParameters(
-                roundId: sessionId, clientCount: cohort.count, threshold: threshold, vectorLength: vectorLength,
-                clippingRange: plan.clippingRange, graphSeed: graphSeed)
-            server = SecAggServer(parameters: parameters)
+            for (number, range) in ranges.enumerated() {
+                let parameters = try SecAggParameters(
+                    roundId: ranges.count == 1 ? sessionId : "\(sessionId).g\(number)", clientCount: range.count,
+                    threshold: plan.threshold(group: range.count, cohort: cohort.count, minClients: minClients),
+                    vectorLength: vectorLength, clippingRange: plan.clippingRange,
+                    graphSeed: graphSeed &+ UInt64(number) &* 0x9E37_79B9_7F4A_7C15,
+                    summandLimit: ranges.count == 1 ? nil : cohort.count)
+                groups.append(Group(server: SecAggServer(parameters: parameters), members: Array(range)))
+                for (client, position) in range.enumerated() {
+                    seats[cohort[position]] = Seat(group: number, client: client)
+                }
+            }
         } catch {
             throw .secureAggregation(error)
         }
         do {
-            encoding = try userLevel.map { privacy throws(PrivacyError) in
-                try UserLevelEncoding(privacy, cohort: cohort.count, threshold: threshold, dimension: vectorLength)
+            // Each group's sum must carry the whole noise on its own: the aggregator sees it.
+            let smallestThreshold = groups.map(\.server.parameters.threshold).min() ?? 1
+            encoding = try (layout.isTraining ? privacy : nil).map { privacy throws(PrivacyError) in
+                try UserLevelEncoding(
+                    privacy, cohort: cohort.count, threshold: smallestThreshold, dimension: vectorLength)
             }
         } catch {
             throw .privacy(error)
         }
+        self.groups = groups
+        self.seats = seats
         self.cohort = cohort
+        threshold = plan.threshold(cohort: cohort.count, minClients: minClients)
         self.plan = plan
         self.layout = layout
         stageOpenedAt = openedAt
     }
 
-    func index(of device: String) -> Int? { cohort.firstIndex(of: device) }
+    /// Where `device` takes part; nil for a device outside the cohort.
+    func seat(of device: String) -> Seat? { seats[device] }
 
-    /// What device `index` is told in its round task.
-    func task(for index: Int) -> SecureAggregationTask {
-        let parameters = server.parameters
+    /// What `device` is told in its round task; nil for a device outside the cohort.
+    func task(for device: String) -> SecureAggregationTask? {
+        guard let seat = seats[device] else { return nil }
+        let parameters = groups[seat.group].server.parameters
         return SecureAggregationTask(
-            sessionId: parameters.roundId, client: index, clientCount: parameters.clientCount,
+            sessionId: parameters.roundId, client: seat.client, clientCount: parameters.clientCount,
             threshold: parameters.threshold, neighbourCount: parameters.neighbourCount, graphSeed: parameters.graphSeed,
             vectorLength: parameters.vectorLength, clippingRange: parameters.clippingRange, weightCap: plan.weightCap,
-            stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale)
+            stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale,
+            summandLimit: groups.count == 1 ? nil : cohort.count)
     }
 
-    /// Closes the stage being collected; the next one opens `now` (the run's machine keeps its deadline).
-    mutating func closeStage(now: Date) throws(SecAggError) {
-        try server.closeStage()
+    /// Takes the message of the device at `seat` for its group's open stage; 409 `secagg_dropped`
+    /// when its group was dropped.
+    mutating func receive(_ message: SecAggClientMessage, at seat: Seat) throws(APIError) {
+        if let reason = groups[seat.group].dropped { throw Self.groupDropped(reason) }
+        do {
+            try groups[seat.group].server.receive(message)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    static func groupDropped(_ reason: String) -> APIError {
+        .conflict(.secaggDropped, "this device's group of the cohort was dropped (\(reason)) and takes no further part")
+    }
+
+    /// The groups still in.
+    var liveGroups: [Group] { groups.filter { $0.dropped == nil } }
+
+    /// The stage being collected; nil once every stage has closed (or every group was dropped).
+    var stage: SecAggStage? { liveGroups.first?.server.stage }
+
+    /// Whether every device the open stage waits for, in every group still in, has answered.
+    var stageComplete: Bool { liveGroups.allSatisfy(\.server.stageComplete) }
+
+    /// How many devices the open stage waits for, and how many of them have not answered.
+    var expected: (devices: Int, silent: Int) {
+        liveGroups.reduce((0, 0)) { total, group in
+            let server = group.server
+            return (total.0 + server.expected.count, total.1 + server.expected.count - server.answered.count)
+        }
+    }
+
+    /// The devices a neighbour could not open the shares of, or that refused a neighbour's.
+    var excludedDevices: [String] {
+        liveGroups.flatMap { group in group.server.excludedClients.map { cohort[group.members[$0]] } }.sorted()
+    }
+
+    /// Stops expecting, in the open stage, every device `unavailable` names; returns whether any was expected.
+    mutating func drop(where unavailable: (String) -> Bool) -> Bool {
+        var dropped = false
+        for index in groups.indices where groups[index].dropped == nil {
+            for client in groups[index].server.expected where unavailable(cohort[groups[index].members[client]]) {
+                dropped = groups[index].server.drop(client) || dropped
+            }
+        }
+        return dropped
+    }
+
+    /// Closes the open stage of every group still in; the next one opens `now`. A group left below
+    /// its threshold is dropped whole (returned with why); fewer than `threshold` devices left in
+    /// all fails the round.
+    mutating func closeStage(now: Date) throws(SecAggError) -> [(group: Int, reason: String)] {
+        guard let closing = stage else { throw .tooFewSurvivors(stage: .unmasking, survivors: 0, threshold: threshold) }
+        var dropped: [(group: Int, reason: String)] = []
+        var failure: SecAggError?
+        for index in groups.indices where groups[index].dropped == nil {
+            do {
+                try groups[index].server.closeStage()
+            } catch {
+                groups[index].dropped = error.description
+                dropped.append((index, error.description))
+                failure = error
+            }
+        }
+        let left = liveGroups.reduce(0) { $0 + $1.server.expected.count }
+        guard left >= threshold, left > 0 else {
+            if groups.count == 1, let failure { throw failure }
+            throw .tooFewSurvivors(stage: closing, survivors: left, threshold: threshold)
+        }
         stageOpenedAt = now
+        return dropped
+    }
+
+    /// The groups' unmasked sums added together (each group's encoding leaves room for the whole
+    /// cohort, so nothing wraps); a group whose masks cannot be removed is dropped whole, and fewer
+    /// than `threshold` devices left in all fails.
+    func unmaskedSum() throws(SecAggError) -> Sum {
+        var total = Sum(words: [], survivors: 0, dropped: [])
+        var failure: SecAggError?
+        for (index, group) in groups.enumerated() where group.dropped == nil {
+            do {
+                let words = try group.server.unmaskedSum()
+                total.words = total.words.isEmpty ? words : zip(total.words, words).map { $0 &+ $1 }
+                total.survivors += group.server.survivors.count
+            } catch {
+                total.dropped.append((index, error.description))
+                failure = error
+            }
+        }
+        guard total.survivors >= threshold, !total.words.isEmpty else {
+            if groups.count == 1, let failure { throw failure }
+            throw .tooFewSurvivors(stage: .unmasking, survivors: total.survivors, threshold: threshold)
+        }
+        return total
     }
 
     /// The delta the unmasked sum stands for, and the metrics it carries: the survivors' weighted
@@ -101,7 +247,7 @@ struct SecureRound: Sendable {
         }
         guard let encoding else {
             return try Self.average(
-                sum: sum, survivors: survivors, parameters: server.parameters, parameterCount: parameterCount,
+                sum: sum, survivors: survivors, parameters: groups[0].server.parameters, parameterCount: parameterCount,
                 weightCap: plan.weightCap)
         }
         let delta = UserLevelAggregation.noisyMean(
@@ -128,7 +274,7 @@ struct SecureRound: Sendable {
         guard case .evaluation(let classes) = layout else {
             throw .internal("the round's secure sum holds no evaluation")
         }
-        let totals = FixedPointCodec(server.parameters).decodeSum(sum, summands: survivors)
+        let totals = FixedPointCodec(groups[0].server.parameters).decodeSum(sum, summands: survivors)
         guard let figures = SecureMetricsLayout.decodeEvaluation(totals, classes: classes, weightCap: plan.weightCap)
         else {
             throw .internal("the securely aggregated evaluation holds no held-out samples")
