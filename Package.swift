@@ -227,6 +227,8 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingAdmin",
+                "StarlingAgent",
+                .product(name: "Logging", package: "swift-log"),
                 "StarlingProtocol",
                 "Privacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -69,6 +69,12 @@ public struct AdminClient: Sendable {
         }
     }
 
+    /// The aggregator's metrics in Prometheus text format.
+    public func metricsText() async throws(AdminError) -> String {
+        let bytes = try await call { () async throws(StarlingHTTPError) in try await http.getBytes(APIPath.metrics) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public func startRun(_ request: StartRunRequest) async throws(AdminError) -> RunInfo {
         try await call { () async throws(StarlingHTTPError) in try await http.post(APIPath.adminRuns, json: request) }
     }

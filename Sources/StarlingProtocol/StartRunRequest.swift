@@ -36,6 +36,9 @@ public struct StartRunRequest: Codable, Sendable {
     /// least this many devices, each running SecAgg+ with its own neighbour graph and threshold;
     /// the aggregator adds the group sums. Default: one group, the whole cohort.
     public var secureAggregationGroupSize: Int?
+    /// With secure aggregation: how long each SecAgg+ stage after key advertising waits for devices
+    /// before going on without them, in seconds; default a quarter of the deadline, 2 to 30.
+    public var secureAggregationStageSeconds: Double?
     /// Differential privacy for the run; none by default.
     public var privacy: PrivacyRequest?
     /// How the local learning rate moves across the run's rounds.
@@ -70,7 +73,7 @@ public struct StartRunRequest: Codable, Sendable {
         learningRate: Double? = nil, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
         deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
         secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, secureAggregationGroupSize: Int? = nil,
-        privacy: PrivacyRequest? = nil,
+        secureAggregationStageSeconds: Double? = nil, privacy: PrivacyRequest? = nil,
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
         aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil,
@@ -95,6 +98,7 @@ public struct StartRunRequest: Codable, Sendable {
         self.secureAggregation = secureAggregation
         self.secureAggregationThreshold = secureAggregationThreshold
         self.secureAggregationGroupSize = secureAggregationGroupSize
+        self.secureAggregationStageSeconds = secureAggregationStageSeconds
         self.privacy = privacy
         self.learningRateSchedule = learningRateSchedule
         self.gradientClipNorm = gradientClipNorm

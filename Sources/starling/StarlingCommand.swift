@@ -18,7 +18,7 @@ struct StarlingCommand: AsyncParsableCommand {
         subcommands: [
             TokenCommand.self, EnrollTokenCommand.self, DevicesCommand.self, ModelCommand.self, RunCommand.self,
             StatsCommand.self, EvaluateCommand.self, DeployCommand.self, RefinementCommand.self, AuditCommand.self,
-            DemoCommand.self, PrivacyCommand.self, MonitorCommand.self,
+            DemoCommand.self, SimulateCommand.self, PrivacyCommand.self, MonitorCommand.self,
         ])
 
     /// Runs the command, giving a bad command line the documented exit status 2 (the argument

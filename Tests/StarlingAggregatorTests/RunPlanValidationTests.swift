@@ -115,6 +115,19 @@ final class RoundPlanValidationTests: XCTestCase {
         assertRefused(grouped(3, mode: .async), mentioning: "each buffer is a group")
     }
 
+    func test_secureStageSeconds_defaultToAQuarterOfTheDeadline_andAreBounded() throws {
+        func staged(_ seconds: Double?, secure: Bool = true) -> StartRunRequest {
+            var request = training(secure: secure)
+            request.secureAggregationStageSeconds = seconds
+            return request
+        }
+        XCTAssertEqual(try plan(staged(nil)).secureAggregation?.stageSeconds, 30, "a quarter of 120 s, at most 30")
+        XCTAssertEqual(try plan(staged(2.5)).secureAggregation?.stageSeconds, 2.5)
+        assertRefused(staged(0.5), mentioning: "secure_aggregation_stage_seconds must be in [1, 600]")
+        assertRefused(staged(.nan), mentioning: "secure_aggregation_stage_seconds must be in [1, 600]")
+        assertRefused(staged(2, secure: false), mentioning: "secure_aggregation_stage_seconds needs secure aggregation")
+    }
+
     func test_robustRules_needPlainUpdatesWithoutUserLevelNoise_andATrimBelowHalf() {
         assertRefused(training(aggregation: .trimmedMean(trim: 0.5)), mentioning: "aggregation")
         assertRefused(training(aggregation: .trimmedMean(trim: -0.1)), mentioning: "aggregation")

@@ -58,4 +58,34 @@ enum Rejoin {
         default: false
         }
     }
+
+    /// Uploads a round contribution, again after a dropped link until `deadline`; one the
+    /// aggregator already has counts as uploaded.
+    static func upload(_ bytes: [UInt8], to path: String, until deadline: Date, client: StarlingHTTPClient)
+        async throws(AgentError)
+    {
+        do {
+            try await deliver(until: deadline, alreadyDelivered: [.duplicateUpdate]) { () throws(StarlingHTTPError) in
+                let _: UpdateReceipt = try await client.post(path, bytes: bytes)
+            }
+        } catch {
+            throw AgentError(roundCall: error)
+        }
+    }
+
+    /// Tells the aggregator why this device sends nothing for `task`, again after a dropped link
+    /// until the task's deadline.
+    static func report(_ failure: ClientFailureReport, for task: RoundTask, client: StarlingHTTPClient)
+        async throws(AgentError)
+    {
+        let path = APIPath.deviceFailure(runId: task.runId, round: task.round)
+        do {
+            try await deliver(until: task.deadline, alreadyDelivered: [.duplicateUpdate]) {
+                () throws(StarlingHTTPError) in
+                let _: UpdateReceipt = try await client.post(path, json: failure)
+            }
+        } catch {
+            throw .aggregator(error.description)
+        }
+    }
 }

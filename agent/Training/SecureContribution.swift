@@ -22,6 +22,9 @@ struct SecureContribution {
     let client: StarlingHTTPClient
     let task: RoundTask
     let secure: SecureAggregationTask
+    /// A simulated device (``FleetSimulation``) that loses power before this stage: it sends
+    /// nothing from that stage on, and the aggregator recovers its masks as for any dropout.
+    var vanishesBefore: SecAggStage? = nil
 
     /// Takes part with a training update.
     func submit(_ update: ModelUpdate) async throws(AgentError) {
@@ -60,13 +63,17 @@ struct SecureContribution {
                 "the contribution has \(input.count) values, the aggregation expects \(secure.vectorLength)")
         }
         do {
+            guard present(at: .advertiseKeys) else { return }
             try await send(.advertiseKeys, json: try protocolClient.advertiseKeys())
             let keys: NeighbourKeys = try await reply(for: .shareKeys)
+            guard present(at: .shareKeys) else { return }
             try await send(.shareKeys, json: try protocolClient.shareKeys(keys))
             let relayed: RelayedShares = try await reply(for: .maskedInput)
+            guard present(at: .maskedInput) else { return }
             let masked = try protocolClient.maskInput(relayed, input: input)
             try await send(masked)
             let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
+            guard present(at: .unmasking) else { return }
             try await send(.unmasking, json: try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
@@ -76,6 +83,9 @@ struct SecureContribution {
             throw .secureAggregation("\(error)")
         }
     }
+
+    /// Whether the device still takes part when `stage` opens.
+    private func present(at stage: SecAggStage) -> Bool { vanishesBefore.map { stage < $0 } ?? true }
 
     private func parameters() throws(SecAggError) -> SecAggParameters {
         try SecAggParameters(

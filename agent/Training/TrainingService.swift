@@ -195,15 +195,7 @@ struct TrainingService: Service {
         logger.warning(
             "round task not carried out",
             metadata: ["reason": "\(failure.reason.rawValue)", "detail": "\(failure.detail)"])
-        let (client, path) = (client, APIPath.deviceFailure(runId: task.runId, round: task.round))
-        do {
-            try await Rejoin.deliver(until: task.deadline, alreadyDelivered: [.duplicateUpdate]) {
-                () throws(StarlingHTTPError) in
-                let _: UpdateReceipt = try await client.post(path, json: failure)
-            }
-        } catch {
-            throw .aggregator(error.description)
-        }
+        try await Rejoin.report(failure, for: task, client: client)
     }
 
     /// Runs CPU-bound work on the blocking thread pool, off the event loops.
@@ -215,18 +207,8 @@ struct TrainingService: Service {
         }
     }
 
-    /// Uploads a round contribution, again after a dropped link until the task's deadline; one the
-    /// aggregator already has counts as uploaded.
     private func post(_ bytes: [UInt8], to path: String, deadline: Date) async throws(AgentError) {
-        let client = client
-        do {
-            try await Rejoin.deliver(until: deadline, alreadyDelivered: [.duplicateUpdate]) {
-                () throws(StarlingHTTPError) in
-                let _: UpdateReceipt = try await client.post(path, bytes: bytes)
-            }
-        } catch {
-            throw AgentError(roundCall: error)
-        }
+        try await Rejoin.upload(bytes, to: path, until: deadline, client: client)
     }
 }
 

@@ -2866,6 +2866,12 @@ extension OpenAPIDocument {
             "minimum": 3,
             "type": "integer"
           },
+          "secure_aggregation_stage_seconds": {
+            "description": "How long each SecAgg+ stage after key advertising waits for devices; default a quarter of the deadline, 2 to 30 s.",
+            "maximum": 600,
+            "minimum": 1,
+            "type": "number"
+          },
           "secure_aggregation_threshold": {
             "type": "integer"
           },

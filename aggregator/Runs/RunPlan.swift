@@ -92,6 +92,12 @@ struct RunPlan: Codable, Sendable, Equatable {
                 (SecureAggregationPlan.smallestGroup...10_000).contains(groupSize),
                 "secure_aggregation_group_size must be \(SecureAggregationPlan.smallestGroup)…10000")
         }
+        if let stageSeconds = request.secureAggregationStageSeconds {
+            try check(request.secureAggregation ?? true, "secure_aggregation_stage_seconds needs secure aggregation")
+            try check(
+                stageSeconds.isFinite && (1...600).contains(stageSeconds),
+                "secure_aggregation_stage_seconds must be in [1, 600]")
+        }
         let overSelection = request.overSelection ?? 0
         try check(overSelection.isFinite && (0...1).contains(overSelection), "over_selection must be in [0, 1]")
         try check(
@@ -105,7 +111,8 @@ struct RunPlan: Codable, Sendable, Equatable {
             secureAggregation: secure
                 ? SecureAggregationPlan(
                     threshold: request.secureAggregationThreshold, deadlineSeconds: deadline,
-                    groupSize: request.secureAggregationGroupSize) : nil)
+                    groupSize: request.secureAggregationGroupSize,
+                    stageSeconds: request.secureAggregationStageSeconds) : nil)
         self.localEpochs = localEpochs
         self.learningRate = learningRate
         self.momentum = momentum
@@ -432,12 +439,12 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     /// The smallest group a cohort may be split into: the aggregator learns each group's sum.
     static let smallestGroup = 3
 
-    init(threshold: Int?, deadlineSeconds: Double, groupSize: Int? = nil) {
+    init(threshold: Int?, deadlineSeconds: Double, groupSize: Int? = nil, stageSeconds: Double? = nil) {
         self.threshold = threshold
         self.groupSize = groupSize
         clippingRange = 1
         weightCap = SecureMetricsLayout.weightCap
-        stageSeconds = min(30, max(2, deadlineSeconds / 4))
+        self.stageSeconds = stageSeconds ?? min(30, max(2, deadlineSeconds / 4))
     }
 
     /// The threshold for a cohort of `cohort` devices: the one asked for, else the larger of

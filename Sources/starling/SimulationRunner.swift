@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import StarlingAdmin
+import StarlingAgent
+import StarlingCore
+import StarlingProtocol
+
+/// `starling simulate`: a real aggregator process on loopback, N devices of the agent in this
+/// process (``FleetSimulation``), each enrolled with its own certificate, and a training run whose
+/// rounds are timed from the aggregator's own records.
+struct SimulationRunner {
+    let settings: SimulationSettings
+    let say: @Sendable (String) -> Void
+    let report: @Sendable (SimulatedRound) -> Void
+
+    func run(binaries: StarlingBinaries) async throws(AdminError) {
+        try binaries.check()
+        DescriptorLimit.raise()
+        let work: URL
+        do {
+            work =
+                try settings.workDirectory
+                ?? FileManager.default.url(
+                    for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: "/tmp"),
+                    create: true)
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        } catch {
+            throw .failed("cannot make the work folder: \(error)")
+        }
+        let fleet = DemoFleet(workDirectory: work, binaries: binaries)
+        let result: Result<Void, AdminError>
+        do throws(AdminError) {
+            try await simulate(fleet)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        await fleet.stop()
+        if settings.keep || settings.workDirectory != nil {
+            say("work folder: \(work.path)")
+        } else {
+            try? FileManager.default.removeItem(at: work)
+        }
+        try result.get()
+    }
+
+    private func simulate(_ fleet: DemoFleet) async throws(AdminError) {
+        let endpoints = try await fleet.startAggregator(options: [
+            "--max-connections", String(4 * settings.devices + 256),
+        ]).endpoints
+        let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
+        let result: Result<Void, AdminError>
+        do throws(AdminError) {
+            try await simulate(admin: admin, endpoints: endpoints)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        await admin.shutdown()
+        try result.get()
+    }
+
+    private func simulate(admin: AdminClient, endpoints: AggregatorEndpoints) async throws(AdminError) {
+        let table: CSVTable
+        do {
+            table = try CSVTable.load(contentsOf: settings.data, labelColumn: settings.labelColumn)
+        } catch {
+            throw .failed("cannot read \(settings.data.path): \(error)")
+        }
+        let labels = Array(Set(table.labels)).sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
+        let (mean, deviation) = Self.moments(of: table)
+        _ = try await admin.createModel(
+            CreateModelRequest(
+                name: "simulated", architecture: settings.architecture, labels: labels, featureMean: mean,
+                featureStd: deviation, seed: settings.seed))
+        let token = try await admin.createEnrollmentToken(
+            CreateEnrollmentTokenRequest(ttlSeconds: 86_400, maxUses: settings.devices))
+        let caPEM: String
+        do {
+            caPEM = try String(contentsOfFile: endpoints.caCertificate, encoding: .utf8)
+        } catch {
+            throw .failed("cannot read the aggregator's CA certificate: \(error)")
+        }
+        var logger = Logger(label: "starling.simulate")
+        logger.logLevel = .error
+        let clock = ContinuousClock()
+        let enrolling = clock.now
+        let (rows, perDevice) = (Self.rows(of: table), settings.rowsPerDevice)
+        let devices: FleetSimulation
+        do {
+            devices = try await FleetSimulation.enroll(
+                count: settings.devices, aggregatorURL: endpoints.url, caPEM: caPEM, token: token.token,
+                dropout: SimulatedDropout(rate: settings.dropout, seed: settings.seed)
+            ) { index in
+                let start = index * perDevice
+                let mine = (0..<perDevice).map { rows[(start + $0) % rows.count] }
+                let evalCount = max(1, perDevice / 4)
+                return FleetSimulation.Rows(
+                    train: Array(mine.dropFirst(evalCount)), eval: Array(mine.prefix(evalCount)))
+            }
+        } catch {
+            throw .failed("the simulated devices cannot enroll: \(error)")
+        }
+        say(
+            "\(settings.devices) devices enrolled in \(Format.fixed(Self.seconds(enrolling.duration(to: clock.now)), digits: 1)) s"
+        )
+        let running = Task { await devices.run(logger: logger) }
+        let outcome: Result<Void, AdminError>
+        do throws(AdminError) {
+            _ = try await AdminError.wait(
+                "every simulated device to watch", timeout: .seconds(60 + settings.devices / 20),
+                interval: .milliseconds(100)
+            ) { devices.devicesWatching >= settings.devices ? true : nil }
+            try await train(admin, fleet: devices)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        running.cancel()
+        await running.value
+        await devices.shutdown()
+        try outcome.get()
+    }
+
+    /// Starts the run and reports each round as it ends.
+    private func train(_ admin: AdminClient, fleet: FleetSimulation) async throws(AdminError) {
+        let secure = settings.secureAggregation
+        let run = try await admin.startRun(
+            StartRunRequest(
+                model: "simulated", clients: settings.devices, minClients: max(1, settings.devices / 2),
+                localEpochs: 1, learningRate: 0.05, batchSize: 16, rounds: settings.rounds,
+                deadlineSeconds: settings.deadlineSeconds, seed: settings.seed, secureAggregation: secure,
+                secureAggregationGroupSize: secure ? settings.groupSize : nil,
+                secureAggregationStageSeconds: secure ? settings.stageSeconds : nil))
+        let clock = ContinuousClock()
+        var reported = 0
+        var roundStart = clock.now
+        var stageSums = SimulatedRound.stageSums(in: try await admin.metricsText())
+        while true {
+            let info = try await admin.run(id: run.id)
+            for round in info.rounds.sorted(by: { $0.round < $1.round }) where round.round > reported {
+                guard round.endedAt != nil else { break }
+                let seconds = Self.seconds(roundStart.duration(to: clock.now))
+                roundStart = clock.now
+                let sums = SimulatedRound.stageSums(in: try await admin.metricsText())
+                var stages = sums.reduce(into: [String: Double]()) { stages, entry in
+                    let spent = entry.value - (stageSums[entry.key] ?? 0)
+                    if spent > 0 { stages[entry.key] = spent }
+                }
+                stageSums = sums
+                if !stages.isEmpty { stages["finish"] = max(0, seconds - stages.values.reduce(0, +)) }
+                report(
+                    SimulatedRound(
+                        devices: settings.devices, round: round.round, state: round.state.rawValue, seconds: seconds,
+                        survivors: round.updatesReceived, vanished: fleet.vanishing(round: round.round), stages: stages)
+                )
+                reported = round.round
+            }
+            if info.state.isFinal {
+                guard info.state == .completed else {
+                    throw .failed(
+                        "the simulated run ended \(info.state.rawValue): \(info.failureReason ?? "no reason given")")
+                }
+                return
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                throw .failed("the simulation was cancelled")
+            }
+        }
+    }
+
+    private static func rows(of table: CSVTable) -> [LabelledSample] {
+        let width = table.featureNames.count
+        return table.labels.indices.map { row in
+            LabelledSample(
+                features: Array(table.features[(row * width)..<((row + 1) * width)]), label: table.labels[row])
+        }
+    }
+
+    /// Each feature's mean and standard deviation (1 where a feature is constant).
+    private static func moments(of table: CSVTable) -> ([Double], [Double]) {
+        let width = table.featureNames.count
+        let count = Double(max(1, table.rowCount))
+        var mean = [Double](repeating: 0, count: width)
+        var square = [Double](repeating: 0, count: width)
+        for (index, value) in table.features.enumerated() {
+            mean[index % width] += Double(value) / count
+            square[index % width] += Double(value) * Double(value) / count
+        }
+        let deviation = zip(mean, square).map { mean, square in
+            let spread = (square - mean * mean).squareRoot()
+            return spread.isFinite && spread > 1e-9 ? spread : 1
+        }
+        return (mean, deviation)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// The process's limit on open files, raised as far as it may go: a simulated fleet holds a
+/// connection or two per device, and the aggregator it starts inherits the limit.
+enum DescriptorLimit {
+    static func raise() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        var wanted = limit
+        wanted.rlim_max = max(limit.rlim_max, 1 << 20)
+        wanted.rlim_cur = wanted.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted) != 0 {
+            wanted = limit
+            wanted.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted)
+        }
+    }
+}

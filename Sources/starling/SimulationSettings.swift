@@ -1,0 +1,20 @@
+import Foundation
+
+/// What `starling simulate` runs: how many in-process devices, the model and rounds, secure
+/// aggregation and its groups, and how many devices vanish in each round.
+struct SimulationSettings: Sendable {
+    var devices: Int
+    var architecture: String
+    var rounds: Int
+    var secureAggregation: Bool
+    var dropout: Double
+    var groupSize: Int?
+    var stageSeconds: Double
+    var rowsPerDevice: Int
+    var deadlineSeconds: Double
+    var data: URL
+    var labelColumn: String
+    var seed: UInt64
+    var workDirectory: URL?
+    var keep: Bool
+}

@@ -1,0 +1,53 @@
+import Foundation
+import StarlingProtocol
+import XCTest
+
+/// `starling simulate`: in-process devices on the agent's round code, over mutual TLS, against a
+/// real aggregator process; SecAgg+ groups and devices that vanish mid-protocol, each round timed
+/// with its stage breakdown.
+final class SimulateCommandTests: XCTestCase {
+    private struct Round: Decodable {
+        var devices: Int
+        var round: Int
+        var state: String
+        var seconds: Double
+        var survivors: Int
+        var vanished: Int
+        var stages: [String: Double]
+    }
+
+    func test_simulatedRounds_withGroupsAndDropouts_completeAndReportTheirStages() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-simulate-it-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let result = try await runStarling(
+            [
+                "simulate", "--devices", "12", "--rounds", "2", "--dropout", "0.25", "--group-size", "4",
+                "--stage-seconds", "4", "--rows-per-device", "8", "--model", "64-16-10", "--data",
+                TestData.digits.path, "--work-dir", work.path, "--json",
+            ],
+            environment: [:])
+
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let rounds = try result.stdout.split(separator: "\n").map {
+            try StarlingJSON.decoder().decode(Round.self, from: Data($0.utf8))
+        }
+        XCTAssertEqual(rounds.map(\.round), [1, 2], result.stdout)
+        for round in rounds {
+            XCTAssertEqual(round.state, "completed")
+            XCTAssertEqual(round.devices, 12)
+            XCTAssertGreaterThan(round.seconds, 0)
+            XCTAssertLessThanOrEqual(
+                round.survivors, round.devices - round.vanished, "a vanished device is never summed")
+            XCTAssertEqual(
+                Set(round.stages.keys), ["advertise_keys", "share_keys", "masked_input", "unmasking", "finish"],
+                result.stdout)
+        }
+        XCTAssertGreaterThan(rounds.map(\.vanished).reduce(0, +), 0, "a quarter of the devices vanish in each round")
+        XCTAssertTrue(
+            rounds.contains { $0.survivors == $0.devices - $0.vanished },
+            "every device that stays is summed when no group falls below its threshold: \(result.stdout)")
+        XCTAssertEqual(processesMentioning(work.path), [], "processes left running")
+    }
+}

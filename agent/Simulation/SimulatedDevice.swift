@@ -1,0 +1,107 @@
+import Logging
+import NIOPosix
+import SecureAggregation
+import StarlingCore
+import StarlingProtocol
+import StarlingTransport
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// One device of a fleet simulation, in process: the agent's enrollment, its mutual-TLS client, its
+/// watch request, its local training and its update upload or SecAgg+ contribution, over the real
+/// device API, with its rows in memory instead of the agent's store and without the local API, model
+/// slots or monitoring that a simulated round does not touch.
+struct SimulatedDevice: Sendable {
+    /// The device's place in the fleet.
+    let index: Int
+    let identity: DeviceIdentity
+    let client: StarlingHTTPClient
+    let train: [LabelledSample]
+    let eval: [LabelledSample]
+
+    /// How long the aggregator may hold a watch.
+    private static let waitSeconds = 25.0
+
+    /// Watches for round tasks until cancelled and carries out each new one beside the watch, as the
+    /// agent's watch and training services do; `watching` runs once the first watch was answered.
+    func run(weights: SharedWeights, dropout: SimulatedDropout, watching: @Sendable () -> Void, logger: Logger) async {
+        var revision = ""
+        var dispatched: Set<String> = []
+        var backoff = Backoff(generator: SystemRandomNumberGenerator())
+        var answered = false
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let desired: DesiredState
+                do {
+                    desired = try await client.post(
+                        APIPath.deviceWatch,
+                        json: WatchRequest(
+                            revision: revision, sampleCount: train.count + eval.count, runningModel: nil,
+                            waitSeconds: Self.waitSeconds),
+                        timeout: .seconds(Self.waitSeconds + 15))
+                } catch {
+                    logger.debug("watch failed", metadata: ["device": "\(identity.deviceId)", "reason": "\(error)"])
+                    try? await Task.sleep(for: backoff.nextDelay())
+                    continue
+                }
+                backoff.reset()
+                if !answered {
+                    answered = true
+                    watching()
+                }
+                let now = Date()
+                for task in desired.rounds where task.deadline > now {
+                    guard dispatched.insert("\(task.runId)/\(task.round)/\(task.attempt)").inserted else { continue }
+                    group.addTask { await carryOut(task, weights: weights, dropout: dropout, logger: logger) }
+                }
+                revision = desired.revision
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func carryOut(_ task: RoundTask, weights: SharedWeights, dropout: SimulatedDropout, logger: Logger) async {
+        do {
+            guard task.kind == .train else {
+                throw AgentError.aggregator("a simulated device only trains; it was asked to \(task.kind.rawValue)")
+            }
+            try await train(task, weights: weights, vanishing: dropout.stage(device: index, round: task.round))
+        } catch {
+            guard !Task.isCancelled else { return }
+            logger.warning(
+                "simulated round task failed",
+                metadata: ["device": "\(identity.deviceId)", "round": "\(task.round)", "reason": "\(error)"])
+        }
+    }
+
+    private func train(_ task: RoundTask, weights: SharedWeights, vanishing: SecAggStage?) async throws(AgentError) {
+        let base = try await weights.bundle(for: task, client: client)
+        let (train, eval) = (train, eval)
+        let result: LocalResult<ModelUpdate>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive {
+                try LocalTraining.run(base: base, task: task, train: train, eval: eval)
+            }
+        } catch {
+            throw .invalidModel("\(error)")
+        }
+        switch result {
+        case .contribute(let update):
+            if let secure = task.secureAggregation {
+                var contribution = SecureContribution(client: client, task: task, secure: secure)
+                contribution.vanishesBefore = vanishing
+                try await contribution.submit(update)
+            } else if vanishing == nil {
+                try await Rejoin.upload(
+                    update.encoded(), to: APIPath.deviceUpdate(runId: task.runId, round: task.round),
+                    until: task.deadline, client: client)
+            }
+        case .fail(let failure):
+            try await Rejoin.report(failure, for: task, client: client)
+        }
+    }
+}
