@@ -81,6 +81,12 @@ struct RunCommand: AsyncParsableCommand {
 
         @Option(
             help:
+                "With secure aggregation: seconds each stage after key advertising waits for devices (default: a quarter of the deadline, 2 to 30)."
+        )
+        var secaggStageSeconds: Double?
+
+        @Option(
+            help:
                 "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation)."
         )
         var privacy: PrivacyMode?
@@ -171,6 +177,12 @@ struct RunCommand: AsyncParsableCommand {
             if secaggGroupSize != nil, !secagg {
                 throw ValidationError("--secagg-group-size needs secure aggregation")
             }
+            if let secaggStageSeconds {
+                guard secagg else { throw ValidationError("--secagg-stage-seconds needs secure aggregation") }
+                guard secaggStageSeconds.isFinite, (1...600).contains(secaggStageSeconds) else {
+                    throw ValidationError("--secagg-stage-seconds must be between 1 and 600")
+                }
+            }
         }
 
         func run() async throws {
@@ -179,7 +191,7 @@ struct RunCommand: AsyncParsableCommand {
                 localEpochs: localEpochs, learningRate: lr, momentum: momentum, batchSize: batchSize,
                 rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
                 secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
-                secureAggregationGroupSize: secaggGroupSize,
+                secureAggregationGroupSize: secaggGroupSize, secureAggregationStageSeconds: secaggStageSeconds,
                 privacy: privacy.map {
                     PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm)
                 },

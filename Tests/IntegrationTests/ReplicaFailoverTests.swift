@@ -35,7 +35,7 @@ final class ReplicaFailoverTests: XCTestCase {
             3, in: fleet, database: "\(server)?schema=\(schema)", haproxy: haproxy,
             options: ["--round-deadline", "120"])
         let first = try await cluster.leaderThroughBalancer(timeout: .seconds(30))
-        let leading = try await cluster.leaders()
+        let leading = await cluster.leaders()
         XCTAssertEqual(leading.map(\.status), [first], "exactly one replica leads, the one behind the balancer")
         guard let leaderIndex = leading.first?.index else { return }
 
@@ -72,7 +72,7 @@ final class ReplicaFailoverTests: XCTestCase {
 
         let next = try await cluster.leaderThroughBalancer(other: first.replica, timeout: .seconds(30))
         XCTAssertGreaterThan(next.epoch, first.epoch, "the new leader raised the fencing epoch")
-        let nowLeading = try await cluster.leaders()
+        let nowLeading = await cluster.leaders()
         XCTAssertEqual(nowLeading.map(\.status), [next], "one surviving replica leads")
 
         let finished = try await Wait.until("the run to end", timeout: .seconds(300)) {

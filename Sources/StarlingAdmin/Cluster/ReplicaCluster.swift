@@ -75,15 +75,27 @@ public struct ReplicaCluster: Sendable {
         return try answer.get()
     }
 
-    /// The replicas that answer 200 on `/v1/leader`, asked directly, by position.
-    public func leaders() async throws(AdminError) -> [(index: Int, status: LeaderStatus)] {
+    /// The replicas that answer 200 on `/v1/leader`, asked directly, by position; a replica that
+    /// cannot be asked is not leading.
+    public func leaders() async -> [(index: Int, status: LeaderStatus)] {
         var leading: [(index: Int, status: LeaderStatus)] = []
         for (index, replica) in replicas.enumerated() where replica.process.isRunning {
-            let client = try client(replica.endpoints.url)
-            if let status = try? await client.get(APIPath.leader) as LeaderStatus { leading.append((index, status)) }
-            await client.shutdown()
+            if let status = await leaderStatus(of: replica.endpoints.url) { leading.append((index, status)) }
         }
         return leading
+    }
+
+    /// What the replica at `url` answers on `/v1/leader`; nil unless 200.
+    private func leaderStatus(of url: String) async -> LeaderStatus? {
+        guard let client = try? client(url) else { return nil }
+        let status: LeaderStatus?
+        do {
+            status = try await client.get(APIPath.leader)
+        } catch {
+            status = nil
+        }
+        await client.shutdown()
+        return status
     }
 
     private func client(_ url: String) throws(AdminError) -> StarlingHTTPClient {

@@ -235,7 +235,7 @@ public struct DemoRunner: Sendable {
 
     /// Kills the leading replica with SIGKILL and waits for another to lead behind the balancer.
     private func killLeader(of cluster: ReplicaCluster) async throws(AdminError) {
-        guard let (index, status) = try await cluster.leaders().first else { return }
+        guard let (index, status) = await cluster.leaders().first else { return }
         output("killing replica \(index), the leader (\(status.replica), epoch \(status.epoch)), with SIGKILL")
         cluster.replicas[index].process.killAbruptly()
         let next = try await cluster.leaderThroughBalancer(other: status.replica, timeout: .seconds(60))

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Round time against fleet size: `starling simulate` (release build) with SecAgg+ at 100, 1,000,
+# 3,000 and 10,000 in-process devices over mutual TLS against a release aggregator process, a
+# model of about 100k parameters (64-512-128-10), 10 % of the devices vanishing after key sharing in
+# every round, three rounds each. Prints one JSON line per size (the median round of the three):
+#   {"bench":"simulate","metric":"round_seconds_n<N>_drop10","value":…,"unit":"s","stages":{…}}
+# and, given Flower's figures of the same run (flower_secagg.sh's end_to_end_n{100,1000}_p100000_drop10
+# lines, --flower FILE), one ratio line per size Flower could run: Starling / Flower.
+#
+# Environment: SIMULATE_SIZES="100 1000" runs other sizes; SIMULATE_GROUP=G the SecAgg+ group size
+# for cohorts above it (default 100); STARLING_BIN_DIR=dir skips the build and uses the binaries there.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+flower=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --flower) flower="$2"; shift 2 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+done
+
+if [ -n "${STARLING_BIN_DIR:-}" ]; then
+    bin="$STARLING_BIN_DIR"
+else
+    for product in starling starling-aggregator; do
+        swift build -c release --product "$product" >&2
+    done
+    bin="$(swift build -c release --show-bin-path)"
+fi
+group="${SIMULATE_GROUP:-100}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+for devices in ${SIMULATE_SIZES:-100 1000 3000 10000}; do
+    grouping=()
+    if [ "$devices" -gt "$group" ]; then grouping=(--group-size "$group"); fi
+    "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds 3 \
+        --model 64-512-128-10 --rows-per-device 16 --data "$root/data/digits.csv" "${grouping[@]}" --json \
+        >"$work/n$devices.jsonl"
+    python3 - "$work/n$devices.jsonl" "$devices" "$flower" <<'PY'
+import json, statistics, sys
+rounds = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+devices, flower = int(sys.argv[2]), sys.argv[3]
+median = sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2]
+metric = f"round_seconds_n{devices}_drop10"
+print(json.dumps({"bench": "simulate", "metric": metric, "value": round(median["seconds"], 3), "unit": "s",
+                  "survivors": median["survivors"], "vanished": median["vanished"],
+                  "stages": {k: round(v, 3) for k, v in median["stages"].items()}}))
+if flower:
+    for line in open(flower):
+        peer = json.loads(line)
+        if peer.get("metric") == f"end_to_end_n{devices}_p100000_drop10":
+            print(json.dumps({"bench": "simulate", "metric": metric + "_ratio_flower",
+                              "value": round(median["seconds"] / peer["value"], 4), "unit": "ratio",
+                              "peer": peer.get("peer", "flower")}))
+PY
+done
