@@ -164,6 +164,7 @@ let package = Package(
             name: "StarlingAgent",
             dependencies: [
                 "StarlingCore",
+                "CBLAS",
                 "SecureAggregation",
                 "Privacy",
                 "StarlingProtocol",
@@ -289,7 +290,9 @@ let package = Package(
             name: "ONNXImportTests", dependencies: ["ONNXImport", "StarlingCore"],
             exclude: ["Fixtures", "TorchFixtures"]),
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
-        .testTarget(name: "SecureAggregationTests", dependencies: ["SecureAggregation", "StarlingCore"]),
+        .testTarget(
+            name: "SecureAggregationTests",
+            dependencies: ["SecureAggregation", "StarlingCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "StarlingCore"], exclude: ["Vectors"]),
         .testTarget(
             name: "StarlingAgentTests",

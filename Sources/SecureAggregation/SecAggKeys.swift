@@ -58,20 +58,37 @@ enum SecAggKeys {
         } catch {
             throw .malformedMessage("a public key must be 32 bytes of X25519")
         }
-        guard !hasSmallOrder(key) else {
+        guard !hasSmallOrder(raw) else {
             throw .malformedMessage("a public key is a point of small order, whose shared secrets are all zeros")
         }
         return key
     }
 
-    /// Whether `key` lies in the small subgroup (or the twist's): every X25519 scalar is clamped to
-    /// a multiple of 8, so the agreement of any private key with such a point is all zeros, and with
-    /// any other point it is not.
-    private static func hasSmallOrder(_ key: Curve25519.KeyAgreement.PublicKey) -> Bool {
-        guard let secret = try? Curve25519.KeyAgreement.PrivateKey().sharedSecretFromKeyAgreement(with: key) else {
-            return true
-        }
-        return secret.withUnsafeBytes { bytes in bytes.allSatisfy { $0 == 0 } }
+    /// The u-coordinates of small order on Curve25519 and its twist: 0, 1, p − 1, the two points of
+    /// order 8, and p and p + 1, the other encodings of 0 and 1 below 2^255. Every X25519 scalar is
+    /// clamped to a multiple of 8, so the agreement of any private key with these is all zeros, and
+    /// with any other point it is not (the list libsodium checks, `has_small_order`).
+    private static let smallOrderPoints: [[UInt8]] = [
+        [UInt8](repeating: 0, count: 32),
+        [1] + [UInt8](repeating: 0, count: 31),
+        [
+            0xE0, 0xEB, 0x7A, 0x7C, 0x3B, 0x41, 0xB8, 0xAE, 0x16, 0x56, 0xE3, 0xFA, 0xF1, 0x9F, 0xC4, 0x6A,
+            0xDA, 0x09, 0x8D, 0xEB, 0x9C, 0x32, 0xB1, 0xFD, 0x86, 0x62, 0x05, 0x16, 0x5F, 0x49, 0xB8, 0x00,
+        ],
+        [
+            0x5F, 0x9C, 0x95, 0xBC, 0xA3, 0x50, 0x8C, 0x24, 0xB1, 0xD0, 0xB1, 0x55, 0x9C, 0x83, 0xEF, 0x5B,
+            0x04, 0x44, 0x5C, 0xC4, 0x58, 0x1C, 0x8E, 0x86, 0xD8, 0x22, 0x4E, 0xDD, 0xD0, 0x9F, 0x11, 0x57,
+        ],
+        [0xEC] + [UInt8](repeating: 0xFF, count: 30) + [0x7F],
+        [0xED] + [UInt8](repeating: 0xFF, count: 30) + [0x7F],
+        [0xEE] + [UInt8](repeating: 0xFF, count: 30) + [0x7F],
+    ]
+
+    /// Whether the 32 bytes of a public key name a point of small order; X25519 ignores the top bit.
+    static func hasSmallOrder(_ raw: [UInt8]) -> Bool {
+        var masked = raw
+        masked[31] &= 0x7F
+        return smallOrderPoints.contains(masked)
     }
 
     static func privateKey(_ raw: [UInt8]) throws(SecAggError) -> Curve25519.KeyAgreement.PrivateKey {

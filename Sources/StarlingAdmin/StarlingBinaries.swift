@@ -19,9 +19,11 @@ public struct StarlingBinaries: Sendable {
     public var aggregator: URL { folder.appendingPathComponent("starling-aggregator") }
     public var agent: URL { folder.appendingPathComponent("starling-agent") }
 
-    /// Fails with a clear sentence when an executable is missing.
-    public func check() throws(AdminError) {
-        for binary in [aggregator, agent] where !FileManager.default.isExecutableFile(atPath: binary.path) {
+    /// Fails with a clear sentence when an executable is missing: both, or the aggregator alone
+    /// for a command that starts no agent process.
+    public func check(agentToo: Bool = true) throws(AdminError) {
+        for binary in agentToo ? [aggregator, agent] : [aggregator]
+        where !FileManager.default.isExecutableFile(atPath: binary.path) {
             throw .configuration(
                 "\(binary.lastPathComponent) is not in \(folder.path): build with 'swift build' or set STARLING_BIN_DIR"
             )

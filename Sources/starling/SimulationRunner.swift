@@ -14,7 +14,7 @@ struct SimulationRunner {
     let report: @Sendable (SimulatedRound) -> Void
 
     func run(binaries: StarlingBinaries) async throws(AdminError) {
-        try binaries.check()
+        try binaries.check(agentToo: false)
         DescriptorLimit.raise()
         let work: URL
         do {

@@ -1,3 +1,4 @@
+import Crypto
 import XCTest
 
 @testable import SecureAggregation
@@ -115,6 +116,36 @@ final class SecAggMessageRulesTests: XCTestCase {
             }
         }
         try server.receive(.advertisedKeys(honest))
+    }
+
+    /// The small-order check is a comparison with a list: each listed point, with or without the
+    /// top bit X25519 ignores, gives an all-zero agreement with fresh private keys (so it must be
+    /// refused), and random points are neither listed nor give zeros.
+    func testTheSmallOrderList_holdsExactlyPointsWhoseAgreementsAreAllZeros() throws {
+        let orderEight: [[UInt8]] = [
+            [
+                0xE0, 0xEB, 0x7A, 0x7C, 0x3B, 0x41, 0xB8, 0xAE, 0x16, 0x56, 0xE3, 0xFA, 0xF1, 0x9F, 0xC4, 0x6A,
+                0xDA, 0x09, 0x8D, 0xEB, 0x9C, 0x32, 0xB1, 0xFD, 0x86, 0x62, 0x05, 0x16, 0x5F, 0x49, 0xB8, 0x00,
+            ],
+            [
+                0x5F, 0x9C, 0x95, 0xBC, 0xA3, 0x50, 0x8C, 0x24, 0xB1, 0xD0, 0xB1, 0x55, 0x9C, 0x83, 0xEF, 0x5B,
+                0x04, 0x44, 0x5C, 0xC4, 0x58, 0x1C, 0x8E, 0x86, 0xD8, 0x22, 0x4E, 0xDD, 0xD0, 0x9F, 0x11, 0x57,
+            ],
+        ]
+        let pMinusOne = [0xEC] + [UInt8](repeating: 0xFF, count: 30) + [0x7F]
+        for point in orderEight + [pMinusOne, [UInt8](repeating: 0, count: 32)] {
+            for raw in [point, Array(point.dropLast()) + [point[31] | 0x80]] {
+                XCTAssertTrue(SecAggKeys.hasSmallOrder(raw), "\(raw)")
+                let key = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+                let secret = try? Curve25519.KeyAgreement.PrivateKey().sharedSecretFromKeyAgreement(with: key)
+                XCTAssertTrue(secret.map { $0.withUnsafeBytes { $0.allSatisfy { $0 == 0 } } } ?? true, "\(raw)")
+            }
+        }
+        for _ in 0..<200 {
+            let raw = Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation)
+            XCTAssertFalse(SecAggKeys.hasSmallOrder(raw))
+            XCTAssertNoThrow(try SecAggKeys.publicKey(raw))
+        }
     }
 
     func testAClientNeverRevealsBothSharesForOnePeer() throws {

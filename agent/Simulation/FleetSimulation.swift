@@ -1,3 +1,4 @@
+import CBLAS
 import Logging
 import StarlingCore
 import StarlingProtocol
@@ -95,8 +96,11 @@ public final class FleetSimulation: Sendable {
         devices.indices.filter { dropout.stage(device: $0, round: round) != nil }.count
     }
 
-    /// Runs every device until the calling task is cancelled.
+    /// Runs every device until the calling task is cancelled. The devices train side by side on
+    /// the worker threads, so BLAS keeps each product on the thread that asks for it rather than
+    /// spinning up threads of its own for each.
     public func run(logger: Logger) async {
+        openblas_set_num_threads(1)
         await withDiscardingTaskGroup { group in
             for device in devices {
                 group.addTask {
