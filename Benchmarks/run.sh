@@ -6,7 +6,8 @@
 # same virtualenv); then the convolutional models beside ONNX Runtime and PyTorch on the same weights;
 # then what on-device monitoring costs phase one (on against off, same run);
 # then the agent's memory; then rollouts (deploy to serving for 10 agent processes
-# and 1,000 in-process agents, against the release aggregator); then learning quality (Starling's
+# and 1,000 in-process agents, against the release aggregator); then round time against fleet size
+# (`starling simulate`, Benchmarks/simulate_curve.sh, beside Flower's SecAgg+ figures); then learning quality (Starling's
 # federated runs beside scikit-learn's centralised MLP and Flower's FedAvg and FedAdam on five
 # datasets and six partitions, five seeds each; Benchmarks/quality/report.py prints the ratios and
 # checks the targets of docs/quality.md), and the LeNet-5 layer network on the images dataset beside
@@ -44,7 +45,7 @@ fi
 "$bin" --export-dir "$work" --data "$root/data/digits.csv" "${quick[@]}" | tee "$work/starling.jsonl"
 "$venv/bin/python" "$root/Benchmarks/ort_peer.py" --models "$work" --starling "$work/starling.jsonl" "${ort_quick[@]}"
 "$bin" --suite secagg "${quick[@]}" | tee "$work/secagg.jsonl"
-"$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl"
+"$root/Benchmarks/flower_secagg.sh" --starling "$work/secagg.jsonl" | tee "$work/flower_secagg.jsonl"
 "$bin" --suite monitor "${quick[@]}"
 "$bin" --suite dp "${quick[@]}" | tee "$work/dp.jsonl"
 "$root/Benchmarks/opacus_peer.sh" --starling "$work/dp.jsonl"
@@ -57,6 +58,11 @@ if [ -z "${STARLING_BENCH_BIN:-}" ]; then
     swift build -c release --product starling-agent >&2
 fi
 "$bin" --suite rollout "${quick[@]}"
+# Round time against fleet size (starling simulate, SecAgg+ with 10 % dropout) beside Flower's
+# end-to-end SecAgg+ figures of this run.
+sizes="100 1000 3000 10000"
+[ "${BENCH_QUICK:-0}" = "1" ] && sizes="100 1000"
+SIMULATE_SIZES="$sizes" "$root/Benchmarks/simulate_curve.sh" --flower "$work/flower_secagg.jsonl"
 seeds=5
 [ "${BENCH_QUICK:-0}" = "1" ] && seeds=1
 # shellcheck disable=SC2046 # the printed options are meant to split into words

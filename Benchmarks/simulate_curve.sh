@@ -36,7 +36,11 @@ trap 'rm -rf "$work"' EXIT
 for devices in ${SIMULATE_SIZES:-100 1000 3000 10000}; do
     grouping=()
     if [ "$devices" -gt "$group" ]; then grouping=(--group-size "$group"); fi
-    "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds 3 \
+    # A stage waits for the devices that vanished; it must also outlast the simulated fleet's own
+    # work in a stage, which two cores do for all N devices in turn: 15 ms a device, at least 5 s.
+    stage=$(( devices * 15 / 1000 ))
+    [ "$stage" -lt 5 ] && stage=5
+    "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds "$stage" \
         --model 64-512-128-10 --rows-per-device 16 --data "$root/data/digits.csv" "${grouping[@]}" --json \
         >"$work/n$devices.jsonl"
     python3 - "$work/n$devices.jsonl" "$devices" "$flower" <<'PY'
