@@ -180,11 +180,7 @@ extension RunCoordinator {
                 stage, seconds: now.timeIntervalSince(secure.stageOpenedAt), dropouts: secure.expected.silent)
         }
         do {
-            for (group, reason) in try secure.closeStage(now: now) {
-                logger.warning(
-                    "a group of the cohort was dropped whole",
-                    metadata: ["run": "\(runID)", "session": "\(session)", "group": "\(group)", "reason": "\(reason)"])
-            }
+            logDropped(try secure.closeStage(now: now), runID: runID, session: session)
         } catch {
             runs[runID]?.sessions[session] = nil
             guard session == RunMachine.roundSession else {
@@ -223,11 +219,7 @@ extension RunCoordinator {
             } catch {
                 throw APIError.internal("secure aggregation failed: \(error)")
             }
-            for (group, reason) in unmasked.dropped {
-                logger.warning(
-                    "a group of the cohort was dropped whole",
-                    metadata: ["run": "\(runID)", "session": "\(session)", "group": "\(group)", "reason": "\(reason)"])
-            }
+            logDropped(unmasked.dropped, runID: runID, session: session)
             let (sum, survivors) = (unmasked.words, unmasked.survivors)
             switch run.record.plan.kind {
             case .train:
@@ -249,6 +241,15 @@ extension RunCoordinator {
             }
         } catch {
             await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    /// Logs the groups of a cohort dropped whole, and why.
+    private func logDropped(_ groups: [(group: Int, reason: String)], runID: String, session: Int) {
+        for (group, reason) in groups {
+            logger.warning(
+                "a group of the cohort was dropped whole",
+                metadata: ["run": "\(runID)", "session": "\(session)", "group": "\(group)", "reason": "\(reason)"])
         }
     }
 }
