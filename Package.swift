@@ -229,6 +229,7 @@ let package = Package(
             dependencies: [
                 "StarlingAdmin",
                 "StarlingAgent",
+                "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 "StarlingProtocol",
                 "Privacy",
