@@ -73,11 +73,12 @@ struct SimulationRunner {
             throw .failed("cannot read \(settings.data.path): \(error)")
         }
         let labels = Array(Set(table.labels)).sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
-        let (mean, deviation) = Self.moments(of: table)
+        let scaling = Standardization.fit(features: table.features, featureCount: table.featureNames.count)
         _ = try await admin.createModel(
             CreateModelRequest(
-                name: "simulated", architecture: settings.architecture, labels: labels, featureMean: mean,
-                featureStd: deviation, seed: settings.seed))
+                name: "simulated", architecture: settings.architecture, labels: labels,
+                featureMean: scaling.mean.map(Double.init), featureStd: scaling.std.map(Double.init),
+                seed: settings.seed))
         let token = try await admin.createEnrollmentToken(
             CreateEnrollmentTokenRequest(ttlSeconds: 86_400, maxUses: settings.devices))
         let caPEM: String
@@ -182,23 +183,6 @@ struct SimulationRunner {
             LabelledSample(
                 features: Array(table.features[(row * width)..<((row + 1) * width)]), label: table.labels[row])
         }
-    }
-
-    /// Each feature's mean and standard deviation (1 where a feature is constant).
-    private static func moments(of table: CSVTable) -> ([Double], [Double]) {
-        let width = table.featureNames.count
-        let count = Double(max(1, table.rowCount))
-        var mean = [Double](repeating: 0, count: width)
-        var square = [Double](repeating: 0, count: width)
-        for (index, value) in table.features.enumerated() {
-            mean[index % width] += Double(value) / count
-            square[index % width] += Double(value) * Double(value) / count
-        }
-        let deviation = zip(mean, square).map { mean, square in
-            let spread = (square - mean * mean).squareRoot()
-            return spread.isFinite && spread > 1e-9 ? spread : 1
-        }
-        return (mean, deviation)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
