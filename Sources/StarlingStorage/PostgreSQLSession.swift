@@ -53,7 +53,7 @@ public final class PostgreSQLSession: Sendable {
 
     /// Sends `payload` to every session listening on `channel`.
     public func notify(_ channel: String, payload: String) async throws(StorageError) {
-        _ = try await query("SELECT pg_notify(\(channel), \(payload)) AS sent")
+        _ = try await query("SELECT true AS sent FROM pg_notify(\(channel), \(payload))")
     }
 
     /// Listens on `channel`: calls `started` once the server listens, then hands each notification's

@@ -32,6 +32,7 @@ final class StorageRestartTests: XCTestCase {
                 "monitorRules",
                 "monitorWindows",
                 "roundFailures",
+                "roundPartialSums",
                 "roundUpdateBytes",
                 "roundUpdates", "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
             ])

@@ -10,10 +10,12 @@ struct Device: Sendable, Equatable {
     var lastSeen: Date?
     var sampleCount: Int
     var runningModel: String?
+    /// The replica that stored the last heartbeat, as this replica last read it.
+    var seenBy: String?
 
     init(
         id: String, tags: [Tag], enrolledAt: Date, lastSeen: Date? = nil, sampleCount: Int = 0,
-        runningModel: String? = nil
+        runningModel: String? = nil, seenBy: String? = nil
     ) {
         self.id = id
         self.tags = tags
@@ -21,11 +23,12 @@ struct Device: Sendable, Equatable {
         self.lastSeen = lastSeen
         self.sampleCount = sampleCount
         self.runningModel = runningModel
+        self.seenBy = seenBy
     }
 
     init(_ record: DeviceRecord) {
         self.init(
             id: record.id, tags: record.tags, enrolledAt: record.enrolledAt, lastSeen: record.lastSeen,
-            sampleCount: record.sampleCount, runningModel: record.runningModel)
+            sampleCount: record.sampleCount, runningModel: record.runningModel, seenBy: record.seenBy)
     }
 }

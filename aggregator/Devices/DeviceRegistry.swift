@@ -10,14 +10,39 @@ struct DeviceRegistry: Sendable {
     let engine: any StorageEngine
     let directory: DeviceDirectory
     let presence: Presence
+    /// This process's name among replicas, stored with the heartbeats it takes.
+    let replica: String
     let clock: @Sendable () -> Date
 
     /// The registry of the devices stored in `engine`.
-    init(engine: any StorageEngine, presence: Presence, clock: @escaping @Sendable () -> Date) throws {
+    init(engine: any StorageEngine, presence: Presence, replica: String, clock: @escaping @Sendable () -> Date) throws {
         self.engine = engine
         self.directory = try DeviceDirectory.load(from: engine)
         self.presence = presence
+        self.replica = replica
         self.clock = clock
+    }
+
+    /// Whether `device` is online at `now`: watching here (``Presence``), or seen by another
+    /// replica sharing the database within ``Presence/window``, as the last reload read it.
+    func isOnline(_ device: Device, at now: Date) -> Bool {
+        if presence.isOnline(device.id, at: now) { return true }
+        guard engine.dialect == .postgresql, let seenBy = device.seenBy, seenBy != replica,
+            let lastSeen = device.lastSeen
+        else { return false }
+        return now.timeIntervalSince(lastSeen) < Presence.window
+    }
+
+    /// The device with this id as the database has it now, added to the directory: for a request
+    /// from a device another replica enrolled since the directory was last reloaded. Nil when it
+    /// is not enrolled or revoked.
+    func enrolledElsewhere(id: String) async throws -> Device? {
+        guard engine.dialect == .postgresql else { return nil }
+        let record = try await engine.read { db in try db.fetchOne(DeviceRecord.self, key: id) }
+        guard let record, !record.revoked else { return nil }
+        let device = Device(record)
+        directory.add(device)
+        return directory.device(id: id)
     }
 
     /// Takes the devices as the database has them now; for a replica that becomes leader, which
@@ -57,8 +82,8 @@ struct DeviceRegistry: Sendable {
             try await engine.writing { db in
                 for device in changed {
                     try db.execute(
-                        "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ? WHERE id = ?",
-                        device.lastSeen, device.sampleCount, device.runningModel, device.id)
+                        "UPDATE devices SET lastSeen = ?, sampleCount = ?, runningModel = ?, seenBy = ? WHERE id = ?",
+                        device.lastSeen, device.sampleCount, device.runningModel, replica, device.id)
                 }
             }
         } catch {
@@ -71,7 +96,7 @@ struct DeviceRegistry: Sendable {
     func list() -> DeviceList {
         let now = clock()
         let active = activeDevices().map { device in
-            Self.info(device, online: presence.isOnline(device.id, at: now))
+            Self.info(device, online: isOnline(device, at: now))
         }
         let revoked = directory.revokedDevices().map(Self.info)
         let all = (active + revoked).sorted { ($0.enrolledAt, $0.id) < ($1.enrolledAt, $1.id) }

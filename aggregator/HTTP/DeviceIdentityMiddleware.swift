@@ -13,11 +13,19 @@ struct DeviceIdentityMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let deviceID = await connections.deviceID(of: context.channel) else { throw APIError.unknownDevice }
-        guard let device = devices.activeDevice(id: deviceID) else {
+        guard let device = try await known(deviceID) else {
             throw devices.directory.revocation(id: deviceID) == nil ? APIError.unknownDevice : APIError.deviceRevoked
         }
         var context = context
         context.device = device
         return try await next(request, context)
+    }
+
+    /// The active device with this id: from the directory, or for one enrolled through another
+    /// replica since the directory was last reloaded, from the database.
+    private func known(_ id: String) async throws -> Device? {
+        if let device = devices.activeDevice(id: id) { return device }
+        guard devices.directory.revocation(id: id) == nil else { return nil }
+        return try await devices.enrolledElsewhere(id: id)
     }
 }

@@ -19,7 +19,7 @@ struct FleetCensus: Sendable {
     static func take(_ components: Components) async throws(APIError) -> FleetCensus {
         let devices = components.devices.activeDevices()
         let now = components.devices.clock()
-        let online = devices.count { components.devices.presence.isOnline($0.id, at: now) }
+        let online = devices.count { components.devices.isOnline($0, at: now) }
         let (rollouts, rolloutDevices) = await components.rollouts.census()
         let (models, versions) = try await components.catalog.counts()
         return FleetCensus(

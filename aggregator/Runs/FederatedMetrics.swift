@@ -5,7 +5,7 @@ import StarlingProtocol
 /// ``DeviceCounts/weight(_:)`` caps them, as the secure path does), and the totals. Every count was
 /// bounded by ``DeviceCounts/maximum`` when it was admitted, so the sums cannot overflow.
 enum FederatedMetrics {
-    static func combine(_ updates: [ValidatedUpdate]) -> VersionMetrics {
+    static func combine(_ updates: [some UpdateFigures]) -> VersionMetrics {
         let trainSamples = updates.reduce(0) { $0 + $1.trainSamples }
         let withLoss = updates.compactMap { update in
             update.trainLoss.map { (DeviceCounts.weight(update.trainSamples), $0) }
@@ -26,3 +26,14 @@ enum FederatedMetrics {
             evalSamples: evalSamples)
     }
 }
+
+/// The figures a training update reports beside its delta, as uploaded or as stored.
+protocol UpdateFigures {
+    var trainSamples: Int { get }
+    var trainLoss: Double? { get }
+    var evalSamples: Int? { get }
+    var evalAccuracy: Double? { get }
+}
+
+extension ValidatedUpdate: UpdateFigures {}
+extension RoundUpdateRecord: UpdateFigures {}

@@ -111,16 +111,35 @@ extension RunCoordinator {
         await handle(runID) { $0.aggregationFailed(reason: "aggregation failed: \(error.message)") }
     }
 
-    /// The contributors' updates combined by the run's rule (weighted mean, median or trimmed
+    /// The round's stored updates combined by the run's rule (weighted mean, median or trimmed
     /// mean), with their metrics; under central privacy the noisy mean of clipped updates. In a
     /// buffered run each update counts s = 1/√(1 + staleness) of its weight (``StalenessWeight``),
     /// and the result is Σ wᵢsᵢΔᵢ / Σ wᵢ, as in FedBuff: a buffer of late updates takes a shorter step.
+    ///
+    /// The updates combined are the machine's contributors and those other replicas stored that
+    /// the machine had not yet been told of when the round closed (their stores committed first),
+    /// but none this replica is still storing, whose own request decides. The weighted mean adds
+    /// the replicas' partial sums when they cover exactly those updates, and reads every update
+    /// otherwise.
     private func combineStoredUpdates(
         run: ActiveRun, contributors: [String]
     ) async throws(APIError) -> ([Float], VersionMetrics) {
         guard let architecture = run.architecture else { throw .internal("a training run has no model") }
-        let rows = try await store.updates(runId: run.record.id, round: run.machine.round)
-            .filter { contributors.contains($0.deviceId) }
+        let (runID, round) = (run.record.id, run.machine.round)
+        let counted = Set(contributors)
+        let inFlight = inFlight
+        let rows = try await store.updates(runId: runID, round: round).filter {
+            counted.contains($0.deviceId) || !inFlight.contains(Self.key(runID, round, $0.deviceId))
+        }
+        if run.record.plan.userLevelPrivacy == nil, run.record.plan.aggregation == .mean {
+            let partial = PartialSum.combined(try await store.partialSums(runId: runID, round: round))
+            if partial.devices.count == rows.count, Set(partial.devices) == Set(rows.map(\.deviceId)) {
+                return (
+                    try partial.averageDelta(parameterCount: architecture.parameterCount),
+                    FederatedMetrics.combine(rows)
+                )
+            }
+        }
         var updates: [ValidatedUpdate] = []
         for row in rows {
             updates.append(try UpdateValidator.validate(try await store.bytes(of: row), architecture: architecture))

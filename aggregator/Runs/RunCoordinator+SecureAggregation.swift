@@ -42,6 +42,8 @@ extension RunCoordinator {
     private func session(
         runId: String, round: Int, attempt: Int, device: String
     ) async throws(APIError) -> (id: Int, secure: SecureRound) {
+        // The secure stages are kept by the leader alone; the device sends it again and reaches it.
+        guard store.leadership.isLeader else { throw .notLeader(Self.doesNotDriveRuns) }
         guard let run = runs[runId], let session = run.machine.secureSession(of: device, round: round),
             let secure = run.sessions[session.id]
         else {

@@ -21,7 +21,7 @@ extension RunCoordinator {
     /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required` /
     /// `update_too_stale`.
     func admit(runId: String, round: Int, device: String, kind: RunKind) async throws(APIError) -> UploadTarget {
-        if let run = runs[runId], run.machine.round == round || run.machine.grants[device]?.round == round {
+        if let run = current(runId), run.machine.round == round || run.machine.grants[device]?.round == round {
             if run.record.plan.secureAggregation != nil {
                 throw .conflict(
                     .secureAggregationRequired, "this round takes contributions only through secure aggregation")
@@ -33,6 +33,7 @@ extension RunCoordinator {
             }
             let admission = run.machine.admission(of: device)
             if admission == .stale {
+                // The leader ends the task; another replica leaves that to the task's deadline.
                 await handle(runId) { machine -> [RunMachine.Action] in
                     machine.grantEnded(for: device)
                     return []
@@ -50,25 +51,25 @@ extension RunCoordinator {
         throw try await closedOrUnknown(runId: runId, round: round, device: device)
     }
 
-    /// Why a device's message for a round that is not taking it now is refused: 503 `not_leader` on
-    /// a replica that does not drive runs (the device sends it again, and reaches the leader), 404
-    /// for a round the run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for
-    /// a secure message to the plain round in progress, else 409 `round_closed`.
+    /// Why a device's message for a round that is not taking it now is refused: 404 for a round the
+    /// run never had, 403 for a device outside its cohort, 409 `secagg_not_used` for a secure
+    /// message to the plain round in progress, else 409 `round_closed`.
     func closedOrUnknown(runId: String, round: Int, device: String) async throws(APIError) -> APIError {
-        guard store.leadership.isLeader else { return .notLeader(Self.doesNotDriveRuns) }
         guard let record = try await store.round(runId: runId, round: round) else {
             return .notFound(.roundNotFound, "run '\(runId)' has no round \(round)")
         }
         guard record.cohort.contains(device) else { return Self.notInCohort }
-        if let run = runs[runId], run.machine.round == round, run.record.plan.secureAggregation == nil {
+        if let run = current(runId), run.machine.round == round, run.record.plan.secureAggregation == nil {
             return .conflict(.secaggNotUsed, "this round does not use secure aggregation")
         }
         return Self.closed
     }
 
     /// Stores a validated contribution (file first, then its row) in the round it counts in and
-    /// feeds it to the run's machine. `samples` is the contribution's weight; the figures fill the
-    /// row of a training update.
+    /// feeds it to the run's machine; a training update also goes into this replica's partial sum.
+    /// `samples` is the contribution's weight; the figures fill the row of a training update. A
+    /// replica that does not lead keeps no file (the database has the bytes) and has the stored
+    /// machine admit the contribution in the transaction that stores it; the leader replays it.
     func submit(
         runId: String, round task: Int, device: String, kind: RunKind, bytes: [UInt8], samples: Int,
         update: ValidatedUpdate? = nil
@@ -78,18 +79,32 @@ extension RunCoordinator {
         let key = Self.key(runId, round, device)
         inFlight.insert(key)
         defer { inFlight.remove(key) }
+        let entry = update.flatMap { update in
+            kind == .train
+                ? PartialSum.Entry(
+                    device: device, weight: DeviceCounts.weight(update.trainSamples), staleness: target.staleness,
+                    delta: update.delta)
+                : nil
+        }
+        let leads = store.leadership.isLeader
         let url = directory.update(runId: runId, round: round, deviceID: device)
-        do {
-            try AtomicFile.write(bytes, to: url, permissions: 0o600)
-        } catch {
-            throw .internal(error.description)
+        if leads {
+            do {
+                try AtomicFile.write(bytes, to: url, permissions: 0o600)
+            } catch {
+                throw .internal(error.description)
+            }
         }
         try await store.insert(
             RoundUpdateRecord(
                 runId: runId, round: round, deviceId: device, trainSamples: samples,
                 trainLoss: update?.trainLoss, evalSamples: update?.evalSamples, evalAccuracy: update?.evalAccuracy,
-                path: url.path, receivedAt: clock(), staleness: target.staleness),
-            bytes: bytes)
+                path: leads ? url.path : "", receivedAt: clock(), staleness: target.staleness),
+            bytes: bytes, adding: entry, checked: !leads)
+        guard leads else {
+            await broadcaster.bump()
+            return UpdateReceipt(runId: runId, round: task, accepted: true)
+        }
         let now = clock()
         var admission = RunMachine.Admission.closed
         if runs[runId]?.machine.round == round {
@@ -114,12 +129,15 @@ extension RunCoordinator {
     func clientFailed(runId: String, round task: Int, device: String, report: ClientFailureReport)
         async throws(APIError)
     {
-        guard let run = runs[runId],
+        guard let run = current(runId),
             run.machine.round == task || run.machine.grants[device]?.round == task
                 || run.machine.secureGroups.group(of: device)?.round == task
         else {
             throw try await closedOrUnknown(runId: runId, round: task, device: device)
         }
+        let leads = store.leadership.isLeader
+        // A secure round's stages are the leader's, and so are its failure reports.
+        guard leads || run.record.plan.secureAggregation == nil else { throw .notLeader(Self.doesNotDriveRuns) }
         let round = run.machine.round
         let key = Self.key(runId, round, device)
         try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(key))
@@ -128,7 +146,12 @@ extension RunCoordinator {
         try await store.insert(
             RoundFailureRecord(
                 runId: runId, round: round, deviceId: device, reason: report.reason,
-                detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()))
+                detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()),
+            checked: !leads)
+        guard leads else {
+            await broadcaster.bump()
+            return
+        }
         let now = clock()
         var admission = RunMachine.Admission.closed
         if runs[runId]?.machine.round == round {
@@ -170,7 +193,7 @@ extension RunCoordinator {
 
     static let doesNotDriveRuns = "this aggregator does not drive runs now; send it again"
 
-    private static func key(_ runId: String, _ round: Int, _ device: String) -> String {
+    static func key(_ runId: String, _ round: Int, _ device: String) -> String {
         "\(runId)/\(round)/\(device)"
     }
 }

@@ -67,6 +67,12 @@ actor RunCoordinator: Service {
     let metrics: AggregatorMetrics
     let logger: Logger
     var runs: [String: ActiveRun]
+    /// Every run this replica has driven since it last took the lead, finished ones too: a run
+    /// outside it that the database has unfinished was started through another replica.
+    var held: Set<String>
+    /// On a replica that does not lead: the unfinished runs as the leader last wrote them, from
+    /// which it hands out tasks and admits contributions (``followStoredRuns()``).
+    var followed: [String: ActiveRun] = [:]
     /// Updates being stored right now, so a concurrent duplicate is refused.
     var inFlight: Set<String> = []
     /// What the runs taken up at start-up asked for first; carried out when the service starts.
@@ -87,6 +93,7 @@ actor RunCoordinator: Service {
             logger.notice("unfinished runs taken up again", metadata: ["count": "\(resumed.runs.count)"])
         }
         runs = resumed.runs
+        held = Set(resumed.runs.keys)
         resumedActions = resumed.actions
         self.store = store
         self.catalog = catalog
@@ -144,10 +151,9 @@ actor RunCoordinator: Service {
         return try await begin(plan)
     }
 
-    /// Records and activates a validated run; 503 `not_leader` on a replica that does not drive
-    /// runs, where it would wait for a takeover.
+    /// Records and activates a validated run. A replica that does not lead only records it: the
+    /// leader takes it up from the database (``synchronize()``).
     func begin(_ plan: RunPlan) async throws(APIError) -> RunInfo {
-        guard store.leadership.isLeader else { throw .notLeader(Self.doesNotDriveRuns) }
         var architecture: ModelArchitecture?
         var baseVersion = 0
         var baseSHA256 = ""
@@ -163,7 +169,20 @@ actor RunCoordinator: Service {
             id: Secrets.identifier(prefix: "rnd-"), kind: plan.kind, model: plan.model, state: .waiting, plan: plan,
             failureReason: nil, createdAt: now, machine: machine)
         let round = Self.newRound(of: record, number: 1, baseVersion: baseVersion, at: now)
-        try await store.insert(record, first: round)
+        // Held before it is stored, so that catching up with other replicas never takes it up too.
+        let leads = store.leadership.isLeader
+        if leads { held.insert(record.id) }
+        do {
+            try await store.insert(record, first: round)
+        } catch {
+            held.remove(record.id)
+            throw error
+        }
+        guard leads else {
+            logger.info("run recorded for the leader to start", metadata: ["run": "\(record.id)"])
+            await broadcaster.bump()
+            return try await store.info(id: record.id)
+        }
         runs[record.id] = ActiveRun(
             record: record, round: round, machine: machine, architecture: architecture,
             digests: baseSHA256.isEmpty ? [:] : [baseVersion: baseSHA256])
@@ -180,8 +199,11 @@ actor RunCoordinator: Service {
     /// have no contribution or failure report from it yet, and in buffered runs its open task or
     /// its group's.
     func tasks(for device: String) -> [RoundTask] {
-        runs.values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
-            guard run.machine.admission(of: device) == .accepted else { return nil }
+        let leads = store.leadership.isLeader
+        return (leads ? runs : followed).values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
+            // Secure rounds' stages are the leader's: only it hands out their tasks.
+            guard run.machine.admission(of: device) == .accepted, leads || run.record.plan.secureAggregation == nil
+            else { return nil }
             var attempt = run.machine.attempt
             var session = RunMachine.roundSession
             let plan = run.record.plan
@@ -240,6 +262,8 @@ actor RunCoordinator: Service {
                 try RunResumption.load(engine: engine, catalog: catalog, leadership: leadership, at: now)
             }
             runs = resumed.runs
+            held = Set(runs.keys)
+            followed = [:]
             logger.notice("runs taken over", metadata: ["count": "\(runs.count)"])
             for (run, action) in resumed.actions { await perform(action, runID: run) }
         } catch {
@@ -251,6 +275,7 @@ actor RunCoordinator: Service {
     /// This replica lost the lead: its runs are another replica's to drive now.
     func stepDown() async {
         runs = [:]
+        held = []
         await broadcaster.bump()
     }
 
@@ -259,7 +284,7 @@ actor RunCoordinator: Service {
         guard !runs.isEmpty, store.leadership.isLeader else { return }
         let now = clock()
         let candidates = devices.activeDevices()
-        let online = candidates.filter { devices.presence.isOnline($0.id, at: now) }
+        let online = candidates.filter { devices.isOnline($0, at: now) }
         for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
             // Monitor runs add up windows, which devices without samples have too.
             let needsSamples = run.record.plan.kind != .monitor
@@ -395,6 +420,7 @@ actor RunCoordinator: Service {
         try? FileManager.default.removeItem(at: directory.updates.appendingPathComponent(runID))
         do {
             try await store.deleteBytes(runId: runID)
+            try await store.deletePartialSums(runId: runID)
         } catch {
             logger.warning(
                 "cannot forget a finished run's contributions", metadata: ["run": "\(runID)", "error": "\(error)"])

@@ -53,11 +53,25 @@ struct RunStore: Sendable {
 
     /// Stores a contribution's row (its bytes are in the file the row names) and, on a database
     /// several replicas share, its bytes too, so a replica that takes the run over reads what
-    /// another received.
-    func insert(_ update: RoundUpdateRecord, bytes: [UInt8]) async throws(APIError) {
+    /// another received; a plain training update also goes into this replica's partial sum of the
+    /// round (``PartialSum``). A replica that does not lead admits it against the run's stored
+    /// machine in the same transaction (`checked`), which the leader's writes of the machine
+    /// serialize with: once a round's close is written, no replica stores anything more for it.
+    func insert(
+        _ update: RoundUpdateRecord, bytes: [UInt8], adding entry: PartialSum.Entry? = nil, checked: Bool = false
+    ) async throws(APIError) {
         let shared = keepsBytes
+        let (replica, dialect) = (leadership.replica, engine.dialect)
         try await engine.writing { db in
+            if checked {
+                try Self.admitStored(
+                    update.deviceId, runId: update.runId, round: update.round, dialect: dialect, in: db)
+            }
             try db.insert(update)
+            if let entry {
+                try Self.add(
+                    entry, runId: update.runId, round: update.round, replica: replica, dialect: dialect, in: db)
+            }
             if shared {
                 try db.execute(
                     "INSERT INTO roundUpdateBytes (runId, round, deviceId, bytes) VALUES (?, ?, ?, ?)", update.runId,
@@ -92,8 +106,15 @@ struct RunStore: Sendable {
 
     /// Keeps a failure report; a device of a buffered run reporting again in the same round replaces
     /// its earlier report.
-    func insert(_ failure: RoundFailureRecord) async throws(APIError) {
-        try await engine.writing { db in try db.save(failure) }
+    func insert(_ failure: RoundFailureRecord, checked: Bool = false) async throws(APIError) {
+        let dialect = engine.dialect
+        try await engine.writing { db in
+            if checked {
+                try Self.admitStored(
+                    failure.deviceId, runId: failure.runId, round: failure.round, dialect: dialect, in: db)
+            }
+            try db.save(failure)
+        }
     }
 
     /// The run's server-optimizer state after its last step; nil before the first.

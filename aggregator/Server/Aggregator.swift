@@ -151,9 +151,13 @@ public struct Aggregator: Sendable {
         let relay = RevisionRelay(
             engine: storage.engine, broadcaster: components.broadcaster, replica: leadership.replica,
             retryInterval: .seconds(1), logger: logger)
+        let sync = ReplicaSync(
+            engine: storage.engine, devices: devices, runs: runs, broadcaster: components.broadcaster,
+            interval: .seconds(1), settle: .milliseconds(50), logger: logger)
         services =
             [
-                storage, election, relay, heartbeats, components.runs, components.rollouts, components.experiments,
+                storage, election, relay, sync, heartbeats, components.runs, components.rollouts,
+                components.experiments,
                 components.secureMonitoring, rules,
             ] + listeners
             + [components.broadcaster]
@@ -193,7 +197,8 @@ public struct Aggregator: Sendable {
     ) throws -> Components {
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
-        let devices = try DeviceRegistry(engine: storage.engine, presence: Presence(), clock: clock)
+        let devices = try DeviceRegistry(
+            engine: storage.engine, presence: Presence(), replica: leadership.replica, clock: clock)
         let catalog = ModelCatalog(engine: storage.engine, directory: directory)
         let profiles = ProfileStore(engine: storage.engine)
         let registry = ModelRegistry(

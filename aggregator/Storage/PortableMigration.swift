@@ -7,7 +7,7 @@ struct PortableMigration: Sendable {
     let statements: @Sendable (SQLDialect) -> [String]
 
     /// Every change since the baseline, oldest first; never edit one that has shipped.
-    static let all: [PortableMigration] = [artifacts, leadership, roundUpdateBytes]
+    static let all: [PortableMigration] = [artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
     static let artifacts = PortableMigration(id: "v17-artifacts") { dialect in
@@ -39,6 +39,25 @@ struct PortableMigration: Sendable {
                 deviceId TEXT NOT NULL, bytes \(dialect.blob) NOT NULL, PRIMARY KEY (runId, round, deviceId))
             """
         ]
+    }
+
+    /// Each replica's sum of the plain training updates it accepted in a round (``PartialSum``),
+    /// kept while the run is active.
+    static let roundPartialSums = PortableMigration(id: "v20-round-partial-sums") { dialect in
+        [
+            """
+            CREATE TABLE roundPartialSums (runId TEXT NOT NULL, round \(dialect.integer) NOT NULL,
+                replica TEXT NOT NULL, devices TEXT NOT NULL, weight \(dialect.integer) NOT NULL,
+                scaledWeight \(dialect.integer) NOT NULL, sum \(dialect.blob) NOT NULL,
+                PRIMARY KEY (runId, round, replica))
+            """
+        ]
+    }
+
+    /// Which replica stored a device's last heartbeat, so the leader counts devices watching on the
+    /// others as online.
+    static let deviceSeenBy = PortableMigration(id: "v21-device-seen-by") { _ in
+        ["ALTER TABLE devices ADD COLUMN seenBy TEXT"]
     }
 }
 

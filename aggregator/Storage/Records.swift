@@ -19,6 +19,8 @@ struct DeviceRecord: Codable, Sendable, StoredRecord {
     var revoked: Bool
     var revokedAt: Date?
     var revocationReason: String?
+    /// The replica that stored the device's last heartbeat.
+    var seenBy: String?
 }
 
 /// A key–value setting such as the refinement model.

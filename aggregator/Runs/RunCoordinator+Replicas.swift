@@ -1,0 +1,99 @@
+import Foundation
+import NIOPosix
+import StarlingProtocol
+import StarlingStorage
+
+/// Replicas sharing one PostgreSQL database all take devices' and admins' plain traffic; only the
+/// leader drives runs. A replica that does not lead serves the runs as the leader last wrote them
+/// (``followed``): it hands out their tasks, admits contributions and failure reports against the
+/// stored machine in the transaction that stores them (``RunStore/admitStored(_:runId:round:dialect:in:)``),
+/// adds training updates to its own partial sum, and records runs admins start through it. The
+/// leader catches up with all of that (``synchronize()``): it takes up the runs started elsewhere
+/// and replays the reports stored elsewhere into its machines, soon after another replica announces
+/// a change and at least every sync interval.
+extension RunCoordinator {
+    /// A run as this replica serves it: the one it drives while it leads, else the stored copy.
+    func current(_ runId: String) -> ActiveRun? {
+        store.leadership.isLeader ? runs[runId] : followed[runId]
+    }
+
+    /// Catches up with what the other replicas did (see the extension's comment).
+    func synchronize() async {
+        guard store.leadership.isLeader else { return await followStoredRuns() }
+        await takeUpRunsStartedElsewhere()
+        await replayReportsStoredElsewhere()
+    }
+
+    /// Reads the unfinished runs as the leader last wrote them.
+    private func followStoredRuns() async {
+        let (engine, catalog) = (store.engine, catalog)
+        do {
+            let stored = try await NIOThreadPool.singleton.runIfActive {
+                try engine.readBlocking { db in try StoredRun.unfinished(skipping: [], in: db) }
+                    .map { entry in (entry, entry.architecture(catalog).0) }
+            }
+            guard !store.leadership.isLeader else { return }
+            var runs: [String: ActiveRun] = [:]
+            for (entry, architecture) in stored {
+                var run = ActiveRun(
+                    record: entry.run, round: entry.round, machine: entry.machine, architecture: architecture,
+                    digests: entry.digests)
+                run.markDurable(entry.machine)
+                runs[entry.run.id] = run
+            }
+            followed = runs
+        } catch {
+            logger.warning("cannot read the runs the leader drives", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Takes up the unfinished runs recorded through other replicas, as a takeover would.
+    private func takeUpRunsStartedElsewhere() async {
+        let (engine, catalog, leadership, now, held) = (store.engine, catalog, store.leadership, clock(), held)
+        do {
+            let unfinished = try await engine.reading { db in
+                try db.rows(SQLStatement("SELECT id FROM runs WHERE state IN ('waiting', 'running')"))
+                    .map { try $0.text("id") }
+            }
+            guard unfinished.contains(where: { !held.contains($0) }) else { return }
+            let resumed = try await NIOThreadPool.singleton.runIfActive {
+                try RunResumption.load(
+                    engine: engine, catalog: catalog, leadership: leadership, at: now, skipping: held)
+            }
+            guard store.leadership.isLeader else { return }
+            for (id, run) in resumed.runs where !self.held.contains(id) {
+                self.held.insert(id)
+                runs[id] = run
+                logger.info("run started through another replica taken up", metadata: ["run": "\(id)"])
+            }
+            for (run, action) in resumed.actions { await perform(action, runID: run) }
+        } catch {
+            logger.warning("cannot take up the runs started elsewhere", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Feeds every plain run's machine the contributions and failure reports stored for its round,
+    /// those other replicas admitted among them; what this replica is storing right now is left to
+    /// its own request.
+    private func replayReportsStoredElsewhere() async {
+        for (id, run) in runs where run.record.plan.secureAggregation == nil && !run.machine.isFinished {
+            let round = run.machine.round
+            let reports: StoredReports
+            do {
+                reports = try await store.reports(runId: id, round: round)
+            } catch {
+                logger.warning("cannot read a round's stored reports", metadata: ["run": "\(id)", "error": "\(error)"])
+                continue
+            }
+            let inFlight = inFlight
+            var others = reports
+            others.updates.removeAll { inFlight.contains(Self.key(id, round, $0.device)) }
+            others.failures.removeAll { inFlight.contains(Self.key(id, round, $0.device)) }
+            let now = clock()
+            await handle(id) { machine -> [RunMachine.Action] in
+                guard machine.round == round else { return [] }
+                return machine.replay(others, at: now)
+            }
+        }
+    }
+}
