@@ -207,10 +207,13 @@ extension MaskedInput {
     }
 
     /// The vector as it travels: little-endian 32-bit words, nothing else.
-    public var wireBytes: [UInt8] {
+    public var wireBytes: [UInt8] { Self.wire(vector) }
+
+    /// Words as they travel and are stored: little-endian, four bytes each.
+    public static func wire(_ words: [UInt32]) -> [UInt8] {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(vector.count * 4)
-        for word in vector { withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) } }
+        bytes.reserveCapacity(words.count * 4)
+        for word in words { withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) } }
         return bytes
     }
 

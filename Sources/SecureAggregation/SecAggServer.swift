@@ -84,17 +84,40 @@ public struct SecAggServer: Sendable {
                 throw .malformedMessage(
                     "client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
             }
-            let senders = Set(graph.neighbours[client]).intersection(sharedKeys).subtracting([client])
-            let excluded = Set(input.excluded)
-            guard excluded.count == input.excluded.count, excluded.isSubset(of: senders) else {
-                throw .malformedMessage(
-                    "client \(client) may only exclude neighbours that sent it shares, each once")
-            }
+            try acceptMaskedInput(from: client, excluding: input.excluded)
             maskedVectors[client] = input.vector
-            exclusions[client] = excluded
-            maskedInputs.insert(client)
         case .revealedShares(let shares):
             try acceptRevealed(shares)
+        }
+    }
+
+    /// Accepts the masked input of `client` whose vector another process keeps and adds to a sum
+    /// of its own (a replica of the aggregator that took the client's message): the same checks as
+    /// ``receive(_:)`` but the vector's, which the caller adds through ``addToMaskedSum(_:)`` once
+    /// the stage has closed, if the client survived it.
+    public mutating func acceptMaskedInputSummedElsewhere(from client: Int, excluding excluded: [Int])
+        throws(SecAggError)
+    {
+        guard stage == .maskedInput else { throw .wrongStage(expected: stage ?? .unmasking, got: .maskedInput) }
+        guard expected.contains(client) else { throw .unexpectedClient(client: client, stage: .maskedInput) }
+        guard !maskedInputs.contains(client) else { throw .duplicate(client: client, stage: .maskedInput) }
+        try acceptMaskedInput(from: client, excluding: excluded)
+    }
+
+    /// Adds `words` into the masked sum (subtracts them with `subtracting`), in Z/2^32, after the
+    /// masked-input stage closed: the survivors' inputs another process summed
+    /// (``acceptMaskedInputSummedElsewhere(from:excluding:)``), or an input it summed that
+    /// exclusions left out of the survivors.
+    public mutating func addToMaskedSum(_ words: [UInt32], subtracting: Bool = false) throws(SecAggError) {
+        guard stage == .unmasking else { throw .wrongStage(expected: stage ?? .unmasking, got: .unmasking) }
+        guard words.count == parameters.vectorLength else {
+            throw .malformedMessage(
+                "a sum of \(words.count) values, the round's vectors have \(parameters.vectorLength)")
+        }
+        maskedSum.withUnsafeMutableBufferPointer { sum in
+            for index in 0..<sum.count {
+                sum[index] = subtracting ? sum[index] &- words[index] : sum[index] &+ words[index]
+            }
         }
     }
 
@@ -180,6 +203,16 @@ public struct SecAggServer: Sendable {
             pairs.removeAll { !$0.isDisjoint(with: drop) }
         }
         return dropped
+    }
+
+    private mutating func acceptMaskedInput(from client: Int, excluding list: [Int]) throws(SecAggError) {
+        let senders = Set(graph.neighbours[client]).intersection(sharedKeys).subtracting([client])
+        let excluded = Set(list)
+        guard excluded.count == list.count, excluded.isSubset(of: senders) else {
+            throw .malformedMessage("client \(client) may only exclude neighbours that sent it shares, each once")
+        }
+        exclusions[client] = excluded
+        maskedInputs.insert(client)
     }
 
     private mutating func sumMaskedInputs(of survivors: Set<Int>) {

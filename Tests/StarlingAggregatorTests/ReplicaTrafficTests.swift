@@ -1,4 +1,5 @@
 import Foundation
+import SecureAggregation
 import StarlingCore
 import StarlingProtocol
 import StarlingStorage
@@ -13,7 +14,9 @@ import XCTest
 /// traffic (enrollment, watches handing out the round's tasks, updates, a failure report), admitting
 /// each against the run's stored machine and adding updates to its own partial sum; the leader
 /// takes the run up, learns of what the other stored, and makes the version by adding the two
-/// replicas' partial sums. Runs against `make test`'s server.
+/// replicas' partial sums. A secure round's devices likewise speak to either replica: the leader
+/// publishes each stage, the other stores its devices' messages and sums their masked inputs, and
+/// the leader unmasks the sum of both. Runs against `make test`'s server.
 final class ReplicaTrafficTests: XCTestCase {
     func test_aReplicaThatDoesNotLead_takesAPlainRoundsTraffic_andTheLeaderAddsTheReplicasPartialSums() async throws {
         let schema = try PostgreSQLTestSchema()
@@ -98,6 +101,87 @@ final class ReplicaTrafficTests: XCTestCase {
 
         for device in devices + [outsider, crossing] { await device.client.shutdown() }
         try await storage.engine.close()
+        try await follower.stop()
+        try await leader.stop()
+        try await schema.drop()
+    }
+
+    func test_aSecureRoundsDevices_onEitherReplica_giveFedAvgOfTheSurvivors() async throws {
+        let schema = try PostgreSQLTestSchema()
+        let leader = try await TestAggregator.start(databaseURL: schema.url)
+        let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
+        let _: ModelVersionInfo = try await leader.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "secret", architecture: "4-3-2", seed: 7))
+        let base = try ModelBundle(
+            decoding: try await leader.admin.getBytes(APIPath.adminWeights(model: "secret", version: 1)))
+        var devices: [TestDevice] = []
+        for index in 0..<6 { devices.append(try await (index % 2 == 0 ? leader : follower).enroll()) }
+        for device in devices { _ = try await device.watch(sampleCount: 30) }
+
+        let started: RunInfo = try await follower.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
+                model: "secret", clients: 6, minClients: 4, localEpochs: 1, learningRate: 0.1, rounds: 1, seed: 5,
+                secureAggregationThreshold: 4, secureAggregationGroupSize: 3, secureAggregationStageSeconds: 3,
+                serverOptimizer: .defaults(for: .fedavg)))
+        var tasks: [RoundTask] = []
+        for device in devices { tasks.append(try await device.nextTask()) }
+        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation, "a secure task, from either replica") }
+        XCTAssertEqual(Set(secure.map(\.sessionId)).count, 2, "two groups of three")
+        let path = { (index: Int, stage: SecAggStage) in
+            APIPath.deviceSecureAggregation(runId: started.id, round: 1, stage: stage.pathComponent)
+        }
+        var clients = try secure.map { try SecAggClient(parameters: try $0.protocolParameters(), index: $0.client) }
+        for index in devices.indices {
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(index, .advertiseKeys), json: try clients[index].advertiseKeys())
+        }
+        var shares: [SharedKeys] = []
+        for index in devices.indices {
+            let neighbours: NeighbourKeys = try await devices[index].client.get(path(index, .shareKeys))
+            shares.append(try clients[index].shareKeys(neighbours))
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(index, .shareKeys), json: shares[index])
+        }
+        await assertAPIError(status: 409, code: "duplicate_message") {
+            try await devices[1].client.post(path(1, .shareKeys), json: shares[1], as: SecureAggregationReceipt.self)
+        }
+        // Device 5 (on the other replica) vanishes after sharing its keys: its group of three keeps
+        // two, its threshold, and its pairwise masks are removed in unmasking.
+        let survivors = Array(0..<5)
+        let deltas: [Float] = [0.1, 0.5, -0.2, 0.3, 0.05]
+        let samples = [30, 10, 20, 40, 25]
+        var rng = SeededRNG(seed: 2)
+        for index in survivors {
+            let relayed: RelayedShares = try await devices[index].client.get(path(index, .maskedInput))
+            let values = secure[index].agentInput(
+                delta: deltas[index], parameterCount: base.model.parameters.count, samples: samples[index],
+                accuracy: 0.5)
+            let codec = FixedPointCodec(try secure[index].protocolParameters())
+            let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(index, .maskedInput), bytes: masked.wireBytes)
+        }
+        for index in survivors {
+            let request: UnmaskingRequest = try await devices[index].client.get(path(index, .unmasking))
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(index, .unmasking), json: try clients[index].unmask(request))
+        }
+
+        let finished = try await waitForEnd(of: started.id, leader)
+        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 5)
+        let produced = try ModelBundle(
+            decoding: try await leader.admin.getBytes(APIPath.adminWeights(model: "secret", version: 2)))
+        let expected = try FedAvg.aggregate(
+            w_t: base.model.parameters,
+            updates: survivors.map {
+                FedAvg.ClientUpdate(
+                    n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count))
+            })
+        for (got, want) in zip(produced.model.parameters, expected) { XCTAssertEqual(got, want, accuracy: 1e-4) }
+
+        for device in devices { await device.client.shutdown() }
         try await follower.stop()
         try await leader.stop()
         try await schema.drop()

@@ -34,7 +34,8 @@ final class StorageRestartTests: XCTestCase {
                 "roundFailures",
                 "roundPartialSums",
                 "roundUpdateBytes",
-                "roundUpdates", "rounds", "runOptimizerStates", "runs", "settings", "versionEvaluations",
+                "roundUpdates", "rounds", "runOptimizerStates", "runs", "secureMaskedSums", "secureMessages",
+                "secureSessions", "settings", "versionEvaluations",
             ])
         let journal = try reopened.engine.readBlocking { db in try db.row("PRAGMA journal_mode")?.text("journal_mode") }
         XCTAssertEqual(journal, "wal")

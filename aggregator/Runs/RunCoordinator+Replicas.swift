@@ -22,26 +22,49 @@ extension RunCoordinator {
         guard store.leadership.isLeader else { return await followStoredRuns() }
         await takeUpRunsStartedElsewhere()
         await replayReportsStoredElsewhere()
+        await takeStoredMessages()
     }
 
-    /// Reads the unfinished runs as the leader last wrote them.
-    private func followStoredRuns() async {
+    /// Reads the unfinished runs as the leader last wrote them, with the views of their secure
+    /// sessions, and wakes the requests waiting here when anything changed: the change that
+    /// woke this replica may have come before it read what changed.
+    func followStoredRuns() async {
         let (engine, catalog) = (store.engine, catalog)
         do {
             let stored = try await NIOThreadPool.singleton.runIfActive {
                 try engine.readBlocking { db in try StoredRun.unfinished(skipping: [], in: db) }
                     .map { entry in (entry, entry.architecture(catalog).0) }
             }
+            let secureRuns = Set(stored.filter { $0.0.run.plan.secureAggregation != nil }.map(\.0.run.id))
+            let read = try await store.secureViews(of: secureRuns, known: viewRevisions)
             guard !store.leadership.isLeader else { return }
+            var changed = Set(read.keys) != Set(viewRevisions.keys)
+            for (id, (revision, view)) in read {
+                guard let view else { continue }
+                views[id] = view
+                viewRevisions[id] = revision
+                changed = true
+            }
+            views = views.filter { read[$0.key] != nil }
+            viewRevisions = viewRevisions.filter { read[$0.key] != nil }
             var runs: [String: ActiveRun] = [:]
             for (entry, architecture) in stored {
                 var run = ActiveRun(
                     record: entry.run, round: entry.round, machine: entry.machine, architecture: architecture,
                     digests: entry.digests)
                 run.markDurable(entry.machine)
+                for session in [RunMachine.roundSession] + entry.machine.secureGroups.groups.map(\.id) {
+                    guard let key = sessionKey(run, session: session),
+                        let view = views[SecureViewID(runId: key.runId, round: key.round, session: session)]
+                    else { continue }
+                    run.views[session] = view
+                }
+                changed = changed || followed[entry.run.id]?.machine.revision != entry.machine.revision
                 runs[entry.run.id] = run
             }
+            changed = changed || Set(runs.keys) != Set(followed.keys)
             followed = runs
+            if changed { await broadcaster.peerChanged() }
         } catch {
             logger.warning("cannot read the runs the leader drives", metadata: ["error": "\(error)"])
         }
@@ -72,11 +95,12 @@ extension RunCoordinator {
         }
     }
 
-    /// Feeds every plain run's machine the contributions and failure reports stored for its round,
-    /// those other replicas admitted among them; what this replica is storing right now is left to
-    /// its own request.
+    /// Feeds every run's machine the contributions and failure reports stored for its round (a
+    /// secure round's failure reports only), those other replicas admitted among them; what this
+    /// replica is storing right now is left to its own request. A buffered secure run's groups
+    /// take failure reports from the leader alone.
     private func replayReportsStoredElsewhere() async {
-        for (id, run) in runs where run.record.plan.secureAggregation == nil && !run.machine.isFinished {
+        for (id, run) in runs where !run.machine.isGrouped && !run.machine.isFinished {
             let round = run.machine.round
             let reports: StoredReports
             do {

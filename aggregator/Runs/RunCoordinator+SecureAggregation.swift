@@ -4,7 +4,7 @@ import StarlingCore
 import StarlingProtocol
 
 /// What a device waits for between its secure-aggregation messages.
-enum SecureReply: Sendable {
+enum SecureReply: Codable, Sendable {
     case neighbourKeys(NeighbourKeys)
     case relayedShares(RelayedShares)
     case unmasking(UnmaskingRequest)
@@ -39,7 +39,7 @@ extension RunCoordinator {
     /// or the device's group in a buffered secure run. 409 `stage_restarted` for an earlier attempt
     /// of the round, or a group the device no longer belongs to: the aggregator started it again,
     /// and the device takes its new task from the watch.
-    private func session(
+    func session(
         runId: String, round: Int, attempt: Int, device: String
     ) async throws(APIError) -> (id: Int, secure: SecureRound) {
         // The secure stages are kept by the leader alone; the device sends it again and reaches it.
@@ -64,6 +64,11 @@ extension RunCoordinator {
     func receiveSecure(
         runId: String, round: Int, attempt: Int, device: String, message: SecAggClientMessage
     ) async throws(APIError) {
+        guard store.leadership.isLeader else {
+            return try await storeSecureMessage(
+                runId: runId, round: round, attempt: attempt, device: device, stage: message.stage,
+                client: message.client, body: try Self.json(of: message), masked: nil)
+        }
         var (session, secure) = try await session(runId: runId, round: round, attempt: attempt, device: device)
         guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
         guard message.client == seat.client else {
@@ -104,6 +109,11 @@ extension RunCoordinator {
     func receiveMaskedInput(
         runId: String, round: Int, attempt: Int, device: String, vector: [UInt32], excluded: [Int]
     ) async throws(APIError) {
+        guard store.leadership.isLeader else {
+            return try await storeSecureMessage(
+                runId: runId, round: round, attempt: attempt, device: device, stage: .maskedInput, client: nil,
+                body: [], masked: (vector, excluded))
+        }
         let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
         guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
         let input = MaskedInput(
@@ -121,11 +131,13 @@ extension RunCoordinator {
         let limit = ContinuousClock.now + timeout
         while true {
             let revision = await broadcaster.current
-            if let reply = try await secureReplyIfReady(
-                runId: runId, round: round, attempt: attempt, device: device, stage: stage)
-            {
-                return reply
-            }
+            let ready =
+                store.leadership.isLeader
+                ? try await secureReplyIfReady(
+                    runId: runId, round: round, attempt: attempt, device: device, stage: stage)
+                : try await followedSecureReply(
+                    runId: runId, round: round, attempt: attempt, device: device, stage: stage)
+            if let reply = ready { return reply }
             let remaining = limit - .now
             guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision
             else {
@@ -141,25 +153,11 @@ extension RunCoordinator {
         let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
         guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
         let group = secure.groups[seat.group]
-        if let reason = group.dropped { throw SecureRound.groupDropped(reason) }
         let server = group.server
-        guard let current = server.stage, current >= stage else {
-            guard server.stage != nil else { throw Self.closed }
-            return nil
-        }
-        guard current == stage else {
-            throw .conflict(.secaggWrongStage, "the secure-aggregation stage \(stage.rawValue) has already closed")
-        }
-        guard server.expected.contains(seat.client) else {
-            throw .conflict(
-                .secaggDropped, "this device missed an earlier stage and takes no further part in this round")
-        }
-        switch stage {
-        case .advertiseKeys: return nil
-        case .shareKeys: return .neighbourKeys(server.neighbourKeys(for: seat.client))
-        case .maskedInput: return .relayedShares(server.relayedShares(for: seat.client))
-        case .unmasking: return .unmasking(server.unmaskingRequest())
-        }
+        try SecureSessionView.check(
+            stage, open: server.stage, dropped: group.dropped, expected: server.expected.contains(seat.client))
+        guard server.stage == stage else { return nil }
+        return secure.reply(at: seat)
     }
 
     /// Closes the SecAgg+ stage `session` is collecting, as the run's machine asked (every device
@@ -167,9 +165,13 @@ extension RunCoordinator {
     /// are left. The stage's duration and the devices it expected that did not answer go to the
     /// metrics.
     func closeSecureStage(runID: String, session: Int) async {
+        let closing = runs[runID]?.sessions[session]?.stage
+        await closeIntake(runID: runID, session: session)
         guard var secure = runs[runID]?.sessions[session] else {
             return await sessionLost(runID: runID, session: session)
         }
+        // Taking the other replicas' last messages may have completed, and closed, the stage.
+        guard secure.stage == closing else { return }
         let now = clock()
         let excluded = secure.excludedDevices
         if secure.stage == .maskedInput, !excluded.isEmpty {
@@ -183,6 +185,9 @@ extension RunCoordinator {
         }
         do {
             logDropped(try secure.closeStage(now: now), runID: runID, session: session)
+            if closing == .maskedInput {
+                try await addMaskedSumsTakenElsewhere(&secure, runID: runID, session: session)
+            }
         } catch {
             runs[runID]?.sessions[session] = nil
             guard session == RunMachine.roundSession else {
@@ -199,6 +204,7 @@ extension RunCoordinator {
                 "next": "\(secure.stage?.rawValue ?? "unmasked")", "clients": "\(secure.expected.devices)",
                 "groups": "\(secure.liveGroups.count)",
             ])
+        await publishSession(runID: runID, session: session)
         await broadcaster.bump()
         if secure.stage != nil, secure.stageComplete {
             await stageAnswered(runID: runID, session: session, at: now)
@@ -243,6 +249,21 @@ extension RunCoordinator {
             }
         } catch {
             await aggregationFailed(runID: runID, error: error)
+        }
+    }
+
+    /// The JSON of a stage message's content, as another replica stores it for the leader.
+    private static func json(of message: SecAggClientMessage) throws(APIError) -> [UInt8] {
+        do {
+            let encoder = JSONEncoder()
+            switch message {
+            case .advertisedKeys(let keys): return Array(try encoder.encode(keys))
+            case .sharedKeys(let shares): return Array(try encoder.encode(shares))
+            case .revealedShares(let shares): return Array(try encoder.encode(shares))
+            case .maskedInput: return []
+            }
+        } catch {
+            throw .internal("cannot encode a secure message: \(error)")
         }
     }
 

@@ -136,8 +136,8 @@ extension RunCoordinator {
             throw try await closedOrUnknown(runId: runId, round: task, device: device)
         }
         let leads = store.leadership.isLeader
-        // A secure round's stages are the leader's, and so are its failure reports.
-        guard leads || run.record.plan.secureAggregation == nil else { throw .notLeader(Self.doesNotDriveRuns) }
+        // A buffered secure run's groups count failure reports only as the leader takes them.
+        guard leads || !run.machine.isGrouped else { throw .notLeader(Self.doesNotDriveRuns) }
         let round = run.machine.round
         let key = Self.key(runId, round, device)
         try Self.check(run.machine.admission(of: device), inFlight: inFlight.contains(key))

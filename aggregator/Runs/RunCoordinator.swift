@@ -34,6 +34,11 @@ actor RunCoordinator: Service {
         /// handed out before its cohort was written would be one a restarted aggregator does not
         /// know, and the device would go on with it while the run chose again.
         var durableTasks: Set<RunMachine.TaskKey> = []
+        /// On the leader: the secure messages taken from other replicas, as
+        /// `round/session/attempt/stage/device`.
+        var ingested: Set<String> = []
+        /// On a replica that does not lead: the published views of the run's secure sessions.
+        var views: [Int: SecureSessionView] = [:]
 
         /// `written` is in the database: its tasks may go out; tasks the machine no longer has
         /// are forgotten.
@@ -46,7 +51,8 @@ actor RunCoordinator: Service {
         /// distributed privacy the noise each device adds for this cohort or group.
         func privacyTask(session: Int) -> PrivacyTask? {
             var task = record.plan.privacyTask
-            task?.deviceNoiseStandardDeviation = sessions[session]?.encoding?.deviceNoise?.deviceStandardDeviation
+            task?.deviceNoiseStandardDeviation =
+                sessions[session]?.encoding?.deviceNoise?.deviceStandardDeviation ?? views[session]?.deviceNoise
             return task
         }
     }
@@ -73,6 +79,9 @@ actor RunCoordinator: Service {
     /// On a replica that does not lead: the unfinished runs as the leader last wrote them, from
     /// which it hands out tasks and admits contributions (``followStoredRuns()``).
     var followed: [String: ActiveRun] = [:]
+    /// On a replica that does not lead: the secure sessions' views as last read, and their revisions.
+    var views: [SecureViewID: SecureSessionView] = [:]
+    var viewRevisions: [SecureViewID: Int] = [:]
     /// Updates being stored right now, so a concurrent duplicate is refused.
     var inFlight: Set<String> = []
     /// What the runs taken up at start-up asked for first; carried out when the service starts.
@@ -201,9 +210,7 @@ actor RunCoordinator: Service {
     func tasks(for device: String) -> [RoundTask] {
         let leads = store.leadership.isLeader
         return (leads ? runs : followed).values.sorted { $0.record.createdAt < $1.record.createdAt }.compactMap { run in
-            // Secure rounds' stages are the leader's: only it hands out their tasks.
-            guard run.machine.admission(of: device) == .accepted, leads || run.record.plan.secureAggregation == nil
-            else { return nil }
+            guard run.machine.admission(of: device) == .accepted else { return nil }
             var attempt = run.machine.attempt
             var session = RunMachine.roundSession
             let plan = run.record.plan
@@ -230,13 +237,16 @@ actor RunCoordinator: Service {
                 mix = UInt64(position)
             }
             guard run.durableTasks.contains(.init(device: device, round: number, attempt: attempt)) else { return nil }
+            let secure = leads ? run.sessions[session]?.task(for: device) : run.views[session]?.tasks[device]
+            // Another replica hands out a secure round's tasks once the leader published its session.
+            guard secure != nil || plan.secureAggregation == nil else { return nil }
             let training = plan.kind == .train
             return RoundTask(
                 runId: run.record.id, round: number, kind: plan.kind, model: plan.model,
                 baseVersion: baseVersion, sha256: run.digests[baseVersion] ?? "", localEpochs: plan.localEpochs,
                 learningRate: plan.learningRate(round: number), momentum: plan.momentum, batchSize: plan.batchSize,
                 deadline: deadline, seed: plan.seed &+ UInt64(number) &* 7919 &+ mix,
-                secureAggregation: run.sessions[session]?.task(for: device),
+                secureAggregation: secure,
                 privacy: training ? run.privacyTask(session: session) : nil,
                 training: training ? plan.training : nil,
                 statistics: plan.statistics.map { StatisticsTask(width: $0.width, grid: $0.grid) },
@@ -397,6 +407,7 @@ actor RunCoordinator: Service {
                 "run": "\(runID)", "round": "\(run.machine.round)", "attempt": "\(run.machine.attempt)",
                 "session": "\(session)", "cohort": "\(cohort.count)",
             ])
+        await publishSession(runID: runID, session: session)
         await broadcaster.bump()
     }
 
@@ -421,6 +432,7 @@ actor RunCoordinator: Service {
         do {
             try await store.deleteBytes(runId: runID)
             try await store.deletePartialSums(runId: runID)
+            if sharesSessions { try await store.deleteSecureSessions(runId: runID) }
         } catch {
             logger.warning(
                 "cannot forget a finished run's contributions", metadata: ["run": "\(runID)", "error": "\(error)"])

@@ -58,7 +58,7 @@ struct SecureRound: Sendable {
     }
 
     /// Where a device takes part: its group and its client index there.
-    struct Seat: Sendable, Equatable {
+    struct Seat: Codable, Sendable, Equatable {
         let group: Int
         let client: Int
     }
@@ -140,6 +140,56 @@ struct SecureRound: Sendable {
             vectorLength: parameters.vectorLength, clippingRange: parameters.clippingRange, weightCap: plan.weightCap,
             stageSeconds: plan.stageSeconds, encodingScale: encoding?.codec.scale,
             summandLimit: groups.count == 1 ? nil : cohort.count)
+    }
+
+    /// The reply the device at `seat` asks for in its group's open stage; nil while key
+    /// advertising is open (there is nothing to wait for) and once every stage has closed.
+    func reply(at seat: Seat) -> SecureReply? {
+        let server = groups[seat.group].server
+        switch server.stage {
+        case .advertiseKeys, nil: return nil
+        case .shareKeys: return .neighbourKeys(server.neighbourKeys(for: seat.client))
+        case .maskedInput: return .relayedShares(server.relayedShares(for: seat.client))
+        case .unmasking: return .unmasking(server.unmaskingRequest())
+        }
+    }
+
+    /// Takes the masked input of the device at `seat` whose vector another replica added to its
+    /// own sum (``SecAggServer/acceptMaskedInputSummedElsewhere(from:excluding:)``).
+    mutating func acceptMaskedInputSummedElsewhere(at seat: Seat, excluding excluded: [Int]) throws(APIError) {
+        if let reason = groups[seat.group].dropped { throw Self.groupDropped(reason) }
+        do {
+            try groups[seat.group].server.acceptMaskedInputSummedElsewhere(from: seat.client, excluding: excluded)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// Adds masked inputs another replica summed into group `group`'s masked sum (or takes an
+    /// input away), once the masked-input stage has closed.
+    mutating func addToMaskedSum(group: Int, _ words: [UInt32], subtracting: Bool = false) throws(SecAggError) {
+        try groups[group].server.addToMaskedSum(words, subtracting: subtracting)
+    }
+
+    /// What replicas that do not lead serve this session's devices from (``SecureSessionView``).
+    func view(attempt: Int, round: Int) -> SecureSessionView {
+        var replies: [String: SecureReply] = [:]
+        for (device, seat) in seats where groups[seat.group].dropped == nil {
+            if groups[seat.group].server.expected.contains(seat.client), let reply = reply(at: seat) {
+                replies[device] = reply
+            }
+        }
+        return SecureSessionView(
+            attempt: attempt, round: round,
+            tasks: Dictionary(
+                uniqueKeysWithValues: seats.keys.compactMap { device in task(for: device).map { (device, $0) } }),
+            seats: seats,
+            groups: groups.map {
+                SecureSessionView.Group(
+                    dropped: $0.dropped, stage: $0.server.stage, expected: $0.server.expected.sorted(),
+                    vectorLength: $0.server.parameters.vectorLength)
+            },
+            deviceNoise: encoding?.deviceNoise?.deviceStandardDeviation, replies: replies)
     }
 
     /// Takes the message of the device at `seat` for its group's open stage; 409 `secagg_dropped`

@@ -7,7 +7,9 @@ struct PortableMigration: Sendable {
     let statements: @Sendable (SQLDialect) -> [String]
 
     /// Every change since the baseline, oldest first; never edit one that has shipped.
-    static let all: [PortableMigration] = [artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy]
+    static let all: [PortableMigration] = [
+        artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy, secureSessions,
+    ]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
     static let artifacts = PortableMigration(id: "v17-artifacts") { dialect in
@@ -58,6 +60,33 @@ struct PortableMigration: Sendable {
     /// others as online.
     static let deviceSeenBy = PortableMigration(id: "v21-device-seen-by") { _ in
         ["ALTER TABLE devices ADD COLUMN seenBy TEXT"]
+    }
+
+    /// Secure sessions as replicas that do not lead serve them: the view the leader publishes
+    /// (``SecureSessionView``) with the stage it takes messages for, the stage messages those
+    /// replicas took, and each replica's sum of the masked inputs it took; kept while the run is
+    /// active.
+    static let secureSessions = PortableMigration(id: "v22-secure-sessions") { dialect in
+        [
+            """
+            CREATE TABLE secureSessions (runId TEXT NOT NULL, round \(dialect.integer) NOT NULL,
+                session \(dialect.integer) NOT NULL, attempt \(dialect.integer) NOT NULL, stage TEXT NOT NULL,
+                revision \(dialect.integer) NOT NULL, view \(dialect.blob) NOT NULL,
+                PRIMARY KEY (runId, round, session))
+            """,
+            """
+            CREATE TABLE secureMessages (runId TEXT NOT NULL, round \(dialect.integer) NOT NULL,
+                session \(dialect.integer) NOT NULL, attempt \(dialect.integer) NOT NULL, deviceId TEXT NOT NULL,
+                stage TEXT NOT NULL, excluded TEXT NOT NULL, body \(dialect.blob) NOT NULL,
+                PRIMARY KEY (runId, round, session, attempt, deviceId, stage))
+            """,
+            """
+            CREATE TABLE secureMaskedSums (runId TEXT NOT NULL, round \(dialect.integer) NOT NULL,
+                session \(dialect.integer) NOT NULL, attempt \(dialect.integer) NOT NULL,
+                groupIndex \(dialect.integer) NOT NULL, replica TEXT NOT NULL, clients TEXT NOT NULL,
+                words \(dialect.blob) NOT NULL, PRIMARY KEY (runId, round, session, attempt, groupIndex, replica))
+            """,
+        ]
     }
 }
 
