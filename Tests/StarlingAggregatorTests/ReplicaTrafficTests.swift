@@ -187,6 +187,44 @@ final class ReplicaTrafficTests: XCTestCase {
         try await schema.drop()
     }
 
+    func test_aDeployment_reachesADeviceWatchingAnotherReplica_andItsReportReachesTheLeadersRollout() async throws {
+        let schema = try PostgreSQLTestSchema()
+        let leader = try await TestAggregator.start(databaseURL: schema.url)
+        let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
+        let created: ModelVersionInfo = try await leader.admin.post(
+            APIPath.adminModels, json: CreateModelRequest(name: "dep", architecture: "4-2", seed: 1))
+        let device = try await follower.enroll(tags: [Tag(key: "site", value: "a")])
+        _ = try await device.watch()
+        // The leader learns from the database that the device is there, through the other replica.
+        _ = try await Wait.until("the leader to know the device", timeout: .seconds(30)) {
+            let list: DeviceList? = try? await leader.admin.get(APIPath.adminDevices)
+            return list?.devices.contains { $0.id == device.id } == true ? true : nil
+        }
+        let deployment: DeploymentInfo = try await leader.admin.post(
+            APIPath.adminDeployments,
+            json: CreateDeploymentRequest(model: "dep", version: 1, selector: .tags([Tag(key: "site", value: "a")])))
+        XCTAssertEqual(deployment.targeted, 1)
+        let state = try await Wait.until("the other replica to hand out the deployment", timeout: .seconds(30)) {
+            let state = try? await device.watch()
+            return state?.model?.deploymentId == deployment.id ? state : nil
+        }
+        XCTAssertEqual(state.model?.sha256, created.sha256)
+
+        let _: DeploymentInfo = try await device.client.post(
+            APIPath.deviceDeploymentReport(id: deployment.id),
+            json: DeploymentReport(state: .installed, model: "dep", version: 1))
+        let counted = try await Wait.until("the leader's rollout to count the report", timeout: .seconds(30)) {
+            let info: DeploymentInfo? = try? await leader.admin.get(APIPath.adminDeployment(id: deployment.id))
+            return info?.counts.installed == 1 ? info : nil
+        }
+        XCTAssertEqual(counted.counts, DeploymentCounts(pending: 0, installed: 1, failed: 0))
+
+        await device.client.shutdown()
+        try await follower.stop()
+        try await leader.stop()
+        try await schema.drop()
+    }
+
     /// A data folder for a second replica with the first one's keys and admin token, as
     /// `starling demo --replicas` gives its replicas.
     private func sharingKeys(with first: TestAggregator) throws -> URL {

@@ -37,7 +37,10 @@ actor Rollouts: Service {
     static let reportSnapshotSeconds: TimeInterval = 5
     private var lastSnapshot: Date
     /// Oldest first. The catalog holds the row of every version they name.
-    private var rollouts: [Rollout]
+    var rollouts: [Rollout]
+    /// The reports fed to the live rollouts, by deployment and device, by when they were made (in
+    /// milliseconds): what the leader finds newer in the database another replica stored.
+    var fed: [String: [String: Int64]] = [:]
 
     init(
         engine: any StorageEngine, leadership: Leadership, catalog: ModelCatalog, aliases: ModelAliases,
@@ -55,7 +58,7 @@ actor Rollouts: Service {
         self.logger = logger
         reportWriter = GroupCommit(engine: engine)
         lastSnapshot = clock()
-        rollouts = try Self.load(engine: engine, catalog: catalog, now: lastSnapshot)
+        (rollouts, fed) = try Self.load(engine: engine, catalog: catalog, now: lastSnapshot)
     }
 
     func run() async throws {
@@ -207,6 +210,12 @@ actor Rollouts: Service {
             deploymentId: deploymentID, deviceId: device, state: report.state,
             message: report.message.map { String($0.prefix(1000)) }, reportedAt: clock(), health: report.health)
         try await reportWriter.write { db in try db.save(record) }
+        guard leadership.isLeader else {
+            // The leader feeds it to the rollout from the database.
+            await broadcaster.bump()
+            return rollouts[index].info
+        }
+        fed[deploymentID, default: [:]][device] = record.reportedAt.milliseconds
         if report.state == .installed || report.state == .rolledBack {
             devices.switched(id: device, to: VersionTag(model: report.model, version: report.version).description)
         }
@@ -222,7 +231,7 @@ actor Rollouts: Service {
     func takeOver() async {
         let (engine, catalog, now) = (engine, catalog, clock())
         do {
-            rollouts = try await NIOThreadPool.singleton.runIfActive {
+            (rollouts, fed) = try await NIOThreadPool.singleton.runIfActive {
                 try Self.load(engine: engine, catalog: catalog, now: now)
             }
             lastSnapshot = now
@@ -344,7 +353,7 @@ extension Rollouts {
 
     /// Feeds `event` to rollout `index` and performs what it asks for. A refusal is a 409 when
     /// `refusalIsError`, and otherwise only logged.
-    private func feed(
+    func feed(
         _ event: RolloutMachine.Event, to index: Int, refusalIsError: Bool, at time: Date? = nil
     ) async throws(APIError) {
         let now = time ?? clock()
@@ -393,7 +402,8 @@ extension Rollouts {
     /// reports, and nothing else runs on the actor any more.
     private func persistBeforeStopping() {
         let changed = rollouts.indices.filter { rollouts[$0].dirty }
-        guard !changed.isEmpty else { return }
+        // Another replica's rollouts are copies of the leader's: it writes them.
+        guard !changed.isEmpty, leadership.isLeader else { return }
         let rows = changed.map { index in
             var row = rollouts[index].record
             row.machine = rollouts[index].machine
@@ -442,11 +452,15 @@ extension Rollouts {
         """
 
     /// Every deployment from the database, with reports stored after its machine was last written
-    /// replayed into it; rows from before rollouts become completed `all` rollouts of their version.
-    /// The rows of the versions they name are kept in `catalog`.
-    fileprivate static func load(engine: any StorageEngine, catalog: ModelCatalog, now: Date) throws -> [Rollout] {
+    /// replayed into it, and the reports replayed (``fed``); rows from before rollouts become
+    /// completed `all` rollouts of their version. The rows of the versions they name are kept in
+    /// `catalog`.
+    static func load(
+        engine: any StorageEngine, catalog: ModelCatalog, now: Date
+    ) throws -> (rollouts: [Rollout], fed: [String: [String: Int64]]) {
         try engine.readBlocking { db in
             var loaded: [Rollout] = []
+            var fed: [String: [String: Int64]] = [:]
             for record in try db.fetchAll(DeploymentRecord.self, Self.creationOrder) {
                 let tag = VersionTag(model: record.model, version: record.version).description
                 var machine: RolloutMachine
@@ -466,6 +480,7 @@ extension Rollouts {
                         DeploymentReportRecord.self,
                         "SELECT * FROM deploymentReports WHERE deploymentId = ? ORDER BY reportedAt, deviceId",
                         record.id)
+                    for report in reports { fed[record.id, default: [:]][report.deviceId] = report.reportedAt.milliseconds }
                     for report in reports where report.state != .rolledBack {
                         let wire = DeploymentReport(
                             state: report.state, model: record.model, version: record.version, message: report.message,
@@ -482,7 +497,7 @@ extension Rollouts {
                     catalog.keep(row)
                 }
             }
-            return loaded
+            return (loaded, fed)
         }
     }
 }

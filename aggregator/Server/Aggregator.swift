@@ -152,7 +152,8 @@ public struct Aggregator: Sendable {
             engine: storage.engine, broadcaster: components.broadcaster, replica: leadership.replica,
             retryInterval: .seconds(1), logger: logger)
         let sync = ReplicaSync(
-            engine: storage.engine, devices: devices, runs: runs, broadcaster: components.broadcaster,
+            engine: storage.engine, devices: devices, runs: runs, rollouts: rollouts,
+            broadcaster: components.broadcaster,
             interval: .seconds(1), settle: .milliseconds(50), logger: logger)
         services =
             [

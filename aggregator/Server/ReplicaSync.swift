@@ -5,13 +5,14 @@ import StarlingStorage
 /// Keeps a replica sharing PostgreSQL with others up to date with their work: soon after any
 /// change (another replica's, through ``RevisionRelay``, or its own) and at least every
 /// ``interval``, the run coordinator catches up (``RunCoordinator/synchronize()``), and at most
-/// once an interval the device directory is read again, for enrollments, revocations and the
-/// heartbeats the other replicas stored. On SQLite there is one process, and it only waits for
-/// shutdown.
+/// once an interval the device directory is read again (for enrollments, revocations and the
+/// heartbeats the other replicas stored) and the rollouts catch up (``Rollouts/synchronize()``).
+/// On SQLite there is one process, and it only waits for shutdown.
 struct ReplicaSync: Service {
     let engine: any StorageEngine
     let devices: DeviceRegistry
     let runs: RunCoordinator
+    let rollouts: Rollouts
     let broadcaster: RevisionBroadcaster
     let interval: Duration
     /// How long a burst of changes is left to settle before catching up with it.
@@ -35,6 +36,7 @@ struct ReplicaSync: Service {
                     } catch {
                         logger.warning("cannot read the devices again", metadata: ["error": "\(error)"])
                     }
+                    await rollouts.synchronize()
                 }
                 await runs.synchronize()
                 _ = await broadcaster.waitForChange(from: revision, timeout: interval)
