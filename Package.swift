@@ -318,7 +318,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "StarlingAdmin", "StarlingTransport", "StarlingProtocol", "StarlingCore", "StarlingTestSupport",
-                "StarlingDaemon",
+                "StarlingDaemon", "StarlingStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

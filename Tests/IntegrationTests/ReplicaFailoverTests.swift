@@ -1,13 +1,16 @@
 import Foundation
 import StarlingAdmin
 import StarlingProtocol
+import StarlingStorage
 import StarlingTestSupport
 import StarlingTransport
 import XCTest
 
 /// Three aggregator processes share one PostgreSQL database behind HAProxy on loopback, and 20
-/// real agents train through it. One replica leads (the others answer 503 `not_leader` on
-/// `/v1/leader`, which HAProxy's health check asks); killed with SIGKILL in the middle of a round,
+/// real agents train through it, their connections spread over all three replicas, each of which
+/// sums the updates it takes. One replica leads (the others answer 503 `not_leader` on
+/// `/v1/leader`, which HAProxy's health check of the public listener asks); killed with SIGKILL in
+/// the middle of a round,
 /// its lock goes with its session, another replica takes the lead with a newer epoch within seconds,
 /// takes the run over from the database (with the updates the dead one had accepted, whose files
 /// went with it), and the run completes with one version per round. Runs against `make test`'s
@@ -53,6 +56,15 @@ final class ReplicaFailoverTests: XCTestCase {
             let online = (try? await admin.devices())?.filter(\.online).count ?? 0
             return online >= agents ? true : nil
         }
+        let database = try PostgreSQLEngine(url: "\(server)?schema=\(schema)")
+        addTeardownBlock { try? await database.close() }
+        let watchedOn = try await Wait.until("every replica to store heartbeats", timeout: .seconds(30)) {
+            let replicas = try? await database.read { db in
+                try db.integer("SELECT COUNT(DISTINCT seenBy) FROM devices WHERE seenBy IS NOT NULL")
+            }
+            return (replicas ?? 0) >= 3 ? replicas : nil
+        }
+        XCTAssertEqual(watchedOn, 3, "the balancer spreads the agents' connections over the three replicas")
 
         let rounds = 4
         let run = try await admin.startRun(
@@ -65,6 +77,10 @@ final class ReplicaFailoverTests: XCTestCase {
             else { return nil as Bool? }
             return true
         }
+        let summing = try await database.read { [id = run.id] db in
+            try db.integer("SELECT COUNT(DISTINCT replica) FROM roundPartialSums WHERE runId = ?", id)
+        }
+        XCTAssertGreaterThan(summing, 1, "more than one replica sums the updates it takes")
         // The leader dies with updates of the open round accepted, and its machine's files with it:
         // the next leader has only the database.
         cluster.replicas[leaderIndex].process.killAbruptly()

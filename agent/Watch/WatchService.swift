@@ -41,6 +41,10 @@ struct WatchService: Service {
         var revision = ""
         var settledModel: DesiredModel?
         var settledExperiment: DesiredExperiment??
+        // Each task is run once: behind a load balancer, consecutive answers may come from replicas
+        // that have not all seen the task yet, so one that leaves it out does not end it; it is
+        // forgotten once its deadline has passed. A new task has a key of its own (a new attempt,
+        // or a new deadline, as a buffered run's next task for the same version has).
         var dispatched = Set<RoundKey>()
         var revoked = false
         while !Task.isCancelled {
@@ -90,7 +94,7 @@ struct WatchService: Service {
                     ])
                 roundTasks.yield(task)
             }
-            dispatched.formIntersection(desired.rounds.map(RoundKey.init))
+            dispatched = dispatched.filter { $0.deadline > now }
             if unsettled {
                 // An install that could not finish (a download cut short) is retried after a backoff
                 // delay rather than on the next change: asking without a revision answers at once.
@@ -115,16 +119,18 @@ struct WatchService: Service {
     }
 }
 
-/// Identifies one attempt of one round of a run: a new attempt is a new task.
+/// Identifies one task: an attempt of one round of a run, until its deadline.
 private struct RoundKey: Hashable {
     let runId: String
     let round: Int
     let attempt: Int
+    let deadline: Date
 
     init(_ task: RoundTask) {
         runId = task.runId
         round = task.round
         attempt = task.attempt
+        deadline = task.deadline
     }
 }
 

@@ -11,6 +11,7 @@ extension Rollouts {
     /// replica reads the rollouts again.
     func synchronize() async {
         guard leadership.isLeader else { return await follow() }
+        guard drives else { return }
         await feedReportsStoredElsewhere()
     }
 
@@ -22,9 +23,11 @@ extension Rollouts {
                 try Self.load(engine: engine, catalog: catalog, now: now).rollouts
             }
             guard !leadership.isLeader else { return }
+            drives = false
             let changed =
                 loaded.map(\.machine) != rollouts.map(\.machine)
-                || loaded.map { [$0.record.id, $0.record.state.rawValue] } != rollouts.map { [$0.record.id, $0.record.state.rawValue] }
+                || loaded.map { [$0.record.id, $0.record.state.rawValue] }
+                    != rollouts.map { [$0.record.id, $0.record.state.rawValue] }
             rollouts = loaded
             if changed { await broadcaster.peerChanged() }
         } catch {

@@ -41,6 +41,9 @@ actor Rollouts: Service {
     /// The reports fed to the live rollouts, by deployment and device, by when they were made (in
     /// milliseconds): what the leader finds newer in the database another replica stored.
     var fed: [String: [String: Int64]] = [:]
+    /// Whether this replica loaded the rollouts as leader (at start-up or in ``takeOver()``): until
+    /// then its copies are another replica's, and it feeds them nothing.
+    var drives: Bool
 
     init(
         engine: any StorageEngine, leadership: Leadership, catalog: ModelCatalog, aliases: ModelAliases,
@@ -59,6 +62,7 @@ actor Rollouts: Service {
         reportWriter = GroupCommit(engine: engine)
         lastSnapshot = clock()
         (rollouts, fed) = try Self.load(engine: engine, catalog: catalog, now: lastSnapshot)
+        drives = leadership.isLeader
     }
 
     func run() async throws {
@@ -234,6 +238,7 @@ actor Rollouts: Service {
             (rollouts, fed) = try await NIOThreadPool.singleton.runIfActive {
                 try Self.load(engine: engine, catalog: catalog, now: now)
             }
+            drives = true
             lastSnapshot = now
         } catch {
             logger.error("cannot take over the rollouts", metadata: ["error": "\(error)"])
@@ -480,7 +485,9 @@ extension Rollouts {
                         DeploymentReportRecord.self,
                         "SELECT * FROM deploymentReports WHERE deploymentId = ? ORDER BY reportedAt, deviceId",
                         record.id)
-                    for report in reports { fed[record.id, default: [:]][report.deviceId] = report.reportedAt.milliseconds }
+                    for report in reports {
+                        fed[record.id, default: [:]][report.deviceId] = report.reportedAt.milliseconds
+                    }
                     for report in reports where report.state != .rolledBack {
                         let wire = DeploymentReport(
                             state: report.state, model: record.model, version: record.version, message: report.message,

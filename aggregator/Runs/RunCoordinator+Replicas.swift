@@ -17,9 +17,23 @@ extension RunCoordinator {
         store.leadership.isLeader ? runs[runId] : followed[runId]
     }
 
+    /// On a replica that does not lead, reads the runs again when its copy would not take
+    /// `device`'s answer for `round`: the device may have had its task from a replica that read
+    /// the leader's newer writes first.
+    func catchUpUnlessItAdmits(runId: String, round: Int, device: String) async {
+        guard !store.leadership.isLeader else { return }
+        if let run = followed[runId], run.machine.round == round || run.machine.grants[device]?.round == round,
+            run.machine.admission(of: device) == .accepted
+        {
+            return
+        }
+        await followStoredRuns()
+    }
+
     /// Catches up with what the other replicas did (see the extension's comment).
     func synchronize() async {
         guard store.leadership.isLeader else { return await followStoredRuns() }
+        guard drivesRuns else { return }
         await takeUpRunsStartedElsewhere()
         await replayReportsStoredElsewhere()
         await takeStoredMessages()
@@ -30,23 +44,27 @@ extension RunCoordinator {
     /// woke this replica may have come before it read what changed.
     func followStoredRuns() async {
         let (engine, catalog) = (store.engine, catalog)
+        followReads += 1
+        let read = followReads
         do {
             let stored = try await NIOThreadPool.singleton.runIfActive {
                 try engine.readBlocking { db in try StoredRun.unfinished(skipping: [], in: db) }
                     .map { entry in (entry, entry.architecture(catalog).0) }
             }
             let secureRuns = Set(stored.filter { $0.0.run.plan.secureAggregation != nil }.map(\.0.run.id))
-            let read = try await store.secureViews(of: secureRuns, known: viewRevisions)
-            guard !store.leadership.isLeader else { return }
-            var changed = Set(read.keys) != Set(viewRevisions.keys)
-            for (id, (revision, view)) in read {
+            let published = try await store.secureViews(of: secureRuns, known: viewRevisions)
+            // A read that started before the one applied last is older than it: it is dropped.
+            guard !store.leadership.isLeader, read > appliedFollowRead else { return }
+            appliedFollowRead = read
+            var changed = Set(published.keys) != Set(viewRevisions.keys)
+            for (id, (revision, view)) in published {
                 guard let view else { continue }
                 views[id] = view
                 viewRevisions[id] = revision
                 changed = true
             }
-            views = views.filter { read[$0.key] != nil }
-            viewRevisions = viewRevisions.filter { read[$0.key] != nil }
+            views = views.filter { published[$0.key] != nil }
+            viewRevisions = viewRevisions.filter { published[$0.key] != nil }
             var runs: [String: ActiveRun] = [:]
             for (entry, architecture) in stored {
                 var run = ActiveRun(

@@ -21,6 +21,7 @@ extension RunCoordinator {
     /// 409 `round_closed` / `duplicate_update` / `wrong_contribution` / `secure_aggregation_required` /
     /// `update_too_stale`.
     func admit(runId: String, round: Int, device: String, kind: RunKind) async throws(APIError) -> UploadTarget {
+        await catchUpUnlessItAdmits(runId: runId, round: round, device: device)
         if let run = current(runId), run.machine.round == round || run.machine.grants[device]?.round == round {
             if run.record.plan.secureAggregation != nil {
                 throw .conflict(
@@ -129,6 +130,7 @@ extension RunCoordinator {
     func clientFailed(runId: String, round task: Int, device: String, report: ClientFailureReport)
         async throws(APIError)
     {
+        await catchUpUnlessItAdmits(runId: runId, round: task, device: device)
         guard let run = current(runId),
             run.machine.round == task || run.machine.grants[device]?.round == task
                 || run.machine.secureGroups.group(of: device)?.round == task

@@ -76,12 +76,19 @@ actor RunCoordinator: Service {
     /// Every run this replica has driven since it last took the lead, finished ones too: a run
     /// outside it that the database has unfinished was started through another replica.
     var held: Set<String>
+    /// Whether this replica has taken the runs up since it became leader (at start-up, or in
+    /// ``takeOver()``): until then it does not look for runs started elsewhere, which would take up
+    /// the same runs a second time.
+    var drivesRuns: Bool
     /// On a replica that does not lead: the unfinished runs as the leader last wrote them, from
     /// which it hands out tasks and admits contributions (``followStoredRuns()``).
     var followed: [String: ActiveRun] = [:]
     /// On a replica that does not lead: the secure sessions' views as last read, and their revisions.
     var views: [SecureViewID: SecureSessionView] = [:]
     var viewRevisions: [SecureViewID: Int] = [:]
+    /// How many reads of the stored runs this replica started, and which it applied last.
+    var followReads = 0
+    var appliedFollowRead = 0
     /// Updates being stored right now, so a concurrent duplicate is refused.
     var inFlight: Set<String> = []
     /// What the runs taken up at start-up asked for first; carried out when the service starts.
@@ -103,6 +110,7 @@ actor RunCoordinator: Service {
         }
         runs = resumed.runs
         held = Set(resumed.runs.keys)
+        drivesRuns = store.leadership.isLeader
         resumedActions = resumed.actions
         self.store = store
         self.catalog = catalog
@@ -273,6 +281,7 @@ actor RunCoordinator: Service {
             }
             runs = resumed.runs
             held = Set(runs.keys)
+            drivesRuns = true
             followed = [:]
             logger.notice("runs taken over", metadata: ["count": "\(runs.count)"])
             for (run, action) in resumed.actions { await perform(action, runID: run) }
@@ -286,6 +295,7 @@ actor RunCoordinator: Service {
     func stepDown() async {
         runs = [:]
         held = []
+        drivesRuns = false
         await broadcaster.bump()
     }
 

@@ -66,6 +66,12 @@ struct RunStore: Sendable {
             if checked {
                 try Self.admitStored(
                     update.deviceId, runId: update.runId, round: update.round, dialect: dialect, in: db)
+            } else if try db.exists(
+                "SELECT 1 FROM roundUpdates WHERE runId = ? AND round = ? AND deviceId = ?", update.runId, update.round,
+                update.deviceId)
+            {
+                // Another replica took it: the device sent it twice.
+                throw APIError.conflict(.duplicateUpdate, "this device already sent its update for this round")
             }
             try db.insert(update)
             if let entry {
