@@ -117,7 +117,9 @@ public final class PostgreSQLEngine: StorageEngine {
     /// calling thread; ROLLBACK when it throws.
     private func transactionBlocking<T>(begin: [String], _ body: (any SQLConnection) throws -> T) throws -> T {
         let connection = try checkOut()
-        let statements = Connection(connection: connection, logger: logger)
+        let statements = Connection(
+            connection: connection, logger: logger,
+            deadline: .nanoseconds(Int64((statementTimeout + .seconds(5)) / .nanoseconds(1))))
         do {
             for statement in begin { try statements.simple(statement) }
             let result = try body(statements)
@@ -185,11 +187,35 @@ public final class PostgreSQLEngine: StorageEngine {
     private struct Connection: SQLConnection {
         let connection: PostgresConnection
         let logger: Logger
+        /// How long a statement may go unanswered before the connection is given up: the server's
+        /// statement timeout and a margin, for a connection the server is gone from without the
+        /// socket saying so.
+        let deadline: TimeAmount
 
         /// Runs one statement without placeholders.
         func simple(_ sql: String) throws(StorageError) {
+            _ = try answer(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
+        }
+
+        /// Waits for a statement's result until ``deadline``; past it the connection is closed.
+        private func answer(_ result: EventLoopFuture<PostgresQueryResult>) throws(StorageError) -> PostgresQueryResult
+        {
+            let (connection, deadline) = (connection, deadline)
+            let answered = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+            // Whichever comes first completes the promise, once.
+            let once = Once()
+            let expiry = connection.eventLoop.scheduleTask(in: deadline) {
+                guard once.first() else { return }
+                answered.fail(StorageError(.unavailable, "the database did not answer a statement in time"))
+                connection.closeWithoutWaiting()
+            }
+            result.whenComplete { outcome in
+                expiry.cancel()
+                guard once.first() else { return }
+                answered.completeWith(outcome)
+            }
             do {
-                _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+                return try answered.futureResult.wait()
             } catch {
                 throw PostgreSQLEngine.storageError(error)
             }
@@ -219,14 +245,8 @@ public final class PostgreSQLEngine: StorageEngine {
                 case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
                 }
             }
-            do {
-                return try connection.query(
-                    PostgresQuery(unsafeSQL: statement.numberedText, binds: bindings), logger: logger
-                )
-                .wait()
-            } catch {
-                throw PostgreSQLEngine.storageError(error)
-            }
+            return try answer(
+                connection.query(PostgresQuery(unsafeSQL: statement.numberedText, binds: bindings), logger: logger))
         }
     }
 
@@ -243,4 +263,12 @@ public final class PostgreSQLEngine: StorageEngine {
         default: return StorageError(.schema, "\(message) (SQLSTATE \(state))")
         }
     }
+}
+
+/// True the first time it is asked, false ever after: for two callbacks of which only the first
+/// may act.
+private final class Once: Sendable {
+    private let open = Atomic<Bool>(true)
+
+    func first() -> Bool { open.exchange(false, ordering: .relaxed) }
 }

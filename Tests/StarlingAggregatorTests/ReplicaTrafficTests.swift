@@ -187,7 +187,9 @@ final class ReplicaTrafficTests: XCTestCase {
         try await schema.drop()
     }
 
-    func test_aDeployment_reachesADeviceWatchingAnotherReplica_andItsReportReachesTheLeadersRollout() async throws {
+    func test_aDeploymentMadeThroughAnotherReplica_reachesADeviceWatchingIt_andItsReportReachesTheLeadersRollout()
+        async throws
+    {
         let schema = try PostgreSQLTestSchema()
         let leader = try await TestAggregator.start(databaseURL: schema.url)
         let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
@@ -200,10 +202,17 @@ final class ReplicaTrafficTests: XCTestCase {
             let list: DeviceList? = try? await leader.admin.get(APIPath.adminDevices)
             return list?.devices.contains { $0.id == device.id } == true ? true : nil
         }
-        let deployment: DeploymentInfo = try await leader.admin.post(
+        // Only the leader rolls deployments out: the other replica sends the call on to it.
+        let deployment: DeploymentInfo = try await follower.admin.post(
             APIPath.adminDeployments,
             json: CreateDeploymentRequest(model: "dep", version: 1, selector: .tags([Tag(key: "site", value: "a")])))
         XCTAssertEqual(deployment.targeted, 1)
+        let paused: DeploymentInfo = try await follower.admin.post(
+            APIPath.adminDeployment(id: deployment.id, action: "pause"), json: [String: String]())
+        XCTAssertEqual(paused.state, .paused)
+        let resumed: DeploymentInfo = try await follower.admin.post(
+            APIPath.adminDeployment(id: deployment.id, action: "resume"), json: [String: String]())
+        XCTAssertNotEqual(resumed.state, .paused)
         let state = try await Wait.until("the other replica to hand out the deployment", timeout: .seconds(30)) {
             let state = try? await device.watch()
             return state?.model?.deploymentId == deployment.id ? state : nil

@@ -31,6 +31,7 @@ final class StorageRestartTests: XCTestCase {
                 "featureProfiles", "leadership", "modelAliases", "modelVersions", "models", "monitorAlerts",
                 "monitorRules",
                 "monitorWindows",
+                "replicaEndpoints",
                 "roundFailures",
                 "roundPartialSums",
                 "roundUpdateBytes",

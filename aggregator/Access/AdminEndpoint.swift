@@ -55,6 +55,16 @@ enum AdminEndpoint: CaseIterable, Sendable {
         }
     }
 
+    /// Whether only the leader can carry the call out (it changes what the leader coordinates:
+    /// rollouts, experiments, the aliases they follow, a revocation that drops a device from the
+    /// rounds in progress): another replica sends it on to the leader (``LeaderForwarder``).
+    var carriedOutByLeader: Bool {
+        switch self {
+        case .revokeDevice, .setAlias, .deleteAlias, .createDeployment, .steerDeployment: true
+        default: false
+        }
+    }
+
     /// The full route template, as the audit log records it: `/v1/admin/deployments/:id/:action`.
     var template: String { "/v1/admin/" + route.path }
 

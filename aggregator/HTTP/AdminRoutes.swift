@@ -8,7 +8,10 @@ enum AdminRoutes {
         for endpoint in AdminEndpoint.allCases {
             let gate = AdminGate(endpoint: endpoint, audit: components.audit, handler: handler(endpoint, components))
             group.on(RouterPath(endpoint.route.path), method: endpoint.route.method) { request, context in
-                try await gate.respond(request, context)
+                if endpoint.carriedOutByLeader, !components.leadership.isLeader {
+                    return try await components.forwarder.forward(request)
+                }
+                return try await gate.respond(request, context)
             }
         }
     }

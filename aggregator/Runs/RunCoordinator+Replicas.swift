@@ -108,8 +108,10 @@ extension RunCoordinator {
                 logger.info("run started through another replica taken up", metadata: ["run": "\(id)"])
             }
             for (run, action) in resumed.actions { await perform(action, runID: run) }
-        } catch {
+        } catch  where !Task.isCancelled {
             logger.warning("cannot take up the runs started elsewhere", metadata: ["error": "\(error)"])
+        } catch {
+            return
         }
     }
 

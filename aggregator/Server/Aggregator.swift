@@ -99,7 +99,17 @@ public struct Aggregator: Sendable {
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil),
                 address: configuration.listen, gate: ConnectionGate(limits: configuration.connectionLimits),
                 logger: logger,
-                onBound: { port in await announcer.publicListenerBound(port: port) })
+                onBound: { port in
+                    await announcer.publicListenerBound(port: port)
+                    guard storage.engine.dialect == .postgresql else { return }
+                    do {
+                        try await LeaderForwarder.record(
+                            leadership.replica, url: configuration.listen.with(port: port).httpsURL,
+                            in: storage.engine)
+                    } catch {
+                        logger.error("cannot record this replica's listener", metadata: ["error": "\(error)"])
+                    }
+                })
             deviceApp = try Self.application(
                 router: deviceRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
@@ -157,9 +167,11 @@ public struct Aggregator: Sendable {
             interval: .seconds(1), settle: .milliseconds(50), logger: logger)
         services =
             [
-                storage, election, relay, sync, heartbeats, components.runs, components.rollouts,
+                storage, election, relay, heartbeats, components.runs, components.rollouts,
                 components.experiments,
                 components.secureMonitoring, rules,
+                // Stops catching up with the other replicas before what it catches up for stops.
+                sync,
             ] + listeners
             + [components.broadcaster]
         endpoints = announcer
@@ -251,6 +263,10 @@ public struct Aggregator: Sendable {
             monitoring: FleetMonitoring(
                 store: monitors, catalog: catalog, shapes: shapes, clock: clock),
             monitorRules: MonitorRuleStore(engine: storage.engine, clock: clock), experiments: experiments,
-            secureMonitoring: secureMonitoring, leadership: leadership)
+            secureMonitoring: secureMonitoring, leadership: leadership,
+            forwarder: LeaderForwarder(
+                engine: storage.engine,
+                tls: try TLSConfigurations.client(trusting: identity.caCertificatePEM, identity: nil),
+                timeout: .seconds(60)))
     }
 }

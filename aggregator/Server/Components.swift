@@ -31,4 +31,6 @@ struct Components: Sendable {
     let secureMonitoring: SecureMonitoring
     /// Whether this process coordinates, among replicas.
     let leadership: Leadership
+    /// Sends on to the leader what only it carries out.
+    let forwarder: LeaderForwarder
 }

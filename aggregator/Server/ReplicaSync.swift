@@ -39,8 +39,11 @@ struct ReplicaSync: Service {
                     await rollouts.synchronize()
                 }
                 await runs.synchronize()
-                _ = await broadcaster.waitForChange(from: revision, timeout: interval)
-                try await Task.sleep(for: settle)
+                let waited = clock.now
+                let next = await broadcaster.waitForChange(from: revision, timeout: interval)
+                // A broadcaster that stopped (the aggregator is stopping) answers at once, unchanged.
+                let stopped = next == revision && clock.now - waited < interval
+                try await Task.sleep(for: stopped ? interval : settle)
             }
         }
     }

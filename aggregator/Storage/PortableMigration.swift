@@ -8,7 +8,7 @@ struct PortableMigration: Sendable {
 
     /// Every change since the baseline, oldest first; never edit one that has shipped.
     static let all: [PortableMigration] = [
-        artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy, secureSessions,
+        artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy, secureSessions, replicaEndpoints,
     ]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
@@ -87,6 +87,11 @@ struct PortableMigration: Sendable {
                 words \(dialect.blob) NOT NULL, PRIMARY KEY (runId, round, session, attempt, groupIndex, replica))
             """,
         ]
+    }
+
+    /// Each replica's public listener, so another can send on what only the leader carries out.
+    static let replicaEndpoints = PortableMigration(id: "v23-replica-endpoints") { _ in
+        ["CREATE TABLE replicaEndpoints (replica TEXT PRIMARY KEY, publicUrl TEXT NOT NULL)"]
     }
 }
 
