@@ -84,6 +84,8 @@ extension RunCoordinator {
             followed = runs
             if changed { await broadcaster.peerChanged() }
         } catch {
+            // A read cut short by the aggregator stopping is no failure.
+            guard !Task.isCancelled else { return }
             logger.warning("cannot read the runs the leader drives", metadata: ["error": "\(error)"])
         }
     }
@@ -126,6 +128,7 @@ extension RunCoordinator {
             do {
                 reports = try await store.reports(runId: id, round: round)
             } catch {
+                guard !Task.isCancelled else { return }
                 logger.warning("cannot read a round's stored reports", metadata: ["run": "\(id)", "error": "\(error)"])
                 continue
             }

@@ -66,6 +66,7 @@ extension RunCoordinator {
         do {
             messages = try await store.secureMessages(key, stage: stage, skipping: taken)
         } catch {
+            guard !Task.isCancelled else { return }
             logger.warning("cannot read the secure messages of other replicas", metadata: ["error": "\(error)"])
             return
         }
