@@ -3,14 +3,15 @@ import NIOPosix
 import StarlingProtocol
 import StarlingStorage
 
-/// Replicas sharing one PostgreSQL database all take devices' and admins' plain traffic; only the
-/// leader drives runs. A replica that does not lead serves the runs as the leader last wrote them
+/// Replicas sharing one PostgreSQL database all take devices' and admins' traffic; only the leader
+/// drives runs. A replica that does not lead serves the runs as the leader last wrote them
 /// (``followed``): it hands out their tasks, admits contributions and failure reports against the
 /// stored machine in the transaction that stores them (``RunStore/admitStored(_:runId:round:dialect:in:)``),
-/// adds training updates to its own partial sum, and records runs admins start through it. The
-/// leader catches up with all of that (``synchronize()``): it takes up the runs started elsewhere
-/// and replays the reports stored elsewhere into its machines, soon after another replica announces
-/// a change and at least every sync interval.
+/// adds training updates to its own partial sum, and records runs admins start through it (secure
+/// sessions: `RunCoordinator+SecureReplicas.swift`). The leader catches up with all of that
+/// (``synchronize()``): it takes up the runs started elsewhere and replays the reports stored
+/// elsewhere into its machines, soon after another replica announces a change and at least every
+/// sync interval.
 extension RunCoordinator {
     /// A run as this replica serves it: the one it drives while it leads, else the stored copy.
     func current(_ runId: String) -> ActiveRun? {
