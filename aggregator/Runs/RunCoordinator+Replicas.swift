@@ -49,7 +49,7 @@ extension RunCoordinator {
         let read = followReads
         do {
             let stored = try await NIOThreadPool.singleton.runIfActive {
-                try engine.readBlocking { db in try StoredRun.unfinished(skipping: [], in: db) }
+                try engine.readBlocking { db in try StoredRun.unfinished(skipping: [], withReports: false, in: db) }
                     .map { entry in (entry, entry.architecture(catalog).0) }
             }
             let secureRuns = Set(stored.filter { $0.0.run.plan.secureAggregation != nil }.map(\.0.run.id))

@@ -15,8 +15,11 @@ struct StoredRun: Sendable {
     /// The digests of the versions the run's tasks start from, by version.
     var digests: [Int: String]
 
-    /// Every unfinished run with a machine, oldest first, but those in `skipping`.
-    static func unfinished(skipping: Set<String>, in db: any SQLConnection) throws -> [StoredRun] {
+    /// Every unfinished run with a machine, oldest first, but those in `skipping`; with what devices
+    /// stored for its round only `withReports` (a replica that does not lead has no use for them).
+    static func unfinished(
+        skipping: Set<String>, withReports: Bool = true, in db: any SQLConnection
+    ) throws -> [StoredRun] {
         let runs = try db.fetchAll(
             RunRecord.self, "SELECT * FROM runs WHERE state IN ('waiting', 'running') ORDER BY createdAt, id")
         return try runs.filter { !skipping.contains($0.id) }.compactMap { run in
@@ -33,7 +36,8 @@ struct StoredRun: Sendable {
             }
             return StoredRun(
                 run: run, machine: machine, round: round,
-                reports: try StoredReports.read(runId: run.id, round: machine.round, in: db),
+                reports: withReports
+                    ? try StoredReports.read(runId: run.id, round: machine.round, in: db) : StoredReports(),
                 base: versions.first { $0.version == machine.baseVersion },
                 digests: Dictionary(versions.map { ($0.version, $0.sha256) }, uniquingKeysWith: { $1 }))
         }
