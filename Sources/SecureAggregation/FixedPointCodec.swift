@@ -24,6 +24,9 @@ public struct FixedPointCodec: Sendable {
     /// per summand.
     public func maximumError(summands count: Int) -> Double { Double(count) / scale }
 
+    /// Specialised at the caller (inlinable): a generic call per value would cost more than the
+    /// rounding itself, and every device encodes its whole update once a round.
+    @inlinable
     public func encode(_ values: [Float], using rng: inout some RandomNumberGenerator) -> [UInt32] {
         let range = Double(clippingRange)
         let top = Double((UInt64(1) << bits) - 1)

@@ -56,22 +56,29 @@ public struct MaskGenerator: Sendable {
         return try AES._CTR.Nonce(nonceBytes: bytes)
     }
 
+    /// Adds (or subtracts) the keystream's little-endian words to `count` elements of `target`
+    /// from `start`. The keystream's storage comes from the allocator, so its words are aligned and
+    /// the loop runs on whole vector registers; an unaligned one takes the word-by-word path.
     private static func combine(
         _ keystream: UnsafeRawBufferPointer, into target: UnsafeMutableBufferPointer<UInt32>, from start: Int,
         count: Int, _ direction: Direction
     ) {
-        guard let base = target.baseAddress?.advanced(by: start) else { return }
+        guard let base = target.baseAddress?.advanced(by: start), let raw = keystream.baseAddress,
+            keystream.count >= count * 4
+        else { return }
+        guard Int(bitPattern: raw) % MemoryLayout<UInt32>.alignment == 0 else {
+            for index in 0..<count {
+                let word = UInt32(littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                base[index] = direction == .add ? base[index] &+ word : base[index] &- word
+            }
+            return
+        }
+        let words = raw.assumingMemoryBound(to: UInt32.self)
         switch direction {
         case .add:
-            for index in 0..<count {
-                base[index] &+= UInt32(
-                    littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-            }
+            for index in 0..<count { base[index] &+= UInt32(littleEndian: words[index]) }
         case .subtract:
-            for index in 0..<count {
-                base[index] &-= UInt32(
-                    littleEndian: keystream.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-            }
+            for index in 0..<count { base[index] &-= UInt32(littleEndian: words[index]) }
         }
     }
 }

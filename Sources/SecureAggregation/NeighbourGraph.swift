@@ -21,11 +21,13 @@ public struct NeighbourGraph: Sendable {
             var rng = SeededRNG(seed: parameters.graphSeed)
             rng.shuffle(&order)
             lists = Array(repeating: [], count: n)
+            // k < n − 1 here, so the k/2 steps either side never meet: the k clients are distinct.
             for position in 0..<n {
-                var around: Set<Int> = []
+                var around: [Int] = []
+                around.reserveCapacity(k)
                 for step in 1...(k / 2) {
-                    around.insert(order[(position + step) % n])
-                    around.insert(order[(position - step + n) % n])
+                    around.append(order[(position + step) % n])
+                    around.append(order[(position - step + n) % n])
                 }
                 lists[order[position]] = around.sorted()
             }

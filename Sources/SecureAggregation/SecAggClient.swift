@@ -27,6 +27,9 @@ public struct SecAggClient: Sendable {
     private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
     private var peers:
         [Int: (encryption: Curve25519.KeyAgreement.PublicKey, masking: Curve25519.KeyAgreement.PublicKey)] = [:]
+    /// The agreement of this client's encryption key with each peer's, made once when sealing the
+    /// shares and used again to open the peer's.
+    private var encryptionSecrets: [Int: SharedSecret] = [:]
     private var selfMaskSecret: [UInt8] = []
     /// Shares this client holds, by the client whose secrets they are (itself included).
     private var heldShares: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
@@ -89,13 +92,15 @@ public struct SecAggClient: Sendable {
         let maskingKeyShares = try ShamirSharing.split(
             Array(maskingKey.rawRepresentation), threshold: parameters.shareThreshold, points: points, using: &random)
         var envelopes: [EncryptedShare] = []
+        var secrets: [Int: SharedSecret] = [:]
         for (position, holder) in holders.enumerated() {
             guard holder != index, let peer = keys[holder] else {
                 heldShares[index] = (selfMaskShares[position], maskingKeyShares[position])
                 continue
             }
-            let key = try SecAggKeys.shareKey(
-                encryptionKey, peerKey: peer.0, roundId: parameters.roundId, from: index, to: holder)
+            let secret = try SecAggKeys.agree(encryptionKey, peer.0)
+            secrets[holder] = secret
+            let key = SecAggKeys.shareKey(secret, roundId: parameters.roundId, from: index, to: holder)
             let plaintext = selfMaskShares[position].bytes + maskingKeyShares[position].bytes
             do {
                 let sealed = try AES.GCM.seal(
@@ -111,6 +116,7 @@ public struct SecAggClient: Sendable {
             }
         }
         peers = keys.mapValues { (encryption: $0.0, masking: $0.1) }
+        encryptionSecrets = secrets
         stage = .maskedInput
         return SharedKeys(roundId: parameters.roundId, client: index, shares: envelopes)
     }
@@ -130,7 +136,7 @@ public struct SecAggClient: Sendable {
         var opened: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
         var excluded: Set<Int> = []
         for envelope in message.shares {
-            guard envelope.to == index, let peer = peers[envelope.from],
+            guard envelope.to == index, let secret = encryptionSecrets[envelope.from],
                 let point = graph.sharePoint(owner: envelope.from, holder: index)
             else {
                 throw .malformedMessage("shares from client \(envelope.from) to \(envelope.to) are not for this client")
@@ -138,7 +144,7 @@ public struct SecAggClient: Sendable {
             guard opened[envelope.from] == nil, !excluded.contains(envelope.from) else {
                 throw .malformedMessage("shares from client \(envelope.from) arrived twice")
             }
-            guard let plaintext = try? open(envelope, from: peer.encryption) else {
+            guard let plaintext = try? open(envelope, secret: secret) else {
                 excluded.insert(envelope.from)
                 continue
             }
@@ -163,6 +169,7 @@ public struct SecAggClient: Sendable {
                 maskingKey, peerKey: keys.masking, roundId: parameters.roundId, index, peer)
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
+        encryptionSecrets = [:]
         stage = .unmasking
         return MaskedInput(roundId: parameters.roundId, client: index, vector: vector, excluded: excluded.sorted())
     }
@@ -207,11 +214,8 @@ public struct SecAggClient: Sendable {
         guard stage == wanted else { throw .wrongStage(expected: stage, got: wanted) }
     }
 
-    private func open(_ envelope: EncryptedShare, from peerKey: Curve25519.KeyAgreement.PublicKey) throws(SecAggError)
-        -> [UInt8]
-    {
-        let key = try SecAggKeys.shareKey(
-            encryptionKey, peerKey: peerKey, roundId: parameters.roundId, from: envelope.from, to: index)
+    private func open(_ envelope: EncryptedShare, secret: SharedSecret) throws(SecAggError) -> [UInt8] {
+        let key = SecAggKeys.shareKey(secret, roundId: parameters.roundId, from: envelope.from, to: index)
         do {
             let box = try AES.GCM.SealedBox(combined: envelope.ciphertext)
             let plaintext = try AES.GCM.open(

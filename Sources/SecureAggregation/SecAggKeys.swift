@@ -32,13 +32,10 @@ enum SecAggKeys {
             outputByteCount: 16)
     }
 
-    /// The key that encrypts the shares `from` sends to `to`, known only to the two of them.
-    static func shareKey(
-        _ privateKey: Curve25519.KeyAgreement.PrivateKey, peerKey: Curve25519.KeyAgreement.PublicKey,
-        roundId: String, from: Int, to: Int
-    ) throws(SecAggError) -> SymmetricKey {
-        let secret = try agree(privateKey, peerKey)
-        return secret.hkdfDerivedSymmetricKey(
+    /// The key that encrypts the shares `from` sends to `to`, known only to the two of them:
+    /// derived from their encryption keys' agreement (``agree(_:_:)``), which serves both directions.
+    static func shareKey(_ secret: SharedSecret, roundId: String, from: Int, to: Int) -> SymmetricKey {
+        secret.hkdfDerivedSymmetricKey(
             using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, from, to), outputByteCount: 32
         )
     }
@@ -99,7 +96,7 @@ enum SecAggKeys {
         }
     }
 
-    private static func agree(
+    static func agree(
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ peerKey: Curve25519.KeyAgreement.PublicKey
     ) throws(SecAggError) -> SharedSecret {
         do {

@@ -211,18 +211,24 @@ extension MaskedInput {
 
     /// Words as they travel and are stored: little-endian, four bytes each.
     public static func wire(_ words: [UInt32]) -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(words.count * 4)
-        for word in words { withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) } }
-        return bytes
+        [UInt8](unsafeUninitializedCapacity: words.count * 4) { bytes, initialized in
+            let raw = UnsafeMutableRawBufferPointer(bytes)
+            for (index, word) in words.enumerated() {
+                raw.storeBytes(of: word.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+            }
+            initialized = words.count * 4
+        }
     }
 
     /// The words of a wire body, or nil when its length is not a multiple of four.
     public static func words(fromWire bytes: [UInt8]) -> [UInt32]? {
         guard bytes.count % 4 == 0 else { return nil }
         return bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 4)).map {
-                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+            [UInt32](unsafeUninitializedCapacity: bytes.count / 4) { words, initialized in
+                for index in 0..<words.count {
+                    words[index] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                }
+                initialized = words.count
             }
         }
     }

@@ -12,10 +12,10 @@
 /// shuffles and splits from a seed, on every platform and Swift version, so this does not rely on
 /// the system generator or on standard-library sampling algorithms.
 public struct SeededRNG: RandomNumberGenerator, Sendable {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
+    @usableFromInline var s0: UInt64
+    @usableFromInline var s1: UInt64
+    @usableFromInline var s2: UInt64
+    @usableFromInline var s3: UInt64
 
     /// Expands `seed` into the 256-bit xoshiro state with splitmix64, as recommended by its authors.
     public init(seed: UInt64) {
@@ -36,6 +36,7 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
     }
 
     /// xoshiro256** (Blackman & Vigna 2018): result = rotl(s1 * 5, 7) * 9, then the linear state update.
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = Self.rotateLeft(s1 &* 5, by: 7) &* 9
         let t = s1 << 17
@@ -83,7 +84,8 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
         }
     }
 
-    private static func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 {
+    @usableFromInline
+    static func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }
 }

@@ -39,6 +39,11 @@ public struct StartRunRequest: Codable, Sendable {
     /// With secure aggregation: how long each SecAgg+ stage after key advertising waits for devices
     /// before going on without them, in seconds; default a quarter of the deadline, 2 to 30.
     public var secureAggregationStageSeconds: Double?
+    /// With secure aggregation: a stage after key advertising that has heard from every group's
+    /// threshold closes once no device has answered for this long, in seconds, without waiting out
+    /// its stage time for the devices still silent; default a tenth of the stage time, at least
+    /// half a second. At most the stage time, which turns the early close off.
+    public var secureAggregationQuietSeconds: Double?
     /// Differential privacy for the run; none by default.
     public var privacy: PrivacyRequest?
     /// How the local learning rate moves across the run's rounds.
@@ -73,7 +78,8 @@ public struct StartRunRequest: Codable, Sendable {
         learningRate: Double? = nil, momentum: Double? = nil, batchSize: Int? = nil, rounds: Int,
         deadlineSeconds: Double? = nil, selector: DeviceSelector? = nil, seed: UInt64? = nil,
         secureAggregation: Bool? = nil, secureAggregationThreshold: Int? = nil, secureAggregationGroupSize: Int? = nil,
-        secureAggregationStageSeconds: Double? = nil, privacy: PrivacyRequest? = nil,
+        secureAggregationStageSeconds: Double? = nil, secureAggregationQuietSeconds: Double? = nil,
+        privacy: PrivacyRequest? = nil,
         learningRateSchedule: LearningRateSchedule? = nil, gradientClipNorm: Double? = nil,
         weightDecay: Double? = nil, proximalMu: Double? = nil, serverOptimizer: ServerOptimizerConfiguration? = nil,
         aggregation: AggregationRule? = nil, evaluateEvery: Int? = nil, overSelection: Double? = nil,
@@ -99,6 +105,7 @@ public struct StartRunRequest: Codable, Sendable {
         self.secureAggregationThreshold = secureAggregationThreshold
         self.secureAggregationGroupSize = secureAggregationGroupSize
         self.secureAggregationStageSeconds = secureAggregationStageSeconds
+        self.secureAggregationQuietSeconds = secureAggregationQuietSeconds
         self.privacy = privacy
         self.learningRateSchedule = learningRateSchedule
         self.gradientClipNorm = gradientClipNorm

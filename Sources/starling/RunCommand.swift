@@ -87,6 +87,12 @@ struct RunCommand: AsyncParsableCommand {
 
         @Option(
             help:
+                "With secure aggregation: a stage that has heard from every group's threshold closes once no device has answered for this many seconds (default: a tenth of the stage time, at least 0.5)."
+        )
+        var secaggQuietSeconds: Double?
+
+        @Option(
+            help:
                 "Differential privacy: local (DP-SGD on each device), central (the aggregator noises the sum of clipped updates) or distributed (devices add noise under secure aggregation)."
         )
         var privacy: PrivacyMode?
@@ -183,6 +189,12 @@ struct RunCommand: AsyncParsableCommand {
                     throw ValidationError("--secagg-stage-seconds must be between 1 and 600")
                 }
             }
+            if let secaggQuietSeconds {
+                guard secagg else { throw ValidationError("--secagg-quiet-seconds needs secure aggregation") }
+                guard secaggQuietSeconds.isFinite, (0.1...600).contains(secaggQuietSeconds) else {
+                    throw ValidationError("--secagg-quiet-seconds must be between 0.1 and 600")
+                }
+            }
         }
 
         func run() async throws {
@@ -192,6 +204,7 @@ struct RunCommand: AsyncParsableCommand {
                 rounds: rounds, deadlineSeconds: deadline, selector: try parseSelector(to), seed: seed,
                 secureAggregation: secagg, secureAggregationThreshold: secaggThreshold,
                 secureAggregationGroupSize: secaggGroupSize, secureAggregationStageSeconds: secaggStageSeconds,
+                secureAggregationQuietSeconds: secaggQuietSeconds,
                 privacy: privacy.map {
                     PrivacyRequest(mode: $0, epsilon: epsilon ?? 0, delta: delta, clipNorm: clipNorm)
                 },

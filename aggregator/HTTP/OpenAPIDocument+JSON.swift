@@ -2866,6 +2866,12 @@ extension OpenAPIDocument {
             "minimum": 3,
             "type": "integer"
           },
+          "secure_aggregation_quiet_seconds": {
+            "description": "A SecAgg+ stage after key advertising that has heard from every group's threshold closes once no device has answered for this long, without waiting out its stage time for the devices still silent; default a tenth of the stage time, at least 0.5 s. At least the stage time turns the early close off.",
+            "maximum": 600,
+            "minimum": 0.1,
+            "type": "number"
+          },
           "secure_aggregation_stage_seconds": {
             "description": "How long each SecAgg+ stage after key advertising waits for devices; default a quarter of the deadline, 2 to 30 s.",
             "maximum": 600,

@@ -76,9 +76,9 @@ extension RunCoordinator {
                 .secaggInvalidMessage,
                 "the message speaks for client \(message.client), but this device is client \(seat.client)")
         }
-        try secure.receive(message, at: seat)
-        runs[runId]?.sessions[session] = secure
         let now = clock()
+        try secure.receive(message, at: seat, now: now)
+        runs[runId]?.sessions[session] = secure
         if case .advertisedKeys = message {
             await handle(runId) { $0.contributionStored(from: device, at: now) }
         } else if secure.stageComplete {
@@ -94,6 +94,14 @@ extension RunCoordinator {
         }
         let now = clock()
         await handle(runID) { $0.secureGroupFailed(session, reason: "its secure aggregation is gone", at: now) }
+    }
+
+    /// Closes every secure stage that has gone quiet (``SecureRound/hasGoneQuiet(at:)``) as if
+    /// every device it waits for had answered.
+    func closeQuietStages(runID: String, at now: Date) async {
+        for (session, secure) in runs[runID]?.sessions ?? [:] where secure.hasGoneQuiet(at: now) {
+            await stageAnswered(runID: runID, session: session, at: now)
+        }
     }
 
     /// Every device the session's open stage waits for has answered: the machine closes it.

@@ -90,7 +90,7 @@ extension RunCoordinator {
             runId: key.runId, round: key.round, attempt: key.attempt, device: device)
         guard stage != .maskedInput else {
             guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
-            try secure.acceptMaskedInputSummedElsewhere(at: seat, excluding: message.excluded)
+            try secure.acceptMaskedInputSummedElsewhere(at: seat, excluding: message.excluded, now: clock())
             runs[key.runId]?.sessions[session] = secure
             if secure.stageComplete { await stageAnswered(runID: key.runId, session: session, at: clock()) }
             return

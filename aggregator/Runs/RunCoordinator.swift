@@ -312,6 +312,7 @@ actor RunCoordinator: Service {
                 (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
             }.map(\.id)
             await handle(id) { $0.tick(now: now, eligible: eligible) }
+            await closeQuietStages(runID: id, at: now)
         }
     }
 

@@ -98,6 +98,12 @@ struct RunPlan: Codable, Sendable, Equatable {
                 stageSeconds.isFinite && (1...600).contains(stageSeconds),
                 "secure_aggregation_stage_seconds must be in [1, 600]")
         }
+        if let quietSeconds = request.secureAggregationQuietSeconds {
+            try check(request.secureAggregation ?? true, "secure_aggregation_quiet_seconds needs secure aggregation")
+            try check(
+                quietSeconds.isFinite && (0.1...600).contains(quietSeconds),
+                "secure_aggregation_quiet_seconds must be in [0.1, 600]")
+        }
         let overSelection = request.overSelection ?? 0
         try check(overSelection.isFinite && (0...1).contains(overSelection), "over_selection must be in [0, 1]")
         try check(
@@ -112,7 +118,8 @@ struct RunPlan: Codable, Sendable, Equatable {
                 ? SecureAggregationPlan(
                     threshold: request.secureAggregationThreshold, deadlineSeconds: deadline,
                     groupSize: request.secureAggregationGroupSize,
-                    stageSeconds: request.secureAggregationStageSeconds) : nil)
+                    stageSeconds: request.secureAggregationStageSeconds,
+                    quietSeconds: request.secureAggregationQuietSeconds) : nil)
         self.localEpochs = localEpochs
         self.learningRate = learningRate
         self.momentum = momentum
@@ -433,15 +440,28 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     var weightCap: Int
     /// How long each stage after the first waits for devices.
     var stageSeconds: Double
+    /// How long a stage after the first that has heard from every group's threshold waits for one
+    /// more answer before it closes without the devices still silent; nil for the default
+    /// (``quietWaitSeconds``).
+    var quietSeconds: Double?
     /// Cohorts of more devices are split into groups of at least this many, each running SecAgg+
     /// on its own; nil for one group.
     var groupSize: Int?
     /// The smallest group a cohort may be split into: the aggregator learns each group's sum.
     static let smallestGroup = 3
 
-    init(threshold: Int?, deadlineSeconds: Double, groupSize: Int? = nil, stageSeconds: Double? = nil) {
+    /// How long a stage after key advertising that has heard from every group's threshold waits
+    /// for one more answer before it closes without the devices still silent: as asked, else a
+    /// tenth of the stage time, at least half a second.
+    var quietWaitSeconds: Double { quietSeconds ?? max(0.5, stageSeconds / 10) }
+
+    init(
+        threshold: Int?, deadlineSeconds: Double, groupSize: Int? = nil, stageSeconds: Double? = nil,
+        quietSeconds: Double? = nil
+    ) {
         self.threshold = threshold
         self.groupSize = groupSize
+        self.quietSeconds = quietSeconds
         clippingRange = 1
         weightCap = SecureMetricsLayout.weightCap
         self.stageSeconds = stageSeconds ?? min(30, max(2, deadlineSeconds / 4))

@@ -83,6 +83,8 @@ struct SecureRound: Sendable {
     let encoding: UserLevelEncoding?
     /// When the stage being collected opened: the cohort's choice for key advertising.
     var stageOpenedAt: Date
+    /// When a device last answered the stage being collected (its opening until one has).
+    private(set) var lastAnswerAt: Date
 
     init(
         plan: SecureAggregationPlan, cohort: [String], sessionId: String, graphSeed: UInt64, layout: SecureVectorLayout,
@@ -125,6 +127,7 @@ struct SecureRound: Sendable {
         self.plan = plan
         self.layout = layout
         stageOpenedAt = openedAt
+        lastAnswerAt = openedAt
     }
 
     /// Where `device` takes part; nil for a device outside the cohort.
@@ -156,13 +159,16 @@ struct SecureRound: Sendable {
 
     /// Takes the masked input of the device at `seat` whose vector another replica added to its
     /// own sum (``SecAggServer/acceptMaskedInputSummedElsewhere(from:excluding:)``).
-    mutating func acceptMaskedInputSummedElsewhere(at seat: Seat, excluding excluded: [Int]) throws(APIError) {
+    mutating func acceptMaskedInputSummedElsewhere(
+        at seat: Seat, excluding excluded: [Int], now: Date
+    ) throws(APIError) {
         if let reason = groups[seat.group].dropped { throw Self.groupDropped(reason) }
         do {
             try groups[seat.group].server.acceptMaskedInputSummedElsewhere(from: seat.client, excluding: excluded)
         } catch {
             throw APIError(error)
         }
+        lastAnswerAt = max(lastAnswerAt, now)
     }
 
     /// Adds masked inputs another replica summed into group `group`'s masked sum (or takes an
@@ -194,13 +200,14 @@ struct SecureRound: Sendable {
 
     /// Takes the message of the device at `seat` for its group's open stage; 409 `secagg_dropped`
     /// when its group was dropped.
-    mutating func receive(_ message: SecAggClientMessage, at seat: Seat) throws(APIError) {
+    mutating func receive(_ message: SecAggClientMessage, at seat: Seat, now: Date) throws(APIError) {
         if let reason = groups[seat.group].dropped { throw Self.groupDropped(reason) }
         do {
             try groups[seat.group].server.receive(message)
         } catch {
             throw APIError(error)
         }
+        lastAnswerAt = max(lastAnswerAt, now)
     }
 
     static func groupDropped(_ reason: String) -> APIError {
@@ -215,6 +222,18 @@ struct SecureRound: Sendable {
 
     /// Whether every device the open stage waits for, in every group still in, has answered.
     var stageComplete: Bool { liveGroups.allSatisfy(\.server.stageComplete) }
+
+    /// Whether the open stage after key advertising may close before its deadline although some
+    /// devices have not answered: every group still in has heard from at least its threshold, and
+    /// no device has answered for the plan's quiet time
+    /// (``SecureAggregationPlan/quietWaitSeconds``). The devices silent by then have most likely
+    /// vanished; waiting out the stage for them would hold up every group of the cohort.
+    func hasGoneQuiet(at now: Date) -> Bool {
+        guard let stage, stage != .advertiseKeys, !stageComplete,
+            now.timeIntervalSince(lastAnswerAt) >= plan.quietWaitSeconds
+        else { return false }
+        return liveGroups.allSatisfy { $0.server.answered.count >= $0.server.parameters.threshold }
+    }
 
     /// How many devices the open stage waits for, and how many of them have not answered.
     var expected: (devices: Int, silent: Int) {
@@ -262,6 +281,7 @@ struct SecureRound: Sendable {
             throw .tooFewSurvivors(stage: closing, survivors: left, threshold: threshold)
         }
         stageOpenedAt = now
+        lastAnswerAt = now
         return dropped
     }
 
