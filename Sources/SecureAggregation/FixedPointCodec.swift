@@ -32,10 +32,11 @@ public struct FixedPointCodec: Sendable {
         let top = Double((UInt64(1) << bits) - 1)
         return values.map { value in
             let clipped = value.isNaN ? 0 : min(max(Double(value), -range), range)
+            // Never negative and at most 2^32 − 1, so truncation is the floor.
             let position = min((clipped + range) * scale, top)
-            let floor = position.rounded(.down)
-            let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - floor
-            return UInt32(floor) + (roundUp ? 1 : 0)
+            let whole = UInt32(position)
+            let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - Double(whole)
+            return whole + (roundUp ? 1 : 0)
         }
     }
 

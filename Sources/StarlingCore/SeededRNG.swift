@@ -84,7 +84,7 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
         }
     }
 
-    @usableFromInline
+    @inlinable
     static func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }

@@ -19,7 +19,16 @@ struct SimulationRunner {
 
     func run(binaries: StarlingBinaries) async throws(AdminError) {
         try binaries.check(agentToo: false)
-        DescriptorLimit.raise()
+        let descriptors = DescriptorLimit.raise()
+        // Each device holds up to two connections at once (its watch and its round's long poll), and
+        // the aggregator gives its device listener half of its limit less 256 (the other half is
+        // its public listener's).
+        let needed = 4 * settings.devices + 1_024
+        guard descriptors >= needed else {
+            throw .configuration(
+                "\(settings.devices) simulated devices need about \(needed) open files per process, but the limit here is \(descriptors) and cannot be raised (ulimit -Hn)"
+            )
+        }
         SimulatorHeap.keepFreedBuffers()
         let work: URL
         do {
@@ -141,14 +150,20 @@ struct SimulationRunner {
         let clock = ContinuousClock()
         var reported = 0
         var roundStart = clock.now
-        var stageSums = SimulatedRound.stageSums(in: try await admin.metricsText())
+        var stageSums = SimulatedRound.stageSums(
+            in: try await patiently { () throws(AdminError) in
+                try await admin.metricsText()
+            })
         while true {
-            let info = try await admin.run(id: run.id)
+            let info = try await patiently { () throws(AdminError) in try await admin.run(id: run.id) }
             for round in info.rounds.sorted(by: { $0.round < $1.round }) where round.round > reported {
                 guard round.endedAt != nil else { break }
                 let seconds = Self.seconds(roundStart.duration(to: clock.now))
                 roundStart = clock.now
-                let sums = SimulatedRound.stageSums(in: try await admin.metricsText())
+                let sums = SimulatedRound.stageSums(
+                    in: try await patiently { () throws(AdminError) in
+                        try await admin.metricsText()
+                    })
                 var stages = sums.reduce(into: [String: Double]()) { stages, entry in
                     let spent = entry.value - (stageSums[entry.key] ?? 0)
                     if spent > 0 { stages[entry.key] = spent }
@@ -173,6 +188,20 @@ struct SimulationRunner {
                 try await Task.sleep(for: .milliseconds(50))
             } catch {
                 throw .failed("the simulation was cancelled")
+            }
+        }
+    }
+
+    /// An admin read while a round runs, asked again when it times out: a fleet of thousands of
+    /// devices answering at once can keep the aggregator from answering one request in time without
+    /// anything being wrong. Gives up after the round deadline.
+    private func patiently<T>(_ read: () async throws(AdminError) -> T) async throws(AdminError) -> T {
+        let giveUp = ContinuousClock.now + .seconds(settings.deadlineSeconds)
+        while true {
+            do {
+                return try await read()
+            } catch {
+                guard case .unreachable = error, ContinuousClock.now < giveUp else { throw error }
             }
         }
     }
@@ -205,16 +234,19 @@ enum SimulatorHeap {
 /// The process's limit on open files, raised as far as it may go: a simulated fleet holds a
 /// connection or two per device, and the aggregator it starts inherits the limit.
 enum DescriptorLimit {
-    static func raise() {
+    /// Raises the limit as far as the process may, and returns the limit then in force.
+    @discardableResult
+    static func raise() -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
         var wanted = limit
         wanted.rlim_max = max(limit.rlim_max, 1 << 20)
         wanted.rlim_cur = wanted.rlim_max
         if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted) != 0 {
             wanted = limit
             wanted.rlim_cur = limit.rlim_max
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted) != 0 { wanted = limit }
         }
+        return wanted.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(wanted.rlim_cur)
     }
 }

@@ -68,9 +68,11 @@ public struct AggregatorConfiguration: Sendable {
         self.coordinatorTick = coordinatorTick
         self.minimumStatisticsDevices = minimumStatisticsDevices
         self.modelSizeLimit = modelSizeLimit
+        // An asked cap above the descriptor budget would let connections take the last descriptors
+        // the process needs to run: it is lowered to the budget.
+        let listeners = metricsListen == nil ? 2 : 3
         self.connectionLimits =
-            connectionLimits
-            ?? .standard(
-                maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: metricsListen == nil ? 2 : 3))
+            connectionLimits?.keeping(within: ConnectionLimits.descriptorBudget(listeners: listeners))
+            ?? .standard(maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: listeners))
     }
 }

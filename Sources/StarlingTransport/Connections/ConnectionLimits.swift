@@ -31,12 +31,26 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 
     /// A per-listener connection cap that keeps every listener together under the process's
-    /// descriptor limit, with 128 descriptors left for the database and the files the server
-    /// opens: an equal share each, between 16 and 4,096.
+    /// descriptor limit (``descriptorBudget(listeners:)``), at most 4,096.
     public static func defaultMaximumConnections(listeners: Int) -> Int {
+        min(4_096, descriptorBudget(listeners: listeners))
+    }
+
+    /// The most connections each of `listeners` listeners may hold for the process to stay under
+    /// its descriptor limit, with 256 descriptors left for the database, the files the server
+    /// opens and the runtime (whose worker-pool monitor must open files of its own, and stops the
+    /// process when it cannot): an equal share each, at least 16.
+    public static func descriptorBudget(listeners: Int) -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
         let soft = limit.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
-        return min(4_096, max(16, (soft - 128) / max(1, listeners)))
+        return max(16, (soft - 256) / max(1, listeners))
+    }
+
+    /// These limits with the connection cap lowered to `budget` when it is above it.
+    public func keeping(within budget: Int) -> ConnectionLimits {
+        var limits = self
+        limits.maximumConnections = min(maximumConnections, budget)
+        return limits
     }
 }
