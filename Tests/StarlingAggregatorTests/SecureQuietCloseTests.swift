@@ -69,18 +69,8 @@ final class SecureQuietCloseTests: XCTestCase {
     /// stage waiting out its time would answer their long polls with 409 `secagg_pending`) and the
     /// round completes with their two updates.
     func test_aDeviceVanishingAfterKeySharing_doesNotHoldTheRoundForTheStageTime() async throws {
-        let aggregator = try await TestAggregator.start()
-        addTeardownBlock { try await aggregator.stop() }
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "tiny", architecture: "4-3-2", seed: 7))
+        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
         let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
-        var devices: [TestDevice] = []
-        for _ in 0..<3 {
-            let device = try await aggregator.enroll()
-            addTeardownBlock { await device.client.shutdown() }
-            devices.append(device)
-        }
-        for device in devices { _ = try await device.watch(sampleCount: 30) }
         let round: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(

@@ -16,18 +16,8 @@ final class SecureRevocationTests: XCTestCase {
     }
 
     func test_revokingADeviceDuringKeySharing_closesTheStageAtOnce_andTheOthersFinishTheRound() async throws {
-        let aggregator = try await TestAggregator.start()
-        addTeardownBlock { try await aggregator.stop() }
-        let _: ModelVersionInfo = try await aggregator.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "tiny", architecture: "4-3-2", seed: 7))
+        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
         let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
-        var devices: [TestDevice] = []
-        for _ in 0..<3 {
-            let device = try await aggregator.enroll()
-            addTeardownBlock { await device.client.shutdown() }
-            devices.append(device)
-        }
-        for device in devices { _ = try await device.watch(sampleCount: 30) }
         // Stages after the first wait a quarter of the deadline, capped at 30 s: longer than this test may take.
         let round: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
