@@ -233,6 +233,7 @@ let package = Package(
                 "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 "StarlingProtocol",
+                "StarlingTransport",
                 "Privacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

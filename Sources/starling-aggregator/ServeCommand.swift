@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "The most connections each listener holds; beyond it a new connection replaces the oldest one that sent no request yet (default: a share of the descriptor limit, which a larger value is lowered to)."
+            "The most connections each listener holds; beyond it a new connection replaces the oldest one that sent no request yet (default: a share of the descriptor limit; a larger value is lowered to what the descriptor limit allows)."
     )
     var maxConnections: Int?
 

@@ -4,6 +4,7 @@ import StarlingAdmin
 import StarlingAgent
 import StarlingCore
 import StarlingProtocol
+import StarlingTransport
 
 #if canImport(Glibc)
     import CMalloc
@@ -20,13 +21,15 @@ struct SimulationRunner {
     func run(binaries: StarlingBinaries) async throws(AdminError) {
         try binaries.check(agentToo: false)
         let descriptors = DescriptorLimit.raise()
-        // Each device holds up to two connections at once (its watch and its round's long poll), and
-        // the aggregator gives its device listener half of its limit less 256 (the other half is
-        // its public listener's).
-        let needed = 4 * settings.devices + 1_024
-        guard descriptors >= needed else {
+        // Each device holds up to two connections at once (its watch and its round's long poll),
+        // here and at the aggregator, whose device listener may hold what its public listener
+        // leaves of the same limit.
+        let connections = 2 * settings.devices + 256
+        guard descriptors >= connections + 1_024,
+            ConnectionLimits.deviceListenerBudget(otherListeners: 1) >= connections
+        else {
             throw .configuration(
-                "\(settings.devices) simulated devices need about \(needed) open files per process, but the limit here is \(descriptors) and cannot be raised (ulimit -Hn)"
+                "\(settings.devices) simulated devices need more open files than the limit here allows (\(descriptors), ulimit -Hn)"
             )
         }
         SimulatorHeap.keepFreedBuffers()
@@ -60,7 +63,7 @@ struct SimulationRunner {
 
     private func simulate(_ fleet: DemoFleet) async throws(AdminError) {
         let endpoints = try await fleet.startAggregator(options: [
-            "--max-connections", String(4 * settings.devices + 256),
+            "--max-connections", String(2 * settings.devices + 256),
         ]).endpoints
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         let result: Result<Void, AdminError>

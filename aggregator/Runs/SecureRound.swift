@@ -229,8 +229,8 @@ struct SecureRound: Sendable {
     /// (``SecureAggregationPlan/quietWaitSeconds``). The devices silent by then have most likely
     /// vanished; waiting out the stage for them would hold up every group of the cohort.
     func hasGoneQuiet(at now: Date) -> Bool {
-        guard let stage, stage != .advertiseKeys, !stageComplete,
-            now.timeIntervalSince(lastAnswerAt) >= plan.quietWaitSeconds
+        guard now.timeIntervalSince(lastAnswerAt) >= plan.quietWaitSeconds, let stage, stage != .advertiseKeys,
+            !stageComplete
         else { return false }
         return liveGroups.allSatisfy { $0.server.answered.count >= $0.server.parameters.threshold }
     }

@@ -113,7 +113,8 @@ public struct Aggregator: Sendable {
             deviceApp = try Self.application(
                 router: deviceRouter,
                 tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
-                address: deviceAddress, gate: ConnectionGate(limits: configuration.connectionLimits), logger: logger,
+                address: deviceAddress, gate: ConnectionGate(limits: configuration.deviceConnectionLimits),
+                logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")

@@ -23,9 +23,12 @@ public struct AggregatorConfiguration: Sendable {
     /// The largest model the registry creates or imports; larger ones are refused before anything
     /// is allocated for them.
     public var modelSizeLimit: ModelSizeLimit
-    /// Deadlines and the connection cap of each listener; by default the cap is an equal share of
-    /// the descriptor limit among the listeners configured.
+    /// Deadlines and the connection cap of the public and metrics listeners; by default the cap is
+    /// an equal share of the descriptor limit among the listeners configured, at most 4,096.
     public var connectionLimits: ConnectionLimits
+    /// The same for the device listener, whose cap may go up to what the other listeners leave of
+    /// the descriptor limit (``ConnectionLimits/deviceListenerBudget(otherListeners:)``).
+    public var deviceConnectionLimits: ConnectionLimits
     /// Where monitor alerts are posted as JSON (`http://` or `https://`); nil records them only.
     public var alertWebhook: String?
     /// How often the monitor rules are judged.
@@ -69,10 +72,14 @@ public struct AggregatorConfiguration: Sendable {
         self.minimumStatisticsDevices = minimumStatisticsDevices
         self.modelSizeLimit = modelSizeLimit
         // An asked cap above the descriptor budget would let connections take the last descriptors
-        // the process needs to run: it is lowered to the budget.
+        // the process needs to run: it is lowered to the budget, which for the device listener is
+        // what the other listeners leave at their default caps.
         let listeners = metricsListen == nil ? 2 : 3
-        self.connectionLimits =
-            connectionLimits?.keeping(within: ConnectionLimits.descriptorBudget(listeners: listeners))
-            ?? .standard(maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: listeners))
+        let standard = ConnectionLimits.standard(
+            maximumConnections: ConnectionLimits.defaultMaximumConnections(listeners: listeners))
+        self.connectionLimits = connectionLimits?.keeping(within: standard.maximumConnections) ?? standard
+        self.deviceConnectionLimits =
+            connectionLimits?.keeping(
+                within: ConnectionLimits.deviceListenerBudget(otherListeners: listeners - 1)) ?? standard
     }
 }

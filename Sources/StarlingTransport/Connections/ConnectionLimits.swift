@@ -41,10 +41,23 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// opens and the runtime (whose worker-pool monitor must open files of its own, and stops the
     /// process when it cannot): an equal share each, at least 16.
     public static func descriptorBudget(listeners: Int) -> Int {
+        max(16, (descriptorLimit - 256) / max(1, listeners))
+    }
+
+    /// The most connections a device listener may hold when the process's `otherListeners` other
+    /// listeners keep their default cap (``defaultMaximumConnections(listeners:)``): what they and
+    /// the 256 descriptors kept for the process leave of the descriptor limit, at least 16. The
+    /// fleet connects to the device listener, so it may take more than an equal share.
+    public static func deviceListenerBudget(otherListeners: Int) -> Int {
+        let others = max(0, otherListeners) * defaultMaximumConnections(listeners: otherListeners + 1)
+        return max(16, descriptorLimit - 256 - others)
+    }
+
+    /// The process's soft limit on open descriptors; 512 when it cannot be read.
+    private static var descriptorLimit: Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
-        let soft = limit.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
-        return max(16, (soft - 256) / max(1, listeners))
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 512 }
+        return limit.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
     }
 
     /// These limits with the connection cap lowered to `budget` when it is above it.
