@@ -87,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
 
         @Option(
             help:
-                "With secure aggregation: a stage that has heard from every group's threshold closes once no device has answered for this many seconds (default: a tenth of the stage time, at least 0.5)."
+                "With secure aggregation: a stage that has heard, in every group, from halfway between its threshold and all its devices closes once no device has answered for this many seconds (default: a tenth of the stage time, at least 0.5)."
         )
         var secaggQuietSeconds: Double?
 

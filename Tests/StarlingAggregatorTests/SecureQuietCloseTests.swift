@@ -8,9 +8,10 @@ import XCTest
 
 @testable import StarlingAggregator
 
-/// A SecAgg+ stage that has heard from its threshold does not wait out its stage time for devices
-/// that vanished: it closes once no device has answered for the quiet time, and never sooner,
-/// never below the threshold, and never during key advertising.
+/// A SecAgg+ stage that has heard from most of its devices (halfway from its threshold to all of
+/// them) does not wait out its stage time for devices that vanished: it closes once no device has
+/// answered for the quiet time, and never sooner, never with fewer answers, and never during key
+/// advertising.
 final class SecureQuietCloseTests: XCTestCase {
     private let opened = Date(timeIntervalSince1970: 1_000_000)
 
@@ -22,9 +23,9 @@ final class SecureQuietCloseTests: XCTestCase {
             layout: .training(parameterCount: 4), minClients: threshold, privacy: nil, openedAt: opened)
     }
 
-    func test_aStageWithItsThreshold_goesQuietAfterTheQuietTime_andNotBeforeOrBelowIt() throws {
-        var secure = try secureRound(devices: 4, threshold: 2)
-        let seats = try (0..<4).map { try XCTUnwrap(secure.seat(of: "dev-\($0)")) }
+    func test_aStageWithMostAnswers_goesQuietAfterTheQuietTime_andNotBeforeOrWithFewer() throws {
+        var secure = try secureRound(devices: 6, threshold: 2)
+        let seats = try (0..<6).map { try XCTUnwrap(secure.seat(of: "dev-\($0)")) }
         let parameters = secure.groups[0].server.parameters
         var clients = try seats.map { try SecAggClient(parameters: parameters, index: $0.client) }
         for (index, seat) in seats.enumerated() {
@@ -48,34 +49,36 @@ final class SecureQuietCloseTests: XCTestCase {
             try secure.receive(
                 .maskedInput(try clients[index].maskInput(shares, input: input)), at: seats[index], now: time)
         }
-        try sendMaskedInput(0, at: now.addingTimeInterval(0.5))
+        for index in 0..<3 { try sendMaskedInput(index, at: now.addingTimeInterval(0.5)) }
         XCTAssertFalse(
-            secure.hasGoneQuiet(at: now.addingTimeInterval(10)), "one answer is below the threshold of two")
+            secure.hasGoneQuiet(at: now.addingTimeInterval(10)),
+            "three answers are short of halfway from the threshold of two to the six devices")
         let last = now.addingTimeInterval(1)
-        try sendMaskedInput(1, at: last)
+        try sendMaskedInput(3, at: last)
         XCTAssertFalse(secure.hasGoneQuiet(at: last.addingTimeInterval(1.9)), "the quiet time has not passed")
         XCTAssertTrue(secure.hasGoneQuiet(at: last.addingTimeInterval(2)))
-        try sendMaskedInput(2, at: last.addingTimeInterval(1.5))
+        try sendMaskedInput(4, at: last.addingTimeInterval(1.5))
         XCTAssertFalse(
             secure.hasGoneQuiet(at: last.addingTimeInterval(2)), "a new answer starts the quiet time again")
         XCTAssertTrue(secure.hasGoneQuiet(at: last.addingTimeInterval(3.5)))
-        try sendMaskedInput(3, at: last.addingTimeInterval(4))
+        try sendMaskedInput(5, at: last.addingTimeInterval(4))
         XCTAssertFalse(
             secure.hasGoneQuiet(at: last.addingTimeInterval(60)), "a complete stage closes as answered, not as quiet")
     }
 
-    /// Over mutual TLS: one device of three vanishes after sharing its keys; with a stage time of
+    /// Over mutual TLS: one device of four vanishes after sharing its keys; with a stage time of
     /// ten minutes and a quiet time of one second, the survivors' unmasking request comes (a
     /// stage waiting out its time would answer their long polls with 409 `secagg_pending`) and the
-    /// round completes with their two updates.
+    /// round completes with their three updates.
     func test_aDeviceVanishingAfterKeySharing_doesNotHoldTheRoundForTheStageTime() async throws {
-        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
+        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 4)
         let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
         let round: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(
-                model: "tiny", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
-                deadlineSeconds: 3_600, seed: 3, secureAggregationStageSeconds: 600, secureAggregationQuietSeconds: 1,
+                model: "tiny", clients: 4, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
+                deadlineSeconds: 3_600, seed: 3, secureAggregationThreshold: 2, secureAggregationStageSeconds: 600,
+                secureAggregationQuietSeconds: 1,
                 serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
@@ -85,18 +88,18 @@ final class SecureQuietCloseTests: XCTestCase {
         let path = { (stage: SecAggStage) in
             APIPath.deviceSecureAggregation(runId: tasks[0].runId, round: tasks[0].round, stage: stage.pathComponent)
         }
-        for index in 0..<3 {
+        for index in 0..<4 {
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.advertiseKeys), json: try clients[index].advertiseKeys())
         }
-        for index in 0..<3 {
+        for index in 0..<4 {
             let neighbours: NeighbourKeys = try await devices[index].client.get(path(.shareKeys))
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.shareKeys), json: try clients[index].shareKeys(neighbours))
         }
         var rng = SeededRNG(seed: 1)
         let codec = FixedPointCodec(parameters)
-        for index in 0..<2 {
+        for index in 0..<3 {
             let relayed: RelayedShares = try await devices[index].client.get(path(.maskedInput))
             let values = secure[index].agentInput(
                 delta: 0.1, parameterCount: parameterCount, samples: 30, accuracy: 0.5)
@@ -104,15 +107,15 @@ final class SecureQuietCloseTests: XCTestCase {
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.maskedInput), bytes: masked.wireBytes)
         }
-        for index in 0..<2 {
+        for index in 0..<3 {
             let request: UnmaskingRequest = try await devices[index].client.get(path(.unmasking))
-            XCTAssertEqual(request.dropped, [secure[2].client], "the silent device is unmasked as dropped")
+            XCTAssertEqual(request.dropped, [secure[3].client], "the silent device is unmasked as dropped")
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.unmasking), json: try clients[index].unmask(request))
         }
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
+        XCTAssertEqual(finished.rounds.first?.updatesReceived, 3)
     }
 
     func test_aQuietTimeOutsideItsRange_isRefused() {

@@ -2867,7 +2867,7 @@ extension OpenAPIDocument {
             "type": "integer"
           },
           "secure_aggregation_quiet_seconds": {
-            "description": "A SecAgg+ stage after key advertising that has heard from every group's threshold closes once no device has answered for this long, without waiting out its stage time for the devices still silent; default a tenth of the stage time, at least 0.5 s. At least the stage time turns the early close off.",
+            "description": "A SecAgg+ stage after key advertising that has heard, in every group, from halfway between its threshold and all its devices closes once no device has answered for this long, without waiting out its stage time for the devices still silent; default a tenth of the stage time, at least 0.5 s. At least the stage time turns the early close off.",
             "maximum": 600,
             "minimum": 0.1,
             "type": "number"

@@ -224,15 +224,19 @@ struct SecureRound: Sendable {
     var stageComplete: Bool { liveGroups.allSatisfy(\.server.stageComplete) }
 
     /// Whether the open stage after key advertising may close before its deadline although some
-    /// devices have not answered: every group still in has heard from at least its threshold, and
-    /// no device has answered for the plan's quiet time
+    /// devices have not answered: every group still in has heard from at least halfway from its
+    /// threshold to every device the stage waits for (so a later stage still has room for
+    /// dropouts), and no device has answered for the plan's quiet time
     /// (``SecureAggregationPlan/quietWaitSeconds``). The devices silent by then have most likely
     /// vanished; waiting out the stage for them would hold up every group of the cohort.
     func hasGoneQuiet(at now: Date) -> Bool {
         guard now.timeIntervalSince(lastAnswerAt) >= plan.quietWaitSeconds, let stage, stage != .advertiseKeys,
             !stageComplete
         else { return false }
-        return liveGroups.allSatisfy { $0.server.answered.count >= $0.server.parameters.threshold }
+        return liveGroups.allSatisfy { group in
+            let server = group.server
+            return 2 * server.answered.count >= server.parameters.threshold + server.expected.count
+        }
     }
 
     /// How many devices the open stage waits for, and how many of them have not answered.
