@@ -25,8 +25,8 @@ public struct SecAggClient: Sendable {
     private let graph: NeighbourGraph
     private let encryptionKey = Curve25519.KeyAgreement.PrivateKey()
     private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
-    private var peers:
-        [Int: (encryption: Curve25519.KeyAgreement.PublicKey, masking: Curve25519.KeyAgreement.PublicKey)] = [:]
+    /// The masking keys of the neighbours that advertised.
+    private var peerMaskingKeys: [Int: Curve25519.KeyAgreement.PublicKey] = [:]
     /// The agreement of this client's encryption key with each peer's, made once when sealing the
     /// shares and used again to open the peer's.
     private var encryptionSecrets: [Int: SharedSecret] = [:]
@@ -115,7 +115,7 @@ public struct SecAggClient: Sendable {
                 throw .integrityFailure("cannot seal shares for client \(holder): \(error)")
             }
         }
-        peers = keys.mapValues { (encryption: $0.0, masking: $0.1) }
+        peerMaskingKeys = keys.mapValues(\.1)
         encryptionSecrets = secrets
         stage = .maskedInput
         return SharedKeys(roundId: parameters.roundId, client: index, shares: envelopes)
@@ -164,9 +164,9 @@ public struct SecAggClient: Sendable {
             seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector
         )
         for peer in maskingPeers {
-            guard let keys = peers[peer] else { continue }
+            guard let peerKey = peerMaskingKeys[peer] else { continue }
             let seed = try SecAggKeys.pairwiseMaskSeed(
-                maskingKey, peerKey: keys.masking, roundId: parameters.roundId, index, peer)
+                maskingKey, peerKey: peerKey, roundId: parameters.roundId, index, peer)
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
         encryptionSecrets = [:]

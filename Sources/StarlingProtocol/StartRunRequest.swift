@@ -40,9 +40,10 @@ public struct StartRunRequest: Codable, Sendable {
     /// before going on without them, in seconds; default a quarter of the deadline, 2 to 30.
     public var secureAggregationStageSeconds: Double?
     /// With secure aggregation: a stage after key advertising that has heard, in every group, from
-    /// halfway between its threshold and all its devices closes once no device has answered for this long, in seconds, without waiting out
-    /// its stage time for the devices still silent; default a tenth of the stage time, at least
-    /// half a second. At most the stage time, which turns the early close off.
+    /// halfway between its threshold and all its devices closes once no device has answered for
+    /// this long, in seconds, without waiting out its stage time for the devices still silent;
+    /// default a tenth of the stage time, at least half a second. At least the stage time turns the
+    /// early close off.
     public var secureAggregationQuietSeconds: Double?
     /// Differential privacy for the run; none by default.
     public var privacy: PrivacyRequest?

@@ -238,7 +238,6 @@ enum SimulatorHeap {
 /// connection or two per device, and the aggregator it starts inherits the limit.
 enum DescriptorLimit {
     /// Raises the limit as far as the process may, and returns the limit then in force.
-    @discardableResult
     static func raise() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }

@@ -440,9 +440,7 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     var weightCap: Int
     /// How long each stage after the first waits for devices.
     var stageSeconds: Double
-    /// How long a stage after the first that has heard, in every group, from halfway between its threshold and all its devices waits for one
-    /// more answer before it closes without the devices still silent; nil for the default
-    /// (``quietWaitSeconds``).
+    /// The quiet time asked for (``quietWaitSeconds``); nil for the default.
     var quietSeconds: Double?
     /// Cohorts of more devices are split into groups of at least this many, each running SecAgg+
     /// on its own; nil for one group.
@@ -450,9 +448,9 @@ struct SecureAggregationPlan: Codable, Sendable, Equatable {
     /// The smallest group a cohort may be split into: the aggregator learns each group's sum.
     static let smallestGroup = 3
 
-    /// How long a stage after key advertising that has heard, in every group, from halfway between its threshold and all its devices waits
-    /// for one more answer before it closes without the devices still silent: as asked, else a
-    /// tenth of the stage time, at least half a second.
+    /// How long a stage after key advertising that has heard, in every group, from halfway between
+    /// its threshold and all its devices waits for one more answer before it closes without the
+    /// devices still silent: as asked, else a tenth of the stage time, at least half a second.
     var quietWaitSeconds: Double { quietSeconds ?? max(0.5, stageSeconds / 10) }
 
     init(

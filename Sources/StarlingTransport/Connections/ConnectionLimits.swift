@@ -31,17 +31,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 
     /// A per-listener connection cap that keeps every listener together under the process's
-    /// descriptor limit (``descriptorBudget(listeners:)``), at most 4,096.
+    /// descriptor limit, with 256 descriptors left for the database, the files the server opens
+    /// and the runtime (whose worker-pool monitor must open files of its own, and stops the
+    /// process when it cannot): an equal share each, between 16 and 4,096.
     public static func defaultMaximumConnections(listeners: Int) -> Int {
-        min(4_096, descriptorBudget(listeners: listeners))
-    }
-
-    /// The most connections each of `listeners` listeners may hold for the process to stay under
-    /// its descriptor limit, with 256 descriptors left for the database, the files the server
-    /// opens and the runtime (whose worker-pool monitor must open files of its own, and stops the
-    /// process when it cannot): an equal share each, at least 16.
-    public static func descriptorBudget(listeners: Int) -> Int {
-        max(16, (descriptorLimit - 256) / max(1, listeners))
+        min(4_096, max(16, (descriptorLimit - 256) / max(1, listeners)))
     }
 
     /// The most connections a device listener may hold when the process's `otherListeners` other
