@@ -36,15 +36,17 @@ trap 'rm -rf "$work"' EXIT
 for devices in ${SIMULATE_SIZES:-100 1000 3000 10000}; do
     grouping=()
     if [ "$devices" -gt "$group" ]; then grouping=(--group-size "$group"); fi
-    # A stage closes a quiet time (a tenth of the stage time) after its last answer once every group
-    # has its threshold, so the devices that vanished cost that, not the stage time; the stage time
-    # must still outlast the simulated fleet's own work in a stage, which two cores do for all N
-    # devices in turn: 15 ms a device, at least 5 s.
+    # The stage time must outlast the simulated fleet's own work in a stage, which two cores do for
+    # all N devices in turn: 15 ms a device, at least 5 s. A stage that has heard from most of every
+    # group closes half a second after its last answer (the quiet time; its default, a tenth of the
+    # stage time, is sized for devices that each do their own work, not for a whole fleet taking
+    # turns on two cores, whose answers come every few milliseconds), so the devices that vanished
+    # cost that, not the stage time.
     stage=$(( devices * 15 / 1000 ))
     [ "$stage" -lt 5 ] && stage=5
     # A size the machine's open-file limit cannot hold is refused by the simulator up front; the
     # curve goes on with the other sizes.
-    if ! "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds "$stage" \
+    if ! "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds "$stage" --quiet-seconds 0.5 \
         --model 64-512-128-10 --rows-per-device 16 --data "$root/data/digits.csv" "${grouping[@]}" --json \
         >"$work/n$devices.jsonl"; then
         echo "simulate_curve: $devices devices could not be simulated here (see above)" >&2

@@ -128,7 +128,11 @@ public struct SecAggClient: Sendable {
     /// A neighbour whose envelope does not open (it fails authentication or holds the wrong number of
     /// bytes) is treated as dropped, not as a reason to give up: its shares are not kept, its pairwise
     /// mask is left out, and it is named in ``MaskedInput/excluded`` so the server drops it too.
-    public mutating func maskInput(_ message: RelayedShares, input: [UInt32]) throws(SecAggError) -> MaskedInput {
+    ///
+    /// `input` is masked in place when the caller hands over its only reference.
+    public mutating func maskInput(_ message: RelayedShares, input: consuming [UInt32]) throws(SecAggError)
+        -> MaskedInput
+    {
         try expect(.maskedInput, round: message.roundId)
         guard input.count == parameters.vectorLength else {
             throw .malformedMessage("the input has \(input.count) values, the round expects \(parameters.vectorLength)")
@@ -158,7 +162,7 @@ public struct SecAggClient: Sendable {
         }
         heldShares.merge(opened) { current, _ in current }
         maskingPeers = opened.keys.sorted()
-        var vector = input
+        var vector = consume input
         let generator = MaskGenerator()
         try generator.apply(
             seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector

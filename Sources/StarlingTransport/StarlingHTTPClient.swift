@@ -88,12 +88,23 @@ public final class StarlingHTTPClient: Sendable {
         _ path: String, bytes: [UInt8], contentType: String = "application/octet-stream",
         as type: Response.Type = Response.self, timeout: Duration = .seconds(60)
     ) async throws(StarlingHTTPError) -> Response {
-        try decode(type, from: try await send(.POST, path, body: bytes, contentType: contentType, timeout: timeout))
+        try await post(path, body: ByteBuffer(bytes: bytes), contentType: contentType, as: type, timeout: timeout)
     }
 
-    /// `GET` a binary resource.
-    public func getBytes(_ path: String, timeout: Duration = .seconds(60)) async throws(StarlingHTTPError) -> [UInt8] {
-        try await send(.GET, path, body: nil, contentType: nil, timeout: timeout)
+    /// `POST` a body already in a buffer (a masked input written straight from its words) and
+    /// decode a JSON answer.
+    public func post<Response: Decodable & Sendable>(
+        _ path: String, body: ByteBuffer, contentType: String = "application/octet-stream",
+        as type: Response.Type = Response.self, timeout: Duration = .seconds(60)
+    ) async throws(StarlingHTTPError) -> Response {
+        try decode(type, from: try await send(.POST, path, body: body, contentType: contentType, timeout: timeout))
+    }
+
+    /// `GET` a binary resource, asking for `accept` (errors still come as JSON).
+    public func getBytes(
+        _ path: String, accept: String = "application/octet-stream", timeout: Duration = .seconds(60)
+    ) async throws(StarlingHTTPError) -> [UInt8] {
+        try await send(.GET, path, body: nil, contentType: nil, accept: accept, timeout: timeout)
     }
 
     /// `GET` a binary resource from byte `offset` on (through byte `last` when given), for downloads
@@ -142,17 +153,18 @@ public final class StarlingHTTPClient: Sendable {
     }
 
     private func send(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String?, timeout: Duration
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?,
+        accept: String = "application/json", timeout: Duration
     ) async throws(StarlingHTTPError) -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept)
         if let bearerToken {
             request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
         }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.body = .bytes(body)
         }
         let status: HTTPResponseStatus
         let bytes: [UInt8]
@@ -177,9 +189,9 @@ public final class StarlingHTTPClient: Sendable {
         return bytes
     }
 
-    private func encode<Body: Encodable>(_ body: Body) throws(StarlingHTTPError) -> [UInt8] {
+    private func encode<Body: Encodable>(_ body: Body) throws(StarlingHTTPError) -> ByteBuffer {
         do {
-            return Array(try StarlingJSON.encoder().encode(body))
+            return ByteBuffer(bytes: try StarlingJSON.encoder().encode(body))
         } catch {
             throw .invalidResponse("cannot encode the request: \(error)")
         }

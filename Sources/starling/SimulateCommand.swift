@@ -34,6 +34,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "With secure aggregation: how long a stage waits for devices that vanished.")
     var stageSeconds: Double = 5
 
+    @Option(
+        help:
+            "With secure aggregation: close a stage that has most of every group once no device has answered for this long (default a tenth of --stage-seconds, at least 0.5)."
+    )
+    var quietSeconds: Double?
+
     @Option(help: "Rows of the data each device trains and evaluates on.")
     var rowsPerDevice: Int = 16
 
@@ -67,6 +73,12 @@ struct SimulateCommand: AsyncParsableCommand {
         guard stageSeconds.isFinite, (1...600).contains(stageSeconds) else {
             throw ValidationError("--stage-seconds must be between 1 and 600")
         }
+        if let quietSeconds {
+            guard secagg else { throw ValidationError("--quiet-seconds needs secure aggregation") }
+            guard quietSeconds.isFinite, (0.1...600).contains(quietSeconds) else {
+                throw ValidationError("--quiet-seconds must be between 0.1 and 600")
+            }
+        }
         guard deadline.isFinite, deadline > 0, deadline <= 86_400 else {
             throw ValidationError("--deadline must be in (0, 86400]")
         }
@@ -84,7 +96,8 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = SimulationSettings(
             devices: devices, architecture: model, rounds: rounds, secureAggregation: secagg, dropout: dropout,
-            groupSize: groupSize, stageSeconds: stageSeconds, rowsPerDevice: rowsPerDevice, deadlineSeconds: deadline,
+            groupSize: groupSize, stageSeconds: stageSeconds, quietSeconds: quietSeconds, rowsPerDevice: rowsPerDevice,
+            deadlineSeconds: deadline,
             data: URL(fileURLWithPath: data), labelColumn: label, seed: seed,
             workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep)
         let json = json

@@ -149,7 +149,8 @@ struct SimulationRunner {
                 localEpochs: 1, learningRate: 0.05, batchSize: 16, rounds: settings.rounds,
                 deadlineSeconds: settings.deadlineSeconds, seed: settings.seed, secureAggregation: secure,
                 secureAggregationGroupSize: secure ? settings.groupSize : nil,
-                secureAggregationStageSeconds: secure ? settings.stageSeconds : nil))
+                secureAggregationStageSeconds: secure ? settings.stageSeconds : nil,
+                secureAggregationQuietSeconds: secure ? settings.quietSeconds : nil))
         let clock = ContinuousClock()
         var reported = 0
         var roundStart = clock.now
@@ -223,13 +224,17 @@ struct SimulationRunner {
 }
 
 /// glibc malloc for a process of many simulated devices: the 400 kB vectors of every round are
-/// carved from the heap and kept when freed, instead of being mapped afresh (and zeroed by the
-/// kernel, page by page) for each device.
+/// carved from one heap and kept when freed, instead of being mapped afresh (and zeroed by the
+/// kernel, page by page) for each device. One arena: the threads' own arenas hand whole heaps back
+/// to the kernel once a round frees them, so the next round faulted its memory in again (a tenth
+/// of the process's time at 1,000 devices). 32 MiB is the largest mapping threshold glibc takes
+/// (half its heap size); it ignores a larger one and keeps mapping every block above 128 KiB.
 enum SimulatorHeap {
     static func keepFreedBuffers() {
         #if canImport(Glibc)
-            mallopt(M_MMAP_THRESHOLD, 64 << 20)
-            mallopt(M_TRIM_THRESHOLD, 1 << 30)
+            mallopt(M_ARENA_MAX, 1)
+            mallopt(M_MMAP_THRESHOLD, 32 << 20)
+            mallopt(M_TRIM_THRESHOLD, Int32.max)
         #endif
     }
 }

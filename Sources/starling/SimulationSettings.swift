@@ -10,6 +10,7 @@ struct SimulationSettings: Sendable {
     var dropout: Double
     var groupSize: Int?
     var stageSeconds: Double
+    var quietSeconds: Double?
     var rowsPerDevice: Int
     var deadlineSeconds: Double
     var data: URL

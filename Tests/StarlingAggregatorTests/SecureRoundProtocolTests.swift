@@ -8,8 +8,9 @@ import XCTest
 
 @testable import StarlingAggregator
 
-/// Two devices walk the secure-aggregation stages by hand over mutual TLS: the aggregator refuses
-/// what the protocol does not allow, and the version it registers is FedAvg of the two deltas.
+/// Two devices walk the secure-aggregation stages by hand over mutual TLS, one in JSON and one in
+/// SecAgg+'s binary form: the aggregator refuses what the protocol does not allow, and the version
+/// it registers is FedAvg of the two deltas.
 final class SecureRoundProtocolTests: XCTestCase {
     private func path(_ task: RoundTask, _ stage: SecAggStage) -> String {
         APIPath.deviceSecureAggregation(runId: task.runId, round: task.round, stage: stage.pathComponent)
@@ -61,7 +62,25 @@ final class SecureRoundProtocolTests: XCTestCase {
             try await devices[0].client.post(
                 self.path(task, .advertiseKeys), json: weak, as: SecureAggregationReceipt.self)
         }
-        let _: SecureAggregationReceipt = try await devices[0].client.post(path(task, .advertiseKeys), json: keys[0])
+        // Device 0 speaks JSON, device 1 the binary form, both ways.
+        func send<Message: SecAggBinaryMessage & Encodable>(_ index: Int, _ stage: SecAggStage, _ message: Message)
+            async throws
+        {
+            let client = devices[index].client
+            let _: SecureAggregationReceipt =
+                index == 0
+                ? try await client.post(path(task, stage), json: message)
+                : try await client.post(
+                    path(task, stage), bytes: SecAggBinary.encode(message), contentType: SecAggBinary.mediaType)
+        }
+        func reply<Message: SecAggBinaryMessage & Decodable>(_ index: Int, _ stage: SecAggStage) async throws -> Message
+        {
+            let client = devices[index].client
+            guard index == 1 else { return try await client.get(path(task, stage)) }
+            return try SecAggBinary.decode(
+                Message.self, from: try await client.getBytes(path(task, stage), accept: SecAggBinary.mediaType))
+        }
+        try await send(0, .advertiseKeys, keys[0])
         await assertAPIError(status: 409, code: "duplicate_message") {
             try await devices[0].client.post(
                 self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
@@ -70,12 +89,16 @@ final class SecureRoundProtocolTests: XCTestCase {
             try await devices[0].client.post(
                 self.path(task, .maskedInput), bytes: [0, 0, 0, 0], as: SecureAggregationReceipt.self)
         }
-        let _: SecureAggregationReceipt = try await devices[1].client.post(path(task, .advertiseKeys), json: keys[1])
+        await assertAPIError(status: 400, code: "secagg_invalid_message") {
+            try await devices[1].client.post(
+                self.path(task, .advertiseKeys), bytes: Array(SecAggBinary.encode(keys[1]).dropLast()),
+                contentType: SecAggBinary.mediaType, as: SecureAggregationReceipt.self)
+        }
+        try await send(1, .advertiseKeys, keys[1])
 
         for index in 0..<2 {
-            let neighbours: NeighbourKeys = try await devices[index].client.get(path(task, .shareKeys))
-            let _: SecureAggregationReceipt = try await devices[index].client.post(
-                path(task, .shareKeys), json: try clients[index].shareKeys(neighbours))
+            let neighbours: NeighbourKeys = try await reply(index, .shareKeys)
+            try await send(index, .shareKeys, try clients[index].shareKeys(neighbours))
         }
         let deltas: [Float] = [0.1, 0.5]
         let samples = [30, 10]
@@ -83,7 +106,7 @@ final class SecureRoundProtocolTests: XCTestCase {
         var rng = SeededRNG(seed: 1)
         let codec = FixedPointCodec(parameters)
         for index in 0..<2 {
-            let relayed: RelayedShares = try await devices[index].client.get(path(task, .maskedInput))
+            let relayed: RelayedShares = try await reply(index, .maskedInput)
             let values = secure[index].agentInput(
                 delta: deltas[index], parameterCount: base.model.parameters.count, samples: samples[index],
                 accuracy: accuracies[index])
@@ -102,10 +125,9 @@ final class SecureRoundProtocolTests: XCTestCase {
                 path(task, .maskedInput), bytes: masked.wireBytes)
         }
         for index in 0..<2 {
-            let request: UnmaskingRequest = try await devices[index].client.get(path(task, .unmasking))
+            let request: UnmaskingRequest = try await reply(index, .unmasking)
             XCTAssertEqual(request.survivors, [0, 1])
-            let _: SecureAggregationReceipt = try await devices[index].client.post(
-                path(task, .unmasking), json: try clients[index].unmask(request))
+            try await send(index, .unmasking, try clients[index].unmask(request))
         }
 
         let finished = try await waitForEnd(of: round.id, aggregator)

@@ -1,3 +1,4 @@
+import NIOCore
 import Privacy
 import SecureAggregation
 import StarlingCore
@@ -50,8 +51,8 @@ struct SecureContribution {
         try await submit(words: words)
     }
 
-    /// Takes part with raw words (a monitor run's ``MonitorWindowLayout``).
-    func submit(words input: [UInt32]) async throws(AgentError) {
+    /// Takes part with raw words (a monitor run's ``MonitorWindowLayout``), masked in place.
+    func submit(words input: consuming [UInt32]) async throws(AgentError) {
         var protocolClient: SecAggClient
         do {
             protocolClient = try SecAggClient(parameters: try parameters(), index: secure.client)
@@ -64,17 +65,17 @@ struct SecureContribution {
         }
         do {
             guard present(at: .advertiseKeys) else { return }
-            try await send(.advertiseKeys, json: try protocolClient.advertiseKeys())
+            try await send(.advertiseKeys, try protocolClient.advertiseKeys())
             let keys: NeighbourKeys = try await reply(for: .shareKeys)
             guard present(at: .shareKeys) else { return }
-            try await send(.shareKeys, json: try protocolClient.shareKeys(keys))
+            try await send(.shareKeys, try protocolClient.shareKeys(keys))
             let relayed: RelayedShares = try await reply(for: .maskedInput)
             guard present(at: .maskedInput) else { return }
-            let masked = try protocolClient.maskInput(relayed, input: input)
+            let masked = try protocolClient.maskInput(relayed, input: consume input)
             try await send(masked)
             let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
             guard present(at: .unmasking) else { return }
-            try await send(.unmasking, json: try protocolClient.unmask(unmasking))
+            try await send(.unmasking, try protocolClient.unmask(unmasking))
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
         } catch let error as StarlingHTTPError {
@@ -131,32 +132,42 @@ struct SecureContribution {
     /// When the protocol's time is over for this device: the round's deadline and four stages after it.
     private var giveUp: Date { task.deadline.addingTimeInterval(secure.stageSeconds * 4) }
 
-    /// Posts this device's JSON message of `stage`, again after a dropped link until the protocol's
-    /// time is over; a message the aggregator already has counts as sent.
-    private func send<Body: Encodable & Sendable>(_ stage: SecAggStage, json body: Body) async throws(StarlingHTTPError)
+    /// Posts this device's message of `stage` in the binary form (``SecAggBinary``), again after a
+    /// dropped link until the protocol's time is over; a message the aggregator already has counts
+    /// as sent.
+    private func send<Message: SecAggBinaryMessage>(_ stage: SecAggStage, _ message: Message)
+        async throws(StarlingHTTPError)
     {
         let (client, path) = (client, path(stage))
+        let body = ByteBuffer(bytes: SecAggBinary.encode(message))
         try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
-            let _: SecureAggregationReceipt = try await client.post(path, json: body)
+            let _: SecureAggregationReceipt = try await client.post(
+                path, body: body, contentType: SecAggBinary.mediaType)
         }
     }
 
     /// Posts the masked input as ``send(_:json:)`` posts the other messages.
     private func send(_ masked: MaskedInput) async throws(StarlingHTTPError) {
         let (client, path) = (client, path(.maskedInput) + (masked.excludedQueryItem.map { "&" + $0 } ?? ""))
+        let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
         try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
-            let _: SecureAggregationReceipt = try await client.post(path, bytes: masked.wireBytes)
+            let _: SecureAggregationReceipt = try await client.post(path, body: body)
         }
     }
 
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
     /// over, asking again when the link drops.
-    private func reply<Reply: Decodable & Sendable>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
+    private func reply<Reply: SecAggBinaryMessage>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
         let (client, path, giveUp) = (client, path(stage), giveUp)
         return try await Rejoin.retrying(until: giveUp) { () throws(StarlingHTTPError) in
             while true {
                 do throws(StarlingHTTPError) {
-                    return try await client.get(path, timeout: .seconds(30))
+                    let bytes = try await client.getBytes(path, accept: SecAggBinary.mediaType, timeout: .seconds(30))
+                    do {
+                        return try SecAggBinary.decode(Reply.self, from: bytes)
+                    } catch {
+                        throw .invalidResponse("the aggregator's \(stage.pathComponent) reply is malformed: \(error)")
+                    }
                 } catch .api(let status, let code, let message) where code == APIErrorCode.secaggPending.rawValue {
                     // The long poll ran out before the stage opened: ask again at once.
                     guard Date() < giveUp else { throw .api(status: status, code: code, message: message) }

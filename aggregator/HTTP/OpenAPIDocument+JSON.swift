@@ -5167,9 +5167,15 @@ extension OpenAPIDocument {
                 "schema": {
                   "type": "object"
                 }
+              },
+              "application/vnd.starling.secagg": {
+                "schema": {
+                  "contentMediaType": "application/vnd.starling.secagg",
+                  "type": "string"
+                }
               }
             },
-            "description": "Neighbour keys, relayed shares or the unmasking request, by stage."
+            "description": "Neighbour keys, relayed shares or the unmasking request, by stage: in the binary form when the request's `Accept` names `application/vnd.starling.secagg`, as JSON otherwise."
           },
           "403": {
             "$ref": "#/components/responses/DeviceRefused"
@@ -5222,7 +5228,7 @@ extension OpenAPIDocument {
         }
       ],
       "post": {
-        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares); `masked-input` takes raw little-endian 32-bit words. A device whose neighbours' share envelopes did not open names them in `excluded`; it left their masks out, and the aggregator drops them (or, when a device excludes every neighbour, that device).",
+        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares) or the same message in SecAgg+'s binary form (`application/vnd.starling.secagg`: a version byte (1), a byte naming the message, then its fields, little-endian, with 4-byte client indices and counts and 2-byte lengths before byte strings; the agent sends this form); `masked-input` takes raw little-endian 32-bit words. A device whose neighbours' share envelopes did not open names them in `excluded`; it left their masks out, and the aggregator drops them (or, when a device excludes every neighbour, that device).",
         "operationId": "sendSecureAggregationMessage",
         "parameters": [
           {
@@ -5245,6 +5251,12 @@ extension OpenAPIDocument {
             "application/octet-stream": {
               "schema": {
                 "contentMediaType": "application/octet-stream",
+                "type": "string"
+              }
+            },
+            "application/vnd.starling.secagg": {
+              "schema": {
+                "contentMediaType": "application/vnd.starling.secagg",
                 "type": "string"
               }
             }

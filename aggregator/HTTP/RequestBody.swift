@@ -9,9 +9,15 @@ enum RequestBody {
     /// framing is broken (a chunk size that is not a number or overflows, a body cut short) is 400
     /// `invalid_request`, never a server error.
     static func bytes(of request: Request, limit: Int) async throws -> [UInt8] {
+        var buffer = try await Self.buffer(of: request, limit: limit)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
+    /// As ``bytes(of:limit:)``, the body left in the buffer it was read into, for bodies read in
+    /// place (masked inputs).
+    static func buffer(of request: Request, limit: Int) async throws -> ByteBuffer {
         do {
-            var buffer = try await request.body.collect(upTo: limit)
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge
         } catch {

@@ -6,7 +6,9 @@ import StarlingProtocol
 /// `…/secagg/<stage>` and the aggregator's reply for a stage is `GET` from the same path, held
 /// until the stage opens. Stages in the path are `keys`, `shares`, `masked-input`, `unmasking`;
 /// masked inputs travel as raw little-endian 32-bit words (with `?excluded=3,7` naming the
-/// neighbours whose envelopes did not open), everything else as JSON. Every request names the
+/// neighbours whose envelopes did not open), everything else as JSON or, when the device asks for
+/// it (`Content-Type` and `Accept` of ``SecAggBinary/mediaType``), in SecAgg+'s compact binary
+/// form. Every request names the
 /// attempt of the round its task gave (`?attempt=2`; 1 when left out): after a restart a secure round
 /// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`.
 enum SecureAggregationRoutes {
@@ -22,18 +24,17 @@ enum SecureAggregationRoutes {
         let attempt = try attempt(request)
         switch stage {
         case .advertiseKeys:
-            let message = SecAggClientMessage.advertisedKeys(
-                try await RequestBody.json(AdvertisedKeys.self, from: request))
+            let message = SecAggClientMessage.advertisedKeys(try await body(AdvertisedKeys.self, of: request))
             try await runs.receiveSecure(
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .shareKeys:
-            let message = SecAggClientMessage.sharedKeys(try await RequestBody.json(SharedKeys.self, from: request))
+            let message = SecAggClientMessage.sharedKeys(try await body(SharedKeys.self, of: request))
             try await runs.receiveSecure(
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .maskedInput:
             try await metrics.counting(.maskedInput) {
-                let bytes = try await RequestBody.bytes(of: request, limit: BodyLimit.modelArtifact)
-                guard let vector = MaskedInput.words(fromWire: bytes) else {
+                let body = try await RequestBody.buffer(of: request, limit: BodyLimit.modelArtifact)
+                guard let vector = body.withUnsafeReadableBytes({ MaskedInput.words(fromWire: $0) }) else {
                     throw APIError.badRequest(
                         .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
                 }
@@ -42,8 +43,7 @@ enum SecureAggregationRoutes {
                     excluded: try excluded(request))
             }
         case .unmasking:
-            let message = SecAggClientMessage.revealedShares(
-                try await RequestBody.json(RevealedShares.self, from: request))
+            let message = SecAggClientMessage.revealedShares(try await body(RevealedShares.self, of: request))
             try await runs.receiveSecure(
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         }
@@ -58,11 +58,36 @@ enum SecureAggregationRoutes {
         let reply = try await runs.awaitSecureReply(
             runId: roundID, round: round, attempt: try attempt(request), device: device, stage: stage,
             timeout: replyWait)
+        let binary = request.headers[.accept]?.contains(SecAggBinary.mediaType) == true
         switch reply {
-        case .neighbourKeys(let keys): return try JSONResponse.make(keys)
-        case .relayedShares(let shares): return try JSONResponse.make(shares)
-        case .unmasking(let unmasking): return try JSONResponse.make(unmasking)
+        case .neighbourKeys(let keys): return binary ? Self.binary(keys) : try JSONResponse.make(keys)
+        case .relayedShares(let shares): return binary ? Self.binary(shares) : try JSONResponse.make(shares)
+        case .unmasking(let unmasking): return binary ? Self.binary(unmasking) : try JSONResponse.make(unmasking)
         }
+    }
+
+    /// A stage message's body, in the binary form when its `Content-Type` says so and as JSON
+    /// otherwise; either way a malformed one is 400.
+    private static func body<Message: SecAggBinaryMessage & Decodable>(
+        _ type: Message.Type, of request: Request
+    ) async throws -> Message {
+        guard request.headers[.contentType]?.hasPrefix(SecAggBinary.mediaType) == true else {
+            return try await RequestBody.json(type, from: request)
+        }
+        let body = try await RequestBody.buffer(of: request, limit: BodyLimit.json)
+        do {
+            return try body.withUnsafeReadableBytes { raw in
+                Result { () throws(SecAggError) in try SecAggBinary.decode(type, from: raw) }
+            }.get()
+        } catch {
+            throw APIError.badRequest(.secaggInvalidMessage, error.description)
+        }
+    }
+
+    private static func binary<Message: SecAggBinaryMessage>(_ message: Message) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: SecAggBinary.mediaType],
+            body: .init(byteBuffer: ByteBuffer(bytes: SecAggBinary.encode(message))))
     }
 
     /// The attempt of the round a request names: 1 when left out, at most 1,000,000.
