@@ -28,15 +28,33 @@ public struct FixedPointCodec: Sendable {
     /// rounding itself, and every device encodes its whole update once a round.
     @inlinable
     public func encode(_ values: [Float], using rng: inout some RandomNumberGenerator) -> [UInt32] {
-        let range = Double(clippingRange)
+        encode(values, scaledBy: 1, then: [], using: &rng)
+    }
+
+    /// The encoding of `values` each multiplied by `weight` (in `Float`), followed by `tail` as they
+    /// are: what ``encode(_:using:)`` gives for `values.map { weight * $0 } + tail`, without
+    /// building that vector (a device's whole update) first.
+    @inlinable
+    public func encode(
+        _ values: [Float], scaledBy weight: Float, then tail: [Float], using rng: inout some RandomNumberGenerator
+    ) -> [UInt32] {
+        let (range, scale) = (Double(clippingRange), scale)
         let top = Double((UInt64(1) << bits) - 1)
-        return values.map { value in
-            let clipped = value.isNaN ? 0 : min(max(Double(value), -range), range)
-            // Never negative and at most 2^32 − 1, so truncation is the floor.
-            let position = min((clipped + range) * scale, top)
-            let whole = UInt32(position)
-            let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - Double(whole)
-            return whole + (roundUp ? 1 : 0)
+        return [UInt32](unsafeUninitializedCapacity: values.count + tail.count) { words, initialized in
+            for (part, factor) in [(values, weight), (tail, 1)] {
+                part.withUnsafeBufferPointer { part in
+                    for value in part {
+                        let scaled = factor * value
+                        let clipped = scaled.isNaN ? 0 : min(max(Double(scaled), -range), range)
+                        // Never negative and at most 2^32 − 1, so truncation is the floor.
+                        let position = min((clipped + range) * scale, top)
+                        let whole = UInt32(position)
+                        let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - Double(whole)
+                        words[initialized] = whole + (roundUp ? 1 : 0)
+                        initialized += 1
+                    }
+                }
+            }
         }
     }
 

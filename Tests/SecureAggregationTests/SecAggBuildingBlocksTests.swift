@@ -61,4 +61,16 @@ final class SecAggBuildingBlocksTests: XCTestCase {
             decoded[1], clipped[1], accuracy: 0.05 * codec.maximumError(summands: clients),
             "stochastic rounding is unbiased")
     }
+
+    func testEncodingScaledValuesAndATailEqualsEncodingTheVectorBuiltFromThem() {
+        let codec = FixedPointCodec(clippingRange: 2, bits: 24)
+        let values: [Float] = [-1.5, 0.3, .nan, 1e30, 0.75, -0.001]
+        let tail: [Float] = [0.5, -3, 1]
+        var fused = SeededRNG(seed: 9)
+        var built = SeededRNG(seed: 9)
+        XCTAssertEqual(
+            codec.encode(values, scaledBy: 0.25, then: tail, using: &fused),
+            codec.encode(values.map { 0.25 * $0 } + tail, using: &built))
+        XCTAssertEqual(fused.next(), built.next(), "both drew as many random numbers")
+    }
 }

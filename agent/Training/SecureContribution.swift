@@ -105,7 +105,7 @@ struct SecureContribution {
             let figures = SecureMetricsLayout.training(
                 trainSamples: update.trainSamples, trainLoss: update.trainLoss, evalSamples: update.evalSamples,
                 evalAccuracy: update.evalAccuracy, weightCap: secure.weightCap)
-            return try fixedPoint(update.delta.parameters.map { weight * $0 } + figures)
+            return try fixedPoint(update.delta.parameters, scaledBy: weight, then: figures)
         }
         var random = SecureRandom()
         var integers = SignedFixedPoint(scale: scale).round(update.delta.parameters, using: &random)
@@ -117,13 +117,15 @@ struct SecureContribution {
 
     /// Real values in the SecAgg+ fixed-point encoding, rounded stochastically. A value that is not
     /// finite is refused rather than encoded (the encoding would make it zero and hide it in the sum).
-    private func fixedPoint(_ values: [Float]) throws(AgentError) -> [UInt32] {
-        guard values.allSatisfy(\.isFinite) else {
+    private func fixedPoint(_ values: [Float], scaledBy weight: Float = 1, then tail: [Float] = [])
+        throws(AgentError) -> [UInt32]
+    {
+        guard values.allSatisfy({ (weight * $0).isFinite }), tail.allSatisfy(\.isFinite) else {
             throw .secureAggregation("refusing to mask a vector that holds values that are not finite")
         }
         do {
             var rng = SeededRNG(seed: task.seed)
-            return FixedPointCodec(try parameters()).encode(values, using: &rng)
+            return FixedPointCodec(try parameters()).encode(values, scaledBy: weight, then: tail, using: &rng)
         } catch {
             throw .secureAggregation(error.description)
         }
