@@ -27,9 +27,9 @@ public struct SecAggClient: Sendable {
     private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
     /// The masking keys of the neighbours that advertised.
     private var peerMaskingKeys: [Int: Curve25519.KeyAgreement.PublicKey] = [:]
-    /// The agreement of this client's encryption key with each peer's, made once when sealing the
-    /// shares and used again to open the peer's.
-    private var encryptionSecrets: [Int: SharedSecret] = [:]
+    /// The key that opens each peer's shares for this client, derived with the one that sealed this
+    /// client's shares for the peer.
+    private var openingKeys: [Int: SymmetricKey] = [:]
     private var selfMaskSecret: [UInt8] = []
     /// Shares this client holds, by the client whose secrets they are (itself included).
     private var heldShares: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
@@ -92,15 +92,16 @@ public struct SecAggClient: Sendable {
         let maskingKeyShares = try ShamirSharing.split(
             Array(maskingKey.rawRepresentation), threshold: parameters.shareThreshold, points: points, using: &random)
         var envelopes: [EncryptedShare] = []
-        var secrets: [Int: SharedSecret] = [:]
+        var opening: [Int: SymmetricKey] = [:]
         for (position, holder) in holders.enumerated() {
             guard holder != index, let peer = keys[holder] else {
                 heldShares[index] = (selfMaskShares[position], maskingKeyShares[position])
                 continue
             }
-            let secret = try SecAggKeys.agree(encryptionKey, peer.0)
-            secrets[holder] = secret
-            let key = SecAggKeys.shareKey(secret, roundId: parameters.roundId, from: index, to: holder)
+            let keys = SecAggKeys.shareKeys(
+                try SecAggKeys.agree(encryptionKey, peer.0), roundId: parameters.roundId, me: index, peer: holder)
+            opening[holder] = keys.receiving
+            let key = keys.sending
             let plaintext = selfMaskShares[position].bytes + maskingKeyShares[position].bytes
             do {
                 let sealed = try AES.GCM.seal(
@@ -116,7 +117,7 @@ public struct SecAggClient: Sendable {
             }
         }
         peerMaskingKeys = keys.mapValues(\.1)
-        encryptionSecrets = secrets
+        openingKeys = opening
         stage = .maskedInput
         return SharedKeys(roundId: parameters.roundId, client: index, shares: envelopes)
     }
@@ -140,7 +141,7 @@ public struct SecAggClient: Sendable {
         var opened: [Int: (selfMask: ShamirShare, maskingKey: ShamirShare)] = [:]
         var excluded: Set<Int> = []
         for envelope in message.shares {
-            guard envelope.to == index, let secret = encryptionSecrets[envelope.from],
+            guard envelope.to == index, let key = openingKeys[envelope.from],
                 let point = graph.sharePoint(owner: envelope.from, holder: index)
             else {
                 throw .malformedMessage("shares from client \(envelope.from) to \(envelope.to) are not for this client")
@@ -148,7 +149,7 @@ public struct SecAggClient: Sendable {
             guard opened[envelope.from] == nil, !excluded.contains(envelope.from) else {
                 throw .malformedMessage("shares from client \(envelope.from) arrived twice")
             }
-            guard let plaintext = try? open(envelope, secret: secret) else {
+            guard let plaintext = try? open(envelope, key: key) else {
                 excluded.insert(envelope.from)
                 continue
             }
@@ -173,7 +174,7 @@ public struct SecAggClient: Sendable {
                 maskingKey, peerKey: peerKey, roundId: parameters.roundId, index, peer)
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
-        encryptionSecrets = [:]
+        openingKeys = [:]
         stage = .unmasking
         return MaskedInput(roundId: parameters.roundId, client: index, vector: vector, excluded: excluded.sorted())
     }
@@ -218,8 +219,7 @@ public struct SecAggClient: Sendable {
         guard stage == wanted else { throw .wrongStage(expected: stage, got: wanted) }
     }
 
-    private func open(_ envelope: EncryptedShare, secret: SharedSecret) throws(SecAggError) -> [UInt8] {
-        let key = SecAggKeys.shareKey(secret, roundId: parameters.roundId, from: envelope.from, to: index)
+    private func open(_ envelope: EncryptedShare, key: SymmetricKey) throws(SecAggError) -> [UInt8] {
         do {
             let box = try AES.GCM.SealedBox(combined: envelope.ciphertext)
             let plaintext = try AES.GCM.open(

@@ -32,12 +32,20 @@ enum SecAggKeys {
             outputByteCount: 16)
     }
 
-    /// The key that encrypts the shares `from` sends to `to`, known only to the two of them:
-    /// derived from their encryption keys' agreement (``agree(_:_:)``), which serves both directions.
-    static func shareKey(_ secret: SharedSecret, roundId: String, from: Int, to: Int) -> SymmetricKey {
-        secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, from, to), outputByteCount: 32
-        )
+    /// The keys that encrypt the shares `me` sends to `peer` (`sending`) and those `peer` sends to
+    /// `me` (`receiving`), known only to the two of them: one derivation of 64 bytes from their
+    /// encryption keys' agreement (``agree(_:_:)``), whose first half seals the lower-numbered
+    /// client's shares and second half the other's, so both ends split it alike.
+    static func shareKeys(
+        _ secret: SharedSecret, roundId: String, me: Int, peer: Int
+    ) -> (sending: SymmetricKey, receiving: SymmetricKey) {
+        let both = secret.hkdfDerivedSymmetricKey(
+            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, min(me, peer), max(me, peer)),
+            outputByteCount: 64)
+        let (lower, upper) = both.withUnsafeBytes {
+            (SymmetricKey(data: $0.prefix(32)), SymmetricKey(data: $0.suffix(32)))
+        }
+        return me < peer ? (lower, upper) : (upper, lower)
     }
 
     /// What a share ciphertext is bound to: it opens only as `from`'s shares for `to` in this round.
