@@ -33,11 +33,7 @@ enum SecureAggregationRoutes {
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .maskedInput:
             try await metrics.counting(.maskedInput) {
-                let body = try await RequestBody.buffer(of: request, limit: BodyLimit.modelArtifact)
-                guard let vector = body.withUnsafeReadableBytes({ MaskedInput.words(fromWire: $0) }) else {
-                    throw APIError.badRequest(
-                        .secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
-                }
+                let vector = try await MaskedInputBody.words(of: request, limit: BodyLimit.modelArtifact)
                 try await runs.receiveMaskedInput(
                     runId: roundID, round: round, attempt: attempt, device: device, vector: vector,
                     excluded: try excluded(request))

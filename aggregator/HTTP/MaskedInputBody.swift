@@ -1,0 +1,65 @@
+import Hummingbird
+import NIOCore
+import SecureAggregation
+
+/// A masked input's body read word by word as its parts arrive, into one array sized by the
+/// request's `Content-Length`: the 400 kB of a 100k-parameter input are copied once, instead of
+/// being gathered into a growing buffer and then copied into words. Words may be split between
+/// parts; a body that is not a whole number of words is 400 `secagg_invalid_message`.
+struct MaskedInputBody {
+    private(set) var words: [UInt32] = []
+    /// The bytes of a word that a part ended inside of.
+    private var partial: [UInt8] = []
+    private var count = 0
+    private let limit: Int
+
+    init(expectedBytes: Int?, limit: Int) {
+        self.limit = limit
+        if let expectedBytes, expectedBytes <= limit { words.reserveCapacity(expectedBytes / 4) }
+    }
+
+    /// The words of `request`'s body, at most `limit` bytes (413 `body_too_large` past it).
+    static func words(of request: Request, limit: Int) async throws -> [UInt32] {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit { throw APIError.bodyTooLarge }
+        var body = MaskedInputBody(expectedBytes: declared, limit: limit)
+        do {
+            for try await part in request.body {
+                try part.withUnsafeReadableBytes { bytes in try body.take(bytes) }
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.badRequest(.invalidRequest, "the request body could not be read: \(error)")
+        }
+        return try body.finished()
+    }
+
+    /// Takes the next part of the body.
+    mutating func take(_ bytes: UnsafeRawBufferPointer) throws(APIError) {
+        count += bytes.count
+        guard count <= limit else { throw .bodyTooLarge }
+        var offset = 0
+        while !partial.isEmpty, offset < bytes.count {
+            partial.append(bytes[offset])
+            offset += 1
+            if partial.count == 4 {
+                words.append(partial.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
+                partial = []
+            }
+        }
+        let whole = (bytes.count - offset) / 4
+        for index in 0..<whole {
+            words.append(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + index * 4, as: UInt32.self)))
+        }
+        partial.append(contentsOf: bytes[(offset + whole * 4)...])
+    }
+
+    /// The words, once the body has ended.
+    func finished() throws(APIError) -> [UInt32] {
+        guard partial.isEmpty else {
+            throw .badRequest(.secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
+        }
+        return words
+    }
+}
