@@ -49,8 +49,15 @@ struct MaskedInputBody {
             }
         }
         let whole = (bytes.count - offset) / 4
-        for index in 0..<whole {
-            words.append(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + index * 4, as: UInt32.self)))
+        if whole > 0, let source = bytes.baseAddress {
+            let start = words.count
+            words.append(contentsOf: repeatElement(0, count: whole))
+            words.withUnsafeMutableBytes { target in
+                target.baseAddress.map { ($0 + start * 4).copyMemory(from: source + offset, byteCount: whole * 4) }
+            }
+            #if _endian(big)
+                for index in start..<words.count { words[index] = UInt32(littleEndian: words[index]) }
+            #endif
         }
         partial.append(contentsOf: bytes[(offset + whole * 4)...])
     }
