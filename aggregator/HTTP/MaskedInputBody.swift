@@ -2,10 +2,11 @@ import Hummingbird
 import NIOCore
 import SecureAggregation
 
-/// A masked input's body read word by word as its parts arrive, into one array sized by the
-/// request's `Content-Length`: the 400 kB of a 100k-parameter input are copied once, instead of
-/// being gathered into a growing buffer and then copied into words. Words may be split between
-/// parts; a body that is not a whole number of words is 400 `secagg_invalid_message`.
+/// A masked input's body read into words as its parts arrive: the 400 kB of a 100k-parameter input
+/// are not gathered into one buffer first and then copied into words. The array grows with what
+/// arrives, never with what the request says is coming, so a device cannot make the aggregator
+/// reserve memory it does not send. Words may be split between parts; a body that is not a whole
+/// number of words is 400 `secagg_invalid_message`.
 struct MaskedInputBody {
     private(set) var words: [UInt32] = []
     /// The bytes of a word that a part ended inside of.
@@ -13,16 +14,13 @@ struct MaskedInputBody {
     private var count = 0
     private let limit: Int
 
-    init(expectedBytes: Int?, limit: Int) {
-        self.limit = limit
-        if let expectedBytes, expectedBytes <= limit { words.reserveCapacity(expectedBytes / 4) }
-    }
+    init(limit: Int) { self.limit = limit }
 
     /// The words of `request`'s body, at most `limit` bytes (413 `body_too_large` past it).
     static func words(of request: Request, limit: Int) async throws -> [UInt32] {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit { throw APIError.bodyTooLarge }
-        var body = MaskedInputBody(expectedBytes: declared, limit: limit)
+        var body = MaskedInputBody(limit: limit)
         do {
             for try await part in request.body {
                 try part.withUnsafeReadableBytes { bytes in try body.take(bytes) }
