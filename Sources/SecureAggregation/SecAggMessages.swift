@@ -232,18 +232,14 @@ extension MaskedInput {
 
     /// The words of a wire body, or nil when its length is not a multiple of four.
     public static func words(fromWire bytes: [UInt8]) -> [UInt32]? {
-        bytes.withUnsafeBytes { words(fromWire: $0) }
-    }
-
-    /// The words of a wire body read in place (a received request's buffer), or nil when its length
-    /// is not a multiple of four.
-    public static func words(fromWire raw: UnsafeRawBufferPointer) -> [UInt32]? {
-        guard raw.count % 4 == 0 else { return nil }
-        return [UInt32](unsafeUninitializedCapacity: raw.count / 4) { words, initialized in
-            for index in 0..<words.count {
-                words[index] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+        guard bytes.count % 4 == 0 else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            [UInt32](unsafeUninitializedCapacity: bytes.count / 4) { words, initialized in
+                for index in 0..<words.count {
+                    words[index] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                }
+                initialized = words.count
             }
-            initialized = words.count
         }
     }
 }

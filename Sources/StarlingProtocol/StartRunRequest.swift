@@ -45,6 +45,8 @@ public struct StartRunRequest: Codable, Sendable {
     /// default a tenth of the stage time, at least half a second. At least the stage time turns the
     /// early close off.
     public var secureAggregationQuietSeconds: Double?
+    /// The quiet times an aggregator takes, in seconds.
+    public static let secureAggregationQuietSecondsRange: ClosedRange<Double> = 0.1...600
     /// Differential privacy for the run; none by default.
     public var privacy: PrivacyRequest?
     /// How the local learning rate moves across the run's rounds.

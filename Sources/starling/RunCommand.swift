@@ -191,7 +191,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             if let secaggQuietSeconds {
                 guard secagg else { throw ValidationError("--secagg-quiet-seconds needs secure aggregation") }
-                guard secaggQuietSeconds.isFinite, (0.1...600).contains(secaggQuietSeconds) else {
+                guard secaggQuietSeconds.isFinite,
+                    StartRunRequest.secureAggregationQuietSecondsRange.contains(secaggQuietSeconds)
+                else {
                     throw ValidationError("--secagg-quiet-seconds must be between 0.1 and 600")
                 }
             }

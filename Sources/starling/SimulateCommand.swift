@@ -75,7 +75,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if let quietSeconds {
             guard secagg else { throw ValidationError("--quiet-seconds needs secure aggregation") }
-            guard quietSeconds.isFinite, (0.1...600).contains(quietSeconds) else {
+            guard quietSeconds.isFinite, StartRunRequest.secureAggregationQuietSecondsRange.contains(quietSeconds)
+            else {
                 throw ValidationError("--quiet-seconds must be between 0.1 and 600")
             }
         }

@@ -148,7 +148,8 @@ struct SecureContribution {
         }
     }
 
-    /// Posts the masked input as ``send(_:json:)`` posts the other messages.
+    /// Posts the masked input, as bare words from its own storage, as ``send(_:_:)`` posts the
+    /// other messages.
     private func send(_ masked: MaskedInput) async throws(StarlingHTTPError) {
         let (client, path) = (client, path(.maskedInput) + (masked.excludedQueryItem.map { "&" + $0 } ?? ""))
         let body = masked.withWireBytes { ByteBuffer(bytes: $0) }

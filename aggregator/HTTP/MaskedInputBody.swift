@@ -1,6 +1,5 @@
 import Hummingbird
 import NIOCore
-import SecureAggregation
 
 /// A masked input's body read into words as its parts arrive: the 400 kB of a 100k-parameter input
 /// are not gathered into one buffer first and then copied into words. The array grows with what
@@ -8,7 +7,7 @@ import SecureAggregation
 /// reserve memory it does not send. Words may be split between parts; a body that is not a whole
 /// number of words is 400 `secagg_invalid_message`.
 struct MaskedInputBody {
-    private(set) var words: [UInt32] = []
+    private var words: [UInt32] = []
     /// The bytes of a word that a part ended inside of.
     private var partial: [UInt8] = []
     private var count = 0

@@ -101,7 +101,7 @@ struct RunPlan: Codable, Sendable, Equatable {
         if let quietSeconds = request.secureAggregationQuietSeconds {
             try check(request.secureAggregation ?? true, "secure_aggregation_quiet_seconds needs secure aggregation")
             try check(
-                quietSeconds.isFinite && (0.1...600).contains(quietSeconds),
+                quietSeconds.isFinite && StartRunRequest.secureAggregationQuietSecondsRange.contains(quietSeconds),
                 "secure_aggregation_quiet_seconds must be in [0.1, 600]")
         }
         let overSelection = request.overSelection ?? 0
