@@ -25,8 +25,7 @@ public final class FleetSimulation: Sendable {
     }
 
     private let devices: [SimulatedDevice]
-    private let weights = SharedWeights()
-    private let dropout: SimulatedDropout
+    private let commons: FleetCommons
     private let watching = Atomic<Int>(0)
 
     public var deviceIds: [String] { devices.map(\.identity.deviceId) }
@@ -34,9 +33,14 @@ public final class FleetSimulation: Sendable {
     /// How many devices have had their first watch answered, so the aggregator counts them online.
     public var devicesWatching: Int { watching.load(ordering: .relaxed) }
 
+    /// Devices masking and sending their vectors at once: enough to keep two cores and the
+    /// aggregator busy, few enough that the process holds a few vectors in flight, not thousands.
+    private static let maskingTurns = 8
+
     private init(devices: [SimulatedDevice], dropout: SimulatedDropout) {
         self.devices = devices
-        self.dropout = dropout
+        commons = FleetCommons(
+            weights: SharedWeights(), dropout: dropout, maskingTurns: MaskedInputTurns(count: Self.maskingTurns))
     }
 
     /// Enrolls `count` devices at `aggregatorURL` with `token` (one that admits `count` devices),
@@ -93,7 +97,7 @@ public final class FleetSimulation: Sendable {
 
     /// How many devices vanish in `round`.
     public func vanishing(round: Int) -> Int {
-        devices.indices.filter { dropout.stage(device: $0, round: round) != nil }.count
+        devices.indices.filter { commons.dropout.stage(device: $0, round: round) != nil }.count
     }
 
     /// Runs every device until the calling task is cancelled. The devices train side by side on
@@ -105,8 +109,7 @@ public final class FleetSimulation: Sendable {
             for device in devices {
                 group.addTask {
                     await device.run(
-                        weights: self.weights, dropout: self.dropout,
-                        watching: { self.watching.add(1, ordering: .relaxed) }, logger: logger)
+                        commons: self.commons, watching: { self.watching.add(1, ordering: .relaxed) }, logger: logger)
                 }
             }
         }

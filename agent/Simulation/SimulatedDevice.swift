@@ -28,7 +28,7 @@ struct SimulatedDevice: Sendable {
 
     /// Watches for round tasks until cancelled and carries out each new one beside the watch, as the
     /// agent's watch and training services do; `watching` runs once the first watch was answered.
-    func run(weights: SharedWeights, dropout: SimulatedDropout, watching: @Sendable () -> Void, logger: Logger) async {
+    func run(commons: FleetCommons, watching: @Sendable () -> Void, logger: Logger) async {
         var revision = ""
         var dispatched: Set<String> = []
         var backoff = Backoff(generator: SystemRandomNumberGenerator())
@@ -56,7 +56,7 @@ struct SimulatedDevice: Sendable {
                 let now = Date()
                 for task in desired.rounds where task.deadline > now {
                     guard dispatched.insert("\(task.runId)/\(task.round)/\(task.attempt)").inserted else { continue }
-                    group.addTask { await carryOut(task, weights: weights, dropout: dropout, logger: logger) }
+                    group.addTask { await carryOut(task, commons: commons, logger: logger) }
                 }
                 revision = desired.revision
             }
@@ -64,12 +64,12 @@ struct SimulatedDevice: Sendable {
         }
     }
 
-    private func carryOut(_ task: RoundTask, weights: SharedWeights, dropout: SimulatedDropout, logger: Logger) async {
+    private func carryOut(_ task: RoundTask, commons: FleetCommons, logger: Logger) async {
         do {
             guard task.kind == .train else {
                 throw AgentError.aggregator("a simulated device only trains; it was asked to \(task.kind.rawValue)")
             }
-            try await train(task, weights: weights, vanishing: dropout.stage(device: index, round: task.round))
+            try await train(task, commons: commons)
         } catch {
             guard !Task.isCancelled else { return }
             logger.warning(
@@ -78,8 +78,9 @@ struct SimulatedDevice: Sendable {
         }
     }
 
-    private func train(_ task: RoundTask, weights: SharedWeights, vanishing: SecAggStage?) async throws(AgentError) {
-        let base = try await weights.bundle(for: task, client: client)
+    private func train(_ task: RoundTask, commons: FleetCommons) async throws(AgentError) {
+        let base = try await commons.weights.bundle(for: task, client: client)
+        let vanishing = commons.dropout.stage(device: index, round: task.round)
         let (train, eval) = (train, eval)
         let result: LocalResult<ModelUpdate>
         do {
@@ -89,12 +90,15 @@ struct SimulatedDevice: Sendable {
         } catch {
             throw .invalidModel("\(error)")
         }
-        switch result {
+        // The update is handed over, not kept: it is encoded before the key stages and only the
+        // encoding waits for the masked-input stage, for every device of the process at once.
+        switch consume result {
         case .contribute(let update):
             if let secure = task.secureAggregation {
                 var contribution = SecureContribution(client: client, task: task, secure: secure)
                 contribution.vanishesBefore = vanishing
-                try await contribution.submit(update)
+                contribution.maskingTurns = commons.maskingTurns
+                try await contribution.submit(consume update)
             } else if vanishing == nil {
                 try await Rejoin.upload(
                     update.encoded(), to: APIPath.deviceUpdate(runId: task.runId, round: task.round),

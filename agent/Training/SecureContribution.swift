@@ -26,10 +26,14 @@ struct SecureContribution {
     /// A simulated device (``FleetSimulation``) that loses power before this stage: it sends
     /// nothing from that stage on, and the aggregator recovers its masks as for any dropout.
     var vanishesBefore: SecAggStage? = nil
+    /// The process's turns at masking and sending, when many devices share it (``FleetSimulation``).
+    var maskingTurns: MaskedInputTurns? = nil
 
     /// Takes part with a training update.
-    func submit(_ update: ModelUpdate) async throws(AgentError) {
-        try await submit(words: try encode(update))
+    func submit(_ update: consuming ModelUpdate) async throws(AgentError) {
+        let words = try encode(update)
+        _ = consume update
+        try await submit(words: words)
     }
 
     /// Takes part with evaluation figures, laid out by ``SecureMetricsLayout``.
@@ -71,8 +75,7 @@ struct SecureContribution {
             try await send(.shareKeys, try protocolClient.shareKeys(keys))
             let relayed: RelayedShares = try await reply(for: .maskedInput)
             guard present(at: .maskedInput) else { return }
-            let masked = try protocolClient.maskInput(relayed, input: consume input)
-            try await send(masked)
+            try await maskAndSend(relayed, input: consume input, with: &protocolClient)
             let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
             guard present(at: .unmasking) else { return }
             try await send(.unmasking, try protocolClient.unmask(unmasking))
@@ -83,6 +86,17 @@ struct SecureContribution {
         } catch {
             throw .secureAggregation("\(error)")
         }
+    }
+
+    /// Masks `input` in place and posts it, in one of the process's turns when it has them.
+    private func maskAndSend(
+        _ relayed: RelayedShares, input: consuming [UInt32], with protocolClient: inout SecAggClient
+    )
+        async throws
+    {
+        try await maskingTurns?.take()
+        defer { maskingTurns?.give() }
+        try await send(try protocolClient.maskInput(relayed, input: input))
     }
 
     /// Whether the device still takes part when `stage` opens.
@@ -149,10 +163,11 @@ struct SecureContribution {
     }
 
     /// Posts the masked input, as bare words from its own storage, as ``send(_:_:)`` posts the
-    /// other messages.
-    private func send(_ masked: MaskedInput) async throws(StarlingHTTPError) {
+    /// other messages; the words go once they are in the request body.
+    private func send(_ masked: consuming MaskedInput) async throws(StarlingHTTPError) {
         let (client, path) = (client, path(.maskedInput) + (masked.excludedQueryItem.map { "&" + $0 } ?? ""))
         let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
+        _ = consume masked
         try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
             let _: SecureAggregationReceipt = try await client.post(path, body: body)
         }
