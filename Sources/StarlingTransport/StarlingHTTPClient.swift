@@ -12,7 +12,9 @@ import StarlingProtocol
 
 /// A small HTTPS client for the Starling API: JSON and binary bodies, bearer tokens, mutual TLS,
 /// and one typed error for everything that can go wrong, so callers can tell a refused connection
-/// from an API error code.
+/// from an API error code. It speaks HTTP/2 where the server offers it (the aggregator's device
+/// listener), so an agent's held watch and its round calls share one connection, and HTTP/1.1
+/// elsewhere.
 ///
 /// - Important: call ``shutdown()`` before dropping the last reference.
 public final class StarlingHTTPClient: Sendable {
@@ -37,7 +39,6 @@ public final class StarlingHTTPClient: Sendable {
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(10)))
         configuration.decompression = .disabled
-        configuration.httpVersion = .http1Only
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -21,10 +21,10 @@ struct SimulationRunner {
     func run(binaries: StarlingBinaries) async throws(AdminError) {
         try binaries.check(agentToo: false)
         let descriptors = DescriptorLimit.raise()
-        // Each device holds up to two connections at once (its watch and its round's long poll),
-        // here and at the aggregator, whose device listener may hold what its public listener
-        // leaves of the same limit.
-        let connections = 2 * settings.devices + 256
+        // Each device holds one connection, here and at the aggregator (its watch, its round's long
+        // polls and its uploads are streams of one HTTP/2 connection); the aggregator's device
+        // listener may hold what its public listener leaves of the same limit.
+        let connections = Self.connections(devices: settings.devices)
         guard descriptors >= connections + 1_024,
             ConnectionLimits.deviceListenerBudget(otherListeners: 1) >= connections
         else {
@@ -63,7 +63,7 @@ struct SimulationRunner {
 
     private func simulate(_ fleet: DemoFleet) async throws(AdminError) {
         let endpoints = try await fleet.startAggregator(options: [
-            "--max-connections", String(2 * settings.devices + 256),
+            "--max-connections", String(Self.connections(devices: settings.devices)),
         ]).endpoints
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         let result: Result<Void, AdminError>
@@ -209,6 +209,9 @@ struct SimulationRunner {
             }
         }
     }
+
+    /// The connections a fleet of `devices` holds: one a device, and room for the admin's.
+    private static func connections(devices: Int) -> Int { devices + 256 }
 
     private static func rows(of table: CSVTable) -> [LabelledSample] {
         let width = table.featureNames.count

@@ -4,8 +4,9 @@ import StarlingTransport
 import Synchronization
 
 /// The device id each open mutual-TLS connection authenticated as. A connection's peer certificate
-/// cannot change, and agents send many requests on one connection, so the certificate is fetched
-/// from the TLS handler and parsed once per connection; the entry goes when the connection closes.
+/// cannot change, and agents send many requests on one connection (HTTP/2 streams side by side, or
+/// HTTP/1.1 requests in turn), so the certificate is fetched from the TLS handler and parsed once
+/// per connection; the entry goes when the connection closes.
 final class ConnectionIdentities: Sendable {
     private struct Entry {
         weak var channel: (any Channel)?
@@ -14,8 +15,10 @@ final class ConnectionIdentities: Sendable {
 
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
-    /// The common name of the client certificate `channel` was opened with; nil without one.
-    func deviceID(of channel: any Channel) async -> String? {
+    /// The common name of the client certificate `channel` was opened with (for an HTTP/2 stream,
+    /// its connection); nil without one.
+    func deviceID(of request: any Channel) async -> String? {
+        let channel = request.acceptedConnection
         let key = ObjectIdentifier(channel)
         let known = entries.withLock { entries in
             entries[key].flatMap { $0.channel === channel ? $0.deviceID : nil }

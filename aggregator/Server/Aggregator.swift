@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 import NIOHTTPTypes
@@ -94,11 +95,16 @@ public struct Aggregator: Sendable {
             .public: Self.routes(of: publicRouter), .device: Self.routes(of: deviceRouter),
         ]
         do {
-            publicApp = try Self.application(
+            let publicGate = ConnectionGate(limits: configuration.connectionLimits)
+            publicApp = Self.application(
                 router: publicRouter,
-                tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil),
-                address: configuration.listen, gate: ConnectionGate(limits: configuration.connectionLimits),
-                logger: logger,
+                server: try .tls(
+                    .http1(
+                        configuration: .init(additionalChannelHandlers: [
+                            Self.deadlines(publicGate), ConnectClosingHandler(),
+                        ])),
+                    tlsConfiguration: try TLSConfigurations.server(identity: identity.server, clientCA: nil)),
+                address: configuration.listen, logger: logger,
                 onBound: { port in
                     await announcer.publicListenerBound(port: port)
                     guard storage.engine.dialect == .postgresql else { return }
@@ -110,11 +116,20 @@ public struct Aggregator: Sendable {
                         logger.error("cannot record this replica's listener", metadata: ["error": "\(error)"])
                     }
                 })
-            deviceApp = try Self.application(
+            let deviceGate = ConnectionGate(limits: configuration.deviceConnectionLimits)
+            let deviceTLS = try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM)
+            deviceApp = Self.application(
                 router: deviceRouter,
-                tls: try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM),
-                address: deviceAddress, gate: ConnectionGate(limits: configuration.deviceConnectionLimits),
-                logger: logger,
+                server: HTTPServerBuilder { responder in
+                    try DeviceListenerChannel(
+                        tls: deviceTLS, gate: deviceGate,
+                        requestHandlers: [
+                            RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart>(
+                                gate: deviceGate, admitsConnection: false),
+                            ConnectClosingHandler(),
+                        ], responder: responder)
+                },
+                address: deviceAddress, logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
         } catch {
             throw BootstrapError("cannot configure TLS: \(error)")
@@ -190,15 +205,12 @@ public struct Aggregator: Sendable {
 
     /// One HTTPS listener; `onBound` learns the port it bound.
     private static func application(
-        router: Router<AggregatorRequestContext>, tls: TLSConfiguration, address: ListenAddress,
-        gate: ConnectionGate, logger: Logger, onBound: @escaping @Sendable (Int) async -> Void
-    ) throws -> any Service {
+        router: Router<AggregatorRequestContext>, server: HTTPServerBuilder, address: ListenAddress,
+        logger: Logger, onBound: @escaping @Sendable (Int) async -> Void
+    ) -> any Service {
         Application(
             router: router,
-            server: try .tls(
-                .http1(
-                    configuration: .init(additionalChannelHandlers: [Self.deadlines(gate), ConnectClosingHandler()])),
-                tlsConfiguration: tls),
+            server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -16,6 +16,10 @@ public protocol ResponsePartShape: Sendable {
 /// admission through the listener's ``ConnectionGate``, then a deadline for the first request head
 /// (which also bounds the TLS handshake), one between requests, and one between the reads of a
 /// body. A connection that misses one is closed; a request already being answered is never cut.
+///
+/// Behind a ``ConnectionAdmissionHandler`` (a listener that negotiates HTTP/2), it leaves admission
+/// to that handler and keeps the deadlines of one HTTP/1.1 connection or of one HTTP/2 stream,
+/// whose misses close that stream alone.
 public final class RequestDeadlineHandler<Request: RequestPartShape, Response: ResponsePartShape>:
     ChannelDuplexHandler, RemovableChannelHandler
 {
@@ -30,12 +34,20 @@ public final class RequestDeadlineHandler<Request: RequestPartShape, Response: R
     private var outstanding = 0
     private var readingBody = false
     private var admitted = false
+    private let admitsConnection: Bool
 
-    public init(gate: ConnectionGate) {
+    /// Deadlines from `gate`'s limits; with `admitsConnection` false, a connection (or the HTTP/2
+    /// connection of a stream) that a ``ConnectionAdmissionHandler`` admitted.
+    public init(gate: ConnectionGate, admitsConnection: Bool = true) {
         self.gate = gate
+        self.admitsConnection = admitsConnection
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
+        guard admitsConnection else {
+            arm(context, seconds: gate.limits.firstRequestSeconds)
+            return
+        }
         guard gate.admit(context.channel) else {
             context.close(promise: nil)
             return
@@ -66,7 +78,7 @@ public final class RequestDeadlineHandler<Request: RequestPartShape, Response: R
         if part.isRequestHead {
             outstanding += 1
             readingBody = true
-            gate.spoke(context.channel)
+            gate.spoke(context.channel.acceptedConnection)
             arm(context, seconds: gate.limits.bodyReadSeconds)
         } else if part.isRequestEnd {
             readingBody = false
