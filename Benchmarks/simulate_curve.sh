@@ -7,6 +7,11 @@
 # and, given Flower's figures of the same run (flower_secagg.sh's end_to_end_n{100,1000}_p100000_drop10
 # lines, --flower FILE), one ratio line per size Flower could run: Starling / Flower.
 #
+# The devices speak HTTP/2, as agents do (one connection a device); the sizes of
+# SIMULATE_HTTP1_SIZES (default 100, 1,000 and 3,000) run again over HTTP/1.1 (two connections a
+# device), as lines whose metric ends in _http1: HTTP/1.1 costs less CPU, HTTP/2 fewer descriptors
+# and less memory, and 10,000 devices over HTTP/1.1 need more descriptors than this machine allows.
+#
 # Environment: SIMULATE_SIZES="100 1000" runs other sizes; SIMULATE_GROUP=G the SecAgg+ group size
 # for cohorts above it (default 100); STARLING_BIN_DIR=dir skips the build and uses the binaries there.
 set -euo pipefail
@@ -33,31 +38,34 @@ group="${SIMULATE_GROUP:-100}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for devices in ${SIMULATE_SIZES:-100 1000 3000 10000}; do
-    grouping=()
+# One size over one transport: the agents' HTTP/2 (one connection a device) or HTTP/1.1 (two).
+simulate_size() {
+    local devices=$1 transport=$2
+    local grouping=() protocol=() suffix=""
     if [ "$devices" -gt "$group" ]; then grouping=(--group-size "$group"); fi
+    if [ "$transport" = http1 ]; then protocol=(--no-http2); suffix="_http1"; fi
     # The stage time must outlast the simulated fleet's own work in a stage, which two cores do for
     # all N devices in turn: 15 ms a device, at least 5 s. A stage that has heard from most of every
     # group closes half a second after its last answer (the quiet time; its default, a tenth of the
     # stage time, is sized for devices that each do their own work, not for a whole fleet taking
     # turns on two cores, whose answers come every few milliseconds), so the devices that vanished
     # cost that, not the stage time.
-    stage=$(( devices * 15 / 1000 ))
+    local stage=$(( devices * 15 / 1000 ))
     [ "$stage" -lt 5 ] && stage=5
     # A size the machine's open-file limit cannot hold is refused by the simulator up front; the
     # curve goes on with the other sizes.
     if ! "$bin/starling" simulate --devices "$devices" --rounds 3 --dropout 0.1 --stage-seconds "$stage" --quiet-seconds 0.5 \
-        --model 64-512-128-10 --rows-per-device 16 --data "$root/data/digits.csv" "${grouping[@]}" --json \
-        >"$work/n$devices.jsonl"; then
-        echo "simulate_curve: $devices devices could not be simulated here (see above)" >&2
-        continue
+        --model 64-512-128-10 --rows-per-device 16 --data "$root/data/digits.csv" "${grouping[@]}" "${protocol[@]}" --json \
+        >"$work/n$devices$suffix.jsonl"; then
+        echo "simulate_curve: $devices devices over $transport could not be simulated here (see above)" >&2
+        return
     fi
-    python3 - "$work/n$devices.jsonl" "$devices" "$flower" <<'PY'
+    python3 - "$work/n$devices$suffix.jsonl" "$devices" "$suffix" "$flower" <<'PY'
 import json, statistics, sys
 rounds = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-devices, flower = int(sys.argv[2]), sys.argv[3]
+devices, suffix, flower = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 median = sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2]
-metric = f"round_seconds_n{devices}_drop10"
+metric = f"round_seconds_n{devices}_drop10{suffix}"
 print(json.dumps({"bench": "simulate", "metric": metric, "value": round(median["seconds"], 3), "unit": "s",
                   "survivors": median["survivors"], "vanished": median["vanished"],
                   "stages": {k: round(v, 3) for k, v in median["stages"].items()}}))
@@ -69,4 +77,7 @@ if flower:
                               "value": round(median["seconds"] / peer["value"], 4), "unit": "ratio",
                               "peer": peer.get("peer", "flower")}))
 PY
-done
+}
+
+for devices in ${SIMULATE_SIZES:-100 1000 3000 10000}; do simulate_size "$devices" http2; done
+for devices in ${SIMULATE_HTTP1_SIZES:-100 1000 3000}; do simulate_size "$devices" http1; done

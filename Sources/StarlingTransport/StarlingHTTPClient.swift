@@ -12,9 +12,8 @@ import StarlingProtocol
 
 /// A small HTTPS client for the Starling API: JSON and binary bodies, bearer tokens, mutual TLS,
 /// and one typed error for everything that can go wrong, so callers can tell a refused connection
-/// from an API error code. It speaks HTTP/2 where the server offers it (the aggregator's device
-/// listener), so an agent's held watch and its round calls share one connection, and HTTP/1.1
-/// elsewhere.
+/// from an API error code. A device's client offers HTTP/2, which the aggregator's device listener
+/// takes, so the device's held watch and its round calls share one connection.
 ///
 /// - Important: call ``shutdown()`` before dropping the last reference.
 public final class StarlingHTTPClient: Sendable {
@@ -27,9 +26,11 @@ public final class StarlingHTTPClient: Sendable {
     public static let responseLimit = 256 << 20
 
     /// A client for `baseURL` (`https://host:port` or `http://…` when `tls` is nil); `observer`
-    /// sees every answer read whole (see ``StarlingHTTPExchange``).
+    /// sees every answer read whole (see ``StarlingHTTPExchange``). With `http2` it offers HTTP/2
+    /// (ALPN) beside HTTP/1.1 and sends its calls side by side on one connection when the server
+    /// takes it; without, one call at a time a connection.
     public init(
-        baseURL: String, tls: TLSConfiguration?, bearerToken: String? = nil,
+        baseURL: String, tls: TLSConfiguration?, bearerToken: String? = nil, http2: Bool = false,
         observer: (@Sendable (StarlingHTTPExchange) -> Void)? = nil
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -39,6 +40,7 @@ public final class StarlingHTTPClient: Sendable {
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(10)))
         configuration.decompression = .disabled
+        configuration.httpVersion = http2 ? .automatic : .http1Only
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

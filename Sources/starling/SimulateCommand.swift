@@ -58,6 +58,13 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Work folder (default: a new temporary folder).")
     var workDir: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "The devices speak HTTP/2, as agents do: one connection a device; --no-http2 gives each device HTTP/1.1 connections, two at a time."
+    )
+    var http2 = true
+
     @Flag(help: "Keep the work folder and the aggregator's log.")
     var keep = false
 
@@ -97,7 +104,8 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = SimulationSettings(
             devices: devices, architecture: model, rounds: rounds, secureAggregation: secagg, dropout: dropout,
-            groupSize: groupSize, stageSeconds: stageSeconds, quietSeconds: quietSeconds, rowsPerDevice: rowsPerDevice,
+            groupSize: groupSize, stageSeconds: stageSeconds, quietSeconds: quietSeconds, http2: http2,
+            rowsPerDevice: rowsPerDevice,
             deadlineSeconds: deadline,
             data: URL(fileURLWithPath: data), labelColumn: label, seed: seed,
             workDirectory: workDir.map { URL(fileURLWithPath: $0) }, keep: keep)

@@ -21,10 +21,7 @@ struct SimulationRunner {
     func run(binaries: StarlingBinaries) async throws(AdminError) {
         try binaries.check(agentToo: false)
         let descriptors = DescriptorLimit.raise()
-        // Each device holds one connection, here and at the aggregator (its watch, its round's long
-        // polls and its uploads are streams of one HTTP/2 connection); the aggregator's device
-        // listener may hold what its public listener leaves of the same limit.
-        let connections = Self.connections(devices: settings.devices)
+        // The aggregator's device listener may hold what its public listener leaves of the limit.
         guard descriptors >= connections + 1_024,
             ConnectionLimits.deviceListenerBudget(otherListeners: 1) >= connections
         else {
@@ -63,7 +60,7 @@ struct SimulationRunner {
 
     private func simulate(_ fleet: DemoFleet) async throws(AdminError) {
         let endpoints = try await fleet.startAggregator(options: [
-            "--max-connections", String(Self.connections(devices: settings.devices)),
+            "--max-connections", String(connections),
         ]).endpoints
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         let result: Result<Void, AdminError>
@@ -108,7 +105,7 @@ struct SimulationRunner {
         do {
             devices = try await FleetSimulation.enroll(
                 count: settings.devices, aggregatorURL: endpoints.url, caPEM: caPEM, token: token.token,
-                dropout: SimulatedDropout(rate: settings.dropout, seed: settings.seed)
+                dropout: SimulatedDropout(rate: settings.dropout, seed: settings.seed), http2: settings.http2
             ) { index in
                 let start = index * perDevice
                 let mine = (0..<perDevice).map { rows[(start + $0) % rows.count] }
@@ -210,8 +207,10 @@ struct SimulationRunner {
         }
     }
 
-    /// The connections a fleet of `devices` holds: one a device, and room for the admin's.
-    private static func connections(devices: Int) -> Int { devices + 256 }
+    /// The connections the fleet holds, here and at the aggregator, with room for the admin's: one
+    /// a device over HTTP/2 (its watch, its round's long polls and its uploads are streams of it),
+    /// up to two over HTTP/1.1 (its watch and its round's long poll).
+    private var connections: Int { settings.devices * (settings.http2 ? 1 : 2) + 256 }
 
     private static func rows(of table: CSVTable) -> [LabelledSample] {
         let width = table.featureNames.count

@@ -1,7 +1,8 @@
 import Foundation
 
 /// What `starling simulate` runs: how many in-process devices, the model and rounds, secure
-/// aggregation and its groups, and how many devices vanish in each round.
+/// aggregation and its groups, how many devices vanish in each round, and whether the devices speak
+/// HTTP/2 (one connection a device) or HTTP/1.1 (two).
 struct SimulationSettings: Sendable {
     var devices: Int
     var architecture: String
@@ -11,6 +12,7 @@ struct SimulationSettings: Sendable {
     var groupSize: Int?
     var stageSeconds: Double
     var quietSeconds: Double?
+    var http2: Bool
     var rowsPerDevice: Int
     var deadlineSeconds: Double
     var data: URL

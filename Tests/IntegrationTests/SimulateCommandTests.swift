@@ -17,6 +17,15 @@ final class SimulateCommandTests: XCTestCase {
     }
 
     func test_simulatedRounds_withGroupsAndDropouts_completeAndReportTheirStages() async throws {
+        try await simulateTwelveDevices()
+    }
+
+    func test_devicesSpeakingHTTP1_completeTheSameRounds() async throws {
+        try await simulateTwelveDevices(["--no-http2"])
+    }
+
+    /// Two rounds of twelve devices in groups of six, two vanishing in each, with `options` added.
+    private func simulateTwelveDevices(_ options: [String] = []) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(
             "starling-simulate-it-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -28,7 +37,7 @@ final class SimulateCommandTests: XCTestCase {
                 "simulate", "--devices", "12", "--rounds", "2", "--dropout", "0.2", "--seed", "3", "--group-size",
                 "6", "--stage-seconds", "10", "--rows-per-device", "8", "--model", "64-16-10", "--data",
                 TestData.digits.path, "--work-dir", work.path, "--json",
-            ],
+            ] + options,
             environment: [:])
 
         XCTAssertEqual(result.status, 0, result.stderr + result.stdout)

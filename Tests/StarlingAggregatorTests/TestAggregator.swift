@@ -95,12 +95,13 @@ final class TestAggregator: Sendable {
         if removingFolder { try? FileManager.default.removeItem(at: folder) }
     }
 
+    /// A client of the aggregator's; with a device `identity`, one that speaks HTTP/2 as agents do.
     static func client(_ url: String, caPEM: String, token: String? = nil, identity: TLSIdentity? = nil) throws
         -> StarlingHTTPClient
     {
         StarlingHTTPClient(
             baseURL: url, tls: try TLSConfigurations.client(trusting: caPEM, identity: identity), bearerToken: token,
-            observer: OpenAPIContract.failingTestOnViolation)
+            http2: identity != nil, observer: OpenAPIContract.failingTestOnViolation)
     }
 
     /// Enrolls a device with a fresh token that gives it `tags`, the device asking for `requesting`

@@ -58,11 +58,12 @@ public struct DeviceIdentity: Sendable, Equatable {
         }
     }
 
-    /// A client for the device listener, presenting the device certificate (mutual TLS).
-    func makeDeviceClient() throws(AgentError) -> StarlingHTTPClient {
+    /// A client for the device listener, presenting the device certificate (mutual TLS), speaking
+    /// HTTP/2 unless `http2` is false (see ``StarlingHTTPClient``).
+    func makeDeviceClient(http2: Bool = true) throws(AgentError) -> StarlingHTTPClient {
         do {
             let tls = try TLSConfigurations.client(trusting: caCertificatePEM, identity: tls)
-            return StarlingHTTPClient(baseURL: deviceURL, tls: tls)
+            return StarlingHTTPClient(baseURL: deviceURL, tls: tls, http2: http2)
         } catch {
             throw .unreadableFile(path: "identity", reason: error.description)
         }

@@ -44,10 +44,11 @@ public final class FleetSimulation: Sendable {
     }
 
     /// Enrolls `count` devices at `aggregatorURL` with `token` (one that admits `count` devices),
-    /// `concurrency` at a time; device `i` holds `rows(i)`.
+    /// `concurrency` at a time; device `i` holds `rows(i)`. The devices speak HTTP/2, as agents do,
+    /// unless `http2` is false.
     public static func enroll(
         count: Int, aggregatorURL: String, caPEM: String, token: String, dropout: SimulatedDropout,
-        concurrency: Int = 16, rows: @escaping @Sendable (Int) -> Rows
+        http2: Bool = true, concurrency: Int = 16, rows: @escaping @Sendable (Int) -> Rows
     ) async throws(AgentError) -> FleetSimulation {
         let outcome = await withTaskGroup(of: Result<(Int, SimulatedDevice), AgentError>.self) { group in
             var enrolled: [(Int, SimulatedDevice)] = []
@@ -63,7 +64,8 @@ public final class FleetSimulation: Sendable {
                             (
                                 index,
                                 SimulatedDevice(
-                                    index: index, identity: identity, client: try identity.makeDeviceClient(),
+                                    index: index, identity: identity,
+                                    client: try identity.makeDeviceClient(http2: http2),
                                     train: samples.train, eval: samples.eval)
                             ))
                     } catch {
