@@ -186,7 +186,9 @@ struct SimulationRunner {
                 return
             }
             do {
-                try await Task.sleep(for: .milliseconds(50))
+                // Reading a run decodes its rounds' cohorts: every 50 ms at 1,000 devices, less
+                // often for fleets whose rounds take minutes.
+                try await Task.sleep(for: .milliseconds(max(50, settings.devices / 50)))
             } catch {
                 throw .failed("the simulation was cancelled")
             }

@@ -16,7 +16,7 @@ final class RunMachineFailureReportTests: XCTestCase {
                 secureStageSeconds: nil, seed: 7),
             baseVersion: 1, startedAt: start)
         _ = machine.tick(now: start, eligible: (0..<clients).map { "d\($0)" })
-        return (machine, machine.cohort)
+        return (machine, machine.cohort.devices)
     }
 
     func test_aFailureReport_isAcceptedOnce_andRefusesTheDevicesLaterUpdate() {

@@ -216,7 +216,8 @@ final class RunMachineTests: XCTestCase {
         for var machine in moments {
             let revision = machine.revision
             XCTAssertEqual(
-                machine.restarted(at: restart), [.issueTasks(cohort: cohort, deadline: restart.addingTimeInterval(60))])
+                machine.restarted(at: restart),
+                [.issueTasks(cohort: cohort.devices, deadline: restart.addingTimeInterval(60))])
             XCTAssertEqual(machine.attempt, 2)
             XCTAssertEqual(machine.stage, .advertiseKeys)
             XCTAssertEqual(machine.admission(of: "a"), .accepted, "every device of the cohort starts over")

@@ -303,14 +303,17 @@ actor RunCoordinator: Service {
     func tick() async {
         guard !runs.isEmpty, store.leadership.isLeader else { return }
         let now = clock()
-        let candidates = devices.activeDevices()
-        let online = candidates.filter { devices.isOnline($0, at: now) }
+        let online =
+            runs.values.contains { $0.machine.wantsEligibleDevices }
+            ? devices.activeDevices().filter { devices.isOnline($0, at: now) } : []
         for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
             // Monitor runs add up windows, which devices without samples have too.
             let needsSamples = run.record.plan.kind != .monitor
-            let eligible = online.filter {
-                (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
-            }.map(\.id)
+            let eligible =
+                run.machine.wantsEligibleDevices
+                ? online.filter {
+                    (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
+                }.map(\.id) : []
             await handle(id) { $0.tick(now: now, eligible: eligible) }
             await closeQuietStages(runID: id, at: now)
         }
@@ -330,7 +333,7 @@ actor RunCoordinator: Service {
         if run.machine.revision != revision, !run.machine.isFinished, !(deferring && run.machine.defersWrites) {
             run.record.state = run.machine.cohort.isEmpty ? run.record.state : .running
             run.round.state = run.machine.cohort.isEmpty ? .waiting : .running
-            run.round.cohort = run.machine.cohort
+            run.round.cohort = run.machine.cohort.devices
             run.round.deadline = run.machine.collectionDeadline ?? run.round.deadline
             runs[runID] = run
             if await persist(run) { runs[runID]?.markDurable(run.machine) }

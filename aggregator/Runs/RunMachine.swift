@@ -124,7 +124,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// The version the round starts from (evaluated, for evaluation runs); 0 for statistics.
     private(set) var baseVersion: Int
     /// The devices chosen for the round, once chosen.
-    private(set) var cohort: [String] = []
+    private(set) var cohort: Cohort = []
     private(set) var phase: Phase
     /// Counts phase changes, so that a write of an older machine never replaces a newer one.
     private(set) var revision = 0
@@ -229,7 +229,17 @@ struct RunMachine: Codable, Sendable, Equatable {
         return deadline
     }
 
-    /// Time passed; `eligible` are the devices that could join now.
+    /// Whether ``tick(now:eligible:)`` looks at the eligible devices now: a buffered run always, a
+    /// round only while it waits for its cohort. The others are not given them, which spares the
+    /// coordinator a pass over the whole fleet at every tick of a round.
+    var wantsEligibleDevices: Bool {
+        guard configuration.buffering == nil else { return true }
+        if case .waitingForDevices = phase { return true }
+        return false
+    }
+
+    /// Time passed; `eligible` are the devices that could join now (none when
+    /// ``wantsEligibleDevices`` is false).
     mutating func tick(now: Date, eligible: [String]) -> [Action] {
         if let buffering = configuration.buffering, let stageSeconds = configuration.secureStageSeconds {
             return groupedTick(now: now, eligible: eligible, size: buffering.size, stageSeconds: stageSeconds)
@@ -238,10 +248,10 @@ struct RunMachine: Codable, Sendable, Equatable {
         switch phase {
         case .waitingForDevices(let until):
             if eligible.count >= configuration.minClients {
-                cohort = selectCohort(from: eligible)
+                cohort = Cohort(selectCohort(from: eligible))
                 let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
                 move(to: .collecting(deadline: deadline, received: [], failed: [:]))
-                return [.issueTasks(cohort: cohort, deadline: deadline)]
+                return [.issueTasks(cohort: cohort.devices, deadline: deadline)]
             }
             guard now >= until else { return [] }
             return fail(
@@ -423,7 +433,7 @@ struct RunMachine: Codable, Sendable, Equatable {
         case .collecting, .secureStage, .aggregating:
             attempt += 1
             move(to: .collecting(deadline: deadline, received: [], failed: [:]))
-            return [.issueTasks(cohort: cohort, deadline: deadline)]
+            return [.issueTasks(cohort: cohort.devices, deadline: deadline)]
         case .completed, .failed:
             return []
         }
