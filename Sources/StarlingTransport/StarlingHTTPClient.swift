@@ -12,8 +12,8 @@ import StarlingProtocol
 
 /// A small HTTPS client for the Starling API: JSON and binary bodies, bearer tokens, mutual TLS,
 /// and one typed error for everything that can go wrong, so callers can tell a refused connection
-/// from an API error code. A device's client offers HTTP/2, which the aggregator's device listener
-/// takes, so the device's held watch and its round calls share one connection.
+/// from an API error code. A device's client offers HTTP/2: where the aggregator's device listener
+/// takes it (`--device-http2`), the device's held watch and its round calls share one connection.
 ///
 /// - Important: call ``shutdown()`` before dropping the last reference.
 public final class StarlingHTTPClient: Sendable {

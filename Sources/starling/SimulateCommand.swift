@@ -59,11 +59,10 @@ struct SimulateCommand: AsyncParsableCommand {
     var workDir: String?
 
     @Flag(
-        inversion: .prefixedNo,
         help:
-            "The devices speak HTTP/2, as agents do: one connection a device; --no-http2 gives each device HTTP/1.1 connections, two at a time."
+            "Run the aggregator with --device-http2: the devices (which offer HTTP/2, as agents do) hold one connection each instead of two."
     )
-    var http2 = true
+    var http2 = false
 
     @Flag(help: "Keep the work folder and the aggregator's log.")
     var keep = false

@@ -59,9 +59,9 @@ struct SimulationRunner {
     }
 
     private func simulate(_ fleet: DemoFleet) async throws(AdminError) {
-        let endpoints = try await fleet.startAggregator(options: [
-            "--max-connections", String(connections),
-        ]).endpoints
+        let endpoints = try await fleet.startAggregator(
+            options: ["--max-connections", String(connections)] + (settings.http2 ? ["--device-http2"] : [])
+        ).endpoints
         let admin = try AdminClient(connection: try fleet.adminConnection(to: endpoints))
         let result: Result<Void, AdminError>
         do throws(AdminError) {
@@ -105,7 +105,7 @@ struct SimulationRunner {
         do {
             devices = try await FleetSimulation.enroll(
                 count: settings.devices, aggregatorURL: endpoints.url, caPEM: caPEM, token: token.token,
-                dropout: SimulatedDropout(rate: settings.dropout, seed: settings.seed), http2: settings.http2
+                dropout: SimulatedDropout(rate: settings.dropout, seed: settings.seed)
             ) { index in
                 let start = index * perDevice
                 let mine = (0..<perDevice).map { rows[(start + $0) % rows.count] }

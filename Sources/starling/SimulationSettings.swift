@@ -1,8 +1,8 @@
 import Foundation
 
 /// What `starling simulate` runs: how many in-process devices, the model and rounds, secure
-/// aggregation and its groups, how many devices vanish in each round, and whether the devices speak
-/// HTTP/2 (one connection a device) or HTTP/1.1 (two).
+/// aggregation and its groups, how many devices vanish in each round, and whether the aggregator's
+/// device listener offers HTTP/2 (one connection a device) or HTTP/1.1 alone (two).
 struct SimulationSettings: Sendable {
     var devices: Int
     var architecture: String

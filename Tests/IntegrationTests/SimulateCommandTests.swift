@@ -20,8 +20,8 @@ final class SimulateCommandTests: XCTestCase {
         try await simulateTwelveDevices()
     }
 
-    func test_devicesSpeakingHTTP1_completeTheSameRounds() async throws {
-        try await simulateTwelveDevices(["--no-http2"])
+    func test_devicesOverHTTP2_completeTheSameRounds() async throws {
+        try await simulateTwelveDevices(["--http2"])
     }
 
     /// Two rounds of twelve devices in groups of six, two vanishing in each, with `options` added.

@@ -8,13 +8,14 @@ import XCTest
 
 @testable import StarlingAggregator
 
-/// The device listener speaks HTTP/2 to agents that offer it: a device's held watch and its other
-/// calls share one connection, so a fleet costs the aggregator one descriptor a device; a stream
-/// whose body stalls is reset at the body deadline while the connection and its other streams go
-/// on.
+/// With `--device-http2` the device listener speaks HTTP/2 to agents, which offer it: a device's
+/// held watch and its other calls share one connection, so a fleet costs the aggregator one
+/// descriptor a device; a stream whose body stalls is reset at the body deadline while the
+/// connection and its other streams go on. Without it, and to clients that offer only HTTP/1.1,
+/// the listener answers HTTP/1.1.
 final class DeviceHTTP2Tests: XCTestCase {
     func test_aHeldWatchAndAnotherCall_shareOneConnection() async throws {
-        let aggregator = try await TestAggregator.start()
+        let aggregator = try await TestAggregator.start(deviceHTTP2: true)
         let port = try Self.port(of: aggregator.endpoints.deviceUrl)
         let device = try await aggregator.enroll()
         do {
@@ -40,7 +41,7 @@ final class DeviceHTTP2Tests: XCTestCase {
     func test_aStreamWhoseBodyStalls_isResetAtTheBodyDeadline_andTheConnectionGoesOn() async throws {
         let limits = ConnectionLimits(
             firstRequestSeconds: 30, idleSeconds: 30, bodyReadSeconds: 1, maximumConnections: 64)
-        let aggregator = try await TestAggregator.start(connectionLimits: limits)
+        let aggregator = try await TestAggregator.start(connectionLimits: limits, deviceHTTP2: true)
         let port = try Self.port(of: aggregator.endpoints.deviceUrl)
         let device = try await aggregator.enroll()
         let client = HTTPClient(
@@ -90,11 +91,20 @@ final class DeviceHTTP2Tests: XCTestCase {
     }
 
     func test_aDeviceOfferingOnlyHTTP1_isServedAsBefore() async throws {
-        let aggregator = try await TestAggregator.start()
+        try await watchOverHTTP1(listenerOffersHTTP2: true, clientOffersHTTP2: false)
+    }
+
+    func test_byDefault_theListenerAnswersHTTP1_toAClientThatOffersHTTP2() async throws {
+        try await watchOverHTTP1(listenerOffersHTTP2: false, clientOffersHTTP2: true)
+    }
+
+    /// A watch that must be answered over HTTP/1.1 and taken as the device's.
+    private func watchOverHTTP1(listenerOffersHTTP2: Bool, clientOffersHTTP2: Bool) async throws {
+        let aggregator = try await TestAggregator.start(deviceHTTP2: listenerOffersHTTP2)
         let device = try await aggregator.enroll()
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try TLSConfigurations.client(trusting: aggregator.caPEM, identity: device.identity))
-        configuration.httpVersion = .http1Only
+        configuration.httpVersion = clientOffersHTTP2 ? .automatic : .http1Only
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             var watch = HTTPClientRequest(url: aggregator.endpoints.deviceUrl + APIPath.deviceWatch)
@@ -120,9 +130,14 @@ final class DeviceHTTP2Tests: XCTestCase {
     }
 
     /// Established TCP connections on loopback whose far end is `port`: the client ends of the
-    /// connections to one listener.
+    /// connections to one listener. The kernel's table is read to its end (it is longer than the one
+    /// read that a file of no size gets).
     private static func connections(toPort port: Int) throws -> Int {
-        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let file = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/net/tcp"))
+        defer { try? file.close() }
+        var bytes = Data()
+        while let chunk = try file.read(upToCount: 1 << 16), !chunk.isEmpty { bytes += chunk }
+        let table = String(decoding: bytes, as: UTF8.self)
         return table.split(separator: "\n").dropFirst().filter { line in
             let fields = line.split(separator: " ")
             guard fields.count > 3 else { return false }

@@ -58,12 +58,13 @@ public struct DeviceIdentity: Sendable, Equatable {
         }
     }
 
-    /// A client for the device listener, presenting the device certificate (mutual TLS), speaking
-    /// HTTP/2 unless `http2` is false (see ``StarlingHTTPClient``).
-    func makeDeviceClient(http2: Bool = true) throws(AgentError) -> StarlingHTTPClient {
+    /// A client for the device listener, presenting the device certificate (mutual TLS) and
+    /// offering HTTP/2, which an aggregator run with `--device-http2` takes (see
+    /// ``StarlingHTTPClient``).
+    func makeDeviceClient() throws(AgentError) -> StarlingHTTPClient {
         do {
             let tls = try TLSConfigurations.client(trusting: caCertificatePEM, identity: tls)
-            return StarlingHTTPClient(baseURL: deviceURL, tls: tls, http2: http2)
+            return StarlingHTTPClient(baseURL: deviceURL, tls: tls, http2: true)
         } catch {
             throw .unreadableFile(path: "identity", reason: error.description)
         }

@@ -44,11 +44,10 @@ public final class FleetSimulation: Sendable {
     }
 
     /// Enrolls `count` devices at `aggregatorURL` with `token` (one that admits `count` devices),
-    /// `concurrency` at a time; device `i` holds `rows(i)`. The devices speak HTTP/2, as agents do,
-    /// unless `http2` is false.
+    /// `concurrency` at a time; device `i` holds `rows(i)`.
     public static func enroll(
         count: Int, aggregatorURL: String, caPEM: String, token: String, dropout: SimulatedDropout,
-        http2: Bool = true, concurrency: Int = 16, rows: @escaping @Sendable (Int) -> Rows
+        concurrency: Int = 16, rows: @escaping @Sendable (Int) -> Rows
     ) async throws(AgentError) -> FleetSimulation {
         let outcome = await withTaskGroup(of: Result<(Int, SimulatedDevice), AgentError>.self) { group in
             var enrolled: [(Int, SimulatedDevice)] = []
@@ -65,7 +64,7 @@ public final class FleetSimulation: Sendable {
                                 index,
                                 SimulatedDevice(
                                     index: index, identity: identity,
-                                    client: try identity.makeDeviceClient(http2: http2),
+                                    client: try identity.makeDeviceClient(),
                                     train: samples.train, eval: samples.eval)
                             ))
                     } catch {

@@ -120,15 +120,22 @@ public struct Aggregator: Sendable {
             let deviceTLS = try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM)
             deviceApp = Self.application(
                 router: deviceRouter,
-                server: HTTPServerBuilder { responder in
-                    try DeviceListenerChannel(
-                        tls: deviceTLS, gate: deviceGate,
-                        requestHandlers: [
-                            RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart>(
-                                gate: deviceGate, admitsConnection: false),
-                            ConnectClosingHandler(),
-                        ], responder: responder)
-                },
+                server: configuration.deviceHTTP2
+                    ? HTTPServerBuilder { responder in
+                        try DeviceListenerChannel(
+                            tls: deviceTLS, gate: deviceGate,
+                            requestHandlers: [
+                                RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart>(
+                                    gate: deviceGate, admitsConnection: false),
+                                ConnectClosingHandler(),
+                            ], responder: responder)
+                    }
+                    : try .tls(
+                        .http1(
+                            configuration: .init(additionalChannelHandlers: [
+                                Self.deadlines(deviceGate), ConnectClosingHandler(),
+                            ])),
+                        tlsConfiguration: deviceTLS),
                 address: deviceAddress, logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
         } catch {

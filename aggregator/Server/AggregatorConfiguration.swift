@@ -29,6 +29,9 @@ public struct AggregatorConfiguration: Sendable {
     /// The same for the device listener, whose cap may go up to what the other listeners leave of
     /// the descriptor limit (``ConnectionLimits/deviceListenerBudget(otherListeners:)``).
     public var deviceConnectionLimits: ConnectionLimits
+    /// Whether the device listener offers HTTP/2 beside HTTP/1.1 (``DeviceListenerChannel``): one
+    /// connection a device and less memory, at more CPU a request.
+    public var deviceHTTP2: Bool
     /// Where monitor alerts are posted as JSON (`http://` or `https://`); nil records them only.
     public var alertWebhook: String?
     /// How often the monitor rules are judged.
@@ -53,8 +56,9 @@ public struct AggregatorConfiguration: Sendable {
         alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
         monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
         secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil,
-        leaderIdleTimeout: Duration = .seconds(5), advertisedDeviceURL: String? = nil
+        leaderIdleTimeout: Duration = .seconds(5), advertisedDeviceURL: String? = nil, deviceHTTP2: Bool = false
     ) {
+        self.deviceHTTP2 = deviceHTTP2
         self.advertisedDeviceURL = advertisedDeviceURL
         self.databaseURL = databaseURL
         self.leaderIdleTimeout = leaderIdleTimeout
