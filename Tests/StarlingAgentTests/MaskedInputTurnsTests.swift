@@ -65,12 +65,7 @@ final class MaskedInputTurnsTests: XCTestCase {
         let waiter = Task { try await turns.take() }
         try await Wait.until("the device to wait", timeout: .seconds(10)) { turns.waiting == 1 ? true : nil }
         waiter.cancel()
-        do {
-            try await waiter.value
-            XCTFail("a cancelled wait must not end with a turn")
-        } catch {
-            XCTAssertTrue(error is CancellationError, "\(error)")
-        }
+        await assertCancelled(waiter)
         XCTAssertEqual(turns.waiting, 0)
         turns.give()
         XCTAssertEqual(turns.available, 1, "the turn goes back to the pool, not to the cancelled device")
@@ -82,12 +77,17 @@ final class MaskedInputTurnsTests: XCTestCase {
             withUnsafeCurrentTask { $0?.cancel() }
             try await turns.take()
         }
-        do {
-            try await asked.value
-            XCTFail("a cancelled device must not get a turn")
-        } catch {
-            XCTAssertTrue(error is CancellationError, "\(error)")
-        }
+        await assertCancelled(asked)
         XCTAssertEqual(turns.available, 2)
+    }
+
+    /// `device` ended with `CancellationError`, not with a turn.
+    private func assertCancelled(_ device: Task<Void, any Error>, line: UInt = #line) async {
+        do {
+            try await device.value
+            XCTFail("a cancelled device got a turn", line: line)
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)", line: line)
+        }
     }
 }

@@ -16,10 +16,14 @@ final class ShutdownTests: XCTestCase {
             await aggregator.broadcasterWaiters > 0 ? true : nil
         }
         let stopping = ContinuousClock.now
-        try await aggregator.stop()
-        let answer = try await held
-        XCTAssertEqual(answer.revision, current.revision)
-        XCTAssertLessThan(ContinuousClock.now - stopping, .seconds(3), "shutdown waited out the long-poll")
+        do {
+            try await aggregator.stop()
+            let answer = try await held
+            XCTAssertEqual(answer.revision, current.revision)
+            XCTAssertLessThan(ContinuousClock.now - stopping, .seconds(3), "shutdown waited out the long-poll")
+        } catch {
+            XCTFail("the held watch was not answered as the aggregator stopped: \(error)")
+        }
         await device.client.shutdown()
     }
 }
