@@ -63,8 +63,7 @@ public final class FleetSimulation: Sendable {
                             (
                                 index,
                                 SimulatedDevice(
-                                    index: index, identity: identity,
-                                    client: try identity.makeDeviceClient(),
+                                    index: index, identity: identity, client: try identity.makeDeviceClient(),
                                     train: samples.train, eval: samples.eval)
                             ))
                     } catch {

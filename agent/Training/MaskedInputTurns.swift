@@ -50,11 +50,17 @@ final class MaskedInputTurns: Sendable {
     /// Waits for a turn and takes it; give it back with ``give()``. A task cancelled while it waits
     /// takes none and gets `CancellationError`.
     func take() async throws(CancellationError) {
-        let ticket = state.withLock { state in
+        if Task.isCancelled { throw CancellationError() }
+        let ticket: UInt64? = state.withLock { state in
+            if state.free > 0 {
+                state.free -= 1
+                return nil
+            }
             state.issued += 1
             state.tickets[state.issued] = .issued
             return state.issued
         }
+        guard let ticket else { return }
         let granted = await withTaskCancellationHandler {
             await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
                 let now: Bool? = state.withLock { state in

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
+import NIOCore
 import NIOHTTPTypes
 public import ServiceLifecycle
 import StarlingStorage
@@ -98,12 +99,8 @@ public struct Aggregator: Sendable {
             let publicGate = ConnectionGate(limits: configuration.connectionLimits)
             publicApp = Self.application(
                 router: publicRouter,
-                server: try .tls(
-                    .http1(
-                        configuration: .init(additionalChannelHandlers: [
-                            Self.deadlines(publicGate), ConnectClosingHandler(),
-                        ])),
-                    tlsConfiguration: try TLSConfigurations.server(identity: identity.server, clientCA: nil)),
+                server: try Self.https1(
+                    tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil), gate: publicGate),
                 address: configuration.listen, logger: logger,
                 onBound: { port in
                     await announcer.publicListenerBound(port: port)
@@ -124,18 +121,10 @@ public struct Aggregator: Sendable {
                     ? HTTPServerBuilder { responder in
                         try DeviceListenerChannel(
                             tls: deviceTLS, gate: deviceGate,
-                            requestHandlers: [
-                                RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart>(
-                                    gate: deviceGate, admitsConnection: false),
-                                ConnectClosingHandler(),
-                            ], responder: responder)
+                            requestHandlers: Self.requestHandlers(deviceGate, admitsConnection: false),
+                            responder: responder)
                     }
-                    : try .tls(
-                        .http1(
-                            configuration: .init(additionalChannelHandlers: [
-                                Self.deadlines(deviceGate), ConnectClosingHandler(),
-                            ])),
-                        tlsConfiguration: deviceTLS),
+                    : try Self.https1(tls: deviceTLS, gate: deviceGate),
                 address: deviceAddress, logger: logger,
                 onBound: { port in await announcer.deviceListenerBound(port: port) })
         } catch {
@@ -205,9 +194,25 @@ public struct Aggregator: Sendable {
         Set(router.routes.map { "\($0.method.rawValue) \($0.path)" })
     }
 
-    /// The handler that holds one connection of a listener to its ``ConnectionLimits``.
-    private static func deadlines(_ gate: ConnectionGate) -> RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart> {
-        RequestDeadlineHandler(gate: gate)
+    /// The handler that holds one connection (or HTTP/2 stream) of a listener to its
+    /// ``ConnectionLimits``, admitting the connection to `gate` unless a
+    /// ``ConnectionAdmissionHandler`` did.
+    private static func deadlines(_ gate: ConnectionGate, admitsConnection: Bool = true)
+        -> RequestDeadlineHandler<HTTPRequestPart, HTTPResponsePart>
+    {
+        RequestDeadlineHandler(gate: gate, admitsConnection: admitsConnection)
+    }
+
+    /// What every request of an HTTPS listener passes: its deadlines and the `CONNECT` closer.
+    private static func requestHandlers(_ gate: ConnectionGate, admitsConnection: Bool = true)
+        -> [any RemovableChannelHandler]
+    {
+        [deadlines(gate, admitsConnection: admitsConnection), ConnectClosingHandler()]
+    }
+
+    /// An HTTPS listener speaking HTTP/1.1 alone.
+    private static func https1(tls: TLSConfiguration, gate: ConnectionGate) throws -> HTTPServerBuilder {
+        try .tls(.http1(configuration: .init(additionalChannelHandlers: requestHandlers(gate))), tlsConfiguration: tls)
     }
 
     /// One HTTPS listener; `onBound` learns the port it bound.
