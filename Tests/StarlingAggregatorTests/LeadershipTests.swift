@@ -95,6 +95,47 @@ final class LeadershipTests: XCTestCase {
     }
 
     func test_aChangeOnOneReplica_wakesAWatchHeldOnAnother() async throws {
+        try await withRelayedReplicas { here, there in
+            let held = await there.current
+            let herePrevious = await here.current
+            let woken = Task { await there.waitForChange(from: held, timeout: .seconds(60)) }
+            _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
+                await there.waiterCount == 1 ? true : nil
+            }
+            await here.bump()
+            let revision = await woken.value
+            XCTAssertNotEqual(revision, held, "the watch held on the other replica woke with a new revision")
+            let hereNow = await here.current
+            XCTAssertEqual(
+                hereNow, "here.\(Int(herePrevious.split(separator: ".")[1])! + 1)",
+                "a replica does not wake itself twice for its own change")
+        }
+    }
+
+    func test_progressOnOneReplica_wakesAReplyWaitingOnAnother_butNotItsWatches() async throws {
+        try await withRelayedReplicas { here, there in
+            let (held, mark) = (await there.current, await there.currentProgress)
+            let watch = Task { await there.waitForChange(from: held, timeout: .seconds(60)) }
+            let reply = Task { await there.waitForProgress(from: mark, timeout: .seconds(60)) }
+            _ = try await Wait.until("a watch and a reply to wait", timeout: .seconds(30)) {
+                let (watches, replies) = (await there.waiterCount, await there.progressWaiterCount)
+                return watches == 1 && replies == 1 ? true : nil
+            }
+            await here.progressed()
+            let progress = await reply.value
+            XCTAssertGreaterThan(progress, mark, "the reply waiting on the other replica woke")
+            let (watches, revision) = (await there.waiterCount, await there.current)
+            XCTAssertEqual(watches, 1, "the watch held on the other replica is still held")
+            XCTAssertEqual(revision, held)
+            watch.cancel()
+        }
+    }
+
+    /// Two replicas' broadcasters joined by their relays through one PostgreSQL database, once both
+    /// listen.
+    private func withRelayedReplicas(
+        _ body: (_ here: RevisionBroadcaster, _ there: RevisionBroadcaster) async throws -> Void
+    ) async throws {
         let server = try PostgreSQLTestSchema()
         let engine = try PostgreSQLEngine(url: server.url)
         try await engine.write { db in try PostgreSQLSchema.migrate(db) }
@@ -116,24 +157,18 @@ final class LeadershipTests: XCTestCase {
             let (hereNow, thereNow) = (await here.current, await there.current)
             return hereNow != "here.0" && thereNow != "there.0" ? true : nil
         }
-        let held = await there.current
-        let herePrevious = await here.current
-        let woken = Task { await there.waitForChange(from: held, timeout: .seconds(60)) }
-        _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
-            await there.waiterCount == 1 ? true : nil
+        let outcome: Result<Void, any Error>
+        do {
+            try await body(here, there)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
-        await here.bump()
-        let revision = await woken.value
-        XCTAssertNotEqual(revision, held, "the watch held on the other replica woke with a new revision")
-        let hereNow = await here.current
-        XCTAssertEqual(
-            hereNow, "here.\(Int(herePrevious.split(separator: ".")[1])! + 1)",
-            "a replica does not wake itself twice for its own change")
-
         for task in running { task.cancel() }
         for task in running { _ = try? await task.value }
         try await engine.close()
         try await server.drop()
+        try outcome.get()
     }
 }
 

@@ -94,12 +94,31 @@ final class SecureRoundProtocolTests: XCTestCase {
                 self.path(task, .advertiseKeys), bytes: Array(SecAggBinary.encode(keys[1]).dropLast()),
                 contentType: SecAggBinary.mediaType, as: SecureAggregationReceipt.self)
         }
+        // How long a reply may be held is the device's to say, within bounds; one that may not wait
+        // is 409 at once while its stage has not opened.
+        await assertAPIError(status: 400, code: "secagg_invalid_message") {
+            try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=56")
+        }
+        await assertAPIError(status: 409, code: "secagg_pending") {
+            try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=0")
+        }
+        // A stage closing changes no device's desired state: a held watch stays held while the
+        // stage's replies go out.
+        let state = try await devices[0].watch()
+        let heldWatch = Task { try await devices[0].watch(revision: state.revision, wait: 55) }
+        _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
+            await aggregator.broadcasterWaiters == 1 ? true : nil
+        }
         try await send(1, .advertiseKeys, keys[1])
 
         for index in 0..<2 {
             let neighbours: NeighbourKeys = try await reply(index, .shareKeys)
             try await send(index, .shareKeys, try clients[index].shareKeys(neighbours))
         }
+        let watches = await aggregator.broadcasterWaiters
+        XCTAssertEqual(watches, 1, "the key-advertising stage closed without answering the held watch")
+        heldWatch.cancel()
+        _ = try? await heldWatch.value
         let deltas: [Float] = [0.1, 0.5]
         let samples = [30, 10]
         let accuracies = [0.5, 0.9]

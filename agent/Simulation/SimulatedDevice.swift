@@ -23,9 +23,6 @@ struct SimulatedDevice: Sendable {
     let train: [LabelledSample]
     let eval: [LabelledSample]
 
-    /// How long the aggregator may hold a watch.
-    private static let waitSeconds = 25.0
-
     /// Watches for round tasks until cancelled and carries out each new one beside the watch, as the
     /// agent's watch and training services do; `watching` runs once the first watch was answered.
     func run(commons: FleetCommons, watching: @Sendable () -> Void, logger: Logger) async {
@@ -41,8 +38,8 @@ struct SimulatedDevice: Sendable {
                         APIPath.deviceWatch,
                         json: WatchRequest(
                             revision: revision, sampleCount: train.count + eval.count, runningModel: nil,
-                            waitSeconds: Self.waitSeconds),
-                        timeout: .seconds(Self.waitSeconds + 15))
+                            waitSeconds: WatchService.waitSeconds),
+                        timeout: .seconds(WatchService.waitSeconds + 15))
                 } catch {
                     logger.debug("watch failed", metadata: ["device": "\(identity.deviceId)", "reason": "\(error)"])
                     try? await Task.sleep(for: backoff.nextDelay())

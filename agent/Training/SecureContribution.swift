@@ -173,6 +173,10 @@ struct SecureContribution {
         }
     }
 
+    /// How long the aggregator may hold a request for a stage's reply: a stage of a large cohort
+    /// can take minutes, and every device of it waits.
+    static let replyWaitSeconds = 50
+
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
     /// over, asking again when the link drops.
     private func reply<Reply: SecAggBinaryMessage>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
@@ -180,7 +184,9 @@ struct SecureContribution {
         return try await Rejoin.retrying(until: giveUp) { () throws(StarlingHTTPError) in
             while true {
                 do throws(StarlingHTTPError) {
-                    let bytes = try await client.getBytes(path, accept: SecAggBinary.mediaType, timeout: .seconds(30))
+                    let bytes = try await client.getBytes(
+                        path + "&wait=\(Self.replyWaitSeconds)", accept: SecAggBinary.mediaType,
+                        timeout: .seconds(Self.replyWaitSeconds + 15))
                     do {
                         return try SecAggBinary.decode(Reply.self, from: bytes)
                     } catch {

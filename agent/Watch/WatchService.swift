@@ -26,8 +26,9 @@ struct WatchService: Service {
     let seed: UInt64
     let logger: Logger
 
-    /// How long the aggregator may hold a watch open.
-    static let waitSeconds = 25.0
+    /// How long the aggregator may hold a watch open: every renewal is a request the aggregator
+    /// answers for each device of the fleet, so it is held nearly as long as it allows.
+    static let waitSeconds = 50.0
 
     /// - Important: the round-task stream is not finished here: the training service ends on its own
     ///   graceful shutdown, and a service that returned before being asked would fail the group.

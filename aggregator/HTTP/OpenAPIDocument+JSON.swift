@@ -5160,6 +5160,19 @@ extension OpenAPIDocument {
     "/v1/device/runs/{id}/rounds/{n}/secagg/{stage}": {
       "get": {
         "operationId": "awaitSecureAggregationReply",
+        "parameters": [
+          {
+            "description": "How long, in seconds, the request may be held before 409 `secagg_pending` (20 when left out); anything else than a whole number from 0 to 55 is 400 `secagg_invalid_message`.",
+            "in": "query",
+            "name": "wait",
+            "required": false,
+            "schema": {
+              "maximum": 55,
+              "minimum": 0,
+              "type": "integer"
+            }
+          }
+        ],
         "responses": {
           "200": {
             "content": {
@@ -5189,7 +5202,7 @@ extension OpenAPIDocument {
             "deviceCertificate": []
           }
         ],
-        "summary": "The aggregator's reply for a stage, held until the stage closes (409 `secagg_pending` after 20 s).",
+        "summary": "The aggregator's reply for a stage, held until the stage closes (409 `secagg_pending` after 20 s, or `wait`).",
         "tags": [
           "device"
         ]

@@ -10,10 +10,13 @@ import StarlingProtocol
 /// it (`Content-Type` and `Accept` of ``SecAggBinary/mediaType``), in SecAgg+'s compact binary
 /// form. Every request names the
 /// attempt of the round its task gave (`?attempt=2`; 1 when left out): after a restart a secure round
-/// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`.
+/// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`. A
+/// `GET` may name how long it can be held (`?wait=50`).
 enum SecureAggregationRoutes {
-    /// How long a `GET` waits for its stage before answering 409 `secagg_pending`.
+    /// How long a `GET` waits for its stage before answering 409 `secagg_pending`, unless it asks
+    /// for another wait (`?wait=50`, in seconds, at most ``longestReplyWait``).
     static let replyWait: Duration = .seconds(20)
+    static let longestReplyWait = 55
 
     /// Takes one stage message; masked inputs count as uploads in the metrics.
     static func receive(
@@ -63,7 +66,7 @@ enum SecureAggregationRoutes {
         let (roundID, round, stage) = try location(context)
         let reply = try await runs.awaitSecureReply(
             runId: roundID, round: round, attempt: try attempt(request), device: device, stage: stage,
-            timeout: replyWait)
+            timeout: try wait(request))
         let binary = request.headers[.accept]?.contains(SecAggBinary.mediaType) == true
         switch reply {
         case .neighbourKeys(let keys): return binary ? Self.binary(keys) : try JSONResponse.make(keys)
@@ -103,6 +106,16 @@ enum SecureAggregationRoutes {
             throw .badRequest(.secaggInvalidMessage, "attempt must be a whole number from 1 to 1000000")
         }
         return attempt
+    }
+
+    /// How long the device asks its reply to be held: `wait` seconds, 0…``longestReplyWait``.
+    private static func wait(_ request: Request) throws(APIError) -> Duration {
+        guard let text = request.uri.queryParameters.get("wait") else { return replyWait }
+        guard let seconds = Int(text), (0...longestReplyWait).contains(seconds) else {
+            throw .badRequest(
+                .secaggInvalidMessage, "wait must be a whole number of seconds from 0 to \(longestReplyWait)")
+        }
+        return .seconds(seconds)
     }
 
     /// The clients a masked input's `excluded` query parameter names: at most 4,096 indices.

@@ -77,8 +77,17 @@ extension RunCoordinator {
                 "the message speaks for client \(message.client), but this device is client \(seat.client)")
         }
         let now = clock()
-        try secure.receive(message, at: seat, now: now)
-        runs[runId]?.sessions[session] = secure
+        // Taken out while it changes, so that the change is made in place: a copy of a cohort's
+        // groups for each message made every message cost as much as the whole session. A message
+        // it refuses is refused before it changes anything.
+        runs[runId]?.sessions[session] = nil
+        do throws(APIError) {
+            try secure.receive(message, at: seat, now: now)
+            runs[runId]?.sessions[session] = secure
+        } catch {
+            runs[runId]?.sessions[session] = secure
+            throw error
+        }
         if case .advertisedKeys = message {
             await handle(runId) { $0.contributionStored(from: device, at: now) }
         } else if secure.stageComplete {
@@ -138,7 +147,7 @@ extension RunCoordinator {
     ) async throws(APIError) -> SecureReply {
         let limit = ContinuousClock.now + timeout
         while true {
-            let revision = await broadcaster.current
+            let progress = await broadcaster.currentProgress
             let ready =
                 store.leadership.isLeader
                 ? try await secureReplyIfReady(
@@ -147,7 +156,7 @@ extension RunCoordinator {
                     runId: runId, round: round, attempt: attempt, device: device, stage: stage)
             if let reply = ready { return reply }
             let remaining = limit - .now
-            guard remaining > .zero, await broadcaster.waitForChange(from: revision, timeout: remaining) != revision
+            guard remaining > .zero, await broadcaster.waitForProgress(from: progress, timeout: remaining) != progress
             else {
                 throw .conflict(
                     .secaggPending, "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
@@ -213,7 +222,8 @@ extension RunCoordinator {
                 "groups": "\(secure.liveGroups.count)",
             ])
         await publishSession(runID: runID, session: session)
-        await broadcaster.bump()
+        // Only the devices waiting for this stage's reply need to wake: no desired state changed.
+        await broadcaster.progressed()
         if secure.stage != nil, secure.stageComplete {
             await stageAnswered(runID: runID, session: session, at: now)
         }

@@ -171,7 +171,7 @@ extension RunCoordinator {
         try await store.storeSecureMessage(
             key, device: device, stage: stage, excluded: masked?.excluded ?? [], body: body,
             masked: masked.map { (seat.group, seat.client, $0.vector) })
-        await broadcaster.bump()
+        await broadcaster.progressed()
     }
 
     /// The reply `device` waits for in `stage`, from the published view, on a replica that does

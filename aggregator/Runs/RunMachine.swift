@@ -75,7 +75,7 @@ struct RunMachine: Codable, Sendable, Equatable {
         case waitingForDevices(until: Date)
         /// Plain contributions, or under SecAgg+ key advertisements, until `deadline`; `failed`
         /// holds the devices that reported they cannot contribute, with their reasons.
-        case collecting(deadline: Date, received: [String], failed: [String: ClientFailureReason])
+        case collecting(deadline: Date, received: DeviceRoster, failed: [String: ClientFailureReason])
         /// A SecAgg+ stage after key advertising, open until `deadline`.
         case secureStage(SecAggStage, deadline: Date)
         /// The contributions are being combined (plain) or their sum unmasked (SecAgg+), stepped by
@@ -124,7 +124,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// The version the round starts from (evaluated, for evaluation runs); 0 for statistics.
     private(set) var baseVersion: Int
     /// The devices chosen for the round, once chosen.
-    private(set) var cohort: Cohort = []
+    private(set) var cohort: DeviceRoster = []
     private(set) var phase: Phase
     /// Counts phase changes, so that a write of an older machine never replaces a newer one.
     private(set) var revision = 0
@@ -248,7 +248,7 @@ struct RunMachine: Codable, Sendable, Equatable {
         switch phase {
         case .waitingForDevices(let until):
             if eligible.count >= configuration.minClients {
-                cohort = Cohort(selectCohort(from: eligible))
+                cohort = DeviceRoster(selectCohort(from: eligible))
                 let deadline = now.addingTimeInterval(configuration.deadlineSeconds)
                 move(to: .collecting(deadline: deadline, received: [], failed: [:]))
                 return [.issueTasks(cohort: cohort.devices, deadline: deadline)]
@@ -309,6 +309,7 @@ struct RunMachine: Codable, Sendable, Equatable {
         if let buffering = configuration.buffering, let grant = grants.removeValue(forKey: device) {
             return (admission, buffered(device, staleness: round - grant.round, buffering))
         }
+        phase = .completed  // for the moment, so that `received` grows in place instead of being copied
         received.append(device)
         return (admission, answered(deadline: deadline, received: received, failed: failed, at: now))
     }
@@ -522,6 +523,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// Buffered runs: takes `device`'s update into the buffer, and makes a version of a full one.
     private mutating func buffered(_ device: String, staleness lag: Int, _ buffering: Buffering) -> [Action] {
         guard case .collecting(let deadline, var received, let failed) = phase else { return [] }
+        phase = .completed  // for the moment, so that `received` grows in place instead of being copied
         received.append(device)
         staleness[device] = lag
         guard received.count >= buffering.size else {
@@ -529,8 +531,8 @@ struct RunMachine: Codable, Sendable, Equatable {
             revision += 1
             return []
         }
-        move(to: .aggregating(contributors: received))
-        return [.combine(contributors: received)]
+        move(to: .aggregating(contributors: received.devices))
+        return [.combine(contributors: received.devices)]
     }
 
     /// Buffered runs: hands tasks to idle eligible devices up to `clients` training at once, drops
@@ -551,8 +553,8 @@ struct RunMachine: Codable, Sendable, Equatable {
                     "only \(received.count) of \(configuration.minClients) required updates arrived before the deadline"
                 )
             }
-            move(to: .aggregating(contributors: received))
-            return [.combine(contributors: received)]
+            move(to: .aggregating(contributors: received.devices))
+            return [.combine(contributors: received.devices)]
         }
         let open = configuration.clients - grants.count
         var idle = Array(Set(eligible).subtracting(grants.keys).subtracting(received)).sorted()
@@ -589,7 +591,7 @@ struct RunMachine: Codable, Sendable, Equatable {
     /// Moves on once `clients` contributions arrived or every device of the cohort answered;
     /// short of `minClients` contributions, fails naming how many devices reported which reason.
     private mutating func answered(
-        deadline: Date, received: [String], failed: [String: ClientFailureReason], at now: Date
+        deadline: Date, received: DeviceRoster, failed: [String: ClientFailureReason], at now: Date
     ) -> [Action] {
         guard received.count >= configuration.clients || received.count + failed.count == cohort.count else {
             phase = .collecting(deadline: deadline, received: received, failed: failed)
@@ -607,10 +609,10 @@ struct RunMachine: Codable, Sendable, Equatable {
         return closeCollection(received: received, at: now)
     }
 
-    private mutating func closeCollection(received: [String], at now: Date) -> [Action] {
+    private mutating func closeCollection(received: DeviceRoster, at now: Date) -> [Action] {
         guard let stageSeconds = configuration.secureStageSeconds else {
-            move(to: .aggregating(contributors: received))
-            return [.combine(contributors: received)]
+            move(to: .aggregating(contributors: received.devices))
+            return [.combine(contributors: received.devices)]
         }
         move(to: .secureStage(.shareKeys, deadline: now.addingTimeInterval(stageSeconds)))
         return [.closeSecureStage]

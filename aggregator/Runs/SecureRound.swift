@@ -218,10 +218,11 @@ struct SecureRound: Sendable {
     var liveGroups: [Group] { groups.filter { $0.dropped == nil } }
 
     /// The stage being collected; nil once every stage has closed (or every group was dropped).
-    var stage: SecAggStage? { liveGroups.first?.server.stage }
+    var stage: SecAggStage? { groups.first { $0.dropped == nil }?.server.stage }
 
-    /// Whether every device the open stage waits for, in every group still in, has answered.
-    var stageComplete: Bool { liveGroups.allSatisfy(\.server.stageComplete) }
+    /// Whether every device the open stage waits for, in every group still in, has answered
+    /// (asked after every message, so without gathering the groups still in).
+    var stageComplete: Bool { groups.allSatisfy { $0.dropped != nil || $0.server.stageComplete } }
 
     /// Whether the open stage after key advertising may close before its deadline although some
     /// devices have not answered: every group still in has heard from at least halfway from its

@@ -3,7 +3,7 @@ import ServiceLifecycle
 import StarlingStorage
 
 /// Keeps a replica sharing PostgreSQL with others up to date with their work: soon after any
-/// change (another replica's, through ``RevisionRelay``, or its own) and at least every
+/// change or progress (another replica's, through ``RevisionRelay``, or its own) and at least every
 /// ``interval``, the run coordinator catches up (``RunCoordinator/synchronize()``), and at most
 /// once an interval the device directory is read again (for enrollments, revocations and the
 /// heartbeats the other replicas stored) and the rollouts catch up (``Rollouts/synchronize()``).
@@ -28,7 +28,7 @@ struct ReplicaSync: Service {
             let clock = ContinuousClock()
             var reloaded = clock.now - interval
             while !Task.isCancelled {
-                let revision = await broadcaster.current
+                let progress = await broadcaster.currentProgress
                 if clock.now - reloaded >= interval {
                     reloaded = clock.now
                     do {
@@ -40,9 +40,9 @@ struct ReplicaSync: Service {
                 }
                 await runs.synchronize()
                 let waited = clock.now
-                let next = await broadcaster.waitForChange(from: revision, timeout: interval)
+                let next = await broadcaster.waitForProgress(from: progress, timeout: interval)
                 // A broadcaster that stopped (the aggregator is stopping) answers at once, unchanged.
-                let stopped = next == revision && clock.now - waited < interval
+                let stopped = next == progress && clock.now - waited < interval
                 try await Task.sleep(for: stopped ? interval : settle)
             }
         }

@@ -1,23 +1,46 @@
 import ServiceLifecycle
 
-/// The revision of every device's desired state, `"<bootId>.<counter>"`, and the long-polls that
-/// wait for it to change.
+/// The revision of every device's desired state, `"<bootId>.<counter>"`, a progress counter, and
+/// the long-polls that wait for either to change.
 ///
 /// Anything relevant to devices (a deployment, a round task issued or ended) calls ``bump()``,
-/// which wakes every waiting watch. As a `Service` it releases all waiters on graceful shutdown so
-/// held watches answer at once instead of delaying the listeners' shutdown.
+/// which wakes every waiting watch. A secure-aggregation stage closing changes no device's desired
+/// state: it calls ``progressed()``, which wakes only what waits for progress (the devices waiting
+/// for a stage's reply, and replicas catching up), so that a stage of a large cohort does not answer
+/// every held watch of the fleet. Progress also advances with every bump. As a `Service` it releases
+/// all waiters on graceful shutdown so held watches answer at once instead of delaying the
+/// listeners' shutdown.
 ///
 /// Changes made here are also offered on ``localChanges``, which ``RevisionRelay`` sends to the other
-/// replicas; what they change arrives through ``peerChanged()``.
+/// replicas; what they change arrives through ``peerChanged()`` and ``peerProgressed()``.
 ///
 /// - Important: put it after the HTTP applications in the service group, so it shuts down first.
 actor RevisionBroadcaster: Service {
+    /// What a change concerns, strongest last.
+    enum Change: Int, Comparable, Sendable {
+        /// Only the progress of a secure-aggregation stage.
+        case progress
+        /// Some device's desired state.
+        case desiredState
+
+        static func < (lhs: Change, rhs: Change) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// What a long-poll waits to move on from.
+    private enum Mark {
+        case revision(String)
+        case progress(Int)
+    }
+
     private let bootID: String
     private var counter = 0
-    /// One element per burst of local changes (the newest is kept until read).
+    private var progress = 0
+    /// One element per burst of local changes (the newest is kept until read); what the burst
+    /// changed is taken with ``takeLocalChange()``.
     nonisolated let localChanges: AsyncStream<Void>
     private let localContinuation: AsyncStream<Void>.Continuation
-    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var unrelayed: Change?
+    private var waiters: [Int: (mark: Mark, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var nextWaiter = 0
     private var closed = false
 
@@ -27,53 +50,103 @@ actor RevisionBroadcaster: Service {
     }
 
     /// How many watches are waiting now.
-    var waiterCount: Int { waiters.count }
+    var waiterCount: Int { waiters.values.count { if case .revision = $0.mark { true } else { false } } }
+
+    /// How many long-polls wait for progress now.
+    var progressWaiterCount: Int { waiters.count - waiterCount }
 
     /// The current revision.
     var current: String { "\(bootID).\(counter)" }
 
-    /// Marks a change and wakes every waiting watch, here and on the other replicas.
+    /// The current progress: it advances with every change of either kind.
+    var currentProgress: Int { progress }
+
+    /// Marks a change of desired state and wakes every waiting watch and long-poll, here and on the
+    /// other replicas.
     func bump() {
         peerChanged()
-        localContinuation.yield()
+        offer(.desiredState)
     }
 
-    /// Marks a change another replica made and wakes every waiting watch here.
+    /// Marks progress that changes no desired state and wakes what waits for progress, here and on
+    /// the other replicas.
+    func progressed() {
+        peerProgressed()
+        offer(.progress)
+    }
+
+    /// Marks a change of desired state another replica made and wakes every waiter here.
     func peerChanged() {
         counter += 1
-        resumeAll()
+        progress += 1
+        resume { _ in true }
+    }
+
+    /// Marks progress another replica made and wakes what waits for progress here.
+    func peerProgressed() {
+        progress += 1
+        resume { if case .progress = $0 { true } else { false } }
+    }
+
+    /// The strongest change made here since the last call, if any, for the relay to send.
+    func takeLocalChange() -> Change? {
+        defer { unrelayed = nil }
+        return unrelayed
     }
 
     /// Returns at once if `revision` is not current; otherwise when the revision changes, the
     /// broadcaster closes, or `timeout` passes. Returns the revision then current.
     func waitForChange(from revision: String, timeout: Duration) async -> String {
-        guard revision == current, !closed, timeout > .zero else { return current }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.nextChange(after: revision) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        await wait(for: .revision(revision), timeout: timeout)
         return current
+    }
+
+    /// Returns at once if progress is past `mark`; otherwise when it advances, the broadcaster
+    /// closes, or `timeout` passes. Returns the progress then current.
+    func waitForProgress(from mark: Int, timeout: Duration) async -> Int {
+        await wait(for: .progress(mark), timeout: timeout)
+        return progress
     }
 
     func run() async throws {
         try? await gracefulShutdown()
         closed = true
-        resumeAll()
+        resume { _ in true }
     }
 
-    /// Waits for the next bump, unless the revision has already moved on from `revision`: a bump
-    /// between the caller's check and this registration would otherwise go unnoticed.
-    private func nextChange(after revision: String) async {
+    private func offer(_ change: Change) {
+        unrelayed = max(unrelayed ?? change, change)
+        localContinuation.yield()
+    }
+
+    private func hasMoved(from mark: Mark) -> Bool {
+        switch mark {
+        case .revision(let revision): revision != current
+        case .progress(let seen): seen != progress
+        }
+    }
+
+    private func wait(for mark: Mark, timeout: Duration) async {
+        guard !hasMoved(from: mark), !closed, timeout > .zero else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.nextChange(after: mark) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Waits for the next change that moves `mark` on, unless it has already moved: a change between
+    /// the caller's check and this registration would otherwise go unnoticed.
+    private func nextChange(after mark: Mark) async {
         let id = nextWaiter
         nextWaiter += 1
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled || closed || revision != current {
+                if Task.isCancelled || closed || hasMoved(from: mark) {
                     continuation.resume()
                 } else {
-                    waiters[id] = continuation
+                    waiters[id] = (mark, continuation)
                 }
             }
         } onCancel: {
@@ -82,12 +155,12 @@ actor RevisionBroadcaster: Service {
     }
 
     private func cancelWaiter(_ id: Int) {
-        waiters.removeValue(forKey: id)?.resume()
+        waiters.removeValue(forKey: id)?.continuation.resume()
     }
 
-    private func resumeAll() {
-        let pending = waiters
-        waiters.removeAll()
-        for continuation in pending.values { continuation.resume() }
+    private func resume(where wakes: (Mark) -> Bool) {
+        let woken = waiters.filter { wakes($0.value.mark) }
+        for id in woken.keys { waiters[id] = nil }
+        for waiter in woken.values { waiter.continuation.resume() }
     }
 }

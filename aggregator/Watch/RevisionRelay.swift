@@ -2,14 +2,18 @@ import Logging
 import ServiceLifecycle
 import StarlingStorage
 
-/// Carries desired-state changes between replicas sharing a PostgreSQL database, so a watch held
-/// on any replica wakes when another changes something: each burst of local changes is one
-/// `NOTIFY` on ``channel`` naming this replica, and every notification from another replica wakes
-/// this one's waiting watches. Each direction has a session of its own, opened again when it fails
+/// Carries desired-state changes and secure-stage progress between replicas sharing a PostgreSQL
+/// database, so a watch or a stage's reply held on any replica wakes when another changes
+/// something: each burst of local changes is one `NOTIFY` on ``channel`` naming this replica (with
+/// ``progressSuffix`` when the burst only made progress), and every notification from another
+/// replica wakes this one's waiters for that kind of change. Each direction has a session of its own, opened again when it fails
 /// (the watches are woken then too, for a notification the broken session may have missed). On
 /// SQLite there is one process and nothing to carry.
 struct RevisionRelay: Service {
     static let channel = "starling_revision"
+    /// Ends the payload of a notification that only made progress (``RevisionBroadcaster/progressed()``);
+    /// a replica that does not know it takes the notification as a change of desired state.
+    static let progressSuffix = ";progress"
 
     let engine: any StorageEngine
     let broadcaster: RevisionBroadcaster
@@ -31,7 +35,7 @@ struct RevisionRelay: Service {
         }
     }
 
-    /// Wakes this replica's watches on every notification another replica sends.
+    /// Wakes this replica's waiters on every notification another replica sends.
     private func listen(on postgres: PostgreSQLEngine) async {
         while !Task.isCancelled {
             do {
@@ -40,7 +44,12 @@ struct RevisionRelay: Service {
                     try await session.listen(Self.channel) {
                         await broadcaster.peerChanged()
                     } receive: { payload in
-                        if payload != replica { await broadcaster.peerChanged() }
+                        guard payload != replica, payload != replica + Self.progressSuffix else { return }
+                        if payload.hasSuffix(Self.progressSuffix) {
+                            await broadcaster.peerProgressed()
+                        } else {
+                            await broadcaster.peerChanged()
+                        }
                     }
                 } catch {
                     await session.close()
@@ -60,6 +69,7 @@ struct RevisionRelay: Service {
     private func publish(on postgres: PostgreSQLEngine) async {
         var session: PostgreSQLSession?
         for await _ in broadcaster.localChanges {
+            guard let change = await broadcaster.takeLocalChange() else { continue }
             do {
                 let open: PostgreSQLSession
                 if let session, !session.isClosed {
@@ -68,7 +78,8 @@ struct RevisionRelay: Service {
                     open = try await postgres.openSession()
                 }
                 session = open
-                try await open.notify(Self.channel, payload: replica)
+                try await open.notify(
+                    Self.channel, payload: change == .desiredState ? replica : replica + Self.progressSuffix)
             } catch {
                 logger.warning("cannot tell other replicas of a change", metadata: ["error": "\(error)"])
                 await session?.close()
