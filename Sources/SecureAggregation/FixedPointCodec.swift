@@ -33,29 +33,45 @@ public struct FixedPointCodec: Sendable {
 
     /// The encoding of `values` each multiplied by `weight` (in `Float`), followed by `tail` as they
     /// are: what ``encode(_:using:)`` gives for `values.map { weight * $0 } + tail`, without
-    /// building that vector (a device's whole update) first.
+    /// building that vector (a device's whole update) first. Each random number rounds two values,
+    /// 32 bits each: rounding up with probability within 2^−32 of the fractional part.
     @inlinable
     public func encode(
         _ values: [Float], scaledBy weight: Float, then tail: [Float], using rng: inout some RandomNumberGenerator
     ) -> [UInt32] {
-        let (range, scale) = (Double(clippingRange), scale)
-        let top = Double((UInt64(1) << bits) - 1)
-        return [UInt32](unsafeUninitializedCapacity: values.count + tail.count) { words, initialized in
-            for (part, factor) in [(values, weight), (tail, 1)] {
-                part.withUnsafeBufferPointer { part in
-                    for value in part {
-                        let scaled = factor * value
-                        let clipped = scaled.isNaN ? 0 : min(max(Double(scaled), -range), range)
-                        // Never negative and at most 2^32 − 1, so truncation is the floor.
-                        let position = min((clipped + range) * scale, top)
-                        let whole = UInt32(position)
-                        let roundUp = Double(rng.next() >> 11) * 0x1p-53 < position - Double(whole)
-                        words[initialized] = whole + (roundUp ? 1 : 0)
-                        initialized += 1
+        let total = values.count + tail.count
+        return [UInt32](unsafeUninitializedCapacity: total) { words, initialized in
+            values.withUnsafeBufferPointer { head in
+                tail.withUnsafeBufferPointer { rest in
+                    let split = head.count
+                    func value(_ index: Int) -> Float { index < split ? weight * head[index] : rest[index &- split] }
+                    var index = 0
+                    while index &+ 1 < total {
+                        let random = rng.next()
+                        words[index] = word(value(index), uniform: UInt32(truncatingIfNeeded: random))
+                        words[index &+ 1] = word(value(index &+ 1), uniform: UInt32(truncatingIfNeeded: random >> 32))
+                        index &+= 2
+                    }
+                    if index < total {
+                        words[index] = word(value(index), uniform: UInt32(truncatingIfNeeded: rng.next()))
                     }
                 }
             }
+            initialized = total
         }
+    }
+
+    /// One value clipped, mapped onto the ring's range and rounded up when `uniform` (a uniform
+    /// 32-bit number) falls below its fractional part.
+    @inlinable
+    func word(_ value: Float, uniform: UInt32) -> UInt32 {
+        let range = Double(clippingRange)
+        let clipped = value.isNaN ? 0 : Swift.min(Swift.max(Double(value), -range), range)
+        // Never negative and at most 2^b − 1 < 2^32, so truncation is the floor and fits.
+        let position = Swift.min((clipped + range) * scale, Double((UInt64(1) << bits) &- 1))
+        let whole = position.rounded(.towardZero)
+        let roundUp = Double(uniform) * 0x1p-32 < position - whole
+        return UInt32(truncatingIfNeeded: Int64(whole)) &+ (roundUp ? 1 : 0)
     }
 
     /// The real sum behind `sum`, the ring sum of `count` encodings.
