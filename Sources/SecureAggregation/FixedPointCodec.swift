@@ -63,7 +63,7 @@ public struct FixedPointCodec: Sendable {
 
     /// One value clipped, mapped onto the ring's range and rounded up when `uniform` (a uniform
     /// 32-bit number) falls below its fractional part.
-    @inlinable
+    @inlinable @inline(__always)
     func word(_ value: Float, uniform: UInt32) -> UInt32 {
         let range = Double(clippingRange)
         let clipped = value.isNaN ? 0 : Swift.min(Swift.max(Double(value), -range), range)

@@ -102,6 +102,9 @@ final class SecureRoundProtocolTests: XCTestCase {
         await assertAPIError(status: 409, code: "secagg_pending") {
             try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=0")
         }
+        let advertising: RunInfo = try await aggregator.admin.get(APIPath.adminRun(id: round.id))
+        XCTAssertEqual(advertising.stage, .advertiseKeys)
+        XCTAssertEqual(advertising.rounds.first?.cohortSize, 2)
         // A stage closing changes no device's desired state: a held watch stays held while the
         // stage's replies go out.
         let state = try await devices[0].watch()
@@ -115,6 +118,8 @@ final class SecureRoundProtocolTests: XCTestCase {
             let neighbours: NeighbourKeys = try await reply(index, .shareKeys)
             try await send(index, .shareKeys, try clients[index].shareKeys(neighbours))
         }
+        let sharing: RunInfo = try await aggregator.admin.get(APIPath.adminRun(id: round.id))
+        XCTAssertEqual(sharing.stage, .maskedInput, "the admin view shows the stage from the stored machine")
         let watches = await aggregator.broadcasterWaiters
         XCTAssertEqual(watches, 1, "the key-advertising stage closed without answering the held watch")
         heldWatch.cancel()

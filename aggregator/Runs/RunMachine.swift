@@ -141,9 +141,9 @@ struct RunMachine: Codable, Sendable, Equatable {
         phase = .waitingForDevices(until: startedAt.addingTimeInterval(configuration.deadlineSeconds))
     }
 
-    var isSecure: Bool { configuration.secureStageSeconds != nil }
+    var isSecure: Bool { configuration.isSecure }
 
-    var isBuffered: Bool { configuration.buffering != nil }
+    var isBuffered: Bool { configuration.isBuffered }
 
     /// A buffered run under SecAgg+: its buffers are secure groups.
     var isGrouped: Bool { isBuffered && isSecure }
@@ -210,10 +210,13 @@ struct RunMachine: Codable, Sendable, Equatable {
     }
 
     /// Where the round stands, as the admin API shows it.
-    var stage: RoundStage {
+    var stage: RoundStage { Self.stage(of: phase, configuration) }
+
+    /// Where a round in `phase` stands, as the admin API shows it.
+    static func stage(of phase: Phase, _ configuration: Configuration) -> RoundStage {
         switch phase {
         case .waitingForDevices: .waitingForDevices
-        case .collecting: isSecure && !isBuffered ? .advertiseKeys : .collecting
+        case .collecting: configuration.isSecure && !configuration.isBuffered ? .advertiseKeys : .collecting
         case .secureStage(.shareKeys, _): .shareKeys
         case .secureStage(.maskedInput, _): .maskedInput
         case .secureStage: .unmasking

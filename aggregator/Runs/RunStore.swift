@@ -189,10 +189,11 @@ struct RunStore: Sendable {
     /// The admin view of a run; 404 `run_not_found` if unknown.
     func info(id: String) async throws(APIError) -> RunInfo {
         try await engine.reading { db in
-            guard let round = try db.fetchOne(RunRecord.self, key: id) else {
+            guard let round = try db.fetchOne(RunSummaryRecord.self, "SELECT * FROM runs WHERE id = ?", id) else {
                 throw APIError.notFound(.runNotFound, "there is no run '\(id)'")
             }
-            let rounds = try db.fetchAll(RoundRecord.self, "SELECT * FROM rounds WHERE runId = ? ORDER BY round", id)
+            let rounds = try db.fetchAll(
+                RoundSummaryRecord.self, "SELECT * FROM rounds WHERE runId = ? ORDER BY round", id)
             let failures = Dictionary(
                 grouping: try db.fetchAll(
                     RoundFailureRecord.self,
