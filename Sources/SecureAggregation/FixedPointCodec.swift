@@ -69,9 +69,9 @@ public struct FixedPointCodec: Sendable {
         let clipped = value.isNaN ? 0 : Swift.min(Swift.max(Double(value), -range), range)
         // Never negative and at most 2^b − 1 < 2^32, so truncation is the floor and fits.
         let position = Swift.min((clipped + range) * scale, Double((UInt64(1) << bits) &- 1))
-        let whole = position.rounded(.towardZero)
-        let roundUp = Double(uniform) * 0x1p-32 < position - whole
-        return UInt32(truncatingIfNeeded: Int64(whole)) &+ (roundUp ? 1 : 0)
+        let whole = Int64(position)
+        let roundUp = Double(uniform) * 0x1p-32 < position - Double(whole)
+        return UInt32(truncatingIfNeeded: whole) &+ (roundUp ? 1 : 0)
     }
 
     /// The real sum behind `sum`, the ring sum of `count` encodings.

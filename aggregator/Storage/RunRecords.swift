@@ -3,9 +3,14 @@ import StarlingProtocol
 import StarlingStorage
 
 /// A federated run: its validated plan and overall state.
-struct RunRecord: Codable, Sendable, StoredRecord {
-    static let tableName = "runs"
-    static let primaryKey = ["id"]
+typealias RunRecord = RunRow<RunMachine>
+
+/// One round of a run: its cohort once chosen, and the version it produced.
+typealias RoundRecord = RoundRow<[String]>
+
+/// A row of `runs`, with its machine whole (``RunRecord``, for the coordinator) or in part (for the
+/// admin view, which shows the stage alone; ``RunSummaryRecord``).
+struct RunRow<Machine: Sendable>: Sendable {
     var id: String
     var kind: RunKind
     /// The model trained or evaluated; empty for a statistics run over a bare feature width.
@@ -15,18 +20,25 @@ struct RunRecord: Codable, Sendable, StoredRecord {
     var failureReason: String?
     var createdAt: Date
     /// The run's lifecycle as last written; nil for runs recorded before machines were kept.
-    var machine: RunMachine?
+    var machine: Machine?
 }
 
-/// One round of a run: its cohort once chosen, and the version it produced.
-struct RoundRecord: Codable, Sendable, StoredRecord {
-    static let tableName = "rounds"
-    static let primaryKey = ["runId", "round"]
+extension RunRow: Decodable where Machine: Decodable {}
+extension RunRow: Encodable where Machine: Encodable {}
+
+extension RunRow: StoredRecord where Machine == RunMachine {
+    static var tableName: String { "runs" }
+    static var primaryKey: [String] { ["id"] }
+}
+
+/// A row of `rounds`, with its cohort's devices (``RoundRecord``) or only their count (for the
+/// admin view; ``RoundSummaryRecord``).
+struct RoundRow<Cohort: Sendable>: Sendable {
     var runId: String
     var round: Int
     var state: RoundState
     var baseVersion: Int
-    var cohort: [String]
+    var cohort: Cohort
     var deadline: Date?
     var producedVersion: Int?
     var metrics: VersionMetrics?
@@ -37,6 +49,14 @@ struct RoundRecord: Codable, Sendable, StoredRecord {
     var contributors: Int?
     /// How many times the round was started (see ``RunMachine/attempt``).
     var attempt: Int
+}
+
+extension RoundRow: Decodable where Cohort: Decodable {}
+extension RoundRow: Encodable where Cohort: Encodable {}
+
+extension RoundRow: StoredRecord where Cohort == [String] {
+    static var tableName: String { "rounds" }
+    static var primaryKey: [String] { ["runId", "round"] }
 }
 
 /// An accepted update: its metadata here, its tensors in the file at `path` until aggregation.
