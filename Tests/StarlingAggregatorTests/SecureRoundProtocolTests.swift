@@ -105,7 +105,7 @@ final class SecureRoundProtocolTests: XCTestCase {
         let advertising: RunInfo = try await aggregator.admin.get(APIPath.adminRun(id: round.id))
         XCTAssertEqual(advertising.stage, .advertiseKeys)
         XCTAssertEqual(advertising.rounds.first?.cohortSize, 2)
-        // A stage closing changes no device's desired state: a held watch stays held while the
+        // A stage closing changes nothing a device acts on: a held watch stays held while the
         // stage's replies go out.
         let state = try await devices[0].watch()
         let heldWatch = Task { try await devices[0].watch(revision: state.revision, wait: 55) }

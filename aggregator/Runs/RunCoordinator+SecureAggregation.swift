@@ -222,7 +222,9 @@ extension RunCoordinator {
                 "groups": "\(secure.liveGroups.count)",
             ])
         await publishSession(runID: runID, session: session)
-        // Only the devices waiting for this stage's reply need to wake: no desired state changed.
+        // Only the devices waiting for this stage's reply need to wake: nothing a device acts on
+        // changed (once key advertising closes the round's task leaves its cohort's desired state,
+        // but the cohort already carries it out).
         await broadcaster.progressed()
         if secure.stage != nil, secure.stageComplete {
             await stageAnswered(runID: runID, session: session, at: now)

@@ -4,10 +4,11 @@ import ServiceLifecycle
 /// the long-polls that wait for either to change.
 ///
 /// Anything relevant to devices (a deployment, a round task issued or ended) calls ``bump()``,
-/// which wakes every waiting watch. A secure-aggregation stage closing changes no device's desired
-/// state: it calls ``progressed()``, which wakes only what waits for progress (the devices waiting
-/// for a stage's reply, and replicas catching up), so that a stage of a large cohort does not answer
-/// every held watch of the fleet. Progress also advances with every bump. As a `Service` it releases
+/// which wakes every waiting watch. A secure-aggregation stage closing changes nothing a device acts
+/// on: it calls ``progressed()``, which wakes only what waits for progress (the devices waiting for
+/// a stage's reply, and replicas catching up), so that a stage of a large cohort does not answer
+/// every held watch of the fleet. (On a replica that does not lead, catching up with a stage still
+/// wakes its watches: it cannot tell a stage from a round's start in what it reads.) Progress also advances with every bump. As a `Service` it releases
 /// all waiters on graceful shutdown so held watches answer at once instead of delaying the
 /// listeners' shutdown.
 ///
@@ -68,7 +69,7 @@ actor RevisionBroadcaster: Service {
         offer(.desiredState)
     }
 
-    /// Marks progress that changes no desired state and wakes what waits for progress, here and on
+    /// Marks progress that changes nothing a device acts on and wakes what waits for progress, here and on
     /// the other replicas.
     func progressed() {
         peerProgressed()
