@@ -1,9 +1,10 @@
 import StarlingProtocol
 
-/// A run's row as ``RunStore/info(id:)`` reads it: everything but the device lists in its
-/// machine. A run is read whenever an operator or a dashboard looks at it, and at fleet scale
-/// decoding the machine's cohort and the devices that answered, to show one stage, was a large
-/// part of the aggregator's work.
+/// A run's row as ``RunStore/info(id:)`` reads it: its machine's configuration and phase only, not
+/// its cohort, groups or grants. A run is read whenever an operator or a dashboard looks at it, and
+/// at fleet scale decoding the whole machine, to show one stage, was a large part of the
+/// aggregator's work. (While key advertisements arrive, the phase itself lists the devices that
+/// sent one.)
 typealias RunSummaryRecord = RunRow<MachineStage>
 
 /// A round's row as ``RunStore/info(id:)`` reads it: its cohort counted, not read.
