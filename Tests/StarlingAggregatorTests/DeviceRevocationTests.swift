@@ -67,7 +67,9 @@ final class DeviceRevocationTests: XCTestCase {
         let state = try await device.watch()
         let started = ContinuousClock.now
         let held = Task { try await device.watch(revision: state.revision, wait: 50) }
-        while await aggregator.broadcasterWaiters == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
+            await aggregator.broadcasterWaiters > 0 ? true : nil
+        }
         _ = try await revoke(device.id, on: aggregator)
         await assertAPIError(status: 403, code: "device_revoked") { try await held.value }
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), "the watch was not held to its end")
