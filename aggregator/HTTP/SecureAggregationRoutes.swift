@@ -14,9 +14,9 @@ import StarlingProtocol
 /// `GET` may name how long it can be held (`?wait=50`).
 enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`, unless it asks
-    /// for another wait (`?wait=50`, in seconds, at most ``longestReplyWait``).
+    /// for another wait (`?wait=50`, in seconds, at most ``longestReplyWait``: as long as a watch).
     static let replyWait: Duration = .seconds(20)
-    static let longestReplyWait = 55
+    static let longestReplyWait = Int(DesiredStates.maximumWait)
 
     /// Takes one stage message; masked inputs count as uploads in the metrics.
     static func receive(

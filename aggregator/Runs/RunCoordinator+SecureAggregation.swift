@@ -81,12 +81,9 @@ extension RunCoordinator {
         // groups for each message made every message cost as much as the whole session. A message
         // it refuses is refused before it changes anything.
         runs[runId]?.sessions[session] = nil
-        do throws(APIError) {
+        do {
+            defer { runs[runId]?.sessions[session] = secure }
             try secure.receive(message, at: seat, now: now)
-            runs[runId]?.sessions[session] = secure
-        } catch {
-            runs[runId]?.sessions[session] = secure
-            throw error
         }
         if case .advertisedKeys = message {
             await handle(runId) { $0.contributionStored(from: device, at: now) }

@@ -22,16 +22,11 @@ struct MachineStage: Decodable, Sendable {
 struct DeviceCount: Decodable, Sendable {
     var count: Int
 
+    /// The list's length as the JSON column gives it, without reading its ids.
     init(from decoder: any Decoder) throws {
-        var list = try decoder.unkeyedContainer()
-        if let count = list.count {
-            self.count = count
-            return
-        }
-        var count = 0
-        while !list.isAtEnd {
-            _ = try list.decode(String.self)
-            count += 1
+        let list = try decoder.unkeyedContainer()
+        guard let count = list.count else {
+            throw DecodingError.dataCorruptedError(in: list, debugDescription: "a device list of unknown length")
         }
         self.count = count
     }
