@@ -103,6 +103,22 @@ public final class StarlingHTTPClient: Sendable {
         try decode(type, from: try await send(.POST, path, body: body, contentType: contentType, timeout: timeout))
     }
 
+    /// `POST` a body and hand back the whole answer, status and media type with the bytes, for calls
+    /// whose successful answers differ in kind (a secure-aggregation message answered with the next
+    /// stage's reply or with a receipt). Error statuses throw like the other calls.
+    ///
+    /// With `handedOver`, the body goes in 64 KiB slices and `handedOver` is called once the last
+    /// has been handed to the connection, before the answer comes (when the answer is held, as a
+    /// long poll is, that is much earlier); it is not called when the exchange fails before that.
+    public func exchange(
+        _ path: String, body: ByteBuffer, contentType: String, accept: String, timeout: Duration,
+        handedOver: (@Sendable () -> Void)? = nil
+    ) async throws(StarlingHTTPError) -> StarlingHTTPAnswer {
+        try await answer(
+            .POST, path, body: body, contentType: contentType, accept: accept, timeout: timeout,
+            handedOver: handedOver)
+    }
+
     /// `GET` a binary resource, asking for `accept` (errors still come as JSON).
     public func getBytes(
         _ path: String, accept: String = "application/octet-stream", timeout: Duration = .seconds(60)
@@ -159,6 +175,13 @@ public final class StarlingHTTPClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?,
         accept: String = "application/json", timeout: Duration
     ) async throws(StarlingHTTPError) -> [UInt8] {
+        try await answer(method, path, body: body, contentType: contentType, accept: accept, timeout: timeout).body
+    }
+
+    private func answer(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?, accept: String,
+        timeout: Duration, handedOver: (@Sendable () -> Void)? = nil
+    ) async throws(StarlingHTTPError) -> StarlingHTTPAnswer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: accept)
@@ -167,19 +190,27 @@ public final class StarlingHTTPClient: Sendable {
         }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
-            request.body = .bytes(body)
+            if let handedOver {
+                request.body = .stream(
+                    HandedOverBody(body: body, sliceBytes: 1 << 16, handedOver: handedOver),
+                    length: .known(Int64(body.readableBytes)))
+            } else {
+                request.body = .bytes(body)
+            }
         }
         let status: HTTPResponseStatus
         let bytes: [UInt8]
+        let mediaType: String?
         do {
             let response = try await client.execute(request, timeout: TimeAmount(timeout))
             status = response.status
+            mediaType = response.headers.first(name: "Content-Type")
             let buffer = try await response.body.collect(upTo: Self.responseLimit)
             bytes = Array(buffer.readableBytesView)
             observer?(
                 StarlingHTTPExchange(
                     method: method.rawValue, path: String(path.prefix { $0 != "?" }), status: Int(status.code),
-                    contentType: response.headers.first(name: "Content-Type"), body: bytes))
+                    contentType: mediaType, body: bytes))
         } catch {
             throw .transport(Self.describe(error))
         }
@@ -189,7 +220,7 @@ public final class StarlingHTTPClient: Sendable {
             }
             throw .api(status: Int(status.code), code: "http_\(status.code)", message: "the server answered \(status)")
         }
-        return bytes
+        return StarlingHTTPAnswer(status: Int(status.code), contentType: mediaType, body: bytes)
     }
 
     private func encode<Body: Encodable>(_ body: Body) throws(StarlingHTTPError) -> ByteBuffer {
@@ -218,6 +249,16 @@ public final class StarlingHTTPClient: Sendable {
         }
         return String(describing: error)
     }
+}
+
+/// A successful answer whole, from ``StarlingHTTPClient/exchange(_:body:contentType:accept:timeout:)``:
+/// what the caller needs when the status or media type says which of several answers came.
+public struct StarlingHTTPAnswer: Sendable, Equatable {
+    /// A 2xx status.
+    public let status: Int
+    /// The `Content-Type` header, nil when absent.
+    public let contentType: String?
+    public let body: [UInt8]
 }
 
 /// The answer to ``StarlingHTTPClient/getRange(_:from:through:timeout:)``: status and headers at

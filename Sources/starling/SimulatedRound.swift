@@ -5,7 +5,10 @@ import StarlingAdmin
 /// how many devices it summed, and where the time went. Stage figures are the
 /// aggregator's own (`starling_secagg_stage_duration_seconds`): key advertising opens when the
 /// cohort is chosen, so it holds the devices' download and training; `finish` is the rest, the
-/// unmasking of the sum and the new version.
+/// unmasking of the sum and the new version. The requests are the aggregator's count too. Both are
+/// read from the metrics when the simulator sees the round end; the next round starts at once, so
+/// its first moments (a few devices' requests, with a handful of devices its whole first stage) can
+/// fall in the round before.
 struct SimulatedRound: Codable, Sendable {
     var devices: Int
     var round: Int
@@ -15,20 +18,9 @@ struct SimulatedRound: Codable, Sendable {
     /// Devices the simulation made vanish in the round.
     var vanished: Int
     var stages: [String: Double]
-
-    /// The stage sums of the aggregator's metrics text, by stage.
-    static func stageSums(in metrics: String) -> [String: Double] {
-        let prefix = "starling_secagg_stage_duration_seconds_sum{stage=\""
-        var sums: [String: Double] = [:]
-        for line in metrics.split(separator: "\n") where line.hasPrefix(prefix) {
-            let rest = line.dropFirst(prefix.count)
-            guard let quote = rest.firstIndex(of: "\""), let space = rest.lastIndex(of: " "),
-                let value = Double(rest[rest.index(after: space)...])
-            else { continue }
-            sums[String(rest[..<quote]), default: 0] += value
-        }
-        return sums
-    }
+    /// Device requests the aggregator answered during the round, by "METHOD route" (some answer
+    /// watches and stage replies held since the round before).
+    var requests: [String: Int]
 
     /// One line for the person at the terminal.
     var summary: String {
@@ -37,5 +29,6 @@ struct SimulatedRound: Codable, Sendable {
         return
             "round \(round): \(state) in \(Format.fixed(seconds, digits: 2)) s, \(survivors) of \(devices) devices summed, \(vanished) vanished"
             + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
+            + "; \(Format.fixed(Double(requests.values.reduce(0, +)) / Double(max(1, devices)), digits: 1)) requests a device"
     }
 }

@@ -151,8 +151,8 @@ struct SimulationRunner {
         let clock = ContinuousClock()
         var reported = 0
         var roundStart = clock.now
-        var stageSums = SimulatedRound.stageSums(
-            in: try await patiently { () throws(AdminError) in
+        var figures = AggregatorFigures(
+            metrics: try await patiently { () throws(AdminError) in
                 try await admin.metricsText()
             })
         while true {
@@ -161,20 +161,19 @@ struct SimulationRunner {
                 guard round.endedAt != nil else { break }
                 let seconds = Self.seconds(roundStart.duration(to: clock.now))
                 roundStart = clock.now
-                let sums = SimulatedRound.stageSums(
-                    in: try await patiently { () throws(AdminError) in
+                let now = AggregatorFigures(
+                    metrics: try await patiently { () throws(AdminError) in
                         try await admin.metricsText()
                     })
-                var stages = sums.reduce(into: [String: Double]()) { stages, entry in
-                    let spent = entry.value - (stageSums[entry.key] ?? 0)
-                    if spent > 0 { stages[entry.key] = spent }
-                }
-                stageSums = sums
+                let spent = now.since(figures)
+                figures = now
+                var stages = spent.stageSeconds
                 if !stages.isEmpty { stages["finish"] = max(0, seconds - stages.values.reduce(0, +)) }
                 report(
                     SimulatedRound(
                         devices: settings.devices, round: round.round, state: round.state.rawValue, seconds: seconds,
-                        survivors: round.updatesReceived, vanished: fleet.vanishing(round: round.round), stages: stages)
+                        survivors: round.updatesReceived, vanished: fleet.vanishing(round: round.round), stages: stages,
+                        requests: spent.deviceRequests)
                 )
                 reported = round.round
             }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SecureAggregation
 import StarlingCore
 import StarlingProtocol
@@ -80,7 +81,30 @@ final class SecureRoundProtocolTests: XCTestCase {
             return try SecAggBinary.decode(
                 Message.self, from: try await client.getBytes(path(task, stage), accept: SecAggBinary.mediaType))
         }
-        try await send(0, .advertiseKeys, keys[0])
+        // A message may ask for the following stage's reply in the same exchange (`next`), but not
+        // for longer than a reply may be held, nor of the last stage; such a request takes nothing.
+        let binaryKeys = ByteBuffer(bytes: SecAggBinary.encode(keys[0]))
+        await assertAPIError(status: 400, code: "secagg_invalid_message") {
+            try await devices[0].client.exchange(
+                self.path(task, .advertiseKeys) + "?next=56", body: binaryKeys, contentType: SecAggBinary.mediaType,
+                accept: SecAggBinary.mediaType, timeout: .seconds(30))
+        }
+        await assertAPIError(status: 400, code: "secagg_invalid_message") {
+            try await devices[0].client.exchange(
+                self.path(task, .unmasking) + "?next=1",
+                body: ByteBuffer(
+                    bytes: SecAggBinary.encode(
+                        RevealedShares(
+                            roundId: parameters.roundId, client: 0, selfMaskShares: [], maskingKeyShares: []))),
+                contentType: SecAggBinary.mediaType, accept: SecAggBinary.mediaType, timeout: .seconds(30))
+        }
+        // Taken, and answered with the receipt (202) when the reply is not ready in time.
+        let taken = try await devices[0].client.exchange(
+            path(task, .advertiseKeys) + "?next=0", body: binaryKeys, contentType: SecAggBinary.mediaType,
+            accept: SecAggBinary.mediaType, timeout: .seconds(30))
+        XCTAssertEqual(taken.status, 202)
+        XCTAssertEqual(
+            try StarlingJSON.decoder().decode(SecureAggregationReceipt.self, from: Data(taken.body)).stage, "keys")
         await assertAPIError(status: 409, code: "duplicate_message") {
             try await devices[0].client.post(
                 self.path(task, .advertiseKeys), json: keys[0], as: SecureAggregationReceipt.self)
@@ -112,7 +136,16 @@ final class SecureRoundProtocolTests: XCTestCase {
         _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
             await aggregator.broadcasterWaiters == 1 ? true : nil
         }
-        try await send(1, .advertiseKeys, keys[1])
+        // The last device's keys close the stage, and its exchange is answered with its neighbours'
+        // keys, the reply it would otherwise ask for on its own.
+        let closing = try await devices[1].client.exchange(
+            path(task, .advertiseKeys) + "?next=30", body: ByteBuffer(bytes: SecAggBinary.encode(keys[1])),
+            contentType: SecAggBinary.mediaType, accept: SecAggBinary.mediaType, timeout: .seconds(60))
+        XCTAssertEqual(closing.status, 200)
+        XCTAssertEqual(closing.contentType, SecAggBinary.mediaType)
+        let answered = try SecAggBinary.decode(NeighbourKeys.self, from: closing.body)
+        let asked: NeighbourKeys = try await reply(1, .shareKeys)
+        XCTAssertEqual(answered, asked, "the exchange gave the stage's reply")
 
         for index in 0..<2 {
             let neighbours: NeighbourKeys = try await reply(index, .shareKeys)

@@ -20,11 +20,20 @@ enum Rejoin {
         until giveUp: Date, alreadyDelivered: Set<APIErrorCode>,
         _ send: () async throws(StarlingHTTPError) -> Void
     ) async throws(StarlingHTTPError) {
-        try await retrying(until: giveUp) { () throws(StarlingHTTPError) in
+        _ = try await exchange(until: giveUp, alreadyDelivered: alreadyDelivered, send)
+    }
+
+    /// Delivers a message and hands back the answer, as ``deliver(until:alreadyDelivered:_:)``
+    /// does; nil when the answer said the message had already arrived.
+    static func exchange<Answer>(
+        until giveUp: Date, alreadyDelivered: Set<APIErrorCode>,
+        _ send: () async throws(StarlingHTTPError) -> Answer
+    ) async throws(StarlingHTTPError) -> Answer? {
+        try await retrying(until: giveUp) { () throws(StarlingHTTPError) -> Answer? in
             do throws(StarlingHTTPError) {
-                try await send()
+                return try await send()
             } catch .api(_, let code, _) where alreadyDelivered.contains { $0.rawValue == code } {
-                return
+                return nil
             }
         }
     }

@@ -15,8 +15,9 @@ import StarlingTransport
 #endif
 
 /// A device's part in one secure aggregation: it encodes its contribution as one vector and walks
-/// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each reply
-/// is long-polled; the walk gives up when the protocol's time is clearly over, and at once when the
+/// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each message
+/// asks for the following stage's reply in its own exchange, which the aggregator holds until the
+/// reply is ready; a reply that was not ready in time is long-polled. The walk gives up when the protocol's time is clearly over, and at once when the
 /// aggregator says it restarted the round (409 `stage_restarted`): the new attempt comes through the
 /// watch as a task of its own.
 struct SecureContribution {
@@ -69,16 +70,15 @@ struct SecureContribution {
         }
         do {
             guard present(at: .advertiseKeys) else { return }
-            try await send(.advertiseKeys, try protocolClient.advertiseKeys())
-            let keys: NeighbourKeys = try await reply(for: .shareKeys)
-            guard present(at: .shareKeys) else { return }
-            try await send(.shareKeys, try protocolClient.shareKeys(keys))
-            let relayed: RelayedShares = try await reply(for: .maskedInput)
-            guard present(at: .maskedInput) else { return }
-            try await maskAndSend(relayed, input: consume input, with: &protocolClient)
-            let unmasking: UnmaskingRequest = try await reply(for: .unmasking)
-            guard present(at: .unmasking) else { return }
-            try await send(.unmasking, try protocolClient.unmask(unmasking))
+            let keys: NeighbourKeys? = try await send(.advertiseKeys, try protocolClient.advertiseKeys())
+            guard let keys else { return }
+            let relayed: RelayedShares? = try await send(.shareKeys, try protocolClient.shareKeys(keys))
+            guard let relayed else { return }
+            let unmasking = try await maskAndSend(relayed, input: consume input, with: &protocolClient)
+            guard let unmasking else { return }
+            try await deliver(
+                .unmasking, ByteBuffer(bytes: SecAggBinary.encode(try protocolClient.unmask(unmasking))),
+                contentType: SecAggBinary.mediaType)
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
         } catch let error as StarlingHTTPError {
@@ -88,15 +88,21 @@ struct SecureContribution {
         }
     }
 
-    /// Masks `input` in place and posts it, in one of the process's turns when it has them.
+    /// Masks `input` in place and posts it, in one of the process's turns when it has them, which
+    /// goes back once the masked input has been handed to the connection; the unmasking request,
+    /// nil when the device does not take part in unmasking.
     private func maskAndSend(
         _ relayed: RelayedShares, input: consuming [UInt32], with protocolClient: inout SecAggClient
-    )
-        async throws
-    {
+    ) async throws -> UnmaskingRequest? {
         try await maskingTurns?.take()
-        defer { maskingTurns?.give() }
-        try await send(try protocolClient.maskInput(relayed, input: input))
+        let turn = TurnReturn(maskingTurns)
+        defer { turn.give() }
+        let masked = try protocolClient.maskInput(relayed, input: input)
+        let query = masked.excludedQueryItem.map { "&" + $0 } ?? ""
+        let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
+        _ = consume masked
+        return try await send(
+            .maskedInput, body, contentType: "application/octet-stream", query: query, handedOver: turn.give)
     }
 
     /// Whether the device still takes part when `stage` opens.
@@ -150,27 +156,48 @@ struct SecureContribution {
 
     /// Posts this device's message of `stage` in the binary form (``SecAggBinary``), again after a
     /// dropped link until the protocol's time is over; a message the aggregator already has counts
-    /// as sent.
-    private func send<Message: SecAggBinaryMessage>(_ stage: SecAggStage, _ message: Message)
+    /// as sent. Hands back the following stage's reply, asked for in the same exchange (`next`):
+    /// nil when the device does not take part in that stage.
+    private func send<Message: SecAggBinaryMessage, Reply: SecAggBinaryMessage>(
+        _ stage: SecAggStage, _ message: Message
+    ) async throws(StarlingHTTPError) -> Reply? {
+        try await send(stage, ByteBuffer(bytes: SecAggBinary.encode(message)), contentType: SecAggBinary.mediaType)
+    }
+
+    /// Posts `body` as this device's message of `stage` with nothing asked of the following stage,
+    /// again after a dropped link until the protocol's time is over.
+    private func deliver(_ stage: SecAggStage, _ body: ByteBuffer, contentType: String, query: String = "")
         async throws(StarlingHTTPError)
     {
-        let (client, path) = (client, path(stage))
-        let body = ByteBuffer(bytes: SecAggBinary.encode(message))
+        let (client, path) = (client, path(stage) + query)
         try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
-            let _: SecureAggregationReceipt = try await client.post(
-                path, body: body, contentType: SecAggBinary.mediaType)
+            let _: SecureAggregationReceipt = try await client.post(path, body: body, contentType: contentType)
         }
     }
 
-    /// Posts the masked input, as bare words from its own storage, as ``send(_:_:)`` posts the
-    /// other messages; the words go once they are in the request body.
-    private func send(_ masked: consuming MaskedInput) async throws(StarlingHTTPError) {
-        let (client, path) = (client, path(.maskedInput) + (masked.excludedQueryItem.map { "&" + $0 } ?? ""))
-        let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
-        _ = consume masked
-        try await Rejoin.deliver(until: giveUp, alreadyDelivered: [.duplicateMessage]) { () throws(StarlingHTTPError) in
-            let _: SecureAggregationReceipt = try await client.post(path, body: body)
+    /// Posts `body` as the message of `stage` and asks for the following stage's reply in the same
+    /// exchange, held up to ``replyWaitSeconds``. The answer is that reply (200) or, when it was not
+    /// ready in time or the message had already arrived, a receipt (202; or the 200 receipt of an
+    /// aggregator that does not know `next`): then the reply is long-polled on its own.
+    private func send<Reply: SecAggBinaryMessage>(
+        _ stage: SecAggStage, _ body: ByteBuffer, contentType: String, query: String = "",
+        handedOver: (@Sendable () -> Void)? = nil
+    ) async throws(StarlingHTTPError) -> Reply? {
+        guard let next = SecAggStage.allCases.first(where: { $0 > stage }), present(at: next) else {
+            try await deliver(stage, body, contentType: contentType, query: query)
+            return nil
         }
+        let (client, path) = (client, path(stage) + query + "&next=\(Self.replyWaitSeconds)")
+        let answer = try await Rejoin.exchange(until: giveUp, alreadyDelivered: [.duplicateMessage]) {
+            () throws(StarlingHTTPError) in
+            try await client.exchange(
+                path, body: body, contentType: contentType, accept: SecAggBinary.mediaType,
+                timeout: .seconds(60 + Self.replyWaitSeconds), handedOver: handedOver)
+        }
+        guard let answer, answer.status == 200, answer.contentType?.hasPrefix(SecAggBinary.mediaType) == true else {
+            return try await reply(for: next)
+        }
+        return try Self.decode(Reply.self, of: next, from: answer.body)
     }
 
     /// How long the aggregator may hold a request for a stage's reply: a stage of a large cohort
@@ -187,16 +214,24 @@ struct SecureContribution {
                     let bytes = try await client.getBytes(
                         path + "&wait=\(Self.replyWaitSeconds)", accept: SecAggBinary.mediaType,
                         timeout: .seconds(Self.replyWaitSeconds + 15))
-                    do {
-                        return try SecAggBinary.decode(Reply.self, from: bytes)
-                    } catch {
-                        throw .invalidResponse("the aggregator's \(stage.pathComponent) reply is malformed: \(error)")
-                    }
+                    return try Self.decode(Reply.self, of: stage, from: bytes)
                 } catch .api(let status, let code, let message) where code == APIErrorCode.secaggPending.rawValue {
                     // The long poll ran out before the stage opened: ask again at once.
                     guard Date() < giveUp else { throw .api(status: status, code: code, message: message) }
                 }
             }
+        }
+    }
+
+    private static func decode<Reply: SecAggBinaryMessage>(
+        _ type: Reply.Type, of stage: SecAggStage, from bytes: [UInt8]
+    )
+        throws(StarlingHTTPError) -> Reply
+    {
+        do {
+            return try SecAggBinary.decode(type, from: bytes)
+        } catch {
+            throw .invalidResponse("the aggregator's \(stage.pathComponent) reply is malformed: \(error)")
         }
     }
 

@@ -5252,6 +5252,17 @@ extension OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          },
+          {
+            "description": "Asks for the following stage's reply in the same exchange: once the message is taken, the answer is held up to this many seconds for that reply and is it (200, as `GET` of the following stage gives it), or the receipt (202) when it is not ready in time, and the device asks with `GET`. A whole number from 0 to 55, and not on `unmasking`, which has no following stage; anything else is 400 `secagg_invalid_message` and the message is not taken.",
+            "in": "query",
+            "name": "next",
+            "required": false,
+            "schema": {
+              "maximum": 55,
+              "minimum": 0,
+              "type": "integer"
+            }
           }
         ],
         "requestBody": {
@@ -5281,11 +5292,34 @@ extension OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
+                  "anyOf": [
+                    {
+                      "$ref": "#/components/schemas/SecureAggregationReceipt"
+                    },
+                    {
+                      "type": "object"
+                    }
+                  ]
+                }
+              },
+              "application/vnd.starling.secagg": {
+                "schema": {
+                  "contentMediaType": "application/vnd.starling.secagg",
+                  "type": "string"
+                }
+              }
+            },
+            "description": "The message was taken: its receipt, or, when `next` was asked, the following stage's reply (neighbour keys, relayed shares or the unmasking request, in the binary form when the request's `Accept` names `application/vnd.starling.secagg`, as JSON otherwise)."
+          },
+          "202": {
+            "content": {
+              "application/json": {
+                "schema": {
                   "$ref": "#/components/schemas/SecureAggregationReceipt"
                 }
               }
             },
-            "description": "The message was taken."
+            "description": "The message was taken; the following stage's reply asked for with `next` was not ready in time."
           },
           "403": {
             "$ref": "#/components/responses/DeviceRefused"

@@ -11,7 +11,11 @@ import StarlingProtocol
 /// form. Every request names the
 /// attempt of the round its task gave (`?attempt=2`; 1 when left out): after a restart a secure round
 /// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`. A
-/// `GET` may name how long it can be held (`?wait=50`).
+/// `GET` may name how long it can be held (`?wait=50`). A `POST` may ask for the following stage's
+/// reply in the same exchange (`?next=50`, every stage but `unmasking`): once its message is taken,
+/// the answer is held until that reply is ready and is it (200, as the `GET` would give it), or,
+/// when it is not ready in time, the receipt (202), and the device asks with `GET`. That saves a
+/// fleet's devices three requests a round each.
 enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`, unless it asks
     /// for another wait (`?wait=50`, in seconds, at most ``longestReplyWait``: as long as a watch).
@@ -25,6 +29,7 @@ enum SecureAggregationRoutes {
         let device = try context.requireDevice().id
         let (roundID, round, stage) = try location(context)
         let attempt = try attempt(request)
+        let following = try following(stage, request)
         switch stage {
         case .advertiseKeys:
             let message = SecAggClientMessage.advertisedKeys(try await body(AdvertisedKeys.self, of: request))
@@ -46,10 +51,24 @@ enum SecureAggregationRoutes {
             try await runs.receiveSecure(
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         }
+        guard let (next, wait) = following else { return try receipt(stage, status: .ok) }
+        do {
+            let reply = try await runs.awaitSecureReply(
+                runId: roundID, round: round, attempt: attempt, device: device, stage: next, timeout: wait)
+            return try response(reply, to: request)
+        } catch {
+            // Not ready in time, or not for this device: the message is taken all the same, and the
+            // `GET` of the following stage answers as it would have.
+            return try receipt(stage, status: .accepted)
+        }
+    }
+
+    /// The receipt of a stage's message, encoded once per stage.
+    private static func receipt(_ stage: SecAggStage, status: HTTPResponse.Status) throws -> Response {
         guard let receipt = receipts[stage] else {
             return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: receipt))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: receipt))
     }
 
     /// Each stage's receipt, encoded once: every device of a round sends four messages.
@@ -66,7 +85,12 @@ enum SecureAggregationRoutes {
         let (roundID, round, stage) = try location(context)
         let reply = try await runs.awaitSecureReply(
             runId: roundID, round: round, attempt: try attempt(request), device: device, stage: stage,
-            timeout: try wait(request))
+            timeout: try wait(request, named: "wait") ?? replyWait)
+        return try response(reply, to: request)
+    }
+
+    /// A stage's reply, in the binary form when the request's `Accept` names it and as JSON otherwise.
+    private static func response(_ reply: SecureReply, to request: Request) throws -> Response {
         let binary = request.headers[.accept]?.contains(SecAggBinary.mediaType) == true
         switch reply {
         case .neighbourKeys(let keys): return binary ? Self.binary(keys) : try JSONResponse.make(keys)
@@ -108,14 +132,30 @@ enum SecureAggregationRoutes {
         return attempt
     }
 
-    /// How long the device asks its reply to be held: `wait` seconds, 0…``longestReplyWait``.
-    private static func wait(_ request: Request) throws(APIError) -> Duration {
-        guard let text = request.uri.queryParameters.get("wait") else { return replyWait }
+    /// How long the device asks a reply to be held, in the query parameter `name`: 0…``longestReplyWait``
+    /// seconds, nil when left out.
+    private static func wait(_ request: Request, named name: String) throws(APIError) -> Duration? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
         guard let seconds = Int(text), (0...longestReplyWait).contains(seconds) else {
             throw .badRequest(
-                .secaggInvalidMessage, "wait must be a whole number of seconds from 0 to \(longestReplyWait)")
+                .secaggInvalidMessage, "\(name) must be a whole number of seconds from 0 to \(longestReplyWait)")
         }
         return .seconds(seconds)
+    }
+
+    /// The stage after `stage` and how long a `POST` asks its answer to wait for that stage's reply
+    /// (`next`); nil when it does not ask. Checked before the message is read, so a request that
+    /// asks wrongly changes nothing.
+    private static func following(_ stage: SecAggStage, _ request: Request) throws(APIError)
+        -> (SecAggStage, Duration)?
+    {
+        guard let wait = try wait(request, named: "next") else { return nil }
+        guard let position = SecAggStage.allCases.firstIndex(of: stage),
+            SecAggStage.allCases.indices.contains(position + 1)
+        else {
+            throw .badRequest(.secaggInvalidMessage, "next cannot be asked of the last stage, which has no reply")
+        }
+        return (SecAggStage.allCases[position + 1], wait)
     }
 
     /// The clients a masked input's `excluded` query parameter names: at most 4,096 indices.

@@ -85,8 +85,12 @@ extension RunCoordinator {
         if let version {
             await evaluateIfDue(run.record.plan, of: runID, round: write.round.round, version: version.version)
         }
-        await broadcaster.bump()
+        // The next round starts at once, and its tasks (or the run's end) tell the held watches of
+        // the change: they are told once, not for the result and again at the next tick.
+        let revision = await broadcaster.current
         for action in actions { await perform(action, runID: runID) }
+        await tickNow(runID: runID)
+        if await broadcaster.current == revision { await broadcaster.bump() }
     }
 
     /// With `evaluate_every` K, the versions of rounds K, 2K, … and the last round's are evaluated by

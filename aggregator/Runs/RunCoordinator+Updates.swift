@@ -110,7 +110,9 @@ extension RunCoordinator {
         var admission = RunMachine.Admission.closed
         if runs[runId]?.machine.round == round {
             admission = await handle(runId) { $0.contributionStored(from: device, at: now) } ?? .closed
-            await broadcaster.bump()
+            // Progress, not a change of desired state: the uploading device's task is done, which it
+            // knows, and what follows for others (a round's end, new tasks) tells the watches itself.
+            await broadcaster.progressed()
         }
         guard admission == .accepted else {
             // The round closed while the update was being stored: it takes no part.
@@ -163,7 +165,7 @@ extension RunCoordinator {
                     "run": "\(runId)/\(round)", "device": "\(device)", "reason": "\(report.reason.rawValue)",
                 ])
             admission = await handle(runId) { $0.clientFailed(device, reason: report.reason, at: now) } ?? .closed
-            await broadcaster.bump()
+            await broadcaster.progressed()
         }
         guard admission == .accepted else {
             // The round closed while the report was being stored: it takes no part.

@@ -303,20 +303,34 @@ actor RunCoordinator: Service {
     func tick() async {
         guard !runs.isEmpty, store.leadership.isLeader else { return }
         let now = clock()
-        let online =
-            runs.values.contains { $0.machine.wantsEligibleDevices }
-            ? devices.activeDevices().filter { devices.isOnline($0, at: now) } : []
+        let online = runs.values.contains { $0.machine.wantsEligibleDevices } ? onlineDevices(at: now) : []
         for (id, run) in runs.sorted(by: { $0.value.record.createdAt < $1.value.record.createdAt }) {
-            // Monitor runs add up windows, which devices without samples have too.
-            let needsSamples = run.record.plan.kind != .monitor
-            let eligible =
-                run.machine.wantsEligibleDevices
-                ? online.filter {
-                    (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
-                }.map(\.id) : []
-            await handle(id) { $0.tick(now: now, eligible: eligible) }
+            await handle(id) { $0.tick(now: now, eligible: Self.eligible(online, for: run)) }
             await closeQuietStages(runID: id, at: now)
         }
+    }
+
+    /// Ticks one run at once, out of turn: a round that ended starts the next as soon as its result
+    /// is recorded rather than at the next tick.
+    func tickNow(runID: String) async {
+        guard let run = runs[runID], store.leadership.isLeader else { return }
+        let now = clock()
+        let online = run.machine.wantsEligibleDevices ? onlineDevices(at: now) : []
+        await handle(runID) { $0.tick(now: now, eligible: Self.eligible(online, for: run)) }
+    }
+
+    private func onlineDevices(at now: Date) -> [Device] {
+        devices.activeDevices().filter { devices.isOnline($0, at: now) }
+    }
+
+    /// The devices of `online` that could join `run`, none unless its machine asks for them.
+    private static func eligible(_ online: [Device], for run: ActiveRun) -> [String] {
+        guard run.machine.wantsEligibleDevices else { return [] }
+        // Monitor runs add up windows, which devices without samples have too.
+        let needsSamples = run.record.plan.kind != .monitor
+        return online.filter {
+            (!needsSamples || $0.sampleCount > 0) && run.record.plan.admits($0.id, tags: $0.tags)
+        }.map(\.id)
     }
 
     /// Feeds one event to a run's machine in place, writes the machine when its phase changed, and
