@@ -86,7 +86,7 @@ final class SecureRoundProtocolTests: XCTestCase {
         let binaryKeys = ByteBuffer(bytes: SecAggBinary.encode(keys[0]))
         await assertAPIError(status: 400, code: "secagg_invalid_message") {
             try await devices[0].client.exchange(
-                self.path(task, .advertiseKeys) + "?next=56", body: binaryKeys, contentType: SecAggBinary.mediaType,
+                self.path(task, .advertiseKeys) + "?next=241", body: binaryKeys, contentType: SecAggBinary.mediaType,
                 accept: SecAggBinary.mediaType, timeout: .seconds(30))
         }
         await assertAPIError(status: 400, code: "secagg_invalid_message") {
@@ -121,7 +121,7 @@ final class SecureRoundProtocolTests: XCTestCase {
         // How long a reply may be held is the device's to say, within bounds; one that may not wait
         // is 409 at once while its stage has not opened.
         await assertAPIError(status: 400, code: "secagg_invalid_message") {
-            try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=56")
+            try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=241")
         }
         await assertAPIError(status: 409, code: "secagg_pending") {
             try await devices[0].client.getBytes(self.path(task, .shareKeys) + "?wait=0")

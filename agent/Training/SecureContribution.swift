@@ -201,8 +201,8 @@ struct SecureContribution {
     }
 
     /// How long the aggregator may hold a request for a stage's reply: a stage of a large cohort
-    /// can take minutes, and every device of it waits.
-    static let replyWaitSeconds = 50
+    /// can take minutes, and every device of it waits; as long as a watch.
+    static let replyWaitSeconds = Int(WatchService.waitSeconds)
 
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
     /// over, asking again when the link drops.

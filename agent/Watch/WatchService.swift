@@ -28,7 +28,7 @@ struct WatchService: Service {
 
     /// How long the aggregator may hold a watch open: every renewal is a request the aggregator
     /// answers for each device of the fleet, so it is held nearly as long as it allows.
-    static let waitSeconds = 50.0
+    static let waitSeconds = 240.0
 
     /// - Important: the round-task stream is not finished here: the training service ends on its own
     ///   graceful shutdown, and a service that returned before being asked would fail the group.

@@ -3165,7 +3165,7 @@ extension OpenAPIDocument {
             "type": "integer"
           },
           "wait_seconds": {
-            "description": "How long to hold the watch while nothing changes.",
+            "description": "How long to hold the watch while nothing changes, in seconds: 25 when left out, at most 240.",
             "type": "number"
           }
         },
@@ -5162,12 +5162,12 @@ extension OpenAPIDocument {
         "operationId": "awaitSecureAggregationReply",
         "parameters": [
           {
-            "description": "How long, in seconds, the request may be held before 409 `secagg_pending` (20 when left out); anything else than a whole number from 0 to 55 is 400 `secagg_invalid_message`.",
+            "description": "How long, in seconds, the request may be held before 409 `secagg_pending` (20 when left out); anything else than a whole number from 0 to 240 is 400 `secagg_invalid_message`.",
             "in": "query",
             "name": "wait",
             "required": false,
             "schema": {
-              "maximum": 55,
+              "maximum": 240,
               "minimum": 0,
               "type": "integer"
             }
@@ -5254,12 +5254,12 @@ extension OpenAPIDocument {
             }
           },
           {
-            "description": "Asks for the following stage's reply in the same exchange: once the message is taken, the answer is held up to this many seconds for that reply and is it (200, as `GET` of the following stage gives it), or the receipt (202) when it is not ready in time, and the device asks with `GET`. A whole number from 0 to 55, and not on `unmasking`, which has no following stage; anything else is 400 `secagg_invalid_message` and the message is not taken.",
+            "description": "Asks for the following stage's reply in the same exchange: once the message is taken, the answer is held up to this many seconds for that reply and is it (200, as `GET` of the following stage gives it), or the receipt (202) when it is not ready in time, and the device asks with `GET`. A whole number from 0 to 240, and not on `unmasking`, which has no following stage; anything else is 400 `secagg_invalid_message` and the message is not taken.",
             "in": "query",
             "name": "next",
             "required": false,
             "schema": {
-              "maximum": 55,
+              "maximum": 240,
               "minimum": 0,
               "type": "integer"
             }

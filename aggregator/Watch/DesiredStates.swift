@@ -5,8 +5,12 @@ import StarlingProtocol
 /// the revision changes or the wait runs out, then assembles its desired state, or refuses it with
 /// 403 `device_revoked` if an admin revoked the device meanwhile.
 struct DesiredStates: Sendable {
-    /// The longest a watch is held, and the hold when the device names none.
-    static let maximumWait: Double = 55
+    /// The longest a watch is held, and the hold when the device names none. Four minutes, as
+    /// blocking queries of service catalogues hold theirs: each renewal is a request answered for
+    /// every device of the fleet, and a fleet's idle load is its renewals (10,000 devices held 50 s
+    /// renewed 200 times a second). It stays within the five-minute timeouts of the load balancer
+    /// configuration `starling demo --replicas` writes.
+    static let maximumWait: Double = 240
     static let defaultWait: Double = 25
 
     let devices: DeviceRegistry
