@@ -32,7 +32,7 @@ enum LocalTraining {
         guard loss.isFinite else {
             return .fail(ClientFailureReport(reason: .diverged, detail: "the training loss became \(loss)"))
         }
-        guard model.parameters.allSatisfy(\.isFinite) else {
+        guard LargestMagnitude.allFinite(model.parameters) else {
             return .fail(
                 ClientFailureReport(reason: .diverged, detail: "the trained weights hold NaN or infinite values"))
         }
@@ -42,7 +42,7 @@ enum LocalTraining {
             evalAccuracy: Trainer.accuracy(of: model, on: evalSet, preprocessing: preprocessing))
         // Finite weights can still differ by more than float32 holds; such a delta is never sent
         // (under SecAgg+ it would be encoded as zero and spoil the fleet's sum unnoticed).
-        guard update.delta.parameters.allSatisfy(\.isFinite), update.evalAccuracy.isFinite else {
+        guard LargestMagnitude.allFinite(update.delta.parameters), update.evalAccuracy.isFinite else {
             return .fail(
                 ClientFailureReport(reason: .diverged, detail: "the update holds values that are not finite"))
         }

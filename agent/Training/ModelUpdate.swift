@@ -16,7 +16,15 @@ struct ModelUpdate: Sendable, Equatable {
     init(base: Model, trained: Model, trainSamples: Int, trainLoss: Double, evalSamples: Int, evalAccuracy: Double)
         throws(ModelError)
     {
-        let difference = zip(trained.parameters, base.parameters).map { $0 - $1 }
+        guard trained.parameters.count == base.parameters.count else {
+            throw .parameterCountMismatch(expected: base.parameters.count, actual: trained.parameters.count)
+        }
+        var difference = trained.parameters
+        difference.withUnsafeMutableBufferPointer { difference in
+            base.parameters.withUnsafeBufferPointer { base in
+                for index in difference.indices { difference[index] -= base[index] }
+            }
+        }
         delta = try Model(architecture: base.architecture, parameters: difference)
         self.trainSamples = trainSamples
         self.trainLoss = trainLoss

@@ -140,7 +140,7 @@ struct SecureContribution {
     private func fixedPoint(_ values: [Float], scaledBy weight: Float = 1, then tail: [Float] = [])
         throws(AgentError) -> [UInt32]
     {
-        guard values.allSatisfy({ (weight * $0).isFinite }), tail.allSatisfy(\.isFinite) else {
+        guard (weight * LargestMagnitude.of(values)).isFinite, LargestMagnitude.allFinite(tail) else {
             throw .secureAggregation("refusing to mask a vector that holds values that are not finite")
         }
         do {

@@ -43,7 +43,7 @@ enum UpdateValidator {
         } catch {
             throw shapeMismatch(error.description)
         }
-        guard delta.allSatisfy(\.isFinite) else {
+        guard LargestMagnitude.allFinite(delta) else {
             throw .badRequest(.updateNotFinite, "the update holds NaN or infinite values")
         }
         return try metadata(file.metadata, delta: delta)
