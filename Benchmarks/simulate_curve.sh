@@ -3,7 +3,8 @@
 # 3,000 and 10,000 in-process devices over mutual TLS against a release aggregator process, a
 # model of about 100k parameters (64-512-128-10), 10 % of the devices vanishing after key sharing in
 # every round, three rounds each. Prints one JSON line per size (the median round of the three):
-#   {"bench":"simulate","metric":"round_seconds_n<N>_drop10","value":…,"unit":"s","stages":{…}}
+#   {"bench":"simulate","metric":"round_seconds_n<N>_drop10","value":…,"unit":"s","stages":{…},
+#    "requests_per_device":…}
 # and, given Flower's figures of the same run (flower_secagg.sh's end_to_end_n{100,1000}_p100000_drop10
 # lines, --flower FILE), one ratio line per size Flower could run: Starling / Flower.
 #
@@ -69,6 +70,7 @@ median = sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2]
 metric = f"round_seconds_n{devices}_drop10{suffix}"
 print(json.dumps({"bench": "simulate", "metric": metric, "value": round(median["seconds"], 3), "unit": "s",
                   "survivors": median["survivors"], "vanished": median["vanished"],
+                  "requests_per_device": round(sum(median.get("requests", {}).values()) / devices, 2),
                   "stages": {k: round(v, 3) for k, v in median["stages"].items()}}))
 if flower:
     for line in open(flower):
