@@ -106,17 +106,10 @@ public final class StarlingHTTPClient: Sendable {
     /// `POST` a body and hand back the whole answer, status and media type with the bytes, for calls
     /// whose successful answers differ in kind (a secure-aggregation message answered with the next
     /// stage's reply or with a receipt). Error statuses throw like the other calls.
-    ///
-    /// With `handedOver`, the body goes in 64 KiB slices and `handedOver` is called once the last
-    /// has been handed to the connection, before the answer comes (when the answer is held, as a
-    /// long poll is, that is much earlier); it is not called when the exchange fails before that.
     public func exchange(
-        _ path: String, body: ByteBuffer, contentType: String, accept: String, timeout: Duration,
-        handedOver: (@Sendable () -> Void)? = nil
+        _ path: String, body: ByteBuffer, contentType: String, accept: String, timeout: Duration
     ) async throws(StarlingHTTPError) -> StarlingHTTPAnswer {
-        try await answer(
-            .POST, path, body: body, contentType: contentType, accept: accept, timeout: timeout,
-            handedOver: handedOver)
+        try await answer(.POST, path, body: body, contentType: contentType, accept: accept, timeout: timeout)
     }
 
     /// `GET` a binary resource, asking for `accept` (errors still come as JSON).
@@ -180,7 +173,7 @@ public final class StarlingHTTPClient: Sendable {
 
     private func answer(
         _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String?, accept: String,
-        timeout: Duration, handedOver: (@Sendable () -> Void)? = nil
+        timeout: Duration
     ) async throws(StarlingHTTPError) -> StarlingHTTPAnswer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -190,13 +183,7 @@ public final class StarlingHTTPClient: Sendable {
         }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
-            if let handedOver {
-                request.body = .stream(
-                    HandedOverBody(body: body, sliceBytes: 1 << 16, handedOver: handedOver),
-                    length: .known(Int64(body.readableBytes)))
-            } else {
-                request.body = .bytes(body)
-            }
+            request.body = .bytes(body)
         }
         let status: HTTPResponseStatus
         let bytes: [UInt8]

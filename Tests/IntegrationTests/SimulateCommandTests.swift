@@ -61,16 +61,18 @@ final class SimulateCommandTests: XCTestCase {
             Set(rounds.flatMap(\.stages.keys)),
             ["advertise_keys", "share_keys", "masked_input", "unmasking", "finish"],
             result.stdout)
-        // Every device that stays sends its four messages, and each message's exchange brought back
-        // the following stage's reply: no reply was asked for on its own.
+        // Every device summed sent its keys, shares and masked input before its round ended (its
+        // unmasking message may come after the round's figures were read). The keys and shares
+        // brought back the next stage's reply in their exchange: the one reply a device asks for on
+        // its own is the unmasking request.
         let stageRoute = "/v1/device/runs/{id}/rounds/{n}/secagg/{stage}"
         let requests = rounds.reduce(into: [String: Int]()) { sum, round in
             sum.merge(round.requests, uniquingKeysWith: +)
         }
         XCTAssertGreaterThanOrEqual(
-            requests["POST \(stageRoute)"] ?? 0, rounds.map { 4 * ($0.devices - $0.vanished) }.reduce(0, +),
-            result.stdout)
-        XCTAssertNil(requests["GET \(stageRoute)"], result.stdout)
+            requests["POST \(stageRoute)"] ?? 0, rounds.map { 3 * $0.survivors }.reduce(0, +), result.stdout)
+        XCTAssertLessThanOrEqual(
+            requests["GET \(stageRoute)"] ?? 0, rounds.map { $0.devices - $0.vanished }.reduce(0, +), result.stdout)
         XCTAssertGreaterThan(requests["POST /v1/device/watch"] ?? 0, 0, result.stdout)
         XCTAssertTrue(
             rounds.contains { $0.survivors == $0.devices - $0.vanished },

@@ -117,23 +117,3 @@ final class MaskedInputTurns: Sendable {
         }
     }
 }
-
-/// One taken turn of ``MaskedInputTurns``, given back once whichever comes first gives it: the
-/// masked input handed to the connection, or the exchange over.
-final class TurnReturn: Sendable {
-    private let turns: Mutex<MaskedInputTurns?>
-
-    /// The turn just taken from `turns`; nothing to give when `turns` is nil.
-    init(_ turns: MaskedInputTurns?) {
-        self.turns = Mutex(turns)
-    }
-
-    /// Gives the turn back the first time; later calls do nothing.
-    @Sendable func give() {
-        turns.withLock { turns in
-            let taken = turns
-            turns = nil
-            return taken
-        }?.give()
-    }
-}

@@ -15,9 +15,10 @@ import StarlingTransport
 #endif
 
 /// A device's part in one secure aggregation: it encodes its contribution as one vector and walks
-/// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. Each message
-/// asks for the following stage's reply in its own exchange, which the aggregator holds until the
-/// reply is ready; a reply that was not ready in time is long-polled. The walk gives up when the protocol's time is clearly over, and at once when the
+/// the four SecAgg+ stages with the aggregator, which only ever sees the vector masked. The keys and
+/// the shares ask for the following stage's reply in their own exchange, which the aggregator holds
+/// until the reply is ready; the unmasking request, and a reply that was not ready in time, are
+/// long-polled. The walk gives up when the protocol's time is clearly over, and at once when the
 /// aggregator says it restarted the round (409 `stage_restarted`): the new attempt comes through the
 /// watch as a task of its own.
 struct SecureContribution {
@@ -69,13 +70,17 @@ struct SecureContribution {
                 "the contribution has \(input.count) values, the aggregation expects \(secure.vectorLength)")
         }
         do {
+            var replyWait = Self.compatibleReplyWaitSeconds
             guard present(at: .advertiseKeys) else { return }
-            let keys: NeighbourKeys? = try await send(.advertiseKeys, try protocolClient.advertiseKeys())
+            let keys: NeighbourKeys? = try await send(
+                .advertiseKeys, try protocolClient.advertiseKeys(), replyWait: &replyWait)
             guard let keys else { return }
-            let relayed: RelayedShares? = try await send(.shareKeys, try protocolClient.shareKeys(keys))
+            let relayed: RelayedShares? = try await send(
+                .shareKeys, try protocolClient.shareKeys(keys), replyWait: &replyWait)
             guard let relayed else { return }
-            let unmasking = try await maskAndSend(relayed, input: consume input, with: &protocolClient)
-            guard let unmasking else { return }
+            try await maskAndSend(relayed, input: consume input, with: &protocolClient)
+            guard present(at: .unmasking) else { return }
+            let unmasking: UnmaskingRequest = try await reply(for: .unmasking, wait: replyWait)
             try await deliver(
                 .unmasking, ByteBuffer(bytes: SecAggBinary.encode(try protocolClient.unmask(unmasking))),
                 contentType: SecAggBinary.mediaType)
@@ -88,21 +93,20 @@ struct SecureContribution {
         }
     }
 
-    /// Masks `input` in place and posts it, in one of the process's turns when it has them, which
-    /// goes back once the masked input has been handed to the connection; the unmasking request,
-    /// nil when the device does not take part in unmasking.
+    /// Masks `input` in place and posts it, as bare words from its own storage, in one of the
+    /// process's turns when it has them. It asks nothing of the unmasking stage in the same
+    /// exchange: the answer comes once the aggregator has the words, so the turn, and the words,
+    /// are given up then and not held until the stage closes, and a dropped link is sent again.
     private func maskAndSend(
         _ relayed: RelayedShares, input: consuming [UInt32], with protocolClient: inout SecAggClient
-    ) async throws -> UnmaskingRequest? {
+    ) async throws {
         try await maskingTurns?.take()
-        let turn = TurnReturn(maskingTurns)
-        defer { turn.give() }
+        defer { maskingTurns?.give() }
         let masked = try protocolClient.maskInput(relayed, input: input)
         let query = masked.excludedQueryItem.map { "&" + $0 } ?? ""
         let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
         _ = consume masked
-        return try await send(
-            .maskedInput, body, contentType: "application/octet-stream", query: query, handedOver: turn.give)
+        try await deliver(.maskedInput, body, contentType: "application/octet-stream", query: query)
     }
 
     /// Whether the device still takes part when `stage` opens.
@@ -154,16 +158,6 @@ struct SecureContribution {
     /// When the protocol's time is over for this device: the round's deadline and four stages after it.
     private var giveUp: Date { task.deadline.addingTimeInterval(secure.stageSeconds * 4) }
 
-    /// Posts this device's message of `stage` in the binary form (``SecAggBinary``), again after a
-    /// dropped link until the protocol's time is over; a message the aggregator already has counts
-    /// as sent. Hands back the following stage's reply, asked for in the same exchange (`next`):
-    /// nil when the device does not take part in that stage.
-    private func send<Message: SecAggBinaryMessage, Reply: SecAggBinaryMessage>(
-        _ stage: SecAggStage, _ message: Message
-    ) async throws(StarlingHTTPError) -> Reply? {
-        try await send(stage, ByteBuffer(bytes: SecAggBinary.encode(message)), contentType: SecAggBinary.mediaType)
-    }
-
     /// Posts `body` as this device's message of `stage` with nothing asked of the following stage,
     /// again after a dropped link until the protocol's time is over.
     private func deliver(_ stage: SecAggStage, _ body: ByteBuffer, contentType: String, query: String = "")
@@ -175,28 +169,36 @@ struct SecureContribution {
         }
     }
 
-    /// Posts `body` as the message of `stage` and asks for the following stage's reply in the same
-    /// exchange, held up to ``replyWaitSeconds``. The answer is that reply (200) or, when it was not
-    /// ready in time or the message had already arrived, a receipt (202; or the 200 receipt of an
-    /// aggregator that does not know `next`): then the reply is long-polled on its own.
-    private func send<Reply: SecAggBinaryMessage>(
-        _ stage: SecAggStage, _ body: ByteBuffer, contentType: String, query: String = "",
-        handedOver: (@Sendable () -> Void)? = nil
+    /// Posts this device's message of `stage` in the binary form (``SecAggBinary``) and asks for the
+    /// following stage's reply in the same exchange (`next`), held up to ``replyWaitSeconds``: the
+    /// reply, or nil when the device does not take part in that stage. The answer is the reply
+    /// (200) or a receipt (202 when it was not ready in time; the 200 receipt of an aggregator that
+    /// does not know `next`), and then the reply is long-polled on its own, up to `replyWait`
+    /// seconds a request: raised to ``replyWaitSeconds`` once the aggregator showed it knows `next`.
+    ///
+    /// Sent again after a dropped link until the protocol's time is over. The answer is held until
+    /// the stage closes, so a retry may find it closed (409 `secagg_wrong_stage`) whether or not the
+    /// first attempt was taken, as it may find the message there (409 `duplicate_message`): either
+    /// way the following stage's reply, asked for on its own, says whether the device goes on.
+    private func send<Message: SecAggBinaryMessage, Reply: SecAggBinaryMessage>(
+        _ stage: SecAggStage, _ message: Message, replyWait: inout Int
     ) async throws(StarlingHTTPError) -> Reply? {
+        let body = ByteBuffer(bytes: SecAggBinary.encode(message))
         guard let next = SecAggStage.allCases.first(where: { $0 > stage }), present(at: next) else {
-            try await deliver(stage, body, contentType: contentType, query: query)
+            try await deliver(stage, body, contentType: SecAggBinary.mediaType)
             return nil
         }
-        let (client, path) = (client, path(stage) + query + "&next=\(Self.replyWaitSeconds)")
-        let answer = try await Rejoin.exchange(until: giveUp, alreadyDelivered: [.duplicateMessage]) {
-            () throws(StarlingHTTPError) in
+        let (client, path) = (client, path(stage) + "&next=\(Self.replyWaitSeconds)")
+        let answer = try await Rejoin.exchange(
+            until: giveUp, alreadyDelivered: [.duplicateMessage, .secaggWrongStage]
+        ) { () throws(StarlingHTTPError) in
             try await client.exchange(
-                path, body: body, contentType: contentType, accept: SecAggBinary.mediaType,
-                timeout: .seconds(60 + Self.replyWaitSeconds), handedOver: handedOver)
+                path, body: body, contentType: SecAggBinary.mediaType, accept: SecAggBinary.mediaType,
+                timeout: .seconds(Self.replyWaitSeconds + 15))
         }
-        guard let answer, answer.status == 200, answer.contentType?.hasPrefix(SecAggBinary.mediaType) == true else {
-            return try await reply(for: next)
-        }
+        let isReply = answer?.status == 200 && answer?.contentType?.hasPrefix(SecAggBinary.mediaType) == true
+        if isReply || answer?.status == 202 { replyWait = Self.replyWaitSeconds }
+        guard let answer, isReply else { return try await reply(for: next, wait: replyWait) }
         return try Self.decode(Reply.self, of: next, from: answer.body)
     }
 
@@ -204,16 +206,20 @@ struct SecureContribution {
     /// can take minutes, and every device of it waits; as long as a watch.
     static let replyWaitSeconds = Int(WatchService.waitSeconds)
 
+    /// The longest hold every aggregator takes (those that do not know `next` refuse more than 55 s).
+    static let compatibleReplyWaitSeconds = 50
+
     /// Long-polls the aggregator's reply for `stage` until it is ready or the protocol's time is
     /// over, asking again when the link drops.
-    private func reply<Reply: SecAggBinaryMessage>(for stage: SecAggStage) async throws(StarlingHTTPError) -> Reply {
+    private func reply<Reply: SecAggBinaryMessage>(for stage: SecAggStage, wait: Int) async throws(StarlingHTTPError)
+        -> Reply
+    {
         let (client, path, giveUp) = (client, path(stage), giveUp)
         return try await Rejoin.retrying(until: giveUp) { () throws(StarlingHTTPError) in
             while true {
                 do throws(StarlingHTTPError) {
                     let bytes = try await client.getBytes(
-                        path + "&wait=\(Self.replyWaitSeconds)", accept: SecAggBinary.mediaType,
-                        timeout: .seconds(Self.replyWaitSeconds + 15))
+                        path + "&wait=\(wait)", accept: SecAggBinary.mediaType, timeout: .seconds(wait + 15))
                     return try Self.decode(Reply.self, of: stage, from: bytes)
                 } catch .api(let status, let code, let message) where code == APIErrorCode.secaggPending.rawValue {
                     // The long poll ran out before the stage opened: ask again at once.

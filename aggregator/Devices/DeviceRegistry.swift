@@ -24,13 +24,13 @@ struct DeviceRegistry: Sendable {
     }
 
     /// Whether `device` is online at `now`: watching here (``Presence``), or seen by another
-    /// replica sharing the database within ``Presence/window``, as the last reload read it.
+    /// replica sharing the database within ``Presence/elsewhereWindow``, as the last reload read it.
     func isOnline(_ device: Device, at now: Date) -> Bool {
         if presence.isOnline(device.id, at: now) { return true }
         guard engine.dialect == .postgresql, let seenBy = device.seenBy, seenBy != replica,
             let lastSeen = device.lastSeen
         else { return false }
-        return now.timeIntervalSince(lastSeen) < Presence.window
+        return now.timeIntervalSince(lastSeen) < Presence.elsewhereWindow
     }
 
     /// The device with this id as the database has it now, added to the directory: for a request

@@ -8,6 +8,12 @@ final class Presence: Sendable {
     /// How long after its last answered watch a device still counts as online.
     static let window: TimeInterval = 40
 
+    /// How long after its last watch began a device another replica serves still counts as
+    /// online here: that replica records when a watch begins, not while it is held, so a device
+    /// counts for the longest hold and ``window`` after it. One that vanished while held elsewhere
+    /// counts as much longer than one held here.
+    static let elsewhereWindow: TimeInterval = DesiredStates.maximumWait + window
+
     private struct Entry {
         var openWatches = 0
         var lastAnswered: Date?

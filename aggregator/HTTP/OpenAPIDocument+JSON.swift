@@ -5254,7 +5254,7 @@ extension OpenAPIDocument {
             }
           },
           {
-            "description": "Asks for the following stage's reply in the same exchange: once the message is taken, the answer is held up to this many seconds for that reply and is it (200, as `GET` of the following stage gives it), or the receipt (202) when it is not ready in time, and the device asks with `GET`. A whole number from 0 to 240, and not on `unmasking`, which has no following stage; anything else is 400 `secagg_invalid_message` and the message is not taken.",
+            "description": "Asks for the following stage's reply in the same exchange: once the message is taken, the answer is held up to this many seconds for that reply and is it (200, as `GET` of the following stage gives it), or the receipt (202) when it is not ready in time or cannot be given, and the device asks with `GET`. A whole number from 0 to 240, and not on `unmasking`, which has no following stage; anything else is 400 `secagg_invalid_message` and the message is not taken.",
             "in": "query",
             "name": "next",
             "required": false,
@@ -5319,7 +5319,7 @@ extension OpenAPIDocument {
                 }
               }
             },
-            "description": "The message was taken; the following stage's reply asked for with `next` was not ready in time."
+            "description": "The message was taken; the following stage's reply asked for with `next` was not ready in time, or cannot be given to this device (the `GET` of that stage says why)."
           },
           "403": {
             "$ref": "#/components/responses/DeviceRefused"

@@ -12,10 +12,10 @@ import StarlingProtocol
 /// attempt of the round its task gave (`?attempt=2`; 1 when left out): after a restart a secure round
 /// is done again as a new attempt, and anything for an earlier one is 409 `stage_restarted`. A
 /// `GET` may name how long it can be held (`?wait=50`). A `POST` may ask for the following stage's
-/// reply in the same exchange (`?next=50`, every stage but `unmasking`): once its message is taken,
+/// reply in the same exchange (`?next=240`, every stage but `unmasking`): once its message is taken,
 /// the answer is held until that reply is ready and is it (200, as the `GET` would give it), or,
-/// when it is not ready in time, the receipt (202), and the device asks with `GET`. That saves a
-/// fleet's devices three requests a round each.
+/// when it is not ready in time or cannot be given (the `GET` then says why), the receipt (202), and
+/// the device asks with `GET`. That saves a fleet's devices requests every round.
 enum SecureAggregationRoutes {
     /// How long a `GET` waits for its stage before answering 409 `secagg_pending`, unless it asks
     /// for another wait (`?wait=50`, in seconds, at most ``longestReplyWait``: as long as a watch).
@@ -66,7 +66,8 @@ enum SecureAggregationRoutes {
     /// The receipt of a stage's message, encoded once per stage.
     private static func receipt(_ stage: SecAggStage, status: HTTPResponse.Status) throws -> Response {
         guard let receipt = receipts[stage] else {
-            return try JSONResponse.make(SecureAggregationReceipt(stage: stage.pathComponent, accepted: true))
+            return try JSONResponse.make(
+                SecureAggregationReceipt(stage: stage.pathComponent, accepted: true), status: status)
         }
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: receipt))
     }
