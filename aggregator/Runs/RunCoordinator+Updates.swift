@@ -103,7 +103,9 @@ extension RunCoordinator {
                 path: leads ? url.path : "", receivedAt: clock(), staleness: target.staleness),
             bytes: bytes, adding: entry, checked: !leads)
         guard leads else {
-            await broadcaster.bump()
+            // Progress, relayed to the leader, whose catching up takes the stored update in; nothing
+            // a device acts on changed, so this replica's held watches stay held.
+            await broadcaster.progressed()
             return UpdateReceipt(runId: runId, round: task, accepted: true)
         }
         let now = clock()
@@ -153,7 +155,7 @@ extension RunCoordinator {
                 detail: String(report.detail.prefix(ClientFailureReport.maximumDetailLength)), reportedAt: clock()),
             checked: !leads)
         guard leads else {
-            await broadcaster.bump()
+            await broadcaster.progressed()
             return
         }
         let now = clock()
