@@ -232,6 +232,7 @@ let package = Package(
             dependencies: [
                 "StarlingAdmin",
                 "StarlingAgent",
+                "StarlingMetrics",
                 "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 "StarlingProtocol",
@@ -303,7 +304,7 @@ let package = Package(
             name: "StarlingAgentTests",
             dependencies: [
                 "StarlingAgent", "StarlingCore", "StarlingProtocol", "StarlingTransport", "Quantization",
-                "StarlingTestSupport",
+                "StarlingTestSupport", "StarlingMetrics",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -312,7 +313,7 @@ let package = Package(
             name: "StarlingAggregatorTests",
             dependencies: [
                 "StarlingAggregator", "Quantization", "StarlingTestSupport", "SecureAggregation", "Privacy",
-                "StarlingStorage",
+                "StarlingStorage", "StarlingMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import StarlingMetrics
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport

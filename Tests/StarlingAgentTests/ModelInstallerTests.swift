@@ -1,4 +1,5 @@
 import Foundation
+import StarlingMetrics
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import StarlingCore
+import StarlingMetrics
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport

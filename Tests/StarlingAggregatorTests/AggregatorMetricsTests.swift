@@ -1,6 +1,7 @@
 import Foundation
 import SecureAggregation
 import StarlingCore
+import StarlingMetrics
 import StarlingProtocol
 import StarlingTestSupport
 import StarlingTransport

@@ -1,4 +1,5 @@
-/// The samples of a Prometheus text exposition, for tests that check what a scrape shows.
+/// The samples of a Prometheus text exposition, for what reads a scrape: tests that check what it
+/// shows, and `starling simulate`, which reports each round's stage times and requests from it.
 public struct PrometheusSamples: Sendable {
     /// One line `name{label="value",…} number`.
     public struct Sample: Sendable, Equatable {
