@@ -98,6 +98,29 @@ final class HostileDeviceTests: XCTestCase {
         try await aggregator.stop()
     }
 
+    func test_aDeviceHoldingMoreWatchesThanItsBound_hasItsOldestAnsweredAtOnce_andTheRestHeld() async throws {
+        // Over HTTP/2 every watch is a stream of the device's one connection (over HTTP/1.1 the
+        // client would queue all but eight).
+        let aggregator = try await TestAggregator.start(deviceHTTP2: true)
+        let device = try await aggregator.enroll()
+        let state = try await device.watch()
+        let oldest = Task { try await device.watch(revision: state.revision, wait: 240) }
+        _ = try await Wait.until("the first watch to be held", timeout: .seconds(30)) {
+            await aggregator.broadcasterWaiters == 1 ? true : nil
+        }
+        let newer = (0..<HeldRequests.perDevice).map { _ in
+            Task { try await device.watch(revision: state.revision, wait: 240) }
+        }
+        let answered = try await oldest.value
+        XCTAssertEqual(answered.revision, state.revision, "the oldest watch was answered with nothing changed")
+        _ = try await Wait.until("the newer watches to be held", timeout: .seconds(30)) {
+            await aggregator.broadcasterWaiters == HeldRequests.perDevice ? true : nil
+        }
+        try await aggregator.stop()
+        for watch in newer { _ = try? await watch.value }
+        await device.client.shutdown()
+    }
+
     func test_reportsToADeploymentThatDoesNotTargetTheDevice_orAboutNoVersion_areRefused() async throws {
         let aggregator = try await TestAggregator.start()
         let _: ModelVersionInfo = try await aggregator.admin.post(

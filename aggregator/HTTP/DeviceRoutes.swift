@@ -40,10 +40,11 @@ enum DeviceRoutes {
         }
         router.post("v1/device/runs/:id/rounds/:n/secagg/:stage") { request, context in
             try await SecureAggregationRoutes.receive(
-                request, context, runs: components.runs, metrics: components.metrics)
+                request, context, runs: components.runs, held: components.heldRequests, metrics: components.metrics)
         }
         router.get("v1/device/runs/:id/rounds/:n/secagg/:stage") { request, context in
-            try await SecureAggregationRoutes.reply(request, context, runs: components.runs)
+            try await SecureAggregationRoutes.reply(
+                request, context, runs: components.runs, held: components.heldRequests)
         }
         router.post("v1/device/deployments/:id/report") { request, context in
             let body = try await RequestBody.json(DeploymentReport.self, from: request)

@@ -5430,7 +5430,7 @@ extension OpenAPIDocument {
     },
     "/v1/device/watch": {
       "post": {
-        "description": "`revision` holds at most 128 bytes, `sample_count` is 0…2^30 and `running_model`, when sent, is `name@version` with a valid model name; anything else is 400 `invalid_request`.",
+        "description": "`revision` holds at most 128 bytes, `sample_count` is 0…2^30 and `running_model`, when sent, is `name@version` with a valid model name; anything else is 400 `invalid_request`. A device holds at most 8 requests at once (watches and held stage replies): past that its oldest is answered at once, as if its wait had run out.",
         "operationId": "watch",
         "requestBody": {
           "content": {

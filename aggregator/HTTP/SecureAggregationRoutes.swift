@@ -24,7 +24,8 @@ enum SecureAggregationRoutes {
 
     /// Takes one stage message; masked inputs count as uploads in the metrics.
     static func receive(
-        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator, metrics: AggregatorMetrics
+        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator, held: HeldRequests,
+        metrics: AggregatorMetrics
     ) async throws -> Response {
         let device = try context.requireDevice().id
         let (roundID, round, stage) = try location(context)
@@ -53,8 +54,11 @@ enum SecureAggregationRoutes {
         }
         guard let (next, wait) = following else { return try receipt(stage, status: .ok) }
         do {
-            let reply = try await runs.awaitSecureReply(
-                runId: roundID, round: round, attempt: attempt, device: device, stage: next, timeout: wait)
+            let reply = try await held.holding(device) { hold throws(APIError) in
+                try await runs.awaitSecureReply(
+                    runId: roundID, round: round, attempt: attempt, device: device, stage: next, timeout: wait,
+                    hold: hold)
+            }
             return try response(reply, to: request)
         } catch {
             // Not ready in time, or not for this device: the message is taken all the same, and the
@@ -80,13 +84,17 @@ enum SecureAggregationRoutes {
         })
 
     static func reply(
-        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator
+        _ request: Request, _ context: AggregatorRequestContext, runs: RunCoordinator, held: HeldRequests
     ) async throws -> Response {
         let device = try context.requireDevice().id
         let (roundID, round, stage) = try location(context)
-        let reply = try await runs.awaitSecureReply(
-            runId: roundID, round: round, attempt: try attempt(request), device: device, stage: stage,
-            timeout: try wait(request, named: "wait") ?? replyWait)
+        let attempt = try attempt(request)
+        let timeout = try wait(request, named: "wait") ?? replyWait
+        let reply = try await held.holding(device) { hold throws(APIError) in
+            try await runs.awaitSecureReply(
+                runId: roundID, round: round, attempt: attempt, device: device, stage: stage, timeout: timeout,
+                hold: hold)
+        }
         return try response(reply, to: request)
     }
 

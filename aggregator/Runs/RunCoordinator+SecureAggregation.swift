@@ -140,7 +140,8 @@ extension RunCoordinator {
     /// The aggregator's reply for `stage` (key sharing, masked input or unmasking) once the stage
     /// before it has closed, waiting up to `timeout`; 409 `secagg_pending` if it has not by then.
     func awaitSecureReply(
-        runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage, timeout: Duration
+        runId: String, round: Int, attempt: Int, device: String, stage: SecAggStage, timeout: Duration,
+        hold: HeldRequests.Hold
     ) async throws(APIError) -> SecureReply {
         let limit = ContinuousClock.now + timeout
         while true {
@@ -153,12 +154,15 @@ extension RunCoordinator {
                     runId: runId, round: round, attempt: attempt, device: device, stage: stage)
             if let reply = ready { return reply }
             let remaining = limit - .now
-            guard remaining > .zero, await broadcaster.waitForProgress(from: progress, timeout: remaining) != progress
-            else {
-                throw .conflict(
-                    .secaggPending, "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
-            }
+            guard remaining > .zero else { throw Self.pending(stage) }
+            let broadcaster = broadcaster
+            await hold.wait { _ = await broadcaster.waitForProgress(from: progress, timeout: remaining) }
+            guard await broadcaster.currentProgress != progress else { throw Self.pending(stage) }
         }
+    }
+
+    private static func pending(_ stage: SecAggStage) -> APIError {
+        .conflict(.secaggPending, "the secure-aggregation stage \(stage.rawValue) has not started yet; ask again")
     }
 
     private func secureReplyIfReady(

@@ -235,6 +235,7 @@ public struct Aggregator: Sendable {
     ) throws -> Components {
         let metrics = AggregatorMetrics()
         let broadcaster = RevisionBroadcaster(bootID: Secrets.identifier(prefix: "", hexDigits: 8))
+        let heldRequests = HeldRequests()
         let devices = try DeviceRegistry(
             engine: storage.engine, presence: Presence(), replica: leadership.replica, clock: clock)
         let catalog = ModelCatalog(engine: storage.engine, directory: directory)
@@ -278,8 +279,8 @@ public struct Aggregator: Sendable {
             refinement: Refinement(engine: storage.engine, catalog: catalog),
             desiredStates: DesiredStates(
                 devices: devices, rollouts: rollouts, coordinator: runs, experiments: experiments,
-                secureMonitoring: secureMonitoring, broadcaster: broadcaster),
-            broadcaster: broadcaster,
+                secureMonitoring: secureMonitoring, broadcaster: broadcaster, held: heldRequests),
+            broadcaster: broadcaster, heldRequests: heldRequests,
             endpoints: EndpointAnnouncer(
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, advertisedDeviceURL: configuration.advertisedDeviceURL,

@@ -20,6 +20,8 @@ struct Components: Sendable {
     let refinement: Refinement
     let desiredStates: DesiredStates
     let broadcaster: RevisionBroadcaster
+    /// Bounds each device's held watches and secure-aggregation replies.
+    let heldRequests: HeldRequests
     let endpoints: EndpointAnnouncer
     let metrics: AggregatorMetrics
     let dashboardSessions: DashboardSessions

@@ -19,6 +19,7 @@ struct DesiredStates: Sendable {
     let experiments: Experiments
     let secureMonitoring: SecureMonitoring
     let broadcaster: RevisionBroadcaster
+    let held: HeldRequests
 
     func watch(_ request: WatchRequest, device: Device) async throws(APIError) -> DesiredState {
         try DeviceReportBounds.check(request)
@@ -28,8 +29,13 @@ struct DesiredStates: Sendable {
         defer { presence.watchAnswered(device.id, at: devices.clock()) }
         let requested = request.waitSeconds ?? Self.defaultWait
         let wait = requested.isFinite ? min(max(requested, 0), Self.maximumWait) : Self.defaultWait
-        let revision = await broadcaster.waitForChange(
-            from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
+        let broadcaster = broadcaster
+        await held.holding(device.id) { hold in
+            await hold.wait {
+                _ = await broadcaster.waitForChange(from: request.revision, timeout: .milliseconds(Int64(wait * 1000)))
+            }
+        }
+        let revision = await broadcaster.current
         guard let current = devices.activeDevice(id: device.id) else { throw APIError.deviceRevoked }
         return DesiredState(
             revision: revision,
