@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SecureAggregation
 import StarlingCore
 import StarlingProtocol
@@ -65,5 +66,47 @@ final class SecureRevocationTests: XCTestCase {
         let finished = try await waitForEnd(of: round.id, aggregator)
         XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
         XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
+    }
+
+    func test_aDeviceRevokedWhileItsExchangeIsHeld_isAnsweredWithTheReceipt_notTheReply() async throws {
+        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
+        let _: RunInfo = try await aggregator.admin.post(
+            APIPath.adminRuns,
+            json: StartRunRequest(
+                model: "tiny", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
+                deadlineSeconds: 300, seed: 3, serverOptimizer: .defaults(for: .fedavg)))
+        var tasks: [RoundTask] = []
+        for device in devices { tasks.append(try await device.nextTask()) }
+        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
+        let parameters = try secure[0].protocolParameters()
+        var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
+        let task = tasks[0]
+        let keys = ByteBuffer(bytes: SecAggBinary.encode(try clients[0].advertiseKeys()))
+        let (first, keysPath) = (devices[0].client, path(task, .advertiseKeys) + "?next=120")
+        let held = Task {
+            try await first.exchange(
+                keysPath, body: keys, contentType: SecAggBinary.mediaType, accept: SecAggBinary.mediaType,
+                timeout: .seconds(150))
+        }
+        _ = try await Wait.until("device 0's exchange to be held for the reply", timeout: .seconds(30)) {
+            await aggregator.progressWaiters == 1 ? true : nil
+        }
+        let _: DeviceInfo = try await aggregator.admin.post(
+            APIPath.adminDeviceRevocation(id: devices[0].id), json: RevokeDeviceRequest(reason: "compromised"))
+        for index in 1..<3 {
+            let _: SecureAggregationReceipt = try await devices[index].client.post(
+                path(task, .advertiseKeys), json: try clients[index].advertiseKeys())
+        }
+        let answer = try await held.value
+        XCTAssertEqual(answer.status, 202, "a device no longer in the round gets no reply, only its receipt")
+        XCTAssertEqual(
+            try StarlingJSON.decoder().decode(SecureAggregationReceipt.self, from: Data(answer.body)).stage, "keys")
+        await assertAPIError(status: 403, code: "device_revoked") {
+            let _: NeighbourKeys = try await first.get(self.path(task, .shareKeys))
+        }
+        let neighbours: NeighbourKeys = try await devices[1].client.get(path(task, .shareKeys))
+        XCTAssertTrue(
+            neighbours.keys.contains { $0.client == secure[0].client },
+            "keys taken before the revocation stay: the device is then a dropout")
     }
 }

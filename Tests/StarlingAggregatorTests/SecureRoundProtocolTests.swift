@@ -147,10 +147,27 @@ final class SecureRoundProtocolTests: XCTestCase {
         let asked: NeighbourKeys = try await reply(1, .shareKeys)
         XCTAssertEqual(answered, asked, "the exchange gave the stage's reply")
 
-        for index in 0..<2 {
-            let neighbours: NeighbourKeys = try await reply(index, .shareKeys)
-            try await send(index, .shareKeys, try clients[index].shareKeys(neighbours))
+        // Device 0 asks for the next reply in JSON with its shares, and is answered with it once
+        // device 1's shares close the stage.
+        let firstShares = try clients[0].shareKeys(try await reply(0, .shareKeys))
+        let sharesBody = ByteBuffer(bytes: try StarlingJSON.encoder().encode(firstShares))
+        let sharingDevice = devices[0].client
+        let sharesPath = path(task, .shareKeys) + "?next=30"
+        let sharedFirst = Task {
+            try await sharingDevice.exchange(
+                sharesPath, body: sharesBody, contentType: "application/json", accept: "application/json",
+                timeout: .seconds(60))
         }
+        _ = try await Wait.until("device 0's exchange to be held for the reply", timeout: .seconds(30)) {
+            await aggregator.progressWaiters == 1 ? true : nil
+        }
+        try await send(1, .shareKeys, try clients[1].shareKeys(try await reply(1, .shareKeys)))
+        let answer = try await sharedFirst.value
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(answer.contentType, "application/json")
+        let relayedInExchange = try StarlingJSON.decoder().decode(RelayedShares.self, from: Data(answer.body))
+        let relayedAsked: RelayedShares = try await reply(0, .maskedInput)
+        XCTAssertEqual(relayedInExchange, relayedAsked, "the JSON exchange gave the stage's reply")
         let sharing: RunInfo = try await aggregator.admin.get(APIPath.adminRun(id: round.id))
         XCTAssertEqual(sharing.stage, .maskedInput, "the admin view shows the stage from the stored machine")
         let watches = await aggregator.broadcasterWaiters

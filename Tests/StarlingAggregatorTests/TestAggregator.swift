@@ -82,6 +82,9 @@ final class TestAggregator: Sendable {
     /// How many watches the aggregator holds right now.
     var broadcasterWaiters: Int { get async { await broadcaster.waiterCount } }
 
+    /// How many requests wait for a secure-aggregation stage's progress right now.
+    var progressWaiters: Int { get async { await broadcaster.progressWaiterCount } }
+
     /// The aggregator's database, opened a second time (the aggregator may be running or stopped).
     func openStorage() throws -> Storage {
         try databaseURL.map { try Storage(postgresURL: $0) } ?? Storage(path: DataDirectory(folder).database.path)
