@@ -20,16 +20,12 @@ enum SecAggKeys {
         roundId: String, _ a: Int, _ b: Int
     ) throws(SecAggError) -> SymmetricKey {
         let secret = try agree(privateKey, peerKey)
-        return secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("pair-mask", roundId, min(a, b), max(a, b)),
-            outputByteCount: 16)
+        return derive(secret, info: info("pair-mask", roundId, min(a, b), max(a, b)), count: 16)
     }
 
     /// The seed of a client's self mask, from the random secret it shares with its neighbours.
     static func selfMaskSeed(_ secret: [UInt8], roundId: String, client: Int) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: secret), salt: salt, info: info("self-mask", roundId, client),
-            outputByteCount: 16)
+        derive(secret, info: info("self-mask", roundId, client), count: 16)
     }
 
     /// The keys that encrypt the shares `me` sends to `peer` (`sending`) and those `peer` sends to
@@ -39,9 +35,7 @@ enum SecAggKeys {
     static func shareKeys(
         _ secret: SharedSecret, roundId: String, me: Int, peer: Int
     ) -> (sending: SymmetricKey, receiving: SymmetricKey) {
-        let both = secret.hkdfDerivedSymmetricKey(
-            using: SHA256.self, salt: salt, sharedInfo: info("share-encryption", roundId, min(me, peer), max(me, peer)),
-            outputByteCount: 64)
+        let both = derive(secret, info: info("share-encryption", roundId, min(me, peer), max(me, peer)), count: 64)
         let (lower, upper) = both.withUnsafeBytes {
             (SymmetricKey(data: $0.prefix(32)), SymmetricKey(data: $0.suffix(32)))
         }
@@ -111,6 +105,17 @@ enum SecAggKeys {
             return try privateKey.sharedSecretFromKeyAgreement(with: peerKey)
         } catch {
             throw .integrityFailure("X25519 agreement failed: \(error)")
+        }
+    }
+
+    /// HKDF-SHA256 of `secret` with the salt and `info`.
+    private static func derive(_ secret: some ContiguousBytes, info: Data, count: Int) -> SymmetricKey {
+        secret.withUnsafeBytes { secret in
+            salt.withUnsafeBytes { salt in
+                info.withUnsafeBytes { info in
+                    HKDFSHA256.derive(secret: secret, salt: salt, info: info, count: count)
+                }
+            }
         }
     }
 
