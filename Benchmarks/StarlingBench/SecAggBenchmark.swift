@@ -1,5 +1,6 @@
 import Foundation
 import SecureAggregation
+import StarlingCore
 
 /// SecAgg+ costs: one client's masking stage for P parameters and k neighbours, and whole
 /// aggregations of n simulated clients (every client's stages plus the server) with and without
@@ -9,6 +10,10 @@ struct SecAggBenchmark {
     var quick: Bool
 
     func run() throws {
+        clientEncode(parameterCount: 100_000)
+        for neighbours in [16, 28] {
+            try clientShareKeys(neighbours: neighbours)
+        }
         for parameterCount in [100_000, 1_000_000] {
             for neighbours in [8, 16, 32] {
                 try clientMask(parameterCount: parameterCount, neighbours: neighbours)
@@ -19,6 +24,51 @@ struct SecAggBenchmark {
                 try aggregation(clients: clients, parameterCount: 100_000, dropPercent: dropPercent)
             }
         }
+    }
+
+    /// Best of several timed encodings of a device's update (P values, stochastic rounding).
+    private func clientEncode(parameterCount: Int) {
+        let codec = FixedPointCodec(clippingRange: 1, bits: 25)
+        var values = StarlingCore.SeededRNG(seed: 11)
+        let update = (0..<parameterCount).map { _ in Float(Double(values.next() % 2_000_001) / 1e6 - 1) }
+        var best = Double.infinity
+        var checksum: UInt32 = 0
+        for round in 0..<(quick ? 3 : 10) {
+            var rng = StarlingCore.SeededRNG(seed: UInt64(round))
+            let start = Stopwatch.now()
+            let words = codec.encode(update, scaledBy: 0.5, then: [1, 2], using: &rng)
+            best = min(best, Double(Stopwatch.now() - start) / 1e9)
+            checksum &+= words[round]
+        }
+        BenchLine(
+            "secagg", "client_encode_p\(parameterCount)", best * 1e3, "ms",
+            note: "one device: its update in fixed point, rounded stochastically (checksum \(checksum))"
+        ).emit()
+    }
+
+    /// Best of several timed key-sharing stages of client 0 among k + 1 clients: k X25519
+    /// agreements and share keys, Shamir splits of its two secrets, k sealed envelopes.
+    private func clientShareKeys(neighbours: Int) throws {
+        let count = neighbours + 1
+        let parameters = try SecAggParameters(
+            roundId: "bench-share", clientCount: count, threshold: (2 * count + 2) / 3, vectorLength: 1,
+            clippingRange: 1, graphSeed: 1, neighbourCount: neighbours)
+        var clients = try (0..<count).map { try SecAggClient(parameters: parameters, index: $0) }
+        var server = SecAggServer(parameters: parameters)
+        for index in 0..<count { try server.receive(.advertisedKeys(try clients[index].advertiseKeys())) }
+        try server.closeStage()
+        let keys = server.neighbourKeys(for: 0)
+        var best = Double.infinity
+        for _ in 0..<(quick ? 3 : 10) {
+            var client = clients[0]
+            let start = Stopwatch.now()
+            _ = try client.shareKeys(keys)
+            best = min(best, Double(Stopwatch.now() - start) / 1e9)
+        }
+        BenchLine(
+            "secagg", "client_share_keys_k\(neighbours)", best * 1e3, "ms",
+            note: "one device: \(neighbours) agreements and share keys, Shamir splits, \(neighbours) sealed envelopes"
+        ).emit()
     }
 
     /// Best of several timed masking stages of client 0 among k + 1 clients on the full graph.

@@ -34,8 +34,7 @@ public struct FixedPointCodec: Sendable {
     /// The encoding of `values` each multiplied by `weight` (in `Float`), followed by `tail` as they
     /// are: what ``encode(_:using:)`` gives for `values.map { weight * $0 } + tail`, without
     /// building that vector (a device's whole update) first. Each random number rounds two values,
-    /// 32 bits each: rounding up with probability within 2^−32 of the fractional part. `values`
-    /// go eight at a time through vector registers, the same arithmetic as one at a time.
+    /// 32 bits each: rounding up with probability within 2^−32 of the fractional part.
     @inlinable
     public func encode(
         _ values: [Float], scaledBy weight: Float, then tail: [Float], using rng: inout some RandomNumberGenerator
@@ -45,17 +44,8 @@ public struct FixedPointCodec: Sendable {
             values.withUnsafeBufferPointer { head in
                 tail.withUnsafeBufferPointer { rest in
                     let split = head.count
-                    var index = 0
-                    if let from = head.baseAddress, let into = words.baseAddress {
-                        while index &+ 8 <= split {
-                            let uniforms = Self.uniforms(rng.next(), rng.next(), rng.next(), rng.next())
-                            let block = UnsafeRawPointer(from + index).loadUnaligned(as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(into + index).storeBytes(
-                                of: eight(weight * block, uniforms: uniforms), as: SIMD8<UInt32>.self)
-                            index &+= 8
-                        }
-                    }
                     func value(_ index: Int) -> Float { index < split ? weight * head[index] : rest[index &- split] }
+                    var index = 0
                     while index &+ 1 < total {
                         let random = rng.next()
                         words[index] = word(value(index), uniform: UInt32(truncatingIfNeeded: random))
@@ -69,30 +59,6 @@ public struct FixedPointCodec: Sendable {
             }
             initialized = total
         }
-    }
-
-    /// The eight 32-bit uniforms of four random numbers, low half first, as ``word(_:uniform:)``
-    /// takes them two values at a time.
-    @inlinable @inline(__always)
-    static func uniforms(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> SIMD8<UInt32> {
-        SIMD8<UInt32>(
-            truncatingIfNeeded: SIMD8<UInt64>(a, a >> 32, b, b >> 32, c, c >> 32, d, d >> 32))
-    }
-
-    /// ``word(_:uniform:)`` of eight values at once.
-    @inlinable @inline(__always)
-    func eight(_ values: SIMD8<Float>, uniforms: SIMD8<UInt32>) -> SIMD8<UInt32> {
-        let range = Double(clippingRange)
-        var wide = SIMD8<Double>(values)
-        wide.replace(with: 0, where: wide .!= wide)
-        wide = wide.clamped(lowerBound: SIMD8(repeating: -range), upperBound: SIMD8(repeating: range))
-        let top = SIMD8<Double>(repeating: Double((UInt64(1) << bits) &- 1))
-        let position = pointwiseMin((wide + range) * scale, top)
-        let whole = position.rounded(.towardZero)
-        let roundUp = SIMD8<Double>(uniforms) * 0x1p-32 .< position - whole
-        // At most 2^b ≤ 2^32: exact in `Double`; wrapped to 32 bits as ``word(_:uniform:)`` does.
-        let rounded = whole + SIMD8(repeating: 0).replacing(with: 1, where: roundUp)
-        return SIMD8<UInt32>(truncatingIfNeeded: SIMD8<UInt64>(rounded, rounding: .towardZero))
     }
 
     /// One value clipped, mapped onto the ring's range and rounded up when `uniform` (a uniform

@@ -41,6 +41,8 @@ public final class StarlingHTTPClient: Sendable {
             timeout: .init(connect: .seconds(10)))
         configuration.decompression = .disabled
         configuration.httpVersion = http2 ? .automatic : .http1Only
+        // No spans: with the default no-op tracer every request still built its span's attributes.
+        configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -73,36 +73,4 @@ final class SecAggBuildingBlocksTests: XCTestCase {
             codec.encode(values.map { 0.25 * $0 } + tail, using: &built))
         XCTAssertEqual(fused.next(), built.next(), "both drew as many random numbers")
     }
-
-    func testEightValuesAtATimeEncodeAsOneAtATime() {
-        var values = SeededRNG(seed: 5)
-        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 1.5, -1.5, 1.4999999, .ulpOfOne, 3e38]
-        for bits in [16, 24, 31, 32] {
-            let codec = FixedPointCodec(clippingRange: 1.5, bits: bits)
-            for length in [0, 1, 7, 8, 9, 16, 17, 1003] {
-                let head = (0..<length).map { index in
-                    index % 5 == 0
-                        ? specials[index % specials.count] : Float(Double(values.next() % 4000) / 1000 - 2)
-                }
-                let tail: [Float] = [0.5, -3]
-                var fast = SeededRNG(seed: UInt64(length * 100 + bits))
-                var slow = fast
-                let encoded = codec.encode(head, scaledBy: 0.75, then: tail, using: &fast)
-                let inputs = head.map { 0.75 * $0 } + tail
-                var expected: [UInt32] = []
-                var index = 0
-                while index < inputs.count {
-                    let random = slow.next()
-                    expected.append(codec.word(inputs[index], uniform: UInt32(truncatingIfNeeded: random)))
-                    if index + 1 < inputs.count {
-                        expected.append(
-                            codec.word(inputs[index + 1], uniform: UInt32(truncatingIfNeeded: random >> 32)))
-                    }
-                    index += 2
-                }
-                XCTAssertEqual(encoded, expected, "\(bits) bits, \(length) values")
-                XCTAssertEqual(fast.next(), slow.next(), "both drew as many random numbers")
-            }
-        }
-    }
 }
