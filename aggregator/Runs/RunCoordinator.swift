@@ -339,7 +339,10 @@ actor RunCoordinator: Service {
     func handle<Answer>(_ runID: String, _ event: (inout RunMachine) -> (Answer, [RunMachine.Action])) async
         -> Answer?
     {
-        guard var run = runs[runID] else { return nil }
+        // Taken out while the event runs (nothing awaits until it is back), so that the machine is
+        // changed in place: a copy left in `runs` made every contribution copy the round's lists of
+        // devices, the cohort's size each time.
+        guard var run = runs.removeValue(forKey: runID) else { return nil }
         let revision = run.machine.revision
         let deferring = run.machine.defersWrites
         let (answer, actions) = event(&run.machine)
