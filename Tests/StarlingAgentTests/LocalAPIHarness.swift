@@ -14,7 +14,11 @@ func withLocalAPI(
     clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
     _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
 ) async throws {
-    let store = try AgentStore(path: try makeTemporaryDirectory().appendingPathComponent("agent.sqlite"))
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "starling-agent-api-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try AgentStore(path: folder.appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)
     let counters = try await CounterLedger.load(from: store)
     let metrics = AgentMetrics()

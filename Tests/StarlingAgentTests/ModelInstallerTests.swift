@@ -16,7 +16,7 @@ final class ModelInstallerTests: XCTestCase {
         let four = try ToyArtifacts(version: 4, swapped: true)
         let fake = FakeAggregator(
             desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
-        let agent = try await TestAgent()
+        let agent = try await TestAgent(folder: try makeTemporaryDirectory())
         var reports = fake.events.makeAsyncIterator()
         try await withFake(fake) { client in
             let installer = agent.installer(client)
@@ -54,7 +54,7 @@ final class ModelInstallerTests: XCTestCase {
         let fake = FakeAggregator(
             desired: Self.idle,
             versions: Dictionary(uniqueKeysWithValues: versions.map { ($0.version, ($0.fp32, $0.int8)) }))
-        let agent = try await TestAgent()
+        let agent = try await TestAgent(folder: try makeTemporaryDirectory())
         try await withFake(fake) { client in
             let installer = agent.installer(client)
             for (index, version) in versions.enumerated() {
@@ -76,7 +76,7 @@ final class ModelInstallerTests: XCTestCase {
         let four = try ToyArtifacts(version: 4)
         let fake = FakeAggregator(
             desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
-        let agent = try await TestAgent()
+        let agent = try await TestAgent(folder: try makeTemporaryDirectory())
         var reports = fake.events.makeAsyncIterator()
         try await withFake(fake) { client in
             let installer = agent.installer(client)
@@ -105,7 +105,7 @@ final class ModelInstallerTests: XCTestCase {
         let four = try ToyArtifacts(version: 4, swapped: true)
         let fake = FakeAggregator(
             desired: Self.idle, versions: [3: (three.fp32, three.int8), 4: (four.fp32, four.int8)])
-        let agent = try await TestAgent()
+        let agent = try await TestAgent(folder: try makeTemporaryDirectory())
         var reports = fake.events.makeAsyncIterator()
         var health: InstallHealth?
         try await withFake(fake) { client in
@@ -132,7 +132,7 @@ final class ModelInstallerTests: XCTestCase {
     private static let idle = DesiredState(revision: "idle", model: nil, rounds: [])
 }
 
-/// An agent's store, paths and serving slot in a fresh data folder holding 40 samples of the toy
+/// An agent's store, paths and serving slot in a data folder `folder` holding 40 samples of the toy
 /// problem ((1, 0) is "a", (0, 1) is "b"), for driving a ``ModelInstaller`` by hand.
 struct TestAgent {
     let paths: AgentPaths
@@ -140,8 +140,8 @@ struct TestAgent {
     let slot = ModelSlot()
     let metrics = AgentMetrics()
 
-    init() async throws {
-        paths = AgentPaths(dataDirectory: try makeTemporaryDirectory())
+    init(folder: URL) async throws {
+        paths = AgentPaths(dataDirectory: folder)
         store = try AgentStore(path: paths.database)
         try await store.insert(
             (0..<40).map { row in

@@ -4,14 +4,19 @@ import NIOCore
 import NIOPosix
 import Quantization
 import StarlingCore
+import XCTest
 
 @testable import StarlingAgent
 
-/// A fresh directory under the system's temporary folder.
-func makeTemporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("starling-agent-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+extension XCTestCase {
+    /// A fresh directory under the system's temporary folder, removed when the test ends.
+    func makeTemporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-agent-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
 }
 
 let testLogger = Logger(label: "starling-agent-tests")
