@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SecureAggregation
 import StarlingCore
 import StarlingProtocol
@@ -132,10 +133,32 @@ final class ReplicaTrafficTests: XCTestCase {
             APIPath.deviceSecureAggregation(runId: started.id, round: 1, stage: stage.pathComponent)
         }
         var clients = try secure.map { try SecAggClient(parameters: try $0.protocolParameters(), index: $0.client) }
-        for index in devices.indices {
+        // A watch held on the replica that does not lead stays held while the stages close there.
+        let watcher = devices[5]
+        let state = try await watcher.watch()
+        let heldWatch = Task { try await watcher.watch(revision: state.revision, wait: 200) }
+        _ = try await Wait.until("the watch to be held", timeout: .seconds(30)) {
+            await follower.broadcasterWaiters == 1 ? true : nil
+        }
+        // Device 3 speaks to that replica and asks for its neighbours' keys with its own (`next`).
+        let asking = devices[3].client
+        let askingPath = path(3, .advertiseKeys) + "?next=60"
+        let askingKeys = ByteBuffer(bytes: try StarlingJSON.encoder().encode(try clients[3].advertiseKeys()))
+        let exchanged = Task {
+            try await asking.exchange(
+                askingPath, body: askingKeys, contentType: "application/json", accept: "application/json",
+                timeout: .seconds(90))
+        }
+        for index in devices.indices where index != 3 {
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(index, .advertiseKeys), json: try clients[index].advertiseKeys())
         }
+        let answer = try await exchanged.value
+        XCTAssertEqual(answer.status, 200)
+        let asked: NeighbourKeys = try await devices[3].client.get(path(3, .shareKeys))
+        XCTAssertEqual(
+            try StarlingJSON.decoder().decode(NeighbourKeys.self, from: Data(answer.body)), asked,
+            "the exchange on the replica that does not lead gave the stage's reply")
         var shares: [SharedKeys] = []
         for index in devices.indices {
             let neighbours: NeighbourKeys = try await devices[index].client.get(path(index, .shareKeys))
@@ -162,6 +185,10 @@ final class ReplicaTrafficTests: XCTestCase {
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(index, .maskedInput), bytes: masked.wireBytes)
         }
+        let watches = await follower.broadcasterWaiters
+        XCTAssertEqual(watches, 1, "two stages closed without answering the watch held on the other replica")
+        heldWatch.cancel()
+        _ = try? await heldWatch.value
         for index in survivors {
             let request: UnmaskingRequest = try await devices[index].client.get(path(index, .unmasking))
             let _: SecureAggregationReceipt = try await devices[index].client.post(

@@ -81,14 +81,42 @@ extension RunCoordinator {
                 changed = changed || followed[entry.run.id]?.machine.revision != entry.machine.revision
                 runs[entry.run.id] = run
             }
-            changed = changed || Set(runs.keys) != Set(followed.keys)
+            let offersMore =
+                Set(runs.keys) != Set(followed.keys)
+                || runs.contains { id, run in
+                    followed[id].map { !Self.offered(by: run).isSubset(of: Self.offered(by: $0)) } ?? true
+                }
+            changed = changed || offersMore
             followed = runs
-            if changed { await broadcaster.peerChanged() }
+            // A stage closing (published views, tasks leaving the cohort's desired state) changes
+            // nothing a device acts on, as on the leader: it wakes only what waits for progress.
+            if offersMore {
+                await broadcaster.peerChanged()
+            } else if changed {
+                await broadcaster.peerProgressed()
+            }
         } catch {
             // A read cut short by the aggregator stopping is no failure.
             guard !Task.isCancelled else { return }
             logger.warning("cannot read the runs the leader drives", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// A task a followed run can hand out, and whether its secure session's part is published.
+    private struct OfferedTask: Hashable {
+        let task: RunMachine.TaskKey
+        let session: Int?
+    }
+
+    /// The tasks a followed run can hand out: those of its written machine, and each secure
+    /// session's published device tasks.
+    private static func offered(by run: ActiveRun) -> Set<OfferedTask> {
+        Set(run.durableTasks.map { OfferedTask(task: $0, session: nil) }).union(
+            run.views.flatMap { session, view in
+                view.tasks.keys.map { device in
+                    OfferedTask(task: .init(device: device, round: view.round, attempt: view.attempt), session: session)
+                }
+            })
     }
 
     /// Takes up the unfinished runs recorded through other replicas, as a takeover would.

@@ -7,10 +7,10 @@ import ServiceLifecycle
 /// which wakes every waiting watch. A secure-aggregation stage closing changes nothing a device acts
 /// on: it calls ``progressed()``, which wakes only what waits for progress (the devices waiting for
 /// a stage's reply, and replicas catching up), so that a stage of a large cohort does not answer
-/// every held watch of the fleet. (On a replica that does not lead, catching up with a stage still
-/// wakes its watches: it cannot tell a stage from a round's start in what it reads.) Progress also advances with every bump. As a `Service` it releases
-/// all waiters on graceful shutdown so held watches answer at once instead of delaying the
-/// listeners' shutdown.
+/// every held watch of the fleet; a replica that does not lead does the same when what it read of the
+/// leader's runs offers no task it did not offer before. Progress also advances with every bump. As
+/// a `Service` it releases all waiters on graceful shutdown so held watches answer at once instead
+/// of delaying the listeners' shutdown.
 ///
 /// Changes made here are also offered on ``localChanges``, which ``RevisionRelay`` sends to the other
 /// replicas; what they change arrives through ``peerChanged()`` and ``peerProgressed()``.
