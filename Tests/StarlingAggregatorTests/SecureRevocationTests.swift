@@ -16,10 +16,11 @@ final class SecureRevocationTests: XCTestCase {
         APIPath.deviceSecureAggregation(runId: task.runId, round: task.round, stage: stage.pathComponent)
     }
 
-    func test_revokingADeviceDuringKeySharing_closesTheStageAtOnce_andTheOthersFinishTheRound() async throws {
-        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
-        let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
-        // Stages after the first wait a quarter of the deadline, capped at 30 s: longer than this test may take.
+    /// Starts a secure round of the three devices (at least two) and takes each one's task.
+    private func startSecureRound(_ aggregator: TestAggregator, _ devices: [TestDevice]) async throws -> (
+        RunInfo, [RoundTask], [SecureAggregationTask]
+    ) {
+        // Stages after the first wait a quarter of the deadline, capped at 30 s: longer than a test may take.
         let round: RunInfo = try await aggregator.admin.post(
             APIPath.adminRuns,
             json: StartRunRequest(
@@ -27,7 +28,13 @@ final class SecureRevocationTests: XCTestCase {
                 deadlineSeconds: 300, seed: 3, serverOptimizer: .defaults(for: .fedavg)))
         var tasks: [RoundTask] = []
         for device in devices { tasks.append(try await device.nextTask()) }
-        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
+        return (round, tasks, try tasks.map { try XCTUnwrap($0.secureAggregation) })
+    }
+
+    func test_revokingADeviceDuringKeySharing_closesTheStageAtOnce_andTheOthersFinishTheRound() async throws {
+        let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
+        let parameterCount = try ModelArchitecture(parsing: "4-3-2").parameterCount
+        let (round, tasks, secure) = try await startSecureRound(aggregator, devices)
         XCTAssertEqual(secure[0].threshold, 2)
         let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
@@ -70,14 +77,7 @@ final class SecureRevocationTests: XCTestCase {
 
     func test_aDeviceRevokedWhileItsExchangeIsHeld_isAnsweredWithTheReceipt_notTheReply() async throws {
         let (aggregator, devices) = try await tinyModelAggregator(watchingDevices: 3)
-        let _: RunInfo = try await aggregator.admin.post(
-            APIPath.adminRuns,
-            json: StartRunRequest(
-                model: "tiny", clients: 3, minClients: 2, localEpochs: 1, learningRate: 0.1, rounds: 1,
-                deadlineSeconds: 300, seed: 3, serverOptimizer: .defaults(for: .fedavg)))
-        var tasks: [RoundTask] = []
-        for device in devices { tasks.append(try await device.nextTask()) }
-        let secure = try tasks.map { try XCTUnwrap($0.secureAggregation) }
+        let (_, tasks, secure) = try await startSecureRound(aggregator, devices)
         let parameters = try secure[0].protocolParameters()
         var clients = try secure.map { try SecAggClient(parameters: parameters, index: $0.client) }
         let task = tasks[0]
