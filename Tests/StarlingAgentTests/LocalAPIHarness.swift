@@ -14,9 +14,7 @@ func withLocalAPI(
     clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
     _ body: (StarlingHTTPClient, AgentStore) async throws -> Void
 ) async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "starling-agent-api-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let folder = try makeFreshDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
     let store = try AgentStore(path: folder.appendingPathComponent("agent.sqlite"))
     let slot = ModelSlot(model)

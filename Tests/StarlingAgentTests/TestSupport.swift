@@ -8,12 +8,17 @@ import XCTest
 
 @testable import StarlingAgent
 
+/// A fresh directory under the system's temporary folder; its maker removes it.
+func makeFreshDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("starling-agent-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
 extension XCTestCase {
     /// A fresh directory under the system's temporary folder, removed when the test ends.
     func makeTemporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "starling-agent-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let url = try makeFreshDirectory()
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
