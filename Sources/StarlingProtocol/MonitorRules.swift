@@ -36,11 +36,26 @@ public struct SetMonitorRuleRequest: Codable, Sendable, Equatable {
     public var action: MonitorAction
     /// With `retrain`: the run's rounds and the canary's waves and gates; defaults otherwise.
     public var retrain: RetrainSettings?
+    /// The fewest observations the span must hold before its figure is judged, for the fleet and
+    /// for each device a retraining chooses: inputs for `max_drift` and `max_phase2_rate`, feedback
+    /// for `min_accuracy`; nil for ``defaultMinSamples``. A PSI over a handful of inputs is sampling
+    /// noise: with a bin the profile fills at 5 % left empty by ten inputs, one feature alone scores
+    /// above 0.3.
+    public var minSamples: Int?
+
+    /// The observations a rule waits for when it names none.
+    public static let defaultMinSamples = 200
+    /// The bounds of ``minSamples``.
+    public static let minSamplesRange = 1...10_000_000
+
+    /// The observations this rule waits for.
+    public var samplesNeeded: Int { minSamples ?? Self.defaultMinSamples }
 
     public init(
         model: String, name: String, condition: MonitorCondition, threshold: Double, forSeconds: Double,
-        action: MonitorAction, retrain: RetrainSettings? = nil
+        action: MonitorAction, retrain: RetrainSettings? = nil, minSamples: Int? = nil
     ) {
+        self.minSamples = minSamples
         self.retrain = retrain
         self.model = model
         self.name = name

@@ -41,6 +41,12 @@ extension MonitorCommand {
             @Option(name: .customLong("for"), help: "The span of windows judged: 10m, 30m, 1h (1 minute to 30 days).")
             var span = "30m"
 
+            @Option(
+                help:
+                    "The fewest inputs (feedback for --min-accuracy) the span must hold before it is judged (default 200)."
+            )
+            var minSamples: Int?
+
             @Option(help: "alert, rollback or retrain.")
             var action: String = "alert"
 
@@ -65,6 +71,9 @@ extension MonitorCommand {
                 }
                 guard let seconds = DurationText.seconds(span), MonitorReport.spanSeconds.contains(seconds) else {
                     throw ValidationError("--for must be 1 minute to 30 days, such as 30m")
+                }
+                if let minSamples, !SetMonitorRuleRequest.minSamplesRange.contains(minSamples) {
+                    throw ValidationError("--min-samples must be 1 to 10000000")
                 }
                 guard let parsed = MonitorAction(rawValue: action) else {
                     throw ValidationError("--action must be alert, rollback or retrain")
@@ -96,12 +105,12 @@ extension MonitorCommand {
                 let request = SetMonitorRuleRequest(
                     model: model, name: name, condition: condition, threshold: threshold,
                     forSeconds: DurationText.seconds(span) ?? 1800, action: MonitorAction(rawValue: action) ?? .alert,
-                    retrain: try retrainSettings())
+                    retrain: try retrainSettings(), minSamples: minSamples)
                 let rule = try await connection.withClient { client throws(AdminError) in
                     try await client.setMonitorRule(request)
                 }
                 Console.print(
-                    "rule \(rule.rule.name) on \(rule.rule.model): \(condition.rawValue) \(threshold) over \(span), \(rule.rule.action.rawValue)"
+                    "rule \(rule.rule.name) on \(rule.rule.model): \(condition.rawValue) \(threshold) over \(span) once it holds \(rule.rule.samplesNeeded), \(rule.rule.action.rawValue)"
                 )
             }
         }
@@ -122,11 +131,11 @@ extension MonitorCommand {
                     try Console.json(MonitorRuleList(rules: rules))
                     return
                 }
-                var table = Table(header: ["MODEL", "RULE", "CONDITION", "THRESHOLD", "FOR", "ACTION"])
+                var table = Table(header: ["MODEL", "RULE", "CONDITION", "THRESHOLD", "FOR", "MIN SAMPLES", "ACTION"])
                 for rule in rules.map(\.rule) {
                     table.rows.append([
                         rule.model, rule.name, rule.condition.rawValue, String(rule.threshold),
-                        "\(Int(rule.forSeconds))s", rule.action.rawValue,
+                        "\(Int(rule.forSeconds))s", String(rule.samplesNeeded), rule.action.rawValue,
                     ])
                 }
                 Console.print(table.render())

@@ -58,6 +58,8 @@ final class DriftRetrainTests: XCTestCase {
             return report?.versions.first.flatMap { $0.total.requests == 1_200 ? $0.total : nil }
         }
         XCTAssertLessThan(calm.topDrift.first?.psi ?? 0, Self.threshold, "\(calm.topDrift.prefix(3))")
+        let calmAlerts = try await admin.monitorAlerts()
+        XCTAssertEqual(calmAlerts.count, 0, "no rule fires while the inputs stay like the profile: \(calmAlerts)")
 
         // Agents 0 and 1 now see every feature mirrored (16 − x): their inputs leave the profile.
         let devices = try await admin.devices()

@@ -63,7 +63,7 @@ final class MonitorRuleTests: XCTestCase {
             APIPath.adminMonitorRules,
             json: SetMonitorRuleRequest(
                 model: "watched", name: "accuracy-floor", condition: .minAccuracy, threshold: 0.8, forSeconds: 600,
-                action: .alert))
+                action: .alert, minSamples: 10))
         XCTAssertEqual(rule.rule.name, "accuracy-floor")
         let now = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60
         let _: MonitorUploadReceipt = try await device.client.post(
@@ -112,7 +112,7 @@ final class MonitorRuleTests: XCTestCase {
             APIPath.adminMonitorRules,
             json: SetMonitorRuleRequest(
                 model: "watched", name: "escalations", condition: .maxPhaseTwoRate, threshold: 0.2, forSeconds: 600,
-                action: .rollback))
+                action: .rollback, minSamples: 10))
         var escalating = window(
             start: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60, requests: 10, feedback: 0, correct: 0)
         escalating.phaseTwo = 5
@@ -160,7 +160,8 @@ final class MonitorRuleTests: XCTestCase {
             APIPath.adminMonitorRules,
             json: SetMonitorRuleRequest(
                 model: "watched", name: "accuracy-floor", condition: .minAccuracy, threshold: 0.85, forSeconds: 600,
-                action: .retrain, retrain: RetrainSettings(rounds: 1, waves: [50, 100], bakeSeconds: 1)))
+                action: .retrain, retrain: RetrainSettings(rounds: 1, waves: [50, 100], bakeSeconds: 1), minSamples: 10)
+        )
 
         // The fleet's accuracy is 24/30 = 0.8, below 0.85; only the first device's own (0.5) is.
         let start = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 60
@@ -226,6 +227,24 @@ final class MonitorRuleTests: XCTestCase {
         try await aggregator.stop()
     }
 
+    func test_aFigureOnFewerObservationsThanTheRuleWaitsFor_isNotJudged() {
+        var drifted = MonitorReport.Version(
+            summarising: window(start: 0, requests: 199, feedback: 199, correct: 0), reference: nil)
+        drifted.topDrift = [MonitorReport.FeatureDrift(feature: 3, psi: 1.25, ks: 0.4)]
+        let drift = SetMonitorRuleRequest(
+            model: "watched", name: "drift", condition: .maxDrift, threshold: 0.5, forSeconds: 600, action: .alert)
+        XCTAssertNil(MonitorRuleService.judgedFigure(drift, of: drifted), "199 inputs, fewer than the default 200")
+        drifted.requests = 200
+        XCTAssertEqual(MonitorRuleService.judgedFigure(drift, of: drifted), 1.25)
+
+        // Accuracy counts feedback, not inputs.
+        var accuracy = SetMonitorRuleRequest(
+            model: "watched", name: "floor", condition: .minAccuracy, threshold: 0.8, forSeconds: 600, action: .alert)
+        XCTAssertNil(MonitorRuleService.judgedFigure(accuracy, of: drifted), "199 feedbacks")
+        accuracy.minSamples = 199
+        XCTAssertEqual(MonitorRuleService.judgedFigure(accuracy, of: drifted), 0)
+    }
+
     func test_badRules_areRefusedWithACode() async throws {
         let aggregator = try await TestAggregator.start(deadline: 60)
         _ = try await aggregator.modelWithWatchingDevices("watched", count: 0)
@@ -262,6 +281,11 @@ final class MonitorRuleTests: XCTestCase {
                 .init(
                     model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600,
                     action: .retrain, retrain: RetrainSettings(rounds: 0)), 400, "invalid_monitor_rule"
+            ),
+            (
+                .init(
+                    model: "watched", name: "x", condition: .maxDrift, threshold: 0.2, forSeconds: 600,
+                    action: .alert, minSamples: 0), 400, "invalid_monitor_rule"
             ),
             (
                 .init(

@@ -2719,6 +2719,12 @@ extension OpenAPIDocument {
           "for_seconds": {
             "type": "number"
           },
+          "min_samples": {
+            "description": "The observations the span must hold before the rule is judged; default 200.",
+            "maximum": 10000000,
+            "minimum": 1,
+            "type": "integer"
+          },
           "model": {
             "type": "string"
           },
@@ -4511,7 +4517,7 @@ extension OpenAPIDocument {
         "x-starling-role": "viewer"
       },
       "post": {
-        "description": "Every `--monitor-rule-interval` seconds the aggregator judges each rule on the fleet's windows of the last `for_seconds` (60…2,592,000) of each version of the model: the largest feature PSI (`max_drift`, threshold in (0, 100]), accuracy on feedback (`min_accuracy`, in [0, 1]) or the phase-two rate (`max_phase2_rate`, in [0, 1]). A breach with no alert open for the version fires one (recorded, posted to `--alert-webhook`; `rollback` also rolls back the version's live deployments; `retrain` starts a run from the version on the devices whose own windows breach the threshold, trained as the run that made the version was, and rolls the version it makes out by canary to where the breached version was deployed, its lineage naming the alert; a version made by the same rule's retraining is not retrained again); it resolves when the condition stops holding. A name is 1…64 letters, digits, `-` or `_`; `retrain` settings need action `retrain`, 1…100 rounds and a valid canary. Otherwise 400 `invalid_monitor_rule`; 404 `model_not_found`.",
+        "description": "Every `--monitor-rule-interval` seconds the aggregator judges each rule on the fleet's windows of the last `for_seconds` (60…2,592,000) of each version of the model: the largest feature PSI (`max_drift`, threshold in (0, 100]), accuracy on feedback (`min_accuracy`, in [0, 1]) or the phase-two rate (`max_phase2_rate`, in [0, 1]), once the span holds `min_samples` observations (1…10,000,000, default 200: inputs, or feedback for `min_accuracy`; each device a retraining chooses needs as many of its own). A breach with no alert open for the version fires one (recorded, posted to `--alert-webhook`; `rollback` also rolls back the version's live deployments; `retrain` starts a run from the version on the devices whose own windows breach the threshold, trained as the run that made the version was, and rolls the version it makes out by canary to where the breached version was deployed, its lineage naming the alert; a version made by the same rule's retraining is not retrained again); it resolves when the condition stops holding. A name is 1…64 letters, digits, `-` or `_`; `retrain` settings need action `retrain`, 1…100 rounds and a valid canary. Otherwise 400 `invalid_monitor_rule`; 404 `model_not_found`.",
         "operationId": "setMonitorRule",
         "requestBody": {
           "content": {

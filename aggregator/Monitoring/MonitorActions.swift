@@ -70,8 +70,8 @@ struct MonitorActions: Sendable {
     }
 
     /// Starts the retraining run on the devices whose own windows over the rule's span break its
-    /// threshold (every device that reported the version when none does alone, every device running
-    /// it when the windows were summed under SecAgg+).
+    /// threshold on at least the rule's `min_samples` (every device that reported the version when
+    /// none does alone, every device running it when the windows were summed under SecAgg+).
     private func retrain(_ rule: SetMonitorRuleRequest, version: Int, value: Double, alert: Int64) async
         -> (AlertRetrain, String)
     {
@@ -87,7 +87,7 @@ struct MonitorActions: Sendable {
             let figures = try await monitoring.deviceFigures(
                 model: rule.model, version: version, seconds: rule.forSeconds)
             let breaching = figures.filter { _, figures in
-                MonitorRuleService.figure(rule.condition, of: figures).map { MonitorRuleService.breaches($0, rule) }
+                MonitorRuleService.judgedFigure(rule, of: figures).map { MonitorRuleService.breaches($0, rule) }
                     ?? false
             }
             // Without per-device windows (summed under SecAgg+), every device running the version.

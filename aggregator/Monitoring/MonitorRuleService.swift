@@ -10,7 +10,8 @@ import StarlingTransport
 /// feature PSI, the accuracy on feedback, the phase-two rate). A breach with no alert open for the
 /// version fires one: it is recorded, acted on (``MonitorActions``) and sent to the webhook when one
 /// is set. An open alert whose condition no longer holds is resolved. A version with no figure (no
-/// feedback for an accuracy rule) is not judged. Each pass first carries retraining on: a
+/// feedback for an accuracy rule), or fewer observations in the span than the rule's
+/// `min_samples`, is not judged. Each pass first carries retraining on: a
 /// retraining run that ended has its version rolled out by canary, or its failure recorded.
 struct MonitorRuleService: Service {
     let rules: MonitorRuleStore
@@ -50,7 +51,7 @@ struct MonitorRuleService: Service {
             let rule = stored.rule
             let report = try await monitoring.report(model: rule.model, version: nil, seconds: rule.forSeconds)
             for version in report.versions {
-                guard let value = Self.figure(rule.condition, of: version.total) else { continue }
+                guard let value = Self.judgedFigure(rule, of: version.total) else { continue }
                 let breached = Self.breaches(value, rule)
                 let open = try await rules.openAlert(model: rule.model, version: version.version, rule: rule.name)
                 if breached, open == nil {
@@ -65,8 +66,16 @@ struct MonitorRuleService: Service {
         }
     }
 
+    /// The figure `rule` watches in `figures`; nil when there is none, or when it stands on fewer
+    /// observations than the rule waits for.
+    static func judgedFigure(_ rule: SetMonitorRuleRequest, of figures: MonitorReport.Version) -> Double? {
+        let observations = rule.condition == .minAccuracy ? figures.feedback : figures.requests
+        guard observations >= rule.samplesNeeded else { return nil }
+        return figure(rule.condition, of: figures)
+    }
+
     /// The figure `condition` watches in a version's total; nil when there is none to judge.
-    static func figure(_ condition: MonitorCondition, of figures: MonitorReport.Version) -> Double? {
+    private static func figure(_ condition: MonitorCondition, of figures: MonitorReport.Version) -> Double? {
         switch condition {
         case .maxDrift: figures.topDrift.first?.psi
         case .minAccuracy: figures.accuracy

@@ -44,7 +44,8 @@ struct MonitorRuleStore: Sendable {
     let clock: @Sendable () -> Date
 
     /// Checks and keeps a rule (replacing the model's rule of that name): a name of 1…64 letters,
-    /// digits, `-` and `_`; a threshold that fits its condition; a span of 1 minute to 30 days.
+    /// digits, `-` and `_`; a threshold that fits its condition; a span of 1 minute to 30 days; a
+    /// `min_samples` of 1…10,000,000.
     func set(_ request: SetMonitorRuleRequest) async throws(APIError) -> MonitorRule {
         let now = clock()
         try ModelName.validateReference(request.model)
@@ -65,6 +66,9 @@ struct MonitorRuleStore: Sendable {
         }
         guard MonitorReport.spanSeconds.contains(request.forSeconds) else {
             throw Self.invalid("for_seconds must be 60 to 2592000")
+        }
+        if let minSamples = request.minSamples, !SetMonitorRuleRequest.minSamplesRange.contains(minSamples) {
+            throw Self.invalid("min_samples must be 1 to 10000000")
         }
         if let retrain = request.retrain {
             guard request.action == .retrain else { throw Self.invalid("retrain settings need action retrain") }
