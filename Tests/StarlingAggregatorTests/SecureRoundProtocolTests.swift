@@ -195,6 +195,11 @@ final class SecureRoundProtocolTests: XCTestCase {
                     self.path(task, .maskedInput), bytes: Array(masked.wireBytes.dropLast(1)),
                     as: SecureAggregationReceipt.self)
             }
+            await assertAPIError(status: 400, code: "secagg_invalid_message") {
+                try await devices[index].client.post(
+                    self.path(task, .maskedInput), bytes: masked.wireBytes + [1, 2, 3, 4],
+                    as: SecureAggregationReceipt.self)
+            }
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(task, .maskedInput), bytes: masked.wireBytes)
         }

@@ -2,24 +2,29 @@ import Hummingbird
 import NIOCore
 
 /// A masked input's body read into words as its parts arrive: the 400 kB of a 100k-parameter input
-/// are not gathered into one buffer first and then copied into words. The array grows with what
-/// arrives, never with what the request says is coming, so a device cannot make the aggregator
-/// reserve memory it does not send. Words may be split between parts; a body that is not a whole
-/// number of words is 400 `secagg_invalid_message`.
+/// are not gathered into one buffer first and then copied into words. The words go into storage
+/// sized once for the vector the device's round expects (its group's vector length, which the
+/// coordinator gives before the body is read), so the aggregator neither grows and copies the
+/// array part by part nor reads more than that vector: a body longer than it, or not a whole
+/// number of words, is 400 `secagg_invalid_message`.
 struct MaskedInputBody {
     private var words: [UInt32] = []
     /// The bytes of a word that a part ended inside of.
     private var partial: [UInt8] = []
     private var count = 0
-    private let limit: Int
+    private let expected: Int
 
-    init(limit: Int) { self.limit = limit }
+    /// A body of `expected` words.
+    init(expected: Int) {
+        self.expected = expected
+        words.reserveCapacity(expected)
+    }
 
-    /// The words of `request`'s body, at most `limit` bytes (413 `body_too_large` past it).
-    static func words(of request: Request, limit: Int) async throws -> [UInt32] {
+    /// The words of `request`'s body, at most `expected` of them.
+    static func words(of request: Request, expected: Int) async throws -> [UInt32] {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit { throw APIError.bodyTooLarge }
-        var body = MaskedInputBody(limit: limit)
+        if let declared, declared / 4 > expected { throw tooLong(expected) }
+        var body = MaskedInputBody(expected: expected)
         do {
             for try await part in request.body {
                 try part.withUnsafeReadableBytes { bytes in try body.take(bytes) }
@@ -35,7 +40,7 @@ struct MaskedInputBody {
     /// Takes the next part of the body.
     mutating func take(_ bytes: UnsafeRawBufferPointer) throws(APIError) {
         count += bytes.count
-        guard count <= limit else { throw .bodyTooLarge }
+        guard count / 4 <= expected else { throw Self.tooLong(expected) }
         var offset = 0
         while !partial.isEmpty, offset < bytes.count {
             partial.append(bytes[offset])
@@ -65,5 +70,10 @@ struct MaskedInputBody {
             throw .badRequest(.secaggInvalidMessage, "a masked input is a whole number of 32-bit words")
         }
         return words
+    }
+
+    private static func tooLong(_ expected: Int) -> APIError {
+        .badRequest(
+            .secaggInvalidMessage, "a masked input of more than \(expected) values; the round expects \(expected)")
     }
 }

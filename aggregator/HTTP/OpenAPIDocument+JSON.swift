@@ -5247,7 +5247,7 @@ extension OpenAPIDocument {
         }
       ],
       "post": {
-        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares) or the same message in SecAgg+'s binary form (`application/vnd.starling.secagg`: a version byte (1), a byte naming the message, then its fields, little-endian, with 4-byte client indices and counts and 2-byte lengths before byte strings; the agent sends this form); `masked-input` takes raw little-endian 32-bit words. A device whose neighbours' share envelopes did not open names them in `excluded`; it left their masks out, and the aggregator drops them (or, when a device excludes every neighbour, that device).",
+        "description": "`keys`, `shares` and `unmasking` take JSON (the SecAgg+ advertised keys, encrypted shares and revealed shares) or the same message in SecAgg+'s binary form (`application/vnd.starling.secagg`: a version byte (1), a byte naming the message, then its fields, little-endian, with 4-byte client indices and counts and 2-byte lengths before byte strings; the agent sends this form); `masked-input` takes raw little-endian 32-bit words, exactly as many as the round's vector (a body that is longer, shorter or not whole words is 400 `secagg_invalid_message`; a longer one is refused once the vector's length is passed). A device whose neighbours' share envelopes did not open names them in `excluded`; it left their masks out, and the aggregator drops them (or, when a device excludes every neighbour, that device).",
         "operationId": "sendSecureAggregationMessage",
         "parameters": [
           {

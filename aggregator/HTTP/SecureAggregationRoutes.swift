@@ -42,7 +42,9 @@ enum SecureAggregationRoutes {
                 runId: roundID, round: round, attempt: attempt, device: device, message: message)
         case .maskedInput:
             try await metrics.counting(.maskedInput) {
-                let vector = try await MaskedInputBody.words(of: request, limit: BodyLimit.modelArtifact)
+                let length = try await runs.maskedInputLength(
+                    runId: roundID, round: round, attempt: attempt, device: device)
+                let vector = try await MaskedInputBody.words(of: request, expected: length)
                 try await runs.receiveMaskedInput(
                     runId: roundID, round: round, attempt: attempt, device: device, vector: vector,
                     excluded: try excluded(request))

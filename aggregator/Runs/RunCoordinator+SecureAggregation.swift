@@ -118,6 +118,17 @@ extension RunCoordinator {
         await handle(runID) { $0.secureStageAnswered(at: now) }
     }
 
+    /// The words of the masked input `device` sends for `attempt` of `round`: its group's vector
+    /// length. Refused as the message itself would be when the device has no seat in the round.
+    func maskedInputLength(runId: String, round: Int, attempt: Int, device: String) async throws(APIError) -> Int {
+        guard store.leadership.isLeader else {
+            return try await followedVectorLength(runId: runId, round: round, attempt: attempt, device: device)
+        }
+        let secure = try await session(runId: runId, round: round, attempt: attempt, device: device).secure
+        guard let seat = secure.seat(of: device) else { throw Self.notInCohort }
+        return secure.groups[seat.group].server.parameters.vectorLength
+    }
+
     /// Takes a masked input, which travels as bare words: the device's index and the session
     /// come from the device's certificate and the round.
     func receiveMaskedInput(

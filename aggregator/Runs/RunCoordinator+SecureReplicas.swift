@@ -174,6 +174,14 @@ extension RunCoordinator {
         await broadcaster.progressed()
     }
 
+    /// The words of `device`'s masked input, from the published view, on a replica that does not
+    /// lead.
+    func followedVectorLength(runId: String, round: Int, attempt: Int, device: String) async throws(APIError) -> Int {
+        let view = try await followedSession(runId: runId, round: round, attempt: attempt, device: device).view
+        guard let seat = view.seats[device] else { throw Self.notInCohort }
+        return view.groups[seat.group].vectorLength
+    }
+
     /// The reply `device` waits for in `stage`, from the published view, on a replica that does
     /// not lead; nil while the stage has not opened.
     func followedSecureReply(
