@@ -22,7 +22,7 @@ final class ReplicaTrafficTests: XCTestCase {
     func test_aReplicaThatDoesNotLead_takesAPlainRoundsTraffic_andTheLeaderAddsTheReplicasPartialSums() async throws {
         let schema = try PostgreSQLTestSchema()
         let leader = try await TestAggregator.start(databaseURL: schema.url)
-        let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
+        let follower = try await TestAggregator.start(folder: try leader.replicaFolder(), databaseURL: schema.url)
         let status: LeaderStatus = try await leader.admin.get(APIPath.leader)
         XCTAssertEqual(status.epoch, 1, "the first replica leads")
         await assertAPIError(status: 503, code: "not_leader") {
@@ -110,7 +110,7 @@ final class ReplicaTrafficTests: XCTestCase {
     func test_aSecureRoundsDevices_onEitherReplica_giveFedAvgOfTheSurvivors() async throws {
         let schema = try PostgreSQLTestSchema()
         let leader = try await TestAggregator.start(databaseURL: schema.url)
-        let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
+        let follower = try await TestAggregator.start(folder: try leader.replicaFolder(), databaseURL: schema.url)
         let _: ModelVersionInfo = try await leader.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "secret", architecture: "4-3-2", seed: 7))
         let base = try ModelBundle(
@@ -219,7 +219,7 @@ final class ReplicaTrafficTests: XCTestCase {
     {
         let schema = try PostgreSQLTestSchema()
         let leader = try await TestAggregator.start(databaseURL: schema.url)
-        let follower = try await TestAggregator.start(folder: try sharingKeys(with: leader), databaseURL: schema.url)
+        let follower = try await TestAggregator.start(folder: try leader.replicaFolder(), databaseURL: schema.url)
         let created: ModelVersionInfo = try await leader.admin.post(
             APIPath.adminModels, json: CreateModelRequest(name: "dep", architecture: "4-2", seed: 1))
         let device = try await follower.enroll(tags: [Tag(key: "site", value: "a")])
@@ -259,19 +259,5 @@ final class ReplicaTrafficTests: XCTestCase {
         try await follower.stop()
         try await leader.stop()
         try await schema.drop()
-    }
-
-    /// A data folder for a second replica with the first one's keys and admin token, as
-    /// `starling demo --replicas` gives its replicas.
-    private func sharingKeys(with first: TestAggregator) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
-        let files = FileManager.default
-        try files.createDirectory(at: folder, withIntermediateDirectories: true)
-        try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder.path)
-        for item in ["pki", "admin.token"] {
-            try files.copyItem(at: first.folder.appendingPathComponent(item), to: folder.appendingPathComponent(item))
-        }
-        return folder
     }
 }

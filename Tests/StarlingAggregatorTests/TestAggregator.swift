@@ -159,3 +159,19 @@ final class LineCollector: Sendable {
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }
+
+extension TestAggregator {
+    /// A data folder for a second replica with this one's keys and admin token, as
+    /// `starling demo --replicas` gives its replicas.
+    func replicaFolder() throws -> URL {
+        let replica = FileManager.default.temporaryDirectory
+            .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
+        let files = FileManager.default
+        try files.createDirectory(at: replica, withIntermediateDirectories: true)
+        try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: replica.path)
+        for item in ["pki", "admin.token"] {
+            try files.copyItem(at: folder.appendingPathComponent(item), to: replica.appendingPathComponent(item))
+        }
+        return replica
+    }
+}
