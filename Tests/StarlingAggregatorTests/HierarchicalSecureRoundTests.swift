@@ -91,18 +91,10 @@ final class HierarchicalSecureRoundTests: XCTestCase {
                 path(tasks[index], .unmasking), json: try clients[position].unmask(request))
         }
 
-        let finished = try await waitForEnd(of: round.id, aggregator)
-        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.rounds.first?.updatesReceived, 3, "the dropped group adds nothing")
-        let produced = try ModelBundle(
-            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 2)))
-        let expected = try FedAvg.aggregate(
-            w_t: base.model.parameters,
-            updates: kept.indices.map {
-                FedAvg.ClientUpdate(
-                    n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count))
-            })
-        for (got, want) in zip(produced.model.parameters, expected) { XCTAssertEqual(got, want, accuracy: 1e-5) }
+        try await assertRoundMadeFedAvg(
+            round.id, on: aggregator, model: "tiny", base: base, survivors: Array(kept.indices), samples: samples,
+            deltas: deltas,
+            accuracy: 1e-5)
         for device in devices { await device.client.shutdown() }
         try await aggregator.stop()
     }

@@ -108,16 +108,8 @@ final class ReplicaTrafficTests: XCTestCase {
     }
 
     func test_aSecureRoundsDevices_onEitherReplica_giveFedAvgOfTheSurvivors() async throws {
-        let schema = try PostgreSQLTestSchema()
-        let leader = try await TestAggregator.start(databaseURL: schema.url)
-        let follower = try await TestAggregator.start(folder: try leader.replicaFolder(), databaseURL: schema.url)
-        let _: ModelVersionInfo = try await leader.admin.post(
-            APIPath.adminModels, json: CreateModelRequest(name: "secret", architecture: "4-3-2", seed: 7))
-        let base = try ModelBundle(
-            decoding: try await leader.admin.getBytes(APIPath.adminWeights(model: "secret", version: 1)))
-        var devices: [TestDevice] = []
-        for index in 0..<6 { devices.append(try await (index % 2 == 0 ? leader : follower).enroll()) }
-        for device in devices { _ = try await device.watch(sampleCount: 30) }
+        let fleet = try await TwoReplicaFleet.start()
+        let (leader, follower, base, devices) = (fleet.leader, fleet.follower, fleet.base, fleet.devices)
 
         let started: RunInfo = try await follower.admin.post(
             APIPath.adminRuns,
@@ -195,23 +187,11 @@ final class ReplicaTrafficTests: XCTestCase {
                 path(index, .unmasking), json: try clients[index].unmask(request))
         }
 
-        let finished = try await waitForEnd(of: started.id, leader)
-        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.rounds.first?.updatesReceived, 5)
-        let produced = try ModelBundle(
-            decoding: try await leader.admin.getBytes(APIPath.adminWeights(model: "secret", version: 2)))
-        let expected = try FedAvg.aggregate(
-            w_t: base.model.parameters,
-            updates: survivors.map {
-                FedAvg.ClientUpdate(
-                    n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count))
-            })
-        for (got, want) in zip(produced.model.parameters, expected) { XCTAssertEqual(got, want, accuracy: 1e-4) }
+        try await assertRoundMadeFedAvg(
+            started.id, on: leader, model: "secret", base: base, survivors: survivors, samples: samples, deltas: deltas,
+            accuracy: 1e-4)
 
-        for device in devices { await device.client.shutdown() }
-        try await follower.stop()
-        try await leader.stop()
-        try await schema.drop()
+        try await fleet.stop()
     }
 
     func test_aDeploymentMadeThroughAnotherReplica_reachesADeviceWatchingIt_andItsReportReachesTheLeadersRollout()

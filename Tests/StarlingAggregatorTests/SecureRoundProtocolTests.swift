@@ -209,18 +209,9 @@ final class SecureRoundProtocolTests: XCTestCase {
             try await send(index, .unmasking, try clients[index].unmask(request))
         }
 
-        let finished = try await waitForEnd(of: round.id, aggregator)
-        XCTAssertEqual(finished.state, .completed, finished.failureReason ?? "")
-        XCTAssertEqual(finished.rounds.first?.updatesReceived, 2)
-        let produced = try ModelBundle(
-            decoding: try await aggregator.admin.getBytes(APIPath.adminWeights(model: "tiny", version: 2)))
-        let expected = try FedAvg.aggregate(
-            w_t: base.model.parameters,
-            updates: (0..<2).map {
-                FedAvg.ClientUpdate(
-                    n_k: samples[$0], delta: [Float](repeating: deltas[$0], count: base.model.parameters.count))
-            })
-        for (got, want) in zip(produced.model.parameters, expected) { XCTAssertEqual(got, want, accuracy: 1e-5) }
+        try await assertRoundMadeFedAvg(
+            round.id, on: aggregator, model: "tiny", base: base, survivors: [0, 1], samples: samples, deltas: deltas,
+            accuracy: 1e-5)
         let versions: VersionList = try await aggregator.admin.get(APIPath.adminVersions(model: "tiny"))
         let metrics = try XCTUnwrap(versions.versions.last?.metrics)
         XCTAssertEqual(metrics.trainSamples, 40)
