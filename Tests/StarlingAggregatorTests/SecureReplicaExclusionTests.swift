@@ -44,13 +44,13 @@ final class SecureReplicaExclusionTests: XCTestCase {
         // as excluded. Nothing tells the two apart, so both are dropped; four survive, the
         // threshold, and every dropped device's shares are held by four of them.
         let excluded = 1
-        let accusers: Set = [0]
+        let accuser = 0
         let deltas: [Float] = [0.1, 0.5, -0.2, 0.3, 0.05, -0.4]
         let samples = [30, 10, 20, 40, 25, 15]
         var rng = SeededRNG(seed: 2)
         for index in devices.indices {
             var relayed: RelayedShares = try await devices[index].client.get(path(.maskedInput))
-            if accusers.contains(index) {
+            if index == accuser {
                 let spoiled = try XCTUnwrap(relayed.shares.firstIndex { $0.from == secure[excluded].client })
                 relayed.shares[spoiled].ciphertext[0] ^= 0xFF
             }
@@ -59,11 +59,11 @@ final class SecureReplicaExclusionTests: XCTestCase {
                 accuracy: 0.5)
             let codec = FixedPointCodec(try secure[index].protocolParameters())
             let masked = try clients[index].maskInput(relayed, input: codec.encode(values, using: &rng))
-            XCTAssertEqual(masked.excluded, accusers.contains(index) ? [secure[excluded].client] : [])
+            XCTAssertEqual(masked.excluded, index == accuser ? [secure[excluded].client] : [])
             let _: SecureAggregationReceipt = try await devices[index].client.post(
                 path(.maskedInput) + (masked.excludedQueryItem.map { "?" + $0 } ?? ""), bytes: masked.wireBytes)
         }
-        let dropped = [0, excluded]
+        let dropped = [accuser, excluded]
         let survivors = devices.indices.filter { !dropped.contains($0) }
         for index in survivors {
             let request: UnmaskingRequest = try await devices[index].client.get(path(.unmasking))
