@@ -8,7 +8,7 @@ import XCTest
 
 @testable import StarlingAgent
 
-/// A fresh directory under the system's temporary folder; its maker removes it.
+/// A fresh directory under the system's temporary folder; the caller removes it.
 func makeFreshDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("starling-agent-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

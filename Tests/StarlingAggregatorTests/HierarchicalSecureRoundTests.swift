@@ -91,6 +91,7 @@ final class HierarchicalSecureRoundTests: XCTestCase {
                 path(tasks[index], .unmasking), json: try clients[position].unmask(request))
         }
 
+        // The dropped group adds nothing: three updates, FedAvg of the kept devices.
         try await assertRoundMadeFedAvg(
             round.id, on: aggregator, model: "tiny", base: base, survivors: Array(kept.indices), samples: samples,
             deltas: deltas,

@@ -32,10 +32,7 @@ final class TestAggregator: Sendable {
         metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256),
         alertWebhook: String? = nil, sqlite: Bool = false, databaseURL: String? = nil, deviceHTTP2: Bool = false
     ) async throws -> TestAggregator {
-        let folder =
-            folder
-            ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
+        let folder = folder ?? freshFolderURL()
         var logger = Logger(label: "test-aggregator")
         logger.logLevel = .warning
         let lines = LineCollector()
@@ -161,11 +158,16 @@ final class LineCollector: Sendable {
 }
 
 extension TestAggregator {
+    /// A data folder's path no test has used, under the temporary folder.
+    static func freshFolderURL() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "starling-agg-test-\(UUID().uuidString.prefix(8))")
+    }
+
     /// A data folder for a second replica with this one's keys and admin token, as
     /// `starling demo --replicas` gives its replicas.
     func replicaFolder() throws -> URL {
-        let replica = FileManager.default.temporaryDirectory
-            .appendingPathComponent("starling-agg-test-\(UUID().uuidString.prefix(8))")
+        let replica = Self.freshFolderURL()
         let files = FileManager.default
         try files.createDirectory(at: replica, withIntermediateDirectories: true)
         try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: replica.path)

@@ -120,6 +120,7 @@ extension RunCoordinator {
 
     /// The words of the masked input `device` sends for `attempt` of `round`: its group's vector
     /// length. Refused as the message itself would be when the device has no seat in the round.
+    /// Taking the input looks the seat up again: the stage may have moved on while the body came.
     func maskedInputLength(runId: String, round: Int, attempt: Int, device: String) async throws(APIError) -> Int {
         guard store.leadership.isLeader else {
             return try await followedVectorLength(runId: runId, round: round, attempt: attempt, device: device)
