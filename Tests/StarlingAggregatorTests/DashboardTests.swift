@@ -10,7 +10,7 @@ import XCTest
 /// The web dashboard through a real aggregator over TLS: sign-in and its cookie, pages showing the
 /// fleet, rounds, models and rollouts with user text escaped, buttons for operators only, a button
 /// that pauses a rollout as the admin API would, and the refusals: CSRF, revoked tokens, unknown
-/// sessions.
+/// sessions; and a session that outlives the aggregator's restart.
 final class DashboardTests: XCTestCase {
     private var aggregator: TestAggregator!
     private var callers: AdminCallers!
@@ -294,6 +294,19 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(answer.header("Location"), "/ui/sign-in")
         let after = try await browser.get("/ui/")
         XCTAssertEqual(after.status, 303)
+    }
+
+    func test_session_outlivesTheAggregatorsRestart() async throws {
+        let signedIn = try await browser(.viewer)
+        let before = try await signedIn.get("/ui/")
+        XCTAssertEqual(before.status, 200)
+        try await aggregator.stop(removingFolder: false)
+        aggregator = try await TestAggregator.start(folder: aggregator.folder)
+        var restarted = DashboardBrowser(aggregator)
+        restarted.session = signedIn.session
+        let after = try await restarted.get("/ui/")
+        XCTAssertEqual(after.status, 200, "the session is in the database, not in the process that opened it")
+        XCTAssertTrue(after.body.contains("<h1>Fleet</h1>"))
     }
 
     func test_stylesheet_isServedFromTheBinary() async throws {

@@ -27,7 +27,7 @@ final class PostgreSQLSchemaTests: XCTestCase {
             try SchemaShape.sqlite(db)
         }
         let actual = try await postgres.read { db in try SchemaShape.postgresql(db) }
-        XCTAssertEqual(expected.tables.count, 30, "every table of the history is compared")
+        XCTAssertEqual(expected.tables.count, 31, "every table of the history is compared")
         XCTAssertEqual(expected.references.count, 13)
         XCTAssertEqual(expected.indexes.count, 5)
         XCTAssertEqual(Set(actual.tables.keys), Set(expected.tables.keys))

@@ -25,8 +25,8 @@ final class StorageRestartTests: XCTestCase {
         XCTAssertEqual(
             tables,
             [
-                "adminTokens", "artifacts", "auditEvents", "deploymentEvents", "deploymentReports", "deployments",
-                "devices",
+                "adminTokens", "artifacts", "auditEvents", "dashboardSessions", "deploymentEvents",
+                "deploymentReports", "deployments", "devices",
                 "enrollmentTokens", "experiments",
                 "featureProfiles", "leadership", "modelAliases", "modelVersions", "models", "monitorAlerts",
                 "monitorRules",

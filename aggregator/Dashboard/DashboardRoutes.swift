@@ -31,7 +31,7 @@ enum DashboardRoutes {
         pages.post("sign-out") { request, context in
             let form = try DashboardForms.decode(CSRFForm.self, from: try await DashboardForms.body(of: request))
             try DashboardForms.check(form.csrf, of: context.dashboardSession, request: request)
-            if let id = DashboardCookie.sessionID(of: request) { await sessions.close(id: id) }
+            if let id = DashboardCookie.sessionID(of: request) { try await sessions.close(id: id) }
             return DashboardResponse.redirect(to: DashboardPath.signIn, clearingSession: true)
         }
         let steer = AdminGate(

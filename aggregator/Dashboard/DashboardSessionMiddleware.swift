@@ -13,11 +13,11 @@ struct DashboardSessionMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let id = DashboardCookie.sessionID(of: request), let session = await sessions.use(id: id) else {
+        guard let id = DashboardCookie.sessionID(of: request), let session = try await sessions.use(id: id) else {
             return DashboardResponse.redirect(to: DashboardPath.signIn, clearingSession: true)
         }
         guard let caller = try await caller(of: session) else {
-            await sessions.close(id: id)
+            try await sessions.close(id: id)
             return DashboardResponse.redirect(to: DashboardPath.signIn, clearingSession: true)
         }
         var context = context

@@ -16,7 +16,7 @@ enum DashboardSignIn {
         } catch  where error.status == .unauthorized {
             return refused(error.message)
         }
-        let opened = await components.dashboardSessions.open(tokenId: caller.tokenId)
+        let opened = try await components.dashboardSessions.open(tokenId: caller.tokenId)
         return DashboardResponse.redirect(to: DashboardPath.fleet, setting: DashboardCookie.carrying(opened.id))
     }
 

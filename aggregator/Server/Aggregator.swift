@@ -285,7 +285,7 @@ public struct Aggregator: Sendable {
                 directory: directory, publicHost: configuration.listen, deviceHost: configuration.deviceListen,
                 metricsHost: configuration.metricsListen, advertisedDeviceURL: configuration.advertisedDeviceURL,
                 announce: announce, logger: logger),
-            metrics: metrics, dashboardSessions: DashboardSessions(clock: clock),
+            metrics: metrics, dashboardSessions: DashboardSessions(engine: storage.engine, clock: clock),
             monitoring: FleetMonitoring(
                 store: monitors, catalog: catalog, shapes: shapes, clock: clock),
             monitorRules: MonitorRuleStore(engine: storage.engine, clock: clock), experiments: experiments,

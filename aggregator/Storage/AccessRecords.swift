@@ -65,3 +65,26 @@ struct AuditEventRecord: Codable, Sendable, StoredRecord {
             status: status, code: code)
     }
 }
+
+/// A signed-in dashboard browser (``DashboardSessions``); only the SHA-256 of its session id is kept.
+struct DashboardSessionRecord: Codable, Sendable, StoredRecord {
+    static let tableName = "dashboardSessions"
+    static let primaryKey = ["idHash"]
+    var idHash: String
+    var tokenId: String
+    var csrfToken: String
+    var createdAt: Date
+    var lastUsedAt: Date
+
+    init(id: String, _ session: DashboardSession) {
+        idHash = Secrets.hash(secret: id)
+        tokenId = session.tokenId
+        csrfToken = session.csrfToken
+        createdAt = session.createdAt
+        lastUsedAt = session.lastUsedAt
+    }
+
+    var session: DashboardSession {
+        DashboardSession(tokenId: tokenId, csrfToken: csrfToken, createdAt: createdAt, lastUsedAt: lastUsedAt)
+    }
+}

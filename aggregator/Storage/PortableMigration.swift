@@ -9,6 +9,7 @@ struct PortableMigration: Sendable {
     /// Every change since the baseline, oldest first; never edit one that has shipped.
     static let all: [PortableMigration] = [
         artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy, secureSessions, replicaEndpoints,
+        dashboardSessions,
     ]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
@@ -92,6 +93,16 @@ struct PortableMigration: Sendable {
     /// Each replica's public listener, so another can send on what only the leader carries out.
     static let replicaEndpoints = PortableMigration(id: "v23-replica-endpoints") { _ in
         ["CREATE TABLE replicaEndpoints (replica TEXT PRIMARY KEY, publicUrl TEXT NOT NULL)"]
+    }
+
+    /// Dashboard sign-in sessions, so that every replica knows them and they outlive a restart.
+    static let dashboardSessions = PortableMigration(id: "v24-dashboard-sessions") { _ in
+        [
+            """
+            CREATE TABLE dashboardSessions (idHash TEXT PRIMARY KEY, tokenId TEXT NOT NULL,
+                csrfToken TEXT NOT NULL, createdAt TEXT NOT NULL, lastUsedAt TEXT NOT NULL)
+            """
+        ]
     }
 }
 
