@@ -193,7 +193,12 @@ struct RunStore: Sendable {
                 throw APIError.notFound(.runNotFound, "there is no run '\(id)'")
             }
             let rounds = try db.fetchAll(
-                RoundSummaryRecord.self, "SELECT * FROM rounds WHERE runId = ? ORDER BY round", id)
+                RoundSummaryRecord.self,
+                """
+                SELECT runId, round, state, baseVersion, cohortSize AS cohort, deadline, producedVersion, metrics,
+                    failureReason, startedAt, endedAt, contributors, attempt
+                FROM rounds WHERE runId = ? ORDER BY round
+                """, id)
             let failures = Dictionary(
                 grouping: try db.fetchAll(
                     RoundFailureRecord.self,

@@ -9,7 +9,7 @@ struct PortableMigration: Sendable {
     /// Every change since the baseline, oldest first; never edit one that has shipped.
     static let all: [PortableMigration] = [
         artifacts, leadership, roundUpdateBytes, roundPartialSums, deviceSeenBy, secureSessions, replicaEndpoints,
-        dashboardSessions,
+        dashboardSessions, roundCohortSize,
     ]
 
     /// Model artifacts by digest, so every replica reads the versions any of them registered.
@@ -102,6 +102,18 @@ struct PortableMigration: Sendable {
             CREATE TABLE dashboardSessions (idHash TEXT PRIMARY KEY, tokenId TEXT NOT NULL,
                 csrfToken TEXT NOT NULL, createdAt TEXT NOT NULL, lastUsedAt TEXT NOT NULL)
             """
+        ]
+    }
+
+    /// Each round's cohort counted in a column of its own, so that reading a run (the admin API, the
+    /// dashboard's pages) does not read every round's device ids: at fleet scale a round's cohort is
+    /// hundreds of kilobytes of text.
+    static let roundCohortSize = PortableMigration(id: "v25-round-cohort-size") { dialect in
+        [
+            "ALTER TABLE rounds ADD COLUMN cohortSize \(dialect.integer) NOT NULL DEFAULT 0",
+            dialect == .sqlite
+                ? "UPDATE rounds SET cohortSize = json_array_length(cohort)"
+                : "UPDATE rounds SET cohortSize = json_array_length(cohort::json)",
         ]
     }
 }

@@ -52,7 +52,34 @@ struct RoundRow<Cohort: Sendable>: Sendable {
 }
 
 extension RoundRow: Decodable where Cohort: Decodable {}
-extension RoundRow: Encodable where Cohort: Encodable {}
+
+extension RoundRow: Encodable where Cohort == [String] {
+    /// Each property a column, and the cohort's size in a column of its own (`cohortSize`), so that
+    /// a run's summary counts a round's devices without reading their ids (``RoundSummaryRecord``).
+    func encode(to encoder: any Encoder) throws {
+        var columns = encoder.container(keyedBy: CodingKeys.self)
+        try columns.encode(runId, forKey: .runId)
+        try columns.encode(round, forKey: .round)
+        try columns.encode(state, forKey: .state)
+        try columns.encode(baseVersion, forKey: .baseVersion)
+        try columns.encode(cohort, forKey: .cohort)
+        try columns.encodeIfPresent(deadline, forKey: .deadline)
+        try columns.encodeIfPresent(producedVersion, forKey: .producedVersion)
+        try columns.encodeIfPresent(metrics, forKey: .metrics)
+        try columns.encodeIfPresent(failureReason, forKey: .failureReason)
+        try columns.encode(startedAt, forKey: .startedAt)
+        try columns.encodeIfPresent(endedAt, forKey: .endedAt)
+        try columns.encodeIfPresent(contributors, forKey: .contributors)
+        try columns.encode(attempt, forKey: .attempt)
+        var size = encoder.container(keyedBy: CohortSizeColumn.self)
+        try size.encode(cohort.count, forKey: .cohortSize)
+    }
+}
+
+/// The column beside a round's cohort that counts it.
+private enum CohortSizeColumn: String, CodingKey {
+    case cohortSize
+}
 
 extension RoundRow: StoredRecord where Cohort == [String] {
     static var tableName: String { "rounds" }

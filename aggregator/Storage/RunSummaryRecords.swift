@@ -18,16 +18,11 @@ struct MachineStage: Decodable, Sendable {
     var stage: RoundStage { RunMachine.stage(of: phase, configuration) }
 }
 
-/// How many devices a stored list of device ids holds.
+/// How many devices a round's cohort holds, as its `cohortSize` column counts them.
 struct DeviceCount: Decodable, Sendable {
     var count: Int
 
-    /// The list's length as the JSON column gives it, without reading its ids.
     init(from decoder: any Decoder) throws {
-        let list = try decoder.unkeyedContainer()
-        guard let count = list.count else {
-            throw DecodingError.dataCorruptedError(in: list, debugDescription: "a device list of unknown length")
-        }
-        self.count = count
+        count = try decoder.singleValueContainer().decode(Int.self)
     }
 }
