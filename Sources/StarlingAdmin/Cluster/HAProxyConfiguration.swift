@@ -5,8 +5,7 @@ import StarlingProtocol
 /// certificates to the aggregator itself). Devices' connections go round-robin to every replica
 /// whose `/healthz` answers, since each serves devices alike; the public listener's (admins,
 /// enrollment, the dashboard) go to the replica whose `/v1/leader` answers 200, so a takeover moves
-/// them to the new leader. SIGUSR1 stops it cleanly (connections
-/// still open are cut after 5 s).
+/// them to the new leader. SIGUSR1 stops it cleanly (connections still open are cut after 5 s).
 public struct HAProxyConfiguration: Sendable {
     public let publicPort: Int
     public let devicePort: Int
