@@ -75,6 +75,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var deviceUrl: String?
 
+    @Option(
+        help:
+            "Among replicas: the https:// URL of this process's public listener that the others forward leader-only admin calls to, when it is not the address it is bound to (replicas on other hosts, --listen 0.0.0.0:…)."
+    )
+    var publicUrl: String?
+
     @Flag(
         inversion: .prefixedNo,
         help:
@@ -97,11 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
                 ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
             else { throw ValidationError("--database must be a postgres:// URL") }
         }
-        if let deviceUrl {
-            guard deviceUrl.utf8.count <= 2048, let url = URLComponents(string: deviceUrl), url.scheme == "https",
-                url.host?.isEmpty == false
-            else { throw ValidationError("--device-url must be an https:// URL") }
-        }
+        try Self.requireHTTPS(deviceUrl, option: "--device-url")
+        try Self.requireHTTPS(publicUrl, option: "--public-url")
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
         }
@@ -132,6 +135,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// Refuses `value`, when given, unless it is an https:// URL with a host.
+    private static func requireHTTPS(_ value: String?, option: String) throws {
+        guard let value else { return }
+        guard value.utf8.count <= 2048, let url = URLComponents(string: value), url.scheme == "https",
+            url.host?.isEmpty == false
+        else { throw ValidationError("\(option) must be an https:// URL") }
+    }
+
     func run() async throws {
         let levels = LogLevelSwitch(logLevel)
         LoggingSystem.bootstrap { label in SwitchedLogHandler(label: label, levels: levels) }
@@ -148,7 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
                 monitorAggregation: MonitorAggregation(rawValue: monitorAggregation) ?? .auto,
                 secureMonitorMinimumDevices: secureMonitorMinDevices,
                 secureMonitorInterval: .milliseconds(Int(secureMonitorInterval * 1000)), databaseURL: database,
-                advertisedDeviceURL: deviceUrl, deviceHTTP2: deviceHttp2),
+                advertisedDeviceURL: deviceUrl, advertisedPublicURL: publicUrl, deviceHTTP2: deviceHttp2),
             logger: logger,
             announce: { line in
                 print(line)

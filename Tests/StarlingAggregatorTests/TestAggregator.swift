@@ -30,7 +30,8 @@ final class TestAggregator: Sendable {
     static func start(
         folder: URL? = nil, deadline: TimeInterval = 30, modelSizeLimit: ModelSizeLimit = .standard,
         metricsListen: ListenAddress? = nil, connectionLimits: ConnectionLimits = .standard(maximumConnections: 256),
-        alertWebhook: String? = nil, sqlite: Bool = false, databaseURL: String? = nil, deviceHTTP2: Bool = false
+        alertWebhook: String? = nil, sqlite: Bool = false, databaseURL: String? = nil, deviceHTTP2: Bool = false,
+        advertisedPublicURL: String? = nil
     ) async throws -> TestAggregator {
         let folder = folder ?? freshFolderURL()
         var logger = Logger(label: "test-aggregator")
@@ -42,7 +43,8 @@ final class TestAggregator: Sendable {
                 dataDirectory: folder, listen: ListenAddress(host: "127.0.0.1", port: 0), metricsListen: metricsListen,
                 defaultRoundDeadline: deadline, coordinatorTick: .milliseconds(20), modelSizeLimit: modelSizeLimit,
                 connectionLimits: connectionLimits, alertWebhook: alertWebhook,
-                monitorRuleInterval: .milliseconds(50), databaseURL: databaseURL, deviceHTTP2: deviceHTTP2),
+                monitorRuleInterval: .milliseconds(50), databaseURL: databaseURL,
+                advertisedPublicURL: advertisedPublicURL, deviceHTTP2: deviceHTTP2),
             logger: logger, announce: { lines.append($0) })
         let group = ServiceGroup(services: aggregator.services, logger: logger)
         let running = Task { try await group.run() }

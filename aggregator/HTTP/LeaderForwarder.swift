@@ -10,8 +10,9 @@ import StarlingStorage
 /// Sends an admin call that only the leader carries out (``AdminEndpoint/carriedOutByLeader``) on
 /// to the leader's public listener, with the caller's token, and answers with the leader's
 /// answer: so any replica takes admin traffic. The leader checks the token's role and records the
-/// call in the audit log itself. Each replica records its public listener in `replicaEndpoints`
-/// once bound (``record(_:url:)``); the leader is `leadership.holder`.
+/// call in the audit log itself. Each replica records where its public listener is reached in
+/// `replicaEndpoints` once bound (``record(_:url:in:)``: `--public-url`, else the bound address);
+/// the leader is `leadership.holder`.
 struct LeaderForwarder: Sendable {
     let engine: any StorageEngine
     /// Trusts the replicas' own CA, whose certificates every replica's listeners present.

@@ -107,7 +107,8 @@ public struct Aggregator: Sendable {
                     guard storage.engine.dialect == .postgresql else { return }
                     do {
                         try await LeaderForwarder.record(
-                            leadership.replica, url: configuration.listen.with(port: port).httpsURL,
+                            leadership.replica,
+                            url: configuration.advertisedPublicURL ?? configuration.listen.with(port: port).httpsURL,
                             in: storage.engine)
                     } catch {
                         logger.error("cannot record this replica's listener", metadata: ["error": "\(error)"])

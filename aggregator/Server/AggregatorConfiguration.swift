@@ -47,6 +47,10 @@ public struct AggregatorConfiguration: Sendable {
     /// The device URL enrollment hands out when it is not this process's device listener (a load
     /// balancer in front of replicas).
     public var advertisedDeviceURL: String?
+    /// Among replicas: the URL the others send leader-only admin calls to when this process leads,
+    /// when it is not this process's public listener as bound (replicas on other hosts, a listener
+    /// bound to every address).
+    public var advertisedPublicURL: String?
 
     public init(
         dataDirectory: URL, listen: ListenAddress, deviceListen: ListenAddress? = nil,
@@ -56,9 +60,12 @@ public struct AggregatorConfiguration: Sendable {
         alertWebhook: String? = nil, monitorRuleInterval: Duration = .seconds(60),
         monitorAggregation: MonitorAggregation = .auto, secureMonitorMinimumDevices: Int = 20,
         secureMonitorInterval: Duration = .seconds(300), databaseURL: String? = nil,
-        leaderIdleTimeout: Duration = .seconds(5), advertisedDeviceURL: String? = nil, deviceHTTP2: Bool = false
+        leaderIdleTimeout: Duration = .seconds(5), advertisedDeviceURL: String? = nil,
+        advertisedPublicURL: String? = nil,
+        deviceHTTP2: Bool = false
     ) {
         self.deviceHTTP2 = deviceHTTP2
+        self.advertisedPublicURL = advertisedPublicURL
         self.advertisedDeviceURL = advertisedDeviceURL
         self.databaseURL = databaseURL
         self.leaderIdleTimeout = leaderIdleTimeout
