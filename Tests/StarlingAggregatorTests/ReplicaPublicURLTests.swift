@@ -2,12 +2,14 @@ import Foundation
 import StarlingProtocol
 import StarlingStorage
 import StarlingTestSupport
+import X509
 import XCTest
 
 @testable import StarlingAggregator
 
 /// A replica started with a public URL (`--public-url`) is reached at that URL, not at the address
-/// its listener is bound to, when another replica forwards a call that only the leader carries out.
+/// its listener is bound to, when another replica forwards a call that only the leader carries out;
+/// and the server certificate it creates names that URL's host, so the others can verify it.
 final class ReplicaPublicURLTests: XCTestCase {
     func test_theLeadersAdvertisedPublicURL_isWhereTheOtherReplicaForwardsLeaderOnlyCalls() async throws {
         // The advertised URL is another aggregator's, with the same CA and admin token but a
@@ -40,5 +42,15 @@ final class ReplicaPublicURLTests: XCTestCase {
             APIPath.adminDeviceRevocation(id: onlyElsewhere.id), json: revocation)
         XCTAssertEqual(forwarded.id, onlyElsewhere.id)
         XCTAssertNotNil(forwarded.revokedAt, "revoked where the advertised URL leads")
+    }
+
+    func test_anAdvertisedPublicURLsHost_isNamedByANewServerCertificate() async throws {
+        let aggregator = try await TestAggregator.start(advertisedPublicURL: "https://replica-1.example:8443")
+        addTeardownBlock { try await aggregator.stop() }
+        let pem = try String(
+            contentsOf: aggregator.folder.appendingPathComponent("pki/server.crt"), encoding: .utf8)
+        let names = try XCTUnwrap(try Certificate(pemEncoded: pem).extensions.subjectAlternativeNames)
+        XCTAssertTrue(names.contains(.dnsName("replica-1.example")), "\(names)")
+        XCTAssertTrue(names.contains(.dnsName("localhost")), "\(names)")
     }
 }

@@ -36,8 +36,7 @@ public struct Aggregator: Sendable {
         } catch {
             throw BootstrapError("cannot prepare the data folder: \(error)")
         }
-        let identity = try AggregatorIdentity.loadOrCreate(
-            in: directory, hosts: [configuration.listen.host, configuration.deviceListen.host])
+        let identity = try AggregatorIdentity.loadOrCreate(in: directory, hosts: configuration.certificateHosts)
         let storage: Storage
         let leadership = Leadership(replica: Secrets.identifier(prefix: "replica-", hexDigits: 8))
         let electionSession: PostgreSQLSession?

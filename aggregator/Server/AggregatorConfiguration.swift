@@ -94,3 +94,15 @@ public struct AggregatorConfiguration: Sendable {
                 within: ConnectionLimits.deviceListenerBudget(otherListeners: listeners - 1)) ?? standard
     }
 }
+
+extension AggregatorConfiguration {
+    /// The hosts a new server certificate names besides loopback: the listeners' and those of the
+    /// advertised device and public URLs, so that devices and other replicas verify it at the names
+    /// they are given.
+    var certificateHosts: [String] {
+        let advertised = [advertisedDeviceURL, advertisedPublicURL].compactMap { url in
+            url.flatMap { URLComponents(string: $0)?.host }
+        }
+        return [listen.host, deviceListen.host] + advertised
+    }
+}
