@@ -98,13 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String?
 
     func validate() throws {
-        if let database {
-            guard database.utf8.count <= 2048, let url = URLComponents(string: database),
-                ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
-            else { throw ValidationError("--database must be a postgres:// URL") }
-        }
-        try Self.requireHTTPS(deviceUrl, option: "--device-url")
-        try Self.requireHTTPS(publicUrl, option: "--public-url")
+        try Self.requireURL(database, schemes: ["postgres", "postgresql"], option: "--database", "a postgres:// URL")
+        try Self.requireURL(deviceUrl, schemes: ["https"], option: "--device-url", "an https:// URL")
+        try Self.requireURL(publicUrl, schemes: ["https"], option: "--public-url", "an https:// URL")
         guard roundDeadline.isFinite, roundDeadline > 0 else {
             throw ValidationError("--round-deadline must be a positive number of seconds")
         }
@@ -135,12 +131,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// Refuses `value`, when given, unless it is an https:// URL with a host.
-    private static func requireHTTPS(_ value: String?, option: String) throws {
+    /// Refuses `value`, when given, unless it is a URL of one of `schemes` with a host, at most
+    /// 2,048 bytes long; the error says `option` must be `described`.
+    private static func requireURL(_ value: String?, schemes: [String], option: String, _ described: String) throws {
         guard let value else { return }
-        guard value.utf8.count <= 2048, let url = URLComponents(string: value), url.scheme == "https",
-            url.host?.isEmpty == false
-        else { throw ValidationError("\(option) must be an https:// URL") }
+        guard value.utf8.count <= 2048, let url = URLComponents(string: value),
+            schemes.contains(url.scheme ?? ""), url.host?.isEmpty == false
+        else { throw ValidationError("\(option) must be \(described)") }
     }
 
     func run() async throws {
