@@ -94,6 +94,10 @@ let package = Package(
             path: "quantization/Kernels"
         ),
         .target(
+            name: "CStarlingMask",
+            path: "Sources/CStarlingMask"
+        ),
+        .target(
             name: "Quantization",
             dependencies: ["StarlingCore", "CStarlingInt8"],
             path: "quantization/Quantization",
@@ -113,6 +117,7 @@ let package = Package(
             name: "SecureAggregation",
             dependencies: [
                 "StarlingCore",
+                "CStarlingMask",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -276,6 +281,7 @@ let package = Package(
                 "StarlingCore", "StarlingProtocol", "Quantization", "CBLAS", "SecureAggregation", "Privacy",
                 "StarlingAgent",
                 "StarlingAdmin",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -298,7 +304,9 @@ let package = Package(
         .testTarget(name: "StarlingTransportTests", dependencies: ["StarlingTransport"]),
         .testTarget(
             name: "SecureAggregationTests",
-            dependencies: ["SecureAggregation", "StarlingCore", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "SecureAggregation", "CStarlingMask", "StarlingCore", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "StarlingCore"], exclude: ["Vectors"]),
         .testTarget(
             name: "StarlingAgentTests",

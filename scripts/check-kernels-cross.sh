@@ -2,7 +2,8 @@
 # Proves the int8 kernels on both architectures the agent ships for: builds scripts/kernel_check.c
 # with the kernels for x86-64 (native) and for aarch64 (cross-compiled, run under qemu-user with and
 # without the dot-product extension). Every path each CPU supports must match the portable path bit
-# for bit, and the float epilogues must hash the same on both architectures.
+# for bit, and the float epilogues must hash the same on both architectures. Then the SecAgg+ mask
+# kernels (scripts/mask_check.c): every AES path each CPU runs must give OpenSSL's AES-128-CTR mask.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,3 +34,12 @@ if [ "$hashes" -ne 1 ]; then
     exit 1
 fi
 echo "int8 kernels agree on x86-64 and aarch64"
+
+masks="$root/Sources/CStarlingMask"
+clang -O2 -Wall -Wextra -Werror -I"$masks/include" "$masks"/*.c "$root/scripts/mask_check.c" \
+    -o "$out/masks-x86_64" -lpthread
+clang --target=aarch64-linux-gnu -fuse-ld=lld -O2 -Wall -Wextra -Werror -I"$masks/include" \
+    "$masks"/*.c "$root/scripts/mask_check.c" -o "$out/masks-aarch64" -lpthread
+"$out/masks-x86_64" | sed 's/^/x86-64 masks: /'
+qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$out/masks-aarch64" | sed 's/^/aarch64 masks: /'
+echo "SecAgg+ mask kernels give OpenSSL's AES-128-CTR masks on x86-64 and aarch64"

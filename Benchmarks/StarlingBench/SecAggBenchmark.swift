@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SecureAggregation
 import StarlingCore
@@ -14,6 +15,7 @@ struct SecAggBenchmark {
         for neighbours in [16, 28] {
             try clientShareKeys(neighbours: neighbours)
         }
+        try maskPaths(parameterCount: 100_000)
         for parameterCount in [100_000, 1_000_000] {
             for neighbours in [8, 16, 32] {
                 try clientMask(parameterCount: parameterCount, neighbours: neighbours)
@@ -68,6 +70,38 @@ struct SecAggBenchmark {
         BenchLine(
             "secagg", "client_share_keys_k\(neighbours)", best * 1e3, "ms",
             note: "one device: \(neighbours) agreements and share keys, Shamir splits, \(neighbours) sealed envelopes"
+        ).emit()
+    }
+
+    /// One mask of P words added, on the path this CPU takes (the one-pass AES kernel where it has
+    /// AES instructions) beside swift-crypto's keystream in chunks (the portable path), best of
+    /// several each, alternating.
+    private func maskPaths(parameterCount: Int) throws {
+        let generator = MaskGenerator()
+        let seed = SymmetricKey(data: [UInt8](repeating: 7, count: 16))
+        var vector = [UInt32](repeating: 1, count: parameterCount)
+        var best = (kernel: Double.infinity, portable: Double.infinity)
+        for _ in 0..<(quick ? 5 : 20) {
+            var start = Stopwatch.now()
+            try generator.apply(seed: seed, .add, to: &vector)
+            best.kernel = min(best.kernel, Double(Stopwatch.now() - start) / 1e9)
+            start = Stopwatch.now()
+            try generator.applyPortably(seed: seed, .subtract, to: &vector)
+            best.portable = min(best.portable, Double(Stopwatch.now() - start) / 1e9)
+        }
+        precondition(vector.allSatisfy { $0 == 1 }, "the two paths made different masks")
+        let bytes = Double(parameterCount * 4)
+        BenchLine(
+            "secagg", "mask_p\(parameterCount)_this_cpu", best.kernel * 1e6, "us",
+            note: "one mask expanded and added on the path this CPU takes (\(bytes / best.kernel / 1e9) GB/s)"
+        ).emit()
+        BenchLine(
+            "secagg", "mask_p\(parameterCount)_portable", best.portable * 1e6, "us",
+            note: "the same mask from swift-crypto's AES-CTR in 64 kB chunks (\(bytes / best.portable / 1e9) GB/s)"
+        ).emit()
+        BenchLine(
+            "secagg", "mask_p\(parameterCount)_ratio", best.kernel / best.portable, "ratio",
+            note: "this CPU's path / the portable path, same run"
         ).emit()
     }
 

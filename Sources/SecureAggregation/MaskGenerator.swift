@@ -1,3 +1,4 @@
+import CStarlingMask
 import Crypto
 import CryptoExtras
 
@@ -11,8 +12,12 @@ import CryptoExtras
 #endif
 
 /// Expands a 128-bit seed into a mask of ring elements with AES-128 in counter mode, and adds or
-/// subtracts it in place. The keystream is produced in chunks that stay in cache; chunk c starts
-/// at counter block c × blocksPerChunk, so the mask is the same as one long keystream.
+/// subtracts it in place. Where the CPU has AES instructions (AES-NI or VAES on x86-64, the Armv8
+/// cryptography extension), each keystream block is made in registers and added to its four
+/// words in one pass (`CStarlingMask`): a device masks its vector with 29 such masks a round, and
+/// the aggregator recovers the masks of the devices that vanished. Elsewhere swift-crypto's AES
+/// makes the keystream in chunks that stay in cache; chunk c starts at counter block
+/// c × blocksPerChunk, so the mask is the same as one long keystream, and the same on every path.
 public struct MaskGenerator: Sendable {
     /// Adds the mask to the vector, or takes it away.
     public enum Direction: Sendable { case add, subtract }
@@ -24,6 +29,20 @@ public struct MaskGenerator: Sendable {
 
     /// Applies the mask expanded from `seed` (16 bytes) to every element of `vector`.
     public func apply(seed: SymmetricKey, _ direction: Direction, to vector: inout [UInt32]) throws(SecAggError) {
+        let applied = seed.withUnsafeBytes { key in
+            vector.withUnsafeMutableBufferPointer { words in
+                guard key.count == 16, let seed = key.baseAddress, let base = words.baseAddress else { return false }
+                return starling_mask_apply(
+                    seed.assumingMemoryBound(to: UInt8.self), base, words.count, direction == .subtract ? 1 : 0) == 1
+            }
+        }
+        if !applied { try applyPortably(seed: seed, direction, to: &vector) }
+    }
+
+    /// The mask made with swift-crypto's AES, for a CPU without AES instructions (public for the
+    /// benchmark that compares the two paths).
+    public func applyPortably(seed: SymmetricKey, _ direction: Direction, to vector: inout [UInt32]) throws(SecAggError)
+    {
         let elementsPerChunk = Self.chunkBytes / 4
         var start = 0
         var block: UInt32 = 0
