@@ -23,7 +23,8 @@ public struct MaskGenerator: Sendable {
     public enum Direction: Sendable { case add, subtract }
 
     private static let chunkBytes = 64 * 1024
-    private let zeros = [UInt8](repeating: 0, count: MaskGenerator.chunkBytes)
+    /// The plaintext of a chunk of keystream, made the first time the portable path runs.
+    private static let zeros = [UInt8](repeating: 0, count: MaskGenerator.chunkBytes)
 
     public init() {}
 
@@ -51,7 +52,7 @@ public struct MaskGenerator: Sendable {
             let keystream: Data
             do {
                 keystream = try AES._CTR.encrypt(
-                    zeros.prefix(count * 4), using: seed, nonce: try Self.nonce(startingAt: block))
+                    Self.zeros.prefix(count * 4), using: seed, nonce: try Self.nonce(startingAt: block))
             } catch {
                 throw .invalidParameters("mask expansion failed: \(error)")
             }
