@@ -98,6 +98,10 @@ let package = Package(
             path: "Sources/CStarlingMask"
         ),
         .target(
+            name: "CStarlingFixedPoint",
+            path: "Sources/CStarlingFixedPoint"
+        ),
+        .target(
             name: "Quantization",
             dependencies: ["StarlingCore", "CStarlingInt8"],
             path: "quantization/Quantization",
@@ -118,6 +122,7 @@ let package = Package(
             dependencies: [
                 "StarlingCore",
                 "CStarlingMask",
+                "CStarlingFixedPoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

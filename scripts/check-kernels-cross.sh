@@ -3,7 +3,9 @@
 # with the kernels for x86-64 (native) and for aarch64 (cross-compiled, run under qemu-user with and
 # without the dot-product extension). Every path each CPU supports must match the portable path bit
 # for bit, and the float epilogues must hash the same on both architectures. Then the SecAgg+ mask
-# kernels (scripts/mask_check.c): every AES path each CPU runs must give OpenSSL's AES-128-CTR mask.
+# kernels (scripts/mask_check.c): every AES path each CPU runs must give OpenSSL's AES-128-CTR mask;
+# and the fixed-point encoding (scripts/fixed_point_check.c), built for each x86-64 level it is
+# cloned for and for aarch64, must give its definition's words.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,3 +45,21 @@ clang --target=aarch64-linux-gnu -fuse-ld=lld -O2 -Wall -Wextra -Werror -I"$mask
 "$out/masks-x86_64" | sed 's/^/x86-64 masks: /'
 qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$out/masks-aarch64" | sed 's/^/aarch64 masks: /'
 echo "SecAgg+ mask kernels give OpenSSL's AES-128-CTR masks on x86-64 and aarch64"
+
+encoding="$root/Sources/CStarlingFixedPoint"
+for level in baseline avx2 avx512f; do
+    flags=(); [ "$level" != baseline ] && flags=("-m$level")
+    clang -O2 -Wall -Wextra -Werror "${flags[@]}" -DSTARLING_FIXED_POINT_SINGLE_TARGET -I"$encoding/include" \
+        "$encoding"/*.c "$root/scripts/fixed_point_check.c" -o "$out/encoding-$level" -lm
+done
+clang --target=aarch64-linux-gnu -fuse-ld=lld -O2 -Wall -Wextra -Werror -I"$encoding/include" \
+    "$encoding"/*.c "$root/scripts/fixed_point_check.c" -o "$out/encoding-aarch64" -lm
+"$out/encoding-baseline" | sed 's/^/x86-64 encoding: /'
+# A level this CPU lacks cannot run here (nor would the library load its clone).
+for level in avx2 avx512f; do
+    if grep -qw "$level" /proc/cpuinfo; then
+        "$out/encoding-$level" | sed "s/^/x86-64 $level encoding: /"
+    fi
+done
+qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/encoding-aarch64" | sed 's/^/aarch64 encoding: /'
+echo "the fixed-point encoding gives its definition's words on every build"

@@ -1,3 +1,5 @@
+import CStarlingFixedPoint
+
 /// Turns real update values into ring elements and sums back into reals.
 ///
 /// A value is clipped to [−c, c], mapped affinely onto [0, 2^b − 1] and rounded stochastically
@@ -35,43 +37,55 @@ public struct FixedPointCodec: Sendable {
     /// are: what ``encode(_:using:)`` gives for `values.map { weight * $0 } + tail`, without
     /// building that vector (a device's whole update) first. Each random number rounds two values,
     /// 32 bits each: rounding up with probability within 2^−32 of the fractional part.
+    ///
+    /// A value is clipped to [−c, c] (NaN as 0), mapped onto [0, 2^b − 1] and rounded up when its
+    /// uniform number over 2^32 falls below the fractional part. The random numbers are drawn a
+    /// batch at a time and each batch of values is encoded by one vectorised loop
+    /// (`starling_fixed_point_encode`, C).
     @inlinable
     public func encode(
         _ values: [Float], scaledBy weight: Float, then tail: [Float], using rng: inout some RandomNumberGenerator
     ) -> [UInt32] {
-        let total = values.count + tail.count
+        let split = values.count
+        let total = split + tail.count
+        let batch = 2_048
+        let range = Double(clippingRange)
+        let top = Double((UInt64(1) << bits) &- 1)
         return [UInt32](unsafeUninitializedCapacity: total) { words, initialized in
-            values.withUnsafeBufferPointer { head in
-                tail.withUnsafeBufferPointer { rest in
-                    let split = head.count
-                    func value(_ index: Int) -> Float { index < split ? weight * head[index] : rest[index &- split] }
-                    var index = 0
-                    while index &+ 1 < total {
-                        let random = rng.next()
-                        words[index] = word(value(index), uniform: UInt32(truncatingIfNeeded: random))
-                        words[index &+ 1] = word(value(index &+ 1), uniform: UInt32(truncatingIfNeeded: random >> 32))
-                        index &+= 2
-                    }
-                    if index < total {
-                        words[index] = word(value(index), uniform: UInt32(truncatingIfNeeded: rng.next()))
+            guard let output = words.baseAddress else { return }
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { uniforms in
+                guard let drawn = uniforms.baseAddress else { return }
+                values.withUnsafeBufferPointer { head in
+                    tail.withUnsafeBufferPointer { rest in
+                        var start = 0
+                        while start < total {
+                            let end = Swift.min(start + batch, total)
+                            var index = 0
+                            while start + index + 1 < end {
+                                let random = rng.next()
+                                uniforms[index] = UInt32(truncatingIfNeeded: random)
+                                uniforms[index + 1] = UInt32(truncatingIfNeeded: random >> 32)
+                                index += 2
+                            }
+                            if start + index < end { uniforms[index] = UInt32(truncatingIfNeeded: rng.next()) }
+                            if start < split, let base = head.baseAddress {
+                                starling_fixed_point_encode(
+                                    base + start, Swift.min(end, split) - start, weight, drawn, range, scale, top,
+                                    output + start)
+                            }
+                            if split < end, let base = rest.baseAddress {
+                                let first = Swift.max(start, split)
+                                starling_fixed_point_encode(
+                                    base + (first - split), end - first, 1, drawn + (first - start), range, scale,
+                                    top, output + first)
+                            }
+                            start = end
+                        }
                     }
                 }
             }
             initialized = total
         }
-    }
-
-    /// One value clipped, mapped onto the ring's range and rounded up when `uniform` (a uniform
-    /// 32-bit number) falls below its fractional part.
-    @inlinable @inline(__always)
-    func word(_ value: Float, uniform: UInt32) -> UInt32 {
-        let range = Double(clippingRange)
-        let clipped = value.isNaN ? 0 : Swift.min(Swift.max(Double(value), -range), range)
-        // Never negative and at most 2^b − 1 < 2^32, so truncation is the floor and fits.
-        let position = Swift.min((clipped + range) * scale, Double((UInt64(1) << bits) &- 1))
-        let whole = Int64(position)
-        let roundUp = Double(uniform) * 0x1p-32 < position - Double(whole)
-        return UInt32(truncatingIfNeeded: whole) &+ (roundUp ? 1 : 0)
     }
 
     /// The real sum behind `sum`, the ring sum of `count` encodings.
