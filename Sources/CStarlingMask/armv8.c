@@ -71,13 +71,11 @@ __attribute__((target(STARLING_MASK_ARMV8_TARGET))) void starling_mask_armv8(con
     const uint8x16_t stream = starling_mask_encrypt(starling_mask_counter((uint32_t)block), keys);
     vst1q_u32(target, starling_mask_combine(vld1q_u32(target), stream, subtract));
   }
-  const size_t rest = count - 4 * whole;
-  if (rest > 0) {
-    uint32_t last[4] = {0, 0, 0, 0};
-    memcpy(last, words + 4 * whole, rest * sizeof(uint32_t));
-    const uint8x16_t stream = starling_mask_encrypt(starling_mask_counter((uint32_t)whole), keys);
-    vst1q_u32(last, starling_mask_combine(vld1q_u32(last), stream, subtract));
-    memcpy(words + 4 * whole, last, rest * sizeof(uint32_t));
+  if (count > 4 * whole) {
+    uint32_t stream[4];
+    vst1q_u32(stream, vreinterpretq_u32_u8(starling_mask_encrypt(starling_mask_counter((uint32_t)whole), keys)));
+    starling_mask_combine_partial(words + 4 * whole, count - 4 * whole, stream, subtract);
+    explicit_bzero(stream, sizeof stream);
   }
   explicit_bzero(keys, sizeof keys);
 }

@@ -84,13 +84,11 @@ __attribute__((target(STARLING_MASK_AESNI_TARGET))) void starling_mask_aesni(con
     const __m128i stream = starling_mask_encrypt(starling_mask_counter((uint32_t)block), keys);
     _mm_storeu_si128(target, starling_mask_combine(_mm_loadu_si128(target), stream, subtract));
   }
-  const size_t rest = count - 4 * whole;
-  if (rest > 0) {
-    uint32_t last[4] = {0, 0, 0, 0};
-    memcpy(last, words + 4 * whole, rest * sizeof(uint32_t));
-    const __m128i stream = starling_mask_encrypt(starling_mask_counter((uint32_t)whole), keys);
-    _mm_storeu_si128((__m128i *)last, starling_mask_combine(_mm_loadu_si128((const __m128i *)last), stream, subtract));
-    memcpy(words + 4 * whole, last, rest * sizeof(uint32_t));
+  if (count > 4 * whole) {
+    uint32_t stream[4];
+    _mm_storeu_si128((__m128i *)stream, starling_mask_encrypt(starling_mask_counter((uint32_t)whole), keys));
+    starling_mask_combine_partial(words + 4 * whole, count - 4 * whole, stream, subtract);
+    explicit_bzero(stream, sizeof stream);
   }
   explicit_bzero(keys, sizeof keys);
 }

@@ -60,14 +60,7 @@ public struct FixedPointCodec: Sendable {
                         var start = 0
                         while start < total {
                             let end = Swift.min(start + batch, total)
-                            var index = 0
-                            while start + index + 1 < end {
-                                let random = rng.next()
-                                uniforms[index] = UInt32(truncatingIfNeeded: random)
-                                uniforms[index + 1] = UInt32(truncatingIfNeeded: random >> 32)
-                                index += 2
-                            }
-                            if start + index < end { uniforms[index] = UInt32(truncatingIfNeeded: rng.next()) }
+                            Self.draw(end - start, into: drawn, using: &rng)
                             if start < split, let base = head.baseAddress {
                                 starling_fixed_point_encode(
                                     base + start, Swift.min(end, split) - start, weight, drawn, range, scale, top,
@@ -81,11 +74,27 @@ public struct FixedPointCodec: Sendable {
                             }
                             start = end
                         }
+                        initialized = total
                     }
                 }
             }
-            initialized = total
         }
+    }
+
+    /// `count` uniform 32-bit numbers for as many values: the low then the high half of one random
+    /// number for each pair, the low half of a fresh one for a last odd value.
+    @inlinable
+    static func draw(
+        _ count: Int, into uniforms: UnsafeMutablePointer<UInt32>, using rng: inout some RandomNumberGenerator
+    ) {
+        var index = 0
+        while index + 1 < count {
+            let random = rng.next()
+            uniforms[index] = UInt32(truncatingIfNeeded: random)
+            uniforms[index + 1] = UInt32(truncatingIfNeeded: random >> 32)
+            index += 2
+        }
+        if index < count { uniforms[index] = UInt32(truncatingIfNeeded: rng.next()) }
     }
 
     /// The real sum behind `sum`, the ring sum of `count` encodings.
