@@ -21,9 +21,9 @@ final class MaskKernelTests: XCTestCase {
                 var expected = original
                 try MaskGenerator().applyPortably(seed: seed, .add, to: &expected)
                 var masked = original
-                XCTAssertTrue(try apply(path, seed: seed, to: &masked, subtract: false))
+                XCTAssertTrue(apply(path, seed: seed, to: &masked, subtract: false))
                 XCTAssertTrue(masked == expected, "path \(path.rawValue), \(length) words: another mask")
-                XCTAssertTrue(try apply(path, seed: seed, to: &masked, subtract: true))
+                XCTAssertTrue(apply(path, seed: seed, to: &masked, subtract: true))
                 XCTAssertTrue(masked == original, "path \(path.rawValue), \(length) words: not taken away again")
             }
         }
@@ -39,7 +39,7 @@ final class MaskKernelTests: XCTestCase {
     }
 
     private func apply(_ path: starling_mask_path, seed: SymmetricKey, to vector: inout [UInt32], subtract: Bool)
-        throws -> Bool
+        -> Bool
     {
         seed.withUnsafeBytes { key in
             vector.withUnsafeMutableBufferPointer { words in
