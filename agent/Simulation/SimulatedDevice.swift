@@ -78,31 +78,42 @@ struct SimulatedDevice: Sendable {
     private func train(_ task: RoundTask, commons: FleetCommons) async throws(AgentError) {
         let base = try await commons.weights.bundle(for: task, client: client)
         let vanishing = commons.dropout.stage(device: index, round: task.round)
-        let (train, eval) = (train, eval)
-        let result: LocalResult<ModelUpdate>
+        if let secure = task.secureAggregation {
+            // Trained in the device's turn to mask, so that the process holds the updates of its
+            // few turns, not every device's through the key stages.
+            var contribution = SecureContribution(client: client, task: task, secure: secure)
+            contribution.vanishesBefore = vanishing
+            contribution.maskingTurns = commons.maskingTurns
+            let (train, eval) = (train, eval)
+            return try await contribution.submit(updateMadeWhenMasking: { () async throws(AgentError) -> ModelUpdate in
+                switch try await Self.result(base: base, task: task, train: train, eval: eval) {
+                case .contribute(let update): return update
+                case .fail(let failure):
+                    throw .aggregator("the simulated device has no update to mask: \(failure.detail)")
+                }
+            })
+        }
+        switch try await Self.result(base: base, task: task, train: train, eval: eval) {
+        case .contribute(let update):
+            guard vanishing == nil else { return }
+            try await Rejoin.upload(
+                update.encoded(), to: APIPath.deviceUpdate(runId: task.runId, round: task.round),
+                until: task.deadline, client: client)
+        case .fail(let failure):
+            try await Rejoin.report(failure, for: task, client: client)
+        }
+    }
+
+    /// The device's local training, on the process's thread pool.
+    private static func result(base: ModelBundle, task: RoundTask, train: [LabelledSample], eval: [LabelledSample])
+        async throws(AgentError) -> LocalResult<ModelUpdate>
+    {
         do {
-            result = try await NIOThreadPool.singleton.runIfActive {
+            return try await NIOThreadPool.singleton.runIfActive {
                 try LocalTraining.run(base: base, task: task, train: train, eval: eval)
             }
         } catch {
             throw .invalidModel("\(error)")
-        }
-        // The update is handed over, not kept: it is encoded before the key stages and only the
-        // encoding waits for the masked-input stage, for every device of the process at once.
-        switch consume result {
-        case .contribute(let update):
-            if let secure = task.secureAggregation {
-                var contribution = SecureContribution(client: client, task: task, secure: secure)
-                contribution.vanishesBefore = vanishing
-                contribution.maskingTurns = commons.maskingTurns
-                try await contribution.submit(consume update)
-            } else if vanishing == nil {
-                try await Rejoin.upload(
-                    update.encoded(), to: APIPath.deviceUpdate(runId: task.runId, round: task.round),
-                    until: task.deadline, client: client)
-            }
-        case .fail(let failure):
-            try await Rejoin.report(failure, for: task, client: client)
         }
     }
 }

@@ -38,6 +38,17 @@ struct SecureContribution {
         try await submit(words: words)
     }
 
+    /// Takes part with a training update made only when the device's turn to mask comes
+    /// (``maskingTurns``), after the key stages: a process of many devices (``FleetSimulation``)
+    /// then holds the few updates of its turns, not one a device through the key stages (4 GB at
+    /// 10,000 devices of 100k parameters, which the kernel has to find and zero). An update that
+    /// cannot be made leaves the device out from the masked-input stage on, as a dropout.
+    func submit(updateMadeWhenMasking make: @escaping @Sendable () async throws(AgentError) -> ModelUpdate)
+        async throws(AgentError)
+    {
+        try await take(part: .madeWhenMasking { () async throws(AgentError) -> [UInt32] in try encode(await make()) })
+    }
+
     /// Takes part with evaluation figures, laid out by ``SecureMetricsLayout``.
     func submit(_ figures: EvaluationFigures) async throws(AgentError) {
         let values = SecureMetricsLayout.evaluation(
@@ -59,15 +70,30 @@ struct SecureContribution {
 
     /// Takes part with raw words (a monitor run's ``MonitorWindowLayout``), masked in place.
     func submit(words input: consuming [UInt32]) async throws(AgentError) {
+        try checkLength(of: input)
+        try await take(part: .words(input))
+    }
+
+    /// What the device masks: words it has, or words it makes when its turn to mask comes.
+    private enum Contribution {
+        case words([UInt32])
+        case madeWhenMasking(@Sendable () async throws(AgentError) -> [UInt32])
+    }
+
+    private func checkLength(of words: [UInt32]) throws(AgentError) {
+        guard words.count == secure.vectorLength else {
+            throw .secureAggregation(
+                "the contribution has \(words.count) values, the aggregation expects \(secure.vectorLength)")
+        }
+    }
+
+    /// Walks the four stages with `input`.
+    private func take(part input: consuming Contribution) async throws(AgentError) {
         var protocolClient: SecAggClient
         do {
             protocolClient = try SecAggClient(parameters: try parameters(), index: secure.client)
         } catch {
             throw .secureAggregation(error.description)
-        }
-        guard input.count == secure.vectorLength else {
-            throw .secureAggregation(
-                "the contribution has \(input.count) values, the aggregation expects \(secure.vectorLength)")
         }
         do {
             var replyWait = Self.compatibleReplyWaitSeconds
@@ -86,6 +112,8 @@ struct SecureContribution {
                 contentType: SecAggBinary.mediaType)
         } catch let error as SecAggError {
             throw .secureAggregation(error.description)
+        } catch let error as AgentError {
+            throw error
         } catch let error as StarlingHTTPError {
             throw AgentError(roundCall: error)
         } catch {
@@ -93,16 +121,24 @@ struct SecureContribution {
         }
     }
 
-    /// Masks `input` in place and posts it, as bare words from its own storage, in one of the
-    /// process's turns when it has them. It asks nothing of the unmasking stage in the same
-    /// exchange: the answer comes once the aggregator has the words, so the turn, and the words,
-    /// are given up then and not held until the stage closes, and a dropped link is sent again.
+    /// Masks `input` in place (making it first, when it is made when masking) and posts it, as bare
+    /// words from its own storage, in one of the process's turns when it has them. It asks nothing
+    /// of the unmasking stage in the same exchange: the answer comes once the aggregator has the
+    /// words, so the turn, and the words, are given up then and not held until the stage closes,
+    /// and a dropped link is sent again.
     private func maskAndSend(
-        _ relayed: RelayedShares, input: consuming [UInt32], with protocolClient: inout SecAggClient
+        _ relayed: RelayedShares, input: consuming Contribution, with protocolClient: inout SecAggClient
     ) async throws {
         try await maskingTurns?.take()
         defer { maskingTurns?.give() }
-        let masked = try protocolClient.maskInput(relayed, input: input)
+        let words: [UInt32]
+        switch consume input {
+        case .words(let given): words = given
+        case .madeWhenMasking(let make):
+            words = try await make()
+            try checkLength(of: words)
+        }
+        let masked = try protocolClient.maskInput(relayed, input: consume words)
         let query = masked.excludedQueryItem.map { "&" + $0 } ?? ""
         let body = masked.withWireBytes { ByteBuffer(bytes: $0) }
         _ = consume masked
