@@ -12,10 +12,13 @@
 /// hands each client the server's reply for the next stage. After the unmasking stage it yields
 /// the sum of the survivors' inputs and nothing else.
 ///
-/// A client whose share envelopes a neighbour could not open is dropped, whether it sent a masked
-/// input or not (``MaskedInput/excluded``): the masked inputs are kept until their stage closes and
-/// summed then without the dropped clients', and the pairwise masks a neighbour left out are not
-/// removed. Holding the stage's inputs costs `clients × vectorLength × 4` bytes until it closes.
+/// Masked inputs go into the sum as they come, so the server holds a vector or two, not the
+/// cohort's (`clients × vectorLength × 4` bytes). Only the inputs an exclusion may still take back
+/// out wait for the stage to close (``heldMaskedInputs``): one that names neighbours whose share
+/// envelopes it could not open (``MaskedInput/excluded``), and one from a client a neighbour had
+/// named by the time it came. When the stage closes, of every such pair one client is dropped, and
+/// the pairwise masks a neighbour left out are not removed; a client named only after its input was
+/// summed cannot be taken back out, so the neighbours that named it are dropped instead.
 ///
 /// It refuses messages for another round or stage, from clients that dropped out of an earlier
 /// stage, duplicates, and contents that break the protocol; a stage closing with fewer than the
@@ -30,8 +33,14 @@ public struct SecAggServer: Sendable {
     private var inboxes: [Int: [EncryptedShare]] = [:]
     private var sharedKeys: Set<Int> = []
     private var maskedSum: [UInt32]
-    /// The masked inputs of the open masked-input stage; summed into `maskedSum` when it closes.
-    private var maskedVectors: [Int: [UInt32]] = [:]
+    /// The masked inputs an exclusion may still take back out; summed into `maskedSum`, without the
+    /// dropped clients', when the masked-input stage closes.
+    private var heldVectors: [Int: [UInt32]] = [:]
+    /// Clients whose masked inputs went into `maskedSum` as they came: they named nobody, and nobody
+    /// had named them yet.
+    private var summedOnArrival: Set<Int> = []
+    /// Clients a neighbour named in its masked input.
+    private var named: Set<Int> = []
     /// Clients that sent a masked input; once that stage closes, the survivors.
     private var maskedInputs: Set<Int> = []
     /// For each client, the neighbours whose envelopes it could not open and whose masks it left out.
@@ -85,7 +94,12 @@ public struct SecAggServer: Sendable {
                     "client \(client) sent \(input.vector.count) values, the round expects \(parameters.vectorLength)")
             }
             try acceptMaskedInput(from: client, excluding: input.excluded)
-            maskedVectors[client] = input.vector
+            guard input.excluded.isEmpty, !named.contains(client) else {
+                heldVectors[client] = input.vector
+                return
+            }
+            add(input.vector, subtracting: false)
+            summedOnArrival.insert(client)
         case .revealedShares(let shares):
             try acceptRevealed(shares)
         }
@@ -114,12 +128,12 @@ public struct SecAggServer: Sendable {
             throw .malformedMessage(
                 "a sum of \(words.count) values, the round's vectors have \(parameters.vectorLength)")
         }
-        maskedSum.withUnsafeMutableBufferPointer { sum in
-            for index in 0..<sum.count {
-                sum[index] = subtracting ? sum[index] &- words[index] : sum[index] &+ words[index]
-            }
-        }
+        add(words, subtracting: subtracting)
     }
+
+    /// How many masked inputs of the open masked-input stage wait for it to close, since an
+    /// exclusion may take them back out; every other input is already in the sum.
+    public var heldMaskedInputs: Int { heldVectors.count }
 
     /// Stops waiting for `client` in the current stage, exactly as if the stage's deadline had passed
     /// without its message: for a caller that knows the client will not answer (its device was
@@ -189,11 +203,16 @@ public struct SecAggServer: Sendable {
     /// at least one of the two, so that no surviving pair has a mask only one side added. Chosen
     /// greedily: while such pairs remain, every client in the most of them is dropped. A client
     /// whose envelopes no neighbour could open, or one that excludes every neighbour, is dropped
-    /// alone; a lone pair with nothing to tell its two apart goes whole. Either way the sum stays
-    /// exact: a dropped client's input is left out and its masks are removed.
+    /// alone; a lone pair with nothing to tell its two apart goes whole. A client whose input was
+    /// summed as it came is never dropped: a neighbour that named it is, whose own input, naming
+    /// someone, is held. Either way the sum stays exact: a dropped client's input is left out and
+    /// its masks are removed.
     public var excludedClients: Set<Int> {
-        var pairs = exclusions.flatMap { accuser, accused in accused.map { Set([accuser, $0]) } }
-        var dropped: Set<Int> = []
+        var dropped = Set(
+            exclusions.compactMap { accuser, accused in accused.isDisjoint(with: summedOnArrival) ? nil : accuser })
+        var pairs = exclusions.filter { !dropped.contains($0.key) }.flatMap { accuser, accused in
+            accused.map { Set([accuser, $0]) }
+        }
         while !pairs.isEmpty {
             var count: [Int: Int] = [:]
             for pair in pairs { for client in pair { count[client, default: 0] += 1 } }
@@ -212,20 +231,30 @@ public struct SecAggServer: Sendable {
             throw .malformedMessage("client \(client) may only exclude neighbours that sent it shares, each once")
         }
         exclusions[client] = excluded
+        named.formUnion(excluded)
         maskedInputs.insert(client)
     }
 
+    /// Adds the held inputs of the survivors; the others' went in as they came.
     private mutating func sumMaskedInputs(of survivors: Set<Int>) {
+        for survivor in survivors.sorted() {
+            guard let input = heldVectors[survivor] else { continue }
+            add(input, subtracting: false)
+        }
+        heldVectors = [:]
+        maskedInputs = survivors
+    }
+
+    private mutating func add(_ words: [UInt32], subtracting: Bool) {
         maskedSum.withUnsafeMutableBufferPointer { sum in
-            for survivor in survivors.sorted() {
-                guard let input = maskedVectors[survivor] else { continue }
-                input.withUnsafeBufferPointer { vector in
+            words.withUnsafeBufferPointer { vector in
+                if subtracting {
+                    for index in 0..<sum.count { sum[index] &-= vector[index] }
+                } else {
                     for index in 0..<sum.count { sum[index] &+= vector[index] }
                 }
             }
         }
-        maskedVectors = [:]
-        maskedInputs = survivors
     }
 
     private mutating func acceptShares(_ message: SharedKeys) throws(SecAggError) {
