@@ -102,6 +102,10 @@ let package = Package(
             path: "Sources/CStarlingFixedPoint"
         ),
         .target(
+            name: "CStarlingX25519",
+            path: "Sources/CStarlingX25519"
+        ),
+        .target(
             name: "Quantization",
             dependencies: ["StarlingCore", "CStarlingInt8"],
             path: "quantization/Quantization",
@@ -123,6 +127,7 @@ let package = Package(
                 "StarlingCore",
                 "CStarlingMask",
                 "CStarlingFixedPoint",
+                "CStarlingX25519",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

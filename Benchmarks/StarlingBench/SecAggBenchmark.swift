@@ -16,6 +16,7 @@ struct SecAggBenchmark {
             try clientShareKeys(neighbours: neighbours)
         }
         try maskPaths(parameterCount: 100_000)
+        try agreementPaths(peers: 28)
         for parameterCount in [100_000, 1_000_000] {
             for neighbours in [8, 16, 32] {
                 try clientMask(parameterCount: parameterCount, neighbours: neighbours)
@@ -101,6 +102,37 @@ struct SecAggBenchmark {
         ).emit()
         BenchLine(
             "secagg", "mask_p\(parameterCount)_ratio", best.kernel / best.portable, "ratio",
+            note: "this CPU's path / the portable path, same run"
+        ).emit()
+    }
+
+    /// One device's X25519 agreements with `peers` neighbours, on the path this CPU takes (eight
+    /// ladders at a time where it has AVX-512 IFMA) beside swift-crypto's one at a time, best of
+    /// several each, alternating.
+    private func agreementPaths(peers count: Int) throws {
+        let key = Curve25519.KeyAgreement.PrivateKey()
+        let peers = (0..<count).map { _ in Curve25519.KeyAgreement.PrivateKey().publicKey }
+        var best = (batched: Double.infinity, portable: Double.infinity)
+        for _ in 0..<(quick ? 5 : 20) {
+            var start = Stopwatch.now()
+            let batched = try X25519Agreements.secrets(key, with: peers)
+            best.batched = min(best.batched, Double(Stopwatch.now() - start) / 1e9)
+            start = Stopwatch.now()
+            let portable = try X25519Agreements.portably(key, with: peers)
+            best.portable = min(best.portable, Double(Stopwatch.now() - start) / 1e9)
+            precondition(batched == portable, "the two paths made different secrets")
+        }
+        let path = X25519Agreements.batched ? "eight at a time, AVX-512 IFMA" : "one at a time, swift-crypto"
+        BenchLine(
+            "secagg", "x25519_k\(count)_this_cpu", best.batched * 1e6, "us",
+            note: "one device's \(count) agreements on the path this CPU takes (\(path))"
+        ).emit()
+        BenchLine(
+            "secagg", "x25519_k\(count)_portable", best.portable * 1e6, "us",
+            note: "the same agreements one at a time with swift-crypto"
+        ).emit()
+        BenchLine(
+            "secagg", "x25519_k\(count)_ratio", best.batched / best.portable, "ratio",
             note: "this CPU's path / the portable path, same run"
         ).emit()
     }

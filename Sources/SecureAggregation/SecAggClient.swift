@@ -93,13 +93,15 @@ public struct SecAggClient: Sendable {
             Array(maskingKey.rawRepresentation), threshold: parameters.shareThreshold, points: points, using: &random)
         var envelopes: [EncryptedShare] = []
         var opening: [Int: SymmetricKey] = [:]
+        let peers = holders.compactMap { holder in keys[holder].map { (holder, $0.0) } }
+        let secrets = try X25519Agreements.secrets(encryptionKey, with: peers.map(\.1))
+        let agreed = Dictionary(uniqueKeysWithValues: zip(peers.map(\.0), secrets))
         for (position, holder) in holders.enumerated() {
-            guard holder != index, let peer = keys[holder] else {
+            guard holder != index, let secret = agreed[holder] else {
                 heldShares[index] = (selfMaskShares[position], maskingKeyShares[position])
                 continue
             }
-            let keys = SecAggKeys.shareKeys(
-                try SecAggKeys.agree(encryptionKey, peer.0), roundId: parameters.roundId, me: index, peer: holder)
+            let keys = SecAggKeys.shareKeys(secret, roundId: parameters.roundId, me: index, peer: holder)
             opening[holder] = keys.receiving
             let key = keys.sending
             let plaintext = selfMaskShares[position].bytes + maskingKeyShares[position].bytes
@@ -168,10 +170,10 @@ public struct SecAggClient: Sendable {
         try generator.apply(
             seed: SecAggKeys.selfMaskSeed(selfMaskSecret, roundId: parameters.roundId, client: index), .add, to: &vector
         )
-        for peer in maskingPeers {
-            guard let peerKey = peerMaskingKeys[peer] else { continue }
-            let seed = try SecAggKeys.pairwiseMaskSeed(
-                maskingKey, peerKey: peerKey, roundId: parameters.roundId, index, peer)
+        let peers = maskingPeers.compactMap { peer in peerMaskingKeys[peer].map { (peer, $0) } }
+        let secrets = try X25519Agreements.secrets(maskingKey, with: peers.map(\.1))
+        for ((peer, _), secret) in zip(peers, secrets) {
+            let seed = SecAggKeys.pairwiseMaskSeed(secret: secret, roundId: parameters.roundId, index, peer)
             try generator.apply(seed: seed, index < peer ? .add : .subtract, to: &vector)
         }
         openingKeys = [:]

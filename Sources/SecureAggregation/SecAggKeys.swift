@@ -19,8 +19,12 @@ enum SecAggKeys {
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, peerKey: Curve25519.KeyAgreement.PublicKey,
         roundId: String, _ a: Int, _ b: Int
     ) throws(SecAggError) -> SymmetricKey {
-        let secret = try agree(privateKey, peerKey)
-        return derive(secret, info: info("pair-mask", roundId, min(a, b), max(a, b)), count: 16)
+        pairwiseMaskSeed(secret: try agree(privateKey, peerKey), roundId: roundId, a, b)
+    }
+
+    /// The same from the pair's masking keys' agreement, made already (``X25519Agreements``).
+    static func pairwiseMaskSeed(secret: some ContiguousBytes, roundId: String, _ a: Int, _ b: Int) -> SymmetricKey {
+        derive(secret, info: info("pair-mask", roundId, min(a, b), max(a, b)), count: 16)
     }
 
     /// The seed of a client's self mask, from the random secret it shares with its neighbours.
@@ -33,7 +37,7 @@ enum SecAggKeys {
     /// encryption keys' agreement (``agree(_:_:)``), whose first half seals the lower-numbered
     /// client's shares and second half the other's, so both ends split it alike.
     static func shareKeys(
-        _ secret: SharedSecret, roundId: String, me: Int, peer: Int
+        _ secret: some ContiguousBytes, roundId: String, me: Int, peer: Int
     ) -> (sending: SymmetricKey, receiving: SymmetricKey) {
         let both = derive(secret, info: info("share-encryption", roundId, min(me, peer), max(me, peer)), count: 64)
         let (lower, upper) = both.withUnsafeBytes {
