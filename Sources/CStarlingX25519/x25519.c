@@ -27,7 +27,12 @@ typedef struct {
 
 static const uint64_t MASK51 = (1ULL << 51) - 1;
 
-/* Limbs below 2^51 but limb 1, at most 2^51: every input of fe8_mul must be carried so. */
+/* 19x as 16x + 2x + x. */
+TARGET static inline __m512i times19(__m512i x) {
+  return _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(x, 4), _mm512_slli_epi64(x, 1)), x);
+}
+
+/* Limbs below 2^51 but limb 1, at most 2^51: every input of a product must be carried so. */
 TARGET static inline void fe8_carry(fe8 *a) {
   const __m512i mask = _mm512_set1_epi64((long long)MASK51);
   __m512i c;
@@ -38,15 +43,10 @@ TARGET static inline void fe8_carry(fe8 *a) {
   }
   c = _mm512_srli_epi64(a->v[4], 51);
   a->v[4] = _mm512_and_si512(a->v[4], mask);
-  /* 19c = 16c + 2c + c */
-  a->v[0] = _mm512_add_epi64(a->v[0], _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(c, 4), _mm512_slli_epi64(c, 1)), c));
+  a->v[0] = _mm512_add_epi64(a->v[0], times19(c));
   c = _mm512_srli_epi64(a->v[0], 51);
   a->v[0] = _mm512_and_si512(a->v[0], mask);
   a->v[1] = _mm512_add_epi64(a->v[1], c);
-}
-
-TARGET static inline __m512i times19(__m512i x) {
-  return _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(x, 4), _mm512_slli_epi64(x, 1)), x);
 }
 
 /* r = the 9 columns of a product's low and high halves, reduced mod p and carried: column k
@@ -175,7 +175,7 @@ static uint64_t load64(const uint8_t *p) {
 static void fe_encode(uint8_t out[32], const uint64_t limb[5]) {
   uint64_t h[5];
   memcpy(h, limb, sizeof h);
-  /* carried twice: every limb below 2^51, so the value below 2^255 */
+  /* carried twice: limbs 1 … 4 below 2^51, limb 0 below 2^51 + 19, so the value below 2p */
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < 4; i++) {
       h[i + 1] += h[i] >> 51;
@@ -184,7 +184,7 @@ static void fe_encode(uint8_t out[32], const uint64_t limb[5]) {
     h[0] += 19 * (h[4] >> 51);
     h[4] &= MASK51;
   }
-  /* now h < 2^255; subtract p when h ≥ p, i.e. when h + 19 ≥ 2^255 */
+  /* subtract p once when h ≥ p, that is when h + 19 ≥ 2^255 */
   uint64_t q = (h[0] + 19) >> 51;
   q = (h[1] + q) >> 51;
   q = (h[2] + q) >> 51;
@@ -210,7 +210,8 @@ TARGET static void x25519_ifma8(uint8_t (*out)[32], const uint8_t scalar[32], co
   uint64_t lanes[5][8];
   for (int lane = 0; lane < 8; lane++) {
     const uint8_t *u = points[lane < (int)count ? lane : 0];
-    uint64_t w0 = load64(u), w1 = load64(u + 8), w2 = load64(u + 16), w3 = load64(u + 24) & 0x7FFFFFFFFFFFFFFFULL;
+    const uint64_t w0 = load64(u), w1 = load64(u + 8), w2 = load64(u + 16);
+    const uint64_t w3 = load64(u + 24) & 0x7FFFFFFFFFFFFFFFULL; /* the top bit is ignored */
     lanes[0][lane] = w0 & MASK51;
     lanes[1][lane] = ((w0 >> 51) | (w1 << 13)) & MASK51;
     lanes[2][lane] = ((w1 >> 38) | (w2 << 26)) & MASK51;
