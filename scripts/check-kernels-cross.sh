@@ -4,8 +4,9 @@
 # without the dot-product extension). Every path each CPU supports must match the portable path bit
 # for bit, and the float epilogues must hash the same on both architectures. Then the SecAgg+ mask
 # kernels (scripts/mask_check.c): every AES path each CPU runs must give OpenSSL's AES-128-CTR mask;
-# and the fixed-point encoding (scripts/fixed_point_check.c), built for each x86-64 level it is
-# cloned for and for aarch64, must give its definition's words.
+# the fixed-point encoding (scripts/fixed_point_check.c), built for each x86-64 level it is cloned
+# for and for aarch64, must give its definition's words; and the batched X25519
+# (scripts/x25519_check.c) must give OpenSSL's secrets where the CPU runs it.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -63,3 +64,8 @@ for level in avx2 avx512f; do
 done
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/encoding-aarch64" | sed 's/^/aarch64 encoding: /'
 echo "the fixed-point encoding gives its definition's words on every build"
+
+agreements="$root/Sources/CStarlingX25519"
+clang -O2 -Wall -Wextra -Werror -I"$agreements/include" "$agreements"/*.c "$root/scripts/x25519_check.c" \
+    -o "$out/x25519" -lcrypto
+"$out/x25519" | sed 's/^/x86-64 X25519: /'

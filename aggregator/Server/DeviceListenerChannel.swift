@@ -32,9 +32,18 @@ struct DeviceListenerChannel: ServerChildChannel {
             responder: responder)
     }
 
+    /// The most a connection reads at once, and so the most each of its pooled read buffers keeps
+    /// between reads: a TLS record (16 kB). NIO's default lets the buffers of a connection that
+    /// once received a large upload stay at 64 kB each, hundreds of megabytes over a fleet's
+    /// connections, for reads that TLS splits into 16 kB records anyway.
+    static let readBufferBytes = 16_384
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let value = negotiated.setup(channel: channel, logger: logger)
         do {
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2_048, maximum: Self.readBufferBytes))
             let tls = try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionAdmissionHandler(gate: gate), position: .after(tls))
