@@ -92,16 +92,20 @@ struct SecAggBenchmark {
         }
         precondition(vector.allSatisfy { $0 == 1 }, "the two paths made different masks")
         let bytes = Double(parameterCount * 4)
+        emitPaths(
+            "mask_p\(parameterCount)", seconds: best,
+            notes: (
+                "one mask expanded and added on the path this CPU takes (\(bytes / best.kernel / 1e9) GB/s)",
+                "the same mask from swift-crypto's AES-CTR in 64 kB chunks (\(bytes / best.portable / 1e9) GB/s)"
+            ))
+    }
+
+    /// A kernel's best time beside its portable path's, in microseconds, and their ratio.
+    private func emitPaths(_ metric: String, seconds: (kernel: Double, portable: Double), notes: (String, String)) {
+        BenchLine("secagg", "\(metric)_this_cpu", seconds.kernel * 1e6, "us", note: notes.0).emit()
+        BenchLine("secagg", "\(metric)_portable", seconds.portable * 1e6, "us", note: notes.1).emit()
         BenchLine(
-            "secagg", "mask_p\(parameterCount)_this_cpu", best.kernel * 1e6, "us",
-            note: "one mask expanded and added on the path this CPU takes (\(bytes / best.kernel / 1e9) GB/s)"
-        ).emit()
-        BenchLine(
-            "secagg", "mask_p\(parameterCount)_portable", best.portable * 1e6, "us",
-            note: "the same mask from swift-crypto's AES-CTR in 64 kB chunks (\(bytes / best.portable / 1e9) GB/s)"
-        ).emit()
-        BenchLine(
-            "secagg", "mask_p\(parameterCount)_ratio", best.kernel / best.portable, "ratio",
+            "secagg", "\(metric)_ratio", seconds.kernel / seconds.portable, "ratio",
             note: "this CPU's path / the portable path, same run"
         ).emit()
     }
@@ -112,29 +116,23 @@ struct SecAggBenchmark {
     private func agreementPaths(peers count: Int) throws {
         let key = Curve25519.KeyAgreement.PrivateKey()
         let peers = (0..<count).map { _ in Curve25519.KeyAgreement.PrivateKey().publicKey }
-        var best = (batched: Double.infinity, portable: Double.infinity)
+        var best = (kernel: Double.infinity, portable: Double.infinity)
         for _ in 0..<(quick ? 5 : 20) {
             var start = Stopwatch.now()
             let batched = try X25519Agreements.secrets(key, with: peers)
-            best.batched = min(best.batched, Double(Stopwatch.now() - start) / 1e9)
+            best.kernel = min(best.kernel, Double(Stopwatch.now() - start) / 1e9)
             start = Stopwatch.now()
             let portable = try X25519Agreements.portably(key, with: peers)
             best.portable = min(best.portable, Double(Stopwatch.now() - start) / 1e9)
             precondition(batched == portable, "the two paths made different secrets")
         }
         let path = X25519Agreements.batched ? "eight at a time, AVX-512 IFMA" : "one at a time, swift-crypto"
-        BenchLine(
-            "secagg", "x25519_k\(count)_this_cpu", best.batched * 1e6, "us",
-            note: "one device's \(count) agreements on the path this CPU takes (\(path))"
-        ).emit()
-        BenchLine(
-            "secagg", "x25519_k\(count)_portable", best.portable * 1e6, "us",
-            note: "the same agreements one at a time with swift-crypto"
-        ).emit()
-        BenchLine(
-            "secagg", "x25519_k\(count)_ratio", best.batched / best.portable, "ratio",
-            note: "this CPU's path / the portable path, same run"
-        ).emit()
+        emitPaths(
+            "x25519_k\(count)", seconds: best,
+            notes: (
+                "one device's \(count) agreements on the path this CPU takes (\(path))",
+                "the same agreements one at a time with swift-crypto"
+            ))
     }
 
     /// Best of several timed masking stages of client 0 among k + 1 clients on the full graph.

@@ -102,16 +102,20 @@ public struct Aggregator: Sendable {
                     tls: try TLSConfigurations.server(identity: identity.server, clientCA: nil), gate: publicGate),
                 address: configuration.listen, logger: logger,
                 onBound: { port in
-                    await announcer.publicListenerBound(port: port)
-                    guard storage.engine.dialect == .postgresql else { return }
-                    do {
-                        try await LeaderForwarder.record(
-                            leadership.replica,
-                            url: configuration.advertisedPublicURL ?? configuration.listen.with(port: port).httpsURL,
-                            in: storage.engine)
-                    } catch {
-                        logger.error("cannot record this replica's listener", metadata: ["error": "\(error)"])
+                    // Recorded before the listener is announced: once a replica says it is up, the
+                    // others can forward to it.
+                    if storage.engine.dialect == .postgresql {
+                        do {
+                            try await LeaderForwarder.record(
+                                leadership.replica,
+                                url: configuration.advertisedPublicURL
+                                    ?? configuration.listen.with(port: port).httpsURL,
+                                in: storage.engine)
+                        } catch {
+                            logger.error("cannot record this replica's listener", metadata: ["error": "\(error)"])
+                        }
                     }
+                    await announcer.publicListenerBound(port: port)
                 })
             let deviceGate = ConnectionGate(limits: configuration.deviceConnectionLimits)
             let deviceTLS = try TLSConfigurations.server(identity: identity.server, clientCA: identity.caCertificatePEM)
