@@ -5,7 +5,8 @@ import Crypto
 /// its neighbours in the key-sharing and masked-input stages (28 of each at 10,000 devices), where
 /// they were the largest part of a device's time: eight ladders at a time with AVX-512 IFMA where
 /// the CPU has it (`CStarlingX25519`), one at a time with swift-crypto elsewhere. Either way the
-/// same secrets, and one of all zeros is refused, as swift-crypto refuses it.
+/// same secrets, and one of all zeros (a peer key of small order, which ``SecAggKeys/publicKey(_:)``
+/// refuses before) is refused: swift-crypto would return it.
 public enum X25519Agreements {
     /// Whether this CPU takes the batched path.
     public static var batched: Bool { starling_x25519_batch_runs() != 0 }
@@ -30,11 +31,7 @@ public enum X25519Agreements {
             }
         }
         guard done == 1 else { return try portably(privateKey, with: peers) }
-        let secrets = (0..<peers.count).map { Array(flat[($0 * 32)..<($0 * 32 + 32)]) }
-        guard secrets.allSatisfy({ $0.contains { $0 != 0 } }) else {
-            throw .integrityFailure("X25519 agreement failed: a shared secret of all zeros")
-        }
-        return secrets
+        return try refusingZeros((0..<peers.count).map { Array(flat[($0 * 32)..<($0 * 32 + 32)]) })
     }
 
     /// The same secrets, one agreement at a time with swift-crypto: the path of a CPU without
@@ -46,6 +43,13 @@ public enum X25519Agreements {
         secrets.reserveCapacity(peers.count)
         for peer in peers {
             secrets.append(try SecAggKeys.agree(privateKey, peer).withUnsafeBytes { Array($0) })
+        }
+        return try refusingZeros(secrets)
+    }
+
+    private static func refusingZeros(_ secrets: [[UInt8]]) throws(SecAggError) -> [[UInt8]] {
+        guard secrets.allSatisfy({ $0.contains { $0 != 0 } }) else {
+            throw .integrityFailure("X25519 agreement failed: a shared secret of all zeros")
         }
         return secrets
     }

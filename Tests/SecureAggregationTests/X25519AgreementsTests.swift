@@ -83,5 +83,8 @@ final class X25519AgreementsTests: XCTestCase {
         XCTAssertThrowsError(try X25519Agreements.secrets(key, with: peers)) {
             guard case .integrityFailure = $0 as? SecAggError else { return XCTFail("\($0)") }
         }
+        XCTAssertThrowsError(try X25519Agreements.portably(key, with: peers)) {
+            guard case .integrityFailure = $0 as? SecAggError else { return XCTFail("\($0)") }
+        }
     }
 }

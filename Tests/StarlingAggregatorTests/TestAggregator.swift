@@ -50,6 +50,13 @@ final class TestAggregator: Sendable {
         let running = Task { try await group.run() }
         let endpoints = await aggregator.endpoints.bound()
         let broadcaster = try XCTUnwrap(aggregator.services.compactMap { $0 as? RevisionBroadcaster }.first)
+        if databaseURL != nil {
+            // Its first session with the other replicas wakes every held watch; a test holds its
+            // watches after that, so that only what it does wakes them.
+            _ = try await Wait.until("the revision relay to listen", timeout: .seconds(30)) {
+                await broadcaster.relaySessionsOpened > 0 ? true : nil
+            }
+        }
         return try TestAggregator(
             folder: folder, databaseURL: databaseURL, endpoints: endpoints, lines: lines, broadcaster: broadcaster,
             group: group, running: running)

@@ -76,6 +76,17 @@ actor RevisionBroadcaster: Service {
         offer(.progress)
     }
 
+    /// How many times the relay (``RevisionRelay``) has opened its session listening to the other
+    /// replicas; each opening wakes every waiter, for a notification missed before it.
+    private(set) var relaySessionsOpened = 0
+
+    /// The relay listens to the other replicas again: every waiter here wakes, as for a change
+    /// another replica made, since one may have been missed meanwhile.
+    func relayListening() {
+        relaySessionsOpened += 1
+        peerChanged()
+    }
+
     /// Marks a change of desired state another replica made and wakes every waiter here.
     func peerChanged() {
         counter += 1

@@ -42,7 +42,7 @@ struct RevisionRelay: Service {
                 let session = try await postgres.openSession()
                 do {
                     try await session.listen(Self.channel) {
-                        await broadcaster.peerChanged()
+                        await broadcaster.relayListening()
                     } receive: { payload in
                         guard payload != replica, payload != replica + Self.progressSuffix else { return }
                         if payload.hasSuffix(Self.progressSuffix) {
