@@ -74,6 +74,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CSystemRandom", path: "Sources/CSystemRandom"),
         .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",
@@ -128,6 +129,7 @@ let package = Package(
                 "CStarlingMask",
                 "CStarlingFixedPoint",
                 "CStarlingX25519",
+                "CSystemRandom",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

@@ -4,44 +4,82 @@ import StarlingCore
 /// random ordering of the clients (each client is joined to the k/2 clients on either side of it
 /// in the ordering), or the full graph when k = n − 1. Every party builds the same graph from the
 /// parameters alone.
+///
+/// The graph keeps the ordering only, and answers from it: a client asks about its own
+/// neighbourhood, and a process of many simulated clients builds one graph per client, so
+/// writing out every client's neighbour list (2n arrays) for each was most of their key stage.
 public struct NeighbourGraph: Sendable {
-    /// Sorted neighbours of each client, without the client itself.
-    public let neighbours: [[Int]]
-    /// Sorted neighbourhood including the client: the holders of its shares, in share-point order.
-    public let holders: [[Int]]
+    private let clientCount: Int
+    /// Clients on either side of a client in the ordering that are its neighbours.
+    private let reach: Int
+    /// The seeded random ordering of the clients, and each client's place in it; empty for the
+    /// full graph.
+    private let order: [Int]
+    private let place: [Int]
 
     public init(_ parameters: SecAggParameters) {
-        let n = parameters.clientCount
-        let k = parameters.neighbourCount
-        var lists: [[Int]]
-        if k >= n - 1 {
-            lists = (0..<n).map { client in (0..<n).filter { $0 != client } }
-        } else {
-            var order = Array(0..<n)
-            var rng = SeededRNG(seed: parameters.graphSeed)
-            rng.shuffle(&order)
-            lists = Array(repeating: [], count: n)
-            // k < n − 1 here, so the k/2 steps either side never meet: the k clients are distinct.
-            for position in 0..<n {
-                var around: [Int] = []
-                around.reserveCapacity(k)
-                for step in 1...(k / 2) {
-                    around.append(order[(position + step) % n])
-                    around.append(order[(position - step + n) % n])
-                }
-                lists[order[position]] = around.sorted()
-            }
+        clientCount = parameters.clientCount
+        reach = parameters.neighbourCount / 2
+        guard parameters.neighbourCount < clientCount - 1 else {
+            order = []
+            place = []
+            return
         }
-        neighbours = lists
-        holders = lists.enumerated().map { client, list in (list + [client]).sorted() }
+        var order = Array(0..<clientCount)
+        var rng = SeededRNG(seed: parameters.graphSeed)
+        rng.shuffle(&order)
+        var place = [Int](repeating: 0, count: clientCount)
+        for (position, client) in order.enumerated() { place[client] = position }
+        self.order = order
+        self.place = place
     }
 
-    /// The GF(2^8) point at which `holder` holds shares of `owner`'s secrets, if it holds any.
+    private var isFull: Bool { order.isEmpty }
+
+    /// The sorted neighbours of `client`, without the client itself.
+    public func neighbours(of client: Int) -> [Int] {
+        guard (0..<clientCount).contains(client) else { return [] }
+        guard !isFull else { return (0..<clientCount).filter { $0 != client } }
+        // k < n − 1 here, so the k/2 steps either side never meet: the k clients are distinct.
+        let position = place[client]
+        var around: [Int] = []
+        around.reserveCapacity(2 * reach)
+        for step in stride(from: 1, through: reach, by: 1) {
+            around.append(order[(position + step) % clientCount])
+            around.append(order[(position - step + clientCount) % clientCount])
+        }
+        return around.sorted()
+    }
+
+    /// The sorted neighbourhood of `client` including itself: the holders of its shares, in
+    /// share-point order.
+    public func holders(of client: Int) -> [Int] {
+        guard (0..<clientCount).contains(client) else { return [] }
+        var holders = neighbours(of: client)
+        holders.insert(client, at: holders.firstIndex { $0 > client } ?? holders.count)
+        return holders
+    }
+
+    /// The GF(2^8) point at which `holder` holds shares of `owner`'s secrets, if it holds any: one
+    /// more than the number of `owner`'s holders numbered below it.
     public func sharePoint(owner: Int, holder: Int) -> UInt8? {
-        holders[owner].firstIndex(of: holder).map { UInt8($0 + 1) }
+        guard holder == owner ? (0..<clientCount).contains(owner) : areNeighbours(owner, holder) else { return nil }
+        guard !isFull else { return UInt8(exactly: holder + 1) }
+        let position = place[owner]
+        var below = owner < holder ? 1 : 0
+        for step in stride(from: 1, through: reach, by: 1) {
+            if order[(position + step) % clientCount] < holder { below += 1 }
+            if order[(position - step + clientCount) % clientCount] < holder { below += 1 }
+        }
+        return UInt8(exactly: below + 1)
     }
 
+    /// Whether `a` and `b` are distinct clients of the graph joined by an edge: at most k/2 apart
+    /// around the ordering.
     public func areNeighbours(_ a: Int, _ b: Int) -> Bool {
-        neighbours[a].contains(b)
+        guard a != b, (0..<clientCount).contains(a), (0..<clientCount).contains(b) else { return false }
+        guard !isFull else { return true }
+        let apart = abs(place[a] - place[b])
+        return min(apart, clientCount - apart) <= reach
     }
 }

@@ -83,7 +83,7 @@ public struct SecAggClient: Sendable {
             throw .tooFewSurvivors(
                 stage: .advertiseKeys, survivors: keys.count + 1, threshold: parameters.shareThreshold)
         }
-        var random = SystemRandomNumberGenerator()
+        var random = BufferedSystemRandom()
         selfMaskSecret = (0..<Self.selfMaskSecretBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
         let holders = (Array(keys.keys) + [index]).sorted()
         let points = holders.compactMap { graph.sharePoint(owner: index, holder: $0) }

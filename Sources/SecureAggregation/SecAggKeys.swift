@@ -14,15 +14,8 @@ import Crypto
 enum SecAggKeys {
     private static let salt = Data("starling-secagg-v1".utf8)
 
-    /// The seed of the pairwise mask between clients `a` and `b` (order does not matter).
-    static func pairwiseMaskSeed(
-        _ privateKey: Curve25519.KeyAgreement.PrivateKey, peerKey: Curve25519.KeyAgreement.PublicKey,
-        roundId: String, _ a: Int, _ b: Int
-    ) throws(SecAggError) -> SymmetricKey {
-        pairwiseMaskSeed(secret: try agree(privateKey, peerKey), roundId: roundId, a, b)
-    }
-
-    /// The same from the pair's masking keys' agreement, made already (``X25519Agreements``).
+    /// The seed of the pairwise mask between clients `a` and `b` (order does not matter), from the
+    /// agreement of their masking keys (``X25519Agreements``).
     static func pairwiseMaskSeed(secret: some ContiguousBytes, roundId: String, _ a: Int, _ b: Int) -> SymmetricKey {
         derive(secret, info: info("pair-mask", roundId, min(a, b), max(a, b)), count: 16)
     }

@@ -1,3 +1,5 @@
+import Crypto
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -170,7 +172,7 @@ public struct SecAggServer: Sendable {
     public func neighbourKeys(for client: Int) -> NeighbourKeys {
         NeighbourKeys(
             roundId: parameters.roundId,
-            keys: graph.neighbours[client].compactMap { advertised[$0] })
+            keys: graph.neighbours(of: client).compactMap { advertised[$0] })
     }
 
     /// The reply to `client` once the key-sharing stage closed: the envelopes addressed to it.
@@ -225,7 +227,7 @@ public struct SecAggServer: Sendable {
     }
 
     private mutating func acceptMaskedInput(from client: Int, excluding list: [Int]) throws(SecAggError) {
-        let senders = Set(graph.neighbours[client]).intersection(sharedKeys).subtracting([client])
+        let senders = Set(graph.neighbours(of: client)).intersection(sharedKeys).subtracting([client])
         let excluded = Set(list)
         guard excluded.count == list.count, excluded.isSubset(of: senders) else {
             throw .malformedMessage("client \(client) may only exclude neighbours that sent it shares, each once")
@@ -259,7 +261,7 @@ public struct SecAggServer: Sendable {
 
     private mutating func acceptShares(_ message: SharedKeys) throws(SecAggError) {
         let client = message.client
-        let recipients = Set(graph.neighbours[client]).intersection(advertised.keys)
+        let recipients = Set(graph.neighbours(of: client)).intersection(advertised.keys)
         guard message.shares.count == recipients.count, Set(message.shares.map(\.to)) == recipients else {
             throw .malformedMessage(
                 "client \(client) must send one envelope to each of its \(recipients.count) advertised neighbours")
@@ -296,8 +298,9 @@ public struct SecAggServer: Sendable {
         }
     }
 
-    /// One self mask per survivor and one pairwise mask per (dropped client, surviving neighbour
-    /// that masked with it); a dropped client's key is rebuilt only when some survivor masked with it.
+    /// One self mask per survivor and, per dropped client, the pairwise masks of the surviving
+    /// neighbours that masked with it; a dropped client's key is rebuilt only when some survivor
+    /// masked with it.
     private func maskRemovalJobs() throws(SecAggError) -> [MaskRemoval.Job] {
         var selfMaskShares: [Int: [ShamirShare]] = [:]
         var maskingKeyShares: [Int: [ShamirShare]] = [:]
@@ -311,7 +314,7 @@ public struct SecAggServer: Sendable {
             jobs.append(.selfMask(client: survivor, secret: secret))
         }
         for droppedClient in sharedKeys.subtracting(maskedInputs).sorted() {
-            let maskedWith = graph.neighbours[droppedClient].filter { neighbour in
+            let maskedWith = graph.neighbours(of: droppedClient).filter { neighbour in
                 maskedInputs.contains(neighbour) && !(exclusions[neighbour]?.contains(droppedClient) ?? false)
             }
             guard !maskedWith.isEmpty else { continue }
@@ -321,13 +324,12 @@ public struct SecAggServer: Sendable {
                 throw .integrityFailure(
                     "the masking key rebuilt for client \(droppedClient) does not match the one it advertised")
             }
+            var survivors: [(client: Int, key: Curve25519.KeyAgreement.PublicKey)] = []
             for neighbour in maskedWith {
                 guard let peer = advertised[neighbour] else { continue }
-                jobs.append(
-                    .pairwiseMask(
-                        dropped: droppedClient, droppedKey: key, survivor: neighbour,
-                        survivorKey: try SecAggKeys.publicKey(Array(peer.maskingKey))))
+                survivors.append((neighbour, try SecAggKeys.publicKey(Array(peer.maskingKey))))
             }
+            jobs.append(.pairwiseMasks(dropped: droppedClient, droppedKey: key, survivors: survivors))
         }
         return jobs
     }

@@ -27,21 +27,32 @@ public enum ShamirSharing {
         guard !points.contains(0), Set(points).count == points.count else {
             throw .invalidParameters("share points must be distinct and non-zero")
         }
-        var shares = points.map { ShamirShare(x: $0, bytes: [UInt8](repeating: 0, count: secret.count)) }
-        // All random coefficients at once, eight bytes per call of the generator.
-        let randomCount = secret.count * (threshold - 1)
+        // All random coefficients at once, eight bytes per call of the generator: byte i's
+        // polynomial has coefficients random[i·(t − 1) ..< (i + 1)·(t − 1)] for degrees 1…t − 1.
+        let degree = threshold - 1
+        let randomCount = secret.count * degree
         var random = [UInt8]()
         random.reserveCapacity(randomCount + 8)
         while random.count < randomCount { withUnsafeBytes(of: rng.next()) { random.append(contentsOf: $0) } }
-        var coefficients = [UInt8](repeating: 0, count: threshold)
-        for (index, byte) in secret.enumerated() {
-            coefficients[0] = byte
-            for degree in 1..<threshold { coefficients[degree] = random[index * (threshold - 1) + degree - 1] }
-            for shareIndex in shares.indices {
-                shares[shareIndex].bytes[index] = evaluate(coefficients, at: shares[shareIndex].x)
+        return GF256.withTables { field in
+            points.map { x in
+                // Horner's rule from the top coefficient, with x's logarithm taken once.
+                let logX = field.logarithm(x)
+                let bytes = [UInt8](unsafeUninitializedCapacity: secret.count) { bytes, initialized in
+                    for (index, constant) in secret.enumerated() {
+                        var value: UInt8 = 0
+                        var power = degree
+                        while power >= 1 {
+                            value = field.multiply(value, byLogarithm: logX) ^ random[index * degree + power - 1]
+                            power -= 1
+                        }
+                        bytes[index] = field.multiply(value, byLogarithm: logX) ^ constant
+                    }
+                    initialized = secret.count
+                }
+                return ShamirShare(x: x, bytes: bytes)
             }
         }
-        return shares
     }
 
     /// The secret behind `shares`, of which the first `threshold` are used. Throws when there are
@@ -59,21 +70,20 @@ public enum ShamirSharing {
         guard used.allSatisfy({ $0.bytes.count == length }) else {
             throw .malformedMessage("shares of one secret must have equal lengths")
         }
-        // Lagrange basis at 0: ℓ_j(0) = Π_{m≠j} x_m / (x_m − x_j); subtraction is XOR here.
-        let basis = points.indices.map { j in
-            points.indices.reduce(UInt8(1)) { product, m in
-                m == j ? product : GF256.multiply(product, GF256.divide(points[m], points[m] ^ points[j]))
+        return GF256.withTables { field in
+            // Lagrange basis at 0: ℓ_j(0) = Π_{m≠j} x_m / (x_m − x_j); subtraction is XOR here.
+            let basis = points.indices.map { j in
+                points.indices.reduce(UInt8(1)) { product, m in
+                    m == j ? product : field.multiply(product, field.divide(points[m], points[m] ^ points[j]))
+                }
             }
+            var secret = [UInt8](repeating: 0, count: length)
+            // A basis value is never zero (a product of non-zero quotients), so it has a logarithm.
+            for (share, weight) in zip(used, basis) {
+                let logWeight = field.logarithm(weight)
+                for index in 0..<length { secret[index] ^= field.multiply(share.bytes[index], byLogarithm: logWeight) }
+            }
+            return secret
         }
-        var secret = [UInt8](repeating: 0, count: length)
-        for (share, weight) in zip(used, basis) {
-            for index in 0..<length { secret[index] ^= GF256.multiply(share.bytes[index], weight) }
-        }
-        return secret
-    }
-
-    /// Horner's rule in GF(2^8).
-    private static func evaluate(_ coefficients: [UInt8], at x: UInt8) -> UInt8 {
-        coefficients.reversed().reduce(UInt8(0)) { GF256.multiply($0, x) ^ $1 }
     }
 }

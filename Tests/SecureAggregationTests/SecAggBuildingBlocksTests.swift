@@ -29,17 +29,62 @@ final class SecAggBuildingBlocksTests: XCTestCase {
             roundId: "g", clientCount: 200, threshold: 134, vectorLength: 1, clippingRange: 1, graphSeed: 77)
         let graph = NeighbourGraph(parameters)
         for client in 0..<200 {
-            XCTAssertEqual(graph.neighbours[client].count, parameters.neighbourCount)
-            XCTAssertFalse(graph.neighbours[client].contains(client))
-            for peer in graph.neighbours[client] { XCTAssertTrue(graph.areNeighbours(peer, client)) }
+            XCTAssertEqual(graph.neighbours(of: client).count, parameters.neighbourCount)
+            XCTAssertFalse(graph.neighbours(of: client).contains(client))
+            for peer in graph.neighbours(of: client) { XCTAssertTrue(graph.areNeighbours(peer, client)) }
         }
-        XCTAssertEqual(NeighbourGraph(parameters).neighbours, graph.neighbours)
+        let lists = { (graph: NeighbourGraph) in (0..<200).map { graph.neighbours(of: $0) } }
+        XCTAssertEqual(lists(NeighbourGraph(parameters)), lists(graph))
         var reseeded = parameters
         reseeded.graphSeed = 78
-        XCTAssertNotEqual(NeighbourGraph(reseeded).neighbours, graph.neighbours)
+        XCTAssertNotEqual(lists(NeighbourGraph(reseeded)), lists(graph))
         let small = try SecAggParameters(
             roundId: "g", clientCount: 6, threshold: 4, vectorLength: 1, clippingRange: 1, graphSeed: 1)
-        XCTAssertEqual(NeighbourGraph(small).neighbours[2], [0, 1, 3, 4, 5])
+        XCTAssertEqual(NeighbourGraph(small).neighbours(of: 2), [0, 1, 3, 4, 5])
+    }
+
+    /// Every party of every version must build the same graph: the one written out in full from
+    /// its definition (a seeded shuffle, each client joined to the k/2 on either side), with share
+    /// points numbering each client's sorted neighbourhood from 1.
+    func testNeighbourGraphAnswersAsItsListsWrittenOutInFull() throws {
+        for (clients, threshold) in [(7, 5), (60, 40), (200, 134), (301, 150)] {
+            let parameters = try SecAggParameters(
+                roundId: "g", clientCount: clients, threshold: threshold, vectorLength: 1, clippingRange: 1,
+                graphSeed: UInt64(clients))
+            let graph = NeighbourGraph(parameters)
+            let written = Self.writtenOut(parameters)
+            for owner in 0..<clients {
+                XCTAssertEqual(graph.neighbours(of: owner), written[owner])
+                let holders = (written[owner] + [owner]).sorted()
+                XCTAssertEqual(graph.holders(of: owner), holders)
+                for other in 0..<clients {
+                    XCTAssertEqual(graph.areNeighbours(owner, other), written[owner].contains(other))
+                    XCTAssertEqual(
+                        graph.sharePoint(owner: owner, holder: other),
+                        holders.firstIndex(of: other).map { UInt8($0 + 1) })
+                }
+            }
+            XCTAssertEqual(graph.neighbours(of: clients), [])
+            XCTAssertFalse(graph.areNeighbours(-1, 0))
+            XCTAssertFalse(graph.areNeighbours(0, clients))
+            XCTAssertNil(graph.sharePoint(owner: clients, holder: clients))
+            XCTAssertNil(graph.sharePoint(owner: 0, holder: -1))
+        }
+    }
+
+    private static func writtenOut(_ parameters: SecAggParameters) -> [[Int]] {
+        let (n, k) = (parameters.clientCount, parameters.neighbourCount)
+        guard k < n - 1 else { return (0..<n).map { client in (0..<n).filter { $0 != client } } }
+        var order = Array(0..<n)
+        var rng = SeededRNG(seed: parameters.graphSeed)
+        rng.shuffle(&order)
+        var lists = [[Int]](repeating: [], count: n)
+        for position in 0..<n {
+            lists[order[position]] = (1...(k / 2)).flatMap { step in
+                [order[(position + step) % n], order[(position - step + n) % n]]
+            }.sorted()
+        }
+        return lists
     }
 
     func testFixedPointEncodingIsUnbiasedClippedAndDecodesSumsWithinItsBound() {

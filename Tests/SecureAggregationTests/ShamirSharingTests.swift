@@ -58,12 +58,58 @@ final class ShamirSharingTests: XCTestCase {
         XCTAssertThrowsError(try ShamirSharing.split([1], threshold: 2, points: [0, 1], using: &rng))
     }
 
-    func testFieldMultiplicationInvertsDivision() {
-        for a in 0...255 {
-            for b in 1...255 {
-                XCTAssertEqual(GF256.divide(GF256.multiply(UInt8(a), UInt8(b)), UInt8(b)), UInt8(a))
+    func testFieldMultiplicationIsTheAESFieldsAndInvertsDivision() {
+        GF256.withTables { field in
+            for a in 0...255 {
+                for b in 0...255 {
+                    XCTAssertEqual(field.multiply(UInt8(a), UInt8(b)), Self.product(UInt8(a), UInt8(b)))
+                    guard b != 0 else { continue }
+                    XCTAssertEqual(
+                        field.multiply(UInt8(a), byLogarithm: field.logarithm(UInt8(b))),
+                        Self.product(UInt8(a), UInt8(b)))
+                    XCTAssertEqual(field.divide(field.multiply(UInt8(a), UInt8(b)), UInt8(b)), UInt8(a))
+                }
+            }
+            XCTAssertEqual(field.multiply(0x57, 0x83), 0xC1, "the example product of FIPS-197 §4.2")
+        }
+    }
+
+    /// Share x of each secret byte is its polynomial's value at x, the coefficients of degree
+    /// 1…t − 1 taken from the generator in order, t − 1 bytes per secret byte.
+    func testSharesAreThePolynomialsValuesAtTheirPoints() throws {
+        for threshold in [1, 2, 15, 29] {
+            var rng = SeededRNG(seed: UInt64(threshold))
+            let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let points = (1...29).map { UInt8($0 * 7 % 256) }
+            var drawn = rng
+            let shares = try ShamirSharing.split(secret, threshold: threshold, points: points, using: &rng)
+            var random: [UInt8] = []
+            while random.count < secret.count * (threshold - 1) {
+                withUnsafeBytes(of: drawn.next()) { random.append(contentsOf: $0) }
+            }
+            for (share, x) in zip(shares, points) {
+                XCTAssertEqual(share.x, x)
+                for (index, constant) in secret.enumerated() {
+                    var value = constant
+                    var power: UInt8 = 1
+                    for degree in stride(from: 1, to: threshold, by: 1) {
+                        power = Self.product(power, x)
+                        value ^= Self.product(random[index * (threshold - 1) + degree - 1], power)
+                    }
+                    XCTAssertEqual(share.bytes[index], value, "threshold \(threshold), x \(x), byte \(index)")
+                }
             }
         }
-        XCTAssertEqual(GF256.multiply(0x57, 0x83), 0xC1, "the example product of FIPS-197 §4.2")
+    }
+
+    /// The product in GF(2^8) by shifts and the reduction x^8 = x^4 + x^3 + x + 1, without tables.
+    private static func product(_ a: UInt8, _ b: UInt8) -> UInt8 {
+        var (a, b, result) = (a, b, UInt8(0))
+        while b != 0 {
+            if b & 1 != 0 { result ^= a }
+            a = (a << 1) ^ ((a & 0x80) != 0 ? 0x1B : 0)
+            b >>= 1
+        }
+        return result
     }
 }
