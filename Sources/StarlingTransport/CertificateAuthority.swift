@@ -72,12 +72,7 @@ public struct CertificateAuthority: Sendable {
     /// Issues a server certificate (and its fresh key) for these DNS names and IP addresses.
     public func issueServerIdentity(hosts: [String]) throws(PKIError) -> TLSIdentity {
         let serverKey = P256.Signing.PrivateKey()
-        let names = hosts.map { host -> GeneralName in
-            if let address = IPAddressBytes(host) {
-                return .ipAddress(ASN1OctetString(contentBytes: address.bytes[...]))
-            }
-            return .dnsName(host)
-        }
+        let names = hosts.map(Self.subjectName)
         let certificate = try issue(
             subject: Self.distinguishedName(hosts.first ?? "starling-aggregator"),
             publicKey: .init(serverKey.publicKey),
@@ -85,6 +80,28 @@ public struct CertificateAuthority: Sendable {
             usage: .serverAuth,
             alternativeNames: names)
         return TLSIdentity(certificateChainPEM: try pem(certificate), privateKeyPEM: serverKey.pemRepresentation)
+    }
+
+    /// Whether the server certificate `certificatePEM` must be issued again for `hosts`: it is one
+    /// this authority issued and leaves out some of them (an aggregator now reached at a new
+    /// address), so devices dialling that address would refuse it. A certificate from another
+    /// authority (an operator's own) is never replaced, nor one that cannot be read: loading it
+    /// says what is wrong.
+    public func mustReissue(serverCertificatePEM certificatePEM: String, for hosts: [String]) -> Bool {
+        guard let served = try? Certificate(pemEncoded: certificatePEM), served.issuer == certificate.subject,
+            certificate.publicKey.isValidSignature(served.signature, for: served)
+        else { return false }
+        let named = Set((try? served.extensions.subjectAlternativeNames).flatMap { $0.map { Array($0) } } ?? [])
+        return !hosts.map(Self.subjectName).allSatisfy(named.contains)
+    }
+
+    /// A host as a certificate names it: an IP address literal as its address bytes, anything else
+    /// as a DNS name.
+    private static func subjectName(_ host: String) -> GeneralName {
+        if let address = IPAddressBytes(host) {
+            return .ipAddress(ASN1OctetString(contentBytes: address.bytes[...]))
+        }
+        return .dnsName(host)
     }
 
     /// Checks a device's certificate signing request and issues a one-year client certificate whose

@@ -11,7 +11,8 @@ struct AggregatorIdentity: Sendable {
     let signingKey: Curve25519.Signing.PrivateKey
 
     /// Loads the identity from `directory`, creating whatever is missing; the server certificate
-    /// names loopback and every host in `hosts`.
+    /// names loopback and every host in `hosts`, and one this CA issued is issued again (with a
+    /// fresh key) when a host is new to it, as when `--device-url` or `--public-url` moves.
     static func loadOrCreate(in directory: DataDirectory, hosts: [String]) throws(BootstrapError) -> AggregatorIdentity
     {
         let files = FileManager.default
@@ -26,12 +27,17 @@ struct AggregatorIdentity: Sendable {
                 try AtomicFile.write(authority.privateKeyPEM, to: directory.caKey, permissions: 0o600)
                 try AtomicFile.write(try authority.certificatePEM, to: directory.caCertificate)
             }
+            var names = ["127.0.0.1", "::1", "localhost"]
+            for host in hosts where !names.contains(host) { names.append(host) }
+            let existing =
+                files.fileExists(atPath: directory.serverCertificate.path)
+                ? try TLSIdentity.load(certificate: directory.serverCertificate, privateKey: directory.serverKey) : nil
             let server: TLSIdentity
-            if files.fileExists(atPath: directory.serverCertificate.path) {
-                server = try TLSIdentity.load(certificate: directory.serverCertificate, privateKey: directory.serverKey)
+            if let existing, !authority.mustReissue(serverCertificatePEM: existing.certificateChainPEM, for: names) {
+                server = existing
             } else {
-                var names = ["127.0.0.1", "::1", "localhost"]
-                for host in hosts where !names.contains(host) { names.append(host) }
+                // The key first: a stop between the two writes leaves the certificate before it,
+                // missing or lacking a host, so the next start issues both again.
                 server = try authority.issueServerIdentity(hosts: names)
                 try AtomicFile.write(server.privateKeyPEM, to: directory.serverKey, permissions: 0o600)
                 try AtomicFile.write(server.certificateChainPEM, to: directory.serverCertificate)
