@@ -116,12 +116,12 @@ public final class PostgreSQLEngine: StorageEngine {
     /// Runs `body` after the `begin` statements and before COMMIT on a pooled connection, on the
     /// calling thread; ROLLBACK when it throws.
     private func transactionBlocking<T>(begin: [String], _ body: (any SQLConnection) throws -> T) throws -> T {
-        let connection = try checkOut()
+        let connection = try begun(begin.first ?? "BEGIN")
         let statements = Connection(
             connection: connection, logger: logger,
             deadline: .nanoseconds(Int64((statementTimeout + .seconds(5)) / .nanoseconds(1))))
         do {
-            for statement in begin { try statements.simple(statement) }
+            for statement in begin.dropFirst() { try statements.simple(statement) }
             let result = try body(statements)
             try statements.simple("COMMIT")
             checkIn(connection)
@@ -132,14 +132,37 @@ public final class PostgreSQLEngine: StorageEngine {
         }
     }
 
-    private func checkOut() throws(StorageError) -> PostgresConnection {
+    /// How long a transaction's first statement, `begin`, which the server answers at once, may go
+    /// unanswered.
+    private static let beginDeadline = TimeAmount.seconds(10)
+
+    /// A connection with the transaction opened on it by `begin`. A pooled connection whose server
+    /// went away may take no answer at all; one that does not answer in ``beginDeadline`` is
+    /// dropped and a new connection is tried, since nothing has run on it yet: a server that is
+    /// gone is then reported at once, not after the statement deadline.
+    private func begun(_ begin: String) throws(StorageError) -> PostgresConnection {
         if closed.withLock({ $0 }) { throw StorageError(.unavailable, "the storage engine is closed") }
-        if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
+        if let pooled = idle.withLock({ $0.popLast() }), !pooled.isClosed {
+            do {
+                try Connection(connection: pooled, logger: logger, deadline: Self.beginDeadline).simple(begin)
+                return pooled
+            } catch {
+                discard(pooled)
+            }
+        }
+        let connection: PostgresConnection
         do {
-            return try connect(settings: []).wait()
+            connection = try connect(settings: []).wait()
         } catch {
             throw Self.storageError(error)
         }
+        do {
+            try Connection(connection: connection, logger: logger, deadline: Self.beginDeadline).simple(begin)
+        } catch {
+            discard(connection)
+            throw error
+        }
+        return connection
     }
 
     /// A new connection with the statement timeout, the schema and `settings` (`name = value`) set.
