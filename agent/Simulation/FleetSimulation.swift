@@ -34,8 +34,8 @@ public final class FleetSimulation: Sendable {
     public var devicesWatching: Int { watching.load(ordering: .relaxed) }
 
     /// Devices masking and sending their vectors at once: enough to keep two cores and the
-    /// aggregator busy (with 8, an upload waiting on its HTTP/2 window left the two processes a
-    /// tenth of the masked-input stage idle), few enough that the process holds a few vectors in
+    /// aggregator busy (with 8 the two processes left a tenth of the masked-input stage's CPU idle;
+    /// with 16 the stage was shorter and both used less CPU a round), few enough that the process holds a few vectors in
     /// flight, not thousands.
     private static let maskingTurns = 16
 
