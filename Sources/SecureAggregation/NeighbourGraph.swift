@@ -40,7 +40,12 @@ public struct NeighbourGraph: Sendable {
     public func neighbours(of client: Int) -> [Int] {
         guard (0..<clientCount).contains(client) else { return [] }
         guard !isFull else { return (0..<clientCount).filter { $0 != client } }
-        // k < n − 1 here, so the k/2 steps either side never meet: the k clients are distinct.
+        return around(client).sorted()
+    }
+
+    /// The neighbours of `client` in a sparse graph, unsorted: the `reach` clients on either side of
+    /// it in the ordering. k < n − 1 there, so the steps either side never meet: they are distinct.
+    private func around(_ client: Int) -> [Int] {
         let position = place[client]
         var around: [Int] = []
         around.reserveCapacity(2 * reach)
@@ -48,7 +53,7 @@ public struct NeighbourGraph: Sendable {
             around.append(order[(position + step) % clientCount])
             around.append(order[(position - step + clientCount) % clientCount])
         }
-        return around.sorted()
+        return around
     }
 
     /// The sorted neighbourhood of `client` including itself: the holders of its shares, in
@@ -65,12 +70,7 @@ public struct NeighbourGraph: Sendable {
     public func sharePoint(owner: Int, holder: Int) -> UInt8? {
         guard holder == owner ? (0..<clientCount).contains(owner) : areNeighbours(owner, holder) else { return nil }
         guard !isFull else { return UInt8(exactly: holder + 1) }
-        let position = place[owner]
-        var below = owner < holder ? 1 : 0
-        for step in stride(from: 1, through: reach, by: 1) {
-            if order[(position + step) % clientCount] < holder { below += 1 }
-            if order[(position - step + clientCount) % clientCount] < holder { below += 1 }
-        }
+        let below = around(owner).count { $0 < holder } + (owner < holder ? 1 : 0)
         return UInt8(exactly: below + 1)
     }
 

@@ -142,13 +142,8 @@ public final class PostgreSQLEngine: StorageEngine {
     /// gone is then reported at once, not after the statement deadline.
     private func begun(_ begin: String) throws(StorageError) -> PostgresConnection {
         if closed.withLock({ $0 }) { throw StorageError(.unavailable, "the storage engine is closed") }
-        if let pooled = idle.withLock({ $0.popLast() }), !pooled.isClosed {
-            do {
-                try Connection(connection: pooled, logger: logger, deadline: Self.beginDeadline).simple(begin)
-                return pooled
-            } catch {
-                discard(pooled)
-            }
+        if let pooled = idle.withLock({ $0.popLast() }), !pooled.isClosed, (try? open(pooled, begin)) != nil {
+            return pooled
         }
         let connection: PostgresConnection
         do {
@@ -156,13 +151,18 @@ public final class PostgreSQLEngine: StorageEngine {
         } catch {
             throw Self.storageError(error)
         }
+        try open(connection, begin)
+        return connection
+    }
+
+    /// Runs `begin` on `connection` within ``beginDeadline``; a connection that fails it is dropped.
+    private func open(_ connection: PostgresConnection, _ begin: String) throws(StorageError) {
         do {
             try Connection(connection: connection, logger: logger, deadline: Self.beginDeadline).simple(begin)
         } catch {
             discard(connection)
             throw error
         }
-        return connection
     }
 
     /// A new connection with the statement timeout, the schema and `settings` (`name = value`) set.

@@ -91,7 +91,7 @@ public struct CertificateAuthority: Sendable {
         guard let served = try? Certificate(pemEncoded: certificatePEM), served.issuer == certificate.subject,
             certificate.publicKey.isValidSignature(served.signature, for: served)
         else { return false }
-        let named = Set((try? served.extensions.subjectAlternativeNames).flatMap { $0.map { Array($0) } } ?? [])
+        let named = ((try? served.extensions.subjectAlternativeNames) ?? nil).map { Set($0) } ?? []
         return !hosts.map(Self.subjectName).allSatisfy(named.contains)
     }
 
